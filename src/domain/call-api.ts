@@ -1,0 +1,46 @@
+import type { SignedInAccount } from './account.ts';
+import { ApiChallenge, InteractionRequired } from './errors.ts';
+import type { DownstreamApi } from '../ports/downstream-api.port.ts';
+import type { IdentityProvider } from '../ports/identity-provider.port.ts';
+
+/**
+ * Calls the downstream API for the signed-in user with a token from their cache partition.
+ * Rejects with `InteractionRequired` (scopes and claims included) when only the user can fix it.
+ */
+export class CallApi {
+  private readonly identityProvider: IdentityProvider;
+  private readonly downstreamApi: DownstreamApi;
+  private readonly apiScopes: readonly string[];
+
+  constructor(deps: { identityProvider: IdentityProvider; downstreamApi: DownstreamApi; apiScopes: readonly string[] }) {
+    this.identityProvider = deps.identityProvider;
+    this.downstreamApi = deps.downstreamApi;
+    this.apiScopes = deps.apiScopes;
+  }
+
+  async execute(account: SignedInAccount): Promise<unknown> {
+    const request = { accountId: account.accountId, scopes: this.apiScopes };
+    try {
+      return await this.callWith(await this.identityProvider.acquireTokenSilently(request));
+    } catch (error) {
+      // A 401 without a claims challenge: the cached token may have been revoked early. Refresh
+      // once; if the API still refuses, only the user can fix it.
+      if (!(error instanceof ApiChallenge) || error.claims) throw this.asInteraction(error);
+      const refreshed = await this.identityProvider.acquireTokenSilently({ ...request, forceRefresh: true });
+      try {
+        return await this.callWith(refreshed);
+      } catch (retryError) {
+        throw this.asInteraction(retryError);
+      }
+    }
+  }
+
+  private callWith(token: { token: string }): Promise<unknown> {
+    return this.downstreamApi.get(token.token);
+  }
+
+  private asInteraction(error: unknown): unknown {
+    if (!(error instanceof ApiChallenge)) return error;
+    return new InteractionRequired(this.apiScopes, error.claims, { cause: error, reason: error.message });
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * Domain errors. They carry no HTTP status: src/app/middleware/error-handler.ts maps them.
+ * `userMessage` is safe to show; anything else stays in the logs.
+ */
+export abstract class DomainError extends Error {
+  abstract readonly userMessage: string;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Only the user can fix this: sign in again or consent, for exactly these scopes and claims. */
+export class InteractionRequired extends DomainError {
+  readonly userMessage = 'Please sign in again to continue.';
+  constructor(
+    readonly scopes: readonly string[],
+    readonly claims?: string,
+    options?: { cause?: unknown; reason?: string },
+  ) {
+    super(`interaction required${options?.reason ? `: ${options.reason}` : ''}`, options);
+  }
+}
+
+/** The callback does not belong to a sign-in this session started, or it was tampered with. */
+export class SignInRejected extends DomainError {
+  constructor(readonly userMessage: string) {
+    super(userMessage);
+  }
+}
+
+/** The provider answered the sign-in with an error (e.g. `access_denied`) or refused the code. */
+export class SignInFailed extends DomainError {
+  readonly userMessage: string;
+  constructor(
+    readonly providerError: string,
+    readonly providerDescription?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`sign-in failed: ${providerError}`, options);
+    this.userMessage =
+      providerError === 'access_denied'
+        ? 'Sign-in was cancelled or access was denied.'
+        : `Sign-in failed (${providerError}).`;
+  }
+}
+
+/** The identity provider could not be reached or answered with a server error. */
+export class IdentityProviderUnavailable extends DomainError {
+  readonly userMessage = 'The sign-in service is not reachable right now. Please try again shortly.';
+}
+
+/** The downstream web API could not be reached or failed. */
+export class DownstreamApiUnavailable extends DomainError {
+  readonly userMessage = 'The service behind this page is not reachable right now. Please try again shortly.';
+}
+
+/** The downstream API refused the token (401); `claims` is set for a claims challenge. */
+export class ApiChallenge extends DomainError {
+  readonly userMessage = 'The service refused the request.';
+  constructor(readonly claims?: string) {
+    super(`downstream API answered 401${claims ? ' with a claims challenge' : ''}`);
+  }
+}
+
+/** A sign-out request from the provider is not valid for this app (e.g. wrong `iss`). */
+export class SignOutRejected extends DomainError {
+  constructor(readonly userMessage: string) {
+    super(userMessage);
+  }
+}

@@ -1,0 +1,69 @@
+import type { SignedInAccount } from './account.ts';
+import { SignOutRejected } from './errors.ts';
+import type { IdentityProvider } from '../ports/identity-provider.port.ts';
+import type { IndexedSession, SessionStore } from '../ports/session-store.port.ts';
+import type { TokenStore } from '../ports/token-store.port.ts';
+
+/**
+ * Sign-out, wherever it starts: the account's cached tokens are removed and every session bound
+ * to the provider session is ended.
+ *
+ * Tokens go first: if ending the sessions fails afterwards, the provider's retry (or the user's)
+ * finds the same sessions by `sid` again, while nothing can use the removed tokens meanwhile.
+ */
+export class SignOutEverywhere {
+  private readonly identityProvider: IdentityProvider;
+  private readonly tokenStore: TokenStore;
+  private readonly sessionStore: SessionStore;
+
+  constructor(deps: { identityProvider: IdentityProvider; tokenStore: TokenStore; sessionStore: SessionStore }) {
+    this.identityProvider = deps.identityProvider;
+    this.tokenStore = deps.tokenStore;
+    this.sessionStore = deps.sessionStore;
+  }
+
+  /**
+   * The user clicked "sign out" here. The caller ends its own session too (it may not be bound to a
+   * `sid`) and sends the browser to the returned provider URL, when there is one.
+   */
+  async fromApp(
+    account: SignedInAccount,
+    postLogoutRedirectUri: string,
+  ): Promise<{ endSessionUrl: string | undefined }> {
+    await this.tokenStore.remove(account.accountId);
+    if (account.sid) await this.endSessions(await this.sessionStore.findBySid(account.sid));
+    const endSessionUrl = await this.identityProvider.endSessionUrl({
+      postLogoutRedirectUri,
+      logoutHint: account.loginHint,
+    });
+    return { endSessionUrl };
+  }
+
+  /**
+   * The provider says provider session `sid` ended (front-channel, no cookie needed). `iss`, when
+   * the provider sends it, must be the provider's issuer. An unknown `sid` is not an error, so the
+   * answer tells a caller nothing about which sessions exist.
+   */
+  async fromProvider(request: { sid: string; iss?: string }): Promise<{ sessionsEnded: number }> {
+    if (request.iss !== undefined && request.iss !== (await this.identityProvider.issuer())) {
+      throw new SignOutRejected('The sign-out request comes from an issuer this app does not trust.');
+    }
+    return this.signOut(await this.sessionStore.findBySid(request.sid));
+  }
+
+  /** The provider says every session of subject `sub` ended (back-channel logout without `sid`). */
+  async fromProviderForSubject(subject: string): Promise<{ sessionsEnded: number }> {
+    return this.signOut(await this.sessionStore.findBySubject(subject));
+  }
+
+  private async signOut(sessions: readonly IndexedSession[]): Promise<{ sessionsEnded: number }> {
+    const accountIds = new Set(sessions.flatMap((session) => (session.accountId ? [session.accountId] : [])));
+    for (const accountId of accountIds) await this.tokenStore.remove(accountId);
+    await this.endSessions(sessions);
+    return { sessionsEnded: sessions.length };
+  }
+
+  private async endSessions(sessions: readonly IndexedSession[]): Promise<void> {
+    await Promise.all(sessions.map((session) => this.sessionStore.destroy(session.id)));
+  }
+}

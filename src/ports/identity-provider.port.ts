@@ -1,0 +1,64 @@
+import type { SignedInAccount } from '../domain/account.ts';
+
+/**
+ * The OpenID Connect provider (Microsoft Entra ID in production) seen from the use cases. The
+ * adapter owns the token cache format; it reads and writes the account's partition in the
+ * TokenStore itself.
+ *
+ * Contract:
+ * - `authorizationUrl` builds the authorization request (authorization code + PKCE S256).
+ * - `redeemCode` exchanges the code, checks `state` and `nonce`, stores the account's tokens as a
+ *   new partition (replacing any earlier one) and resolves to the account. Rejects with
+ *   `SignInFailed` when the provider refuses the code, `IdentityProviderUnavailable` when it cannot
+ *   be reached.
+ * - `acquireTokenSilently` returns a valid access token for exactly `scopes`, from the cache or by
+ *   refreshing; it rejects with `InteractionRequired` when only the user can fix it (no tokens,
+ *   refresh token expired or revoked, consent missing, claims challenge). A refreshed cache is
+ *   written back only if the partition was not removed or rewritten meanwhile.
+ * - `endSessionUrl` is the provider's end-session (logout) URL, or `undefined` if it has none.
+ * - `issuer` is the provider's issuer identifier from its discovery document.
+ */
+export interface AuthorizationRequest {
+  readonly scopes: readonly string[];
+  readonly state: string;
+  readonly nonce: string;
+  readonly codeChallenge: string;
+  /** JSON claims request from a claims challenge. */
+  readonly claims?: string;
+  readonly loginHint?: string;
+  readonly prompt?: 'login' | 'select_account' | 'consent' | 'none';
+}
+
+export interface CodeRedemption {
+  readonly code: string;
+  readonly codeVerifier: string;
+  readonly scopes: readonly string[];
+  readonly state: string;
+  readonly nonce: string;
+}
+
+export interface SilentTokenRequest {
+  readonly accountId: string;
+  readonly scopes: readonly string[];
+  readonly forceRefresh?: boolean;
+}
+
+export interface AccessToken {
+  readonly token: string;
+  readonly expiresOn: Date;
+  readonly scopes: readonly string[];
+}
+
+export interface EndSessionRequest {
+  readonly postLogoutRedirectUri: string;
+  /** The user's `login_hint` claim or username, so the provider need not ask which account. */
+  readonly logoutHint?: string;
+}
+
+export interface IdentityProvider {
+  authorizationUrl(request: AuthorizationRequest): Promise<string>;
+  redeemCode(redemption: CodeRedemption): Promise<SignedInAccount>;
+  acquireTokenSilently(request: SilentTokenRequest): Promise<AccessToken>;
+  endSessionUrl(request: EndSessionRequest): Promise<string | undefined>;
+  issuer(): Promise<string>;
+}

@@ -1,0 +1,25 @@
+/**
+ * Where the app keeps each user's token cache: one partition per account, keyed by the
+ * identity provider's home account id (MSAL `homeAccountId`), holding that account's serialized
+ * token cache for this client only.
+ *
+ * Contract (every adapter passes test/adapters/token-store.contract.ts):
+ * - `read` resolves to `undefined` when the partition does not exist or has expired.
+ * - Every successful `write` gives the partition a new opaque `version`.
+ * - `write` with `expectedVersion` is a compare-and-set: it writes only when the partition still has
+ *   that version and resolves `false` otherwise (removed or rewritten meanwhile). This is what stops
+ *   a silent refresh that started before a sign-out from writing the tokens back ("no resurrection").
+ *   Without `expectedVersion` it writes unconditionally (a fresh sign-in replaces the partition).
+ * - `remove` deletes the partition; removing a missing partition is not an error (idempotent).
+ * - Partitions expire `ttlSeconds` after their last write, so abandoned ones are evicted.
+ */
+export interface TokenPartition {
+  readonly data: string;
+  readonly version: string;
+}
+
+export interface TokenStore {
+  read(accountId: string): Promise<TokenPartition | undefined>;
+  write(accountId: string, data: string, expectedVersion?: string): Promise<boolean>;
+  remove(accountId: string): Promise<void>;
+}
