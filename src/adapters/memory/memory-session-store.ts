@@ -1,0 +1,107 @@
+import type { IndexedSession, SessionIndex, SessionStore } from '../../ports/session-store.port.ts';
+
+interface StoredSession {
+  readonly data: Record<string, unknown>;
+  readonly index: SessionIndex;
+  readonly expiresAt: number;
+}
+
+/**
+ * A real in-process SessionStore: the single-instance fallback and the fake used by unit tests.
+ *
+ * The sid and subject indexes make a provider-initiated sign-out cost O(sessions of that user)
+ * instead of a scan of every session. Data is copied in and out (structuredClone) so a caller
+ * mutating an object cannot change what is stored, matching the serializing adapters.
+ */
+export class MemorySessionStore implements SessionStore {
+  readonly #sessions = new Map<string, StoredSession>();
+  readonly #bySid = new Map<string, Set<string>>();
+  readonly #bySubject = new Map<string, Set<string>>();
+  readonly #now: () => number;
+
+  constructor(deps: { now?: () => number } = {}) {
+    this.#now = deps.now ?? Date.now;
+  }
+
+  async get(id: string): Promise<Record<string, unknown> | undefined> {
+    const stored = this.#live(id);
+    return stored && structuredClone(stored.data);
+  }
+
+  async set(id: string, data: Record<string, unknown>, index: SessionIndex, ttlMs: number): Promise<void> {
+    const copy = structuredClone(data); // throws before anything changes if data can't be cloned
+    this.#delete(id);
+    const { sid, subject, accountId } = index;
+    this.#sessions.set(id, { data: copy, index: { sid, subject, accountId }, expiresAt: this.#now() + ttlMs });
+    if (sid !== undefined) addTo(this.#bySid, sid, id);
+    if (subject !== undefined) addTo(this.#bySubject, subject, id);
+  }
+
+  async destroy(id: string): Promise<void> {
+    this.#delete(id);
+  }
+
+  async findBySid(sid: string): Promise<IndexedSession[]> {
+    return this.#find(this.#bySid.get(sid));
+  }
+
+  async findBySubject(subject: string): Promise<IndexedSession[]> {
+    return this.#find(this.#bySubject.get(subject));
+  }
+
+  /** Deletes every expired session and its index entries; returns how many were deleted. */
+  sweepExpired(): number {
+    const now = this.#now();
+    let removed = 0;
+    for (const [id, stored] of this.#sessions) {
+      if (stored.expiresAt <= now) {
+        this.#delete(id);
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  #find(ids: Set<string> | undefined): IndexedSession[] {
+    const found: IndexedSession[] = [];
+    // Copy first: #live may delete an expired session from the set being iterated.
+    for (const id of [...(ids ?? [])]) {
+      const stored = this.#live(id);
+      if (!stored) continue;
+      const { accountId } = stored.index;
+      found.push(accountId === undefined ? { id } : { id, accountId });
+    }
+    return found;
+  }
+
+  #live(id: string): StoredSession | undefined {
+    const stored = this.#sessions.get(id);
+    if (stored && stored.expiresAt <= this.#now()) {
+      this.#delete(id);
+      return undefined;
+    }
+    return stored;
+  }
+
+  #delete(id: string): void {
+    const stored = this.#sessions.get(id);
+    if (!stored) return;
+    this.#sessions.delete(id);
+    if (stored.index.sid !== undefined) removeFrom(this.#bySid, stored.index.sid, id);
+    if (stored.index.subject !== undefined) removeFrom(this.#bySubject, stored.index.subject, id);
+  }
+}
+
+function addTo(index: Map<string, Set<string>>, key: string, id: string): void {
+  const ids = index.get(key);
+  if (ids) ids.add(id);
+  else index.set(key, new Set([id]));
+}
+
+// Empty sets are dropped too, or the index would keep one entry per sid ever seen.
+function removeFrom(index: Map<string, Set<string>>, key: string, id: string): void {
+  const ids = index.get(key);
+  if (!ids) return;
+  ids.delete(id);
+  if (ids.size === 0) index.delete(key);
+}

@@ -1,0 +1,71 @@
+import { randomUUID } from 'node:crypto';
+import type { TokenPartition, TokenStore } from '../../ports/token-store.port.ts';
+
+const NINETY_DAYS_IN_SECONDS = 90 * 24 * 60 * 60;
+
+interface StoredPartition {
+  readonly data: string;
+  readonly version: string;
+  readonly expiresAt: number;
+}
+
+/**
+ * A real in-process TokenStore: the single-instance fallback and the fake used by unit tests.
+ *
+ * Versions are random, never counters: a counter restarts after remove + re-create, so a refresh
+ * that read version 1 before a sign-out could overwrite a new sign-in's version 1 (ABA) and put
+ * the old tokens back. Expired partitions are dropped when touched and by `sweepExpired`, so
+ * abandoned users don't make the process grow forever.
+ */
+export class MemoryTokenStore implements TokenStore {
+  readonly #partitions = new Map<string, StoredPartition>();
+  readonly #ttlMs: number;
+  readonly #now: () => number;
+
+  constructor(deps: { tokenTtlSeconds?: number; now?: () => number } = {}) {
+    const ttlSeconds = deps.tokenTtlSeconds ?? NINETY_DAYS_IN_SECONDS;
+    if (!(ttlSeconds > 0)) throw new RangeError(`tokenTtlSeconds must be positive, got ${ttlSeconds}`);
+    this.#ttlMs = ttlSeconds * 1000;
+    this.#now = deps.now ?? Date.now;
+  }
+
+  async read(accountId: string): Promise<TokenPartition | undefined> {
+    const stored = this.#live(accountId);
+    return stored && { data: stored.data, version: stored.version };
+  }
+
+  // No await before the map update: check and write happen in one turn of the event loop,
+  // so concurrent compare-and-set calls cannot interleave.
+  async write(accountId: string, data: string, expectedVersion?: string): Promise<boolean> {
+    if (expectedVersion !== undefined && this.#live(accountId)?.version !== expectedVersion) return false;
+    const expiresAt = this.#now() + this.#ttlMs;
+    this.#partitions.set(accountId, { data, version: randomUUID(), expiresAt });
+    return true;
+  }
+
+  async remove(accountId: string): Promise<void> {
+    this.#partitions.delete(accountId);
+  }
+
+  /** Deletes every expired partition; returns how many were deleted. */
+  sweepExpired(): number {
+    const now = this.#now();
+    let removed = 0;
+    for (const [accountId, stored] of this.#partitions) {
+      if (stored.expiresAt <= now) {
+        this.#partitions.delete(accountId);
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  #live(accountId: string): StoredPartition | undefined {
+    const stored = this.#partitions.get(accountId);
+    if (stored && stored.expiresAt <= this.#now()) {
+      this.#partitions.delete(accountId);
+      return undefined;
+    }
+    return stored;
+  }
+}

@@ -1,0 +1,58 @@
+import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@azure/msal-node';
+
+/** The provider could not be reached, timed out, or did not answer JSON. */
+export class ProviderUnreachable extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ProviderUnreachable';
+  }
+}
+
+/**
+ * MSAL's network seam on Node's global `fetch`, with a timeout on EVERY request: msal-node's own
+ * client sets none on token requests (DESIGN.md), so a slow provider would hang a page forever.
+ * TLS is Node's default: a self-signed dev provider is trusted through NODE_EXTRA_CA_CERTS, never by
+ * turning verification off.
+ */
+export class FetchNetworkClient implements INetworkModule {
+  constructor(private readonly timeoutMs: number) {}
+
+  sendGetRequestAsync<T>(url: string, options?: NetworkRequestOptions, timeout?: number): Promise<NetworkResponse<T>> {
+    return this.send<T>(url, 'GET', options, timeout);
+  }
+
+  sendPostRequestAsync<T>(url: string, options?: NetworkRequestOptions): Promise<NetworkResponse<T>> {
+    return this.send<T>(url, 'POST', options, undefined);
+  }
+
+  private async send<T>(
+    url: string,
+    method: 'GET' | 'POST',
+    options: NetworkRequestOptions | undefined,
+    timeout: number | undefined,
+  ): Promise<NetworkResponse<T>> {
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method,
+        headers: options?.headers,
+        body: method === 'POST' ? (options?.body ?? '') : undefined,
+        signal: AbortSignal.timeout(Math.min(timeout ?? this.timeoutMs, this.timeoutMs)),
+      });
+    } catch (error) {
+      throw new ProviderUnreachable(`${method} ${new URL(url).origin} failed: ${describe(error)}`, { cause: error });
+    }
+    const headers: Record<string, string> = {};
+    response.headers.forEach((value, key) => (headers[key] = value));
+    try {
+      return { headers, body: (await response.json()) as T, status: response.status };
+    } catch (error) {
+      throw new ProviderUnreachable(`${method} ${new URL(url).origin} answered ${response.status} without JSON`, { cause: error });
+    }
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error && error.name === 'TimeoutError') return 'timed out';
+  return error instanceof Error ? error.message : String(error);
+}

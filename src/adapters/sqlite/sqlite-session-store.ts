@@ -1,0 +1,82 @@
+import type Database from 'better-sqlite3';
+import type { IndexedSession, SessionIndex, SessionStore } from '../../ports/session-store.port.ts';
+
+interface SessionRow {
+  id: string;
+  data: string;
+  sid: string | null;
+  subject: string | null;
+  accountId: string | null;
+  expiresAt: number;
+}
+
+interface IndexRow {
+  id: string;
+  accountId: string | null;
+}
+
+/**
+ * SessionStore on the app's SQLite file (see sqlite-database.ts for the schema).
+ *
+ * `sid` and `subject` are columns with partial indexes, so a provider-initiated sign-out finds the
+ * sessions without the user's cookie and without a table scan. Expired rows are filtered out by
+ * every query and deleted by `sweepExpired`.
+ */
+export class SqliteSessionStore implements SessionStore {
+  readonly #now: () => number;
+  readonly #select: Database.Statement<[string, number], { data: string }>;
+  readonly #upsert: Database.Statement<SessionRow>;
+  readonly #delete: Database.Statement<[string]>;
+  readonly #selectBySid: Database.Statement<[string, number], IndexRow>;
+  readonly #selectBySubject: Database.Statement<[string, number], IndexRow>;
+
+  constructor(deps: { db: Database.Database; now?: () => number }) {
+    this.#now = deps.now ?? Date.now;
+    const { db } = deps;
+    this.#select = db.prepare('SELECT data FROM sessions WHERE id = ? AND expires_at > ?');
+    this.#upsert = db.prepare(`
+      INSERT INTO sessions (id, data, sid, subject, account_id, expires_at)
+      VALUES (@id, @data, @sid, @subject, @accountId, @expiresAt)
+      ON CONFLICT (id) DO UPDATE SET data = excluded.data, sid = excluded.sid,
+        subject = excluded.subject, account_id = excluded.account_id, expires_at = excluded.expires_at`);
+    this.#delete = db.prepare('DELETE FROM sessions WHERE id = ?');
+    this.#selectBySid = db.prepare(
+      'SELECT id, account_id AS accountId FROM sessions WHERE sid = ? AND expires_at > ?',
+    );
+    this.#selectBySubject = db.prepare(
+      'SELECT id, account_id AS accountId FROM sessions WHERE subject = ? AND expires_at > ?',
+    );
+  }
+
+  async get(id: string): Promise<Record<string, unknown> | undefined> {
+    const row = this.#select.get(id, this.#now());
+    return row && (JSON.parse(row.data) as Record<string, unknown>);
+  }
+
+  async set(id: string, data: Record<string, unknown>, index: SessionIndex, ttlMs: number): Promise<void> {
+    this.#upsert.run({
+      id,
+      data: JSON.stringify(data),
+      sid: index.sid ?? null,
+      subject: index.subject ?? null,
+      accountId: index.accountId ?? null,
+      expiresAt: this.#now() + ttlMs,
+    });
+  }
+
+  async destroy(id: string): Promise<void> {
+    this.#delete.run(id);
+  }
+
+  async findBySid(sid: string): Promise<IndexedSession[]> {
+    return this.#selectBySid.all(sid, this.#now()).map(toIndexedSession);
+  }
+
+  async findBySubject(subject: string): Promise<IndexedSession[]> {
+    return this.#selectBySubject.all(subject, this.#now()).map(toIndexedSession);
+  }
+}
+
+function toIndexedSession(row: IndexRow): IndexedSession {
+  return row.accountId === null ? { id: row.id } : { id: row.id, accountId: row.accountId };
+}

@@ -1,0 +1,67 @@
+import { randomUUID } from 'node:crypto';
+import type Database from 'better-sqlite3';
+import type { TokenPartition, TokenStore } from '../../ports/token-store.port.ts';
+
+const NINETY_DAYS_IN_SECONDS = 90 * 24 * 60 * 60;
+
+interface WriteParams {
+  accountId: string;
+  data: string;
+  version: string;
+  expiresAt: number;
+}
+
+/**
+ * TokenStore on the app's SQLite file (see sqlite-database.ts for the schema).
+ *
+ * Compare-and-set is one conditional UPDATE, so it stays atomic even with several processes on the
+ * same file. Versions are random so a remove + re-create can never reuse a version (no ABA).
+ * Expired rows count as absent here; `sweepExpired` deletes them.
+ */
+export class SqliteTokenStore implements TokenStore {
+  readonly #ttlMs: number;
+  readonly #now: () => number;
+  readonly #select: Database.Statement<[string, number], TokenPartition>;
+  readonly #upsert: Database.Statement<WriteParams>;
+  readonly #compareAndSet: Database.Statement<WriteParams & { expectedVersion: string; now: number }>;
+  readonly #delete: Database.Statement<[string]>;
+
+  constructor(deps: { db: Database.Database; tokenTtlSeconds?: number; now?: () => number }) {
+    const ttlSeconds = deps.tokenTtlSeconds ?? NINETY_DAYS_IN_SECONDS;
+    if (!(ttlSeconds > 0)) throw new RangeError(`tokenTtlSeconds must be positive, got ${ttlSeconds}`);
+    this.#ttlMs = ttlSeconds * 1000;
+    this.#now = deps.now ?? Date.now;
+    const { db } = deps;
+    this.#select = db.prepare(
+      'SELECT data, version FROM token_partitions WHERE account_id = ? AND expires_at > ?',
+    );
+    this.#upsert = db.prepare(`
+      INSERT INTO token_partitions (account_id, data, version, expires_at)
+      VALUES (@accountId, @data, @version, @expiresAt)
+      ON CONFLICT (account_id) DO UPDATE
+        SET data = excluded.data, version = excluded.version, expires_at = excluded.expires_at`);
+    this.#compareAndSet = db.prepare(`
+      UPDATE token_partitions SET data = @data, version = @version, expires_at = @expiresAt
+      WHERE account_id = @accountId AND version = @expectedVersion AND expires_at > @now`);
+    this.#delete = db.prepare('DELETE FROM token_partitions WHERE account_id = ?');
+  }
+
+  async read(accountId: string): Promise<TokenPartition | undefined> {
+    const row = this.#select.get(accountId, this.#now());
+    return row && { data: row.data, version: row.version };
+  }
+
+  async write(accountId: string, data: string, expectedVersion?: string): Promise<boolean> {
+    const now = this.#now();
+    const params = { accountId, data, version: randomUUID(), expiresAt: now + this.#ttlMs };
+    if (expectedVersion === undefined) {
+      this.#upsert.run(params);
+      return true;
+    }
+    return this.#compareAndSet.run({ ...params, expectedVersion, now }).changes === 1;
+  }
+
+  async remove(accountId: string): Promise<void> {
+    this.#delete.run(accountId);
+  }
+}

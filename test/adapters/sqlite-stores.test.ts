@@ -1,0 +1,147 @@
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type Database from 'better-sqlite3';
+import { expect } from 'chai';
+import { openSqliteDatabase, startExpirySweeper, sweepExpired } from '../../src/adapters/sqlite/sqlite-database.ts';
+import { SqliteSessionStore } from '../../src/adapters/sqlite/sqlite-session-store.ts';
+import { SqliteTokenStore } from '../../src/adapters/sqlite/sqlite-token-store.ts';
+import { describeSessionStoreContract } from './session-store.contract.ts';
+import { CONTRACT_TOKEN_TTL_SECONDS, describeTokenStoreContract } from './token-store.contract.ts';
+
+describe('SQLite stores', () => {
+  let dir: string;
+  let fileCount = 0;
+  let db: Database.Database | undefined;
+  const freshFile = () => join(dir, `store-${++fileCount}.db`);
+  const closeDb = () => {
+    db?.close();
+    db = undefined;
+  };
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'sqlite-stores-'));
+  });
+
+  after(() => {
+    closeDb();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  describeTokenStoreContract(
+    'sqlite',
+    (clock) => {
+      db = openSqliteDatabase(freshFile());
+      return new SqliteTokenStore({ db, tokenTtlSeconds: CONTRACT_TOKEN_TTL_SECONDS, now: clock.now });
+    },
+    closeDb,
+  );
+
+  describeSessionStoreContract(
+    'sqlite',
+    (clock) => {
+      db = openSqliteDatabase(freshFile());
+      return new SqliteSessionStore({ db, now: clock.now });
+    },
+    closeDb,
+  );
+
+  describe('database file', () => {
+    afterEach(closeDb);
+
+    it('keeps tokens and sessions across a restart', async () => {
+      const file = freshFile();
+      db = openSqliteDatabase(file);
+      await new SqliteTokenStore({ db }).write('alice', 'tokens');
+      const written = await new SqliteTokenStore({ db }).read('alice');
+      await new SqliteSessionStore({ db }).set('s1', { n: 1 }, { sid: 'sid-A', accountId: 'alice' }, 60_000);
+      closeDb();
+
+      db = openSqliteDatabase(file);
+      const sessions = new SqliteSessionStore({ db });
+      expect(await new SqliteTokenStore({ db }).read('alice')).to.deep.equal(written);
+      expect(await sessions.get('s1')).to.deep.equal({ n: 1 });
+      expect(await sessions.findBySid('sid-A')).to.deep.equal([{ id: 's1', accountId: 'alice' }]);
+    });
+
+    it('opens an existing file without migrating it again', async () => {
+      const file = freshFile();
+      db = openSqliteDatabase(file);
+      await new SqliteTokenStore({ db }).write('alice', 'tokens');
+      closeDb();
+
+      db = openSqliteDatabase(file);
+      expect(db.pragma('user_version', { simple: true })).to.equal(1);
+      expect((await new SqliteTokenStore({ db }).read('alice'))?.data).to.equal('tokens');
+    });
+
+    it('uses write-ahead logging', () => {
+      db = openSqliteDatabase(freshFile());
+      expect(db.pragma('journal_mode', { simple: true })).to.equal('wal');
+    });
+
+    it('creates missing parent directories', () => {
+      const file = join(dir, 'nested', 'deeper', 'app.db');
+      db = openSqliteDatabase(file);
+      expect(existsSync(file)).to.equal(true);
+    });
+
+    it('opens an in-memory database with the schema', async () => {
+      db = openSqliteDatabase(':memory:');
+      expect(db.pragma('user_version', { simple: true })).to.equal(1);
+      expect(await new SqliteTokenStore({ db }).write('alice', 'tokens')).to.equal(true);
+    });
+  });
+
+  describe('expiry sweeping', () => {
+    let time: number;
+    const now = () => time;
+    const count = (table: string) =>
+      (db!.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+
+    async function seedTwoExpiredAndOneLiveOfEach(): Promise<void> {
+      const tokens = new SqliteTokenStore({ db: db!, tokenTtlSeconds: 60, now });
+      const sessions = new SqliteSessionStore({ db: db!, now });
+      await tokens.write('gone-1', 'x');
+      await tokens.write('gone-2', 'x');
+      await sessions.set('gone-1', {}, { sid: 'sid-A' }, 60_000);
+      await sessions.set('gone-2', {}, {}, 60_000);
+      time += 60_000;
+      await tokens.write('live', 'y');
+      await sessions.set('live', {}, { sid: 'sid-A' }, 60_000);
+    }
+
+    beforeEach(() => {
+      time = Date.UTC(2030, 0, 1);
+      db = openSqliteDatabase(freshFile());
+    });
+
+    afterEach(closeDb);
+
+    it('deletes expired rows from both tables in batches and keeps live ones', async () => {
+      await seedTwoExpiredAndOneLiveOfEach();
+
+      expect(sweepExpired(db!, time, 1)).to.equal(4);
+      expect(count('token_partitions')).to.equal(1);
+      expect(count('sessions')).to.equal(1);
+      expect(sweepExpired(db!, time)).to.equal(0);
+    });
+
+    it('sweeps periodically until stopped', async () => {
+      await seedTwoExpiredAndOneLiveOfEach();
+      const sweeper = startExpirySweeper(db!, { intervalMs: 5, now });
+      try {
+        for (let i = 0; i < 100 && count('sessions') > 1; i++) await sleep(5);
+        expect(count('token_partitions')).to.equal(1);
+        expect(count('sessions')).to.equal(1);
+      } finally {
+        sweeper.stop();
+      }
+
+      time += 60_000;
+      await sleep(30);
+      expect(count('sessions')).to.equal(1);
+    });
+  });
+});

@@ -1,0 +1,153 @@
+import { expect } from 'chai';
+import type { TokenStore } from '../../src/ports/token-store.port.ts';
+
+/** The ttl every factory must give its store, so the suite knows when partitions expire. */
+export const CONTRACT_TOKEN_TTL_SECONDS = 3600;
+const TTL_MS = CONTRACT_TOKEN_TTL_SECONDS * 1000;
+
+/**
+ * The TokenStore contract (src/ports/token-store.port.ts), run once per adapter.
+ * `makeStore` must wire `clock.now` into the store and use CONTRACT_TOKEN_TTL_SECONDS; the suite
+ * moves the clock to test expiry without sleeping.
+ */
+export function describeTokenStoreContract(
+  name: string,
+  makeStore: (clock: { now: () => number }) => TokenStore | Promise<TokenStore>,
+  cleanup?: () => void | Promise<void>,
+): void {
+  describe(`TokenStore contract: ${name}`, () => {
+    let time: number;
+    let store: TokenStore;
+    const advance = (ms: number) => {
+      time += ms;
+    };
+
+    beforeEach(async () => {
+      time = Date.UTC(2030, 0, 1);
+      store = await makeStore({ now: () => time });
+    });
+
+    afterEach(async () => {
+      await cleanup?.();
+    });
+
+    it('reads a missing partition as undefined', async () => {
+      expect(await store.read('nobody')).to.equal(undefined);
+    });
+
+    it('reads back the written data with a version', async () => {
+      expect(await store.write('alice', 'cache-1')).to.equal(true);
+
+      const partition = await store.read('alice');
+      expect(partition?.data).to.equal('cache-1');
+      expect(partition?.version).to.be.a('string').that.is.not.empty;
+    });
+
+    it('gives the partition a new version on every write, even with the same data', async () => {
+      await store.write('alice', 'same');
+      const first = await store.read('alice');
+      await store.write('alice', 'same');
+      const second = await store.read('alice');
+      await store.write('alice', 'same', second?.version);
+      const third = await store.read('alice');
+
+      expect(new Set([first?.version, second?.version, third?.version]).size).to.equal(3);
+    });
+
+    it('writes when compare-and-set is given the current version', async () => {
+      await store.write('alice', 'old');
+      const before = await store.read('alice');
+
+      expect(await store.write('alice', 'new', before?.version)).to.equal(true);
+
+      const after = await store.read('alice');
+      expect(after?.data).to.equal('new');
+      expect(after?.version).to.not.equal(before?.version);
+    });
+
+    it('refuses compare-and-set with a stale version and keeps the newer data', async () => {
+      await store.write('alice', 'first');
+      const stale = await store.read('alice');
+      await store.write('alice', 'second');
+
+      expect(await store.write('alice', 'from-stale-reader', stale?.version)).to.equal(false);
+      expect((await store.read('alice'))?.data).to.equal('second');
+    });
+
+    it('refuses compare-and-set after a remove, so a refresh in flight cannot resurrect tokens', async () => {
+      await store.write('alice', 'tokens');
+      const readBeforeSignOut = await store.read('alice');
+      await store.remove('alice');
+
+      expect(await store.write('alice', 'refreshed-tokens', readBeforeSignOut?.version)).to.equal(false);
+      expect(await store.read('alice')).to.equal(undefined);
+    });
+
+    it('writes unconditionally after a remove (a fresh sign-in)', async () => {
+      await store.write('alice', 'old-tokens');
+      await store.remove('alice');
+
+      expect(await store.write('alice', 'new-tokens')).to.equal(true);
+      expect((await store.read('alice'))?.data).to.equal('new-tokens');
+    });
+
+    it('removes idempotently', async () => {
+      await store.remove('nobody');
+      await store.write('alice', 'tokens');
+      await store.remove('alice');
+      await store.remove('alice');
+
+      expect(await store.read('alice')).to.equal(undefined);
+    });
+
+    it('keeps partitions independent, including ids that are prefixes of each other', async () => {
+      await store.write('alice', 'a');
+      await store.write('alice2', 'a2');
+      await store.write('alice.tenant', 'a.t');
+
+      await store.remove('alice');
+
+      expect(await store.read('alice')).to.equal(undefined);
+      expect((await store.read('alice2'))?.data).to.equal('a2');
+      expect((await store.read('alice.tenant'))?.data).to.equal('a.t');
+    });
+
+    it('expires a partition ttl after its last write, for reads and compare-and-set', async () => {
+      await store.write('alice', 'tokens');
+      const partition = await store.read('alice');
+
+      advance(TTL_MS - 1);
+      expect((await store.read('alice'))?.data).to.equal('tokens');
+
+      advance(1);
+      expect(await store.read('alice')).to.equal(undefined);
+      expect(await store.write('alice', 'refreshed', partition?.version)).to.equal(false);
+      expect(await store.read('alice')).to.equal(undefined);
+    });
+
+    it('restarts the expiry on every write', async () => {
+      await store.write('alice', 'v1');
+      advance(TTL_MS - 1000);
+      await store.write('alice', 'v2');
+      advance(TTL_MS - 1000);
+      const partition = await store.read('alice');
+      expect(await store.write('alice', 'v3', partition?.version)).to.equal(true);
+      advance(TTL_MS - 1000);
+
+      expect((await store.read('alice'))?.data).to.equal('v3');
+    });
+
+    it('lets exactly one of many concurrent compare-and-set writes with the same version win', async () => {
+      await store.write('alice', 'initial');
+      const partition = await store.read('alice');
+
+      const results = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => store.write('alice', `writer-${i}`, partition?.version)),
+      );
+
+      const winners = results.flatMap((won, i) => (won ? [i] : []));
+      expect(winners).to.have.lengthOf(1);
+      expect((await store.read('alice'))?.data).to.equal(`writer-${winners[0]}`);
+    });
+  });
+}
