@@ -1,0 +1,114 @@
+/**
+ * Configuration, parsed once from the environment into a typed, frozen object. Every problem
+ * names the exact variable, and the app refuses to start rather than guess.
+ */
+export interface Config {
+  readonly production: boolean;
+  readonly port: number;
+  readonly publicUrl: string;
+  readonly redirectUri: string;
+  readonly postLogoutRedirectUri: string;
+  readonly authority: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly apiUrl: string;
+  readonly apiScopes: readonly string[];
+  readonly tokenStore: 'sqlite' | 'memory';
+  readonly sqlitePath: string;
+  readonly sessionKeys: readonly string[];
+  readonly sessionCookieName: string;
+  readonly sessionTtlMs: number;
+  readonly tokenTtlSeconds: number;
+  readonly httpTimeoutMs: number;
+  readonly trustProxy: boolean;
+  readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export interface ConfigFallbacks {
+  /** Session cookie signing keys for development when SESSION_KEYS is not set. */
+  readonly devSessionKeys?: () => string[];
+}
+
+export function loadConfig(env: Env, fallbacks: ConfigFallbacks = {}): Config {
+  const production = env.NODE_ENV === 'production';
+  const publicUrl = url(env, 'PUBLIC_URL', 'http://localhost:3000').replace(/\/$/, '');
+  const authority = required(env, 'AUTHORITY', 'the identity provider, e.g. https://login.microsoftonline.com/<tenant-id> (see README, "Use Microsoft Entra ID")');
+  if (!authority.startsWith('https://')) fail('AUTHORITY', 'must be an https:// URL (MSAL refuses http authorities)');
+  url(env, 'AUTHORITY');
+  const sessionKeys = list(env.SESSION_KEYS, ',');
+  if (sessionKeys.length === 0) {
+    if (production || !fallbacks.devSessionKeys) fail('SESSION_KEYS', 'is required: comma-separated random secrets that sign the session cookie (e.g. `openssl rand -base64 32`)');
+    sessionKeys.push(...fallbacks.devSessionKeys());
+  }
+  if (sessionKeys.some((key) => key.length < 16)) fail('SESSION_KEYS', 'each key must be at least 16 characters');
+  const apiScopes = list(env.API_SCOPES ?? 'User.Read', ' ');
+  if (apiScopes.length === 0) fail('API_SCOPES', 'must name at least one scope');
+  const tokenStore = env.TOKEN_STORE ?? 'sqlite';
+  if (tokenStore !== 'sqlite' && tokenStore !== 'memory') fail('TOKEN_STORE', `must be "sqlite" or "memory", not "${tokenStore}"`);
+  const logLevel = env.LOG_LEVEL ?? 'info';
+  if (!['debug', 'info', 'warn', 'error', 'silent'].includes(logLevel)) fail('LOG_LEVEL', 'must be debug, info, warn, error or silent');
+
+  return Object.freeze({
+    production,
+    port: integer(env, 'PORT', 3000, 0, 65535),
+    publicUrl,
+    redirectUri: `${publicUrl}/auth/redirect`,
+    postLogoutRedirectUri: `${publicUrl}/auth/signed-out`,
+    authority: authority.replace(/\/$/, ''),
+    clientId: required(env, 'CLIENT_ID', 'the application (client) id registered at the identity provider'),
+    clientSecret: required(env, 'CLIENT_SECRET', 'the client secret registered at the identity provider'),
+    apiUrl: url(env, 'API_URL', 'https://graph.microsoft.com/v1.0/me'),
+    apiScopes: Object.freeze(apiScopes),
+    tokenStore,
+    sqlitePath: env.SQLITE_PATH || './data/app.db',
+    sessionKeys: Object.freeze(sessionKeys),
+    sessionCookieName: env.SESSION_COOKIE_NAME || 'app.session',
+    sessionTtlMs: integer(env, 'SESSION_TTL_SECONDS', 8 * 3600, 60, 365 * 86400) * 1000,
+    // Entra refresh tokens live up to 90 days; an untouched partition is useless after that.
+    tokenTtlSeconds: integer(env, 'TOKEN_TTL_SECONDS', 90 * 86400, 60, 365 * 86400),
+    httpTimeoutMs: integer(env, 'HTTP_TIMEOUT_MS', 10_000, 100, 120_000),
+    trustProxy: env.TRUST_PROXY === 'true',
+    logLevel: logLevel as Config['logLevel'],
+  });
+}
+
+function fail(name: string, problem: string): never {
+  throw new ConfigError(`${name} ${problem}`);
+}
+
+function required(env: Env, name: string, what: string): string {
+  const value = env[name]?.trim();
+  if (!value) fail(name, `is not set: set it to ${what}`);
+  return value;
+}
+
+function url(env: Env, name: string, fallback?: string): string {
+  const value = env[name]?.trim() || fallback;
+  if (value === undefined) fail(name, 'is not set');
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    fail(name, `is not a valid URL: "${value}"`);
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') fail(name, 'must be an http(s) URL');
+  return value;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) fail(name, `must be a whole number from ${min} to ${max}, not "${raw}"`);
+  return value;
+}
+
+function list(raw: string | undefined, separator: string): string[] {
+  return (raw ?? '').split(separator).map((item) => item.trim()).filter(Boolean);
+}

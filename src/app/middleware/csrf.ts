@@ -1,0 +1,32 @@
+import { timingSafeEqual } from 'node:crypto';
+import type Koa from 'koa';
+import { randomToken } from '../../domain/random.ts';
+
+/** The session's CSRF token for forms, created on first use. */
+export function csrfToken(ctx: Koa.Context): string {
+  const session = ctx.session!;
+  session.csrfToken ??= randomToken();
+  return session.csrfToken;
+}
+
+/**
+ * Guards a state-changing POST: the form's `_csrf` must equal the session's token (synchronizer
+ * token), and a browser-sent `Origin` must be this app's.
+ */
+export function requireCsrf(publicOrigin: string): Koa.Middleware {
+  return async (ctx, next) => {
+    const origin = ctx.get('origin');
+    const sent = (ctx.request as { body?: Record<string, unknown> }).body?._csrf;
+    const expected = ctx.session?.csrfToken;
+    if ((origin && origin !== publicOrigin) || typeof sent !== 'string' || !expected || !sameText(sent, expected)) {
+      ctx.throw(403, 'This form has expired or did not come from this site. Please go back, reload and try again.');
+    }
+    await next();
+  };
+}
+
+function sameText(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+}

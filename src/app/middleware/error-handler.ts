@@ -1,0 +1,67 @@
+import { randomUUID } from 'node:crypto';
+import type Koa from 'koa';
+import {
+  DomainError,
+  DownstreamApiUnavailable,
+  IdentityProviderUnavailable,
+  InteractionRequired,
+} from '../../domain/errors.ts';
+import type { Logger } from '../logger.ts';
+import { noStore } from './security-headers.ts';
+
+/** Status for each domain error the user can meet; unknown errors are 500s. */
+function statusOf(error: DomainError): number {
+  if (error instanceof IdentityProviderUnavailable) return 503;
+  if (error instanceof DownstreamApiUnavailable) return 502;
+  if (error instanceof InteractionRequired) return 401;
+  return 400;
+}
+
+/** What to do when only the user can fix a failed token request: send them to sign in again. */
+export type InteractionHandler = (ctx: Koa.Context, error: InteractionRequired) => Promise<void>;
+
+/**
+ * The one place errors become answers. 4xx show their message; 5xx show a request id and are
+ * logged with it, never with a stack trace in the page.
+ */
+export function errorHandler(logger: Logger, onInteractionRequired: InteractionHandler): Koa.Middleware {
+  return async (ctx, next) => {
+    const requestId = randomUUID();
+    ctx.state.requestId = requestId;
+    ctx.set('X-Request-Id', requestId);
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) ctx.throw(404, 'There is no page at this address.');
+    } catch (error) {
+      if (error instanceof InteractionRequired && ctx.method === 'GET') {
+        logger.info('interaction required', { requestId, reason: error.message });
+        await onInteractionRequired(ctx, error);
+        return;
+      }
+      const { status, message } = describe(error);
+      if (status >= 500) logger.error('request failed', { requestId, path: ctx.path, error: summary(error) });
+      else logger.debug('request refused', { requestId, path: ctx.path, status, message });
+      ctx.status = status;
+      noStore(ctx);
+      if (ctx.accepts('html', 'json') === 'json') {
+        ctx.body = { error: status >= 500 ? 'server_error' : 'request_error', message, requestId };
+      } else {
+        await ctx.render('error', { status, message, requestId });
+      }
+    }
+  };
+}
+
+function describe(error: unknown): { status: number; message: string } {
+  if (error instanceof DomainError) return { status: statusOf(error), message: error.userMessage };
+  const httpError = error as { status?: unknown; expose?: unknown; message?: unknown };
+  if (typeof httpError.status === 'number' && httpError.status >= 400 && httpError.status < 500 && httpError.expose) {
+    return { status: httpError.status, message: String(httpError.message) };
+  }
+  return { status: 500, message: 'Something went wrong on our side. Please try again.' };
+}
+
+function summary(error: unknown): Record<string, unknown> {
+  if (!(error instanceof Error)) return { value: String(error) };
+  return { name: error.name, message: error.message, stack: error.stack, cause: error.cause ? summary(error.cause) : undefined };
+}

@@ -1,0 +1,39 @@
+import type Koa from 'koa';
+
+/**
+ * Headers on every answer: no framing (except the front-channel logout page, which sets its own
+ * `frame-ancestors`), no sniffing, and no Referer, so an authorization code in a URL never leaks.
+ * `form-action` must allow the provider: the sign-out form ends with a redirect to it, and Chrome
+ * applies form-action to redirects.
+ */
+export function securityHeaders(providerOrigin: string): Koa.Middleware {
+  const csp = [
+    "default-src 'self'",
+    "img-src 'self' data:",
+    "style-src 'self'",
+    `form-action 'self' ${providerOrigin}`,
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+    "object-src 'none'",
+  ].join('; ');
+  return async (ctx, next) => {
+    ctx.set('Content-Security-Policy', csp);
+    ctx.set('X-Frame-Options', 'DENY');
+    ctx.set('X-Content-Type-Options', 'nosniff');
+    ctx.set('Referrer-Policy', 'no-referrer');
+    ctx.set('Cross-Origin-Opener-Policy', 'same-origin');
+    await next();
+  };
+}
+
+/** Lets only `origin` frame this answer (the provider's sign-out page loads it in an iframe). */
+export function allowFramingBy(ctx: Koa.Context, origin: string): void {
+  ctx.remove('X-Frame-Options');
+  ctx.set('Content-Security-Policy', `default-src 'none'; frame-ancestors ${origin}`);
+}
+
+/** Personal or one-time answers must never be stored by a browser or proxy. */
+export function noStore(ctx: Koa.Context): void {
+  ctx.set('Cache-Control', 'no-store');
+  ctx.set('Pragma', 'no-cache');
+}

@@ -1,0 +1,84 @@
+import type Koa from 'koa';
+import Router from '@koa/router';
+import { bodyParser } from '@koa/bodyparser';
+import type { BeginSignIn } from '../../domain/sign-in.ts';
+import type { Cradle } from '../container.ts';
+import { requireCsrf } from '../middleware/csrf.ts';
+import { allowFramingBy, noStore } from '../middleware/security-headers.ts';
+
+/**
+ * Everything about signing in and out:
+ *   GET  /auth/signin                 start sign-in (returnTo = a path on this site)
+ *   GET  /auth/redirect               the provider's answer (the redirect URI)
+ *   POST /auth/signout                sign-out started here (CSRF-protected form)
+ *   GET  /auth/signed-out             where the provider sends the browser back
+ *   GET  /auth/signout/frontchannel   the Logout URL the provider loads in an iframe (no cookie needed)
+ */
+export function authRoutes({ config, signIn, signOutEverywhere, logger }: Cradle): Router {
+  const router = new Router({ prefix: '/auth' });
+  const providerOrigin = new URL(config.authority).origin;
+
+  router.get('/signin', async (ctx) => {
+    await redirectToSignIn(ctx, signIn, { returnTo: ctx.query.returnTo });
+  });
+
+  router.get('/redirect', async (ctx) => {
+    noStore(ctx);
+    const session = ctx.session!;
+    const pending = session.pendingSignIn;
+    // One attempt per pending sign-in, whatever happens next.
+    delete session.pendingSignIn;
+    const { account, returnTo } = await signIn.complete(pending, {
+      code: single(ctx.query.code),
+      state: single(ctx.query.state),
+      error: single(ctx.query.error),
+      error_description: single(ctx.query.error_description),
+    });
+    // A new session id after sign-in: whoever knew the old one (fixation) gets nothing.
+    delete session.csrfToken;
+    session.account = account;
+    await session.regenerate();
+    logger.info('signed in', { sid: account.sid !== undefined });
+    ctx.redirect(returnTo);
+  });
+
+  router.post('/signout', bodyParser({ enableTypes: ['form'] }), requireCsrf(new URL(config.publicUrl).origin), async (ctx) => {
+    noStore(ctx);
+    const account = ctx.session?.account;
+    ctx.session = null;
+    if (!account) return ctx.redirect('/auth/signed-out');
+    const { endSessionUrl } = await signOutEverywhere.fromApp(account, config.postLogoutRedirectUri);
+    ctx.redirect(endSessionUrl ?? '/auth/signed-out');
+  });
+
+  router.get('/signed-out', async (ctx) => {
+    noStore(ctx);
+    await ctx.render('signed-out', { account: undefined });
+  });
+
+  router.get('/signout/frontchannel', async (ctx) => {
+    noStore(ctx);
+    allowFramingBy(ctx, providerOrigin);
+    const sid = single(ctx.query.sid);
+    if (!sid) return ctx.throw(400, 'The sign-out request has no sid.');
+    const { sessionsEnded } = await signOutEverywhere.fromProvider({ sid, iss: single(ctx.query.iss) });
+    logger.info('front-channel sign-out', { sessionsEnded });
+    ctx.type = 'text/plain';
+    ctx.body = 'signed out';
+  });
+
+  return router;
+}
+
+/** Starts a sign-in and sends the browser to the provider; the session remembers it. */
+export async function redirectToSignIn(ctx: Koa.Context, signIn: Cradle['signIn'], request: BeginSignIn): Promise<void> {
+  const { authorizationUrl, pending } = await signIn.begin(request);
+  ctx.session!.pendingSignIn = pending;
+  noStore(ctx);
+  ctx.redirect(authorizationUrl);
+}
+
+/** A query parameter sent once; repeated parameters are refused as absent. */
+function single(value: string | string[] | undefined): string | undefined {
+  return typeof value === 'string' && value.length > 0 ? value : undefined;
+}

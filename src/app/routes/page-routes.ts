@@ -1,0 +1,38 @@
+import { readFileSync } from 'node:fs';
+import Router from '@koa/router';
+import type { Cradle } from '../container.ts';
+import { csrfToken } from '../middleware/csrf.ts';
+import { noStore } from '../middleware/security-headers.ts';
+
+/** The pages: home, the profile that calls the downstream API, and a health check. */
+export function pageRoutes({ callApi }: Cradle): Router {
+  const router = new Router();
+  const stylesheet = readFileSync(new URL('../../../public/app.css', import.meta.url));
+
+  router.get('/app.css', (ctx) => {
+    ctx.type = 'text/css';
+    ctx.set('Cache-Control', 'public, max-age=3600');
+    ctx.body = stylesheet;
+  });
+
+  router.get('/', async (ctx) => {
+    noStore(ctx);
+    const account = ctx.session?.account;
+    await ctx.render('home', { account, csrfToken: account ? csrfToken(ctx) : undefined });
+  });
+
+  router.get('/profile', async (ctx) => {
+    noStore(ctx);
+    const account = ctx.session?.account;
+    if (!account) return ctx.redirect(`/auth/signin?returnTo=${encodeURIComponent(ctx.originalUrl)}`);
+    const profile = await callApi.execute(account);
+    await ctx.render('profile', { account, profile, csrfToken: csrfToken(ctx) });
+  });
+
+  router.get('/healthz', (ctx) => {
+    noStore(ctx);
+    ctx.body = { status: 'ok' };
+  });
+
+  return router;
+}

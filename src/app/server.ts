@@ -1,0 +1,42 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { ConfigError, loadConfig } from './config.ts';
+import { createAppContainer } from './container.ts';
+import { createApp } from './create-app.ts';
+import { loadOrCreateDevSessionKeys } from './dev-session-keys.ts';
+import { createLogger } from './logger.ts';
+
+/** Starts one app instance from the environment (and `.env` when present). */
+export async function startServer(env: NodeJS.ProcessEnv = process.env) {
+  const config = loadConfig(env, {
+    devSessionKeys: () => loadOrCreateDevSessionKeys(join(dirname(env.SQLITE_PATH || './data/app.db'), 'dev-session-keys.json')),
+  });
+  const logger = createLogger(config.logLevel);
+  const container = createAppContainer(config, logger);
+  container.cradle.expirySweeper; // start the periodic expiry sweep
+  const app = createApp(container);
+  const server = app.listen(config.port);
+  await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
+  logger.info('listening', { url: config.publicUrl, tokenStore: config.tokenStore });
+  return {
+    server,
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await container.dispose();
+    },
+  };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  try {
+    const running = await startServer();
+    const stop = () => void running.close().then(() => process.exit(0));
+    process.once('SIGINT', stop).once('SIGTERM', stop);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`Cannot start: ${error.message}\n`);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,43 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
+import type { JWK } from 'jose';
+
+export interface ProviderSecrets {
+  /** Private RS256 signing key(s), a JWKS as oidc-provider's `jwks` option wants it. */
+  readonly jwks: { keys: JWK[] };
+  /** Keys that sign the provider's cookies (`cookies.keys`). */
+  readonly cookieKeys: string[];
+}
+
+/**
+ * Signing and cookie keys, generated on first start into `<dataDir>/jwks.json` and
+ * `<dataDir>/cookie-keys.json` (mode 0600) and reused: tokens the web app holds stay verifiable,
+ * and browser sessions at the provider stay valid, across restarts of the dev provider.
+ */
+export async function loadOrCreateProviderSecrets(dataDir: string): Promise<ProviderSecrets> {
+  await mkdir(dataDir, { recursive: true });
+  const jwks = await loadOrCreate(path.join(dataDir, 'jwks.json'), async () => ({ keys: [await newSigningKey()] }));
+  const cookieKeys = await loadOrCreate(path.join(dataDir, 'cookie-keys.json'), async () => [randomBytes(32).toString('base64url')]);
+  return { jwks, cookieKeys };
+}
+
+async function newSigningKey(): Promise<JWK> {
+  const { privateKey } = await generateKeyPair('RS256', { extractable: true });
+  const jwk = await exportJWK(privateKey);
+  return { ...jwk, kid: await calculateJwkThumbprint(jwk), alg: 'RS256', use: 'sig' };
+}
+
+async function loadOrCreate<T>(file: string, create: () => Promise<T>): Promise<T> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as T;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const value = await create();
+  // 'wx': if two processes start on an empty dir at once, one fails loudly rather than both
+  // writing different keys and one of them signing tokens nobody can verify after a restart.
+  await writeFile(file, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+  return value;
+}

@@ -1,0 +1,149 @@
+import { expect } from 'chai';
+import nock from 'nock';
+import { MemoryTokenStore } from '../../src/adapters/memory/memory-token-store.ts';
+import { InteractionRequired, SignInFailed, SignInRejected } from '../../src/domain/errors.ts';
+import { codeChallengeS256, randomToken } from '../../src/domain/random.ts';
+import { FakeEntra, fakeUser } from '../support/fake-entra.ts';
+import { blockNetwork, GRAPH_SCOPES, msalIdentityProvider, signInThroughMsal } from '../support/msal-harness.ts';
+
+describe('MSAL identity provider against Entra-shaped endpoints', () => {
+  let entra: FakeEntra;
+  let store: MemoryTokenStore;
+  let warnings: string[];
+  let idp: ReturnType<typeof msalIdentityProvider>;
+  const alice = fakeUser('alice', 'aaaaaaaa-0000-0000-0000-000000000001');
+  const bob = fakeUser('bob', 'bbbbbbbb-0000-0000-0000-000000000002');
+
+  beforeEach(() => {
+    blockNetwork();
+    entra = new FakeEntra().install();
+    store = new MemoryTokenStore();
+    warnings = [];
+    idp = msalIdentityProvider(entra, store, warnings);
+  });
+  afterEach(() => nock.cleanAll());
+
+  it('builds an authorization URL with PKCE S256, state, nonce and the scopes', async () => {
+    const verifier = randomToken();
+    const url = new URL(
+      await idp.authorizationUrl({ scopes: GRAPH_SCOPES, state: 'st', nonce: 'no', codeChallenge: codeChallengeS256(verifier) }),
+    );
+    expect(url.origin + url.pathname).to.equal(`${entra.authority}/oauth2/v2.0/authorize`);
+    expect(url.searchParams.get('code_challenge')).to.equal(codeChallengeS256(verifier));
+    expect(url.searchParams.get('code_challenge_method')).to.equal('S256');
+    expect(url.searchParams.get('state')).to.equal('st');
+    expect(url.searchParams.get('nonce')).to.equal('no');
+    expect(url.searchParams.get('response_mode')).to.equal('query');
+    expect(url.searchParams.get('scope')!.split(' ')).to.include.members(['User.Read', 'openid', 'offline_access']);
+  });
+
+  it('redeems a code into a partition keyed by the Entra home account id <oid>.<tid>', async () => {
+    const account = await signInThroughMsal(idp, entra, alice, 'sid-alice');
+    expect(account).to.include({
+      accountId: `${alice.oid}.${entra.tenantId}`,
+      subject: `sub-${alice.oid}`,
+      sid: 'sid-alice',
+      username: alice.username,
+      name: alice.name,
+      loginHint: `hint-${alice.oid}`,
+    });
+    const partition = await store.read(account.accountId);
+    expect(partition, 'partition written').to.not.equal(undefined);
+    expect(Object.keys(JSON.parse(partition!.data).RefreshToken)).to.have.length(1);
+  });
+
+  it('rejects a code redeemed with the wrong PKCE verifier', async () => {
+    const state = randomToken();
+    const nonce = randomToken();
+    const url = await idp.authorizationUrl({ scopes: GRAPH_SCOPES, state, nonce, codeChallenge: codeChallengeS256('right') });
+    const { code } = entra.authorize(url, alice);
+    const error = await idp
+      .redeemCode({ code, codeVerifier: 'wrong', scopes: GRAPH_SCOPES, state, nonce })
+      .catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(SignInFailed).with.property('providerError', 'invalid_grant');
+  });
+
+  it('rejects an id token whose nonce is not the one sent', async () => {
+    const state = randomToken();
+    const verifier = randomToken();
+    const url = await idp.authorizationUrl({ scopes: GRAPH_SCOPES, state, nonce: 'sent', codeChallenge: codeChallengeS256(verifier) });
+    const { code } = entra.authorize(url, alice);
+    const error = await idp
+      .redeemCode({ code, codeVerifier: verifier, scopes: GRAPH_SCOPES, state, nonce: 'other' })
+      .catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(SignInRejected);
+    expect(await store.read(`${alice.oid}.${entra.tenantId}`)).to.equal(undefined);
+  });
+
+  it('answers silently from the cached partition without calling the provider', async () => {
+    const account = await signInThroughMsal(idp, entra, alice);
+    const before = await store.read(account.accountId);
+    const token = await idp.acquireTokenSilently({ accountId: account.accountId, scopes: GRAPH_SCOPES });
+    expect(token.token).to.match(new RegExp(`^at\\.${alice.oid}\\.`));
+    expect(entra.calls.refresh_token).to.equal(0);
+    expect((await store.read(account.accountId))!.version, 'nothing rewritten').to.equal(before!.version);
+  });
+
+  it('refreshes an expired access token and stores the new one', async () => {
+    entra.accessTokenLifetimeSeconds = 60; // inside MSAL's 5-minute renewal margin: expired at once
+    const account = await signInThroughMsal(idp, entra, alice);
+    const first = await store.read(account.accountId);
+    const token = await idp.acquireTokenSilently({ accountId: account.accountId, scopes: GRAPH_SCOPES });
+    expect(entra.calls.refresh_token).to.equal(1);
+    expect(token.token).to.match(new RegExp(`^at\\.${alice.oid}\\.`));
+    const after = await store.read(account.accountId);
+    expect(after!.version).to.not.equal(first!.version);
+    expect(after!.data).to.contain(token.token);
+  });
+
+  it('turns a revoked refresh token (invalid_grant) into InteractionRequired for the scopes', async () => {
+    entra.accessTokenLifetimeSeconds = 60;
+    const account = await signInThroughMsal(idp, entra, alice);
+    entra.revokeRefreshTokens(alice);
+    const error = await idp.acquireTokenSilently({ accountId: account.accountId, scopes: GRAPH_SCOPES }).catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(InteractionRequired);
+    expect((error as InteractionRequired).scopes).to.deep.equal(GRAPH_SCOPES);
+  });
+
+  it('asks for interaction when the account has no partition', async () => {
+    const error = await idp.acquireTokenSilently({ accountId: 'nobody.tenant', scopes: GRAPH_SCOPES }).catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(InteractionRequired);
+  });
+
+  it('does not write tokens back when the user signed out during a refresh (no resurrection)', async () => {
+    entra.accessTokenLifetimeSeconds = 60;
+    const account = await signInThroughMsal(idp, entra, alice);
+    entra.holdRefreshResponses();
+    const refreshing = idp.acquireTokenSilently({ accountId: account.accountId, scopes: GRAPH_SCOPES });
+    while (entra.heldRefreshes === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    await store.remove(account.accountId); // the sign-out
+    entra.releaseRefreshes();
+    await refreshing;
+    expect(await store.read(account.accountId)).to.equal(undefined);
+    expect(warnings).to.include('refreshed tokens not stored: partition changed meanwhile');
+  });
+
+  it('removing one user leaves users whose ids share a prefix intact', async () => {
+    const alice2 = fakeUser('alice2', `${alice.oid}2`);
+    const a = await signInThroughMsal(idp, entra, alice);
+    const a2 = await signInThroughMsal(idp, entra, alice2);
+    const b = await signInThroughMsal(idp, entra, bob);
+    expect(a2.accountId.startsWith(alice.oid)).to.equal(true);
+    await store.remove(a.accountId);
+    await Promise.all(
+      [a2, b].map(async (account) => {
+        const token = await idp.acquireTokenSilently({ accountId: account.accountId, scopes: GRAPH_SCOPES });
+        expect(token.token).to.contain(account.accountId.split('.')[0]);
+      }),
+    );
+    expect(await store.read(a.accountId)).to.equal(undefined);
+  });
+
+  it('builds the end-session URL from discovery with post_logout_redirect_uri and logout_hint', async () => {
+    const url = new URL((await idp.endSessionUrl({ postLogoutRedirectUri: 'http://localhost:3000/auth/signed-out', logoutHint: 'hint-1' }))!);
+    expect(url.origin + url.pathname).to.equal(`${entra.authority}/oauth2/v2.0/logout`);
+    expect(url.searchParams.get('post_logout_redirect_uri')).to.equal('http://localhost:3000/auth/signed-out');
+    expect(url.searchParams.get('logout_hint')).to.equal('hint-1');
+    expect(await idp.issuer()).to.equal(entra.issuer);
+  });
+});
