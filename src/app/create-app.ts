@@ -3,8 +3,9 @@ import Koa from 'koa';
 import views from 'koa-views';
 import type { AppContainer } from './container.ts';
 import { errorHandler } from './middleware/error-handler.ts';
+import { interactionRequiredRedirect } from './middleware/interaction-required.ts';
 import { securityHeaders } from './middleware/security-headers.ts';
-import { authRoutes, redirectToSignIn } from './routes/auth-routes.ts';
+import { authRoutes } from './routes/auth-routes.ts';
 import { pageRoutes } from './routes/page-routes.ts';
 import { sessionMiddleware } from './session.ts';
 
@@ -18,18 +19,10 @@ export function createApp(container: AppContainer): Koa {
   app.silent = true; // errors are logged by errorHandler, with a request id
 
   app.use(views(VIEWS, { extension: 'ejs' }));
-  app.use(
-    errorHandler(logger, (ctx, error) =>
-      redirectToSignIn(ctx, signIn, {
-        returnTo: ctx.originalUrl,
-        scopes: error.scopes,
-        claims: error.claims,
-        loginHint: ctx.session?.account?.username,
-      }),
-    ),
-  );
+  app.use(errorHandler(logger));
   app.use(securityHeaders(new URL(config.authority).origin));
   app.use(sessionMiddleware(app, config, cradle.sessionStore));
+  app.use(interactionRequiredRedirect(signIn, logger));
   for (const router of [authRoutes(cradle), pageRoutes(cradle)]) {
     app.use(router.routes());
     app.use(router.allowedMethods());

@@ -77,7 +77,7 @@ export class FakeEntra {
   }
 
   /** What the provider does when the user signs in at the authorization URL: issue a code. */
-  authorize(authorizationUrl: string, user: FakeUser, sid = randomUUID()): { code: string; state: string } {
+  authorize(authorizationUrl: string, user: FakeUser, sid: string = randomUUID()): { code: string; state: string } {
     const params = new URL(authorizationUrl).searchParams;
     const code = `code-${++this.counter}-${randomUUID()}`;
     this.codes.set(code, {
@@ -165,7 +165,7 @@ export class FakeEntra {
   }
 }
 
-export function fakeUser(name: string, oid = randomUUID()): FakeUser {
+export function fakeUser(name: string, oid: string = randomUUID()): FakeUser {
   return { oid, username: `${name}@contoso.example`, name: name[0]!.toUpperCase() + name.slice(1) };
 }
 

@@ -17,14 +17,11 @@ function statusOf(error: DomainError): number {
   return 400;
 }
 
-/** What to do when only the user can fix a failed token request: send them to sign in again. */
-export type InteractionHandler = (ctx: Koa.Context, error: InteractionRequired) => Promise<void>;
-
 /**
  * The one place errors become answers. 4xx show their message; 5xx show a request id and are
  * logged with it, never with a stack trace in the page.
  */
-export function errorHandler(logger: Logger, onInteractionRequired: InteractionHandler): Koa.Middleware {
+export function errorHandler(logger: Logger): Koa.Middleware {
   return async (ctx, next) => {
     const requestId = randomUUID();
     ctx.state.requestId = requestId;
@@ -33,11 +30,6 @@ export function errorHandler(logger: Logger, onInteractionRequired: InteractionH
       await next();
       if (ctx.status === 404 && ctx.body === undefined) ctx.throw(404, 'There is no page at this address.');
     } catch (error) {
-      if (error instanceof InteractionRequired && ctx.method === 'GET') {
-        logger.info('interaction required', { requestId, reason: error.message });
-        await onInteractionRequired(ctx, error);
-        return;
-      }
       const { status, message } = describe(error);
       if (status >= 500) logger.error('request failed', { requestId, path: ctx.path, error: summary(error) });
       else logger.debug('request refused', { requestId, path: ctx.path, status, message });

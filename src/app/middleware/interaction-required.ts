@@ -1,0 +1,27 @@
+import type Koa from 'koa';
+import { InteractionRequired } from '../../domain/errors.ts';
+import type { SignIn } from '../../domain/sign-in.ts';
+import type { Logger } from '../logger.ts';
+import { redirectToSignIn } from '../routes/auth-routes.ts';
+
+/**
+ * When only the user can fix a token request (consent, expired sign-in, claims challenge), a page
+ * load becomes a sign-in for exactly those scopes and claims that returns to the same page.
+ * It must run inside the session middleware: the pending sign-in is saved in the session.
+ */
+export function interactionRequiredRedirect(signIn: SignIn, logger: Logger): Koa.Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+    } catch (error) {
+      if (!(error instanceof InteractionRequired) || ctx.method !== 'GET') throw error;
+      logger.info('interaction required', { requestId: ctx.state.requestId, reason: error.message });
+      await redirectToSignIn(ctx, signIn, {
+        returnTo: ctx.originalUrl,
+        scopes: error.scopes,
+        claims: error.claims,
+        loginHint: ctx.session?.account?.username,
+      });
+    }
+  };
+}

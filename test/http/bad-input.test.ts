@@ -1,0 +1,97 @@
+import { expect } from 'chai';
+import nock from 'nock';
+import { FakeEntra, fakeUser } from '../support/fake-entra.ts';
+import { blockNetwork } from '../support/msal-harness.ts';
+import { fakeGraph, signInWithBrowser, startTestApp, type TestApp } from '../support/app-harness.ts';
+import type { Page } from '../support/test-browser.ts';
+
+/** A clear page for the person, and nothing of the server's insides. */
+function expectCleanRefusal(page: Page, status: number, says: string | RegExp) {
+  expect(page.status, page.text).to.equal(status);
+  expect(page.text).to.match(typeof says === 'string' ? new RegExp(says) : says);
+  expect(page.text).to.not.match(/node_modules|at [\w.]+ \(|Error:/);
+}
+
+describe('bad input gives a clear 4xx, never a 500 or a stack trace', () => {
+  const alice = fakeUser('alice');
+  let entra: FakeEntra;
+  let app: TestApp;
+
+  beforeEach(async () => {
+    blockNetwork();
+    entra = new FakeEntra().install();
+    fakeGraph([alice]);
+    app = await startTestApp(entra);
+  });
+  afterEach(async () => {
+    await app.close();
+    nock.cleanAll();
+  });
+
+  async function startSignIn() {
+    const browser = app.browser();
+    const start = await browser.get('/auth/signin');
+    return { browser, ...entra.authorize(start.location!, alice) };
+  }
+
+  it('a callback with no sign-in in progress', async () => {
+    expectCleanRefusal(await app.browser().get('/auth/redirect?code=abc&state=xyz'), 400, 'No sign-in is in progress');
+  });
+
+  it('a callback without a code', async () => {
+    const { browser, state } = await startSignIn();
+    expectCleanRefusal(await browser.get(`/auth/redirect?state=${state}`), 400, 'no authorization code');
+  });
+
+  it('a callback with the wrong state, which also spends the pending sign-in', async () => {
+    const { browser, code, state } = await startSignIn();
+    expectCleanRefusal(await browser.get(`/auth/redirect?code=${code}&state=forged`), 400, 'does not match');
+    expectCleanRefusal(await browser.get(`/auth/redirect?code=${code}&state=${state}`), 400, 'No sign-in is in progress');
+    expect(entra.calls.authorization_code, 'no code was redeemed').to.equal(0);
+  });
+
+  it('the provider answering error=access_denied', async () => {
+    const { browser, state } = await startSignIn();
+    const page = await browser.get(`/auth/redirect?error=access_denied&error_description=AADSTS65004&state=${state}`);
+    expectCleanRefusal(page, 400, 'cancelled or access was denied');
+  });
+
+  it('a code the provider refuses', async () => {
+    const { browser, state } = await startSignIn();
+    expectCleanRefusal(await browser.get(`/auth/redirect?code=not-issued&state=${state}`), 400, 'Sign-in failed \\(invalid_grant\\)');
+  });
+
+  it('a tampered session cookie is a fresh anonymous session', async () => {
+    const browser = app.browser();
+    await signInWithBrowser(browser, entra, alice);
+    const value = browser.cookies.get('app.session')!;
+    browser.cookies.set('app.session', value.slice(0, -2) + (value.endsWith('aa') ? 'bb' : 'aa'));
+    const page = await browser.get('/profile');
+    expect(page.status).to.equal(302);
+    expect(page.location).to.match(/^\/auth\/signin/);
+    expectCleanRefusal(await browser.get('/auth/redirect?code=x&state=y'), 400, 'No sign-in is in progress');
+  });
+
+  it('returnTo pointing off-site is replaced by the home page', async () => {
+    for (const returnTo of ['https://evil.example/', '//evil.example', '/\\evil.example']) {
+      const callback = await signInWithBrowser(app.browser(), entra, alice, { returnTo });
+      expect(callback.status).to.equal(302);
+      expect(callback.location, returnTo).to.equal('/');
+    }
+  });
+
+  it('repeated query parameters are refused as absent', async () => {
+    const { browser, code, state } = await startSignIn();
+    expectCleanRefusal(await browser.get(`/auth/redirect?code=${code}&code=${code}&state=${state}`), 400, 'no authorization code');
+  });
+
+  it('an unknown page is a 404 page', async () => {
+    expectCleanRefusal(await app.browser().get('/nope'), 404, 'no page at this address');
+  });
+
+  it('the provider being down is a 503 page, not a hang or a 500', async () => {
+    nock.cleanAll(); // discovery no longer answers: connection refused by nock
+    const page = await app.browser().get('/auth/signin');
+    expectCleanRefusal(page, 503, 'sign-in service is not reachable');
+  });
+});

@@ -1,0 +1,113 @@
+import { expect } from 'chai';
+import nock from 'nock';
+import { FakeEntra, fakeUser } from '../support/fake-entra.ts';
+import { blockNetwork } from '../support/msal-harness.ts';
+import { fakeGraph, signInWithBrowser, startTestApp, type TestApp } from '../support/app-harness.ts';
+import { csrfFrom } from '../support/test-browser.ts';
+
+describe('the browser journey: sign in, profile, sign out', () => {
+  const alice = fakeUser('alice');
+  let entra: FakeEntra;
+  let app: TestApp;
+
+  beforeEach(async () => {
+    blockNetwork();
+    entra = new FakeEntra().install();
+    fakeGraph([alice]);
+    app = await startTestApp(entra);
+  });
+  afterEach(async () => {
+    await app.close();
+    nock.cleanAll();
+  });
+
+  it('signs in, shows the API profile, signs out and removes the tokens', async () => {
+    const browser = app.browser();
+    const home = await browser.get('/');
+    expect(home.status).to.equal(200);
+    expect(home.text).to.contain('You are not signed in');
+
+    const protectedPage = await browser.get('/profile');
+    expect(protectedPage.status).to.equal(302);
+    expect(protectedPage.location).to.equal('/auth/signin?returnTo=%2Fprofile');
+
+    const start = await browser.get(protectedPage.location!);
+    expect(start.status).to.equal(302);
+    const authorize = new URL(start.location!);
+    expect(authorize.origin + authorize.pathname).to.equal(`${entra.authority}/oauth2/v2.0/authorize`);
+    expect(authorize.searchParams.get('code_challenge_method')).to.equal('S256');
+    expect(start.headers.get('cache-control')).to.equal('no-store');
+    const preSignInSession = browser.cookies.get('app.session');
+    expect(preSignInSession, 'a session holds the pending sign-in').to.be.a('string');
+
+    const { code, state } = entra.authorize(start.location!, alice, 'sid-alice');
+    const callback = await browser.get(`/auth/redirect?code=${code}&state=${state}`);
+    expect(callback.status).to.equal(302);
+    expect(callback.location).to.equal('/profile');
+    expect(browser.cookies.get('app.session'), 'session id rotated at sign-in').to.not.equal(preSignInSession);
+    expect(await app.container.cradle.sessionStore.get(preSignInSession!), 'old session gone').to.equal(undefined);
+
+    const profile = await browser.get('/profile');
+    expect(profile.status).to.equal(200);
+    expect(profile.text).to.contain(alice.username).and.contain('Signed in as Alice');
+    const accountId = `${alice.oid}.${entra.tenantId}`;
+    expect(await app.container.cradle.tokenStore.read(accountId)).to.not.equal(undefined);
+
+    const signOut = await browser.post('/auth/signout', { _csrf: csrfFrom(profile) });
+    expect(signOut.status).to.equal(302);
+    const endSession = new URL(signOut.location!);
+    expect(endSession.origin + endSession.pathname).to.equal(`${entra.authority}/oauth2/v2.0/logout`);
+    expect(endSession.searchParams.get('post_logout_redirect_uri')).to.equal(`${app.baseUrl}/auth/signed-out`);
+    expect(endSession.searchParams.get('logout_hint')).to.equal(`hint-${alice.oid}`);
+    expect(await app.container.cradle.tokenStore.read(accountId), 'tokens removed').to.equal(undefined);
+    expect(await app.container.cradle.sessionStore.findBySid('sid-alice'), 'sessions ended').to.deep.equal([]);
+
+    const signedOut = await browser.get('/auth/signed-out');
+    expect(signedOut.text).to.contain('tokens this app held for you have been removed');
+    const after = await browser.get('/profile');
+    expect(after.status).to.equal(302);
+    expect(after.location).to.match(/^\/auth\/signin/);
+  });
+
+  it('comes back to the page the user asked for', async () => {
+    const browser = app.browser();
+    const callback = await signInWithBrowser(browser, entra, alice, { returnTo: '/profile?tab=2' });
+    expect(callback.location).to.equal('/profile?tab=2');
+  });
+
+  it('refuses a sign-out without the CSRF token or from another origin', async () => {
+    const browser = app.browser();
+    await signInWithBrowser(browser, entra, alice);
+    const profile = await browser.get('/profile');
+    const missing = await browser.post('/auth/signout', {});
+    expect(missing.status).to.equal(403);
+    const crossSite = await browser.post('/auth/signout', { _csrf: csrfFrom(profile) }, { origin: 'https://evil.example' });
+    expect(crossSite.status).to.equal(403);
+    expect(await app.container.cradle.tokenStore.read(`${alice.oid}.${entra.tenantId}`), 'still signed in').to.not.equal(undefined);
+  });
+
+  it('sends the user to consent with the claims of a claims challenge, then back to the page', async () => {
+    const browser = app.browser();
+    await signInWithBrowser(browser, entra, alice);
+    const claims = JSON.stringify({ access_token: { acrs: { essential: true, value: 'c1' } } });
+    nock.cleanAll();
+    entra.install();
+    nock('https://graph.microsoft.com')
+      .get('/v1.0/me')
+      .reply(401, { error: { code: 'InvalidAuthenticationToken' } }, {
+        'WWW-Authenticate': `Bearer realm="", error="insufficient_claims", claims="${Buffer.from(claims).toString('base64')}"`,
+      });
+    const page = await browser.get('/profile');
+    expect(page.status).to.equal(302);
+    const authorize = new URL(page.location!);
+    expect(authorize.pathname).to.equal(`/${entra.tenantId}/oauth2/v2.0/authorize`);
+    expect(JSON.parse(authorize.searchParams.get('claims')!)).to.deep.include(JSON.parse(claims));
+    expect(authorize.searchParams.get('scope')).to.contain('User.Read');
+    expect(authorize.searchParams.get('login_hint')).to.equal(alice.username);
+    fakeGraph([alice]);
+    const { code, state } = entra.authorize(page.location!, alice);
+    const callback = await browser.get(`/auth/redirect?code=${code}&state=${state}`);
+    expect(callback.status, callback.text).to.equal(302);
+    expect(callback.location).to.equal('/profile');
+  });
+});

@@ -1,0 +1,77 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import nock from 'nock';
+import { loadConfig } from '../../src/app/config.ts';
+import { createAppContainer, type AppContainer } from '../../src/app/container.ts';
+import { createApp } from '../../src/app/create-app.ts';
+import { createLogger } from '../../src/app/logger.ts';
+import type { FakeEntra, FakeUser } from './fake-entra.ts';
+import { TestBrowser } from './test-browser.ts';
+
+export const GRAPH = 'https://graph.microsoft.com';
+
+export interface TestApp {
+  readonly baseUrl: string;
+  readonly container: AppContainer;
+  readonly logs: string[];
+  browser(): TestBrowser;
+  close(): Promise<void>;
+}
+
+/** The real app (real MSAL adapter, real stores) on a loopback port, against a fake Entra. */
+export async function startTestApp(entra: FakeEntra, env: Record<string, string> = {}): Promise<TestApp> {
+  const server: Server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const config = loadConfig({
+    AUTHORITY: entra.authority,
+    CLIENT_ID: entra.clientId,
+    CLIENT_SECRET: 'test-secret',
+    PUBLIC_URL: baseUrl,
+    SESSION_KEYS: 'test-session-key-0123456789',
+    TOKEN_STORE: 'memory',
+    HTTP_TIMEOUT_MS: '2000',
+    ...env,
+  });
+  const logs: string[] = [];
+  const container = createAppContainer(config, createLogger('debug', (line) => logs.push(line)));
+  server.on('request', createApp(container).callback());
+  return {
+    baseUrl,
+    container,
+    logs,
+    browser: () => new TestBrowser(baseUrl),
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await container.dispose();
+    },
+  };
+}
+
+/** Graph `/me` faked: answers the profile of the user the bearer token was issued to. */
+export function fakeGraph(users: readonly FakeUser[]): void {
+  nock(GRAPH)
+    .persist()
+    .get('/v1.0/me')
+    // nock 15 hands a reply function the fetch Request itself.
+    .reply((request: unknown) => {
+      const token = ((request as Request).headers.get('authorization') ?? '').replace(/^Bearer /, '');
+      const user = users.find((u) => token.startsWith(`at.${u.oid}.`));
+      if (!user) return [401, { error: { code: 'InvalidAuthenticationToken' } }];
+      return [200, { id: user.oid, displayName: user.name, userPrincipalName: user.username }];
+    });
+}
+
+/** Signs `user` in through the app with a browser: /auth/signin, the provider, /auth/redirect. */
+export async function signInWithBrowser(
+  browser: TestBrowser,
+  entra: FakeEntra,
+  user: FakeUser,
+  options: { sid?: string; returnTo?: string } = {},
+) {
+  const start = await browser.get(`/auth/signin${options.returnTo ? `?returnTo=${encodeURIComponent(options.returnTo)}` : ''}`);
+  if (start.status !== 302 || !start.location) throw new Error(`sign-in did not redirect: ${start.status}`);
+  const { code, state } = entra.authorize(start.location, user, options.sid);
+  return browser.get(`/auth/redirect?code=${encodeURIComponent(code)}&state=${encodeURIComponent(state)}`);
+}
