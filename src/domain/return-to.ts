@@ -9,5 +9,7 @@ export function safeReturnTo(candidate: unknown): string {
   if (/[\\\u0000-\u001f\u007f]/.test(candidate)) return '/';
   const parsed = new URL(candidate, 'http://same-origin.invalid');
   if (parsed.origin !== 'http://same-origin.invalid') return '/';
-  return parsed.pathname + parsed.search + parsed.hash;
+  const normalized = parsed.pathname + parsed.search + parsed.hash;
+  // Dot segments are resolved only now: '/..//evil.example' becomes '//evil.example'.
+  return normalized.startsWith('//') || normalized.startsWith('/\\') ? '/' : normalized;
 }

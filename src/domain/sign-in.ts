@@ -78,11 +78,11 @@ export class SignIn {
     if (!pending) {
       throw new SignInRejected('No sign-in is in progress in this browser. Please start again.');
     }
-    if (params.error) {
-      throw new SignInFailed(params.error, params.error_description);
-    }
     if (!params.state || params.state !== pending.state) {
       throw new SignInRejected('This sign-in response does not match the sign-in this browser started. Please start again.');
+    }
+    if (params.error) {
+      throw new SignInFailed(params.error, params.error_description);
     }
     if (this.now() - pending.startedAt > PENDING_SIGN_IN_LIFETIME_MS) {
       throw new SignInRejected('This sign-in took too long. Please start again.');

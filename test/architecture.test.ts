@@ -1,0 +1,87 @@
+import { expect } from 'chai';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const INNER_LAYERS = ['src/domain', 'src/ports'];
+const FORBIDDEN_PACKAGES = ['koa', '@koa/*', 'koa-*', 'awilix', '@azure/msal-node', 'better-sqlite3', 'ioredis', 'ejs', 'oidc-provider', 'jose'];
+const FORBIDDEN_DIRECTORIES = ['src/adapters', 'src/app', 'src/dev'];
+
+// `import x from '…'`, `import type { x } from '…'`, `import '…'`, `export { x } from '…'`,
+// `export * from '…'` and `import('…')`. The clause before `from` may span lines.
+const IMPORT_PATTERNS = [
+  /\b(?:import|export)\s+(?:type\s+)?[\w$*{},\s]*?\bfrom\s*['"]([^'"]+)['"]/g,
+  /\bimport\s*['"]([^'"]+)['"]/g,
+  /\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)/g,
+];
+
+export function importsOf(source: string): string[] {
+  return IMPORT_PATTERNS.flatMap((pattern) => [...source.matchAll(pattern)].map((match) => match[1] ?? ''));
+}
+
+function isForbidden(specifier: string, fromFile: string): boolean {
+  if (specifier.startsWith('.')) {
+    const target = relative(ROOT, resolve(dirname(fromFile), specifier)).split('\\').join('/');
+    return FORBIDDEN_DIRECTORIES.some((dir) => target === dir || target.startsWith(`${dir}/`));
+  }
+  const packageName = specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0] ?? '';
+  return FORBIDDEN_PACKAGES.some((rule) =>
+    rule.endsWith('*') ? packageName.startsWith(rule.slice(0, -1)) : packageName === rule,
+  );
+}
+
+function typescriptFilesUnder(directory: string): string[] {
+  return readdirSync(directory, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(directory, entry.name);
+    if (entry.isDirectory()) return typescriptFilesUnder(path);
+    return entry.name.endsWith('.ts') ? [path] : [];
+  });
+}
+
+describe('architecture: the domain and the ports depend on no framework or adapter', () => {
+  const files = INNER_LAYERS.flatMap((layer) => typescriptFilesUnder(join(ROOT, layer)));
+
+  it('finds the imports it checks (so it cannot pass vacuously)', () => {
+    expect(files.map((file) => relative(ROOT, file))).to.include('src/domain/sign-in.ts');
+    const signInImports = importsOf(readFileSync(join(ROOT, 'src/domain/sign-in.ts'), 'utf8'));
+    expect(signInImports).to.include('../ports/identity-provider.port.ts');
+    expect(signInImports).to.include('./errors.ts');
+  });
+
+  it('recognises every import form it claims to check', () => {
+    const fromFile = join(ROOT, 'src/domain/example.ts');
+    const source = [
+      "import Koa from 'koa';",
+      "import type {\n  Context,\n} from '@koa/router';",
+      "import 'ejs';",
+      "export * from '../adapters/memory/memory-token-store.ts';",
+      "export { x } from '../app/config.ts';",
+      "const redis = await import('ioredis');",
+      "import { y } from './fine.ts';",
+      "import { z } from 'koa-views/extra';",
+      "import { createHash } from 'node:crypto';",
+    ].join('\n');
+
+    const forbidden = importsOf(source).filter((specifier) => isForbidden(specifier, fromFile));
+
+    expect(forbidden).to.have.members([
+      'koa',
+      '@koa/router',
+      'ejs',
+      '../adapters/memory/memory-token-store.ts',
+      '../app/config.ts',
+      'ioredis',
+      'koa-views/extra',
+    ]);
+  });
+
+  it('has no import of koa, awilix, MSAL, storage drivers, views, the dev provider, jose or src/adapters|app|dev', () => {
+    const offending = files.flatMap((file) =>
+      importsOf(readFileSync(file, 'utf8'))
+        .filter((specifier) => isForbidden(specifier, file))
+        .map((specifier) => `${relative(ROOT, file)}: ${specifier}`),
+    );
+    expect(offending, `forbidden imports:\n  ${offending.join('\n  ')}\n`).to.deep.equal([]);
+  });
+});

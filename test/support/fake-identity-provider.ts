@@ -1,0 +1,184 @@
+import type { SignedInAccount } from '../../src/domain/account.ts';
+import { InteractionRequired, SignInFailed, SignInRejected } from '../../src/domain/errors.ts';
+import { codeChallengeS256 } from '../../src/domain/random.ts';
+import type {
+  AccessToken,
+  AuthorizationRequest,
+  CodeRedemption,
+  EndSessionRequest,
+  IdentityProvider,
+  SilentTokenRequest,
+} from '../../src/ports/identity-provider.port.ts';
+import type { TokenStore } from '../../src/ports/token-store.port.ts';
+
+export const FAKE_ISSUER = 'https://idp.example/v2.0';
+export const ACCESS_TOKEN_LIFETIME_MS = 60 * 60 * 1000;
+
+export interface FakeUser {
+  readonly accountId: string;
+  readonly subject: string;
+  readonly username: string;
+  readonly name?: string;
+  readonly loginHint?: string;
+}
+
+interface IssuedCode {
+  readonly user: FakeUser;
+  readonly sid: string;
+  readonly nonce: string;
+  readonly codeChallenge?: string;
+}
+
+/** The partition format this fake owns, as MSAL owns its cache format in the real adapter. */
+export interface FakePartition {
+  readonly accountId: string;
+  readonly accessTokens: Record<string, { readonly token: string; readonly expiresAt: number }>;
+  readonly refreshToken: string;
+}
+
+/**
+ * An in-memory identity provider that keeps tokens in a real TokenStore the way
+ * MsalIdentityProvider does: a redeemed code replaces the partition, a refresh writes back with a
+ * compare-and-set on the version it read, so a sign-out during a refresh wins.
+ */
+export class FakeIdentityProvider implements IdentityProvider {
+  /** Accounts whose refresh token the provider no longer honours. */
+  readonly refreshTokenRevoked = new Set<string>();
+  readonly #tokenStore: TokenStore;
+  readonly #now: () => number;
+  readonly #codes = new Map<string, IssuedCode>();
+  readonly #tokenCounters = new Map<string, number>();
+  #codeCounter = 0;
+  #hold: { released: Promise<void>; reached: () => void } | undefined;
+  #holdReached: Promise<void> = Promise.resolve();
+
+  constructor(deps: { tokenStore: TokenStore; now?: () => number }) {
+    this.#tokenStore = deps.tokenStore;
+    this.#now = deps.now ?? Date.now;
+  }
+
+  async authorizationUrl(request: AuthorizationRequest): Promise<string> {
+    const url = new URL('https://idp.example/authorize');
+    url.searchParams.set('scope', request.scopes.join(' '));
+    url.searchParams.set('state', request.state);
+    url.searchParams.set('nonce', request.nonce);
+    url.searchParams.set('code_challenge', request.codeChallenge);
+    url.searchParams.set('code_challenge_method', 'S256');
+    if (request.claims !== undefined) url.searchParams.set('claims', request.claims);
+    if (request.loginHint !== undefined) url.searchParams.set('login_hint', request.loginHint);
+    if (request.prompt !== undefined) url.searchParams.set('prompt', request.prompt);
+    return url.toString();
+  }
+
+  /** Test helper: the user signs in at the provider, which answers with this one-time code. */
+  issueCode(user: FakeUser, request: { sid: string; nonce: string; codeChallenge?: string }): string {
+    const code = `code-${++this.#codeCounter}`;
+    this.#codes.set(code, { user, ...request });
+    return code;
+  }
+
+  /** Test helper: a completed sign-in without going through SignIn (for tests of other use cases). */
+  async signInDirectly(user: FakeUser, options: { sid: string; scopes: readonly string[] }): Promise<SignedInAccount> {
+    const code = this.issueCode(user, { sid: options.sid, nonce: 'seeded-nonce' });
+    return this.redeemCode({ code, codeVerifier: 'unused', scopes: options.scopes, state: 'seeded-state', nonce: 'seeded-nonce' });
+  }
+
+  async redeemCode(redemption: CodeRedemption): Promise<SignedInAccount> {
+    const issued = this.#codes.get(redemption.code);
+    if (!issued) throw new SignInFailed('invalid_grant', 'unknown or already redeemed code');
+    this.#codes.delete(redemption.code); // codes are single use
+    if (issued.nonce !== redemption.nonce) throw new SignInRejected('The id token nonce does not match.');
+    if (issued.codeChallenge !== undefined && codeChallengeS256(redemption.codeVerifier) !== issued.codeChallenge) {
+      throw new SignInFailed('invalid_grant', 'PKCE verification failed');
+    }
+    const { user } = issued;
+    const partition: FakePartition = {
+      accountId: user.accountId,
+      accessTokens: { [scopesKey(redemption.scopes)]: this.#newAccessToken(user.accountId) },
+      refreshToken: `rt-${user.accountId}`,
+    };
+    // A fresh sign-in replaces the partition: no compare-and-set, like the real adapter.
+    await this.#tokenStore.write(user.accountId, JSON.stringify(partition));
+    return {
+      accountId: user.accountId,
+      subject: user.subject,
+      sid: issued.sid,
+      username: user.username,
+      ...(user.name !== undefined && { name: user.name }),
+      ...(user.loginHint !== undefined && { loginHint: user.loginHint }),
+    };
+  }
+
+  async acquireTokenSilently(request: SilentTokenRequest): Promise<AccessToken> {
+    const stored = await this.#tokenStore.read(request.accountId);
+    if (!stored) throw new InteractionRequired(request.scopes, undefined, { reason: 'no cached tokens' });
+    const partition = JSON.parse(stored.data) as FakePartition;
+    const key = scopesKey(request.scopes);
+    const cached = partition.accessTokens[key];
+    if (cached && !request.forceRefresh && cached.expiresAt > this.#now()) return this.#accessToken(cached, request.scopes);
+
+    if (this.refreshTokenRevoked.has(request.accountId)) {
+      throw new InteractionRequired(request.scopes, undefined, { reason: 'refresh token revoked' });
+    }
+    const fresh = this.#newAccessToken(request.accountId);
+    await this.#waitWhileHeld();
+    const updated: FakePartition = { ...partition, accessTokens: { ...partition.accessTokens, [key]: fresh } };
+    // Compare-and-set on the version read above: a sign-out meanwhile wins (no resurrection).
+    await this.#tokenStore.write(request.accountId, JSON.stringify(updated), stored.version);
+    return this.#accessToken(fresh, request.scopes);
+  }
+
+  async endSessionUrl(request: EndSessionRequest): Promise<string | undefined> {
+    const url = new URL('https://idp.example/logout');
+    url.searchParams.set('post_logout_redirect_uri', request.postLogoutRedirectUri);
+    if (request.logoutHint !== undefined) url.searchParams.set('logout_hint', request.logoutHint);
+    return url.toString();
+  }
+
+  async issuer(): Promise<string> {
+    return FAKE_ISSUER;
+  }
+
+  /**
+   * Test helper: the next refreshes pause after reading the partition and before writing it back,
+   * until the returned function is called. `refreshHeld()` resolves once one is paused.
+   */
+  holdRefresh(): () => void {
+    let release!: () => void;
+    let reached!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    this.#holdReached = new Promise<void>((resolve) => (reached = resolve));
+    this.#hold = { released, reached };
+    return () => {
+      this.#hold = undefined;
+      release();
+    };
+  }
+
+  /** Resolves once a refresh is paused by `holdRefresh` (immediately when nothing is held). */
+  refreshHeld(): Promise<void> {
+    return this.#holdReached;
+  }
+
+  async #waitWhileHeld(): Promise<void> {
+    const hold = this.#hold;
+    if (!hold) return;
+    hold.reached();
+    await hold.released;
+  }
+
+  #newAccessToken(accountId: string): { token: string; expiresAt: number } {
+    const n = (this.#tokenCounters.get(accountId) ?? 0) + 1;
+    this.#tokenCounters.set(accountId, n);
+    return { token: `at-${accountId}-${n}`, expiresAt: this.#now() + ACCESS_TOKEN_LIFETIME_MS };
+  }
+
+  #accessToken(cached: { token: string; expiresAt: number }, scopes: readonly string[]): AccessToken {
+    return { token: cached.token, expiresOn: new Date(cached.expiresAt), scopes: [...scopes] };
+  }
+}
+
+/** Order-insensitive, case-insensitive key for a set of scopes. */
+export function scopesKey(scopes: readonly string[]): string {
+  return [...new Set(scopes.map((scope) => scope.toLowerCase()))].sort().join(' ');
+}

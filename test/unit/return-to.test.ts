@@ -1,0 +1,39 @@
+import { expect } from 'chai';
+import { safeReturnTo } from '../../src/domain/return-to.ts';
+
+describe('safeReturnTo', () => {
+  const offSite: Array<[string, unknown]> = [
+    ['an absolute URL', 'https://evil.example'],
+    ['a protocol-relative URL', '//evil.example'],
+    ['a backslash that browsers read as a slash', '/\\evil.example'],
+    ['a javascript: URL', 'javascript:alert(1)'],
+    ['a raw CR/LF (header injection)', '/\r\nSet-Cookie: x=1'],
+    ['a relative path without a leading slash', 'evil.example'],
+    ['an empty string', ''],
+    ['something that is not a string', ['/profile']],
+    ['a path that is too long', `/${'a'.repeat(2048)}`],
+  ];
+  for (const [label, candidate] of offSite) {
+    it(`falls back to / for ${label}`, () => {
+      expect(safeReturnTo(candidate)).to.equal('/');
+    });
+  }
+
+  // Dot segments are resolved by the URL parser: '/..//evil.example' normalizes to
+  // '//evil.example', which a browser follows to evil.example.
+  for (const candidate of ['/..//evil.example', '/.//evil.example', '/%2e%2e//evil.example', '/a/..//evil.example']) {
+    it(`never returns a protocol-relative destination for ${JSON.stringify(candidate)}`, () => {
+      expect(safeReturnTo(candidate)).not.to.match(/^\/\//);
+    });
+  }
+
+  it('keeps a percent-encoded CR/LF encoded, so no raw control character reaches a header', () => {
+    const result = safeReturnTo('/%0d%0a');
+    expect(result).to.match(/^\/(?!\/)/);
+    expect(result).not.to.match(/[\r\n]/);
+  });
+
+  it('keeps a same-site path with its query and fragment', () => {
+    expect(safeReturnTo('/profile?x=1#y')).to.equal('/profile?x=1#y');
+  });
+});
