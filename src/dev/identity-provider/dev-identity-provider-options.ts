@@ -24,13 +24,18 @@ export interface DevIdentityProviderOptions {
   readonly accessTokenTtlSeconds?: number;
   /** The demo API's identifier: access token `aud` and prefix of its scopes. Default `api://demo-api`. */
   readonly apiAudience?: string;
-  /** Scope names the demo API accepts, without the audience prefix. Default `['Profile.Read']`. */
+  /**
+   * Scope names the demo API defines, without the audience prefix. Default `['Profile.Read', 'Profile.Write']`:
+   * the second one lets the app show incremental consent.
+   */
   readonly apiScopes?: readonly string[];
 }
 
 export interface DevIdentityProvider {
   /** `https://localhost:<port>/<tenantId>/v2.0`, the MSAL authority; discovery is `<issuer>/.well-known/openid-configuration`. */
   readonly issuer: string;
+  /** `https://localhost:<port>/<tenantId>/discovery/v2.0/keys`, for resource servers (the demo API). */
+  readonly jwksUri: string;
   /** PEM of the self-signed certificate; trust it with `NODE_EXTRA_CA_CERTS` or a `ca:` option. */
   readonly caCertPath: string;
   close(): Promise<void>;
@@ -40,4 +45,4 @@ export interface DevIdentityProvider {
 export const DEFAULT_TENANT_ID = '9188040d-6c67-4c5b-b112-36a304b66dad';
 export const DEFAULT_PORT = 5443;
 export const DEFAULT_API_AUDIENCE = 'api://demo-api';
-export const DEFAULT_API_SCOPES: readonly string[] = ['Profile.Read'];
+export const DEFAULT_API_SCOPES: readonly string[] = ['Profile.Read', 'Profile.Write'];

@@ -23,7 +23,8 @@ export function stripOfflineAccessOnRefresh(tokenPath: string): Middleware {
         if (kept.length) form.set('scope', kept.join(' '));
         else form.delete('scope');
       }
-      (ctx.request as { body?: unknown }).body = Object.fromEntries(form);
+      // A string keeps repeated parameters repeated, so the provider still rejects duplicates.
+      (ctx.request as { body?: unknown }).body = form.toString();
     }
     await next();
   };

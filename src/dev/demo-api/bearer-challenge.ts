@@ -1,0 +1,25 @@
+/**
+ * `WWW-Authenticate` values of RFC 6750 §3 and the Microsoft claims challenge. Quoted values
+ * cannot contain `"` or `\`, so descriptions are cleaned, not escaped.
+ */
+const quoted = (value: string) => `"${value.replace(/["\\]/g, "'")}"`;
+
+/** No credentials at all: no error code (RFC 6750 §3.1). */
+export const NO_TOKEN_CHALLENGE = 'Bearer';
+
+export function invalidToken(description: string): string {
+  return `Bearer error="invalid_token", error_description=${quoted(description)}`;
+}
+
+export function insufficientScope(scope: string, description: string): string {
+  return `Bearer error="insufficient_scope", scope=${quoted(scope)}, error_description=${quoted(description)}`;
+}
+
+/**
+ * Entra's claims challenge (Conditional Access auth context / CAE): `claims` is standard base64 of
+ * the claims request the app must pass to MSAL, e.g. `{"access_token":{"acrs":{"essential":true,"value":"c1"}}}`.
+ */
+export function insufficientClaims(claims: object): string {
+  const encoded = Buffer.from(JSON.stringify(claims)).toString('base64');
+  return `Bearer realm="", error="insufficient_claims", error_description="A step-up of authentication is required", claims="${encoded}"`;
+}

@@ -1,0 +1,45 @@
+import { DEMO_PASSWORD, DEMO_USERS } from '../demo-users.ts';
+import { escapeHtml } from './html.ts';
+
+/** What a scope lets the app do, in the words of a consent screen. */
+function describeScope(scope: string): string {
+  switch (scope) {
+    case 'openid': return 'Sign you in';
+    case 'profile': return 'See your name and username';
+    case 'email': return 'See your email address';
+    case 'offline_access': return 'Keep access to what you allowed, even when you are away';
+    default: return `Use the API on your behalf: ${scope}`;
+  }
+}
+
+export function loginForm(action: string, abortAction: string, clientId: string, loginHint: string, error?: string): string {
+  const users = DEMO_USERS.map((user) => `<li><code>${escapeHtml(user.username)}</code> (${escapeHtml(user.name)})</li>`).join('');
+  return `${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
+<p>Sign in to continue to <strong>${escapeHtml(clientId)}</strong>.</p>
+<form method="post" action="${escapeHtml(action)}">
+<label>Username <input name="username" value="${escapeHtml(loginHint)}" autocomplete="username" required autofocus></label>
+<label>Password <input name="password" type="password" autocomplete="current-password" required></label>
+<button type="submit">Sign in</button>
+</form>
+<form method="post" action="${escapeHtml(abortAction)}"><button type="submit">Cancel</button></form>
+<p class="note">Demo users, password <code>${escapeHtml(DEMO_PASSWORD)}</code>:</p><ul class="note">${users}</ul>`;
+}
+
+/**
+ * One checkbox per scope not yet granted, so incremental consent is visible: when the app later
+ * asks for one more scope, only that one is listed. `openid` cannot be unticked (no sign-in without it).
+ */
+export function consentForm(action: string, abortAction: string, clientId: string, scopes: readonly string[]): string {
+  const items = scopes.map((scope) => {
+    const box = scope === 'openid'
+      ? `<input type="checkbox" checked disabled><input type="hidden" name="scope" value="openid">`
+      : `<input type="checkbox" name="scope" value="${escapeHtml(scope)}" checked>`;
+    return `<label>${box} ${escapeHtml(describeScope(scope))} <code>${escapeHtml(scope)}</code></label>`;
+  }).join('\n');
+  return `<p><strong>${escapeHtml(clientId)}</strong> asks for your permission to:</p>
+<form method="post" action="${escapeHtml(action)}">
+${items}
+<button type="submit">Accept</button>
+</form>
+<form method="post" action="${escapeHtml(abortAction)}"><button type="submit">Deny</button></form>`;
+}

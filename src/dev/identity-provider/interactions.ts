@@ -1,0 +1,94 @@
+import type { Context, Middleware } from 'koa';
+import type Provider from 'oidc-provider';
+import type { Interaction } from 'oidc-provider';
+import { DEMO_PASSWORD, demoUserByUsername } from '../demo-users.ts';
+import { sendPage } from './html.ts';
+import { consentForm, loginForm } from './interaction-pages.ts';
+import { readForm } from './read-form.ts';
+
+/**
+ * The provider's login (also the account picker) and consent pages, at `<prefix>/<uid>` (`interactions.url`):
+ * `GET` shows the pending prompt, `POST .../login`, `.../consent` and `.../abort` answer it.
+ * oidc-provider ties each interaction to a cookie scoped to this path, which is what binds the
+ * form posts to the browser that started the sign-in.
+ */
+export function interactions(provider: Provider, prefix: string): Middleware {
+  const pattern = new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/([\\w-]+)(?:/(login|consent|abort))?$`);
+  return async (ctx, next) => {
+    const match = pattern.exec(ctx.path);
+    if (!match) return next();
+    const [, uid, action] = match;
+    const base = `${prefix}/${uid}`;
+
+    let interaction: Interaction;
+    try {
+      interaction = await provider.interactionDetails(ctx.req, ctx.res);
+    } catch {
+      return sendPage(ctx, 'Sign-in expired', '<p>This sign-in page is no longer valid. Go back to the app and sign in again.</p>', 400);
+    }
+    if (interaction.uid !== uid) return sendPage(ctx, 'Sign-in expired', '<p>This sign-in page belongs to another sign-in.</p>', 400);
+
+    const clientId = String(interaction.params['client_id']);
+    if (ctx.method === 'GET' && !action) {
+      if (interaction.prompt.name === 'login' || interaction.prompt.name === 'select_account') {
+        return sendPage(ctx, 'Sign in', loginForm(`${base}/login`, `${base}/abort`, clientId, String(interaction.params['login_hint'] ?? '')));
+      }
+      return sendPage(ctx, 'Permissions requested', consentForm(`${base}/consent`, `${base}/abort`, clientId, requestedScopes(interaction)));
+    }
+    if (ctx.method !== 'POST' || !action) return ctx.throw(405);
+
+    const form = await readForm(ctx);
+    if (action === 'abort') {
+      return finish(ctx, provider, { error: 'access_denied', error_description: 'End-User aborted interaction' }, false);
+    }
+    if (action === 'login') {
+      const user = demoUserByUsername(form.get('username') ?? '');
+      if (!user || form.get('password') !== DEMO_PASSWORD) {
+        return sendPage(ctx, 'Sign in', loginForm(`${base}/login`, `${base}/abort`, clientId, form.get('username') ?? '', 'Wrong username or password.'), 401);
+      }
+      const selected = interaction.prompt.name === 'select_account' ? { select_account: {} } : {};
+      return finish(ctx, provider, { ...selected, login: { accountId: user.oid } }, false);
+    }
+    if (interaction.prompt.name !== 'consent' || !interaction.session) return ctx.throw(400, 'no consent is pending');
+    const grantId = await grantConsent(provider, interaction, new Set(form.getAll('scope')));
+    return finish(ctx, provider, { consent: interaction.grantId ? {} : { grantId } }, true);
+  };
+}
+
+/** Scopes the pending consent prompt asks for: missing OIDC scopes, then missing API scopes. */
+function requestedScopes(interaction: Interaction): string[] {
+  const details = interaction.prompt.details as { missingOIDCScope?: string[]; missingResourceScopes?: Record<string, string[]> };
+  return [...(details.missingOIDCScope ?? []), ...Object.values(details.missingResourceScopes ?? {}).flat()];
+}
+
+/**
+ * Records the user's choice on the grant: ticked scopes granted, unticked ones rejected (so the
+ * provider does not ask again for them on this grant and they are left out of tokens).
+ */
+async function grantConsent(provider: Provider, interaction: Interaction, accepted: Set<string>): Promise<string> {
+  const { missingOIDCScope = [], missingOIDCClaims = [], missingResourceScopes = {} } = interaction.prompt.details as {
+    missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]>;
+  };
+  const grant = (interaction.grantId ? await provider.Grant.find(interaction.grantId) : undefined)
+    ?? new provider.Grant({ accountId: interaction.session!.accountId, clientId: String(interaction.params['client_id']) });
+  accepted.add('openid');
+  const split = (scopes: string[]) => [scopes.filter((s) => accepted.has(s)), scopes.filter((s) => !accepted.has(s))] as const;
+
+  const [oidcYes, oidcNo] = split(missingOIDCScope);
+  if (oidcYes.length) grant.addOIDCScope(oidcYes);
+  if (oidcNo.length) grant.rejectOIDCScope(oidcNo);
+  if (missingOIDCClaims.length) grant.addOIDCClaims(missingOIDCClaims);
+  for (const [indicator, scopes] of Object.entries(missingResourceScopes)) {
+    const [yes, no] = split(scopes);
+    if (yes.length) grant.addResourceScope(indicator, yes);
+    if (no.length) grant.rejectResourceScope(indicator, no);
+  }
+  return grant.save();
+}
+
+async function finish(ctx: Context, provider: Provider, result: Parameters<Provider['interactionResult']>[2], merge: boolean): Promise<void> {
+  const returnTo = await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: merge });
+  ctx.set('cache-control', 'no-store');
+  ctx.status = 303;
+  ctx.redirect(returnTo);
+}

@@ -1,0 +1,148 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { decodeJwt } from 'jose';
+import type { JWTPayload } from 'jose';
+import type { PageResponse, TlsClient } from './tls-client.ts';
+
+export interface TestClient {
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly redirectUri: string;
+}
+
+export interface Discovery {
+  readonly issuer: string;
+  readonly authorization_endpoint: string;
+  readonly token_endpoint: string;
+  readonly end_session_endpoint: string;
+  readonly jwks_uri: string;
+}
+
+export interface TokenResponse {
+  readonly access_token: string;
+  readonly id_token: string;
+  readonly refresh_token?: string;
+  readonly client_info?: string;
+  readonly scope: string;
+  readonly token_type: string;
+  readonly expires_in: number;
+}
+
+export interface SignInResult {
+  readonly tokens: TokenResponse;
+  readonly idToken: JWTPayload & Record<string, unknown>;
+  readonly nonce: string;
+  /** The provider pages the user went through, e.g. `['login', 'consent: openid profile ...']`. */
+  readonly pages: readonly string[];
+}
+
+export async function discover(browser: TlsClient, issuer: string): Promise<Discovery> {
+  const response = await browser.fetch(`${issuer}/.well-known/openid-configuration`);
+  return (await response.json()) as Discovery;
+}
+
+/** The first `<form method="post" action=...>` of a page and its hidden inputs. */
+export function firstForm(html: string): { action: string; hidden: Record<string, string> } {
+  const action = /<form[^>]*method="post"[^>]*action="([^"]+)"/.exec(html)?.[1];
+  if (!action) throw new Error(`no form in page: ${html.slice(0, 500)}`);
+  const hidden: Record<string, string> = {};
+  for (const [, name, value] of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)) hidden[name!] = value!;
+  return { action: action.replace(/&#38;/g, '&'), hidden };
+}
+
+/**
+ * What MSAL does, by hand: authorization code + PKCE (S256) with state and nonce, answering the
+ * provider's login and consent pages, then redeeming the code with `client_secret_post`.
+ * `rejectScopes` are unticked on the consent page.
+ */
+export async function signIn(
+  browser: TlsClient,
+  discovery: Discovery,
+  client: TestClient,
+  options: { username: string; scope: string; password?: string; rejectScopes?: readonly string[]; prompt?: string },
+): Promise<SignInResult> {
+  const verifier = randomBytes(32).toString('base64url');
+  const state = randomBytes(16).toString('base64url');
+  const nonce = randomBytes(16).toString('base64url');
+  const url = new URL(discovery.authorization_endpoint);
+  url.search = new URLSearchParams({
+    client_id: client.clientId,
+    response_type: 'code',
+    redirect_uri: client.redirectUri,
+    scope: options.scope,
+    state,
+    nonce,
+    code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+    code_challenge_method: 'S256',
+    response_mode: 'query',
+    ...(options.prompt ? { prompt: options.prompt } : {}),
+  }).toString();
+
+  const { callback, pages } = await driveAuthorization(browser, url.href, client.redirectUri, options);
+  if (callback.searchParams.get('state') !== state) throw new Error(`state mismatch in ${callback.href}`);
+  const code = callback.searchParams.get('code');
+  if (!code) throw new Error(`no code in ${callback.href}`);
+
+  const tokens = await tokenRequest(browser, discovery, client, {
+    grant_type: 'authorization_code',
+    code,
+    redirect_uri: client.redirectUri,
+    code_verifier: verifier,
+    scope: options.scope,
+  });
+  return { tokens, idToken: decodeJwt(tokens.id_token), nonce, pages };
+}
+
+/** A token endpoint request as MSAL sends it (client_secret_post); throws with the error body unless 200. */
+export async function tokenRequest(browser: TlsClient, discovery: Discovery, client: TestClient, params: Record<string, string>): Promise<TokenResponse> {
+  const response = await browser.fetch(discovery.token_endpoint, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ ...params, client_id: client.clientId, client_secret: client.clientSecret }),
+  });
+  const body = await response.text();
+  if (response.status !== 200) throw new Error(`token endpoint answered ${response.status}: ${body}`);
+  return JSON.parse(body) as TokenResponse;
+}
+
+/**
+ * Plays the browser from an authorization URL until the provider redirects to `redirectUri`:
+ * follows redirects, answers the login and consent pages, submits self-submitting forms and
+ * continues past the front-channel sign-out page.
+ */
+export async function driveAuthorization(
+  browser: TlsClient,
+  authorizeUrl: string,
+  redirectUri: string,
+  options: { username: string; password?: string; rejectScopes?: readonly string[] },
+): Promise<{ callback: URL; pages: string[] }> {
+  const pages: string[] = [];
+  let response: PageResponse = await browser.get(authorizeUrl);
+  for (let step = 0; step < 16; step++) {
+    if (response.location?.startsWith(redirectUri)) break;
+    if (response.location) {
+      response = await browser.get(response.location);
+    } else if (response.body.includes('name="password"')) {
+      pages.push('login');
+      const { action } = firstForm(response.body);
+      response = await browser.post(new URL(action, authorizeUrl).href, { username: options.username, password: options.password ?? 'demo' });
+      if (!response.location) throw new Error(`login failed: ${response.status}`);
+    } else if (response.body.includes('asks for your permission')) {
+      const scopes = [...response.body.matchAll(/name="scope" value="([^"]+)"/g)].map((match) => match[1]!);
+      pages.push(`consent: ${scopes.join(' ')}`);
+      const { action } = firstForm(response.body);
+      response = await browser.post(new URL(action, authorizeUrl).href, { scope: scopes.filter((scope) => !options.rejectScopes?.includes(scope)) });
+    } else if (response.body.includes('document.forms[0].submit()')) {
+      // oidc-provider's self-submitting form: here, signing the previous account out on an account switch.
+      const { action, hidden } = firstForm(response.body);
+      response = await browser.post(new URL(action, authorizeUrl).href, hidden);
+    } else if (response.body.includes('id="continue"')) {
+      pages.push('front-channel sign-out');
+      const next = /id="continue" href="([^"]+)"/.exec(response.body)![1]!;
+      response = await browser.get(next.replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code))));
+    } else {
+      throw new Error(`unexpected provider answer ${response.status}: ${response.body.slice(0, 800)}`);
+    }
+  }
+
+  return { callback: new URL(response.location ?? ''), pages };
+}
