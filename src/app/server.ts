@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ConfigError, loadConfig } from './config.ts';
 import { createAppContainer } from './container.ts';
@@ -21,15 +20,16 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env) {
   return {
     server,
     async close() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await closed;
       await container.dispose();
     },
   };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  if (existsSync('.env')) process.loadEnvFile('.env');
+/** Runs until SIGINT/SIGTERM; a configuration problem ends the process with a message, not a stack. */
+export async function runServer(): Promise<void> {
   try {
     const running = await startServer();
     const stop = () => void running.close().then(() => process.exit(0));
@@ -40,3 +40,6 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     process.exit(1);
   }
 }
+
+// Started directly (the dev stack's child processes, or `node --import tsx src/app/server.ts`).
+if (import.meta.url === `file://${process.argv[1]}`) await runServer();

@@ -1,7 +1,7 @@
 import type { SignedInAccount } from './account.ts';
 import { ApiChallenge, InteractionRequired } from './errors.ts';
 import type { DownstreamApi } from '../ports/downstream-api.port.ts';
-import type { IdentityProvider } from '../ports/identity-provider.port.ts';
+import type { CachedToken, IdentityProvider } from '../ports/identity-provider.port.ts';
 
 /**
  * Calls the downstream API for the signed-in user with a token from their cache partition.
@@ -33,6 +33,11 @@ export class CallApi {
         throw this.asInteraction(retryError);
       }
     }
+  }
+
+  /** What the app holds for the user, to show them (never the token text). */
+  tokensHeld(account: SignedInAccount): Promise<CachedToken[]> {
+    return this.identityProvider.cachedTokens(account.accountId);
   }
 
   private callWith(token: { token: string }): Promise<unknown> {

@@ -17,6 +17,8 @@ import type { SignedInAccount } from '../domain/account.ts';
  *   written back only if the partition was not removed or rewritten meanwhile.
  * - `endSessionUrl` is the provider's end-session (logout) URL, or `undefined` if it has none.
  * - `issuer` is the provider's issuer identifier from its discovery document.
+ * - `cachedTokens` describes the tokens held for the account (kind, scopes, expiry; never the
+ *   token text); `[]` when none.
  */
 export interface AuthorizationRequest {
   readonly scopes: readonly string[];
@@ -55,10 +57,18 @@ export interface EndSessionRequest {
   readonly logoutHint?: string;
 }
 
+export interface CachedToken {
+  readonly kind: 'access' | 'refresh' | 'id';
+  readonly scopes: readonly string[];
+  /** Absent for refresh tokens: their lifetime is the provider's secret. */
+  readonly expiresOn?: Date;
+}
+
 export interface IdentityProvider {
   authorizationUrl(request: AuthorizationRequest): Promise<string>;
   redeemCode(redemption: CodeRedemption): Promise<SignedInAccount>;
   acquireTokenSilently(request: SilentTokenRequest): Promise<AccessToken>;
   endSessionUrl(request: EndSessionRequest): Promise<string | undefined>;
   issuer(): Promise<string>;
+  cachedTokens(accountId: string): Promise<CachedToken[]>;
 }

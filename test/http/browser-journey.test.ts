@@ -50,6 +50,8 @@ describe('the browser journey: sign in, profile, sign out', () => {
     const profile = await browser.get('/profile');
     expect(profile.status).to.equal(200);
     expect(profile.text).to.contain(alice.username).and.contain('Signed in as Alice');
+    expect(profile.text).to.contain('Access token').and.contain('Refresh token').and.contain('User.Read');
+    expect(profile.text, 'never the token text').to.not.match(new RegExp(`at\\.${alice.oid}|rt\\.${alice.oid}`));
     const accountId = `${alice.oid}.${entra.tenantId}`;
     expect(await app.container.cradle.tokenStore.read(accountId)).to.not.equal(undefined);
 

@@ -2,6 +2,7 @@ import type { SignedInAccount } from '../../src/domain/account.ts';
 import { InteractionRequired, SignInFailed, SignInRejected } from '../../src/domain/errors.ts';
 import { codeChallengeS256 } from '../../src/domain/random.ts';
 import type {
+  CachedToken,
   AccessToken,
   AuthorizationRequest,
   CodeRedemption,
@@ -137,6 +138,20 @@ export class FakeIdentityProvider implements IdentityProvider {
 
   async issuer(): Promise<string> {
     return FAKE_ISSUER;
+  }
+
+  async cachedTokens(accountId: string): Promise<CachedToken[]> {
+    const stored = await this.#tokenStore.read(accountId);
+    if (!stored) return [];
+    const partition = JSON.parse(stored.data) as FakePartition;
+    return [
+      ...Object.entries(partition.accessTokens).map(([key, token]) => ({
+        kind: 'access' as const,
+        scopes: key.split(' '),
+        expiresOn: new Date(token.expiresAt),
+      })),
+      { kind: 'refresh' as const, scopes: [] },
+    ];
   }
 
   /**

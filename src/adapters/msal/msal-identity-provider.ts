@@ -3,6 +3,7 @@ import type { SignedInAccount } from '../../domain/account.ts';
 import { IdentityProviderUnavailable, InteractionRequired } from '../../domain/errors.ts';
 import type {
   AccessToken,
+  CachedToken,
   AuthorizationRequest,
   CodeRedemption,
   EndSessionRequest,
@@ -10,6 +11,7 @@ import type {
   SilentTokenRequest,
 } from '../../ports/identity-provider.port.ts';
 import type { TokenStore } from '../../ports/token-store.port.ts';
+import { describeCachedTokens } from './cached-tokens.ts';
 import { codeRedemptionError, silentTokenError } from './msal-errors.ts';
 import { PartitionCachePlugin } from './partition-cache-plugin.ts';
 import { isMicrosoftAuthority, type ProviderMetadata } from './provider-metadata.ts';
@@ -145,6 +147,11 @@ export class MsalIdentityProvider implements IdentityProvider {
 
   async issuer(): Promise<string> {
     return (await this.providerMetadata.get()).issuer;
+  }
+
+  async cachedTokens(accountId: string): Promise<CachedToken[]> {
+    const partition = await this.tokenStore.read(accountId);
+    return partition ? describeCachedTokens(partition.data) : [];
   }
 
   private async client(snapshot: string | undefined) {

@@ -26,7 +26,8 @@ export function pageRoutes({ callApi }: Cradle): Router {
     const account = ctx.session?.account;
     if (!account) return ctx.redirect(`/auth/signin?returnTo=${encodeURIComponent(ctx.originalUrl)}`);
     const profile = await callApi.execute(account);
-    await ctx.render('profile', { account, profile, csrfToken: csrfToken(ctx) });
+    const tokens = await callApi.tokensHeld(account);
+    await ctx.render('profile', { account, profile, tokens, csrfToken: csrfToken(ctx) });
   });
 
   router.get('/healthz', (ctx) => {

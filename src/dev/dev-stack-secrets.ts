@@ -1,0 +1,26 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+/** Client secrets of the two dev apps and their session cookie keys. */
+export interface DevStackSecrets {
+  readonly clientSecrets: Record<string, string>;
+  readonly sessionKeys: string[];
+}
+
+/**
+ * Generated at the first offline start into a git-ignored file (mode 0600) and reused, so the
+ * apps stay registered and their users signed in across restarts. Nothing secret is committed.
+ */
+export function loadOrCreateDevStackSecrets(file: string, clientIds: readonly string[]): DevStackSecrets {
+  const stored: Partial<DevStackSecrets> = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as DevStackSecrets) : {};
+  const secret = () => randomBytes(32).toString('base64url');
+  const clientSecrets = { ...stored.clientSecrets };
+  for (const clientId of clientIds) clientSecrets[clientId] ??= secret();
+  const secrets = { clientSecrets, sessionKeys: stored.sessionKeys?.length ? stored.sessionKeys : [secret()] };
+  if (JSON.stringify(secrets) !== JSON.stringify(stored)) {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  }
+  return secrets;
+}
