@@ -2,11 +2,14 @@ import { asFunction, asValue, createContainer, InjectionMode, type AwilixContain
 import type Database from 'better-sqlite3';
 import { HttpDownstreamApi } from '../adapters/http/http-downstream-api.ts';
 import { MemorySessionStore } from '../adapters/memory/memory-session-store.ts';
+import { MemoryReplayGuard } from '../adapters/memory/memory-replay-guard.ts';
 import { MemoryTokenStore } from '../adapters/memory/memory-token-store.ts';
 import { FetchNetworkClient } from '../adapters/msal/fetch-network-client.ts';
 import { MsalIdentityProvider } from '../adapters/msal/msal-identity-provider.ts';
 import { ProviderMetadata } from '../adapters/msal/provider-metadata.ts';
+import { JoseLogoutTokenVerifier } from '../adapters/oidc/jose-logout-token-verifier.ts';
 import { openSqliteDatabase, startExpirySweeper } from '../adapters/sqlite/sqlite-database.ts';
+import { SqliteReplayGuard } from '../adapters/sqlite/sqlite-replay-guard.ts';
 import { SqliteSessionStore } from '../adapters/sqlite/sqlite-session-store.ts';
 import { SqliteTokenStore } from '../adapters/sqlite/sqlite-token-store.ts';
 import { CallApi } from '../domain/call-api.ts';
@@ -14,6 +17,8 @@ import { SignIn } from '../domain/sign-in.ts';
 import { SignOutEverywhere } from '../domain/sign-out-everywhere.ts';
 import type { DownstreamApi } from '../ports/downstream-api.port.ts';
 import type { IdentityProvider } from '../ports/identity-provider.port.ts';
+import type { LogoutTokenVerifier } from '../ports/logout-token-verifier.port.ts';
+import type { ReplayGuard } from '../ports/replay-guard.port.ts';
 import type { SessionStore } from '../ports/session-store.port.ts';
 import type { TokenStore } from '../ports/token-store.port.ts';
 import type { Config } from './config.ts';
@@ -27,8 +32,10 @@ export interface Cradle {
   database: Database.Database;
   tokenStore: TokenStore;
   sessionStore: SessionStore;
+  replayGuard: ReplayGuard;
   providerMetadata: ProviderMetadata;
   identityProvider: IdentityProvider;
+  logoutTokenVerifier: LogoutTokenVerifier;
   downstreamApi: DownstreamApi;
   signIn: SignIn;
   callApi: CallApi;
@@ -69,6 +76,10 @@ export function createAppContainer(
           logger,
         }),
     ).singleton(),
+    logoutTokenVerifier: asFunction(
+      ({ config, providerMetadata }: Cradle) =>
+        new JoseLogoutTokenVerifier({ clientId: config.clientId, providerMetadata, httpTimeoutMs: config.httpTimeoutMs }),
+    ).singleton(),
     downstreamApi: asFunction(
       ({ config }: Cradle) => new HttpDownstreamApi({ apiUrl: config.apiUrl, httpTimeoutMs: config.httpTimeoutMs }),
     ).singleton(),
@@ -80,8 +91,8 @@ export function createAppContainer(
         new CallApi({ identityProvider, downstreamApi, apiScopes: config.apiScopes }),
     ).singleton(),
     signOutEverywhere: asFunction(
-      ({ identityProvider, tokenStore, sessionStore }: Cradle) =>
-        new SignOutEverywhere({ identityProvider, tokenStore, sessionStore }),
+      ({ identityProvider, tokenStore, sessionStore, logoutTokenVerifier, replayGuard }: Cradle) =>
+        new SignOutEverywhere({ identityProvider, tokenStore, sessionStore, logoutTokenVerifier, replayGuard }),
     ).singleton(),
     ...overrides,
   });
@@ -95,6 +106,7 @@ function storeRegistrations(config: Config) {
         ({ now }: Cradle) => new MemoryTokenStore({ tokenTtlSeconds: config.tokenTtlSeconds, now }),
       ).singleton(),
       sessionStore: asFunction(({ now }: Cradle) => new MemorySessionStore({ now })).singleton(),
+      replayGuard: asFunction(({ now }: Cradle) => new MemoryReplayGuard({ now })).singleton(),
       expirySweeper: asFunction(({ tokenStore, sessionStore }: Cradle) => {
         const timer = setInterval(() => {
           (tokenStore as MemoryTokenStore).sweepExpired();
@@ -114,6 +126,7 @@ function storeRegistrations(config: Config) {
       ({ database, now }: Cradle) => new SqliteTokenStore({ db: database, tokenTtlSeconds: config.tokenTtlSeconds, now }),
     ).singleton(),
     sessionStore: asFunction(({ database, now }: Cradle) => new SqliteSessionStore({ db: database, now })).singleton(),
+    replayGuard: asFunction(({ database, now }: Cradle) => new SqliteReplayGuard({ db: database, now })).singleton(),
     expirySweeper: asFunction(({ database, now }: Cradle) => startExpirySweeper(database, { intervalMs: SWEEP_INTERVAL_MS, now }))
       .singleton()
       .disposer((sweeper) => sweeper.stop()),

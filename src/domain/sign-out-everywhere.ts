@@ -1,8 +1,18 @@
 import type { SignedInAccount } from './account.ts';
 import { SignOutRejected } from './errors.ts';
 import type { IdentityProvider } from '../ports/identity-provider.port.ts';
+import type { LogoutTokenVerifier } from '../ports/logout-token-verifier.port.ts';
+import type { ReplayGuard } from '../ports/replay-guard.port.ts';
 import type { IndexedSession, SessionStore } from '../ports/session-store.port.ts';
 import type { TokenStore } from '../ports/token-store.port.ts';
+
+export interface SignOutEverywhereDeps {
+  identityProvider: IdentityProvider;
+  tokenStore: TokenStore;
+  sessionStore: SessionStore;
+  logoutTokenVerifier: LogoutTokenVerifier;
+  replayGuard: ReplayGuard;
+}
 
 /**
  * Sign-out, wherever it starts: the account's cached tokens are removed and every session bound
@@ -15,11 +25,15 @@ export class SignOutEverywhere {
   private readonly identityProvider: IdentityProvider;
   private readonly tokenStore: TokenStore;
   private readonly sessionStore: SessionStore;
+  private readonly logoutTokenVerifier: LogoutTokenVerifier;
+  private readonly replayGuard: ReplayGuard;
 
-  constructor(deps: { identityProvider: IdentityProvider; tokenStore: TokenStore; sessionStore: SessionStore }) {
+  constructor(deps: SignOutEverywhereDeps) {
     this.identityProvider = deps.identityProvider;
     this.tokenStore = deps.tokenStore;
     this.sessionStore = deps.sessionStore;
+    this.logoutTokenVerifier = deps.logoutTokenVerifier;
+    this.replayGuard = deps.replayGuard;
   }
 
   /**
@@ -51,9 +65,19 @@ export class SignOutEverywhere {
     return this.signOut(await this.sessionStore.findBySid(request.sid));
   }
 
-  /** The provider says every session of subject `sub` ended (back-channel logout without `sid`). */
-  async fromProviderForSubject(subject: string): Promise<{ sessionsEnded: number }> {
-    return this.signOut(await this.sessionStore.findBySubject(subject));
+  /**
+   * The provider POSTed a back-channel `logout_token`: a signed statement that session `sid`, or
+   * every session of user `sub`, ended. Each token is accepted once (`jti`).
+   */
+  async fromBackChannel(logoutToken: string): Promise<{ sessionsEnded: number }> {
+    const claims = await this.logoutTokenVerifier.verify(logoutToken);
+    if (!(await this.replayGuard.claim(`logout-token:${claims.jti}`, claims.replayableUntil))) {
+      throw new SignOutRejected('This logout token was already used.');
+    }
+    const sessions = claims.sid
+      ? await this.sessionStore.findBySid(claims.sid)
+      : await this.sessionStore.findBySubject(claims.subject!);
+    return this.signOut(sessions);
   }
 
   private async signOut(sessions: readonly IndexedSession[]): Promise<{ sessionsEnded: number }> {

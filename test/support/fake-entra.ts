@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import nock from 'nock';
 
 /**
@@ -47,6 +48,10 @@ export class FakeEntra {
   install(): this {
     const base = `/${this.tenantId}`;
     nock(ENTRA_HOST).persist().get(`${base}/v2.0/.well-known/openid-configuration`).reply(200, () => this.discovery());
+    nock(ENTRA_HOST)
+      .persist()
+      .get(`${base}/discovery/v2.0/keys`)
+      .reply(async () => [200, { keys: [(await signingKey()).publicJwk] }]);
     nock(ENTRA_HOST)
       .persist()
       .post(`${base}/oauth2/v2.0/token`)
@@ -109,6 +114,28 @@ export class FakeEntra {
     for (const answer of this.held.splice(0)) answer();
   }
 
+  /**
+   * A back-channel logout token as a provider sends it (Entra itself does not), signed with this
+   * provider's key unless `signWith` gives another; `claims` override or remove (undefined) fields.
+   */
+  async logoutToken(claims: Record<string, unknown>, signWith?: CryptoKey): Promise<string> {
+    const now = Math.floor(Date.now() / 1000);
+    const payload: Record<string, unknown> = {
+      iss: this.issuer,
+      aud: this.clientId,
+      iat: now,
+      exp: now + 120,
+      jti: randomUUID(),
+      events: { 'http://schemas.openid.net/event/backchannel-logout': {} },
+      ...claims,
+    };
+    for (const key of Object.keys(payload)) if (payload[key] === undefined) delete payload[key];
+    const key = await signingKey();
+    return new SignJWT(payload)
+      .setProtectedHeader({ alg: 'RS256', typ: 'logout+jwt', kid: key.publicJwk.kid! })
+      .sign(signWith ?? key.privateKey);
+  }
+
   private token(form: URLSearchParams): [number, Record<string, unknown>] {
     if (form.get('client_id') !== this.clientId) return error('invalid_client', 'AADSTS700016: unknown client');
     if (form.get('grant_type') === 'authorization_code') {
@@ -163,6 +190,22 @@ export class FakeEntra {
       client_info: Buffer.from(JSON.stringify({ uid: user.oid, utid: this.tenantId })).toString('base64url'),
     };
   }
+}
+
+let sharedKey: Promise<{ privateKey: CryptoKey; publicJwk: JWK }> | undefined;
+
+/** One RSA key for every FakeEntra of the test run: generating one costs tens of milliseconds. */
+function signingKey() {
+  sharedKey ??= generateKeyPair('RS256').then(async ({ privateKey, publicKey }) => ({
+    privateKey,
+    publicJwk: { ...(await exportJWK(publicKey)), kid: 'fake-entra-key', alg: 'RS256', use: 'sig' },
+  }));
+  return sharedKey;
+}
+
+/** A key the provider never published, for forged tokens. */
+export async function foreignKey(): Promise<CryptoKey> {
+  return (await generateKeyPair('RS256')).privateKey;
 }
 
 export function fakeUser(name: string, oid: string = randomUUID()): FakeUser {

@@ -5,7 +5,9 @@ import type { SignedInAccount } from '../../src/domain/account.ts';
 import { CallApi } from '../../src/domain/call-api.ts';
 import { SignOutRejected } from '../../src/domain/errors.ts';
 import { SignOutEverywhere } from '../../src/domain/sign-out-everywhere.ts';
+import { MemoryReplayGuard } from '../../src/adapters/memory/memory-replay-guard.ts';
 import { FakeDownstreamApi } from '../support/fake-downstream-api.ts';
+import { FakeLogoutTokenVerifier } from '../support/fake-logout-token-verifier.ts';
 import { ACCESS_TOKEN_LIFETIME_MS, FAKE_ISSUER, FakeIdentityProvider } from '../support/fake-identity-provider.ts';
 import { expectRejection } from './expect-rejection.ts';
 
@@ -19,6 +21,7 @@ describe('SignOutEverywhere', () => {
   let sessionStore: MemorySessionStore;
   let provider: FakeIdentityProvider;
   let signOut: SignOutEverywhere;
+  let logoutTokens: FakeLogoutTokenVerifier;
   let alice: SignedInAccount;
   let bob: SignedInAccount;
 
@@ -28,7 +31,14 @@ describe('SignOutEverywhere', () => {
     tokenStore = new MemoryTokenStore({ now });
     sessionStore = new MemorySessionStore({ now });
     provider = new FakeIdentityProvider({ tokenStore, now });
-    signOut = new SignOutEverywhere({ identityProvider: provider, tokenStore, sessionStore });
+    logoutTokens = new FakeLogoutTokenVerifier(now);
+    signOut = new SignOutEverywhere({
+      identityProvider: provider,
+      tokenStore,
+      sessionStore,
+      logoutTokenVerifier: logoutTokens,
+      replayGuard: new MemoryReplayGuard({ now }),
+    });
     alice = await provider.signInDirectly(
       { accountId: 'alice.tenant', subject: 'alice-sub', username: 'alice@example.com', loginHint: 'hint-alice' },
       { sid: 'sid-alice', scopes: API_SCOPES },
@@ -106,16 +116,41 @@ describe('SignOutEverywhere', () => {
     });
   });
 
-  describe('fromProviderForSubject (back-channel, by sub)', () => {
-    it('ends every session of the subject across provider sessions and removes their tokens', async () => {
+  describe('fromBackChannel (logout token)', () => {
+    it('ends every session of the subject across provider sessions when the token names only sub', async () => {
       await startSession('alice-other-sid', alice, 'sid-alice-2');
 
-      const result = await signOut.fromProviderForSubject(alice.subject);
+      const result = await signOut.fromBackChannel(logoutTokens.issue({ subject: alice.subject }));
 
       expect(result).to.deep.equal({ sessionsEnded: 3 });
       expect(await tokenStore.read(alice.accountId)).to.equal(undefined);
       expect(await sessionStore.findBySubject(alice.subject)).to.deep.equal([]);
       await expectBobUntouched();
+    });
+
+    it('ends only the sessions of the sid when the token names a sid', async () => {
+      await startSession('alice-other-sid', alice, 'sid-alice-2');
+
+      const result = await signOut.fromBackChannel(logoutTokens.issue({ sid: 'sid-alice', subject: alice.subject }));
+
+      expect(result).to.deep.equal({ sessionsEnded: 2 });
+      expect(await tokenStore.read(alice.accountId)).to.equal(undefined);
+      expect(await sessionStore.findBySid('sid-alice-2')).to.have.length(1);
+      await expectBobUntouched();
+    });
+
+    it('accepts a logout token once: a replay of its jti is rejected', async () => {
+      const token = logoutTokens.issue({ sid: 'sid-alice', jti: 'jti-1' });
+      await signOut.fromBackChannel(token);
+      await expectRejection(signOut.fromBackChannel(token), SignOutRejected);
+      await expectRejection(signOut.fromBackChannel(logoutTokens.issue({ sid: 'sid-bob', jti: 'jti-1' })), SignOutRejected);
+      await expectBobUntouched();
+    });
+
+    it('removes nothing for a token the verifier rejects', async () => {
+      await expectRejection(signOut.fromBackChannel('forged'), SignOutRejected);
+      expect(await tokenStore.read(alice.accountId)).to.not.equal(undefined);
+      expect(await sessionStore.findBySid('sid-alice')).to.have.length(2);
     });
   });
 

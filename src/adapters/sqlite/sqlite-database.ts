@@ -2,9 +2,9 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 
-const SCHEMA_VERSION = 1;
-
-const SCHEMA_V1 = `
+/** Migrations in order; the schema version of a file is how many of them it has run. */
+const MIGRATIONS = [
+  `
   CREATE TABLE IF NOT EXISTS token_partitions (
     account_id TEXT PRIMARY KEY,
     data TEXT NOT NULL,
@@ -24,7 +24,17 @@ const SCHEMA_V1 = `
   CREATE INDEX IF NOT EXISTS sessions_sid ON sessions (sid) WHERE sid IS NOT NULL;
   CREATE INDEX IF NOT EXISTS sessions_subject ON sessions (subject) WHERE subject IS NOT NULL;
   CREATE INDEX IF NOT EXISTS sessions_expires_at ON sessions (expires_at);
-`;
+`,
+  // Ids of one-time tokens already used (back-channel logout token `jti`), kept until they expire.
+  `
+  CREATE TABLE IF NOT EXISTS used_token_ids (
+    id TEXT PRIMARY KEY,
+    expires_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS used_token_ids_expires_at ON used_token_ids (expires_at);
+`,
+];
+const SCHEMA_VERSION = MIGRATIONS.length;
 
 /**
  * Opens (creating if needed) the app's SQLite file and brings its schema up to date.
@@ -58,13 +68,13 @@ function migrate(db: Database.Database): void {
   if (version === SCHEMA_VERSION) return;
   // user_version is part of the database header, so it commits or rolls back with the tables.
   db.transaction(() => {
-    db.exec(SCHEMA_V1);
+    for (const migration of MIGRATIONS.slice(version)) db.exec(migration);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();
 }
 
 /**
- * Deletes expired token partitions and sessions; returns how many rows were deleted.
+ * Deletes expired token partitions, sessions and used token ids; returns how many rows were deleted.
  *
  * Deletes at most `batchSize` rows per statement, each its own transaction, so a large backlog never
  * holds the write lock long enough to stall sign-ins or token refreshes.
@@ -76,6 +86,8 @@ export function sweepExpired(db: Database.Database, nowMs: number, batchSize = 5
       (SELECT account_id FROM token_partitions WHERE expires_at <= ? LIMIT ?)`),
     db.prepare<[number, number]>(`DELETE FROM sessions WHERE rowid IN
       (SELECT rowid FROM sessions WHERE expires_at <= ? LIMIT ?)`),
+    db.prepare<[number, number]>(`DELETE FROM used_token_ids WHERE id IN
+      (SELECT id FROM used_token_ids WHERE expires_at <= ? LIMIT ?)`),
   ];
   let deleted = 0;
   for (const statement of statements) {

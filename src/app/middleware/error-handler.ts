@@ -35,8 +35,9 @@ export function errorHandler(logger: Logger): Koa.Middleware {
       else logger.debug('request refused', { requestId, path: ctx.path, status, message });
       ctx.status = status;
       noStore(ctx);
-      if (ctx.accepts('html', 'json') === 'json') {
-        ctx.body = { error: status >= 500 ? 'server_error' : 'request_error', message, requestId };
+      if (ctx.state.answerInJson || ctx.accepts('html', 'json') === 'json') {
+        // Error codes of RFC 6749 section 5.2, as OIDC Back-Channel Logout asks for.
+        ctx.body = { error: status >= 500 ? 'server_error' : 'invalid_request', error_description: message, requestId };
       } else {
         await ctx.render('error', { status, message, requestId });
       }

@@ -1,6 +1,7 @@
 import type Koa from 'koa';
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
+import { SignOutRejected } from '../../domain/errors.ts';
 import type { BeginSignIn } from '../../domain/sign-in.ts';
 import type { Cradle } from '../container.ts';
 import { requireCsrf } from '../middleware/csrf.ts';
@@ -13,6 +14,7 @@ import { allowFramingBy, noStore } from '../middleware/security-headers.ts';
  *   POST /auth/signout                sign-out started here (CSRF-protected form)
  *   GET  /auth/signed-out             where the provider sends the browser back
  *   GET  /auth/signout/frontchannel   the Logout URL the provider loads in an iframe (no cookie needed)
+ *   POST /auth/signout/backchannel    OpenID Connect Back-Channel Logout: a signed logout_token
  */
 export function authRoutes({ config, signIn, signOutEverywhere, logger }: Cradle): Router {
   const router = new Router({ prefix: '/auth' });
@@ -65,6 +67,18 @@ export function authRoutes({ config, signIn, signOutEverywhere, logger }: Cradle
     logger.info('front-channel sign-out', { sessionsEnded });
     ctx.type = 'text/plain';
     ctx.body = 'signed out';
+  });
+
+  router.post('/signout/backchannel', bodyParser({ enableTypes: ['form'] }), async (ctx) => {
+    noStore(ctx);
+    ctx.state.answerInJson = true;
+    const token = (ctx.request as { body?: Record<string, unknown> }).body?.logout_token;
+    if (typeof token !== 'string' || !token) {
+      throw new SignOutRejected('The request has no logout_token.');
+    }
+    const { sessionsEnded } = await signOutEverywhere.fromBackChannel(token);
+    logger.info('back-channel sign-out', { sessionsEnded });
+    ctx.status = 200;
   });
 
   return router;

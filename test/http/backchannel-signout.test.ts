@@ -1,0 +1,92 @@
+import { expect } from 'chai';
+import nock from 'nock';
+import { FakeEntra, fakeUser, foreignKey } from '../support/fake-entra.ts';
+import { blockNetwork } from '../support/msal-harness.ts';
+import { fakeGraph, signInWithBrowser, startTestApp, type TestApp } from '../support/app-harness.ts';
+import { TestBrowser, type Page } from '../support/test-browser.ts';
+
+describe('back-channel sign-out (OpenID Connect Back-Channel Logout 1.0)', () => {
+  const alice = fakeUser('alice');
+  const bob = fakeUser('bob');
+  let entra: FakeEntra;
+  let app: TestApp;
+  let provider: TestBrowser;
+
+  const accountOf = (user: typeof alice) => `${user.oid}.${entra.tenantId}`;
+  const post = (logoutToken?: string) =>
+    provider.post('/auth/signout/backchannel', logoutToken === undefined ? {} : { logout_token: logoutToken }, { origin: '', accept: '*/*' });
+
+  beforeEach(async () => {
+    blockNetwork();
+    entra = new FakeEntra().install();
+    fakeGraph([alice, bob]);
+    app = await startTestApp(entra, { TOKEN_STORE: 'sqlite', SQLITE_PATH: ':memory:' });
+    provider = app.browser(); // the provider's server: no cookie of ours
+    await signInWithBrowser(app.browser(), entra, alice, { sid: 'sid-alice' });
+    await signInWithBrowser(app.browser(), entra, alice, { sid: 'sid-alice-phone' });
+    await signInWithBrowser(app.browser(), entra, bob, { sid: 'sid-bob' });
+  });
+  afterEach(async () => {
+    await app.close();
+    nock.cleanAll();
+  });
+
+  async function expectRefused(answer: Page) {
+    expect(answer.status, answer.text).to.equal(400);
+    expect(answer.headers.get('content-type')).to.match(/application\/json/);
+    expect(JSON.parse(answer.text)).to.include({ error: 'invalid_request' });
+    expect(answer.headers.get('cache-control')).to.equal('no-store');
+    expect(await app.container.cradle.tokenStore.read(accountOf(alice)), 'alice still has tokens').to.not.equal(undefined);
+  }
+
+  it('ends the sessions of the sid and removes the tokens, leaving bob alone', async () => {
+    const answer = await post(await entra.logoutToken({ sid: 'sid-alice', sub: `sub-${alice.oid}` }));
+    expect(answer.status).to.equal(200);
+    expect(answer.headers.get('cache-control')).to.equal('no-store');
+    const { tokenStore, sessionStore } = app.container.cradle;
+    expect(await tokenStore.read(accountOf(alice))).to.equal(undefined);
+    expect(await sessionStore.findBySid('sid-alice')).to.deep.equal([]);
+    expect(await sessionStore.findBySid('sid-alice-phone'), 'her other provider session stays').to.have.length(1);
+    expect(await tokenStore.read(accountOf(bob))).to.not.equal(undefined);
+    expect(await sessionStore.findBySid('sid-bob')).to.have.length(1);
+  });
+
+  it('ends every session of the user when the token names only sub', async () => {
+    const answer = await post(await entra.logoutToken({ sub: `sub-${alice.oid}` }));
+    expect(answer.status).to.equal(200);
+    const { tokenStore, sessionStore } = app.container.cradle;
+    expect(await sessionStore.findBySubject(`sub-${alice.oid}`)).to.deep.equal([]);
+    expect(await tokenStore.read(accountOf(alice))).to.equal(undefined);
+    expect(await sessionStore.findBySid('sid-bob')).to.have.length(1);
+  });
+
+  it('refuses a replayed token', async () => {
+    const token = await entra.logoutToken({ sid: 'sid-bob' });
+    expect((await post(token)).status).to.equal(200);
+    const replay = await post(token);
+    expect(replay.status).to.equal(400);
+    expect(JSON.parse(replay.text).error_description).to.match(/already used/);
+  });
+
+  const invalid: Array<[string, (entra: FakeEntra) => Promise<string>]> = [
+    ['signed by a key the provider never published', async (e) => e.logoutToken({ sid: 'sid-alice' }, await foreignKey())],
+    ['for another client (aud)', (e) => e.logoutToken({ sid: 'sid-alice', aud: 'another-client' })],
+    ['from another issuer', (e) => e.logoutToken({ sid: 'sid-alice', iss: 'https://evil.example/v2.0' })],
+    ['issued long ago (iat)', (e) => e.logoutToken({ sid: 'sid-alice', iat: Math.floor(Date.now() / 1000) - 3600, exp: undefined })],
+    ['expired (exp)', (e) => e.logoutToken({ sid: 'sid-alice', exp: Math.floor(Date.now() / 1000) - 120 })],
+    ['without the back-channel logout event', (e) => e.logoutToken({ sid: 'sid-alice', events: { 'urn:other': {} } })],
+    ['carrying a nonce', (e) => e.logoutToken({ sid: 'sid-alice', nonce: 'n' })],
+    ['naming neither sid nor sub', (e) => e.logoutToken({ sub: undefined })],
+    ['without jti', (e) => e.logoutToken({ sid: 'sid-alice', jti: undefined })],
+    ['that is not a JWT at all', async () => 'not-a-jwt'],
+  ];
+  for (const [what, make] of invalid) {
+    it(`refuses a logout token ${what} with 400 JSON and removes nothing`, async () => {
+      await expectRefused(await post(await make(entra)));
+    });
+  }
+
+  it('refuses a request without logout_token', async () => {
+    await expectRefused(await post());
+  });
+});

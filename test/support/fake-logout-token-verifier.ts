@@ -1,0 +1,24 @@
+import { SignOutRejected } from '../../src/domain/errors.ts';
+import type { LogoutTokenClaims, LogoutTokenVerifier } from '../../src/ports/logout-token-verifier.port.ts';
+
+/** Accepts exactly the logout tokens a test issued with `issue`; anything else is rejected. */
+export class FakeLogoutTokenVerifier implements LogoutTokenVerifier {
+  private readonly issued = new Map<string, LogoutTokenClaims>();
+  private counter = 0;
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /** A token valid for five minutes from the clock's now, like a real logout token. */
+  issue(claims: { sid?: string; subject?: string; jti?: string }): string {
+    const token = `logout-token-${++this.counter}`;
+    const replayableUntil = this.now() + 300_000;
+    this.issued.set(token, { jti: claims.jti ?? token, sid: claims.sid, subject: claims.subject, replayableUntil });
+    return token;
+  }
+
+  async verify(logoutToken: string): Promise<LogoutTokenClaims> {
+    const claims = this.issued.get(logoutToken);
+    if (!claims) throw new SignOutRejected('The logout token is not valid.');
+    return claims;
+  }
+}
