@@ -40,14 +40,30 @@ export function sessionMiddleware(app: Koa, config: Config, sessionStore: Sessio
       secure: new URL(config.publicUrl).protocol === 'https:',
       signed: true,
       store: {
-        get: (id: string) => sessionStore.get(id),
-        set: (id: string, data: Record<string, unknown>, maxAge: number) =>
-          sessionStore.set(id, data, indexOf(data as AppSessionData), maxAge),
+        get: async (id: string, _maxAge: unknown, options: unknown) => {
+          const data = await sessionStore.get(id);
+          if (data) contextOf(options).state.loadedSessionId = id;
+          return data;
+        },
+        // A session this request loaded is only updated, never re-created: a sign-out that ended
+        // it while the request ran (front- or back-channel) must win. New ids (a new visitor, the
+        // id rotated at sign-in) are created.
+        set: async (id: string, data: Record<string, unknown>, maxAge: unknown, options: unknown) => {
+          const index = indexOf(data as AppSessionData);
+          if (typeof maxAge !== 'number') throw new Error('sessions need a numeric maxAge');
+          if (contextOf(options).state.loadedSessionId === id) await sessionStore.update(id, data, index, maxAge);
+          else await sessionStore.set(id, data, index, maxAge);
+        },
         destroy: (id: string) => sessionStore.destroy(id),
       },
     },
     app,
   );
+}
+
+/** koa-session passes `{ ctx, ... }` as the store methods' last argument. */
+function contextOf(options: unknown): Koa.Context {
+  return (options as { ctx: Koa.Context }).ctx;
 }
 
 function indexOf(data: AppSessionData): SessionIndex {

@@ -7,7 +7,10 @@
  *
  * Contract (every adapter passes test/adapters/session-store.contract.ts):
  * - `get` resolves to `undefined` when the session does not exist or has expired.
- * - `set` replaces the data and the index entries of that session; expiry is `ttlMs` from now.
+ * - `set` creates or replaces the data and the index entries of that session; expiry is `ttlMs` from now.
+ * - `update` does the same only if the session still exists, resolving `false` (and writing
+ *   nothing) when it does not: a request that loaded a session before a sign-out ended it must not
+ *   bring it back when it saves at its end.
  * - `destroy` is idempotent.
  * - `findBySid` / `findBySubject` resolve to `[]` when nothing matches; expired sessions never match.
  */
@@ -28,6 +31,7 @@ export interface IndexedSession {
 export interface SessionStore {
   get(id: string): Promise<Record<string, unknown> | undefined>;
   set(id: string, data: Record<string, unknown>, index: SessionIndex, ttlMs: number): Promise<void>;
+  update(id: string, data: Record<string, unknown>, index: SessionIndex, ttlMs: number): Promise<boolean>;
   destroy(id: string): Promise<void>;
   findBySid(sid: string): Promise<IndexedSession[]>;
   findBySubject(subject: string): Promise<IndexedSession[]>;

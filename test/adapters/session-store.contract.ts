@@ -94,6 +94,21 @@ export function describeSessionStoreContract(
       });
     });
 
+    it('updates an existing session, and refuses to re-create one that was destroyed or expired', async () => {
+      await store.set('s-upd', { n: 1 }, { sid: 'sid-upd' }, TTL_MS);
+      expect(await store.update('s-upd', { n: 2 }, { sid: 'sid-upd-2' }, TTL_MS)).to.equal(true);
+      expect(await store.get('s-upd')).to.deep.equal({ n: 2 });
+      expect(await store.findBySid('sid-upd-2')).to.have.length(1);
+      await store.destroy('s-upd');
+      expect(await store.update('s-upd', { n: 3 }, { sid: 'sid-upd-2' }, TTL_MS)).to.equal(false);
+      expect(await store.get('s-upd')).to.equal(undefined);
+      expect(await store.findBySid('sid-upd-2')).to.deep.equal([]);
+      await store.set('s-old', { n: 1 }, {}, TTL_MS);
+      advance(TTL_MS);
+      expect(await store.update('s-old', { n: 2 }, {}, TTL_MS)).to.equal(false);
+      expect(await store.get('s-old')).to.equal(undefined);
+    });
+
     it('destroys idempotently', async () => {
       await store.destroy('missing');
       await store.set('s1', { n: 1 }, { sid: 'sid-A' }, TTL_MS);

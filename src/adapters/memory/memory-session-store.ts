@@ -37,6 +37,12 @@ export class MemorySessionStore implements SessionStore {
     if (subject !== undefined) addTo(this.#bySubject, subject, id);
   }
 
+  async update(id: string, data: Record<string, unknown>, index: SessionIndex, ttlMs: number): Promise<boolean> {
+    if (!this.#live(id)) return false;
+    await this.set(id, data, index, ttlMs);
+    return true;
+  }
+
   async destroy(id: string): Promise<void> {
     this.#delete(id);
   }

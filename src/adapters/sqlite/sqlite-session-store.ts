@@ -26,6 +26,7 @@ export class SqliteSessionStore implements SessionStore {
   readonly #now: () => number;
   readonly #select: Database.Statement<[string, number], { data: string }>;
   readonly #upsert: Database.Statement<SessionRow>;
+  readonly #update: Database.Statement<SessionRow & { now: number }>;
   readonly #delete: Database.Statement<[string]>;
   readonly #selectBySid: Database.Statement<[string, number], IndexRow>;
   readonly #selectBySubject: Database.Statement<[string, number], IndexRow>;
@@ -39,6 +40,9 @@ export class SqliteSessionStore implements SessionStore {
       VALUES (@id, @data, @sid, @subject, @accountId, @expiresAt)
       ON CONFLICT (id) DO UPDATE SET data = excluded.data, sid = excluded.sid,
         subject = excluded.subject, account_id = excluded.account_id, expires_at = excluded.expires_at`);
+    this.#update = db.prepare(`
+      UPDATE sessions SET data = @data, sid = @sid, subject = @subject, account_id = @accountId, expires_at = @expiresAt
+      WHERE id = @id AND expires_at > @now`);
     this.#delete = db.prepare('DELETE FROM sessions WHERE id = ?');
     this.#selectBySid = db.prepare(
       'SELECT id, account_id AS accountId FROM sessions WHERE sid = ? AND expires_at > ?',
@@ -54,14 +58,22 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   async set(id: string, data: Record<string, unknown>, index: SessionIndex, ttlMs: number): Promise<void> {
-    this.#upsert.run({
+    this.#upsert.run(this.#row(id, data, index, ttlMs));
+  }
+
+  async update(id: string, data: Record<string, unknown>, index: SessionIndex, ttlMs: number): Promise<boolean> {
+    return this.#update.run({ ...this.#row(id, data, index, ttlMs), now: this.#now() }).changes === 1;
+  }
+
+  #row(id: string, data: Record<string, unknown>, index: SessionIndex, ttlMs: number): SessionRow {
+    return {
       id,
       data: JSON.stringify(data),
       sid: index.sid ?? null,
       subject: index.subject ?? null,
       accountId: index.accountId ?? null,
       expiresAt: this.#now() + ttlMs,
-    });
+    };
   }
 
   async destroy(id: string): Promise<void> {
