@@ -1,5 +1,11 @@
 import { DEMO_PASSWORD, DEMO_USERS } from './demo-users.ts';
-import { startDevStack } from './start-dev-stack.ts';
+import { startDevStack, type LogoutChannel } from './start-dev-stack.ts';
+
+function logoutChannel(value: string | undefined): LogoutChannel {
+  if (value === undefined || value === '') return 'front-channel';
+  if (value === 'front-channel' || value === 'back-channel' || value === 'both') return value;
+  throw new Error(`DEV_LOGOUT_CHANNEL_A/B must be front-channel, back-channel or both, not "${value}"`);
+}
 
 /** `npm start` without AUTHORITY: the offline dev stack until Ctrl-C. Ports from the environment. */
 export async function runDevStack(env: NodeJS.ProcessEnv = process.env): Promise<void> {
@@ -12,7 +18,7 @@ export async function runDevStack(env: NodeJS.ProcessEnv = process.env): Promise
     identityProviderPort: port('DEV_IDP_PORT', 5443),
     demoApiPort: port('DEMO_API_PORT', 5080),
     appPorts: [port('PORT', 3000), port('SECOND_APP_PORT', 3001)],
-    backchannelLogout: env.DEV_BACKCHANNEL_LOGOUT === 'true',
+    logoutChannels: [logoutChannel(env.DEV_LOGOUT_CHANNEL_A), logoutChannel(env.DEV_LOGOUT_CHANNEL_B)],
     sendIssInFrontChannel: env.DEV_SEND_ISS === 'true',
     logLevel: env.LOG_LEVEL,
   });

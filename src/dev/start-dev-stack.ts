@@ -13,12 +13,18 @@ export interface DevStackOptions {
   /** One app per port, each a separate client of the provider with its own store and cookie. */
   readonly appPorts?: readonly number[];
   readonly accessTokenTtlSeconds?: number;
-  /** Register the apps for back-channel logout too (Entra never sends it; most other providers do). */
-  readonly backchannelLogout?: boolean;
+  /**
+   * How the provider tells each app (same order as `appPorts`) that the user signed out: by
+   * front-channel iframe (as Entra does; the default), back-channel logout token (most other
+   * providers), or both.
+   */
+  readonly logoutChannels?: readonly LogoutChannel[];
   /** Send `iss` with front-channel logout (Entra sends only `sid`). */
   readonly sendIssInFrontChannel?: boolean;
   readonly logLevel?: string;
 }
+
+export type LogoutChannel = 'front-channel' | 'back-channel' | 'both';
 
 export interface DevApp {
   readonly url: string;
@@ -57,14 +63,17 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
     dataDir: join(dataDir, 'dev-idp'),
     accessTokenTtlSeconds: options.accessTokenTtlSeconds,
     sendIssInFrontChannel: options.sendIssInFrontChannel,
-    clients: apps.map((app) => ({
-      clientId: app.clientId,
-      clientSecret: secrets.clientSecrets[app.clientId]!,
-      redirectUris: [`${app.url}/auth/redirect`],
-      postLogoutRedirectUris: [`${app.url}/auth/signed-out`],
-      frontchannelLogoutUri: `${app.url}/auth/signout/frontchannel`,
-      ...(options.backchannelLogout ? { backchannelLogoutUri: `${app.url}/auth/signout/backchannel` } : {}),
-    })),
+    clients: apps.map((app, i) => {
+      const channel = options.logoutChannels?.[i] ?? 'front-channel';
+      return {
+        clientId: app.clientId,
+        clientSecret: secrets.clientSecrets[app.clientId]!,
+        redirectUris: [`${app.url}/auth/redirect`],
+        postLogoutRedirectUris: [`${app.url}/auth/signed-out`],
+        ...(channel !== 'back-channel' ? { frontchannelLogoutUri: `${app.url}/auth/signout/frontchannel` } : {}),
+        ...(channel !== 'front-channel' ? { backchannelLogoutUri: `${app.url}/auth/signout/backchannel` } : {}),
+      };
+    }),
   });
   const children: ChildProcess[] = [];
   const close = async () => {
