@@ -69,3 +69,8 @@ export class SignOutRejected extends DomainError {
     super(userMessage);
   }
 }
+
+/** The token or session store cannot be reached or answered too slowly. */
+export class StoreUnavailable extends DomainError {
+  readonly userMessage = 'The service is briefly unavailable. Please try again in a moment.';
+}

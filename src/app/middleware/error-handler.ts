@@ -5,13 +5,14 @@ import {
   DownstreamApiUnavailable,
   IdentityProviderUnavailable,
   InteractionRequired,
+  StoreUnavailable,
 } from '../../domain/errors.ts';
 import type { Logger } from '../logger.ts';
 import { noStore } from './security-headers.ts';
 
 /** Status for each domain error the user can meet; unknown errors are 500s. */
 function statusOf(error: DomainError): number {
-  if (error instanceof IdentityProviderUnavailable) return 503;
+  if (error instanceof IdentityProviderUnavailable || error instanceof StoreUnavailable) return 503;
   if (error instanceof DownstreamApiUnavailable) return 502;
   if (error instanceof InteractionRequired) return 401;
   return 400;
