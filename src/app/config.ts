@@ -13,8 +13,12 @@ export interface Config {
   readonly clientSecret: string;
   readonly apiUrl: string;
   readonly apiScopes: readonly string[];
-  readonly tokenStore: 'sqlite' | 'memory';
+  readonly tokenStore: 'sqlite' | 'memory' | 'redis';
   readonly sqlitePath: string;
+  readonly redisUrl: string;
+  readonly redisKeyPrefix: string;
+  /** AES-256 keys for token partitions, newest first; empty: stored in plaintext (development only). */
+  readonly tokenEncryptionKeys: readonly Buffer[];
   readonly sessionKeys: readonly string[];
   readonly sessionCookieName: string;
   readonly sessionTtlMs: number;
@@ -49,8 +53,20 @@ export function loadConfig(env: Env, fallbacks: ConfigFallbacks = {}): Config {
   if (sessionKeys.some((key) => key.length < 16)) fail('SESSION_KEYS', 'each key must be at least 16 characters');
   const apiScopes = list(env.API_SCOPES ?? 'User.Read', ' ');
   if (apiScopes.length === 0) fail('API_SCOPES', 'must name at least one scope');
-  const tokenStore = env.TOKEN_STORE ?? 'sqlite';
-  if (tokenStore !== 'sqlite' && tokenStore !== 'memory') fail('TOKEN_STORE', `must be "sqlite" or "memory", not "${tokenStore}"`);
+  const tokenStore = env.TOKEN_STORE || 'sqlite';
+  if (tokenStore !== 'sqlite' && tokenStore !== 'memory' && tokenStore !== 'redis') {
+    fail('TOKEN_STORE', `must be "sqlite", "memory" or "redis", not "${tokenStore}"`);
+  }
+  const tokenEncryptionKeys = list(env.TOKEN_ENCRYPTION_KEYS, ',').map((key, i) => {
+    const bytes = Buffer.from(key, 'base64');
+    if (!/^[A-Za-z0-9+/_-]{43}=?$/.test(key) || bytes.length !== 32) {
+      fail('TOKEN_ENCRYPTION_KEYS', `key ${i + 1} must be 32 random bytes in base64 (e.g. \`openssl rand -base64 32\`)`);
+    }
+    return bytes;
+  });
+  if (production && tokenEncryptionKeys.length === 0) {
+    fail('TOKEN_ENCRYPTION_KEYS', 'is required when NODE_ENV=production: refresh tokens must be encrypted at rest (`openssl rand -base64 32`)');
+  }
   const logLevel = env.LOG_LEVEL ?? 'info';
   if (!['debug', 'info', 'warn', 'error', 'silent'].includes(logLevel)) fail('LOG_LEVEL', 'must be debug, info, warn, error or silent');
 
@@ -67,6 +83,9 @@ export function loadConfig(env: Env, fallbacks: ConfigFallbacks = {}): Config {
     apiScopes: Object.freeze(apiScopes),
     tokenStore,
     sqlitePath: env.SQLITE_PATH || './data/app.db',
+    redisUrl: redisUrl(env),
+    redisKeyPrefix: env.REDIS_KEY_PREFIX ?? 'koa-msal:',
+    tokenEncryptionKeys: Object.freeze(tokenEncryptionKeys),
     sessionKeys: Object.freeze(sessionKeys),
     sessionCookieName: env.SESSION_COOKIE_NAME || 'app.session',
     sessionTtlMs: integer(env, 'SESSION_TTL_SECONDS', 8 * 3600, 60, 365 * 86400) * 1000,
@@ -98,6 +117,18 @@ function url(env: Env, name: string, fallback?: string): string {
     fail(name, `is not a valid URL: "${value}"`);
   }
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') fail(name, 'must be an http(s) URL');
+  return value;
+}
+
+function redisUrl(env: Env): string {
+  const value = env.REDIS_URL?.trim() || 'redis://127.0.0.1:6379';
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    fail('REDIS_URL', `is not a valid URL: "${value}"`);
+  }
+  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') fail('REDIS_URL', 'must be a redis:// or rediss:// URL');
   return value;
 }
 

@@ -2,10 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
-/** Client secrets of the two dev apps and their session cookie keys. */
+/** Client secrets of the two dev apps, their session cookie keys and token encryption key. */
 export interface DevStackSecrets {
   readonly clientSecrets: Record<string, string>;
   readonly sessionKeys: string[];
+  readonly tokenEncryptionKeys: string[];
 }
 
 /**
@@ -17,7 +18,11 @@ export function loadOrCreateDevStackSecrets(file: string, clientIds: readonly st
   const secret = () => randomBytes(32).toString('base64url');
   const clientSecrets = { ...stored.clientSecrets };
   for (const clientId of clientIds) clientSecrets[clientId] ??= secret();
-  const secrets = { clientSecrets, sessionKeys: stored.sessionKeys?.length ? stored.sessionKeys : [secret()] };
+  const secrets = {
+    clientSecrets,
+    sessionKeys: stored.sessionKeys?.length ? stored.sessionKeys : [secret()],
+    tokenEncryptionKeys: stored.tokenEncryptionKeys?.length ? stored.tokenEncryptionKeys : [randomBytes(32).toString('base64')],
+  };
   if (JSON.stringify(secrets) !== JSON.stringify(stored)) {
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });

@@ -95,6 +95,7 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
           TOKEN_STORE: 'sqlite',
           SQLITE_PATH: app.sqlitePath,
           SESSION_KEYS: secrets.sessionKeys.join(','),
+          TOKEN_ENCRYPTION_KEYS: secrets.tokenEncryptionKeys.join(','),
           // Browsers share cookies across ports of one host: each app needs its own cookie name.
           SESSION_COOKIE_NAME: `${app.name}.session`,
           LOG_LEVEL: options.logLevel ?? 'info',

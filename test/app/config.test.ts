@@ -72,6 +72,28 @@ describe('loadConfig', () => {
     expect(config.sessionKeys).to.deep.equal([devKey]);
   });
 
+  it('chooses the Redis store with its URL and key prefix', () => {
+    const config = loadConfig({ ...MINIMAL, TOKEN_STORE: 'redis', REDIS_URL: 'redis://cache.internal:6380/2' });
+    expect(config).to.include({ tokenStore: 'redis', redisUrl: 'redis://cache.internal:6380/2', redisKeyPrefix: 'koa-msal:' });
+    expect(configFailure({ ...MINIMAL, REDIS_URL: 'http://cache' }).message).to.match(/^REDIS_URL /);
+  });
+
+  it('reads token encryption keys newest first and names TOKEN_ENCRYPTION_KEYS when one is not 32 bytes of base64', () => {
+    const newest = Buffer.alloc(32, 1);
+    const older = Buffer.alloc(32, 2);
+    const config = loadConfig({ ...MINIMAL, TOKEN_ENCRYPTION_KEYS: `${newest.toString('base64')},${older.toString('base64url')}` });
+    expect(config.tokenEncryptionKeys.map((key) => key.toString('hex'))).to.deep.equal([newest.toString('hex'), older.toString('hex')]);
+    for (const bad of ['short', Buffer.alloc(16).toString('base64'), `${'!'.repeat(43)}=`]) {
+      expect(configFailure({ ...MINIMAL, TOKEN_ENCRYPTION_KEYS: bad }).message).to.match(/^TOKEN_ENCRYPTION_KEYS key 1 /);
+    }
+  });
+
+  it('requires TOKEN_ENCRYPTION_KEYS in production', () => {
+    const error = configFailure({ ...MINIMAL, NODE_ENV: 'production' });
+    expect(error.message).to.match(/^TOKEN_ENCRYPTION_KEYS .*required/);
+    expect(loadConfig({ ...MINIMAL, NODE_ENV: 'production', TOKEN_ENCRYPTION_KEYS: Buffer.alloc(32, 3).toString('base64') }).production).to.equal(true);
+  });
+
   it('returns a frozen object that nothing can change later', () => {
     const config = loadConfig(MINIMAL);
     expect(Object.isFrozen(config)).to.equal(true);
