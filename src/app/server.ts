@@ -4,6 +4,7 @@ import { createAppContainer } from './container.ts';
 import { createApp } from './create-app.ts';
 import { loadOrCreateDevSessionKeys } from './dev-session-keys.ts';
 import { createLogger } from './logger.ts';
+import { storesReady } from './store-registrations.ts';
 
 /** Starts one app instance from the environment (and `.env` when present). */
 export async function startServer(env: NodeJS.ProcessEnv = process.env) {
@@ -13,6 +14,7 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env) {
   const logger = createLogger(config.logLevel);
   const container = createAppContainer(config, logger);
   container.cradle.expirySweeper; // start the periodic expiry sweep
+  await storesReady(container.cradle);
   const app = createApp(container);
   const server = app.listen(config.port);
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));

@@ -5,6 +5,7 @@ import { loadConfig } from '../../src/app/config.ts';
 import { createAppContainer, type AppContainer } from '../../src/app/container.ts';
 import { createApp } from '../../src/app/create-app.ts';
 import { createLogger } from '../../src/app/logger.ts';
+import { storesReady } from '../../src/app/store-registrations.ts';
 import type { FakeEntra, FakeUser } from './fake-entra.ts';
 import { TestBrowser } from './test-browser.ts';
 
@@ -35,6 +36,7 @@ export async function startTestApp(entra: FakeEntra, env: Record<string, string>
   });
   const logs: string[] = [];
   const container = createAppContainer(config, createLogger('debug', (line) => logs.push(line)));
+  await storesReady(container.cradle);
   server.on('request', createApp(container).callback());
   return {
     baseUrl,

@@ -1,0 +1,62 @@
+import { Redis } from 'ioredis';
+import { StoreUnavailable } from '../../domain/errors.ts';
+
+const DEFAULT_COMMAND_TIMEOUT_MS = 2000;
+const CONNECT_TIMEOUT_MS = 5000;
+const MAX_RECONNECT_DELAY_MS = 2000;
+
+export interface RedisConnectionOptions {
+  /** `redis://[user:password@]host:port[/db]` or `rediss://` for TLS. */
+  readonly url: string;
+  /** How long one command may take before it fails (default 2000 ms). */
+  readonly commandTimeoutMs?: number;
+  /** Connection errors (refused, reset, ...). Default: ignored, because every command they affect fails on its own. */
+  readonly onError?: (error: Error) => void;
+}
+
+/**
+ * An ioredis client shared by the Redis stores, tuned so that a Redis outage costs a request a
+ * quick, clear failure (`StoreUnavailable`) instead of a hung request, and ends by itself.
+ *
+ * - `enableOfflineQueue: false`: a command while disconnected fails at once. ioredis' default
+ *   queues it until Redis comes back, so every request would hang for the whole outage.
+ * - `commandTimeout`: a command on a connection that is up but stuck fails after this long.
+ * - `maxRetriesPerRequest: 1`: a command caught by a disconnect is not carried across reconnects.
+ * - `autoResendUnfulfilledCommands: false`: a write that already failed for its caller (timeout)
+ *   must not run later, after the caller has moved on (a session save landing after a sign-out).
+ * - `retryStrategy` never gives up: reconnect attempts back off to one every 2 s, so the same
+ *   client recovers when Redis returns, without a restart of the app.
+ */
+export function connectRedis(options: RedisConnectionOptions): Redis {
+  const redis = new Redis(options.url, {
+    commandTimeout: options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
+    connectTimeout: CONNECT_TIMEOUT_MS,
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    autoResendUnfulfilledCommands: false,
+    retryStrategy: (attempt) => Math.min(attempt * 200, MAX_RECONNECT_DELAY_MS),
+    lazyConnect: false,
+  });
+  // Without a listener ioredis prints "Unhandled error event" for every failed reconnect attempt.
+  redis.on('error', options.onError ?? (() => {}));
+  return redis;
+}
+
+/**
+ * Resolves once the client can take commands. With the offline queue off, commands sent before the
+ * first connection is ready fail, so the app (and tests) wait for this at startup.
+ */
+export async function redisReady(redis: Redis, timeoutMs = CONNECT_TIMEOUT_MS): Promise<void> {
+  if (redis.status === 'ready') return;
+  await new Promise<void>((resolve, reject) => {
+    const onReady = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      redis.off('ready', onReady);
+      reject(new StoreUnavailable(`Redis not ready after ${timeoutMs} ms (status: ${redis.status})`));
+    }, timeoutMs);
+    redis.once('ready', onReady);
+  });
+}

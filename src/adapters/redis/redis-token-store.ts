@@ -1,0 +1,73 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { TokenPartition, TokenStore } from '../../ports/token-store.port.ts';
+import { RedisScript } from './redis-script.ts';
+import { guarded } from './redis-store-error.ts';
+
+/**
+ * Writes a partition, optionally only if it still has the expected, unexpired version.
+ * KEYS[1] partition hash; ARGV: data, version, expiresAt, ttlMs, now, conditional ('1'/'0'), expectedVersion.
+ * Check and write are one script: a check followed by a separate write would let another instance's
+ * sign-out (DEL) land in between, and the refresh would write the tokens back.
+ */
+const WRITE = new RedisScript(`
+if ARGV[6] == '1' then
+  local current = redis.call('HMGET', KEYS[1], 'version', 'expiresAt')
+  if current[1] ~= ARGV[7] or not current[2] or tonumber(current[2]) <= tonumber(ARGV[5]) then
+    return 0
+  end
+end
+redis.call('HSET', KEYS[1], 'data', ARGV[1], 'version', ARGV[2], 'expiresAt', ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return 1
+`);
+
+/**
+ * TokenStore on Redis, shared by every app instance: one hash per partition at
+ * `<prefix>tokens:<accountId>` with `data`, `version` and `expiresAt`.
+ *
+ * Redis evicts a partition by itself `tokenTtlSeconds` after its last write (PEXPIRE, renewed on
+ * every write). `expiresAt`, taken from the injected clock, is checked as well, so a partition counts
+ * as absent exactly when the port says it expired, even a few ms before Redis evicts it (and under a
+ * test's fake clock). Versions are random, so a remove + re-create never reuses one (no ABA).
+ */
+export class RedisTokenStore implements TokenStore {
+  readonly #redis: Redis;
+  readonly #keyPrefix: string;
+  readonly #ttlMs: number;
+  readonly #now: () => number;
+
+  constructor(deps: { redis: Redis; keyPrefix: string; tokenTtlSeconds: number; now?: () => number }) {
+    if (!(deps.tokenTtlSeconds > 0)) {
+      throw new RangeError(`tokenTtlSeconds must be positive, got ${deps.tokenTtlSeconds}`);
+    }
+    this.#redis = deps.redis;
+    this.#keyPrefix = deps.keyPrefix;
+    this.#ttlMs = Math.ceil(deps.tokenTtlSeconds * 1000);
+    this.#now = deps.now ?? Date.now;
+  }
+
+  async read(accountId: string): Promise<TokenPartition | undefined> {
+    const [data, version, expiresAt] = await guarded(() =>
+      this.#redis.hmget(this.#key(accountId), 'data', 'version', 'expiresAt'),
+    );
+    if (data == null || version == null || expiresAt == null) return undefined;
+    return Number(expiresAt) > this.#now() ? { data, version } : undefined;
+  }
+
+  async write(accountId: string, data: string, expectedVersion?: string): Promise<boolean> {
+    const now = this.#now();
+    const conditional = expectedVersion === undefined ? ['0', ''] : ['1', expectedVersion];
+    const args = [data, randomUUID(), now + this.#ttlMs, this.#ttlMs, now, ...conditional];
+    const written = await guarded(() => WRITE.run(this.#redis, [this.#key(accountId)], args));
+    return written === 1;
+  }
+
+  async remove(accountId: string): Promise<void> {
+    await guarded(() => this.#redis.del(this.#key(accountId)));
+  }
+
+  #key(accountId: string): string {
+    return `${this.#keyPrefix}tokens:${accountId}`;
+  }
+}

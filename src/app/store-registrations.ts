@@ -1,0 +1,124 @@
+import { asFunction, asValue, type Resolver } from 'awilix';
+import type Database from 'better-sqlite3';
+import type { Redis } from 'ioredis';
+import { MemoryReplayGuard } from '../adapters/memory/memory-replay-guard.ts';
+import { MemorySessionStore } from '../adapters/memory/memory-session-store.ts';
+import { MemoryTokenStore } from '../adapters/memory/memory-token-store.ts';
+import { connectRedis, redisReady } from '../adapters/redis/redis-connection.ts';
+import { RedisReplayGuard } from '../adapters/redis/redis-replay-guard.ts';
+import { RedisSessionStore } from '../adapters/redis/redis-session-store.ts';
+import { RedisTokenStore } from '../adapters/redis/redis-token-store.ts';
+import { openSqliteDatabase, startExpirySweeper } from '../adapters/sqlite/sqlite-database.ts';
+import { SqliteReplayGuard } from '../adapters/sqlite/sqlite-replay-guard.ts';
+import { SqliteSessionStore } from '../adapters/sqlite/sqlite-session-store.ts';
+import { SqliteTokenStore } from '../adapters/sqlite/sqlite-token-store.ts';
+import type { ReplayGuard } from '../ports/replay-guard.port.ts';
+import type { SessionStore } from '../ports/session-store.port.ts';
+import type { TokenStore } from '../ports/token-store.port.ts';
+import type { Config } from './config.ts';
+import type { Logger } from './logger.ts';
+
+/** What each kind of store provides to the container. */
+export interface StoreCradle {
+  config: Config;
+  logger: Logger;
+  now: () => number;
+  /** The token store before encryption (see container.ts). */
+  storedTokenStore: TokenStore;
+  sessionStore: SessionStore;
+  replayGuard: ReplayGuard;
+  /** Evicts expired data where the store cannot do it by itself. */
+  expirySweeper: { stop(): void };
+  database: Database.Database;
+  redis: Redis;
+}
+
+type Registrations = Partial<{ [K in keyof StoreCradle]: Resolver<StoreCradle[K]> }>;
+
+const SWEEP_INTERVAL_MS = 60_000;
+
+/** The stores TOKEN_STORE names: one process (memory), one host (sqlite), many instances (redis). */
+export function storeRegistrations(config: Config): Registrations {
+  switch (config.tokenStore) {
+    case 'memory':
+      return memoryStores(config);
+    case 'sqlite':
+      return sqliteStores(config);
+    case 'redis':
+      return redisStores(config);
+  }
+}
+
+function memoryStores(config: Config): Registrations {
+  return {
+    storedTokenStore: asFunction(({ now }: StoreCradle) => new MemoryTokenStore({ tokenTtlSeconds: config.tokenTtlSeconds, now })).singleton(),
+    sessionStore: asFunction(({ now }: StoreCradle) => new MemorySessionStore({ now })).singleton(),
+    replayGuard: asFunction(({ now }: StoreCradle) => new MemoryReplayGuard({ now })).singleton(),
+    expirySweeper: asFunction(({ storedTokenStore, sessionStore }: StoreCradle) => {
+      const timer = setInterval(() => {
+        (storedTokenStore as MemoryTokenStore).sweepExpired();
+        (sessionStore as MemorySessionStore).sweepExpired();
+      }, SWEEP_INTERVAL_MS).unref();
+      return { stop: () => clearInterval(timer) };
+    })
+      .singleton()
+      .disposer((sweeper) => sweeper.stop()),
+  };
+}
+
+function sqliteStores(config: Config): Registrations {
+  return {
+    database: asFunction(() => openSqliteDatabase(config.sqlitePath))
+      .singleton()
+      .disposer((db) => db.close()),
+    storedTokenStore: asFunction(
+      ({ database, now }: StoreCradle) => new SqliteTokenStore({ db: database, tokenTtlSeconds: config.tokenTtlSeconds, now }),
+    ).singleton(),
+    sessionStore: asFunction(({ database, now }: StoreCradle) => new SqliteSessionStore({ db: database, now })).singleton(),
+    replayGuard: asFunction(({ database, now }: StoreCradle) => new SqliteReplayGuard({ db: database, now })).singleton(),
+    expirySweeper: asFunction(({ database, now, logger }: StoreCradle) =>
+      startExpirySweeper(database, {
+        intervalMs: SWEEP_INTERVAL_MS,
+        now,
+        onError: (error) => logger.error('expiry sweep failed', { error: String(error) }),
+      }),
+    )
+      .singleton()
+      .disposer((sweeper) => sweeper.stop()),
+  };
+}
+
+function redisStores(config: Config): Registrations {
+  const keyPrefix = config.redisKeyPrefix;
+  return {
+    redis: asFunction(({ logger }: StoreCradle) =>
+      connectRedis({
+        url: config.redisUrl,
+        onError: (error: unknown) => logger.warn('redis connection problem', { error: String(error) }),
+      }),
+    )
+      .singleton()
+      .disposer((redis) => redis.disconnect()),
+    storedTokenStore: asFunction(
+      ({ redis, now }: StoreCradle) => new RedisTokenStore({ redis, keyPrefix, tokenTtlSeconds: config.tokenTtlSeconds, now }),
+    ).singleton(),
+    sessionStore: asFunction(({ redis, now }: StoreCradle) => new RedisSessionStore({ redis, keyPrefix, now })).singleton(),
+    replayGuard: asFunction(({ redis, now }: StoreCradle) => new RedisReplayGuard({ redis, keyPrefix, now })).singleton(),
+    // Redis evicts expired keys itself (every key is written with a TTL).
+    expirySweeper: asValue({ stop() {} }),
+  };
+}
+
+/**
+ * Waits (bounded) until the configured store can take commands. Redis fails commands while it is
+ * not connected rather than queueing them, so without this the first requests after a start
+ * would get 503s. If it is not reachable the app starts anyway and answers 503 until it is.
+ */
+export async function storesReady(cradle: StoreCradle): Promise<void> {
+  if (cradle.config.tokenStore !== 'redis') return;
+  try {
+    await redisReady(cradle.redis);
+  } catch {
+    cradle.logger.warn('redis is not reachable yet: requests that need it answer 503 until it is');
+  }
+}
