@@ -34,6 +34,8 @@ export function sessionMiddleware(app: Koa, config: Config, sessionStore: Sessio
     {
       key: config.sessionCookieName,
       maxAge: config.sessionTtlMs,
+      // An active user's session is extended once half its lifetime has passed; an idle one expires.
+      renew: true,
       httpOnly: true,
       // Lax: the cookie must come along on the top-level GET back from the provider.
       sameSite: 'lax',
