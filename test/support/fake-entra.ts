@@ -29,6 +29,8 @@ export class FakeEntra {
   readonly authority: string;
   readonly issuer: string;
   accessTokenLifetimeSeconds = 3600;
+  /** When set, token responses carry `refresh_in` (Entra's hint to refresh before expiry). */
+  refreshInSeconds: number | undefined;
   /** Number of token endpoint calls by grant type. */
   readonly calls = { authorization_code: 0, refresh_token: 0 };
   private readonly codes = new Map<string, Grant & { scopes: string }>();
@@ -169,6 +171,7 @@ export class FakeEntra {
       scope: [...resourceScopes, 'openid', 'profile'].join(' '),
       expires_in: this.accessTokenLifetimeSeconds,
       ext_expires_in: this.accessTokenLifetimeSeconds,
+      ...(this.refreshInSeconds !== undefined ? { refresh_in: this.refreshInSeconds } : {}),
       access_token: `at.${user.oid}.${++this.counter}`,
       refresh_token: refreshToken,
       id_token: unsignedJwt({

@@ -11,6 +11,7 @@ import type {
   SilentTokenRequest,
 } from '../../ports/identity-provider.port.ts';
 import type { TokenStore } from '../../ports/token-store.port.ts';
+import { cachedAccessToken } from './cached-access-token.ts';
 import { describeCachedTokens } from './cached-tokens.ts';
 import { codeRedemptionError, silentTokenError } from './msal-errors.ts';
 import { PartitionCachePlugin } from './partition-cache-plugin.ts';
@@ -107,6 +108,15 @@ export class MsalIdentityProvider implements IdentityProvider {
   async acquireTokenSilently(request: SilentTokenRequest): Promise<AccessToken> {
     const partition = await this.tokenStore.read(request.accountId);
     if (!partition) throw new InteractionRequired(request.scopes, undefined, { reason: 'no cached tokens' });
+    if (!request.forceRefresh) {
+      const cached = cachedAccessToken(partition.data, {
+        accountId: request.accountId,
+        clientId: this.settings.clientId,
+        scopes: request.scopes,
+        nowSeconds: Math.floor(Date.now() / 1000),
+      });
+      if (cached) return cached;
+    }
     const { client, plugin } = await this.client(partition.data);
     const account = await client.getTokenCache().getAccountByHomeId(request.accountId);
     if (!account) throw new InteractionRequired(request.scopes, undefined, { reason: 'account not in its partition' });

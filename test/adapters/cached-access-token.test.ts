@@ -1,0 +1,88 @@
+import { expect } from 'chai';
+import nock from 'nock';
+import { MemoryTokenStore } from '../../src/adapters/memory/memory-token-store.ts';
+import { cachedAccessToken } from '../../src/adapters/msal/cached-access-token.ts';
+import { FakeEntra, fakeUser } from '../support/fake-entra.ts';
+import { blockNetwork, GRAPH_SCOPES, msalIdentityProvider, signInThroughMsal } from '../support/msal-harness.ts';
+
+/**
+ * The fast path must answer exactly when MSAL would answer from its cache, with the same token,
+ * and step aside in every other case. Partitions here are written by MSAL itself.
+ */
+describe('cached access token fast path', () => {
+  const alice = fakeUser('alice');
+  let entra: FakeEntra;
+  let store: MemoryTokenStore;
+  let idp: ReturnType<typeof msalIdentityProvider>;
+  const now = () => Math.floor(Date.now() / 1000);
+
+  beforeEach(() => {
+    blockNetwork();
+    entra = new FakeEntra().install();
+    store = new MemoryTokenStore();
+    idp = msalIdentityProvider(entra, store);
+  });
+  afterEach(() => nock.cleanAll());
+
+  async function partitionOf(accountId: string) {
+    return (await store.read(accountId))!.data;
+  }
+
+  it('finds the token MSAL itself returns from the cache, without a provider call', async () => {
+    const { accountId } = await signInThroughMsal(idp, entra, alice);
+    const fast = cachedAccessToken(await partitionOf(accountId), { accountId, clientId: entra.clientId, scopes: GRAPH_SCOPES, nowSeconds: now() });
+    const viaAdapter = await idp.acquireTokenSilently({ accountId, scopes: GRAPH_SCOPES });
+    expect(fast?.token).to.match(new RegExp(`^at\\.${alice.oid}\\.`));
+    expect(viaAdapter.token).to.equal(fast!.token);
+    expect(entra.calls.refresh_token).to.equal(0);
+  });
+
+  it('matches scopes case-insensitively and ignores the OpenID scopes', async () => {
+    const { accountId } = await signInThroughMsal(idp, entra, alice);
+    const found = cachedAccessToken(await partitionOf(accountId), {
+      accountId,
+      clientId: entra.clientId,
+      scopes: ['user.read', 'openid', 'offline_access'],
+      nowSeconds: now(),
+    });
+    expect(found).to.not.equal(undefined);
+  });
+
+  it('steps aside for a token that expires within five minutes, as MSAL refreshes it', async () => {
+    entra.accessTokenLifetimeSeconds = 3600;
+    const { accountId } = await signInThroughMsal(idp, entra, alice);
+    const data = await partitionOf(accountId);
+    const request = { accountId, clientId: entra.clientId, scopes: GRAPH_SCOPES };
+    expect(cachedAccessToken(data, { ...request, nowSeconds: now() + 3600 - 301 })).to.not.equal(undefined);
+    expect(cachedAccessToken(data, { ...request, nowSeconds: now() + 3600 - 299 })).to.equal(undefined);
+  });
+
+  it('steps aside once refresh_on has passed, and for a clock turned back', async () => {
+    entra.refreshInSeconds = 600;
+    const { accountId } = await signInThroughMsal(idp, entra, alice);
+    const data = await partitionOf(accountId);
+    const request = { accountId, clientId: entra.clientId, scopes: GRAPH_SCOPES };
+    expect(cachedAccessToken(data, { ...request, nowSeconds: now() + 500 })).to.not.equal(undefined);
+    expect(cachedAccessToken(data, { ...request, nowSeconds: now() + 700 })).to.equal(undefined);
+    expect(cachedAccessToken(data, { ...request, nowSeconds: now() - 120 })).to.equal(undefined);
+  });
+
+  it('steps aside for scopes the token does not cover, another client, another account, or OpenID scopes alone', async () => {
+    const { accountId } = await signInThroughMsal(idp, entra, alice);
+    const data = await partitionOf(accountId);
+    const base = { accountId, clientId: entra.clientId, scopes: GRAPH_SCOPES, nowSeconds: now() };
+    expect(cachedAccessToken(data, { ...base, scopes: ['User.Read', 'Mail.Read'] })).to.equal(undefined);
+    expect(cachedAccessToken(data, { ...base, clientId: 'another-client' })).to.equal(undefined);
+    expect(cachedAccessToken(data, { ...base, accountId: `${accountId}2` })).to.equal(undefined);
+    expect(cachedAccessToken(data, { ...base, scopes: ['openid', 'profile'] })).to.equal(undefined);
+  });
+
+  it('picks the token for the asked scopes when the partition holds tokens for two APIs', async () => {
+    const { accountId } = await signInThroughMsal(idp, entra, alice);
+    const other = await idp.acquireTokenSilently({ accountId, scopes: ['api://other/Things.Read'] });
+    const data = await partitionOf(accountId);
+    const base = { accountId, clientId: entra.clientId, nowSeconds: now() };
+    expect(cachedAccessToken(data, { ...base, scopes: ['api://other/Things.Read'] })?.token).to.equal(other.token);
+    expect(cachedAccessToken(data, { ...base, scopes: GRAPH_SCOPES })?.token).to.not.equal(other.token);
+  });
+});
