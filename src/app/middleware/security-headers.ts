@@ -2,7 +2,9 @@ import type Koa from 'koa';
 
 /**
  * Headers on every answer: no framing (except the front-channel logout page, which sets its own
- * `frame-ancestors`), no sniffing, and no Referer, so an authorization code in a URL never leaks.
+ * `frame-ancestors`), no sniffing, and no Referer to other sites, so a URL never leaks out.
+ * Not `no-referrer`: with it browsers send `Origin: null` on same-origin form posts, which the
+ * sign-out form's CSRF check must refuse.
  * `form-action` must allow the provider: the sign-out form ends with a redirect to it, and Chrome
  * applies form-action to redirects.
  */
@@ -20,7 +22,7 @@ export function securityHeaders(providerOrigin: string): Koa.Middleware {
     ctx.set('Content-Security-Policy', csp);
     ctx.set('X-Frame-Options', 'DENY');
     ctx.set('X-Content-Type-Options', 'nosniff');
-    ctx.set('Referrer-Policy', 'no-referrer');
+    ctx.set('Referrer-Policy', 'same-origin');
     ctx.set('Cross-Origin-Opener-Policy', 'same-origin');
     await next();
   };

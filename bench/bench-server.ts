@@ -1,0 +1,134 @@
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { asValue } from 'awilix';
+import Keygrip from 'keygrip';
+import { loadConfig } from '../src/app/config.ts';
+import { createAppContainer } from '../src/app/container.ts';
+import { createApp } from '../src/app/create-app.ts';
+import { createLogger } from '../src/app/logger.ts';
+import { storesReady } from '../src/app/store-registrations.ts';
+import type { ProviderMetadata } from '../src/adapters/msal/provider-metadata.ts';
+import type { SignedInAccount } from '../src/domain/account.ts';
+import { makePartitionTemplate, oidOf, partitionFor } from './partition-template.ts';
+import { percentiles } from './stats.ts';
+
+/**
+ * One app instance for the benchmark, in its own process so the load generator does not share
+ * its event loop: the real app (real MSAL adapter, real stores, encryption on) with `users`
+ * token partitions and `sessions` signed-in sessions seeded, plus a baseline route that makes the
+ * same downstream call with a fixed token and no session. Driven by the parent over IPC.
+ */
+export interface BenchServerOptions {
+  readonly store: 'sqlite' | 'redis';
+  readonly users: number;
+  /** Signed-in sessions (session i belongs to user i mod users), each with its own provider sid. */
+  readonly sessions: number;
+  /** How many of the sessions' cookies to hand to the load generator. */
+  readonly cookies: number;
+  readonly downstreamUrl: string;
+  readonly sqlitePath: string;
+  readonly redisKeyPrefix: string;
+}
+
+const options = JSON.parse(process.env.BENCH_SERVER_OPTIONS!) as BenchServerOptions;
+const SESSION_KEY = randomBytes(32).toString('base64url');
+const COOKIE = 'bench.session';
+const SESSION_TTL_MS = 8 * 3600 * 1000;
+
+const template = await makePartitionTemplate();
+const config = loadConfig({
+  AUTHORITY: template.authority,
+  CLIENT_ID: template.clientId,
+  CLIENT_SECRET: 'bench-secret',
+  PUBLIC_URL: 'http://127.0.0.1',
+  SESSION_KEYS: SESSION_KEY,
+  SESSION_COOKIE_NAME: COOKIE,
+  TOKEN_STORE: options.store,
+  SQLITE_PATH: options.sqlitePath,
+  REDIS_KEY_PREFIX: options.redisKeyPrefix,
+  TOKEN_ENCRYPTION_KEYS: randomBytes(32).toString('base64'),
+  API_URL: options.downstreamUrl,
+  API_SCOPES: template.apiScopes.join(' '),
+  LOG_LEVEL: 'error',
+});
+const staticMetadata = { get: async () => template.discovery } as unknown as ProviderMetadata;
+const container = createAppContainer(config, createLogger('error'), { providerMetadata: asValue(staticMetadata) });
+await storesReady(container.cradle);
+const { tokenStore, sessionStore, identityProvider, downstreamApi } = container.cradle;
+
+const accountOf = (user: number, session = user): SignedInAccount => ({
+  accountId: `${oidOf(user)}.${template.tenantId}`,
+  subject: `sub-${oidOf(user)}`,
+  sid: `sid-${session}`,
+  username: `${oidOf(user)}@bench.example`,
+  name: `User ${user}`,
+});
+
+const seedStarted = performance.now();
+const BATCH = 500;
+for (let start = 0; start < options.users; start += BATCH) {
+  const writes = [];
+  for (let i = start; i < Math.min(options.users, start + BATCH); i++) {
+    writes.push(tokenStore.write(accountOf(i).accountId, partitionFor(template, oidOf(i))));
+  }
+  await Promise.all(writes);
+}
+const cookies: string[] = [];
+const keygrip = new Keygrip([SESSION_KEY]);
+for (let start = 0; start < options.sessions; start += BATCH) {
+  const writes = [];
+  for (let i = start; i < Math.min(options.sessions, start + BATCH); i++) {
+    const account = accountOf(i % options.users, i);
+    const id = `bench-session-${i}`;
+    const data = { account, csrfToken: 'bench', _expire: Date.now() + SESSION_TTL_MS, _maxAge: SESSION_TTL_MS };
+    writes.push(sessionStore.set(id, data, { sid: account.sid, subject: account.subject, accountId: account.accountId }, SESSION_TTL_MS));
+    if (i < options.cookies) cookies.push(`${COOKIE}=${id}; ${COOKIE}.sig=${keygrip.sign(`${COOKIE}=${id}`)}`);
+  }
+  await Promise.all(writes);
+}
+const seedSeconds = (performance.now() - seedStarted) / 1000;
+
+const app = createApp(container);
+// The baseline: same server, same middleware, same downstream call and page, but a fixed token
+// and no session or token store involved.
+const fixedAccount = accountOf(0);
+const fixedToken = JSON.parse(partitionFor(template, oidOf(0))) as { AccessToken: Record<string, { secret: string }> };
+const fixedSecret = Object.values(fixedToken.AccessToken).find((t) => t.secret.startsWith('at.'))!.secret;
+app.use(async (ctx, next) => {
+  if (ctx.path !== '/bench/baseline') return next();
+  const profile = await downstreamApi.get(fixedSecret);
+  await ctx.render('profile', { account: fixedAccount, profile, tokens: [], csrfToken: 'bench' });
+});
+const server = app.listen(0, '127.0.0.1');
+await new Promise((resolve) => server.once('listening', resolve));
+
+process.send!({
+  type: 'ready',
+  port: (server.address() as AddressInfo).port,
+  cookies,
+  seedSeconds,
+  partitionBytes: partitionFor(template, oidOf(0)).length,
+});
+
+process.on('message', async (message: { type: string; samples?: number }) => {
+  if (message.type === 'silent') {
+    // Silent token acquisition alone (the port call), random users among all partitions.
+    const timings: number[] = [];
+    for (let n = 0; n < message.samples!; n++) {
+      const { accountId } = accountOf(Math.floor(Math.random() * options.users));
+      const started = process.hrtime.bigint();
+      await identityProvider.acquireTokenSilently({ accountId, scopes: template.apiScopes });
+      timings.push(Number(process.hrtime.bigint() - started) / 1000);
+    }
+    process.send!({ type: 'silent', ...percentiles(timings) });
+  } else if (message.type === 'rss') {
+    global.gc?.();
+    global.gc?.();
+    process.send!({ type: 'rss', rss: process.memoryUsage().rss, heapUsed: process.memoryUsage().heapUsed });
+  } else if (message.type === 'stop') {
+    server.close();
+    server.closeAllConnections();
+    await container.dispose();
+    process.exit(0);
+  }
+});

@@ -1,0 +1,63 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { BenchServerOptions } from './bench-server.ts';
+
+export interface Child<Ready> {
+  readonly process: ChildProcess;
+  readonly ready: Ready;
+  ask<T>(message: Record<string, unknown>, answerType: string): Promise<T>;
+  stop(): Promise<void>;
+}
+
+/** Starts a bench process (tsx, GC exposed) and waits for its `ready` message. */
+async function start<Ready>(script: string, env: Record<string, string> = {}): Promise<Child<Ready>> {
+  const child = fork(fileURLToPath(new URL(script, import.meta.url)), [], {
+    execArgv: ['--import', 'tsx', '--expose-gc'],
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const ready = await new Promise<Ready>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code} before it was ready`)));
+    child.on('message', (message: { type: string }) => {
+      if (message.type === 'ready') resolve(message as Ready);
+    });
+  });
+  child.removeAllListeners('exit');
+  return {
+    process: child,
+    ready,
+    ask: <T>(message: Record<string, unknown>, answerType: string) =>
+      new Promise<T>((resolve) => {
+        const listener = (answer: { type: string }) => {
+          if (answer.type !== answerType) return;
+          child.off('message', listener);
+          resolve(answer as T);
+        };
+        child.on('message', listener);
+        child.send(message);
+      }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        if (child.connected) child.send({ type: 'stop' });
+        else child.kill();
+        setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
+      }),
+  };
+}
+
+export interface ServerReady {
+  readonly port: number;
+  readonly cookies: string[];
+  readonly seedSeconds: number;
+  readonly partitionBytes: number;
+}
+
+export function startBenchServer(options: BenchServerOptions): Promise<Child<ServerReady>> {
+  return start<ServerReady>('./bench-server.ts', { BENCH_SERVER_OPTIONS: JSON.stringify(options) });
+}
+
+export function startDownstreamStub(): Promise<Child<{ port: number }>> {
+  return start<{ port: number }>('./downstream-stub.ts');
+}
