@@ -23,6 +23,8 @@ export interface Config {
   readonly sessionCookieName: string;
   readonly sessionTtlMs: number;
   readonly tokenTtlSeconds: number;
+  /** Parsed token partitions kept in memory per instance (access tokens only), 0 for none. */
+  readonly partitionsInMemory: number;
   readonly httpTimeoutMs: number;
   readonly trustProxy: boolean;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -91,6 +93,7 @@ export function loadConfig(env: Env, fallbacks: ConfigFallbacks = {}): Config {
     sessionTtlMs: integer(env, 'SESSION_TTL_SECONDS', 8 * 3600, 60, 365 * 86400) * 1000,
     // Entra refresh tokens live up to 90 days; an untouched partition is useless after that.
     tokenTtlSeconds: integer(env, 'TOKEN_TTL_SECONDS', 90 * 86400, 60, 365 * 86400),
+    partitionsInMemory: integer(env, 'TOKEN_MEMORY_CACHE_ENTRIES', 10_000, 0, 1_000_000),
     httpTimeoutMs: integer(env, 'HTTP_TIMEOUT_MS', 10_000, 100, 120_000),
     trustProxy: env.TRUST_PROXY === 'true',
     logLevel: logLevel as Config['logLevel'],

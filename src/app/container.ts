@@ -67,6 +67,7 @@ export function createAppContainer(
           providerMetadata,
           networkClient: new FetchNetworkClient(config.httpTimeoutMs),
           logger,
+          partitionsInMemory: config.partitionsInMemory,
         }),
     ).singleton(),
     logoutTokenVerifier: asFunction(

@@ -18,7 +18,8 @@ export function createApp(container: AppContainer): Koa {
   const app = new Koa({ keys: [...config.sessionKeys], proxy: config.trustProxy });
   app.silent = true; // errors are logged by errorHandler, with a request id
 
-  app.use(views(VIEWS, { extension: 'ejs' }));
+  // Compiled templates are cached (consolidate does not by default): restart to see view changes.
+  app.use(views(VIEWS, { extension: 'ejs', options: { cache: true } }));
   app.use(errorHandler(logger));
   app.use(securityHeaders(new URL(config.authority).origin));
   app.use(sessionMiddleware(app, config, cradle.sessionStore));

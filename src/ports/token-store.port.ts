@@ -5,6 +5,8 @@
  *
  * Contract (every adapter passes test/adapters/token-store.contract.ts):
  * - `read` resolves to `undefined` when the partition does not exist or has expired.
+ * - `version` resolves to the partition's current version (as `read` would give it) without its
+ *   data, or `undefined` likewise: a cheap freshness check for a copy kept in memory.
  * - Every successful `write` gives the partition a new opaque `version`.
  * - `write` with `expectedVersion` is a compare-and-set: it writes only when the partition still has
  *   that version and resolves `false` otherwise (removed or rewritten meanwhile). This is what stops
@@ -20,6 +22,7 @@ export interface TokenPartition {
 
 export interface TokenStore {
   read(accountId: string): Promise<TokenPartition | undefined>;
+  version(accountId: string): Promise<string | undefined>;
   write(accountId: string, data: string, expectedVersion?: string): Promise<boolean>;
   remove(accountId: string): Promise<void>;
 }

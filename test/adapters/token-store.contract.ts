@@ -43,6 +43,22 @@ export function describeTokenStoreContract(
       expect(partition?.version).to.be.a('string').that.is.not.empty;
     });
 
+    it('tells the current version without the data, and nothing for a missing or expired partition', async () => {
+      expect(await store.version('alice')).to.equal(undefined);
+      await store.write('alice', 'cache-1');
+      const first = await store.version('alice');
+      expect(first).to.equal((await store.read('alice'))?.version);
+      await store.write('alice', 'cache-2');
+      const second = await store.version('alice');
+      expect(second).to.not.equal(first);
+      expect(second).to.equal((await store.read('alice'))?.version);
+      advance(CONTRACT_TOKEN_TTL_SECONDS * 1000);
+      expect(await store.version('alice')).to.equal(undefined);
+      await store.write('bob', 'cache-1');
+      await store.remove('bob');
+      expect(await store.version('bob')).to.equal(undefined);
+    });
+
     it('gives the partition a new version on every write, even with the same data', async () => {
       await store.write('alice', 'same');
       const first = await store.read('alice');

@@ -29,6 +29,10 @@ export class EncryptingTokenStore implements TokenStore {
     return { data, version: partition.version };
   }
 
+  version(accountId: string): Promise<string | undefined> {
+    return this.inner.version(accountId);
+  }
+
   write(accountId: string, data: string, expectedVersion?: string): Promise<boolean> {
     return this.inner.write(accountId, this.keyring.encrypt(data, accountId), expectedVersion);
   }

@@ -34,6 +34,10 @@ export class MemoryTokenStore implements TokenStore {
     return stored && { data: stored.data, version: stored.version };
   }
 
+  async version(accountId: string): Promise<string | undefined> {
+    return this.#live(accountId)?.version;
+  }
+
   // No await before the map update: check and write happen in one turn of the event loop,
   // so concurrent compare-and-set calls cannot interleave.
   async write(accountId: string, data: string, expectedVersion?: string): Promise<boolean> {

@@ -8,9 +8,8 @@ interface SerializedCredential {
 
 const KINDS: Record<string, CachedToken['kind']> = { AccessToken: 'access', RefreshToken: 'refresh', IdToken: 'id' };
 
-/** Reads kinds, scopes and expiry out of MSAL's serialized cache; the secrets stay untouched. */
-export function describeCachedTokens(serializedCache: string): CachedToken[] {
-  const cache = JSON.parse(serializedCache) as Record<string, Record<string, SerializedCredential> | undefined>;
+/** Reads kinds, scopes and expiry out of MSAL's (parsed) serialized cache; never the secrets. */
+export function describeCachedTokens(cache: Record<string, Record<string, SerializedCredential> | undefined>): CachedToken[] {
   return Object.entries(KINDS).flatMap(([section, kind]) =>
     Object.values(cache[section] ?? {}).map((entry) => ({
       kind,

@@ -11,10 +11,10 @@ import type {
   SilentTokenRequest,
 } from '../../ports/identity-provider.port.ts';
 import type { TokenStore } from '../../ports/token-store.port.ts';
-import { cachedAccessToken } from './cached-access-token.ts';
-import { describeCachedTokens } from './cached-tokens.ts';
 import { codeRedemptionError, silentTokenError } from './msal-errors.ts';
 import { PartitionCachePlugin } from './partition-cache-plugin.ts';
+import { PartitionViewCache } from './partition-view-cache.ts';
+import { cachedAccessToken, nowSeconds } from './partition-view.ts';
 import { isMicrosoftAuthority, type ProviderMetadata } from './provider-metadata.ts';
 
 export interface MsalSettings {
@@ -40,6 +40,7 @@ export class MsalIdentityProvider implements IdentityProvider {
   private readonly providerMetadata: ProviderMetadata;
   private readonly networkClient: INetworkModule;
   private readonly logger: Logger;
+  private readonly views: PartitionViewCache;
 
   constructor(deps: {
     msalSettings: MsalSettings;
@@ -47,12 +48,15 @@ export class MsalIdentityProvider implements IdentityProvider {
     providerMetadata: ProviderMetadata;
     networkClient: INetworkModule;
     logger: Logger;
+    /** Parsed partitions kept in memory (0: none); each is checked against the store's version. */
+    partitionsInMemory?: number;
   }) {
     this.settings = deps.msalSettings;
     this.tokenStore = deps.tokenStore;
     this.providerMetadata = deps.providerMetadata;
     this.networkClient = deps.networkClient;
     this.logger = deps.logger;
+    this.views = new PartitionViewCache(deps.tokenStore, deps.msalSettings.clientId, deps.partitionsInMemory ?? 0);
   }
 
   async authorizationUrl(request: AuthorizationRequest): Promise<string> {
@@ -106,17 +110,14 @@ export class MsalIdentityProvider implements IdentityProvider {
   }
 
   async acquireTokenSilently(request: SilentTokenRequest): Promise<AccessToken> {
-    const partition = await this.tokenStore.read(request.accountId);
-    if (!partition) throw new InteractionRequired(request.scopes, undefined, { reason: 'no cached tokens' });
     if (!request.forceRefresh) {
-      const cached = cachedAccessToken(partition.data, {
-        accountId: request.accountId,
-        clientId: this.settings.clientId,
-        scopes: request.scopes,
-        nowSeconds: Math.floor(Date.now() / 1000),
-      });
+      const view = await this.views.get(request.accountId);
+      if (!view) throw new InteractionRequired(request.scopes, undefined, { reason: 'no cached tokens' });
+      const cached = cachedAccessToken(view, request.scopes, nowSeconds());
       if (cached) return cached;
     }
+    const partition = await this.tokenStore.read(request.accountId);
+    if (!partition) throw new InteractionRequired(request.scopes, undefined, { reason: 'no cached tokens' });
     const { client, plugin } = await this.client(partition.data);
     const account = await client.getTokenCache().getAccountByHomeId(request.accountId);
     if (!account) throw new InteractionRequired(request.scopes, undefined, { reason: 'account not in its partition' });
@@ -160,8 +161,7 @@ export class MsalIdentityProvider implements IdentityProvider {
   }
 
   async cachedTokens(accountId: string): Promise<CachedToken[]> {
-    const partition = await this.tokenStore.read(accountId);
-    return partition ? describeCachedTokens(partition.data) : [];
+    return [...((await this.views.get(accountId))?.held ?? [])];
   }
 
   private async client(snapshot: string | undefined) {

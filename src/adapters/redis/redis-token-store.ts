@@ -55,6 +55,12 @@ export class RedisTokenStore implements TokenStore {
     return Number(expiresAt) > this.#now() ? { data, version } : undefined;
   }
 
+  async version(accountId: string): Promise<string | undefined> {
+    const [version, expiresAt] = await guarded(() => this.#redis.hmget(this.#key(accountId), 'version', 'expiresAt'));
+    if (version == null || expiresAt == null) return undefined;
+    return Number(expiresAt) > this.#now() ? version : undefined;
+  }
+
   async write(accountId: string, data: string, expectedVersion?: string): Promise<boolean> {
     const now = this.#now();
     const conditional = expectedVersion === undefined ? ['0', ''] : ['1', expectedVersion];

@@ -51,6 +51,9 @@ export function openSqliteDatabase(path: string): Database.Database {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('busy_timeout = 5000');
+    // Reads through a memory map instead of a read() per 4 KB page: a ~11 KB token partition
+    // spans several overflow pages, and mmap made reading one about 3x faster (bench/).
+    db.pragma('mmap_size = 1073741824');
     db.pragma('foreign_keys = ON');
     migrate(db);
     return db;

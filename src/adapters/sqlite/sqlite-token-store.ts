@@ -22,6 +22,7 @@ export class SqliteTokenStore implements TokenStore {
   readonly #ttlMs: number;
   readonly #now: () => number;
   readonly #select: Database.Statement<[string, number], TokenPartition>;
+  readonly #selectVersion: Database.Statement<[string, number], { version: string }>;
   readonly #upsert: Database.Statement<WriteParams>;
   readonly #compareAndSet: Database.Statement<WriteParams & { expectedVersion: string; now: number }>;
   readonly #delete: Database.Statement<[string]>;
@@ -35,6 +36,7 @@ export class SqliteTokenStore implements TokenStore {
     this.#select = db.prepare(
       'SELECT data, version FROM token_partitions WHERE account_id = ? AND expires_at > ?',
     );
+    this.#selectVersion = db.prepare('SELECT version FROM token_partitions WHERE account_id = ? AND expires_at > ?');
     this.#upsert = db.prepare(`
       INSERT INTO token_partitions (account_id, data, version, expires_at)
       VALUES (@accountId, @data, @version, @expiresAt)
@@ -49,6 +51,10 @@ export class SqliteTokenStore implements TokenStore {
   async read(accountId: string): Promise<TokenPartition | undefined> {
     const row = this.#select.get(accountId, this.#now());
     return row && { data: row.data, version: row.version };
+  }
+
+  async version(accountId: string): Promise<string | undefined> {
+    return this.#selectVersion.get(accountId, this.#now())?.version;
   }
 
   async write(accountId: string, data: string, expectedVersion?: string): Promise<boolean> {

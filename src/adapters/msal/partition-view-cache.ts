@@ -1,0 +1,52 @@
+import type { TokenStore } from '../../ports/token-store.port.ts';
+import { partitionView, type PartitionView } from './partition-view.ts';
+
+/**
+ * Parsed partitions kept in memory, at most `maxEntries` (least recently used go first), each
+ * checked against the store's current version before use. So a copy is never used after a
+ * sign-out or a refresh on any instance: the version check sees the partition gone or changed,
+ * at the cost of one tiny read instead of reading, decrypting and parsing ~10 KB per request.
+ */
+export class PartitionViewCache {
+  private readonly views = new Map<string, PartitionView>();
+
+  constructor(
+    private readonly tokenStore: TokenStore,
+    private readonly clientId: string,
+    private readonly maxEntries: number,
+  ) {}
+
+  /** The account's current partition, parsed; `undefined` when it has none. */
+  async get(accountId: string): Promise<PartitionView | undefined> {
+    const version = await this.tokenStore.version(accountId);
+    const known = this.views.get(accountId);
+    if (!version) {
+      this.views.delete(accountId);
+      return undefined;
+    }
+    if (known?.version === version) {
+      this.views.delete(accountId); // re-insert: most recently used last
+      this.views.set(accountId, known);
+      return known;
+    }
+    const partition = await this.tokenStore.read(accountId);
+    if (!partition) {
+      this.views.delete(accountId);
+      return undefined;
+    }
+    const view = partitionView(partition.data, partition.version, accountId, this.clientId);
+    this.remember(accountId, view);
+    return view;
+  }
+
+  get size(): number {
+    return this.views.size;
+  }
+
+  private remember(accountId: string, view: PartitionView): void {
+    if (this.maxEntries <= 0) return;
+    this.views.delete(accountId);
+    this.views.set(accountId, view);
+    while (this.views.size > this.maxEntries) this.views.delete(this.views.keys().next().value!);
+  }
+}

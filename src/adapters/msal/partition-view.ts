@@ -1,0 +1,101 @@
+import type { AccessToken, CachedToken } from '../../ports/identity-provider.port.ts';
+import { describeCachedTokens } from './cached-tokens.ts';
+
+/** MSAL's default `tokenRenewalOffsetSeconds`: a token expiring sooner than this is refreshed. */
+const RENEWAL_OFFSET_SECONDS = 300;
+/** Scopes MSAL leaves out when it looks for an access token (ScopeSet.createSearchScopes). */
+const OIDC_SCOPES = new Set(['openid', 'profile', 'offline_access', 'email']);
+
+interface SerializedCredential {
+  home_account_id?: string;
+  environment?: string;
+  realm?: string;
+  credential_type?: string;
+  client_id?: string;
+  secret?: string;
+  target?: string;
+  token_type?: string;
+  key_id?: string;
+  cached_at?: string;
+  expires_on?: string;
+  refresh_on?: string;
+}
+
+interface UsableAccessToken {
+  readonly secret: string;
+  readonly scopes: readonly string[];
+  /** Lower-cased scopes, for matching. */
+  readonly granted: ReadonlySet<string>;
+  readonly cachedAt: number;
+  readonly expiresOn: number;
+  readonly refreshOn: number | undefined;
+}
+
+/**
+ * What the request path needs from one account's serialized MSAL cache, parsed once: the Bearer
+ * access tokens MSAL could return for this account and client, and the list of tokens held. No
+ * refresh token is kept: only MSAL, given the full partition, ever uses one.
+ */
+export interface PartitionView {
+  readonly version: string;
+  readonly accessTokens: readonly UsableAccessToken[];
+  readonly held: readonly CachedToken[];
+}
+
+/**
+ * Keeps the access tokens that MSAL's CacheManager.getAccessToken would consider: this account
+ * (home account id, its environment and realm), this client, Bearer, no key binding. A partition
+ * that does not hold exactly one matching account yields none, so MSAL decides.
+ */
+export function partitionView(serializedCache: string, version: string, accountId: string, clientId: string): PartitionView {
+  const cache = JSON.parse(serializedCache) as Record<string, Record<string, SerializedCredential> | undefined>;
+  const accounts = Object.values(cache.Account ?? {}).filter((account) => account.home_account_id === accountId);
+  const held = describeCachedTokens(cache);
+  if (accounts.length !== 1) return { version, accessTokens: [], held };
+  const { environment, realm } = accounts[0]!;
+  const accessTokens = Object.values(cache.AccessToken ?? {})
+    .filter(
+      (token) =>
+        token.credential_type?.toLowerCase() === 'accesstoken' &&
+        token.home_account_id === accountId &&
+        token.environment === environment &&
+        token.realm === realm &&
+        token.client_id === clientId &&
+        (token.token_type ?? 'Bearer').toLowerCase() === 'bearer' &&
+        !token.key_id &&
+        !!token.secret &&
+        !!token.target,
+    )
+    .map((token) => ({
+      secret: token.secret!,
+      scopes: token.target!.split(' '),
+      granted: new Set(token.target!.toLowerCase().split(' ')),
+      cachedAt: Number(token.cached_at),
+      expiresOn: Number(token.expires_on),
+      refreshOn: token.refresh_on ? Number(token.refresh_on) : undefined,
+    }));
+  return { version, accessTokens, held };
+}
+
+/** Now in seconds, rounded as MSAL rounds it (TimeUtils.nowSeconds), so `cached_at` compares alike. */
+export function nowSeconds(): number {
+  return Math.round(Date.now() / 1000);
+}
+
+/**
+ * The read-only fast path in front of MSAL: the one access token that covers `scopes` and that
+ * MSAL would return from its cache (SilentFlowClient.acquireCachedToken), or `undefined` whenever
+ * MSAL might do anything else — no match, several matches, expiring within 5 minutes, past
+ * `refresh_on`, a clock turned back. Then the caller asks MSAL, which refreshes.
+ */
+export function cachedAccessToken(view: PartitionView, scopes: readonly string[], nowSeconds: number): AccessToken | undefined {
+  const wanted = scopes.map((scope) => scope.toLowerCase()).filter((scope) => !OIDC_SCOPES.has(scope));
+  if (wanted.length === 0) return undefined;
+  const matches = view.accessTokens.filter((token) => wanted.every((scope) => token.granted.has(scope)));
+  if (matches.length !== 1) return undefined;
+  const token = matches[0]!;
+  if (!(token.expiresOn > nowSeconds + RENEWAL_OFFSET_SECONDS)) return undefined;
+  if (token.cachedAt > nowSeconds) return undefined;
+  if (token.refreshOn !== undefined && token.refreshOn < nowSeconds) return undefined;
+  return { token: token.secret, expiresOn: new Date(token.expiresOn * 1000), scopes: token.scopes };
+}
