@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { asValue } from 'awilix';
-import Keygrip from 'keygrip';
 import { loadConfig } from '../src/app/config.ts';
+import { CookieSigningKeys } from '../src/app/cookie-signing-keys.ts';
 import { createAppContainer } from '../src/app/container.ts';
 import { createApp } from '../src/app/create-app.ts';
 import { createLogger } from '../src/app/logger.ts';
@@ -74,7 +74,7 @@ for (let start = 0; start < options.users; start += BATCH) {
   await Promise.all(writes);
 }
 const cookies: string[] = [];
-const keygrip = new Keygrip([SESSION_KEY]);
+const keygrip = new CookieSigningKeys([SESSION_KEY]);
 for (let start = 0; start < options.sessions; start += BATCH) {
   const writes = [];
   for (let i = start; i < Math.min(options.sessions, start + BATCH); i++) {
@@ -92,12 +92,12 @@ const app = createApp(container);
 // The baseline: same server, same middleware, same downstream call and page, but a fixed token
 // and no session or token store involved.
 const fixedAccount = accountOf(0);
-const fixedToken = JSON.parse(partitionFor(template, oidOf(0))) as { AccessToken: Record<string, { secret: string }> };
-const fixedSecret = Object.values(fixedToken.AccessToken).find((t) => t.secret.startsWith('at.'))!.secret;
+const fixedToken = await identityProvider.acquireTokenSilently({ accountId: fixedAccount.accountId, scopes: template.apiScopes });
+const fixedTokens = await identityProvider.cachedTokens(fixedAccount.accountId);
 app.use(async (ctx, next) => {
   if (ctx.path !== '/bench/baseline') return next();
-  const profile = await downstreamApi.get(fixedSecret);
-  await ctx.render('profile', { account: fixedAccount, profile, tokens: [], csrfToken: 'bench' });
+  const profile = await downstreamApi.get(fixedToken.token);
+  await ctx.render('profile', { account: fixedAccount, profile, tokens: fixedTokens, csrfToken: 'bench' });
 });
 const server = app.listen(0, '127.0.0.1');
 await new Promise((resolve) => server.once('listening', resolve));

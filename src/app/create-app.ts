@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import Koa from 'koa';
 import views from 'koa-views';
 import type { AppContainer } from './container.ts';
+import { CookieSigningKeys } from './cookie-signing-keys.ts';
 import { errorHandler } from './middleware/error-handler.ts';
 import { interactionRequiredRedirect } from './middleware/interaction-required.ts';
 import { securityHeaders } from './middleware/security-headers.ts';
@@ -15,7 +16,9 @@ const VIEWS = fileURLToPath(new URL('../../views', import.meta.url));
 export function createApp(container: AppContainer): Koa {
   const cradle = container.cradle;
   const { config, logger, signIn } = cradle;
-  const app = new Koa({ keys: [...config.sessionKeys], proxy: config.trustProxy });
+  const app = new Koa({ proxy: config.trustProxy });
+  // Koa hands `app.keys` to `cookies`, which takes any Keygrip-like object (its types say string[]).
+  app.keys = new CookieSigningKeys(config.sessionKeys) as unknown as string[];
   app.silent = true; // errors are logged by errorHandler, with a request id
 
   // Compiled templates are cached (consolidate does not by default): restart to see view changes.

@@ -72,7 +72,7 @@ describe('SQLite stores', () => {
       closeDb();
 
       db = openSqliteDatabase(file);
-      expect(db.pragma('user_version', { simple: true })).to.equal(2);
+      expect(db.pragma('user_version', { simple: true })).to.equal(3);
       expect((await new SqliteTokenStore({ db }).read('alice'))?.data).to.equal('tokens');
     });
 
@@ -89,7 +89,7 @@ describe('SQLite stores', () => {
 
     it('opens an in-memory database with the schema', async () => {
       db = openSqliteDatabase(':memory:');
-      expect(db.pragma('user_version', { simple: true })).to.equal(2);
+      expect(db.pragma('user_version', { simple: true })).to.equal(3);
       expect(await new SqliteTokenStore({ db }).write('alice', 'tokens')).to.equal(true);
     });
   });

@@ -161,7 +161,8 @@ export class MsalIdentityProvider implements IdentityProvider {
   }
 
   async cachedTokens(accountId: string): Promise<CachedToken[]> {
-    return [...((await this.views.get(accountId))?.held ?? [])];
+    // For display only, just after acquireTokenSilently checked the version: no second check.
+    return [...((await this.views.peek(accountId))?.held ?? [])];
   }
 
   private async client(snapshot: string | undefined) {

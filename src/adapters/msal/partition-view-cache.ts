@@ -39,6 +39,14 @@ export class PartitionViewCache {
     return view;
   }
 
+  /**
+   * The view as last checked, without asking the store: only for showing the user what is held,
+   * right after `get` (the same request) — never for handing out a token.
+   */
+  async peek(accountId: string): Promise<PartitionView | undefined> {
+    return this.views.get(accountId) ?? this.get(accountId);
+  }
+
   get size(): number {
     return this.views.size;
   }

@@ -36,7 +36,10 @@ export class SqliteTokenStore implements TokenStore {
     this.#select = db.prepare(
       'SELECT data, version FROM token_partitions WHERE account_id = ? AND expires_at > ?',
     );
-    this.#selectVersion = db.prepare('SELECT version FROM token_partitions WHERE account_id = ? AND expires_at > ?');
+    // INDEXED BY: the covering index answers without touching the ~10 KB row (see sqlite-database.ts).
+    this.#selectVersion = db.prepare(
+      'SELECT version FROM token_partitions INDEXED BY token_partitions_version WHERE account_id = ? AND expires_at > ?',
+    );
     this.#upsert = db.prepare(`
       INSERT INTO token_partitions (account_id, data, version, expires_at)
       VALUES (@accountId, @data, @version, @expiresAt)
