@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { asValue } from 'awilix';
 import { loadConfig } from '../src/app/config.ts';
@@ -28,6 +29,8 @@ export interface BenchServerOptions {
   readonly downstreamUrl: string;
   readonly sqlitePath: string;
   readonly redisKeyPrefix: string;
+  /** Parsed partitions kept in memory (TOKEN_MEMORY_CACHE_ENTRIES); the app's default when absent. */
+  readonly partitionsInMemory?: number;
 }
 
 const options = JSON.parse(process.env.BENCH_SERVER_OPTIONS!) as BenchServerOptions;
@@ -50,6 +53,7 @@ const config = loadConfig({
   API_URL: options.downstreamUrl,
   API_SCOPES: template.apiScopes.join(' '),
   LOG_LEVEL: 'error',
+  ...(options.partitionsInMemory !== undefined ? { TOKEN_MEMORY_CACHE_ENTRIES: String(options.partitionsInMemory) } : {}),
 });
 const staticMetadata = { get: async () => template.discovery } as unknown as ProviderMetadata;
 const container = createAppContainer(config, createLogger('error'), { providerMetadata: asValue(staticMetadata) });
@@ -124,11 +128,25 @@ process.on('message', async (message: { type: string; samples?: number }) => {
   } else if (message.type === 'rss') {
     global.gc?.();
     global.gc?.();
-    process.send!({ type: 'rss', rss: process.memoryUsage().rss, heapUsed: process.memoryUsage().heapUsed });
+    // Anonymous resident memory: the process's own. File-backed pages (SQLite's memory map of the
+    // database file) count in RSS too but belong to the OS page cache and are reclaimable.
+    const rssAnon = Number(/RssAnon:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? NaN) * 1024;
+    process.send!({ type: 'rss', rss: process.memoryUsage().rss, rssAnon, heapUsed: process.memoryUsage().heapUsed });
   } else if (message.type === 'stop') {
     server.close();
     server.closeAllConnections();
+    if (options.store === 'redis') await deleteKeys(container.cradle.redis, options.redisKeyPrefix);
     await container.dispose();
     process.exit(0);
   }
 });
+
+/** Leaves the shared Redis as it was: the seeded keys would otherwise live for their 90-day TTL. */
+async function deleteKeys(redis: import('ioredis').Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    if (keys.length) await redis.unlink(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+}
