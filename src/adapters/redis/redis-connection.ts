@@ -36,6 +36,9 @@ export function connectRedis(options: RedisConnectionOptions): Redis {
     autoResendUnfulfilledCommands: false,
     retryStrategy: (attempt) => Math.min(attempt * 200, MAX_RECONNECT_DELAY_MS),
     lazyConnect: false,
+    // Commands issued in the same event-loop turn (many requests at once) share one write and
+    // one round trip: under load a signed-in request costs two lookups (session, token version).
+    enableAutoPipelining: true,
   });
   // Without a listener ioredis prints "Unhandled error event" for every failed reconnect attempt.
   redis.on('error', options.onError ?? (() => {}));
