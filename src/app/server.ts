@@ -6,7 +6,7 @@ import { loadOrCreateDevSessionKeys } from './dev-session-keys.ts';
 import { createLogger } from './logger.ts';
 import { storesReady } from './store-registrations.ts';
 
-/** Starts one app instance from the environment (and `.env` when present). */
+/** Starts one app instance from the environment (`npm start` has loaded `.env` into it when present). */
 export async function startServer(env: NodeJS.ProcessEnv = process.env) {
   const config = loadConfig(env, {
     devSessionKeys: () => loadOrCreateDevSessionKeys(join(dirname(env.SQLITE_PATH || './data/app.db'), 'dev-session-keys.json')),

@@ -6,6 +6,7 @@ import type Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { openSqliteDatabase, startExpirySweeper, sweepExpired } from '../../src/adapters/sqlite/sqlite-database.ts';
 import { SqliteSessionStore } from '../../src/adapters/sqlite/sqlite-session-store.ts';
+import { SqliteReplayGuard } from '../../src/adapters/sqlite/sqlite-replay-guard.ts';
 import { SqliteTokenStore } from '../../src/adapters/sqlite/sqlite-token-store.ts';
 import { describeSessionStoreContract } from './session-store.contract.ts';
 import { CONTRACT_TOKEN_TTL_SECONDS, describeTokenStoreContract } from './token-store.contract.ts';
@@ -126,6 +127,16 @@ describe('SQLite stores', () => {
       expect(count('token_partitions')).to.equal(1);
       expect(count('sessions')).to.equal(1);
       expect(sweepExpired(db!, time)).to.equal(0);
+    });
+
+    it('sweeps the ids of used logout tokens once they can no longer be replayed', async () => {
+      const guard = new SqliteReplayGuard({ db: db!, now });
+      await guard.claim('jti-old', time + 1_000);
+      await guard.claim('jti-new', time + 120_000);
+      time += 60_000;
+      expect(sweepExpired(db!, time)).to.equal(1);
+      expect(count('used_token_ids')).to.equal(1);
+      expect(await guard.claim('jti-new', time + 120_000), 'still remembered').to.equal(false);
     });
 
     it('sweeps periodically until stopped', async () => {

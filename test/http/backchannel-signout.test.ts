@@ -1,8 +1,6 @@
 import { expect } from 'chai';
-import nock from 'nock';
 import { FakeEntra, fakeUser, foreignKey } from '../support/fake-entra.ts';
-import { blockNetwork } from '../support/msal-harness.ts';
-import { fakeGraph, signInWithBrowser, startTestApp, type TestApp } from '../support/app-harness.ts';
+import { signInWithBrowser, startAppWithFakeEntra, stopTestApp, type TestApp } from '../support/app-harness.ts';
 import { TestBrowser, type Page } from '../support/test-browser.ts';
 
 describe('back-channel sign-out (OpenID Connect Back-Channel Logout 1.0)', () => {
@@ -17,19 +15,13 @@ describe('back-channel sign-out (OpenID Connect Back-Channel Logout 1.0)', () =>
     provider.post('/auth/signout/backchannel', logoutToken === undefined ? {} : { logout_token: logoutToken }, { origin: '', accept: '*/*' });
 
   beforeEach(async () => {
-    blockNetwork();
-    entra = new FakeEntra().install();
-    fakeGraph([alice, bob]);
-    app = await startTestApp(entra, { TOKEN_STORE: 'sqlite', SQLITE_PATH: ':memory:' });
+    ({ entra, app } = await startAppWithFakeEntra([alice, bob], { TOKEN_STORE: 'sqlite', SQLITE_PATH: ':memory:' }));
     provider = app.browser(); // the provider's server: no cookie of ours
     await signInWithBrowser(app.browser(), entra, alice, { sid: 'sid-alice' });
     await signInWithBrowser(app.browser(), entra, alice, { sid: 'sid-alice-phone' });
     await signInWithBrowser(app.browser(), entra, bob, { sid: 'sid-bob' });
   });
-  afterEach(async () => {
-    await app.close();
-    nock.cleanAll();
-  });
+  afterEach(() => stopTestApp(app));
 
   async function expectRefused(answer: Page) {
     expect(answer.status, answer.text).to.equal(400);

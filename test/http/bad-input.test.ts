@@ -1,8 +1,7 @@
 import { expect } from 'chai';
 import nock from 'nock';
-import { FakeEntra, fakeUser } from '../support/fake-entra.ts';
-import { blockNetwork } from '../support/msal-harness.ts';
-import { fakeGraph, signInWithBrowser, startTestApp, type TestApp } from '../support/app-harness.ts';
+import { fakeUser, type FakeEntra } from '../support/fake-entra.ts';
+import { signInWithBrowser, startAppWithFakeEntra, stopTestApp, type TestApp } from '../support/app-harness.ts';
 import type { Page } from '../support/test-browser.ts';
 
 /** A clear page for the person, and nothing of the server's insides. */
@@ -17,16 +16,8 @@ describe('bad input gives a clear 4xx, never a 500 or a stack trace', () => {
   let entra: FakeEntra;
   let app: TestApp;
 
-  beforeEach(async () => {
-    blockNetwork();
-    entra = new FakeEntra().install();
-    fakeGraph([alice]);
-    app = await startTestApp(entra);
-  });
-  afterEach(async () => {
-    await app.close();
-    nock.cleanAll();
-  });
+  beforeEach(async () => ({ entra, app } = await startAppWithFakeEntra([alice])));
+  afterEach(() => stopTestApp(app));
 
   async function startSignIn() {
     const browser = app.browser();

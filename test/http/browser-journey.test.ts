@@ -1,8 +1,7 @@
 import { expect } from 'chai';
 import nock from 'nock';
-import { FakeEntra, fakeUser } from '../support/fake-entra.ts';
-import { blockNetwork } from '../support/msal-harness.ts';
-import { fakeGraph, signInWithBrowser, startTestApp, type TestApp } from '../support/app-harness.ts';
+import { fakeUser, type FakeEntra } from '../support/fake-entra.ts';
+import { fakeGraph, signInWithBrowser, startAppWithFakeEntra, stopTestApp, type TestApp } from '../support/app-harness.ts';
 import { csrfFrom } from '../support/test-browser.ts';
 
 describe('the browser journey: sign in, profile, sign out', () => {
@@ -10,16 +9,8 @@ describe('the browser journey: sign in, profile, sign out', () => {
   let entra: FakeEntra;
   let app: TestApp;
 
-  beforeEach(async () => {
-    blockNetwork();
-    entra = new FakeEntra().install();
-    fakeGraph([alice]);
-    app = await startTestApp(entra);
-  });
-  afterEach(async () => {
-    await app.close();
-    nock.cleanAll();
-  });
+  beforeEach(async () => ({ entra, app } = await startAppWithFakeEntra([alice])));
+  afterEach(() => stopTestApp(app));
 
   it('signs in, shows the API profile, signs out and removes the tokens', async () => {
     const browser = app.browser();

@@ -1,8 +1,6 @@
 import { expect } from 'chai';
-import nock from 'nock';
-import { FakeEntra, fakeUser } from '../support/fake-entra.ts';
-import { blockNetwork } from '../support/msal-harness.ts';
-import { fakeGraph, signInWithBrowser, startTestApp, type TestApp } from '../support/app-harness.ts';
+import { fakeUser, type FakeEntra } from '../support/fake-entra.ts';
+import { signInWithBrowser, startAppWithFakeEntra, stopTestApp, type TestApp } from '../support/app-harness.ts';
 
 for (const tokenStore of ['memory', 'sqlite'] as const) {
   describe(`front-channel sign-out from the provider (${tokenStore} stores)`, () => {
@@ -11,16 +9,8 @@ for (const tokenStore of ['memory', 'sqlite'] as const) {
     let entra: FakeEntra;
     let app: TestApp;
 
-    beforeEach(async () => {
-      blockNetwork();
-      entra = new FakeEntra().install();
-      fakeGraph([alice, bob]);
-      app = await startTestApp(entra, { TOKEN_STORE: tokenStore, SQLITE_PATH: ':memory:' });
-    });
-    afterEach(async () => {
-      await app.close();
-      nock.cleanAll();
-    });
+    beforeEach(async () => ({ entra, app } = await startAppWithFakeEntra([alice, bob], { TOKEN_STORE: tokenStore, SQLITE_PATH: ':memory:' })));
+    afterEach(() => stopTestApp(app));
 
     it("ends alice's sessions and removes her tokens by sid alone, without her cookie; bob is untouched", async () => {
       const aliceLaptop = app.browser();

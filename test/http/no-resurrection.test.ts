@@ -1,8 +1,6 @@
 import { expect } from 'chai';
-import nock from 'nock';
-import { FakeEntra, fakeUser } from '../support/fake-entra.ts';
-import { blockNetwork } from '../support/msal-harness.ts';
-import { fakeGraph, signInWithBrowser, startTestApp, type TestApp } from '../support/app-harness.ts';
+import { fakeUser, type FakeEntra } from '../support/fake-entra.ts';
+import { signInWithBrowser, startAppWithFakeEntra, stopTestApp, type TestApp } from '../support/app-harness.ts';
 
 describe('no resurrection: a refresh in flight during sign-out', () => {
   const alice = fakeUser('alice');
@@ -10,16 +8,13 @@ describe('no resurrection: a refresh in flight during sign-out', () => {
   let app: TestApp;
 
   beforeEach(async () => {
-    blockNetwork();
-    entra = new FakeEntra().install();
-    entra.accessTokenLifetimeSeconds = 60; // inside MSAL's renewal margin: /profile refreshes
-    fakeGraph([alice]);
-    app = await startTestApp(entra, { TOKEN_STORE: 'sqlite', SQLITE_PATH: ':memory:' });
+    ({ entra, app } = await startAppWithFakeEntra([alice], { TOKEN_STORE: 'sqlite', SQLITE_PATH: ':memory:' }, (fake) => {
+      fake.accessTokenLifetimeSeconds = 60; // inside MSAL's renewal margin: /profile refreshes
+    }));
   });
   afterEach(async () => {
     entra.releaseRefreshes();
-    await app.close();
-    nock.cleanAll();
+    await stopTestApp(app);
   });
 
   it('does not write the tokens back when the provider signs the user out while the refresh is held', async () => {

@@ -6,7 +6,8 @@ import { createAppContainer, type AppContainer } from '../../src/app/container.t
 import { createApp } from '../../src/app/create-app.ts';
 import { createLogger } from '../../src/app/logger.ts';
 import { storesReady } from '../../src/app/store-registrations.ts';
-import type { FakeEntra, FakeUser } from './fake-entra.ts';
+import { FakeEntra, type FakeUser } from './fake-entra.ts';
+import { blockNetwork } from './msal-harness.ts';
 import { TestBrowser } from './test-browser.ts';
 
 export const GRAPH = 'https://graph.microsoft.com';
@@ -76,4 +77,26 @@ export async function signInWithBrowser(
   if (start.status !== 302 || !start.location) throw new Error(`sign-in did not redirect: ${start.status}`);
   const { code, state } = entra.authorize(start.location, user, options.sid);
   return browser.get(`/auth/redirect?code=${encodeURIComponent(code)}&state=${encodeURIComponent(state)}`);
+}
+
+/**
+ * The usual set-up of an in-process app test: real network off, a fake Entra (adjusted by
+ * `prepare`), Graph answering for `users`, and the app on a loopback port.
+ */
+export async function startAppWithFakeEntra(
+  users: readonly FakeUser[],
+  env: Record<string, string> = {},
+  prepare: (entra: FakeEntra) => void = () => {},
+): Promise<{ entra: FakeEntra; app: TestApp }> {
+  blockNetwork();
+  const entra = new FakeEntra().install();
+  prepare(entra);
+  fakeGraph(users);
+  return { entra, app: await startTestApp(entra, env) };
+}
+
+/** Undoes `startAppWithFakeEntra`. */
+export async function stopTestApp(app: TestApp | undefined): Promise<void> {
+  await app?.close();
+  nock.cleanAll();
 }
