@@ -24,6 +24,7 @@ export interface Cradle extends StoreCradle {
   now: () => number;
   /** The token store the app uses: the stored one, sealed when encryption keys are configured. */
   tokenStore: TokenStore;
+  networkClient: FetchNetworkClient;
   providerMetadata: ProviderMetadata;
   identityProvider: IdentityProvider;
   logoutTokenVerifier: LogoutTokenVerifier;
@@ -36,8 +37,9 @@ export interface Cradle extends StoreCradle {
 export type AppContainer = AwilixContainer<Cradle>;
 
 /**
- * The one composition root. Adapters are chosen from configuration here and nowhere else;
- * `overrides` replace registrations (tests swap the downstream API or the clock).
+ * The one composition root (with store-registrations.ts, which picks the stores): adapters are
+ * chosen from configuration here and nowhere else; `overrides` replace registrations (tests and
+ * the benchmark swap the provider metadata, the downstream API or the clock).
  */
 export function createAppContainer(
   config: Config,
@@ -55,17 +57,17 @@ export function createAppContainer(
         ? storedTokenStore
         : new EncryptingTokenStore(storedTokenStore, new TokenKeyring(config.tokenEncryptionKeys), logger.warn),
     ).singleton(),
+    networkClient: asFunction(({ config }: Cradle) => new FetchNetworkClient(config.httpTimeoutMs)).singleton(),
     providerMetadata: asFunction(
-      ({ config }: Cradle) =>
-        new ProviderMetadata({ authority: config.authority, networkClient: new FetchNetworkClient(config.httpTimeoutMs) }),
+      ({ config, networkClient }: Cradle) => new ProviderMetadata({ authority: config.authority, networkClient }),
     ).singleton(),
     identityProvider: asFunction(
-      ({ config, tokenStore, providerMetadata, logger }: Cradle) =>
+      ({ config, tokenStore, providerMetadata, networkClient, logger }: Cradle) =>
         new MsalIdentityProvider({
           msalSettings: config,
           tokenStore,
           providerMetadata,
-          networkClient: new FetchNetworkClient(config.httpTimeoutMs),
+          networkClient,
           logger,
           partitionsInMemory: config.partitionsInMemory,
         }),
