@@ -7,6 +7,7 @@ import { FakeEntra, fakeUser } from '../support/fake-entra.ts';
 import { blockNetwork } from '../support/msal-harness.ts';
 import { fakeGraph, signInWithBrowser, startTestApp, type TestApp } from '../support/app-harness.ts';
 import { killRedisServer, startRedisServer } from '../support/redis-server.ts';
+import { csrfFrom } from '../support/test-browser.ts';
 
 describe('Redis slow or down: a bounded 503, then recovery by itself', () => {
   const alice = fakeUser('alice');
@@ -49,5 +50,24 @@ describe('Redis slow or down: a bounded 503, then recovery by itself', () => {
       if (recovered !== 200) await sleep(100);
     }
     expect(recovered, 'the same session and tokens work again without a restart').to.equal(200);
+  });
+
+  it('keeps the session and tokens when the store is down during sign-out, so the user can try again', async () => {
+    const browser = app.browser();
+    await signInWithBrowser(browser, entra, alice);
+    const profile = await browser.get('/profile');
+    server!.kill('SIGSTOP');
+    const refused = await browser.post('/auth/signout', { _csrf: csrfFrom(profile) });
+    server!.kill('SIGCONT');
+    expect(refused.status).to.equal(503);
+    let again = 0;
+    for (let i = 0; i < 50 && again !== 200; i++) {
+      again = (await browser.get('/profile')).status;
+      if (again !== 200) await sleep(100);
+    }
+    expect(again, 'still signed in').to.equal(200);
+    const signOut = await browser.post('/auth/signout', { _csrf: csrfFrom(await browser.get('/profile')) });
+    expect(signOut.status).to.equal(302);
+    expect(await app.container.cradle.tokenStore.read(`${alice.oid}.${entra.tenantId}`)).to.equal(undefined);
   });
 });

@@ -47,9 +47,9 @@ export function authRoutes({ config, signIn, signOutEverywhere, logger }: Cradle
   router.post('/signout', bodyParser({ enableTypes: ['form'] }), requireCsrf(new URL(config.publicUrl).origin), async (ctx) => {
     noStore(ctx);
     const account = ctx.session?.account;
+    // Tokens first: if removing them fails (a 503), the session stays and the user can try again.
+    const endSessionUrl = account ? (await signOutEverywhere.fromApp(account, config.postLogoutRedirectUri)).endSessionUrl : undefined;
     ctx.session = null;
-    if (!account) return ctx.redirect('/auth/signed-out');
-    const { endSessionUrl } = await signOutEverywhere.fromApp(account, config.postLogoutRedirectUri);
     ctx.redirect(endSessionUrl ?? '/auth/signed-out');
   });
 
