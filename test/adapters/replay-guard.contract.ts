@@ -1,14 +1,15 @@
 import { expect } from 'chai';
+import { ContractClock } from './contract-clock.ts';
 import type { ReplayGuard } from '../../src/ports/replay-guard.port.ts';
 
 /** The ReplayGuard contract (src/ports/replay-guard.port.ts), run against every adapter. */
 export function describeReplayGuardContract(name: string, makeGuard: (clock: { now: () => number }) => ReplayGuard | Promise<ReplayGuard>) {
   describe(`ReplayGuard contract: ${name}`, () => {
-    let clock: { time: number; now: () => number };
+    let clock: ContractClock;
     let guard: ReplayGuard;
 
     beforeEach(async () => {
-      clock = { time: Date.UTC(2030, 0, 1), now: () => clock.time };
+      clock = new ContractClock();
       guard = await makeGuard(clock);
     });
 
@@ -20,7 +21,7 @@ export function describeReplayGuardContract(name: string, makeGuard: (clock: { n
 
     it('may accept an id again once it has expired', async () => {
       expect(await guard.claim('jti-1', clock.time + 60_000)).to.equal(true);
-      clock.time += 60_001;
+      clock.advance(60_001);
       expect(await guard.claim('jti-1', clock.time + 60_000)).to.equal(true);
       expect(await guard.claim('jti-1', clock.time + 60_000)).to.equal(false);
     });

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { ContractClock } from './contract-clock.ts';
 import type { IndexedSession, SessionStore } from '../../src/ports/session-store.port.ts';
 
 const TTL_MS = 60_000;
@@ -16,15 +17,13 @@ export function describeSessionStoreContract(
   cleanup?: () => void | Promise<void>,
 ): void {
   describe(`SessionStore contract: ${name}`, () => {
-    let time: number;
+    let clock: ContractClock;
     let store: SessionStore;
-    const advance = (ms: number) => {
-      time += ms;
-    };
+    const advance = (ms: number) => clock.advance(ms);
 
     beforeEach(async () => {
-      time = Date.UTC(2030, 0, 1);
-      store = await makeStore({ now: () => time });
+      clock = new ContractClock();
+      store = await makeStore(clock);
     });
 
     afterEach(async () => {

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { ContractClock } from './contract-clock.ts';
 import type { TokenStore } from '../../src/ports/token-store.port.ts';
 
 /** The ttl every factory must give its store, so the suite knows when partitions expire. */
@@ -16,15 +17,13 @@ export function describeTokenStoreContract(
   cleanup?: () => void | Promise<void>,
 ): void {
   describe(`TokenStore contract: ${name}`, () => {
-    let time: number;
+    let clock: ContractClock;
     let store: TokenStore;
-    const advance = (ms: number) => {
-      time += ms;
-    };
+    const advance = (ms: number) => clock.advance(ms);
 
     beforeEach(async () => {
-      time = Date.UTC(2030, 0, 1);
-      store = await makeStore({ now: () => time });
+      clock = new ContractClock();
+      store = await makeStore(clock);
     });
 
     afterEach(async () => {
