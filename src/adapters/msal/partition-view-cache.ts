@@ -18,6 +18,7 @@ export class PartitionViewCache {
 
   /** The account's current partition, parsed; `undefined` when it has none. */
   async get(accountId: string): Promise<PartitionView | undefined> {
+    if (this.maxEntries <= 0) return this.load(accountId); // nothing kept: no version to check
     const version = await this.tokenStore.version(accountId);
     const known = this.views.get(accountId);
     if (!version) {
@@ -29,14 +30,15 @@ export class PartitionViewCache {
       this.views.set(accountId, known);
       return known;
     }
-    const partition = await this.tokenStore.read(accountId);
-    if (!partition) {
-      this.views.delete(accountId);
-      return undefined;
-    }
-    const view = partitionView(partition.data, partition.version, accountId, this.clientId);
-    this.remember(accountId, view);
+    const view = await this.load(accountId);
+    if (view) this.remember(accountId, view);
+    else this.views.delete(accountId);
     return view;
+  }
+
+  private async load(accountId: string): Promise<PartitionView | undefined> {
+    const partition = await this.tokenStore.read(accountId);
+    return partition && partitionView(partition.data, partition.version, accountId, this.clientId);
   }
 
   /**
@@ -52,7 +54,6 @@ export class PartitionViewCache {
   }
 
   private remember(accountId: string, view: PartitionView): void {
-    if (this.maxEntries <= 0) return;
     this.views.delete(accountId);
     this.views.set(accountId, view);
     while (this.views.size > this.maxEntries) this.views.delete(this.views.keys().next().value!);

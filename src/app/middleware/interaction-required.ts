@@ -2,7 +2,7 @@ import type Koa from 'koa';
 import { InteractionRequired } from '../../domain/errors.ts';
 import type { SignIn } from '../../domain/sign-in.ts';
 import type { Logger } from '../logger.ts';
-import { redirectToSignIn } from '../routes/auth-routes.ts';
+import { redirectToSignIn } from '../sign-in-redirect.ts';
 
 /**
  * When only the user can fix a token request (consent, expired sign-in, claims challenge), a page

@@ -1,10 +1,9 @@
-import type Koa from 'koa';
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import { SignOutRejected } from '../../domain/errors.ts';
-import type { BeginSignIn } from '../../domain/sign-in.ts';
 import type { Cradle } from '../container.ts';
 import { requireCsrf } from '../middleware/csrf.ts';
+import { redirectToSignIn } from '../sign-in-redirect.ts';
 import { allowFramingBy, noStore } from '../middleware/security-headers.ts';
 
 /**
@@ -82,14 +81,6 @@ export function authRoutes({ config, signIn, signOutEverywhere, logger }: Cradle
   });
 
   return router;
-}
-
-/** Starts a sign-in and sends the browser to the provider; the session remembers it. */
-export async function redirectToSignIn(ctx: Koa.Context, signIn: Cradle['signIn'], request: BeginSignIn): Promise<void> {
-  const { authorizationUrl, pending } = await signIn.begin(request);
-  ctx.session!.pendingSignIn = pending;
-  noStore(ctx);
-  ctx.redirect(authorizationUrl);
 }
 
 /** A query parameter sent once; repeated parameters are refused as absent. */
