@@ -8,7 +8,7 @@ import { createAppContainer } from '../src/app/container.ts';
 import { createApp } from '../src/app/create-app.ts';
 import { createLogger } from '../src/app/logger.ts';
 import { storesReady } from '../src/app/store-registrations.ts';
-import type { ProviderMetadata } from '../src/adapters/msal/provider-metadata.ts';
+import type { ProviderDiscovery } from '../src/adapters/oidc/provider-discovery.ts';
 import type { SignedInAccount } from '../src/domain/account.ts';
 import { makePartitionTemplate, oidOf, partitionFor } from './partition-template.ts';
 import { percentiles } from './stats.ts';
@@ -55,8 +55,9 @@ const config = loadConfig({
   LOG_LEVEL: 'error',
   ...(options.partitionsInMemory !== undefined ? { TOKEN_MEMORY_CACHE_ENTRIES: String(options.partitionsInMemory) } : {}),
 });
-const staticMetadata = { get: async () => template.discovery } as unknown as ProviderMetadata;
-const container = createAppContainer(config, createLogger('error'), { providerMetadata: asValue(staticMetadata) });
+// The bench never signs in through the provider: discovery is the template's, with no network.
+const staticDiscovery = { configuration: async () => template.discovery, trustsIssuer: async () => false } as unknown as ProviderDiscovery;
+const container = createAppContainer(config, createLogger('error'), { providerDiscovery: asValue(staticDiscovery) });
 await storesReady(container.cradle);
 const { tokenStore, sessionStore, identityProvider, downstreamApi } = container.cradle;
 

@@ -1,3 +1,6 @@
+import { describeAuthority, isTenantId } from '../adapters/oidc/authority.ts';
+import type { AllowedTenants } from '../adapters/oidc/issuer-rule.ts';
+
 /**
  * Configuration, parsed once from the environment into a typed, frozen object. Every problem
  * names the exact variable, and the app refuses to start rather than guess.
@@ -9,6 +12,14 @@ export interface Config {
   readonly redirectUri: string;
   readonly postLogoutRedirectUri: string;
   readonly authority: string;
+  /** Tenants whose users may sign in (the ID token's `tid`), `*` for any; `[]`: no restriction. */
+  readonly allowedTenants: AllowedTenants;
+  /** Declared to the provider (`cp1`: the app handles Continuous Access Evaluation claims challenges). */
+  readonly clientCapabilities: readonly string[];
+  /** Allowed clock difference with the provider when checking token times. */
+  readonly clockSkewSeconds: number;
+  /** How old an ID token may be when the code is redeemed. */
+  readonly idTokenMaxAgeSeconds: number;
   readonly clientId: string;
   readonly clientSecret: string;
   readonly apiUrl: string;
@@ -47,6 +58,7 @@ export function loadConfig(env: Env, fallbacks: ConfigFallbacks = {}): Config {
   const authority = required(env, 'AUTHORITY', 'the identity provider, e.g. https://login.microsoftonline.com/<tenant-id> (see README, "Use Microsoft Entra ID")');
   if (!authority.startsWith('https://')) fail('AUTHORITY', 'must be an https:// URL (MSAL refuses http authorities)');
   url(env, 'AUTHORITY');
+  const allowedTenants = tenants(env, describeAuthority(authority));
   const sessionKeys = list(env.SESSION_KEYS, ',');
   if (sessionKeys.length === 0) {
     if (production || !fallbacks.devSessionKeys) fail('SESSION_KEYS', 'is required: comma-separated random secrets that sign the session cookie (e.g. `openssl rand -base64 32`)');
@@ -79,6 +91,12 @@ export function loadConfig(env: Env, fallbacks: ConfigFallbacks = {}): Config {
     redirectUri: `${publicUrl}/auth/redirect`,
     postLogoutRedirectUri: `${publicUrl}/auth/signed-out`,
     authority: authority.replace(/\/$/, ''),
+    allowedTenants,
+    clientCapabilities: Object.freeze(
+      list(env.CLIENT_CAPABILITIES ?? (describeAuthority(authority).microsoft ? 'cp1' : ''), ','),
+    ),
+    clockSkewSeconds: integer(env, 'CLOCK_SKEW_SECONDS', 300, 0, 3600),
+    idTokenMaxAgeSeconds: integer(env, 'ID_TOKEN_MAX_AGE_SECONDS', 600, 60, 86400),
     clientId: required(env, 'CLIENT_ID', 'the application (client) id registered at the identity provider'),
     clientSecret: required(env, 'CLIENT_SECRET', 'the client secret registered at the identity provider'),
     apiUrl: url(env, 'API_URL', 'https://graph.microsoft.com/v1.0/me'),
@@ -98,6 +116,27 @@ export function loadConfig(env: Env, fallbacks: ConfigFallbacks = {}): Config {
     trustProxy: env.TRUST_PROXY === 'true',
     logLevel: logLevel as Config['logLevel'],
   });
+}
+
+/**
+ * ALLOWED_TENANTS: tenant ids, or `*` said explicitly. A multi-tenant Entra authority (`common`,
+ * `organizations`) lets users of ANY tenant sign in; which ones may is the app's decision, so it
+ * must be made before the app starts.
+ */
+function tenants(env: Env, authority: ReturnType<typeof describeAuthority>): AllowedTenants {
+  const raw = env.ALLOWED_TENANTS?.trim() ?? '';
+  if (raw === '*') return '*';
+  const ids = list(raw, ',').map((id) => id.toLowerCase());
+  const bad = ids.find((id) => !isTenantId(id));
+  if (bad !== undefined) fail('ALLOWED_TENANTS', `must be "*" or comma-separated tenant ids (GUIDs), not "${bad}"`);
+  if (ids.length === 0 && authority.multiTenant) {
+    fail(
+      'ALLOWED_TENANTS',
+      `is required with the multi-tenant AUTHORITY ".../${authority.tenantSegment}": users of any tenant could sign in. ` +
+        'List the tenant ids allowed (comma-separated), or set ALLOWED_TENANTS=* to allow every tenant deliberately',
+    );
+  }
+  return Object.freeze(ids);
 }
 
 function fail(name: string, problem: string): never {

@@ -4,8 +4,11 @@ import { TokenKeyring } from '../adapters/encryption/token-keyring.ts';
 import { HttpDownstreamApi } from '../adapters/http/http-downstream-api.ts';
 import { FetchNetworkClient } from '../adapters/msal/fetch-network-client.ts';
 import { MsalIdentityProvider } from '../adapters/msal/msal-identity-provider.ts';
-import { ProviderMetadata } from '../adapters/msal/provider-metadata.ts';
+import { describeAuthority } from '../adapters/oidc/authority.ts';
+import { IdTokenValidator } from '../adapters/oidc/id-token-validator.ts';
 import { JoseLogoutTokenVerifier } from '../adapters/oidc/jose-logout-token-verifier.ts';
+import { ProviderDiscovery } from '../adapters/oidc/provider-discovery.ts';
+import { ProviderKeys } from '../adapters/oidc/provider-keys.ts';
 import { CallApi } from '../domain/call-api.ts';
 import { SignIn } from '../domain/sign-in.ts';
 import { SignOutEverywhere } from '../domain/sign-out-everywhere.ts';
@@ -25,7 +28,11 @@ export interface Cradle extends StoreCradle {
   /** The token store the app uses: the stored one, sealed when encryption keys are configured. */
   tokenStore: TokenStore;
   networkClient: FetchNetworkClient;
-  providerMetadata: ProviderMetadata;
+  /** The provider's discovery document and issuer rule, fetched once. */
+  providerDiscovery: ProviderDiscovery;
+  /** The provider's signing keys, for ID tokens and logout tokens. */
+  providerKeys: ProviderKeys;
+  idTokenValidator: IdTokenValidator;
   identityProvider: IdentityProvider;
   logoutTokenVerifier: LogoutTokenVerifier;
   downstreamApi: DownstreamApi;
@@ -58,23 +65,39 @@ export function createAppContainer(
         : new EncryptingTokenStore(storedTokenStore, new TokenKeyring(config.tokenEncryptionKeys), logger.warn),
     ).singleton(),
     networkClient: asFunction(({ config }: Cradle) => new FetchNetworkClient(config.httpTimeoutMs)).singleton(),
-    providerMetadata: asFunction(
-      ({ config, networkClient }: Cradle) => new ProviderMetadata({ authority: config.authority, networkClient }),
+    providerDiscovery: asFunction(
+      ({ config }: Cradle) =>
+        new ProviderDiscovery({ authority: config.authority, allowedTenants: config.allowedTenants, httpTimeoutMs: config.httpTimeoutMs }),
+    ).singleton(),
+    providerKeys: asFunction(
+      ({ config, providerDiscovery, now }: Cradle) =>
+        new ProviderKeys({ jwksUri: async () => (await providerDiscovery.configuration()).jwks_uri, httpTimeoutMs: config.httpTimeoutMs, now }),
+    ).singleton(),
+    idTokenValidator: asFunction(
+      ({ config, providerDiscovery, providerKeys }: Cradle) =>
+        new IdTokenValidator({
+          clientId: config.clientId,
+          providerDiscovery,
+          providerKeys,
+          clockSkewSeconds: config.clockSkewSeconds,
+          idTokenMaxAgeSeconds: config.idTokenMaxAgeSeconds,
+        }),
     ).singleton(),
     identityProvider: asFunction(
-      ({ config, tokenStore, providerMetadata, networkClient, logger }: Cradle) =>
+      ({ config, tokenStore, providerDiscovery, idTokenValidator, networkClient, logger }: Cradle) =>
         new MsalIdentityProvider({
-          msalSettings: config,
+          msalSettings: { ...config, protocolMode: describeAuthority(config.authority).microsoft ? 'AAD' : 'OIDC' },
           tokenStore,
-          providerMetadata,
+          providerDocuments: providerDiscovery,
+          idTokenCheck: idTokenValidator,
           networkClient,
           logger,
           partitionsInMemory: config.partitionsInMemory,
         }),
     ).singleton(),
     logoutTokenVerifier: asFunction(
-      ({ config, providerMetadata }: Cradle) =>
-        new JoseLogoutTokenVerifier({ clientId: config.clientId, providerMetadata, httpTimeoutMs: config.httpTimeoutMs }),
+      ({ config, providerDiscovery, providerKeys }: Cradle) =>
+        new JoseLogoutTokenVerifier({ clientId: config.clientId, providerDiscovery, providerKeys, clockSkewSeconds: config.clockSkewSeconds }),
     ).singleton(),
     downstreamApi: asFunction(
       ({ config }: Cradle) => new HttpDownstreamApi({ apiUrl: config.apiUrl, httpTimeoutMs: config.httpTimeoutMs }),

@@ -13,31 +13,46 @@ export abstract class DomainError extends Error {
 /** Only the user can fix this: sign in again or consent, for exactly these scopes and claims. */
 export class InteractionRequired extends DomainError {
   readonly userMessage = 'Please sign in again to continue.';
-  constructor(
-    readonly scopes: readonly string[],
-    readonly claims?: string,
-    options?: { cause?: unknown; reason?: string },
-  ) {
+  readonly scopes: readonly string[];
+  readonly claims: string | undefined;
+  constructor(scopes: readonly string[], claims?: string, options?: { cause?: unknown; reason?: string }) {
     super(`interaction required${options?.reason ? `: ${options.reason}` : ''}`, options);
+    this.scopes = scopes;
+    this.claims = claims;
   }
 }
 
 /** The callback does not belong to a sign-in this session started, or it was tampered with. */
 export class SignInRejected extends DomainError {
-  constructor(readonly userMessage: string) {
-    super(userMessage);
+  readonly userMessage: string;
+  constructor(userMessage: string, options?: { cause?: unknown }) {
+    super(userMessage, options);
+    this.userMessage = userMessage;
+  }
+}
+
+/**
+ * The provider's ID token failed a check the relying party must make (OpenID Connect Core 1.0
+ * §3.1.3.7): wrong issuer, audience, authorized party, times, nonce or signature. `rule` names it.
+ */
+export class SignInUnverified extends DomainError {
+  readonly userMessage = 'Your sign-in could not be verified, so you were not signed in. Please try again.';
+  readonly rule: string;
+  constructor(rule: string, options?: { cause?: unknown }) {
+    super(`id token refused: ${rule}`, options);
+    this.rule = rule;
   }
 }
 
 /** The provider answered the sign-in with an error (e.g. `access_denied`) or refused the code. */
 export class SignInFailed extends DomainError {
   readonly userMessage: string;
-  constructor(
-    readonly providerError: string,
-    readonly providerDescription?: string,
-    options?: { cause?: unknown },
-  ) {
+  readonly providerError: string;
+  readonly providerDescription: string | undefined;
+  constructor(providerError: string, providerDescription?: string, options?: { cause?: unknown }) {
     super(`sign-in failed: ${providerError}`, options);
+    this.providerError = providerError;
+    this.providerDescription = providerDescription;
     this.userMessage =
       providerError === 'access_denied'
         ? 'Sign-in was cancelled or access was denied.'
@@ -58,15 +73,21 @@ export class DownstreamApiUnavailable extends DomainError {
 /** The downstream API refused the token (401); `claims` is set for a claims challenge. */
 export class ApiChallenge extends DomainError {
   readonly userMessage = 'The service refused the request.';
-  constructor(readonly claims?: string) {
+  readonly claims: string | undefined;
+  constructor(claims?: string) {
     super(`downstream API answered 401${claims ? ' with a claims challenge' : ''}`);
+    this.claims = claims;
   }
 }
 
-/** A sign-out request from the provider is not valid for this app (e.g. wrong `iss`). */
+/** A sign-out request from the provider is not valid for this app (e.g. wrong `iss`); `reason` names the check. */
 export class SignOutRejected extends DomainError {
-  constructor(readonly userMessage: string) {
-    super(userMessage);
+  readonly userMessage: string;
+  readonly reason: string | undefined;
+  constructor(userMessage: string, options?: { cause?: unknown; reason?: string }) {
+    super(userMessage, options);
+    this.userMessage = userMessage;
+    this.reason = options?.reason;
   }
 }
 

@@ -59,7 +59,7 @@ export class SignOutEverywhere {
    * answer tells a caller nothing about which sessions exist.
    */
   async fromProvider(request: { sid: string; iss?: string }): Promise<{ sessionsEnded: number }> {
-    if (request.iss !== undefined && request.iss !== (await this.identityProvider.issuer())) {
+    if (request.iss !== undefined && !(await this.identityProvider.trustsIssuer(request.iss))) {
       throw new SignOutRejected('The sign-out request comes from an issuer this app does not trust.');
     }
     return this.signOut(await this.sessionStore.findBySid(request.sid));

@@ -7,16 +7,18 @@ import type { SignedInAccount } from '../domain/account.ts';
  *
  * Contract:
  * - `authorizationUrl` builds the authorization request (authorization code + PKCE S256).
- * - `redeemCode` exchanges the code, checks `state` and `nonce`, stores the account's tokens as a
- *   new partition (replacing any earlier one) and resolves to the account. Rejects with
- *   `SignInFailed` when the provider refuses the code, `IdentityProviderUnavailable` when it cannot
- *   be reached.
+ * - `redeemCode` exchanges the code, checks `state`, verifies the ID token (signature, issuer,
+ *   audience, authorized party, times, `nonce`), stores the account's tokens as a new partition
+ *   (replacing any earlier one) and resolves to the account. Rejects with `SignInUnverified` when
+ *   the ID token fails a check (nothing stored), `SignInFailed` when the provider refuses the code,
+ *   `IdentityProviderUnavailable` when it or its keys cannot be reached.
  * - `acquireTokenSilently` returns a valid access token for exactly `scopes`, from the cache or by
  *   refreshing; it rejects with `InteractionRequired` when only the user can fix it (no tokens,
  *   refresh token expired or revoked, consent missing, claims challenge). A refreshed cache is
  *   written back only if the partition was not removed or rewritten meanwhile.
  * - `endSessionUrl` is the provider's end-session (logout) URL, or `undefined` if it has none.
- * - `issuer` is the provider's issuer identifier from its discovery document.
+ * - `trustsIssuer` tells whether an issuer identifier (a front-channel `iss`) is this provider's,
+ *   for a tenant the app allows.
  * - `cachedTokens` describes the tokens held for the account (kind, scopes, expiry; never the
  *   token text); `[]` when none.
  */
@@ -69,6 +71,6 @@ export interface IdentityProvider {
   redeemCode(redemption: CodeRedemption): Promise<SignedInAccount>;
   acquireTokenSilently(request: SilentTokenRequest): Promise<AccessToken>;
   endSessionUrl(request: EndSessionRequest): Promise<string | undefined>;
-  issuer(): Promise<string>;
+  trustsIssuer(iss: string): Promise<boolean>;
   cachedTokens(accountId: string): Promise<CachedToken[]>;
 }

@@ -3,7 +3,7 @@ import nock from 'nock';
 import { MemoryTokenStore } from '../../src/adapters/memory/memory-token-store.ts';
 import { InteractionRequired, SignInFailed, SignInRejected } from '../../src/domain/errors.ts';
 import { codeChallengeS256, randomToken } from '../../src/domain/random.ts';
-import { FakeEntra, fakeUser } from '../support/fake-entra.ts';
+import { ENTRA_HOST, FakeEntra, fakeUser } from '../support/fake-entra.ts';
 import { blockNetwork, GRAPH_SCOPES, msalIdentityProvider, signInThroughMsal } from '../support/msal-harness.ts';
 
 describe('MSAL identity provider against Entra-shaped endpoints', () => {
@@ -144,6 +144,7 @@ describe('MSAL identity provider against Entra-shaped endpoints', () => {
     expect(url.origin + url.pathname).to.equal(`${entra.authority}/oauth2/v2.0/logout`);
     expect(url.searchParams.get('post_logout_redirect_uri')).to.equal('http://localhost:3000/auth/signed-out');
     expect(url.searchParams.get('logout_hint')).to.equal('hint-1');
-    expect(await idp.issuer()).to.equal(entra.issuer);
+    expect(await idp.trustsIssuer(entra.issuer)).to.equal(true);
+    expect(await idp.trustsIssuer(`${ENTRA_HOST}/another-tenant/v2.0`)).to.equal(false);
   });
 });

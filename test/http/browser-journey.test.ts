@@ -94,7 +94,9 @@ describe('the browser journey: sign in, profile, sign out', () => {
     expect(page.status).to.equal(302);
     const authorize = new URL(page.location!);
     expect(authorize.pathname).to.equal(`/${entra.tenantId}/oauth2/v2.0/authorize`);
-    expect(JSON.parse(authorize.searchParams.get('claims')!)).to.deep.include(JSON.parse(claims));
+    const requested = JSON.parse(authorize.searchParams.get('claims')!);
+    expect(requested.access_token.acrs, 'the challenge').to.deep.equal({ essential: true, value: 'c1' });
+    expect(requested.access_token.xms_cc, 'client capabilities (CAE)').to.deep.equal({ values: ['cp1'] });
     expect(authorize.searchParams.get('scope')).to.contain('User.Read');
     expect(authorize.searchParams.get('login_hint')).to.equal(alice.username);
     fakeGraph([alice]);

@@ -6,12 +6,26 @@ import nock from 'nock';
  * Microsoft Entra ID's discovery and token endpoints, faked with nock: Entra-shaped token
  * responses (`client_info`, id_token with `oid`, `tid`, `sid`, `login_hint`), PKCE and nonce
  * carried from the sign-in, refresh tokens that can be revoked, and refreshes that can be held
- * open to race a sign-out. MSAL only decodes id tokens, so they are unsigned here.
+ * open to race a sign-out. ID tokens are signed with the key its JWKS publishes; tests that need a
+ * misbehaving provider change them with `idTokenClaims` / `idTokenSigner`.
+ *
+ * `tenant` is the authority's tenant segment: a tenant id (single tenant, the default) or `common` /
+ * `organizations`, whose discovery publishes Entra's templated issuer and whose tokens carry the
+ * issuer and `tid` of the user's home tenant (`FakeUser.tenantId`).
  */
 export interface FakeUser {
   readonly oid: string;
   readonly username: string;
   readonly name: string;
+  /** The user's home tenant; defaults to the provider's tenant. */
+  readonly tenantId?: string;
+}
+
+/** How to sign an ID token instead of with the published key (a forged or misconfigured provider). */
+export interface IdTokenSigner {
+  readonly key: CryptoKey | Uint8Array;
+  readonly alg: string;
+  readonly kid?: string;
 }
 
 interface Grant {
@@ -24,11 +38,22 @@ interface Grant {
 export const ENTRA_HOST = 'https://login.microsoftonline.com';
 
 export class FakeEntra {
+  /** The authority's tenant segment; for `common`, the tenant of users who name none. */
   readonly tenantId: string;
+  readonly tenant: string;
   readonly clientId: string;
   readonly authority: string;
+  /** What discovery publishes: a fixed issuer, or the `{tenantid}` template for `common`. */
   readonly issuer: string;
   accessTokenLifetimeSeconds = 3600;
+  /** Changes the claims of the next ID tokens (after the defaults and the nonce are set). */
+  idTokenClaims: ((claims: Record<string, unknown>) => Record<string, unknown>) | undefined;
+  /** Signs the next ID tokens with another key or algorithm. */
+  idTokenSigner: IdTokenSigner | undefined;
+  /** Status of the JWKS endpoint: anything but 200 answers without keys (an outage). */
+  jwksStatus = 200;
+  /** The `claims` parameter of the last token request (MSAL sends client capabilities there). */
+  lastTokenRequestClaims: string | undefined;
   /** When set, token responses carry `refresh_in` (Entra's hint to refresh before expiry). */
   refreshInSeconds: number | undefined;
   /** Number of token endpoint calls by grant type. */
@@ -39,21 +64,31 @@ export class FakeEntra {
   private holdRefreshes = false;
   private counter = 0;
 
-  constructor(options: { tenantId?: string; clientId?: string } = {}) {
+  constructor(options: { tenantId?: string; clientId?: string; tenant?: string } = {}) {
     this.tenantId = options.tenantId ?? '72f988bf-86f1-41af-91ab-2d7cd011db47';
+    this.tenant = options.tenant ?? this.tenantId;
     this.clientId = options.clientId ?? '11111111-2222-3333-4444-555555555555';
-    this.authority = `${ENTRA_HOST}/${this.tenantId}`;
-    this.issuer = `${ENTRA_HOST}/${this.tenantId}/v2.0`;
+    this.authority = `${ENTRA_HOST}/${this.tenant}`;
+    this.issuer = `${ENTRA_HOST}/${this.multiTenant ? '{tenantid}' : this.tenantId}/v2.0`;
+  }
+
+  get multiTenant(): boolean {
+    return this.tenant === 'common' || this.tenant === 'organizations';
+  }
+
+  /** The issuer of tokens for a user of `tenantId`. */
+  issuerFor(tenantId: string = this.tenantId): string {
+    return `${ENTRA_HOST}/${tenantId}/v2.0`;
   }
 
   /** Registers the interceptors; remove them with `nock.cleanAll()`. */
   install(): this {
-    const base = `/${this.tenantId}`;
+    const base = `/${this.tenant}`;
     nock(ENTRA_HOST).persist().get(`${base}/v2.0/.well-known/openid-configuration`).reply(200, () => this.discovery());
     nock(ENTRA_HOST)
       .persist()
       .get(`${base}/discovery/v2.0/keys`)
-      .reply(async () => [200, { keys: [(await signingKey()).publicJwk] }]);
+      .reply(async () => (this.jwksStatus === 200 ? [200, { keys: [(await signingKey()).publicJwk] }] : [this.jwksStatus, 'unavailable']));
     nock(ENTRA_HOST)
       .persist()
       .post(`${base}/oauth2/v2.0/token`)
@@ -61,6 +96,7 @@ export class FakeEntra {
       // nock 15 hands a reply function the fetch Request itself.
       .reply(async (request: unknown) => {
         const form = new URLSearchParams(await (request as Request).text());
+        this.lastTokenRequestClaims = form.get('claims') ?? undefined;
         if (form.get('grant_type') === 'refresh_token' && this.holdRefreshes) {
           await new Promise<void>((resolve) => this.held.push(resolve));
         }
@@ -70,13 +106,14 @@ export class FakeEntra {
   }
 
   discovery() {
-    const endpoints = `${ENTRA_HOST}/${this.tenantId}/oauth2/v2.0`;
+    const endpoints = `${ENTRA_HOST}/${this.tenant}/oauth2/v2.0`;
     return {
       issuer: this.issuer,
       authorization_endpoint: `${endpoints}/authorize`,
       token_endpoint: `${endpoints}/token`,
       end_session_endpoint: `${endpoints}/logout`,
-      jwks_uri: `${ENTRA_HOST}/${this.tenantId}/discovery/v2.0/keys`,
+      jwks_uri: `${ENTRA_HOST}/${this.tenant}/discovery/v2.0/keys`,
+      id_token_signing_alg_values_supported: ['RS256'],
       response_modes_supported: ['query', 'fragment', 'form_post'],
       frontchannel_logout_supported: true,
       http_logout_supported: true,
@@ -123,7 +160,7 @@ export class FakeEntra {
   async logoutToken(claims: Record<string, unknown>, signWith?: CryptoKey): Promise<string> {
     const now = Math.floor(Date.now() / 1000);
     const payload: Record<string, unknown> = {
-      iss: this.issuer,
+      iss: this.issuerFor(),
       aud: this.clientId,
       iat: now,
       exp: now + 120,
@@ -138,7 +175,7 @@ export class FakeEntra {
       .sign(signWith ?? key.privateKey);
   }
 
-  private token(form: URLSearchParams): [number, Record<string, unknown>] {
+  private async token(form: URLSearchParams): Promise<[number, Record<string, unknown>]> {
     if (form.get('client_id') !== this.clientId) return error('invalid_client', 'AADSTS700016: unknown client');
     if (form.get('grant_type') === 'authorization_code') {
       this.calls.authorization_code++;
@@ -149,19 +186,20 @@ export class FakeEntra {
       if (grant.codeChallenge && createHash('sha256').update(verifier).digest('base64url') !== grant.codeChallenge) {
         return error('invalid_grant', 'AADSTS501481: The Code_Verifier does not match the code_challenge');
       }
-      return [200, this.tokenResponse(grant, form.get('scope') ?? grant.scopes)];
+      return [200, await this.tokenResponse(grant, form.get('scope') ?? grant.scopes)];
     }
     if (form.get('grant_type') === 'refresh_token') {
       this.calls.refresh_token++;
       const grant = this.refreshTokens.get(form.get('refresh_token') ?? '');
       if (!grant) return error('invalid_grant', 'AADSTS700082: The refresh token has expired or was revoked');
-      return [200, this.tokenResponse({ user: grant.user, sid: grant.sid }, form.get('scope') ?? '')];
+      return [200, await this.tokenResponse({ user: grant.user, sid: grant.sid }, form.get('scope') ?? '')];
     }
     return error('unsupported_grant_type', 'AADSTS70003');
   }
 
-  private tokenResponse(grant: Grant, scope: string): Record<string, unknown> {
+  private async tokenResponse(grant: Grant, scope: string): Promise<Record<string, unknown>> {
     const { user, sid } = grant;
+    const tid = user.tenantId ?? this.tenantId;
     const refreshToken = `rt.${user.oid}.${++this.counter}`;
     this.refreshTokens.set(refreshToken, { user, sid });
     const now = Math.floor(Date.now() / 1000);
@@ -174,9 +212,9 @@ export class FakeEntra {
       ...(this.refreshInSeconds !== undefined ? { refresh_in: this.refreshInSeconds } : {}),
       access_token: `at.${user.oid}.${++this.counter}`,
       refresh_token: refreshToken,
-      id_token: unsignedJwt({
+      id_token: await this.idToken({
         aud: this.clientId,
-        iss: this.issuer,
+        iss: this.issuerFor(tid),
         iat: now,
         nbf: now,
         exp: now + 3600,
@@ -185,13 +223,28 @@ export class FakeEntra {
         login_hint: `hint-${user.oid}`,
         oid: user.oid,
         sub: `sub-${user.oid}`,
-        tid: this.tenantId,
+        tid,
         sid,
         ver: '2.0',
         ...(grant.nonce ? { nonce: grant.nonce } : {}),
       }),
-      client_info: Buffer.from(JSON.stringify({ uid: user.oid, utid: this.tenantId })).toString('base64url'),
+      client_info: Buffer.from(JSON.stringify({ uid: user.oid, utid: tid })).toString('base64url'),
     };
+  }
+
+  private async idToken(defaults: Record<string, unknown>): Promise<string> {
+    const claims = this.idTokenClaims ? this.idTokenClaims({ ...defaults }) : defaults;
+    for (const key of Object.keys(claims)) if (claims[key] === undefined) delete claims[key];
+    const published = await signingKey();
+    const signer = this.idTokenSigner ?? { key: published.privateKey, alg: 'RS256', kid: published.publicJwk.kid };
+    if (signer.alg === 'none') {
+      // An unsecured JWT (RFC 7519 §6): jose will not make one, a broken provider could.
+      const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+      return `${part({ alg: 'none', typ: 'JWT' })}.${part(claims)}.`;
+    }
+    return new SignJWT(claims)
+      .setProtectedHeader({ alg: signer.alg, typ: 'JWT', ...(signer.kid ? { kid: signer.kid } : {}) })
+      .sign(signer.key);
   }
 }
 
@@ -211,13 +264,8 @@ export async function foreignKey(): Promise<CryptoKey> {
   return (await generateKeyPair('RS256')).privateKey;
 }
 
-export function fakeUser(name: string, oid: string = randomUUID()): FakeUser {
-  return { oid, username: `${name}@contoso.example`, name: name[0]!.toUpperCase() + name.slice(1) };
-}
-
-function unsignedJwt(claims: Record<string, unknown>): string {
-  const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  return `${part({ typ: 'JWT', alg: 'RS256', kid: 'fake' })}.${part(claims)}.${Buffer.from('not-verified').toString('base64url')}`;
+export function fakeUser(name: string, oid: string = randomUUID(), tenantId?: string): FakeUser {
+  return { oid, username: `${name}@contoso.example`, name: name[0]!.toUpperCase() + name.slice(1), ...(tenantId ? { tenantId } : {}) };
 }
 
 function error(code: string, description: string): [number, Record<string, unknown>] {

@@ -136,8 +136,8 @@ export class FakeIdentityProvider implements IdentityProvider {
     return url.toString();
   }
 
-  async issuer(): Promise<string> {
-    return FAKE_ISSUER;
+  async trustsIssuer(iss: string): Promise<boolean> {
+    return iss === FAKE_ISSUER;
   }
 
   async cachedTokens(accountId: string): Promise<CachedToken[]> {

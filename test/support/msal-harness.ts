@@ -1,7 +1,11 @@
 import nock from 'nock';
 import { FetchNetworkClient } from '../../src/adapters/msal/fetch-network-client.ts';
 import { MsalIdentityProvider } from '../../src/adapters/msal/msal-identity-provider.ts';
-import { ProviderMetadata } from '../../src/adapters/msal/provider-metadata.ts';
+import { describeAuthority } from '../../src/adapters/oidc/authority.ts';
+import { IdTokenValidator } from '../../src/adapters/oidc/id-token-validator.ts';
+import type { AllowedTenants } from '../../src/adapters/oidc/issuer-rule.ts';
+import { ProviderDiscovery } from '../../src/adapters/oidc/provider-discovery.ts';
+import { ProviderKeys } from '../../src/adapters/oidc/provider-keys.ts';
 import { codeChallengeS256, randomToken } from '../../src/domain/random.ts';
 import type { SignedInAccount } from '../../src/domain/account.ts';
 import type { TokenStore } from '../../src/ports/token-store.port.ts';
@@ -15,19 +19,51 @@ export function blockNetwork(): void {
   nock.enableNetConnect(/^(127\.0\.0\.1|localhost)(:\d+)?$/);
 }
 
-export function msalIdentityProvider(entra: FakeEntra, tokenStore: TokenStore, warnings: string[] = []) {
+export interface MsalHarnessOptions {
+  readonly allowedTenants?: AllowedTenants;
+  readonly clientCapabilities?: readonly string[];
+  readonly clockSkewSeconds?: number;
+  readonly idTokenMaxAgeSeconds?: number;
+}
+
+/** The provider's documents and keys as the app wires them, for `entra`. */
+export function oidcPlumbing(entra: FakeEntra, options: MsalHarnessOptions = {}) {
+  const providerDiscovery = new ProviderDiscovery({
+    authority: entra.authority,
+    allowedTenants: options.allowedTenants ?? (entra.multiTenant ? '*' : []),
+    httpTimeoutMs: 2000,
+  });
+  const providerKeys = new ProviderKeys({ jwksUri: async () => (await providerDiscovery.configuration()).jwks_uri, httpTimeoutMs: 2000 });
+  const idTokenValidator = new IdTokenValidator({
+    clientId: entra.clientId,
+    providerDiscovery,
+    providerKeys,
+    clockSkewSeconds: options.clockSkewSeconds ?? 300,
+    idTokenMaxAgeSeconds: options.idTokenMaxAgeSeconds ?? 600,
+  });
+  return { providerDiscovery, providerKeys, idTokenValidator };
+}
+
+export function msalIdentityProvider(entra: FakeEntra, tokenStore: TokenStore, warnings: string[] = [], options: MsalHarnessOptions = {}) {
   const networkClient = new FetchNetworkClient(2000);
+  const { providerDiscovery, idTokenValidator } = oidcPlumbing(entra, options);
   return new MsalIdentityProvider({
     msalSettings: {
       authority: entra.authority,
       clientId: entra.clientId,
       clientSecret: 'test-secret',
       redirectUri: 'http://localhost:3000/auth/redirect',
+      protocolMode: describeAuthority(entra.authority).microsoft ? 'AAD' : 'OIDC',
+      clientCapabilities: options.clientCapabilities ?? ['cp1'],
     },
     tokenStore,
-    providerMetadata: new ProviderMetadata({ authority: entra.authority, networkClient }),
+    providerDocuments: providerDiscovery,
+    idTokenCheck: idTokenValidator,
     networkClient,
-    logger: { warn: (message) => warnings.push(message), error: (message) => warnings.push(message) },
+    logger: {
+      warn: (message, fields) => warnings.push(fields ? `${message} ${JSON.stringify(fields)}` : message),
+      error: (message) => warnings.push(message),
+    },
   });
 }
 

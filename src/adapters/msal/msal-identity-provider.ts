@@ -1,6 +1,6 @@
 import { ConfidentialClientApplication, LogLevel, ProtocolMode, type AuthenticationResult, type INetworkModule } from '@azure/msal-node';
 import type { SignedInAccount } from '../../domain/account.ts';
-import { IdentityProviderUnavailable, InteractionRequired } from '../../domain/errors.ts';
+import { IdentityProviderUnavailable, InteractionRequired, SignInUnverified } from '../../domain/errors.ts';
 import type {
   AccessToken,
   CachedToken,
@@ -15,13 +15,38 @@ import { codeRedemptionError, silentTokenError } from './msal-errors.ts';
 import { PartitionCachePlugin } from './partition-cache-plugin.ts';
 import { PartitionViewCache } from './partition-view-cache.ts';
 import { cachedAccessToken, nowSeconds } from './partition-view.ts';
-import { isMicrosoftAuthority, type ProviderMetadata } from './provider-metadata.ts';
 
 export interface MsalSettings {
   readonly authority: string;
   readonly clientId: string;
   readonly clientSecret: string;
   readonly redirectUri: string;
+  /** `AAD` for Microsoft hosts (client_info, authority aliases), `OIDC` for any other provider. */
+  readonly protocolMode: 'AAD' | 'OIDC';
+  /** Declared to the provider on every request, e.g. `cp1` (Continuous Access Evaluation). */
+  readonly clientCapabilities: readonly string[];
+}
+
+/** The provider's discovery document, as far as this adapter reads it. */
+export interface ProviderEndpoints {
+  readonly issuer: string;
+  readonly end_session_endpoint?: string;
+  readonly [key: string]: unknown;
+}
+
+/** The provider's published documents (src/adapters/oidc/provider-discovery.ts gives them). */
+export interface ProviderDocuments {
+  configuration(): Promise<ProviderEndpoints>;
+  /** Whether a bare `iss` is this provider's, for a tenant the app allows. */
+  trustsIssuer(iss: string): Promise<boolean>;
+}
+
+/**
+ * The ID token checks MSAL does not make (src/adapters/oidc/id-token-validator.ts): resolves to the
+ * verified claims, rejects with `SignInUnverified` or `IdentityProviderUnavailable`.
+ */
+export interface IdTokenCheck {
+  validate(idToken: string, expectedNonce: string): Promise<Record<string, unknown>>;
 }
 
 export interface Logger {
@@ -37,7 +62,8 @@ export interface Logger {
 export class MsalIdentityProvider implements IdentityProvider {
   private readonly settings: MsalSettings;
   private readonly tokenStore: TokenStore;
-  private readonly providerMetadata: ProviderMetadata;
+  private readonly providerDocuments: ProviderDocuments;
+  private readonly idTokenCheck: IdTokenCheck;
   private readonly networkClient: INetworkModule;
   private readonly logger: Logger;
   private readonly views: PartitionViewCache;
@@ -45,7 +71,8 @@ export class MsalIdentityProvider implements IdentityProvider {
   constructor(deps: {
     msalSettings: MsalSettings;
     tokenStore: TokenStore;
-    providerMetadata: ProviderMetadata;
+    providerDocuments: ProviderDocuments;
+    idTokenCheck: IdTokenCheck;
     networkClient: INetworkModule;
     logger: Logger;
     /** Parsed partitions kept in memory (0: none); each is checked against the store's version. */
@@ -53,7 +80,8 @@ export class MsalIdentityProvider implements IdentityProvider {
   }) {
     this.settings = deps.msalSettings;
     this.tokenStore = deps.tokenStore;
-    this.providerMetadata = deps.providerMetadata;
+    this.providerDocuments = deps.providerDocuments;
+    this.idTokenCheck = deps.idTokenCheck;
     this.networkClient = deps.networkClient;
     this.logger = deps.logger;
     this.views = new PartitionViewCache(deps.tokenStore, deps.msalSettings.clientId, deps.partitionsInMemory ?? 0);
@@ -95,18 +123,30 @@ export class MsalIdentityProvider implements IdentityProvider {
       throw codeRedemptionError(error);
     }
     const account = result.account;
-    if (!account || !plugin.changes) throw new IdentityProviderUnavailable('the token response carried no account');
+    if (!account || !plugin.changes || !result.idToken) throw new IdentityProviderUnavailable('the token response carried no account');
+    // MSAL only decoded the ID token; nothing is stored until it passes the relying party's checks.
+    const claims = await this.verifiedClaims(result.idToken, redemption.nonce, account.homeAccountId);
     // A fresh sign-in starts a fresh partition: no compare-and-set, it replaces what was there.
     await this.tokenStore.write(account.homeAccountId, plugin.changes);
-    const claims = (result.idTokenClaims ?? {}) as Record<string, unknown>;
     return {
       accountId: account.homeAccountId,
-      subject: stringClaim(claims.sub) ?? account.localAccountId,
+      subject: claims.sub as string,
       sid: stringClaim(claims.sid),
       username: account.username,
       name: account.name ?? undefined,
       loginHint: stringClaim(claims.login_hint),
     };
+  }
+
+  private async verifiedClaims(idToken: string, nonce: string, homeAccountId: string): Promise<Record<string, unknown>> {
+    try {
+      const claims = await this.idTokenCheck.validate(idToken, nonce);
+      if (!accountMatches(homeAccountId, claims)) throw new SignInUnverified('account');
+      return claims;
+    } catch (error) {
+      if (error instanceof SignInUnverified) this.logger.warn('sign-in refused: id token failed a check', { rule: error.rule });
+      throw error;
+    }
   }
 
   async acquireTokenSilently(request: SilentTokenRequest): Promise<AccessToken> {
@@ -147,7 +187,7 @@ export class MsalIdentityProvider implements IdentityProvider {
   }
 
   async endSessionUrl(request: EndSessionRequest): Promise<string | undefined> {
-    const metadata = await this.providerMetadata.get();
+    const metadata = await this.providerDocuments.configuration();
     if (!metadata.end_session_endpoint) return undefined;
     const url = new URL(metadata.end_session_endpoint);
     url.searchParams.set('post_logout_redirect_uri', request.postLogoutRedirectUri);
@@ -156,8 +196,8 @@ export class MsalIdentityProvider implements IdentityProvider {
     return url.toString();
   }
 
-  async issuer(): Promise<string> {
-    return (await this.providerMetadata.get()).issuer;
+  trustsIssuer(iss: string): Promise<boolean> {
+    return this.providerDocuments.trustsIssuer(iss);
   }
 
   async cachedTokens(accountId: string): Promise<CachedToken[]> {
@@ -166,7 +206,7 @@ export class MsalIdentityProvider implements IdentityProvider {
   }
 
   private async client(snapshot: string | undefined) {
-    const metadata = await this.providerMetadata.get();
+    const metadata = await this.providerDocuments.configuration();
     const plugin = new PartitionCachePlugin(snapshot);
     const client = new ConfidentialClientApplication({
       auth: {
@@ -176,10 +216,11 @@ export class MsalIdentityProvider implements IdentityProvider {
         // Known authority + metadata given here: MSAL makes no instance discovery or discovery call.
         knownAuthorities: [new URL(this.settings.authority).host],
         authorityMetadata: JSON.stringify(metadata),
+        clientCapabilities: [...this.settings.clientCapabilities],
       },
       cache: { cachePlugin: plugin },
       system: {
-        protocolMode: isMicrosoftAuthority(this.settings.authority) ? ProtocolMode.AAD : ProtocolMode.OIDC,
+        protocolMode: this.settings.protocolMode === 'AAD' ? ProtocolMode.AAD : ProtocolMode.OIDC,
         networkClient: this.networkClient,
         loggerOptions: {
           logLevel: LogLevel.Warning,
@@ -192,6 +233,17 @@ export class MsalIdentityProvider implements IdentityProvider {
     });
     return { client, plugin };
   }
+}
+
+/**
+ * The partition key MSAL derived from `client_info` (`<uid>.<utid>`) must name the user and tenant
+ * of the verified ID token, as every later sign-out finds the tokens by it. Entra: `<oid>.<tid>`;
+ * Azure AD B2C: `<oid>-<policy>.<tid>`. Providers without `oid`/`tid` have nothing to compare.
+ */
+function accountMatches(homeAccountId: string, claims: Record<string, unknown>): boolean {
+  const { oid, tid } = claims;
+  if (typeof oid !== 'string' || typeof tid !== 'string') return true;
+  return homeAccountId === `${oid}.${tid}` || (homeAccountId.startsWith(`${oid}-`) && homeAccountId.endsWith(`.${tid}`));
 }
 
 function stringClaim(value: unknown): string | undefined {

@@ -1,0 +1,57 @@
+import { IdentityProviderUnavailable } from '../../domain/errors.ts';
+import { describeAuthority, discoveryUrl } from './authority.ts';
+import { fetchJson } from './fetch-json.ts';
+import { IssuerRule, type AllowedTenants } from './issuer-rule.ts';
+import type { OpenIdConfiguration } from './openid-configuration.ts';
+
+export interface DiscoveredProvider {
+  readonly configuration: OpenIdConfiguration;
+  /** Which `iss` values tokens and sign-out requests may carry. */
+  readonly issuerRule: IssuerRule;
+}
+
+/**
+ * The provider's discovery document, fetched once and kept: every MSAL client is built with it as
+ * `authorityMetadata`, and the token checks read the issuer and keys from it. A failed fetch is not
+ * remembered (the next call tries again); an issuer that does not fit AUTHORITY is an
+ * `IssuerMismatch`, which stops the app at start.
+ */
+export class ProviderDiscovery {
+  private readonly authority: string;
+  private readonly allowedTenants: AllowedTenants;
+  private readonly timeoutMs: number;
+  private loading: Promise<DiscoveredProvider> | undefined;
+
+  constructor(deps: { authority: string; allowedTenants: AllowedTenants; httpTimeoutMs: number }) {
+    this.authority = deps.authority;
+    this.allowedTenants = deps.allowedTenants;
+    this.timeoutMs = deps.httpTimeoutMs;
+  }
+
+  get(): Promise<DiscoveredProvider> {
+    this.loading ??= this.load().catch((error: unknown) => {
+      this.loading = undefined;
+      throw error;
+    });
+    return this.loading;
+  }
+
+  async configuration(): Promise<OpenIdConfiguration> {
+    return (await this.get()).configuration;
+  }
+
+  async trustsIssuer(iss: string): Promise<boolean> {
+    return (await this.get()).issuerRule.trusts(iss);
+  }
+
+  private async load(): Promise<DiscoveredProvider> {
+    const url = discoveryUrl(this.authority);
+    const body = (await fetchJson(url, this.timeoutMs)) as Partial<OpenIdConfiguration> | null;
+    const missing = (['issuer', 'authorization_endpoint', 'token_endpoint', 'jwks_uri'] as const).filter(
+      (field) => typeof body?.[field] !== 'string',
+    );
+    if (missing.length > 0) throw new IdentityProviderUnavailable(`discovery at ${url} has no ${missing.join(', ')}`);
+    const configuration = body as OpenIdConfiguration;
+    return { configuration, issuerRule: new IssuerRule(describeAuthority(this.authority), configuration.issuer, this.allowedTenants) };
+  }
+}

@@ -1,0 +1,78 @@
+import { errors, jwtVerify, type JWTPayload } from 'jose';
+import { IdentityProviderUnavailable } from '../../domain/errors.ts';
+import type { DiscoveredProvider } from './provider-discovery.ts';
+import type { ProviderKeys } from './provider-keys.ts';
+
+/** The check a provider-issued token failed, named for the log (never the token itself). */
+export type TokenRule =
+  | 'malformed' | 'algorithm' | 'signature' | 'iss' | 'tid' | 'aud' | 'azp' | 'exp' | 'iat' | 'nbf'
+  | 'nonce' | 'sub' | 'account' | 'events' | 'jti' | 'sid-or-sub' | 'replayed';
+
+/** A token from the provider that this app must not act on. */
+export class TokenRefused extends Error {
+  override name = 'TokenRefused';
+  readonly rule: TokenRule;
+  constructor(rule: TokenRule, detail: string) {
+    super(`token refused (${rule}): ${detail}`);
+    this.rule = rule;
+  }
+}
+
+/** Signature algorithms a provider may use: asymmetric only, never `none` or an HMAC with a shared secret. */
+const ASYMMETRIC = new Set(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519']);
+
+export interface ProviderJwtChecks {
+  readonly clientId: string;
+  readonly clockSkewSeconds: number;
+  /** How old (`iat`) the token may be. */
+  readonly maxAgeSeconds: number;
+}
+
+/**
+ * Verifies a JWT the provider signed for this client, with the checks ID tokens and logout tokens
+ * share (OpenID Connect Core 1.0 §3.1.3.7 steps 2-10; Back-Channel Logout 1.0 §2.6 step 3):
+ * signature by a key of the provider's JWKS with an algorithm its discovery document advertises,
+ * `iss` by the issuer rule, `aud` containing the client id, `azp` equal to it when present or when
+ * there are several audiences, `exp` and `iat` present, `exp` not passed and `iat` neither in the
+ * future nor older than `maxAgeSeconds`, all within the clock skew.
+ */
+export async function verifyProviderJwt(
+  token: string,
+  provider: DiscoveredProvider,
+  keys: ProviderKeys,
+  checks: ProviderJwtChecks,
+): Promise<JWTPayload> {
+  const advertised = provider.configuration.id_token_signing_alg_values_supported ?? ['RS256'];
+  let payload: JWTPayload;
+  try {
+    ({ payload } = await jwtVerify(token, keys.resolve, {
+      algorithms: advertised.filter((alg) => ASYMMETRIC.has(alg)),
+      audience: checks.clientId,
+      clockTolerance: checks.clockSkewSeconds,
+      maxTokenAge: checks.maxAgeSeconds,
+      requiredClaims: ['iss', 'iat', 'exp'],
+    }));
+  } catch (error) {
+    if (error instanceof IdentityProviderUnavailable) throw error;
+    throw new TokenRefused(ruleOf(error), error instanceof Error ? error.message : String(error));
+  }
+  const issuerRefusal = provider.issuerRule.refusal(payload);
+  if (issuerRefusal) throw new TokenRefused(issuerRefusal, `iss "${String(payload.iss)}", tid "${String(payload.tid)}"`);
+  const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
+  if ((audiences.length > 1 || payload.azp !== undefined) && payload.azp !== checks.clientId) {
+    throw new TokenRefused('azp', 'the authorized party is not this client');
+  }
+  return payload;
+}
+
+function ruleOf(error: unknown): TokenRule {
+  if (error instanceof errors.JOSEAlgNotAllowed) return 'algorithm';
+  if (error instanceof errors.JWSSignatureVerificationFailed || error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) {
+    return 'signature';
+  }
+  if (error instanceof errors.JWTExpired || error instanceof errors.JWTClaimValidationFailed) {
+    const claim = error.claim;
+    if (claim === 'exp' || claim === 'iat' || claim === 'nbf' || claim === 'aud' || claim === 'iss') return claim;
+  }
+  return 'malformed';
+}

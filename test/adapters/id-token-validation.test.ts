@@ -1,0 +1,141 @@
+import { expect } from 'chai';
+import { generateSecret } from 'jose';
+import nock from 'nock';
+import { MemoryTokenStore } from '../../src/adapters/memory/memory-token-store.ts';
+import { IdentityProviderUnavailable, SignInRejected, SignInUnverified } from '../../src/domain/errors.ts';
+import { FakeEntra, fakeUser, foreignKey } from '../support/fake-entra.ts';
+import { blockNetwork, msalIdentityProvider, signInThroughMsal } from '../support/msal-harness.ts';
+
+/**
+ * OpenID Connect Core 1.0 §3.1.3.7: the ID token received at code redemption is checked before
+ * anything is stored. One test per rule: each fails closed (no partition written) and names the rule.
+ */
+describe('ID token validation at code redemption', () => {
+  const alice = fakeUser('alice', 'aaaaaaaa-0000-0000-0000-00000000000a');
+  const now = () => Math.floor(Date.now() / 1000);
+  let entra: FakeEntra;
+  let store: MemoryTokenStore;
+  let warnings: string[];
+
+  beforeEach(() => {
+    blockNetwork();
+    entra = new FakeEntra().install();
+    store = new MemoryTokenStore();
+    warnings = [];
+  });
+  afterEach(() => nock.cleanAll());
+
+  const signIn = () => signInThroughMsal(msalIdentityProvider(entra, store, warnings), entra, alice, 'sid-1');
+
+  async function expectRefused(rule: string): Promise<void> {
+    const error = await signIn().catch((e: unknown) => e);
+    expect(error, String(error)).to.be.instanceOf(SignInUnverified);
+    expect((error as SignInUnverified).rule).to.equal(rule);
+    expect(await store.read(`${alice.oid}.${entra.tenantId}`), 'nothing stored').to.equal(undefined);
+    expect(warnings.filter((line) => line.startsWith('sign-in refused')), 'one log line naming the rule').to.deep.equal([
+      `sign-in refused: id token failed a check {"rule":"${rule}"}`,
+    ]);
+    expect(warnings.join('\n'), 'never the token').to.not.match(/eyJ/);
+  }
+
+  it('accepts a token signed by the provider for this client, and stores the partition', async () => {
+    const account = await signIn();
+    expect(account).to.include({ accountId: `${alice.oid}.${entra.tenantId}`, subject: `sub-${alice.oid}`, sid: 'sid-1' });
+    expect(await store.read(account.accountId)).to.not.equal(undefined);
+  });
+
+  it('refuses a token signed with a key the provider never published (signature)', async () => {
+    entra.idTokenSigner = { key: await foreignKey(), alg: 'RS256', kid: 'fake-entra-key' };
+    await expectRefused('signature');
+  });
+
+  it('refuses a token signed with a key id the provider does not publish (signature)', async () => {
+    entra.idTokenSigner = { key: await foreignKey(), alg: 'RS256', kid: 'unknown-key' };
+    await expectRefused('signature');
+  });
+
+  it('refuses a token with a symmetric algorithm, e.g. HS256 with a guessable secret (algorithm)', async () => {
+    entra.idTokenSigner = { key: await generateSecret('HS256'), alg: 'HS256' };
+    await expectRefused('algorithm');
+  });
+
+  it('refuses an unsigned token, alg none (algorithm)', async () => {
+    entra.idTokenSigner = { key: new Uint8Array(), alg: 'none' };
+    await expectRefused('algorithm');
+  });
+
+  it('refuses a token from another issuer (iss)', async () => {
+    entra.idTokenClaims = (claims) => ({ ...claims, iss: 'https://login.microsoftonline.com/00000000-0000-0000-0000-00000000beef/v2.0' });
+    await expectRefused('iss');
+  });
+
+  it('refuses a token issued for another client (aud)', async () => {
+    entra.idTokenClaims = (claims) => ({ ...claims, aud: 'another-client' });
+    await expectRefused('aud');
+  });
+
+  it('refuses a token with several audiences and no authorized party (azp)', async () => {
+    entra.idTokenClaims = (claims) => ({ ...claims, aud: [entra.clientId, 'another-client'] });
+    await expectRefused('azp');
+  });
+
+  it('refuses a token whose authorized party is another client (azp)', async () => {
+    entra.idTokenClaims = (claims) => ({ ...claims, azp: 'another-client' });
+    await expectRefused('azp');
+  });
+
+  it('accepts several audiences when azp is this client', async () => {
+    entra.idTokenClaims = (claims) => ({ ...claims, aud: [entra.clientId, 'another-client'], azp: entra.clientId });
+    expect((await signIn()).accountId).to.equal(`${alice.oid}.${entra.tenantId}`);
+  });
+
+  it('refuses an expired token, past the clock skew (exp)', async () => {
+    entra.idTokenClaims = (claims) => ({ ...claims, iat: now() - 420, exp: now() - 301 });
+    await expectRefused('exp');
+  });
+
+  it('accepts a token that expired within the clock skew', async () => {
+    entra.idTokenClaims = (claims) => ({ ...claims, iat: now() - 400, exp: now() - 200 });
+    expect((await signIn()).accountId).to.equal(`${alice.oid}.${entra.tenantId}`);
+  });
+
+  it('refuses a token issued in the future, past the clock skew (iat)', async () => {
+    entra.idTokenClaims = (claims) => ({ ...claims, iat: now() + 400, nbf: undefined, exp: now() + 4000 });
+    await expectRefused('iat');
+  });
+
+  it('refuses a token older than the maximum age at redemption (iat)', async () => {
+    entra.idTokenClaims = (claims) => ({ ...claims, iat: now() - 1200, nbf: undefined, exp: now() + 3600 });
+    await expectRefused('iat');
+  });
+
+  it('refuses a token without exp (exp)', async () => {
+    entra.idTokenClaims = (claims) => ({ ...claims, exp: undefined });
+    await expectRefused('exp');
+  });
+
+  it('refuses a token without a subject (sub)', async () => {
+    entra.idTokenClaims = (claims) => ({ ...claims, sub: undefined });
+    await expectRefused('sub');
+  });
+
+  it('refuses a token whose nonce is not the one sent (nonce)', async () => {
+    entra.idTokenClaims = (claims) => ({ ...claims, nonce: 'another-nonce' });
+    const error = await signIn().catch((e: unknown) => e);
+    // MSAL compares the nonce first (nonce_mismatch); either way no session and nothing stored.
+    expect(error).to.satisfy((e: unknown) => e instanceof SignInRejected || (e instanceof SignInUnverified && e.rule === 'nonce'));
+    expect(await store.read(`${alice.oid}.${entra.tenantId}`)).to.equal(undefined);
+  });
+
+  it("refuses a token whose user is not the account the token response names (client_info)", async () => {
+    entra.idTokenClaims = (claims) => ({ ...claims, oid: 'bbbbbbbb-0000-0000-0000-00000000000b' });
+    await expectRefused('account');
+  });
+
+  it("answers IdentityProviderUnavailable when the provider's keys cannot be fetched, and stores nothing", async () => {
+    entra.jwksStatus = 503;
+    const error = await signIn().catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(IdentityProviderUnavailable);
+    expect(await store.read(`${alice.oid}.${entra.tenantId}`)).to.equal(undefined);
+  });
+});
