@@ -1,9 +1,11 @@
 import { dirname, join } from 'node:path';
+import { IssuerMismatch } from '../adapters/oidc/issuer-rule.ts';
+import type { ProviderDiscovery } from '../adapters/oidc/provider-discovery.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { createAppContainer } from './container.ts';
 import { createApp } from './create-app.ts';
 import { loadOrCreateDevSessionKeys } from './dev-session-keys.ts';
-import { createLogger } from './logger.ts';
+import { createLogger, type Logger } from './logger.ts';
 import { storesReady } from './store-registrations.ts';
 
 /** Starts one app instance from the environment (`npm start` has loaded `.env` into it when present). */
@@ -15,6 +17,7 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env) {
   const container = createAppContainer(config, logger);
   container.cradle.expirySweeper; // start the periodic expiry sweep
   await storesReady(container.cradle);
+  await providerChecked(container.cradle.providerDiscovery, logger);
   const app = createApp(container);
   const server = app.listen(config.port);
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
@@ -28,6 +31,20 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env) {
       await container.dispose();
     },
   };
+}
+
+/**
+ * Reads the provider's discovery document before serving, so a provider whose issuer does not fit
+ * AUTHORITY stops the app at once (a ConfigError naming both values). A provider that cannot be
+ * reached yet does not: sign-ins answer 503 until it can, and the check runs then.
+ */
+async function providerChecked(discovery: ProviderDiscovery, logger: Logger): Promise<void> {
+  try {
+    await discovery.get();
+  } catch (error) {
+    if (error instanceof IssuerMismatch) throw new ConfigError(`AUTHORITY does not fit its provider: ${error.message}`);
+    logger.warn('the identity provider is not reachable yet: sign-ins answer 503 until it is', { error: String(error) });
+  }
 }
 
 /** Runs until SIGINT/SIGTERM; a configuration problem ends the process with a message, not a stack. */

@@ -100,4 +100,53 @@ describe('loadConfig', () => {
     expect(Object.isFrozen(config.apiScopes)).to.equal(true);
     expect(Object.isFrozen(config.sessionKeys)).to.equal(true);
   });
+
+  describe('multi-tenant authorities and client capabilities', () => {
+    const T1 = '72f988bf-86f1-41af-91ab-2d7cd011db47';
+
+    for (const segment of ['common', 'organizations']) {
+      for (const mode of ['development', 'production']) {
+        it(`refuses to start with AUTHORITY .../${segment} and no ALLOWED_TENANTS (${mode}), saying why`, () => {
+          const error = configFailure({
+            ...MINIMAL,
+            NODE_ENV: mode,
+            TOKEN_ENCRYPTION_KEYS: Buffer.alloc(32, 3).toString('base64'),
+            AUTHORITY: `https://login.microsoftonline.com/${segment}`,
+          });
+          expect(error.message).to.match(/^ALLOWED_TENANTS is required/);
+          expect(error.message).to.contain('users of any tenant could sign in');
+          expect(error.message).to.contain('ALLOWED_TENANTS=*');
+        });
+      }
+    }
+
+    it('takes tenant ids (lower-cased) or an explicit *', () => {
+      const common = { ...MINIMAL, AUTHORITY: 'https://login.microsoftonline.com/common' };
+      expect(loadConfig({ ...common, ALLOWED_TENANTS: ` ${T1.toUpperCase()} , ${'0'.repeat(8)}-0000-0000-0000-000000000001` }).allowedTenants).to.deep.equal([
+        T1,
+        '00000000-0000-0000-0000-000000000001',
+      ]);
+      expect(loadConfig({ ...common, ALLOWED_TENANTS: '*' }).allowedTenants).to.equal('*');
+      expect(configFailure({ ...common, ALLOWED_TENANTS: 'contoso.onmicrosoft.com' }).message).to.match(/^ALLOWED_TENANTS must be "\*" or comma-separated tenant ids/);
+    });
+
+    it('does not need ALLOWED_TENANTS for a single tenant or consumers', () => {
+      expect(loadConfig({ ...MINIMAL, AUTHORITY: `https://login.microsoftonline.com/${T1}` }).allowedTenants).to.deep.equal([]);
+      expect(loadConfig({ ...MINIMAL, AUTHORITY: 'https://login.microsoftonline.com/consumers' }).allowedTenants).to.deep.equal([]);
+    });
+
+    it('declares the CAE capability cp1 by default for Microsoft authorities only', () => {
+      expect(loadConfig(MINIMAL).clientCapabilities).to.deep.equal(['cp1']);
+      expect(loadConfig({ ...MINIMAL, AUTHORITY: 'https://contoso.ciamlogin.com/contoso.onmicrosoft.com' }).clientCapabilities).to.deep.equal(['cp1']);
+      expect(loadConfig({ ...MINIMAL, AUTHORITY: 'https://keycloak.example/realms/demo' }).clientCapabilities).to.deep.equal([]);
+      expect(loadConfig({ ...MINIMAL, AUTHORITY: 'https://keycloak.example/realms/demo', CLIENT_CAPABILITIES: 'cp1' }).clientCapabilities).to.deep.equal(['cp1']);
+      expect(loadConfig({ ...MINIMAL, CLIENT_CAPABILITIES: '' }).clientCapabilities).to.deep.equal([]);
+    });
+
+    it('has a 5-minute clock skew and a 10-minute ID token age by default, both configurable', () => {
+      expect(loadConfig(MINIMAL)).to.include({ clockSkewSeconds: 300, idTokenMaxAgeSeconds: 600 });
+      expect(loadConfig({ ...MINIMAL, CLOCK_SKEW_SECONDS: '30', ID_TOKEN_MAX_AGE_SECONDS: '120' })).to.include({ clockSkewSeconds: 30, idTokenMaxAgeSeconds: 120 });
+      expect(configFailure({ ...MINIMAL, CLOCK_SKEW_SECONDS: 'soon' }).message).to.match(/^CLOCK_SKEW_SECONDS /);
+    });
+  });
 });

@@ -87,9 +87,10 @@ export async function startAppWithFakeEntra(
   users: readonly FakeUser[],
   env: Record<string, string> = {},
   prepare: (entra: FakeEntra) => void = () => {},
+  entraOptions: ConstructorParameters<typeof FakeEntra>[0] = {},
 ): Promise<{ entra: FakeEntra; app: TestApp }> {
   blockNetwork();
-  const entra = new FakeEntra().install();
+  const entra = new FakeEntra(entraOptions).install();
   prepare(entra);
   fakeGraph(users);
   return { entra, app: await startTestApp(entra, env) };

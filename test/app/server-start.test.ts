@@ -1,0 +1,43 @@
+import { expect } from 'chai';
+import nock from 'nock';
+import { ConfigError } from '../../src/app/config.ts';
+import { startServer } from '../../src/app/server.ts';
+import { ENTRA_HOST, FakeEntra } from '../support/fake-entra.ts';
+import { blockNetwork } from '../support/msal-harness.ts';
+
+describe('server start: the provider must fit AUTHORITY', () => {
+  const tenant = '72f988bf-86f1-41af-91ab-2d7cd011db47';
+  const env = {
+    AUTHORITY: `${ENTRA_HOST}/${tenant}`,
+    CLIENT_ID: 'client',
+    CLIENT_SECRET: 'secret',
+    SESSION_KEYS: 'k'.repeat(32),
+    TOKEN_STORE: 'memory',
+    PORT: '0',
+    LOG_LEVEL: 'silent',
+  };
+  beforeEach(blockNetwork);
+  afterEach(() => nock.cleanAll());
+
+  it("refuses to start when discovery's issuer names another tenant, saying which values differ", async () => {
+    const other = '00000000-0000-0000-0000-00000000beef';
+    nock(ENTRA_HOST)
+      .get(`/${tenant}/v2.0/.well-known/openid-configuration`)
+      .reply(200, { ...new FakeEntra({ tenantId: tenant }).discovery(), issuer: `${ENTRA_HOST}/${other}/v2.0` });
+    const error = await startServer(env).catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(ConfigError);
+    expect((error as Error).message).to.contain(`${ENTRA_HOST}/${other}/v2.0`).and.contain(`${ENTRA_HOST}/${tenant}`);
+  });
+
+  it('starts when the provider cannot be reached yet (sign-ins answer 503 until it can)', async () => {
+    nock(ENTRA_HOST).get(`/${tenant}/v2.0/.well-known/openid-configuration`).reply(503);
+    const running = await startServer(env);
+    await running.close();
+  });
+
+  it('starts when the issuer fits', async () => {
+    new FakeEntra({ tenantId: tenant }).install();
+    const running = await startServer(env);
+    await running.close();
+  });
+});
