@@ -106,8 +106,8 @@ export function createAppContainer(
       ({ identityProvider, config, now }: Cradle) => new SignIn({ identityProvider, apiScopes: config.apiScopes, now }),
     ).singleton(),
     callApi: asFunction(
-      ({ identityProvider, downstreamApi, config }: Cradle) =>
-        new CallApi({ identityProvider, downstreamApi, apiScopes: config.apiScopes }),
+      ({ identityProvider, downstreamApi, config, signOutEverywhere }: Cradle) =>
+        new CallApi({ identityProvider, downstreamApi, apiScopes: config.apiScopes, revokedTokens: signOutEverywhere }),
     ).singleton(),
     signOutEverywhere: asFunction(
       ({ identityProvider, tokenStore, sessionStore, logoutTokenVerifier, replayGuard }: Cradle) =>

@@ -1,21 +1,36 @@
 import type { SignedInAccount } from './account.ts';
+import { isRevocationChallenge } from './claims-challenge.ts';
 import { ApiChallenge, InteractionRequired } from './errors.ts';
 import type { DownstreamApi } from '../ports/downstream-api.port.ts';
 import type { CachedToken, IdentityProvider } from '../ports/identity-provider.port.ts';
 
+/** What CallApi needs when the API says the user's session was revoked (SignOutEverywhere gives it). */
+export interface RevokedTokens {
+  afterRevocation(account: SignedInAccount): Promise<void>;
+}
+
 /**
  * Calls the downstream API for the signed-in user with a token from their cache partition.
- * Rejects with `InteractionRequired` (scopes and claims included) when only the user can fix it.
+ * Rejects with `InteractionRequired` (scopes and claims included) when only the user can fix it;
+ * when the API says the user's session was revoked (a CAE revocation challenge), the tokens held
+ * for them are removed first.
  */
 export class CallApi {
   private readonly identityProvider: IdentityProvider;
   private readonly downstreamApi: DownstreamApi;
   private readonly apiScopes: readonly string[];
+  private readonly revokedTokens: RevokedTokens;
 
-  constructor(deps: { identityProvider: IdentityProvider; downstreamApi: DownstreamApi; apiScopes: readonly string[] }) {
+  constructor(deps: {
+    identityProvider: IdentityProvider;
+    downstreamApi: DownstreamApi;
+    apiScopes: readonly string[];
+    revokedTokens: RevokedTokens;
+  }) {
     this.identityProvider = deps.identityProvider;
     this.downstreamApi = deps.downstreamApi;
     this.apiScopes = deps.apiScopes;
+    this.revokedTokens = deps.revokedTokens;
   }
 
   async execute(account: SignedInAccount): Promise<unknown> {
@@ -23,6 +38,11 @@ export class CallApi {
     try {
       return await this.callWith(await this.identityProvider.acquireTokenSilently(request));
     } catch (error) {
+      if (error instanceof ApiChallenge && isRevocationChallenge(error.claims)) {
+        // The provider revoked the session: the refresh token is dead too. Nothing of it may stay.
+        await this.revokedTokens.afterRevocation(account);
+        throw this.asInteraction(error);
+      }
       // A 401 without a claims challenge: the cached token may have been revoked early. Refresh
       // once; if the API still refuses, only the user can fix it.
       if (!(error instanceof ApiChallenge) || error.claims) throw this.asInteraction(error);

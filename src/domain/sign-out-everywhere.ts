@@ -54,6 +54,15 @@ export class SignOutEverywhere {
   }
 
   /**
+   * A resource said the user's session was revoked at the provider (a Continuous Access Evaluation
+   * revocation challenge): the account's tokens are dead, so they are removed. The session stays:
+   * the user is sent to sign in again, which replaces it.
+   */
+  async afterRevocation(account: SignedInAccount): Promise<void> {
+    await this.tokenStore.remove(account.accountId);
+  }
+
+  /**
    * The provider says provider session `sid` ended (front-channel, no cookie needed). `iss`, when
    * the provider sends it, must be the provider's issuer. An unknown `sid` is not an error, so the
    * answer tells a caller nothing about which sessions exist.

@@ -17,6 +17,7 @@ describe('CallApi', () => {
   let api: FakeDownstreamApi;
   let callApi: CallApi;
   let alice: SignedInAccount;
+  let revoked: string[];
 
   beforeEach(async () => {
     time = Date.UTC(2030, 0, 1);
@@ -24,7 +25,14 @@ describe('CallApi', () => {
     tokenStore = new MemoryTokenStore({ now });
     provider = new FakeIdentityProvider({ tokenStore, now });
     api = new FakeDownstreamApi();
-    callApi = new CallApi({ identityProvider: provider, downstreamApi: api, apiScopes: API_SCOPES });
+    revoked = [];
+    const revokedTokens = {
+      afterRevocation: async (account: SignedInAccount) => {
+        revoked.push(account.accountId);
+        await tokenStore.remove(account.accountId);
+      },
+    };
+    callApi = new CallApi({ identityProvider: provider, downstreamApi: api, apiScopes: API_SCOPES, revokedTokens });
     alice = await provider.signInDirectly(
       { accountId: 'alice.tenant', subject: 'alice-sub', username: 'alice@example.com' },
       { sid: 'sid-alice', scopes: API_SCOPES },
@@ -108,5 +116,27 @@ describe('CallApi', () => {
 
     await expectRejection(callApi.execute(alice), DownstreamApiUnavailable);
     expect(await tokenStore.read(alice.accountId)).to.not.equal(undefined);
+  });
+
+  describe('Continuous Access Evaluation claims challenges', () => {
+    const revocation = JSON.stringify({ access_token: { nbf: { essential: true, value: '1700000000' } } });
+    const stepUp = JSON.stringify({ access_token: { acrs: { essential: true, value: 'c1' } } });
+
+    it('a revocation challenge removes the tokens first, then asks for sign-in with its claims', async () => {
+      api.challengeOnceWithClaims(revocation);
+      const error = await expectRejection(callApi.execute(alice), InteractionRequired);
+      expect(error.claims).to.equal(revocation);
+      expect(error.scopes).to.deep.equal(API_SCOPES);
+      expect(revoked).to.deep.equal([alice.accountId]);
+      expect(await tokenStore.read(alice.accountId), 'no tokens left').to.equal(undefined);
+    });
+
+    it('a step-up challenge (acrs) asks for sign-in with its claims and keeps the tokens', async () => {
+      api.challengeOnceWithClaims(stepUp);
+      const error = await expectRejection(callApi.execute(alice), InteractionRequired);
+      expect(error.claims).to.equal(stepUp);
+      expect(revoked).to.deep.equal([]);
+      expect(await tokenStore.read(alice.accountId), 'other devices keep their tokens').to.not.equal(undefined);
+    });
   });
 });

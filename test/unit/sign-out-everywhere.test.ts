@@ -160,7 +160,7 @@ describe('SignOutEverywhere', () => {
 
     beforeEach(() => {
       api = new FakeDownstreamApi().accept('at-alice.tenant-2', { displayName: 'Alice' });
-      callApi = new CallApi({ identityProvider: provider, downstreamApi: api, apiScopes: API_SCOPES });
+      callApi = new CallApi({ identityProvider: provider, downstreamApi: api, apiScopes: API_SCOPES, revokedTokens: signOut });
       time += ACCESS_TOKEN_LIFETIME_MS; // alice's token expired: the next call refreshes
     });
 

@@ -1,0 +1,57 @@
+import { expect } from 'chai';
+import nock from 'nock';
+import { fakeGraph, GRAPH, signInWithBrowser, startAppWithFakeEntra, stopTestApp, type TestApp } from '../support/app-harness.ts';
+import { fakeUser, type FakeEntra } from '../support/fake-entra.ts';
+
+/**
+ * Continuous Access Evaluation: Graph answers a revoked session with a claims challenge asking for
+ * a token issued after the revocation. The app removes the account's tokens before sending the user
+ * to sign in again with those claims; a step-up challenge keeps them.
+ */
+describe('CAE claims challenges from the API', () => {
+  const alice = fakeUser('alice', 'aaaaaaaa-0000-0000-0000-0000000000c1');
+  let entra: FakeEntra;
+  let app: TestApp;
+
+  beforeEach(async () => ({ entra, app } = await startAppWithFakeEntra([alice])));
+  afterEach(() => stopTestApp(app));
+
+  function challengeNextCall(claims: object): void {
+    nock.cleanAll();
+    entra.install();
+    nock(GRAPH)
+      .get('/v1.0/me')
+      .reply(401, { error: { code: 'InvalidAuthenticationToken' } }, {
+        'WWW-Authenticate': `Bearer realm="", authorization_uri="${entra.authority}/oauth2/authorize", error="insufficient_claims", claims="${Buffer.from(JSON.stringify(claims)).toString('base64')}"`,
+      });
+    fakeGraph([alice]);
+  }
+
+  it('a revocation challenge removes the tokens, then sends the user to sign in with the claims', async () => {
+    const browser = app.browser();
+    await signInWithBrowser(browser, entra, alice);
+    const accountId = `${alice.oid}.${entra.tenantId}`;
+    expect((await browser.get('/profile')).status).to.equal(200);
+    const revocation = { access_token: { nbf: { essential: true, value: '1700000000' } } };
+    challengeNextCall(revocation);
+
+    const page = await browser.get('/profile');
+    expect(page.status).to.equal(302);
+    const requested = JSON.parse(new URL(page.location!).searchParams.get('claims')!);
+    expect(requested.access_token.nbf).to.deep.equal(revocation.access_token.nbf);
+    expect(await app.container.cradle.tokenStore.read(accountId), 'no tokens left behind').to.equal(undefined);
+
+    const { code, state } = entra.authorize(page.location!, alice);
+    expect((await browser.get(`/auth/redirect?code=${code}&state=${state}`)).location).to.equal('/profile');
+    expect((await browser.get('/profile')).status).to.equal(200);
+  });
+
+  it('a step-up challenge sends the user to sign in and keeps the tokens', async () => {
+    const browser = app.browser();
+    await signInWithBrowser(browser, entra, alice);
+    challengeNextCall({ access_token: { acrs: { essential: true, value: 'c1' } } });
+    const page = await browser.get('/profile');
+    expect(page.status).to.equal(302);
+    expect(await app.container.cradle.tokenStore.read(`${alice.oid}.${entra.tenantId}`)).to.not.equal(undefined);
+  });
+});
