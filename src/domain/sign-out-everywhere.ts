@@ -76,17 +76,23 @@ export class SignOutEverywhere {
 
   /**
    * The provider POSTed a back-channel `logout_token`: a signed statement that session `sid`, or
-   * every session of user `sub`, ended. Each token is accepted once (`jti`).
+   * every session of user `sub`, ended. Each token is accepted once (`jti`), and its `jti` is
+   * claimed only once the sign-out is done: if removing the tokens or the sessions fails, the
+   * provider's retry of the same token must still work.
    */
   async fromBackChannel(logoutToken: string): Promise<{ sessionsEnded: number }> {
     const claims = await this.logoutTokenVerifier.verify(logoutToken);
-    if (!(await this.replayGuard.claim(`logout-token:${claims.jti}`, claims.replayableUntil))) {
-      throw new SignOutRejected('This logout token was already used.');
-    }
+    const replayId = `logout-token:${claims.jti}`;
+    if (await this.replayGuard.isClaimed(replayId)) throw new SignOutRejected('This logout token was already used.', { reason: 'replayed' });
     const sessions = claims.sid
       ? await this.sessionStore.findBySid(claims.sid)
       : await this.sessionStore.findBySubject(claims.subject!);
-    return this.signOut(sessions);
+    const result = await this.signOut(sessions);
+    // Two deliveries of one token racing each other both did the (idempotent) sign-out; one wins here.
+    if (!(await this.replayGuard.claim(replayId, claims.replayableUntil))) {
+      throw new SignOutRejected('This logout token was already used.', { reason: 'replayed' });
+    }
+    return result;
   }
 
   private async signOut(sessions: readonly IndexedSession[]): Promise<{ sessionsEnded: number }> {

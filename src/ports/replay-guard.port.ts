@@ -7,5 +7,14 @@
  * - Concurrent claims of one id: exactly one resolves `true`.
  */
 export interface ReplayGuard {
+  /**
+   * Claims `id` until `expiresAt` (epoch ms): `true` the first time, `false` while an earlier claim
+   * holds. Concurrent claims of one id: exactly one resolves `true`.
+   */
   claim(id: string, expiresAt: number): Promise<boolean>;
+  /**
+   * Whether `id` is claimed now (claimed and not yet expired), without claiming it: a caller that
+   * must first do the work the id stands for checks here, and claims only once the work is done.
+   */
+  isClaimed(id: string): Promise<boolean>;
 }

@@ -84,3 +84,31 @@ describe('back-channel sign-out (OpenID Connect Back-Channel Logout 1.0)', () =>
     await expectRefused(await post());
   });
 });
+
+describe('back-channel sign-out while the provider keys cannot be fetched', () => {
+  const alice = fakeUser('alice', 'aaaaaaaa-0000-0000-0000-0000000000b7');
+  let entra: FakeEntra;
+  let app: TestApp;
+
+  beforeEach(async () => ({ entra, app } = await startAppWithFakeEntra([alice])));
+  afterEach(() => stopTestApp(app));
+
+  const post = async (token: string) =>
+    app.browser().post('/auth/signout/backchannel', { logout_token: token }, { origin: '', accept: '*/*' });
+
+  it('answers 503 (the provider retries), not 400, when no keys were ever fetched', async () => {
+    entra.jwksStatus = 503;
+    const answer = await post(await entra.logoutToken({ sid: 'sid-alice' }));
+    expect(answer.status, answer.text).to.equal(503);
+    expect(JSON.parse(answer.text)).to.include({ error: 'server_error' });
+  });
+
+  it('still signs the user out during a JWKS outage, with the keys fetched before it', async () => {
+    await signInWithBrowser(app.browser(), entra, alice, { sid: 'sid-alice' });
+    entra.jwksStatus = 503;
+    const answer = await post(await entra.logoutToken({ sid: 'sid-alice' }));
+    expect(answer.status, answer.text).to.equal(200);
+    expect(await app.container.cradle.sessionStore.findBySid('sid-alice')).to.deep.equal([]);
+    expect(await app.container.cradle.tokenStore.read(`${alice.oid}.${entra.tenantId}`)).to.equal(undefined);
+  });
+});

@@ -4,9 +4,12 @@ import type { LogoutTokenClaims, LogoutTokenVerifier } from '../../src/ports/log
 /** Accepts exactly the logout tokens a test issued with `issue`; anything else is rejected. */
 export class FakeLogoutTokenVerifier implements LogoutTokenVerifier {
   private readonly issued = new Map<string, LogoutTokenClaims>();
+  private readonly now: () => number;
   private counter = 0;
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(now: () => number = Date.now) {
+    this.now = now;
+  }
 
   /** A token valid for five minutes from the clock's now, like a real logout token. */
   issue(claims: { sid?: string; subject?: string; jti?: string }): string {

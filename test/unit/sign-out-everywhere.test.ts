@@ -3,7 +3,7 @@ import { MemorySessionStore } from '../../src/adapters/memory/memory-session-sto
 import { MemoryTokenStore } from '../../src/adapters/memory/memory-token-store.ts';
 import type { SignedInAccount } from '../../src/domain/account.ts';
 import { CallApi } from '../../src/domain/call-api.ts';
-import { SignOutRejected } from '../../src/domain/errors.ts';
+import { SignOutRejected, StoreUnavailable } from '../../src/domain/errors.ts';
 import { SignOutEverywhere } from '../../src/domain/sign-out-everywhere.ts';
 import { MemoryReplayGuard } from '../../src/adapters/memory/memory-replay-guard.ts';
 import { FakeDownstreamApi } from '../support/fake-downstream-api.ts';
@@ -144,6 +144,25 @@ describe('SignOutEverywhere', () => {
       await signOut.fromBackChannel(token);
       await expectRejection(signOut.fromBackChannel(token), SignOutRejected);
       await expectRejection(signOut.fromBackChannel(logoutTokens.issue({ sid: 'sid-bob', jti: 'jti-1' })), SignOutRejected);
+      await expectBobUntouched();
+    });
+
+    it('accepts the provider\'s retry of a token whose first delivery failed in the store', async () => {
+      const token = logoutTokens.issue({ sid: 'sid-alice', jti: 'jti-retry' });
+      const remove = tokenStore.remove.bind(tokenStore);
+      let failures = 1;
+      tokenStore.remove = async (accountId: string) => {
+        if (failures-- > 0) throw new StoreUnavailable('store down for one call');
+        return remove(accountId);
+      };
+
+      await expectRejection(signOut.fromBackChannel(token), StoreUnavailable);
+      expect(await tokenStore.read(alice.accountId), 'nothing removed yet').to.not.equal(undefined);
+
+      expect(await signOut.fromBackChannel(token)).to.deep.equal({ sessionsEnded: 2 });
+      expect(await tokenStore.read(alice.accountId)).to.equal(undefined);
+      expect(await sessionStore.findBySid('sid-alice')).to.deep.equal([]);
+      await expectRejection(signOut.fromBackChannel(token), SignOutRejected);
       await expectBobUntouched();
     });
 

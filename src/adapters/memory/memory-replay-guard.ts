@@ -9,6 +9,10 @@ export class MemoryReplayGuard implements ReplayGuard {
     this.now = deps.now ?? Date.now;
   }
 
+  async isClaimed(id: string): Promise<boolean> {
+    return (this.seen.get(id) ?? -Infinity) > this.now();
+  }
+
   async claim(id: string, expiresAt: number): Promise<boolean> {
     const now = this.now();
     for (const [seenId, until] of this.seen) if (until <= now) this.seen.delete(seenId);

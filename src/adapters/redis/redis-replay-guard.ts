@@ -27,6 +27,11 @@ export class RedisReplayGuard implements ReplayGuard {
     this.#now = deps.now ?? Date.now;
   }
 
+  async isClaimed(id: string): Promise<boolean> {
+    const heldUntil = await guarded(() => this.#redis.get(`${this.#keyPrefix}used:${id}`));
+    return heldUntil !== null && Number(heldUntil) > this.#now();
+  }
+
   async claim(id: string, expiresAt: number): Promise<boolean> {
     const now = this.#now();
     // PX must be a positive integer; an id claimed already expired is still remembered for 1 ms.
