@@ -1,6 +1,8 @@
 /**
  * `npm start`. With AUTHORITY set (environment or `.env`), one app instance against that provider.
- * Without it, the offline dev stack: the bundled identity provider, the demo API and two apps.
+ * Without it, the offline dev stack: the bundled identity provider, the demo API and two apps,
+ * on loopback only, and never with NODE_ENV=production: a secret that was never injected must not
+ * turn a production deploy into a demo with known passwords.
  */
 import { existsSync } from 'node:fs';
 
@@ -9,6 +11,12 @@ if (existsSync('.env')) process.loadEnvFile('.env');
 if (process.env.AUTHORITY) {
   const { runServer } = await import('./app/server.ts');
   await runServer();
+} else if (process.env.NODE_ENV === 'production') {
+  process.stderr.write(
+    'Cannot start: AUTHORITY is not set. With NODE_ENV=production the app needs its identity provider ' +
+      '(AUTHORITY, CLIENT_ID, CLIENT_SECRET, ...; see README "Use Microsoft Entra ID"); the offline dev stack never runs in production.\n',
+  );
+  process.exit(1);
 } else {
   const { runDevStack } = await import('./dev/run-dev-stack.ts');
   await runDevStack();

@@ -8,6 +8,8 @@ import type { AllowedTenants } from '../adapters/oidc/issuer-rule.ts';
 export interface Config {
   readonly production: boolean;
   readonly port: number;
+  /** Interface to listen on; `undefined`: every interface. */
+  readonly host: string | undefined;
   readonly publicUrl: string;
   readonly redirectUri: string;
   readonly postLogoutRedirectUri: string;
@@ -28,8 +30,12 @@ export interface Config {
   readonly sqlitePath: string;
   readonly redisUrl: string;
   readonly redisKeyPrefix: string;
-  /** AES-256 keys for token partitions, newest first; empty: stored in plaintext (development only). */
+  /** AES-256 keys for token partitions, newest first; empty only with ALLOW_PLAINTEXT_TOKENS=true. */
   readonly tokenEncryptionKeys: readonly Buffer[];
+  /** Set deliberately (ALLOW_PLAINTEXT_TOKENS=true): tokens stored unencrypted; the app warns at start. */
+  readonly allowPlaintextTokens: boolean;
+  /** The provider sends `iss` with front-channel sign-out (Entra does not): refuse requests without it. */
+  readonly frontChannelRequiresIss: boolean;
   readonly sessionKeys: readonly string[];
   readonly sessionCookieName: string;
   readonly sessionTtlMs: number;
@@ -54,7 +60,7 @@ export interface ConfigFallbacks {
 
 export function loadConfig(env: Env, fallbacks: ConfigFallbacks = {}): Config {
   const production = env.NODE_ENV === 'production';
-  const publicUrl = url(env, 'PUBLIC_URL', 'http://localhost:3000').replace(/\/$/, '');
+  const publicUrl = httpsUnlessLocal(url(env, 'PUBLIC_URL', 'http://localhost:3000'), 'PUBLIC_URL').replace(/\/$/, '');
   const authority = required(env, 'AUTHORITY', 'the identity provider, e.g. https://login.microsoftonline.com/<tenant-id> (see README, "Use Microsoft Entra ID")');
   if (!authority.startsWith('https://')) fail('AUTHORITY', 'must be an https:// URL (MSAL refuses http authorities)');
   url(env, 'AUTHORITY');
@@ -78,8 +84,16 @@ export function loadConfig(env: Env, fallbacks: ConfigFallbacks = {}): Config {
     }
     return bytes;
   });
-  if (production && tokenEncryptionKeys.length === 0) {
-    fail('TOKEN_ENCRYPTION_KEYS', 'is required when NODE_ENV=production: refresh tokens must be encrypted at rest (`openssl rand -base64 32`)');
+  const allowPlaintextTokens = env.ALLOW_PLAINTEXT_TOKENS === 'true';
+  if (tokenEncryptionKeys.length === 0 && !allowPlaintextTokens) {
+    fail(
+      'TOKEN_ENCRYPTION_KEYS',
+      'is required: refresh tokens are secrets and are encrypted at rest. Generate a key with `openssl rand -base64 32` ' +
+        '(or set ALLOW_PLAINTEXT_TOKENS=true to store them unencrypted, deliberately)',
+    );
+  }
+  if (tokenStore === 'redis' && !env.SESSION_KEYS?.trim()) {
+    fail('SESSION_KEYS', 'is required with TOKEN_STORE=redis: every instance must sign cookies with the same keys. Generate one with `openssl rand -base64 32` and give the same value to every instance');
   }
   const logLevel = env.LOG_LEVEL ?? 'info';
   if (!['debug', 'info', 'warn', 'error', 'silent'].includes(logLevel)) fail('LOG_LEVEL', 'must be debug, info, warn, error or silent');
@@ -87,6 +101,7 @@ export function loadConfig(env: Env, fallbacks: ConfigFallbacks = {}): Config {
   return Object.freeze({
     production,
     port: integer(env, 'PORT', 3000, 0, 65535),
+    host: env.HOST?.trim() || undefined,
     publicUrl,
     redirectUri: `${publicUrl}/auth/redirect`,
     postLogoutRedirectUri: `${publicUrl}/auth/signed-out`,
@@ -99,13 +114,16 @@ export function loadConfig(env: Env, fallbacks: ConfigFallbacks = {}): Config {
     idTokenMaxAgeSeconds: integer(env, 'ID_TOKEN_MAX_AGE_SECONDS', 600, 60, 86400),
     clientId: required(env, 'CLIENT_ID', 'the application (client) id registered at the identity provider'),
     clientSecret: required(env, 'CLIENT_SECRET', 'the client secret registered at the identity provider'),
-    apiUrl: url(env, 'API_URL', 'https://graph.microsoft.com/v1.0/me'),
+    apiUrl: httpsUnlessLocal(url(env, 'API_URL', 'https://graph.microsoft.com/v1.0/me'), 'API_URL'),
     apiScopes: Object.freeze(apiScopes),
     tokenStore,
     sqlitePath: env.SQLITE_PATH || './data/app.db',
     redisUrl: redisUrl(env),
-    redisKeyPrefix: env.REDIS_KEY_PREFIX ?? 'koa-msal:',
+    // The client id in the default prefix: two apps sharing one Redis never share partitions or sid indexes.
+    redisKeyPrefix: env.REDIS_KEY_PREFIX ?? `koa-msal:${required(env, 'CLIENT_ID', 'the application (client) id registered at the identity provider')}:`,
     tokenEncryptionKeys: Object.freeze(tokenEncryptionKeys),
+    allowPlaintextTokens,
+    frontChannelRequiresIss: env.FRONT_CHANNEL_REQUIRE_ISS === 'true',
     sessionKeys: Object.freeze(sessionKeys),
     sessionCookieName: env.SESSION_COOKIE_NAME || 'app.session',
     sessionTtlMs: integer(env, 'SESSION_TTL_SECONDS', 8 * 3600, 60, 365 * 86400) * 1000,
@@ -159,6 +177,14 @@ function url(env: Env, name: string, fallback?: string): string {
     fail(name, `is not a valid URL: "${value}"`);
   }
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') fail(name, 'must be an http(s) URL');
+  return value;
+}
+
+/** Tokens and cookies travel to this URL: https, except on this machine (development). */
+function httpsUnlessLocal(value: string, name: string): string {
+  const parsed = new URL(value);
+  const local = ['localhost', '127.0.0.1', '[::1]'].includes(parsed.hostname) || parsed.hostname.endsWith('.localhost');
+  if (parsed.protocol !== 'https:' && !local) fail(name, `must be an https:// URL (http is allowed for localhost only), not "${value}"`);
   return value;
 }
 

@@ -14,12 +14,15 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env) {
     devSessionKeys: () => loadOrCreateDevSessionKeys(join(dirname(env.SQLITE_PATH || './data/app.db'), 'dev-session-keys.json')),
   });
   const logger = createLogger(config.logLevel);
+  if (config.allowPlaintextTokens && config.tokenEncryptionKeys.length === 0) {
+    logger.warn('ALLOW_PLAINTEXT_TOKENS=true: refresh tokens are stored unencrypted; set TOKEN_ENCRYPTION_KEYS');
+  }
   const container = createAppContainer(config, logger);
   container.cradle.expirySweeper; // start the periodic expiry sweep
   await storesReady(container.cradle);
   await providerChecked(container.cradle.providerDiscovery, logger);
   const app = createApp(container);
-  const server = app.listen(config.port);
+  const server = app.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   logger.info('listening', { url: config.publicUrl, tokenStore: config.tokenStore });
   return {

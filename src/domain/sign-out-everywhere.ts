@@ -67,7 +67,7 @@ export class SignOutEverywhere {
    * the provider sends it, must be the provider's issuer. An unknown `sid` is not an error, so the
    * answer tells a caller nothing about which sessions exist.
    */
-  async fromProvider(request: { sid: string; iss?: string }): Promise<{ sessionsEnded: number }> {
+  async fromFrontChannel(request: { sid: string; iss?: string }): Promise<{ sessionsEnded: number }> {
     if (request.iss !== undefined && !(await this.identityProvider.trustsIssuer(request.iss))) {
       throw new SignOutRejected('The sign-out request comes from an issuer this app does not trust.');
     }

@@ -7,6 +7,7 @@ const MINIMAL = {
   CLIENT_ID: 'client-id',
   CLIENT_SECRET: 'client-secret',
   SESSION_KEYS: SESSION_KEY,
+  TOKEN_ENCRYPTION_KEYS: Buffer.alloc(32, 7).toString('base64'),
 };
 
 function configFailure(env: Record<string, string | undefined>, fallbacks = {}): ConfigError {
@@ -74,7 +75,8 @@ describe('loadConfig', () => {
 
   it('chooses the Redis store with its URL and key prefix', () => {
     const config = loadConfig({ ...MINIMAL, TOKEN_STORE: 'redis', REDIS_URL: 'redis://cache.internal:6380/2' });
-    expect(config).to.include({ tokenStore: 'redis', redisUrl: 'redis://cache.internal:6380/2', redisKeyPrefix: 'koa-msal:' });
+    expect(config).to.include({ tokenStore: 'redis', redisUrl: 'redis://cache.internal:6380/2', redisKeyPrefix: 'koa-msal:client-id:' });
+    expect(loadConfig({ ...MINIMAL, TOKEN_STORE: 'redis', REDIS_KEY_PREFIX: 'shop:' }).redisKeyPrefix).to.equal('shop:');
     expect(configFailure({ ...MINIMAL, REDIS_URL: 'http://cache' }).message).to.match(/^REDIS_URL /);
   });
 
@@ -88,10 +90,45 @@ describe('loadConfig', () => {
     }
   });
 
-  it('requires TOKEN_ENCRYPTION_KEYS in production', () => {
-    const error = configFailure({ ...MINIMAL, NODE_ENV: 'production' });
-    expect(error.message).to.match(/^TOKEN_ENCRYPTION_KEYS .*required/);
-    expect(loadConfig({ ...MINIMAL, NODE_ENV: 'production', TOKEN_ENCRYPTION_KEYS: Buffer.alloc(32, 3).toString('base64') }).production).to.equal(true);
+  describe('secure by default', () => {
+    for (const mode of ['development', 'production']) {
+      it(`requires TOKEN_ENCRYPTION_KEYS (${mode}), saying how to make one and how to opt out deliberately`, () => {
+        const error = configFailure({ ...MINIMAL, NODE_ENV: mode, TOKEN_ENCRYPTION_KEYS: undefined });
+        expect(error.message).to.match(/^TOKEN_ENCRYPTION_KEYS is required/);
+        expect(error.message).to.contain('openssl rand -base64 32').and.contain('ALLOW_PLAINTEXT_TOKENS=true');
+      });
+    }
+
+    it('stores tokens in plaintext only with ALLOW_PLAINTEXT_TOKENS=true', () => {
+      const config = loadConfig({ ...MINIMAL, TOKEN_ENCRYPTION_KEYS: undefined, ALLOW_PLAINTEXT_TOKENS: 'true' });
+      expect(config.tokenEncryptionKeys).to.deep.equal([]);
+      expect(config.allowPlaintextTokens).to.equal(true);
+      expect(loadConfig(MINIMAL).allowPlaintextTokens).to.equal(false);
+    });
+
+    it('requires https for PUBLIC_URL and API_URL, except on localhost', () => {
+      expect(configFailure({ ...MINIMAL, PUBLIC_URL: 'http://app.example' }).message).to.match(/^PUBLIC_URL must be an https:\/\/ URL/);
+      expect(configFailure({ ...MINIMAL, API_URL: 'http://api.example/me' }).message).to.match(/^API_URL must be an https:\/\/ URL/);
+      for (const local of ['http://localhost:3000', 'http://127.0.0.1:8080', 'http://[::1]:3000', 'http://app.localhost']) {
+        expect(loadConfig({ ...MINIMAL, PUBLIC_URL: local, API_URL: `${local}/me` }).publicUrl).to.equal(local);
+      }
+    });
+
+    it('requires SESSION_KEYS with TOKEN_STORE=redis even in development, saying how to generate them', () => {
+      const error = configFailure({ ...MINIMAL, TOKEN_STORE: 'redis', SESSION_KEYS: undefined }, { devSessionKeys: () => ['d'.repeat(32)] });
+      expect(error.message).to.match(/^SESSION_KEYS is required with TOKEN_STORE=redis/);
+      expect(error.message).to.contain('openssl rand -base64 32');
+    });
+
+    it('listens on HOST when set, every interface otherwise', () => {
+      expect(loadConfig(MINIMAL).host).to.equal(undefined);
+      expect(loadConfig({ ...MINIMAL, HOST: '127.0.0.1' }).host).to.equal('127.0.0.1');
+    });
+
+    it('requires iss on front-channel sign-out only when FRONT_CHANNEL_REQUIRE_ISS=true', () => {
+      expect(loadConfig(MINIMAL).frontChannelRequiresIss).to.equal(false);
+      expect(loadConfig({ ...MINIMAL, FRONT_CHANNEL_REQUIRE_ISS: 'true' }).frontChannelRequiresIss).to.equal(true);
+    });
   });
 
   it('returns a frozen object that nothing can change later', () => {

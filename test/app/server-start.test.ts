@@ -12,6 +12,7 @@ describe('server start: the provider must fit AUTHORITY', () => {
     CLIENT_ID: 'client',
     CLIENT_SECRET: 'secret',
     SESSION_KEYS: 'k'.repeat(32),
+    TOKEN_ENCRYPTION_KEYS: Buffer.alloc(32, 5).toString('base64'),
     TOKEN_STORE: 'memory',
     PORT: '0',
     LOG_LEVEL: 'silent',

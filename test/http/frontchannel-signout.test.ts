@@ -68,3 +68,52 @@ for (const tokenStore of ['memory', 'sqlite'] as const) {
     });
   });
 }
+
+describe('front-channel sign-out stays an unauthenticated GET, within bounds', () => {
+  const alice = fakeUser('alice');
+  const bob = fakeUser('bob');
+  let entra: FakeEntra;
+  let app: TestApp;
+
+  afterEach(() => stopTestApp(app));
+
+  it('answers 429 to an address that keeps sending unknown sids, but always honours a sid that ends a session', async () => {
+    ({ entra, app } = await startAppWithFakeEntra([alice, bob], { TRUST_PROXY: 'true' }));
+    await signInWithBrowser(app.browser(), entra, alice, { sid: 'sid-alice' });
+    const provider = app.browser();
+    const from = (address: string) => ({ 'x-forwarded-for': address });
+    for (let i = 0; i < 30; i++) {
+      expect((await provider.get(`/auth/signout/frontchannel?sid=guess-${i}`, from('203.0.113.7'))).status).to.equal(200);
+    }
+    const limited = await provider.get('/auth/signout/frontchannel?sid=guess-30', from('203.0.113.7'));
+    expect(limited.status).to.equal(429);
+    expect(Number(limited.headers.get('retry-after'))).to.be.within(1, 60);
+    expect(limited.text).to.contain('Too many sign-out requests');
+
+    const real = await provider.get('/auth/signout/frontchannel?sid=sid-alice', from('203.0.113.7'));
+    expect(real.status, 'a real sign-out from the same (shared NAT) address').to.equal(200);
+    expect(await app.container.cradle.sessionStore.findBySid('sid-alice')).to.deep.equal([]);
+    expect((await provider.get('/auth/signout/frontchannel?sid=guess-x', from('198.51.100.1'))).status, 'another address').to.equal(200);
+  });
+
+  it('refuses a repeated iss instead of treating it as absent', async () => {
+    ({ entra, app } = await startAppWithFakeEntra([alice]));
+    await signInWithBrowser(app.browser(), entra, alice, { sid: 'sid-alice' });
+    const iss = encodeURIComponent(entra.issuer);
+    const answer = await app.browser().get(`/auth/signout/frontchannel?sid=sid-alice&iss=${iss}&iss=${encodeURIComponent('https://evil.example')}`);
+    expect(answer.status).to.equal(400);
+    expect(await app.container.cradle.sessionStore.findBySid('sid-alice')).to.have.length(1);
+  });
+
+  it('requires iss when the provider is configured as one that sends it (FRONT_CHANNEL_REQUIRE_ISS=true)', async () => {
+    ({ entra, app } = await startAppWithFakeEntra([alice], { FRONT_CHANNEL_REQUIRE_ISS: 'true' }));
+    await signInWithBrowser(app.browser(), entra, alice, { sid: 'sid-alice' });
+    const without = await app.browser().get('/auth/signout/frontchannel?sid=sid-alice');
+    expect(without.status).to.equal(400);
+    expect(without.text).to.contain('no iss');
+    expect(await app.container.cradle.sessionStore.findBySid('sid-alice')).to.have.length(1);
+    const withIss = await app.browser().get(`/auth/signout/frontchannel?sid=sid-alice&iss=${encodeURIComponent(entra.issuer)}`);
+    expect(withIss.status).to.equal(200);
+    expect(await app.container.cradle.sessionStore.findBySid('sid-alice')).to.deep.equal([]);
+  });
+});

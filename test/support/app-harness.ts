@@ -11,6 +11,8 @@ import { blockNetwork } from './msal-harness.ts';
 import { TestBrowser } from './test-browser.ts';
 
 export const GRAPH = 'https://graph.microsoft.com';
+/** Tokens are always encrypted at rest (TOKEN_ENCRYPTION_KEYS is required); one fixed key for tests. */
+export const TEST_ENCRYPTION_KEY = Buffer.alloc(32, 11).toString('base64');
 
 export interface TestApp {
   readonly baseUrl: string;
@@ -31,6 +33,7 @@ export async function startTestApp(entra: FakeEntra, env: Record<string, string>
     CLIENT_SECRET: 'test-secret',
     PUBLIC_URL: baseUrl,
     SESSION_KEYS: 'test-session-key-0123456789',
+    TOKEN_ENCRYPTION_KEYS: TEST_ENCRYPTION_KEY,
     TOKEN_STORE: 'memory',
     HTTP_TIMEOUT_MS: '2000',
     ...env,

@@ -81,9 +81,9 @@ describe('SignOutEverywhere', () => {
     });
   });
 
-  describe('fromProvider (front-channel, by sid)', () => {
+  describe('fromFrontChannel (front-channel, by sid)', () => {
     it("removes the account's tokens and ends every session bound to the sid, without a cookie", async () => {
-      const result = await signOut.fromProvider({ sid: 'sid-alice' });
+      const result = await signOut.fromFrontChannel({ sid: 'sid-alice' });
 
       expect(result).to.deep.equal({ sessionsEnded: 2 });
       expect(await tokenStore.read(alice.accountId)).to.equal(undefined);
@@ -92,24 +92,24 @@ describe('SignOutEverywhere', () => {
     });
 
     it('answers normally for an unknown sid and changes nothing', async () => {
-      expect(await signOut.fromProvider({ sid: 'sid-nobody' })).to.deep.equal({ sessionsEnded: 0 });
+      expect(await signOut.fromFrontChannel({ sid: 'sid-nobody' })).to.deep.equal({ sessionsEnded: 0 });
       expect(await tokenStore.read(alice.accountId)).to.not.equal(undefined);
       await expectBobUntouched();
     });
 
     it('can be repeated: the second sign-out of the same sid ends nothing and does not fail', async () => {
-      await signOut.fromProvider({ sid: 'sid-alice' });
-      expect(await signOut.fromProvider({ sid: 'sid-alice' })).to.deep.equal({ sessionsEnded: 0 });
+      await signOut.fromFrontChannel({ sid: 'sid-alice' });
+      expect(await signOut.fromFrontChannel({ sid: 'sid-alice' })).to.deep.equal({ sessionsEnded: 0 });
       await expectBobUntouched();
     });
 
     it("accepts the provider's own issuer", async () => {
-      expect(await signOut.fromProvider({ sid: 'sid-alice', iss: FAKE_ISSUER })).to.deep.equal({ sessionsEnded: 2 });
+      expect(await signOut.fromFrontChannel({ sid: 'sid-alice', iss: FAKE_ISSUER })).to.deep.equal({ sessionsEnded: 2 });
       expect(await tokenStore.read(alice.accountId)).to.equal(undefined);
     });
 
     it('rejects a request naming another issuer and removes nothing', async () => {
-      await expectRejection(signOut.fromProvider({ sid: 'sid-alice', iss: 'https://evil.example/v2.0' }), SignOutRejected);
+      await expectRejection(signOut.fromFrontChannel({ sid: 'sid-alice', iss: 'https://evil.example/v2.0' }), SignOutRejected);
 
       expect(await tokenStore.read(alice.accountId)).to.not.equal(undefined);
       expect(await sessionStore.findBySid('sid-alice')).to.have.length(2);
@@ -188,7 +188,7 @@ describe('SignOutEverywhere', () => {
       const call = callApi.execute(alice);
       await provider.refreshHeld();
 
-      await signOut.fromProvider({ sid: 'sid-alice' });
+      await signOut.fromFrontChannel({ sid: 'sid-alice' });
       release();
       await call;
 

@@ -3,6 +3,7 @@ import { bodyParser } from '@koa/bodyparser';
 import { SignOutRejected } from '../../domain/errors.ts';
 import type { Cradle } from '../container.ts';
 import { requireCsrf } from '../middleware/csrf.ts';
+import { UnknownSidLimiter } from '../middleware/unknown-sid-limiter.ts';
 import { redirectToSignIn } from '../sign-in-redirect.ts';
 import { allowFramingBy, noStore } from '../middleware/security-headers.ts';
 
@@ -57,13 +58,25 @@ export function authRoutes({ config, signIn, signOutEverywhere, logger }: Cradle
     await ctx.render('signed-out', { account: undefined });
   });
 
+  const unknownSids = new UnknownSidLimiter();
   router.get('/signout/frontchannel', async (ctx) => {
     noStore(ctx);
     allowFramingBy(ctx, providerOrigin);
     const sid = single(ctx.query.sid);
     if (!sid) return ctx.throw(400, 'The sign-out request has no sid.');
-    const { sessionsEnded } = await signOutEverywhere.fromProvider({ sid, iss: single(ctx.query.iss) });
+    // A repeated iss is refused, not read as absent: absent would skip the issuer check.
+    if (Array.isArray(ctx.query.iss)) return ctx.throw(400, 'The sign-out request has more than one iss.');
+    const iss = single(ctx.query.iss);
+    if (iss === undefined && config.frontChannelRequiresIss) return ctx.throw(400, 'The sign-out request has no iss.');
+    const { sessionsEnded } = await signOutEverywhere.fromFrontChannel({ sid, iss });
     logger.info('front-channel sign-out', { sessionsEnded });
+    if (sessionsEnded === 0) {
+      const { allowed, retryAfterSeconds } = unknownSids.recordMiss(ctx.ip);
+      if (!allowed) {
+        ctx.set('Retry-After', String(retryAfterSeconds));
+        return ctx.throw(429, 'Too many sign-out requests for unknown sessions from this address. Please wait a minute.');
+      }
+    }
     ctx.type = 'text/plain';
     ctx.body = 'signed out';
   });
