@@ -10,7 +10,9 @@ export class ProviderUnreachable extends Error {
 
 /**
  * MSAL's network seam on Node's global `fetch`, with a timeout on EVERY request: msal-node's own
- * client sets none on token requests (DESIGN.md), so a slow provider would hang a page forever.
+ * client passes no timeout to its POSTs, token requests included
+ * (https://github.com/AzureAD/microsoft-authentication-library-for-js/blob/dev/lib/msal-node/src/network/HttpClient.ts),
+ * so a slow provider would hang a page forever.
  * TLS is Node's default: a self-signed dev provider is trusted through NODE_EXTRA_CA_CERTS, never by
  * turning verification off.
  */

@@ -107,7 +107,9 @@ export class MsalIdentityProvider implements IdentityProvider {
     const { client, plugin } = await this.client(undefined);
     let result: AuthenticationResult;
     try {
-      // The returned state goes in the second argument: only then does MSAL compare it (DESIGN.md).
+      // The returned state goes in the second argument: MSAL compares `state` only when it gets that
+      // payload (acquireTokenByCode in lib/msal-node/src/client/ClientApplication.ts of
+      // AzureAD/microsoft-authentication-library-for-js).
       result = await client.acquireTokenByCode(
         {
           code: redemption.code,
@@ -171,7 +173,8 @@ export class MsalIdentityProvider implements IdentityProvider {
     } catch (error) {
       throw silentTokenError(error, request.scopes);
     }
-    // MSAL has been seen to return an empty token rather than throw (DESIGN.md).
+    // MSAL 7 was seen here to return an empty token rather than throw when a test fake did not
+    // match the token request: never hand out an empty token.
     if (!result.accessToken) throw new IdentityProviderUnavailable('the provider returned no access token');
     if (plugin.changes) {
       const written = await this.tokenStore.write(request.accountId, plugin.changes, partition.version);

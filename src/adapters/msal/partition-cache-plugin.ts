@@ -7,7 +7,8 @@ import type { ICachePlugin, TokenCacheContext } from '@azure/msal-node';
  * inside MSAL and a sign-out in the meantime wins.
  *
  * A client per request is deliberate: one client shared by many users with a partitioned plugin
- * mixes users' tokens under concurrency (DESIGN.md, measured).
+ * was measured to mix users' tokens under concurrency (bob's tokens written into alice's
+ * partition); test/adapters/msal-isolation.test.ts keeps 60 concurrent users apart.
  */
 export class PartitionCachePlugin implements ICachePlugin {
   private changedCache: string | undefined;
