@@ -62,7 +62,12 @@ export function createAppContainer(
     tokenStore: asFunction(({ storedTokenStore, logger }: Cradle) =>
       config.tokenEncryptionKeys.length === 0
         ? storedTokenStore
-        : new EncryptingTokenStore(storedTokenStore, new TokenKeyring(config.tokenEncryptionKeys), logger.warn),
+        : new EncryptingTokenStore({
+            inner: storedTokenStore,
+            keyring: new TokenKeyring(config.tokenEncryptionKeys),
+            clientId: config.clientId,
+            warn: logger.warn,
+          }),
     ).singleton(),
     networkClient: asFunction(({ config }: Cradle) => new FetchNetworkClient(config.httpTimeoutMs)).singleton(),
     providerDiscovery: asFunction(

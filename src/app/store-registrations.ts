@@ -8,7 +8,8 @@ import { connectRedis, redisReady } from '../adapters/redis/redis-connection.ts'
 import { RedisReplayGuard } from '../adapters/redis/redis-replay-guard.ts';
 import { RedisSessionStore } from '../adapters/redis/redis-session-store.ts';
 import { RedisTokenStore } from '../adapters/redis/redis-token-store.ts';
-import { openSqliteDatabase, startExpirySweeper } from '../adapters/sqlite/sqlite-database.ts';
+import { openSqliteDatabase } from '../adapters/sqlite/sqlite-database.ts';
+import { startExpirySweeper } from '../adapters/sqlite/sqlite-expiry-sweeper.ts';
 import { SqliteReplayGuard } from '../adapters/sqlite/sqlite-replay-guard.ts';
 import { SqliteSessionStore } from '../adapters/sqlite/sqlite-session-store.ts';
 import { SqliteTokenStore } from '../adapters/sqlite/sqlite-token-store.ts';
@@ -54,10 +55,13 @@ function memoryStores(config: Config): Registrations {
     storedTokenStore: asFunction(({ now }: StoreCradle) => new MemoryTokenStore({ tokenTtlSeconds: config.tokenTtlSeconds, now })).singleton(),
     sessionStore: asFunction(({ now }: StoreCradle) => new MemorySessionStore({ now })).singleton(),
     replayGuard: asFunction(({ now }: StoreCradle) => new MemoryReplayGuard({ now })).singleton(),
-    expirySweeper: asFunction(({ storedTokenStore, sessionStore }: StoreCradle) => {
+    expirySweeper: asFunction(({ storedTokenStore, sessionStore, logger }: StoreCradle) => {
       const timer = setInterval(() => {
-        (storedTokenStore as MemoryTokenStore).sweepExpired();
-        (sessionStore as MemorySessionStore).sweepExpired();
+        // Each sweep yields to the event loop between batches, so it resolves later.
+        Promise.all([
+          (storedTokenStore as MemoryTokenStore).sweepExpired(),
+          (sessionStore as MemorySessionStore).sweepExpired(),
+        ]).catch((error: unknown) => logger.error('expiry sweep failed', { error: String(error) }));
       }, SWEEP_INTERVAL_MS).unref();
       return { stop: () => clearInterval(timer) };
     })

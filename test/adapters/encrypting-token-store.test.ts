@@ -5,14 +5,17 @@ import { TokenKeyring } from '../../src/adapters/encryption/token-keyring.ts';
 import { MemoryTokenStore } from '../../src/adapters/memory/memory-token-store.ts';
 import { CONTRACT_TOKEN_TTL_SECONDS, describeTokenStoreContract } from './token-store.contract.ts';
 
+const CLIENT_ID = 'client-a';
+
 describeTokenStoreContract(
   'encrypting (over memory)',
   ({ now }) =>
-    new EncryptingTokenStore(
-      new MemoryTokenStore({ tokenTtlSeconds: CONTRACT_TOKEN_TTL_SECONDS, now }),
-      new TokenKeyring([randomBytes(32)]),
-      () => {},
-    ),
+    new EncryptingTokenStore({
+      inner: new MemoryTokenStore({ tokenTtlSeconds: CONTRACT_TOKEN_TTL_SECONDS, now }),
+      keyring: new TokenKeyring([randomBytes(32)]),
+      clientId: CLIENT_ID,
+      warn: () => {},
+    }),
 );
 
 describe('token encryption at rest', () => {
@@ -20,7 +23,20 @@ describe('token encryption at rest', () => {
   const [keyA, keyB, keyC] = [randomBytes(32), randomBytes(32), randomBytes(32)];
   let raw: MemoryTokenStore;
   let warnings: string[];
-  const storeWith = (...keys: Buffer[]) => new EncryptingTokenStore(raw, new TokenKeyring(keys), (message) => warnings.push(message));
+  const storeFor = (clientId: string, ...keys: Buffer[]) =>
+    new EncryptingTokenStore({
+      inner: raw,
+      keyring: new TokenKeyring(keys),
+      clientId,
+      warn: (message) => warnings.push(message),
+    });
+  const storeWith = (...keys: Buffer[]) => storeFor(CLIENT_ID, ...keys);
+  /** Rewrites the auth tag (4th part) of a sealed value. */
+  const withTag = (sealed: string, change: (tag: Buffer) => Buffer) => {
+    const parts = sealed.split('.');
+    parts[3] = change(Buffer.from(parts[3]!, 'base64url')).toString('base64url');
+    return parts.join('.');
+  };
 
   beforeEach(() => {
     raw = new MemoryTokenStore();
@@ -65,8 +81,46 @@ describe('token encryption at rest', () => {
     expect(warnings).to.have.length(2);
   });
 
-  it('still reads a plaintext partition written before encryption was turned on', async () => {
+  it('refuses a plaintext value planted in the store: a cache miss with one warning, never its data', async () => {
     await raw.write('alice.tid', cache);
-    expect((await storeWith(keyA).read('alice.tid'))!.data).to.equal(cache);
+    const store = storeWith(keyA);
+
+    expect(await store.read('alice.tid')).to.equal(undefined);
+    expect(warnings).to.deep.equal(['token partition is not sealed; refused and treated as absent']);
+    await store.write('alice.tid', cache); // the next sign-in seals it
+    expect((await store.read('alice.tid'))!.data).to.equal(cache);
+  });
+
+  it('refuses a partition sealed for another client id sharing the store and key', async () => {
+    await storeFor('client-b', keyA).write('alice.tid', cache);
+
+    expect(await storeFor('client-a', keyA).read('alice.tid')).to.equal(undefined);
+    expect(warnings).to.have.length(1);
+    expect((await storeFor('client-b', keyA).read('alice.tid'))!.data, 'its own client still opens it').to.equal(cache);
+  });
+
+  it('reads a partition sealed before the client id was bound (account id alone) as a cache miss, not an error', async () => {
+    const sealedBefore = new TokenKeyring([keyA]).encrypt(cache, 'alice.tid');
+    await raw.write('alice.tid', sealedBefore);
+
+    expect(await storeWith(keyA).read('alice.tid')).to.equal(undefined);
+    expect(warnings).to.have.length(1);
+  });
+
+  it('seals with a 16-byte authentication tag', async () => {
+    await storeWith(keyA).write('alice.tid', cache);
+    const tag = (await raw.read('alice.tid'))!.data.split('.')[3]!;
+    expect(Buffer.from(tag, 'base64url')).to.have.length(16);
+  });
+
+  it('refuses a value whose authentication tag was truncated, though GCM would verify its leading bytes', () => {
+    const keyring = new TokenKeyring([keyA]);
+    const sealed = keyring.encrypt(cache, 'context');
+    for (const length of [4, 8, 12, 15]) {
+      expect(keyring.decrypt(withTag(sealed, (tag) => tag.subarray(0, length)), 'context'), `${length}-byte tag`).to.equal(
+        undefined,
+      );
+    }
+    expect(keyring.decrypt(sealed, 'context')).to.equal(cache);
   });
 });

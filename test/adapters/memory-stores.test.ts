@@ -25,8 +25,8 @@ describe('memory stores: eviction', () => {
     time += 60_000;
     await store.write('live', 'y');
 
-    expect(store.sweepExpired()).to.equal(2);
-    expect(store.sweepExpired()).to.equal(0);
+    expect(await store.sweepExpired()).to.equal(2);
+    expect(await store.sweepExpired()).to.equal(0);
     expect((await store.read('live'))?.data).to.equal('y');
   });
 
@@ -36,7 +36,7 @@ describe('memory stores: eviction', () => {
     time += 60_000;
 
     expect(await store.read('gone')).to.equal(undefined);
-    expect(store.sweepExpired()).to.equal(0);
+    expect(await store.sweepExpired()).to.equal(0);
   });
 
   it('sweeps expired sessions and their index entries', async () => {
@@ -46,9 +46,27 @@ describe('memory stores: eviction', () => {
     await store.set('live', {}, { sid: 'sid-A' }, 5000);
     time += 1000;
 
-    expect(store.sweepExpired()).to.equal(2);
-    expect(store.sweepExpired()).to.equal(0);
+    expect(await store.sweepExpired()).to.equal(2);
+    expect(await store.sweepExpired()).to.equal(0);
     expect(await store.findBySid('sid-A')).to.deep.equal([{ id: 'live' }]);
+  });
+
+  it('gives the event loop a turn while sweeping many expired entries', async () => {
+    const tokens = new MemoryTokenStore({ tokenTtlSeconds: 60, now });
+    const sessions = new MemorySessionStore({ now });
+    for (let i = 0; i < 5000; i++) {
+      await tokens.write(`gone-${i}`, 'x');
+      await sessions.set(`gone-${i}`, {}, { sid: `sid-${i}` }, 60_000);
+    }
+    time += 60_000;
+
+    for (const store of [tokens, sessions]) {
+      const order: string[] = [];
+      const sweep = store.sweepExpired().then((removed) => order.push(`swept ${removed}`));
+      setImmediate(() => order.push('other callback'));
+      await sweep;
+      expect(order, store.constructor.name).to.deep.equal(['other callback', 'swept 5000']);
+    }
   });
 
   it('drops expired sessions met while looking one up by sid', async () => {
@@ -57,6 +75,6 @@ describe('memory stores: eviction', () => {
     time += 1000;
 
     expect(await store.findBySid('sid-A')).to.deep.equal([]);
-    expect(store.sweepExpired()).to.equal(0);
+    expect(await store.sweepExpired()).to.equal(0);
   });
 });

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type Database from 'better-sqlite3';
 import { expect } from 'chai';
-import { openSqliteDatabase, startExpirySweeper, sweepExpired } from '../../src/adapters/sqlite/sqlite-database.ts';
+import { openSqliteDatabase } from '../../src/adapters/sqlite/sqlite-database.ts';
+import { startExpirySweeper, sweepExpired } from '../../src/adapters/sqlite/sqlite-expiry-sweeper.ts';
 import { SqliteSessionStore } from '../../src/adapters/sqlite/sqlite-session-store.ts';
 import { SqliteReplayGuard } from '../../src/adapters/sqlite/sqlite-replay-guard.ts';
 import { SqliteTokenStore } from '../../src/adapters/sqlite/sqlite-token-store.ts';
@@ -123,10 +124,10 @@ describe('SQLite stores', () => {
     it('deletes expired rows from both tables in batches and keeps live ones', async () => {
       await seedTwoExpiredAndOneLiveOfEach();
 
-      expect(sweepExpired(db!, time, 1)).to.equal(4);
+      expect(await sweepExpired(db!, time, { batchSize: 1 })).to.equal(4);
       expect(count('token_partitions')).to.equal(1);
       expect(count('sessions')).to.equal(1);
-      expect(sweepExpired(db!, time)).to.equal(0);
+      expect(await sweepExpired(db!, time)).to.equal(0);
     });
 
     it('sweeps the ids of used logout tokens once they can no longer be replayed', async () => {
@@ -134,9 +135,44 @@ describe('SQLite stores', () => {
       await guard.claim('jti-old', time + 1_000);
       await guard.claim('jti-new', time + 120_000);
       time += 60_000;
-      expect(sweepExpired(db!, time)).to.equal(1);
+      expect(await sweepExpired(db!, time)).to.equal(1);
       expect(count('used_token_ids')).to.equal(1);
       expect(await guard.claim('jti-new', time + 120_000), 'still remembered').to.equal(false);
+    });
+
+    it('gives the event loop a turn between batches, so a timer runs while a big backlog is swept', async () => {
+      const expired = 10_000;
+      const insert = db!.prepare('INSERT INTO token_partitions (account_id, data, version, expires_at) VALUES (?, ?, ?, ?)');
+      db!.transaction(() => {
+        for (let i = 0; i < expired; i++) insert.run(`gone-${i}`, 'x', 'v', time - 1);
+      })();
+      let leftWhenTimerRan: number | undefined;
+      const timer = new Promise<void>((resolve) =>
+        setTimeout(() => {
+          leftWhenTimerRan = count('token_partitions');
+          resolve();
+        }, 0),
+      );
+
+      const deleted = await sweepExpired(db!, time);
+      await timer;
+
+      expect(deleted).to.equal(expired);
+      expect(leftWhenTimerRan, 'the timer ran in the middle of the sweep').to.be.above(0).and.below(expired);
+    });
+
+    it('stops after the current batch once its signal is aborted', async () => {
+      const insert = db!.prepare('INSERT INTO token_partitions (account_id, data, version, expires_at) VALUES (?, ?, ?, ?)');
+      db!.transaction(() => {
+        for (let i = 0; i < 2000; i++) insert.run(`gone-${i}`, 'x', 'v', time - 1);
+      })();
+      const stop = new AbortController();
+
+      const sweep = sweepExpired(db!, time, { batchSize: 500, signal: stop.signal });
+      stop.abort(); // the first batch has run; the sweep now waits for its next turn
+
+      expect(await sweep).to.equal(500);
+      expect(count('token_partitions')).to.equal(1500);
     });
 
     it('sweeps periodically until stopped', async () => {

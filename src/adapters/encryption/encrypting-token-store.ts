@@ -2,42 +2,68 @@ import { createHash } from 'node:crypto';
 import type { TokenPartition, TokenStore } from '../../ports/token-store.port.ts';
 import { TokenKeyring } from './token-keyring.ts';
 
+type Warn = (message: string, fields?: Record<string, unknown>) => void;
+
 /**
  * Encryption at rest for any TokenStore: partitions (refresh tokens are secrets) are sealed with
- * AES-256-GCM before they reach SQLite or Redis. A partition no key can open — a retired key, a
- * tampered value — reads as absent: the user signs in again, the app does not crash. A plaintext
- * partition written before encryption was turned on is still read, and sealed at its next write.
+ * AES-256-GCM before they reach SQLite or Redis, bound to this app's client id and the account id.
+ *
+ * Only sealed data is ever returned. A value that is not sealed (anyone who can write to Redis or
+ * the SQLite file could plant a token cache) or that no key opens (a retired key, tampering, another
+ * client's or account's partition, a value sealed by an older version of this app) reads as absent,
+ * with one warning: the user signs in again, the app does not crash.
  */
 export class EncryptingTokenStore implements TokenStore {
-  constructor(
-    private readonly inner: TokenStore,
-    private readonly keyring: TokenKeyring,
-    private readonly warn: (message: string, fields?: Record<string, unknown>) => void,
-  ) {}
+  readonly #inner: TokenStore;
+  readonly #keyring: TokenKeyring;
+  readonly #clientId: string;
+  readonly #warn: Warn;
+
+  constructor(deps: { inner: TokenStore; keyring: TokenKeyring; clientId: string; warn: Warn }) {
+    this.#inner = deps.inner;
+    this.#keyring = deps.keyring;
+    this.#clientId = deps.clientId;
+    this.#warn = deps.warn;
+  }
 
   async read(accountId: string): Promise<TokenPartition | undefined> {
-    const partition = await this.inner.read(accountId);
+    const partition = await this.#inner.read(accountId);
     if (!partition) return undefined;
-    if (!TokenKeyring.isSealed(partition.data)) return partition;
-    const data = this.keyring.decrypt(partition.data, accountId);
+    if (!TokenKeyring.isSealed(partition.data)) {
+      this.#refuse('token partition is not sealed; refused and treated as absent', accountId);
+      return undefined;
+    }
+    const data = this.#keyring.decrypt(partition.data, this.#context(accountId));
     if (data === undefined) {
-      this.warn('token partition cannot be decrypted with any configured key; treated as absent', {
-        partition: createHash('sha256').update(accountId).digest('hex').slice(0, 12),
-      });
+      this.#refuse('token partition cannot be decrypted with any configured key; treated as absent', accountId);
       return undefined;
     }
     return { data, version: partition.version };
   }
 
   version(accountId: string): Promise<string | undefined> {
-    return this.inner.version(accountId);
+    return this.#inner.version(accountId);
   }
 
   write(accountId: string, data: string, expectedVersion?: string): Promise<boolean> {
-    return this.inner.write(accountId, this.keyring.encrypt(data, accountId), expectedVersion);
+    return this.#inner.write(accountId, this.#keyring.encrypt(data, this.#context(accountId)), expectedVersion);
   }
 
   remove(accountId: string): Promise<void> {
-    return this.inner.remove(accountId);
+    return this.#inner.remove(accountId);
+  }
+
+  /**
+   * The authenticated data: a JSON pair, so no (client id, account id) pair can be spelled like
+   * another. A value sealed for another client sharing the store, or before the client id was
+   * bound (the account id alone), fails to open.
+   */
+  #context(accountId: string): string {
+    return JSON.stringify([this.#clientId, accountId]);
+  }
+
+  // The account id is personal data: the log gets a short hash that still tells partitions apart.
+  #refuse(message: string, accountId: string): void {
+    this.#warn(message, { partition: createHash('sha256').update(accountId).digest('hex').slice(0, 12) });
   }
 }

@@ -1,4 +1,5 @@
 import type { IndexedSession, SessionIndex, SessionStore } from '../../ports/session-store.port.ts';
+import { sweepInTurns } from './sweep-in-turns.ts';
 
 interface StoredSession {
   readonly data: Record<string, unknown>;
@@ -55,17 +56,13 @@ export class MemorySessionStore implements SessionStore {
     return this.#find(this.#bySubject.get(subject));
   }
 
-  /** Deletes every expired session and its index entries; returns how many were deleted. */
-  sweepExpired(): number {
+  /**
+   * Deletes every expired session and its index entries, yielding to the event loop between
+   * batches (sweep-in-turns.ts); resolves to how many were deleted.
+   */
+  sweepExpired(): Promise<number> {
     const now = this.#now();
-    let removed = 0;
-    for (const [id, stored] of this.#sessions) {
-      if (stored.expiresAt <= now) {
-        this.#delete(id);
-        removed++;
-      }
-    }
-    return removed;
+    return sweepInTurns(this.#sessions, (stored) => stored.expiresAt <= now, (id) => this.#delete(id));
   }
 
   #find(ids: Set<string> | undefined): IndexedSession[] {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { TokenPartition, TokenStore } from '../../ports/token-store.port.ts';
+import { sweepInTurns } from './sweep-in-turns.ts';
 
 const NINETY_DAYS_IN_SECONDS = 90 * 24 * 60 * 60;
 
@@ -51,17 +52,13 @@ export class MemoryTokenStore implements TokenStore {
     this.#partitions.delete(accountId);
   }
 
-  /** Deletes every expired partition; returns how many were deleted. */
-  sweepExpired(): number {
+  /**
+   * Deletes every expired partition, yielding to the event loop between batches
+   * (sweep-in-turns.ts); resolves to how many were deleted.
+   */
+  sweepExpired(): Promise<number> {
     const now = this.#now();
-    let removed = 0;
-    for (const [accountId, stored] of this.#partitions) {
-      if (stored.expiresAt <= now) {
-        this.#partitions.delete(accountId);
-        removed++;
-      }
-    }
-    return removed;
+    return sweepInTurns(this.#partitions, (stored) => stored.expiresAt <= now, (accountId) => this.#partitions.delete(accountId));
   }
 
   #live(accountId: string): StoredPartition | undefined {

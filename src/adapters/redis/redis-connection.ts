@@ -8,7 +8,7 @@ const MAX_RECONNECT_DELAY_MS = 2000;
 export interface RedisConnectionOptions {
   /** `redis://[user:password@]host:port[/db]` or `rediss://` for TLS. */
   readonly url: string;
-  /** How long one command may take before it fails (default 2000 ms). */
+  /** How long one command, and one store operation in all, may take before it fails (default 2000 ms). */
   readonly commandTimeoutMs?: number;
   /** Connection errors (refused, reset, ...). Default: ignored, because every command they affect fails on its own. */
   readonly onError?: (error: Error) => void;
@@ -20,7 +20,9 @@ export interface RedisConnectionOptions {
  *
  * - `enableOfflineQueue: false`: a command while disconnected fails at once. ioredis' default
  *   queues it until Redis comes back, so every request would hang for the whole outage.
- * - `commandTimeout`: a command on a connection that is up but stuck fails after this long.
+ * - `commandTimeout`: a command on a connection that is up but stuck fails after this long. The
+ *   stores also give each operation, whatever commands it sends, this long in all
+ *   (`operationDeadlineMs`, redis-store-error.ts `guarded`).
  * - `maxRetriesPerRequest: 1`: a command caught by a disconnect is not carried across reconnects.
  * - `autoResendUnfulfilledCommands: false`: a write that already failed for its caller (timeout)
  *   must not run later, after the caller has moved on (a session save landing after a sign-out).
@@ -62,4 +64,9 @@ export async function redisReady(redis: Redis, timeoutMs = CONNECT_TIMEOUT_MS): 
     }, timeoutMs);
     redis.once('ready', onReady);
   });
+}
+
+/** How long one store operation may take in all: the client's command timeout. */
+export function operationDeadlineMs(redis: Redis): number {
+  return redis.options.commandTimeout ?? DEFAULT_COMMAND_TIMEOUT_MS;
 }

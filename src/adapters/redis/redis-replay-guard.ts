@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { ReplayGuard } from '../../ports/replay-guard.port.ts';
 import { RedisScript } from './redis-script.ts';
+import { operationDeadlineMs } from './redis-connection.ts';
 import { guarded } from './redis-store-error.ts';
 
 /**
@@ -20,15 +21,17 @@ export class RedisReplayGuard implements ReplayGuard {
   readonly #redis: Redis;
   readonly #keyPrefix: string;
   readonly #now: () => number;
+  readonly #deadlineMs: number;
 
   constructor(deps: { redis: Redis; keyPrefix: string; now?: () => number }) {
     this.#redis = deps.redis;
     this.#keyPrefix = deps.keyPrefix;
     this.#now = deps.now ?? Date.now;
+    this.#deadlineMs = operationDeadlineMs(deps.redis);
   }
 
   async isClaimed(id: string): Promise<boolean> {
-    const heldUntil = await guarded(() => this.#redis.get(`${this.#keyPrefix}used:${id}`));
+    const heldUntil = await guarded(this.#deadlineMs, () => this.#redis.get(`${this.#keyPrefix}used:${id}`));
     return heldUntil !== null && Number(heldUntil) > this.#now();
   }
 
@@ -37,7 +40,7 @@ export class RedisReplayGuard implements ReplayGuard {
     // PX must be a positive integer; an id claimed already expired is still remembered for 1 ms.
     const ttlMs = Math.max(1, Math.ceil(expiresAt - now));
     const key = `${this.#keyPrefix}used:${id}`;
-    const claimed = await guarded(() => CLAIM.run(this.#redis, [key], [expiresAt, now, ttlMs]));
+    const claimed = await guarded(this.#deadlineMs, () => CLAIM.run(this.#redis, [key], [expiresAt, now, ttlMs]));
     return claimed === 1;
   }
 }

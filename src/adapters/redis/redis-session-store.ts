@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { IndexedSession, SessionIndex, SessionStore } from '../../ports/session-store.port.ts';
 import { DESTROY_SESSION, FIND_SESSIONS, SAVE_SESSION } from './redis-session-scripts.ts';
+import { operationDeadlineMs } from './redis-connection.ts';
 import { guarded } from './redis-store-error.ts';
 
 /**
@@ -14,15 +15,17 @@ export class RedisSessionStore implements SessionStore {
   readonly #redis: Redis;
   readonly #keyPrefix: string;
   readonly #now: () => number;
+  readonly #deadlineMs: number;
 
   constructor(deps: { redis: Redis; keyPrefix: string; now?: () => number }) {
     this.#redis = deps.redis;
     this.#keyPrefix = deps.keyPrefix;
     this.#now = deps.now ?? Date.now;
+    this.#deadlineMs = operationDeadlineMs(deps.redis);
   }
 
   async get(id: string): Promise<Record<string, unknown> | undefined> {
-    const [data, expiresAt] = await guarded(() => this.#redis.hmget(this.#key(id), 'data', 'expiresAt'));
+    const [data, expiresAt] = await guarded(this.#deadlineMs, () => this.#redis.hmget(this.#key(id), 'data', 'expiresAt'));
     if (data == null || expiresAt == null || Number(expiresAt) <= this.#now()) return undefined;
     return JSON.parse(data) as Record<string, unknown>;
   }
@@ -36,7 +39,7 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async destroy(id: string): Promise<void> {
-    await guarded(() => DESTROY_SESSION.run(this.#redis, [this.#key(id)], [this.#keyPrefix, id]));
+    await guarded(this.#deadlineMs, () => DESTROY_SESSION.run(this.#redis, [this.#key(id)], [this.#keyPrefix, id]));
   }
 
   async findBySid(sid: string): Promise<IndexedSession[]> {
@@ -68,14 +71,14 @@ export class RedisSessionStore implements SessionStore {
       now,
       onlyIfLive ? '1' : '0',
     ];
-    const saved = await guarded(() => SAVE_SESSION.run(this.#redis, [this.#key(id)], args));
+    const saved = await guarded(this.#deadlineMs, () => SAVE_SESSION.run(this.#redis, [this.#key(id)], args));
     return saved === 1;
   }
 
   async #find(field: 'sid' | 'subject', value: string): Promise<IndexedSession[]> {
     const key = `${this.#keyPrefix}${field}:${value}`;
     const args = [this.#keyPrefix, this.#now(), field, value];
-    const rows = (await guarded(() => FIND_SESSIONS.run(this.#redis, [key], args))) as [string, string | null][];
+    const rows = (await guarded(this.#deadlineMs, () => FIND_SESSIONS.run(this.#redis, [key], args))) as [string, string | null][];
     return rows.map(([id, accountId]) => (accountId == null ? { id } : { id, accountId }));
   }
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { TokenPartition, TokenStore } from '../../ports/token-store.port.ts';
 import { RedisScript } from './redis-script.ts';
+import { operationDeadlineMs } from './redis-connection.ts';
 import { guarded } from './redis-store-error.ts';
 
 /**
@@ -36,6 +37,7 @@ export class RedisTokenStore implements TokenStore {
   readonly #keyPrefix: string;
   readonly #ttlMs: number;
   readonly #now: () => number;
+  readonly #deadlineMs: number;
 
   constructor(deps: { redis: Redis; keyPrefix: string; tokenTtlSeconds: number; now?: () => number }) {
     if (!(deps.tokenTtlSeconds > 0)) {
@@ -45,10 +47,11 @@ export class RedisTokenStore implements TokenStore {
     this.#keyPrefix = deps.keyPrefix;
     this.#ttlMs = Math.ceil(deps.tokenTtlSeconds * 1000);
     this.#now = deps.now ?? Date.now;
+    this.#deadlineMs = operationDeadlineMs(deps.redis);
   }
 
   async read(accountId: string): Promise<TokenPartition | undefined> {
-    const [data, version, expiresAt] = await guarded(() =>
+    const [data, version, expiresAt] = await guarded(this.#deadlineMs, () =>
       this.#redis.hmget(this.#key(accountId), 'data', 'version', 'expiresAt'),
     );
     if (data == null || version == null || expiresAt == null) return undefined;
@@ -56,7 +59,7 @@ export class RedisTokenStore implements TokenStore {
   }
 
   async version(accountId: string): Promise<string | undefined> {
-    const [version, expiresAt] = await guarded(() => this.#redis.hmget(this.#key(accountId), 'version', 'expiresAt'));
+    const [version, expiresAt] = await guarded(this.#deadlineMs, () => this.#redis.hmget(this.#key(accountId), 'version', 'expiresAt'));
     if (version == null || expiresAt == null) return undefined;
     return Number(expiresAt) > this.#now() ? version : undefined;
   }
@@ -65,12 +68,12 @@ export class RedisTokenStore implements TokenStore {
     const now = this.#now();
     const conditional = expectedVersion === undefined ? ['0', ''] : ['1', expectedVersion];
     const args = [data, randomUUID(), now + this.#ttlMs, this.#ttlMs, now, ...conditional];
-    const written = await guarded(() => WRITE.run(this.#redis, [this.#key(accountId)], args));
+    const written = await guarded(this.#deadlineMs, () => WRITE.run(this.#redis, [this.#key(accountId)], args));
     return written === 1;
   }
 
   async remove(accountId: string): Promise<void> {
-    await guarded(() => this.#redis.del(this.#key(accountId)));
+    await guarded(this.#deadlineMs, () => this.#redis.del(this.#key(accountId)));
   }
 
   #key(accountId: string): string {

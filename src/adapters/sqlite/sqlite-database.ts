@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 
@@ -42,29 +42,68 @@ const MIGRATIONS = [
 const SCHEMA_VERSION = MIGRATIONS.length;
 
 /**
+ * How long a statement waits for a lock another process holds before it fails with SQLITE_BUSY
+ * (then StoreUnavailable, sqlite-store-error.ts). better-sqlite3 is synchronous, so while SQLite
+ * waits the whole event loop is frozen and every other request waits too: the wait must stay
+ * short. 200 ms is far above the longest write this app makes (one sweep batch of 500 rows: about
+ * 10 ms here) and short enough that a lock stuck elsewhere costs a brief stall and a clear
+ * failure, not seconds of hang.
+ */
+const BUSY_TIMEOUT_MS = 200;
+/** While opening nothing is served yet, so waiting longer for a migration lock freezes no request. */
+const OPEN_BUSY_TIMEOUT_MS = 5000;
+const OWNER_ONLY = 0o600;
+
+/**
  * Opens (creating if needed) the app's SQLite file and brings its schema up to date.
+ *
+ * The file is readable by this user only (0600): it holds token partitions and sessions. SQLite
+ * creates the `-wal` and `-shm` files with the database file's own mode (os_unix.c
+ * `findCreateFileMode`, https://github.com/sqlite/sqlite/blob/master/src/os_unix.c), so they
+ * follow.
  *
  * WAL lets readers proceed while one writer commits; `synchronous = NORMAL` is durable across
  * process crashes in WAL mode (only an OS crash can lose the last commits) and much faster than
- * FULL; `busy_timeout` makes a second process wait for the write lock instead of failing at once.
- * The schema is versioned with `PRAGMA user_version` so reopening a file never re-runs a migration.
+ * FULL; `busy_timeout` makes a statement wait briefly for a lock held by another process instead
+ * of failing at once. The schema is versioned with `PRAGMA user_version` so reopening a file never
+ * re-runs a migration.
  */
 export function openSqliteDatabase(path: string): Database.Database {
-  if (path !== ':memory:' && path !== '') mkdirSync(dirname(resolve(path)), { recursive: true });
+  if (path !== ':memory:' && path !== '') createOwnerOnly(path);
   const db = new Database(path);
   try {
+    db.pragma(`busy_timeout = ${OPEN_BUSY_TIMEOUT_MS}`);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
-    db.pragma('busy_timeout = 5000');
     // Reads through a memory map instead of a read() per 4 KB page: a ~11 KB token partition
     // spans several overflow pages, and mmap made reading one about 3x faster (bench/).
     db.pragma('mmap_size = 1073741824');
     db.pragma('foreign_keys = ON');
     migrate(db);
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     return db;
   } catch (error) {
     db.close();
     throw error;
+  }
+}
+
+/**
+ * Creates the database file with mode 0600 if it is missing, and takes group and other access
+ * away from it and from `-wal`/`-shm` files left by an earlier run.
+ */
+function createOwnerOnly(path: string): void {
+  mkdirSync(dirname(resolve(path)), { recursive: true });
+  closeSync(openSync(path, 'a', OWNER_ONLY));
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    let mode: number;
+    try {
+      mode = statSync(file).mode;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw error;
+    }
+    if ((mode & 0o077) !== 0) chmodSync(file, OWNER_ONLY);
   }
 }
 
@@ -79,52 +118,4 @@ function migrate(db: Database.Database): void {
     for (const migration of MIGRATIONS.slice(version)) db.exec(migration);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();
-}
-
-/**
- * Deletes expired token partitions, sessions and used token ids; returns how many rows were deleted.
- *
- * Deletes at most `batchSize` rows per statement, each its own transaction, so a large backlog never
- * holds the write lock long enough to stall sign-ins or token refreshes.
- */
-export function sweepExpired(db: Database.Database, nowMs: number, batchSize = 500): number {
-  const statements = [
-    // token_partitions is WITHOUT ROWID: select the primary keys to delete instead.
-    db.prepare<[number, number]>(`DELETE FROM token_partitions WHERE account_id IN
-      (SELECT account_id FROM token_partitions WHERE expires_at <= ? LIMIT ?)`),
-    db.prepare<[number, number]>(`DELETE FROM sessions WHERE rowid IN
-      (SELECT rowid FROM sessions WHERE expires_at <= ? LIMIT ?)`),
-    db.prepare<[number, number]>(`DELETE FROM used_token_ids WHERE id IN
-      (SELECT id FROM used_token_ids WHERE expires_at <= ? LIMIT ?)`),
-  ];
-  let deleted = 0;
-  for (const statement of statements) {
-    let changes: number;
-    do {
-      changes = statement.run(nowMs, batchSize).changes;
-      deleted += changes;
-    } while (changes === batchSize);
-  }
-  return deleted;
-}
-
-/**
- * Runs `sweepExpired` every `intervalMs`. The timer is unref'd so it never keeps the process alive.
- * A failed sweep goes to `onError` (default: logged) instead of crashing the process from a timer.
- */
-export function startExpirySweeper(
-  db: Database.Database,
-  options: { intervalMs: number; now?: () => number; onError?: (error: unknown) => void },
-): { stop(): void } {
-  const now = options.now ?? Date.now;
-  const onError = options.onError ?? ((error: unknown) => console.error('SQLite expiry sweep failed', error));
-  const timer = setInterval(() => {
-    try {
-      sweepExpired(db, now());
-    } catch (error) {
-      onError(error);
-    }
-  }, options.intervalMs);
-  timer.unref();
-  return { stop: () => clearInterval(timer) };
 }

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { IndexedSession, SessionIndex, SessionStore } from '../../ports/session-store.port.ts';
+import { guarded } from './sqlite-store-error.ts';
 
 interface SessionRow {
   id: string;
@@ -20,7 +21,8 @@ interface IndexRow {
  *
  * `sid` and `subject` are columns with partial indexes, so a provider-initiated sign-out finds the
  * sessions without the user's cookie and without a table scan. Expired rows are filtered out by
- * every query and deleted by `sweepExpired`.
+ * every query and deleted by `sweepExpired`. A database that cannot serve (locked past the busy
+ * timeout, disk full, I/O error) rejects with `StoreUnavailable`.
  */
 export class SqliteSessionStore implements SessionStore {
   readonly #now: () => number;
@@ -53,16 +55,18 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   async get(id: string): Promise<Record<string, unknown> | undefined> {
-    const row = this.#select.get(id, this.#now());
+    const row = guarded(() => this.#select.get(id, this.#now()));
     return row && (JSON.parse(row.data) as Record<string, unknown>);
   }
 
   async set(id: string, data: Record<string, unknown>, index: SessionIndex, ttlMs: number): Promise<void> {
-    this.#upsert.run(this.#row(id, data, index, ttlMs));
+    const row = this.#row(id, data, index, ttlMs);
+    guarded(() => this.#upsert.run(row));
   }
 
   async update(id: string, data: Record<string, unknown>, index: SessionIndex, ttlMs: number): Promise<boolean> {
-    return this.#update.run({ ...this.#row(id, data, index, ttlMs), now: this.#now() }).changes === 1;
+    const row = { ...this.#row(id, data, index, ttlMs), now: this.#now() };
+    return guarded(() => this.#update.run(row)).changes === 1;
   }
 
   #row(id: string, data: Record<string, unknown>, index: SessionIndex, ttlMs: number): SessionRow {
@@ -77,15 +81,15 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   async destroy(id: string): Promise<void> {
-    this.#delete.run(id);
+    guarded(() => this.#delete.run(id));
   }
 
   async findBySid(sid: string): Promise<IndexedSession[]> {
-    return this.#selectBySid.all(sid, this.#now()).map(toIndexedSession);
+    return guarded(() => this.#selectBySid.all(sid, this.#now())).map(toIndexedSession);
   }
 
   async findBySubject(subject: string): Promise<IndexedSession[]> {
-    return this.#selectBySubject.all(subject, this.#now()).map(toIndexedSession);
+    return guarded(() => this.#selectBySubject.all(subject, this.#now())).map(toIndexedSession);
   }
 }
 

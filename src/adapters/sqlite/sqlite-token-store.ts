@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { TokenPartition, TokenStore } from '../../ports/token-store.port.ts';
+import { guarded } from './sqlite-store-error.ts';
 
 const NINETY_DAYS_IN_SECONDS = 90 * 24 * 60 * 60;
 
@@ -16,7 +17,8 @@ interface WriteParams {
  *
  * Compare-and-set is one conditional UPDATE, so it stays atomic even with several processes on the
  * same file. Versions are random so a remove + re-create can never reuse a version (no ABA).
- * Expired rows count as absent here; `sweepExpired` deletes them.
+ * Expired rows count as absent here; `sweepExpired` deletes them. A database that cannot serve
+ * (locked past the busy timeout, disk full, I/O error) rejects with `StoreUnavailable`.
  */
 export class SqliteTokenStore implements TokenStore {
   readonly #ttlMs: number;
@@ -52,25 +54,25 @@ export class SqliteTokenStore implements TokenStore {
   }
 
   async read(accountId: string): Promise<TokenPartition | undefined> {
-    const row = this.#select.get(accountId, this.#now());
+    const row = guarded(() => this.#select.get(accountId, this.#now()));
     return row && { data: row.data, version: row.version };
   }
 
   async version(accountId: string): Promise<string | undefined> {
-    return this.#selectVersion.get(accountId, this.#now())?.version;
+    return guarded(() => this.#selectVersion.get(accountId, this.#now()))?.version;
   }
 
   async write(accountId: string, data: string, expectedVersion?: string): Promise<boolean> {
     const now = this.#now();
     const params = { accountId, data, version: randomUUID(), expiresAt: now + this.#ttlMs };
     if (expectedVersion === undefined) {
-      this.#upsert.run(params);
+      guarded(() => this.#upsert.run(params));
       return true;
     }
-    return this.#compareAndSet.run({ ...params, expectedVersion, now }).changes === 1;
+    return guarded(() => this.#compareAndSet.run({ ...params, expectedVersion, now })).changes === 1;
   }
 
   async remove(accountId: string): Promise<void> {
-    this.#delete.run(accountId);
+    guarded(() => this.#delete.run(accountId));
   }
 }
