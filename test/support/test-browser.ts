@@ -7,7 +7,11 @@ import { request as httpRequest } from 'node:http';
 export class TestBrowser {
   readonly cookies = new Map<string, string>();
 
-  constructor(private readonly baseUrl: string) {}
+  private readonly baseUrl: string;
+
+  constructor(baseUrl: string) {
+    this.baseUrl = baseUrl;
+  }
 
   async get(pathOrUrl: string, headers: Record<string, string> = {}): Promise<Page> {
     return this.request('GET', pathOrUrl, undefined, headers);

@@ -17,7 +17,11 @@ export class ProviderUnreachable extends Error {
  * turning verification off.
  */
 export class FetchNetworkClient implements INetworkModule {
-  constructor(private readonly timeoutMs: number) {}
+  private readonly timeoutMs: number;
+
+  constructor(timeoutMs: number) {
+    this.timeoutMs = timeoutMs;
+  }
 
   sendGetRequestAsync<T>(url: string, options?: NetworkRequestOptions, timeout?: number): Promise<NetworkResponse<T>> {
     return this.send<T>(url, 'GET', options, timeout);

@@ -13,7 +13,11 @@ import type { ICachePlugin, TokenCacheContext } from '@azure/msal-node';
 export class PartitionCachePlugin implements ICachePlugin {
   private changedCache: string | undefined;
 
-  constructor(private readonly snapshot: string | undefined) {}
+  private readonly snapshot: string | undefined;
+
+  constructor(snapshot: string | undefined) {
+    this.snapshot = snapshot;
+  }
 
   async beforeCacheAccess(context: TokenCacheContext): Promise<void> {
     if (this.snapshot) context.tokenCache.deserialize(this.changedCache ?? this.snapshot);

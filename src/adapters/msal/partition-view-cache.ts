@@ -9,12 +9,15 @@ import { partitionView, type PartitionView } from './partition-view.ts';
  */
 export class PartitionViewCache {
   private readonly views = new Map<string, PartitionView>();
+  private readonly tokenStore: TokenStore;
+  private readonly clientId: string;
+  private readonly maxEntries: number;
 
-  constructor(
-    private readonly tokenStore: TokenStore,
-    private readonly clientId: string,
-    private readonly maxEntries: number,
-  ) {}
+  constructor(tokenStore: TokenStore, clientId: string, maxEntries: number) {
+    this.tokenStore = tokenStore;
+    this.clientId = clientId;
+    this.maxEntries = maxEntries;
+  }
 
   /** The account's current partition, parsed; `undefined` when it has none. */
   async get(accountId: string): Promise<PartitionView | undefined> {

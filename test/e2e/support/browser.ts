@@ -31,7 +31,10 @@ export class Browser {
   private dispatcher: Agent;
   private cookies: Cookie[] = [];
 
-  constructor(private readonly ca: string) {
+  private readonly ca: string;
+
+  constructor(ca: string) {
+    this.ca = ca;
     this.dispatcher = new Agent({ connect: { ca } });
   }
 
