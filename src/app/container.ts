@@ -4,6 +4,7 @@ import { TokenKeyring } from '../adapters/encryption/token-keyring.ts';
 import { HttpDownstreamApi } from '../adapters/http/http-downstream-api.ts';
 import { FetchNetworkClient } from '../adapters/msal/fetch-network-client.ts';
 import { MsalIdentityProvider } from '../adapters/msal/msal-identity-provider.ts';
+import { RefreshGate } from '../adapters/msal/refresh-gate.ts';
 import { describeAuthority } from '../adapters/oidc/authority.ts';
 import { IdTokenValidator } from '../adapters/oidc/id-token-validator.ts';
 import { JoseLogoutTokenVerifier } from '../adapters/oidc/jose-logout-token-verifier.ts';
@@ -89,7 +90,7 @@ export function createAppContainer(
         }),
     ).singleton(),
     identityProvider: asFunction(
-      ({ config, tokenStore, providerDiscovery, idTokenValidator, networkClient, logger }: Cradle) =>
+      ({ config, tokenStore, providerDiscovery, idTokenValidator, networkClient, logger, refreshLock }: Cradle) =>
         new MsalIdentityProvider({
           msalSettings: { ...config, protocolMode: describeAuthority(config.authority).microsoft ? 'AAD' : 'OIDC' },
           tokenStore,
@@ -98,6 +99,7 @@ export function createAppContainer(
           networkClient,
           logger,
           partitionsInMemory: config.partitionsInMemory,
+          refreshGate: new RefreshGate({ lock: refreshLock, lockTtlMs: config.httpTimeoutMs + 1000 }),
         }),
     ).singleton(),
     logoutTokenVerifier: asFunction(

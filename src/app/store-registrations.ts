@@ -5,6 +5,8 @@ import { MemoryReplayGuard } from '../adapters/memory/memory-replay-guard.ts';
 import { MemorySessionStore } from '../adapters/memory/memory-session-store.ts';
 import { MemoryTokenStore } from '../adapters/memory/memory-token-store.ts';
 import { connectRedis, redisReady } from '../adapters/redis/redis-connection.ts';
+import type { RefreshLock } from '../adapters/msal/refresh-gate.ts';
+import { RedisRefreshLock } from '../adapters/redis/redis-refresh-lock.ts';
 import { RedisReplayGuard } from '../adapters/redis/redis-replay-guard.ts';
 import { RedisSessionStore } from '../adapters/redis/redis-session-store.ts';
 import { RedisTokenStore } from '../adapters/redis/redis-token-store.ts';
@@ -28,6 +30,8 @@ export interface StoreCradle {
   storedTokenStore: TokenStore;
   sessionStore: SessionStore;
   replayGuard: ReplayGuard;
+  /** One refresh per account across instances; `undefined` where there is one instance (memory, SQLite). */
+  refreshLock: RefreshLock | undefined;
   /** Evicts expired data where the store cannot do it by itself. */
   expirySweeper: { stop(): void };
   database: Database.Database;
@@ -55,6 +59,7 @@ function memoryStores(config: Config): Registrations {
     storedTokenStore: asFunction(({ now }: StoreCradle) => new MemoryTokenStore({ tokenTtlSeconds: config.tokenTtlSeconds, now })).singleton(),
     sessionStore: asFunction(({ now }: StoreCradle) => new MemorySessionStore({ now })).singleton(),
     replayGuard: asFunction(({ now }: StoreCradle) => new MemoryReplayGuard({ now })).singleton(),
+    refreshLock: asValue(undefined),
     expirySweeper: asFunction(({ storedTokenStore, sessionStore, logger }: StoreCradle) => {
       const timer = setInterval(() => {
         // Each sweep yields to the event loop between batches, so it resolves later.
@@ -80,6 +85,9 @@ function sqliteStores(config: Config): Registrations {
     ).singleton(),
     sessionStore: asFunction(({ database, now }: StoreCradle) => new SqliteSessionStore({ db: database, now })).singleton(),
     replayGuard: asFunction(({ database, now }: StoreCradle) => new SqliteReplayGuard({ db: database, now })).singleton(),
+    // One instance per SQLite file: the in-process refresh gate is enough, and no SQLite
+    // transaction is ever held across a network call.
+    refreshLock: asValue(undefined),
     expirySweeper: asFunction(({ database, now, logger }: StoreCradle) =>
       startExpirySweeper(database, {
         intervalMs: SWEEP_INTERVAL_MS,
@@ -108,6 +116,7 @@ function redisStores(config: Config): Registrations {
     ).singleton(),
     sessionStore: asFunction(({ redis, now }: StoreCradle) => new RedisSessionStore({ redis, keyPrefix, now })).singleton(),
     replayGuard: asFunction(({ redis, now }: StoreCradle) => new RedisReplayGuard({ redis, keyPrefix, now })).singleton(),
+    refreshLock: asFunction(({ redis }: StoreCradle) => new RedisRefreshLock({ redis, keyPrefix })).singleton(),
     // Redis evicts expired keys itself (every key is written with a TTL).
     expirySweeper: asValue({ stop() {} }),
   };

@@ -31,6 +31,8 @@ export interface IdTokenSigner {
 interface Grant {
   readonly user: FakeUser;
   readonly sid: string;
+  /** Refresh tokens descending from one sign-in (one code redemption). */
+  readonly family?: string;
   readonly nonce?: string;
   readonly codeChallenge?: string;
 }
@@ -50,6 +52,12 @@ export class FakeEntra {
   idTokenClaims: ((claims: Record<string, unknown>) => Record<string, unknown>) | undefined;
   /** Signs the next ID tokens with another key or algorithm. */
   idTokenSigner: IdTokenSigner | undefined;
+  /**
+   * Rotate refresh tokens and treat the reuse of a consumed one as theft, revoking its whole family
+   * (as Auth0, Okta and Keycloak can): two concurrent refreshes with one token sign the user out.
+   */
+  rotateRefreshTokens = false;
+  private readonly consumed = new Map<string, string>();
   /** Status of the JWKS endpoint: anything but 200 answers without keys (an outage). */
   jwksStatus = 200;
   /** The `claims` parameter of the last token request (MSAL sends client capabilities there). */
@@ -190,9 +198,19 @@ export class FakeEntra {
     }
     if (form.get('grant_type') === 'refresh_token') {
       this.calls.refresh_token++;
-      const grant = this.refreshTokens.get(form.get('refresh_token') ?? '');
+      const presented = form.get('refresh_token') ?? '';
+      const reusedFamily = this.consumed.get(presented);
+      if (reusedFamily !== undefined) {
+        for (const [token, grant] of this.refreshTokens) if (grant.family === reusedFamily) this.refreshTokens.delete(token);
+        return error('invalid_grant', 'AADSTS70000: refresh token reuse detected, the token family is revoked');
+      }
+      const grant = this.refreshTokens.get(presented);
       if (!grant) return error('invalid_grant', 'AADSTS700082: The refresh token has expired or was revoked');
-      return [200, await this.tokenResponse({ user: grant.user, sid: grant.sid }, form.get('scope') ?? '')];
+      if (this.rotateRefreshTokens) {
+        this.refreshTokens.delete(presented);
+        this.consumed.set(presented, grant.family ?? presented);
+      }
+      return [200, await this.tokenResponse({ user: grant.user, sid: grant.sid, family: grant.family }, form.get('scope') ?? '')];
     }
     return error('unsupported_grant_type', 'AADSTS70003');
   }
@@ -200,8 +218,9 @@ export class FakeEntra {
   private async tokenResponse(grant: Grant, scope: string): Promise<Record<string, unknown>> {
     const { user, sid } = grant;
     const tid = user.tenantId ?? this.tenantId;
+    const family = grant.family ?? `family-${++this.counter}`;
     const refreshToken = `rt.${user.oid}.${++this.counter}`;
-    this.refreshTokens.set(refreshToken, { user, sid });
+    this.refreshTokens.set(refreshToken, { user, sid, family });
     const now = Math.floor(Date.now() / 1000);
     const resourceScopes = scope.split(' ').filter((s) => s && !['openid', 'profile', 'offline_access', 'email'].includes(s));
     return {

@@ -1,6 +1,7 @@
 import nock from 'nock';
 import { FetchNetworkClient } from '../../src/adapters/msal/fetch-network-client.ts';
 import { MsalIdentityProvider } from '../../src/adapters/msal/msal-identity-provider.ts';
+import { RefreshGate, type RefreshLock } from '../../src/adapters/msal/refresh-gate.ts';
 import { describeAuthority } from '../../src/adapters/oidc/authority.ts';
 import { IdTokenValidator } from '../../src/adapters/oidc/id-token-validator.ts';
 import type { AllowedTenants } from '../../src/adapters/oidc/issuer-rule.ts';
@@ -24,6 +25,8 @@ export interface MsalHarnessOptions {
   readonly clientCapabilities?: readonly string[];
   readonly clockSkewSeconds?: number;
   readonly idTokenMaxAgeSeconds?: number;
+  /** Shared by instances that share a store: one refresh per account across them. */
+  readonly refreshLock?: RefreshLock;
 }
 
 /** The provider's documents and keys as the app wires them, for `entra`. */
@@ -64,6 +67,7 @@ export function msalIdentityProvider(entra: FakeEntra, tokenStore: TokenStore, w
       warn: (message, fields) => warnings.push(fields ? `${message} ${JSON.stringify(fields)}` : message),
       error: (message) => warnings.push(message),
     },
+    refreshGate: new RefreshGate({ lock: options.refreshLock, lockTtlMs: 3000 }),
   });
 }
 

@@ -14,6 +14,7 @@ import type { TokenStore } from '../../ports/token-store.port.ts';
 import { codeRedemptionError, silentTokenError } from './msal-errors.ts';
 import { PartitionCachePlugin } from './partition-cache-plugin.ts';
 import { PartitionViewCache } from './partition-view-cache.ts';
+import { RefreshGate } from './refresh-gate.ts';
 import { cachedAccessToken, nowSeconds } from './partition-view.ts';
 
 export interface MsalSettings {
@@ -67,6 +68,7 @@ export class MsalIdentityProvider implements IdentityProvider {
   private readonly networkClient: INetworkModule;
   private readonly logger: Logger;
   private readonly views: PartitionViewCache;
+  private readonly refreshGate: RefreshGate;
 
   constructor(deps: {
     msalSettings: MsalSettings;
@@ -77,6 +79,8 @@ export class MsalIdentityProvider implements IdentityProvider {
     logger: Logger;
     /** Parsed partitions kept in memory (0: none); each is checked against the store's version. */
     partitionsInMemory?: number;
+    /** One refresh per account at a time (default: within this process only). */
+    refreshGate?: RefreshGate;
   }) {
     this.settings = deps.msalSettings;
     this.tokenStore = deps.tokenStore;
@@ -85,6 +89,7 @@ export class MsalIdentityProvider implements IdentityProvider {
     this.networkClient = deps.networkClient;
     this.logger = deps.logger;
     this.views = new PartitionViewCache(deps.tokenStore, deps.msalSettings.clientId, deps.partitionsInMemory ?? 0);
+    this.refreshGate = deps.refreshGate ?? new RefreshGate({ lockTtlMs: 0 });
   }
 
   async authorizationUrl(request: AuthorizationRequest): Promise<string> {
@@ -152,12 +157,26 @@ export class MsalIdentityProvider implements IdentityProvider {
   }
 
   async acquireTokenSilently(request: SilentTokenRequest): Promise<AccessToken> {
-    if (!request.forceRefresh) {
+    const fromCache = async (): Promise<AccessToken | undefined> => {
       const view = await this.views.get(request.accountId);
       if (!view) throw new InteractionRequired(request.scopes, undefined, { reason: 'no cached tokens' });
-      const cached = cachedAccessToken(view, request.scopes, nowSeconds());
+      return cachedAccessToken(view, request.scopes, nowSeconds());
+    };
+    if (!request.forceRefresh) {
+      const cached = await fromCache();
       if (cached) return cached;
     }
+    // A forced refresh is satisfied by a refresh that finished after it was asked for, not before.
+    const askedAt = request.forceRefresh ? await this.tokenStore.version(request.accountId) : undefined;
+    const refreshedMeanwhile = async () => {
+      if (request.forceRefresh && (await this.tokenStore.version(request.accountId)) === askedAt) return undefined;
+      return fromCache();
+    };
+    return this.refreshGate.run(request.accountId, refreshedMeanwhile, () => this.refresh(request));
+  }
+
+  /** Lets MSAL refresh the account's tokens, and stores them unless the partition changed meanwhile. */
+  private async refresh(request: SilentTokenRequest): Promise<AccessToken> {
     const partition = await this.tokenStore.read(request.accountId);
     if (!partition) throw new InteractionRequired(request.scopes, undefined, { reason: 'no cached tokens' });
     const { client, plugin } = await this.client(partition.data);

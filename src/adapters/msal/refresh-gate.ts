@@ -1,0 +1,70 @@
+/**
+ * Serializes the refreshes of one account across app instances (src/adapters/redis gives one);
+ * without it (SQLite, memory: one instance) the in-process gate is all there is.
+ */
+export interface RefreshLock {
+  /** Takes the account's lock for `ttlMs`: its release, or `undefined` while another holder has it. */
+  tryAcquire(accountId: string, ttlMs: number): Promise<(() => Promise<void>) | undefined>;
+}
+
+const POLL_MS = 50;
+
+/**
+ * One refresh per account at a time. Near expiry, every concurrent request of a user would redeem
+ * the same refresh token; a provider that rotates refresh tokens and detects reuse (Auth0, Okta,
+ * Keycloak, oidc-provider's `rotateRefreshToken`) takes the second use for theft and revokes the
+ * whole token family, signing the user out. So requests of one account queue here (and, with a
+ * `RefreshLock`, across instances), and each one that waited first asks `cached` whether the
+ * refresh it waited for already gave what it needs.
+ */
+export class RefreshGate {
+  private readonly lock: RefreshLock | undefined;
+  private readonly lockTtlMs: number;
+  private readonly now: () => number;
+  private readonly queues = new Map<string, Promise<unknown>>();
+
+  /** `lockTtlMs`: longer than one refresh can take (the HTTP timeout); a crashed holder's lock ends then. */
+  constructor(deps: { lock?: RefreshLock; lockTtlMs: number; now?: () => number }) {
+    this.lock = deps.lock;
+    this.lockTtlMs = deps.lockTtlMs;
+    this.now = deps.now ?? Date.now;
+  }
+
+  run<T>(accountId: string, cached: () => Promise<T | undefined>, refresh: () => Promise<T>): Promise<T> {
+    const ahead = this.queues.get(accountId);
+    const mine = (ahead ?? Promise.resolve()).then(
+      () => this.exclusive(accountId, ahead !== undefined, cached, refresh),
+      () => this.exclusive(accountId, true, cached, refresh),
+    );
+    this.queues.set(accountId, mine);
+    const leave = () => {
+      if (this.queues.get(accountId) === mine) this.queues.delete(accountId);
+    };
+    mine.then(leave, leave);
+    return mine;
+  }
+
+  private async exclusive<T>(accountId: string, waited: boolean, cached: () => Promise<T | undefined>, refresh: () => Promise<T>): Promise<T> {
+    if (waited) {
+      const hit = await cached();
+      if (hit !== undefined) return hit;
+    }
+    if (!this.lock) return refresh();
+    const deadline = this.now() + this.lockTtlMs;
+    for (;;) {
+      const release = await this.lock.tryAcquire(accountId, this.lockTtlMs);
+      if (release) {
+        try {
+          return await refresh();
+        } finally {
+          await release().catch(() => {}); // the lock expires by itself
+        }
+      }
+      // Another instance is refreshing: wait for its result rather than redeem the token twice.
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      const hit = await cached();
+      if (hit !== undefined) return hit;
+      if (this.now() > deadline) return refresh(); // its holder vanished; the provider decides
+    }
+  }
+}

@@ -1,0 +1,96 @@
+import { randomUUID } from 'node:crypto';
+import { expect } from 'chai';
+import type { Redis } from 'ioredis';
+import nock from 'nock';
+import { MemoryTokenStore } from '../../src/adapters/memory/memory-token-store.ts';
+import { connectRedis, redisReady } from '../../src/adapters/redis/redis-connection.ts';
+import { RedisRefreshLock } from '../../src/adapters/redis/redis-refresh-lock.ts';
+import { RedisTokenStore } from '../../src/adapters/redis/redis-token-store.ts';
+import { FakeEntra, fakeUser } from '../support/fake-entra.ts';
+import { blockNetwork, GRAPH_SCOPES, msalIdentityProvider, signInThroughMsal } from '../support/msal-harness.ts';
+
+/**
+ * One refresh per account at a time. The fake provider rotates refresh tokens and revokes the whole
+ * family when a consumed one is used again (as Auth0, Okta and Keycloak can): twenty requests that
+ * each redeemed the same refresh token at expiry would sign the user out.
+ */
+describe('one refresh per account at a time', () => {
+  const alice = fakeUser('alice', 'aaaaaaaa-0000-0000-0000-0000000000f1');
+  let entra: FakeEntra;
+
+  beforeEach(() => {
+    blockNetwork();
+    entra = new FakeEntra().install();
+    entra.rotateRefreshTokens = true;
+  });
+  afterEach(() => nock.cleanAll());
+
+  /** Alice signs in with an access token inside MSAL's renewal margin: the next use refreshes. */
+  async function signInNearExpiry(idp: ReturnType<typeof msalIdentityProvider>) {
+    entra.accessTokenLifetimeSeconds = 60;
+    const account = await signInThroughMsal(idp, entra, alice);
+    entra.accessTokenLifetimeSeconds = 3600;
+    return account;
+  }
+
+  it('20 concurrent requests at expiry on one instance: one refresh, and the user stays signed in', async () => {
+    const idp = msalIdentityProvider(entra, new MemoryTokenStore());
+    const account = await signInNearExpiry(idp);
+    const tokens = await Promise.all(
+      Array.from({ length: 20 }, () => idp.acquireTokenSilently({ accountId: account.accountId, scopes: GRAPH_SCOPES })),
+    );
+    expect(entra.calls.refresh_token).to.equal(1);
+    expect(new Set(tokens.map((token) => token.token)).size, 'every request got the refreshed token').to.equal(1);
+    expect(tokens[0]!.token).to.match(new RegExp(`^at\\.${alice.oid}\\.`));
+    // Still signed in: the next refresh (forced) works with the rotated refresh token.
+    const next = await idp.acquireTokenSilently({ accountId: account.accountId, scopes: GRAPH_SCOPES, forceRefresh: true });
+    expect(next.token).to.not.equal(tokens[0]!.token);
+    expect(entra.calls.refresh_token).to.equal(2);
+  });
+
+  it('a forced refresh waits for one in flight and does not count a refresh from before it was asked', async () => {
+    const idp = msalIdentityProvider(entra, new MemoryTokenStore());
+    const account = await signInNearExpiry(idp);
+    const [first, forced] = await Promise.all([
+      idp.acquireTokenSilently({ accountId: account.accountId, scopes: GRAPH_SCOPES }),
+      idp.acquireTokenSilently({ accountId: account.accountId, scopes: GRAPH_SCOPES, forceRefresh: true }),
+    ]);
+    expect(first.token).to.match(/^at\./);
+    expect(forced.token).to.match(/^at\./);
+    expect(entra.calls.refresh_token, 'no concurrent use of one refresh token').to.be.at.most(2);
+    const again = await idp.acquireTokenSilently({ accountId: account.accountId, scopes: GRAPH_SCOPES });
+    expect(again.token).to.match(/^at\./);
+  });
+
+  describe('two instances sharing Redis', () => {
+    const keyPrefix = `test:single-flight:${randomUUID()}:`;
+    const connections: Redis[] = [];
+
+    async function instance() {
+      const redis = connectRedis({ url: 'redis://127.0.0.1:6379' });
+      await redisReady(redis);
+      connections.push(redis);
+      const tokenStore = new RedisTokenStore({ redis, keyPrefix, tokenTtlSeconds: 3600 });
+      return msalIdentityProvider(entra, tokenStore, [], { refreshLock: new RedisRefreshLock({ redis, keyPrefix }) });
+    }
+
+    after(async () => {
+      const keys = await connections[0]?.keys(`${keyPrefix}*`);
+      if (keys?.length) await connections[0]!.del(...keys);
+      for (const redis of connections) redis.disconnect();
+    });
+
+    it('20 concurrent requests at expiry across two instances: one refresh, and the user stays signed in', async () => {
+      const [a, b] = [await instance(), await instance()];
+      const account = await signInNearExpiry(a);
+      const tokens = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).acquireTokenSilently({ accountId: account.accountId, scopes: GRAPH_SCOPES })),
+      );
+      expect(entra.calls.refresh_token).to.equal(1);
+      expect(new Set(tokens.map((token) => token.token)).size).to.equal(1);
+      const next = await b.acquireTokenSilently({ accountId: account.accountId, scopes: GRAPH_SCOPES, forceRefresh: true });
+      expect(next.token).to.match(new RegExp(`^at\\.${alice.oid}\\.`));
+      expect(await connections[0]!.exists(`${keyPrefix}refresh-lock:${account.accountId}`), 'lock released').to.equal(0);
+    });
+  });
+});
