@@ -34,6 +34,8 @@ export interface Config {
   readonly tokenEncryptionKeys: readonly Buffer[];
   /** Set deliberately (ALLOW_PLAINTEXT_TOKENS=true): tokens stored unencrypted; the app warns at start. */
   readonly allowPlaintextTokens: boolean;
+  /** Sign-outs accepted during a shared-store outage, kept until applied (TOKEN_STORE=redis). */
+  readonly signOutJournalPath: string;
   /** The provider sends `iss` with front-channel sign-out (Entra does not): refuse requests without it. */
   readonly frontChannelRequiresIss: boolean;
   readonly sessionKeys: readonly string[];
@@ -124,6 +126,7 @@ export function loadConfig(env: Env, fallbacks: ConfigFallbacks = {}): Config {
     tokenEncryptionKeys: Object.freeze(tokenEncryptionKeys),
     allowPlaintextTokens,
     frontChannelRequiresIss: env.FRONT_CHANNEL_REQUIRE_ISS === 'true',
+    signOutJournalPath: env.SIGN_OUT_JOURNAL_PATH || './data/sign-out-journal.json',
     sessionKeys: Object.freeze(sessionKeys),
     sessionCookieName: env.SESSION_COOKIE_NAME || 'app.session',
     sessionTtlMs: integer(env, 'SESSION_TTL_SECONDS', 8 * 3600, 60, 365 * 86400) * 1000,

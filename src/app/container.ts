@@ -19,6 +19,7 @@ import type { LogoutTokenVerifier } from '../ports/logout-token-verifier.port.ts
 import type { TokenStore } from '../ports/token-store.port.ts';
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
+import { SignOutJournalReplayer } from './sign-out-journal-replayer.ts';
 import { storeRegistrations, type StoreCradle } from './store-registrations.ts';
 
 /** Everything the app is made of. Only this file and the tests' set-up know this shape. */
@@ -40,6 +41,8 @@ export interface Cradle extends StoreCradle {
   signIn: SignIn;
   callApi: CallApi;
   signOutEverywhere: SignOutEverywhere;
+  /** Applies journaled sign-outs once the store answers again. */
+  signOutJournalReplayer: SignOutJournalReplayer;
 }
 
 export type AppContainer = AwilixContainer<Cradle>;
@@ -117,9 +120,14 @@ export function createAppContainer(
         new CallApi({ identityProvider, downstreamApi, apiScopes: config.apiScopes, revokedTokens: signOutEverywhere }),
     ).singleton(),
     signOutEverywhere: asFunction(
-      ({ identityProvider, tokenStore, sessionStore, logoutTokenVerifier, replayGuard }: Cradle) =>
-        new SignOutEverywhere({ identityProvider, tokenStore, sessionStore, logoutTokenVerifier, replayGuard }),
+      ({ identityProvider, tokenStore, sessionStore, logoutTokenVerifier, replayGuard, signOutJournal, now }: Cradle) =>
+        new SignOutEverywhere({ identityProvider, tokenStore, sessionStore, logoutTokenVerifier, replayGuard, signOutJournal, now }),
     ).singleton(),
+    signOutJournalReplayer: asFunction(
+      ({ signOutJournal, signOutEverywhere, logger }: Cradle) => new SignOutJournalReplayer({ signOutJournal, signOutEverywhere, logger }).start(),
+    )
+      .singleton()
+      .disposer((replayer) => replayer.stop()),
     ...overrides,
   });
   return container;

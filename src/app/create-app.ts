@@ -25,6 +25,12 @@ export function createApp(container: AppContainer): Koa {
   app.use(views(VIEWS, { extension: 'ejs', options: { cache: true } }));
   app.use(errorHandler(logger));
   app.use(securityHeaders(new URL(config.authority).origin));
+  // Sign-outs journaled during a store outage are applied before any session is served.
+  const { signOutJournalReplayer } = cradle;
+  app.use(async (_ctx, next) => {
+    await signOutJournalReplayer.beforeRequest();
+    await next();
+  });
   app.use(sessionMiddleware(app, config, cradle.sessionStore));
   app.use(interactionRequiredRedirect(signIn, logger));
   for (const router of [authRoutes(cradle), pageRoutes(cradle)]) {

@@ -5,6 +5,7 @@ import { MemoryReplayGuard } from '../adapters/memory/memory-replay-guard.ts';
 import { MemorySessionStore } from '../adapters/memory/memory-session-store.ts';
 import { MemoryTokenStore } from '../adapters/memory/memory-token-store.ts';
 import { connectRedis, redisReady } from '../adapters/redis/redis-connection.ts';
+import { LocalSignOutJournal } from '../adapters/journal/local-sign-out-journal.ts';
 import type { RefreshLock } from '../adapters/msal/refresh-gate.ts';
 import { RedisRefreshLock } from '../adapters/redis/redis-refresh-lock.ts';
 import { RedisReplayGuard } from '../adapters/redis/redis-replay-guard.ts';
@@ -17,6 +18,7 @@ import { SqliteSessionStore } from '../adapters/sqlite/sqlite-session-store.ts';
 import { SqliteTokenStore } from '../adapters/sqlite/sqlite-token-store.ts';
 import type { ReplayGuard } from '../ports/replay-guard.port.ts';
 import type { SessionStore } from '../ports/session-store.port.ts';
+import type { SignOutJournal } from '../ports/sign-out-journal.port.ts';
 import type { TokenStore } from '../ports/token-store.port.ts';
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
@@ -32,6 +34,8 @@ export interface StoreCradle {
   replayGuard: ReplayGuard;
   /** One refresh per account across instances; `undefined` where there is one instance (memory, SQLite). */
   refreshLock: RefreshLock | undefined;
+  /** Sign-outs from the provider accepted while a shared store is down; `undefined` for local stores. */
+  signOutJournal: SignOutJournal | undefined;
   /** Evicts expired data where the store cannot do it by itself. */
   expirySweeper: { stop(): void };
   database: Database.Database;
@@ -60,6 +64,7 @@ function memoryStores(config: Config): Registrations {
     sessionStore: asFunction(({ now }: StoreCradle) => new MemorySessionStore({ now })).singleton(),
     replayGuard: asFunction(({ now }: StoreCradle) => new MemoryReplayGuard({ now })).singleton(),
     refreshLock: asValue(undefined),
+    signOutJournal: asValue(undefined),
     expirySweeper: asFunction(({ storedTokenStore, sessionStore, logger }: StoreCradle) => {
       const timer = setInterval(() => {
         // Each sweep yields to the event loop between batches, so it resolves later.
@@ -88,6 +93,7 @@ function sqliteStores(config: Config): Registrations {
     // One instance per SQLite file: the in-process refresh gate is enough, and no SQLite
     // transaction is ever held across a network call.
     refreshLock: asValue(undefined),
+    signOutJournal: asValue(undefined),
     expirySweeper: asFunction(({ database, now, logger }: StoreCradle) =>
       startExpirySweeper(database, {
         intervalMs: SWEEP_INTERVAL_MS,
@@ -117,6 +123,10 @@ function redisStores(config: Config): Registrations {
     sessionStore: asFunction(({ redis, now }: StoreCradle) => new RedisSessionStore({ redis, keyPrefix, now })).singleton(),
     replayGuard: asFunction(({ redis, now }: StoreCradle) => new RedisReplayGuard({ redis, keyPrefix, now })).singleton(),
     refreshLock: asFunction(({ redis }: StoreCradle) => new RedisRefreshLock({ redis, keyPrefix })).singleton(),
+    // Redis is shared and remote: a sign-out arriving while it is down waits here, on this host's disk.
+    signOutJournal: asFunction(
+      ({ logger }: StoreCradle) => new LocalSignOutJournal({ file: config.signOutJournalPath, warn: (message) => logger.warn(message) }),
+    ).singleton(),
     // Redis evicts expired keys itself (every key is written with a TTL).
     expirySweeper: asValue({ stop() {} }),
   };

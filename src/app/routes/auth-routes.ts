@@ -68,9 +68,9 @@ export function authRoutes({ config, signIn, signOutEverywhere, logger }: Cradle
     if (Array.isArray(ctx.query.iss)) return ctx.throw(400, 'The sign-out request has more than one iss.');
     const iss = single(ctx.query.iss);
     if (iss === undefined && config.frontChannelRequiresIss) return ctx.throw(400, 'The sign-out request has no iss.');
-    const { sessionsEnded } = await signOutEverywhere.fromFrontChannel({ sid, iss });
-    logger.info('front-channel sign-out', { sessionsEnded });
-    if (sessionsEnded === 0) {
+    const { sessionsEnded, journaled } = await signOutEverywhere.fromFrontChannel({ sid, iss });
+    logger.info('front-channel sign-out', { sessionsEnded, outcome: journaled ? 'journaled' : sessionsEnded > 0 ? 'removed' : 'nothing-held' });
+    if (sessionsEnded === 0 && !journaled) {
       const { allowed, retryAfterSeconds } = unknownSids.recordMiss(ctx.ip);
       if (!allowed) {
         ctx.set('Retry-After', String(retryAfterSeconds));
@@ -88,8 +88,9 @@ export function authRoutes({ config, signIn, signOutEverywhere, logger }: Cradle
     if (typeof token !== 'string' || !token) {
       throw new SignOutRejected('The request has no logout_token.');
     }
-    const { sessionsEnded } = await signOutEverywhere.fromBackChannel(token);
-    logger.info('back-channel sign-out', { sessionsEnded });
+    const { sessionsEnded, journaled } = await signOutEverywhere.fromBackChannel(token);
+    // Journaled (the store is down): accepted, and carried out once it answers; the provider needs no retry.
+    logger.info('back-channel sign-out', { sessionsEnded, outcome: journaled ? 'journaled' : sessionsEnded > 0 ? 'removed' : 'nothing-held' });
     ctx.status = 200;
   });
 

@@ -1,0 +1,65 @@
+import type { SignOutEverywhere } from '../domain/sign-out-everywhere.ts';
+import type { SignOutJournal } from '../ports/sign-out-journal.port.ts';
+import type { Logger } from './logger.ts';
+
+/** How often an instance with journaled sign-outs tries the store again. */
+const RETRY_EVERY_MS = 1000;
+
+/**
+ * Applies the sign-outs journaled during a store outage as soon as the store answers again: on a
+ * timer (so an idle instance catches up too), and before any request is served (`beforeRequest`).
+ * One attempt at a time.
+ */
+export class SignOutJournalReplayer {
+  private readonly journal: SignOutJournal | undefined;
+  private readonly signOutEverywhere: SignOutEverywhere;
+  private readonly logger: Logger;
+  private attempt: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private failedAt = -Infinity;
+
+  constructor(deps: { signOutJournal: SignOutJournal | undefined; signOutEverywhere: SignOutEverywhere; logger: Logger }) {
+    this.journal = deps.signOutJournal;
+    this.signOutEverywhere = deps.signOutEverywhere;
+    this.logger = deps.logger;
+  }
+
+  get pending(): number {
+    return this.journal?.pending().length ?? 0;
+  }
+
+  /** Applies what is pending; never rejects (a store still down is logged, and tried again later). */
+  replay(): Promise<void> {
+    if (this.pending === 0) return Promise.resolve();
+    this.attempt ??= this.signOutEverywhere
+      .applyJournal()
+      .then(
+        (applied) => this.logger.info('journaled sign-outs applied', { applied, pending: this.pending }),
+        (error: unknown) => {
+          this.failedAt = Date.now();
+          this.logger.warn('journaled sign-outs still waiting for the store', { pending: this.pending, error: String(error) });
+        },
+      )
+      .finally(() => (this.attempt = undefined));
+    return this.attempt;
+  }
+
+  /**
+   * Before a request is served: applies what is pending first. While the store is still down (the
+   * last attempt failed within the retry interval) requests do not each wait for another attempt;
+   * the session middleware refuses any session a pending entry names meanwhile.
+   */
+  async beforeRequest(): Promise<void> {
+    if (this.pending > 0 && Date.now() - this.failedAt >= RETRY_EVERY_MS) await this.replay();
+  }
+
+  start(): this {
+    if (this.journal && !this.timer) this.timer = setInterval(() => void this.replay(), RETRY_EVERY_MS).unref();
+    return this;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+}

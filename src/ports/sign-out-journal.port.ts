@@ -1,0 +1,36 @@
+/** A sign-out from the provider accepted while the shared store was down, to be applied later. */
+export interface JournaledSignOut {
+  readonly id: string;
+  readonly channel: 'front-channel' | 'back-channel';
+  /** The provider session that ended, or */
+  readonly sid?: string;
+  /** every session of this user (a back-channel logout token naming only `sub`). */
+  readonly subject?: string;
+  /** When it was accepted (epoch ms). */
+  readonly at: number;
+  /** A back-channel logout token's `jti`, claimed when the entry is applied, and until when it must be kept. */
+  readonly jti?: string;
+  readonly replayableUntil?: number;
+}
+
+/**
+ * A small journal local to one app instance, for the sign-outs it accepted while the shared store
+ * (Redis) could not be reached: Entra's front-channel iframe never retries, so a sign-out refused
+ * with a 503 would be lost. It holds only what is needed to apply the sign-out later: the `sid` or
+ * subject, the channel and the time (plus a logout token's `jti`), never a token or a cookie.
+ *
+ * Contract (test/adapters/sign-out-journal.contract.ts):
+ */
+export interface SignOutJournal {
+  /**
+   * Adds an entry durably: resolves `true` once it would survive a restart of the process, `false`
+   * (nothing added) when the journal is full, in entries or bytes.
+   */
+  append(entry: Omit<JournaledSignOut, 'id'>): Promise<boolean>;
+  /** The entries not yet applied, oldest first. Synchronous: the request path asks it. */
+  pending(): readonly JournaledSignOut[];
+  /** Whether a pending entry names this `sid` or this subject. Synchronous, like `pending`. */
+  names(session: { readonly sid?: string; readonly subject?: string }): boolean;
+  /** Drops an applied entry durably; removing an unknown id is not an error. */
+  remove(id: string): Promise<void>;
+}
