@@ -94,6 +94,12 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...MINIMAL, NODE_ENV: 'production', TOKEN_ENCRYPTION_KEYS: Buffer.alloc(32, 3).toString('base64') }).production).to.equal(true);
   });
 
+  it('ends sessions seven days after sign-in unless SESSION_ABSOLUTE_TTL_SECONDS says otherwise', () => {
+    expect(loadConfig(MINIMAL).sessionAbsoluteTtlMs).to.equal(7 * 86400 * 1000);
+    expect(loadConfig({ ...MINIMAL, SESSION_ABSOLUTE_TTL_SECONDS: '86400' }).sessionAbsoluteTtlMs).to.equal(86400 * 1000);
+    expect(configFailure({ ...MINIMAL, SESSION_ABSOLUTE_TTL_SECONDS: '0' }).message).to.match(/^SESSION_ABSOLUTE_TTL_SECONDS /);
+  });
+
   it('returns a frozen object that nothing can change later', () => {
     const config = loadConfig(MINIMAL);
     expect(Object.isFrozen(config)).to.equal(true);
