@@ -1,7 +1,10 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect } from 'chai';
 import { fakeUser, type FakeEntra } from '../support/fake-entra.ts';
-import { startAppWithFakeEntra, stopTestApp, type TestApp } from '../support/app-harness.ts';
-import type { Page, TestBrowser } from '../support/test-browser.ts';
+import { startAppWithFakeEntra, startTestApp, stopTestApp, type TestApp } from '../support/app-harness.ts';
+import { csrfFrom, type Page, type TestBrowser } from '../support/test-browser.ts';
 
 const PUBLIC_URL = 'https://app.example';
 const FROM_PROXY = { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'app.example' };
@@ -75,6 +78,33 @@ describe('https: cookies and transport', () => {
       expect(page.text).to.contain('TRUST_PROXY=true');
       expect(page.text).to.not.match(/node_modules|at [\w.]+ \(|Error:/);
       expect(app.logs.some((line) => line.includes('TRUST_PROXY')), 'logged for the operator').to.equal(true);
+    });
+  });
+
+  describe('a signed-in user reaching an instance that lacks TRUST_PROXY', () => {
+    let dir: string;
+    let trusting: TestApp;
+
+    beforeEach(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'trust-proxy-'));
+      const shared = { PUBLIC_URL, TOKEN_STORE: 'sqlite', SQLITE_PATH: join(dir, 'app.db') };
+      ({ entra, app } = await startAppWithFakeEntra([alice], shared));
+      trusting = await startTestApp(entra, { ...shared, TRUST_PROXY: 'true' });
+    });
+    afterEach(async () => {
+      await trusting.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('answers with the page naming TRUST_PROXY when the session cookie cannot be set, not a bare 500', async () => {
+      const browser = trusting.browser(FROM_PROXY);
+      await signIn(browser, entra, alice);
+      const profile = await browser.get('/profile');
+      const misrouted = app.browser(FROM_PROXY);
+      for (const [name, value] of browser.cookies) misrouted.cookies.set(name, value);
+      const page = await misrouted.post('/auth/signout', { _csrf: csrfFrom(profile) }, { origin: PUBLIC_URL });
+      expect(page.status).to.equal(500);
+      expect(page.text).to.contain('TRUST_PROXY=true');
     });
   });
 
