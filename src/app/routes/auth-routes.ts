@@ -54,9 +54,12 @@ export function authRoutes(
       // Tokens first: if removing them fails (a 503), the session stays and the user can try again.
       if (account) ({ endSessionUrl } = await signOutEverywhere.fromApp(account, config.postLogoutRedirectUri));
     } catch (error) {
-      // Only the provider's end-session URL is missing (its discovery document could not be
-      // loaded) once the tokens are gone: the app part is done, so say that, and offer a retry.
-      if (!(error instanceof IdentityProviderUnavailable) || (await tokenStore.read(account!.accountId)) !== undefined) throw error;
+      // The provider could not be reached (typically for its end-session URL, on an instance that
+      // has not loaded discovery yet). If the tokens are gone — checked, not assumed — the app
+      // part of the sign-out is done: end the session, say so, and offer to retry the rest.
+      if (!(error instanceof IdentityProviderUnavailable) || !account || (await tokenStore.read(account.accountId)) !== undefined) {
+        throw error;
+      }
       ctx.session = null;
       logger.warn('signed out of the app; the provider session was not ended', { requestId: ctx.state.requestId, error: error.message });
       return ctx.render('signed-out-of-app-only', { account: undefined });
