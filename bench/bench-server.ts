@@ -7,6 +7,7 @@ import { CookieSigningKeys } from '../src/app/cookie-signing-keys.ts';
 import { createAppContainer } from '../src/app/container.ts';
 import { createApp } from '../src/app/create-app.ts';
 import { createLogger } from '../src/app/logger.ts';
+import { signedInSessionData } from '../src/app/session-data.ts';
 import { storesReady } from '../src/app/store-registrations.ts';
 import type { ProviderDiscovery } from '../src/adapters/oidc/provider-discovery.ts';
 import type { SignedInAccount } from '../src/domain/account.ts';
@@ -85,7 +86,7 @@ for (let start = 0; start < options.sessions; start += BATCH) {
   for (let i = start; i < Math.min(options.sessions, start + BATCH); i++) {
     const account = accountOf(i % options.users, i);
     const id = `bench-session-${i}`;
-    const data = { account, csrfToken: 'bench', _expire: Date.now() + SESSION_TTL_MS, _maxAge: SESSION_TTL_MS };
+    const data = { ...signedInSessionData(account, Date.now()), _expire: Date.now() + SESSION_TTL_MS, _maxAge: SESSION_TTL_MS };
     writes.push(sessionStore.set(id, data, { sid: account.sid, subject: account.subject, accountId: account.accountId }, SESSION_TTL_MS));
     if (i < options.cookies) cookies.push(`${COOKIE}=${id}; ${COOKIE}.sig=${keygrip.sign(`${COOKIE}=${id}`)}`);
   }

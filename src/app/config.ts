@@ -47,6 +47,8 @@ export interface Config {
   readonly httpTimeoutMs: number;
   readonly trustProxy: boolean;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** A session ends this long after sign-in however active it is (the idle lifetime is sessionTtlMs). */
+  readonly sessionAbsoluteTtlMs: number;
 }
 
 export class ConfigError extends Error {
@@ -136,6 +138,7 @@ export function loadConfig(env: Env, fallbacks: ConfigFallbacks = {}): Config {
     httpTimeoutMs: integer(env, 'HTTP_TIMEOUT_MS', 10_000, 100, 120_000),
     trustProxy: env.TRUST_PROXY === 'true',
     logLevel: logLevel as Config['logLevel'],
+    sessionAbsoluteTtlMs: integer(env, 'SESSION_ABSOLUTE_TTL_SECONDS', 7 * 86400, 60, 365 * 86400) * 1000,
   });
 }
 

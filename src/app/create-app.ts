@@ -2,12 +2,14 @@ import { fileURLToPath } from 'node:url';
 import Koa from 'koa';
 import views from 'koa-views';
 import type { AppContainer } from './container.ts';
+import { cookiePolicy } from './cookie-policy.ts';
 import { CookieSigningKeys } from './cookie-signing-keys.ts';
 import { errorHandler } from './middleware/error-handler.ts';
 import { interactionRequiredRedirect } from './middleware/interaction-required.ts';
 import { securityHeaders } from './middleware/security-headers.ts';
 import { authRoutes } from './routes/auth-routes.ts';
 import { pageRoutes } from './routes/page-routes.ts';
+import { PendingSignInCookie } from './pending-sign-in-cookie.ts';
 import { sessionMiddleware } from './session.ts';
 
 const VIEWS = fileURLToPath(new URL('../../views', import.meta.url));
@@ -15,7 +17,9 @@ const VIEWS = fileURLToPath(new URL('../../views', import.meta.url));
 /** Builds the Koa app from the container. It never listens: server.ts does, tests don't need to. */
 export function createApp(container: AppContainer): Koa {
   const cradle = container.cradle;
-  const { config, logger, signIn } = cradle;
+  const { config, logger, signIn, sessionStore, now } = cradle;
+  const cookies = cookiePolicy(config);
+  const signInStart = { signIn, pendingSignIns: new PendingSignInCookie({ cookies, sessionKeys: config.sessionKeys, now }) };
   const app = new Koa({ proxy: config.trustProxy });
   // Koa hands `app.keys` to `cookies`, which takes any Keygrip-like object (its types say string[]).
   app.keys = new CookieSigningKeys(config.sessionKeys) as unknown as string[];
@@ -24,16 +28,16 @@ export function createApp(container: AppContainer): Koa {
   // Compiled templates are cached (consolidate does not by default): restart to see view changes.
   app.use(views(VIEWS, { extension: 'ejs', options: { cache: true } }));
   app.use(errorHandler(logger));
-  app.use(securityHeaders(new URL(config.authority).origin));
+  app.use(securityHeaders(new URL(config.authority).origin, { https: cookies.https }));
   // Sign-outs journaled during a store outage are applied before any session is served.
   const { signOutJournalReplayer } = cradle;
   app.use(async (_ctx, next) => {
     await signOutJournalReplayer.beforeRequest();
     await next();
   });
-  app.use(sessionMiddleware(app, config, cradle.sessionStore));
-  app.use(interactionRequiredRedirect(signIn, logger));
-  for (const router of [authRoutes(cradle), pageRoutes(cradle)]) {
+  app.use(sessionMiddleware(app, { config, cookies, sessionStore, now }));
+  app.use(interactionRequiredRedirect(signInStart, logger));
+  for (const router of [authRoutes(cradle, signInStart), pageRoutes(cradle)]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }

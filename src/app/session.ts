@@ -1,16 +1,10 @@
 import type Koa from 'koa';
 import createSession from 'koa-session';
-import type { SignedInAccount } from '../domain/account.ts';
-import type { PendingSignIn } from '../domain/sign-in.ts';
 import type { SessionIndex, SessionStore } from '../ports/session-store.port.ts';
 import type { Config } from './config.ts';
-
-/** What this app keeps in a browser session (server-side; the cookie holds only the id). */
-export interface AppSessionData {
-  account?: SignedInAccount;
-  pendingSignIn?: PendingSignIn;
-  csrfToken?: string;
-}
+import type { CookiePolicy } from './cookie-policy.ts';
+import { InsecureTransport, isInsecureCookieError } from './secure-transport.ts';
+import { absoluteLifetimeLeftMs, currentSessionData, type AppSessionData } from './session-data.ts';
 
 /** The part of koa-session's Session object this app uses (koa-session 7 does not type `ctx.session`). */
 interface KoaSession {
@@ -20,47 +14,85 @@ interface KoaSession {
 
 declare module 'koa' {
   interface ExtendableContext {
-    session: (KoaSession & AppSessionData) | null;
+    /** Empty for a visitor who has not signed in (and then never stored). */
+    session: (KoaSession & Partial<AppSessionData>) | null;
   }
+}
+
+export interface SessionDeps {
+  readonly config: Pick<Config, 'sessionTtlMs' | 'sessionAbsoluteTtlMs'>;
+  readonly cookies: CookiePolicy;
+  readonly sessionStore: SessionStore;
+  readonly now: () => number;
 }
 
 /**
  * koa-session with its data in the SessionStore port. The store indexes each session by the
  * account's provider session id (`sid`) and subject, which is how a sign-out from the provider
  * finds the sessions without the user's cookie.
+ *
+ * Only signed-in sessions are stored: a session is created at sign-in (`regenerate`) and every
+ * later write of it is conditional (`update`), so a sign-out that ended it meanwhile — on this
+ * instance or another — wins. It ends when idle for `sessionTtlMs` (extended once half of it has
+ * passed) and at the latest `sessionAbsoluteTtlMs` after sign-in.
  */
-export function sessionMiddleware(app: Koa, config: Config, sessionStore: SessionStore): Koa.Middleware {
-  return createSession(
+export function sessionMiddleware(app: Koa, { config, cookies, sessionStore, now }: SessionDeps): Koa.Middleware {
+  const session = createSession(
     {
-      key: config.sessionCookieName,
+      key: cookies.sessionCookieName,
       maxAge: config.sessionTtlMs,
-      // An active user's session is extended once half its lifetime has passed; an idle one expires.
       renew: true,
       httpOnly: true,
       // Lax: the cookie must come along on the top-level GET back from the provider.
       sameSite: 'lax',
-      secure: new URL(config.publicUrl).protocol === 'https:',
+      secure: cookies.https,
       signed: true,
       store: {
         get: async (id: string, _maxAge: unknown, options: unknown) => {
-          const data = await sessionStore.get(id);
-          if (data) contextOf(options).state.loadedSessionId = id;
-          return data;
+          const stored = await sessionStore.get(id);
+          if (!stored) return undefined;
+          const data = currentSessionData(stored);
+          if (!data || absoluteLifetimeLeftMs(data, now(), config.sessionAbsoluteTtlMs) <= 0) {
+            // Past its absolute lifetime, or written by an earlier version: a signed-out visitor.
+            await sessionStore.destroy(id);
+            return undefined;
+          }
+          contextOf(options).state.storedSessionId = id;
+          return stored;
         },
-        // A session this request loaded is only updated, never re-created: a sign-out that ended
-        // it while the request ran (front- or back-channel) must win. New ids (a new visitor, the
-        // id rotated at sign-in) are created.
-        set: async (id: string, data: Record<string, unknown>, maxAge: unknown, options: unknown) => {
-          const index = indexOf(data as AppSessionData);
+        // koa-session calls `set` once in `regenerate()` and again when the request ends, for the
+        // same new id, because its change check still compares with the data loaded before
+        // (https://github.com/koajs/session/blob/v7.0.2/src/context.ts#L212-L282, `commit` and
+        // `_shouldSaveSession`). Only the first write of an id this request created may create
+        // it; any other write only updates a session that still exists.
+        set: async (id: string, stored: Record<string, unknown>, maxAge: unknown, options: unknown) => {
           if (typeof maxAge !== 'number') throw new Error('sessions need a numeric maxAge');
-          if (contextOf(options).state.loadedSessionId === id) await sessionStore.update(id, data, index, maxAge);
-          else await sessionStore.set(id, data, index, maxAge);
+          const data = currentSessionData(stored);
+          if (!data) return; // nothing is kept for a visitor who has not signed in
+          const lifetimeLeft = absoluteLifetimeLeftMs(data, now(), config.sessionAbsoluteTtlMs);
+          if (lifetimeLeft <= 0) return sessionStore.destroy(id);
+          const ttl = Math.min(maxAge, lifetimeLeft);
+          const state = contextOf(options).state;
+          if (state.storedSessionId === id) {
+            await sessionStore.update(id, stored, indexOf(data), ttl);
+          } else {
+            await sessionStore.set(id, stored, indexOf(data), ttl);
+            state.storedSessionId = id;
+          }
         },
         destroy: (id: string) => sessionStore.destroy(id),
       },
     },
     app,
   );
+  return async (ctx, next) => {
+    try {
+      await session(ctx, next);
+    } catch (error) {
+      if (cookies.https && !ctx.secure && isInsecureCookieError(error)) throw new InsecureTransport({ cause: error });
+      throw error;
+    }
+  };
 }
 
 /** koa-session passes `{ ctx, ... }` as the store methods' last argument. */
@@ -68,8 +100,6 @@ function contextOf(options: unknown): Koa.Context {
   return (options as { ctx: Koa.Context }).ctx;
 }
 
-function indexOf(data: AppSessionData): SessionIndex {
-  const account = data.account;
-  if (!account) return {};
+function indexOf({ account }: AppSessionData): SessionIndex {
   return { sid: account.sid, subject: account.subject, accountId: account.accountId };
 }

@@ -4,7 +4,7 @@ import { codeChallengeS256, randomToken } from './random.ts';
 import { safeReturnTo } from './return-to.ts';
 import type { IdentityProvider } from '../ports/identity-provider.port.ts';
 
-/** What the session remembers between sending the user to the provider and the callback. */
+/** What the caller keeps, where the user cannot change it, between sending the user to the provider and the callback. */
 export interface PendingSignIn {
   readonly state: string;
   readonly nonce: string;
@@ -37,7 +37,7 @@ export const PENDING_SIGN_IN_LIFETIME_MS = 10 * 60 * 1000;
 /**
  * Sign-in with the authorization code flow: `begin` makes the authorization URL with PKCE (S256),
  * `state` and `nonce`; `complete` checks the callback against what `begin` remembered and redeems
- * the code. The caller keeps `pending` in the session and rotates the session id afterwards.
+ * the code. The caller keeps `pending` for one callback and starts a session under a new id afterwards.
  */
 export class SignIn {
   private readonly identityProvider: IdentityProvider;

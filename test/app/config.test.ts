@@ -131,6 +131,12 @@ describe('loadConfig', () => {
     });
   });
 
+  it('ends sessions seven days after sign-in unless SESSION_ABSOLUTE_TTL_SECONDS says otherwise', () => {
+    expect(loadConfig(MINIMAL).sessionAbsoluteTtlMs).to.equal(7 * 86400 * 1000);
+    expect(loadConfig({ ...MINIMAL, SESSION_ABSOLUTE_TTL_SECONDS: '86400' }).sessionAbsoluteTtlMs).to.equal(86400 * 1000);
+    expect(configFailure({ ...MINIMAL, SESSION_ABSOLUTE_TTL_SECONDS: '0' }).message).to.match(/^SESSION_ABSOLUTE_TTL_SECONDS /);
+  });
+
   it('returns a frozen object that nothing can change later', () => {
     const config = loadConfig(MINIMAL);
     expect(Object.isFrozen(config)).to.equal(true);

@@ -28,15 +28,15 @@ describe('the browser journey: sign in, profile, sign out', () => {
     expect(authorize.origin + authorize.pathname).to.equal(`${entra.authority}/oauth2/v2.0/authorize`);
     expect(authorize.searchParams.get('code_challenge_method')).to.equal('S256');
     expect(start.headers.get('cache-control')).to.equal('no-store');
-    const preSignInSession = browser.cookies.get('app.session');
-    expect(preSignInSession, 'a session holds the pending sign-in').to.be.a('string');
+    expect(browser.cookies.get('app.session.pending'), 'the browser holds the pending sign-in').to.be.a('string');
+    expect(browser.cookies.has('app.session'), 'no session before sign-in').to.equal(false);
 
     const { code, state } = entra.authorize(start.location!, alice, 'sid-alice');
     const callback = await browser.get(`/auth/redirect?code=${code}&state=${state}`);
     expect(callback.status).to.equal(302);
     expect(callback.location).to.equal('/profile');
-    expect(browser.cookies.get('app.session'), 'session id rotated at sign-in').to.not.equal(preSignInSession);
-    expect(await app.container.cradle.sessionStore.get(preSignInSession!), 'old session gone').to.equal(undefined);
+    expect(browser.cookies.has('app.session.pending'), 'pending sign-in spent').to.equal(false);
+    expect(browser.cookies.get('app.session'), 'a session from sign-in on').to.be.a('string');
 
     const profile = await browser.get('/profile');
     expect(profile.status).to.equal(200);
@@ -60,6 +60,16 @@ describe('the browser journey: sign in, profile, sign out', () => {
     const after = await browser.get('/profile');
     expect(after.status).to.equal(302);
     expect(after.location).to.match(/^\/auth\/signin/);
+  });
+
+  it('gives a new session id to a signed-in user who signs in again, and ends the old session', async () => {
+    const browser = app.browser();
+    await signInWithBrowser(browser, entra, alice);
+    const first = browser.cookies.get('app.session')!;
+    await signInWithBrowser(browser, entra, alice);
+    expect(browser.cookies.get('app.session')).to.be.a('string').and.not.equal(first);
+    expect(await app.container.cradle.sessionStore.get(first), 'old session gone').to.equal(undefined);
+    expect((await browser.get('/profile')).status).to.equal(200);
   });
 
   it('comes back to the page the user asked for', async () => {

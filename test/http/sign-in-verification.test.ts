@@ -60,7 +60,7 @@ describe('sign-in verification: a multi-tenant (common) authority with ALLOWED_T
   let entra: FakeEntra;
   let app: TestApp;
 
-  beforeEach(async () => ({ entra, app } = await startAppWithFakeEntra([alice, mallory], { ALLOWED_TENANTS: T1 }, () => {}, { tenant: 'common', tenantId: T1 })));
+  beforeEach(async () => ({ entra, app } = await startAppWithFakeEntra([alice, mallory], { ALLOWED_TENANTS: T1 }, () => {}, {}, { tenant: 'common', tenantId: T1 })));
   afterEach(() => stopTestApp(app));
 
   it('signs in a user of an allowed tenant, with the issuer of her tenant', async () => {

@@ -18,12 +18,20 @@ export interface TestApp {
   readonly baseUrl: string;
   readonly container: AppContainer;
   readonly logs: string[];
-  browser(): TestBrowser;
+  /** A fresh browser; `headers` go with each of its requests (e.g. a proxy's `X-Forwarded-Proto`). */
+  browser(headers?: Record<string, string>): TestBrowser;
   close(): Promise<void>;
 }
 
+/** What a test may swap in the container (a fake clock, a wrapped store). */
+export type ContainerOverrides = Parameters<typeof createAppContainer>[2];
+
 /** The real app (real MSAL adapter, real stores) on a loopback port, against a fake Entra. */
-export async function startTestApp(entra: FakeEntra, env: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(
+  entra: FakeEntra,
+  env: Record<string, string> = {},
+  overrides: ContainerOverrides = {},
+): Promise<TestApp> {
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -39,14 +47,14 @@ export async function startTestApp(entra: FakeEntra, env: Record<string, string>
     ...env,
   });
   const logs: string[] = [];
-  const container = createAppContainer(config, createLogger('debug', (line) => logs.push(line)));
+  const container = createAppContainer(config, createLogger('debug', (line) => logs.push(line)), overrides);
   await storesReady(container.cradle);
   server.on('request', createApp(container).callback());
   return {
     baseUrl,
     container,
     logs,
-    browser: () => new TestBrowser(baseUrl),
+    browser: (headers = {}) => new TestBrowser(baseUrl, headers),
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -90,13 +98,14 @@ export async function startAppWithFakeEntra(
   users: readonly FakeUser[],
   env: Record<string, string> = {},
   prepare: (entra: FakeEntra) => void = () => {},
+  overrides: ContainerOverrides = {},
   entraOptions: ConstructorParameters<typeof FakeEntra>[0] = {},
 ): Promise<{ entra: FakeEntra; app: TestApp }> {
   blockNetwork();
   const entra = new FakeEntra(entraOptions).install();
   prepare(entra);
   fakeGraph(users);
-  return { entra, app: await startTestApp(entra, env) };
+  return { entra, app: await startTestApp(entra, env, overrides) };
 }
 
 /** Undoes `startAppWithFakeEntra`. */

@@ -6,11 +6,13 @@ import { request as httpRequest } from 'node:http';
  */
 export class TestBrowser {
   readonly cookies = new Map<string, string>();
-
   private readonly baseUrl: string;
+  private readonly defaultHeaders: Record<string, string>;
 
-  constructor(baseUrl: string) {
+  /** `defaultHeaders` go with every request (e.g. `X-Forwarded-Proto` as a TLS-terminating proxy sends it). */
+  constructor(baseUrl: string, defaultHeaders: Record<string, string> = {}) {
     this.baseUrl = baseUrl;
+    this.defaultHeaders = defaultHeaders;
   }
 
   async get(pathOrUrl: string, headers: Record<string, string> = {}): Promise<Page> {
@@ -28,7 +30,7 @@ export class TestBrowser {
   private async request(method: string, pathOrUrl: string, body: string | undefined, headers: Record<string, string>): Promise<Page> {
     const url = new URL(pathOrUrl, this.baseUrl);
     const cookie = [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
-    const response = await send(url, method, body, { accept: 'text/html', ...(cookie ? { cookie } : {}), ...headers });
+    const response = await send(url, method, body, { accept: 'text/html', ...this.defaultHeaders, ...(cookie ? { cookie } : {}), ...headers });
     for (const line of response.headers.getSetCookie()) {
       const [pair = '', ...attributes] = line.split(';');
       const name = pair.slice(0, pair.indexOf('='));

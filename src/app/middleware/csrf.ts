@@ -1,12 +1,14 @@
 import { timingSafeEqual } from 'node:crypto';
 import type Koa from 'koa';
-import { randomToken } from '../../domain/random.ts';
 
-/** The session's CSRF token for forms, created on first use. */
+/**
+ * The session's CSRF token for forms. It is made at sign-in (session-data.ts), not on first use:
+ * two pages loaded at once would each make one, and the last write would expire the other's form.
+ */
 export function csrfToken(ctx: Koa.Context): string {
-  const session = ctx.session!;
-  session.csrfToken ??= randomToken();
-  return session.csrfToken;
+  const token = ctx.session?.csrfToken;
+  if (!token) throw new Error('a CSRF token is asked for outside a signed-in session');
+  return token;
 }
 
 /**

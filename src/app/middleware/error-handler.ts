@@ -49,7 +49,8 @@ export function errorHandler(logger: Logger): Koa.Middleware {
 function describe(error: unknown): { status: number; message: string } {
   if (error instanceof DomainError) return { status: statusOf(error), message: error.userMessage };
   const httpError = error as { status?: unknown; expose?: unknown; message?: unknown };
-  if (typeof httpError.status === 'number' && httpError.status >= 400 && httpError.status < 500 && httpError.expose) {
+  // `expose` is true for 4xx by default (http-errors); a 5xx shows its message only when it says so.
+  if (typeof httpError.status === 'number' && httpError.status >= 400 && httpError.status < 600 && httpError.expose === true) {
     return { status: httpError.status, message: String(httpError.message) };
   }
   return { status: 500, message: 'Something went wrong on our side. Please try again.' };

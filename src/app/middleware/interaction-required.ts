@@ -1,22 +1,21 @@
 import type Koa from 'koa';
 import { InteractionRequired } from '../../domain/errors.ts';
-import type { SignIn } from '../../domain/sign-in.ts';
 import type { Logger } from '../logger.ts';
-import { redirectToSignIn } from '../sign-in-redirect.ts';
+import { redirectToSignIn, type SignInStart } from '../sign-in-redirect.ts';
 
 /**
  * When only the user can fix a token request (consent, expired sign-in, claims challenge), a page
  * load becomes a sign-in for exactly those scopes and claims that returns to the same page.
- * It must run inside the session middleware: the pending sign-in is saved in the session.
+ * It must run inside the session middleware: the login hint comes from the session.
  */
-export function interactionRequiredRedirect(signIn: SignIn, logger: Logger): Koa.Middleware {
+export function interactionRequiredRedirect(signInStart: SignInStart, logger: Logger): Koa.Middleware {
   return async (ctx, next) => {
     try {
       await next();
     } catch (error) {
       if (!(error instanceof InteractionRequired) || ctx.method !== 'GET') throw error;
       logger.info('interaction required', { requestId: ctx.state.requestId, reason: error.message });
-      await redirectToSignIn(ctx, signIn, {
+      await redirectToSignIn(ctx, signInStart, {
         returnTo: ctx.originalUrl,
         scopes: error.scopes,
         claims: error.claims,

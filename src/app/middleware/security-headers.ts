@@ -3,12 +3,13 @@ import type Koa from 'koa';
 /**
  * Headers on every answer: no framing (except the front-channel logout page, which sets its own
  * `frame-ancestors`), no sniffing, and no Referer to other sites, so a URL never leaks out.
+ * With `https` (PUBLIC_URL is https) HSTS too: browsers then never try this host over http.
  * Not `no-referrer`: with it browsers send `Origin: null` on same-origin form posts, which the
  * sign-out form's CSRF check must refuse.
  * `form-action` must allow the provider: the sign-out form ends with a redirect to it, and Chrome
  * applies form-action to redirects.
  */
-export function securityHeaders(providerOrigin: string): Koa.Middleware {
+export function securityHeaders(providerOrigin: string, options: { https: boolean }): Koa.Middleware {
   const csp = [
     "default-src 'self'",
     "img-src 'self' data:",
@@ -24,6 +25,7 @@ export function securityHeaders(providerOrigin: string): Koa.Middleware {
     ctx.set('X-Content-Type-Options', 'nosniff');
     ctx.set('Referrer-Policy', 'same-origin');
     ctx.set('Cross-Origin-Opener-Policy', 'same-origin');
+    if (options.https) ctx.set('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
     await next();
   };
 }

@@ -1,10 +1,11 @@
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
-import { SignOutRejected } from '../../domain/errors.ts';
+import { IdentityProviderUnavailable, SignOutRejected } from '../../domain/errors.ts';
 import type { Cradle } from '../container.ts';
 import { requireCsrf } from '../middleware/csrf.ts';
 import { UnknownSidLimiter } from '../middleware/unknown-sid-limiter.ts';
-import { redirectToSignIn } from '../sign-in-redirect.ts';
+import { signedInSessionData } from '../session-data.ts';
+import { redirectToSignIn, type SignInStart } from '../sign-in-redirect.ts';
 import { allowFramingBy, noStore } from '../middleware/security-headers.ts';
 
 /**
@@ -12,33 +13,35 @@ import { allowFramingBy, noStore } from '../middleware/security-headers.ts';
  *   GET  /auth/signin                 start sign-in (returnTo = a path on this site)
  *   GET  /auth/redirect               the provider's answer (the redirect URI)
  *   POST /auth/signout                sign-out started here (CSRF-protected form)
+ *   GET  /auth/signout/provider       retry of the provider part of a sign-out started here
  *   GET  /auth/signed-out             where the provider sends the browser back
  *   GET  /auth/signout/frontchannel   the Logout URL the provider loads in an iframe (no cookie needed)
  *   POST /auth/signout/backchannel    OpenID Connect Back-Channel Logout: a signed logout_token
  */
-export function authRoutes({ config, signIn, signOutEverywhere, logger }: Cradle): Router {
+export function authRoutes(
+  { config, signIn, signOutEverywhere, identityProvider, tokenStore, logger, now }: Cradle,
+  signInStart: SignInStart,
+): Router {
   const router = new Router({ prefix: '/auth' });
   const providerOrigin = new URL(config.authority).origin;
 
   router.get('/signin', async (ctx) => {
-    await redirectToSignIn(ctx, signIn, { returnTo: ctx.query.returnTo });
+    await redirectToSignIn(ctx, signInStart, { returnTo: ctx.query.returnTo });
   });
 
   router.get('/redirect', async (ctx) => {
     noStore(ctx);
-    const session = ctx.session!;
-    const pending = session.pendingSignIn;
-    // One attempt per pending sign-in, whatever happens next.
-    delete session.pendingSignIn;
+    // One attempt per pending sign-in, whatever happens next: the cookie is cleared here.
+    const pending = signInStart.pendingSignIns.take(ctx);
     const { account, returnTo } = await signIn.complete(pending, {
       code: single(ctx.query.code),
       state: single(ctx.query.state),
       error: single(ctx.query.error),
       error_description: single(ctx.query.error_description),
     });
-    // A new session id after sign-in: whoever knew the old one (fixation) gets nothing.
-    delete session.csrfToken;
-    session.account = account;
+    // The session starts here, and under a new id even when the browser had one (no fixation).
+    const session = ctx.session!;
+    Object.assign(session, signedInSessionData(account, now()));
     await session.regenerate();
     logger.info('signed in', { sid: account.sid !== undefined });
     ctx.redirect(returnTo);
@@ -47,10 +50,35 @@ export function authRoutes({ config, signIn, signOutEverywhere, logger }: Cradle
   router.post('/signout', bodyParser({ enableTypes: ['form'] }), requireCsrf(new URL(config.publicUrl).origin), async (ctx) => {
     noStore(ctx);
     const account = ctx.session?.account;
-    // Tokens first: if removing them fails (a 503), the session stays and the user can try again.
-    const endSessionUrl = account ? (await signOutEverywhere.fromApp(account, config.postLogoutRedirectUri)).endSessionUrl : undefined;
+    let endSessionUrl: string | undefined;
+    try {
+      // Tokens first: if removing them fails (a 503), the session stays and the user can try again.
+      if (account) ({ endSessionUrl } = await signOutEverywhere.fromApp(account, config.postLogoutRedirectUri));
+    } catch (error) {
+      // The provider could not be reached (typically for its end-session URL, on an instance that
+      // has not loaded discovery yet). If the tokens are gone — checked, not assumed — the app
+      // part of the sign-out is done: end the session, say so, and offer to retry the rest.
+      if (!(error instanceof IdentityProviderUnavailable) || !account || (await tokenStore.read(account.accountId)) !== undefined) {
+        throw error;
+      }
+      ctx.session = null;
+      logger.warn('signed out of the app; the provider session was not ended', { requestId: ctx.state.requestId, error: error.message });
+      return ctx.render('signed-out-of-app-only', { account: undefined });
+    }
     ctx.session = null;
     ctx.redirect(endSessionUrl ?? '/auth/signed-out');
+  });
+
+  router.get('/signout/provider', async (ctx) => {
+    noStore(ctx);
+    try {
+      const endSessionUrl = await identityProvider.endSessionUrl({ postLogoutRedirectUri: config.postLogoutRedirectUri });
+      ctx.redirect(endSessionUrl ?? '/auth/signed-out');
+    } catch (error) {
+      if (!(error instanceof IdentityProviderUnavailable)) throw error;
+      ctx.status = 503;
+      await ctx.render('signed-out-of-app-only', { account: undefined });
+    }
   });
 
   router.get('/signed-out', async (ctx) => {

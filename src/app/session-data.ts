@@ -1,0 +1,47 @@
+import type { SignedInAccount } from '../domain/account.ts';
+import { randomToken } from '../domain/random.ts';
+
+/**
+ * What this app keeps in a browser session (server-side; the cookie holds only the id). A session
+ * exists only for a signed-in user: it is created at sign-in with all three fields.
+ */
+export interface AppSessionData {
+  account: SignedInAccount;
+  /** The sign-out form's token, made at sign-in so pages loaded at once all get the same one. */
+  csrfToken: string;
+  /** Epoch ms of the sign-in; the session ends SESSION_ABSOLUTE_TTL_SECONDS after it. */
+  signedInAt: number;
+}
+
+/** The data of a session that starts now for `account`. */
+export function signedInSessionData(account: SignedInAccount, now: number): AppSessionData {
+  return { account, csrfToken: randomToken(), signedInAt: now };
+}
+
+/**
+ * `stored` if it has the shape this version writes. Data of an earlier version (an anonymous
+ * session holding a pending sign-in, a session without its sign-in time) or of an unknown shape is
+ * not: the visitor is then signed out rather than served from data the code does not expect.
+ */
+export function currentSessionData(stored: Record<string, unknown>): AppSessionData | undefined {
+  const { account, csrfToken, signedInAt } = stored as Partial<Record<keyof AppSessionData, unknown>>;
+  if (typeof csrfToken !== 'string' || csrfToken === '' || typeof signedInAt !== 'number' || !isAccount(account)) return undefined;
+  return stored as unknown as AppSessionData;
+}
+
+/** How long the session may still live under the absolute lifetime (≤ 0: it has ended). */
+export function absoluteLifetimeLeftMs(data: AppSessionData, now: number, absoluteTtlMs: number): number {
+  return data.signedInAt + absoluteTtlMs - now;
+}
+
+function isAccount(value: unknown): value is SignedInAccount {
+  const account = value as Partial<Record<keyof SignedInAccount, unknown>> | null;
+  return (
+    typeof account === 'object' &&
+    account !== null &&
+    typeof account.accountId === 'string' &&
+    typeof account.subject === 'string' &&
+    typeof account.username === 'string' &&
+    (account.sid === undefined || typeof account.sid === 'string')
+  );
+}

@@ -1,0 +1,121 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { fakeUser, type FakeEntra } from '../support/fake-entra.ts';
+import { startAppWithFakeEntra, startTestApp, stopTestApp, type TestApp } from '../support/app-harness.ts';
+import { csrfFrom, type Page, type TestBrowser } from '../support/test-browser.ts';
+
+const PUBLIC_URL = 'https://app.example';
+const FROM_PROXY = { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'app.example' };
+
+function cookieLines(page: Page): string[] {
+  return page.headers.getSetCookie();
+}
+
+async function signIn(browser: TestBrowser, entra: FakeEntra, user: ReturnType<typeof fakeUser>) {
+  const start = await browser.get('/auth/signin');
+  expect(start.status, start.text).to.equal(302);
+  const { code, state } = entra.authorize(start.location!, user, 'sid-alice');
+  return { start, callback: await browser.get(`/auth/redirect?code=${code}&state=${state}`) };
+}
+
+describe('https: cookies and transport', () => {
+  const alice = fakeUser('alice');
+  let entra: FakeEntra;
+  let app: TestApp;
+
+  afterEach(() => stopTestApp(app));
+
+  describe('behind a TLS-terminating proxy with TRUST_PROXY=true', () => {
+    beforeEach(async () => ({ entra, app } = await startAppWithFakeEntra([alice], { PUBLIC_URL, TRUST_PROXY: 'true' })));
+
+    it('sends Strict-Transport-Security on every answer', async () => {
+      for (const path of ['/', '/auth/signin', '/nope']) {
+        const page = await app.browser(FROM_PROXY).get(path);
+        expect(page.headers.get('strict-transport-security'), path).to.equal('max-age=31536000; includeSubDomains');
+      }
+    });
+
+    it('names the pending sign-in and session cookies __Host-: Secure, Path=/, no Domain', async () => {
+      const browser = app.browser(FROM_PROXY);
+      const { start, callback } = await signIn(browser, entra, alice);
+      expect(callback.status, callback.text).to.equal(302);
+      const lines = [...cookieLines(start), ...cookieLines(callback)];
+      const names = lines.map((line) => line.slice(0, line.indexOf('=')));
+      expect(names).to.include.members(['__Host-app.session.pending', '__Host-app.session', '__Host-app.session.sig']);
+      for (const line of lines) {
+        expect(line, line).to.match(/^__Host-/).and.match(/; secure/i).and.match(/; path=\/(;|$)/i).and.not.match(/; domain=/i);
+      }
+      const profile = await browser.get('/profile');
+      expect(profile.status).to.equal(200);
+      expect(profile.text).to.contain(alice.username);
+    });
+
+    it('treats a session cookie under the name of an earlier version as a signed-out visitor', async () => {
+      const browser = app.browser(FROM_PROXY);
+      await signIn(browser, entra, alice);
+      expect(browser.cookies.get('__Host-app.session'), 'signed in under the current name').to.be.a('string');
+      for (const name of ['__Host-app.session', '__Host-app.session.sig']) {
+        browser.cookies.set(name.replace('__Host-', ''), browser.cookies.get(name)!);
+        browser.cookies.delete(name);
+      }
+      const profile = await browser.get('/profile');
+      expect(profile.status).to.equal(302);
+      expect(profile.location).to.match(/^\/auth\/signin/);
+      const home = await browser.get('/');
+      expect(home.status).to.equal(200);
+      expect(home.text).to.contain('You are not signed in');
+    });
+  });
+
+  describe('behind a TLS-terminating proxy without TRUST_PROXY', () => {
+    beforeEach(async () => ({ entra, app } = await startAppWithFakeEntra([alice], { PUBLIC_URL })));
+
+    it('answers a sign-in with a page that names TRUST_PROXY instead of a bare 500', async () => {
+      const page = await app.browser(FROM_PROXY).get('/auth/signin');
+      expect(page.status).to.equal(500);
+      expect(page.text).to.contain('TRUST_PROXY=true');
+      expect(page.text).to.not.match(/node_modules|at [\w.]+ \(|Error:/);
+      expect(app.logs.some((line) => line.includes('TRUST_PROXY')), 'logged for the operator').to.equal(true);
+    });
+  });
+
+  describe('a signed-in user reaching an instance that lacks TRUST_PROXY', () => {
+    let dir: string;
+    let trusting: TestApp;
+
+    beforeEach(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'trust-proxy-'));
+      const shared = { PUBLIC_URL, TOKEN_STORE: 'sqlite', SQLITE_PATH: join(dir, 'app.db') };
+      ({ entra, app } = await startAppWithFakeEntra([alice], shared));
+      trusting = await startTestApp(entra, { ...shared, TRUST_PROXY: 'true' });
+    });
+    afterEach(async () => {
+      await trusting.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('answers with the page naming TRUST_PROXY when the session cookie cannot be set, not a bare 500', async () => {
+      const browser = trusting.browser(FROM_PROXY);
+      await signIn(browser, entra, alice);
+      const profile = await browser.get('/profile');
+      const misrouted = app.browser(FROM_PROXY);
+      for (const [name, value] of browser.cookies) misrouted.cookies.set(name, value);
+      const page = await misrouted.post('/auth/signout', { _csrf: csrfFrom(profile) }, { origin: PUBLIC_URL });
+      expect(page.status).to.equal(500);
+      expect(page.text).to.contain('TRUST_PROXY=true');
+    });
+  });
+
+  describe('on plain http', () => {
+    beforeEach(async () => ({ entra, app } = await startAppWithFakeEntra([alice])));
+
+    it('sends no Strict-Transport-Security and no __Host- cookies', async () => {
+      const browser = app.browser();
+      const { start, callback } = await signIn(browser, entra, alice);
+      expect(start.headers.get('strict-transport-security')).to.equal(null);
+      for (const line of [...cookieLines(start), ...cookieLines(callback)]) expect(line).to.not.match(/^__Host-|; secure/i);
+    });
+  });
+});

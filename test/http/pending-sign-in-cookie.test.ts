@@ -1,0 +1,138 @@
+import { expect } from 'chai';
+import { asValue } from 'awilix';
+import nock from 'nock';
+import { FakeEntra, fakeUser } from '../support/fake-entra.ts';
+import { blockNetwork } from '../support/msal-harness.ts';
+import { fakeGraph, signInWithBrowser, startAppWithFakeEntra, startTestApp, stopTestApp, type TestApp } from '../support/app-harness.ts';
+import type { Page } from '../support/test-browser.ts';
+
+const PENDING = 'app.session.pending';
+
+function sessionRows(app: TestApp): number {
+  return (app.container.cradle.database.prepare('SELECT count(*) AS n FROM sessions').get() as { n: number }).n;
+}
+
+function setCookie(page: Page, name: string): string | undefined {
+  return page.headers.getSetCookie().find((line) => line.startsWith(`${name}=`));
+}
+
+describe('a visitor who has not signed in leaves nothing on the server', () => {
+  const alice = fakeUser('alice');
+  let entra: FakeEntra;
+  let app: TestApp;
+  let clock: number;
+
+  beforeEach(async () => {
+    clock = Date.now();
+    ({ entra, app } = await startAppWithFakeEntra([alice], { TOKEN_STORE: 'sqlite', SQLITE_PATH: ':memory:' }, undefined, {
+      now: asValue(() => clock),
+    }));
+  });
+  afterEach(() => stopTestApp(app));
+
+  it('keeps no session for sign-ins started and never finished, and still signs in', async () => {
+    for (let i = 0; i < 50; i++) {
+      const start = await app.browser().get('/auth/signin');
+      expect(start.status).to.equal(302);
+    }
+    expect(sessionRows(app), 'sessions after 50 cookie-less sign-in starts').to.equal(0);
+
+    const browser = app.browser();
+    const callback = await signInWithBrowser(browser, entra, alice, { returnTo: '/profile' });
+    expect(callback.status, callback.text).to.equal(302);
+    expect(callback.location).to.equal('/profile');
+    expect(sessionRows(app), 'the one session, created at sign-in').to.equal(1);
+    const profile = await browser.get('/profile');
+    expect(profile.status).to.equal(200);
+    expect(profile.text).to.contain(alice.username);
+  });
+
+  it('keeps the pending sign-in in a sealed, HttpOnly, SameSite=Lax cookie that lives ten minutes', async () => {
+    const browser = app.browser();
+    const start = await browser.get('/auth/signin?returnTo=%2Fprofile');
+    const line = setCookie(start, PENDING);
+    expect(line, 'the pending sign-in cookie').to.be.a('string');
+    expect(line).to.match(/; httponly/i).and.match(/; samesite=lax/i).and.match(/; path=\//i);
+    expect(line).to.not.match(/; secure/i, 'not Secure on http');
+    const expires = Date.parse(/; expires=([^;]+)/i.exec(line!)![1]!);
+    expect(expires - Date.now()).to.be.within(9 * 60_000, 10 * 60_000 + 1000);
+    const authorize = new URL(start.location!).searchParams;
+    const value = decodeURIComponent(browser.cookies.get(PENDING)!);
+    for (const secret of [authorize.get('state')!, authorize.get('nonce')!, '/profile']) {
+      expect(value, 'the cookie shows nothing of the pending sign-in').to.not.contain(secret);
+    }
+    expect(browser.cookies.has('app.session'), 'no session cookie before sign-in').to.equal(false);
+  });
+
+  it('clears the pending sign-in cookie on the callback, whatever the outcome', async () => {
+    const browser = app.browser();
+    const start = await browser.get('/auth/signin');
+    const { code } = entra.authorize(start.location!, alice);
+    const refused = await browser.get(`/auth/redirect?code=${code}&state=forged`);
+    expect(refused.status).to.equal(400);
+    expect(setCookie(refused, PENDING)).to.match(/expires=Thu, 01 Jan 1970/i);
+    expect(browser.cookies.has(PENDING)).to.equal(false);
+  });
+
+  it('refuses a callback whose pending sign-in cookie was tampered with', async () => {
+    const browser = app.browser();
+    const start = await browser.get('/auth/signin');
+    const { code, state } = entra.authorize(start.location!, alice);
+    const value = browser.cookies.get(PENDING)!;
+    const flipped = value.slice(0, 20) + (value[20] === 'A' ? 'B' : 'A') + value.slice(21);
+    browser.cookies.set(PENDING, flipped);
+    const page = await browser.get(`/auth/redirect?code=${code}&state=${state}`);
+    expect(page.status).to.equal(400);
+    expect(page.text).to.contain('No sign-in is in progress');
+    expect(entra.calls.authorization_code, 'no code was redeemed').to.equal(0);
+  });
+
+  it('refuses a callback whose pending sign-in cookie is older than ten minutes', async () => {
+    const browser = app.browser();
+    const start = await browser.get('/auth/signin');
+    const { code, state } = entra.authorize(start.location!, alice);
+    clock += 10 * 60_000 + 1000; // the browser would have dropped it; a replayed copy is refused too
+    const page = await browser.get(`/auth/redirect?code=${code}&state=${state}`);
+    expect(page.status).to.equal(400);
+    expect(page.text).to.contain('No sign-in is in progress');
+  });
+
+  it('refuses a callback from another browser that has no pending sign-in cookie', async () => {
+    const start = await app.browser().get('/auth/signin');
+    const { code, state } = entra.authorize(start.location!, alice);
+    const page = await app.browser().get(`/auth/redirect?code=${code}&state=${state}`);
+    expect(page.status).to.equal(400);
+    expect(page.text).to.contain('No sign-in is in progress');
+  });
+});
+
+describe('a pending sign-in needs no shared state between instances', () => {
+  const alice = fakeUser('alice');
+  let entra: FakeEntra;
+  let older: TestApp;
+  let rotated: TestApp;
+
+  before(async () => {
+    blockNetwork();
+    entra = new FakeEntra().install();
+    fakeGraph([alice]);
+    older = await startTestApp(entra, { SESSION_KEYS: 'old-session-key-0123456789' });
+    rotated = await startTestApp(entra, { SESSION_KEYS: 'new-session-key-0123456789,old-session-key-0123456789' });
+  });
+  after(async () => {
+    await Promise.all([older.close(), rotated.close()]);
+    nock.cleanAll();
+  });
+
+  it('finishes on an instance with rotated keys a sign-in started under the older key', async () => {
+    const onOlder = older.browser();
+    const start = await onOlder.get('/auth/signin?returnTo=%2Fprofile');
+    const { code, state } = entra.authorize(start.location!, alice);
+    const onRotated = rotated.browser();
+    for (const [name, value] of onOlder.cookies) onRotated.cookies.set(name, value);
+    const callback = await onRotated.get(`/auth/redirect?code=${code}&state=${state}`);
+    expect(callback.status, callback.text).to.equal(302);
+    expect(callback.location).to.equal('/profile');
+    expect((await onRotated.get('/profile')).status).to.equal(200);
+  });
+});

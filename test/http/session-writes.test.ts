@@ -1,0 +1,76 @@
+import { expect } from 'chai';
+import { asFunction } from 'awilix';
+import type { Cradle } from '../../src/app/container.ts';
+import { MemorySessionStore } from '../../src/adapters/memory/memory-session-store.ts';
+import type { SessionIndex, SessionStore } from '../../src/ports/session-store.port.ts';
+import { fakeUser, type FakeEntra } from '../support/fake-entra.ts';
+import { signInWithBrowser, startAppWithFakeEntra, stopTestApp, type TestApp } from '../support/app-harness.ts';
+
+/**
+ * A session store in which a sign-out handled elsewhere (another instance, the provider's
+ * front-channel call) lands between the first write of a new session and any later one.
+ */
+class SignOutBetweenWrites implements SessionStore {
+  readonly written = new Set<string>();
+  signOutElsewhere: (sid: string) => Promise<void> = async () => {};
+  private readonly inner: SessionStore;
+
+  constructor(inner: SessionStore) {
+    this.inner = inner;
+  }
+
+  get(id: string) {
+    return this.inner.get(id);
+  }
+  async set(id: string, data: Record<string, unknown>, index: SessionIndex, ttlMs: number) {
+    await this.#beforeWrite(id, index);
+    return this.inner.set(id, data, index, ttlMs);
+  }
+  async update(id: string, data: Record<string, unknown>, index: SessionIndex, ttlMs: number) {
+    await this.#beforeWrite(id, index);
+    return this.inner.update(id, data, index, ttlMs);
+  }
+  destroy(id: string) {
+    return this.inner.destroy(id);
+  }
+  findBySid(sid: string) {
+    return this.inner.findBySid(sid);
+  }
+  findBySubject(subject: string) {
+    return this.inner.findBySubject(subject);
+  }
+
+  async #beforeWrite(id: string, index: SessionIndex) {
+    if (this.written.has(id) && index.sid) await this.signOutElsewhere(index.sid);
+    this.written.add(id);
+  }
+}
+
+describe('session writes never undo a sign-out', () => {
+  const alice = fakeUser('alice');
+  let entra: FakeEntra;
+  let app: TestApp;
+  let store: SignOutBetweenWrites;
+
+  beforeEach(async () => {
+    ({ entra, app } = await startAppWithFakeEntra([alice], {}, undefined, {
+      sessionStore: asFunction(({ now }: Cradle) => (store = new SignOutBetweenWrites(new MemorySessionStore({ now })))).singleton(),
+    }));
+    store.signOutElsewhere = async (sid) => {
+      await app.container.cradle.signOutEverywhere.fromFrontChannel({ sid });
+    };
+  });
+  afterEach(() => stopTestApp(app));
+
+  it('keeps a session gone that a sign-out ended between the two writes of sign-in', async () => {
+    const browser = app.browser();
+    const callback = await signInWithBrowser(browser, entra, alice, { sid: 'sid-alice' });
+    expect(callback.status, callback.text).to.equal(302);
+    expect(store.written.size, 'the new session was written').to.be.greaterThan(0);
+
+    expect(await app.container.cradle.sessionStore.findBySid('sid-alice'), 'no session of sid-alice').to.deep.equal([]);
+    const profile = await browser.get('/profile');
+    expect(profile.status, 'signed out').to.equal(302);
+    expect(profile.location).to.match(/^\/auth\/signin/);
+  });
+});

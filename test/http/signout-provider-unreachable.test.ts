@@ -1,0 +1,69 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import nock from 'nock';
+import { ENTRA_HOST, FakeEntra, fakeUser } from '../support/fake-entra.ts';
+import { blockNetwork } from '../support/msal-harness.ts';
+import { fakeGraph, signInWithBrowser, startTestApp, type TestApp } from '../support/app-harness.ts';
+import { csrfFrom } from '../support/test-browser.ts';
+
+describe('sign-out while the provider cannot be reached', () => {
+  const alice = fakeUser('alice');
+  let dir: string;
+  let entra: FakeEntra;
+  let x: TestApp;
+  let fresh: TestApp;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'signout-provider-down-'));
+    blockNetwork();
+    entra = new FakeEntra().install();
+    fakeGraph([alice]);
+    const shared = { TOKEN_STORE: 'sqlite', SQLITE_PATH: join(dir, 'app.db') };
+    x = await startTestApp(entra, shared);
+    fresh = await startTestApp(entra, shared); // has not loaded the provider's discovery document
+  });
+  afterEach(async () => {
+    await Promise.all([x.close(), fresh.close()]);
+    nock.cleanAll();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('says the user is signed out of this app, names what failed, and offers to retry the provider sign-out', async () => {
+    const onX = x.browser();
+    await signInWithBrowser(onX, entra, alice, { sid: 'sid-alice' });
+    const profile = await onX.get('/profile');
+    expect(profile.status).to.equal(200);
+
+    nock.cleanAll();
+    nock(ENTRA_HOST).persist().get(/openid-configuration/).reply(503, 'down for maintenance');
+    const onFresh = fresh.browser(); // the load balancer sends the sign-out to the fresh instance
+    for (const [name, value] of onX.cookies) onFresh.cookies.set(name, value);
+    const page = await onFresh.post('/auth/signout', { _csrf: csrfFrom(profile) });
+
+    expect(page.status, page.text).to.equal(200);
+    expect(page.headers.get('cache-control')).to.equal('no-store');
+    expect(page.text).to.contain('You are signed out of this app');
+    expect(page.text).to.match(/session at the sign-in service could not be ended/);
+    expect(page.text).to.contain('href="/auth/signout/provider"');
+    expect(page.text).to.not.match(/not reachable right now|_csrf/);
+    expect(await fresh.container.cradle.tokenStore.read(`${alice.oid}.${entra.tenantId}`), 'tokens removed').to.equal(undefined);
+    expect(await fresh.container.cradle.sessionStore.findBySid('sid-alice'), 'session ended').to.deep.equal([]);
+    const after = await onFresh.get('/profile');
+    expect(after.status).to.equal(302);
+    expect(after.location).to.match(/^\/auth\/signin/);
+
+    nock.cleanAll(); // now the provider cannot be reached at all
+    const stillDown = await onFresh.get('/auth/signout/provider');
+    expect(stillDown.status).to.equal(503);
+    expect(stillDown.text).to.contain('You are signed out of this app').and.contain('href="/auth/signout/provider"');
+
+    entra.install();
+    const retry = await onFresh.get('/auth/signout/provider');
+    expect(retry.status).to.equal(302);
+    const endSession = new URL(retry.location!);
+    expect(endSession.origin + endSession.pathname).to.equal(`${entra.authority}/oauth2/v2.0/logout`);
+    expect(endSession.searchParams.get('post_logout_redirect_uri')).to.equal(`${fresh.baseUrl}/auth/signed-out`);
+  });
+});
