@@ -25,8 +25,8 @@ export class SignInRevocationList implements SignInRevocations {
    * Callers wait until that second has begun before they report the revocation done.
    */
   revoke(oid: string, nowMs = Date.now()): number {
-    const notBefore = Math.floor(nowMs / 1000) + 1;
-    this.#notBefore.set(oid, Math.max(notBefore, this.#notBefore.get(oid) ?? 0));
+    const notBefore = Math.max(Math.floor(nowMs / 1000) + 1, this.#notBefore.get(oid) ?? 0);
+    this.#notBefore.set(oid, notBefore);
     return notBefore;
   }
 

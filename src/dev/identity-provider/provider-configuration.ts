@@ -1,3 +1,4 @@
+import { errors } from 'oidc-provider';
 import type { Configuration } from 'oidc-provider';
 import { frontchannelLogoutMetadata, toClientMetadata } from './client-metadata.ts';
 import { demoApiResourceIndicators } from './demo-api-resource.ts';
@@ -71,7 +72,15 @@ export function providerConfiguration(settings: DevProviderSettings): Configurat
       resourceIndicators: demoApiResourceIndicators(api),
       rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
       backchannelLogout: { enabled: true },
-      revocation: { enabled: settings.revocation },
+      revocation: {
+        enabled: settings.revocation,
+        // oidc-provider's default rule, stated here so it stops printing that it should be changed:
+        // an app may revoke only tokens issued to it (RFC 7009 §2.1).
+        allowedPolicy: async (_ctx, client, token) => {
+          if (token.clientId !== client.clientId) throw new errors.InvalidRequest('client is not authorized to revoke the presented token');
+          return true;
+        },
+      },
     },
     renderError(ctx, out) {
       const details = Object.entries(out).map(([key, value]) => `<p><code>${escapeHtml(key)}</code>: ${escapeHtml(value)}</p>`).join('');
