@@ -117,7 +117,7 @@ describe('dev identity provider: two tenants and the common authority', () => {
     expect(aliceAgain.pages).to.deep.equal([]);
   });
 
-  it('asks for the password again on a later sign-in (the common sign-in is good for one request only)', async () => {
+  it('asks for the password again with prompt=login, once, on the common sign-in page', async () => {
     await signIn(browser, common, client, { username: 'carol', scope: SCOPES });
     const forced = await signIn(browser, common, client, { username: 'carol', scope: SCOPES, prompt: 'login' });
     expect(forced.pages).to.deep.equal(['common sign-in']);
@@ -155,6 +155,16 @@ describe('dev identity provider: two tenants and the common authority', () => {
     const refused = await tokenRequest(browser, common, client, { grant_type: 'authorization_code', code: 'nope', redirect_uri: client.redirectUri, code_verifier: 'x'.repeat(43) })
       .then(() => 'issued', (e: unknown) => String(e));
     expect(refused).to.match(/400.*invalid_grant/);
+  });
+
+  it('answers the one userinfo endpoint from the tenant that issued the token', async () => {
+    for (const [username, tenantId] of [['alice', CONTOSO_TENANT_ID], ['carol', FABRIKAM_TENANT_ID]] as const) {
+      const signInBrowser = new TlsClient(fixture.ca);
+      const { tokens } = await signIn(signInBrowser, common, client, { username, scope: 'openid profile' }).finally(() => signInBrowser.close());
+      const response = await browser.fetch(`${origin}/oidc/userinfo`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+      expect(response.status, username).to.equal(200);
+      expect(await response.json()).to.include({ sub: demoUserByUsername(username)!.oid, tid: tenantId });
+    }
   });
 
   it('has the demo API accept access tokens of both tenants and describe carol', async () => {

@@ -26,8 +26,8 @@ export const COMMON_PATHS = entraPaths('common');
 export function commonFrontDoor(tenants: readonly TenantInstance[], tickets: SignInTickets): Koa {
   const defaultTenant = tenants[0]!;
   const routes = COMMON_PATHS.routes;
-  const sameTenantPath = (tenant: TenantInstance, route: keyof typeof routes) => tenant.paths.routes[route];
-  const forward = (ctx: Context, tenant: TenantInstance, route: keyof typeof routes) => forwardToTenant(ctx, tenant, sameTenantPath(tenant, route));
+  /** Sends the request to the same endpoint of `tenant`. */
+  const forward = (ctx: Context, tenant: TenantInstance, route: keyof typeof routes) => forwardToTenant(ctx, tenant, tenant.paths.routes[route]);
   const params = async (ctx: Context) => (ctx.method === 'POST' ? await readForm(ctx) : new URLSearchParams(ctx.querystring));
 
   const app = new Koa();
