@@ -33,9 +33,10 @@ export class ClaimsRecorder implements RequestedClaims {
 
 /**
  * Records the `claims` parameter of authorization and token requests. The provider itself ignores
- * it (`features.claimsParameter` is off, so oidc-provider drops the parameter before validation):
- * MSAL's `{"access_token":{"xms_cc":{"values":["cp1"]}}}` and CAE's `nbf` claims requests are
- * accepted without effect, as Entra accepts them.
+ * it: with `features.claimsParameter` off, oidc-provider leaves it out of the accepted parameters
+ * (https://github.com/panva/node-oidc-provider/blob/v9.13.3/lib/actions/authorization/request_parameters.js),
+ * and no grant type declares it. So MSAL's `{"access_token":{"xms_cc":{"values":["cp1"]}}}` and a
+ * CAE `nbf` claims request pass without error and without effect (Entra would honour them).
  */
 export function recordClaims(recorder: ClaimsRecorder, paths: { authorization: string; token: string }): Middleware {
   return async (ctx, next) => {

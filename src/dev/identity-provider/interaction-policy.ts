@@ -10,8 +10,9 @@ const { Check, Prompt } = interactionPolicy;
  *   account"); oidc-provider alone answers it with "unsupported prompt value requested". It comes
  *   first and is answered by the login page.
  * - a login check for a `login_hint` naming another user than the one signed in: Entra then signs
- *   that user in instead of silently answering for the current one. The `common` front door relies
- *   on it when the account picked there differs from the tenant's session.
+ *   that user in instead of silently answering for the current one; oidc-provider's login prompt
+ *   only compares `id_token_hint` (https://github.com/panva/node-oidc-provider/blob/v9.13.3/lib/helpers/interaction_policy/prompts/login.js).
+ *   The `common` front door relies on it when the account picked there differs from the tenant's session.
  */
 export function entraInteractionPolicy() {
   const policy = interactionPolicy.base();

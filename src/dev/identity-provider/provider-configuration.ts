@@ -51,7 +51,8 @@ export function providerConfiguration(settings: DevProviderSettings): Configurat
     responseTypes: ['code'],
     pkce: { required: () => true },
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
-    // Explicit either way: oidc-provider's default rotates once 70% of a token's lifetime has passed.
+    // Explicit either way: oidc-provider's default rotates once 70% of a token's lifetime has passed
+    // (https://github.com/panva/node-oidc-provider/blob/v9.13.3/lib/helpers/defaults.js, `rotateRefreshToken`).
     rotateRefreshToken: settings.rotateRefreshTokens,
     extraTokenClaims: entraAccessTokenClaims(tenantId, api.audience),
     fetch: loopbackFriendlyFetch,
@@ -74,7 +75,8 @@ export function providerConfiguration(settings: DevProviderSettings): Configurat
       backchannelLogout: { enabled: true },
       revocation: {
         enabled: settings.revocation,
-        // oidc-provider's default rule, stated here so it stops printing that it should be changed:
+        // oidc-provider's default rule, stated here so it stops printing that it should be changed
+        // (https://github.com/panva/node-oidc-provider/blob/v9.13.3/lib/helpers/defaults.js, `revocationAllowedPolicy`):
         // an app may revoke only tokens issued to it (RFC 7009 §2.1).
         allowedPolicy: async (_ctx, client, token) => {
           if (token.clientId !== client.clientId) throw new errors.InvalidRequest('client is not authorized to revoke the presented token');

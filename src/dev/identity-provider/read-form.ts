@@ -9,7 +9,8 @@ type RequestWithBody = IncomingMessage & { body?: unknown };
  * Reads an `application/x-www-form-urlencoded` request body once, and keeps the text on the
  * request (`req.body`) for every later reader: the `common` front door reads a token request to
  * route it, the tenant's middleware reads it again, and oidc-provider, finding the stream consumed,
- * parses `req.body` (its supported path for apps with an upstream body parser; it warns once).
+ * parses `req.body` (its supported path for apps with an upstream body parser; it warns once):
+ * https://github.com/panva/node-oidc-provider/blob/v9.13.3/lib/shared/selective_body.js
  */
 export async function readForm(ctx: Context): Promise<URLSearchParams> {
   if (!ctx.is('application/x-www-form-urlencoded')) return new URLSearchParams();

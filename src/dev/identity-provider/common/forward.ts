@@ -10,7 +10,8 @@ const originalPaths = new WeakMap<IncomingMessage, string>();
  * `readForm`). The tenant then answers it completely, so its tokens, pages and redirects are its own.
  *
  * Only `req.url` changes, not `req.originalUrl`: oidc-provider derives a mount prefix from the
- * difference between the two, and the tenant's endpoint paths are absolute.
+ * difference between the two, and the tenant's endpoint paths are absolute
+ * (https://github.com/panva/node-oidc-provider/blob/v9.13.3/lib/helpers/oidc_context.js, `urlFor`).
  */
 export async function forwardToTenant(ctx: Context, tenant: TenantInstance, pathname: string): Promise<void> {
   originalPaths.set(ctx.req, ctx.path);
