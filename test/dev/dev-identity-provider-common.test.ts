@@ -117,6 +117,13 @@ describe('dev identity provider: two tenants and the common authority', () => {
     expect(aliceAgain.pages).to.deep.equal([]);
   });
 
+  it('switches to another user of the same tenant picked on the common sign-in page', async () => {
+    await signIn(browser, common, client, { username: 'alice', scope: SCOPES });
+    const switched = await signIn(browser, common, client, { username: 'bob', scope: SCOPES, prompt: 'select_account' });
+    expect(switched.pages).to.deep.equal(['common sign-in', 'front-channel sign-out', 'consent: openid profile api://demo-api/Profile.Read']);
+    expect(switched.idToken).to.include({ tid: CONTOSO_TENANT_ID, preferred_username: 'bob@contoso.dev' });
+  });
+
   it('asks for the password again with prompt=login, once, on the common sign-in page', async () => {
     await signIn(browser, common, client, { username: 'carol', scope: SCOPES });
     const forced = await signIn(browser, common, client, { username: 'carol', scope: SCOPES, prompt: 'login' });
