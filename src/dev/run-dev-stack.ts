@@ -51,7 +51,7 @@ Offline dev stack is running (no Microsoft Entra tenant needed):
   App B                  ${stack.apps[1]!.url}   (a second registered app, for single sign-out)
   Apps' authority        ${stack.appAuthority}
   Demo API               ${stack.demoApiUrl}/v1.0/me
-  Revoke a user's sessions  ${new URL('/dev/admin/revoke-sessions', stack.issuer).href}
+  Revoke sessions        ${new URL('/dev/admin/revoke-sessions', stack.issuer).href}   (one user's, like Entra's)
 Tenants (the common authority is ${stack.commonAuthority}):
 ${tenants}
 Password "${DEMO_PASSWORD}" for every user. Ctrl-C stops everything.
