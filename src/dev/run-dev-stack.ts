@@ -1,5 +1,5 @@
-import { DEMO_PASSWORD, DEMO_USERS } from './demo-users.ts';
-import { startDevStack, type LogoutChannel } from './start-dev-stack.ts';
+import { DEMO_PASSWORD, demoUsersOfTenant } from './demo-users.ts';
+import { startDevStack, type AppAuthority, type LogoutChannel } from './start-dev-stack.ts';
 
 function logoutChannel(value: string | undefined): LogoutChannel {
   if (value === undefined || value === '') return 'front-channel';
@@ -7,29 +7,54 @@ function logoutChannel(value: string | undefined): LogoutChannel {
   throw new Error(`DEV_LOGOUT_CHANNEL_A/B must be front-channel, back-channel or both, not "${value}"`);
 }
 
-/** `npm start` without AUTHORITY: the offline dev stack until Ctrl-C. Ports from the environment. */
+function appAuthority(value: string | undefined): AppAuthority {
+  if (value === undefined || value === '' || value === 'tenant') return 'tenant';
+  if (value === 'common') return 'common';
+  throw new Error(`DEV_APP_AUTHORITY must be tenant or common, not "${value}"`);
+}
+
+function flag(env: NodeJS.ProcessEnv, name: string): boolean {
+  const value = env[name];
+  if (value === undefined || value === '' || value === 'false') return false;
+  if (value === 'true') return true;
+  throw new Error(`${name} must be true or false, not "${value}"`);
+}
+
+/** The app settings a developer may set for `npm start` that the stack passes on to both apps. */
+const PASSED_TO_APPS = ['ALLOWED_TENANTS', 'CLIENT_CAPABILITIES'] as const;
+
+/** `npm start` without AUTHORITY: the offline dev stack until Ctrl-C. Ports and options from the environment. */
 export async function runDevStack(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const port = (name: string, fallback: number) => {
     const value = Number(env[name] ?? fallback);
     if (!Number.isInteger(value) || value < 1 || value > 65535) throw new Error(`${name} must be a port number`);
     return value;
   };
+  const appEnv = Object.fromEntries(PASSED_TO_APPS.flatMap((name) => (env[name] === undefined ? [] : [[name, env[name]!]])));
   const stack = await startDevStack({
     identityProviderPort: port('DEV_IDP_PORT', 5443),
     demoApiPort: port('DEMO_API_PORT', 5080),
     appPorts: [port('PORT', 3000), port('SECOND_APP_PORT', 3001)],
     logoutChannels: [logoutChannel(env.DEV_LOGOUT_CHANNEL_A), logoutChannel(env.DEV_LOGOUT_CHANNEL_B)],
     sendIssInFrontChannel: env.DEV_SEND_ISS === 'true',
+    appAuthority: appAuthority(env.DEV_APP_AUTHORITY),
+    rotateRefreshTokens: flag(env, 'DEV_ROTATE_REFRESH_TOKENS'),
+    revocation: flag(env, 'DEV_REVOCATION'),
+    appEnv,
     logLevel: env.LOG_LEVEL,
   });
-  const users = DEMO_USERS.map((user) => user.username).join(' or ');
+  const tenants = stack.tenants.map((tenant) =>
+    `  ${tenant.displayName.padEnd(22)} ${tenant.issuer}   users: ${demoUsersOfTenant(tenant.tenantId).map((user) => user.username).join(', ')}`).join('\n');
   process.stdout.write(`
 Offline dev stack is running (no Microsoft Entra tenant needed):
   App A                  ${stack.apps[0]!.url}
   App B                  ${stack.apps[1]!.url}   (a second registered app, for single sign-out)
-  Dev identity provider  ${stack.issuer}
+  Apps' authority        ${stack.appAuthority}
   Demo API               ${stack.demoApiUrl}/v1.0/me
-Sign in as ${users}, password "${DEMO_PASSWORD}". Ctrl-C stops everything.
+  Revoke sessions        ${new URL('/dev/admin/revoke-sessions', stack.issuer).href}   (one user's, like Entra's)
+Tenants (the common authority is ${stack.commonAuthority}):
+${tenants}
+Password "${DEMO_PASSWORD}" for every user. Ctrl-C stops everything.
 
 `);
   let stopping = false;

@@ -12,7 +12,8 @@ export interface DevServers {
 
 /**
  * The whole offline world the web app needs: the dev identity provider, then the demo API trusting
- * its certificate and keys. Closed in reverse order; if the API cannot start, the provider is closed.
+ * its certificate and keys, accepting the tokens of every tenant, and sharing the provider's record
+ * of revoked sessions (one process). Closed in reverse order; if the API cannot start, the provider is closed.
  */
 export async function startDevServers(options: DevIdentityProviderOptions & { demoApiPort?: number }): Promise<DevServers> {
   const { demoApiPort, ...providerOptions } = options;
@@ -21,9 +22,10 @@ export async function startDevServers(options: DevIdentityProviderOptions & { de
   try {
     demoApi = await startDemoApi({
       ...(demoApiPort === undefined ? {} : { port: demoApiPort }),
-      issuer: identityProvider.issuer,
+      issuer: identityProvider.tenants.map((tenant) => tenant.issuer),
       jwksUri: identityProvider.jwksUri,
       ca: await readFile(identityProvider.caCertPath),
+      revocations: identityProvider.signInRevocations,
       ...(options.apiAudience ? { audience: options.apiAudience } : {}),
     });
   } catch (error) {

@@ -2,7 +2,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { get } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { DemoApi } from './demo-api/start-demo-api.ts';
+import { devAppEnvironment } from './dev-app-environment.ts';
 import { loadOrCreateDevStackSecrets } from './dev-stack-secrets.ts';
+import type { DevIdentityProvider, DevTenant } from './identity-provider/start-dev-identity-provider.ts';
 import { startDevServers } from './start-dev-servers.ts';
 
 export interface DevStackOptions {
@@ -22,9 +25,25 @@ export interface DevStackOptions {
   /** Send `iss` with front-channel logout (Entra sends only `sid`). */
   readonly sendIssInFrontChannel?: boolean;
   readonly logLevel?: string;
+  /**
+   * The apps' `AUTHORITY`: the default tenant's issuer (`'tenant'`, the default; a single-tenant
+   * app), or `https://localhost:<port>/common/v2.0` (`'common'`; a multi-tenant app, whose users
+   * come from either tenant).
+   */
+  readonly appAuthority?: AppAuthority;
+  /**
+   * More environment for every app process, merged after the stack's own (so it can also override
+   * one), e.g. `{ ALLOWED_TENANTS: '<tid>,<tid>', CLIENT_CAPABILITIES: 'cp1' }`.
+   */
+  readonly appEnv?: Readonly<Record<string, string>>;
+  /** The provider rotates refresh tokens and revokes the grant when a rotated one is reused. Default false (Entra does not). */
+  readonly rotateRefreshTokens?: boolean;
+  /** The provider serves RFC 7009 token revocation (`revocation_endpoint`). Default false (Entra has none). */
+  readonly revocation?: boolean;
 }
 
 export type LogoutChannel = 'front-channel' | 'back-channel' | 'both';
+export type AppAuthority = 'tenant' | 'common';
 
 export interface DevApp {
   readonly url: string;
@@ -33,10 +52,21 @@ export interface DevApp {
 }
 
 export interface DevStack {
+  /** The default tenant's issuer. */
   readonly issuer: string;
+  /** `https://localhost:<port>/common/v2.0`. */
+  readonly commonAuthority: string;
+  /** What the apps were given as `AUTHORITY`: `issuer` or `commonAuthority`. */
+  readonly appAuthority: string;
+  /** Every tenant with its issuer and users, the default one first. */
+  readonly tenants: readonly DevTenant[];
   readonly caCertPath: string;
   readonly demoApiUrl: string;
   readonly apps: readonly DevApp[];
+  /** The running provider: `revokeUserSessions(username)`, `requestedClaims.last(...)`. */
+  readonly identityProvider: DevIdentityProvider;
+  /** The running demo API: `challengeNextRequest()`. */
+  readonly demoApi: DemoApi;
   close(): Promise<void>;
 }
 
@@ -63,6 +93,8 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
     dataDir: join(dataDir, 'dev-idp'),
     accessTokenTtlSeconds: options.accessTokenTtlSeconds,
     sendIssInFrontChannel: options.sendIssInFrontChannel,
+    rotateRefreshTokens: options.rotateRefreshTokens,
+    revocation: options.revocation,
     clients: apps.map((app, i) => {
       const channel = options.logoutChannels?.[i] ?? 'front-channel';
       return {
@@ -75,6 +107,7 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
       };
     }),
   });
+  const appAuthority = options.appAuthority === 'common' ? servers.identityProvider.commonAuthority : servers.identityProvider.issuer;
   const children: ChildProcess[] = [];
   const close = async () => {
     await Promise.all(children.map(stopChild));
@@ -82,25 +115,18 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
   };
   try {
     for (const app of apps) {
-      children.push(
-        spawnApp({
-          NODE_EXTRA_CA_CERTS: servers.identityProvider.caCertPath,
-          PORT: String(app.port),
-          PUBLIC_URL: app.url,
-          AUTHORITY: servers.identityProvider.issuer,
-          CLIENT_ID: app.clientId,
-          CLIENT_SECRET: secrets.clientSecrets[app.clientId]!,
-          API_URL: `${servers.demoApi.url}/v1.0/me`,
-          API_SCOPES: API_SCOPE,
-          TOKEN_STORE: 'sqlite',
-          SQLITE_PATH: app.sqlitePath,
-          SESSION_KEYS: secrets.sessionKeys.join(','),
-          TOKEN_ENCRYPTION_KEYS: secrets.tokenEncryptionKeys.join(','),
-          // Browsers share cookies across ports of one host: each app needs its own cookie name.
-          SESSION_COOKIE_NAME: `${app.name}.session`,
-          LOG_LEVEL: options.logLevel ?? 'info',
-        }),
-      );
+      children.push(spawnApp(devAppEnvironment({
+        ...app,
+        clientSecret: secrets.clientSecrets[app.clientId]!,
+        authority: appAuthority,
+        caCertPath: servers.identityProvider.caCertPath,
+        apiUrl: `${servers.demoApi.url}/v1.0/me`,
+        apiScopes: API_SCOPE,
+        sessionKeys: secrets.sessionKeys,
+        tokenEncryptionKeys: secrets.tokenEncryptionKeys,
+        logLevel: options.logLevel ?? 'info',
+        ...(options.appEnv ? { extra: options.appEnv } : {}),
+      })));
     }
     await Promise.all(apps.map((app, i) => waitUntilHealthy(`${app.url}/healthz`, children[i]!)));
   } catch (error) {
@@ -109,14 +135,19 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
   }
   return {
     issuer: servers.identityProvider.issuer,
+    commonAuthority: servers.identityProvider.commonAuthority,
+    appAuthority,
+    tenants: servers.identityProvider.tenants,
     caCertPath: servers.identityProvider.caCertPath,
     demoApiUrl: servers.demoApi.url,
     apps: apps.map(({ url, clientId, sqlitePath }) => ({ url, clientId, sqlitePath })),
+    identityProvider: servers.identityProvider,
+    demoApi: servers.demoApi,
     close,
   };
 }
 
-function spawnApp(env: Record<string, string>): ChildProcess {
+function spawnApp(env: Readonly<Record<string, string>>): ChildProcess {
   // Only what the app needs from this environment, then its own settings: a stray AUTHORITY or
   // SESSION_KEYS of the parent must not leak in.
   const { PATH, HOME, NODE_ENV } = process.env;

@@ -1,12 +1,10 @@
 import { expect } from 'chai';
-import { once } from 'node:events';
-import { createServer } from 'node:http';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createRemoteJWKSet, customFetch, decodeJwt, jwtVerify } from 'jose';
 import { fetchTrustingCa } from '../../src/dev/demo-api/https-fetch.ts';
 import { demoUserByUsername } from '../../src/dev/demo-users.ts';
 import type { DevClient } from '../../src/dev/identity-provider/start-dev-identity-provider.ts';
+import { startBackchannelReceiver } from './support/backchannel-receiver.ts';
+import type { BackchannelReceiver } from './support/backchannel-receiver.ts';
 import { WEB_APP, asTestClient, startDevProviderFixture } from './support/dev-provider-fixture.ts';
 import type { DevProviderFixture } from './support/dev-provider-fixture.ts';
 import { firstForm, signIn, tokenRequest } from './support/sign-in.ts';
@@ -26,24 +24,8 @@ const OTHER_APP: DevClient = {
 const unescape = (html: string) => html.replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code)));
 const iframeSources = (html: string) => [...html.matchAll(/<iframe src="([^"]+)"/g)].map((match) => unescape(match[1]!));
 
-/** A stand-in for the web app's back-channel logout endpoint: records every POSTed body. */
-async function startBackchannelReceiver(): Promise<{ server: Server; url: string; bodies: URLSearchParams[] }> {
-  const bodies: URLSearchParams[] = [];
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
-    req.on('end', () => {
-      bodies.push(new URLSearchParams(body));
-      res.writeHead(200).end();
-    });
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return { server, url: `http://localhost:${(server.address() as AddressInfo).port}/auth/backchannel-logout`, bodies };
-}
-
 describe('dev identity provider: sign-out', () => {
-  let receiver: Awaited<ReturnType<typeof startBackchannelReceiver>>;
+  let receiver: BackchannelReceiver;
   let fixture: DevProviderFixture;
   let webApp: DevClient;
 
@@ -51,7 +33,7 @@ describe('dev identity provider: sign-out', () => {
     receiver = await startBackchannelReceiver();
     webApp = { ...WEB_APP, backchannelLogoutUri: receiver.url };
   });
-  after(() => new Promise<void>((resolve) => receiver.server.close(() => resolve())));
+  after(() => receiver.close());
   afterEach(() => fixture.stop());
 
   /** Alice signs in to both apps in one browser, then signs out from the web app with its id_token as hint. */

@@ -1,28 +1,15 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { ConfidentialClientApplication, CryptoProvider, InteractionRequiredAuthError, LogLevel, ProtocolMode } from '@azure/msal-node';
-import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@azure/msal-node';
 import { demoUserByUsername } from '../../src/dev/demo-users.ts';
 import { DEFAULT_TENANT_ID } from '../../src/dev/identity-provider/start-dev-identity-provider.ts';
 import { WEB_APP, asTestClient, startDevProviderFixture } from './support/dev-provider-fixture.ts';
 import type { DevProviderFixture } from './support/dev-provider-fixture.ts';
+import { msalNetworkClient } from './support/msal-network-client.ts';
 import { driveAuthorization } from './support/sign-in.ts';
-import type { TlsClient } from './support/tls-client.ts';
 
 const alice = demoUserByUsername('alice')!;
 const client = asTestClient(WEB_APP);
-
-/** MSAL's network seam over a fetch that trusts the dev CA (what NODE_EXTRA_CA_CERTS does for the app). */
-function networkClient(browser: TlsClient): INetworkModule {
-  const send = async <T>(url: string, method: string, options?: NetworkRequestOptions): Promise<NetworkResponse<T>> => {
-    const response = await browser.fetch(url, { method, headers: options?.headers ?? {}, ...(method === 'POST' ? { body: options?.body ?? '' } : {}) });
-    return { headers: Object.fromEntries(response.headers), body: (await response.json()) as T, status: response.status };
-  };
-  return {
-    sendGetRequestAsync: (url, options) => send(url, 'GET', options),
-    sendPostRequestAsync: (url, options) => send(url, 'POST', options),
-  };
-}
 
 describe('dev identity provider: with msal-node as the client', () => {
   let fixture: DevProviderFixture;
@@ -38,7 +25,7 @@ describe('dev identity provider: with msal-node as the client', () => {
         knownAuthorities: [new URL(fixture.idp.issuer).host],
         authorityMetadata: JSON.stringify(fixture.discovery),
       },
-      system: { protocolMode: ProtocolMode.OIDC, networkClient: networkClient(fixture.browser), loggerOptions: { logLevel: LogLevel.Error } },
+      system: { protocolMode: ProtocolMode.OIDC, networkClient: msalNetworkClient(fixture.browser), loggerOptions: { logLevel: LogLevel.Error } },
     });
   });
   after(() => fixture.stop());

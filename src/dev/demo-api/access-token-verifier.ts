@@ -3,7 +3,8 @@ import type { JWTPayload } from 'jose';
 import { fetchTrustingCa } from './https-fetch.ts';
 
 export interface VerifierOptions {
-  readonly issuer: string;
+  /** Every accepted `iss`: one per tenant whose users may call the API. */
+  readonly issuer: string | readonly string[];
   readonly audience: string;
   readonly jwksUri: string;
   readonly requiredScope: string;
@@ -32,7 +33,7 @@ export function createAccessTokenVerifier(options: VerifierOptions): (token: str
   return async (token) => {
     let claims: JWTPayload & { scp?: unknown };
     try {
-      ({ payload: claims } = await jwtVerify(token, keys, { issuer: options.issuer, audience: options.audience, algorithms: ['RS256'] }));
+      ({ payload: claims } = await jwtVerify(token, keys, { issuer: [options.issuer].flat(), audience: options.audience, algorithms: ['RS256'] }));
     } catch (error) {
       if (keysUnavailable(error)) {
         return { ok: false, reason: 'keys_unavailable', description: 'signing keys could not be fetched' };

@@ -18,8 +18,18 @@ export function insufficientScope(scope: string, description: string): string {
 /**
  * Entra's claims challenge (Conditional Access auth context / CAE): `claims` is standard base64 of
  * the claims request the app must pass to MSAL, e.g. `{"access_token":{"acrs":{"essential":true,"value":"c1"}}}`.
+ * Without a description it is exactly the CAE shape Graph sends, `Bearer realm="", error="insufficient_claims", claims="..."`.
  */
-export function insufficientClaims(claims: object): string {
+export function insufficientClaims(claims: object, description?: string): string {
   const encoded = Buffer.from(JSON.stringify(claims)).toString('base64');
-  return `Bearer realm="", error="insufficient_claims", error_description="A step-up of authentication is required", claims="${encoded}"`;
+  const described = description === undefined ? '' : `, error_description=${quoted(description)}`;
+  return `Bearer realm="", error="insufficient_claims"${described}, claims="${encoded}"`;
+}
+
+/**
+ * The Continuous Access Evaluation revocation challenge: the user's sessions were revoked at
+ * `notBefore` (epoch seconds); only a token issued from then on is accepted.
+ */
+export function sessionsRevoked(notBefore: number): string {
+  return insufficientClaims({ access_token: { nbf: { essential: true, value: String(notBefore) } } });
 }

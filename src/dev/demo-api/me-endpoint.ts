@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Verdict } from './access-token-verifier.ts';
-import { NO_TOKEN_CHALLENGE, insufficientClaims, insufficientScope, invalidToken } from './bearer-challenge.ts';
+import { NO_TOKEN_CHALLENGE, insufficientClaims, insufficientScope, invalidToken, sessionsRevoked } from './bearer-challenge.ts';
 import { graphUser } from './graph-user.ts';
 
 /** What the claims challenge asks for: the Conditional Access authentication context `c1`. */
@@ -12,13 +12,17 @@ export interface MeEndpointDeps {
   readonly baseUrl: () => string;
   /** True when this request must get a claims challenge (consumes a one-shot arming). */
   readonly takeChallenge: (requested: boolean) => boolean;
+  /** Epoch seconds before which the user's tokens are revoked ("Revoke sessions"); undefined when never revoked. */
+  readonly revokedBefore: (oid: string) => number | undefined;
 }
 
 /**
  * `GET /v1.0/me`. 401 `Bearer` without a token; 401 `invalid_token` for a bad one; 403
  * `insufficient_scope` when `scp` lacks the required scope (RFC 6750 §3.1); 401
- * `insufficient_claims` with a `claims` challenge when one is due, unless the token already carries
- * `acrs` `c1`; 503 when the provider's keys cannot be fetched; else the user's Graph-shaped profile.
+ * `insufficient_claims` with the CAE revocation challenge when the token was issued before the
+ * user's sessions were revoked; 401 `insufficient_claims` with a step-up `claims` challenge when one
+ * is due, unless the token already carries `acrs` `c1`; 503 when the provider's keys cannot be
+ * fetched; else the user's Graph-shaped profile.
  */
 export function meEndpoint(deps: MeEndpointDeps) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -38,11 +42,16 @@ export function meEndpoint(deps: MeEndpointDeps) {
       }
     }
 
+    const oid = String(verdict.claims.oid ?? verdict.claims.sub);
+    const notBefore = deps.revokedBefore(oid);
+    if (notBefore !== undefined && (verdict.claims.iat ?? 0) < notBefore) {
+      return send(res, 401, graphError('InvalidAuthenticationToken', 'the user\'s sessions were revoked'), sessionsRevoked(notBefore));
+    }
     const acrs = (verdict.claims as { acrs?: unknown }).acrs;
     if (deps.takeChallenge(searchParams.get('demo') === 'claims-challenge') && !(Array.isArray(acrs) && acrs.includes('c1'))) {
-      return send(res, 401, graphError('InvalidAuthenticationToken', 'step-up authentication required'), insufficientClaims(STEP_UP_CLAIMS));
+      return send(res, 401, graphError('InvalidAuthenticationToken', 'step-up authentication required'), insufficientClaims(STEP_UP_CLAIMS, 'A step-up of authentication is required'));
     }
-    const user = graphUser(String(verdict.claims.oid ?? verdict.claims.sub), deps.baseUrl());
+    const user = graphUser(oid, deps.baseUrl());
     if (!user) return send(res, 404, graphError('Request_ResourceNotFound', 'The signed-in user is not a demo user'));
     return send(res, 200, user);
   };

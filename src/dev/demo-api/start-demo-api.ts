@@ -1,13 +1,15 @@
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { SignInRevocations } from '../sign-in-revocations.ts';
 import { createAccessTokenVerifier } from './access-token-verifier.ts';
 import { meEndpoint, send } from './me-endpoint.ts';
 
 export interface DemoApiOptions {
   /** Default 5080; 0 picks a free port. */
   readonly port?: number;
-  readonly issuer: string;
+  /** The accepted token issuers: the dev provider's tenants (all sign with the keys at `jwksUri`). */
+  readonly issuer: string | readonly string[];
   /** Expected `aud`. Default `api://demo-api`. */
   readonly audience?: string;
   /** Scope name required in `scp`. Default `Profile.Read`. */
@@ -15,6 +17,8 @@ export interface DemoApiOptions {
   readonly jwksUri: string;
   /** PEM of the dev provider's certificate, to fetch the JWKS over HTTPS. */
   readonly ca?: string | Buffer;
+  /** Users whose sessions were revoked: their older tokens get the CAE revocation challenge. */
+  readonly revocations?: SignInRevocations;
 }
 
 export interface DemoApi {
@@ -28,7 +32,8 @@ export interface DemoApi {
 /**
  * The offline stand-in for Microsoft Graph's `GET /v1.0/me`: a bearer-protected API on loopback
  * that validates the dev provider's access tokens and answers Graph-shaped JSON for the demo users.
- * A claims challenge is sent for `?demo=claims-challenge`, or once after `challengeNextRequest()`.
+ * A claims challenge is sent for `?demo=claims-challenge`, or once after `challengeNextRequest()`;
+ * a CAE revocation challenge to tokens issued before their user's sessions were revoked.
  */
 export async function startDemoApi(options: DemoApiOptions): Promise<DemoApi> {
   const requiredScope = options.requiredScope ?? 'Profile.Read';
@@ -50,6 +55,7 @@ export async function startDemoApi(options: DemoApiOptions): Promise<DemoApi> {
       challengeArmed = false;
       return due;
     },
+    revokedBefore: (oid) => options.revocations?.notBefore(oid),
   });
 
   const server = createServer((req, res) => {

@@ -5,12 +5,12 @@ import { demoUserByOid } from '../demo-users.ts';
  * oidc-provider's `findAccount` for the demo users. `accountId` (and so `sub`) is the user's
  * `oid`: one stable id per user, as the web app keys its cache by `<oid>.<tid>` anyway.
  * `login_hint` is what Entra puts in that optional claim for the app to pass back as
- * `logout_hint`; here it is simply the user's sign-in name.
+ * `logout_hint`; here it is simply the user's sign-in name. Only the tenant's own users exist in it.
  */
 export function findDemoAccount(tenantId: string): FindAccount {
   return (_ctx, sub): Account | undefined => {
     const user = demoUserByOid(sub);
-    if (!user) return undefined;
+    if (!user || user.tenantId !== tenantId) return undefined;
     return {
       accountId: user.oid,
       claims: () => ({

@@ -7,6 +7,7 @@ import type { Middleware } from 'koa';
  * The provider is not mounted under a prefix: its `routes` option takes these full paths, and the
  * issuer is only a string it puts in tokens and discovery. The one path `routes` cannot set is
  * discovery (fixed at `/.well-known/openid-configuration`), hence `discoveryAlias`.
+ * `entraPaths('common')` names the `common` front door's paths the same way.
  */
 export function entraPaths(tenantId: string) {
   const tenant = `/${encodeURIComponent(tenantId)}`;
@@ -20,14 +21,19 @@ export function entraPaths(tenantId: string) {
       token: `${tenant}/oauth2/v2.0/token`,
       end_session: `${tenant}/oauth2/v2.0/logout`,
       jwks: `${tenant}/discovery/v2.0/keys`,
-      // Entra's is https://graph.microsoft.com/oidc/userinfo, on another host.
+      // RFC 7009; Entra has no such endpoint. Served only with the `revocation` option.
+      revocation: `${tenant}/oauth2/v2.0/revoke`,
+      // Entra's is https://graph.microsoft.com/oidc/userinfo, on another host, one for all tenants:
+      // here too, and requests are routed to a tenant by their token.
       userinfo: '/oidc/userinfo',
     },
   } as const;
 }
 
+export type EntraPaths = ReturnType<typeof entraPaths>;
+
 /** Serves the provider's discovery document at the Entra-shaped `<issuer>/.well-known/openid-configuration`. */
-export function discoveryAlias(paths: ReturnType<typeof entraPaths>): Middleware {
+export function discoveryAlias(paths: EntraPaths): Middleware {
   return async (ctx, next) => {
     // Rewriting the path is safe: the provider computes its endpoint URLs from `routes`, and
     // plain node:http requests carry no `originalUrl` it could mistake for a mount prefix.

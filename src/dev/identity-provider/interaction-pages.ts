@@ -1,4 +1,5 @@
-import { DEMO_PASSWORD, DEMO_USERS } from '../demo-users.ts';
+import { DEMO_PASSWORD } from '../demo-users.ts';
+import type { DemoUser } from '../demo-users.ts';
 import { escapeHtml } from './html.ts';
 
 /** What a scope lets the app do, in the words of a consent screen. */
@@ -12,16 +13,31 @@ function describeScope(scope: string): string {
   }
 }
 
-export function loginForm(action: string, abortAction: string, clientId: string, loginHint: string, error?: string): string {
-  const users = DEMO_USERS.map((user) => `<li><code>${escapeHtml(user.username)}</code> (${escapeHtml(user.name)})</li>`).join('');
+export interface LoginFormOptions {
+  readonly action: string;
+  /** Absent on the `common` page, which has no interaction to abort. */
+  readonly abortAction?: string;
+  readonly clientId: string;
+  readonly loginHint: string;
+  /** The demo users listed as a reminder. */
+  readonly users: readonly DemoUser[];
+  /** The tenant signing in, or undefined on the `common` page (any tenant). */
+  readonly tenantName?: string;
+  readonly error?: string;
+}
+
+export function loginForm(options: LoginFormOptions): string {
+  const { action, abortAction, clientId, loginHint, error } = options;
+  const users = options.users.map((user) => `<li><code>${escapeHtml(user.username)}</code> (${escapeHtml(user.name)}, ${escapeHtml(user.preferredUsername)})</li>`).join('');
+  const where = options.tenantName ? ` with your <strong>${escapeHtml(options.tenantName)}</strong> account` : '';
   return `${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
-<p>Sign in to continue to <strong>${escapeHtml(clientId)}</strong>.</p>
+<p>Sign in${where} to continue to <strong>${escapeHtml(clientId)}</strong>.</p>
 <form method="post" action="${escapeHtml(action)}">
 <label>Username <input name="username" value="${escapeHtml(loginHint)}" autocomplete="username" required autofocus></label>
 <label>Password <input name="password" type="password" autocomplete="current-password" required></label>
 <button type="submit">Sign in</button>
 </form>
-<form method="post" action="${escapeHtml(abortAction)}"><button type="submit">Cancel</button></form>
+${abortAction ? `<form method="post" action="${escapeHtml(abortAction)}"><button type="submit">Cancel</button></form>` : ''}
 <p class="note">Demo users, password <code>${escapeHtml(DEMO_PASSWORD)}</code>:</p><ul class="note">${users}</ul>`;
 }
 

@@ -1,36 +1,44 @@
+import { errors } from 'oidc-provider';
 import type { Configuration } from 'oidc-provider';
 import { frontchannelLogoutMetadata, toClientMetadata } from './client-metadata.ts';
 import { demoApiResourceIndicators } from './demo-api-resource.ts';
 import type { DemoApiResource } from './demo-api-resource.ts';
+import type { DemoTenant } from '../demo-tenants.ts';
 import { DEMO_CLAIMS, entraAccessTokenClaims, findDemoAccount } from './demo-account.ts';
 import type { DevClient } from './dev-identity-provider-options.ts';
+import type { EntraPaths } from './entra-paths.ts';
 import { escapeHtml, sendPage } from './html.ts';
 import { entraInteractionPolicy } from './interaction-policy.ts';
-import { createJsonFileAdapter } from './json-file-adapter.ts';
+import type { JsonFileStore } from './json-file-store.ts';
 import { loopbackFriendlyFetch } from './loopback-fetch.ts';
 import { logoutSource, postLogoutSuccessSource } from './logout-pages.ts';
 import type { ProviderSecrets } from './provider-secrets.ts';
-import type { entraPaths } from './entra-paths.ts';
 
+/** One tenant's provider. Every tenant gets the same keys and the same client registrations (a multi-tenant app). */
 export interface DevProviderSettings {
-  readonly tenantId: string;
-  readonly paths: ReturnType<typeof entraPaths>;
+  readonly tenant: DemoTenant;
+  /** The default tenant keeps the cookie names the single-tenant provider always used. */
+  readonly isDefaultTenant: boolean;
+  readonly paths: EntraPaths;
   readonly secrets: ProviderSecrets;
-  readonly storeFile: string;
+  readonly store: JsonFileStore;
   readonly clients: readonly DevClient[];
   readonly api: DemoApiResource;
+  /** oidc-provider `rotateRefreshToken`: a new refresh token on every use; reusing an old one revokes the grant. */
+  readonly rotateRefreshTokens: boolean;
+  /** RFC 7009 `features.revocation`. */
+  readonly revocation: boolean;
 }
 
 const DAY = 24 * 3600;
 
 /** oidc-provider configuration that makes it behave, from a web app's point of view, like Entra ID v2. */
 export function providerConfiguration(settings: DevProviderSettings): Configuration {
-  const { tenantId, paths, secrets, api } = settings;
+  const { tenant: { tenantId }, paths, secrets, api } = settings;
   return {
-    adapter: createJsonFileAdapter(settings.storeFile),
+    adapter: settings.store.adapter,
     jwks: secrets.jwks as Configuration['jwks'],
-    // Own names: browsers share cookies between ports, and the web app also lives on localhost.
-    cookies: { keys: secrets.cookieKeys, names: { session: 'dev_idp_session', interaction: 'dev_idp_interaction', resume: 'dev_idp_resume' } },
+    cookies: { keys: secrets.cookieKeys, names: cookieNames(tenantId, settings.isDefaultTenant) },
     clients: settings.clients.map(toClientMetadata),
     extraClientMetadata: frontchannelLogoutMetadata,
     routes: paths.routes,
@@ -43,6 +51,9 @@ export function providerConfiguration(settings: DevProviderSettings): Configurat
     responseTypes: ['code'],
     pkce: { required: () => true },
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    // Explicit either way: oidc-provider's default rotates once 70% of a token's lifetime has passed
+    // (https://github.com/panva/node-oidc-provider/blob/v9.13.3/lib/helpers/defaults.js, `rotateRefreshToken`).
+    rotateRefreshToken: settings.rotateRefreshTokens,
     extraTokenClaims: entraAccessTokenClaims(tenantId, api.audience),
     fetch: loopbackFriendlyFetch,
     discovery: { frontchannel_logout_supported: true, frontchannel_logout_session_supported: true, tenant_region_scope: 'NA' },
@@ -62,10 +73,30 @@ export function providerConfiguration(settings: DevProviderSettings): Configurat
       resourceIndicators: demoApiResourceIndicators(api),
       rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
       backchannelLogout: { enabled: true },
+      revocation: {
+        enabled: settings.revocation,
+        // oidc-provider's default rule, stated here so it stops printing that it should be changed
+        // (https://github.com/panva/node-oidc-provider/blob/v9.13.3/lib/helpers/defaults.js, `revocationAllowedPolicy`):
+        // an app may revoke only tokens issued to it (RFC 7009 §2.1).
+        allowedPolicy: async (_ctx, client, token) => {
+          if (token.clientId !== client.clientId) throw new errors.InvalidRequest('client is not authorized to revoke the presented token');
+          return true;
+        },
+      },
     },
     renderError(ctx, out) {
       const details = Object.entries(out).map(([key, value]) => `<p><code>${escapeHtml(key)}</code>: ${escapeHtml(value)}</p>`).join('');
       sendPage(ctx, 'Sign-in error', details, ctx.status >= 400 ? ctx.status : 400);
     },
   };
+}
+
+/**
+ * Own names: browsers share cookies between ports and the web app also lives on localhost. Each
+ * tenant has its own, so one browser can be signed in to both tenants at once (as to several
+ * Entra accounts); the default tenant keeps the names it always had.
+ */
+function cookieNames(tenantId: string, isDefaultTenant: boolean) {
+  const suffix = isDefaultTenant ? '' : `_${tenantId}`;
+  return { session: `dev_idp_session${suffix}`, interaction: `dev_idp_interaction${suffix}`, resume: `dev_idp_resume${suffix}` };
 }

@@ -1,5 +1,5 @@
 import type { Middleware } from 'koa';
-import { readForm } from './read-form.ts';
+import { readForm, replaceForm } from './read-form.ts';
 
 /**
  * Drops `offline_access` from the `scope` of refresh_token grant requests.
@@ -10,8 +10,7 @@ import { readForm } from './read-form.ts';
  * requested scope". Entra accepts it; so does the dev provider, by not passing it on.
  *
  * The provider parses the token request body itself and offers no hook between parsing and the
- * grant handler, so this parses it first and hands over the result as `ctx.request.body`, a path
- * oidc-provider supports for apps with an upstream body parser (it warns once, harmlessly).
+ * grant handler, so this parses it first and hands over the result (see `readForm`).
  */
 export function stripOfflineAccessOnRefresh(tokenPath: string): Middleware {
   return async (ctx, next) => {
@@ -22,9 +21,8 @@ export function stripOfflineAccessOnRefresh(tokenPath: string): Middleware {
         const kept = scope.split(' ').filter((value) => value && value !== 'offline_access');
         if (kept.length) form.set('scope', kept.join(' '));
         else form.delete('scope');
+        replaceForm(ctx, form);
       }
-      // A string keeps repeated parameters repeated, so the provider still rejects duplicates.
-      (ctx.request as { body?: unknown }).body = form.toString();
     }
     await next();
   };

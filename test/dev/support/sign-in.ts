@@ -15,6 +15,7 @@ export interface Discovery {
   readonly token_endpoint: string;
   readonly end_session_endpoint: string;
   readonly jwks_uri: string;
+  readonly revocation_endpoint?: string;
 }
 
 export interface TokenResponse {
@@ -58,7 +59,11 @@ export async function signIn(
   browser: TlsClient,
   discovery: Discovery,
   client: TestClient,
-  options: { username: string; scope: string; password?: string; rejectScopes?: readonly string[]; prompt?: string },
+  options: {
+    username: string; scope: string; password?: string; rejectScopes?: readonly string[]; prompt?: string;
+    /** More authorization parameters, e.g. `login_hint`, `claims`. */
+    params?: Record<string, string>;
+  },
 ): Promise<SignInResult> {
   const verifier = randomBytes(32).toString('base64url');
   const state = randomBytes(16).toString('base64url');
@@ -75,6 +80,7 @@ export async function signIn(
     code_challenge_method: 'S256',
     response_mode: 'query',
     ...(options.prompt ? { prompt: options.prompt } : {}),
+    ...options.params,
   }).toString();
 
   const { callback, pages } = await driveAuthorization(browser, url.href, client.redirectUri, options);
@@ -122,8 +128,8 @@ export async function driveAuthorization(
     if (response.location) {
       response = await browser.get(response.location);
     } else if (response.body.includes('name="password"')) {
-      pages.push('login');
       const { action } = firstForm(response.body);
+      pages.push(action.startsWith('/common/') ? 'common sign-in' : 'login');
       response = await browser.post(new URL(action, authorizeUrl).href, { username: options.username, password: options.password ?? 'demo' });
       if (!response.location) throw new Error(`login failed: ${response.status}`);
     } else if (response.body.includes('asks for your permission')) {

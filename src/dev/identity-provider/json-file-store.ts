@@ -10,18 +10,28 @@ interface Entry {
 /** Models whose records belong to a grant and go when the grant is revoked (as in oidc-provider's memory adapter). */
 const GRANTABLE = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest']);
 
+export interface JsonFileStore {
+  /** oidc-provider's `adapter` option. */
+  readonly adapter: AdapterFactory;
+  /**
+   * Removes every session and grant of one account, and every token and code of those grants
+   * (the provider's side of Entra's "Revoke sessions"). Idempotent; reports what it removed.
+   */
+  removeAccount(accountId: string): { sessions: number; grants: number };
+}
+
 /**
  * oidc-provider's storage port backed by one JSON file, so the provider's sessions, grants and
  * refresh tokens survive a restart of the dev provider (the web app's cached refresh tokens keep
  * working). The default in-memory adapter is also process-global, which would mix providers started
- * side by side in tests; this one belongs to one provider.
+ * side by side (one per tenant, and tests); this one belongs to one provider.
  *
  * Dev scale only: everything is held in memory, the file is rewritten synchronously after every
  * change (write to a temp file, then rename, so a crash leaves the old file), and the secondary
- * lookups (`findByUid`, `findByUserCode`, `revokeByGrantId`) scan. Expired records are dropped on
- * read and on write.
+ * lookups (`findByUid`, `findByUserCode`, `revokeByGrantId`, `removeAccount`) scan. Expired
+ * records are dropped on read and on write.
  */
-export function createJsonFileAdapter(file: string): AdapterFactory {
+export function createJsonFileStore(file: string): JsonFileStore {
   const entries = new Map<string, Entry>(existsSync(file) ? Object.entries(JSON.parse(readFileSync(file, 'utf8')) as Record<string, Entry>) : []);
 
   const live = (key: string): Entry | undefined => {
@@ -37,6 +47,7 @@ export function createJsonFileAdapter(file: string): AdapterFactory {
     writeFileSync(`${file}.tmp`, JSON.stringify(Object.fromEntries(entries)), { mode: 0o600 });
     renameSync(`${file}.tmp`, file);
   };
+  const modelOf = (key: string) => key.slice(0, key.indexOf(':'));
   const findWhere = (model: string, matches: (payload: AdapterPayload) => boolean): AdapterPayload | undefined => {
     for (const key of entries.keys()) {
       const entry = key.startsWith(`${model}:`) ? live(key) : undefined;
@@ -44,8 +55,13 @@ export function createJsonFileAdapter(file: string): AdapterFactory {
     }
     return undefined;
   };
+  const deleteGrantables = (grantIds: ReadonlySet<string>): void => {
+    for (const [key, entry] of entries) {
+      if (GRANTABLE.has(modelOf(key)) && grantIds.has(String(entry.payload.grantId))) entries.delete(key);
+    }
+  };
 
-  return (model: string): Adapter => {
+  const adapter = (model: string): Adapter => {
     const keyOf = (id: string) => `${model}:${id}`;
     return {
       async upsert(id, payload, expiresIn) {
@@ -73,11 +89,27 @@ export function createJsonFileAdapter(file: string): AdapterFactory {
         if (entries.delete(keyOf(id))) persist();
       },
       async revokeByGrantId(grantId) {
-        for (const [key, entry] of entries) {
-          if (GRANTABLE.has(key.slice(0, key.indexOf(':'))) && entry.payload.grantId === grantId) entries.delete(key);
-        }
+        deleteGrantables(new Set([grantId]));
         persist();
       },
     };
+  };
+
+  return {
+    adapter,
+    removeAccount(accountId) {
+      const grantIds = new Set<string>();
+      let sessions = 0;
+      for (const [key, entry] of entries) {
+        if (entry.payload.accountId !== accountId) continue;
+        const model = modelOf(key);
+        if (model === 'Grant') grantIds.add(key.slice('Grant:'.length));
+        if (model === 'Session') sessions += 1;
+        if (model === 'Grant' || model === 'Session') entries.delete(key);
+      }
+      deleteGrantables(grantIds);
+      persist();
+      return { sessions, grants: grantIds.size };
+    },
   };
 }

@@ -1,0 +1,99 @@
+import { expect } from 'chai';
+import { createRemoteJWKSet, customFetch, jwtVerify } from 'jose';
+import { fetchTrustingCa } from '../../src/dev/demo-api/https-fetch.ts';
+import { FABRIKAM_TENANT_ID } from '../../src/dev/demo-tenants.ts';
+import { demoUserByUsername } from '../../src/dev/demo-users.ts';
+import type { DevClient } from '../../src/dev/identity-provider/start-dev-identity-provider.ts';
+import { startBackchannelReceiver } from './support/backchannel-receiver.ts';
+import type { BackchannelReceiver } from './support/backchannel-receiver.ts';
+import { WEB_APP, asTestClient, startDevProviderFixture } from './support/dev-provider-fixture.ts';
+import type { DevProviderFixture } from './support/dev-provider-fixture.ts';
+import { discoverAll } from './support/multi-tenant.ts';
+import { firstForm, signIn, tokenRequest } from './support/sign-in.ts';
+import type { Discovery, SignInResult } from './support/sign-in.ts';
+
+const carol = demoUserByUsername('carol')!;
+const SCOPES = 'api://demo-api/Profile.Read openid profile offline_access';
+const OTHER_APP: DevClient = {
+  clientId: 'other-app',
+  clientSecret: 'other-app-secret',
+  redirectUris: ['http://localhost:4000/callback'],
+  postLogoutRedirectUris: ['http://localhost:4000/'],
+  frontchannelLogoutUri: 'http://localhost:4000/logout',
+};
+
+const unescape = (html: string) => html.replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code)));
+const iframeSources = (html: string) => [...html.matchAll(/<iframe src="([^"]+)"/g)].map((match) => unescape(match[1]!));
+
+describe('dev identity provider: sign-out of a user signed in through common', () => {
+  let receiver: BackchannelReceiver;
+  let fixture: DevProviderFixture;
+  let common: Discovery;
+  let webApp: DevClient;
+  let web: SignInResult;
+  let other: SignInResult;
+
+  before(async () => {
+    receiver = await startBackchannelReceiver();
+    webApp = { ...WEB_APP, backchannelLogoutUri: receiver.url };
+  });
+  after(() => receiver.close());
+  beforeEach(async () => {
+    fixture = await startDevProviderFixture({ clients: [webApp, OTHER_APP] });
+    ({ common } = await discoverAll(fixture));
+    receiver.bodies.length = 0;
+    web = await signIn(fixture.browser, common, asTestClient(webApp), { username: 'carol', scope: SCOPES });
+    other = await signIn(fixture.browser, common, asTestClient(OTHER_APP), { username: 'carol', scope: SCOPES });
+    expect(other.pages, 'single sign-on into the second app').to.deep.equal(['consent: openid profile api://demo-api/Profile.Read']);
+  });
+  afterEach(() => fixture.stop());
+
+  /** Opens the common end-session endpoint with `params` and confirms, as the page's script would. */
+  async function signOutThroughCommon(params: Record<string, string>) {
+    const endSession = new URL(common.end_session_endpoint);
+    endSession.search = new URLSearchParams(params).toString();
+    const confirmPage = await fixture.browser.get(endSession.href);
+    expect(confirmPage.status, confirmPage.body.slice(0, 300)).to.equal(200);
+    const { action, hidden } = firstForm(confirmPage.body);
+    return { confirmPage, action, page: await fixture.browser.post(new URL(action, endSession).href, { ...hidden, logout: 'yes' }) };
+  }
+
+  it('ends the Fabrikam session: front-channel iframes carry the sids from her id tokens, then continues', async () => {
+    const { confirmPage, action, page } = await signOutThroughCommon({ id_token_hint: web.tokens.id_token, post_logout_redirect_uri: 'http://localhost:3000/signed-out', state: 'xyz' });
+
+    expect(confirmPage.body, 'submits itself when the hint names the user').to.include('.submit()');
+    expect(new URL(action, common.end_session_endpoint).pathname).to.equal(`/${FABRIKAM_TENANT_ID}/oauth2/v2.0/logout/confirm`);
+    expect(iframeSources(page.body)).to.have.members([
+      `http://localhost:3000/auth/frontchannel-logout?sid=${encodeURIComponent(String(web.idToken['sid']))}`,
+      `http://localhost:4000/logout?sid=${encodeURIComponent(String(other.idToken['sid']))}`,
+    ]);
+    expect(unescape(/id="continue" href="([^"]+)"/.exec(page.body)?.[1] ?? '')).to.equal('http://localhost:3000/signed-out?state=xyz');
+  });
+
+  it('sends a logout token with the Fabrikam issuer and the sid of her id token, and revokes her refresh tokens', async () => {
+    await signOutThroughCommon({ id_token_hint: web.tokens.id_token });
+
+    expect(receiver.bodies).to.have.length(1);
+    const keys = createRemoteJWKSet(new URL(common.jwks_uri), { [customFetch]: fetchTrustingCa(fixture.ca) });
+    const { payload } = await jwtVerify(receiver.bodies[0]!.get('logout_token')!, keys, {
+      issuer: `${new URL(fixture.idp.issuer).origin}/${FABRIKAM_TENANT_ID}/v2.0`, audience: webApp.clientId, typ: 'logout+jwt',
+    });
+    expect(payload).to.include({ sub: carol.oid, sid: web.idToken['sid'] });
+
+    for (const [client, result] of [[webApp, web], [OTHER_APP, other]] as const) {
+      const refresh = tokenRequest(fixture.browser, common, asTestClient(client), { grant_type: 'refresh_token', refresh_token: result.tokens.refresh_token!, scope: SCOPES });
+      expect(String(await refresh.then(() => 'refreshed', (e: unknown) => e))).to.match(/400.*invalid_grant/);
+    }
+    const again = await signIn(fixture.browser, common, asTestClient(webApp), { username: 'carol', scope: SCOPES });
+    expect(again.pages[0], 'the provider session is gone').to.equal('common sign-in');
+  });
+
+  it('finds her tenant from logout_hint alone, and from the browser session when there is no hint', async () => {
+    const hinted = await signOutThroughCommon({ logout_hint: 'carol@fabrikam.dev' });
+    expect(hinted.confirmPage.body).to.include('Carol White').and.include('.submit()');
+
+    await signIn(fixture.browser, common, asTestClient(webApp), { username: 'carol', scope: SCOPES });
+    const unhinted = await fixture.browser.get(`${common.end_session_endpoint}?client_id=${webApp.clientId}`);
+    expect(unhinted.body).to.include('Carol White').and.not.include('.submit()');
+  });
+});

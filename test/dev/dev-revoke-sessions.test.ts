@@ -1,0 +1,118 @@
+import { expect } from 'chai';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { decodeJwt } from 'jose';
+import { FABRIKAM_TENANT_ID } from '../../src/dev/demo-tenants.ts';
+import { demoUserByUsername } from '../../src/dev/demo-users.ts';
+import { startDevServers } from '../../src/dev/start-dev-servers.ts';
+import type { DevServers } from '../../src/dev/start-dev-servers.ts';
+import { WEB_APP, asTestClient } from './support/dev-provider-fixture.ts';
+import { discover, signIn, tokenRequest } from './support/sign-in.ts';
+import type { Discovery, SignInResult } from './support/sign-in.ts';
+import { TlsClient } from './support/tls-client.ts';
+
+const client = asTestClient(WEB_APP);
+const SCOPES = 'api://demo-api/Profile.Read openid profile offline_access';
+
+describe('dev identity provider: revoke a user\'s sessions (Entra "Revoke sessions")', () => {
+  let dataDir: string;
+  let servers: DevServers;
+  let ca: string;
+  let common: Discovery;
+  const browsers: TlsClient[] = [];
+
+  before(async () => {
+    dataDir = await mkdtemp(path.join(os.tmpdir(), 'dev-revoke-'));
+    servers = await startDevServers({ port: 0, demoApiPort: 0, dataDir, clients: [WEB_APP] });
+    ca = await readFile(servers.identityProvider.caCertPath, 'utf8');
+    const browser = newBrowser();
+    common = await discover(browser, servers.identityProvider.commonAuthority);
+  });
+  after(async () => {
+    await Promise.all(browsers.map((browser) => browser.close()));
+    await servers.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  function newBrowser(): TlsClient {
+    const browser = new TlsClient(ca);
+    browsers.push(browser);
+    return browser;
+  }
+
+  const signInAs = (browser: TlsClient, username: string) => signIn(browser, common, client, { username, scope: SCOPES });
+  const refresh = (browser: TlsClient, result: SignInResult) =>
+    tokenRequest(browser, common, client, { grant_type: 'refresh_token', refresh_token: result.tokens.refresh_token!, scope: SCOPES })
+      .then(() => 'refreshed', (error: unknown) => String(error));
+  const me = (accessToken: string) => fetch(`${servers.demoApi.url}/v1.0/me`, { headers: { authorization: `Bearer ${accessToken}` } });
+
+  function revokeOverHttp(form: Record<string, string>, headers: Record<string, string> = {}): Promise<Response> {
+    const url = new URL('/dev/admin/revoke-sessions', servers.identityProvider.issuer);
+    return newBrowser().fetch(url.href, { method: 'POST', headers: { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(form) });
+  }
+
+  it('makes the user\'s refresh tokens fail with invalid_grant, and leaves other users\' alone', async () => {
+    const [aliceBrowser, bobBrowser] = [newBrowser(), newBrowser()];
+    const alice = await signInAs(aliceBrowser, 'alice');
+    const bob = await signInAs(bobBrowser, 'bob');
+
+    const revocation = await servers.identityProvider.revokeUserSessions('alice');
+
+    expect(revocation).to.include({ username: 'alice', oid: demoUserByUsername('alice')!.oid, sessions: 1, grants: 1 });
+    expect(await refresh(aliceBrowser, alice)).to.match(/400.*invalid_grant/);
+    expect(await refresh(bobBrowser, bob)).to.equal('refreshed');
+  });
+
+  it('ends the user\'s provider sessions: the next sign-in asks for the password', async () => {
+    const browser = newBrowser();
+    await signInAs(browser, 'alice');
+    expect((await signInAs(browser, 'alice')).pages, 'single sign-on before').to.deep.equal([]);
+
+    await servers.identityProvider.revokeUserSessions('alice');
+
+    expect((await signInAs(browser, 'alice')).pages[0]).to.equal('common sign-in');
+  });
+
+  it('has the demo API answer older access tokens with the CAE revocation challenge, and accept tokens issued after', async () => {
+    const browser = newBrowser();
+    const before = await signInAs(browser, 'alice');
+    const bob = await signInAs(newBrowser(), 'bob');
+    expect((await me(before.tokens.access_token)).status).to.equal(200);
+
+    const { notBefore } = await servers.identityProvider.revokeUserSessions('alice');
+
+    expect(Date.now(), 'resolves once the revocation second has begun').to.be.at.least(notBefore * 1000);
+    const challenged = await me(before.tokens.access_token);
+    expect(challenged.status).to.equal(401);
+    const header = challenged.headers.get('www-authenticate') ?? '';
+    const claims = /^Bearer realm="", error="insufficient_claims", claims="([^"]+)"$/.exec(header)?.[1];
+    expect(claims, header).to.be.a('string');
+    expect(JSON.parse(Buffer.from(claims!, 'base64').toString('utf8'))).to.deep.equal({ access_token: { nbf: { essential: true, value: String(notBefore) } } });
+    expect((await me(bob.tokens.access_token)).status, 'other users are not affected').to.equal(200);
+
+    const after = await signInAs(browser, 'alice');
+    expect(decodeJwt(after.tokens.access_token).iat).to.be.at.least(notBefore);
+    expect((await me(after.tokens.access_token)).status).to.equal(200);
+  });
+
+  it('revokes over loopback HTTP (POST /dev/admin/revoke-sessions, user=<name>), for a user of the second tenant too', async () => {
+    const browser = newBrowser();
+    const carol = await signInAs(browser, 'carol');
+
+    const response = await revokeOverHttp({ user: 'carol@fabrikam.dev' });
+
+    expect(response.status).to.equal(200);
+    expect(await response.json()).to.include({ username: 'carol', tenantId: FABRIKAM_TENANT_ID, sessions: 1, grants: 1 });
+    expect(await refresh(browser, carol)).to.match(/400.*invalid_grant/);
+    expect((await me(carol.tokens.access_token)).status).to.equal(401);
+  });
+
+  it('answers 404 for an unknown user, refuses a cross-origin form post, and shows a form to people', async () => {
+    expect((await revokeOverHttp({ user: 'mallory' })).status).to.equal(404);
+    expect((await revokeOverHttp({ user: 'alice' }, { origin: 'https://evil.example' })).status).to.equal(403);
+    const page = await newBrowser().get(new URL('/dev/admin/revoke-sessions', servers.identityProvider.issuer).href);
+    expect(page.status).to.equal(200);
+    expect(page.body).to.include('<form method="post" action="/dev/admin/revoke-sessions">').and.include('value="carol"');
+  });
+});
