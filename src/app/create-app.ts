@@ -35,7 +35,7 @@ export function createApp(container: AppContainer): Koa {
     await signOutJournalReplayer.beforeRequest();
     await next();
   });
-  app.use(sessionMiddleware(app, { config, cookies, sessionStore, now }));
+  app.use(sessionMiddleware(app, { config, cookies, sessionStore, now, signOutJournal: cradle.signOutJournal }));
   app.use(interactionRequiredRedirect(signInStart, logger));
   for (const router of [authRoutes(cradle, signInStart), pageRoutes(cradle)]) {
     app.use(router.routes());

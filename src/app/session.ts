@@ -1,6 +1,7 @@
 import type Koa from 'koa';
 import createSession from 'koa-session';
 import type { SessionIndex, SessionStore } from '../ports/session-store.port.ts';
+import type { SignOutJournal } from '../ports/sign-out-journal.port.ts';
 import type { Config } from './config.ts';
 import type { CookiePolicy } from './cookie-policy.ts';
 import { InsecureTransport, isInsecureCookieError } from './secure-transport.ts';
@@ -24,6 +25,8 @@ export interface SessionDeps {
   readonly cookies: CookiePolicy;
   readonly sessionStore: SessionStore;
   readonly now: () => number;
+  /** Sign-outs accepted during a store outage and not yet applied: their sessions are not served. */
+  readonly signOutJournal?: SignOutJournal;
 }
 
 /**
@@ -36,7 +39,7 @@ export interface SessionDeps {
  * instance or another — wins. It ends when idle for `sessionTtlMs` (extended once half of it has
  * passed) and at the latest `sessionAbsoluteTtlMs` after sign-in.
  */
-export function sessionMiddleware(app: Koa, { config, cookies, sessionStore, now }: SessionDeps): Koa.Middleware {
+export function sessionMiddleware(app: Koa, { config, cookies, sessionStore, now, signOutJournal }: SessionDeps): Koa.Middleware {
   const session = createSession(
     {
       key: cookies.sessionCookieName,
@@ -57,6 +60,9 @@ export function sessionMiddleware(app: Koa, { config, cookies, sessionStore, now
             await sessionStore.destroy(id);
             return undefined;
           }
+          // Signed out from the provider while the store was down: not served, though still stored
+          // until the journal is applied (which destroys it).
+          if (signOutJournal?.names(data.account)) return undefined;
           contextOf(options).state.storedSessionId = id;
           return stored;
         },

@@ -14,6 +14,8 @@ export interface DevAppSettings {
   readonly sessionKeys: readonly string[];
   readonly tokenEncryptionKeys: readonly string[];
   readonly logLevel: string;
+  /** The provider sends `iss` with front-channel sign-out: the app then requires it. */
+  readonly frontChannelSendsIss?: boolean;
   /** Merged last, so a caller can add settings (`ALLOWED_TENANTS`, `CLIENT_CAPABILITIES`) or override any default. */
   readonly extra?: Readonly<Record<string, string>>;
 }
@@ -27,6 +29,8 @@ export function devAppEnvironment(settings: DevAppSettings): Record<string, stri
   return {
     NODE_EXTRA_CA_CERTS: settings.caCertPath,
     PORT: String(settings.port),
+    // Loopback only, like the dev provider and the demo API: the demo users' password is public.
+    HOST: '127.0.0.1',
     PUBLIC_URL: settings.url,
     AUTHORITY: settings.authority,
     CLIENT_ID: settings.clientId,
@@ -40,6 +44,9 @@ export function devAppEnvironment(settings: DevAppSettings): Record<string, stri
     // Browsers share cookies across ports of one host: each app needs its own cookie name.
     SESSION_COOKIE_NAME: `${settings.name}.session`,
     LOG_LEVEL: settings.logLevel,
+    // The dev provider is not a Microsoft host, so cp1 is declared explicitly (CAE is exercised offline).
+    CLIENT_CAPABILITIES: 'cp1',
+    ...(settings.frontChannelSendsIss ? { FRONT_CHANNEL_REQUIRE_ISS: 'true' } : {}),
     ...settings.extra,
   };
 }

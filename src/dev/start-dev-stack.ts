@@ -125,6 +125,7 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
         sessionKeys: secrets.sessionKeys,
         tokenEncryptionKeys: secrets.tokenEncryptionKeys,
         logLevel: options.logLevel ?? 'info',
+        frontChannelSendsIss: options.sendIssInFrontChannel ?? false,
         ...(options.appEnv ? { extra: options.appEnv } : {}),
       })));
     }

@@ -23,6 +23,7 @@ describe('dev stack: environment of an app process', () => {
     expect(devAppEnvironment(settings)).to.deep.equal({
       NODE_EXTRA_CA_CERTS: 'data/dev-idp/tls-cert.pem',
       PORT: '3000',
+      HOST: '127.0.0.1',
       PUBLIC_URL: 'http://localhost:3000',
       AUTHORITY: 'https://localhost:5443/common/v2.0',
       CLIENT_ID: 'dev-app-a',
@@ -35,7 +36,13 @@ describe('dev stack: environment of an app process', () => {
       TOKEN_ENCRYPTION_KEYS: 'e1',
       SESSION_COOKIE_NAME: 'app-a.session',
       LOG_LEVEL: 'info',
+      CLIENT_CAPABILITIES: 'cp1',
     });
+  });
+
+  it('requires iss on front-channel sign-out when the dev provider sends it', () => {
+    expect(devAppEnvironment({ ...settings, frontChannelSendsIss: true }).FRONT_CHANNEL_REQUIRE_ISS).to.equal('true');
+    expect(devAppEnvironment(settings).FRONT_CHANNEL_REQUIRE_ISS).to.equal(undefined);
   });
 
   it('merges extra variables last, so they add settings and may override a default', () => {

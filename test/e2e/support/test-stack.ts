@@ -2,7 +2,6 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { demoUserByUsername } from '../../../src/dev/demo-users.ts';
-import { DEFAULT_TENANT_ID } from '../../../src/dev/identity-provider/start-dev-identity-provider.ts';
 import { startDevStack } from '../../../src/dev/start-dev-stack.ts';
 import type { DevApp, DevStack, DevStackOptions } from '../../../src/dev/start-dev-stack.ts';
 import { Browser } from './browser.ts';
@@ -21,7 +20,9 @@ export interface TestStack {
 }
 
 /** The offline dev stack on free ports with a fresh data directory, quiet logs. */
-export async function startTestStack(options: Pick<DevStackOptions, 'accessTokenTtlSeconds'> = {}): Promise<TestStack> {
+export async function startTestStack(
+  options: Pick<DevStackOptions, 'accessTokenTtlSeconds' | 'appAuthority' | 'appEnv' | 'rotateRefreshTokens' | 'revocation'> = {},
+): Promise<TestStack> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'dev-stack-e2e-'));
   const stackOptions: DevStackOptions = {
     dataDir,
@@ -63,9 +64,9 @@ export async function startTestStack(options: Pick<DevStackOptions, 'accessToken
   };
 }
 
-/** The web app's token cache key for a demo user: MSAL's homeAccountId `<oid>.<tid>`. */
+/** The web app's token cache key for a demo user: MSAL's homeAccountId `<oid>.<tid>` of their home tenant. */
 export function accountIdOf(username: string): string {
   const user = demoUserByUsername(username);
   if (!user) throw new Error(`no demo user ${username}`);
-  return `${user.oid}.${DEFAULT_TENANT_ID}`;
+  return `${user.oid}.${user.tenantId}`;
 }

@@ -1,0 +1,139 @@
+import type { ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { asValue } from 'awilix';
+import { expect } from 'chai';
+import nock from 'nock';
+import { LocalSignOutJournal } from '../../src/adapters/journal/local-sign-out-journal.ts';
+import { freePort } from '../e2e/support/free-port.ts';
+import { fakeGraph, signInWithBrowser, startTestApp, type TestApp } from '../support/app-harness.ts';
+import { FakeEntra, fakeUser } from '../support/fake-entra.ts';
+import { blockNetwork } from '../support/msal-harness.ts';
+import { killRedisServer, startRedisServer } from '../support/redis-server.ts';
+
+/**
+ * A sign-out from the provider that arrives while Redis does not answer is not lost: the instance
+ * keeps it in its journal (on disk), answers 200, serves no session it names, and applies it as soon
+ * as Redis answers again, also after a restart. Redis is frozen (SIGSTOP: it keeps its data).
+ */
+describe('sign-outs during a Redis outage are journaled and applied later', () => {
+  const alice = fakeUser('alice');
+  const bob = fakeUser('bob');
+  let redis: ChildProcess | undefined;
+  let redisUrl: string;
+  let entra: FakeEntra;
+  const apps: TestApp[] = [];
+
+  before(async () => {
+    blockNetwork();
+    const port = await freePort();
+    redis = await startRedisServer(port);
+    redisUrl = `redis://127.0.0.1:${port}`;
+    entra = new FakeEntra().install();
+    fakeGraph([alice, bob]);
+  });
+  afterEach(async () => {
+    redis?.kill('SIGCONT');
+    for (const app of apps.splice(0)) await app.close();
+  });
+  after(async () => {
+    await killRedisServer(redis);
+    nock.cleanAll();
+  });
+
+  async function instance(journalPath: string, overrides = {}, keyPrefix = `test:journal:${randomUUID()}:`): Promise<TestApp> {
+    const app = await startTestApp(
+      entra,
+      { TOKEN_STORE: 'redis', REDIS_URL: redisUrl, REDIS_KEY_PREFIX: keyPrefix, SIGN_OUT_JOURNAL_PATH: journalPath },
+      overrides,
+    );
+    apps.push(app);
+    return app;
+  }
+
+  function journalOf(app: TestApp) {
+    return app.container.cradle.signOutJournal!;
+  }
+
+  async function until(what: string, condition: () => Promise<boolean> | boolean): Promise<void> {
+    for (let i = 0; i < 100; i++) {
+      if (await condition()) return;
+      await sleep(100);
+    }
+    throw new Error(`timed out waiting until ${what}`);
+  }
+
+  const freshJournal = () => join(mkdtempSync(join(tmpdir(), 'journal-')), 'sign-out-journal.json');
+
+  it('front-channel: answered 200 while Redis is down, the session not served, then tokens and session removed', async () => {
+    const app = await instance(freshJournal());
+    const aliceBrowser = app.browser();
+    const bobBrowser = app.browser();
+    await signInWithBrowser(aliceBrowser, entra, alice, { sid: 'sid-alice' });
+    await signInWithBrowser(bobBrowser, entra, bob, { sid: 'sid-bob' });
+    const { tokenStore, sessionStore } = app.container.cradle;
+
+    redis!.kill('SIGSTOP');
+    const answer = await app.browser().get('/auth/signout/frontchannel?sid=sid-alice');
+    expect(answer.status, answer.text).to.equal(200);
+    expect(journalOf(app).pending().map((entry) => [entry.channel, entry.sid])).to.deep.equal([['front-channel', 'sid-alice']]);
+    const whileDown = await aliceBrowser.get('/profile');
+    expect(whileDown.status, 'alice is not served as signed in').to.be.oneOf([302, 503]);
+    expect(whileDown.text).to.not.contain(alice.name);
+
+    redis!.kill('SIGCONT');
+    await until('the journal is applied', () => journalOf(app).pending().length === 0);
+    expect(await tokenStore.read(`${alice.oid}.${entra.tenantId}`)).to.equal(undefined);
+    expect(await sessionStore.findBySid('sid-alice')).to.deep.equal([]);
+    expect(await tokenStore.read(`${bob.oid}.${entra.tenantId}`), "bob's tokens").to.not.equal(undefined);
+    expect((await bobBrowser.get('/profile')).status).to.equal(200);
+  });
+
+  it('front-channel: still applied when the instance restarts before Redis comes back', async () => {
+    const journalPath = freshJournal();
+    const keyPrefix = `test:journal:${randomUUID()}:`;
+    const first = await instance(journalPath, {}, keyPrefix);
+    await signInWithBrowser(first.browser(), entra, alice, { sid: 'sid-alice-2' });
+
+    redis!.kill('SIGSTOP');
+    expect((await first.browser().get('/auth/signout/frontchannel?sid=sid-alice-2')).status).to.equal(200);
+    await apps.splice(0).pop()!.close(); // the instance stops with the entry journaled
+
+    redis!.kill('SIGCONT');
+    const restarted = await instance(journalPath, {}, keyPrefix);
+    expect(journalOf(restarted).pending(), 'read back from disk').to.have.length(1);
+    await until('the restarted instance applied the journal', () => journalOf(restarted).pending().length === 0);
+    const { sessionStore, tokenStore } = restarted.container.cradle;
+    expect(await sessionStore.findBySid('sid-alice-2')).to.deep.equal([]);
+    expect(await tokenStore.read(`${alice.oid}.${entra.tenantId}`)).to.equal(undefined);
+  });
+
+  it('back-channel: a verified logout token is journaled, applied later, and its jti claimed then', async () => {
+    const app = await instance(freshJournal());
+    await signInWithBrowser(app.browser(), entra, alice, { sid: 'sid-alice-3' });
+    const token = await entra.logoutToken({ sid: 'sid-alice-3', jti: 'jti-journaled' });
+    const post = () => app.browser().post('/auth/signout/backchannel', { logout_token: token }, { origin: '', accept: '*/*' });
+
+    redis!.kill('SIGSTOP');
+    const forged = await app.browser().post('/auth/signout/backchannel', { logout_token: 'not-a-jwt' }, { origin: '', accept: '*/*' });
+    expect(forged.status, 'an invalid token is refused, not journaled').to.equal(400);
+    expect((await post()).status).to.equal(200);
+    expect(journalOf(app).pending().map((entry) => [entry.channel, entry.jti])).to.deep.equal([['back-channel', 'jti-journaled']]);
+
+    redis!.kill('SIGCONT');
+    await until('the journal is applied', () => journalOf(app).pending().length === 0);
+    expect(await app.container.cradle.sessionStore.findBySid('sid-alice-3')).to.deep.equal([]);
+    expect(await app.container.cradle.tokenStore.read(`${alice.oid}.${entra.tenantId}`)).to.equal(undefined);
+    expect((await post()).status, 'its jti was claimed when applied').to.equal(400);
+  });
+
+  it('answers 503 when the journal is full', async () => {
+    const app = await instance(freshJournal(), { signOutJournal: asValue(new LocalSignOutJournal({ maxEntries: 1 })) });
+    redis!.kill('SIGSTOP');
+    expect((await app.browser().get('/auth/signout/frontchannel?sid=one')).status).to.equal(200);
+    expect((await app.browser().get('/auth/signout/frontchannel?sid=two')).status).to.equal(503);
+  });
+});
