@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DemoApi } from './demo-api/start-demo-api.ts';
 import { devAppEnvironment } from './dev-app-environment.ts';
+import { CONTOSO_TENANT_ID } from './demo-tenants.ts';
 import { loadOrCreateDevStackSecrets } from './dev-stack-secrets.ts';
 import type { DevIdentityProvider, DevTenant } from './identity-provider/start-dev-identity-provider.ts';
 import { startDevServers } from './start-dev-servers.ts';
@@ -126,7 +127,12 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
         tokenEncryptionKeys: secrets.tokenEncryptionKeys,
         logLevel: options.logLevel ?? 'info',
         frontChannelSendsIss: options.sendIssInFrontChannel ?? false,
-        ...(options.appEnv ? { extra: options.appEnv } : {}),
+        extra: {
+          // The app refuses a multi-tenant authority without ALLOWED_TENANTS; the dev default allows
+          // Contoso only, so that carol (Fabrikam) shows a refused tenant.
+          ...(options.appAuthority === 'common' ? { ALLOWED_TENANTS: CONTOSO_TENANT_ID } : {}),
+          ...options.appEnv,
+        },
       })));
     }
     await Promise.all(apps.map((app, i) => waitUntilHealthy(`${app.url}/healthz`, children[i]!)));
