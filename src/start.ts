@@ -5,12 +5,20 @@
  * turn a production deploy into a demo with known passwords.
  */
 import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 if (existsSync('.env')) process.loadEnvFile('.env');
 
 if (process.env.AUTHORITY) {
   const { runServer } = await import('./app/server.ts');
-  await runServer();
+  if (process.env.NODE_ENV === 'production') {
+    await runServer();
+  } else {
+    // A developer against a real provider may leave SESSION_KEYS out: keys are generated once into data/.
+    const { loadOrCreateDevSessionKeys } = await import('./dev/dev-session-keys.ts');
+    const keysFile = join(dirname(process.env.SQLITE_PATH || './data/app.db'), 'dev-session-keys.json');
+    await runServer({ devSessionKeys: () => loadOrCreateDevSessionKeys(keysFile) });
+  }
 } else if (process.env.NODE_ENV === 'production') {
   process.stderr.write(
     'Cannot start: AUTHORITY is not set. With NODE_ENV=production the app needs its identity provider ' +

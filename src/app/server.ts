@@ -1,18 +1,18 @@
-import { dirname, join } from 'node:path';
 import { IssuerMismatch } from '../adapters/oidc/issuer-rule.ts';
 import type { ProviderDiscovery } from '../adapters/oidc/provider-discovery.ts';
-import { ConfigError, loadConfig } from './config.ts';
+import { ConfigError, loadConfig, type ConfigFallbacks } from './config.ts';
 import { createAppContainer } from './container.ts';
 import { createApp } from './create-app.ts';
-import { loadOrCreateDevSessionKeys } from './dev-session-keys.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { storesReady } from './store-registrations.ts';
 
-/** Starts one app instance from the environment (`npm start` has loaded `.env` into it when present). */
-export async function startServer(env: NodeJS.ProcessEnv = process.env) {
-  const config = loadConfig(env, {
-    devSessionKeys: () => loadOrCreateDevSessionKeys(join(dirname(env.SQLITE_PATH || './data/app.db'), 'dev-session-keys.json')),
-  });
+/**
+ * Starts one app instance from the environment (`npm start` has loaded `.env` into it when present).
+ * `fallbacks`: what a developer's machine may supply for missing settings (src/start.ts gives them
+ * outside production); none here, so the app alone never invents a secret.
+ */
+export async function startServer(env: NodeJS.ProcessEnv = process.env, fallbacks: ConfigFallbacks = {}) {
+  const config = loadConfig(env, fallbacks);
   const logger = createLogger(config.logLevel);
   if (config.allowPlaintextTokens && config.tokenEncryptionKeys.length === 0) {
     logger.warn('ALLOW_PLAINTEXT_TOKENS=true: refresh tokens are stored unencrypted; set TOKEN_ENCRYPTION_KEYS');
@@ -51,9 +51,9 @@ async function providerChecked(discovery: ProviderDiscovery, logger: Logger): Pr
 }
 
 /** Runs until SIGINT/SIGTERM; a configuration problem ends the process with a message, not a stack. */
-export async function runServer(): Promise<void> {
+export async function runServer(fallbacks: ConfigFallbacks = {}): Promise<void> {
   try {
-    const running = await startServer();
+    const running = await startServer(process.env, fallbacks);
     const stop = () => void running.close().then(() => process.exit(0));
     process.once('SIGINT', stop).once('SIGTERM', stop);
   } catch (error) {

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readSecretsFile, writeSecretsFile } from './secrets-file.ts';
 
 /** Client secrets of the two dev apps, their session cookie keys and token encryption key. */
 export interface DevStackSecrets {
@@ -14,7 +13,7 @@ export interface DevStackSecrets {
  * apps stay registered and their users signed in across restarts. Nothing secret is committed.
  */
 export function loadOrCreateDevStackSecrets(file: string, clientIds: readonly string[]): DevStackSecrets {
-  const stored: Partial<DevStackSecrets> = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as DevStackSecrets) : {};
+  const stored: Partial<DevStackSecrets> = readSecretsFile<DevStackSecrets>(file) ?? {};
   const secret = () => randomBytes(32).toString('base64url');
   const clientSecrets = { ...stored.clientSecrets };
   for (const clientId of clientIds) clientSecrets[clientId] ??= secret();
@@ -23,9 +22,6 @@ export function loadOrCreateDevStackSecrets(file: string, clientIds: readonly st
     sessionKeys: stored.sessionKeys?.length ? stored.sessionKeys : [secret()],
     tokenEncryptionKeys: stored.tokenEncryptionKeys?.length ? stored.tokenEncryptionKeys : [randomBytes(32).toString('base64')],
   };
-  if (JSON.stringify(secrets) !== JSON.stringify(stored)) {
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
-  }
+  if (JSON.stringify(secrets) !== JSON.stringify(stored)) writeSecretsFile(file, secrets);
   return secrets;
 }

@@ -1,3 +1,4 @@
+import { DEV_PORTS } from './dev-defaults.ts';
 import { DEMO_PASSWORD, demoUsersOfTenant } from './demo-users.ts';
 import { startDevStack, type AppAuthority, type LogoutChannel } from './start-dev-stack.ts';
 
@@ -32,9 +33,9 @@ export async function runDevStack(env: NodeJS.ProcessEnv = process.env): Promise
   };
   const appEnv = Object.fromEntries(PASSED_TO_APPS.flatMap((name) => (env[name] === undefined ? [] : [[name, env[name]!]])));
   const stack = await startDevStack({
-    identityProviderPort: port('DEV_IDP_PORT', 5443),
-    demoApiPort: port('DEMO_API_PORT', 5080),
-    appPorts: [port('PORT', 3000), port('SECOND_APP_PORT', 3001)],
+    identityProviderPort: port('DEV_IDP_PORT', DEV_PORTS.identityProvider),
+    demoApiPort: port('DEMO_API_PORT', DEV_PORTS.demoApi),
+    appPorts: [port('PORT', DEV_PORTS.appA), port('SECOND_APP_PORT', DEV_PORTS.appB)],
     logoutChannels: [logoutChannel(env.DEV_LOGOUT_CHANNEL_A), logoutChannel(env.DEV_LOGOUT_CHANNEL_B)],
     sendIssInFrontChannel: env.DEV_SEND_ISS === 'true',
     appAuthority: appAuthority(env.DEV_APP_AUTHORITY),

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { createRemoteJWKSet, customFetch, jwtVerify } from 'jose';
-import { fetchTrustingCa } from '../../src/dev/demo-api/https-fetch.ts';
+import { fetchTrustingCa } from '../../src/dev/node-http-fetch.ts';
 import { FABRIKAM_TENANT_ID } from '../../src/dev/demo-tenants.ts';
 import { demoUserByUsername } from '../../src/dev/demo-users.ts';
 import type { DevClient } from '../../src/dev/identity-provider/start-dev-identity-provider.ts';

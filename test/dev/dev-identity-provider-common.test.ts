@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { createRemoteJWKSet, customFetch, decodeJwt, jwtVerify } from 'jose';
-import { fetchTrustingCa } from '../../src/dev/demo-api/https-fetch.ts';
+import { fetchTrustingCa } from '../../src/dev/node-http-fetch.ts';
 import { startDemoApi } from '../../src/dev/demo-api/start-demo-api.ts';
 import { CONTOSO_TENANT_ID, FABRIKAM_TENANT_ID } from '../../src/dev/demo-tenants.ts';
 import { demoUserByUsername } from '../../src/dev/demo-users.ts';

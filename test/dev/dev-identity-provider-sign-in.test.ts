@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { createRemoteJWKSet, customFetch, decodeJwt, jwtVerify } from 'jose';
 import { DEFAULT_TENANT_ID } from '../../src/dev/identity-provider/start-dev-identity-provider.ts';
 import { demoUserByUsername } from '../../src/dev/demo-users.ts';
-import { fetchTrustingCa } from '../../src/dev/demo-api/https-fetch.ts';
+import { fetchTrustingCa } from '../../src/dev/node-http-fetch.ts';
 import { WEB_APP, asTestClient, startDevProviderFixture } from './support/dev-provider-fixture.ts';
 import type { DevProviderFixture } from './support/dev-provider-fixture.ts';
 import { firstForm, signIn, tokenRequest } from './support/sign-in.ts';

@@ -1,6 +1,6 @@
 import { createRemoteJWKSet, customFetch, errors, jwtVerify } from 'jose';
 import type { JWTPayload } from 'jose';
-import { fetchTrustingCa } from './https-fetch.ts';
+import { fetchTrustingCa } from '../node-http-fetch.ts';
 
 export interface VerifierOptions {
   /** Every accepted `iss`: one per tenant whose users may call the API. */

@@ -1,3 +1,4 @@
+import { DEMO_API_AUDIENCE, DEV_PORTS } from '../dev-defaults.ts';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -39,7 +40,7 @@ export async function startDemoApi(options: DemoApiOptions): Promise<DemoApi> {
   const requiredScope = options.requiredScope ?? 'Profile.Read';
   const verify = createAccessTokenVerifier({
     issuer: options.issuer,
-    audience: options.audience ?? 'api://demo-api',
+    audience: options.audience ?? DEMO_API_AUDIENCE,
     requiredScope,
     jwksUri: options.jwksUri,
     ...(options.ca ? { ca: options.ca } : {}),
@@ -61,7 +62,7 @@ export async function startDemoApi(options: DemoApiOptions): Promise<DemoApi> {
   const server = createServer((req, res) => {
     handle(req, res).catch(() => send(res, 500, { error: { code: 'InternalServerError', message: 'unexpected error' } }));
   });
-  server.listen(options.port ?? 5080, '127.0.0.1');
+  server.listen(options.port ?? DEV_PORTS.demoApi, '127.0.0.1');
   await once(server, 'listening');
   url = `http://localhost:${(server.address() as AddressInfo).port}`;
 

@@ -1,3 +1,4 @@
+import { DEMO_API_AUDIENCE, DEMO_API_SCOPE_NAMES, DEV_PORTS } from '../dev-defaults.ts';
 import type { SignInRevocations } from '../sign-in-revocations.ts';
 import type { SessionRevocation } from './admin/revoke-user-sessions.ts';
 import type { RequestedClaims } from './claims-recorder.ts';
@@ -81,6 +82,6 @@ export interface DevIdentityProvider {
   close(): Promise<void>;
 }
 
-export const DEFAULT_PORT = 5443;
-export const DEFAULT_API_AUDIENCE = 'api://demo-api';
-export const DEFAULT_API_SCOPES: readonly string[] = ['Profile.Read', 'Profile.Write'];
+export const DEFAULT_PORT = DEV_PORTS.identityProvider;
+export const DEFAULT_API_AUDIENCE = DEMO_API_AUDIENCE;
+export const DEFAULT_API_SCOPES = DEMO_API_SCOPE_NAMES;

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
 import type { JWK } from 'jose';
+import { readSecretsFile, writeSecretsFile } from '../secrets-file.ts';
 
 export interface ProviderSecrets {
   /** Private RS256 signing key(s), a JWKS as oidc-provider's `jwks` option wants it. */
@@ -30,14 +31,9 @@ async function newSigningKey(): Promise<JWK> {
 }
 
 async function loadOrCreate<T>(file: string, create: () => Promise<T>): Promise<T> {
-  try {
-    return JSON.parse(await readFile(file, 'utf8')) as T;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
+  const stored = readSecretsFile<T>(file);
+  if (stored !== undefined) return stored;
   const value = await create();
-  // 'wx': if two processes start on an empty dir at once, one fails loudly rather than both
-  // writing different keys and one of them signing tokens nobody can verify after a restart.
-  await writeFile(file, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+  writeSecretsFile(file, value, { exclusive: true });
   return value;
 }
