@@ -85,3 +85,31 @@ describe('architecture: the domain and the ports depend on no framework or adapt
     expect(offending, `forbidden imports:\n  ${offending.join('\n  ')}\n`).to.deep.equal([]);
   });
 });
+
+describe('architecture: the seams between adapters and the one owner of sign-out', () => {
+  const adapterFiles = typescriptFilesUnder(join(ROOT, 'src/adapters'));
+  const adapterOf = (file: string) => relative(join(ROOT, 'src/adapters'), file).split(/[\\/]/)[0]!;
+
+  it('no adapter imports another adapter (shared plumbing goes behind an interface the consumer declares)', () => {
+    expect(new Set(adapterFiles.map(adapterOf))).to.include.members(['msal', 'oidc', 'redis', 'sqlite', 'memory']);
+    const offending = adapterFiles.flatMap((file) =>
+      importsOf(readFileSync(file, 'utf8'))
+        .filter((specifier) => specifier.startsWith('.'))
+        .map((specifier) => relative(join(ROOT, 'src/adapters'), resolve(dirname(file), specifier)).split(/[\\/]/))
+        .filter((target) => target[0] !== '..' && target.length > 1 && target[0] !== adapterOf(file))
+        .map((target) => `${relative(ROOT, file)} imports src/adapters/${target.join('/')}`),
+    );
+    expect(offending, offending.join('\n')).to.deep.equal([]);
+  });
+
+  it("only the domain's sign-out use case removes token partitions", () => {
+    // A store or decorator implementing the TokenStore port may delegate `remove`; nothing else
+    // (no route, no adapter, no other use case) removes a user's tokens by itself.
+    const files = typescriptFilesUnder(join(ROOT, 'src'));
+    const removers = files.filter((file) => {
+      const source = readFileSync(file, 'utf8');
+      return /implements\s+[\w\s,]*\bTokenStore\b/.test(source) ? false : /\b[tT]okenStore\??\.remove\(/.test(source);
+    });
+    expect(removers.map((file) => relative(ROOT, file))).to.deep.equal(['src/domain/sign-out-everywhere.ts']);
+  });
+});

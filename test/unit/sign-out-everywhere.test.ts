@@ -50,15 +50,28 @@ describe('SignOutEverywhere', () => {
     await startSession('alice-laptop', alice);
     await startSession('alice-phone', alice); // same provider session, second browser tab/device
     await startSession('bob-laptop', bob);
+    bobBefore = await bobNow();
   });
 
   async function startSession(id: string, account: SignedInAccount, sid = account.sid): Promise<void> {
     await sessionStore.set(id, { account }, { sid, subject: account.subject, accountId: account.accountId }, SESSION_TTL_MS);
   }
 
+  /** Bob's partition (data and version) and session (data and index), as they were before the test acted. */
+  let bobBefore: Awaited<ReturnType<typeof bobNow>>;
+  async function bobNow() {
+    return {
+      partition: await tokenStore.read(bob.accountId),
+      session: await sessionStore.get('bob-laptop'),
+      bySid: await sessionStore.findBySid('sid-bob'),
+      bySubject: await sessionStore.findBySubject(bob.subject),
+    };
+  }
+
   async function expectBobUntouched(): Promise<void> {
-    expect(await tokenStore.read(bob.accountId)).to.not.equal(undefined);
-    expect(await sessionStore.get('bob-laptop')).to.not.equal(undefined);
+    expect(bobBefore.partition, 'the snapshot holds a partition').to.not.equal(undefined);
+    expect(bobBefore.bySid, 'the snapshot holds a session').to.have.length(1);
+    expect(await bobNow()).to.deep.equal(bobBefore);
   }
 
   describe('fromApp', () => {
