@@ -5,7 +5,8 @@ import { CookieSealer } from './cookie-sealer.ts';
 import { assertSecureTransport } from './secure-transport.ts';
 
 /**
- * The sign-in in progress (state, nonce, PKCE verifier, return path, scopes, start time), kept in
+ * The sign-in in progress (the provider's checks: state, nonce, PKCE verifier; return path, scopes,
+ * start time), kept in
  * the browser between `/auth/signin` and `/auth/redirect` in a sealed cookie, so a visitor who has
  * not signed in costs the server nothing: no session exists before a sign-in succeeds.
  *
@@ -55,9 +56,9 @@ function isPendingSignIn(value: unknown): value is PendingSignIn {
   return (
     typeof candidate === 'object' &&
     candidate !== null &&
-    typeof candidate.state === 'string' &&
-    typeof candidate.nonce === 'string' &&
-    typeof candidate.codeVerifier === 'string' &&
+    typeof candidate.checks === 'object' &&
+    candidate.checks !== null &&
+    Object.values(candidate.checks).every((value) => typeof value === 'string') &&
     typeof candidate.returnTo === 'string' &&
     Array.isArray(candidate.scopes) &&
     candidate.scopes.every((scope) => typeof scope === 'string') &&

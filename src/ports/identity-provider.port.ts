@@ -1,44 +1,26 @@
 import type { SignedInAccount } from '../domain/account.ts';
 
 /**
- * The OpenID Connect provider (Microsoft Entra ID in production) seen from the use cases. The
- * adapter owns the token cache format; it reads and writes the account's partition in the
- * TokenStore itself.
- *
- * Contract:
- * - `authorizationUrl` builds the authorization request (authorization code + PKCE S256).
- * - `redeemCode` exchanges the code, checks `state`, verifies the ID token (signature, issuer,
- *   audience, authorized party, times, `nonce`), stores the account's tokens as a new partition
- *   (replacing any earlier one) and resolves to the account. Rejects with `SignInUnverified` when
- *   the ID token fails a check (nothing stored), `SignInFailed` when the provider refuses the code,
- *   `IdentityProviderUnavailable` when it or its keys cannot be reached.
- * - `acquireTokenSilently` returns a valid access token for exactly `scopes`, from the cache or by
- *   refreshing; it rejects with `InteractionRequired` when only the user can fix it (no tokens,
- *   refresh token expired or revoked, consent missing, claims challenge). A refreshed cache is
- *   written back only if the partition was not removed or rewritten meanwhile.
- * - `endSessionUrl` is the provider's end-session (logout) URL, or `undefined` if it has none.
- * - `trustsIssuer` tells whether an issuer identifier (a front-channel `iss`) is this provider's,
- *   for a tenant the app allows.
- * - `cachedTokens` describes the tokens held for the account (kind, scopes, expiry; never the
- *   token text); `[]` when none.
+ * What the adapter needs back at the callback to check it (state, nonce, PKCE verifier, ...):
+ * opaque to the domain, which keeps it where the user cannot change it (a sealed cookie) and hands
+ * it back once.
  */
-export interface AuthorizationRequest {
+export type SignInChecks = Readonly<Record<string, string>>;
+
+export interface SignInRequest {
   readonly scopes: readonly string[];
-  readonly state: string;
-  readonly nonce: string;
-  readonly codeChallenge: string;
   /** JSON claims request from a claims challenge. */
   readonly claims?: string;
   readonly loginHint?: string;
   readonly prompt?: 'login' | 'select_account' | 'consent' | 'none';
 }
 
-export interface CodeRedemption {
-  readonly code: string;
-  readonly codeVerifier: string;
-  readonly scopes: readonly string[];
-  readonly state: string;
-  readonly nonce: string;
+/** Query parameters of the redirect back from the provider (already reduced to single strings). */
+export interface SignInCallback {
+  readonly code?: string;
+  readonly state?: string;
+  readonly error?: string;
+  readonly error_description?: string;
 }
 
 export interface SilentTokenRequest {
@@ -66,11 +48,44 @@ export interface CachedToken {
   readonly expiresOn?: Date;
 }
 
+/**
+ * The OpenID Connect provider (Microsoft Entra ID in production) seen from the use cases. The
+ * adapter owns the protocol's mechanics (state, nonce, PKCE, token checks) and the token cache
+ * format; it reads and writes the account's partition in the TokenStore itself.
+ */
 export interface IdentityProvider {
-  authorizationUrl(request: AuthorizationRequest): Promise<string>;
-  redeemCode(redemption: CodeRedemption): Promise<SignedInAccount>;
+  /**
+   * Starts an authorization code sign-in for `scopes`: the URL to send the browser to, and the
+   * `checks` to hand back to `completeSignIn` with the callback. Rejects with
+   * `IdentityProviderUnavailable` when the provider's metadata cannot be had.
+   */
+  startSignIn(request: SignInRequest): Promise<{ authorizationUrl: string; checks: SignInChecks }>;
+
+  /**
+   * Completes the sign-in `checks` describes with the provider's callback: refuses a callback of
+   * another sign-in (`SignInRejected`, checked before a provider `error` is believed), reports a
+   * provider error (`SignInFailed`), redeems the code, verifies the ID token (signature, issuer,
+   * audience, authorized party, times, nonce) and stores the account's tokens as a new partition,
+   * replacing any earlier one. Rejects with `SignInUnverified` when the ID token fails a check
+   * (nothing stored), `SignInFailed` when the provider refuses the code,
+   * `IdentityProviderUnavailable` when it or its keys cannot be reached.
+   */
+  completeSignIn(checks: SignInChecks, callback: SignInCallback, scopes: readonly string[]): Promise<SignedInAccount>;
+
+  /**
+   * A valid access token for exactly `scopes`, from the cache or by refreshing (one refresh per
+   * account at a time). Rejects with `InteractionRequired` when only the user can fix it (no tokens,
+   * refresh token expired or revoked, consent missing). A refreshed cache is written back only if
+   * the partition was not removed or rewritten meanwhile.
+   */
   acquireTokenSilently(request: SilentTokenRequest): Promise<AccessToken>;
+
+  /** The provider's end-session (logout) URL, or `undefined` if it has none. */
   endSessionUrl(request: EndSessionRequest): Promise<string | undefined>;
+
+  /** Whether an issuer identifier (a front-channel `iss`) is this provider's, for a tenant the app allows. */
   trustsIssuer(iss: string): Promise<boolean>;
+
+  /** The tokens held for the account (kind, scopes, expiry; never the token text); `[]` when none. */
   cachedTokens(accountId: string): Promise<CachedToken[]>;
 }

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import nock from 'nock';
 import { MemoryTokenStore } from '../../src/adapters/memory/memory-token-store.ts';
 import { InteractionRequired, SignInFailed, SignInRejected } from '../../src/domain/errors.ts';
-import { codeChallengeS256, randomToken } from '../../src/domain/random.ts';
+import { codeChallengeS256 } from '../../src/adapters/msal/sign-in-checks.ts';
 import { ENTRA_HOST, FakeEntra, fakeUser } from '../support/fake-entra.ts';
 import { blockNetwork, GRAPH_SCOPES, msalIdentityProvider, signInThroughMsal } from '../support/msal-harness.ts';
 
@@ -23,16 +23,18 @@ describe('MSAL identity provider against Entra-shaped endpoints', () => {
   });
   afterEach(() => nock.cleanAll());
 
-  it('builds an authorization URL with PKCE S256, state, nonce and the scopes', async () => {
-    const verifier = randomToken();
-    const url = new URL(
-      await idp.authorizationUrl({ scopes: GRAPH_SCOPES, state: 'st', nonce: 'no', codeChallenge: codeChallengeS256(verifier) }),
-    );
+  it('builds an authorization URL with PKCE S256, state, nonce and the scopes, and keeps the checks for the callback', async () => {
+    const { authorizationUrl, checks } = await idp.startSignIn({ scopes: GRAPH_SCOPES });
+    const url = new URL(authorizationUrl);
     expect(url.origin + url.pathname).to.equal(`${entra.authority}/oauth2/v2.0/authorize`);
-    expect(url.searchParams.get('code_challenge')).to.equal(codeChallengeS256(verifier));
+    expect(url.searchParams.get('code_challenge')).to.equal(codeChallengeS256(checks.codeVerifier!));
     expect(url.searchParams.get('code_challenge_method')).to.equal('S256');
-    expect(url.searchParams.get('state')).to.equal('st');
-    expect(url.searchParams.get('nonce')).to.equal('no');
+    expect(url.searchParams.get('state')).to.equal(checks.state);
+    expect(url.searchParams.get('nonce')).to.equal(checks.nonce);
+    expect(url.searchParams.has('code_verifier'), 'the verifier never leaves the app').to.equal(false);
+    const other = await idp.startSignIn({ scopes: GRAPH_SCOPES });
+    for (const name of ['state', 'nonce', 'codeVerifier']) expect(other.checks[name], name).to.not.equal(checks[name]);
+    expect(checks.state).to.have.length.at.least(43);
     expect(url.searchParams.get('response_mode')).to.equal('query');
     expect(url.searchParams.get('scope')!.split(' ')).to.include.members(['User.Read', 'openid', 'offline_access']);
   });
@@ -52,27 +54,39 @@ describe('MSAL identity provider against Entra-shaped endpoints', () => {
     expect(Object.keys(JSON.parse(partition!.data).RefreshToken)).to.have.length(1);
   });
 
-  it('rejects a code redeemed with the wrong PKCE verifier', async () => {
-    const state = randomToken();
-    const nonce = randomToken();
-    const url = await idp.authorizationUrl({ scopes: GRAPH_SCOPES, state, nonce, codeChallenge: codeChallengeS256('right') });
-    const { code } = entra.authorize(url, alice);
+  it('rejects a code redeemed with the wrong PKCE verifier (an intercepted code)', async () => {
+    const { authorizationUrl, checks } = await idp.startSignIn({ scopes: GRAPH_SCOPES });
+    const { code, state } = entra.authorize(authorizationUrl, alice);
     const error = await idp
-      .redeemCode({ code, codeVerifier: 'wrong', scopes: GRAPH_SCOPES, state, nonce })
+      .completeSignIn({ ...checks, codeVerifier: 'wrong' }, { code, state }, GRAPH_SCOPES)
       .catch((e: unknown) => e);
     expect(error).to.be.instanceOf(SignInFailed).with.property('providerError', 'invalid_grant');
   });
 
   it('rejects an id token whose nonce is not the one sent', async () => {
-    const state = randomToken();
-    const verifier = randomToken();
-    const url = await idp.authorizationUrl({ scopes: GRAPH_SCOPES, state, nonce: 'sent', codeChallenge: codeChallengeS256(verifier) });
-    const { code } = entra.authorize(url, alice);
-    const error = await idp
-      .redeemCode({ code, codeVerifier: verifier, scopes: GRAPH_SCOPES, state, nonce: 'other' })
-      .catch((e: unknown) => e);
+    const { authorizationUrl, checks } = await idp.startSignIn({ scopes: GRAPH_SCOPES });
+    const { code, state } = entra.authorize(authorizationUrl, alice);
+    const error = await idp.completeSignIn({ ...checks, nonce: 'other' }, { code, state }, GRAPH_SCOPES).catch((e: unknown) => e);
     expect(error).to.be.instanceOf(SignInRejected);
     expect(await store.read(`${alice.oid}.${entra.tenantId}`)).to.equal(undefined);
+  });
+
+  it('refuses a callback of another sign-in (state) before redeeming anything, even one carrying a provider error', async () => {
+    const { authorizationUrl, checks } = await idp.startSignIn({ scopes: GRAPH_SCOPES });
+    const { code } = entra.authorize(authorizationUrl, alice);
+    for (const callback of [{ code, state: 'forged' }, { code }, { error: 'access_denied', state: 'forged' }]) {
+      const error = await idp.completeSignIn(checks, callback, GRAPH_SCOPES).catch((e: unknown) => e);
+      expect(error, JSON.stringify(callback)).to.be.instanceOf(SignInRejected);
+    }
+    expect(entra.calls.authorization_code).to.equal(0);
+  });
+
+  it('reports the provider error of its own callback, and refuses a callback without a code', async () => {
+    const { checks } = await idp.startSignIn({ scopes: GRAPH_SCOPES });
+    const denied = await idp.completeSignIn(checks, { error: 'access_denied', state: checks.state }, GRAPH_SCOPES).catch((e: unknown) => e);
+    expect(denied).to.be.instanceOf(SignInFailed).with.property('providerError', 'access_denied');
+    const noCode = await idp.completeSignIn(checks, { state: checks.state }, GRAPH_SCOPES).catch((e: unknown) => e);
+    expect(noCode).to.be.instanceOf(SignInRejected);
   });
 
   it('answers silently from the cached partition without calling the provider', async () => {

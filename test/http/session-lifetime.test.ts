@@ -88,7 +88,7 @@ describe('sessions written by an earlier version', () => {
 
   it('treats an anonymous session holding a pending sign-in as no sign-in in progress, and deletes it', async () => {
     const browser = app.browser();
-    const pendingSignIn = { state: 'st', nonce: 'no', codeVerifier: 'cv', returnTo: '/', scopes: ['User.Read'], startedAt: Date.now() };
+    const pendingSignIn = { checks: { state: 'st', nonce: 'no', codeVerifier: 'cv' }, returnTo: '/', scopes: ['User.Read'], startedAt: Date.now() };
     await earlierSession(browser, 'earlier-pending', { pendingSignIn });
 
     const page = await browser.get('/auth/redirect?code=abc&state=st');

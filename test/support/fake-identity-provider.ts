@@ -1,11 +1,12 @@
 import type { SignedInAccount } from '../../src/domain/account.ts';
 import { InteractionRequired, SignInFailed, SignInRejected } from '../../src/domain/errors.ts';
-import { codeChallengeS256 } from '../../src/domain/random.ts';
+import { codeChallengeS256, codeOfCallback, newSignInChecks } from '../../src/adapters/msal/sign-in-checks.ts';
 import type {
   CachedToken,
   AccessToken,
-  AuthorizationRequest,
-  CodeRedemption,
+  SignInCallback,
+  SignInChecks,
+  SignInRequest,
   EndSessionRequest,
   IdentityProvider,
   SilentTokenRequest,
@@ -58,17 +59,24 @@ export class FakeIdentityProvider implements IdentityProvider {
     this.#now = deps.now ?? Date.now;
   }
 
-  async authorizationUrl(request: AuthorizationRequest): Promise<string> {
+  /** The same protocol checks as the MSAL adapter (src/adapters/msal/sign-in-checks.ts). */
+  async startSignIn(request: SignInRequest): Promise<{ authorizationUrl: string; checks: SignInChecks }> {
+    const { checks, codeChallenge } = newSignInChecks();
     const url = new URL('https://idp.example/authorize');
     url.searchParams.set('scope', request.scopes.join(' '));
-    url.searchParams.set('state', request.state);
-    url.searchParams.set('nonce', request.nonce);
-    url.searchParams.set('code_challenge', request.codeChallenge);
+    url.searchParams.set('state', checks.state);
+    url.searchParams.set('nonce', checks.nonce);
+    url.searchParams.set('code_challenge', codeChallenge);
     url.searchParams.set('code_challenge_method', 'S256');
     if (request.claims !== undefined) url.searchParams.set('claims', request.claims);
     if (request.loginHint !== undefined) url.searchParams.set('login_hint', request.loginHint);
     if (request.prompt !== undefined) url.searchParams.set('prompt', request.prompt);
-    return url.toString();
+    return { authorizationUrl: url.toString(), checks: { ...checks } };
+  }
+
+  async completeSignIn(kept: SignInChecks, callback: SignInCallback, scopes: readonly string[]): Promise<SignedInAccount> {
+    const { code, checks } = codeOfCallback(kept, callback);
+    return this.redeem({ code, codeVerifier: checks.codeVerifier, nonce: checks.nonce, scopes });
   }
 
   /** Test helper: the user signs in at the provider, which answers with this one-time code. */
@@ -81,10 +89,10 @@ export class FakeIdentityProvider implements IdentityProvider {
   /** Test helper: a completed sign-in without going through SignIn (for tests of other use cases). */
   async signInDirectly(user: FakeUser, options: { sid: string; scopes: readonly string[] }): Promise<SignedInAccount> {
     const code = this.issueCode(user, { sid: options.sid, nonce: 'seeded-nonce' });
-    return this.redeemCode({ code, codeVerifier: 'unused', scopes: options.scopes, state: 'seeded-state', nonce: 'seeded-nonce' });
+    return this.redeem({ code, codeVerifier: 'unused', scopes: options.scopes, nonce: 'seeded-nonce' });
   }
 
-  async redeemCode(redemption: CodeRedemption): Promise<SignedInAccount> {
+  private async redeem(redemption: { code: string; codeVerifier: string; nonce: string; scopes: readonly string[] }): Promise<SignedInAccount> {
     const issued = this.#codes.get(redemption.code);
     if (!issued) throw new SignInFailed('invalid_grant', 'unknown or already redeemed code');
     this.#codes.delete(redemption.code); // codes are single use

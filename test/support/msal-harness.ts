@@ -7,7 +7,6 @@ import { IdTokenValidator } from '../../src/adapters/oidc/id-token-validator.ts'
 import type { AllowedTenants } from '../../src/adapters/oidc/issuer-rule.ts';
 import { ProviderDiscovery } from '../../src/adapters/oidc/provider-discovery.ts';
 import { ProviderKeys } from '../../src/adapters/oidc/provider-keys.ts';
-import { codeChallengeS256, randomToken } from '../../src/domain/random.ts';
 import type { SignedInAccount } from '../../src/domain/account.ts';
 import type { TokenStore } from '../../src/ports/token-store.port.ts';
 import type { FakeEntra, FakeUser } from './fake-entra.ts';
@@ -78,15 +77,7 @@ export async function signInThroughMsal(
   user: FakeUser,
   sid?: string,
 ): Promise<SignedInAccount> {
-  const state = randomToken();
-  const nonce = randomToken();
-  const codeVerifier = randomToken();
-  const url = await identityProvider.authorizationUrl({
-    scopes: GRAPH_SCOPES,
-    state,
-    nonce,
-    codeChallenge: codeChallengeS256(codeVerifier),
-  });
-  const { code } = entra.authorize(url, user, sid);
-  return identityProvider.redeemCode({ code, codeVerifier, scopes: GRAPH_SCOPES, state, nonce });
+  const { authorizationUrl, checks } = await identityProvider.startSignIn({ scopes: GRAPH_SCOPES });
+  const { code, state } = entra.authorize(authorizationUrl, user, sid);
+  return identityProvider.completeSignIn(checks, { code, state }, GRAPH_SCOPES);
 }

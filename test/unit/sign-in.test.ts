@@ -1,8 +1,7 @@
 import { expect } from 'chai';
 import { MemoryTokenStore } from '../../src/adapters/memory/memory-token-store.ts';
 import { SignInFailed, SignInRejected } from '../../src/domain/errors.ts';
-import { codeChallengeS256 } from '../../src/domain/random.ts';
-import { PENDING_SIGN_IN_LIFETIME_MS, SignIn, type PendingSignIn } from '../../src/domain/sign-in.ts';
+import { PENDING_SIGN_IN_LIFETIME_MS, SignIn } from '../../src/domain/sign-in.ts';
 import { FakeIdentityProvider, type FakeUser } from '../support/fake-identity-provider.ts';
 import { expectRejection } from './expect-rejection.ts';
 
@@ -23,7 +22,10 @@ describe('SignIn', () => {
     signIn = new SignIn({ identityProvider: provider, apiScopes: API_SCOPES, now });
   });
 
-  /** Starts a sign-in and lets alice authenticate at the provider; resolves to the callback code. */
+  /**
+   * Starts a sign-in and lets alice authenticate at the provider; resolves to what the browser
+   * brings back (the code and the state of the authorization request) and the pending sign-in.
+   */
   async function startAndAuthenticate(returnTo?: string) {
     const { authorizationUrl, pending } = await signIn.begin({ returnTo });
     const query = new URL(authorizationUrl).searchParams;
@@ -32,30 +34,18 @@ describe('SignIn', () => {
       nonce: query.get('nonce') ?? '',
       codeChallenge: query.get('code_challenge') ?? '',
     });
-    return { pending, code };
+    return { pending, code, state: query.get('state')!, nonce: query.get('nonce')! };
   }
 
   describe('begin', () => {
-    it('sends a PKCE S256 challenge derived from the verifier kept in the pending sign-in', async () => {
-      const { authorizationUrl, pending } = await signIn.begin();
-      const query = new URL(authorizationUrl).searchParams;
-
-      expect(query.get('code_challenge_method')).to.equal('S256');
-      expect(query.get('code_challenge')).to.equal(codeChallengeS256(pending.codeVerifier));
-      expect(query.get('code_challenge')).not.to.equal(pending.codeVerifier);
-    });
-
-    it('sends the state and nonce it remembers, fresh and different for every sign-in', async () => {
+    it("keeps the provider's protocol checks in the pending sign-in, fresh for every sign-in", async () => {
       const first = await signIn.begin();
       const second = await signIn.begin();
-      const query = new URL(first.authorizationUrl).searchParams;
 
-      expect(query.get('state')).to.equal(first.pending.state);
-      expect(query.get('nonce')).to.equal(first.pending.nonce);
-      expect(first.pending.state).not.to.equal(first.pending.nonce);
-      expect(second.pending.state).not.to.equal(first.pending.state);
-      expect(second.pending.nonce).not.to.equal(first.pending.nonce);
-      expect(second.pending.codeVerifier).not.to.equal(first.pending.codeVerifier);
+      expect(Object.keys(first.pending.checks)).to.not.be.empty;
+      expect(first.pending.checks).to.not.deep.equal(second.pending.checks);
+      expect(new URL(first.authorizationUrl).searchParams.get('state')).to.not.equal(new URL(second.authorizationUrl).searchParams.get('state'));
+      expect(first.pending.startedAt).to.equal(time);
     });
 
     it('asks for the downstream API scopes unless other scopes are requested', async () => {
@@ -80,9 +70,9 @@ describe('SignIn', () => {
 
   describe('complete', () => {
     it('redeems the code, stores the account partition and returns where the user wanted to go', async () => {
-      const { pending, code } = await startAndAuthenticate('/profile');
+      const { pending, code, state } = await startAndAuthenticate('/profile');
 
-      const result = await signIn.complete(pending, { code, state: pending.state });
+      const result = await signIn.complete(pending, { code, state });
 
       expect(result.returnTo).to.equal('/profile');
       expect(result.account).to.include({ accountId: alice.accountId, subject: alice.subject, sid: 'sid-alice' });
@@ -90,9 +80,9 @@ describe('SignIn', () => {
     });
 
     it('rejects a callback when this browser started no sign-in', async () => {
-      const { code, pending } = await startAndAuthenticate();
+      const { code, state } = await startAndAuthenticate();
 
-      await expectRejection(signIn.complete(undefined, { code, state: pending.state }), SignInRejected);
+      await expectRejection(signIn.complete(undefined, { code, state }), SignInRejected);
       expect(await tokenStore.read(alice.accountId)).to.equal(undefined);
     });
 
@@ -106,10 +96,10 @@ describe('SignIn', () => {
     }
 
     it('reports the provider error when the user denied access', async () => {
-      const { pending } = await signIn.begin();
+      const { pending, state } = await startAndAuthenticate();
 
       const error = await expectRejection(
-        signIn.complete(pending, { state: pending.state, error: 'access_denied', error_description: 'user said no' }),
+        signIn.complete(pending, { state, error: 'access_denied', error_description: 'user said no' }),
         SignInFailed,
       );
       expect(error.providerError).to.equal('access_denied');
@@ -117,30 +107,32 @@ describe('SignIn', () => {
     });
 
     it('rejects a callback without a code', async () => {
-      const { pending } = await startAndAuthenticate();
-      await expectRejection(signIn.complete(pending, { state: pending.state }), SignInRejected);
+      const { pending, state } = await startAndAuthenticate();
+      await expectRejection(signIn.complete(pending, { state }), SignInRejected);
     });
 
     it('rejects a sign-in left pending for more than ten minutes', async () => {
-      const { pending, code } = await startAndAuthenticate();
+      const { pending, code, state } = await startAndAuthenticate();
       time += PENDING_SIGN_IN_LIFETIME_MS + 1;
 
-      await expectRejection(signIn.complete(pending, { code, state: pending.state }), SignInRejected);
+      await expectRejection(signIn.complete(pending, { code, state }), SignInRejected);
       expect(await tokenStore.read(alice.accountId)).to.equal(undefined);
     });
 
     it('refuses to redeem the same code twice', async () => {
-      const { pending, code } = await startAndAuthenticate();
-      await signIn.complete(pending, { code, state: pending.state });
+      const { pending, code, state } = await startAndAuthenticate();
+      await signIn.complete(pending, { code, state });
 
-      await expectRejection(signIn.complete(pending, { code, state: pending.state }), SignInFailed);
+      await expectRejection(signIn.complete(pending, { code, state }), SignInFailed);
     });
 
     it('fails when the code was issued for another PKCE verifier (intercepted code)', async () => {
-      const { pending, code } = await startAndAuthenticate();
-      const attacker: PendingSignIn = { ...pending, codeVerifier: 'attacker-verifier' };
+      const { code, state, nonce } = await startAndAuthenticate();
+      // An attacker who intercepted alice's code, and read her state and nonce off the authorization
+      // URL, redeems it from their own pending sign-in: only the PKCE verifier is not hers.
+      const attacker = (await signIn.begin()).pending;
 
-      await expectRejection(signIn.complete(attacker, { code, state: pending.state }), SignInFailed);
+      await expectRejection(signIn.complete({ ...attacker, checks: { ...attacker.checks, state, nonce } }, { code, state }), SignInFailed);
       expect(await tokenStore.read(alice.accountId)).to.equal(undefined);
     });
   });

@@ -4,10 +4,11 @@ import { IdentityProviderUnavailable, InteractionRequired, SignInUnverified } fr
 import type {
   AccessToken,
   CachedToken,
-  AuthorizationRequest,
-  CodeRedemption,
   EndSessionRequest,
   IdentityProvider,
+  SignInCallback,
+  SignInChecks,
+  SignInRequest,
   SilentTokenRequest,
 } from '../../ports/identity-provider.port.ts';
 import type { TokenStore } from '../../ports/token-store.port.ts';
@@ -15,6 +16,7 @@ import { codeRedemptionError, silentTokenError } from './msal-errors.ts';
 import { PartitionCachePlugin } from './partition-cache-plugin.ts';
 import { PartitionViewCache } from './partition-view-cache.ts';
 import { RefreshGate } from './refresh-gate.ts';
+import { codeOfCallback, newSignInChecks } from './sign-in-checks.ts';
 import { cachedAccessToken, nowSeconds } from './partition-view.ts';
 
 export interface MsalSettings {
@@ -92,23 +94,26 @@ export class MsalIdentityProvider implements IdentityProvider {
     this.refreshGate = deps.refreshGate ?? new RefreshGate({ lockTtlMs: 0 });
   }
 
-  async authorizationUrl(request: AuthorizationRequest): Promise<string> {
+  async startSignIn(request: SignInRequest): Promise<{ authorizationUrl: string; checks: SignInChecks }> {
     const { client } = await this.client(undefined);
-    return client.getAuthCodeUrl({
+    const { checks, codeChallenge } = newSignInChecks();
+    const authorizationUrl = await client.getAuthCodeUrl({
       scopes: [...request.scopes],
       redirectUri: this.settings.redirectUri,
       responseMode: 'query',
-      state: request.state,
-      nonce: request.nonce,
-      codeChallenge: request.codeChallenge,
+      state: checks.state,
+      nonce: checks.nonce,
+      codeChallenge,
       codeChallengeMethod: 'S256',
       claims: request.claims,
       loginHint: request.loginHint,
       prompt: request.prompt,
     });
+    return { authorizationUrl, checks: { ...checks } };
   }
 
-  async redeemCode(redemption: CodeRedemption): Promise<SignedInAccount> {
+  async completeSignIn(kept: SignInChecks, callback: SignInCallback, scopes: readonly string[]): Promise<SignedInAccount> {
+    const { code, checks } = codeOfCallback(kept, callback);
     const { client, plugin } = await this.client(undefined);
     let result: AuthenticationResult;
     try {
@@ -117,14 +122,14 @@ export class MsalIdentityProvider implements IdentityProvider {
       // AzureAD/microsoft-authentication-library-for-js).
       result = await client.acquireTokenByCode(
         {
-          code: redemption.code,
-          scopes: [...redemption.scopes],
+          code,
+          scopes: [...scopes],
           redirectUri: this.settings.redirectUri,
-          codeVerifier: redemption.codeVerifier,
-          state: redemption.state,
-          nonce: redemption.nonce,
+          codeVerifier: checks.codeVerifier,
+          state: checks.state,
+          nonce: checks.nonce,
         },
-        { code: redemption.code, state: redemption.state },
+        { code, state: checks.state },
       );
     } catch (error) {
       throw codeRedemptionError(error);
@@ -132,7 +137,7 @@ export class MsalIdentityProvider implements IdentityProvider {
     const account = result.account;
     if (!account || !plugin.changes || !result.idToken) throw new IdentityProviderUnavailable('the token response carried no account');
     // MSAL only decoded the ID token; nothing is stored until it passes the relying party's checks.
-    const claims = await this.verifiedClaims(result.idToken, redemption.nonce, account.homeAccountId);
+    const claims = await this.verifiedClaims(result.idToken, checks.nonce, account.homeAccountId);
     // A fresh sign-in starts a fresh partition: no compare-and-set, it replaces what was there.
     await this.tokenStore.write(account.homeAccountId, plugin.changes);
     return {
