@@ -36,6 +36,20 @@ describe('server start: the provider must fit AUTHORITY', () => {
     await running.close();
   });
 
+  it('warns at start when tokens are stored unencrypted by choice (ALLOW_PLAINTEXT_TOKENS=true)', async () => {
+    new FakeEntra({ tenantId: tenant }).install();
+    const written: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string | Uint8Array) => written.push(String(chunk)) > 0) as typeof process.stderr.write;
+    try {
+      const running = await startServer({ ...env, TOKEN_ENCRYPTION_KEYS: '', ALLOW_PLAINTEXT_TOKENS: 'true', LOG_LEVEL: 'warn' });
+      await running.close();
+    } finally {
+      process.stderr.write = write;
+    }
+    expect(written.join('')).to.contain('ALLOW_PLAINTEXT_TOKENS=true: refresh tokens are stored unencrypted');
+  });
+
   it('starts when the issuer fits', async () => {
     new FakeEntra({ tenantId: tenant }).install();
     const running = await startServer(env);
