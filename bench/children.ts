@@ -9,11 +9,11 @@ export interface Child<Ready> {
   stop(): Promise<void>;
 }
 
-/** Starts a bench process (tsx, GC exposed) and waits for its `ready` message. */
+/** Starts a bench process (plain Node with type stripping, GC exposed) and waits for its `ready` message. */
 async function start<Ready>(script: string, env: Record<string, string> = {}): Promise<Child<Ready>> {
   const child = fork(fileURLToPath(new URL(script, import.meta.url)), [], {
     // BENCH_CPU_PROF=<dir>: write a CPU profile of each bench process there (node --cpu-prof).
-    execArgv: ['--import', 'tsx', '--expose-gc', ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])],
+    execArgv: ['--expose-gc', ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])],
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

@@ -4,6 +4,7 @@
 #   - Chromium (Debian's package) for the real-browser suite, driven by playwright-core;
 #     `npx playwright install` cannot work without internet beyond the package registries.
 #   - A Redis server on 127.0.0.1:6379 for the Redis store suites.
+# Then says which Node the suites run on.
 set -euo pipefail
 
 missing=()
@@ -23,3 +24,6 @@ if ! (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; then
   echo "Starting redis-server on 127.0.0.1:6379..."
   redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
 fi
+
+# npm runs this with node_modules/.bin first on PATH: the project's own Node (the `node` devDependency).
+echo "Tests run on Node $(node --version) ($(command -v node))"

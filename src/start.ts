@@ -9,6 +9,8 @@ import { dirname, join } from 'node:path';
 
 if (existsSync('.env')) process.loadEnvFile('.env');
 
+const PROVIDER_SETTINGS = '(AUTHORITY, CLIENT_ID, CLIENT_SECRET, ...; see README "Use Microsoft Entra ID")';
+
 if (process.env.AUTHORITY) {
   const { runServer } = await import('./app/server.ts');
   if (process.env.NODE_ENV === 'production') {
@@ -21,11 +23,25 @@ if (process.env.AUTHORITY) {
   }
 } else if (process.env.NODE_ENV === 'production') {
   process.stderr.write(
-    'Cannot start: AUTHORITY is not set. With NODE_ENV=production the app needs its identity provider ' +
-      '(AUTHORITY, CLIENT_ID, CLIENT_SECRET, ...; see README "Use Microsoft Entra ID"); the offline dev stack never runs in production.\n',
+    `Cannot start: AUTHORITY is not set. With NODE_ENV=production the app needs its identity provider ${PROVIDER_SETTINGS}; ` +
+      'the offline dev stack never runs in production.\n',
   );
   process.exit(1);
 } else {
-  const { runDevStack } = await import('./dev/run-dev-stack.ts');
-  await runDevStack();
+  let devStack: typeof import('./dev/run-dev-stack.ts');
+  try {
+    devStack = await import('./dev/run-dev-stack.ts');
+  } catch (error) {
+    // The dev stack's packages (oidc-provider, selfsigned) are devDependencies: an install made
+    // with `npm ci --omit=dev` has the app but not the offline stack.
+    const missing = /^Cannot find package '([^']+)'/.exec((error as Error).message)?.[1];
+    if ((error as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND' || !missing) throw error;
+    process.stderr.write(
+      `Cannot start: AUTHORITY is not set, and the offline dev stack that runs without it is not installed ` +
+        `(package "${missing}" is missing: this looks like a production install, npm ci --omit=dev). ` +
+        `Set the identity provider ${PROVIDER_SETTINGS}, or run \`npm ci\` to get the dev stack.\n`,
+    );
+    process.exit(1);
+  }
+  await devStack.runDevStack();
 }

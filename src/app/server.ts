@@ -63,5 +63,5 @@ export async function runServer(fallbacks: ConfigFallbacks = {}): Promise<void> 
   }
 }
 
-// Started directly (the dev stack's child processes, or `node --import tsx src/app/server.ts`).
+// Started directly (the dev stack's child processes, or `node src/app/server.ts`).
 if (import.meta.url === `file://${process.argv[1]}`) await runServer();

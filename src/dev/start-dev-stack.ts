@@ -158,7 +158,8 @@ function spawnApp(env: Readonly<Record<string, string>>): ChildProcess {
   // Only what the app needs from this environment, then its own settings: a stray AUTHORITY or
   // SESSION_KEYS of the parent must not leak in.
   const { PATH, HOME, NODE_ENV } = process.env;
-  return spawn(process.execPath, ['--import', 'tsx', SERVER], {
+  // Plain Node running the .ts file (type stripping), as production does: no loader.
+  return spawn(process.execPath, [SERVER], {
     env: { PATH, HOME, ...(NODE_ENV ? { NODE_ENV } : {}), ...env },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
