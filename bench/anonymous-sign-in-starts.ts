@@ -13,7 +13,7 @@ import type { ProviderDiscovery } from '../src/adapters/oidc/provider-discovery.
 /**
  * How much server-side state anonymous visitors leave behind: N cookie-less `GET /auth/signin`
  * against the in-process app on SQLite, then the sessions table's row count and the database size.
- *   npx tsx bench/anonymous-sign-in-starts.ts [N=100000]
+ *   node_modules/.bin/node bench/anonymous-sign-in-starts.ts [N=100000]   (the project's Node 24)
  */
 const starts = Number(process.argv[2] ?? 100_000);
 const dir = mkdtempSync(join(tmpdir(), 'anonymous-starts-'));
