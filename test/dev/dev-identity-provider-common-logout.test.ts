@@ -11,19 +11,12 @@ import type { DevProviderFixture } from './support/dev-provider-fixture.ts';
 import { discoverAll } from './support/multi-tenant.ts';
 import { firstForm, signIn, tokenRequest } from './support/sign-in.ts';
 import type { Discovery, SignInResult } from './support/sign-in.ts';
+import { iframeSources, unescapeHtml as unescape } from '../e2e/support/journeys.ts';
+import { otherApp, TEST_SCOPES } from './support/logout-clients.ts';
 
 const carol = demoUserByUsername('carol')!;
-const SCOPES = 'api://demo-api/Profile.Read openid profile offline_access';
-const OTHER_APP: DevClient = {
-  clientId: 'other-app',
-  clientSecret: 'other-app-secret',
-  redirectUris: ['http://localhost:4000/callback'],
-  postLogoutRedirectUris: ['http://localhost:4000/'],
-  frontchannelLogoutUri: 'http://localhost:4000/logout',
-};
-
-const unescape = (html: string) => html.replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code)));
-const iframeSources = (html: string) => [...html.matchAll(/<iframe src="([^"]+)"/g)].map((match) => unescape(match[1]!));
+const SCOPES = TEST_SCOPES;
+const OTHER_APP = otherApp();
 
 describe('dev identity provider: sign-out of a user signed in through common', () => {
   let receiver: BackchannelReceiver;

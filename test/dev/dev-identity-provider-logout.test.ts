@@ -10,19 +10,12 @@ import type { DevProviderFixture } from './support/dev-provider-fixture.ts';
 import { firstForm, signIn, tokenRequest } from './support/sign-in.ts';
 import type { SignInResult } from './support/sign-in.ts';
 import type { PageResponse } from './support/tls-client.ts';
+import { iframeSources, unescapeHtml as unescape } from '../e2e/support/journeys.ts';
+import { otherApp, TEST_SCOPES } from './support/logout-clients.ts';
 
 const alice = demoUserByUsername('alice')!;
-const SCOPES = 'api://demo-api/Profile.Read openid profile offline_access';
-const OTHER_APP: DevClient = {
-  clientId: 'other-app',
-  clientSecret: 'other-app-secret',
-  redirectUris: ['http://localhost:4000/callback'],
-  postLogoutRedirectUris: ['http://localhost:4000/'],
-  frontchannelLogoutUri: 'http://localhost:4000/logout?tenant=x',
-};
-
-const unescape = (html: string) => html.replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code)));
-const iframeSources = (html: string) => [...html.matchAll(/<iframe src="([^"]+)"/g)].map((match) => unescape(match[1]!));
+const SCOPES = TEST_SCOPES;
+const OTHER_APP = otherApp('http://localhost:4000/logout?tenant=x');
 
 describe('dev identity provider: sign-out', () => {
   let receiver: BackchannelReceiver;
