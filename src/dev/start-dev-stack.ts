@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { DemoApi } from './demo-api/start-demo-api.ts';
 import { devAppEnvironment } from './dev-app-environment.ts';
 import { CONTOSO_TENANT_ID } from './demo-tenants.ts';
+import { DEV_APP_API_SCOPE, devStackApps } from './dev-stack-apps.ts';
 import { loadOrCreateDevStackSecrets } from './dev-stack-secrets.ts';
 import type { DevIdentityProvider, DevTenant } from './identity-provider/start-dev-identity-provider.ts';
 import { startDevServers } from './start-dev-servers.ts';
@@ -72,7 +73,6 @@ export interface DevStack {
 }
 
 const SERVER = fileURLToPath(new URL('../app/server.ts', import.meta.url));
-const API_SCOPE = 'api://demo-api/Profile.Read';
 
 /**
  * The whole offline world: the dev identity provider, the demo API, and the web app started as
@@ -83,10 +83,7 @@ const API_SCOPE = 'api://demo-api/Profile.Read';
 export async function startDevStack(options: DevStackOptions = {}): Promise<DevStack> {
   const dataDir = options.dataDir ?? 'data';
   const ports = options.appPorts ?? [3000, 3001];
-  const apps = ports.map((port, i) => {
-    const name = `app-${String.fromCharCode(97 + i)}`;
-    return { name, url: `http://localhost:${port}`, port, clientId: `dev-${name}`, sqlitePath: join(dataDir, `${name}.db`) };
-  });
+  const apps = devStackApps(dataDir, ports);
   const secrets = loadOrCreateDevStackSecrets(join(dataDir, 'dev-stack-secrets.json'), apps.map((app) => app.clientId));
   const servers = await startDevServers({
     port: options.identityProviderPort ?? 5443,
@@ -122,7 +119,7 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
         authority: appAuthority,
         caCertPath: servers.identityProvider.caCertPath,
         apiUrl: `${servers.demoApi.url}/v1.0/me`,
-        apiScopes: API_SCOPE,
+        apiScopes: DEV_APP_API_SCOPE,
         sessionKeys: secrets.sessionKeys,
         tokenEncryptionKeys: secrets.tokenEncryptionKeys,
         logLevel: options.logLevel ?? 'info',
