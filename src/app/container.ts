@@ -4,6 +4,7 @@ import { TokenKeyring } from '../adapters/encryption/token-keyring.ts';
 import { HttpDownstreamApi } from '../adapters/http/http-downstream-api.ts';
 import { FetchNetworkClient } from '../adapters/msal/fetch-network-client.ts';
 import { MsalIdentityProvider } from '../adapters/msal/msal-identity-provider.ts';
+import { MsalRefreshTokenRevoker } from '../adapters/msal/msal-refresh-token-revoker.ts';
 import { RefreshGate } from '../adapters/msal/refresh-gate.ts';
 import { describeAuthority } from '../adapters/oidc/authority.ts';
 import { IdTokenValidator } from '../adapters/oidc/id-token-validator.ts';
@@ -16,9 +17,11 @@ import { SignOutEverywhere } from '../domain/sign-out-everywhere.ts';
 import type { DownstreamApi } from '../ports/downstream-api.port.ts';
 import type { IdentityProvider } from '../ports/identity-provider.port.ts';
 import type { LogoutTokenVerifier } from '../ports/logout-token-verifier.port.ts';
+import type { RefreshTokenRevoker } from '../ports/refresh-token-revoker.port.ts';
 import type { TokenStore } from '../ports/token-store.port.ts';
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
+import { SignOutAudit } from './sign-out-audit.ts';
 import { SignOutJournalReplayer } from './sign-out-journal-replayer.ts';
 import { storeRegistrations, type StoreCradle } from './store-registrations.ts';
 
@@ -37,10 +40,14 @@ export interface Cradle extends StoreCradle {
   idTokenValidator: IdTokenValidator;
   identityProvider: IdentityProvider;
   logoutTokenVerifier: LogoutTokenVerifier;
+  /** Revokes a removed partition's refresh token at the provider (RFC 7009), where it can. */
+  refreshTokenRevoker: RefreshTokenRevoker;
   downstreamApi: DownstreamApi;
   signIn: SignIn;
   callApi: CallApi;
   signOutEverywhere: SignOutEverywhere;
+  /** The one audit event per sign-out. */
+  signOutAudit: SignOutAudit;
   /** Applies journaled sign-outs once the store answers again. */
   signOutJournalReplayer: SignOutJournalReplayer;
 }
@@ -109,6 +116,16 @@ export function createAppContainer(
       ({ config, providerDiscovery, providerKeys }: Cradle) =>
         new JoseLogoutTokenVerifier({ clientId: config.clientId, providerDiscovery, providerKeys, clockSkewSeconds: config.clockSkewSeconds }),
     ).singleton(),
+    refreshTokenRevoker: asFunction(
+      ({ config, providerDiscovery, logger }: Cradle) =>
+        new MsalRefreshTokenRevoker({
+          clientId: config.clientId,
+          clientSecret: config.clientSecret,
+          providerDocuments: providerDiscovery,
+          logger,
+          timeoutMs: config.httpTimeoutMs,
+        }),
+    ).singleton(),
     downstreamApi: asFunction(
       ({ config }: Cradle) => new HttpDownstreamApi({ apiUrl: config.apiUrl, httpTimeoutMs: config.httpTimeoutMs }),
     ).singleton(),
@@ -120,11 +137,22 @@ export function createAppContainer(
         new CallApi({ identityProvider, downstreamApi, apiScopes: config.apiScopes, revokedTokens: signOutEverywhere }),
     ).singleton(),
     signOutEverywhere: asFunction(
-      ({ identityProvider, tokenStore, sessionStore, logoutTokenVerifier, replayGuard, signOutJournal, now }: Cradle) =>
-        new SignOutEverywhere({ identityProvider, tokenStore, sessionStore, logoutTokenVerifier, replayGuard, signOutJournal, now }),
+      ({ identityProvider, tokenStore, sessionStore, logoutTokenVerifier, replayGuard, refreshTokenRevoker, signOutJournal, now }: Cradle) =>
+        new SignOutEverywhere({
+          identityProvider,
+          tokenStore,
+          sessionStore,
+          logoutTokenVerifier,
+          replayGuard,
+          refreshTokenRevoker,
+          signOutJournal,
+          now,
+        }),
     ).singleton(),
+    signOutAudit: asFunction(({ logger }: Cradle) => new SignOutAudit({ logger })).singleton(),
     signOutJournalReplayer: asFunction(
-      ({ signOutJournal, signOutEverywhere, logger }: Cradle) => new SignOutJournalReplayer({ signOutJournal, signOutEverywhere, logger }).start(),
+      ({ signOutJournal, signOutEverywhere, signOutAudit, logger }: Cradle) =>
+        new SignOutJournalReplayer({ signOutJournal, signOutEverywhere, signOutAudit, logger }).start(),
     )
       .singleton()
       .disposer((replayer) => replayer.stop()),

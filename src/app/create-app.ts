@@ -9,6 +9,8 @@ import { interactionRequiredRedirect } from './middleware/interaction-required.t
 import { securityHeaders } from './middleware/security-headers.ts';
 import { authRoutes } from './routes/auth-routes.ts';
 import { pageRoutes } from './routes/page-routes.ts';
+import { sessionsRoutes } from './routes/sessions-routes.ts';
+import { sessionActivity } from './session-activity.ts';
 import { PendingSignInCookie } from './pending-sign-in-cookie.ts';
 import { sessionMiddleware } from './session.ts';
 
@@ -36,8 +38,9 @@ export function createApp(container: AppContainer): Koa {
     await next();
   });
   app.use(sessionMiddleware(app, { config, cookies, sessionStore, now, signOutJournal: cradle.signOutJournal }));
-  app.use(interactionRequiredRedirect(signInStart, logger));
-  for (const router of [authRoutes(cradle, signInStart), pageRoutes(cradle)]) {
+  app.use(sessionActivity(now));
+  app.use(interactionRequiredRedirect(signInStart, logger, cradle.signOutAudit));
+  for (const router of [authRoutes(cradle, signInStart), pageRoutes(cradle), sessionsRoutes(cradle)]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }

@@ -1,9 +1,11 @@
 import type { SignedInAccount } from '../domain/account.ts';
 import { randomToken } from '../domain/random.ts';
+import { MAX_USER_AGENT_LENGTH } from './device-description.ts';
 
 /**
  * What this app keeps in a browser session (server-side; the cookie holds only the id). A session
- * exists only for a signed-in user: it is created at sign-in with all three fields.
+ * exists only for a signed-in user: it is created at sign-in with the first three fields; the
+ * others describe it on the sessions page (absent in sessions of earlier versions).
  */
 export interface AppSessionData {
   account: SignedInAccount;
@@ -11,11 +13,21 @@ export interface AppSessionData {
   csrfToken: string;
   /** Epoch ms of the sign-in; the session ends SESSION_ABSOLUTE_TTL_SECONDS after it. */
   signedInAt: number;
+  /** The browser's User-Agent at sign-in (at most MAX_USER_AGENT_LENGTH characters). */
+  userAgent?: string;
+  /** Epoch ms of the last request, to within ACTIVITY_RESOLUTION_MS (session-activity.ts). */
+  lastActiveAt?: number;
 }
 
-/** The data of a session that starts now for `account`. */
-export function signedInSessionData(account: SignedInAccount, now: number): AppSessionData {
-  return { account, csrfToken: randomToken(), signedInAt: now };
+/** The data of a session that starts now for `account`, in the browser that sent `userAgent`. */
+export function signedInSessionData(account: SignedInAccount, now: number, userAgent = ''): AppSessionData {
+  return {
+    account,
+    csrfToken: randomToken(),
+    signedInAt: now,
+    lastActiveAt: now,
+    ...(userAgent ? { userAgent: userAgent.slice(0, MAX_USER_AGENT_LENGTH) } : {}),
+  };
 }
 
 /**

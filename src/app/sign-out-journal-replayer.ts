@@ -1,6 +1,7 @@
 import type { SignOutEverywhere } from '../domain/sign-out-everywhere.ts';
 import type { SignOutJournal } from '../ports/sign-out-journal.port.ts';
 import type { Logger } from './logger.ts';
+import type { SignOutAudit } from './sign-out-audit.ts';
 
 /** How often an instance with journaled sign-outs tries the store again. */
 const RETRY_EVERY_MS = 1000;
@@ -13,14 +14,21 @@ const RETRY_EVERY_MS = 1000;
 export class SignOutJournalReplayer {
   private readonly journal: SignOutJournal | undefined;
   private readonly signOutEverywhere: SignOutEverywhere;
+  private readonly audit: Pick<SignOutAudit, 'record'>;
   private readonly logger: Logger;
   private attempt: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private failedAt = -Infinity;
 
-  constructor(deps: { signOutJournal: SignOutJournal | undefined; signOutEverywhere: SignOutEverywhere; logger: Logger }) {
+  constructor(deps: {
+    signOutJournal: SignOutJournal | undefined;
+    signOutEverywhere: SignOutEverywhere;
+    signOutAudit: Pick<SignOutAudit, 'record'>;
+    logger: Logger;
+  }) {
     this.journal = deps.signOutJournal;
     this.signOutEverywhere = deps.signOutEverywhere;
+    this.audit = deps.signOutAudit;
     this.logger = deps.logger;
   }
 
@@ -34,7 +42,11 @@ export class SignOutJournalReplayer {
     this.attempt ??= this.signOutEverywhere
       .applyJournal()
       .then(
-        (applied) => this.logger.info('journaled sign-outs applied', { applied, pending: this.pending }),
+        (applied) => {
+          // Each applied entry is a sign-out of its own: its audit event, with `journaled: true`.
+          for (const result of applied) this.audit.record(result);
+          this.logger.info('journaled sign-outs applied', { applied: applied.length, pending: this.pending });
+        },
         (error: unknown) => {
           this.failedAt = Date.now();
           this.logger.warn('journaled sign-outs still waiting for the store', { pending: this.pending, error: String(error) });

@@ -6,6 +6,7 @@ import type { DemoApi } from './demo-api/start-demo-api.ts';
 import { devAppEnvironment } from './dev-app-environment.ts';
 import { CONTOSO_TENANT_ID } from './demo-tenants.ts';
 import { DEMO_API_SCOPE, DEV_PORTS } from './dev-defaults.ts';
+import { devStackApps } from './dev-stack-apps.ts';
 import { loadOrCreateDevStackSecrets } from './dev-stack-secrets.ts';
 import type { DevIdentityProvider, DevTenant } from './identity-provider/start-dev-identity-provider.ts';
 import { startDevServers } from './start-dev-servers.ts';
@@ -83,10 +84,7 @@ const SERVER = fileURLToPath(new URL('../app/server.ts', import.meta.url));
 export async function startDevStack(options: DevStackOptions = {}): Promise<DevStack> {
   const dataDir = options.dataDir ?? 'data';
   const ports = options.appPorts ?? [DEV_PORTS.appA, DEV_PORTS.appB];
-  const apps = ports.map((port, i) => {
-    const name = `app-${String.fromCharCode(97 + i)}`;
-    return { name, url: `http://localhost:${port}`, port, clientId: `dev-${name}`, sqlitePath: join(dataDir, `${name}.db`) };
-  });
+  const apps = devStackApps(dataDir, ports);
   const secrets = loadOrCreateDevStackSecrets(join(dataDir, 'dev-stack-secrets.json'), apps.map((app) => app.clientId));
   const servers = await startDevServers({
     port: options.identityProviderPort ?? DEV_PORTS.identityProvider,

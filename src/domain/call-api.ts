@@ -1,19 +1,20 @@
 import type { SignedInAccount } from './account.ts';
 import { isRevocationChallenge } from './claims-challenge.ts';
 import { ApiChallenge, InteractionRequired } from './errors.ts';
+import type { SignOutResult } from './sign-out-result.ts';
 import type { DownstreamApi } from '../ports/downstream-api.port.ts';
 import type { CachedToken, IdentityProvider } from '../ports/identity-provider.port.ts';
 
 /** What CallApi needs when the API says the user's session was revoked (SignOutEverywhere gives it). */
 export interface RevokedTokens {
-  afterRevocation(account: SignedInAccount): Promise<void>;
+  afterRevocation(account: SignedInAccount): Promise<SignOutResult>;
 }
 
 /**
  * Calls the downstream API for the signed-in user with a token from their cache partition.
  * Rejects with `InteractionRequired` (scopes and claims included) when only the user can fix it;
  * when the API says the user's session was revoked (a CAE revocation challenge), the tokens held
- * for them are removed first.
+ * for them are removed first, and the error carries what that sign-out did.
  */
 export class CallApi {
   private readonly identityProvider: IdentityProvider;
@@ -40,8 +41,8 @@ export class CallApi {
     } catch (error) {
       if (error instanceof ApiChallenge && isRevocationChallenge(error.claims)) {
         // The provider revoked the session: the refresh token is dead too. Nothing of it may stay.
-        await this.revokedTokens.afterRevocation(account);
-        throw this.asInteraction(error);
+        const signOut = await this.revokedTokens.afterRevocation(account);
+        throw this.asInteraction(error, signOut);
       }
       // A 401 without a claims challenge: the cached token may have been revoked early. Refresh
       // once; if the API still refuses, only the user can fix it.
@@ -64,8 +65,8 @@ export class CallApi {
     return this.downstreamApi.get(token.token);
   }
 
-  private asInteraction(error: unknown): unknown {
+  private asInteraction(error: unknown, signOut?: SignOutResult): unknown {
     if (!(error instanceof ApiChallenge)) return error;
-    return new InteractionRequired(this.apiScopes, error.claims, { cause: error, reason: error.message });
+    return new InteractionRequired(this.apiScopes, error.claims, { cause: error, reason: error.message, signOut });
   }
 }

@@ -1,3 +1,5 @@
+import type { SignOutResult } from './sign-out-result.ts';
+
 /**
  * Domain errors. They carry no HTTP status: src/app/middleware/error-handler.ts maps them.
  * `userMessage` is safe to show; anything else stays in the logs.
@@ -15,10 +17,13 @@ export class InteractionRequired extends DomainError {
   readonly userMessage = 'Please sign in again to continue.';
   readonly scopes: readonly string[];
   readonly claims: string | undefined;
-  constructor(scopes: readonly string[], claims?: string, options?: { cause?: unknown; reason?: string }) {
+  /** Set when the tokens were removed first (a CAE revocation): what that sign-out did, for the audit. */
+  readonly signOut: SignOutResult | undefined;
+  constructor(scopes: readonly string[], claims?: string, options?: { cause?: unknown; reason?: string; signOut?: SignOutResult }) {
     super(`interaction required${options?.reason ? `: ${options.reason}` : ''}`, options);
     this.scopes = scopes;
     this.claims = claims;
+    this.signOut = options?.signOut;
   }
 }
 

@@ -1,11 +1,14 @@
 import type { SignedInAccount } from './account.ts';
 import { SignOutRejected, StoreUnavailable } from './errors.ts';
+import type { RevocationOutcome } from './sign-out-names.ts';
+import { journaledResult, signOutResult, worstRevocation, type SignOutResult, type SignOutWork } from './sign-out-result.ts';
 import type { IdentityProvider } from '../ports/identity-provider.port.ts';
 import type { LogoutTokenVerifier } from '../ports/logout-token-verifier.port.ts';
+import type { RefreshTokenRevoker } from '../ports/refresh-token-revoker.port.ts';
 import type { ReplayGuard } from '../ports/replay-guard.port.ts';
 import type { JournaledSignOut, SignOutJournal } from '../ports/sign-out-journal.port.ts';
 import type { IndexedSession, SessionStore } from '../ports/session-store.port.ts';
-import type { TokenStore } from '../ports/token-store.port.ts';
+import type { TokenPartition, TokenStore } from '../ports/token-store.port.ts';
 
 export interface SignOutEverywhereDeps {
   identityProvider: IdentityProvider;
@@ -13,23 +16,27 @@ export interface SignOutEverywhereDeps {
   sessionStore: SessionStore;
   logoutTokenVerifier: LogoutTokenVerifier;
   replayGuard: ReplayGuard;
+  refreshTokenRevoker: RefreshTokenRevoker;
   /** Where sign-outs from the provider wait while a shared store is down; absent: they get a 503. */
   signOutJournal?: SignOutJournal;
   now?: () => number;
 }
 
-/** What a sign-out from the provider did: sessions ended now, or accepted into the journal for later. */
-export interface ProviderSignOutResult {
-  readonly sessionsEnded: number;
-  readonly journaled?: boolean;
+/** Who the operator signs out: a user (`sub`), a token partition (home account id), or both. */
+export interface OperatorTarget {
+  readonly subject?: string;
+  readonly accountId?: string;
 }
 
 /**
- * Sign-out, wherever it starts: the account's cached tokens are removed and every session bound
- * to the provider session is ended.
+ * Sign-out, wherever it starts: the account's cached tokens are removed, every session bound to the
+ * provider session (or the user) is ended, and the refresh token that was held is revoked at the
+ * provider where it can be. Every method resolves to a `SignOutResult` for the audit event.
  *
- * Tokens go first: if ending the sessions fails afterwards, the provider's retry (or the user's)
- * finds the same sessions by `sid` again, while nothing can use the removed tokens meanwhile.
+ * Order: read the partition, remove it, end the sessions, then revoke. Tokens go first: if ending
+ * the sessions fails afterwards, the provider's retry (or the user's) finds the same sessions again,
+ * while nothing can use the removed tokens meanwhile. Revocation goes last: the local sign-out is
+ * complete before anything waits on the provider, and the revoker settles within 2 s.
  */
 export class SignOutEverywhere {
   private readonly identityProvider: IdentityProvider;
@@ -37,6 +44,7 @@ export class SignOutEverywhere {
   private readonly sessionStore: SessionStore;
   private readonly logoutTokenVerifier: LogoutTokenVerifier;
   private readonly replayGuard: ReplayGuard;
+  private readonly revoker: RefreshTokenRevoker;
   private readonly journal: SignOutJournal | undefined;
   private readonly now: () => number;
 
@@ -46,25 +54,63 @@ export class SignOutEverywhere {
     this.sessionStore = deps.sessionStore;
     this.logoutTokenVerifier = deps.logoutTokenVerifier;
     this.replayGuard = deps.replayGuard;
+    this.revoker = deps.refreshTokenRevoker;
     this.journal = deps.signOutJournal;
     this.now = deps.now ?? Date.now;
   }
 
   /**
-   * The user clicked "sign out" here. The caller ends its own session too (it may not be bound to a
-   * `sid`) and sends the browser to the returned provider URL, when there is one.
+   * The user clicked "sign out" here: their tokens go, with every session of their provider session
+   * and `currentSessionId` (which may not be bound to a `sid`). The caller then sends the browser to
+   * `providerSignOutUrl`.
    */
-  async fromApp(
-    account: SignedInAccount,
-    postLogoutRedirectUri: string,
-  ): Promise<{ endSessionUrl: string | undefined }> {
-    await this.tokenStore.remove(account.accountId);
-    if (account.sid) await this.endSessions(await this.sessionStore.findBySid(account.sid));
-    const endSessionUrl = await this.identityProvider.endSessionUrl({
-      postLogoutRedirectUri,
-      logoutHint: account.loginHint,
-    });
-    return { endSessionUrl };
+  async fromApp(account: SignedInAccount, currentSessionId?: string): Promise<SignOutResult> {
+    const bySid = account.sid ? await this.sessionStore.findBySid(account.sid) : [];
+    const sessions = withCurrent(bySid, currentSessionId);
+    return signOutResult('app', await this.signOut(sessions, [account.accountId], account.subject));
+  }
+
+  /**
+   * "Sign out everywhere" on the sessions page: every session of this user in this app, on every
+   * device, and their tokens. The caller then sends the browser to `providerSignOutUrl`.
+   */
+  async everywhere(account: SignedInAccount, currentSessionId?: string): Promise<SignOutResult> {
+    const [bySubject, byAccount] = await Promise.all([
+      this.sessionStore.findBySubject(account.subject),
+      this.sessionStore.findByAccount(account.accountId),
+    ]);
+    const sessions = withCurrent(union(bySubject, byAccount), currentSessionId);
+    return signOutResult('sessions-page', await this.signOut(sessions, [account.accountId], account.subject));
+  }
+
+  /**
+   * "Sign out this session" on the sessions page: ends session `sessionId` only if it is one of this
+   * user's, and keeps the tokens, which the user's other sessions share (one partition per
+   * account). Another user's or an unknown id ends nothing (`nothing-held`).
+   */
+  async endOneSession(account: SignedInAccount, sessionId: string): Promise<SignOutResult> {
+    const own = (await this.sessionStore.findBySubject(account.subject)).filter((session) => session.id === sessionId);
+    await this.endSessions(own);
+    return signOutResult('sessions-page', { subject: account.subject, sessionsEnded: own.length, partitionRemoved: false, revocation: 'not-attempted' });
+  }
+
+  /**
+   * Incident response (`npm run signout`): every session of the user and of the account, and the
+   * tokens of the account and of every account those sessions name.
+   */
+  async fromOperator(target: OperatorTarget): Promise<SignOutResult> {
+    const [bySubject, byAccount] = await Promise.all([
+      target.subject !== undefined ? this.sessionStore.findBySubject(target.subject) : [],
+      target.accountId !== undefined ? this.sessionStore.findByAccount(target.accountId) : [],
+    ]);
+    const sessions = union(bySubject, byAccount);
+    const subject = target.subject ?? sessions.find((session) => session.subject)?.subject;
+    return signOutResult('operator', await this.signOut(sessions, target.accountId !== undefined ? [target.accountId] : [], subject));
+  }
+
+  /** The provider's end-session URL for this user, or `undefined` if it has none; may reject with `IdentityProviderUnavailable`. */
+  providerSignOutUrl(account: SignedInAccount, postLogoutRedirectUri: string): Promise<string | undefined> {
+    return this.identityProvider.endSessionUrl({ postLogoutRedirectUri, logoutHint: account.loginHint });
   }
 
   /**
@@ -72,8 +118,8 @@ export class SignOutEverywhere {
    * revocation challenge): the account's tokens are dead, so they are removed. The session stays:
    * the user is sent to sign in again, which replaces it.
    */
-  async afterRevocation(account: SignedInAccount): Promise<void> {
-    await this.tokenStore.remove(account.accountId);
+  async afterRevocation(account: SignedInAccount): Promise<SignOutResult> {
+    return signOutResult('cae-revocation', await this.signOut([], [account.accountId], account.subject));
   }
 
   /**
@@ -81,12 +127,13 @@ export class SignOutEverywhere {
    * the provider sends it, must be the provider's issuer. An unknown `sid` is not an error, so the
    * answer tells a caller nothing about which sessions exist.
    */
-  async fromFrontChannel(request: { sid: string; iss?: string }): Promise<ProviderSignOutResult> {
+  async fromFrontChannel(request: { sid: string; iss?: string }): Promise<SignOutResult> {
     if (request.iss !== undefined && !(await this.identityProvider.trustsIssuer(request.iss))) {
       throw new SignOutRejected('The sign-out request comes from an issuer this app does not trust.');
     }
     try {
-      return await this.signOut(await this.sessionStore.findBySid(request.sid));
+      const sessions = await this.sessionStore.findBySid(request.sid);
+      return signOutResult('front-channel', await this.signOut(sessions, [], undefined));
     } catch (error) {
       return this.journalOrThrow(error, { channel: 'front-channel', sid: request.sid, at: this.now() });
     }
@@ -99,65 +146,93 @@ export class SignOutEverywhere {
    * provider's retry of the same token must still work. The token is verified before anything else,
    * so only a valid one is ever journaled.
    */
-  async fromBackChannel(logoutToken: string): Promise<ProviderSignOutResult> {
+  async fromBackChannel(logoutToken: string): Promise<SignOutResult> {
     const claims = await this.logoutTokenVerifier.verify(logoutToken);
     const entry = { channel: 'back-channel', sid: claims.sid, subject: claims.sid ? undefined : claims.subject, at: this.now(), jti: claims.jti, replayableUntil: claims.replayableUntil } as const;
     try {
       if (await this.replayGuard.isClaimed(replayId(claims.jti))) {
         throw new SignOutRejected('This logout token was already used.', { reason: 'replayed' });
       }
-      return await this.apply(entry);
+      return signOutResult('back-channel', await this.apply(entry, claims.subject));
     } catch (error) {
-      return this.journalOrThrow(error, entry);
+      return this.journalOrThrow(error, entry, claims.subject);
     }
   }
 
   /**
    * Applies the journaled sign-outs, oldest first, each removed from the journal once done. Stops at
-   * the first failure (the store is still down): the rest wait for the next attempt. Resolves to the
-   * number applied.
+   * the first failure (the store is still down): the rest wait for the next attempt. Resolves to
+   * what each applied entry did (`journaled: true`); an entry whose logout token was used meanwhile
+   * (the provider retried at another instance) was already done and is left out.
    */
-  async applyJournal(): Promise<number> {
-    if (!this.journal) return 0;
-    let applied = 0;
+  async applyJournal(): Promise<SignOutResult[]> {
+    if (!this.journal) return [];
+    const applied: SignOutResult[] = [];
     for (const entry of this.journal.pending()) {
-      await this.apply(entry).catch((error: unknown) => {
-        // Its jti was used meanwhile (the provider retried at another instance): already done.
+      const work = await this.apply(entry).catch((error: unknown) => {
         if (!(error instanceof SignOutRejected)) throw error;
+        return undefined;
       });
       await this.journal.remove(entry.id);
-      applied++;
+      if (work) applied.push(signOutResult(entry.channel, work, true));
     }
     return applied;
   }
 
-  private async apply(entry: Omit<JournaledSignOut, 'id'>): Promise<ProviderSignOutResult> {
+  private async apply(entry: Omit<JournaledSignOut, 'id'>, subject = entry.subject): Promise<SignOutWork> {
     const sessions = entry.sid ? await this.sessionStore.findBySid(entry.sid) : await this.sessionStore.findBySubject(entry.subject!);
-    const result = await this.signOut(sessions);
+    const work = await this.signOut(sessions, [], subject);
     // Two deliveries of one token racing each other both did the (idempotent) sign-out; one wins here.
     if (entry.jti && !(await this.replayGuard.claim(replayId(entry.jti), entry.replayableUntil ?? this.now()))) {
       throw new SignOutRejected('This logout token was already used.', { reason: 'replayed' });
     }
-    return result;
+    return work;
   }
 
   /** A store outage during a provider's sign-out: keep it in the journal when there is one and room. */
-  private async journalOrThrow(error: unknown, entry: Omit<JournaledSignOut, 'id'>): Promise<ProviderSignOutResult> {
+  private async journalOrThrow(error: unknown, entry: Omit<JournaledSignOut, 'id'>, subject = entry.subject): Promise<SignOutResult> {
     if (!(error instanceof StoreUnavailable) || !this.journal) throw error;
     if (!(await this.journal.append(entry))) throw error;
-    return { sessionsEnded: 0, journaled: true };
+    return journaledResult(entry.channel, subject);
   }
 
-  private async signOut(sessions: readonly IndexedSession[]): Promise<ProviderSignOutResult> {
-    const accountIds = new Set(sessions.flatMap((session) => (session.accountId ? [session.accountId] : [])));
-    for (const accountId of accountIds) await this.tokenStore.remove(accountId);
+  /**
+   * Removes the partitions of `accountIds` and of every account the sessions name, ends the
+   * sessions, then revokes the refresh tokens the removed partitions held.
+   */
+  private async signOut(sessions: readonly IndexedSession[], accountIds: readonly string[], subject: string | undefined): Promise<SignOutWork> {
+    const accounts = new Set([...accountIds, ...sessions.flatMap((session) => (session.accountId ? [session.accountId] : []))]);
+    const removed: TokenPartition[] = [];
+    for (const accountId of accounts) {
+      const held = await this.tokenStore.read(accountId);
+      await this.tokenStore.remove(accountId);
+      if (held) removed.push(held);
+    }
     await this.endSessions(sessions);
-    return { sessionsEnded: sessions.length };
+    const revocations: RevocationOutcome[] = await Promise.all(removed.map((partition) => this.revoker.revoke(partition.data)));
+    return {
+      subject: subject ?? sessions.find((session) => session.subject)?.subject,
+      sessionsEnded: sessions.length,
+      partitionRemoved: removed.length > 0,
+      revocation: worstRevocation(revocations),
+    };
   }
 
   private async endSessions(sessions: readonly IndexedSession[]): Promise<void> {
     await Promise.all(sessions.map((session) => this.sessionStore.destroy(session.id)));
   }
+}
+
+/** `sessions` and the caller's own session, once. */
+function withCurrent(sessions: readonly IndexedSession[], currentSessionId: string | undefined): IndexedSession[] {
+  if (currentSessionId === undefined || sessions.some((session) => session.id === currentSessionId)) return [...sessions];
+  return [...sessions, { id: currentSessionId }];
+}
+
+function union(...lists: readonly (readonly IndexedSession[])[]): IndexedSession[] {
+  const byId = new Map<string, IndexedSession>();
+  for (const session of lists.flat()) byId.set(session.id, session);
+  return [...byId.values()];
 }
 
 function replayId(jti: string): string {

@@ -12,7 +12,7 @@
  *   nothing) when it does not: a request that loaded a session before a sign-out ended it must not
  *   bring it back when it saves at its end.
  * - `destroy` is idempotent.
- * - `findBySid` / `findBySubject` resolve to `[]` when nothing matches; expired sessions never match.
+ * - The `find…` methods resolve to `[]` when nothing matches; expired sessions never match.
  */
 export interface SessionIndex {
   /** Provider session id from the id token's `sid` claim. */
@@ -23,16 +23,32 @@ export interface SessionIndex {
   readonly accountId?: string;
 }
 
+/** A live session as an index finds it: its id and the index fields it was saved with (absent ones left out). */
 export interface IndexedSession {
   readonly id: string;
+  readonly subject?: string;
   readonly accountId?: string;
 }
 
 export interface SessionStore {
+  /** The session's data, or `undefined` when it does not exist or has expired. */
   get(id: string): Promise<Record<string, unknown> | undefined>;
+  /** Creates or replaces the session and moves its index entries; it expires `ttlMs` from now. */
   set(id: string, data: Record<string, unknown>, index: SessionIndex, ttlMs: number): Promise<void>;
+  /**
+   * Like `set`, but only for a session that still exists unexpired: resolves `false` and writes
+   * nothing otherwise, so a session a sign-out ended meanwhile is never brought back.
+   */
   update(id: string, data: Record<string, unknown>, index: SessionIndex, ttlMs: number): Promise<boolean>;
+  /** Deletes the session and its index entries; deleting a missing one is not an error (idempotent). */
   destroy(id: string): Promise<void>;
+  /** The sessions bound to provider session `sid` (front-channel sign-out); `[]` when none. */
   findBySid(sid: string): Promise<IndexedSession[]>;
+  /** The sessions of user `subject` (a logout token naming only `sub`, the "Your sessions" page); `[]` when none. */
   findBySubject(subject: string): Promise<IndexedSession[]>;
+  /**
+   * The sessions whose tokens are in partition `accountId` (the operator signing out one account);
+   * `[]` when none. Sessions saved by a version without this index are found once saved again.
+   */
+  findByAccount(accountId: string): Promise<IndexedSession[]>;
 }

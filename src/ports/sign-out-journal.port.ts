@@ -1,7 +1,9 @@
+import type { SignOutChannel } from '../domain/sign-out-names.ts';
+
 /** A sign-out from the provider accepted while the shared store was down, to be applied later. */
 export interface JournaledSignOut {
   readonly id: string;
-  readonly channel: 'front-channel' | 'back-channel';
+  readonly channel: Extract<SignOutChannel, 'front-channel' | 'back-channel'>;
   /** The provider session that ended, or */
   readonly sid?: string;
   /** every session of this user (a back-channel logout token naming only `sub`). */

@@ -66,6 +66,7 @@ describe('Redis stores when Redis goes away and comes back', () => {
       failureOf(() => tokens.read('alice')),
       failureOf(() => tokens.write('alice', 'refreshed')),
       failureOf(() => sessions.findBySid('sid-A')),
+      failureOf(() => sessions.findByAccount('alice')),
     ]);
 
     for (const { error, elapsedMs } of failures) {

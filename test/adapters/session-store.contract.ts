@@ -61,35 +61,52 @@ export function describeSessionStoreContract(
 
       it('finds exactly the sessions bound to a sid, with their account', async () => {
         expect(byId(await store.findBySid('sid-A'))).to.deep.equal([
-          { id: 's1', accountId: 'acct-1' },
-          { id: 's2', accountId: 'acct-2' },
+          { id: 's1', subject: 'sub-1', accountId: 'acct-1' },
+          { id: 's2', subject: 'sub-2', accountId: 'acct-2' },
         ]);
-        expect(await store.findBySid('sid-B')).to.deep.equal([{ id: 's3', accountId: 'acct-1' }]);
+        expect(await store.findBySid('sid-B')).to.deep.equal([{ id: 's3', subject: 'sub-1', accountId: 'acct-1' }]);
       });
 
       it('finds exactly the sessions of a subject, with their account', async () => {
         expect(byId(await store.findBySubject('sub-1'))).to.deep.equal([
-          { id: 's1', accountId: 'acct-1' },
-          { id: 's3', accountId: 'acct-1' },
+          { id: 's1', subject: 'sub-1', accountId: 'acct-1' },
+          { id: 's3', subject: 'sub-1', accountId: 'acct-1' },
         ]);
-        expect(await store.findBySubject('sub-2')).to.deep.equal([{ id: 's2', accountId: 'acct-2' }]);
+        expect(await store.findBySubject('sub-2')).to.deep.equal([{ id: 's2', subject: 'sub-2', accountId: 'acct-2' }]);
+      });
+
+      it('finds exactly the sessions of an account, with their subject', async () => {
+        expect(byId(await store.findByAccount('acct-1'))).to.deep.equal([
+          { id: 's1', subject: 'sub-1', accountId: 'acct-1' },
+          { id: 's3', subject: 'sub-1', accountId: 'acct-1' },
+        ]);
+        expect(await store.findByAccount('acct-2')).to.deep.equal([{ id: 's2', subject: 'sub-2', accountId: 'acct-2' }]);
+        expect(await store.findByAccount('acct-unknown')).to.deep.equal([]);
+      });
+
+      it('moves a session between accounts when it is set again with another account', async () => {
+        await store.set('s1', { n: 1 }, { sid: 'sid-A', subject: 'sub-1', accountId: 'acct-2' }, TTL_MS);
+
+        expect(await store.findByAccount('acct-1')).to.deep.equal([{ id: 's3', subject: 'sub-1', accountId: 'acct-1' }]);
+        expect(byId(await store.findByAccount('acct-2')).map((s) => s.id)).to.deep.equal(['s1', 's2']);
       });
 
       it('moves a session between indexes when it is set again with another sid and subject', async () => {
         await store.set('s1', { n: 1 }, { sid: 'sid-B', subject: 'sub-2', accountId: 'acct-1' }, TTL_MS);
 
-        expect(await store.findBySid('sid-A')).to.deep.equal([{ id: 's2', accountId: 'acct-2' }]);
+        expect(await store.findBySid('sid-A')).to.deep.equal([{ id: 's2', subject: 'sub-2', accountId: 'acct-2' }]);
         expect(byId(await store.findBySid('sid-B')).map((s) => s.id)).to.deep.equal(['s1', 's3']);
-        expect(await store.findBySubject('sub-1')).to.deep.equal([{ id: 's3', accountId: 'acct-1' }]);
+        expect(await store.findBySubject('sub-1')).to.deep.equal([{ id: 's3', subject: 'sub-1', accountId: 'acct-1' }]);
         expect(byId(await store.findBySubject('sub-2')).map((s) => s.id)).to.deep.equal(['s1', 's2']);
       });
 
-      it('removes a destroyed session from get and from both indexes', async () => {
+      it('removes a destroyed session from get and from every index', async () => {
         await store.destroy('s1');
 
         expect(await store.get('s1')).to.equal(undefined);
-        expect(await store.findBySid('sid-A')).to.deep.equal([{ id: 's2', accountId: 'acct-2' }]);
-        expect(await store.findBySubject('sub-1')).to.deep.equal([{ id: 's3', accountId: 'acct-1' }]);
+        expect(await store.findBySid('sid-A')).to.deep.equal([{ id: 's2', subject: 'sub-2', accountId: 'acct-2' }]);
+        expect(await store.findBySubject('sub-1')).to.deep.equal([{ id: 's3', subject: 'sub-1', accountId: 'acct-1' }]);
+        expect(await store.findByAccount('acct-1')).to.deep.equal([{ id: 's3', subject: 'sub-1', accountId: 'acct-1' }]);
       });
     });
 
@@ -118,7 +135,7 @@ export function describeSessionStoreContract(
       expect(await store.findBySid('sid-A')).to.deep.equal([]);
     });
 
-    it('never returns an expired session from get, findBySid or findBySubject', async () => {
+    it('never returns an expired session from get, findBySid, findBySubject or findByAccount', async () => {
       await store.set('s1', { n: 1 }, { sid: 'sid-A', subject: 'sub-1', accountId: 'acct-1' }, TTL_MS);
 
       advance(TTL_MS - 1);
@@ -128,6 +145,7 @@ export function describeSessionStoreContract(
       expect(await store.get('s1')).to.equal(undefined);
       expect(await store.findBySid('sid-A')).to.deep.equal([]);
       expect(await store.findBySubject('sub-1')).to.deep.equal([]);
+      expect(await store.findByAccount('acct-1')).to.deep.equal([]);
     });
 
     it('restarts the expiry when a session is set again', async () => {
@@ -140,11 +158,19 @@ export function describeSessionStoreContract(
       expect(await store.findBySid('sid-A')).to.deep.equal([{ id: 's1' }]);
     });
 
-    it('finds nothing for an unknown sid or subject', async () => {
-      await store.set('s1', { n: 1 }, { sid: 'sid-A', subject: 'sub-1' }, TTL_MS);
+    it('finds nothing for an unknown sid, subject or account', async () => {
+      await store.set('s1', { n: 1 }, { sid: 'sid-A', subject: 'sub-1', accountId: 'acct-1' }, TTL_MS);
 
       expect(await store.findBySid('unknown')).to.deep.equal([]);
       expect(await store.findBySubject('unknown')).to.deep.equal([]);
+      expect(await store.findByAccount('unknown')).to.deep.equal([]);
+    });
+
+    it('leaves out the index fields a session was saved without', async () => {
+      await store.set('s1', { n: 1 }, { sid: 'sid-A' }, TTL_MS);
+      await store.set('s2', { n: 2 }, { sid: 'sid-A', subject: 'sub-2' }, TTL_MS);
+
+      expect(byId(await store.findBySid('sid-A'))).to.deep.equal([{ id: 's1' }, { id: 's2', subject: 'sub-2' }]);
     });
   });
 }

@@ -74,7 +74,7 @@ describe('SQLite stores', () => {
       closeDb();
 
       db = openSqliteDatabase(file);
-      expect(db.pragma('user_version', { simple: true })).to.equal(3);
+      expect(db.pragma('user_version', { simple: true })).to.equal(4);
       expect((await new SqliteTokenStore({ db }).read('alice'))?.data).to.equal('tokens');
     });
 
@@ -91,7 +91,7 @@ describe('SQLite stores', () => {
 
     it('opens an in-memory database with the schema', async () => {
       db = openSqliteDatabase(':memory:');
-      expect(db.pragma('user_version', { simple: true })).to.equal(3);
+      expect(db.pragma('user_version', { simple: true })).to.equal(4);
       expect(await new SqliteTokenStore({ db }).write('alice', 'tokens')).to.equal(true);
     });
   });

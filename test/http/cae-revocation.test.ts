@@ -40,6 +40,10 @@ describe('CAE claims challenges from the API', () => {
     const requested = JSON.parse(new URL(page.location!).searchParams.get('claims')!);
     expect(requested.access_token.nbf).to.deep.equal(revocation.access_token.nbf);
     expect(await app.container.cradle.tokenStore.read(accountId), 'no tokens left behind').to.equal(undefined);
+    const audit = app.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.event === 'sign-out');
+    expect(audit).to.have.length(1);
+    expect(audit[0]).to.include({ channel: 'cae-revocation', outcome: 'removed', sessionsEnded: 0, partitionRemoved: true, revocation: 'unsupported' });
+    expect(audit[0]!.requestId).to.equal(page.headers.get('x-request-id'));
 
     const { code, state } = entra.authorize(page.location!, alice);
     expect((await browser.get(`/auth/redirect?code=${code}&state=${state}`)).location).to.equal('/profile');
@@ -53,5 +57,6 @@ describe('CAE claims challenges from the API', () => {
     const page = await browser.get('/profile');
     expect(page.status).to.equal(302);
     expect(await app.container.cradle.tokenStore.read(`${alice.oid}.${entra.tenantId}`)).to.not.equal(undefined);
+    expect(app.logs.filter((line) => line.includes('"event":"sign-out"')), 'no sign-out').to.deep.equal([]);
   });
 });

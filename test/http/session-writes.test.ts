@@ -39,6 +39,9 @@ class SignOutBetweenWrites implements SessionStore {
   findBySubject(subject: string) {
     return this.inner.findBySubject(subject);
   }
+  findByAccount(accountId: string) {
+    return this.inner.findByAccount(accountId);
+  }
 
   async #beforeWrite(id: string, index: SessionIndex) {
     if (this.written.has(id) && index.sid) await this.signOutElsewhere(index.sid);

@@ -90,6 +90,11 @@ describe('sign-outs during a Redis outage are journaled and applied later', () =
     expect(await sessionStore.findBySid('sid-alice')).to.deep.equal([]);
     expect(await tokenStore.read(`${bob.oid}.${entra.tenantId}`), "bob's tokens").to.not.equal(undefined);
     expect((await bobBrowser.get('/profile')).status).to.equal(200);
+    const audit = app.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.event === 'sign-out');
+    expect(audit.map(({ channel, outcome, journaled, subject }) => ({ channel, outcome, journaled, subject })), 'accepted, then applied').to.deep.equal([
+      { channel: 'front-channel', outcome: 'journaled', journaled: true, subject: undefined },
+      { channel: 'front-channel', outcome: 'removed', journaled: true, subject: `sub-${alice.oid}` },
+    ]);
   });
 
   it('front-channel: still applied when the instance restarts before Redis comes back', async () => {

@@ -64,6 +64,16 @@ export class FakeEntra {
   lastTokenRequestClaims: string | undefined;
   /** When set, token responses carry `refresh_in` (Entra's hint to refresh before expiry). */
   refreshInSeconds: number | undefined;
+  /**
+   * Serve RFC 7009 revocation at `<tenant>/oauth2/v2.0/revoke` and advertise it in discovery (Entra
+   * has none; most other providers do). Set before the app first reads discovery.
+   */
+  revocation = false;
+  /** What the revocation endpoint answers (200 revokes); `revocationDelayMs` holds the answer back. */
+  revocationStatus = 200;
+  revocationDelayMs = 0;
+  /** Every revocation request's form, as received (token, token_type_hint, client_id, client_secret). */
+  readonly revocationRequests: Record<string, string>[] = [];
   /** Number of token endpoint calls by grant type. */
   readonly calls = { authorization_code: 0, refresh_token: 0 };
   private readonly codes = new Map<string, Grant & { scopes: string }>();
@@ -110,7 +120,25 @@ export class FakeEntra {
         }
         return this.token(form);
       });
+    nock(ENTRA_HOST)
+      .persist()
+      .post(`${base}/oauth2/v2.0/revoke`)
+      .reply(async (request: unknown) => {
+        const form = Object.fromEntries(new URLSearchParams(await (request as Request).text()));
+        this.revocationRequests.push(form);
+        if (this.revocationDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.revocationDelayMs));
+        if (this.revocationStatus !== 200) return [this.revocationStatus, { error: 'temporarily_unavailable' }];
+        if (form.client_id !== this.clientId || form.client_secret !== 'test-secret') return [401, { error: 'invalid_client' }];
+        this.refreshTokens.delete(form.token ?? ''); // RFC 7009: an unknown token is a 200 too
+        return [200, ''];
+      });
     return this;
+  }
+
+  /** What the token endpoint answers a refresh with `refreshToken`: `ok` or its error code. */
+  async redeemRefreshToken(refreshToken: string): Promise<string> {
+    const [status, body] = await this.token(new URLSearchParams({ client_id: this.clientId, grant_type: 'refresh_token', refresh_token: refreshToken }));
+    return status === 200 ? 'ok' : String(body.error);
   }
 
   discovery() {
@@ -125,6 +153,7 @@ export class FakeEntra {
       response_modes_supported: ['query', 'fragment', 'form_post'],
       frontchannel_logout_supported: true,
       http_logout_supported: true,
+      ...(this.revocation ? { revocation_endpoint: `${endpoints}/revoke` } : {}),
     };
   }
 

@@ -3,6 +3,7 @@ import { MemoryTokenStore } from '../../src/adapters/memory/memory-token-store.t
 import type { SignedInAccount } from '../../src/domain/account.ts';
 import { CallApi } from '../../src/domain/call-api.ts';
 import { DownstreamApiUnavailable, InteractionRequired } from '../../src/domain/errors.ts';
+import { signOutResult } from '../../src/domain/sign-out-result.ts';
 import { FakeDownstreamApi } from '../support/fake-downstream-api.ts';
 import { ACCESS_TOKEN_LIFETIME_MS, FakeIdentityProvider } from '../support/fake-identity-provider.ts';
 import { expectRejection } from './expect-rejection.ts';
@@ -30,6 +31,7 @@ describe('CallApi', () => {
       afterRevocation: async (account: SignedInAccount) => {
         revoked.push(account.accountId);
         await tokenStore.remove(account.accountId);
+        return signOutResult('cae-revocation', { subject: account.subject, sessionsEnded: 0, partitionRemoved: true, revocation: 'unsupported' });
       },
     };
     callApi = new CallApi({ identityProvider: provider, downstreamApi: api, apiScopes: API_SCOPES, revokedTokens });
@@ -129,6 +131,7 @@ describe('CallApi', () => {
       expect(error.scopes).to.deep.equal(API_SCOPES);
       expect(revoked).to.deep.equal([alice.accountId]);
       expect(await tokenStore.read(alice.accountId), 'no tokens left').to.equal(undefined);
+      expect(error.signOut, 'what the removal did, for the audit event').to.include({ channel: 'cae-revocation', outcome: 'removed' });
     });
 
     it('a step-up challenge (acrs) asks for sign-in with its claims and keeps the tokens', async () => {
@@ -137,6 +140,7 @@ describe('CallApi', () => {
       expect(error.claims).to.equal(stepUp);
       expect(revoked).to.deep.equal([]);
       expect(await tokenStore.read(alice.accountId), 'other devices keep their tokens').to.not.equal(undefined);
+      expect(error.signOut, 'nothing was signed out').to.equal(undefined);
     });
   });
 });

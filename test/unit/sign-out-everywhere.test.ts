@@ -3,11 +3,13 @@ import { MemorySessionStore } from '../../src/adapters/memory/memory-session-sto
 import { MemoryTokenStore } from '../../src/adapters/memory/memory-token-store.ts';
 import type { SignedInAccount } from '../../src/domain/account.ts';
 import { CallApi } from '../../src/domain/call-api.ts';
-import { SignOutRejected, StoreUnavailable } from '../../src/domain/errors.ts';
+import { InteractionRequired, SignOutRejected, StoreUnavailable } from '../../src/domain/errors.ts';
 import { SignOutEverywhere } from '../../src/domain/sign-out-everywhere.ts';
 import { MemoryReplayGuard } from '../../src/adapters/memory/memory-replay-guard.ts';
 import { FakeDownstreamApi } from '../support/fake-downstream-api.ts';
 import { FakeLogoutTokenVerifier } from '../support/fake-logout-token-verifier.ts';
+import { FakeRefreshTokenRevoker } from '../support/fake-refresh-token-revoker.ts';
+import { LocalSignOutJournal } from '../../src/adapters/journal/local-sign-out-journal.ts';
 import { ACCESS_TOKEN_LIFETIME_MS, FAKE_ISSUER, FakeIdentityProvider } from '../support/fake-identity-provider.ts';
 import { expectRejection } from './expect-rejection.ts';
 
@@ -22,6 +24,7 @@ describe('SignOutEverywhere', () => {
   let provider: FakeIdentityProvider;
   let signOut: SignOutEverywhere;
   let logoutTokens: FakeLogoutTokenVerifier;
+  let revoker: FakeRefreshTokenRevoker;
   let alice: SignedInAccount;
   let bob: SignedInAccount;
 
@@ -32,13 +35,8 @@ describe('SignOutEverywhere', () => {
     sessionStore = new MemorySessionStore({ now });
     provider = new FakeIdentityProvider({ tokenStore, now });
     logoutTokens = new FakeLogoutTokenVerifier(now);
-    signOut = new SignOutEverywhere({
-      identityProvider: provider,
-      tokenStore,
-      sessionStore,
-      logoutTokenVerifier: logoutTokens,
-      replayGuard: new MemoryReplayGuard({ now }),
-    });
+    revoker = new FakeRefreshTokenRevoker({ provider, tokenStore });
+    signOut = withJournal(undefined);
     alice = await provider.signInDirectly(
       { accountId: 'alice.tenant', subject: 'alice-sub', username: 'alice@example.com', loginHint: 'hint-alice' },
       { sid: 'sid-alice', scopes: API_SCOPES },
@@ -68,6 +66,23 @@ describe('SignOutEverywhere', () => {
     };
   }
 
+  function withJournal(signOutJournal: LocalSignOutJournal | undefined): SignOutEverywhere {
+    return new SignOutEverywhere({
+      identityProvider: provider,
+      tokenStore,
+      sessionStore,
+      logoutTokenVerifier: logoutTokens,
+      replayGuard: new MemoryReplayGuard({ now: () => time }),
+      refreshTokenRevoker: revoker,
+      signOutJournal,
+      now: () => time,
+    });
+  }
+
+  async function signInCarol(): Promise<SignedInAccount> {
+    return provider.signInDirectly({ accountId: 'carol.tenant', subject: 'carol-sub', username: 'carol@example.com' }, { sid: 'sid-carol', scopes: API_SCOPES });
+  }
+
   async function expectBobUntouched(): Promise<void> {
     expect(bobBefore.partition, 'the snapshot holds a partition').to.not.equal(undefined);
     expect(bobBefore.bySid, 'the snapshot holds a session').to.have.length(1);
@@ -76,8 +91,17 @@ describe('SignOutEverywhere', () => {
 
   describe('fromApp', () => {
     it("removes the user's tokens and the sessions of their provider session, and leaves other users alone", async () => {
-      await signOut.fromApp(alice, SIGNED_OUT_URL);
+      const result = await signOut.fromApp(alice, 'alice-laptop');
 
+      expect(result).to.deep.equal({
+        channel: 'app',
+        outcome: 'removed',
+        subject: 'alice-sub',
+        sessionsEnded: 2,
+        partitionRemoved: true,
+        revocation: 'revoked',
+        journaled: false,
+      });
       expect(await tokenStore.read(alice.accountId)).to.equal(undefined);
       expect(await sessionStore.get('alice-laptop')).to.equal(undefined);
       expect(await sessionStore.get('alice-phone')).to.equal(undefined);
@@ -85,7 +109,8 @@ describe('SignOutEverywhere', () => {
     });
 
     it("sends the browser to the provider's end-session endpoint with the return URL and the hint", async () => {
-      const { endSessionUrl } = await signOut.fromApp(alice, SIGNED_OUT_URL);
+      await signOut.fromApp(alice);
+      const endSessionUrl = await signOut.providerSignOutUrl(alice, SIGNED_OUT_URL);
 
       const url = new URL(endSessionUrl ?? '');
       expect(url.origin + url.pathname).to.equal('https://idp.example/logout');
@@ -98,26 +123,26 @@ describe('SignOutEverywhere', () => {
     it("removes the account's tokens and ends every session bound to the sid, without a cookie", async () => {
       const result = await signOut.fromFrontChannel({ sid: 'sid-alice' });
 
-      expect(result).to.deep.equal({ sessionsEnded: 2 });
+      expect(result).to.include({ channel: 'front-channel', outcome: 'removed', subject: 'alice-sub', sessionsEnded: 2, partitionRemoved: true, revocation: 'revoked' });
       expect(await tokenStore.read(alice.accountId)).to.equal(undefined);
       expect(await sessionStore.findBySid('sid-alice')).to.deep.equal([]);
       await expectBobUntouched();
     });
 
     it('answers normally for an unknown sid and changes nothing', async () => {
-      expect(await signOut.fromFrontChannel({ sid: 'sid-nobody' })).to.deep.equal({ sessionsEnded: 0 });
+      expect(await signOut.fromFrontChannel({ sid: 'sid-nobody' })).to.include({ outcome: 'nothing-held', sessionsEnded: 0, subject: undefined, revocation: 'not-attempted' });
       expect(await tokenStore.read(alice.accountId)).to.not.equal(undefined);
       await expectBobUntouched();
     });
 
     it('can be repeated: the second sign-out of the same sid ends nothing and does not fail', async () => {
       await signOut.fromFrontChannel({ sid: 'sid-alice' });
-      expect(await signOut.fromFrontChannel({ sid: 'sid-alice' })).to.deep.equal({ sessionsEnded: 0 });
+      expect(await signOut.fromFrontChannel({ sid: 'sid-alice' })).to.include({ outcome: 'nothing-held', sessionsEnded: 0, partitionRemoved: false });
       await expectBobUntouched();
     });
 
     it("accepts the provider's own issuer", async () => {
-      expect(await signOut.fromFrontChannel({ sid: 'sid-alice', iss: FAKE_ISSUER })).to.deep.equal({ sessionsEnded: 2 });
+      expect(await signOut.fromFrontChannel({ sid: 'sid-alice', iss: FAKE_ISSUER })).to.include({ sessionsEnded: 2 });
       expect(await tokenStore.read(alice.accountId)).to.equal(undefined);
     });
 
@@ -135,7 +160,7 @@ describe('SignOutEverywhere', () => {
 
       const result = await signOut.fromBackChannel(logoutTokens.issue({ subject: alice.subject }));
 
-      expect(result).to.deep.equal({ sessionsEnded: 3 });
+      expect(result).to.include({ channel: 'back-channel', outcome: 'removed', subject: 'alice-sub', sessionsEnded: 3, revocation: 'revoked' });
       expect(await tokenStore.read(alice.accountId)).to.equal(undefined);
       expect(await sessionStore.findBySubject(alice.subject)).to.deep.equal([]);
       await expectBobUntouched();
@@ -146,7 +171,7 @@ describe('SignOutEverywhere', () => {
 
       const result = await signOut.fromBackChannel(logoutTokens.issue({ sid: 'sid-alice', subject: alice.subject }));
 
-      expect(result).to.deep.equal({ sessionsEnded: 2 });
+      expect(result).to.include({ sessionsEnded: 2 });
       expect(await tokenStore.read(alice.accountId)).to.equal(undefined);
       expect(await sessionStore.findBySid('sid-alice-2')).to.have.length(1);
       await expectBobUntouched();
@@ -172,7 +197,7 @@ describe('SignOutEverywhere', () => {
       await expectRejection(signOut.fromBackChannel(token), StoreUnavailable);
       expect(await tokenStore.read(alice.accountId), 'nothing removed yet').to.not.equal(undefined);
 
-      expect(await signOut.fromBackChannel(token)).to.deep.equal({ sessionsEnded: 2 });
+      expect(await signOut.fromBackChannel(token)).to.include({ sessionsEnded: 2, outcome: 'removed' });
       expect(await tokenStore.read(alice.accountId)).to.equal(undefined);
       expect(await sessionStore.findBySid('sid-alice')).to.deep.equal([]);
       await expectRejection(signOut.fromBackChannel(token), SignOutRejected);
@@ -183,6 +208,148 @@ describe('SignOutEverywhere', () => {
       await expectRejection(signOut.fromBackChannel('forged'), SignOutRejected);
       expect(await tokenStore.read(alice.accountId)).to.not.equal(undefined);
       expect(await sessionStore.findBySid('sid-alice')).to.have.length(2);
+    });
+  });
+
+  describe('revoking the refresh token at the provider', () => {
+    it('revokes the refresh token the removed partition held, only once the partition is gone', async () => {
+      await signOut.fromApp(alice);
+
+      expect(revoker.received).to.deep.equal([{ refreshToken: 'rt-alice.tenant', partitionStillStored: false }]);
+      time += ACCESS_TOKEN_LIFETIME_MS;
+      await tokenStore.write(alice.accountId, JSON.stringify({ accountId: alice.accountId, accessTokens: {}, refreshToken: 'rt-alice.tenant' }));
+      await expectRejection(provider.acquireTokenSilently({ accountId: alice.accountId, scopes: API_SCOPES }), InteractionRequired);
+    });
+
+    it('revokes on every channel that removes a partition', async () => {
+      await startSession('carol-laptop', await signInCarol());
+      const results = [
+        await signOut.fromFrontChannel({ sid: 'sid-alice' }),
+        await signOut.fromBackChannel(logoutTokens.issue({ subject: bob.subject })),
+        await signOut.fromOperator({ subject: 'carol-sub' }),
+      ];
+
+      expect(results.map((result) => [result.channel, result.revocation])).to.deep.equal([
+        ['front-channel', 'revoked'],
+        ['back-channel', 'revoked'],
+        ['operator', 'revoked'],
+      ]);
+      expect(revoker.received.map((received) => received.refreshToken)).to.deep.equal(['rt-alice.tenant', 'rt-bob.tenant', 'rt-carol.tenant']);
+    });
+
+    it('revokes when a CAE revocation challenge removes the tokens, and keeps the session', async () => {
+      const result = await signOut.afterRevocation(alice);
+
+      expect(result).to.include({ channel: 'cae-revocation', outcome: 'removed', sessionsEnded: 0, partitionRemoved: true, revocation: 'revoked' });
+      expect(await sessionStore.get('alice-laptop')).to.not.equal(undefined);
+    });
+
+    it('revokes when a journaled sign-out is applied, and says it came from the journal', async () => {
+      const journal = new LocalSignOutJournal();
+      await journal.append({ channel: 'front-channel', sid: 'sid-alice', at: time });
+
+      const [applied, ...rest] = await withJournal(journal).applyJournal();
+
+      expect(rest).to.deep.equal([]);
+      expect(applied).to.include({ channel: 'front-channel', outcome: 'removed', subject: 'alice-sub', revocation: 'revoked', journaled: true });
+      expect(journal.pending()).to.deep.equal([]);
+    });
+
+    it('reports unsupported when the provider has no revocation endpoint, and still removes everything', async () => {
+      revoker.mode = 'unsupported';
+      const result = await signOut.fromFrontChannel({ sid: 'sid-alice' });
+
+      expect(result).to.include({ outcome: 'removed', partitionRemoved: true, revocation: 'unsupported' });
+      expect(await tokenStore.read(alice.accountId)).to.equal(undefined);
+    });
+
+    it('completes the sign-out when revocation fails, and says so', async () => {
+      revoker.mode = 'fails';
+      const result = await signOut.fromApp(alice);
+
+      expect(result).to.include({ outcome: 'removed', partitionRemoved: true, revocation: 'failed' });
+      expect(await tokenStore.read(alice.accountId)).to.equal(undefined);
+      expect(await sessionStore.findBySid('sid-alice')).to.deep.equal([]);
+    });
+
+    it('attempts no revocation when no partition was held', async () => {
+      await tokenStore.remove(alice.accountId);
+      const result = await signOut.fromFrontChannel({ sid: 'sid-alice' });
+
+      expect(result).to.include({ outcome: 'removed', sessionsEnded: 2, partitionRemoved: false, revocation: 'not-attempted' });
+      expect(revoker.received).to.deep.equal([]);
+    });
+  });
+
+  describe('the sessions page', () => {
+    beforeEach(async () => {
+      await startSession('alice-tablet', alice, 'sid-alice-tablet'); // another provider session, another device
+    });
+
+    it('ends one other session of the user and keeps the tokens for the rest', async () => {
+      const result = await signOut.endOneSession(alice, 'alice-tablet');
+
+      expect(result).to.deep.equal({
+        channel: 'sessions-page',
+        outcome: 'removed',
+        subject: 'alice-sub',
+        sessionsEnded: 1,
+        partitionRemoved: false,
+        revocation: 'not-attempted',
+        journaled: false,
+      });
+      expect(await sessionStore.get('alice-tablet')).to.equal(undefined);
+      expect(await sessionStore.get('alice-laptop')).to.not.equal(undefined);
+      expect(await tokenStore.read(alice.accountId), 'the other devices still use them').to.not.equal(undefined);
+      expect(revoker.received).to.deep.equal([]);
+    });
+
+    it("ends nothing when the session is another user's", async () => {
+      const result = await signOut.endOneSession(alice, 'bob-laptop');
+
+      expect(result).to.include({ outcome: 'nothing-held', sessionsEnded: 0 });
+      await expectBobUntouched();
+    });
+
+    it('ends every session of the user on every provider session, removes and revokes the tokens', async () => {
+      const result = await signOut.everywhere(alice, 'alice-laptop');
+
+      expect(result).to.include({ channel: 'sessions-page', outcome: 'removed', sessionsEnded: 3, partitionRemoved: true, revocation: 'revoked' });
+      expect(await sessionStore.findBySubject(alice.subject)).to.deep.equal([]);
+      expect(await tokenStore.read(alice.accountId)).to.equal(undefined);
+      await expectBobUntouched();
+    });
+  });
+
+  describe('fromOperator', () => {
+    it("ends every session of a subject and removes their account's tokens", async () => {
+      const result = await signOut.fromOperator({ subject: alice.subject });
+
+      expect(result).to.include({ channel: 'operator', outcome: 'removed', subject: 'alice-sub', sessionsEnded: 2, partitionRemoved: true, revocation: 'revoked' });
+      expect(await sessionStore.findBySubject(alice.subject)).to.deep.equal([]);
+      await expectBobUntouched();
+    });
+
+    it('signs out by account id, finding the sessions and the subject through the account', async () => {
+      const result = await signOut.fromOperator({ accountId: alice.accountId });
+
+      expect(result).to.include({ subject: 'alice-sub', sessionsEnded: 2, partitionRemoved: true });
+      expect(await tokenStore.read(alice.accountId)).to.equal(undefined);
+      await expectBobUntouched();
+    });
+
+    it('removes a partition that no session names any more', async () => {
+      await sessionStore.destroy('alice-laptop');
+      await sessionStore.destroy('alice-phone');
+
+      const result = await signOut.fromOperator({ accountId: alice.accountId });
+
+      expect(result).to.include({ outcome: 'removed', sessionsEnded: 0, partitionRemoved: true, revocation: 'revoked' });
+    });
+
+    it('reports a user with nothing stored as nothing-held', async () => {
+      expect(await signOut.fromOperator({ subject: 'nobody' })).to.include({ outcome: 'nothing-held', sessionsEnded: 0, partitionRemoved: false, revocation: 'not-attempted' });
+      await expectBobUntouched();
     });
   });
 
@@ -213,7 +380,7 @@ describe('SignOutEverywhere', () => {
       const call = callApi.execute(alice);
       await provider.refreshHeld();
 
-      await signOut.fromApp(alice, SIGNED_OUT_URL);
+      await signOut.fromApp(alice);
       await provider.signInDirectly(
         { accountId: alice.accountId, subject: alice.subject, username: alice.username },
         { sid: 'sid-alice-new', scopes: API_SCOPES },

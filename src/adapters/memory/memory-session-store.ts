@@ -10,14 +10,15 @@ interface StoredSession {
 /**
  * A real in-process SessionStore: the single-instance fallback and the fake used by unit tests.
  *
- * The sid and subject indexes make a provider-initiated sign-out cost O(sessions of that user)
- * instead of a scan of every session. Data is copied in and out (structuredClone) so a caller
+ * The sid, subject and account indexes make a sign-out cost O(sessions of that user) instead of a
+ * scan of every session. Data is copied in and out (structuredClone) so a caller
  * mutating an object cannot change what is stored, matching the serializing adapters.
  */
 export class MemorySessionStore implements SessionStore {
   readonly #sessions = new Map<string, StoredSession>();
   readonly #bySid = new Map<string, Set<string>>();
   readonly #bySubject = new Map<string, Set<string>>();
+  readonly #byAccount = new Map<string, Set<string>>();
   readonly #now: () => number;
 
   constructor(deps: { now?: () => number } = {}) {
@@ -36,6 +37,7 @@ export class MemorySessionStore implements SessionStore {
     this.#sessions.set(id, { data: copy, index: { sid, subject, accountId }, expiresAt: this.#now() + ttlMs });
     if (sid !== undefined) addTo(this.#bySid, sid, id);
     if (subject !== undefined) addTo(this.#bySubject, subject, id);
+    if (accountId !== undefined) addTo(this.#byAccount, accountId, id);
   }
 
   async update(id: string, data: Record<string, unknown>, index: SessionIndex, ttlMs: number): Promise<boolean> {
@@ -56,6 +58,10 @@ export class MemorySessionStore implements SessionStore {
     return this.#find(this.#bySubject.get(subject));
   }
 
+  async findByAccount(accountId: string): Promise<IndexedSession[]> {
+    return this.#find(this.#byAccount.get(accountId));
+  }
+
   /**
    * Deletes every expired session and its index entries, yielding to the event loop between
    * batches (sweep-in-turns.ts); resolves to how many were deleted.
@@ -71,8 +77,8 @@ export class MemorySessionStore implements SessionStore {
     for (const id of [...(ids ?? [])]) {
       const stored = this.#live(id);
       if (!stored) continue;
-      const { accountId } = stored.index;
-      found.push(accountId === undefined ? { id } : { id, accountId });
+      const { subject, accountId } = stored.index;
+      found.push({ id, ...(subject !== undefined && { subject }), ...(accountId !== undefined && { accountId }) });
     }
     return found;
   }
@@ -92,6 +98,7 @@ export class MemorySessionStore implements SessionStore {
     this.#sessions.delete(id);
     if (stored.index.sid !== undefined) removeFrom(this.#bySid, stored.index.sid, id);
     if (stored.index.subject !== undefined) removeFrom(this.#bySubject, stored.index.subject, id);
+    if (stored.index.accountId !== undefined) removeFrom(this.#byAccount, stored.index.accountId, id);
   }
 }
 

@@ -2,8 +2,8 @@ import { RedisScript } from './redis-script.ts';
 
 /*
  * Lua scripts of RedisSessionStore. A session hash `<prefix>session:<id>` has `data`, `expiresAt`
- * and, when known, `sid`, `subject`, `accountId`; index sets `<prefix>sid:<sid>` and
- * `<prefix>subject:<subject>` hold session ids. Each script changes a session and its index entries
+ * and, when known, `sid`, `subject`, `accountId`; index sets `<prefix>sid:<sid>`,
+ * `<prefix>subject:<subject>` and `<prefix>accountId:<accountId>` hold session ids. Each script changes a session and its index entries
  * together, so no instance ever sees one without the other.
  *
  * The scripts build the old index keys from the prefix and the hash's fields, i.e. they touch keys
@@ -19,10 +19,11 @@ import { RedisScript } from './redis-script.ts';
 export const SAVE_SESSION = new RedisScript(`
 local key, prefix, id = KEYS[1], ARGV[1], ARGV[2]
 local ttl = tonumber(ARGV[6])
-local old = redis.call('HMGET', key, 'sid', 'subject', 'expiresAt')
-if ARGV[8] == '1' and (not old[3] or tonumber(old[3]) <= tonumber(ARGV[7])) then return 0 end
-if old[1] then redis.call('SREM', prefix .. 'sid:' .. old[1], id) end
-if old[2] then redis.call('SREM', prefix .. 'subject:' .. old[2], id) end
+local old = redis.call('HMGET', key, 'expiresAt', 'sid', 'subject', 'accountId')
+if ARGV[8] == '1' and (not old[1] or tonumber(old[1]) <= tonumber(ARGV[7])) then return 0 end
+for i, field in ipairs({'sid', 'subject', 'accountId'}) do
+  if old[i + 1] then redis.call('SREM', prefix .. field .. ':' .. old[i + 1], id) end
+end
 redis.call('DEL', key)
 redis.call('HSET', key, 'data', ARGV[3], 'expiresAt', ARGV[5])
 local index = cjson.decode(ARGV[4])
@@ -30,7 +31,7 @@ for _, field in ipairs({'sid', 'subject', 'accountId'}) do
   if type(index[field]) == 'string' then redis.call('HSET', key, field, index[field]) end
 end
 redis.call('PEXPIRE', key, ttl)
-for _, field in ipairs({'sid', 'subject'}) do
+for _, field in ipairs({'sid', 'subject', 'accountId'}) do
   if type(index[field]) == 'string' then
     local set = prefix .. field .. ':' .. index[field]
     redis.call('SADD', set, id)
@@ -42,26 +43,27 @@ return 1
 
 /** Deletes a session and its index entries. KEYS[1] session hash; ARGV: prefix, id. */
 export const DESTROY_SESSION = new RedisScript(`
-local old = redis.call('HMGET', KEYS[1], 'sid', 'subject')
-if old[1] then redis.call('SREM', ARGV[1] .. 'sid:' .. old[1], ARGV[2]) end
-if old[2] then redis.call('SREM', ARGV[1] .. 'subject:' .. old[2], ARGV[2]) end
+local old = redis.call('HMGET', KEYS[1], 'sid', 'subject', 'accountId')
+for i, field in ipairs({'sid', 'subject', 'accountId'}) do
+  if old[i] then redis.call('SREM', ARGV[1] .. field .. ':' .. old[i], ARGV[2]) end
+end
 redis.call('DEL', KEYS[1])
 return 1
 `);
 
 /**
- * Lists the live sessions of one index set as {id, accountId or nil}, and drops members that no
- * longer belong: hash gone (evicted by its TTL), expired, or now filed under another sid/subject
- * (an evicted session whose id was reused). Pruning in the same script means it can never remove a
- * member that another instance has just re-added.
- * KEYS[1] index set; ARGV: prefix, now, field ('sid' or 'subject'), value.
+ * Lists the live sessions of one index set as {id, subject or false, accountId or false}, and drops
+ * members that no longer belong: hash gone (evicted by its TTL), expired, or now filed under
+ * another sid/subject/account (an evicted session whose id was reused). Pruning in the same script
+ * means it can never remove a member that another instance has just re-added.
+ * KEYS[1] index set; ARGV: prefix, now, field ('sid', 'subject' or 'accountId'), value.
  */
 export const FIND_SESSIONS = new RedisScript(`
 local found = {}
 for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  local session = redis.call('HMGET', ARGV[1] .. 'session:' .. id, 'expiresAt', ARGV[3], 'accountId')
+  local session = redis.call('HMGET', ARGV[1] .. 'session:' .. id, 'expiresAt', ARGV[3], 'subject', 'accountId')
   if session[1] and tonumber(session[1]) > tonumber(ARGV[2]) and session[2] == ARGV[4] then
-    found[#found + 1] = {id, session[3]}
+    found[#found + 1] = {id, session[3], session[4]}
   else
     redis.call('SREM', KEYS[1], id)
   end

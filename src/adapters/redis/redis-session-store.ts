@@ -50,6 +50,10 @@ export class RedisSessionStore implements SessionStore {
     return this.#find('subject', subject);
   }
 
+  async findByAccount(accountId: string): Promise<IndexedSession[]> {
+    return this.#find('accountId', accountId);
+  }
+
   async #save(
     id: string,
     data: Record<string, unknown>,
@@ -75,11 +79,13 @@ export class RedisSessionStore implements SessionStore {
     return saved === 1;
   }
 
-  async #find(field: 'sid' | 'subject', value: string): Promise<IndexedSession[]> {
+  async #find(field: 'sid' | 'subject' | 'accountId', value: string): Promise<IndexedSession[]> {
     const key = `${this.#keyPrefix}${field}:${value}`;
     const args = [this.#keyPrefix, this.#now(), field, value];
-    const rows = (await guarded(this.#deadlineMs, () => FIND_SESSIONS.run(this.#redis, [key], args))) as [string, string | null][];
-    return rows.map(([id, accountId]) => (accountId == null ? { id } : { id, accountId }));
+    // Lua's nil inside a table truncates it: absent fields come back as null (Redis' false).
+    type Row = [string, string | null, string | null];
+    const rows = (await guarded(this.#deadlineMs, () => FIND_SESSIONS.run(this.#redis, [key], args))) as Row[];
+    return rows.map(([id, subject, accountId]) => ({ id, ...(subject != null && { subject }), ...(accountId != null && { accountId }) }));
   }
 
   #key(id: string): string {

@@ -38,6 +38,10 @@ const MIGRATIONS = [
   `
   CREATE INDEX IF NOT EXISTS token_partitions_version ON token_partitions (account_id, version, expires_at);
 `,
+  // The sessions of one token partition, for the operator's sign-out by account.
+  `
+  CREATE INDEX IF NOT EXISTS sessions_account_id ON sessions (account_id) WHERE account_id IS NOT NULL;
+`,
 ];
 const SCHEMA_VERSION = MIGRATIONS.length;
 

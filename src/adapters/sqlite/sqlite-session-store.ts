@@ -13,13 +13,14 @@ interface SessionRow {
 
 interface IndexRow {
   id: string;
+  subject: string | null;
   accountId: string | null;
 }
 
 /**
  * SessionStore on the app's SQLite file (see sqlite-database.ts for the schema).
  *
- * `sid` and `subject` are columns with partial indexes, so a provider-initiated sign-out finds the
+ * `sid`, `subject` and `account_id` are columns with partial indexes, so a sign-out finds the
  * sessions without the user's cookie and without a table scan. Expired rows are filtered out by
  * every query and deleted by `sweepExpired`. A database that cannot serve (locked past the busy
  * timeout, disk full, I/O error) rejects with `StoreUnavailable`.
@@ -32,6 +33,7 @@ export class SqliteSessionStore implements SessionStore {
   readonly #delete: Database.Statement<[string]>;
   readonly #selectBySid: Database.Statement<[string, number], IndexRow>;
   readonly #selectBySubject: Database.Statement<[string, number], IndexRow>;
+  readonly #selectByAccount: Database.Statement<[string, number], IndexRow>;
 
   constructor(deps: { db: Database.Database; now?: () => number }) {
     this.#now = deps.now ?? Date.now;
@@ -46,12 +48,10 @@ export class SqliteSessionStore implements SessionStore {
       UPDATE sessions SET data = @data, sid = @sid, subject = @subject, account_id = @accountId, expires_at = @expiresAt
       WHERE id = @id AND expires_at > @now`);
     this.#delete = db.prepare('DELETE FROM sessions WHERE id = ?');
-    this.#selectBySid = db.prepare(
-      'SELECT id, account_id AS accountId FROM sessions WHERE sid = ? AND expires_at > ?',
-    );
-    this.#selectBySubject = db.prepare(
-      'SELECT id, account_id AS accountId FROM sessions WHERE subject = ? AND expires_at > ?',
-    );
+    const indexed = 'SELECT id, subject, account_id AS accountId FROM sessions';
+    this.#selectBySid = db.prepare(`${indexed} WHERE sid = ? AND expires_at > ?`);
+    this.#selectBySubject = db.prepare(`${indexed} WHERE subject = ? AND expires_at > ?`);
+    this.#selectByAccount = db.prepare(`${indexed} WHERE account_id = ? AND expires_at > ?`);
   }
 
   async get(id: string): Promise<Record<string, unknown> | undefined> {
@@ -91,8 +91,12 @@ export class SqliteSessionStore implements SessionStore {
   async findBySubject(subject: string): Promise<IndexedSession[]> {
     return guarded(() => this.#selectBySubject.all(subject, this.#now())).map(toIndexedSession);
   }
+
+  async findByAccount(accountId: string): Promise<IndexedSession[]> {
+    return guarded(() => this.#selectByAccount.all(accountId, this.#now())).map(toIndexedSession);
+  }
 }
 
-function toIndexedSession(row: IndexRow): IndexedSession {
-  return row.accountId === null ? { id: row.id } : { id: row.id, accountId: row.accountId };
+function toIndexedSession({ id, subject, accountId }: IndexRow): IndexedSession {
+  return { id, ...(subject !== null && { subject }), ...(accountId !== null && { accountId }) };
 }

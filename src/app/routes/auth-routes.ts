@@ -4,6 +4,7 @@ import { IdentityProviderUnavailable, SignOutRejected } from '../../domain/error
 import type { Cradle } from '../container.ts';
 import { requireCsrf } from '../middleware/csrf.ts';
 import { UnknownSidLimiter } from '../middleware/unknown-sid-limiter.ts';
+import { continueToProviderSignOut } from '../provider-sign-out.ts';
 import { signedInSessionData } from '../session-data.ts';
 import { redirectToSignIn, type SignInStart } from '../sign-in-redirect.ts';
 import { allowFramingBy, noStore } from '../middleware/security-headers.ts';
@@ -19,7 +20,7 @@ import { allowFramingBy, noStore } from '../middleware/security-headers.ts';
  *   POST /auth/signout/backchannel    OpenID Connect Back-Channel Logout: a signed logout_token
  */
 export function authRoutes(
-  { config, signIn, signOutEverywhere, identityProvider, tokenStore, logger, now }: Cradle,
+  { config, signIn, signOutEverywhere, signOutAudit, identityProvider, logger, now }: Cradle,
   signInStart: SignInStart,
 ): Router {
   const router = new Router({ prefix: '/auth' });
@@ -41,7 +42,7 @@ export function authRoutes(
     });
     // The session starts here, and under a new id even when the browser had one (no fixation).
     const session = ctx.session!;
-    Object.assign(session, signedInSessionData(account, now()));
+    Object.assign(session, signedInSessionData(account, now(), ctx.get('user-agent')));
     await session.regenerate();
     logger.info('signed in', { sid: account.sid !== undefined });
     ctx.redirect(returnTo);
@@ -50,23 +51,15 @@ export function authRoutes(
   router.post('/signout', bodyParser({ enableTypes: ['form'] }), requireCsrf(new URL(config.publicUrl).origin), async (ctx) => {
     noStore(ctx);
     const account = ctx.session?.account;
-    let endSessionUrl: string | undefined;
-    try {
-      // Tokens first: if removing them fails (a 503), the session stays and the user can try again.
-      if (account) ({ endSessionUrl } = await signOutEverywhere.fromApp(account, config.postLogoutRedirectUri));
-    } catch (error) {
-      // The provider could not be reached (typically for its end-session URL, on an instance that
-      // has not loaded discovery yet). If the tokens are gone — checked, not assumed — the app
-      // part of the sign-out is done: end the session, say so, and offer to retry the rest.
-      if (!(error instanceof IdentityProviderUnavailable) || !account || (await tokenStore.read(account.accountId)) !== undefined) {
-        throw error;
-      }
+    if (!account) {
       ctx.session = null;
-      logger.warn('signed out of the app; the provider session was not ended', { requestId: ctx.state.requestId, error: error.message });
-      return ctx.render('signed-out-of-app-only', { account: undefined });
+      return ctx.redirect('/auth/signed-out');
     }
+    // Tokens first: if removing them fails (a 503), the session stays and the user can try again.
+    const context = { requestId: ctx.state.requestId, subject: account.subject };
+    await signOutAudit.around('app', context, () => signOutEverywhere.fromApp(account, ctx.state.storedSessionId));
     ctx.session = null;
-    ctx.redirect(endSessionUrl ?? '/auth/signed-out');
+    await continueToProviderSignOut(ctx, { config, signOutEverywhere, logger }, account);
   });
 
   router.get('/signout/provider', async (ctx) => {
@@ -96,9 +89,10 @@ export function authRoutes(
     if (Array.isArray(ctx.query.iss)) return ctx.throw(400, 'The sign-out request has more than one iss.');
     const iss = single(ctx.query.iss);
     if (iss === undefined && config.frontChannelRequiresIss) return ctx.throw(400, 'The sign-out request has no iss.');
-    const { sessionsEnded, journaled } = await signOutEverywhere.fromFrontChannel({ sid, iss });
-    logger.info('front-channel sign-out', { sessionsEnded, outcome: journaled ? 'journaled' : sessionsEnded > 0 ? 'removed' : 'nothing-held' });
-    if (sessionsEnded === 0 && !journaled) {
+    const { outcome } = await signOutAudit.around('front-channel', { requestId: ctx.state.requestId }, () =>
+      signOutEverywhere.fromFrontChannel({ sid, iss }),
+    );
+    if (outcome === 'nothing-held') {
       const { allowed, retryAfterSeconds } = unknownSids.recordMiss(ctx.ip);
       if (!allowed) {
         ctx.set('Retry-After', String(retryAfterSeconds));
@@ -116,9 +110,8 @@ export function authRoutes(
     if (typeof token !== 'string' || !token) {
       throw new SignOutRejected('The request has no logout_token.');
     }
-    const { sessionsEnded, journaled } = await signOutEverywhere.fromBackChannel(token);
     // Journaled (the store is down): accepted, and carried out once it answers; the provider needs no retry.
-    logger.info('back-channel sign-out', { sessionsEnded, outcome: journaled ? 'journaled' : sessionsEnded > 0 ? 'removed' : 'nothing-held' });
+    await signOutAudit.around('back-channel', { requestId: ctx.state.requestId }, () => signOutEverywhere.fromBackChannel(token));
     ctx.status = 200;
   });
 

@@ -1,0 +1,114 @@
+import { randomUUID } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import type { OperatorTarget } from '../domain/sign-out-everywhere.ts';
+import type { SignOutResult } from '../domain/sign-out-result.ts';
+import { ConfigError, loadConfig, type ConfigFallbacks } from './config.ts';
+import { createAppContainer } from './container.ts';
+import { createLogger } from './logger.ts';
+import { storesReady } from './store-registrations.ts';
+
+const USAGE = `Usage: npm run signout -- --subject <sub> [--account <home account id>]
+       npm run signout -- --account <home account id>
+
+Signs a user out of this app, for incident response: ends every session of the user (--subject,
+the ID token's sub) and of the account (--account, the token cache's home account id, <oid>.<tid>
+with Entra), removes the account's tokens, and revokes the refresh token at the provider where it
+can. Uses the same store and settings as the app (environment and .env).
+`;
+
+export interface OperatorOutput {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+/**
+ * `npm run signout`: the operator's sign-out, built from the app's own configuration and composition
+ * root, so it acts on exactly the store the app instances use (SQLite file or Redis). Resolves to
+ * the exit code: 0 when done (including a user with nothing stored), 2 for bad arguments, 1 when
+ * the configuration is refused or the sign-out failed.
+ */
+export async function runOperatorSignOut(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  output: OperatorOutput = { out: (text) => process.stdout.write(text), err: (text) => process.stderr.write(text) },
+  fallbacks: ConfigFallbacks = {},
+): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    output.out(USAGE);
+    return 0;
+  }
+  const target = parseTarget(argv);
+  if (typeof target === 'string') {
+    output.err(`${target}\n\n${USAGE}`);
+    return 2;
+  }
+  let config;
+  try {
+    config = loadConfig(env, fallbacks);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    output.err(`Cannot run: ${error.message}\n`);
+    return 1;
+  }
+  // The audit event and warnings go to stderr as JSON lines, like the app's; the summary to stdout.
+  const container = createAppContainer(config, createLogger(config.logLevel, output.err));
+  const requestId = randomUUID();
+  try {
+    await storesReady(container.cradle);
+    const { signOutEverywhere, signOutAudit } = container.cradle;
+    const result = await signOutAudit.around('operator', { requestId, subject: target.subject }, () => signOutEverywhere.fromOperator(target));
+    output.out(summary(target, result, requestId));
+    return 0;
+  } catch (error) {
+    output.err(`Sign-out failed (reference ${requestId}): ${error instanceof Error ? error.message : String(error)}\nNothing was reported as done; run the command again once the store answers.\n`);
+    return 1;
+  } finally {
+    await container.dispose();
+  }
+}
+
+function parseTarget(argv: readonly string[]): OperatorTarget | string {
+  let values: { subject?: string; account?: string };
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: { subject: { type: 'string' }, account: { type: 'string' } },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+  const subject = values.subject?.trim();
+  const accountId = values.account?.trim();
+  if (!subject && !accountId) return 'Name the user: --subject <sub>, --account <home account id>, or both.';
+  return { ...(subject ? { subject } : {}), ...(accountId ? { accountId } : {}) };
+}
+
+const REVOCATION_TEXT: Record<SignOutResult['revocation'], string> = {
+  revoked: 'revoked at the provider',
+  failed: 'NOT revoked: the provider could not be reached or refused (see the log line above); the tokens are removed here all the same',
+  unsupported: 'not revocable: the provider has no revocation endpoint (Microsoft Entra ID has none); removed here',
+  'not-attempted': 'none held',
+};
+
+function summary(target: OperatorTarget, result: SignOutResult, requestId: string): string {
+  const who = [target.subject && `subject ${target.subject}`, target.accountId && `account ${target.accountId}`].filter(Boolean).join(', ');
+  if (result.outcome === 'nothing-held') {
+    const hint = target.accountId
+      ? ''
+      : '\nTokens are found through the user\'s sessions; if the account may still hold tokens without a session, run again with --account <home account id>.';
+    return `Nothing stored for ${who}: no session and no tokens in this app.${hint}\n`;
+  }
+  return [
+    `Signed out ${who}${result.subject && !target.subject ? ` (subject ${result.subject})` : ''}:`,
+    `  sessions ended:  ${result.sessionsEnded}`,
+    `  tokens:          ${result.partitionRemoved ? 'removed' : 'none held'}`,
+    `  refresh token:   ${result.partitionRemoved ? REVOCATION_TEXT[result.revocation] : 'none held'}`,
+    `  reference:       ${requestId} (the audit event's requestId)`,
+    '',
+  ].join('\n');
+}
+
+// `npm run signout` (src/signout.ts) runs it in-process or, for the offline dev stack, as this file.
+if (import.meta.url === `file://${process.argv[1]}`) process.exitCode = await runOperatorSignOut(process.argv.slice(2), process.env);

@@ -1,0 +1,30 @@
+import type Koa from 'koa';
+import type { SignedInAccount } from '../domain/account.ts';
+import { IdentityProviderUnavailable } from '../domain/errors.ts';
+import type { SignOutEverywhere } from '../domain/sign-out-everywhere.ts';
+import type { Config } from './config.ts';
+import type { Logger } from './logger.ts';
+
+export interface ProviderSignOutDeps {
+  readonly config: Pick<Config, 'postLogoutRedirectUri'>;
+  readonly signOutEverywhere: Pick<SignOutEverywhere, 'providerSignOutUrl'>;
+  readonly logger: Logger;
+}
+
+/**
+ * After a sign-out here has ended the sessions and removed the tokens: sends the browser on to the
+ * provider's end-session endpoint. If the provider cannot be reached (typically for its discovery
+ * document, on an instance that has not loaded it yet), the app part is done and stays done: the
+ * page says so and offers `GET /auth/signout/provider` to retry the rest.
+ */
+export async function continueToProviderSignOut(ctx: Koa.Context, deps: ProviderSignOutDeps, account: SignedInAccount): Promise<void> {
+  let endSessionUrl: string | undefined;
+  try {
+    endSessionUrl = await deps.signOutEverywhere.providerSignOutUrl(account, deps.config.postLogoutRedirectUri);
+  } catch (error) {
+    if (!(error instanceof IdentityProviderUnavailable)) throw error;
+    deps.logger.warn('signed out of the app; the provider session was not ended', { requestId: ctx.state.requestId, error: error.message });
+    return ctx.render('signed-out-of-app-only', { account: undefined });
+  }
+  ctx.redirect(endSessionUrl ?? '/auth/signed-out');
+}

@@ -1,0 +1,56 @@
+import Router from '@koa/router';
+import { bodyParser } from '@koa/bodyparser';
+import type { Cradle } from '../container.ts';
+import { csrfToken, requireCsrf } from '../middleware/csrf.ts';
+import { noStore } from '../middleware/security-headers.ts';
+import { continueToProviderSignOut } from '../provider-sign-out.ts';
+import { SessionHandles } from '../session-handles.ts';
+import { yourSessions } from '../your-sessions.ts';
+
+/**
+ * "Your sessions": every session of the signed-in user in this app, and ending them.
+ *   GET  /sessions              the list (device, signed in, last active, which one is this one)
+ *   POST /sessions/end          ends one other session (`session` = its handle); the tokens stay
+ *   POST /sessions/everywhere   ends every session and removes the tokens, then the provider's sign-out
+ * Both POSTs are CSRF-protected forms. A handle is only looked up among the user's own sessions.
+ */
+export function sessionsRoutes(cradle: Cradle): Router {
+  const { config, sessionStore, signOutEverywhere, signOutAudit, logger } = cradle;
+  const sessionHandles = new SessionHandles(config.sessionKeys);
+  const router = new Router({ prefix: '/sessions' });
+  const form = [bodyParser({ enableTypes: ['form'] }), requireCsrf(new URL(config.publicUrl).origin)];
+
+  router.get('/', async (ctx) => {
+    noStore(ctx);
+    const account = ctx.session?.account;
+    if (!account) return ctx.redirect(`/auth/signin?returnTo=${encodeURIComponent('/sessions')}`);
+    const { rows } = await yourSessions({ sessionStore, sessionHandles }, account, ctx.state.storedSessionId);
+    await ctx.render('sessions', { account, rows, ended: ctx.query.ended === '1', csrfToken: csrfToken(ctx) });
+  });
+
+  router.post('/end', ...form, async (ctx) => {
+    noStore(ctx);
+    const account = ctx.session!.account!; // requireCsrf let through a signed-in session only
+    const handle = (ctx.request as { body?: Record<string, unknown> }).body?.session;
+    if (!SessionHandles.isWellFormed(handle)) return ctx.throw(400, 'The form does not name a session.');
+    const current = ctx.state.storedSessionId as string | undefined;
+    const sessionId = (await yourSessions({ sessionStore, sessionHandles }, account, current)).idOf(handle);
+    if (sessionId === undefined) return ctx.throw(404, 'That session is not one of yours, or it has already ended. Reload your sessions page.');
+    if (sessionId === current) return ctx.throw(400, 'That is the session you are using now: use "Sign out" to end it.');
+    const context = { requestId: ctx.state.requestId, subject: account.subject };
+    await signOutAudit.around('sessions-page', context, () => signOutEverywhere.endOneSession(account, sessionId));
+    ctx.status = 303;
+    ctx.redirect('/sessions?ended=1');
+  });
+
+  router.post('/everywhere', ...form, async (ctx) => {
+    noStore(ctx);
+    const account = ctx.session!.account!;
+    const context = { requestId: ctx.state.requestId, subject: account.subject };
+    await signOutAudit.around('sessions-page', context, () => signOutEverywhere.everywhere(account, ctx.state.storedSessionId));
+    ctx.session = null;
+    await continueToProviderSignOut(ctx, { config, signOutEverywhere, logger }, account);
+  });
+
+  return router;
+}

@@ -1,0 +1,73 @@
+import { SignOutRejected } from '../domain/errors.ts';
+import { SIGN_OUT_EVENT, type RevocationOutcome, type SignOutChannel } from '../domain/sign-out-names.ts';
+import { failedResult, type SignOutResult } from '../domain/sign-out-result.ts';
+import type { Logger } from './logger.ts';
+
+/** Sign-outs recorded since start, by channel and outcome, and revocations by outcome. */
+export interface SignOutCounts {
+  readonly signOuts: Readonly<Record<string, number>>;
+  readonly revocations: Readonly<Partial<Record<RevocationOutcome, number>>>;
+}
+
+/**
+ * The one place a sign-out is reported: one structured log line per sign-out, named
+ * `sign-out` (SIGN_OUT_EVENT), with the channel, outcome, subject, sessions ended, whether a
+ * partition was removed, the refresh token's revocation outcome and the request id. A
+ * SignOutResult never holds a token, so neither does the line. Counts are kept beside it, so
+ * metrics can be read from the same place.
+ */
+export class SignOutAudit {
+  readonly #logger: Logger;
+  readonly #signOuts = new Map<string, number>();
+  readonly #revocations = new Map<RevocationOutcome, number>();
+
+  constructor(deps: { logger: Logger }) {
+    this.#logger = deps.logger;
+  }
+
+  record(result: SignOutResult, context: { requestId?: string } = {}): void {
+    const { channel, outcome, subject, sessionsEnded, partitionRemoved, revocation, journaled } = result;
+    this.#logger.info(SIGN_OUT_EVENT, {
+      event: SIGN_OUT_EVENT,
+      channel,
+      outcome,
+      subject,
+      sessionsEnded,
+      partitionRemoved,
+      revocation,
+      journaled,
+      requestId: context.requestId,
+    });
+    increment(this.#signOuts, `${channel} ${outcome}`);
+    if (partitionRemoved) increment(this.#revocations, revocation);
+  }
+
+  /**
+   * Runs a sign-out and records what it did. One that fails is recorded as `failed` and the error
+   * goes on to the caller (a 503, and the provider or the user retries). A refused request (a
+   * forged or replayed logout token, a foreign `iss`) is not a sign-out: nothing is recorded.
+   */
+  async around(
+    channel: SignOutChannel,
+    context: { requestId?: string; subject?: string },
+    signOut: () => Promise<SignOutResult>,
+  ): Promise<SignOutResult> {
+    let result: SignOutResult;
+    try {
+      result = await signOut();
+    } catch (error) {
+      if (!(error instanceof SignOutRejected)) this.record(failedResult(channel, context.subject), context);
+      throw error;
+    }
+    this.record(result, context);
+    return result;
+  }
+
+  counts(): SignOutCounts {
+    return { signOuts: Object.fromEntries(this.#signOuts), revocations: Object.fromEntries(this.#revocations) };
+  }
+}
+
+function increment<K>(counts: Map<K, number>, key: K): void {
+  counts.set(key, (counts.get(key) ?? 0) + 1);
+}

@@ -1,0 +1,44 @@
+/**
+ * `npm run signout -- --subject <sub> | --account <home account id>`: the operator's sign-out
+ * (src/app/operator-sign-out.ts). With AUTHORITY set (environment or `.env`), against the store the
+ * app is configured with. Without it, against app A of the offline dev stack (`DEV_APP=b`: app B),
+ * in a child process: only a starting process reads NODE_EXTRA_CA_CERTS, which makes it trust the
+ * dev provider's certificate for revocation.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+if (existsSync('.env')) process.loadEnvFile('.env');
+
+if (process.env.AUTHORITY) {
+  const { runOperatorSignOut } = await import('./app/operator-sign-out.ts');
+  let fallbacks = {};
+  if (process.env.NODE_ENV !== 'production') {
+    // As `npm start` does for a developer without SESSION_KEYS: the same generated keys.
+    const { loadOrCreateDevSessionKeys } = await import('./dev/dev-session-keys.ts');
+    const keysFile = join(dirname(process.env.SQLITE_PATH || './data/app.db'), 'dev-session-keys.json');
+    fallbacks = { devSessionKeys: () => loadOrCreateDevSessionKeys(keysFile) };
+  }
+  process.exitCode = await runOperatorSignOut(process.argv.slice(2), process.env, undefined, fallbacks);
+} else if (process.env.NODE_ENV === 'production') {
+  process.stderr.write('Cannot run: AUTHORITY is not set. Run the command with the same environment as the app (see README "Configuration").\n');
+  process.exitCode = 1;
+} else {
+  const { devOperatorEnvironment } = await import('./dev/dev-operator-environment.ts');
+  let env: Record<string, string>;
+  try {
+    env = devOperatorEnvironment(process.env);
+  } catch (error) {
+    process.stderr.write(`Cannot run: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  }
+  const operator = fileURLToPath(new URL('./app/operator-sign-out.ts', import.meta.url));
+  const { PATH, HOME } = process.env;
+  const child = spawnSync(process.execPath, [operator, ...process.argv.slice(2)], {
+    env: { PATH, HOME, ...env },
+    stdio: 'inherit',
+  });
+  process.exitCode = child.status ?? 1;
+}

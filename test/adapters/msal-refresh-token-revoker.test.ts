@@ -1,0 +1,120 @@
+import { expect } from 'chai';
+import nock from 'nock';
+import { MsalRefreshTokenRevoker } from '../../src/adapters/msal/msal-refresh-token-revoker.ts';
+import { refreshTokenSecrets } from '../../src/adapters/msal/refresh-token-secrets.ts';
+import { blockNetwork } from '../support/msal-harness.ts';
+
+const IDP = 'https://idp.example';
+const CLIENT_ID = 'client-1';
+
+/** A partition as MSAL serializes it: this client's refresh token, and one of another client. */
+function partition(refreshTokens: Record<string, string>): string {
+  const RefreshToken = Object.fromEntries(
+    Object.entries(refreshTokens).map(([clientId, secret]) => [
+      `acct-idp.example-refreshtoken-${clientId}--`,
+      { home_account_id: 'acct', environment: 'idp.example', credential_type: 'RefreshToken', client_id: clientId, secret },
+    ]),
+  );
+  return JSON.stringify({ Account: {}, IdToken: {}, AccessToken: {}, RefreshToken, AppMetadata: {} });
+}
+
+describe('MsalRefreshTokenRevoker (RFC 7009 for partitions in MSAL cache format)', () => {
+  let discovery: Record<string, unknown>;
+  let warnings: Array<Record<string, unknown> | undefined>;
+  let revoker: MsalRefreshTokenRevoker;
+
+  beforeEach(() => {
+    blockNetwork();
+    discovery = { issuer: IDP, revocation_endpoint: `${IDP}/revoke` };
+    warnings = [];
+    revoker = new MsalRefreshTokenRevoker({
+      clientId: CLIENT_ID,
+      clientSecret: 'secret-1',
+      providerDocuments: { configuration: async () => discovery },
+      logger: { warn: (_message, fields) => warnings.push(fields) },
+      timeoutMs: 300,
+    });
+  });
+  afterEach(() => nock.cleanAll());
+
+  it("finds only this client's refresh tokens in a partition, and none in anything else", () => {
+    expect(refreshTokenSecrets(partition({ [CLIENT_ID]: 'rt-mine', 'other-client': 'rt-theirs' }), CLIENT_ID)).to.deep.equal(['rt-mine']);
+    expect(refreshTokenSecrets('not json', CLIENT_ID)).to.deep.equal([]);
+    expect(refreshTokenSecrets('null', CLIENT_ID)).to.deep.equal([]);
+  });
+
+  it('posts the token with the refresh_token hint and client_secret_post authentication', async () => {
+    let form: URLSearchParams | undefined;
+    nock(IDP)
+      .post('/revoke')
+      .reply(async (request: unknown) => {
+        form = new URLSearchParams(await (request as Request).text());
+        return [200, ''];
+      });
+
+    expect(await revoker.revoke(partition({ [CLIENT_ID]: 'rt-mine', 'other-client': 'rt-theirs' }))).to.equal('revoked');
+    expect(Object.fromEntries(form!)).to.deep.equal({ token: 'rt-mine', token_type_hint: 'refresh_token', client_id: CLIENT_ID, client_secret: 'secret-1' });
+  });
+
+  it('sends nothing and says not-attempted when the partition holds no refresh token', async () => {
+    expect(await revoker.revoke(partition({ 'other-client': 'rt-theirs' }))).to.equal('not-attempted');
+  });
+
+  it('sends nothing and says unsupported when discovery advertises no revocation endpoint (Entra)', async () => {
+    delete discovery.revocation_endpoint;
+    expect(await revoker.revoke(partition({ [CLIENT_ID]: 'rt-mine' }))).to.equal('unsupported');
+  });
+
+  it('says failed, and logs why without the token, when the provider refuses or cannot be reached', async () => {
+    nock(IDP).post('/revoke').reply(401, { error: 'invalid_client' });
+    expect(await revoker.revoke(partition({ [CLIENT_ID]: 'rt-mine' }))).to.equal('failed');
+    discovery = {}; // unused below: discovery itself fails
+    const unreachable = new MsalRefreshTokenRevoker({
+      clientId: CLIENT_ID,
+      clientSecret: 'secret-1',
+      providerDocuments: { configuration: () => Promise.reject(new Error('discovery answered 503')) },
+      logger: { warn: (_message, fields) => warnings.push(fields) },
+    });
+    expect(await unreachable.revoke(partition({ [CLIENT_ID]: 'rt-mine' }))).to.equal('failed');
+
+    expect(warnings).to.deep.equal([{ reason: 'https://idp.example answered 401 invalid_client' }, { reason: 'discovery answered 503' }]);
+    expect(JSON.stringify(warnings)).to.not.contain('rt-mine');
+  });
+
+  it('gives up at its deadline, on discovery or on the revocation request', async () => {
+    nock(IDP)
+      .post('/revoke')
+      .reply(async () => {
+        await new Promise((resolve) => setTimeout(resolve, 2000));
+        return [200, ''];
+      });
+    let started = Date.now();
+    expect(await revoker.revoke(partition({ [CLIENT_ID]: 'rt-mine' }))).to.equal('failed');
+    expect(Date.now() - started).to.be.below(1000);
+
+    const slowDiscovery = new MsalRefreshTokenRevoker({
+      clientId: CLIENT_ID,
+      clientSecret: 'secret-1',
+      providerDocuments: { configuration: () => new Promise(() => {}) },
+      logger: { warn: (_message, fields) => warnings.push(fields) },
+      timeoutMs: 300,
+    });
+    started = Date.now();
+    expect(await slowDiscovery.revoke(partition({ [CLIENT_ID]: 'rt-mine' }))).to.equal('failed');
+    expect(Date.now() - started).to.be.below(1000);
+    expect(warnings.map((warning) => warning?.reason)).to.deep.equal(['no answer within 300 ms', 'no answer within 300 ms']);
+  });
+
+  it('never waits longer than 2 s, whatever timeout it is given', async () => {
+    const revokerWithLongTimeout = new MsalRefreshTokenRevoker({
+      clientId: CLIENT_ID,
+      clientSecret: 'secret-1',
+      providerDocuments: { configuration: () => new Promise(() => {}) },
+      logger: { warn: () => {} },
+      timeoutMs: 60_000,
+    });
+    const started = Date.now();
+    expect(await revokerWithLongTimeout.revoke(partition({ [CLIENT_ID]: 'rt-mine' }))).to.equal('failed');
+    expect(Date.now() - started).to.be.within(1900, 2500);
+  });
+});

@@ -1,0 +1,165 @@
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import type { Redis } from 'ioredis';
+import { EncryptingTokenStore } from '../../src/adapters/encryption/encrypting-token-store.ts';
+import { TokenKeyring } from '../../src/adapters/encryption/token-keyring.ts';
+import { connectRedis, redisReady } from '../../src/adapters/redis/redis-connection.ts';
+import { RedisSessionStore } from '../../src/adapters/redis/redis-session-store.ts';
+import { RedisTokenStore } from '../../src/adapters/redis/redis-token-store.ts';
+import { demoUserByUsername } from '../../src/dev/demo-users.ts';
+import { WEB_APP, asTestClient, startDevProviderFixture, type DevProviderFixture } from '../dev/support/dev-provider-fixture.ts';
+import { signIn, tokenRequest } from '../dev/support/sign-in.ts';
+import { freePort } from '../e2e/support/free-port.ts';
+
+const ENTRY = new URL('../../src/signout.ts', import.meta.url).pathname;
+const ENCRYPTION_KEY = Buffer.alloc(32, 7).toString('base64');
+const SCOPES = 'api://demo-api/Profile.Read openid profile offline_access';
+const client = asTestClient(WEB_APP);
+
+interface Run {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** `npm run signout -- <args>` as a separate process (asynchronously: the provider answering it runs in this one). */
+function runSignout(args: readonly string[], env: Record<string, string>): Promise<Run> {
+  return new Promise((resolve) => {
+    const { PATH, HOME } = process.env;
+    execFile(process.execPath, [ENTRY, ...args], { env: { PATH, HOME, ...env }, timeout: 30_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+/** A partition in MSAL's serialized cache format holding this refresh token (what the app would store). */
+function msalPartition(accountId: string, refreshToken: string): string {
+  const entry = { home_account_id: accountId, environment: 'localhost', credential_type: 'RefreshToken', client_id: client.clientId, secret: refreshToken };
+  return JSON.stringify({ Account: {}, IdToken: {}, AccessToken: {}, RefreshToken: { [`${accountId}-localhost-refreshtoken-${client.clientId}--`]: entry }, AppMetadata: {} });
+}
+
+/**
+ * The operator's sign-out against Redis, as its own process with the app's environment: alice has
+ * two sessions and a partition holding a refresh token the dev provider (revocation on) really
+ * issued; the command must end both sessions, remove the partition and get the token revoked.
+ */
+describe('npm run signout (operator sign-out) against Redis', function () {
+  this.timeout(60_000);
+  const alice = demoUserByUsername('alice')!;
+  const bob = demoUserByUsername('bob')!;
+  let fixture: DevProviderFixture;
+  let redis: Redis;
+  let dir: string;
+  let env: Record<string, string>;
+  let sessions: RedisSessionStore;
+  let tokens: EncryptingTokenStore;
+  let aliceRefreshToken: string;
+  const accountOf = (user: typeof alice) => `${user.oid}.${user.tenantId}`;
+
+  before(async () => {
+    fixture = await startDevProviderFixture({ revocation: true });
+    redis = connectRedis({ url: 'redis://127.0.0.1:6379' });
+    await redisReady(redis);
+  });
+  after(async () => {
+    redis.disconnect();
+    await fixture.stop();
+  });
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'operator-sign-out-'));
+    const keyPrefix = `test:operator:${randomUUID()}:`;
+    env = {
+      AUTHORITY: fixture.idp.issuer,
+      CLIENT_ID: client.clientId,
+      CLIENT_SECRET: client.clientSecret,
+      TOKEN_STORE: 'redis',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      REDIS_KEY_PREFIX: keyPrefix,
+      SESSION_KEYS: 'operator-test-session-key',
+      TOKEN_ENCRYPTION_KEYS: ENCRYPTION_KEY,
+      SIGN_OUT_JOURNAL_PATH: join(dir, 'journal.json'),
+      NODE_EXTRA_CA_CERTS: fixture.idp.caCertPath,
+      LOG_LEVEL: 'info',
+    };
+    sessions = new RedisSessionStore({ redis, keyPrefix });
+    tokens = new EncryptingTokenStore({
+      inner: new RedisTokenStore({ redis, keyPrefix, tokenTtlSeconds: 3600 }),
+      keyring: new TokenKeyring([Buffer.from(ENCRYPTION_KEY, 'base64')]),
+      clientId: client.clientId,
+      warn: () => {},
+    });
+    aliceRefreshToken = (await signIn(fixture.browser, fixture.discovery, client, { username: 'alice', scope: SCOPES })).tokens.refresh_token!;
+    for (const [user, refreshToken] of [[alice, aliceRefreshToken], [bob, 'rt-of-bob']] as const) {
+      await tokens.write(accountOf(user), msalPartition(accountOf(user), refreshToken));
+    }
+    const index = (user: typeof alice, sid: string) => ({ sid, subject: user.oid, accountId: accountOf(user) });
+    await sessions.set('alice-laptop', { n: 1 }, index(alice, 'sid-1'), 60_000);
+    await sessions.set('alice-phone', { n: 2 }, index(alice, 'sid-2'), 60_000);
+    await sessions.set('bob-laptop', { n: 3 }, index(bob, 'sid-3'), 60_000);
+  });
+  afterEach(async () => {
+    const keys = await redis.keys(`${env.REDIS_KEY_PREFIX}*`);
+    if (keys.length > 0) await redis.del(...keys);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function refreshWith(refreshToken: string): Promise<string> {
+    return tokenRequest(fixture.browser, fixture.discovery, client, { grant_type: 'refresh_token', refresh_token: refreshToken, scope: SCOPES }).then(
+      () => 'ok',
+      (error: unknown) => String(error),
+    );
+  }
+
+  it('ends every session of the subject, removes the tokens, gets the refresh token revoked, and prints what it did', async () => {
+    expect(await refreshWith(aliceRefreshToken), 'valid before').to.equal('ok');
+
+    const run = await runSignout(['--subject', alice.oid], env);
+
+    expect(run.code, run.stderr).to.equal(0);
+    expect(run.stdout).to.contain(`Signed out subject ${alice.oid}:`);
+    expect(run.stdout).to.match(/sessions ended: +2\n/).and.match(/tokens: +removed\n/).and.match(/refresh token: +revoked at the provider\n/);
+    expect(await sessions.findBySubject(alice.oid)).to.deep.equal([]);
+    expect(await tokens.read(accountOf(alice))).to.equal(undefined);
+    expect(await refreshWith(aliceRefreshToken)).to.match(/400.*invalid_grant/);
+    expect(await sessions.get('bob-laptop'), "bob's session").to.not.equal(undefined);
+    expect(await tokens.read(accountOf(bob)), "bob's tokens").to.not.equal(undefined);
+    const audit = run.stderr.split('\n').filter((line) => line.includes('"event":"sign-out"')).map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(audit).to.have.length(1);
+    expect(audit[0]).to.include({ channel: 'operator', outcome: 'removed', subject: alice.oid, sessionsEnded: 2, partitionRemoved: true, revocation: 'revoked' });
+    expect(run.stdout + run.stderr, 'never the token').to.not.contain(aliceRefreshToken);
+  });
+
+  it('signs out by --account, finding the sessions through the account', async () => {
+    const run = await runSignout(['--account', accountOf(alice)], env);
+
+    expect(run.code, run.stderr).to.equal(0);
+    expect(run.stdout).to.contain(`Signed out account ${accountOf(alice)} (subject ${alice.oid}):`);
+    expect(await sessions.findByAccount(accountOf(alice))).to.deep.equal([]);
+    expect(await tokens.read(accountOf(alice))).to.equal(undefined);
+  });
+
+  it('reports a user with nothing stored as such, and succeeds', async () => {
+    const run = await runSignout(['--subject', 'nobody-at-all'], env);
+
+    expect(run.code, run.stderr).to.equal(0);
+    expect(run.stdout).to.contain('Nothing stored for subject nobody-at-all');
+    expect(await sessions.findBySubject(alice.oid)).to.have.length(2);
+  });
+
+  it('exits 2 with the usage for bad arguments, and 1 when the store cannot be reached', async () => {
+    const noTarget = await runSignout([], env);
+    const unknown = await runSignout(['--user', 'alice'], env);
+    const storeDown = await runSignout(['--subject', alice.oid], { ...env, REDIS_URL: `redis://127.0.0.1:${await freePort()}` });
+
+    expect([noTarget.code, unknown.code, storeDown.code]).to.deep.equal([2, 2, 1]);
+    expect(noTarget.stderr).to.contain('Usage: npm run signout');
+    expect(storeDown.stderr).to.match(/Sign-out failed \(reference [0-9a-f-]+\)/);
+    expect(storeDown.stderr).to.contain('"outcome":"failed"');
+    expect(await sessions.findBySubject(alice.oid), 'nothing changed').to.have.length(2);
+  });
+});

@@ -1,0 +1,156 @@
+import { asValue } from 'awilix';
+import { expect } from 'chai';
+import { ACTIVITY_RESOLUTION_MS } from '../../src/app/session-activity.ts';
+import { currentSessionData } from '../../src/app/session-data.ts';
+import { fakeUser, type FakeEntra } from '../support/fake-entra.ts';
+import { signInWithBrowser, startAppWithFakeEntra, stopTestApp, type TestApp } from '../support/app-harness.ts';
+import { csrfFrom, type Page, type TestBrowser } from '../support/test-browser.ts';
+
+const FIREFOX_ON_WINDOWS = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0';
+const SAFARI_ON_IPHONE =
+  'Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.2 Mobile/15E148 Safari/604.1';
+
+/** The handles in a sessions page's per-row forms, in row order. */
+function handlesOn(page: Page): string[] {
+  return [...page.text.matchAll(/name="session" value="([^"]+)"/g)].map(([, handle]) => handle!);
+}
+
+describe('"Your sessions": seeing and ending your own sessions', () => {
+  const alice = fakeUser('alice');
+  const bob = fakeUser('bob');
+  let entra: FakeEntra;
+  let app: TestApp;
+  let time: number;
+  let laptop: TestBrowser;
+  let phone: TestBrowser;
+  let bobBrowser: TestBrowser;
+
+  const accountOf = (user: typeof alice) => `${user.oid}.${entra.tenantId}`;
+  const sessionIdOf = (browser: TestBrowser) => browser.cookies.get('app.session')!;
+  const auditEvents = () => app.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.event === 'sign-out');
+
+  beforeEach(async () => {
+    time = Date.now();
+    ({ entra, app } = await startAppWithFakeEntra([alice, bob], { TOKEN_STORE: 'sqlite', SQLITE_PATH: ':memory:' }, undefined, {
+      now: asValue(() => time),
+    }));
+    laptop = app.browser({ 'user-agent': FIREFOX_ON_WINDOWS });
+    phone = app.browser({ 'user-agent': SAFARI_ON_IPHONE });
+    bobBrowser = app.browser({ 'user-agent': FIREFOX_ON_WINDOWS });
+    await signInWithBrowser(laptop, entra, alice, { sid: 'sid-alice-laptop' });
+    time += 60_000;
+    await signInWithBrowser(phone, entra, alice, { sid: 'sid-alice-phone' });
+    await signInWithBrowser(bobBrowser, entra, bob, { sid: 'sid-bob' });
+  });
+  afterEach(() => stopTestApp(app));
+
+  it('lists every session of the user with browser, system and times, marks this one, and never shows a session id', async () => {
+    const page = await laptop.get('/sessions');
+
+    expect(page.status).to.equal(200);
+    expect(page.headers.get('cache-control')).to.equal('no-store');
+    const rows = [...page.text.matchAll(/<tr(?: class="current")?>\s*<td>([^<]+)/g)].map(([, device]) => device!.trim());
+    expect(rows).to.deep.equal(['Firefox 128 on Windows 10', 'Safari 17 on iOS 17.2']);
+    expect(page.text).to.match(/Firefox 128 on Windows 10 <strong class="mark">This browser<\/strong>/);
+    expect(page.text).to.contain(new Date(time - 60_000).toISOString().replace('T', ' ').slice(0, 16));
+    expect(handlesOn(page), 'a form for the other session only').to.have.length(1);
+    for (const browser of [laptop, phone]) {
+      expect(page.text, 'no session id in the page').to.not.contain(sessionIdOf(browser));
+      for (const value of browser.cookies.values()) expect(page.text, 'no cookie value in the page').to.not.contain(value);
+    }
+    expect(page.text, 'nothing of bob').to.not.contain(bob.username);
+  });
+
+  it('is linked from the header when signed in, and asks a visitor to sign in first', async () => {
+    expect((await laptop.get('/')).text).to.contain('href="/sessions"');
+    const visitor = await app.browser().get('/sessions');
+    expect(visitor.status).to.equal(302);
+    expect(visitor.location).to.equal('/auth/signin?returnTo=%2Fsessions');
+  });
+
+  it('ends the other session only: that browser is signed out, this one keeps its tokens and calls the API', async () => {
+    const page = await laptop.get('/sessions');
+    const [phoneHandle] = handlesOn(page);
+
+    const answer = await laptop.post('/sessions/end', { _csrf: csrfFrom(page), session: phoneHandle! });
+
+    expect(answer.status).to.equal(303);
+    expect(answer.location).to.equal('/sessions?ended=1');
+    const phoneProfile = await phone.get('/profile');
+    expect(phoneProfile.status).to.equal(302);
+    expect(phoneProfile.location).to.match(/^\/auth\/signin/);
+    expect((await laptop.get('/profile')).status, 'this browser still calls the API').to.equal(200);
+    expect(await app.container.cradle.tokenStore.read(accountOf(alice)), 'tokens stay').to.not.equal(undefined);
+    expect(handlesOn(await laptop.get('/sessions'))).to.deep.equal([]);
+    expect(auditEvents()).to.have.length(1);
+    expect(auditEvents()[0]).to.deep.include({
+      channel: 'sessions-page',
+      outcome: 'removed',
+      subject: `sub-${alice.oid}`,
+      sessionsEnded: 1,
+      partitionRemoved: false,
+      revocation: 'not-attempted',
+      journaled: false,
+    });
+    expect(auditEvents()[0]!.requestId).to.equal(answer.headers.get('x-request-id'));
+  });
+
+  it("does not let bob end alice's session with a handle he replays or guesses", async () => {
+    const alicePage = await laptop.get('/sessions');
+    const [phoneHandle] = handlesOn(alicePage);
+    const bobPage = await bobBrowser.get('/sessions');
+
+    const replayed = await bobBrowser.post('/sessions/end', { _csrf: csrfFrom(bobPage), session: phoneHandle! });
+    const guessed = await bobBrowser.post('/sessions/end', { _csrf: csrfFrom(bobPage), session: 'AAAAAAAAAAAAAAAAAAAAAA' });
+    const malformed = await bobBrowser.post('/sessions/end', { _csrf: csrfFrom(bobPage), session: sessionIdOf(phone) });
+    const withAlicesForm = await bobBrowser.post('/sessions/end', { _csrf: csrfFrom(alicePage), session: phoneHandle! });
+
+    expect([replayed.status, guessed.status, malformed.status, withAlicesForm.status]).to.deep.equal([404, 404, 400, 403]);
+    expect((await phone.get('/profile')).status, "alice's phone is still signed in").to.equal(200);
+    expect((await bobBrowser.get('/profile')).status).to.equal(200);
+    expect(auditEvents()).to.deep.equal([]);
+  });
+
+  it('refuses to end the current session through the row form, and a form without the CSRF token or from another site', async () => {
+    const page = await phone.get('/sessions');
+    const [laptopHandle, ...more] = handlesOn(page);
+    expect(more, 'no form for the current row').to.deep.equal([]);
+    const [phoneHandle] = handlesOn(await laptop.get('/sessions'));
+
+    const own = await phone.post('/sessions/end', { _csrf: csrfFrom(page), session: phoneHandle! });
+    const noToken = await phone.post('/sessions/end', { session: laptopHandle! });
+    const crossSite = await phone.post('/sessions/everywhere', { _csrf: csrfFrom(page) }, { origin: 'https://evil.example' });
+
+    expect([own.status, noToken.status, crossSite.status]).to.deep.equal([400, 403, 403]);
+    expect((await laptop.get('/profile')).status).to.equal(200);
+    expect((await phone.get('/profile')).status).to.equal(200);
+  });
+
+  it('"Sign out everywhere" ends every session of the user, removes the tokens and continues to the provider', async () => {
+    const answer = await laptop.post('/sessions/everywhere', { _csrf: csrfFrom(await laptop.get('/sessions')) });
+
+    expect(answer.status).to.equal(302);
+    const endSession = new URL(answer.location!);
+    expect(endSession.origin + endSession.pathname).to.equal(`${entra.authority}/oauth2/v2.0/logout`);
+    expect(endSession.searchParams.get('logout_hint')).to.equal(`hint-${alice.oid}`);
+    for (const browser of [laptop, phone]) expect((await browser.get('/profile')).status).to.equal(302);
+    expect(await app.container.cradle.tokenStore.read(accountOf(alice))).to.equal(undefined);
+    expect(await app.container.cradle.sessionStore.findBySubject(`sub-${alice.oid}`)).to.deep.equal([]);
+    expect((await bobBrowser.get('/profile')).status, 'bob untouched').to.equal(200);
+    expect(auditEvents()[0]).to.include({ channel: 'sessions-page', sessionsEnded: 2, partitionRemoved: true, revocation: 'unsupported' });
+  });
+
+  it('records last activity at most once per 5 minutes', async () => {
+    const storedActivity = async (browser: TestBrowser) =>
+      currentSessionData((await app.container.cradle.sessionStore.get(sessionIdOf(browser)))!)!.lastActiveAt;
+    const signedInAt = await storedActivity(laptop);
+
+    time = signedInAt! + ACTIVITY_RESOLUTION_MS - 1000;
+    await laptop.get('/');
+    expect(await storedActivity(laptop), 'not yet: no write').to.equal(signedInAt);
+
+    time += 1000;
+    await laptop.get('/');
+    expect(await storedActivity(laptop)).to.equal(time);
+  });
+});

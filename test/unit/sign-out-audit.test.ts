@@ -1,0 +1,64 @@
+import { expect } from 'chai';
+import { createLogger } from '../../src/app/logger.ts';
+import { SignOutAudit } from '../../src/app/sign-out-audit.ts';
+import { SignOutRejected, StoreUnavailable } from '../../src/domain/errors.ts';
+import { REVOCATION_OUTCOMES, SIGN_OUT_CHANNELS, SIGN_OUT_OUTCOMES } from '../../src/domain/sign-out-names.ts';
+import { signOutResult } from '../../src/domain/sign-out-result.ts';
+import { expectRejection } from './expect-rejection.ts';
+
+describe('the sign-out audit event', () => {
+  let lines: Record<string, unknown>[];
+  let audit: SignOutAudit;
+
+  beforeEach(() => {
+    lines = [];
+    audit = new SignOutAudit({ logger: createLogger('info', (line) => lines.push(JSON.parse(line) as Record<string, unknown>)) });
+  });
+
+  it('is one line named sign-out with channel, outcome, subject, sessions ended, partition, revocation and request id', () => {
+    audit.record(signOutResult('app', { subject: 'sub-1', sessionsEnded: 2, partitionRemoved: true, revocation: 'revoked' }), { requestId: 'req-1' });
+
+    expect(lines).to.have.length(1);
+    const { time, ...event } = lines[0]!;
+    expect(time).to.be.a('string');
+    expect(event).to.deep.equal({
+      level: 'info',
+      message: 'sign-out',
+      event: 'sign-out',
+      channel: 'app',
+      outcome: 'removed',
+      subject: 'sub-1',
+      sessionsEnded: 2,
+      partitionRemoved: true,
+      revocation: 'revoked',
+      journaled: false,
+      requestId: 'req-1',
+    });
+  });
+
+  it('records a sign-out that failed as failed and passes the error on; a refused request is not a sign-out', async () => {
+    await expectRejection(audit.around('front-channel', { requestId: 'req-2' }, () => Promise.reject(new StoreUnavailable('down'))), StoreUnavailable);
+    await expectRejection(audit.around('back-channel', {}, () => Promise.reject(new SignOutRejected('forged'))), SignOutRejected);
+
+    expect(lines.map(({ channel, outcome, requestId }) => ({ channel, outcome, requestId }))).to.deep.equal([
+      { channel: 'front-channel', outcome: 'failed', requestId: 'req-2' },
+    ]);
+  });
+
+  it('counts sign-outs by channel and outcome, and revocations of removed partitions by outcome', async () => {
+    audit.record(signOutResult('front-channel', { subject: undefined, sessionsEnded: 1, partitionRemoved: true, revocation: 'failed' }));
+    audit.record(signOutResult('front-channel', { subject: undefined, sessionsEnded: 0, partitionRemoved: false, revocation: 'not-attempted' }));
+    await audit.around('operator', {}, async () => signOutResult('operator', { subject: 's', sessionsEnded: 0, partitionRemoved: true, revocation: 'unsupported' }));
+
+    expect(audit.counts()).to.deep.equal({
+      signOuts: { 'front-channel removed': 1, 'front-channel nothing-held': 1, 'operator removed': 1 },
+      revocations: { failed: 1, unsupported: 1 },
+    });
+  });
+
+  it('uses the one vocabulary of channels and outcomes', () => {
+    expect(SIGN_OUT_CHANNELS).to.deep.equal(['app', 'front-channel', 'back-channel', 'sessions-page', 'operator', 'cae-revocation']);
+    expect(SIGN_OUT_OUTCOMES).to.deep.equal(['removed', 'nothing-held', 'journaled', 'failed']);
+    expect(REVOCATION_OUTCOMES).to.deep.equal(['revoked', 'failed', 'unsupported', 'not-attempted']);
+  });
+});
