@@ -164,11 +164,11 @@ describe('production install: npm ci --omit=dev, then NODE_ENV=production npm st
 
       const { page } = await signInToProfile(browser, { url, clientId: CLIENT_ID, sqlitePath }, 'alice');
       expect(page.body).to.include('Alice Smith');
-      expect(tokenPartition(sqlitePath, accountIdOf('alice')), "alice's token partition").to.not.equal(undefined);
+      expect(await tokenPartition(sqlitePath, accountIdOf('alice')), "alice's token partition").to.not.equal(undefined);
 
       const signOut = await signOutFromApp(browser, { url, clientId: CLIENT_ID, sqlitePath }, page);
       expect(new URL(signOut.formAnswer.location!).origin).to.equal(new URL(servers!.identityProvider.issuer).origin);
-      expect(tokenPartition(sqlitePath, accountIdOf('alice')), "alice's token partition after sign-out").to.equal(undefined);
+      expect(await tokenPartition(sqlitePath, accountIdOf('alice')), "alice's token partition after sign-out").to.equal(undefined);
     } finally {
       if (started) await stopGroup(started);
       await browser.close();

@@ -45,7 +45,7 @@ describe('CAE in a browser: the operator revokes a user, the app forgets her tok
     await steps.run('alice and bob sign in to app A', alice, async () => {
       await openProfileSigningIn(alice, appA, 'alice');
       await openProfileSigningIn(bob, appA, 'bob');
-      expect(tokenPartition(appA.sqlitePath, ALICE)).to.not.equal(undefined);
+      expect(await tokenPartition(appA.sqlitePath, ALICE)).to.not.equal(undefined);
     });
 
     await steps.run("the operator revokes alice's sessions at the provider", operator, async () => {
@@ -60,20 +60,20 @@ describe('CAE in a browser: the operator revokes a user, the app forgets her tok
       expect(navigations.some((hop) => hop.startsWith(`GET ${appA.url}/auth/signin`) || hop.includes('/oauth2/v2.0/authorize')), navigations.join('\n')).to.equal(true);
       expect(new URL(finalUrl).origin).to.equal(new URL(stack.stack.issuer).origin);
       expect(await alice.locator('input[name="password"]').count(), 'her provider session was revoked: password asked').to.equal(1);
-      expect(tokenPartition(appA.sqlitePath, ALICE), "alice's tokens in app-a.db").to.equal(undefined);
+      expect(await tokenPartition(appA.sqlitePath, ALICE), "alice's tokens in app-a.db").to.equal(undefined);
     });
 
     await steps.run('alice signs in again and sees her profile', alice, async () => {
       await openProfileSigningIn(alice, appA, 'alice');
       expect(await alice.locator('dl.profile').innerText()).to.include('Alice Smith');
-      expect(tokenPartition(appA.sqlitePath, ALICE)).to.not.equal(undefined);
+      expect(await tokenPartition(appA.sqlitePath, ALICE)).to.not.equal(undefined);
     });
 
     await steps.run('bob is untouched', bob, async () => {
       const { finalUrl } = await openRecording(bob, `${appA.url}/profile`);
       expect(finalUrl).to.equal(`${appA.url}/profile`);
-      expect(tokenPartition(appA.sqlitePath, BOB)).to.not.equal(undefined);
-      expect(sessionCount(appA.sqlitePath, BOB)).to.be.greaterThan(0);
+      expect(await tokenPartition(appA.sqlitePath, BOB)).to.not.equal(undefined);
+      expect(await sessionCount(appA.sqlitePath, BOB)).to.be.greaterThan(0);
     });
   });
 });

@@ -1,8 +1,7 @@
 import { expect } from 'chai';
 import type { Browser, BrowserContext, Page, Response } from 'playwright-core';
-import { sessionCount, tokenPartition } from '../e2e/support/app-database.ts';
+import { sessionCount, sessionSids, sessionsWithSid, tokenPartition } from '../e2e/support/app-database.ts';
 import { accountIdOf } from '../e2e/support/test-stack.ts';
-import { sessionSids, sessionsWithSid } from './support/app-sessions.ts';
 import { openProfileSigningIn, openRecording, signOutAt, waitUntil } from './support/browser-journeys.ts';
 import { startBrowserStack } from './support/browser-stack.ts';
 import type { BrowserStack } from './support/browser-stack.ts';
@@ -66,7 +65,7 @@ async function everyoneSignsIn({ stack, alice, bob, steps }: World): Promise<voi
     const signIn = await openProfileSigningIn(alice, appA, 'alice');
     expect(signIn.providerPages).to.deep.equal(['login', 'consent']);
     await expectProfileOf(alice, 'Alice Smith');
-    expect(tokenPartition(appA.sqlitePath, ALICE), "alice's tokens in app-a.db").to.not.equal(undefined);
+    expect(await tokenPartition(appA.sqlitePath, ALICE), "alice's tokens in app-a.db").to.not.equal(undefined);
   });
   await steps.run('alice opens app B without typing her password', alice, async () => {
     // No `username`: the journey throws if the provider shows a password field.
@@ -75,13 +74,13 @@ async function everyoneSignsIn({ stack, alice, bob, steps }: World): Promise<voi
     const passwordPosts = signIn.navigations.filter((hop) => hop.startsWith('POST ') && /\/login\/[^/]+\/login$/.test(new URL(hop.slice(5)).pathname));
     expect(passwordPosts, 'login form posts').to.deep.equal([]);
     await expectProfileOf(alice, 'Alice Smith');
-    expect(tokenPartition(appB.sqlitePath, ALICE), "alice's tokens in app-b.db").to.not.equal(undefined);
+    expect(await tokenPartition(appB.sqlitePath, ALICE), "alice's tokens in app-b.db").to.not.equal(undefined);
   });
   await steps.run('bob signs in to app A in his own browser context', bob, async () => {
     const signIn = await openProfileSigningIn(bob, appA, 'bob');
     expect(signIn.providerPages).to.deep.equal(['login', 'consent']);
     await expectProfileOf(bob, 'Bob');
-    expect(tokenPartition(appA.sqlitePath, BOB), "bob's tokens in app-a.db").to.not.equal(undefined);
+    expect(await tokenPartition(appA.sqlitePath, BOB), "bob's tokens in app-a.db").to.not.equal(undefined);
   });
 }
 
@@ -101,8 +100,8 @@ async function expectSignedOutPageOfB({ stack, alice }: World): Promise<void> {
 async function aliceIsSignedOutOfA({ stack, providerOrigin, alice, steps }: World): Promise<void> {
   const { appA } = stack;
   await steps.run("app A's store no longer holds alice's tokens", alice, async () => {
-    expect(tokenPartition(appA.sqlitePath, ALICE), "alice's row in app-a.db token_partitions").to.equal(undefined);
-    expect(sessionCount(appA.sqlitePath, ALICE), "alice's rows in app-a.db sessions").to.equal(0);
+    expect(await tokenPartition(appA.sqlitePath, ALICE), "alice's row in app-a.db token_partitions").to.equal(undefined);
+    expect(await sessionCount(appA.sqlitePath, ALICE), "alice's rows in app-a.db sessions").to.equal(0);
   });
   await steps.run("alice's app A profile sends her to sign in", alice, async () => {
     const { navigations, finalUrl } = await openRecording(alice, `${appA.url}/profile`);
@@ -118,8 +117,8 @@ async function bobIsUntouched({ stack, bob, steps }: World): Promise<void> {
     const { finalUrl } = await openRecording(bob, `${stack.appA.url}/profile`);
     expect(finalUrl).to.equal(`${stack.appA.url}/profile`);
     await expectProfileOf(bob, 'Bob');
-    expect(tokenPartition(stack.appA.sqlitePath, BOB), "bob's row in app-a.db token_partitions").to.not.equal(undefined);
-    expect(sessionCount(stack.appA.sqlitePath, BOB), "bob's sessions in app-a.db").to.be.greaterThan(0);
+    expect(await tokenPartition(stack.appA.sqlitePath, BOB), "bob's row in app-a.db token_partitions").to.not.equal(undefined);
+    expect(await sessionCount(stack.appA.sqlitePath, BOB), "bob's sessions in app-a.db").to.be.greaterThan(0);
   });
 }
 
@@ -150,7 +149,7 @@ describe("single sign-out in a browser: front-channel when the browser sends app
     const w = world();
     const { appA } = w.stack;
     await everyoneSignsIn(w);
-    const sidsBefore = sessionSids(appA.sqlitePath, ALICE);
+    const sidsBefore = await sessionSids(appA.sqlitePath, ALICE);
 
     await w.steps.run("app A's cookies are cleared in alice's browser", w.alice, async () => {
       expect(sidsBefore, "sid of alice's session in app-a.db").to.have.length.greaterThan(0);
@@ -168,7 +167,7 @@ describe("single sign-out in a browser: front-channel when the browser sends app
       expect(headers, 'headers of the iframe request to app A').to.not.have.property('cookie');
       const sid = new URL(answer.url()).searchParams.get('sid');
       expect(sidsBefore, "the iframe's sid is the one app A stored for alice").to.include(sid);
-      expect(sessionsWithSid(appA.sqlitePath, sid!), `app-a.db sessions with sid ${sid}`).to.equal(0);
+      expect(await sessionsWithSid(appA.sqlitePath, sid!), `app-a.db sessions with sid ${sid}`).to.equal(0);
       await expectSignedOutPageOfB(w);
     });
     await aliceIsSignedOutOfA(w);
@@ -193,7 +192,7 @@ describe('single sign-out in a browser: back-channel to app A, front-channel to 
       await expectSignedOutPageOfB(w);
     });
     await w.steps.run("app A is told by the provider's back-channel logout token", w.alice, async () => {
-      await waitUntil(() => tokenPartition(appA.sqlitePath, ALICE) === undefined, 10_000, "alice's row is still in app-a.db token_partitions");
+      await waitUntil(async () => await tokenPartition(appA.sqlitePath, ALICE) === undefined, 10_000, "alice's row is still in app-a.db token_partitions");
     });
     await aliceIsSignedOutOfA(w);
     await bobIsUntouched(w);

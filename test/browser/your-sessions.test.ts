@@ -54,8 +54,8 @@ describe('"Your sessions" in a browser: alice ends her other device, then signs 
 
   async function expectBobUntouched(): Promise<void> {
     expect(await profileAnswer(bob), "bob's profile").to.deep.include({ status: 200 });
-    expect(tokenPartition(stack.appA.sqlitePath, BOB), "bob's tokens").to.not.equal(undefined);
-    expect(sessionCount(stack.appA.sqlitePath, BOB), "bob's session").to.equal(1);
+    expect(await tokenPartition(stack.appA.sqlitePath, BOB), "bob's tokens").to.not.equal(undefined);
+    expect(await sessionCount(stack.appA.sqlitePath, BOB), "bob's session").to.equal(1);
   }
 
   it('lists both devices, ends the other one, keeps this one calling the API, and signs out everywhere', async () => {
@@ -65,7 +65,7 @@ describe('"Your sessions" in a browser: alice ends her other device, then signs 
       await openProfileSigningIn(laptop, appA, 'alice');
       await openProfileSigningIn(phone, appA, 'alice');
       await openProfileSigningIn(bob, appA, 'bob');
-      expect(sessionCount(appA.sqlitePath, ALICE)).to.equal(2);
+      expect(await sessionCount(appA.sqlitePath, ALICE)).to.equal(2);
     });
 
     await steps.run('her sessions page lists both, this browser marked', laptop, async () => {
@@ -93,7 +93,7 @@ describe('"Your sessions" in a browser: alice ends her other device, then signs 
       expect(onPhone.location).to.match(/^\/auth\/signin/);
       await laptop.goto(`${appA.url}/profile`);
       expect(await laptop.locator('dl.profile').innerText()).to.include('Alice Smith');
-      expect(tokenPartition(appA.sqlitePath, ALICE), 'her tokens stay for the laptop').to.not.equal(undefined);
+      expect(await tokenPartition(appA.sqlitePath, ALICE), 'her tokens stay for the laptop').to.not.equal(undefined);
       await expectBobUntouched();
     });
 
@@ -112,8 +112,8 @@ describe('"Your sessions" in a browser: alice ends her other device, then signs 
         expect(answer.status).to.equal(302);
         expect(answer.location).to.match(/^\/auth\/signin/);
       }
-      await waitUntil(() => sessionCount(appA.sqlitePath, ALICE) === 0, 5000, "alice's sessions are not all gone");
-      expect(tokenPartition(appA.sqlitePath, ALICE), "alice's tokens").to.equal(undefined);
+      await waitUntil(async () => await sessionCount(appA.sqlitePath, ALICE) === 0, 5000, "alice's sessions are not all gone");
+      expect(await tokenPartition(appA.sqlitePath, ALICE), "alice's tokens").to.equal(undefined);
     });
 
     await steps.run('bob is untouched', bob, async () => {

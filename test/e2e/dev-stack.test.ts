@@ -65,19 +65,19 @@ describe('dev stack end to end: sign-in and calling the API', function () {
     expect(page.body).to.include('Tokens this app holds for you');
     expect(page.body).to.match(/<table class="tokens">[\s\S]*<td>Access token<\/td>[\s\S]*<\/table>/);
     expect(page.body).to.match(/<td>Refresh token<\/td>/);
-    expect(tokenPartition(appA.sqlitePath, ALICE), "alice's token partition in app-a.db").to.not.equal(undefined);
+    expect(await tokenPartition(appA.sqlitePath, ALICE), "alice's token partition in app-a.db").to.not.equal(undefined);
   });
 
   it('refreshes the access token when it has expired', async () => {
     const { appA } = world;
     const browser = world.browser();
     await signInToProfile(browser, appA, 'alice');
-    const afterSignIn = tokenPartition(appA.sqlitePath, ALICE);
+    const afterSignIn = await tokenPartition(appA.sqlitePath, ALICE);
 
     const first = await browser.get(`${appA.url}/profile`);
-    const afterFirst = tokenPartition(appA.sqlitePath, ALICE);
+    const afterFirst = await tokenPartition(appA.sqlitePath, ALICE);
     const second = await browser.get(`${appA.url}/profile`);
-    const afterSecond = tokenPartition(appA.sqlitePath, ALICE);
+    const afterSecond = await tokenPartition(appA.sqlitePath, ALICE);
 
     for (const page of [first, second]) {
       expect(page.status, page.body.slice(0, 300)).to.equal(200);
@@ -102,13 +102,13 @@ describe('dev stack end to end: sign-out from the app', function () {
     const bobBrowser = world.browser();
     const { page: aliceProfile } = await signInToProfile(aliceBrowser, appA, 'alice');
     await signInToProfile(bobBrowser, appA, 'bob');
-    expect(tokenPartition(appA.sqlitePath, ALICE), 'alice signed in').to.not.equal(undefined);
-    expect(tokenPartition(appA.sqlitePath, BOB), 'bob signed in').to.not.equal(undefined);
+    expect(await tokenPartition(appA.sqlitePath, ALICE), 'alice signed in').to.not.equal(undefined);
+    expect(await tokenPartition(appA.sqlitePath, BOB), 'bob signed in').to.not.equal(undefined);
 
     const signOut = await signOutFromApp(aliceBrowser, appA, aliceProfile);
 
     expect(new URL(signOut.formAnswer.location!).origin, 'sent on to the provider').to.equal(new URL(world.stack.issuer).origin);
-    expect(tokenPartition(appA.sqlitePath, ALICE), 'removed before the browser even reaches the provider').to.equal(undefined);
+    expect(await tokenPartition(appA.sqlitePath, ALICE), 'removed before the browser even reaches the provider').to.equal(undefined);
     expect(signOut.confirmPage.body).to.include('Alice Smith');
     for (const frame of signOut.frames) expect((await aliceBrowser.get(frame, { withoutCookies: true })).status).to.equal(200);
     const end = await browse(aliceBrowser, signOut.continueUrl);
@@ -116,9 +116,9 @@ describe('dev stack end to end: sign-out from the app', function () {
     expect(end.page.status).to.equal(200);
     expect(end.page.body).to.include('You are signed out');
 
-    expect(tokenPartition(appA.sqlitePath, ALICE), "alice's token partition").to.equal(undefined);
-    expect(sessionCount(appA.sqlitePath, ALICE), "alice's sessions").to.equal(0);
-    expect(tokenPartition(appA.sqlitePath, BOB), "bob's token partition").to.not.equal(undefined);
+    expect(await tokenPartition(appA.sqlitePath, ALICE), "alice's token partition").to.equal(undefined);
+    expect(await sessionCount(appA.sqlitePath, ALICE), "alice's sessions").to.equal(0);
+    expect(await tokenPartition(appA.sqlitePath, BOB), "bob's token partition").to.not.equal(undefined);
     const bobProfile = await bobBrowser.get(`${appA.url}/profile`);
     expect(bobProfile.status).to.equal(200);
     expect(bobProfile.body).to.include('Bob');
@@ -166,8 +166,8 @@ describe('dev stack end to end: single sign-out across the two apps', function (
     const atB = await signInToProfile(browser, appB, 'alice');
     expect(atA.providerPages).to.deep.equal(['login', 'consent']);
     expect(atB.providerPages, 'single sign-on: no login form the second time').to.not.include('login');
-    expect(tokenPartition(appA.sqlitePath, ALICE), 'alice in app A').to.not.equal(undefined);
-    expect(tokenPartition(appB.sqlitePath, ALICE), 'alice in app B').to.not.equal(undefined);
+    expect(await tokenPartition(appA.sqlitePath, ALICE), 'alice in app A').to.not.equal(undefined);
+    expect(await tokenPartition(appB.sqlitePath, ALICE), 'alice in app B').to.not.equal(undefined);
 
     const signOut = await signOutFromApp(browser, appB, atB.page);
 
@@ -175,16 +175,16 @@ describe('dev stack end to end: single sign-out across the two apps', function (
     expect(signOut.frames).to.have.length(2);
     expect(frameFor(appA), `iframes: ${signOut.frames.join(', ')}`).to.be.a('string');
     expect(frameFor(appB), `iframes: ${signOut.frames.join(', ')}`).to.be.a('string');
-    expect(tokenPartition(appA.sqlitePath, ALICE), 'app A not told yet').to.not.equal(undefined);
+    expect(await tokenPartition(appA.sqlitePath, ALICE), 'app A not told yet').to.not.equal(undefined);
 
     for (const frame of signOut.frames) {
       const answer = await browser.get(frame, { withoutCookies: true });
       expect(answer.status, frame).to.equal(200);
     }
 
-    expect(tokenPartition(appA.sqlitePath, ALICE), "alice's tokens in app A").to.equal(undefined);
-    expect(sessionCount(appA.sqlitePath, ALICE), "alice's sessions in app A").to.equal(0);
-    expect(tokenPartition(appB.sqlitePath, ALICE), "alice's tokens in app B").to.equal(undefined);
+    expect(await tokenPartition(appA.sqlitePath, ALICE), "alice's tokens in app A").to.equal(undefined);
+    expect(await sessionCount(appA.sqlitePath, ALICE), "alice's sessions in app A").to.equal(0);
+    expect(await tokenPartition(appB.sqlitePath, ALICE), "alice's tokens in app B").to.equal(undefined);
     expectRedirectToSignIn(await browser.get(`${appA.url}/profile`), appA);
     const end = await browse(browser, signOut.continueUrl);
     expect(end.page.url).to.match(new RegExp(`^${appB.url}/auth/signed-out`));

@@ -24,7 +24,7 @@ describe('dev stack end to end: a multi-tenant authority with ALLOWED_TENANTS', 
   it('signs in a user of an allowed tenant and keeps her tokens under <oid>.<tid>', async () => {
     const { page } = await signInToProfile(world.browser(), world.appA, 'alice');
     expect(page.body).to.contain('Alice Smith');
-    expect(tokenPartition(world.appA.sqlitePath, accountIdOf('alice'))).to.not.equal(undefined);
+    expect(await tokenPartition(world.appA.sqlitePath, accountIdOf('alice'))).to.not.equal(undefined);
   });
 
   it('refuses a user of a tenant that is not allowed, with a clear page and nothing stored', async () => {
@@ -33,7 +33,7 @@ describe('dev stack end to end: a multi-tenant authority with ALLOWED_TENANTS', 
     expect(page.status).to.equal(400);
     expect(page.body).to.contain('could not be verified');
     expect(accountIdOf('carol')).to.not.contain(CONTOSO_TENANT_ID);
-    expect(tokenPartition(world.appA.sqlitePath, accountIdOf('carol'))).to.equal(undefined);
-    expect(sessionCount(world.appA.sqlitePath, accountIdOf('carol'))).to.equal(0);
+    expect(await tokenPartition(world.appA.sqlitePath, accountIdOf('carol'))).to.equal(undefined);
+    expect(await sessionCount(world.appA.sqlitePath, accountIdOf('carol'))).to.equal(0);
   });
 });

@@ -110,13 +110,13 @@ describe('dev stack end to end: refresh tokens revoked on sign-out (SQLite, revo
 
     expect(run.code, run.stderr).to.equal(0);
     expect(run.stdout).to.match(/sessions ended: +1\n/).and.match(/refresh token: +revoked at the provider\n/);
-    expect(tokenPartition(appA.sqlitePath, ALICE), "alice's tokens").to.equal(undefined);
-    expect(sessionCount(appA.sqlitePath, ALICE), "alice's sessions").to.equal(0);
+    expect(await tokenPartition(appA.sqlitePath, ALICE), "alice's tokens").to.equal(undefined);
+    expect(await sessionCount(appA.sqlitePath, ALICE), "alice's sessions").to.equal(0);
     expect(await refreshAtProvider(refreshToken)).to.match(/400.*invalid_grant/);
     const alicePage = await aliceBrowser.get(`${appA.url}/profile`);
     expect(alicePage.status).to.equal(302);
     expect(alicePage.location).to.match(/\/auth\/signin/);
     expect((await bobBrowser.get(`${appA.url}/profile`)).status, 'bob is untouched').to.equal(200);
-    expect(tokenPartition(appA.sqlitePath, BOB)).to.not.equal(undefined);
+    expect(await tokenPartition(appA.sqlitePath, BOB)).to.not.equal(undefined);
   });
 });
