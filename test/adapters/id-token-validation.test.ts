@@ -3,7 +3,7 @@ import { generateSecret } from 'jose';
 import nock from 'nock';
 import { MemoryTokenStore } from '../../src/adapters/memory/memory-token-store.ts';
 import { IdentityProviderUnavailable, SignInRejected, SignInUnverified } from '../../src/domain/errors.ts';
-import { FakeEntra, fakeUser, foreignKey } from '../support/fake-entra.ts';
+import { FakeEntra, fakeUser, foreignKey, publishedKey } from '../support/fake-entra.ts';
 import { blockNetwork, msalIdentityProvider, signInThroughMsal } from '../support/msal-harness.ts';
 
 /**
@@ -56,6 +56,11 @@ describe('ID token validation at code redemption', () => {
 
   it('refuses a token with a symmetric algorithm, e.g. HS256 with a guessable secret (algorithm)', async () => {
     entra.idTokenSigner = { key: await generateSecret('HS256'), alg: 'HS256' };
+    await expectRefused('algorithm');
+  });
+
+  it('refuses a token signed by the published key with an algorithm discovery does not advertise (algorithm)', async () => {
+    entra.idTokenSigner = { key: await publishedKey('RS384'), alg: 'RS384', kid: 'fake-entra-key' };
     await expectRefused('algorithm');
   });
 

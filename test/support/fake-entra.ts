@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { exportJWK, generateKeyPair, importJWK, SignJWT, type CryptoKey, type JWK } from 'jose';
 import nock from 'nock';
 
 /**
@@ -300,11 +300,19 @@ let sharedKey: Promise<{ privateKey: CryptoKey; publicJwk: JWK }> | undefined;
 
 /** One RSA key for every FakeEntra of the test run: generating one costs tens of milliseconds. */
 function signingKey() {
-  sharedKey ??= generateKeyPair('RS256').then(async ({ privateKey, publicKey }) => ({
+  sharedKey ??= generateKeyPair('RS256', { extractable: true }).then(async ({ privateKey, publicKey }) => ({
     privateKey,
     publicJwk: { ...(await exportJWK(publicKey)), kid: 'fake-entra-key', alg: 'RS256', use: 'sig' },
   }));
   return sharedKey;
+}
+
+/**
+ * The private half of the key the fake provider publishes, for signing with `alg` (another RSA
+ * algorithm than the advertised RS256: the same key material, a token the JWKS key would verify).
+ */
+export async function publishedKey(alg: string): Promise<CryptoKey> {
+  return (await importJWK(await exportJWK((await signingKey()).privateKey), alg)) as CryptoKey;
 }
 
 /** A key the provider never published, for forged tokens. */
