@@ -16,9 +16,19 @@ import { SignOutEverywhere } from '../domain/sign-out-everywhere.ts';
 import type { DownstreamApi } from '../ports/downstream-api.port.ts';
 import type { IdentityProvider } from '../ports/identity-provider.port.ts';
 import type { LogoutTokenVerifier } from '../ports/logout-token-verifier.port.ts';
+import type { ReplayGuard } from '../ports/replay-guard.port.ts';
+import type { SessionStore } from '../ports/session-store.port.ts';
 import type { TokenStore } from '../ports/token-store.port.ts';
 import type { Config } from './config.ts';
-import type { Logger } from './logger.ts';
+import { DiscoveryWarmUp } from './discovery-warm-up.ts';
+import { Lifecycle } from './lifecycle.ts';
+import { AppMetrics } from './observability/app-metrics.ts';
+import type { Logger } from './observability/logger.ts';
+import { MeasuredReplayGuard } from './observability/measured-replay-guard.ts';
+import { MeasuredSessionStore } from './observability/measured-session-store.ts';
+import { MeasuredTokenStore } from './observability/measured-token-store.ts';
+import { Readiness } from './observability/readiness.ts';
+import { signOutRecorder, type RecordSignOut } from './observability/record-sign-out.ts';
 import { SignOutJournalReplayer } from './sign-out-journal-replayer.ts';
 import { storeRegistrations, type StoreCradle } from './store-registrations.ts';
 
@@ -27,8 +37,21 @@ export interface Cradle extends StoreCradle {
   config: Config;
   logger: Logger;
   now: () => number;
-  /** The token store the app uses: the stored one, sealed when encryption keys are configured. */
+  /** What the app counts (served on METRICS_PORT). */
+  metrics: AppMetrics;
+  /** Counts one sign-out by channel and outcome. */
+  recordSignOut: RecordSignOut;
+  /** Whether shutdown has begun. */
+  lifecycle: Lifecycle;
+  /** What /readyz answers. */
+  readiness: Readiness;
+  /** Retries loading the provider's discovery document until it is held (started by server.ts). */
+  discoveryWarmUp: DiscoveryWarmUp;
+  /** The token store the app uses: the stored one, measured, and sealed when encryption keys are configured. */
   tokenStore: TokenStore;
+  /** The stored session store and replay guard, measured. */
+  sessionStore: SessionStore;
+  replayGuard: ReplayGuard;
   networkClient: FetchNetworkClient;
   /** The provider's discovery document and issuer rule, fetched once. */
   providerDiscovery: ProviderDiscovery;
@@ -62,17 +85,25 @@ export function createAppContainer(
     config: asValue(config),
     logger: asValue(logger),
     now: asValue(Date.now),
-    ...storeRegistrations(config),
-    tokenStore: asFunction(({ storedTokenStore, logger }: Cradle) =>
-      config.tokenEncryptionKeys.length === 0
-        ? storedTokenStore
-        : new EncryptingTokenStore({
-            inner: storedTokenStore,
-            keyring: new TokenKeyring(config.tokenEncryptionKeys),
-            clientId: config.clientId,
-            warn: logger.warn,
-          }),
+    metrics: asFunction(() => new AppMetrics()).singleton(),
+    recordSignOut: asFunction(({ metrics }: Cradle) => signOutRecorder(metrics)).singleton(),
+    lifecycle: asFunction(() => new Lifecycle()).singleton(),
+    readiness: asFunction(
+      ({ lifecycle, providerDiscovery, storeCheck, signOutJournal }: Cradle) =>
+        new Readiness({ lifecycle, providerDiscovery, storeCheck, sharedStore: config.tokenStore === 'redis', signOutJournal }),
     ).singleton(),
+    discoveryWarmUp: asFunction(({ providerDiscovery, logger }: Cradle) => new DiscoveryWarmUp({ providerDiscovery, logger }))
+      .singleton()
+      .disposer((warmUp) => warmUp.stop()),
+    ...storeRegistrations(config),
+    tokenStore: asFunction(({ storedTokenStore, logger, metrics }: Cradle) => {
+      const measured = new MeasuredTokenStore(storedTokenStore, metrics, config.tokenStore);
+      return config.tokenEncryptionKeys.length === 0
+        ? measured
+        : new EncryptingTokenStore({ inner: measured, keyring: new TokenKeyring(config.tokenEncryptionKeys), clientId: config.clientId, logger });
+    }).singleton(),
+    sessionStore: asFunction(({ storedSessionStore, metrics }: Cradle) => new MeasuredSessionStore(storedSessionStore, metrics, config.tokenStore)).singleton(),
+    replayGuard: asFunction(({ storedReplayGuard, metrics }: Cradle) => new MeasuredReplayGuard(storedReplayGuard, metrics, config.tokenStore)).singleton(),
     networkClient: asFunction(({ config }: Cradle) => new FetchNetworkClient(config.httpTimeoutMs)).singleton(),
     providerDiscovery: asFunction(
       ({ config }: Cradle) =>
@@ -93,7 +124,7 @@ export function createAppContainer(
         }),
     ).singleton(),
     identityProvider: asFunction(
-      ({ config, tokenStore, providerDiscovery, idTokenValidator, networkClient, logger, refreshLock }: Cradle) =>
+      ({ config, tokenStore, providerDiscovery, idTokenValidator, networkClient, logger, refreshLock, metrics }: Cradle) =>
         new MsalIdentityProvider({
           msalSettings: { ...config, protocolMode: describeAuthority(config.authority).microsoft ? 'AAD' : 'OIDC' },
           tokenStore,
@@ -103,6 +134,7 @@ export function createAppContainer(
           logger,
           partitionsInMemory: config.partitionsInMemory,
           refreshGate: new RefreshGate({ lock: refreshLock, lockTtlMs: config.httpTimeoutMs + 1000 }),
+          onSilentToken: (outcome) => metrics.silentToken(outcome),
         }),
     ).singleton(),
     logoutTokenVerifier: asFunction(
@@ -116,8 +148,24 @@ export function createAppContainer(
       ({ identityProvider, config, now }: Cradle) => new SignIn({ identityProvider, apiScopes: config.apiScopes, now }),
     ).singleton(),
     callApi: asFunction(
-      ({ identityProvider, downstreamApi, config, signOutEverywhere }: Cradle) =>
-        new CallApi({ identityProvider, downstreamApi, apiScopes: config.apiScopes, revokedTokens: signOutEverywhere }),
+      ({ identityProvider, downstreamApi, config, signOutEverywhere, recordSignOut }: Cradle) =>
+        new CallApi({
+          identityProvider,
+          downstreamApi,
+          apiScopes: config.apiScopes,
+          // A CAE revocation challenge is a sign-out too (channel cae-revocation): counted here, where its outcome is known.
+          revokedTokens: {
+            async afterRevocation(account) {
+              try {
+                await signOutEverywhere.afterRevocation(account);
+              } catch (error) {
+                recordSignOut('cae-revocation', 'failed');
+                throw error;
+              }
+              recordSignOut('cae-revocation', 'removed');
+            },
+          },
+        }),
     ).singleton(),
     signOutEverywhere: asFunction(
       ({ identityProvider, tokenStore, sessionStore, logoutTokenVerifier, replayGuard, signOutJournal, now }: Cradle) =>

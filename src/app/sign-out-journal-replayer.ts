@@ -1,6 +1,6 @@
 import type { SignOutEverywhere } from '../domain/sign-out-everywhere.ts';
 import type { SignOutJournal } from '../ports/sign-out-journal.port.ts';
-import type { Logger } from './logger.ts';
+import type { Logger } from './observability/logger.ts';
 
 /** How often an instance with journaled sign-outs tries the store again. */
 const RETRY_EVERY_MS = 1000;
@@ -34,10 +34,10 @@ export class SignOutJournalReplayer {
     this.attempt ??= this.signOutEverywhere
       .applyJournal()
       .then(
-        (applied) => this.logger.info('journaled sign-outs applied', { applied, pending: this.pending }),
+        (applied) => this.logger.info({ applied, pending: this.pending }, 'journaled sign-outs applied'),
         (error: unknown) => {
           this.failedAt = Date.now();
-          this.logger.warn('journaled sign-outs still waiting for the store', { pending: this.pending, error: String(error) });
+          this.logger.warn({ pending: this.pending, err: error }, 'journaled sign-outs still waiting for the store');
         },
       )
       .finally(() => (this.attempt = undefined));

@@ -1,6 +1,6 @@
 import type Koa from 'koa';
 import { InteractionRequired } from '../../domain/errors.ts';
-import type { Logger } from '../logger.ts';
+import type { Logger } from '../observability/logger.ts';
 import { redirectToSignIn, type SignInStart } from '../sign-in-redirect.ts';
 
 /**
@@ -14,7 +14,7 @@ export function interactionRequiredRedirect(signInStart: SignInStart, logger: Lo
       await next();
     } catch (error) {
       if (!(error instanceof InteractionRequired) || ctx.method !== 'GET') throw error;
-      logger.info('interaction required', { requestId: ctx.state.requestId, reason: error.message });
+      logger.info({ reason: error.message }, 'interaction required');
       await redirectToSignIn(ctx, signInStart, {
         returnTo: ctx.originalUrl,
         scopes: error.scopes,

@@ -1,4 +1,5 @@
 import Router from '@koa/router';
+import type Koa from 'koa';
 import { bodyParser } from '@koa/bodyparser';
 import { IdentityProviderUnavailable, SignOutRejected } from '../../domain/errors.ts';
 import type { Cradle } from '../container.ts';
@@ -19,7 +20,7 @@ import { allowFramingBy, noStore } from '../middleware/security-headers.ts';
  *   POST /auth/signout/backchannel    OpenID Connect Back-Channel Logout: a signed logout_token
  */
 export function authRoutes(
-  { config, signIn, signOutEverywhere, identityProvider, tokenStore, logger, now }: Cradle,
+  { config, signIn, signOutEverywhere, identityProvider, tokenStore, logger, now, recordSignOut, metrics }: Cradle,
   signInStart: SignInStart,
 ): Router {
   const router = new Router({ prefix: '/auth' });
@@ -43,11 +44,11 @@ export function authRoutes(
     const session = ctx.session!;
     Object.assign(session, signedInSessionData(account, now()));
     await session.regenerate();
-    logger.info('signed in', { sid: account.sid !== undefined });
+    logger.info({ sid: account.sid !== undefined }, 'signed in');
     ctx.redirect(returnTo);
   });
 
-  router.post('/signout', bodyParser({ enableTypes: ['form'] }), requireCsrf(new URL(config.publicUrl).origin), async (ctx) => {
+  const signOutHere = async (ctx: Koa.Context) => {
     noStore(ctx);
     const account = ctx.session?.account;
     let endSessionUrl: string | undefined;
@@ -62,11 +63,21 @@ export function authRoutes(
         throw error;
       }
       ctx.session = null;
-      logger.warn('signed out of the app; the provider session was not ended', { requestId: ctx.state.requestId, error: error.message });
+      recordSignOut('app', 'removed');
+      logger.warn({ err: error }, 'signed out of the app; the provider session was not ended');
       return ctx.render('signed-out-of-app-only', { account: undefined });
     }
+    recordSignOut('app', account ? 'removed' : 'nothing-held');
     ctx.session = null;
     ctx.redirect(endSessionUrl ?? '/auth/signed-out');
+  };
+  router.post('/signout', bodyParser({ enableTypes: ['form'] }), requireCsrf(new URL(config.publicUrl).origin), async (ctx) => {
+    try {
+      await signOutHere(ctx);
+    } catch (error) {
+      recordSignOut('app', 'failed');
+      throw error;
+    }
   });
 
   router.get('/signout/provider', async (ctx) => {
@@ -96,8 +107,13 @@ export function authRoutes(
     if (Array.isArray(ctx.query.iss)) return ctx.throw(400, 'The sign-out request has more than one iss.');
     const iss = single(ctx.query.iss);
     if (iss === undefined && config.frontChannelRequiresIss) return ctx.throw(400, 'The sign-out request has no iss.');
-    const { sessionsEnded, journaled } = await signOutEverywhere.fromFrontChannel({ sid, iss });
-    logger.info('front-channel sign-out', { sessionsEnded, outcome: journaled ? 'journaled' : sessionsEnded > 0 ? 'removed' : 'nothing-held' });
+    const { sessionsEnded, journaled } = await signOutEverywhere.fromFrontChannel({ sid, iss }).catch((error: unknown) => {
+      if (!(error instanceof SignOutRejected)) recordSignOut('front-channel', 'failed');
+      throw error;
+    });
+    const outcome = journaled ? 'journaled' : sessionsEnded > 0 ? 'removed' : 'nothing-held';
+    recordSignOut('front-channel', outcome);
+    logger.info({ sessionsEnded, outcome }, 'front-channel sign-out');
     if (sessionsEnded === 0 && !journaled) {
       const { allowed, retryAfterSeconds } = unknownSids.recordMiss(ctx.ip);
       if (!allowed) {
@@ -114,11 +130,19 @@ export function authRoutes(
     ctx.state.answerInJson = true;
     const token = (ctx.request as { body?: Record<string, unknown> }).body?.logout_token;
     if (typeof token !== 'string' || !token) {
-      throw new SignOutRejected('The request has no logout_token.');
+      metrics.logoutTokenRefused('missing');
+      throw new SignOutRejected('The request has no logout_token.', { reason: 'missing' });
     }
-    const { sessionsEnded, journaled } = await signOutEverywhere.fromBackChannel(token);
+    const { sessionsEnded, journaled } = await signOutEverywhere.fromBackChannel(token).catch((error: unknown) => {
+      // A refused token is not a failed sign-out: it names the rule it broke (signature, iss, replayed, ...).
+      if (error instanceof SignOutRejected) metrics.logoutTokenRefused(error.reason ?? 'invalid');
+      else recordSignOut('back-channel', 'failed');
+      throw error;
+    });
     // Journaled (the store is down): accepted, and carried out once it answers; the provider needs no retry.
-    logger.info('back-channel sign-out', { sessionsEnded, outcome: journaled ? 'journaled' : sessionsEnded > 0 ? 'removed' : 'nothing-held' });
+    const outcome = journaled ? 'journaled' : sessionsEnded > 0 ? 'removed' : 'nothing-held';
+    recordSignOut('back-channel', outcome);
+    logger.info({ sessionsEnded, outcome }, 'back-channel sign-out');
     ctx.status = 200;
   });
 
