@@ -94,7 +94,8 @@ function sqliteStores(config: Config): Registrations {
     ).singleton(),
     storedSessionStore: asFunction(({ database, now }: StoreCradle) => new SqliteSessionStore({ db: database, now })).singleton(),
     storedReplayGuard: asFunction(({ database, now }: StoreCradle) => new SqliteReplayGuard({ db: database, now })).singleton(),
-    // A real table read: it waits for (and fails on) a lock held by another process, as requests do.
+    // A real table read, failing as requests' reads do (I/O error, damaged or vanished file); in WAL
+    // mode another process's write lock does not stop reads, and the instance can still serve pages.
     storeCheck: asFunction(({ database }: StoreCradle) => {
       const probe = database.prepare('SELECT 1 FROM token_partitions LIMIT 1');
       return async () => void probe.get();

@@ -18,6 +18,7 @@ export type LogFormat = 'json' | 'pretty';
  * request that logs nothing (nearly all of them) costs no logger allocation; and loggers an adapter
  * derived at start (`logger.child({ component: 'msal' })`) still name the request.
  */
+/** `destination` (tests): anything with `write` for JSON; a Writable stream for `pretty`. Default: stdout. */
 export function createLogger(options: { level: LogLevel; format: LogFormat; destination?: DestinationStream }): Logger {
   const settings: LoggerOptions = {
     level: options.level,
@@ -31,7 +32,7 @@ export function createLogger(options: { level: LogLevel; format: LogFormat; dest
     },
   };
   if (options.format === 'pretty') {
-    const stream = options.destination ?? pretty({ sync: true, messageKey: 'message', ignore: 'pid', colorize: process.stdout.isTTY });
+    const stream = pretty({ sync: true, messageKey: 'message', ignore: 'pid', colorize: !options.destination && process.stdout.isTTY, destination: (options.destination as NodeJS.WritableStream | undefined) ?? 1 });
     return pino(settings, stream);
   }
   // Level names rather than numbers: what log platforms and people filter on.

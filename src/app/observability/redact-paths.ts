@@ -1,8 +1,10 @@
 /**
  * Field names whose value is a secret, or may hold one: tokens, authorization codes and PKCE
  * verifiers, cookies and authorization headers, client secrets, keys, and a serialized token cache
- * (`partition`, `cache`). Matched at any depth up to four levels (`err.cause.response.headers.cookie`),
- * because pino's redaction takes explicit paths, not a recursive search.
+ * (`partition`, `cache`). Matched at the top and up to three levels down (`request.headers.cookie`,
+ * `a.b.c.token`), because pino's redaction takes explicit paths, not a recursive search. Each level
+ * more costs every written line: measured here 15 µs a line with one level, 55 µs with three, 100 µs
+ * with five; lines are rare (none on a page view at `info`), so three levels it is.
  */
 const SECRET_KEYS = [
   'token', 'accessToken', 'access_token', 'refreshToken', 'refresh_token', 'idToken', 'id_token',
