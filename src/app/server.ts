@@ -47,8 +47,9 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env) {
       stopping ??= (async () => {
         const startedAt = Date.now();
         cradle.lifecycle.startDraining();
-        logger.info({ graceMs: config.shutdownGraceMs }, 'shutting down: draining requests');
-        const drained = await drain(server, config.shutdownGraceMs);
+        const draining = drain(server, config.shutdownGraceMs); // the listener is closed when this returns
+        logger.info({ graceMs: config.shutdownGraceMs }, 'shutting down: not accepting connections, draining requests');
+        const drained = await draining;
         if (metricsServer) await drain(metricsServer, 0);
         await container.dispose();
         logger.info({ drained, ms: Date.now() - startedAt }, drained ? 'stopped' : 'stopped: requests still running at the deadline were cut');
