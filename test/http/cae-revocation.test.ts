@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import nock from 'nock';
 import { fakeGraph, GRAPH, signInWithBrowser, startAppWithFakeEntra, stopTestApp, type TestApp } from '../support/app-harness.ts';
 import { fakeUser, type FakeEntra } from '../support/fake-entra.ts';
+import { metricValue } from '../support/metric-values.ts';
 
 /**
  * Continuous Access Evaluation: Graph answers a revoked session with a claims challenge asking for
@@ -40,6 +41,9 @@ describe('CAE claims challenges from the API', () => {
     const requested = JSON.parse(new URL(page.location!).searchParams.get('claims')!);
     expect(requested.access_token.nbf).to.deep.equal(revocation.access_token.nbf);
     expect(await app.container.cradle.tokenStore.read(accountId), 'no tokens left behind').to.equal(undefined);
+    const { registry } = app.container.cradle.metrics;
+    expect(await metricValue(registry, 'app_sign_outs_total', { channel: 'cae-revocation', outcome: 'removed' }), 'counted as a sign-out').to.equal(1);
+    expect(await metricValue(registry, 'app_token_partitions_removed_total')).to.equal(1);
 
     const { code, state } = entra.authorize(page.location!, alice);
     expect((await browser.get(`/auth/redirect?code=${code}&state=${state}`)).location).to.equal('/profile');
@@ -53,5 +57,6 @@ describe('CAE claims challenges from the API', () => {
     const page = await browser.get('/profile');
     expect(page.status).to.equal(302);
     expect(await app.container.cradle.tokenStore.read(`${alice.oid}.${entra.tenantId}`)).to.not.equal(undefined);
+    expect(await metricValue(app.container.cradle.metrics.registry, 'app_sign_outs_total', { channel: 'cae-revocation' }), 'not a sign-out').to.equal(0);
   });
 });
