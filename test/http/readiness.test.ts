@@ -7,6 +7,7 @@ import { expect } from 'chai';
 import nock from 'nock';
 import { freePort } from '../e2e/support/free-port.ts';
 import { ENTRA_HOST, FakeEntra, fakeUser } from '../support/fake-entra.ts';
+import { metricValue } from '../support/metric-values.ts';
 import { blockNetwork } from '../support/msal-harness.ts';
 import { startAppWithFakeEntra, startTestApp, stopTestApp, type TestApp } from '../support/app-harness.ts';
 import { killRedisServer, startRedisServer } from '../support/redis-server.ts';
@@ -92,7 +93,7 @@ describe('health: /healthz (liveness) and /readyz (readiness)', () => {
     afterEach(() => killRedisServer(redis));
     after(() => rmSync(dir, { recursive: true, force: true }));
 
-    it('stays ready, reporting the store as failing and not required, and counts the sign-outs it journals meanwhile', async () => {
+    it('stays ready, reporting the store as failing and not required, and counts the sign-outs it journals meanwhile as journaled', async () => {
       const port = await freePort();
       redis = await startRedisServer(port);
       ({ app } = await startAppWithFakeEntra([alice], { TOKEN_STORE: 'redis', REDIS_URL: `redis://127.0.0.1:${port}`, REDIS_KEY_PREFIX: `readyz:${Date.now()}:`, SIGN_OUT_JOURNAL_PATH: join(dir, 'journal.json') }));
@@ -106,6 +107,10 @@ describe('health: /healthz (liveness) and /readyz (readiness)', () => {
       const signOut = await app.browser().get('/auth/signout/frontchannel?sid=sid-alice');
       expect(signOut.status, 'accepted into the journal').to.equal(200);
       expect((await readyz()).body.journaledSignOuts).to.equal(1);
+      const signOuts = (outcome: string) => metricValue(app!.container.cradle.metrics.registry, 'app_sign_outs_total', { channel: 'front-channel', outcome });
+      expect(await signOuts('journaled'), 'counted as journaled, not failed').to.equal(1);
+      expect(await signOuts('failed')).to.equal(0);
+      expect(await metricValue(app!.container.cradle.metrics.registry, 'app_store_errors_total', { backend: 'redis' })).to.be.greaterThan(0);
     });
   });
 });
