@@ -7,7 +7,7 @@ import { asValue } from 'awilix';
 import { loadConfig } from '../src/app/config.ts';
 import { createAppContainer } from '../src/app/container.ts';
 import { createApp } from '../src/app/create-app.ts';
-import { createLogger } from '../src/app/logger.ts';
+import { createLogger } from '../src/app/observability/logger.ts';
 import type { ProviderDiscovery } from '../src/adapters/oidc/provider-discovery.ts';
 
 /**
@@ -38,7 +38,7 @@ const config = loadConfig({
 });
 // Only the authorization URL is built: discovery is given, no network.
 const staticDiscovery = { configuration: async () => discovery } as unknown as ProviderDiscovery;
-const container = createAppContainer(config, createLogger('error'), { providerDiscovery: asValue(staticDiscovery) });
+const container = createAppContainer(config, createLogger({ level: 'error', format: 'json' }), { providerDiscovery: asValue(staticDiscovery) });
 const server = createServer(createApp(container).callback());
 await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 const { port } = server.address() as AddressInfo;

@@ -6,7 +6,7 @@ import { loadConfig } from '../src/app/config.ts';
 import { CookieSigningKeys } from '../src/app/cookie-signing-keys.ts';
 import { createAppContainer } from '../src/app/container.ts';
 import { createApp } from '../src/app/create-app.ts';
-import { createLogger } from '../src/app/logger.ts';
+import { createLogger } from '../src/app/observability/logger.ts';
 import { signedInSessionData } from '../src/app/session-data.ts';
 import { storesReady } from '../src/app/store-registrations.ts';
 import type { ProviderDiscovery } from '../src/adapters/oidc/provider-discovery.ts';
@@ -58,7 +58,7 @@ const config = loadConfig({
 });
 // The bench never signs in through the provider: discovery is the template's, with no network.
 const staticDiscovery = { configuration: async () => template.discovery, trustsIssuer: async () => false } as unknown as ProviderDiscovery;
-const container = createAppContainer(config, createLogger('error'), { providerDiscovery: asValue(staticDiscovery) });
+const container = createAppContainer(config, createLogger({ level: 'error', format: 'json' }), { providerDiscovery: asValue(staticDiscovery) });
 await storesReady(container.cradle);
 const { tokenStore, sessionStore, identityProvider, downstreamApi } = container.cradle;
 

@@ -47,6 +47,13 @@ export interface Config {
   readonly httpTimeoutMs: number;
   readonly trustProxy: boolean;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** `json` lines (production default) or `pretty` (development default). */
+  readonly logFormat: 'json' | 'pretty';
+  /** Where `/metrics` is served; `undefined`: nowhere (the default). Never the app's own port. */
+  readonly metricsPort: number | undefined;
+  readonly metricsHost: string | undefined;
+  /** How long in-flight requests may run after SIGTERM before they are cut. */
+  readonly shutdownGraceMs: number;
   /** A session ends this long after sign-in however active it is (the idle lifetime is sessionTtlMs). */
   readonly sessionAbsoluteTtlMs: number;
 }
@@ -101,10 +108,17 @@ export function loadConfig(env: Env, fallbacks: ConfigFallbacks = {}): Config {
   }
   const logLevel = env.LOG_LEVEL ?? 'info';
   if (!['debug', 'info', 'warn', 'error', 'silent'].includes(logLevel)) fail('LOG_LEVEL', 'must be debug, info, warn, error or silent');
+  const logFormat = env.LOG_FORMAT?.trim() || (production ? 'json' : 'pretty');
+  if (logFormat !== 'json' && logFormat !== 'pretty') fail('LOG_FORMAT', `must be "json" or "pretty", not "${logFormat}"`);
+  const port = integer(env, 'PORT', 3000, 0, 65535);
+  const metricsPort = env.METRICS_PORT?.trim() ? integer(env, 'METRICS_PORT', 0, 0, 65535) : undefined;
+  if (metricsPort !== undefined && metricsPort !== 0 && metricsPort === port) {
+    fail('METRICS_PORT', `must differ from PORT (${port}): metrics are never served on the public port`);
+  }
 
   return Object.freeze({
     production,
-    port: integer(env, 'PORT', 3000, 0, 65535),
+    port,
     host: env.HOST?.trim() || undefined,
     publicUrl,
     redirectUri: `${publicUrl}/auth/redirect`,
@@ -138,6 +152,10 @@ export function loadConfig(env: Env, fallbacks: ConfigFallbacks = {}): Config {
     httpTimeoutMs: integer(env, 'HTTP_TIMEOUT_MS', 10_000, 100, 120_000),
     trustProxy: env.TRUST_PROXY === 'true',
     logLevel: logLevel as Config['logLevel'],
+    logFormat,
+    metricsPort,
+    metricsHost: env.METRICS_HOST?.trim() || env.HOST?.trim() || undefined,
+    shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     sessionAbsoluteTtlMs: integer(env, 'SESSION_ABSOLUTE_TTL_SECONDS', 7 * 86400, 60, 365 * 86400) * 1000,
   });
 }

@@ -18,9 +18,19 @@ import type { DownstreamApi } from '../ports/downstream-api.port.ts';
 import type { IdentityProvider } from '../ports/identity-provider.port.ts';
 import type { LogoutTokenVerifier } from '../ports/logout-token-verifier.port.ts';
 import type { RefreshTokenRevoker } from '../ports/refresh-token-revoker.port.ts';
+import type { ReplayGuard } from '../ports/replay-guard.port.ts';
+import type { SessionStore } from '../ports/session-store.port.ts';
 import type { TokenStore } from '../ports/token-store.port.ts';
 import type { Config } from './config.ts';
-import type { Logger } from './logger.ts';
+import { DiscoveryWarmUp } from './discovery-warm-up.ts';
+import { Lifecycle } from './lifecycle.ts';
+import { AppMetrics } from './observability/app-metrics.ts';
+import type { Logger } from './observability/logger.ts';
+import { MeasuredReplayGuard } from './observability/measured-replay-guard.ts';
+import { MeasuredSessionStore } from './observability/measured-session-store.ts';
+import { MeasuredTokenStore } from './observability/measured-token-store.ts';
+import { Readiness } from './observability/readiness.ts';
+import { signOutRecorder, type RecordSignOut } from './observability/record-sign-out.ts';
 import { SignOutAudit } from './sign-out-audit.ts';
 import { SignOutJournalReplayer } from './sign-out-journal-replayer.ts';
 import { storeRegistrations, type StoreCradle } from './store-registrations.ts';
@@ -30,8 +40,21 @@ export interface Cradle extends StoreCradle {
   config: Config;
   logger: Logger;
   now: () => number;
-  /** The token store the app uses: the stored one, sealed when encryption keys are configured. */
+  /** What the app counts (served on METRICS_PORT). */
+  metrics: AppMetrics;
+  /** Counts one sign-out by channel and outcome. */
+  recordSignOut: RecordSignOut;
+  /** Whether shutdown has begun. */
+  lifecycle: Lifecycle;
+  /** What /readyz answers. */
+  readiness: Readiness;
+  /** Retries loading the provider's discovery document until it is held (started by server.ts). */
+  discoveryWarmUp: DiscoveryWarmUp;
+  /** The token store the app uses: the stored one, measured, and sealed when encryption keys are configured. */
   tokenStore: TokenStore;
+  /** The stored session store and replay guard, measured. */
+  sessionStore: SessionStore;
+  replayGuard: ReplayGuard;
   networkClient: FetchNetworkClient;
   /** The provider's discovery document and issuer rule, fetched once. */
   providerDiscovery: ProviderDiscovery;
@@ -69,17 +92,25 @@ export function createAppContainer(
     config: asValue(config),
     logger: asValue(logger),
     now: asValue(Date.now),
-    ...storeRegistrations(config),
-    tokenStore: asFunction(({ storedTokenStore, logger }: Cradle) =>
-      config.tokenEncryptionKeys.length === 0
-        ? storedTokenStore
-        : new EncryptingTokenStore({
-            inner: storedTokenStore,
-            keyring: new TokenKeyring(config.tokenEncryptionKeys),
-            clientId: config.clientId,
-            warn: logger.warn,
-          }),
+    metrics: asFunction(() => new AppMetrics()).singleton(),
+    recordSignOut: asFunction(({ metrics }: Cradle) => signOutRecorder(metrics)).singleton(),
+    lifecycle: asFunction(() => new Lifecycle()).singleton(),
+    readiness: asFunction(
+      ({ lifecycle, providerDiscovery, storeCheck, signOutJournal }: Cradle) =>
+        new Readiness({ lifecycle, providerDiscovery, storeCheck, sharedStore: config.tokenStore === 'redis', signOutJournal }),
     ).singleton(),
+    discoveryWarmUp: asFunction(({ providerDiscovery, logger }: Cradle) => new DiscoveryWarmUp({ providerDiscovery, logger }))
+      .singleton()
+      .disposer((warmUp) => warmUp.stop()),
+    ...storeRegistrations(config),
+    tokenStore: asFunction(({ storedTokenStore, logger, metrics }: Cradle) => {
+      const measured = new MeasuredTokenStore(storedTokenStore, metrics, config.tokenStore);
+      return config.tokenEncryptionKeys.length === 0
+        ? measured
+        : new EncryptingTokenStore({ inner: measured, keyring: new TokenKeyring(config.tokenEncryptionKeys), clientId: config.clientId, logger });
+    }).singleton(),
+    sessionStore: asFunction(({ storedSessionStore, metrics }: Cradle) => new MeasuredSessionStore(storedSessionStore, metrics, config.tokenStore)).singleton(),
+    replayGuard: asFunction(({ storedReplayGuard, metrics }: Cradle) => new MeasuredReplayGuard(storedReplayGuard, metrics, config.tokenStore)).singleton(),
     networkClient: asFunction(({ config }: Cradle) => new FetchNetworkClient(config.httpTimeoutMs)).singleton(),
     providerDiscovery: asFunction(
       ({ config }: Cradle) =>
@@ -100,7 +131,7 @@ export function createAppContainer(
         }),
     ).singleton(),
     identityProvider: asFunction(
-      ({ config, tokenStore, providerDiscovery, idTokenValidator, networkClient, logger, refreshLock }: Cradle) =>
+      ({ config, tokenStore, providerDiscovery, idTokenValidator, networkClient, logger, refreshLock, metrics }: Cradle) =>
         new MsalIdentityProvider({
           msalSettings: { ...config, protocolMode: describeAuthority(config.authority).microsoft ? 'AAD' : 'OIDC' },
           tokenStore,
@@ -110,6 +141,7 @@ export function createAppContainer(
           logger,
           partitionsInMemory: config.partitionsInMemory,
           refreshGate: new RefreshGate({ lock: refreshLock, lockTtlMs: config.httpTimeoutMs + 1000 }),
+          onSilentToken: (outcome) => metrics.silentToken(outcome),
         }),
     ).singleton(),
     logoutTokenVerifier: asFunction(
@@ -149,7 +181,7 @@ export function createAppContainer(
           now,
         }),
     ).singleton(),
-    signOutAudit: asFunction(({ logger }: Cradle) => new SignOutAudit({ logger })).singleton(),
+    signOutAudit: asFunction(({ logger, recordSignOut, metrics }: Cradle) => new SignOutAudit({ logger, recordSignOut, metrics })).singleton(),
     signOutJournalReplayer: asFunction(
       ({ signOutJournal, signOutEverywhere, signOutAudit, logger }: Cradle) =>
         new SignOutJournalReplayer({ signOutJournal, signOutEverywhere, signOutAudit, logger }).start(),

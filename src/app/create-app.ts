@@ -4,10 +4,13 @@ import views from 'koa-views';
 import type { AppContainer } from './container.ts';
 import { cookiePolicy } from './cookie-policy.ts';
 import { CookieSigningKeys } from './cookie-signing-keys.ts';
+import { closeConnectionsWhileDraining } from './graceful-shutdown.ts';
 import { errorHandler } from './middleware/error-handler.ts';
 import { interactionRequiredRedirect } from './middleware/interaction-required.ts';
 import { securityHeaders } from './middleware/security-headers.ts';
+import { requestContext } from './observability/request-context.ts';
 import { authRoutes } from './routes/auth-routes.ts';
+import { healthRoutes } from './routes/health-routes.ts';
 import { pageRoutes } from './routes/page-routes.ts';
 import { sessionsRoutes } from './routes/sessions-routes.ts';
 import { sessionActivity } from './session-activity.ts';
@@ -27,10 +30,16 @@ export function createApp(container: AppContainer): Koa {
   app.keys = new CookieSigningKeys(config.sessionKeys) as unknown as string[];
   app.silent = true; // errors are logged by errorHandler, with a request id
 
+  // First: everything after it, logging included, knows its request id.
+  app.use(requestContext());
+  app.use(closeConnectionsWhileDraining(cradle.lifecycle));
   // Compiled templates are cached (consolidate does not by default): restart to see view changes.
   app.use(views(VIEWS, { extension: 'ejs', options: { cache: true } }));
   app.use(errorHandler(logger));
   app.use(securityHeaders(new URL(config.authority).origin, { https: cookies.https }));
+  // Health before the journal and the session: a probe needs neither.
+  const health = healthRoutes(cradle);
+  app.use(health.routes());
   // Sign-outs journaled during a store outage are applied before any session is served.
   const { signOutJournalReplayer } = cradle;
   app.use(async (_ctx, next) => {

@@ -4,7 +4,7 @@ import type { OperatorTarget } from '../domain/sign-out-everywhere.ts';
 import type { SignOutResult } from '../domain/sign-out-result.ts';
 import { ConfigError, loadConfig, type ConfigFallbacks } from './config.ts';
 import { createAppContainer } from './container.ts';
-import { createLogger } from './logger.ts';
+import { createLogger } from './observability/logger.ts';
 import { storesReady } from './store-registrations.ts';
 
 const USAGE = `Usage: npm run signout -- --subject <sub> [--account <home account id>]
@@ -51,7 +51,7 @@ export async function runOperatorSignOut(
     return 1;
   }
   // The audit event and warnings go to stderr as JSON lines, like the app's; the summary to stdout.
-  const container = createAppContainer(config, createLogger(config.logLevel, output.err));
+  const container = createAppContainer(config, createLogger({ level: config.logLevel, format: 'json', destination: { write: (line: string) => output.err(line) } }));
   const requestId = randomUUID();
   try {
     await storesReady(container.cradle);

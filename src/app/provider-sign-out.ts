@@ -3,7 +3,7 @@ import type { SignedInAccount } from '../domain/account.ts';
 import { IdentityProviderUnavailable } from '../domain/errors.ts';
 import type { SignOutEverywhere } from '../domain/sign-out-everywhere.ts';
 import type { Config } from './config.ts';
-import type { Logger } from './logger.ts';
+import type { Logger } from './observability/logger.ts';
 
 export interface ProviderSignOutDeps {
   readonly config: Pick<Config, 'postLogoutRedirectUri'>;
@@ -23,7 +23,7 @@ export async function continueToProviderSignOut(ctx: Koa.Context, deps: Provider
     endSessionUrl = await deps.signOutEverywhere.providerSignOutUrl(account, deps.config.postLogoutRedirectUri);
   } catch (error) {
     if (!(error instanceof IdentityProviderUnavailable)) throw error;
-    deps.logger.warn('signed out of the app; the provider session was not ended', { requestId: ctx.state.requestId, error: error.message });
+    deps.logger.warn({ err: error }, 'signed out of the app; the provider session was not ended');
     return ctx.render('signed-out-of-app-only', { account: undefined });
   }
   ctx.redirect(endSessionUrl ?? '/auth/signed-out');

@@ -1,9 +1,13 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { IssuerMismatch } from '../adapters/oidc/issuer-rule.ts';
 import type { ProviderDiscovery } from '../adapters/oidc/provider-discovery.ts';
 import { ConfigError, loadConfig, type ConfigFallbacks } from './config.ts';
 import { createAppContainer } from './container.ts';
 import { createApp } from './create-app.ts';
-import { createLogger, type Logger } from './logger.ts';
+import { drain } from './graceful-shutdown.ts';
+import { createLogger, type Logger } from './observability/logger.ts';
+import { startMetricsServer } from './observability/metrics-server.ts';
 import { storesReady } from './store-registrations.ts';
 
 /**
@@ -13,49 +17,88 @@ import { storesReady } from './store-registrations.ts';
  */
 export async function startServer(env: NodeJS.ProcessEnv = process.env, fallbacks: ConfigFallbacks = {}) {
   const config = loadConfig(env, fallbacks);
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger({ level: config.logLevel, format: config.logFormat });
   if (config.allowPlaintextTokens && config.tokenEncryptionKeys.length === 0) {
-    logger.warn('ALLOW_PLAINTEXT_TOKENS=true: refresh tokens are stored unencrypted; set TOKEN_ENCRYPTION_KEYS');
+    logger.warn({}, 'ALLOW_PLAINTEXT_TOKENS=true: refresh tokens are stored unencrypted; set TOKEN_ENCRYPTION_KEYS');
   }
   const container = createAppContainer(config, logger);
-  container.cradle.expirySweeper; // start the periodic expiry sweep
-  await storesReady(container.cradle);
-  await providerChecked(container.cradle.providerDiscovery, logger);
-  const app = createApp(container);
-  const server = app.listen(config.port, config.host);
+  const { cradle } = container;
+  cradle.expirySweeper; // start the periodic expiry sweep
+  await storesReady(cradle);
+  await providerChecked(cradle.providerDiscovery, logger);
+  cradle.discoveryWarmUp.start(); // until discovery is held: /readyz waits for it
+  const metricsServer = config.metricsPort === undefined ? undefined : await startMetricsServer(cradle.metrics, config.metricsPort, config.metricsHost);
+  const server = createApp(container).listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
-  logger.info('listening', { url: config.publicUrl, tokenStore: config.tokenStore });
+  logger.info(
+    { url: config.publicUrl, port: portOf(server), metricsPort: metricsServer && portOf(metricsServer), tokenStore: config.tokenStore },
+    'listening',
+  );
+  let stopping: Promise<boolean> | undefined;
   return {
     server,
-    async close() {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      await closed;
-      await container.dispose();
+    metricsServer,
+    /**
+     * Graceful shutdown: not ready from now on, no new connections, in-flight requests get
+     * SHUTDOWN_GRACE_MS to finish, then the stores are closed. Resolves to whether every request
+     * finished in time.
+     */
+    close(): Promise<boolean> {
+      stopping ??= (async () => {
+        const startedAt = Date.now();
+        cradle.lifecycle.startDraining();
+        const draining = drain(server, config.shutdownGraceMs); // the listener is closed when this returns
+        logger.info({ graceMs: config.shutdownGraceMs }, 'shutting down: not accepting connections, draining requests');
+        const drained = await draining;
+        if (metricsServer) await drain(metricsServer, 0);
+        await container.dispose();
+        logger.info({ drained, ms: Date.now() - startedAt }, drained ? 'stopped' : 'stopped: requests still running at the deadline were cut');
+        return drained;
+      })();
+      return stopping;
     },
   };
+}
+
+function portOf(server: Server): number {
+  return (server.address() as AddressInfo).port;
 }
 
 /**
  * Reads the provider's discovery document before serving, so a provider whose issuer does not fit
  * AUTHORITY stops the app at once (a ConfigError naming both values). A provider that cannot be
- * reached yet does not: sign-ins answer 503 until it can, and the check runs then.
+ * reached yet does not: the instance is not ready (/readyz) and sign-ins answer 503 until
+ * DiscoveryWarmUp, or the first sign-in, loads it.
  */
 async function providerChecked(discovery: ProviderDiscovery, logger: Logger): Promise<void> {
   try {
     await discovery.get();
   } catch (error) {
     if (error instanceof IssuerMismatch) throw new ConfigError(`AUTHORITY does not fit its provider: ${error.message}`);
-    logger.warn('the identity provider is not reachable yet: sign-ins answer 503 until it is', { error: String(error) });
+    logger.warn({ err: error }, 'the identity provider is not reachable yet: not ready, and sign-ins answer 503, until it is');
   }
 }
 
-/** Runs until SIGINT/SIGTERM; a configuration problem ends the process with a message, not a stack. */
+/**
+ * Runs until SIGTERM or SIGINT, then shuts down gracefully and exits 0; a second signal exits at
+ * once. A configuration problem ends the process with a message, not a stack.
+ */
 export async function runServer(fallbacks: ConfigFallbacks = {}): Promise<void> {
   try {
     const running = await startServer(process.env, fallbacks);
-    const stop = () => void running.close().then(() => process.exit(0));
-    process.once('SIGINT', stop).once('SIGTERM', stop);
+    let signalled = false;
+    const stop = () => {
+      if (signalled) process.exit(1);
+      signalled = true;
+      running.close().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          process.stderr.write(`Shutdown failed: ${String(error)}\n`);
+          process.exit(1);
+        },
+      );
+    };
+    process.on('SIGINT', stop).on('SIGTERM', stop);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`Cannot start: ${error.message}\n`);

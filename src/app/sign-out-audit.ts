@@ -1,7 +1,9 @@
 import { SignOutRejected } from '../domain/errors.ts';
 import { SIGN_OUT_EVENT, type RevocationOutcome, type SignOutChannel } from '../domain/sign-out-names.ts';
 import { failedResult, type SignOutResult } from '../domain/sign-out-result.ts';
-import type { Logger } from './logger.ts';
+import type { AppMetrics } from './observability/app-metrics.ts';
+import type { Logger } from './observability/logger.ts';
+import type { RecordSignOut } from './observability/record-sign-out.ts';
 
 /** Sign-outs recorded since start, by channel and outcome, and revocations by outcome. */
 export interface SignOutCounts {
@@ -13,33 +15,44 @@ export interface SignOutCounts {
  * The one place a sign-out is reported: one structured log line per sign-out, named
  * `sign-out` (SIGN_OUT_EVENT), with the channel, outcome, subject, sessions ended, whether a
  * partition was removed, the refresh token's revocation outcome and the request id. A
- * SignOutResult never holds a token, so neither does the line. Counts are kept beside it, so
- * metrics can be read from the same place.
+ * SignOutResult never holds a token, so neither does the line. The same place counts it in the
+ * metrics (`app_sign_outs_total`, `app_refresh_token_revocations_total`) and in `counts()`.
  */
 export class SignOutAudit {
   readonly #logger: Logger;
+  readonly #recordSignOut: RecordSignOut;
+  readonly #metrics: Pick<AppMetrics, 'refreshTokenRevocation'> | undefined;
   readonly #signOuts = new Map<string, number>();
   readonly #revocations = new Map<RevocationOutcome, number>();
 
-  constructor(deps: { logger: Logger }) {
+  constructor(deps: { logger: Logger; recordSignOut?: RecordSignOut; metrics?: Pick<AppMetrics, 'refreshTokenRevocation'> }) {
     this.#logger = deps.logger;
+    this.#recordSignOut = deps.recordSignOut ?? (() => {});
+    this.#metrics = deps.metrics;
   }
 
   record(result: SignOutResult, context: { requestId?: string } = {}): void {
     const { channel, outcome, subject, sessionsEnded, partitionRemoved, revocation, journaled } = result;
-    this.#logger.info(SIGN_OUT_EVENT, {
-      event: SIGN_OUT_EVENT,
-      channel,
-      outcome,
-      subject,
-      sessionsEnded,
-      partitionRemoved,
-      revocation,
-      journaled,
-      requestId: context.requestId,
-    });
+    this.#logger.info(
+      {
+        event: SIGN_OUT_EVENT,
+        channel,
+        outcome,
+        subject,
+        sessionsEnded,
+        partitionRemoved,
+        revocation,
+        journaled,
+        ...(context.requestId !== undefined ? { requestId: context.requestId } : {}),
+      },
+      SIGN_OUT_EVENT,
+    );
     increment(this.#signOuts, `${channel} ${outcome}`);
-    if (partitionRemoved) increment(this.#revocations, revocation);
+    this.#recordSignOut(channel, outcome);
+    if (partitionRemoved) {
+      increment(this.#revocations, revocation);
+      this.#metrics?.refreshTokenRevocation(revocation);
+    }
   }
 
   /**

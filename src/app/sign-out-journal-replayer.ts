@@ -1,6 +1,6 @@
 import type { SignOutEverywhere } from '../domain/sign-out-everywhere.ts';
 import type { SignOutJournal } from '../ports/sign-out-journal.port.ts';
-import type { Logger } from './logger.ts';
+import type { Logger } from './observability/logger.ts';
 import type { SignOutAudit } from './sign-out-audit.ts';
 
 /** How often an instance with journaled sign-outs tries the store again. */
@@ -45,11 +45,11 @@ export class SignOutJournalReplayer {
         (applied) => {
           // Each applied entry is a sign-out of its own: its audit event, with `journaled: true`.
           for (const result of applied) this.audit.record(result);
-          this.logger.info('journaled sign-outs applied', { applied: applied.length, pending: this.pending });
+          this.logger.info({ applied: applied.length, pending: this.pending }, 'journaled sign-outs applied');
         },
         (error: unknown) => {
           this.failedAt = Date.now();
-          this.logger.warn('journaled sign-outs still waiting for the store', { pending: this.pending, error: String(error) });
+          this.logger.warn({ pending: this.pending, err: error }, 'journaled sign-outs still waiting for the store');
         },
       )
       .finally(() => (this.attempt = undefined));

@@ -21,7 +21,7 @@ import type { SessionStore } from '../ports/session-store.port.ts';
 import type { SignOutJournal } from '../ports/sign-out-journal.port.ts';
 import type { TokenStore } from '../ports/token-store.port.ts';
 import type { Config } from './config.ts';
-import type { Logger } from './logger.ts';
+import type { Logger } from './observability/logger.ts';
 
 /** What each kind of store provides to the container. */
 export interface StoreCradle {
@@ -30,8 +30,11 @@ export interface StoreCradle {
   now: () => number;
   /** The token store before encryption (see container.ts). */
   storedTokenStore: TokenStore;
-  sessionStore: SessionStore;
-  replayGuard: ReplayGuard;
+  /** The session store and replay guard as stored; container.ts measures all three. */
+  storedSessionStore: SessionStore;
+  storedReplayGuard: ReplayGuard;
+  /** Resolves when the store answers a trivial read, rejects when it does not (readiness). */
+  storeCheck: () => Promise<void>;
   /** One refresh per account across instances; `undefined` where there is one instance (memory, SQLite). */
   refreshLock: RefreshLock | undefined;
   /** Sign-outs from the provider accepted while a shared store is down; `undefined` for local stores. */
@@ -61,17 +64,18 @@ export function storeRegistrations(config: Config): Registrations {
 function memoryStores(config: Config): Registrations {
   return {
     storedTokenStore: asFunction(({ now }: StoreCradle) => new MemoryTokenStore({ tokenTtlSeconds: config.tokenTtlSeconds, now })).singleton(),
-    sessionStore: asFunction(({ now }: StoreCradle) => new MemorySessionStore({ now })).singleton(),
-    replayGuard: asFunction(({ now }: StoreCradle) => new MemoryReplayGuard({ now })).singleton(),
+    storedSessionStore: asFunction(({ now }: StoreCradle) => new MemorySessionStore({ now })).singleton(),
+    storedReplayGuard: asFunction(({ now }: StoreCradle) => new MemoryReplayGuard({ now })).singleton(),
+    storeCheck: asValue(async () => {}),
     refreshLock: asValue(undefined),
     signOutJournal: asValue(undefined),
-    expirySweeper: asFunction(({ storedTokenStore, sessionStore, logger }: StoreCradle) => {
+    expirySweeper: asFunction(({ storedTokenStore, storedSessionStore, logger }: StoreCradle) => {
       const timer = setInterval(() => {
         // Each sweep yields to the event loop between batches, so it resolves later.
         Promise.all([
           (storedTokenStore as MemoryTokenStore).sweepExpired(),
-          (sessionStore as MemorySessionStore).sweepExpired(),
-        ]).catch((error: unknown) => logger.error('expiry sweep failed', { error: String(error) }));
+          (storedSessionStore as MemorySessionStore).sweepExpired(),
+        ]).catch((error: unknown) => logger.error({ err: error }, 'expiry sweep failed'));
       }, SWEEP_INTERVAL_MS).unref();
       return { stop: () => clearInterval(timer) };
     })
@@ -88,8 +92,14 @@ function sqliteStores(config: Config): Registrations {
     storedTokenStore: asFunction(
       ({ database, now }: StoreCradle) => new SqliteTokenStore({ db: database, tokenTtlSeconds: config.tokenTtlSeconds, now }),
     ).singleton(),
-    sessionStore: asFunction(({ database, now }: StoreCradle) => new SqliteSessionStore({ db: database, now })).singleton(),
-    replayGuard: asFunction(({ database, now }: StoreCradle) => new SqliteReplayGuard({ db: database, now })).singleton(),
+    storedSessionStore: asFunction(({ database, now }: StoreCradle) => new SqliteSessionStore({ db: database, now })).singleton(),
+    storedReplayGuard: asFunction(({ database, now }: StoreCradle) => new SqliteReplayGuard({ db: database, now })).singleton(),
+    // A real table read, failing as requests' reads do (I/O error, damaged or vanished file); in WAL
+    // mode another process's write lock does not stop reads, and the instance can still serve pages.
+    storeCheck: asFunction(({ database }: StoreCradle) => {
+      const probe = database.prepare('SELECT 1 FROM token_partitions LIMIT 1');
+      return async () => void probe.get();
+    }).singleton(),
     // One instance per SQLite file: the in-process refresh gate is enough, and no SQLite
     // transaction is ever held across a network call.
     refreshLock: asValue(undefined),
@@ -98,7 +108,7 @@ function sqliteStores(config: Config): Registrations {
       startExpirySweeper(database, {
         intervalMs: SWEEP_INTERVAL_MS,
         now,
-        onError: (error) => logger.error('expiry sweep failed', { error: String(error) }),
+        onError: (error) => logger.error({ err: error }, 'expiry sweep failed'),
       }),
     )
       .singleton()
@@ -112,7 +122,7 @@ function redisStores(config: Config): Registrations {
     redis: asFunction(({ logger }: StoreCradle) =>
       connectRedis({
         url: config.redisUrl,
-        onError: (error: unknown) => logger.warn('redis connection problem', { error: String(error) }),
+        onError: (error: unknown) => logger.warn({ err: error }, 'redis connection problem'),
       }),
     )
       .singleton()
@@ -120,12 +130,13 @@ function redisStores(config: Config): Registrations {
     storedTokenStore: asFunction(
       ({ redis, now }: StoreCradle) => new RedisTokenStore({ redis, keyPrefix, tokenTtlSeconds: config.tokenTtlSeconds, now }),
     ).singleton(),
-    sessionStore: asFunction(({ redis, now }: StoreCradle) => new RedisSessionStore({ redis, keyPrefix, now })).singleton(),
-    replayGuard: asFunction(({ redis, now }: StoreCradle) => new RedisReplayGuard({ redis, keyPrefix, now })).singleton(),
+    storedSessionStore: asFunction(({ redis, now }: StoreCradle) => new RedisSessionStore({ redis, keyPrefix, now })).singleton(),
+    storedReplayGuard: asFunction(({ redis, now }: StoreCradle) => new RedisReplayGuard({ redis, keyPrefix, now })).singleton(),
+    storeCheck: asFunction(({ redis }: StoreCradle) => async () => void (await redis.ping())).singleton(),
     refreshLock: asFunction(({ redis }: StoreCradle) => new RedisRefreshLock({ redis, keyPrefix })).singleton(),
     // Redis is shared and remote: a sign-out arriving while it is down waits here, on this host's disk.
     signOutJournal: asFunction(
-      ({ logger }: StoreCradle) => new LocalSignOutJournal({ file: config.signOutJournalPath, warn: (message) => logger.warn(message) }),
+      ({ logger }: StoreCradle) => new LocalSignOutJournal({ file: config.signOutJournalPath, logger }),
     ).singleton(),
     // Redis evicts expired keys itself (every key is written with a TTL).
     expirySweeper: asValue({ stop() {} }),
@@ -142,6 +153,6 @@ export async function storesReady(cradle: StoreCradle): Promise<void> {
   try {
     await redisReady(cradle.redis);
   } catch {
-    cradle.logger.warn('redis is not reachable yet: requests that need it answer 503 until it is');
+    cradle.logger.warn({}, 'redis is not reachable yet: requests that need it answer 503 until it is');
   }
 }

@@ -1,3 +1,4 @@
+import { pino } from 'pino';
 import { expect } from 'chai';
 import nock from 'nock';
 import { MsalRefreshTokenRevoker } from '../../src/adapters/msal/msal-refresh-token-revoker.ts';
@@ -21,6 +22,9 @@ function partition(refreshTokens: Record<string, string>): string {
 describe('MsalRefreshTokenRevoker (RFC 7009 for partitions in MSAL cache format)', () => {
   let discovery: Record<string, unknown>;
   let warnings: Array<Record<string, unknown> | undefined>;
+  /** A logger whose warnings' fields (here: the reason) land in `warnings`. */
+  const recordingLogger = () =>
+    pino({ level: 'warn' }, { write: (line: string) => void warnings.push({ reason: (JSON.parse(line) as { reason?: unknown }).reason }) });
   let revoker: MsalRefreshTokenRevoker;
 
   beforeEach(() => {
@@ -31,7 +35,7 @@ describe('MsalRefreshTokenRevoker (RFC 7009 for partitions in MSAL cache format)
       clientId: CLIENT_ID,
       clientSecret: 'secret-1',
       providerDocuments: { configuration: async () => discovery },
-      logger: { warn: (_message, fields) => warnings.push(fields) },
+      logger: recordingLogger(),
       timeoutMs: 300,
     });
   });
@@ -73,7 +77,7 @@ describe('MsalRefreshTokenRevoker (RFC 7009 for partitions in MSAL cache format)
       clientId: CLIENT_ID,
       clientSecret: 'secret-1',
       providerDocuments: { configuration: () => Promise.reject(new Error('discovery answered 503')) },
-      logger: { warn: (_message, fields) => warnings.push(fields) },
+      logger: recordingLogger(),
     });
     expect(await unreachable.revoke(partition({ [CLIENT_ID]: 'rt-mine' }))).to.equal('failed');
 
@@ -96,7 +100,7 @@ describe('MsalRefreshTokenRevoker (RFC 7009 for partitions in MSAL cache format)
       clientId: CLIENT_ID,
       clientSecret: 'secret-1',
       providerDocuments: { configuration: () => new Promise(() => {}) },
-      logger: { warn: (_message, fields) => warnings.push(fields) },
+      logger: recordingLogger(),
       timeoutMs: 300,
     });
     started = Date.now();
@@ -110,7 +114,7 @@ describe('MsalRefreshTokenRevoker (RFC 7009 for partitions in MSAL cache format)
       clientId: CLIENT_ID,
       clientSecret: 'secret-1',
       providerDocuments: { configuration: () => new Promise(() => {}) },
-      logger: { warn: () => {} },
+      logger: pino({ level: 'silent' }),
       timeoutMs: 60_000,
     });
     const started = Date.now();

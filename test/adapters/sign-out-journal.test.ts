@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalSignOutJournal } from '../../src/adapters/journal/local-sign-out-journal.ts';
+import { warningsInto } from '../support/captured-logs.ts';
 
 describe('LocalSignOutJournal', () => {
   let dir: string;
@@ -59,7 +60,7 @@ describe('LocalSignOutJournal', () => {
     const warnings: string[] = [];
     new LocalSignOutJournal({ file }); // creates the folder
     writeFileSync(file, '{not json');
-    const journal = new LocalSignOutJournal({ file, warn: (message) => warnings.push(message) });
+    const journal = new LocalSignOutJournal({ file, logger: warningsInto(warnings) });
     expect(journal.pending()).to.deep.equal([]);
     expect(warnings).to.have.length(1);
     expect(readdirSync(join(dir, 'data')).some((name) => name.startsWith('sign-out-journal.json.unreadable-'))).to.equal(true);

@@ -137,6 +137,24 @@ describe('loadConfig', () => {
     expect(configFailure({ ...MINIMAL, SESSION_ABSOLUTE_TTL_SECONDS: '0' }).message).to.match(/^SESSION_ABSOLUTE_TTL_SECONDS /);
   });
 
+  it('serves metrics nowhere unless METRICS_PORT is set, and never on PORT', () => {
+    expect(loadConfig(MINIMAL).metricsPort).to.equal(undefined);
+    expect(loadConfig({ ...MINIMAL, METRICS_PORT: '9464', HOST: '10.0.0.5' })).to.include({ metricsPort: 9464, metricsHost: '10.0.0.5' });
+    expect(loadConfig({ ...MINIMAL, METRICS_PORT: '9464', METRICS_HOST: '127.0.0.1' }).metricsHost).to.equal('127.0.0.1');
+    expect(configFailure({ ...MINIMAL, PORT: '8080', METRICS_PORT: '8080' }).message).to.match(/^METRICS_PORT must differ from PORT/);
+    expect(configFailure({ ...MINIMAL, METRICS_PORT: 'nine' }).message).to.match(/^METRICS_PORT must be a whole number/);
+  });
+
+  it('gives requests 10 s to finish at shutdown unless SHUTDOWN_GRACE_MS says otherwise', () => {
+    expect(loadConfig(MINIMAL).shutdownGraceMs).to.equal(10_000);
+    expect(loadConfig({ ...MINIMAL, SHUTDOWN_GRACE_MS: '30000' }).shutdownGraceMs).to.equal(30_000);
+    expect(configFailure({ ...MINIMAL, SHUTDOWN_GRACE_MS: '-1' }).message).to.match(/^SHUTDOWN_GRACE_MS must be a whole number/);
+  });
+
+  it('names LOG_FORMAT when it is neither json nor pretty', () => {
+    expect(configFailure({ ...MINIMAL, LOG_FORMAT: 'xml' }).message).to.match(/^LOG_FORMAT must be "json" or "pretty"/);
+  });
+
   it('returns a frozen object that nothing can change later', () => {
     const config = loadConfig(MINIMAL);
     expect(Object.isFrozen(config)).to.equal(true);

@@ -1,3 +1,4 @@
+import { pino } from 'pino';
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -91,7 +92,7 @@ describe('npm run signout (operator sign-out) against Redis', function () {
       inner: new RedisTokenStore({ redis, keyPrefix, tokenTtlSeconds: 3600 }),
       keyring: new TokenKeyring([Buffer.from(ENCRYPTION_KEY, 'base64')]),
       clientId: client.clientId,
-      warn: () => {},
+      logger: pino({ level: 'silent' }),
     });
     aliceRefreshToken = (await signIn(fixture.browser, fixture.discovery, client, { username: 'alice', scope: SCOPES })).tokens.refresh_token!;
     for (const [user, refreshToken] of [[alice, aliceRefreshToken], [bob, 'rt-of-bob']] as const) {

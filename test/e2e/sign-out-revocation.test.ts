@@ -1,3 +1,4 @@
+import { pino } from 'pino';
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -42,7 +43,7 @@ describe('dev stack end to end: refresh tokens revoked on sign-out (SQLite, revo
         inner: new SqliteTokenStore({ db }),
         keyring: new TokenKeyring(secrets.tokenEncryptionKeys.map((key) => Buffer.from(key, 'base64'))),
         clientId: world.appA.clientId,
-        warn: () => {},
+        logger: pino({ level: 'silent' }),
       });
       const [token] = refreshTokenSecrets((await store.read(accountId))?.data ?? '', world.appA.clientId);
       if (!token) throw new Error(`app A holds no refresh token for ${accountId}`);

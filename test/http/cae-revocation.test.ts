@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import nock from 'nock';
 import { fakeGraph, GRAPH, signInWithBrowser, startAppWithFakeEntra, stopTestApp, type TestApp } from '../support/app-harness.ts';
 import { fakeUser, type FakeEntra } from '../support/fake-entra.ts';
+import { metricValue } from '../support/metric-values.ts';
 
 /**
  * Continuous Access Evaluation: Graph answers a revoked session with a claims challenge asking for
@@ -44,6 +45,9 @@ describe('CAE claims challenges from the API', () => {
     expect(audit).to.have.length(1);
     expect(audit[0]).to.include({ channel: 'cae-revocation', outcome: 'removed', sessionsEnded: 0, partitionRemoved: true, revocation: 'unsupported' });
     expect(audit[0]!.requestId).to.equal(page.headers.get('x-request-id'));
+    const { registry } = app.container.cradle.metrics;
+    expect(await metricValue(registry, 'app_sign_outs_total', { channel: 'cae-revocation', outcome: 'removed' }), 'counted as a sign-out').to.equal(1);
+    expect(await metricValue(registry, 'app_token_partitions_removed_total')).to.equal(1);
 
     const { code, state } = entra.authorize(page.location!, alice);
     expect((await browser.get(`/auth/redirect?code=${code}&state=${state}`)).location).to.equal('/profile');
@@ -58,5 +62,6 @@ describe('CAE claims challenges from the API', () => {
     expect(page.status).to.equal(302);
     expect(await app.container.cradle.tokenStore.read(`${alice.oid}.${entra.tenantId}`)).to.not.equal(undefined);
     expect(app.logs.filter((line) => line.includes('"event":"sign-out"')), 'no sign-out').to.deep.equal([]);
+    expect(await metricValue(app.container.cradle.metrics.registry, 'app_sign_outs_total', { channel: 'cae-revocation' }), 'not a sign-out').to.equal(0);
   });
 });

@@ -4,9 +4,9 @@ import nock from 'nock';
 import { loadConfig } from '../../src/app/config.ts';
 import { createAppContainer, type AppContainer } from '../../src/app/container.ts';
 import { createApp } from '../../src/app/create-app.ts';
-import { createLogger } from '../../src/app/logger.ts';
 import { storesReady } from '../../src/app/store-registrations.ts';
 import { FakeEntra, type FakeUser } from './fake-entra.ts';
+import { captureLogs } from './captured-logs.ts';
 import { blockNetwork } from './msal-harness.ts';
 import { TestBrowser } from './test-browser.ts';
 
@@ -46,8 +46,8 @@ export async function startTestApp(
     HTTP_TIMEOUT_MS: '2000',
     ...env,
   });
-  const logs: string[] = [];
-  const container = createAppContainer(config, createLogger('debug', (line) => logs.push(line)), overrides);
+  const { logger, lines: logs } = captureLogs('debug');
+  const container = createAppContainer(config, logger, overrides);
   await storesReady(container.cradle);
   server.on('request', createApp(container).callback());
   return {

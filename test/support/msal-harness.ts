@@ -10,6 +10,7 @@ import { ProviderKeys } from '../../src/adapters/oidc/provider-keys.ts';
 import type { SignedInAccount } from '../../src/domain/account.ts';
 import type { TokenStore } from '../../src/ports/token-store.port.ts';
 import type { FakeEntra, FakeUser } from './fake-entra.ts';
+import { warningsInto } from './captured-logs.ts';
 
 export const GRAPH_SCOPES = ['User.Read'] as const;
 
@@ -62,10 +63,7 @@ export function msalIdentityProvider(entra: FakeEntra, tokenStore: TokenStore, w
     providerDocuments: providerDiscovery,
     idTokenCheck: idTokenValidator,
     networkClient,
-    logger: {
-      warn: (message, fields) => warnings.push(fields ? `${message} ${JSON.stringify(fields)}` : message),
-      error: (message) => warnings.push(message),
-    },
+    logger: warningsInto(warnings),
     refreshGate: new RefreshGate({ lock: options.refreshLock, lockTtlMs: 3000 }),
   });
 }

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { createLogger } from '../../src/app/logger.ts';
+import { createLogger } from '../../src/app/observability/logger.ts';
 import { SignOutAudit } from '../../src/app/sign-out-audit.ts';
 import { SignOutRejected, StoreUnavailable } from '../../src/domain/errors.ts';
 import { REVOCATION_OUTCOMES, SIGN_OUT_CHANNELS, SIGN_OUT_OUTCOMES } from '../../src/domain/sign-out-names.ts';
@@ -12,7 +12,9 @@ describe('the sign-out audit event', () => {
 
   beforeEach(() => {
     lines = [];
-    audit = new SignOutAudit({ logger: createLogger('info', (line) => lines.push(JSON.parse(line) as Record<string, unknown>)) });
+    audit = new SignOutAudit({
+      logger: createLogger({ level: 'info', format: 'json', destination: { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) } }),
+    });
   });
 
   it('is one line named sign-out with channel, outcome, subject, sessions ended, partition, revocation and request id', () => {

@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
 import type { TokenPartition, TokenStore } from '../../ports/token-store.port.ts';
 import { TokenKeyring } from './token-keyring.ts';
-
-type Warn = (message: string, fields?: Record<string, unknown>) => void;
 
 /**
  * Encryption at rest for any TokenStore: partitions (refresh tokens are secrets) are sealed with
@@ -17,13 +16,13 @@ export class EncryptingTokenStore implements TokenStore {
   readonly #inner: TokenStore;
   readonly #keyring: TokenKeyring;
   readonly #clientId: string;
-  readonly #warn: Warn;
+  readonly #logger: Logger;
 
-  constructor(deps: { inner: TokenStore; keyring: TokenKeyring; clientId: string; warn: Warn }) {
+  constructor(deps: { inner: TokenStore; keyring: TokenKeyring; clientId: string; logger: Logger }) {
     this.#inner = deps.inner;
     this.#keyring = deps.keyring;
     this.#clientId = deps.clientId;
-    this.#warn = deps.warn;
+    this.#logger = deps.logger;
   }
 
   async read(accountId: string): Promise<TokenPartition | undefined> {
@@ -64,6 +63,6 @@ export class EncryptingTokenStore implements TokenStore {
 
   // The account id is personal data: the log gets a short hash that still tells partitions apart.
   #refuse(message: string, accountId: string): void {
-    this.#warn(message, { partition: createHash('sha256').update(accountId).digest('hex').slice(0, 12) });
+    this.#logger.warn({ partitionHash: createHash('sha256').update(accountId).digest('hex').slice(0, 12) }, message);
   }
 }

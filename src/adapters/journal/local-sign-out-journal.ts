@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import type { Logger } from 'pino';
 import type { JournaledSignOut, SignOutJournal } from '../../ports/sign-out-journal.port.ts';
 
 const DEFAULT_MAX_ENTRIES = 1000;
@@ -20,11 +21,11 @@ export class LocalSignOutJournal implements SignOutJournal {
   #entries: JournaledSignOut[];
   #writing: Promise<void> = Promise.resolve();
 
-  constructor(deps: { file?: string; maxEntries?: number; maxBytes?: number; warn?: (message: string) => void } = {}) {
+  constructor(deps: { file?: string; maxEntries?: number; maxBytes?: number; logger?: Logger } = {}) {
     this.#file = deps.file;
     this.#maxEntries = deps.maxEntries ?? DEFAULT_MAX_ENTRIES;
     this.#maxBytes = deps.maxBytes ?? DEFAULT_MAX_BYTES;
-    this.#entries = deps.file ? load(deps.file, deps.warn ?? (() => {})) : [];
+    this.#entries = deps.file ? load(deps.file, deps.logger) : [];
   }
 
   async append(entry: Omit<JournaledSignOut, 'id'>): Promise<boolean> {
@@ -73,7 +74,7 @@ async function writeAtomically(file: string, text: string): Promise<void> {
   await rename(temporary, file);
 }
 
-function load(file: string, warn: (message: string) => void): JournaledSignOut[] {
+function load(file: string, logger: Logger | undefined): JournaledSignOut[] {
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   let text: string;
   try {
@@ -90,6 +91,6 @@ function load(file: string, warn: (message: string) => void): JournaledSignOut[]
   }
   const aside = `${file}.unreadable-${Date.now()}`;
   renameSync(file, aside);
-  warn(`the sign-out journal could not be read; it was moved to ${aside}`);
+  logger?.warn({ movedTo: aside }, 'the sign-out journal could not be read; it was moved aside');
   return [];
 }

@@ -1,4 +1,5 @@
 import { ConfidentialClientApplication, LogLevel, ProtocolMode, type AuthenticationResult, type INetworkModule } from '@azure/msal-node';
+import type { Logger } from 'pino';
 import type { SignedInAccount } from '../../domain/account.ts';
 import { IdentityProviderUnavailable, InteractionRequired, SignInUnverified } from '../../domain/errors.ts';
 import type {
@@ -52,10 +53,11 @@ export interface IdTokenCheck {
   validate(idToken: string, expectedNonce: string): Promise<Record<string, unknown>>;
 }
 
-export interface Logger {
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-}
+/**
+ * How a silent token request was answered: from a parsed partition kept in memory, from the
+ * partition read from the store, by a refresh at the provider, or not at all (the user must sign in).
+ */
+export type SilentTokenOutcome = 'memory-hit' | 'store-hit' | 'refreshed' | 'interaction-required';
 
 /**
  * IdentityProvider on @azure/msal-node. A new ConfidentialClientApplication for every operation,
@@ -69,6 +71,9 @@ export class MsalIdentityProvider implements IdentityProvider {
   private readonly idTokenCheck: IdTokenCheck;
   private readonly networkClient: INetworkModule;
   private readonly logger: Logger;
+  private readonly msalLogger: Logger;
+  private readonly msalLogLevel: LogLevel;
+  private readonly onSilentToken: (outcome: SilentTokenOutcome) => void;
   private readonly views: PartitionViewCache;
   private readonly refreshGate: RefreshGate;
 
@@ -83,6 +88,8 @@ export class MsalIdentityProvider implements IdentityProvider {
     partitionsInMemory?: number;
     /** One refresh per account at a time (default: within this process only). */
     refreshGate?: RefreshGate;
+    /** Told how each silent token request was answered (the app counts them). */
+    onSilentToken?: (outcome: SilentTokenOutcome) => void;
   }) {
     this.settings = deps.msalSettings;
     this.tokenStore = deps.tokenStore;
@@ -90,6 +97,10 @@ export class MsalIdentityProvider implements IdentityProvider {
     this.idTokenCheck = deps.idTokenCheck;
     this.networkClient = deps.networkClient;
     this.logger = deps.logger;
+    this.msalLogger = deps.logger.child({ component: 'msal' });
+    // MSAL formats every line it would log, so below Warning it costs even when nothing is written.
+    this.msalLogLevel = deps.logger.isLevelEnabled('debug') ? LogLevel.Info : LogLevel.Warning;
+    this.onSilentToken = deps.onSilentToken ?? (() => {});
     this.views = new PartitionViewCache(deps.tokenStore, deps.msalSettings.clientId, deps.partitionsInMemory ?? 0);
     this.refreshGate = deps.refreshGate ?? new RefreshGate({ lockTtlMs: 0 });
   }
@@ -156,16 +167,28 @@ export class MsalIdentityProvider implements IdentityProvider {
       if (!accountMatches(homeAccountId, claims)) throw new SignInUnverified('account');
       return claims;
     } catch (error) {
-      if (error instanceof SignInUnverified) this.logger.warn('sign-in refused: id token failed a check', { rule: error.rule });
+      if (error instanceof SignInUnverified) this.logger.warn({ rule: error.rule }, 'sign-in refused: id token failed a check');
       throw error;
     }
   }
 
   async acquireTokenSilently(request: SilentTokenRequest): Promise<AccessToken> {
-    const fromCache = async (): Promise<AccessToken | undefined> => {
-      const view = await this.views.get(request.accountId);
+    try {
+      const { token, outcome } = await this.silentToken(request);
+      this.onSilentToken(outcome);
+      return token;
+    } catch (error) {
+      if (error instanceof InteractionRequired) this.onSilentToken('interaction-required');
+      throw error;
+    }
+  }
+
+  private async silentToken(request: SilentTokenRequest): Promise<{ token: AccessToken; outcome: SilentTokenOutcome }> {
+    const fromCache = async (): Promise<{ token: AccessToken; outcome: SilentTokenOutcome } | undefined> => {
+      const { view, fromMemory } = await this.views.lookup(request.accountId);
       if (!view) throw new InteractionRequired(request.scopes, undefined, { reason: 'no cached tokens' });
-      return cachedAccessToken(view, request.scopes, nowSeconds());
+      const token = cachedAccessToken(view, request.scopes, nowSeconds());
+      return token && { token, outcome: fromMemory ? ('memory-hit' as const) : ('store-hit' as const) };
     };
     if (!request.forceRefresh) {
       const cached = await fromCache();
@@ -177,7 +200,7 @@ export class MsalIdentityProvider implements IdentityProvider {
       if (request.forceRefresh && (await this.tokenStore.version(request.accountId)) === askedAt) return undefined;
       return fromCache();
     };
-    return this.refreshGate.run(request.accountId, refreshedMeanwhile, () => this.refresh(request));
+    return this.refreshGate.run(request.accountId, refreshedMeanwhile, async () => ({ token: await this.refresh(request), outcome: 'refreshed' as const }));
   }
 
   /** Lets MSAL refresh the account's tokens, and stores them unless the partition changed meanwhile. */
@@ -250,10 +273,13 @@ export class MsalIdentityProvider implements IdentityProvider {
         protocolMode: this.settings.protocolMode === 'AAD' ? ProtocolMode.AAD : ProtocolMode.OIDC,
         networkClient: this.networkClient,
         loggerOptions: {
-          logLevel: LogLevel.Warning,
+          logLevel: this.msalLogLevel,
           piiLoggingEnabled: false,
+          // Called synchronously inside the request's work, so the line carries its request id.
           loggerCallback: (level, message) => {
-            if (level === LogLevel.Error) this.logger.error('msal', { message });
+            if (level === LogLevel.Error) this.msalLogger.error(message);
+            else if (level === LogLevel.Warning) this.msalLogger.warn(message);
+            else this.msalLogger.debug(message);
           },
         },
       },

@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import type { RevocationOutcome } from '../../domain/sign-out-names.ts';
 import type { RefreshTokenRevoker } from '../../ports/refresh-token-revoker.port.ts';
 import { refreshTokenSecrets } from './refresh-token-secrets.ts';
@@ -10,9 +11,6 @@ export interface RevocationDocuments {
   configuration(): Promise<{ readonly revocation_endpoint?: string; readonly [key: string]: unknown }>;
 }
 
-export interface RevocationLogger {
-  warn(message: string, fields?: Record<string, unknown>): void;
-}
 
 /**
  * RefreshTokenRevoker for partitions in MSAL's cache format: RFC 7009 at the provider's advertised
@@ -28,14 +26,14 @@ export class MsalRefreshTokenRevoker implements RefreshTokenRevoker {
   private readonly clientId: string;
   private readonly clientSecret: string;
   private readonly providerDocuments: RevocationDocuments;
-  private readonly logger: RevocationLogger;
+  private readonly logger: Logger;
   private readonly timeoutMs: number;
 
   constructor(deps: {
     clientId: string;
     clientSecret: string;
     providerDocuments: RevocationDocuments;
-    logger: RevocationLogger;
+    logger: Logger;
     /** Capped at REVOCATION_TIMEOUT_MS. */
     timeoutMs?: number;
   }) {
@@ -56,7 +54,7 @@ export class MsalRefreshTokenRevoker implements RefreshTokenRevoker {
       await Promise.all(tokens.map((token) => this.post(endpoint, token, deadline)));
       return 'revoked';
     } catch (error) {
-      this.logger.warn('refresh token revocation failed', { reason: describe(error, this.timeoutMs) });
+      this.logger.warn({ reason: describe(error, this.timeoutMs) }, 'refresh token revocation failed');
       return 'failed';
     }
   }

@@ -21,22 +21,27 @@ export class PartitionViewCache {
 
   /** The account's current partition, parsed; `undefined` when it has none. */
   async get(accountId: string): Promise<PartitionView | undefined> {
-    if (this.maxEntries <= 0) return this.load(accountId); // nothing kept: no version to check
+    return (await this.lookup(accountId)).view;
+  }
+
+  /** As `get`, also saying whether the parsed copy kept in memory was still current (`fromMemory`). */
+  async lookup(accountId: string): Promise<{ view: PartitionView | undefined; fromMemory: boolean }> {
+    if (this.maxEntries <= 0) return { view: await this.load(accountId), fromMemory: false }; // nothing kept: no version to check
     const version = await this.tokenStore.version(accountId);
     const known = this.views.get(accountId);
     if (!version) {
       this.views.delete(accountId);
-      return undefined;
+      return { view: undefined, fromMemory: false };
     }
     if (known?.version === version) {
       this.views.delete(accountId); // re-insert: most recently used last
       this.views.set(accountId, known);
-      return known;
+      return { view: known, fromMemory: true };
     }
     const view = await this.load(accountId);
     if (view) this.remember(accountId, view);
     else this.views.delete(accountId);
-    return view;
+    return { view, fromMemory: false };
   }
 
   private async load(accountId: string): Promise<PartitionView | undefined> {

@@ -21,6 +21,7 @@ export class ProviderDiscovery {
   private readonly allowedTenants: AllowedTenants;
   private readonly timeoutMs: number;
   private loading: Promise<DiscoveredProvider> | undefined;
+  private discovered: DiscoveredProvider | undefined;
 
   constructor(deps: { authority: string; allowedTenants: AllowedTenants; httpTimeoutMs: number }) {
     this.authority = deps.authority;
@@ -29,11 +30,19 @@ export class ProviderDiscovery {
   }
 
   get(): Promise<DiscoveredProvider> {
-    this.loading ??= this.load().catch((error: unknown) => {
-      this.loading = undefined;
-      throw error;
-    });
+    this.loading ??= this.load().then(
+      (discovered) => (this.discovered = discovered),
+      (error: unknown) => {
+        this.loading = undefined;
+        throw error;
+      },
+    );
     return this.loading;
+  }
+
+  /** Whether the document is held, without fetching it (readiness asks this on every probe). */
+  get loaded(): boolean {
+    return this.discovered !== undefined;
   }
 
   async configuration(): Promise<OpenIdConfiguration> {

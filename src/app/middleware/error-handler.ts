@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type Koa from 'koa';
 import {
   DomainError,
@@ -7,7 +6,7 @@ import {
   InteractionRequired,
   StoreUnavailable,
 } from '../../domain/errors.ts';
-import type { Logger } from '../logger.ts';
+import type { Logger } from '../observability/logger.ts';
 import { noStore } from './security-headers.ts';
 
 /** Status for each domain error the user can meet; unknown errors are 500s. */
@@ -20,20 +19,18 @@ function statusOf(error: DomainError): number {
 
 /**
  * The one place errors become answers. 4xx show their message; 5xx show a request id and are
- * logged with it, never with a stack trace in the page.
+ * logged with it (request-context.ts gives both), never with a stack trace in the page.
  */
 export function errorHandler(logger: Logger): Koa.Middleware {
   return async (ctx, next) => {
-    const requestId = randomUUID();
-    ctx.state.requestId = requestId;
-    ctx.set('X-Request-Id', requestId);
     try {
       await next();
       if (ctx.status === 404 && ctx.body === undefined) ctx.throw(404, 'There is no page at this address.');
     } catch (error) {
       const { status, message } = describe(error);
-      if (status >= 500) logger.error('request failed', { requestId, path: ctx.path, error: summary(error) });
-      else logger.debug('request refused', { requestId, path: ctx.path, status, message });
+      if (status >= 500) logger.error({ path: ctx.path, err: error }, 'request failed');
+      else logger.debug({ path: ctx.path, status, userMessage: message }, 'request refused');
+      const requestId = ctx.state.requestId as string;
       ctx.status = status;
       noStore(ctx);
       if (ctx.state.answerInJson || ctx.accepts('html', 'json') === 'json') {
@@ -54,9 +51,4 @@ function describe(error: unknown): { status: number; message: string } {
     return { status: httpError.status, message: String(httpError.message) };
   }
   return { status: 500, message: 'Something went wrong on our side. Please try again.' };
-}
-
-function summary(error: unknown): Record<string, unknown> {
-  if (!(error instanceof Error)) return { value: String(error) };
-  return { name: error.name, message: error.message, stack: error.stack, cause: error.cause ? summary(error.cause) : undefined };
 }

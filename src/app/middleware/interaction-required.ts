@@ -1,6 +1,6 @@
 import type Koa from 'koa';
 import { InteractionRequired } from '../../domain/errors.ts';
-import type { Logger } from '../logger.ts';
+import type { Logger } from '../observability/logger.ts';
 import type { SignOutAudit } from '../sign-out-audit.ts';
 import { redirectToSignIn, type SignInStart } from '../sign-in-redirect.ts';
 
@@ -17,7 +17,7 @@ export function interactionRequiredRedirect(signInStart: SignInStart, logger: Lo
       // A CAE revocation removed the tokens on the way: that is a sign-out, and gets its audit event.
       if (error instanceof InteractionRequired && error.signOut) audit.record(error.signOut, { requestId: ctx.state.requestId });
       if (!(error instanceof InteractionRequired) || ctx.method !== 'GET') throw error;
-      logger.info('interaction required', { requestId: ctx.state.requestId, reason: error.message });
+      logger.info({ reason: error.message }, 'interaction required');
       await redirectToSignIn(ctx, signInStart, {
         returnTo: ctx.originalUrl,
         scopes: error.scopes,

@@ -1,4 +1,5 @@
 import Router from '@koa/router';
+import type Koa from 'koa';
 import { bodyParser } from '@koa/bodyparser';
 import { IdentityProviderUnavailable, SignOutRejected } from '../../domain/errors.ts';
 import type { Cradle } from '../container.ts';
@@ -20,7 +21,7 @@ import { allowFramingBy, noStore } from '../middleware/security-headers.ts';
  *   POST /auth/signout/backchannel    OpenID Connect Back-Channel Logout: a signed logout_token
  */
 export function authRoutes(
-  { config, signIn, signOutEverywhere, signOutAudit, identityProvider, logger, now }: Cradle,
+  { config, signIn, signOutEverywhere, signOutAudit, identityProvider, logger, now, metrics }: Cradle,
   signInStart: SignInStart,
 ): Router {
   const router = new Router({ prefix: '/auth' });
@@ -44,7 +45,7 @@ export function authRoutes(
     const session = ctx.session!;
     Object.assign(session, signedInSessionData(account, now(), ctx.get('user-agent')));
     await session.regenerate();
-    logger.info('signed in', { sid: account.sid !== undefined });
+    logger.info({ sid: account.sid !== undefined }, 'signed in');
     ctx.redirect(returnTo);
   });
 
@@ -108,10 +109,17 @@ export function authRoutes(
     ctx.state.answerInJson = true;
     const token = (ctx.request as { body?: Record<string, unknown> }).body?.logout_token;
     if (typeof token !== 'string' || !token) {
-      throw new SignOutRejected('The request has no logout_token.');
+      metrics.logoutTokenRefused('missing');
+      throw new SignOutRejected('The request has no logout_token.', { reason: 'missing' });
     }
     // Journaled (the store is down): accepted, and carried out once it answers; the provider needs no retry.
-    await signOutAudit.around('back-channel', { requestId: ctx.state.requestId }, () => signOutEverywhere.fromBackChannel(token));
+    await signOutAudit
+      .around('back-channel', { requestId: ctx.state.requestId }, () => signOutEverywhere.fromBackChannel(token))
+      .catch((error: unknown) => {
+        // A refused token is not a failed sign-out: it names the rule it broke (signature, iss, replayed, ...).
+        if (error instanceof SignOutRejected) metrics.logoutTokenRefused(error.reason ?? 'invalid');
+        throw error;
+      });
     ctx.status = 200;
   });
 

@@ -4,7 +4,7 @@ import type { Cradle } from '../container.ts';
 import { csrfToken } from '../middleware/csrf.ts';
 import { noStore } from '../middleware/security-headers.ts';
 
-/** The pages: home, the profile that calls the downstream API, and a health check. */
+/** The pages: home, and the profile that calls the downstream API. */
 export function pageRoutes({ callApi }: Cradle): Router {
   const router = new Router();
   const stylesheet = readFileSync(new URL('../../../public/app.css', import.meta.url));
@@ -28,11 +28,6 @@ export function pageRoutes({ callApi }: Cradle): Router {
     const profile = await callApi.execute(account);
     const tokens = await callApi.tokensHeld(account);
     await ctx.render('profile', { account, profile, tokens, csrfToken: csrfToken(ctx) });
-  });
-
-  router.get('/healthz', (ctx) => {
-    noStore(ctx);
-    ctx.body = { status: 'ok' };
   });
 
   return router;

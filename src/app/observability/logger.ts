@@ -1,0 +1,40 @@
+import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+import pretty from 'pino-pretty';
+import { redactPaths } from './redact-paths.ts';
+import { currentRequestId } from './request-context.ts';
+
+/** The one logger type of the app and its adapters: pino's. Call shape: `logger.info({ fields }, 'message')`. */
+export type { Logger } from 'pino';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+export type LogFormat = 'json' | 'pretty';
+
+/**
+ * JSON lines on stdout in production, readable lines in development. Every line written while a
+ * request is served carries its `requestId` (request-context.ts), whichever logger wrote it, and
+ * every field named like a secret is replaced by `[redacted]` whatever object it is in.
+ *
+ * Why a mixin and not a child logger per request: the mixin runs only when a line is written, so a
+ * request that logs nothing (nearly all of them) costs no logger allocation; and loggers an adapter
+ * derived at start (`logger.child({ component: 'msal' })`) still name the request.
+ */
+/** `destination` (tests): anything with `write` for JSON; a Writable stream for `pretty`. Default: stdout. */
+export function createLogger(options: { level: LogLevel; format: LogFormat; destination?: DestinationStream }): Logger {
+  const settings: LoggerOptions = {
+    level: options.level,
+    messageKey: 'message',
+    base: { pid: process.pid },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    redact: { paths: redactPaths(), censor: '[redacted]' },
+    mixin() {
+      const requestId = currentRequestId();
+      return requestId === undefined ? {} : { requestId };
+    },
+  };
+  if (options.format === 'pretty') {
+    const stream = pretty({ sync: true, messageKey: 'message', ignore: 'pid', colorize: !options.destination && process.stdout.isTTY, destination: (options.destination as NodeJS.WritableStream | undefined) ?? 1 });
+    return pino(settings, stream);
+  }
+  // Level names rather than numbers: what log platforms and people filter on.
+  return pino({ ...settings, formatters: { level: (label) => ({ level: label }) } }, options.destination ?? pino.destination({ fd: 1, sync: true }));
+}

@@ -1,0 +1,23 @@
+import { createServer, type Server } from 'node:http';
+import type { AppMetrics } from './app-metrics.ts';
+
+/**
+ * Serves `GET /metrics` (Prometheus text format) on its own port, never on the app's: the metrics
+ * tell who signs out how often, which is nobody's business on the public port, and a separate port
+ * cannot be exposed through the load balancer by a route mistake.
+ */
+export async function startMetricsServer(metrics: AppMetrics, port: number, host: string | undefined): Promise<Server> {
+  metrics.collectProcessMetrics();
+  const server = createServer((request, response) => {
+    if (request.method !== 'GET' || request.url?.split('?')[0] !== '/metrics') {
+      response.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      return;
+    }
+    metrics.registry.metrics().then(
+      (text) => response.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
+      () => response.writeHead(500, { 'content-type': 'text/plain' }).end('metrics could not be collected\n'),
+    );
+  });
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, resolve));
+  return server;
+}

@@ -1,0 +1,126 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { startAppProcess, type AppProcess } from '../support/app-process.ts';
+import { SlowJwksProvider } from '../support/slow-jwks-provider.ts';
+
+/** One HTTP request; resolves with its status and when it ended, or with the error that ended it. */
+function send(port: number, options: { method?: string; path: string; body?: string; agent?: Agent }) {
+  return new Promise<{ status?: number; error?: string; at: number; socket?: Socket }>((resolve) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        method: options.method ?? 'GET',
+        path: options.path,
+        agent: options.agent ?? false,
+        headers: options.body ? { 'content-type': 'application/x-www-form-urlencoded' } : {},
+      },
+      (response) => {
+        const socket = response.socket as Socket;
+        response.resume().on('end', () => resolve({ status: response.statusCode, at: performance.now(), socket }));
+      },
+    );
+    req.on('error', (error) => resolve({ error: (error as NodeJS.ErrnoException).code ?? error.message, at: performance.now() }));
+    req.end(options.body);
+  });
+}
+
+function refusesConnections(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    // A loopback connect to a port nobody listens on can pick that very port as its own and connect
+    // to itself (TCP simultaneous open): no server accepted it.
+    socket.once('connect', () => {
+      const toItself = socket.localPort === port;
+      socket.destroy();
+      resolve(toItself);
+    });
+    socket.once('error', () => resolve(true));
+  });
+}
+
+describe('graceful shutdown on SIGTERM (the app as a process)', function () {
+  this.timeout(60_000);
+  const dataDir = mkdtempSync(join(tmpdir(), 'shutdown-'));
+  const provider = new SlowJwksProvider();
+  let app: AppProcess | undefined;
+
+  before(() => provider.start(dataDir));
+  after(async () => {
+    await provider.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  afterEach(() => app?.child.kill('SIGKILL'));
+
+  const start = (env: Record<string, string> = {}) =>
+    startAppProcess({
+      AUTHORITY: provider.issuer,
+      CLIENT_ID: provider.clientId,
+      CLIENT_SECRET: 'secret',
+      SESSION_KEYS: 'shutdown-test-session-key-0123456789',
+      TOKEN_ENCRYPTION_KEYS: Buffer.alloc(32, 3).toString('base64'),
+      TOKEN_STORE: 'memory',
+      NODE_EXTRA_CA_CERTS: provider.caCertPath,
+      ...env,
+    });
+
+  /**
+   * A back-channel sign-out that waits `delayMs` for the provider's keys, on a keep-alive connection
+   * (it would stay open after the answer if the app did not close it); resolves once it is in flight.
+   */
+  async function slowSignOut(port: number, delayMs: number) {
+    provider.jwksDelayMs = delayMs;
+    const inFlight = new Promise<void>((resolve) => (provider.onJwksRequest = resolve));
+    const agent = new Agent({ keepAlive: true });
+    const body = `logout_token=${await provider.logoutToken('sid-1')}`;
+    const answer = send(port, { method: 'POST', path: '/auth/signout/backchannel', body, agent }).finally(() => agent.destroy());
+    await inFlight;
+    return { answer };
+  }
+
+  it('lets a request in flight finish, closes an idle keep-alive connection at once, refuses new connections, and exits 0', async () => {
+    app = await start();
+    const agent = new Agent({ keepAlive: true });
+    const idle = await send(app.port, { path: '/healthz', agent });
+    expect(idle.status).to.equal(200);
+    const idleClosed = new Promise<number>((resolve) => idle.socket!.once('close', () => resolve(performance.now())));
+
+    const slow = (await slowSignOut(app.port, 1500)).answer;
+    const sigtermAt = performance.now();
+    app.child.kill('SIGTERM');
+
+    expect(await idleClosed - sigtermAt, 'the idle keep-alive connection is closed at once').to.be.below(500);
+    // Logged once the listener is closed (the idle connection may close a moment earlier).
+    while (!app.logs.some((line) => line.message === 'shutting down: not accepting connections, draining requests')) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    const refused = await refusesConnections(app.port);
+    expect(refused, 'no new connections').to.equal(true);
+    const answered = await slow;
+    expect(answered.status, `the slow request completes: ${answered.error}`).to.equal(200);
+    const { code, at } = await app.exited;
+    expect(code).to.equal(0);
+    expect(at - answered.at, 'exits right after the last request, not after a keep-alive timeout').to.be.below(1000);
+    expect(at - sigtermAt, 'well within the 10 s grace').to.be.below(4000);
+    expect(app.logs.find((line) => line.message === 'stopped')).to.include({ drained: true });
+    agent.destroy();
+  });
+
+  it('cuts a request still running when SHUTDOWN_GRACE_MS is over, and still exits 0', async () => {
+    app = await start({ SHUTDOWN_GRACE_MS: '500' });
+    const slow = (await slowSignOut(app.port, 8000)).answer;
+    const sigtermAt = performance.now();
+    app.child.kill('SIGTERM');
+
+    const answered = await slow;
+    expect(answered.status, 'no answer: the connection was cut').to.equal(undefined);
+    const { code, at } = await app.exited;
+    expect(code).to.equal(0);
+    expect(at - sigtermAt, 'bounded by the grace, not by the request').to.be.within(450, 2500);
+    expect(app.logs.find((line) => line.message?.toString().startsWith('stopped'))).to.include({ drained: false });
+  });
+});
