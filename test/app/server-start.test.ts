@@ -3,6 +3,7 @@ import nock from 'nock';
 import { ConfigError } from '../../src/app/config.ts';
 import { startServer } from '../../src/app/server.ts';
 import { ENTRA_HOST, FakeEntra } from '../support/fake-entra.ts';
+import { startAppProcess } from '../support/app-process.ts';
 import { blockNetwork } from '../support/msal-harness.ts';
 
 describe('server start: the provider must fit AUTHORITY', () => {
@@ -37,17 +38,20 @@ describe('server start: the provider must fit AUTHORITY', () => {
   });
 
   it('warns at start when tokens are stored unencrypted by choice (ALLOW_PLAINTEXT_TOKENS=true)', async () => {
-    new FakeEntra({ tenantId: tenant }).install();
-    const written: string[] = [];
-    const write = process.stderr.write.bind(process.stderr);
-    process.stderr.write = ((chunk: string | Uint8Array) => written.push(String(chunk)) > 0) as typeof process.stderr.write;
+    // As a process: the logger writes to file descriptor 1, which an in-process test cannot read.
+    const app = await startAppProcess({
+      ...env,
+      AUTHORITY: 'https://127.0.0.1:9/00000000-0000-0000-0000-000000000001/v2.0', // nothing listens: it starts anyway
+      TOKEN_ENCRYPTION_KEYS: '',
+      ALLOW_PLAINTEXT_TOKENS: 'true',
+      LOG_LEVEL: 'info',
+    });
     try {
-      const running = await startServer({ ...env, TOKEN_ENCRYPTION_KEYS: '', ALLOW_PLAINTEXT_TOKENS: 'true', LOG_LEVEL: 'warn' });
-      await running.close();
+      expect(app.logs.map((line) => line.message)).to.include('ALLOW_PLAINTEXT_TOKENS=true: refresh tokens are stored unencrypted; set TOKEN_ENCRYPTION_KEYS');
     } finally {
-      process.stderr.write = write;
+      app.child.kill('SIGKILL');
+      await app.exited;
     }
-    expect(written.join('')).to.contain('ALLOW_PLAINTEXT_TOKENS=true: refresh tokens are stored unencrypted');
   });
 
   it('starts when the issuer fits', async () => {

@@ -19,6 +19,12 @@ describe('refresh tokens revoked at the provider on sign-out (RFC 7009)', () => 
 
   const accountOf = (user: typeof alice) => `${user.oid}.${entra.tenantId}`;
   const auditEvents = () => app.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.event === 'sign-out');
+  /** The reasons of the log's "refresh token revocation failed" warnings. */
+  const revocationWarnings = () =>
+    app.logs
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((line) => line.message === 'refresh token revocation failed')
+      .map((line) => line.reason);
 
   async function heldRefreshToken(user: typeof alice): Promise<string> {
     const partition = await app.container.cradle.tokenStore.read(accountOf(user));
@@ -93,7 +99,7 @@ describe('refresh tokens revoked at the provider on sign-out (RFC 7009)', () => 
       expect(Date.now() - started, 'answered within the revocation deadline').to.be.below(3000);
       expect(await app.container.cradle.tokenStore.read(accountOf(alice)), 'removed all the same').to.equal(undefined);
       expect(auditEvents()[0]).to.include({ outcome: 'removed', revocation: 'failed' });
-      expect(app.logs.join('\n')).to.match(/refresh token revocation failed.*no answer within 2000 ms/);
+      expect(revocationWarnings()).to.deep.equal(['no answer within 2000 ms']);
       expect(app.container.cradle.signOutAudit.counts().revocations).to.deep.equal({ failed: 1 });
     });
 
@@ -104,7 +110,7 @@ describe('refresh tokens revoked at the provider on sign-out (RFC 7009)', () => 
 
       expect(await app.container.cradle.tokenStore.read(accountOf(alice))).to.equal(undefined);
       expect(auditEvents()[0]).to.include({ revocation: 'failed' });
-      expect(app.logs.join('\n')).to.match(/refresh token revocation failed.*answered 503 temporarily_unavailable/);
+      expect(revocationWarnings()[0]).to.match(/answered 503 temporarily_unavailable/);
       expect(app.container.cradle.signOutAudit.counts()).to.deep.equal({ signOuts: { 'front-channel removed': 1 }, revocations: { failed: 1 } });
     });
 

@@ -14,10 +14,10 @@ export interface AppProcess {
   readonly exited: Promise<{ code: number | null; at: number }>;
 }
 
-/** The app as production runs it: `node --import tsx src/app/server.ts`, JSON logs read from stdout. */
+/** The app as production runs it: `node src/app/server.ts` (type stripping), JSON logs read from stdout. */
 export async function startAppProcess(env: Record<string, string>): Promise<AppProcess> {
   const { PATH, HOME } = process.env;
-  const child = spawn(process.execPath, ['--import', 'tsx', SERVER], {
+  const child = spawn(process.execPath, [SERVER], {
     env: { PATH, HOME, HOST: '127.0.0.1', PORT: '0', LOG_FORMAT: 'json', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

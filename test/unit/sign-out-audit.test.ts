@@ -21,8 +21,9 @@ describe('the sign-out audit event', () => {
     audit.record(signOutResult('app', { subject: 'sub-1', sessionsEnded: 2, partitionRemoved: true, revocation: 'revoked' }), { requestId: 'req-1' });
 
     expect(lines).to.have.length(1);
-    const { time, ...event } = lines[0]!;
+    const { time, pid, ...event } = lines[0]!;
     expect(time).to.be.a('string');
+    expect(pid).to.equal(process.pid);
     expect(event).to.deep.equal({
       level: 'info',
       message: 'sign-out',

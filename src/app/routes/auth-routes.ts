@@ -4,6 +4,7 @@ import { bodyParser } from '@koa/bodyparser';
 import { IdentityProviderUnavailable, SignOutRejected } from '../../domain/errors.ts';
 import type { Cradle } from '../container.ts';
 import { requireCsrf } from '../middleware/csrf.ts';
+import { errorHandler } from '../middleware/error-handler.ts';
 import { UnknownSidLimiter } from '../middleware/unknown-sid-limiter.ts';
 import { continueToProviderSignOut } from '../provider-sign-out.ts';
 import { signedInSessionData } from '../session-data.ts';
@@ -104,9 +105,8 @@ export function authRoutes(
     ctx.body = 'signed out';
   });
 
-  router.post('/signout/backchannel', bodyParser({ enableTypes: ['form'] }), async (ctx) => {
+  router.post('/signout/backchannel', errorHandler(logger, { answer: 'json' }), bodyParser({ enableTypes: ['form'] }), async (ctx) => {
     noStore(ctx);
-    ctx.state.answerInJson = true;
     const token = (ctx.request as { body?: Record<string, unknown> }).body?.logout_token;
     if (typeof token !== 'string' || !token) {
       metrics.logoutTokenRefused('missing');
