@@ -98,7 +98,12 @@ describe('graceful shutdown on SIGTERM (the app as a process)', function () {
     while (!app.logs.some((line) => line.message === 'shutting down: not accepting connections, draining requests')) {
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
-    const refused = await refusesConnections(app.port);
+    // The listener's file descriptor is closed by libuv on its next turn, a moment after the log line.
+    let refused = false;
+    for (let tries = 0; tries < 40 && !refused; tries++) {
+      refused = await refusesConnections(app.port);
+      if (!refused) await new Promise((resolve) => setTimeout(resolve, 25));
+    }
     expect(refused, 'no new connections').to.equal(true);
     const answered = await slow;
     expect(answered.status, `the slow request completes: ${answered.error}`).to.equal(200);

@@ -28,7 +28,7 @@ describe('the one table from errors to HTTP answers', () => {
     for (const [error, status] of cases) {
       const answer = httpAnswerOf(error);
       expect(answer.status, error.name).to.equal(status);
-      expect(answer.message, error.name).to.equal((error as { userMessage: string }).userMessage);
+      expect(answer.message, error.name).to.equal((error as unknown as { userMessage: string }).userMessage);
     }
   });
 
