@@ -1,6 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -29,18 +29,14 @@ function send(port: number, options: { method?: string; path: string; body?: str
   });
 }
 
-function refusesConnections(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    // A loopback connect to a port nobody listens on can pick that very port as its own and connect
-    // to itself (TCP simultaneous open): no server accepted it.
-    socket.once('connect', () => {
-      const toItself = socket.localPort === port;
-      socket.destroy();
-      resolve(toItself);
-    });
-    socket.once('error', () => resolve(true));
-  });
+/**
+ * Whether a new HTTP request to `port` is refused. Over node:http rather than a raw socket: suites
+ * that load nock have its interceptor in this process, and its socket stand-in reports a raw
+ * `connect` before the real connection has been tried.
+ */
+async function refusesConnections(port: number): Promise<boolean> {
+  const answer = await send(port, { path: '/healthz' });
+  return answer.error === 'ECONNREFUSED';
 }
 
 describe('graceful shutdown on SIGTERM (the app as a process)', function () {
