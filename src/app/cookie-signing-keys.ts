@@ -7,15 +7,15 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
  * a signed-in request's time (bench/).
  */
 export class CookieSigningKeys {
-  private readonly keys: readonly string[];
+  readonly #keys: readonly string[];
 
   constructor(keys: readonly string[]) {
     if (keys.length === 0) throw new Error('cookie signing needs at least one key');
-    this.keys = keys;
+    this.#keys = keys;
   }
 
   sign(data: string): string {
-    return digest(this.keys[0]!, data);
+    return digest(this.#keys[0]!, data);
   }
 
   verify(data: string, signature: string): boolean {
@@ -25,7 +25,7 @@ export class CookieSigningKeys {
   /** Which key made `signature` (0 = the newest), or -1 when none did. */
   index(data: string, signature: string): number {
     const given = Buffer.from(signature);
-    return this.keys.findIndex((key) => {
+    return this.#keys.findIndex((key) => {
       const expected = Buffer.from(digest(key, data));
       return expected.length === given.length && timingSafeEqual(expected, given);
     });

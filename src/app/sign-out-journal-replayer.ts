@@ -12,13 +12,13 @@ const RETRY_EVERY_MS = 1000;
  * One attempt at a time.
  */
 export class SignOutJournalReplayer {
-  private readonly journal: SignOutJournal | undefined;
-  private readonly signOutEverywhere: SignOutEverywhere;
-  private readonly audit: Pick<SignOutAudit, 'record'>;
-  private readonly logger: Logger;
-  private attempt: Promise<void> | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private failedAt = -Infinity;
+  readonly #journal: SignOutJournal | undefined;
+  readonly #signOutEverywhere: SignOutEverywhere;
+  readonly #audit: Pick<SignOutAudit, 'record'>;
+  readonly #logger: Logger;
+  #attempt: Promise<void> | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #failedAt = -Infinity;
 
   constructor(deps: {
     signOutJournal: SignOutJournal | undefined;
@@ -26,34 +26,34 @@ export class SignOutJournalReplayer {
     signOutAudit: Pick<SignOutAudit, 'record'>;
     logger: Logger;
   }) {
-    this.journal = deps.signOutJournal;
-    this.signOutEverywhere = deps.signOutEverywhere;
-    this.audit = deps.signOutAudit;
-    this.logger = deps.logger;
+    this.#journal = deps.signOutJournal;
+    this.#signOutEverywhere = deps.signOutEverywhere;
+    this.#audit = deps.signOutAudit;
+    this.#logger = deps.logger;
   }
 
   get pending(): number {
-    return this.journal?.pending().length ?? 0;
+    return this.#journal?.pending().length ?? 0;
   }
 
   /** Applies what is pending; never rejects (a store still down is logged, and tried again later). */
   replay(): Promise<void> {
     if (this.pending === 0) return Promise.resolve();
-    this.attempt ??= this.signOutEverywhere
+    this.#attempt ??= this.#signOutEverywhere
       .applyJournal()
       .then(
         (applied) => {
           // Each applied entry is a sign-out of its own: its audit event, with `journaled: true`.
-          for (const result of applied) this.audit.record(result);
-          this.logger.info({ applied: applied.length, pending: this.pending }, 'journaled sign-outs applied');
+          for (const result of applied) this.#audit.record(result);
+          this.#logger.info({ applied: applied.length, pending: this.pending }, 'journaled sign-outs applied');
         },
         (error: unknown) => {
-          this.failedAt = Date.now();
-          this.logger.warn({ pending: this.pending, err: error }, 'journaled sign-outs still waiting for the store');
+          this.#failedAt = Date.now();
+          this.#logger.warn({ pending: this.pending, err: error }, 'journaled sign-outs still waiting for the store');
         },
       )
-      .finally(() => (this.attempt = undefined));
-    return this.attempt;
+      .finally(() => (this.#attempt = undefined));
+    return this.#attempt;
   }
 
   /**
@@ -62,16 +62,16 @@ export class SignOutJournalReplayer {
    * the session middleware refuses any session a pending entry names meanwhile.
    */
   async beforeRequest(): Promise<void> {
-    if (this.pending > 0 && Date.now() - this.failedAt >= RETRY_EVERY_MS) await this.replay();
+    if (this.pending > 0 && Date.now() - this.#failedAt >= RETRY_EVERY_MS) await this.replay();
   }
 
   start(): this {
-    if (this.journal && !this.timer) this.timer = setInterval(() => void this.replay(), RETRY_EVERY_MS).unref();
+    if (this.#journal && !this.#timer) this.#timer = setInterval(() => void this.replay(), RETRY_EVERY_MS).unref();
     return this;
   }
 
   stop(): void {
-    clearInterval(this.timer);
-    this.timer = undefined;
+    clearInterval(this.#timer);
+    this.#timer = undefined;
   }
 }

@@ -17,10 +17,10 @@ export interface RevokedTokens {
  * for them are removed first, and the error carries what that sign-out did.
  */
 export class CallApi {
-  private readonly identityProvider: IdentityProvider;
-  private readonly downstreamApi: DownstreamApi;
-  private readonly apiScopes: readonly string[];
-  private readonly revokedTokens: RevokedTokens;
+  readonly #identityProvider: IdentityProvider;
+  readonly #downstreamApi: DownstreamApi;
+  readonly #apiScopes: readonly string[];
+  readonly #revokedTokens: RevokedTokens;
 
   constructor(deps: {
     identityProvider: IdentityProvider;
@@ -28,45 +28,45 @@ export class CallApi {
     apiScopes: readonly string[];
     revokedTokens: RevokedTokens;
   }) {
-    this.identityProvider = deps.identityProvider;
-    this.downstreamApi = deps.downstreamApi;
-    this.apiScopes = deps.apiScopes;
-    this.revokedTokens = deps.revokedTokens;
+    this.#identityProvider = deps.identityProvider;
+    this.#downstreamApi = deps.downstreamApi;
+    this.#apiScopes = deps.apiScopes;
+    this.#revokedTokens = deps.revokedTokens;
   }
 
   async execute(account: SignedInAccount): Promise<unknown> {
-    const request = { accountId: account.accountId, scopes: this.apiScopes };
+    const request = { accountId: account.accountId, scopes: this.#apiScopes };
     try {
-      return await this.callWith(await this.identityProvider.acquireTokenSilently(request));
+      return await this.#callWith(await this.#identityProvider.acquireTokenSilently(request));
     } catch (error) {
       if (error instanceof ApiChallenge && isRevocationChallenge(error.claims)) {
         // The provider revoked the session: the refresh token is dead too. Nothing of it may stay.
-        const signOut = await this.revokedTokens.afterRevocation(account);
-        throw this.asInteraction(error, signOut);
+        const signOut = await this.#revokedTokens.afterRevocation(account);
+        throw this.#asInteraction(error, signOut);
       }
       // A 401 without a claims challenge: the cached token may have been revoked early. Refresh
       // once; if the API still refuses, only the user can fix it.
-      if (!(error instanceof ApiChallenge) || error.claims) throw this.asInteraction(error);
-      const refreshed = await this.identityProvider.acquireTokenSilently({ ...request, forceRefresh: true });
+      if (!(error instanceof ApiChallenge) || error.claims) throw this.#asInteraction(error);
+      const refreshed = await this.#identityProvider.acquireTokenSilently({ ...request, forceRefresh: true });
       try {
-        return await this.callWith(refreshed);
+        return await this.#callWith(refreshed);
       } catch (retryError) {
-        throw this.asInteraction(retryError);
+        throw this.#asInteraction(retryError);
       }
     }
   }
 
   /** What the app holds for the user, to show them (never the token text). */
   tokensHeld(account: SignedInAccount): Promise<CachedToken[]> {
-    return this.identityProvider.cachedTokens(account.accountId);
+    return this.#identityProvider.cachedTokens(account.accountId);
   }
 
-  private callWith(token: { token: string }): Promise<unknown> {
-    return this.downstreamApi.get(token.token);
+  #callWith(token: { token: string }): Promise<unknown> {
+    return this.#downstreamApi.get(token.token);
   }
 
-  private asInteraction(error: unknown, signOut?: SignOutResult): unknown {
+  #asInteraction(error: unknown, signOut?: SignOutResult): unknown {
     if (!(error instanceof ApiChallenge)) return error;
-    return new InteractionRequired(this.apiScopes, error.claims, { cause: error, reason: error.message, signOut });
+    return new InteractionRequired(this.#apiScopes, error.claims, { cause: error, reason: error.message, signOut });
   }
 }

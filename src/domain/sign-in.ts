@@ -35,24 +35,24 @@ export const PENDING_SIGN_IN_LIFETIME_MS = 10 * 60 * 1000;
  * session under a new id afterwards.
  */
 export class SignIn {
-  private readonly identityProvider: IdentityProvider;
-  private readonly apiScopes: readonly string[];
-  private readonly now: () => number;
+  readonly #identityProvider: IdentityProvider;
+  readonly #apiScopes: readonly string[];
+  readonly #now: () => number;
 
   constructor(deps: { identityProvider: IdentityProvider; apiScopes: readonly string[]; now?: () => number }) {
-    this.identityProvider = deps.identityProvider;
-    this.apiScopes = deps.apiScopes;
-    this.now = deps.now ?? Date.now;
+    this.#identityProvider = deps.identityProvider;
+    this.#apiScopes = deps.apiScopes;
+    this.#now = deps.now ?? Date.now;
   }
 
   async begin(request: BeginSignIn = {}): Promise<{ authorizationUrl: string; pending: PendingSignIn }> {
-    const scopes = request.scopes ?? this.apiScopes;
-    const { authorizationUrl, checks } = await this.identityProvider.startSignIn({
+    const scopes = request.scopes ?? this.#apiScopes;
+    const { authorizationUrl, checks } = await this.#identityProvider.startSignIn({
       scopes,
       claims: request.claims,
       loginHint: request.loginHint,
     });
-    return { authorizationUrl, pending: { checks, returnTo: safeReturnTo(request.returnTo), scopes, startedAt: this.now() } };
+    return { authorizationUrl, pending: { checks, returnTo: safeReturnTo(request.returnTo), scopes, startedAt: this.#now() } };
   }
 
   async complete(
@@ -62,10 +62,10 @@ export class SignIn {
     if (!pending) {
       throw new SignInRejected('No sign-in is in progress in this browser. Please start again.');
     }
-    if (this.now() - pending.startedAt > PENDING_SIGN_IN_LIFETIME_MS) {
+    if (this.#now() - pending.startedAt > PENDING_SIGN_IN_LIFETIME_MS) {
       throw new SignInRejected('This sign-in took too long. Please start again.');
     }
-    const account = await this.identityProvider.completeSignIn(pending.checks, params, pending.scopes);
+    const account = await this.#identityProvider.completeSignIn(pending.checks, params, pending.scopes);
     return { account, returnTo: pending.returnTo };
   }
 }

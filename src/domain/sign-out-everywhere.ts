@@ -39,24 +39,24 @@ export interface OperatorTarget {
  * complete before anything waits on the provider, and the revoker settles within 2 s.
  */
 export class SignOutEverywhere {
-  private readonly identityProvider: IdentityProvider;
-  private readonly tokenStore: TokenStore;
-  private readonly sessionStore: SessionStore;
-  private readonly logoutTokenVerifier: LogoutTokenVerifier;
-  private readonly replayGuard: ReplayGuard;
-  private readonly revoker: RefreshTokenRevoker;
-  private readonly journal: SignOutJournal | undefined;
-  private readonly now: () => number;
+  readonly #identityProvider: IdentityProvider;
+  readonly #tokenStore: TokenStore;
+  readonly #sessionStore: SessionStore;
+  readonly #logoutTokenVerifier: LogoutTokenVerifier;
+  readonly #replayGuard: ReplayGuard;
+  readonly #revoker: RefreshTokenRevoker;
+  readonly #journal: SignOutJournal | undefined;
+  readonly #now: () => number;
 
   constructor(deps: SignOutEverywhereDeps) {
-    this.identityProvider = deps.identityProvider;
-    this.tokenStore = deps.tokenStore;
-    this.sessionStore = deps.sessionStore;
-    this.logoutTokenVerifier = deps.logoutTokenVerifier;
-    this.replayGuard = deps.replayGuard;
-    this.revoker = deps.refreshTokenRevoker;
-    this.journal = deps.signOutJournal;
-    this.now = deps.now ?? Date.now;
+    this.#identityProvider = deps.identityProvider;
+    this.#tokenStore = deps.tokenStore;
+    this.#sessionStore = deps.sessionStore;
+    this.#logoutTokenVerifier = deps.logoutTokenVerifier;
+    this.#replayGuard = deps.replayGuard;
+    this.#revoker = deps.refreshTokenRevoker;
+    this.#journal = deps.signOutJournal;
+    this.#now = deps.now ?? Date.now;
   }
 
   /**
@@ -65,9 +65,9 @@ export class SignOutEverywhere {
    * `providerSignOutUrl`.
    */
   async fromApp(account: SignedInAccount, currentSessionId?: string): Promise<SignOutResult> {
-    const bySid = account.sid ? await this.sessionStore.findBySid(account.sid) : [];
+    const bySid = account.sid ? await this.#sessionStore.findBySid(account.sid) : [];
     const sessions = withCurrent(bySid, currentSessionId);
-    return signOutResult('app', await this.signOut(sessions, [account.accountId], account.subject));
+    return signOutResult('app', await this.#signOut(sessions, [account.accountId], account.subject));
   }
 
   /**
@@ -76,11 +76,11 @@ export class SignOutEverywhere {
    */
   async everywhere(account: SignedInAccount, currentSessionId?: string): Promise<SignOutResult> {
     const [bySubject, byAccount] = await Promise.all([
-      this.sessionStore.findBySubject(account.subject),
-      this.sessionStore.findByAccount(account.accountId),
+      this.#sessionStore.findBySubject(account.subject),
+      this.#sessionStore.findByAccount(account.accountId),
     ]);
     const sessions = withCurrent(union(bySubject, byAccount), currentSessionId);
-    return signOutResult('sessions-page', await this.signOut(sessions, [account.accountId], account.subject));
+    return signOutResult('sessions-page', await this.#signOut(sessions, [account.accountId], account.subject));
   }
 
   /**
@@ -89,8 +89,8 @@ export class SignOutEverywhere {
    * account). Another user's or an unknown id ends nothing (`nothing-held`).
    */
   async endOneSession(account: SignedInAccount, sessionId: string): Promise<SignOutResult> {
-    const own = (await this.sessionStore.findBySubject(account.subject)).filter((session) => session.id === sessionId);
-    await this.endSessions(own);
+    const own = (await this.#sessionStore.findBySubject(account.subject)).filter((session) => session.id === sessionId);
+    await this.#endSessions(own);
     return signOutResult('sessions-page', { subject: account.subject, sessionsEnded: own.length, partitionRemoved: false, revocation: 'not-attempted' });
   }
 
@@ -100,17 +100,17 @@ export class SignOutEverywhere {
    */
   async fromOperator(target: OperatorTarget): Promise<SignOutResult> {
     const [bySubject, byAccount] = await Promise.all([
-      target.subject !== undefined ? this.sessionStore.findBySubject(target.subject) : [],
-      target.accountId !== undefined ? this.sessionStore.findByAccount(target.accountId) : [],
+      target.subject !== undefined ? this.#sessionStore.findBySubject(target.subject) : [],
+      target.accountId !== undefined ? this.#sessionStore.findByAccount(target.accountId) : [],
     ]);
     const sessions = union(bySubject, byAccount);
     const subject = target.subject ?? sessions.find((session) => session.subject)?.subject;
-    return signOutResult('operator', await this.signOut(sessions, target.accountId !== undefined ? [target.accountId] : [], subject));
+    return signOutResult('operator', await this.#signOut(sessions, target.accountId !== undefined ? [target.accountId] : [], subject));
   }
 
   /** The provider's end-session URL for this user, or `undefined` if it has none; may reject with `IdentityProviderUnavailable`. */
   providerSignOutUrl(account: SignedInAccount, postLogoutRedirectUri: string): Promise<string | undefined> {
-    return this.identityProvider.endSessionUrl({ postLogoutRedirectUri, logoutHint: account.loginHint });
+    return this.#identityProvider.endSessionUrl({ postLogoutRedirectUri, logoutHint: account.loginHint });
   }
 
   /**
@@ -119,7 +119,7 @@ export class SignOutEverywhere {
    * the user is sent to sign in again, which replaces it.
    */
   async afterRevocation(account: SignedInAccount): Promise<SignOutResult> {
-    return signOutResult('cae-revocation', await this.signOut([], [account.accountId], account.subject));
+    return signOutResult('cae-revocation', await this.#signOut([], [account.accountId], account.subject));
   }
 
   /**
@@ -128,14 +128,14 @@ export class SignOutEverywhere {
    * answer tells a caller nothing about which sessions exist.
    */
   async fromFrontChannel(request: { sid: string; iss?: string }): Promise<SignOutResult> {
-    if (request.iss !== undefined && !(await this.identityProvider.trustsIssuer(request.iss))) {
+    if (request.iss !== undefined && !(await this.#identityProvider.trustsIssuer(request.iss))) {
       throw new SignOutRejected('The sign-out request comes from an issuer this app does not trust.');
     }
     try {
-      const sessions = await this.sessionStore.findBySid(request.sid);
-      return signOutResult('front-channel', await this.signOut(sessions, [], undefined));
+      const sessions = await this.#sessionStore.findBySid(request.sid);
+      return signOutResult('front-channel', await this.#signOut(sessions, [], undefined));
     } catch (error) {
-      return this.journalOrThrow(error, { channel: 'front-channel', sid: request.sid, at: this.now() });
+      return this.#journalOrThrow(error, { channel: 'front-channel', sid: request.sid, at: this.#now() });
     }
   }
 
@@ -147,15 +147,15 @@ export class SignOutEverywhere {
    * so only a valid one is ever journaled.
    */
   async fromBackChannel(logoutToken: string): Promise<SignOutResult> {
-    const claims = await this.logoutTokenVerifier.verify(logoutToken);
-    const entry = { channel: 'back-channel', sid: claims.sid, subject: claims.sid ? undefined : claims.subject, at: this.now(), jti: claims.jti, replayableUntil: claims.replayableUntil } as const;
+    const claims = await this.#logoutTokenVerifier.verify(logoutToken);
+    const entry = { channel: 'back-channel', sid: claims.sid, subject: claims.sid ? undefined : claims.subject, at: this.#now(), jti: claims.jti, replayableUntil: claims.replayableUntil } as const;
     try {
-      if (await this.replayGuard.isClaimed(replayId(claims.jti))) {
+      if (await this.#replayGuard.isClaimed(replayId(claims.jti))) {
         throw new SignOutRejected('This logout token was already used.', { reason: 'replayed' });
       }
-      return signOutResult('back-channel', await this.apply(entry, claims.subject));
+      return signOutResult('back-channel', await this.#apply(entry, claims.subject));
     } catch (error) {
-      return this.journalOrThrow(error, entry, claims.subject);
+      return this.#journalOrThrow(error, entry, claims.subject);
     }
   }
 
@@ -166,33 +166,33 @@ export class SignOutEverywhere {
    * (the provider retried at another instance) was already done and is left out.
    */
   async applyJournal(): Promise<SignOutResult[]> {
-    if (!this.journal) return [];
+    if (!this.#journal) return [];
     const applied: SignOutResult[] = [];
-    for (const entry of this.journal.pending()) {
-      const work = await this.apply(entry).catch((error: unknown) => {
+    for (const entry of this.#journal.pending()) {
+      const work = await this.#apply(entry).catch((error: unknown) => {
         if (!(error instanceof SignOutRejected)) throw error;
         return undefined;
       });
-      await this.journal.remove(entry.id);
+      await this.#journal.remove(entry.id);
       if (work) applied.push(signOutResult(entry.channel, work, true));
     }
     return applied;
   }
 
-  private async apply(entry: Omit<JournaledSignOut, 'id'>, subject = entry.subject): Promise<SignOutWork> {
-    const sessions = entry.sid ? await this.sessionStore.findBySid(entry.sid) : await this.sessionStore.findBySubject(entry.subject!);
-    const work = await this.signOut(sessions, [], subject);
+  async #apply(entry: Omit<JournaledSignOut, 'id'>, subject = entry.subject): Promise<SignOutWork> {
+    const sessions = entry.sid ? await this.#sessionStore.findBySid(entry.sid) : await this.#sessionStore.findBySubject(entry.subject!);
+    const work = await this.#signOut(sessions, [], subject);
     // Two deliveries of one token racing each other both did the (idempotent) sign-out; one wins here.
-    if (entry.jti && !(await this.replayGuard.claim(replayId(entry.jti), entry.replayableUntil ?? this.now()))) {
+    if (entry.jti && !(await this.#replayGuard.claim(replayId(entry.jti), entry.replayableUntil ?? this.#now()))) {
       throw new SignOutRejected('This logout token was already used.', { reason: 'replayed' });
     }
     return work;
   }
 
   /** A store outage during a provider's sign-out: keep it in the journal when there is one and room. */
-  private async journalOrThrow(error: unknown, entry: Omit<JournaledSignOut, 'id'>, subject = entry.subject): Promise<SignOutResult> {
-    if (!(error instanceof StoreUnavailable) || !this.journal) throw error;
-    if (!(await this.journal.append(entry))) throw error;
+  async #journalOrThrow(error: unknown, entry: Omit<JournaledSignOut, 'id'>, subject = entry.subject): Promise<SignOutResult> {
+    if (!(error instanceof StoreUnavailable) || !this.#journal) throw error;
+    if (!(await this.#journal.append(entry))) throw error;
     return journaledResult(entry.channel, subject);
   }
 
@@ -200,16 +200,16 @@ export class SignOutEverywhere {
    * Removes the partitions of `accountIds` and of every account the sessions name, ends the
    * sessions, then revokes the refresh tokens the removed partitions held.
    */
-  private async signOut(sessions: readonly IndexedSession[], accountIds: readonly string[], subject: string | undefined): Promise<SignOutWork> {
+  async #signOut(sessions: readonly IndexedSession[], accountIds: readonly string[], subject: string | undefined): Promise<SignOutWork> {
     const accounts = new Set([...accountIds, ...sessions.flatMap((session) => (session.accountId ? [session.accountId] : []))]);
     const removed: TokenPartition[] = [];
     for (const accountId of accounts) {
-      const held = await this.tokenStore.read(accountId);
-      await this.tokenStore.remove(accountId);
+      const held = await this.#tokenStore.read(accountId);
+      await this.#tokenStore.remove(accountId);
       if (held) removed.push(held);
     }
-    await this.endSessions(sessions);
-    const revocations: RevocationOutcome[] = await Promise.all(removed.map((partition) => this.revoker.revoke(partition.data)));
+    await this.#endSessions(sessions);
+    const revocations: RevocationOutcome[] = await Promise.all(removed.map((partition) => this.#revoker.revoke(partition.data)));
     return {
       subject: subject ?? sessions.find((session) => session.subject)?.subject,
       sessionsEnded: sessions.length,
@@ -218,8 +218,8 @@ export class SignOutEverywhere {
     };
   }
 
-  private async endSessions(sessions: readonly IndexedSession[]): Promise<void> {
-    await Promise.all(sessions.map((session) => this.sessionStore.destroy(session.id)));
+  async #endSessions(sessions: readonly IndexedSession[]): Promise<void> {
+    await Promise.all(sessions.map((session) => this.#sessionStore.destroy(session.id)));
   }
 }
 

@@ -72,6 +72,8 @@ describe('Redis stores when Redis freezes (connection open, no answers)', () => 
     const slowest = Math.max(...outcomes.map(({ elapsedMs }) => elapsedMs));
     console.log(`      ${outcomes.length} operations against a frozen Redis: slowest failed after ${slowest.toFixed(0)} ms`);
     for (const { error } of outcomes) expect(error).to.be.instanceOf(StoreUnavailable);
-    expect(slowest, 'the slowest operation, from its own start').to.be.below(2500);
+    // The deadline is 2 s; the margin is for timers firing late on a busy 2-core machine (2.66 s was
+    // seen while other suites ran). Before the per-operation deadline, the slowest took up to 4.0 s.
+    expect(slowest, 'the slowest operation, from its own start').to.be.below(3200);
   });
 });

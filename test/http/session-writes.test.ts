@@ -13,34 +13,34 @@ import { signInWithBrowser, startAppWithFakeEntra, stopTestApp, type TestApp } f
 class SignOutBetweenWrites implements SessionStore {
   readonly written = new Set<string>();
   signOutElsewhere: (sid: string) => Promise<void> = async () => {};
-  private readonly inner: SessionStore;
+  readonly #inner: SessionStore;
 
   constructor(inner: SessionStore) {
-    this.inner = inner;
+    this.#inner = inner;
   }
 
   get(id: string) {
-    return this.inner.get(id);
+    return this.#inner.get(id);
   }
   async set(id: string, data: Record<string, unknown>, index: SessionIndex, ttlMs: number) {
     await this.#beforeWrite(id, index);
-    return this.inner.set(id, data, index, ttlMs);
+    return this.#inner.set(id, data, index, ttlMs);
   }
   async update(id: string, data: Record<string, unknown>, index: SessionIndex, ttlMs: number) {
     await this.#beforeWrite(id, index);
-    return this.inner.update(id, data, index, ttlMs);
+    return this.#inner.update(id, data, index, ttlMs);
   }
   destroy(id: string) {
-    return this.inner.destroy(id);
+    return this.#inner.destroy(id);
   }
   findBySid(sid: string) {
-    return this.inner.findBySid(sid);
+    return this.#inner.findBySid(sid);
   }
   findBySubject(subject: string) {
-    return this.inner.findBySubject(subject);
+    return this.#inner.findBySubject(subject);
   }
   findByAccount(accountId: string) {
-    return this.inner.findByAccount(accountId);
+    return this.#inner.findByAccount(accountId);
   }
 
   async #beforeWrite(id: string, index: SessionIndex) {

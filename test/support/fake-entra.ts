@@ -57,7 +57,7 @@ export class FakeEntra {
    * (as Auth0, Okta and Keycloak can): two concurrent refreshes with one token sign the user out.
    */
   rotateRefreshTokens = false;
-  private readonly consumed = new Map<string, string>();
+  readonly #consumed = new Map<string, string>();
   /** Status of the JWKS endpoint: anything but 200 answers without keys (an outage). */
   jwksStatus = 200;
   /** The `claims` parameter of the last token request (MSAL sends client capabilities there). */
@@ -76,11 +76,11 @@ export class FakeEntra {
   readonly revocationRequests: Record<string, string>[] = [];
   /** Number of token endpoint calls by grant type. */
   readonly calls = { authorization_code: 0, refresh_token: 0 };
-  private readonly codes = new Map<string, Grant & { scopes: string }>();
-  private readonly refreshTokens = new Map<string, Grant>();
-  private readonly held: Array<() => void> = [];
-  private holdRefreshes = false;
-  private counter = 0;
+  readonly #codes = new Map<string, Grant & { scopes: string }>();
+  readonly #refreshTokens = new Map<string, Grant>();
+  readonly #held: Array<() => void> = [];
+  #holdRefreshes = false;
+  #counter = 0;
 
   constructor(options: { tenantId?: string; clientId?: string; tenant?: string } = {}) {
     this.tenantId = options.tenantId ?? '72f988bf-86f1-41af-91ab-2d7cd011db47';
@@ -115,10 +115,10 @@ export class FakeEntra {
       .reply(async (request: unknown) => {
         const form = new URLSearchParams(await (request as Request).text());
         this.lastTokenRequestClaims = form.get('claims') ?? undefined;
-        if (form.get('grant_type') === 'refresh_token' && this.holdRefreshes) {
-          await new Promise<void>((resolve) => this.held.push(resolve));
+        if (form.get('grant_type') === 'refresh_token' && this.#holdRefreshes) {
+          await new Promise<void>((resolve) => this.#held.push(resolve));
         }
-        return this.token(form);
+        return this.#token(form);
       });
     nock(ENTRA_HOST)
       .persist()
@@ -129,7 +129,7 @@ export class FakeEntra {
         if (this.revocationDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.revocationDelayMs));
         if (this.revocationStatus !== 200) return [this.revocationStatus, { error: 'temporarily_unavailable' }];
         if (form.client_id !== this.clientId || form.client_secret !== 'test-secret') return [401, { error: 'invalid_client' }];
-        this.refreshTokens.delete(form.token ?? ''); // RFC 7009: an unknown token is a 200 too
+        this.#refreshTokens.delete(form.token ?? ''); // RFC 7009: an unknown token is a 200 too
         return [200, ''];
       });
     return this;
@@ -137,7 +137,7 @@ export class FakeEntra {
 
   /** What the token endpoint answers a refresh with `refreshToken`: `ok` or its error code. */
   async redeemRefreshToken(refreshToken: string): Promise<string> {
-    const [status, body] = await this.token(new URLSearchParams({ client_id: this.clientId, grant_type: 'refresh_token', refresh_token: refreshToken }));
+    const [status, body] = await this.#token(new URLSearchParams({ client_id: this.clientId, grant_type: 'refresh_token', refresh_token: refreshToken }));
     return status === 200 ? 'ok' : String(body.error);
   }
 
@@ -160,8 +160,8 @@ export class FakeEntra {
   /** What the provider does when the user signs in at the authorization URL: issue a code. */
   authorize(authorizationUrl: string, user: FakeUser, sid: string = randomUUID()): { code: string; state: string } {
     const params = new URL(authorizationUrl).searchParams;
-    const code = `code-${++this.counter}-${randomUUID()}`;
-    this.codes.set(code, {
+    const code = `code-${++this.#counter}-${randomUUID()}`;
+    this.#codes.set(code, {
       user,
       sid,
       nonce: params.get('nonce') ?? undefined,
@@ -173,21 +173,21 @@ export class FakeEntra {
 
   /** Every refresh token of the user stops working (password reset, admin revocation). */
   revokeRefreshTokens(user: FakeUser): void {
-    for (const [token, grant] of this.refreshTokens) if (grant.user.oid === user.oid) this.refreshTokens.delete(token);
+    for (const [token, grant] of this.#refreshTokens) if (grant.user.oid === user.oid) this.#refreshTokens.delete(token);
   }
 
   /** Refresh responses wait until `releaseRefreshes()`. */
   holdRefreshResponses(): void {
-    this.holdRefreshes = true;
+    this.#holdRefreshes = true;
   }
 
   get heldRefreshes(): number {
-    return this.held.length;
+    return this.#held.length;
   }
 
   releaseRefreshes(): void {
-    this.holdRefreshes = false;
-    for (const answer of this.held.splice(0)) answer();
+    this.#holdRefreshes = false;
+    for (const answer of this.#held.splice(0)) answer();
   }
 
   /**
@@ -212,44 +212,44 @@ export class FakeEntra {
       .sign(signWith ?? key.privateKey);
   }
 
-  private async token(form: URLSearchParams): Promise<[number, Record<string, unknown>]> {
+  async #token(form: URLSearchParams): Promise<[number, Record<string, unknown>]> {
     if (form.get('client_id') !== this.clientId) return error('invalid_client', 'AADSTS700016: unknown client');
     if (form.get('grant_type') === 'authorization_code') {
       this.calls.authorization_code++;
-      const grant = this.codes.get(form.get('code') ?? '');
-      this.codes.delete(form.get('code') ?? '');
+      const grant = this.#codes.get(form.get('code') ?? '');
+      this.#codes.delete(form.get('code') ?? '');
       if (!grant) return error('invalid_grant', 'AADSTS54005: OAuth2 Authorization code was already redeemed');
       const verifier = form.get('code_verifier') ?? '';
       if (grant.codeChallenge && createHash('sha256').update(verifier).digest('base64url') !== grant.codeChallenge) {
         return error('invalid_grant', 'AADSTS501481: The Code_Verifier does not match the code_challenge');
       }
-      return [200, await this.tokenResponse(grant, form.get('scope') ?? grant.scopes)];
+      return [200, await this.#tokenResponse(grant, form.get('scope') ?? grant.scopes)];
     }
     if (form.get('grant_type') === 'refresh_token') {
       this.calls.refresh_token++;
       const presented = form.get('refresh_token') ?? '';
-      const reusedFamily = this.consumed.get(presented);
+      const reusedFamily = this.#consumed.get(presented);
       if (reusedFamily !== undefined) {
-        for (const [token, grant] of this.refreshTokens) if (grant.family === reusedFamily) this.refreshTokens.delete(token);
+        for (const [token, grant] of this.#refreshTokens) if (grant.family === reusedFamily) this.#refreshTokens.delete(token);
         return error('invalid_grant', 'AADSTS70000: refresh token reuse detected, the token family is revoked');
       }
-      const grant = this.refreshTokens.get(presented);
+      const grant = this.#refreshTokens.get(presented);
       if (!grant) return error('invalid_grant', 'AADSTS700082: The refresh token has expired or was revoked');
       if (this.rotateRefreshTokens) {
-        this.refreshTokens.delete(presented);
-        this.consumed.set(presented, grant.family ?? presented);
+        this.#refreshTokens.delete(presented);
+        this.#consumed.set(presented, grant.family ?? presented);
       }
-      return [200, await this.tokenResponse({ user: grant.user, sid: grant.sid, family: grant.family }, form.get('scope') ?? '')];
+      return [200, await this.#tokenResponse({ user: grant.user, sid: grant.sid, family: grant.family }, form.get('scope') ?? '')];
     }
     return error('unsupported_grant_type', 'AADSTS70003');
   }
 
-  private async tokenResponse(grant: Grant, scope: string): Promise<Record<string, unknown>> {
+  async #tokenResponse(grant: Grant, scope: string): Promise<Record<string, unknown>> {
     const { user, sid } = grant;
     const tid = user.tenantId ?? this.tenantId;
-    const family = grant.family ?? `family-${++this.counter}`;
-    const refreshToken = `rt.${user.oid}.${++this.counter}`;
-    this.refreshTokens.set(refreshToken, { user, sid, family });
+    const family = grant.family ?? `family-${++this.#counter}`;
+    const refreshToken = `rt.${user.oid}.${++this.#counter}`;
+    this.#refreshTokens.set(refreshToken, { user, sid, family });
     const now = Math.floor(Date.now() / 1000);
     const resourceScopes = scope.split(' ').filter((s) => s && !['openid', 'profile', 'offline_access', 'email'].includes(s));
     return {
@@ -258,9 +258,9 @@ export class FakeEntra {
       expires_in: this.accessTokenLifetimeSeconds,
       ext_expires_in: this.accessTokenLifetimeSeconds,
       ...(this.refreshInSeconds !== undefined ? { refresh_in: this.refreshInSeconds } : {}),
-      access_token: `at.${user.oid}.${++this.counter}`,
+      access_token: `at.${user.oid}.${++this.#counter}`,
       refresh_token: refreshToken,
-      id_token: await this.idToken({
+      id_token: await this.#idToken({
         aud: this.clientId,
         iss: this.issuerFor(tid),
         iat: now,
@@ -280,7 +280,7 @@ export class FakeEntra {
     };
   }
 
-  private async idToken(defaults: Record<string, unknown>): Promise<string> {
+  async #idToken(defaults: Record<string, unknown>): Promise<string> {
     const claims = this.idTokenClaims ? this.idTokenClaims({ ...defaults }) : defaults;
     for (const key of Object.keys(claims)) if (claims[key] === undefined) delete claims[key];
     const published = await signingKey();

@@ -76,7 +76,7 @@ export class FakeIdentityProvider implements IdentityProvider {
 
   async completeSignIn(kept: SignInChecks, callback: SignInCallback, scopes: readonly string[]): Promise<SignedInAccount> {
     const { code, checks } = codeOfCallback(kept, callback);
-    return this.redeem({ code, codeVerifier: checks.codeVerifier, nonce: checks.nonce, scopes });
+    return this.#redeem({ code, codeVerifier: checks.codeVerifier, nonce: checks.nonce, scopes });
   }
 
   /** Test helper: the user signs in at the provider, which answers with this one-time code. */
@@ -89,10 +89,10 @@ export class FakeIdentityProvider implements IdentityProvider {
   /** Test helper: a completed sign-in without going through SignIn (for tests of other use cases). */
   async signInDirectly(user: FakeUser, options: { sid: string; scopes: readonly string[] }): Promise<SignedInAccount> {
     const code = this.issueCode(user, { sid: options.sid, nonce: 'seeded-nonce' });
-    return this.redeem({ code, codeVerifier: 'unused', scopes: options.scopes, nonce: 'seeded-nonce' });
+    return this.#redeem({ code, codeVerifier: 'unused', scopes: options.scopes, nonce: 'seeded-nonce' });
   }
 
-  private async redeem(redemption: { code: string; codeVerifier: string; nonce: string; scopes: readonly string[] }): Promise<SignedInAccount> {
+  async #redeem(redemption: { code: string; codeVerifier: string; nonce: string; scopes: readonly string[] }): Promise<SignedInAccount> {
     const issued = this.#codes.get(redemption.code);
     if (!issued) throw new SignInFailed('invalid_grant', 'unknown or already redeemed code');
     this.#codes.delete(redemption.code); // codes are single use

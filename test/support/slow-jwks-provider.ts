@@ -14,8 +14,8 @@ export class SlowJwksProvider {
   /** Resolved each time a JWKS request arrives (the app is then in the middle of a request). */
   onJwksRequest: () => void = () => {};
   readonly clientId = 'shutdown-test-client';
-  private server: Server | undefined;
-  private key: { privateKey: CryptoKey; publicJwk: JWK } | undefined;
+  #server: Server | undefined;
+  #key: { privateKey: CryptoKey; publicJwk: JWK } | undefined;
   issuer = '';
   caCertPath = '';
 
@@ -23,23 +23,23 @@ export class SlowJwksProvider {
     const tls = await loadOrCreateTlsCertificate(dataDir);
     this.caCertPath = tls.certPath;
     const { privateKey, publicKey } = await generateKeyPair('RS256');
-    this.key = { privateKey, publicJwk: { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' } };
-    this.server = createServer({ cert: tls.cert, key: tls.key }, (request, response) => {
+    this.#key = { privateKey, publicJwk: { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' } };
+    this.#server = createServer({ cert: tls.cert, key: tls.key }, (request, response) => {
       const json = (body: unknown) => response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-      if (request.url === '/tenant/.well-known/openid-configuration') return json(this.discovery());
+      if (request.url === '/tenant/.well-known/openid-configuration') return json(this.#discovery());
       if (request.url === '/tenant/keys') {
         this.onJwksRequest();
-        setTimeout(() => json({ keys: [this.key!.publicJwk] }), this.jwksDelayMs);
+        setTimeout(() => json({ keys: [this.#key!.publicJwk] }), this.jwksDelayMs);
         return;
       }
       response.writeHead(404).end();
     });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.issuer = `https://localhost:${(this.server.address() as AddressInfo).port}/tenant`;
+    await new Promise<void>((resolve) => this.#server!.listen(0, '127.0.0.1', resolve));
+    this.issuer = `https://localhost:${(this.#server.address() as AddressInfo).port}/tenant`;
     return this;
   }
 
-  private discovery() {
+  #discovery() {
     return {
       issuer: this.issuer,
       authorization_endpoint: `${this.issuer}/authorize`,
@@ -57,11 +57,11 @@ export class SlowJwksProvider {
       .setAudience(this.clientId)
       .setIssuedAt()
       .setExpirationTime('2m')
-      .sign(this.key!.privateKey);
+      .sign(this.#key!.privateKey);
   }
 
   async stop(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    this.#server?.closeAllConnections();
+    await new Promise<void>((resolve) => (this.#server ? this.#server.close(() => resolve()) : resolve()));
   }
 }

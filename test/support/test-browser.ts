@@ -6,31 +6,31 @@ import { request as httpRequest } from 'node:http';
  */
 export class TestBrowser {
   readonly cookies = new Map<string, string>();
-  private readonly baseUrl: string;
-  private readonly defaultHeaders: Record<string, string>;
+  readonly #baseUrl: string;
+  readonly #defaultHeaders: Record<string, string>;
 
   /** `defaultHeaders` go with every request (e.g. `X-Forwarded-Proto` as a TLS-terminating proxy sends it). */
   constructor(baseUrl: string, defaultHeaders: Record<string, string> = {}) {
-    this.baseUrl = baseUrl;
-    this.defaultHeaders = defaultHeaders;
+    this.#baseUrl = baseUrl;
+    this.#defaultHeaders = defaultHeaders;
   }
 
   async get(pathOrUrl: string, headers: Record<string, string> = {}): Promise<Page> {
-    return this.request('GET', pathOrUrl, undefined, headers);
+    return this.#request('GET', pathOrUrl, undefined, headers);
   }
 
   async post(path: string, form: Record<string, string>, headers: Record<string, string> = {}): Promise<Page> {
-    return this.request('POST', path, new URLSearchParams(form).toString(), {
+    return this.#request('POST', path, new URLSearchParams(form).toString(), {
       'content-type': 'application/x-www-form-urlencoded',
-      origin: new URL(this.baseUrl).origin,
+      origin: new URL(this.#baseUrl).origin,
       ...headers,
     });
   }
 
-  private async request(method: string, pathOrUrl: string, body: string | undefined, headers: Record<string, string>): Promise<Page> {
-    const url = new URL(pathOrUrl, this.baseUrl);
+  async #request(method: string, pathOrUrl: string, body: string | undefined, headers: Record<string, string>): Promise<Page> {
+    const url = new URL(pathOrUrl, this.#baseUrl);
     const cookie = [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
-    const response = await send(url, method, body, { accept: 'text/html', ...this.defaultHeaders, ...(cookie ? { cookie } : {}), ...headers });
+    const response = await send(url, method, body, { accept: 'text/html', ...this.#defaultHeaders, ...(cookie ? { cookie } : {}), ...headers });
     for (const line of response.headers.getSetCookie()) {
       const [pair = '', ...attributes] = line.split(';');
       const name = pair.slice(0, pair.indexOf('='));

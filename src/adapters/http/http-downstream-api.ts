@@ -4,23 +4,23 @@ import { parseClaimsChallenge } from './www-authenticate.ts';
 
 /** DownstreamApi over HTTP: GET `apiUrl` with the user's bearer token, bounded by a timeout. */
 export class HttpDownstreamApi implements DownstreamApi {
-  private readonly apiUrl: string;
-  private readonly timeoutMs: number;
+  readonly #apiUrl: string;
+  readonly #timeoutMs: number;
 
   constructor(deps: { apiUrl: string; httpTimeoutMs: number }) {
-    this.apiUrl = deps.apiUrl;
-    this.timeoutMs = deps.httpTimeoutMs;
+    this.#apiUrl = deps.apiUrl;
+    this.#timeoutMs = deps.httpTimeoutMs;
   }
 
   async get(accessToken: string): Promise<unknown> {
     let response: Response;
     try {
-      response = await fetch(this.apiUrl, {
+      response = await fetch(this.#apiUrl, {
         headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json' },
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal: AbortSignal.timeout(this.#timeoutMs),
       });
     } catch (error) {
-      throw new DownstreamApiUnavailable(`GET ${new URL(this.apiUrl).origin} failed`, { cause: error });
+      throw new DownstreamApiUnavailable(`GET ${new URL(this.#apiUrl).origin} failed`, { cause: error });
     }
     if (response.status === 401) {
       await response.body?.cancel();
@@ -28,12 +28,12 @@ export class HttpDownstreamApi implements DownstreamApi {
     }
     if (!response.ok) {
       await response.body?.cancel();
-      throw new DownstreamApiUnavailable(`GET ${new URL(this.apiUrl).origin} answered ${response.status}`);
+      throw new DownstreamApiUnavailable(`GET ${new URL(this.#apiUrl).origin} answered ${response.status}`);
     }
     try {
       return await response.json();
     } catch (error) {
-      throw new DownstreamApiUnavailable(`GET ${new URL(this.apiUrl).origin} answered without JSON`, { cause: error });
+      throw new DownstreamApiUnavailable(`GET ${new URL(this.#apiUrl).origin} answered without JSON`, { cause: error });
     }
   }
 }

@@ -2,22 +2,22 @@ import type { ReplayGuard } from '../../ports/replay-guard.port.ts';
 
 /** ReplayGuard in process memory; expired ids are dropped on every claim, so it stays small. */
 export class MemoryReplayGuard implements ReplayGuard {
-  private readonly seen = new Map<string, number>();
-  private readonly now: () => number;
+  readonly #seen = new Map<string, number>();
+  readonly #now: () => number;
 
   constructor(deps: { now?: () => number } = {}) {
-    this.now = deps.now ?? Date.now;
+    this.#now = deps.now ?? Date.now;
   }
 
   async isClaimed(id: string): Promise<boolean> {
-    return (this.seen.get(id) ?? -Infinity) > this.now();
+    return (this.#seen.get(id) ?? -Infinity) > this.#now();
   }
 
   async claim(id: string, expiresAt: number): Promise<boolean> {
-    const now = this.now();
-    for (const [seenId, until] of this.seen) if (until <= now) this.seen.delete(seenId);
-    if (this.seen.has(id)) return false;
-    this.seen.set(id, expiresAt);
+    const now = this.#now();
+    for (const [seenId, until] of this.#seen) if (until <= now) this.#seen.delete(seenId);
+    if (this.#seen.has(id)) return false;
+    this.#seen.set(id, expiresAt);
     return true;
   }
 }

@@ -10,11 +10,11 @@ import type { ProviderKeys } from './provider-keys.ts';
  * code redemption, before anything is stored: a token that fails is `SignInUnverified` naming the rule.
  */
 export class IdTokenValidator {
-  private readonly clientId: string;
-  private readonly discovery: ProviderDiscovery;
-  private readonly keys: ProviderKeys;
-  private readonly clockSkewSeconds: number;
-  private readonly maxAgeSeconds: number;
+  readonly #clientId: string;
+  readonly #discovery: ProviderDiscovery;
+  readonly #keys: ProviderKeys;
+  readonly #clockSkewSeconds: number;
+  readonly #maxAgeSeconds: number;
 
   constructor(deps: {
     clientId: string;
@@ -23,27 +23,27 @@ export class IdTokenValidator {
     clockSkewSeconds: number;
     idTokenMaxAgeSeconds: number;
   }) {
-    this.clientId = deps.clientId;
-    this.discovery = deps.providerDiscovery;
-    this.keys = deps.providerKeys;
-    this.clockSkewSeconds = deps.clockSkewSeconds;
-    this.maxAgeSeconds = deps.idTokenMaxAgeSeconds;
+    this.#clientId = deps.clientId;
+    this.#discovery = deps.providerDiscovery;
+    this.#keys = deps.providerKeys;
+    this.#clockSkewSeconds = deps.clockSkewSeconds;
+    this.#maxAgeSeconds = deps.idTokenMaxAgeSeconds;
   }
 
   /** The token's verified claims; rejects with `SignInUnverified`, or `IdentityProviderUnavailable` when keys cannot be had. */
   async validate(idToken: string, expectedNonce: string): Promise<JWTPayload> {
     try {
-      return await this.check(idToken, expectedNonce);
+      return await this.#check(idToken, expectedNonce);
     } catch (error) {
       throw error instanceof TokenRefused ? new SignInUnverified(error.rule, { cause: error }) : error;
     }
   }
 
-  private async check(idToken: string, expectedNonce: string): Promise<JWTPayload> {
-    const claims = await verifyProviderJwt(idToken, await this.discovery.get(), this.keys, {
-      clientId: this.clientId,
-      clockSkewSeconds: this.clockSkewSeconds,
-      maxAgeSeconds: this.maxAgeSeconds,
+  async #check(idToken: string, expectedNonce: string): Promise<JWTPayload> {
+    const claims = await verifyProviderJwt(idToken, await this.#discovery.get(), this.#keys, {
+      clientId: this.#clientId,
+      clockSkewSeconds: this.#clockSkewSeconds,
+      maxAgeSeconds: this.#maxAgeSeconds,
     });
     if (claims.nonce !== expectedNonce) throw new TokenRefused('nonce', 'the nonce is not the one this sign-in sent');
     if (typeof claims.sub !== 'string' || claims.sub.length === 0) throw new TokenRefused('sub', 'the token names no subject');

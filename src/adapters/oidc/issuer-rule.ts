@@ -22,8 +22,8 @@ export class IssuerMismatch extends Error {
  */
 export class IssuerRule {
   readonly issuer: string;
-  private readonly allowed: AllowedTenants;
-  private readonly tenantPattern: RegExp | undefined;
+  readonly #allowed: AllowedTenants;
+  readonly #tenantPattern: RegExp | undefined;
 
   /** Throws `IssuerMismatch` naming both values when `issuer` does not fit the authority. */
   constructor(authority: Authority, issuer: string, allowedTenants: AllowedTenants) {
@@ -32,8 +32,8 @@ export class IssuerRule {
       throw new IssuerMismatch(`the provider's discovery document names issuer "${issuer}", which does not fit AUTHORITY "${authority.url.href}": ${problem}`);
     }
     this.issuer = issuer;
-    this.allowed = allowedTenants === '*' ? '*' : allowedTenants.map((tenant) => tenant.toLowerCase());
-    this.tenantPattern = issuer.includes(TEMPLATE)
+    this.#allowed = allowedTenants === '*' ? '*' : allowedTenants.map((tenant) => tenant.toLowerCase());
+    this.#tenantPattern = issuer.includes(TEMPLATE)
       ? new RegExp(`^${escapeRegExp(issuer).replace(escapeRegExp(TEMPLATE), '([0-9a-f-]{36})')}$`)
       : undefined;
   }
@@ -42,24 +42,24 @@ export class IssuerRule {
   refusal(claims: { readonly iss?: unknown; readonly tid?: unknown }): 'iss' | 'tid' | undefined {
     if (typeof claims.iss !== 'string') return 'iss';
     const tid = typeof claims.tid === 'string' ? claims.tid.toLowerCase() : undefined;
-    if (this.tenantPattern) {
-      if (!tid || !isTenantId(tid) || !this.tenantAllowed(tid)) return 'tid';
+    if (this.#tenantPattern) {
+      if (!tid || !isTenantId(tid) || !this.#tenantAllowed(tid)) return 'tid';
       return claims.iss === this.issuer.replace(TEMPLATE, tid) ? undefined : 'iss';
     }
     if (claims.iss !== this.issuer) return 'iss';
-    if (this.allowed !== '*' && this.allowed.length > 0 && !(tid && this.allowed.includes(tid))) return 'tid';
+    if (this.#allowed !== '*' && this.#allowed.length > 0 && !(tid && this.#allowed.includes(tid))) return 'tid';
     return undefined;
   }
 
   /** Whether a bare `iss` (front-channel sign-out) is this provider's, for an allowed tenant. */
   trusts(iss: string): boolean {
-    if (!this.tenantPattern) return iss === this.issuer;
-    const tid = this.tenantPattern.exec(iss)?.[1];
-    return tid !== undefined && isTenantId(tid) && this.tenantAllowed(tid);
+    if (!this.#tenantPattern) return iss === this.issuer;
+    const tid = this.#tenantPattern.exec(iss)?.[1];
+    return tid !== undefined && isTenantId(tid) && this.#tenantAllowed(tid);
   }
 
-  private tenantAllowed(tid: string): boolean {
-    return this.allowed === '*' || this.allowed.includes(tid);
+  #tenantAllowed(tid: string): boolean {
+    return this.#allowed === '*' || this.#allowed.includes(tid);
   }
 }
 

@@ -14,23 +14,23 @@ const MAX_TOKEN_AGE_SECONDS = 300;
  * logout event, no `nonce`, a `jti`, and a `sid` or `sub`. MSAL cannot do this: it only decodes tokens.
  */
 export class JoseLogoutTokenVerifier implements LogoutTokenVerifier {
-  private readonly clientId: string;
-  private readonly discovery: ProviderDiscovery;
-  private readonly keys: ProviderKeys;
-  private readonly clockSkewSeconds: number;
+  readonly #clientId: string;
+  readonly #discovery: ProviderDiscovery;
+  readonly #keys: ProviderKeys;
+  readonly #clockSkewSeconds: number;
 
   constructor(deps: { clientId: string; providerDiscovery: ProviderDiscovery; providerKeys: ProviderKeys; clockSkewSeconds: number }) {
-    this.clientId = deps.clientId;
-    this.discovery = deps.providerDiscovery;
-    this.keys = deps.providerKeys;
-    this.clockSkewSeconds = deps.clockSkewSeconds;
+    this.#clientId = deps.clientId;
+    this.#discovery = deps.providerDiscovery;
+    this.#keys = deps.providerKeys;
+    this.#clockSkewSeconds = deps.clockSkewSeconds;
   }
 
   async verify(logoutToken: string): Promise<LogoutTokenClaims> {
     try {
-      const payload = await verifyProviderJwt(logoutToken, await this.discovery.get(), this.keys, {
-        clientId: this.clientId,
-        clockSkewSeconds: this.clockSkewSeconds,
+      const payload = await verifyProviderJwt(logoutToken, await this.#discovery.get(), this.#keys, {
+        clientId: this.#clientId,
+        clockSkewSeconds: this.#clockSkewSeconds,
         maxAgeSeconds: MAX_TOKEN_AGE_SECONDS,
       });
       const events = payload.events as Record<string, unknown> | undefined;
@@ -45,7 +45,7 @@ export class JoseLogoutTokenVerifier implements LogoutTokenVerifier {
         jti: payload.jti,
         sid,
         subject,
-        replayableUntil: (payload.iat! + MAX_TOKEN_AGE_SECONDS + this.clockSkewSeconds) * 1000,
+        replayableUntil: (payload.iat! + MAX_TOKEN_AGE_SECONDS + this.#clockSkewSeconds) * 1000,
       };
     } catch (error) {
       if (!(error instanceof TokenRefused)) throw error;

@@ -17,32 +17,32 @@ export interface DiscoveredProvider {
  * `IssuerMismatch`, which stops the app at start.
  */
 export class ProviderDiscovery {
-  private readonly authority: string;
-  private readonly allowedTenants: AllowedTenants;
-  private readonly timeoutMs: number;
-  private loading: Promise<DiscoveredProvider> | undefined;
-  private discovered: DiscoveredProvider | undefined;
+  readonly #authority: string;
+  readonly #allowedTenants: AllowedTenants;
+  readonly #timeoutMs: number;
+  #loading: Promise<DiscoveredProvider> | undefined;
+  #discovered: DiscoveredProvider | undefined;
 
   constructor(deps: { authority: string; allowedTenants: AllowedTenants; httpTimeoutMs: number }) {
-    this.authority = deps.authority;
-    this.allowedTenants = deps.allowedTenants;
-    this.timeoutMs = deps.httpTimeoutMs;
+    this.#authority = deps.authority;
+    this.#allowedTenants = deps.allowedTenants;
+    this.#timeoutMs = deps.httpTimeoutMs;
   }
 
   get(): Promise<DiscoveredProvider> {
-    this.loading ??= this.load().then(
-      (discovered) => (this.discovered = discovered),
+    this.#loading ??= this.#load().then(
+      (discovered) => (this.#discovered = discovered),
       (error: unknown) => {
-        this.loading = undefined;
+        this.#loading = undefined;
         throw error;
       },
     );
-    return this.loading;
+    return this.#loading;
   }
 
   /** Whether the document is held, without fetching it (readiness asks this on every probe). */
   get loaded(): boolean {
-    return this.discovered !== undefined;
+    return this.#discovered !== undefined;
   }
 
   async configuration(): Promise<OpenIdConfiguration> {
@@ -53,14 +53,14 @@ export class ProviderDiscovery {
     return (await this.get()).issuerRule.trusts(iss);
   }
 
-  private async load(): Promise<DiscoveredProvider> {
-    const url = discoveryUrl(this.authority);
-    const body = (await fetchJson(url, this.timeoutMs)) as Partial<OpenIdConfiguration> | null;
+  async #load(): Promise<DiscoveredProvider> {
+    const url = discoveryUrl(this.#authority);
+    const body = (await fetchJson(url, this.#timeoutMs)) as Partial<OpenIdConfiguration> | null;
     const missing = (['issuer', 'authorization_endpoint', 'token_endpoint', 'jwks_uri'] as const).filter(
       (field) => typeof body?.[field] !== 'string',
     );
     if (missing.length > 0) throw new IdentityProviderUnavailable(`discovery at ${url} has no ${missing.join(', ')}`);
     const configuration = body as OpenIdConfiguration;
-    return { configuration, issuerRule: new IssuerRule(describeAuthority(this.authority), configuration.issuer, this.allowedTenants) };
+    return { configuration, issuerRule: new IssuerRule(describeAuthority(this.#authority), configuration.issuer, this.#allowedTenants) };
   }
 }

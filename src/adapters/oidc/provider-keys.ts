@@ -26,54 +26,54 @@ interface KeySet {
  * (https://github.com/panva/jose/blob/main/src/jwks/remote.ts).
  */
 export class ProviderKeys {
-  private readonly jwksUri: () => Promise<string>;
-  private readonly timeoutMs: number;
-  private readonly now: () => number;
-  private keys: KeySet | undefined;
-  private lastAttemptAt = -Infinity;
-  private fetching: Promise<KeySet> | undefined;
+  readonly #jwksUri: () => Promise<string>;
+  readonly #timeoutMs: number;
+  readonly #now: () => number;
+  #keys: KeySet | undefined;
+  #lastAttemptAt = -Infinity;
+  #fetching: Promise<KeySet> | undefined;
 
   constructor(deps: { jwksUri: () => Promise<string>; httpTimeoutMs: number; now?: () => number }) {
-    this.jwksUri = deps.jwksUri;
-    this.timeoutMs = deps.httpTimeoutMs;
-    this.now = deps.now ?? Date.now;
+    this.#jwksUri = deps.jwksUri;
+    this.#timeoutMs = deps.httpTimeoutMs;
+    this.#now = deps.now ?? Date.now;
   }
 
   /** jose key resolver: the provider key the token's header names. */
   readonly resolve: JWTVerifyGetKey = async (header, token) => {
-    const keys = await this.current();
+    const keys = await this.#current();
     try {
       return await keys.resolve(header, token);
     } catch (error) {
-      if (!(error instanceof errors.JWKSNoMatchingKey) || this.now() - this.lastAttemptAt < RETRY_AFTER_MS) throw error;
+      if (!(error instanceof errors.JWKSNoMatchingKey) || this.#now() - this.#lastAttemptAt < RETRY_AFTER_MS) throw error;
       // A key we have not seen: the provider may have rotated its keys since we fetched them.
-      return (await this.fetchOnce()).resolve(header, token);
+      return (await this.#fetchOnce()).resolve(header, token);
     }
   };
 
-  private async current(): Promise<KeySet> {
-    const keys = this.keys;
-    if (keys && this.now() - keys.fetchedAt < REFRESH_AFTER_MS) return keys;
-    if (keys && this.now() - keys.fetchedAt < KEEP_LAST_GOOD_MS && this.now() - this.lastAttemptAt < RETRY_AFTER_MS) return keys;
+  async #current(): Promise<KeySet> {
+    const keys = this.#keys;
+    if (keys && this.#now() - keys.fetchedAt < REFRESH_AFTER_MS) return keys;
+    if (keys && this.#now() - keys.fetchedAt < KEEP_LAST_GOOD_MS && this.#now() - this.#lastAttemptAt < RETRY_AFTER_MS) return keys;
     try {
-      return await this.fetchOnce();
+      return await this.#fetchOnce();
     } catch (error) {
-      if (keys && this.now() - keys.fetchedAt < KEEP_LAST_GOOD_MS) return keys;
+      if (keys && this.#now() - keys.fetchedAt < KEEP_LAST_GOOD_MS) return keys;
       throw error;
     }
   }
 
-  private fetchOnce(): Promise<KeySet> {
-    this.fetching ??= this.fetch().finally(() => (this.fetching = undefined));
-    return this.fetching;
+  #fetchOnce(): Promise<KeySet> {
+    this.#fetching ??= this.#fetch().finally(() => (this.#fetching = undefined));
+    return this.#fetching;
   }
 
-  private async fetch(): Promise<KeySet> {
-    this.lastAttemptAt = this.now();
-    const uri = await this.jwksUri();
-    const body = (await fetchJson(uri, this.timeoutMs)) as Partial<JSONWebKeySet> | null;
+  async #fetch(): Promise<KeySet> {
+    this.#lastAttemptAt = this.#now();
+    const uri = await this.#jwksUri();
+    const body = (await fetchJson(uri, this.#timeoutMs)) as Partial<JSONWebKeySet> | null;
     if (!Array.isArray(body?.keys)) throw new IdentityProviderUnavailable(`the provider's JWKS at ${uri} has no keys`);
-    this.keys = { resolve: createLocalJWKSet(body as JSONWebKeySet), fetchedAt: this.now() };
-    return this.keys;
+    this.#keys = { resolve: createLocalJWKSet(body as JSONWebKeySet), fetchedAt: this.#now() };
+    return this.#keys;
   }
 }

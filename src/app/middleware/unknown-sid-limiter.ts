@@ -11,22 +11,22 @@ const MAX_ADDRESSES = 10_000;
  * always honoured, so users behind one shared NAT address are still signed out.
  */
 export class UnknownSidLimiter {
-  private readonly now: () => number;
-  private readonly misses = new Map<string, { windowStart: number; count: number }>();
+  readonly #now: () => number;
+  readonly #misses = new Map<string, { windowStart: number; count: number }>();
 
   constructor(deps: { now?: () => number } = {}) {
-    this.now = deps.now ?? Date.now;
+    this.#now = deps.now ?? Date.now;
   }
 
   /** Records a miss from `address`; `false` when it is over its budget, with the seconds to wait. */
   recordMiss(address: string): { allowed: boolean; retryAfterSeconds: number } {
-    const now = this.now();
-    let entry = this.misses.get(address);
+    const now = this.#now();
+    let entry = this.#misses.get(address);
     if (!entry || now - entry.windowStart >= WINDOW_MS) {
-      this.misses.delete(address);
+      this.#misses.delete(address);
       entry = { windowStart: now, count: 0 };
-      this.misses.set(address, entry);
-      while (this.misses.size > MAX_ADDRESSES) this.misses.delete(this.misses.keys().next().value!);
+      this.#misses.set(address, entry);
+      while (this.#misses.size > MAX_ADDRESSES) this.#misses.delete(this.#misses.keys().next().value!);
     }
     entry.count++;
     return { allowed: entry.count <= MISSES_PER_WINDOW, retryAfterSeconds: Math.ceil((entry.windowStart + WINDOW_MS - now) / 1000) };

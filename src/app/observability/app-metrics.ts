@@ -30,82 +30,82 @@ export interface StoreOperationSeries {
  */
 export class AppMetrics {
   readonly registry = new Registry();
-  private processMetricsOn = false;
+  #processMetricsOn = false;
 
-  private readonly signOuts = new Counter({
+  readonly #signOuts = new Counter({
     name: 'app_sign_outs_total',
     help: 'Sign-outs by channel (app, front-channel, back-channel, sessions-page, operator, cae-revocation) and outcome (removed, nothing-held, journaled, failed).',
     labelNames: ['channel', 'outcome'] as const,
     registers: [this.registry],
   });
-  private readonly partitionsRemoved = new Counter({
+  readonly #partitionsRemoved = new Counter({
     name: 'app_token_partitions_removed_total',
     help: "Token partitions (one account's cached tokens) that were held and removed.",
     registers: [this.registry],
   });
-  private readonly silentTokens = new Counter({
+  readonly #silentTokens = new Counter({
     name: 'app_silent_token_acquisitions_total',
     help: 'Silent token acquisitions by outcome: memory-hit (parsed partition kept in memory), store-hit, refreshed, interaction-required.',
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
-  private readonly storeDuration = new Histogram({
+  readonly #storeDuration = new Histogram({
     name: 'app_store_operation_duration_seconds',
     help: 'Duration of token store, session store and replay guard operations, failures included.',
     labelNames: ['store', 'backend', 'operation'] as const,
     buckets: STORE_SECONDS_BUCKETS,
     registers: [this.registry],
   });
-  private readonly storeErrors = new Counter({
+  readonly #storeErrors = new Counter({
     name: 'app_store_errors_total',
     help: 'Store operations that failed (store unavailable, timed out, refused).',
     labelNames: ['store', 'backend', 'operation'] as const,
     registers: [this.registry],
   });
-  private readonly logoutTokensRefused = new Counter({
+  readonly #logoutTokensRefused = new Counter({
     name: 'app_logout_tokens_refused_total',
     help: 'Back-channel logout tokens refused, by the rule they failed (signature, iss, aud, exp, replayed, missing, ...).',
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
-  private readonly revocations = new Counter({
+  readonly #revocations = new Counter({
     name: 'app_refresh_token_revocations_total',
     help: 'Refresh tokens of removed partitions, by what the provider did (RFC 7009): revoked, failed, unsupported (no revocation_endpoint), not-attempted (none held).',
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
-  private readonly silentTokenSeries = new Map(SILENT_TOKEN_OUTCOMES.map((outcome) => [outcome, this.silentTokens.labels(outcome)]));
+  readonly #silentTokenSeries = new Map(SILENT_TOKEN_OUTCOMES.map((outcome) => [outcome, this.#silentTokens.labels(outcome)]));
 
   constructor() {
     // Every channel and outcome exists from the start at 0, so a rate() over a first sign-out works.
-    for (const channel of SIGN_OUT_CHANNELS) for (const outcome of SIGN_OUT_OUTCOMES) this.signOuts.inc({ channel, outcome }, 0);
-    for (const series of this.silentTokenSeries.values()) series.inc(0);
-    this.partitionsRemoved.inc(0);
-    for (const outcome of REVOCATION_OUTCOMES) this.revocations.inc({ outcome }, 0);
+    for (const channel of SIGN_OUT_CHANNELS) for (const outcome of SIGN_OUT_OUTCOMES) this.#signOuts.inc({ channel, outcome }, 0);
+    for (const series of this.#silentTokenSeries.values()) series.inc(0);
+    this.#partitionsRemoved.inc(0);
+    for (const outcome of REVOCATION_OUTCOMES) this.#revocations.inc({ outcome }, 0);
   }
 
   refreshTokenRevocation(outcome: RevocationOutcome): void {
-    this.revocations.inc({ outcome });
+    this.#revocations.inc({ outcome });
   }
 
   signOut(channel: SignOutChannel, outcome: SignOutOutcome): void {
-    this.signOuts.inc({ channel, outcome });
+    this.#signOuts.inc({ channel, outcome });
   }
 
   partitionRemoved(): void {
-    this.partitionsRemoved.inc();
+    this.#partitionsRemoved.inc();
   }
 
   silentToken(outcome: SilentTokenOutcome): void {
-    this.silentTokenSeries.get(outcome)!.inc();
+    this.#silentTokenSeries.get(outcome)!.inc();
   }
 
   logoutTokenRefused(reason: string): void {
-    this.logoutTokensRefused.inc({ reason });
+    this.#logoutTokensRefused.inc({ reason });
   }
 
   storeOperation(store: string, backend: string, operation: string): StoreOperationSeries {
-    return { duration: this.storeDuration.labels(store, backend, operation), errors: this.storeErrors.labels(store, backend, operation) };
+    return { duration: this.#storeDuration.labels(store, backend, operation), errors: this.#storeErrors.labels(store, backend, operation) };
   }
 
   /**
@@ -113,8 +113,8 @@ export class AppMetrics {
    * them: they start an event-loop monitor and a GC observer that a test app has no use for.
    */
   collectProcessMetrics(): void {
-    if (this.processMetricsOn) return;
-    this.processMetricsOn = true;
+    if (this.#processMetricsOn) return;
+    this.#processMetricsOn = true;
     collectDefaultMetrics({ register: this.registry });
   }
 }

@@ -14,28 +14,28 @@ const slug = (text: string) => text.toLowerCase().replace(/[^a-z0-9]+/g, '-').re
  * and a failure names its step: `step 04 "alice signs out at app B": <the original message>`.
  */
 export class Steps {
-  private count = 0;
-  private readonly dir: string;
+  #count = 0;
+  readonly #dir: string;
 
   constructor(suite: string) {
-    this.dir = path.join(SCREENSHOTS, slug(suite));
+    this.#dir = path.join(SCREENSHOTS, slug(suite));
   }
 
   /** Empties this suite's screenshot folder, so it only holds the last run. */
   async reset(): Promise<void> {
-    await rm(this.dir, { recursive: true, force: true });
-    await mkdir(this.dir, { recursive: true });
+    await rm(this.#dir, { recursive: true, force: true });
+    await mkdir(this.#dir, { recursive: true });
   }
 
   async run<T>(name: string, page: Page, action: () => Promise<T>): Promise<T> {
-    const label = `step ${String(++this.count).padStart(2, '0')} "${name}"`;
-    const file = path.join(this.dir, `${String(this.count).padStart(2, '0')}-${slug(name)}.png`);
+    const label = `step ${String(++this.#count).padStart(2, '0')} "${name}"`;
+    const file = path.join(this.#dir, `${String(this.#count).padStart(2, '0')}-${slug(name)}.png`);
     try {
       const result = await action();
-      await this.screenshot(page, file);
+      await this.#screenshot(page, file);
       return result;
     } catch (error) {
-      await this.screenshot(page, file);
+      await this.#screenshot(page, file);
       if (error instanceof Error) {
         // The same error (chai's expected/actual kept), its message naming the step.
         // Mocha prints the stack, which holds the message as it was (V8 formats it on first read).
@@ -48,7 +48,7 @@ export class Steps {
     }
   }
 
-  private async screenshot(page: Page, file: string): Promise<void> {
+  async #screenshot(page: Page, file: string): Promise<void> {
     // A missing screenshot must never hide the step's own result.
     await page.screenshot({ path: file, fullPage: true, timeout: 5000 }).catch(() => undefined);
   }

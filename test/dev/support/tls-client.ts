@@ -17,45 +17,45 @@ export interface PageResponse {
  * interceptor replaces global fetch process-wide and cannot clone these requests ("unusable").
  */
 export class TlsClient {
-  private readonly dispatcher: Agent;
-  private readonly cookies = new Map<string, string>();
+  readonly #dispatcher: Agent;
+  readonly #cookies = new Map<string, string>();
 
   constructor(ca: string) {
-    this.dispatcher = new Agent({ connect: { ca } });
+    this.#dispatcher = new Agent({ connect: { ca } });
   }
 
   get(url: string): Promise<PageResponse> {
-    return this.send(url, { method: 'GET' });
+    return this.#send(url, { method: 'GET' });
   }
 
   post(url: string, form: Record<string, string | string[]>): Promise<PageResponse> {
     const body = new URLSearchParams();
     for (const [key, value] of Object.entries(form)) for (const item of [value].flat()) body.append(key, item);
-    return this.send(url, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    return this.#send(url, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
   }
 
   /** Fetch with this client's CA, for calls that are not part of the browser flow (token endpoint). */
   fetch(url: string, init: RequestInit = {}): Promise<Response> {
-    return undiciFetch(url, { ...(init as UndiciRequestInit), dispatcher: this.dispatcher }) as unknown as Promise<Response>;
+    return undiciFetch(url, { ...(init as UndiciRequestInit), dispatcher: this.#dispatcher }) as unknown as Promise<Response>;
   }
 
   async close(): Promise<void> {
-    await this.dispatcher.close();
+    await this.#dispatcher.close();
   }
 
-  private async send(url: string, init: RequestInit): Promise<PageResponse> {
-    const cookie = [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+  async #send(url: string, init: RequestInit): Promise<PageResponse> {
+    const cookie = [...this.#cookies].map(([name, value]) => `${name}=${value}`).join('; ');
     const response = await this.fetch(url, {
       ...init,
       redirect: 'manual',
       headers: { ...(init.headers as Record<string, string> | undefined), ...(cookie ? { cookie } : {}) },
     });
-    for (const line of response.headers.getSetCookie()) this.store(line);
+    for (const line of response.headers.getSetCookie()) this.#store(line);
     const location = response.headers.get('location');
     return { status: response.status, location: location ? new URL(location, url).href : undefined, body: await response.text(), headers: response.headers };
   }
 
-  private store(setCookie: string): void {
+  #store(setCookie: string): void {
     const [pair = '', ...attributes] = setCookie.split(';');
     const name = pair.slice(0, pair.indexOf('=')).trim();
     const value = pair.slice(pair.indexOf('=') + 1).trim();
@@ -63,7 +63,7 @@ export class TlsClient {
       const [key = '', val = ''] = attribute.trim().split('=');
       return (key.toLowerCase() === 'expires' && Date.parse(val) <= Date.now()) || (key.toLowerCase() === 'max-age' && Number(val) <= 0);
     });
-    if (expired || value === '') this.cookies.delete(name);
-    else this.cookies.set(name, value);
+    if (expired || value === '') this.#cookies.delete(name);
+    else this.#cookies.set(name, value);
   }
 }

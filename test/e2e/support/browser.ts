@@ -28,14 +28,14 @@ interface Cookie {
  * provider's certificate is trusted through `ca`; TLS verification stays on.
  */
 export class Browser {
-  private dispatcher: Agent;
-  private cookies: Cookie[] = [];
+  #dispatcher: Agent;
+  #cookies: Cookie[] = [];
 
-  private readonly ca: string;
+  readonly #ca: string;
 
   constructor(ca: string) {
-    this.ca = ca;
-    this.dispatcher = new Agent({ connect: { ca } });
+    this.#ca = ca;
+    this.#dispatcher = new Agent({ connect: { ca } });
   }
 
   /**
@@ -43,40 +43,40 @@ export class Browser {
    * for a cross-site iframe.
    */
   get(url: string, options: { withoutCookies?: boolean } = {}): Promise<Page> {
-    return this.send(url, { method: 'GET' }, options.withoutCookies ?? false);
+    return this.#send(url, { method: 'GET' }, options.withoutCookies ?? false);
   }
 
   post(url: string, form: Record<string, string | readonly string[]>, headers: Record<string, string> = {}): Promise<Page> {
     const body = new URLSearchParams();
     for (const [key, value] of Object.entries(form)) for (const item of [value].flat()) body.append(key, item);
-    return this.send(url, { method: 'POST', body: body.toString(), headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers } }, false);
+    return this.#send(url, { method: 'POST', body: body.toString(), headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers } }, false);
   }
 
   /** Names of the cookies this browser would send to `url`. */
   cookieNamesFor(url: string): string[] {
-    return this.matching(new URL(url)).map((cookie) => cookie.name);
+    return this.#matching(new URL(url)).map((cookie) => cookie.name);
   }
 
   /** Drops open connections (e.g. to servers that were restarted); the cookie jar is kept. */
   async reconnect(): Promise<void> {
-    await this.dispatcher.close();
-    this.dispatcher = new Agent({ connect: { ca: this.ca } });
+    await this.#dispatcher.close();
+    this.#dispatcher = new Agent({ connect: { ca: this.#ca } });
   }
 
   async close(): Promise<void> {
-    await this.dispatcher.close();
+    await this.#dispatcher.close();
   }
 
-  private async send(url: string, init: { method: string; body?: string; headers?: Record<string, string> }, withoutCookies: boolean): Promise<Page> {
+  async #send(url: string, init: { method: string; body?: string; headers?: Record<string, string> }, withoutCookies: boolean): Promise<Page> {
     const target = new URL(url);
-    const cookie = withoutCookies ? '' : this.matching(target).map(({ name, value }) => `${name}=${value}`).join('; ');
+    const cookie = withoutCookies ? '' : this.#matching(target).map(({ name, value }) => `${name}=${value}`).join('; ');
     const response = await undiciFetch(target, {
       ...init,
       redirect: 'manual',
-      dispatcher: this.dispatcher,
+      dispatcher: this.#dispatcher,
       headers: { ...init.headers, ...(cookie ? { cookie } : {}) },
     });
-    if (!withoutCookies) for (const line of response.headers.getSetCookie()) this.store(target, line);
+    if (!withoutCookies) for (const line of response.headers.getSetCookie()) this.#store(target, line);
     const location = response.headers.get('location');
     return {
       url: target.href,
@@ -87,15 +87,15 @@ export class Browser {
     };
   }
 
-  private matching(url: URL): Cookie[] {
+  #matching(url: URL): Cookie[] {
     const now = Date.now();
-    this.cookies = this.cookies.filter((cookie) => cookie.expiresAt === undefined || cookie.expiresAt > now);
-    return this.cookies
+    this.#cookies = this.#cookies.filter((cookie) => cookie.expiresAt === undefined || cookie.expiresAt > now);
+    return this.#cookies
       .filter((cookie) => cookie.host === url.hostname && pathMatches(url.pathname, cookie.path) && (!cookie.secure || url.protocol === 'https:'))
       .sort((a, b) => b.path.length - a.path.length);
   }
 
-  private store(url: URL, line: string): void {
+  #store(url: URL, line: string): void {
     const [pair = '', ...attributes] = line.split(';');
     const name = pair.slice(0, pair.indexOf('=')).trim();
     const value = pair.slice(pair.indexOf('=') + 1).trim();
@@ -112,9 +112,9 @@ export class Browser {
         case 'max-age': expiresAt = Date.now() + Number(val) * 1000; break;
       }
     }
-    this.cookies = this.cookies.filter((cookie) => !(cookie.name === name && cookie.host === url.hostname && cookie.path === path));
+    this.#cookies = this.#cookies.filter((cookie) => !(cookie.name === name && cookie.host === url.hostname && cookie.path === path));
     if (expiresAt !== undefined && expiresAt <= Date.now()) return;
-    this.cookies.push({ name, value, host: url.hostname, path, secure, expiresAt });
+    this.#cookies.push({ name, value, host: url.hostname, path, secure, expiresAt });
   }
 }
 
