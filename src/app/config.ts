@@ -136,7 +136,7 @@ export function loadConfig(env: Env, fallbacks: ConfigFallbacks = {}): Config {
     apiScopes: Object.freeze(apiScopes),
     tokenStore,
     sqlitePath: env.SQLITE_PATH || './data/app.db',
-    redisUrl: redisUrl(env),
+    redisUrl: url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
     // The client id in the default prefix: two apps sharing one Redis never share partitions or sid indexes.
     redisKeyPrefix: env.REDIS_KEY_PREFIX ?? `koa-msal:${required(env, 'CLIENT_ID', 'the application (client) id registered at the identity provider')}:`,
     tokenEncryptionKeys: Object.freeze(tokenEncryptionKeys),
@@ -191,7 +191,8 @@ function required(env: Env, name: string, what: string): string {
   return value;
 }
 
-function url(env: Env, name: string, fallback?: string): string {
+/** A URL setting with one of `protocols` (default: http or https). */
+function url(env: Env, name: string, fallback?: string, protocols: readonly string[] = ['https:', 'http:']): string {
   const value = env[name]?.trim() || fallback;
   if (value === undefined) fail(name, 'is not set');
   let parsed: URL;
@@ -200,7 +201,7 @@ function url(env: Env, name: string, fallback?: string): string {
   } catch {
     fail(name, `is not a valid URL: "${value}"`);
   }
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') fail(name, 'must be an http(s) URL');
+  if (!protocols.includes(parsed.protocol)) fail(name, `must be a ${protocols.map((protocol) => `${protocol}//`).join(' or ')} URL`);
   return value;
 }
 
@@ -212,17 +213,6 @@ function httpsUnlessLocal(value: string, name: string): string {
   return value;
 }
 
-function redisUrl(env: Env): string {
-  const value = env.REDIS_URL?.trim() || 'redis://127.0.0.1:6379';
-  let parsed: URL;
-  try {
-    parsed = new URL(value);
-  } catch {
-    fail('REDIS_URL', `is not a valid URL: "${value}"`);
-  }
-  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') fail('REDIS_URL', 'must be a redis:// or rediss:// URL');
-  return value;
-}
 
 function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name]?.trim();
