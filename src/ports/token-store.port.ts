@@ -26,3 +26,12 @@ export interface TokenStore {
   write(accountId: string, data: string, expectedVersion?: string): Promise<boolean>;
   remove(accountId: string): Promise<void>;
 }
+
+/** How long an untouched partition lives when no TTL is configured: Entra's refresh-token lifetime. */
+export const DEFAULT_TOKEN_TTL_SECONDS = 90 * 24 * 3600;
+
+/** The partition lifetime every adapter applies, in ms; a TTL that is not positive is a wiring mistake. */
+export function partitionTtlMs(tokenTtlSeconds: number = DEFAULT_TOKEN_TTL_SECONDS): number {
+  if (!(tokenTtlSeconds > 0)) throw new RangeError(`tokenTtlSeconds must be positive, got ${tokenTtlSeconds}`);
+  return Math.ceil(tokenTtlSeconds * 1000);
+}

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { TokenPartition, TokenStore } from '../../ports/token-store.port.ts';
+import { partitionTtlMs, type TokenPartition, type TokenStore } from '../../ports/token-store.port.ts';
 import { sweepInTurns } from './sweep-in-turns.ts';
 
-const NINETY_DAYS_IN_SECONDS = 90 * 24 * 60 * 60;
 
 interface StoredPartition {
   readonly data: string;
@@ -24,9 +23,7 @@ export class MemoryTokenStore implements TokenStore {
   readonly #now: () => number;
 
   constructor(deps: { tokenTtlSeconds?: number; now?: () => number } = {}) {
-    const ttlSeconds = deps.tokenTtlSeconds ?? NINETY_DAYS_IN_SECONDS;
-    if (!(ttlSeconds > 0)) throw new RangeError(`tokenTtlSeconds must be positive, got ${ttlSeconds}`);
-    this.#ttlMs = ttlSeconds * 1000;
+    this.#ttlMs = partitionTtlMs(deps.tokenTtlSeconds);
     this.#now = deps.now ?? Date.now;
   }
 

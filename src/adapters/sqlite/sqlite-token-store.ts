@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import type { TokenPartition, TokenStore } from '../../ports/token-store.port.ts';
+import { partitionTtlMs, type TokenPartition, type TokenStore } from '../../ports/token-store.port.ts';
 import { guarded } from './sqlite-store-error.ts';
 
-const NINETY_DAYS_IN_SECONDS = 90 * 24 * 60 * 60;
 
 interface WriteParams {
   accountId: string;
@@ -30,9 +29,7 @@ export class SqliteTokenStore implements TokenStore {
   readonly #delete: Database.Statement<[string]>;
 
   constructor(deps: { db: Database.Database; tokenTtlSeconds?: number; now?: () => number }) {
-    const ttlSeconds = deps.tokenTtlSeconds ?? NINETY_DAYS_IN_SECONDS;
-    if (!(ttlSeconds > 0)) throw new RangeError(`tokenTtlSeconds must be positive, got ${ttlSeconds}`);
-    this.#ttlMs = ttlSeconds * 1000;
+    this.#ttlMs = partitionTtlMs(deps.tokenTtlSeconds);
     this.#now = deps.now ?? Date.now;
     const { db } = deps;
     this.#select = db.prepare(
