@@ -2,13 +2,11 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { IssuerMismatch } from '../adapters/oidc/issuer-rule.ts';
 import type { ProviderDiscovery } from '../adapters/oidc/provider-discovery.ts';
-import { ConfigError, loadConfig, type ConfigFallbacks } from './config.ts';
-import { createAppContainer } from './container.ts';
-import { createApp } from './create-app.ts';
+import { buildApp } from './build-app.ts';
+import { ConfigError, type ConfigFallbacks } from './config.ts';
 import { drain } from './graceful-shutdown.ts';
-import { createLogger, type Logger } from './observability/logger.ts';
+import type { Logger } from './observability/logger.ts';
 import { startMetricsServer } from './observability/metrics-server.ts';
-import { storesReady } from './store-registrations.ts';
 
 /**
  * Starts one app instance from the environment (`npm start` has loaded `.env` into it when present).
@@ -16,19 +14,12 @@ import { storesReady } from './store-registrations.ts';
  * outside production); none here, so the app alone never invents a secret.
  */
 export async function startServer(env: NodeJS.ProcessEnv = process.env, fallbacks: ConfigFallbacks = {}) {
-  const config = loadConfig(env, fallbacks);
-  const logger = createLogger({ level: config.logLevel, format: config.logFormat });
-  if (config.allowPlaintextTokens && config.tokenEncryptionKeys.length === 0) {
-    logger.warn({}, 'ALLOW_PLAINTEXT_TOKENS=true: refresh tokens are stored unencrypted; set TOKEN_ENCRYPTION_KEYS');
-  }
-  const container = createAppContainer(config, logger);
+  const { config, logger, container, app } = await buildApp(env, { fallbacks });
   const { cradle } = container;
-  cradle.expirySweeper; // start the periodic expiry sweep
-  await storesReady(cradle);
   await providerChecked(cradle.providerDiscovery, logger);
   cradle.discoveryWarmUp.start(); // until discovery is held: /readyz waits for it
   const metricsServer = config.metricsPort === undefined ? undefined : await startMetricsServer(cradle.metrics, config.metricsPort, config.metricsHost);
-  const server = createApp(container).listen(config.port, config.host);
+  const server = app.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   logger.info(
     { url: config.publicUrl, port: portOf(server), metricsPort: metricsServer && portOf(metricsServer), tokenStore: config.tokenStore },

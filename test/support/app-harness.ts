@@ -1,10 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import nock from 'nock';
-import { loadConfig } from '../../src/app/config.ts';
+import { buildApp } from '../../src/app/build-app.ts';
 import { createAppContainer, type AppContainer } from '../../src/app/container.ts';
-import { createApp } from '../../src/app/create-app.ts';
-import { storesReady } from '../../src/app/store-registrations.ts';
 import { FakeEntra, type FakeUser } from './fake-entra.ts';
 import { captureLogs } from './captured-logs.ts';
 import { blockNetwork } from './msal-harness.ts';
@@ -35,7 +33,8 @@ export async function startTestApp(
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const config = loadConfig({
+  const { logger, lines: logs } = captureLogs('debug');
+  const testEnv = {
     AUTHORITY: entra.authority,
     CLIENT_ID: entra.clientId,
     CLIENT_SECRET: 'test-secret',
@@ -45,11 +44,10 @@ export async function startTestApp(
     TOKEN_STORE: 'memory',
     HTTP_TIMEOUT_MS: '2000',
     ...env,
-  });
-  const { logger, lines: logs } = captureLogs('debug');
-  const container = createAppContainer(config, logger, overrides);
-  await storesReady(container.cradle);
-  server.on('request', createApp(container).callback());
+  };
+  // The same composition as the server's: the expiry sweep and the journal's replay run here too.
+  const { container, app } = await buildApp(testEnv, { logger, overrides });
+  server.on('request', app.callback());
   return {
     baseUrl,
     container,

@@ -22,7 +22,16 @@ import { allowFramingBy, noStore } from '../middleware/security-headers.ts';
  *   POST /auth/signout/backchannel    OpenID Connect Back-Channel Logout: a signed logout_token
  */
 export function authRoutes(
-  { config, signIn, signOutEverywhere, signOutAudit, identityProvider, logger, now, metrics }: Cradle,
+  {
+    config,
+    signIn,
+    signOutEverywhere,
+    signOutAudit,
+    identityProvider,
+    logger,
+    now,
+    metrics,
+  }: Pick<Cradle, 'config' | 'signIn' | 'signOutEverywhere' | 'signOutAudit' | 'identityProvider' | 'logger' | 'now' | 'metrics'>,
   signInStart: SignInStart,
 ): Router {
   const router = new Router({ prefix: '/auth' });

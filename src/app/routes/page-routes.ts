@@ -5,7 +5,7 @@ import { csrfToken } from '../middleware/csrf.ts';
 import { noStore } from '../middleware/security-headers.ts';
 
 /** The pages: home, and the profile that calls the downstream API. */
-export function pageRoutes({ callApi }: Cradle): Router {
+export function pageRoutes({ callApi }: Pick<Cradle, 'callApi'>): Router {
   const router = new Router();
   const stylesheet = readFileSync(new URL('../../../public/app.css', import.meta.url));
 

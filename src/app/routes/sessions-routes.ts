@@ -14,8 +14,13 @@ import { yourSessions } from '../your-sessions.ts';
  *   POST /sessions/everywhere   ends every session and removes the tokens, then the provider's sign-out
  * Both POSTs are CSRF-protected forms. A handle is only looked up among the user's own sessions.
  */
-export function sessionsRoutes(cradle: Cradle): Router {
-  const { config, sessionStore, signOutEverywhere, signOutAudit, logger } = cradle;
+export function sessionsRoutes({
+  config,
+  sessionStore,
+  signOutEverywhere,
+  signOutAudit,
+  logger,
+}: Pick<Cradle, 'config' | 'sessionStore' | 'signOutEverywhere' | 'signOutAudit' | 'logger'>): Router {
   const sessionHandles = new SessionHandles(config.sessionKeys);
   const router = new Router({ prefix: '/sessions' });
   const form = [bodyParser({ enableTypes: ['form'] }), requireCsrf(new URL(config.publicUrl).origin)];

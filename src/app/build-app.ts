@@ -1,0 +1,47 @@
+import type Koa from 'koa';
+import { loadConfig, type Config, type ConfigFallbacks } from './config.ts';
+import { createAppContainer, type AppContainer } from './container.ts';
+import { createApp } from './create-app.ts';
+import { createLogger, type Logger } from './observability/logger.ts';
+import { storesReady } from './store-registrations.ts';
+
+export interface BuildOptions {
+  /** What a developer's machine may supply for missing settings (src/start.ts, outside production). */
+  readonly fallbacks?: ConfigFallbacks;
+  /** Another logger than the one the configuration describes (tests read the lines). */
+  readonly logger?: Logger;
+  /** Registrations to replace (tests and the benchmark: a fake clock, a wrapped store, static discovery). */
+  readonly overrides?: Parameters<typeof createAppContainer>[2];
+}
+
+export interface BuiltApp {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly container: AppContainer;
+  /** The Koa app; it does not listen (server.ts, a test or the benchmark decides where). */
+  readonly app: Koa;
+}
+
+/**
+ * The one way the app is put together, for the server, the tests and the benchmark alike:
+ * configuration from `env`, the container, the background work every instance runs (the expiry
+ * sweep, the sign-out journal's replay), stores that answer, and the Koa app.
+ */
+export async function buildApp(env: Readonly<Record<string, string | undefined>>, options: BuildOptions = {}): Promise<BuiltApp> {
+  const config = loadConfig(env, options.fallbacks);
+  const logger = options.logger ?? createLogger({ level: config.logLevel, format: config.logFormat });
+  if (config.allowPlaintextTokens && config.tokenEncryptionKeys.length === 0) {
+    logger.warn({}, 'ALLOW_PLAINTEXT_TOKENS=true: refresh tokens are stored unencrypted; set TOKEN_ENCRYPTION_KEYS');
+  }
+  const container = createAppContainer(config, logger, options.overrides);
+  startBackgroundWork(container);
+  await storesReady(container.cradle);
+  return { config, logger, container, app: createApp(container) };
+}
+
+/** Work an instance does besides answering requests; each piece stops when the container is disposed. */
+function startBackgroundWork({ cradle }: AppContainer): void {
+  // Resolving these singletons starts them (their registrations start timers and register disposers).
+  void cradle.expirySweeper;
+  void cradle.signOutJournalReplayer;
+}
