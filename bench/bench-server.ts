@@ -114,6 +114,11 @@ process.send!({
   cookies,
   seedSeconds,
   partitionBytes: partitionFor(template, oidOf(0)).length,
+  floor: {
+    token: fixedToken.token,
+    account: { name: fixedAccount.name, username: fixedAccount.username },
+    tokens: fixedTokens.map((t) => ({ kind: t.kind, scopes: t.scopes, expiresOn: t.expiresOn?.toISOString().replace('T', ' ').slice(0, 19) + ' UTC' })),
+  },
 });
 
 process.on('message', async (message: { type: string; samples?: number }) => {

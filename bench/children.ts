@@ -1,6 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { BenchServerOptions } from './bench-server.ts';
+import type { FloorOptions } from './floor-server.ts';
 
 export interface Child<Ready> {
   readonly process: ChildProcess;
@@ -53,6 +54,8 @@ export interface ServerReady {
   readonly cookies: string[];
   readonly seedSeconds: number;
   readonly partitionBytes: number;
+  /** What the floor server needs to make the baseline's call and render the same fields. */
+  readonly floor: Omit<FloorOptions, 'downstreamUrl'>;
 }
 
 export function startBenchServer(options: BenchServerOptions): Promise<Child<ServerReady>> {
@@ -61,4 +64,8 @@ export function startBenchServer(options: BenchServerOptions): Promise<Child<Ser
 
 export function startDownstreamStub(): Promise<Child<{ port: number }>> {
   return start<{ port: number }>('./downstream-stub.ts');
+}
+
+export function startFloorServer(options: FloorOptions): Promise<Child<{ port: number }>> {
+  return start<{ port: number }>('./floor-server.ts', { BENCH_FLOOR_OPTIONS: JSON.stringify(options) });
 }

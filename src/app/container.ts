@@ -111,7 +111,9 @@ export function createAppContainer(
     ).singleton(),
     downstreamApi: asFunction(
       ({ config }: Cradle) => new HttpDownstreamApi({ apiUrl: config.apiUrl, httpTimeoutMs: config.httpTimeoutMs }),
-    ).singleton(),
+    )
+      .singleton()
+      .disposer((api) => (api as HttpDownstreamApi).close()),
     signIn: asFunction(
       ({ identityProvider, config, now }: Cradle) => new SignIn({ identityProvider, apiScopes: config.apiScopes, now }),
     ).singleton(),

@@ -1,9 +1,9 @@
 import { fileURLToPath } from 'node:url';
 import Koa from 'koa';
-import views from 'koa-views';
 import type { AppContainer } from './container.ts';
 import { cookiePolicy } from './cookie-policy.ts';
 import { CookieSigningKeys } from './cookie-signing-keys.ts';
+import { ejsViews } from './ejs-views.ts';
 import { errorHandler } from './middleware/error-handler.ts';
 import { interactionRequiredRedirect } from './middleware/interaction-required.ts';
 import { securityHeaders } from './middleware/security-headers.ts';
@@ -25,8 +25,7 @@ export function createApp(container: AppContainer): Koa {
   app.keys = new CookieSigningKeys(config.sessionKeys) as unknown as string[];
   app.silent = true; // errors are logged by errorHandler, with a request id
 
-  // Compiled templates are cached (consolidate does not by default): restart to see view changes.
-  app.use(views(VIEWS, { extension: 'ejs', options: { cache: true } }));
+  app.use(ejsViews(VIEWS));
   app.use(errorHandler(logger));
   app.use(securityHeaders(new URL(config.authority).origin, { https: cookies.https }));
   // Sign-outs journaled during a store outage are applied before any session is served.
