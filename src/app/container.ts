@@ -4,19 +4,20 @@ import { TokenKeyring } from '../adapters/encryption/token-keyring.ts';
 import { HttpDownstreamApi } from '../adapters/http/http-downstream-api.ts';
 import { FetchNetworkClient } from '../adapters/msal/fetch-network-client.ts';
 import { MsalIdentityProvider } from '../adapters/msal/msal-identity-provider.ts';
+import { partitionView, type PartitionView } from '../adapters/msal/partition-view.ts';
 import { RefreshGate } from '../adapters/msal/refresh-gate.ts';
 import { describeAuthority } from '../adapters/oidc/authority.ts';
 import { IdTokenValidator } from '../adapters/oidc/id-token-validator.ts';
 import { JoseLogoutTokenVerifier } from '../adapters/oidc/jose-logout-token-verifier.ts';
 import { ProviderDiscovery } from '../adapters/oidc/provider-discovery.ts';
 import { ProviderKeys } from '../adapters/oidc/provider-keys.ts';
+import { ParsedPartitionCache } from '../adapters/partition-cache/parsed-partition-cache.ts';
 import { CallApi } from '../domain/call-api.ts';
 import { SignIn } from '../domain/sign-in.ts';
 import { SignOutEverywhere } from '../domain/sign-out-everywhere.ts';
 import type { DownstreamApi } from '../ports/downstream-api.port.ts';
 import type { IdentityProvider } from '../ports/identity-provider.port.ts';
 import type { LogoutTokenVerifier } from '../ports/logout-token-verifier.port.ts';
-import type { TokenStore } from '../ports/token-store.port.ts';
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
 import { SignOutJournalReplayer } from './sign-out-journal-replayer.ts';
@@ -27,8 +28,11 @@ export interface Cradle extends StoreCradle {
   config: Config;
   logger: Logger;
   now: () => number;
-  /** The token store the app uses: the stored one, sealed when encryption keys are configured. */
-  tokenStore: TokenStore;
+  /**
+   * The token store the app uses: the stored one, sealed when encryption keys are configured, with
+   * the parsed partitions (access tokens only) kept in memory in front, so a removal evicts them.
+   */
+  tokenStore: ParsedPartitionCache<PartitionView>;
   networkClient: FetchNetworkClient;
   /** The provider's discovery document and issuer rule, fetched once. */
   providerDiscovery: ProviderDiscovery;
@@ -63,15 +67,22 @@ export function createAppContainer(
     logger: asValue(logger),
     now: asValue(Date.now),
     ...storeRegistrations(config),
-    tokenStore: asFunction(({ storedTokenStore, logger }: Cradle) =>
-      config.tokenEncryptionKeys.length === 0
-        ? storedTokenStore
-        : new EncryptingTokenStore({
-            inner: storedTokenStore,
-            keyring: new TokenKeyring(config.tokenEncryptionKeys),
-            clientId: config.clientId,
-            warn: logger.warn,
-          }),
+    tokenStore: asFunction(
+      ({ storedTokenStore, partitionChanges, logger }: Cradle) =>
+        new ParsedPartitionCache<PartitionView>({
+          inner:
+            config.tokenEncryptionKeys.length === 0
+              ? storedTokenStore
+              : new EncryptingTokenStore({
+                  inner: storedTokenStore,
+                  keyring: new TokenKeyring(config.tokenEncryptionKeys),
+                  clientId: config.clientId,
+                  warn: logger.warn,
+                }),
+          parse: (data, version, accountId) => partitionView(data, version, accountId, config.clientId),
+          maxEntries: config.partitionsInMemory,
+          changes: partitionChanges,
+        }),
     ).singleton(),
     networkClient: asFunction(({ config }: Cradle) => new FetchNetworkClient(config.httpTimeoutMs)).singleton(),
     providerDiscovery: asFunction(
@@ -101,7 +112,7 @@ export function createAppContainer(
           idTokenCheck: idTokenValidator,
           networkClient,
           logger,
-          partitionsInMemory: config.partitionsInMemory,
+          partitionViews: tokenStore,
           refreshGate: new RefreshGate({ lock: refreshLock, lockTtlMs: config.httpTimeoutMs + 1000 }),
         }),
     ).singleton(),

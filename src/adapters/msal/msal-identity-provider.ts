@@ -13,9 +13,8 @@ import type {
 import type { TokenStore } from '../../ports/token-store.port.ts';
 import { codeRedemptionError, silentTokenError } from './msal-errors.ts';
 import { PartitionCachePlugin } from './partition-cache-plugin.ts';
-import { PartitionViewCache } from './partition-view-cache.ts';
 import { RefreshGate } from './refresh-gate.ts';
-import { cachedAccessToken, nowSeconds } from './partition-view.ts';
+import { cachedAccessToken, nowSeconds, partitionView, type PartitionView } from './partition-view.ts';
 
 export interface MsalSettings {
   readonly authority: string;
@@ -50,6 +49,17 @@ export interface IdTokenCheck {
   validate(idToken: string, expectedNonce: string): Promise<Record<string, unknown>>;
 }
 
+/**
+ * Parsed partitions (partitionView), kept by whoever owns the token partitions in memory
+ * (src/adapters/partition-cache: a TokenStore decorator, so a removal evicts them).
+ */
+export interface PartitionViews {
+  /** The account's current partition parsed, checked against the store; `undefined` when it has none. */
+  current(accountId: string): Promise<PartitionView | undefined>;
+  /** As `current` last gave it, without asking the store: for display in the same request only. */
+  lastChecked(accountId: string): Promise<PartitionView | undefined>;
+}
+
 export interface Logger {
   warn(message: string, fields?: Record<string, unknown>): void;
   error(message: string, fields?: Record<string, unknown>): void;
@@ -67,7 +77,7 @@ export class MsalIdentityProvider implements IdentityProvider {
   private readonly idTokenCheck: IdTokenCheck;
   private readonly networkClient: INetworkModule;
   private readonly logger: Logger;
-  private readonly views: PartitionViewCache;
+  private readonly views: PartitionViews;
   private readonly refreshGate: RefreshGate;
 
   constructor(deps: {
@@ -77,8 +87,8 @@ export class MsalIdentityProvider implements IdentityProvider {
     idTokenCheck: IdTokenCheck;
     networkClient: INetworkModule;
     logger: Logger;
-    /** Parsed partitions kept in memory (0: none); each is checked against the store's version. */
-    partitionsInMemory?: number;
+    /** Parsed partitions kept in memory; without it each request reads and parses its partition. */
+    partitionViews?: PartitionViews;
     /** One refresh per account at a time (default: within this process only). */
     refreshGate?: RefreshGate;
   }) {
@@ -88,7 +98,7 @@ export class MsalIdentityProvider implements IdentityProvider {
     this.idTokenCheck = deps.idTokenCheck;
     this.networkClient = deps.networkClient;
     this.logger = deps.logger;
-    this.views = new PartitionViewCache(deps.tokenStore, deps.msalSettings.clientId, deps.partitionsInMemory ?? 0);
+    this.views = deps.partitionViews ?? uncachedViews(deps.tokenStore, deps.msalSettings.clientId);
     this.refreshGate = deps.refreshGate ?? new RefreshGate({ lockTtlMs: 0 });
   }
 
@@ -158,7 +168,7 @@ export class MsalIdentityProvider implements IdentityProvider {
 
   async acquireTokenSilently(request: SilentTokenRequest): Promise<AccessToken> {
     const fromCache = async (): Promise<AccessToken | undefined> => {
-      const view = await this.views.get(request.accountId);
+      const view = await this.views.current(request.accountId);
       if (!view) throw new InteractionRequired(request.scopes, undefined, { reason: 'no cached tokens' });
       return cachedAccessToken(view, request.scopes, nowSeconds());
     };
@@ -224,7 +234,7 @@ export class MsalIdentityProvider implements IdentityProvider {
 
   async cachedTokens(accountId: string): Promise<CachedToken[]> {
     // For display only, just after acquireTokenSilently checked the version: no second check.
-    return [...((await this.views.peek(accountId))?.held ?? [])];
+    return [...((await this.views.lastChecked(accountId))?.held ?? [])];
   }
 
   private async client(snapshot: string | undefined) {
@@ -255,6 +265,15 @@ export class MsalIdentityProvider implements IdentityProvider {
     });
     return { client, plugin };
   }
+}
+
+/** Every request reads and parses its partition: nothing is kept between requests. */
+function uncachedViews(tokenStore: TokenStore, clientId: string): PartitionViews {
+  const current = async (accountId: string) => {
+    const partition = await tokenStore.read(accountId);
+    return partition && partitionView(partition.data, partition.version, accountId, clientId);
+  };
+  return { current, lastChecked: current };
 }
 
 /**
