@@ -29,13 +29,16 @@ async function start<Ready>(script: string, env: Record<string, string> = {}): P
     process: child,
     ready,
     ask: <T>(message: Record<string, unknown>, answerType: string) =>
-      new Promise<T>((resolve) => {
+      new Promise<T>((resolve, reject) => {
+        const exited = (code: number | null) => reject(new Error(`${script} exited with ${code} before answering ${message.type}`));
         const listener = (answer: { type: string }) => {
           if (answer.type !== answerType) return;
           child.off('message', listener);
+          child.off('exit', exited);
           resolve(answer as T);
         };
         child.on('message', listener);
+        child.once('exit', exited);
         child.send(message);
       }),
     stop: () =>

@@ -58,7 +58,15 @@ export async function measureRoutes(
   );
 }
 
-const WARM_UP_REQUESTS = 3000;
+const WARM_UP_REQUESTS = 2000;
+
+/**
+ * A figure of two routes computed round by round (routes measured seconds apart, under the same
+ * load), then the median: steadier on a busy machine than the same figure of the two medians.
+ */
+export function pairedMedian(a: RouteFigures, b: RouteFigures, figure: (a: number, b: number) => number): number {
+  return median(a.runs.map((run, i) => figure(run.cpuMicrosPerRequest, b.runs[i]!.cpuMicrosPerRequest)));
+}
 
 async function run(route: Route, seconds: number, connections: number, amount?: number): Promise<RouteRun> {
   const before = processCpuMicros(route.pid);

@@ -167,20 +167,27 @@ export class MsalIdentityProvider implements IdentityProvider {
   }
 
   async acquireTokenSilently(request: SilentTokenRequest): Promise<AccessToken> {
-    const fromCache = async (): Promise<AccessToken | undefined> => {
-      const view = await this.views.current(request.accountId);
-      if (!view) throw new InteractionRequired(request.scopes, undefined, { reason: 'no cached tokens' });
-      return cachedAccessToken(view, request.scopes, nowSeconds());
-    };
     if (!request.forceRefresh) {
-      const cached = await fromCache();
+      const cached = await this.fromCache(request);
       if (cached) return cached;
     }
+    return this.refreshOnce(request);
+  }
+
+  /** The fast path: a matching unexpired access token from the parsed partition, or `undefined`. */
+  private async fromCache(request: SilentTokenRequest): Promise<AccessToken | undefined> {
+    const view = await this.views.current(request.accountId);
+    if (!view) throw new InteractionRequired(request.scopes, undefined, { reason: 'no cached tokens' });
+    return cachedAccessToken(view, request.scopes, nowSeconds());
+  }
+
+  /** One refresh per account at a time; a request that waited uses the refresh it waited for. */
+  private async refreshOnce(request: SilentTokenRequest): Promise<AccessToken> {
     // A forced refresh is satisfied by a refresh that finished after it was asked for, not before.
     const askedAt = request.forceRefresh ? await this.tokenStore.version(request.accountId) : undefined;
     const refreshedMeanwhile = async () => {
       if (request.forceRefresh && (await this.tokenStore.version(request.accountId)) === askedAt) return undefined;
-      return fromCache();
+      return this.fromCache(request);
     };
     return this.refreshGate.run(request.accountId, refreshedMeanwhile, () => this.refresh(request));
   }

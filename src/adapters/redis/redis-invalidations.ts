@@ -34,6 +34,8 @@ export class RedisInvalidations {
   #tracking = false;
   /** `lost()` was announced for the current silence (so it is announced once, not on every check). */
   #quiet = false;
+  /** Redis' id of the connection (CLIENT ID), once known: what an operator or a test can CLIENT KILL. */
+  #connectionId: number | undefined;
   /** When the last answered PING was sent (monotonic ms). */
   #answeredPingSentAt = -Infinity;
   #timer: NodeJS.Timeout | undefined;
@@ -99,6 +101,10 @@ export class RedisInvalidations {
     return false;
   }
 
+  get connectionId(): number | undefined {
+    return this.#connectionId;
+  }
+
   /**
    * Resolves once every invalidation Redis sent before now has been handled (a PING round trip on
    * the channel): what tests wait for instead of sleeping. Rejects when the channel is not up.
@@ -111,6 +117,7 @@ export class RedisInvalidations {
   async #track(): Promise<void> {
     try {
       const id = await this.#connection.client('ID');
+      this.#connectionId = id;
       const prefixes = this.#prefixes.flatMap((prefix) => ['PREFIX', prefix]);
       // Until SUBSCRIBE, Redis drops what it would redirect to this RESP2 connection; nothing is cached before it.
       await this.#connection.call('CLIENT', 'TRACKING', 'ON', 'REDIRECT', String(id), 'BCAST', ...prefixes);
