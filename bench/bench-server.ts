@@ -114,6 +114,11 @@ process.send!({
   cookies,
   seedSeconds,
   partitionBytes: partitionFor(template, oidOf(0)).length,
+  floor: {
+    token: fixedToken.token,
+    account: { name: fixedAccount.name, username: fixedAccount.username },
+    tokens: fixedTokens.map((t) => ({ kind: t.kind, scopes: t.scopes, expiresOn: t.expiresOn?.toISOString().replace('T', ' ').slice(0, 19) + ' UTC' })),
+  },
 });
 
 process.on('message', async (message: { type: string; samples?: number }) => {
@@ -127,6 +132,10 @@ process.on('message', async (message: { type: string; samples?: number }) => {
       timings.push(Number(process.hrtime.bigint() - started) / 1000);
     }
     process.send!({ type: 'silent', ...percentiles(timings) });
+  } else if (message.type === 'watch') {
+    process.send!({ type: 'watching', ...(await watchSessions((message as unknown as { ids: string[] }).ids)) });
+  } else if (message.type === 'dropped') {
+    process.send!({ type: 'dropped', at: Object.fromEntries(dropped) });
   } else if (message.type === 'rss') {
     global.gc?.();
     global.gc?.();
@@ -142,6 +151,32 @@ process.on('message', async (message: { type: string; samples?: number }) => {
     process.exit(0);
   }
 });
+
+/**
+ * Holds the given sessions in memory and notes, on the same clock as the parent process
+ * (`performance.timeOrigin + now`), when each copy is dropped by an invalidation: the parent then
+ * deletes them from another Redis connection (another instance) and compares. Sessions from the
+ * end of the seeded range, not used by the load or the sign-out test.
+ */
+const dropped = new Map<string, number>();
+async function watchSessions(ids: readonly string[]) {
+  const { redisInvalidations } = container.cradle;
+  const store = sessionStore as unknown as { holds(id: string): boolean };
+  const watched = new Map(ids.map((id) => [`${options.redisKeyPrefix}session:${id}`, id]));
+  redisInvalidations.subscribe({
+    keys: (keys) => {
+      const at = performance.timeOrigin + performance.now();
+      for (const key of keys) if (watched.has(key) && !dropped.has(watched.get(key)!)) dropped.set(watched.get(key)!, at);
+    },
+    lost: () => {},
+  });
+  let held = 0;
+  for (const id of ids) {
+    await sessionStore.get(id);
+    if (store.holds(id)) held++;
+  }
+  return { held };
+}
 
 /** Leaves the shared Redis as it was: the seeded keys would otherwise live for their 90-day TTL. */
 async function deleteKeys(redis: import('ioredis').Redis, prefix: string): Promise<void> {

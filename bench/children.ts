@@ -1,6 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { BenchServerOptions } from './bench-server.ts';
+import type { FloorOptions } from './floor-server.ts';
 
 export interface Child<Ready> {
   readonly process: ChildProcess;
@@ -28,13 +29,16 @@ async function start<Ready>(script: string, env: Record<string, string> = {}): P
     process: child,
     ready,
     ask: <T>(message: Record<string, unknown>, answerType: string) =>
-      new Promise<T>((resolve) => {
+      new Promise<T>((resolve, reject) => {
+        const exited = (code: number | null) => reject(new Error(`${script} exited with ${code} before answering ${message.type}`));
         const listener = (answer: { type: string }) => {
           if (answer.type !== answerType) return;
           child.off('message', listener);
+          child.off('exit', exited);
           resolve(answer as T);
         };
         child.on('message', listener);
+        child.once('exit', exited);
         child.send(message);
       }),
     stop: () =>
@@ -53,6 +57,8 @@ export interface ServerReady {
   readonly cookies: string[];
   readonly seedSeconds: number;
   readonly partitionBytes: number;
+  /** What the floor server needs to make the baseline's call and render the same fields. */
+  readonly floor: Omit<FloorOptions, 'downstreamUrl'>;
 }
 
 export function startBenchServer(options: BenchServerOptions): Promise<Child<ServerReady>> {
@@ -61,4 +67,8 @@ export function startBenchServer(options: BenchServerOptions): Promise<Child<Ser
 
 export function startDownstreamStub(): Promise<Child<{ port: number }>> {
   return start<{ port: number }>('./downstream-stub.ts');
+}
+
+export function startFloorServer(options: FloorOptions): Promise<Child<{ port: number }>> {
+  return start<{ port: number }>('./floor-server.ts', { BENCH_FLOOR_OPTIONS: JSON.stringify(options) });
 }

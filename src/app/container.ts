@@ -5,12 +5,14 @@ import { HttpDownstreamApi } from '../adapters/http/http-downstream-api.ts';
 import { FetchNetworkClient } from '../adapters/msal/fetch-network-client.ts';
 import { MsalIdentityProvider } from '../adapters/msal/msal-identity-provider.ts';
 import { MsalRefreshTokenRevoker } from '../adapters/msal/msal-refresh-token-revoker.ts';
+import { partitionView, type PartitionView } from '../adapters/msal/partition-view.ts';
 import { RefreshGate } from '../adapters/msal/refresh-gate.ts';
 import { describeAuthority } from '../adapters/oidc/authority.ts';
 import { IdTokenValidator } from '../adapters/oidc/id-token-validator.ts';
 import { JoseLogoutTokenVerifier } from '../adapters/oidc/jose-logout-token-verifier.ts';
 import { ProviderDiscovery } from '../adapters/oidc/provider-discovery.ts';
 import { ProviderKeys } from '../adapters/oidc/provider-keys.ts';
+import { ParsedPartitionCache } from '../adapters/partition-cache/parsed-partition-cache.ts';
 import { CallApi } from '../domain/call-api.ts';
 import { SignIn } from '../domain/sign-in.ts';
 import { SignOutEverywhere } from '../domain/sign-out-everywhere.ts';
@@ -20,7 +22,6 @@ import type { LogoutTokenVerifier } from '../ports/logout-token-verifier.port.ts
 import type { RefreshTokenRevoker } from '../ports/refresh-token-revoker.port.ts';
 import type { ReplayGuard } from '../ports/replay-guard.port.ts';
 import type { SessionStore } from '../ports/session-store.port.ts';
-import type { TokenStore } from '../ports/token-store.port.ts';
 import type { Config } from './config.ts';
 import { DiscoveryWarmUp } from './discovery-warm-up.ts';
 import { Lifecycle } from './lifecycle.ts';
@@ -50,8 +51,12 @@ export interface Cradle extends StoreCradle {
   readiness: Readiness;
   /** Retries loading the provider's discovery document until it is held (started by server.ts). */
   discoveryWarmUp: DiscoveryWarmUp;
-  /** The token store the app uses: the stored one, measured, and sealed when encryption keys are configured. */
-  tokenStore: TokenStore;
+  /**
+   * The token store the app uses: the stored one, measured, sealed when encryption keys are
+   * configured, with the parsed partitions (access tokens only) kept in memory in front, so a
+   * removal evicts them.
+   */
+  tokenStore: ParsedPartitionCache<PartitionView>;
   /** The stored session store and replay guard, measured. */
   sessionStore: SessionStore;
   replayGuard: ReplayGuard;
@@ -103,11 +108,18 @@ export function createAppContainer(
       .singleton()
       .disposer((warmUp) => warmUp.stop()),
     ...storeRegistrations(config),
-    tokenStore: asFunction(({ storedTokenStore, logger, metrics }: Cradle) => {
+    tokenStore: asFunction(({ storedTokenStore, partitionChanges, logger, metrics }: Cradle) => {
       const measured = new MeasuredTokenStore(storedTokenStore, metrics, config.tokenStore);
-      return config.tokenEncryptionKeys.length === 0
-        ? measured
-        : new EncryptingTokenStore({ inner: measured, keyring: new TokenKeyring(config.tokenEncryptionKeys), clientId: config.clientId, logger });
+      const sealed =
+        config.tokenEncryptionKeys.length === 0
+          ? measured
+          : new EncryptingTokenStore({ inner: measured, keyring: new TokenKeyring(config.tokenEncryptionKeys), clientId: config.clientId, logger });
+      return new ParsedPartitionCache<PartitionView>({
+        inner: sealed,
+        parse: (data, version, accountId) => partitionView(data, version, accountId, config.clientId),
+        maxEntries: config.partitionsInMemory,
+        changes: partitionChanges,
+      });
     }).singleton(),
     sessionStore: asFunction(({ storedSessionStore, metrics }: Cradle) => new MeasuredSessionStore(storedSessionStore, metrics, config.tokenStore)).singleton(),
     replayGuard: asFunction(({ storedReplayGuard, metrics }: Cradle) => new MeasuredReplayGuard(storedReplayGuard, metrics, config.tokenStore)).singleton(),
@@ -139,7 +151,7 @@ export function createAppContainer(
           idTokenCheck: idTokenValidator,
           networkClient,
           logger,
-          partitionsInMemory: config.partitionsInMemory,
+          partitionViews: tokenStore,
           refreshGate: new RefreshGate({ lock: refreshLock, lockTtlMs: config.httpTimeoutMs + 1000 }),
           onSilentToken: (outcome) => metrics.silentToken(outcome),
         }),
@@ -160,7 +172,9 @@ export function createAppContainer(
     ).singleton(),
     downstreamApi: asFunction(
       ({ config }: Cradle) => new HttpDownstreamApi({ apiUrl: config.apiUrl, httpTimeoutMs: config.httpTimeoutMs }),
-    ).singleton(),
+    )
+      .singleton()
+      .disposer((api) => (api as HttpDownstreamApi).close()),
     signIn: asFunction(
       ({ identityProvider, config, now }: Cradle) => new SignIn({ identityProvider, apiScopes: config.apiScopes, now }),
     ).singleton(),

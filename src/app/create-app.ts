@@ -1,10 +1,10 @@
 import { fileURLToPath } from 'node:url';
 import Koa from 'koa';
-import views from 'koa-views';
 import type { AppContainer } from './container.ts';
 import { cookiePolicy } from './cookie-policy.ts';
 import { CookieSigningKeys } from './cookie-signing-keys.ts';
 import { closeConnectionsWhileDraining } from './graceful-shutdown.ts';
+import { ejsViews } from './ejs-views.ts';
 import { errorHandler } from './middleware/error-handler.ts';
 import { interactionRequiredRedirect } from './middleware/interaction-required.ts';
 import { securityHeaders } from './middleware/security-headers.ts';
@@ -33,8 +33,7 @@ export function createApp(container: AppContainer): Koa {
   // First: everything after it, logging included, knows its request id.
   app.use(requestContext());
   app.use(closeConnectionsWhileDraining(cradle.lifecycle));
-  // Compiled templates are cached (consolidate does not by default): restart to see view changes.
-  app.use(views(VIEWS, { extension: 'ejs', options: { cache: true } }));
+  app.use(ejsViews(VIEWS));
   app.use(errorHandler(logger));
   app.use(securityHeaders(new URL(config.authority).origin, { https: cookies.https }));
   // Health before the journal and the session: a probe needs neither.

@@ -4,7 +4,9 @@ import type { Redis } from 'ioredis';
 import { MemoryReplayGuard } from '../adapters/memory/memory-replay-guard.ts';
 import { MemorySessionStore } from '../adapters/memory/memory-session-store.ts';
 import { MemoryTokenStore } from '../adapters/memory/memory-token-store.ts';
+import type { PartitionChanges } from '../adapters/partition-cache/parsed-partition-cache.ts';
 import { connectRedis, redisReady } from '../adapters/redis/redis-connection.ts';
+import { RedisInvalidations } from '../adapters/redis/redis-invalidations.ts';
 import { LocalSignOutJournal } from '../adapters/journal/local-sign-out-journal.ts';
 import type { RefreshLock } from '../adapters/msal/refresh-gate.ts';
 import { RedisRefreshLock } from '../adapters/redis/redis-refresh-lock.ts';
@@ -35,6 +37,8 @@ export interface StoreCradle {
   storedReplayGuard: ReplayGuard;
   /** Resolves when the store answers a trivial read, rejects when it does not (readiness). */
   storeCheck: () => Promise<void>;
+  /** Partitions changed by other instances, where the store reports them (Redis); else `undefined`. */
+  partitionChanges: PartitionChanges | undefined;
   /** One refresh per account across instances; `undefined` where there is one instance (memory, SQLite). */
   refreshLock: RefreshLock | undefined;
   /** Sign-outs from the provider accepted while a shared store is down; `undefined` for local stores. */
@@ -43,6 +47,8 @@ export interface StoreCradle {
   expirySweeper: { stop(): void };
   database: Database.Database;
   redis: Redis;
+  /** Redis client tracking: what lets each instance keep sessions and token versions in memory. */
+  redisInvalidations: RedisInvalidations;
 }
 
 type Registrations = Partial<{ [K in keyof StoreCradle]: Resolver<StoreCradle[K]> }>;
@@ -67,6 +73,7 @@ function memoryStores(config: Config): Registrations {
     storedSessionStore: asFunction(({ now }: StoreCradle) => new MemorySessionStore({ now })).singleton(),
     storedReplayGuard: asFunction(({ now }: StoreCradle) => new MemoryReplayGuard({ now })).singleton(),
     storeCheck: asValue(async () => {}),
+    partitionChanges: asValue(undefined),
     refreshLock: asValue(undefined),
     signOutJournal: asValue(undefined),
     expirySweeper: asFunction(({ storedTokenStore, storedSessionStore, logger }: StoreCradle) => {
@@ -100,6 +107,9 @@ function sqliteStores(config: Config): Registrations {
       const probe = database.prepare('SELECT 1 FROM token_partitions LIMIT 1');
       return async () => void probe.get();
     }).singleton(),
+    // Other processes may write the file and there is no channel to hear of it: every use of a
+    // parsed partition is checked against the version read from the covering index (about 5 µs).
+    partitionChanges: asValue(undefined),
     // One instance per SQLite file: the in-process refresh gate is enough, and no SQLite
     // transaction is ever held across a network call.
     refreshLock: asValue(undefined),
@@ -127,10 +137,20 @@ function redisStores(config: Config): Registrations {
     )
       .singleton()
       .disposer((redis) => redis.disconnect()),
+    redisInvalidations: asFunction(
+      ({ redis, logger }: StoreCradle) =>
+        new RedisInvalidations({ redis, prefixes: [`${keyPrefix}tokens:`, `${keyPrefix}session:`], logger }),
+    )
+      .singleton()
+      .disposer((channel) => channel.stop()),
     storedTokenStore: asFunction(
-      ({ redis, now }: StoreCradle) => new RedisTokenStore({ redis, keyPrefix, tokenTtlSeconds: config.tokenTtlSeconds, now }),
+      ({ redis, now, redisInvalidations }: StoreCradle) =>
+        new RedisTokenStore({ redis, keyPrefix, tokenTtlSeconds: config.tokenTtlSeconds, now, invalidations: kept(redisInvalidations) }),
     ).singleton(),
-    storedSessionStore: asFunction(({ redis, now }: StoreCradle) => new RedisSessionStore({ redis, keyPrefix, now })).singleton(),
+    partitionChanges: asFunction(({ storedTokenStore }: StoreCradle) => storedTokenStore as RedisTokenStore).singleton(),
+    storedSessionStore: asFunction(
+      ({ redis, now, redisInvalidations }: StoreCradle) => new RedisSessionStore({ redis, keyPrefix, now, invalidations: kept(redisInvalidations) }),
+    ).singleton(),
     storedReplayGuard: asFunction(({ redis, now }: StoreCradle) => new RedisReplayGuard({ redis, keyPrefix, now })).singleton(),
     storeCheck: asFunction(({ redis }: StoreCradle) => async () => void (await redis.ping())).singleton(),
     refreshLock: asFunction(({ redis }: StoreCradle) => new RedisRefreshLock({ redis, keyPrefix })).singleton(),
@@ -141,6 +161,11 @@ function redisStores(config: Config): Registrations {
     // Redis evicts expired keys itself (every key is written with a TTL).
     expirySweeper: asValue({ stop() {} }),
   };
+
+  /** TOKEN_MEMORY_CACHE_ENTRIES bounds each cache kept beside Redis (0: none, and no channel). */
+  function kept(channel: RedisInvalidations) {
+    return config.partitionsInMemory > 0 ? { channel, maxEntries: config.partitionsInMemory } : undefined;
+  }
 }
 
 /**
@@ -154,5 +179,11 @@ export async function storesReady(cradle: StoreCradle): Promise<void> {
     await redisReady(cradle.redis);
   } catch {
     cradle.logger.warn({}, 'redis is not reachable yet: requests that need it answer 503 until it is');
+    return;
+  }
+  if (cradle.config.partitionsInMemory > 0 && !(await cradle.redisInvalidations.ready(REDIS_CONNECT_WAIT_MS))) {
+    cradle.logger.warn({}, 'redis invalidations are not flowing yet: sessions and token versions are read from Redis until they do');
   }
 }
+
+const REDIS_CONNECT_WAIT_MS = 5000;

@@ -1,7 +1,6 @@
 import { expect } from 'chai';
 import nock from 'nock';
 import { MemoryTokenStore } from '../../src/adapters/memory/memory-token-store.ts';
-import { PartitionViewCache } from '../../src/adapters/msal/partition-view-cache.ts';
 import { cachedAccessToken as fromView, nowSeconds, partitionView } from '../../src/adapters/msal/partition-view.ts';
 import { FakeEntra, fakeUser } from '../support/fake-entra.ts';
 import { blockNetwork, GRAPH_SCOPES, msalIdentityProvider, signInThroughMsal } from '../support/msal-harness.ts';
@@ -89,73 +88,5 @@ describe('cached access token fast path', () => {
     const base = { accountId, clientId: entra.clientId, nowSeconds: now() };
     expect(cachedAccessToken(data, { ...base, scopes: ['api://other/Things.Read'] })?.token).to.equal(other.token);
     expect(cachedAccessToken(data, { ...base, scopes: GRAPH_SCOPES })?.token).to.not.equal(other.token);
-  });
-});
-
-describe('parsed partitions kept in memory', () => {
-  const users = ['alice', 'bob', 'carol'].map((name) => fakeUser(name));
-  let entra: FakeEntra;
-  let store: MemoryTokenStore;
-  let reads: number;
-
-  beforeEach(() => {
-    blockNetwork();
-    entra = new FakeEntra().install();
-    store = new MemoryTokenStore();
-    reads = 0;
-    const read = store.read.bind(store);
-    store.read = (accountId) => {
-      reads++;
-      return read(accountId);
-    };
-  });
-  afterEach(() => nock.cleanAll());
-
-  it('parses a partition once while its version stays, and again after it changes', async () => {
-    const idp = msalIdentityProvider(entra, store);
-    const { accountId } = await signInThroughMsal(idp, entra, users[0]!);
-    const cache = new PartitionViewCache(store, entra.clientId, 10);
-    const first = await cache.get(accountId);
-    expect(await cache.get(accountId)).to.equal(first);
-    expect(reads).to.equal(1);
-    const partition = (await store.read(accountId))!;
-    await store.write(accountId, partition.data, partition.version); // a refresh elsewhere
-    const second = await cache.get(accountId);
-    expect(second).to.not.equal(first);
-    expect(second!.version).to.equal(await store.version(accountId));
-  });
-
-  it('forgets a partition the moment it is removed from the store (a sign-out on any instance)', async () => {
-    const idp = msalIdentityProvider(entra, store);
-    const { accountId } = await signInThroughMsal(idp, entra, users[0]!);
-    const cache = new PartitionViewCache(store, entra.clientId, 10);
-    expect(await cache.get(accountId)).to.not.equal(undefined);
-    await store.remove(accountId);
-    expect(await cache.get(accountId)).to.equal(undefined);
-    expect(cache.size).to.equal(0);
-  });
-
-  it('keeps at most its bound, dropping the least recently used', async () => {
-    const idp = msalIdentityProvider(entra, store);
-    const accounts = [];
-    for (const user of users) accounts.push((await signInThroughMsal(idp, entra, user)).accountId);
-    const cache = new PartitionViewCache(store, entra.clientId, 2);
-    await cache.get(accounts[0]!);
-    await cache.get(accounts[1]!);
-    await cache.get(accounts[0]!); // alice used again: bob is now the oldest
-    await cache.get(accounts[2]!);
-    expect(cache.size).to.equal(2);
-    reads = 0;
-    await cache.get(accounts[0]!);
-    expect(reads, 'alice still in memory').to.equal(0);
-    await cache.get(accounts[1]!);
-    expect(reads, 'bob was dropped').to.equal(1);
-  });
-
-  it('never keeps refresh tokens in memory', async () => {
-    const idp = msalIdentityProvider(entra, store);
-    const { accountId } = await signInThroughMsal(idp, entra, users[0]!);
-    const view = await new PartitionViewCache(store, entra.clientId, 10).get(accountId);
-    expect(JSON.stringify(view)).to.not.match(/rt\./);
   });
 });

@@ -8,6 +8,10 @@ import { blockNetwork } from '../support/msal-harness.ts';
 import { fakeGraph, signInWithBrowser, startTestApp, type TestApp } from '../support/app-harness.ts';
 import { killRedisServer, startRedisServer } from '../support/redis-server.ts';
 import { csrfFrom } from '../support/test-browser.ts';
+import type { RedisSessionStore } from '../../src/adapters/redis/redis-session-store.ts';
+
+/** RedisInvalidations' default `maxSilenceMs` (1000), and a little more. */
+const PAST_SILENCE_BOUND_MS = 1100;
 
 describe('Redis slow or down: a bounded 503, then recovery by itself', () => {
   const alice = fakeUser('alice');
@@ -36,6 +40,11 @@ describe('Redis slow or down: a bounded 503, then recovery by itself', () => {
     expect((await browser.get('/profile')).status).to.equal(200);
 
     server!.kill('SIGSTOP'); // Redis stops answering but keeps its data
+    // The session and token version kept in memory may serve for at most the invalidation channel's
+    // silence bound; past it they are dropped and every request needs Redis again.
+    await sleep(PAST_SILENCE_BOUND_MS);
+    const { sessionStore, tokenStore } = app.container.cradle;
+    expect((sessionStore as RedisSessionStore).cached + tokenStore.size, 'a silent channel empties the caches').to.equal(0);
     const started = performance.now();
     const page = await browser.get('/profile');
     const elapsedMs = performance.now() - started;
@@ -57,6 +66,9 @@ describe('Redis slow or down: a bounded 503, then recovery by itself', () => {
     await signInWithBrowser(browser, entra, alice);
     const profile = await browser.get('/profile');
     server!.kill('SIGSTOP');
+    // Past the bound the app knows Redis is gone, and refuses before it sends anything. (Sooner, the
+    // session may still come from memory and the removal be sent, to land when Redis wakes up.)
+    await sleep(PAST_SILENCE_BOUND_MS);
     const refused = await browser.post('/auth/signout', { _csrf: csrfFrom(profile) });
     server!.kill('SIGCONT');
     expect(refused.status).to.equal(503);

@@ -8,6 +8,9 @@ import nock from 'nock';
 import { FakeEntra, fakeUser } from '../support/fake-entra.ts';
 import { blockNetwork } from '../support/msal-harness.ts';
 import { fakeGraph, signInWithBrowser, startTestApp, type TestApp } from '../support/app-harness.ts';
+import type { TestBrowser } from '../support/test-browser.ts';
+import type { RedisSessionStore } from '../../src/adapters/redis/redis-session-store.ts';
+import type { RedisTokenStore } from '../../src/adapters/redis/redis-token-store.ts';
 
 const ENCRYPTION_KEY = randomBytes(32).toString('base64');
 
@@ -62,6 +65,65 @@ describe('several instances sharing Redis', () => {
     expect((await bobOnX.get('/profile')).status, 'bob is untouched').to.equal(200);
   });
 
+  /** What an instance holds in memory for a signed-in browser: its session, token version, parsed tokens. */
+  function heldBy(app: TestApp, browser: TestBrowser, user: typeof alice) {
+    const { sessionStore, storedTokenStore, tokenStore } = app.container.cradle;
+    const sessionId = browser.cookies.get('app.session')!;
+    const accountId = `${user.oid}.${entra.tenantId}`;
+    return {
+      session: (sessionStore as RedisSessionStore).holds(sessionId),
+      tokenVersion: (storedTokenStore as RedisTokenStore).holdsVersion(accountId),
+      tokens: tokenStore.holds(accountId),
+    };
+  }
+  const ALL = { session: true, tokenVersion: true, tokens: true };
+  const NONE = { session: false, tokenVersion: false, tokens: false };
+
+  function sameBrowserOn(app: TestApp, browser: TestBrowser): TestBrowser {
+    const other = app.browser();
+    for (const [name, value] of browser.cookies) other.cookies.set(name, value);
+    return other;
+  }
+
+  it('forgets a signed-out user in memory everywhere: at once where the sign-out ran, through invalidation elsewhere', async () => {
+    const aliceOnX = x.browser();
+    await signInWithBrowser(aliceOnX, entra, alice, { sid: 'sid-alice' });
+    const bobOnX = x.browser();
+    await signInWithBrowser(bobOnX, entra, bob, { sid: 'sid-bob' });
+    const aliceOnY = sameBrowserOn(y, aliceOnX);
+    for (const browser of [aliceOnX, aliceOnY, bobOnX]) expect((await browser.get('/profile')).status).to.equal(200);
+    expect([heldBy(x, aliceOnX, alice), heldBy(y, aliceOnY, alice)]).to.deep.equal([ALL, ALL]);
+
+    expect((await y.browser().get('/auth/signout/frontchannel?sid=sid-alice')).status).to.equal(200);
+    expect(heldBy(y, aliceOnY, alice), 'the instance that handled the sign-out, at once').to.deep.equal(NONE);
+    await x.container.cradle.redisInvalidations.settled();
+    expect(heldBy(x, aliceOnX, alice), 'the other instance, through invalidation').to.deep.equal(NONE);
+    expect(heldBy(x, bobOnX, bob), 'bob is untouched').to.deep.equal(ALL);
+    expect((await aliceOnX.get('/profile')).status).to.equal(302);
+  });
+
+  it('drops everything it holds when its invalidation connection breaks, and still serves no signed-out session', async () => {
+    const aliceOnX = x.browser();
+    await signInWithBrowser(aliceOnX, entra, alice, { sid: 'sid-alice' });
+    const bobOnX = x.browser();
+    await signInWithBrowser(bobOnX, entra, bob, { sid: 'sid-bob' });
+    for (const browser of [aliceOnX, bobOnX]) expect((await browser.get('/profile')).status).to.equal(200);
+    expect([heldBy(x, aliceOnX, alice), heldBy(x, bobOnX, bob)]).to.deep.equal([ALL, ALL]);
+
+    const { redisInvalidations, sessionStore, tokenStore } = x.container.cradle;
+    await redis.call('CLIENT', 'KILL', 'ID', String(redisInvalidations.connectionId));
+    await until(() => !redisInvalidations.usable());
+    expect([(sessionStore as RedisSessionStore).cached, tokenStore.size], 'whole caches dropped').to.deep.equal([0, 0]);
+
+    // Signed out on Y while X may not hear of it: X must not serve alice's session from memory.
+    expect((await y.browser().get('/auth/signout/frontchannel?sid=sid-alice')).status).to.equal(200);
+    expect((await aliceOnX.get('/profile')).status).to.equal(302);
+    expect((await bobOnX.get('/profile')).status).to.equal(200);
+    await until(() => redisInvalidations.usable()); // it reconnects by itself
+    expect((await bobOnX.get('/profile')).status).to.equal(200);
+    expect(heldBy(x, bobOnX, bob), 'and keeps copies again').to.deep.equal(ALL);
+  });
+
   it('keeps no token text in Redis: partitions are encrypted', async () => {
     await signInWithBrowser(x.browser(), entra, alice);
     const raw = (await Promise.all((await redis.keys(`${keyPrefix}*`)).map(async (key) => JSON.stringify(await dump(redis, key))))).join('\n');
@@ -95,6 +157,14 @@ describe('SQLite keeps no token text when encryption is on', () => {
     expect(bytes).to.not.match(new RegExp(`at\\.${alice.oid}|rt\\.${alice.oid}`));
   });
 });
+
+async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
 
 async function dump(redis: Redis, key: string): Promise<unknown> {
   const type = await redis.type(key);

@@ -17,21 +17,21 @@ export class ProviderUnreachable extends Error {
  * turning verification off.
  */
 export class FetchNetworkClient implements INetworkModule {
-  private readonly timeoutMs: number;
+  readonly #timeoutMs: number;
 
   constructor(timeoutMs: number) {
-    this.timeoutMs = timeoutMs;
+    this.#timeoutMs = timeoutMs;
   }
 
   sendGetRequestAsync<T>(url: string, options?: NetworkRequestOptions, timeout?: number): Promise<NetworkResponse<T>> {
-    return this.send<T>(url, 'GET', options, timeout);
+    return this.#send<T>(url, 'GET', options, timeout);
   }
 
   sendPostRequestAsync<T>(url: string, options?: NetworkRequestOptions): Promise<NetworkResponse<T>> {
-    return this.send<T>(url, 'POST', options, undefined);
+    return this.#send<T>(url, 'POST', options, undefined);
   }
 
-  private async send<T>(
+  async #send<T>(
     url: string,
     method: 'GET' | 'POST',
     options: NetworkRequestOptions | undefined,
@@ -43,7 +43,7 @@ export class FetchNetworkClient implements INetworkModule {
         method,
         headers: options?.headers,
         body: method === 'POST' ? (options?.body ?? '') : undefined,
-        signal: AbortSignal.timeout(Math.min(timeout ?? this.timeoutMs, this.timeoutMs)),
+        signal: AbortSignal.timeout(Math.min(timeout ?? this.#timeoutMs, this.#timeoutMs)),
       });
     } catch (error) {
       throw new ProviderUnreachable(`${method} ${new URL(url).origin} failed: ${describe(error)}`, { cause: error });

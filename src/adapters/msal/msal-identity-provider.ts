@@ -15,10 +15,9 @@ import type {
 import type { TokenStore } from '../../ports/token-store.port.ts';
 import { codeRedemptionError, silentTokenError } from './msal-errors.ts';
 import { PartitionCachePlugin } from './partition-cache-plugin.ts';
-import { PartitionViewCache } from './partition-view-cache.ts';
 import { RefreshGate } from './refresh-gate.ts';
 import { codeOfCallback, newSignInChecks } from './sign-in-checks.ts';
-import { cachedAccessToken, nowSeconds } from './partition-view.ts';
+import { cachedAccessToken, nowSeconds, partitionView, type PartitionView } from './partition-view.ts';
 
 export interface MsalSettings {
   readonly authority: string;
@@ -60,22 +59,33 @@ export interface IdTokenCheck {
 export type SilentTokenOutcome = 'memory-hit' | 'store-hit' | 'refreshed' | 'interaction-required';
 
 /**
+ * Parsed partitions, kept in memory by their one owner (src/adapters/partition-cache: a TokenStore
+ * decorator that drops a copy the moment the partition changes anywhere).
+ */
+export interface PartitionViews {
+  /** The account's current partition parsed, checked against the store; `view` is `undefined` when it has none. */
+  lookup(accountId: string): Promise<{ view: PartitionView | undefined; fromMemory: boolean }>;
+  /** As `lookup` last gave it, without asking the store: for display in the same request only. */
+  lastChecked(accountId: string): Promise<PartitionView | undefined>;
+}
+
+/**
  * IdentityProvider on @azure/msal-node. A new ConfidentialClientApplication for every operation,
  * holding only the one account's partition (see PartitionCachePlugin for why); building one costs
  * microseconds because the discovery document is passed in as `authorityMetadata`.
  */
 export class MsalIdentityProvider implements IdentityProvider {
-  private readonly settings: MsalSettings;
-  private readonly tokenStore: TokenStore;
-  private readonly providerDocuments: ProviderDocuments;
-  private readonly idTokenCheck: IdTokenCheck;
-  private readonly networkClient: INetworkModule;
-  private readonly logger: Logger;
-  private readonly msalLogger: Logger;
-  private readonly msalLogLevel: LogLevel;
-  private readonly onSilentToken: (outcome: SilentTokenOutcome) => void;
-  private readonly views: PartitionViewCache;
-  private readonly refreshGate: RefreshGate;
+  readonly #settings: MsalSettings;
+  readonly #tokenStore: TokenStore;
+  readonly #providerDocuments: ProviderDocuments;
+  readonly #idTokenCheck: IdTokenCheck;
+  readonly #networkClient: INetworkModule;
+  readonly #logger: Logger;
+  readonly #msalLogger: Logger;
+  readonly #msalLogLevel: LogLevel;
+  readonly #onSilentToken: (outcome: SilentTokenOutcome) => void;
+  readonly #views: PartitionViews;
+  readonly #refreshGate: RefreshGate;
 
   constructor(deps: {
     msalSettings: MsalSettings;
@@ -84,33 +94,33 @@ export class MsalIdentityProvider implements IdentityProvider {
     idTokenCheck: IdTokenCheck;
     networkClient: INetworkModule;
     logger: Logger;
-    /** Parsed partitions kept in memory (0: none); each is checked against the store's version. */
-    partitionsInMemory?: number;
+    /** Parsed partitions kept in memory; without it each request reads and parses its partition. */
+    partitionViews?: PartitionViews;
     /** One refresh per account at a time (default: within this process only). */
     refreshGate?: RefreshGate;
     /** Told how each silent token request was answered (the app counts them). */
     onSilentToken?: (outcome: SilentTokenOutcome) => void;
   }) {
-    this.settings = deps.msalSettings;
-    this.tokenStore = deps.tokenStore;
-    this.providerDocuments = deps.providerDocuments;
-    this.idTokenCheck = deps.idTokenCheck;
-    this.networkClient = deps.networkClient;
-    this.logger = deps.logger;
-    this.msalLogger = deps.logger.child({ component: 'msal' });
+    this.#settings = deps.msalSettings;
+    this.#tokenStore = deps.tokenStore;
+    this.#providerDocuments = deps.providerDocuments;
+    this.#idTokenCheck = deps.idTokenCheck;
+    this.#networkClient = deps.networkClient;
+    this.#logger = deps.logger;
+    this.#msalLogger = deps.logger.child({ component: 'msal' });
     // MSAL formats every line it would log, so below Warning it costs even when nothing is written.
-    this.msalLogLevel = deps.logger.isLevelEnabled('debug') ? LogLevel.Info : LogLevel.Warning;
-    this.onSilentToken = deps.onSilentToken ?? (() => {});
-    this.views = new PartitionViewCache(deps.tokenStore, deps.msalSettings.clientId, deps.partitionsInMemory ?? 0);
-    this.refreshGate = deps.refreshGate ?? new RefreshGate({ lockTtlMs: 0 });
+    this.#msalLogLevel = deps.logger.isLevelEnabled('debug') ? LogLevel.Info : LogLevel.Warning;
+    this.#onSilentToken = deps.onSilentToken ?? (() => {});
+    this.#views = deps.partitionViews ?? uncachedViews(deps.tokenStore, deps.msalSettings.clientId);
+    this.#refreshGate = deps.refreshGate ?? new RefreshGate({ lockTtlMs: 0 });
   }
 
   async startSignIn(request: SignInRequest): Promise<{ authorizationUrl: string; checks: SignInChecks }> {
-    const { client } = await this.client(undefined);
+    const { client } = await this.#client(undefined);
     const { checks, codeChallenge } = newSignInChecks();
     const authorizationUrl = await client.getAuthCodeUrl({
       scopes: [...request.scopes],
-      redirectUri: this.settings.redirectUri,
+      redirectUri: this.#settings.redirectUri,
       responseMode: 'query',
       state: checks.state,
       nonce: checks.nonce,
@@ -125,7 +135,7 @@ export class MsalIdentityProvider implements IdentityProvider {
 
   async completeSignIn(kept: SignInChecks, callback: SignInCallback, scopes: readonly string[]): Promise<SignedInAccount> {
     const { code, checks } = codeOfCallback(kept, callback);
-    const { client, plugin } = await this.client(undefined);
+    const { client, plugin } = await this.#client(undefined);
     let result: AuthenticationResult;
     try {
       // The returned state goes in the second argument: MSAL compares `state` only when it gets that
@@ -135,7 +145,7 @@ export class MsalIdentityProvider implements IdentityProvider {
         {
           code,
           scopes: [...scopes],
-          redirectUri: this.settings.redirectUri,
+          redirectUri: this.#settings.redirectUri,
           codeVerifier: checks.codeVerifier,
           state: checks.state,
           nonce: checks.nonce,
@@ -148,9 +158,9 @@ export class MsalIdentityProvider implements IdentityProvider {
     const account = result.account;
     if (!account || !plugin.changes || !result.idToken) throw new IdentityProviderUnavailable('the token response carried no account');
     // MSAL only decoded the ID token; nothing is stored until it passes the relying party's checks.
-    const claims = await this.verifiedClaims(result.idToken, checks.nonce, account.homeAccountId);
+    const claims = await this.#verifiedClaims(result.idToken, checks.nonce, account.homeAccountId);
     // A fresh sign-in starts a fresh partition: no compare-and-set, it replaces what was there.
-    await this.tokenStore.write(account.homeAccountId, plugin.changes);
+    await this.#tokenStore.write(account.homeAccountId, plugin.changes);
     return {
       accountId: account.homeAccountId,
       subject: claims.sub as string,
@@ -161,31 +171,31 @@ export class MsalIdentityProvider implements IdentityProvider {
     };
   }
 
-  private async verifiedClaims(idToken: string, nonce: string, homeAccountId: string): Promise<Record<string, unknown>> {
+  async #verifiedClaims(idToken: string, nonce: string, homeAccountId: string): Promise<Record<string, unknown>> {
     try {
-      const claims = await this.idTokenCheck.validate(idToken, nonce);
+      const claims = await this.#idTokenCheck.validate(idToken, nonce);
       if (!accountMatches(homeAccountId, claims)) throw new SignInUnverified('account');
       return claims;
     } catch (error) {
-      if (error instanceof SignInUnverified) this.logger.warn({ rule: error.rule }, 'sign-in refused: id token failed a check');
+      if (error instanceof SignInUnverified) this.#logger.warn({ rule: error.rule }, 'sign-in refused: id token failed a check');
       throw error;
     }
   }
 
   async acquireTokenSilently(request: SilentTokenRequest): Promise<AccessToken> {
     try {
-      const { token, outcome } = await this.silentToken(request);
-      this.onSilentToken(outcome);
+      const { token, outcome } = await this.#silentToken(request);
+      this.#onSilentToken(outcome);
       return token;
     } catch (error) {
-      if (error instanceof InteractionRequired) this.onSilentToken('interaction-required');
+      if (error instanceof InteractionRequired) this.#onSilentToken('interaction-required');
       throw error;
     }
   }
 
-  private async silentToken(request: SilentTokenRequest): Promise<{ token: AccessToken; outcome: SilentTokenOutcome }> {
+  async #silentToken(request: SilentTokenRequest): Promise<{ token: AccessToken; outcome: SilentTokenOutcome }> {
     const fromCache = async (): Promise<{ token: AccessToken; outcome: SilentTokenOutcome } | undefined> => {
-      const { view, fromMemory } = await this.views.lookup(request.accountId);
+      const { view, fromMemory } = await this.#views.lookup(request.accountId);
       if (!view) throw new InteractionRequired(request.scopes, undefined, { reason: 'no cached tokens' });
       const token = cachedAccessToken(view, request.scopes, nowSeconds());
       return token && { token, outcome: fromMemory ? ('memory-hit' as const) : ('store-hit' as const) };
@@ -195,19 +205,19 @@ export class MsalIdentityProvider implements IdentityProvider {
       if (cached) return cached;
     }
     // A forced refresh is satisfied by a refresh that finished after it was asked for, not before.
-    const askedAt = request.forceRefresh ? await this.tokenStore.version(request.accountId) : undefined;
+    const askedAt = request.forceRefresh ? await this.#tokenStore.version(request.accountId) : undefined;
     const refreshedMeanwhile = async () => {
-      if (request.forceRefresh && (await this.tokenStore.version(request.accountId)) === askedAt) return undefined;
+      if (request.forceRefresh && (await this.#tokenStore.version(request.accountId)) === askedAt) return undefined;
       return fromCache();
     };
-    return this.refreshGate.run(request.accountId, refreshedMeanwhile, async () => ({ token: await this.refresh(request), outcome: 'refreshed' as const }));
+    return this.#refreshGate.run(request.accountId, refreshedMeanwhile, async () => ({ token: await this.#refresh(request), outcome: 'refreshed' as const }));
   }
 
   /** Lets MSAL refresh the account's tokens, and stores them unless the partition changed meanwhile. */
-  private async refresh(request: SilentTokenRequest): Promise<AccessToken> {
-    const partition = await this.tokenStore.read(request.accountId);
+  async #refresh(request: SilentTokenRequest): Promise<AccessToken> {
+    const partition = await this.#tokenStore.read(request.accountId);
     if (!partition) throw new InteractionRequired(request.scopes, undefined, { reason: 'no cached tokens' });
-    const { client, plugin } = await this.client(partition.data);
+    const { client, plugin } = await this.#client(partition.data);
     const account = await client.getTokenCache().getAccountByHomeId(request.accountId);
     if (!account) throw new InteractionRequired(request.scopes, undefined, { reason: 'account not in its partition' });
     let result: AuthenticationResult;
@@ -224,10 +234,10 @@ export class MsalIdentityProvider implements IdentityProvider {
     // match the token request: never hand out an empty token.
     if (!result.accessToken) throw new IdentityProviderUnavailable('the provider returned no access token');
     if (plugin.changes) {
-      const written = await this.tokenStore.write(request.accountId, plugin.changes, partition.version);
+      const written = await this.#tokenStore.write(request.accountId, plugin.changes, partition.version);
       // Not written: the user signed out (or another request refreshed) meanwhile. Dropping this
       // write is what keeps a signed-out user's tokens from coming back.
-      if (!written) this.logger.warn('refreshed tokens not stored: partition changed meanwhile');
+      if (!written) this.#logger.warn('refreshed tokens not stored: partition changed meanwhile');
     }
     return {
       token: result.accessToken,
@@ -237,49 +247,49 @@ export class MsalIdentityProvider implements IdentityProvider {
   }
 
   async endSessionUrl(request: EndSessionRequest): Promise<string | undefined> {
-    const metadata = await this.providerDocuments.configuration();
+    const metadata = await this.#providerDocuments.configuration();
     if (!metadata.end_session_endpoint) return undefined;
     const url = new URL(metadata.end_session_endpoint);
     url.searchParams.set('post_logout_redirect_uri', request.postLogoutRedirectUri);
-    url.searchParams.set('client_id', this.settings.clientId);
+    url.searchParams.set('client_id', this.#settings.clientId);
     if (request.logoutHint) url.searchParams.set('logout_hint', request.logoutHint);
     return url.toString();
   }
 
   trustsIssuer(iss: string): Promise<boolean> {
-    return this.providerDocuments.trustsIssuer(iss);
+    return this.#providerDocuments.trustsIssuer(iss);
   }
 
   async cachedTokens(accountId: string): Promise<CachedToken[]> {
     // For display only, just after acquireTokenSilently checked the version: no second check.
-    return [...((await this.views.peek(accountId))?.held ?? [])];
+    return [...((await this.#views.lastChecked(accountId))?.held ?? [])];
   }
 
-  private async client(snapshot: string | undefined) {
-    const metadata = await this.providerDocuments.configuration();
+  async #client(snapshot: string | undefined) {
+    const metadata = await this.#providerDocuments.configuration();
     const plugin = new PartitionCachePlugin(snapshot);
     const client = new ConfidentialClientApplication({
       auth: {
-        clientId: this.settings.clientId,
-        clientSecret: this.settings.clientSecret,
-        authority: this.settings.authority,
+        clientId: this.#settings.clientId,
+        clientSecret: this.#settings.clientSecret,
+        authority: this.#settings.authority,
         // Known authority + metadata given here: MSAL makes no instance discovery or discovery call.
-        knownAuthorities: [new URL(this.settings.authority).host],
+        knownAuthorities: [new URL(this.#settings.authority).host],
         authorityMetadata: JSON.stringify(metadata),
-        clientCapabilities: [...this.settings.clientCapabilities],
+        clientCapabilities: [...this.#settings.clientCapabilities],
       },
       cache: { cachePlugin: plugin },
       system: {
-        protocolMode: this.settings.protocolMode === 'AAD' ? ProtocolMode.AAD : ProtocolMode.OIDC,
-        networkClient: this.networkClient,
+        protocolMode: this.#settings.protocolMode === 'AAD' ? ProtocolMode.AAD : ProtocolMode.OIDC,
+        networkClient: this.#networkClient,
         loggerOptions: {
-          logLevel: this.msalLogLevel,
+          logLevel: this.#msalLogLevel,
           piiLoggingEnabled: false,
           // Called synchronously inside the request's work, so the line carries its request id.
           loggerCallback: (level, message) => {
-            if (level === LogLevel.Error) this.msalLogger.error(message);
-            else if (level === LogLevel.Warning) this.msalLogger.warn(message);
-            else this.msalLogger.debug(message);
+            if (level === LogLevel.Error) this.#msalLogger.error(message);
+            else if (level === LogLevel.Warning) this.#msalLogger.warn(message);
+            else this.#msalLogger.debug(message);
           },
         },
       },
@@ -301,4 +311,13 @@ function accountMatches(homeAccountId: string, claims: Record<string, unknown>):
 
 function stringClaim(value: unknown): string | undefined {
   return typeof value === 'string' && value.length > 0 ? value : undefined;
+}
+
+/** Without a cache: every request reads and parses its partition. */
+function uncachedViews(tokenStore: TokenStore, clientId: string): PartitionViews {
+  const current = async (accountId: string) => {
+    const partition = await tokenStore.read(accountId);
+    return partition && partitionView(partition.data, partition.version, accountId, clientId);
+  };
+  return { lookup: async (accountId) => ({ view: await current(accountId), fromMemory: false }), lastChecked: current };
 }

@@ -23,11 +23,11 @@ export interface RevocationDocuments {
  * `failed`. Nothing is retried: RFC 7009 revocation is idempotent, but the sign-out is already done.
  */
 export class MsalRefreshTokenRevoker implements RefreshTokenRevoker {
-  private readonly clientId: string;
-  private readonly clientSecret: string;
-  private readonly providerDocuments: RevocationDocuments;
-  private readonly logger: Logger;
-  private readonly timeoutMs: number;
+  readonly #clientId: string;
+  readonly #clientSecret: string;
+  readonly #providerDocuments: RevocationDocuments;
+  readonly #logger: Logger;
+  readonly #timeoutMs: number;
 
   constructor(deps: {
     clientId: string;
@@ -37,33 +37,33 @@ export class MsalRefreshTokenRevoker implements RefreshTokenRevoker {
     /** Capped at REVOCATION_TIMEOUT_MS. */
     timeoutMs?: number;
   }) {
-    this.clientId = deps.clientId;
-    this.clientSecret = deps.clientSecret;
-    this.providerDocuments = deps.providerDocuments;
-    this.logger = deps.logger;
-    this.timeoutMs = Math.min(deps.timeoutMs ?? REVOCATION_TIMEOUT_MS, REVOCATION_TIMEOUT_MS);
+    this.#clientId = deps.clientId;
+    this.#clientSecret = deps.clientSecret;
+    this.#providerDocuments = deps.providerDocuments;
+    this.#logger = deps.logger;
+    this.#timeoutMs = Math.min(deps.timeoutMs ?? REVOCATION_TIMEOUT_MS, REVOCATION_TIMEOUT_MS);
   }
 
   async revoke(partitionData: string): Promise<RevocationOutcome> {
-    const tokens = refreshTokenSecrets(partitionData, this.clientId);
+    const tokens = refreshTokenSecrets(partitionData, this.#clientId);
     if (tokens.length === 0) return 'not-attempted';
-    const deadline = AbortSignal.timeout(this.timeoutMs);
+    const deadline = AbortSignal.timeout(this.#timeoutMs);
     try {
-      const { revocation_endpoint: endpoint } = await beforeDeadline(this.providerDocuments.configuration(), deadline);
+      const { revocation_endpoint: endpoint } = await beforeDeadline(this.#providerDocuments.configuration(), deadline);
       if (typeof endpoint !== 'string' || endpoint === '') return 'unsupported';
-      await Promise.all(tokens.map((token) => this.post(endpoint, token, deadline)));
+      await Promise.all(tokens.map((token) => this.#post(endpoint, token, deadline)));
       return 'revoked';
     } catch (error) {
-      this.logger.warn({ reason: describe(error, this.timeoutMs) }, 'refresh token revocation failed');
+      this.#logger.warn({ reason: describe(error, this.#timeoutMs) }, 'refresh token revocation failed');
       return 'failed';
     }
   }
 
-  private async post(endpoint: string, token: string, deadline: AbortSignal): Promise<void> {
+  async #post(endpoint: string, token: string, deadline: AbortSignal): Promise<void> {
     const response = await fetch(endpoint, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-      body: new URLSearchParams({ token, token_type_hint: 'refresh_token', client_id: this.clientId, client_secret: this.clientSecret }),
+      body: new URLSearchParams({ token, token_type_hint: 'refresh_token', client_id: this.#clientId, client_secret: this.#clientSecret }),
       signal: deadline,
     });
     if (response.status === 200) {

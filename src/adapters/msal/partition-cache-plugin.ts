@@ -11,24 +11,24 @@ import type { ICachePlugin, TokenCacheContext } from '@azure/msal-node';
  * partition); test/adapters/msal-isolation.test.ts keeps 60 concurrent users apart.
  */
 export class PartitionCachePlugin implements ICachePlugin {
-  private changedCache: string | undefined;
+  #changedCache: string | undefined;
 
-  private readonly snapshot: string | undefined;
+  readonly #snapshot: string | undefined;
 
   constructor(snapshot: string | undefined) {
-    this.snapshot = snapshot;
+    this.#snapshot = snapshot;
   }
 
   async beforeCacheAccess(context: TokenCacheContext): Promise<void> {
-    if (this.snapshot) context.tokenCache.deserialize(this.changedCache ?? this.snapshot);
+    if (this.#snapshot) context.tokenCache.deserialize(this.#changedCache ?? this.#snapshot);
   }
 
   async afterCacheAccess(context: TokenCacheContext): Promise<void> {
-    if (context.cacheHasChanged) this.changedCache = context.tokenCache.serialize();
+    if (context.cacheHasChanged) this.#changedCache = context.tokenCache.serialize();
   }
 
   /** The serialized cache to persist, or `undefined` when MSAL changed nothing. */
   get changes(): string | undefined {
-    return this.changedCache;
+    return this.#changedCache;
   }
 }

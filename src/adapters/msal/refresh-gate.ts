@@ -18,41 +18,41 @@ const POLL_MS = 50;
  * refresh it waited for already gave what it needs.
  */
 export class RefreshGate {
-  private readonly lock: RefreshLock | undefined;
-  private readonly lockTtlMs: number;
-  private readonly now: () => number;
-  private readonly queues = new Map<string, Promise<unknown>>();
+  readonly #lock: RefreshLock | undefined;
+  readonly #lockTtlMs: number;
+  readonly #now: () => number;
+  readonly #queues = new Map<string, Promise<unknown>>();
 
   /** `lockTtlMs`: longer than one refresh can take (the HTTP timeout); a crashed holder's lock ends then. */
   constructor(deps: { lock?: RefreshLock; lockTtlMs: number; now?: () => number }) {
-    this.lock = deps.lock;
-    this.lockTtlMs = deps.lockTtlMs;
-    this.now = deps.now ?? Date.now;
+    this.#lock = deps.lock;
+    this.#lockTtlMs = deps.lockTtlMs;
+    this.#now = deps.now ?? Date.now;
   }
 
   run<T>(accountId: string, cached: () => Promise<T | undefined>, refresh: () => Promise<T>): Promise<T> {
-    const ahead = this.queues.get(accountId);
+    const ahead = this.#queues.get(accountId);
     const mine = (ahead ?? Promise.resolve()).then(
-      () => this.exclusive(accountId, ahead !== undefined, cached, refresh),
-      () => this.exclusive(accountId, true, cached, refresh),
+      () => this.#exclusive(accountId, ahead !== undefined, cached, refresh),
+      () => this.#exclusive(accountId, true, cached, refresh),
     );
-    this.queues.set(accountId, mine);
+    this.#queues.set(accountId, mine);
     const leave = () => {
-      if (this.queues.get(accountId) === mine) this.queues.delete(accountId);
+      if (this.#queues.get(accountId) === mine) this.#queues.delete(accountId);
     };
     mine.then(leave, leave);
     return mine;
   }
 
-  private async exclusive<T>(accountId: string, waited: boolean, cached: () => Promise<T | undefined>, refresh: () => Promise<T>): Promise<T> {
+  async #exclusive<T>(accountId: string, waited: boolean, cached: () => Promise<T | undefined>, refresh: () => Promise<T>): Promise<T> {
     if (waited) {
       const hit = await cached();
       if (hit !== undefined) return hit;
     }
-    if (!this.lock) return refresh();
-    const deadline = this.now() + this.lockTtlMs;
+    if (!this.#lock) return refresh();
+    const deadline = this.#now() + this.#lockTtlMs;
     for (;;) {
-      const release = await this.lock.tryAcquire(accountId, this.lockTtlMs);
+      const release = await this.#lock.tryAcquire(accountId, this.#lockTtlMs);
       if (release) {
         try {
           return await refresh();
@@ -64,7 +64,7 @@ export class RefreshGate {
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
       const hit = await cached();
       if (hit !== undefined) return hit;
-      if (this.now() > deadline) return refresh(); // its holder vanished; the provider decides
+      if (this.#now() > deadline) return refresh(); // its holder vanished; the provider decides
     }
   }
 }

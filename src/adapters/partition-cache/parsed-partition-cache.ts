@@ -1,0 +1,139 @@
+import type { TokenPartition, TokenStore } from '../../ports/token-store.port.ts';
+
+/**
+ * Changes made to partitions by other instances, as a store with an invalidation channel reports
+ * them (src/adapters/redis: Redis client tracking). Absent for stores without one (SQLite, memory).
+ */
+export interface PartitionChanges {
+  subscribe(listener: {
+    /** The account's partition was written or removed somewhere. */
+    changed(accountId: string): void;
+    /** Changes may have been missed (the channel broke or went quiet): forget everything. */
+    lost(): void;
+  }): void;
+}
+
+/**
+ * The one owner of parsed token partitions in this process: a TokenStore decorator that keeps at
+ * most `maxEntries` partitions parsed by `parse` (least recently used go first), so a request does
+ * not read, decrypt and parse ~10 KB again. Every use is checked against the store's current
+ * version; and because every change goes through here or arrives as a `PartitionChanges` event,
+ * the copy is dropped the moment the partition is written or removed, on this instance at once and
+ * on the others when their invalidation arrives. So a signed-out user's tokens do not linger in
+ * memory until the entry would next be used. What `parse` keeps is the caller's choice: the MSAL
+ * adapter keeps access tokens only, never a refresh token.
+ */
+export class ParsedPartitionCache<V extends { readonly version: string }> implements TokenStore {
+  readonly #inner: TokenStore;
+  readonly #parse: (data: string, version: string, accountId: string) => V;
+  readonly #maxEntries: number;
+  readonly #entries = new Map<string, V>();
+  /** Loads in flight: a load stores its result only if nothing evicted the account meanwhile. */
+  readonly #loading = new Map<string, object>();
+
+  constructor(deps: {
+    inner: TokenStore;
+    parse: (data: string, version: string, accountId: string) => V;
+    maxEntries: number;
+    changes?: PartitionChanges;
+  }) {
+    this.#inner = deps.inner;
+    this.#parse = deps.parse;
+    this.#maxEntries = deps.maxEntries;
+    deps.changes?.subscribe({ changed: (accountId) => this.#evict(accountId), lost: () => this.clear() });
+  }
+
+  /** The account's current partition, parsed; `undefined` when it has none. */
+  async current(accountId: string): Promise<V | undefined> {
+    return (await this.lookup(accountId)).view;
+  }
+
+  /** As `current`, saying whether the parsed copy held in memory served (the app counts memory hits). */
+  async lookup(accountId: string): Promise<{ view: V | undefined; fromMemory: boolean }> {
+    if (this.#maxEntries <= 0) return { view: await this.#load(accountId), fromMemory: false };
+    const version = await this.#inner.version(accountId);
+    if (!version) {
+      this.#evict(accountId);
+      return { view: undefined, fromMemory: false };
+    }
+    const known = this.#entries.get(accountId);
+    if (known?.version === version) {
+      this.#entries.delete(accountId); // re-insert: most recently used last
+      this.#entries.set(accountId, known);
+      return { view: known, fromMemory: true };
+    }
+    const ticket = {};
+    this.#loading.set(accountId, ticket);
+    const parsed = await this.#load(accountId);
+    if (this.#loading.get(accountId) !== ticket) return { view: parsed, fromMemory: false }; // evicted meanwhile: used once, not kept
+    this.#loading.delete(accountId);
+    if (parsed) this.#remember(accountId, parsed);
+    else this.#entries.delete(accountId);
+    return { view: parsed, fromMemory: false };
+  }
+
+  /**
+   * The partition as `current` last checked it, without asking the store: only for showing the user
+   * what is held, right after `current` in the same request — never for handing out a token.
+   */
+  async lastChecked(accountId: string): Promise<V | undefined> {
+    return this.#entries.get(accountId) ?? this.current(accountId);
+  }
+
+  /** Whether a parsed copy of the account's partition is held (what the tests inspect). */
+  holds(accountId: string): boolean {
+    return this.#entries.has(accountId);
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** Drops every parsed copy. */
+  clear(): void {
+    this.#entries.clear();
+    this.#loading.clear();
+  }
+
+  read(accountId: string): Promise<TokenPartition | undefined> {
+    return this.#inner.read(accountId);
+  }
+
+  version(accountId: string): Promise<string | undefined> {
+    return this.#inner.version(accountId);
+  }
+
+  async write(accountId: string, data: string, expectedVersion?: string): Promise<boolean> {
+    this.#evict(accountId);
+    try {
+      return await this.#inner.write(accountId, data, expectedVersion);
+    } finally {
+      this.#evict(accountId); // a load that started during the write must not keep the old copy
+    }
+  }
+
+  async remove(accountId: string): Promise<void> {
+    this.#evict(accountId);
+    try {
+      await this.#inner.remove(accountId);
+    } finally {
+      this.#evict(accountId);
+    }
+  }
+
+  async #load(accountId: string): Promise<V | undefined> {
+    const partition = await this.#inner.read(accountId);
+    return partition && this.#parse(partition.data, partition.version, accountId);
+  }
+
+  #evict(accountId: string): void {
+    this.#entries.delete(accountId);
+    this.#loading.delete(accountId);
+  }
+
+  #remember(accountId: string, parsed: V): void {
+    this.#entries.delete(accountId);
+    this.#entries.set(accountId, parsed);
+    while (this.#entries.size > this.#maxEntries) this.#entries.delete(this.#entries.keys().next().value!);
+  }
+}

@@ -1,0 +1,158 @@
+import type { Logger } from 'pino';
+import type { Redis } from 'ioredis';
+
+/** What a cache kept beside Redis is told. */
+export interface InvalidationListener {
+  /** These keys were written, deleted or expired (by any client, this one included). */
+  keys(keys: readonly string[]): void;
+  /** Invalidations may have been missed: the channel broke, went quiet, or Redis was flushed. */
+  lost(): void;
+}
+
+const CHANNEL = '__redis__:invalidate';
+
+/**
+ * Server-assisted invalidation over RESP2 (ioredis): one extra connection runs
+ * `CLIENT TRACKING ON REDIRECT <its own id> BCAST PREFIX …` and then subscribes to
+ * `__redis__:invalidate`, so Redis publishes to it the name of every key under those prefixes that
+ * any client changes (BCAST: whatever this instance has read or not, no per-key state on the
+ * server). Invalidation is asynchronous, so the channel also proves it is alive: a PING every
+ * `heartbeatMs` on the same connection, whose answer comes after every invalidation Redis queued
+ * before it. A cached entry may be used only while `usable()`: connected, tracking on, and a PING
+ * sent at most `maxSilenceMs` ago answered. That bounds how stale a served entry can be
+ * (`maxSilenceMs`), whatever happens to the network. Whenever it stops being usable every
+ * listener is told `lost()` (fail closed: caches drop everything) before anything is served again.
+ */
+export class RedisInvalidations {
+  readonly #connection: Redis;
+  readonly #prefixes: readonly string[];
+  readonly #heartbeatMs: number;
+  readonly #maxSilenceMs: number;
+  readonly #now: () => number;
+  readonly #listeners: InvalidationListener[] = [];
+  readonly #logger: Pick<Logger, 'warn'> | undefined;
+  /** Subscribed with tracking on (since the connection's last `ready`). */
+  #tracking = false;
+  /** `lost()` was announced for the current silence (so it is announced once, not on every check). */
+  #quiet = false;
+  /** Redis' id of the connection (CLIENT ID), once known: what an operator or a test can CLIENT KILL. */
+  #connectionId: number | undefined;
+  /** When the last answered PING was sent (monotonic ms). */
+  #answeredPingSentAt = -Infinity;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(deps: {
+    redis: Redis;
+    prefixes: readonly string[];
+    heartbeatMs?: number;
+    maxSilenceMs?: number;
+    now?: () => number;
+    logger?: Pick<Logger, 'warn'>;
+  }) {
+    this.#prefixes = deps.prefixes;
+    this.#heartbeatMs = deps.heartbeatMs ?? 100;
+    this.#maxSilenceMs = deps.maxSilenceMs ?? 1000;
+    this.#now = deps.now ?? (() => performance.now());
+    this.#logger = deps.logger;
+    // Its own connection: subscribed, it can send nothing else; and tracking lives and dies with it.
+    this.#connection = deps.redis.duplicate({ enableAutoPipelining: false, autoResubscribe: false });
+    this.#connection.on('messageBuffer', (_channel: Buffer, message: Buffer | Buffer[] | null) => this.#onMessage(message));
+    this.#connection.on('ready', () => void this.#track());
+    this.#connection.on('close', () => {
+      this.#tracking = false;
+      this.#lose();
+    });
+    this.#connection.on('error', () => {}); // each failure also closes the connection: handled there
+    this.#timer = setInterval(() => this.#heartbeat(), this.#heartbeatMs).unref();
+  }
+
+  /**
+   * Resolves `true` once invalidations flow, `false` if they do not within `timeoutMs` (the caches
+   * stay unused until they do; the connection keeps trying by itself).
+   */
+  async ready(timeoutMs: number): Promise<boolean> {
+    const deadline = this.#now() + timeoutMs;
+    while (!this.#tracking && this.#now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    return this.#tracking;
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    this.#tracking = false;
+    this.#lose();
+    this.#connection.disconnect();
+  }
+
+  subscribe(listener: InvalidationListener): void {
+    this.#listeners.push(listener);
+  }
+
+  /** Whether cached entries may be used now; if the heartbeat went quiet, every listener is told `lost()` first. */
+  usable(): boolean {
+    if (!this.#tracking) return false;
+    if (this.#now() - this.#answeredPingSentAt <= this.#maxSilenceMs) {
+      this.#quiet = false;
+      return true;
+    }
+    if (!this.#quiet) {
+      this.#quiet = true;
+      this.#lose();
+    }
+    return false;
+  }
+
+  get connectionId(): number | undefined {
+    return this.#connectionId;
+  }
+
+  /**
+   * Resolves once every invalidation Redis sent before now has been handled (a PING round trip on
+   * the channel): what tests wait for instead of sleeping. Rejects when the channel is not up.
+   */
+  async settled(): Promise<void> {
+    if (!this.#tracking) throw new Error('the invalidation channel is not up');
+    await this.#ping();
+  }
+
+  async #track(): Promise<void> {
+    try {
+      const id = await this.#connection.client('ID');
+      this.#connectionId = id;
+      const prefixes = this.#prefixes.flatMap((prefix) => ['PREFIX', prefix]);
+      // Until SUBSCRIBE, Redis drops what it would redirect to this RESP2 connection; nothing is cached before it.
+      await this.#connection.call('CLIENT', 'TRACKING', 'ON', 'REDIRECT', String(id), 'BCAST', ...prefixes);
+      const sentAt = this.#now();
+      await this.#connection.subscribe(CHANNEL);
+      this.#answeredPingSentAt = sentAt;
+      this.#quiet = false;
+      this.#tracking = true;
+    } catch (error) {
+      this.#logger?.warn({ err: error }, 'redis invalidation channel not set up: in-memory caches of Redis data stay unused');
+      this.#connection.disconnect(true); // try again, with a new connection
+    }
+  }
+
+  #heartbeat(): void {
+    if (!this.#tracking) return;
+    this.usable(); // detects a quiet channel even when nothing is being read
+    this.#ping().catch(() => {}); // a failed PING is a broken connection: 'close' handles it
+  }
+
+  async #ping(): Promise<void> {
+    const sentAt = this.#now();
+    await this.#connection.ping();
+    this.#answeredPingSentAt = Math.max(this.#answeredPingSentAt, sentAt);
+  }
+
+  #onMessage(message: Buffer | Buffer[] | null): void {
+    // A null message: the whole database was flushed (FLUSHDB/FLUSHALL).
+    if (message === null) return this.#lose();
+    const keys = (Array.isArray(message) ? message : [message]).map((key) => key.toString());
+    for (const listener of this.#listeners) listener.keys(keys);
+  }
+
+  #lose(): void {
+    for (const listener of this.#listeners) listener.lost();
+  }
+}

@@ -1,0 +1,140 @@
+import { expect } from 'chai';
+import nock from 'nock';
+import { MemoryTokenStore } from '../../src/adapters/memory/memory-token-store.ts';
+import { partitionView, type PartitionView } from '../../src/adapters/msal/partition-view.ts';
+import { ParsedPartitionCache, type PartitionChanges } from '../../src/adapters/partition-cache/parsed-partition-cache.ts';
+import { FakeEntra, fakeUser } from '../support/fake-entra.ts';
+import { blockNetwork, msalIdentityProvider, signInThroughMsal } from '../support/msal-harness.ts';
+
+/** A PartitionChanges the test drives, as Redis invalidations would. */
+class FakeChanges implements PartitionChanges {
+  listeners: { changed(accountId: string): void; lost(): void }[] = [];
+  subscribe(listener: { changed(accountId: string): void; lost(): void }): void {
+    this.listeners.push(listener);
+  }
+}
+
+describe('parsed partitions kept in memory (a TokenStore decorator)', () => {
+  const users = ['alice', 'bob', 'carol'].map((name) => fakeUser(name));
+  let entra: FakeEntra;
+  let store: MemoryTokenStore;
+  let reads: number;
+
+  const cacheOf = (maxEntries: number, changes?: PartitionChanges) =>
+    new ParsedPartitionCache<PartitionView>({
+      inner: store,
+      parse: (data, version, accountId) => partitionView(data, version, accountId, entra.clientId),
+      maxEntries,
+      changes,
+    });
+  const signIn = async (user = users[0]!) => (await signInThroughMsal(msalIdentityProvider(entra, store), entra, user)).accountId;
+
+  beforeEach(() => {
+    blockNetwork();
+    entra = new FakeEntra().install();
+    store = new MemoryTokenStore();
+    reads = 0;
+    const read = store.read.bind(store);
+    store.read = (accountId) => {
+      reads++;
+      return read(accountId);
+    };
+  });
+  afterEach(() => nock.cleanAll());
+
+  it('parses a partition once while its version stays, and again after it changes', async () => {
+    const accountId = await signIn();
+    const cache = cacheOf(10);
+    const first = await cache.current(accountId);
+    expect(await cache.current(accountId)).to.equal(first);
+    expect(reads).to.equal(1);
+    const partition = (await store.read(accountId))!;
+    await store.write(accountId, partition.data, partition.version); // a refresh by another process
+    const second = await cache.current(accountId);
+    expect(second).to.not.equal(first);
+    expect(second!.version).to.equal(await store.version(accountId));
+  });
+
+  it('holds no copy once the partition is removed through it (a sign-out on this instance)', async () => {
+    const accountId = await signIn();
+    const cache = cacheOf(10);
+    await cache.current(accountId);
+    expect(cache.holds(accountId)).to.equal(true);
+    await cache.remove(accountId);
+    expect(cache.holds(accountId), 'evicted at once, before any later use').to.equal(false);
+    expect(await cache.current(accountId)).to.equal(undefined);
+  });
+
+  it('drops its copy when the partition is written through it', async () => {
+    const accountId = await signIn();
+    const cache = cacheOf(10);
+    const before = (await cache.current(accountId))!;
+    expect(await cache.write(accountId, (await store.read(accountId))!.data, before.version)).to.equal(true);
+    expect(cache.holds(accountId)).to.equal(false);
+  });
+
+  it('still sees a removal made behind its back (another process on the same SQLite file)', async () => {
+    const accountId = await signIn();
+    const cache = cacheOf(10);
+    expect(await cache.current(accountId)).to.not.equal(undefined);
+    await store.remove(accountId);
+    expect(await cache.current(accountId)).to.equal(undefined);
+    expect(cache.size).to.equal(0);
+  });
+
+  it('drops a copy when another instance changes the partition, and everything when changes may have been missed', async () => {
+    const [alice, bob] = [await signIn(users[0]), await signIn(users[1])];
+    const changes = new FakeChanges();
+    const cache = cacheOf(10, changes);
+    await cache.current(alice);
+    await cache.current(bob);
+    changes.listeners.forEach((listener) => listener.changed(alice));
+    expect([cache.holds(alice), cache.holds(bob)]).to.deep.equal([false, true]);
+    changes.listeners.forEach((listener) => listener.lost());
+    expect(cache.size).to.equal(0);
+  });
+
+  it('does not keep a partition whose account was evicted while it was being read', async () => {
+    const accountId = await signIn();
+    const changes = new FakeChanges();
+    const cache = cacheOf(10, changes);
+    const read = store.read.bind(store);
+    store.read = async (id) => {
+      const partition = await read(id);
+      changes.listeners.forEach((listener) => listener.changed(id)); // a sign-out elsewhere, mid-read
+      return partition;
+    };
+    expect(await cache.current(accountId)).to.not.equal(undefined); // this request read it before the change
+    expect(cache.holds(accountId)).to.equal(false);
+  });
+
+  it('keeps at most its bound, dropping the least recently used', async () => {
+    const accounts = [];
+    for (const user of users) accounts.push(await signIn(user));
+    const cache = cacheOf(2);
+    await cache.current(accounts[0]!);
+    await cache.current(accounts[1]!);
+    await cache.current(accounts[0]!); // alice used again: bob is now the oldest
+    await cache.current(accounts[2]!);
+    expect(cache.size).to.equal(2);
+    reads = 0;
+    await cache.current(accounts[0]!);
+    expect(reads, 'alice still in memory').to.equal(0);
+    await cache.current(accounts[1]!);
+    expect(reads, 'bob was dropped').to.equal(1);
+  });
+
+  it('keeps nothing with a bound of 0', async () => {
+    const accountId = await signIn();
+    const cache = cacheOf(0);
+    expect(await cache.current(accountId)).to.not.equal(undefined);
+    expect(cache.size).to.equal(0);
+  });
+
+  it('never keeps refresh tokens in memory', async () => {
+    const accountId = await signIn();
+    const cache = cacheOf(10);
+    await cache.current(accountId);
+    expect(JSON.stringify(await cache.lastChecked(accountId))).to.not.match(/rt\./);
+  });
+});

@@ -1,0 +1,177 @@
+import { randomUUID } from 'node:crypto';
+import { expect } from 'chai';
+import type { Redis } from 'ioredis';
+import { connectRedis, redisReady } from '../../src/adapters/redis/redis-connection.ts';
+import { RedisInvalidations } from '../../src/adapters/redis/redis-invalidations.ts';
+import { RedisSessionStore } from '../../src/adapters/redis/redis-session-store.ts';
+import { RedisTokenStore } from '../../src/adapters/redis/redis-token-store.ts';
+import { describeSessionStoreContract } from './session-store.contract.ts';
+import { CONTRACT_TOKEN_TTL_SECONDS, describeTokenStoreContract } from './token-store.contract.ts';
+
+const REDIS_URL = 'redis://127.0.0.1:6379';
+const SESSION = { data: { user: 'alice' }, index: { sid: 'sid-a', subject: 'sub-a', accountId: 'alice' }, ttlMs: 60_000 };
+
+/** One app instance's Redis side: its own connection, invalidation channel and stores. */
+class Instance {
+  readonly redis: Redis;
+  readonly channel: RedisInvalidations;
+  readonly sessions: RedisSessionStore;
+  readonly tokens: RedisTokenStore;
+
+  constructor(keyPrefix: string, options: { now?: () => number; channelNow?: () => number } = {}) {
+    this.redis = connectRedis({ url: REDIS_URL });
+    this.channel = new RedisInvalidations({ redis: this.redis, prefixes: [keyPrefix], now: options.channelNow });
+    const invalidations = { channel: this.channel, maxEntries: 100 };
+    this.sessions = new RedisSessionStore({ redis: this.redis, keyPrefix, now: options.now, invalidations });
+    this.tokens = new RedisTokenStore({ redis: this.redis, keyPrefix, tokenTtlSeconds: 3600, now: options.now, invalidations });
+  }
+
+  async ready(): Promise<this> {
+    await redisReady(this.redis);
+    expect(await this.channel.ready(5000), 'invalidations flow').to.equal(true);
+    return this;
+  }
+
+  close(): void {
+    this.channel.stop();
+    this.redis.disconnect();
+  }
+}
+
+describe('Redis data kept in memory, invalidated by Redis client tracking', () => {
+  let admin: Redis;
+  let prefix: string;
+  let instances: Instance[] = [];
+  const instance = async (options?: ConstructorParameters<typeof Instance>[1]) => {
+    const created = new Instance(prefix, options);
+    instances.push(created);
+    return created.ready();
+  };
+
+  before(async () => {
+    admin = connectRedis({ url: REDIS_URL });
+    await redisReady(admin);
+  });
+  beforeEach(() => {
+    prefix = `test:tracked:${randomUUID()}:`;
+  });
+  afterEach(async () => {
+    for (const created of instances) created.close();
+    instances = [];
+    const keys = await admin.keys(`${prefix}*`);
+    if (keys.length) await admin.del(...keys);
+  });
+  after(() => admin.disconnect());
+
+  describe('the port contracts hold with the caches on', () => {
+    let shared: Instance | undefined;
+    const cachedPrefix = `test:tracked-contract:${randomUUID()}:`;
+    const fresh = () => `${cachedPrefix}${randomUUID()}:`;
+    before(async () => {
+      shared = await new Instance(cachedPrefix).ready();
+    });
+    after(async () => {
+      shared?.close();
+      const keys = await admin.keys(`${cachedPrefix}*`);
+      if (keys.length) await admin.del(...keys);
+    });
+    const invalidations = () => ({ channel: shared!.channel, maxEntries: 100 });
+    describeTokenStoreContract('redis, versions kept in memory', ({ now }) =>
+      new RedisTokenStore({ redis: shared!.redis, keyPrefix: fresh(), tokenTtlSeconds: CONTRACT_TOKEN_TTL_SECONDS, now, invalidations: invalidations() }),
+    );
+    describeSessionStoreContract('redis, sessions kept in memory', ({ now }) =>
+      new RedisSessionStore({ redis: shared!.redis, keyPrefix: fresh(), now, invalidations: invalidations() }),
+    );
+  });
+
+  it('answers from memory once read, without asking Redis again', async () => {
+    const x = await instance();
+    await x.sessions.set('s1', SESSION.data, SESSION.index, SESSION.ttlMs);
+    await x.tokens.write('alice', 'partition');
+    expect(await x.sessions.get('s1')).to.deep.equal(SESSION.data);
+    const version = await x.tokens.version('alice');
+    expect([x.sessions.holds('s1'), x.tokens.holdsVersion('alice')]).to.deep.equal([true, true]);
+    // The stores' own connection gone (the channel has its own): the answers can only come from memory.
+    x.redis.disconnect();
+    expect(await x.sessions.get('s1')).to.deep.equal(SESSION.data);
+    expect(await x.tokens.version('alice')).to.equal(version);
+  });
+
+  it('drops the copy on every instance when one of them destroys the session or removes the tokens', async () => {
+    const [x, y] = [await instance(), await instance()];
+    await x.sessions.set('s1', SESSION.data, SESSION.index, SESSION.ttlMs);
+    await x.tokens.write('alice', 'partition');
+    for (const one of [x, y]) {
+      await one.sessions.get('s1');
+      await one.tokens.version('alice');
+    }
+    expect([x.sessions.holds('s1'), y.sessions.holds('s1'), x.tokens.holdsVersion('alice'), y.tokens.holdsVersion('alice')]).to.deep.equal([true, true, true, true]);
+
+    await y.sessions.destroy('s1');
+    await y.tokens.remove('alice');
+    expect([y.sessions.holds('s1'), y.tokens.holdsVersion('alice')], 'the instance that changed it, at once').to.deep.equal([false, false]);
+    await x.channel.settled();
+    expect([x.sessions.holds('s1'), x.tokens.holdsVersion('alice')], 'the other, through invalidation').to.deep.equal([false, false]);
+    expect(await x.sessions.get('s1')).to.equal(undefined);
+    expect(await x.tokens.version('alice')).to.equal(undefined);
+  });
+
+  it('drops the copy when the session is saved elsewhere, and serves the new data', async () => {
+    const [x, y] = [await instance(), await instance()];
+    await x.sessions.set('s1', SESSION.data, SESSION.index, SESSION.ttlMs);
+    await x.sessions.get('s1');
+    expect(await y.sessions.update('s1', { user: 'alice', renewed: true }, SESSION.index, SESSION.ttlMs)).to.equal(true);
+    await x.channel.settled();
+    expect(x.sessions.holds('s1')).to.equal(false);
+    expect(await x.sessions.get('s1')).to.deep.equal({ user: 'alice', renewed: true });
+  });
+
+  it('uses no copy while its invalidation connection is down, drops them all, and uses them again once it is back', async () => {
+    const [x, y] = [await instance(), await instance()];
+    await x.sessions.set('s1', SESSION.data, SESSION.index, SESSION.ttlMs);
+    await x.tokens.write('alice', 'partition');
+    await x.sessions.get('s1');
+    await x.tokens.version('alice');
+
+    await admin.call('CLIENT', 'KILL', 'ID', String(x.channel.connectionId));
+    await until(() => !x.channel.usable());
+    expect([x.sessions.holds('s1'), x.tokens.holdsVersion('alice')], 'every copy dropped').to.deep.equal([false, false]);
+
+    // While it is down nothing is kept, so a change it cannot hear of is still seen.
+    await y.sessions.destroy('s1');
+    expect(await x.sessions.get('s1')).to.equal(undefined);
+    expect(x.sessions.holds('s1')).to.equal(false);
+
+    await until(() => x.channel.usable()); // ioredis reconnects by itself; tracking is turned on again
+    await x.tokens.version('alice');
+    expect(x.tokens.holdsVersion('alice'), 'kept again').to.equal(true);
+    await y.tokens.remove('alice');
+    await x.channel.settled();
+    expect(x.tokens.holdsVersion('alice'), 'and invalidated again').to.equal(false);
+  });
+
+  it('uses no copy once the channel has been silent longer than its bound, and drops them all', async () => {
+    let channelTime = 0;
+    const x = await instance({ channelNow: () => channelTime });
+    await x.sessions.set('s1', SESSION.data, SESSION.index, SESSION.ttlMs);
+    await x.sessions.get('s1');
+    expect(x.sessions.holds('s1')).to.equal(true);
+
+    channelTime += 1001; // no PING answered for longer than maxSilenceMs (1000)
+    expect(x.channel.usable()).to.equal(false);
+    expect(x.sessions.holds('s1')).to.equal(false);
+    await x.sessions.get('s1');
+    expect(x.sessions.holds('s1'), 'not kept while silent').to.equal(false);
+
+    await x.channel.settled(); // a PING sent now is answered
+    expect(x.channel.usable()).to.equal(true);
+  });
+});
+
+async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

@@ -1,0 +1,42 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import type Koa from 'koa';
+import { ejsViews } from '../../src/app/ejs-views.ts';
+import { templateLocals } from '../../src/app/template-locals.ts';
+
+describe('EJS views compiled once', () => {
+  let dir: string;
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'views-'));
+    mkdirSync(join(dir, 'partials'));
+    writeFileSync(join(dir, 'partials', 'head.ejs'), '<title><%= title %></title><% if (locals.account) { %><%= account.name %><% } %>');
+    writeFileSync(join(dir, 'page.ejs'), "<%- include('partials/head', { title: 'Page' }) %><p><%= JSON.stringify(data) %> <%= missing %> <%= requestId %></p>");
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  async function render(view: string, state: Record<string, unknown>, locals: Record<string, unknown>) {
+    const ctx = { state } as unknown as Koa.Context & { body: string; type: string };
+    await ejsViews(dir)(ctx, async () => {
+      await ctx.render(view, locals);
+    });
+    return ctx;
+  }
+
+  it('renders includes with the includer’s locals and the include’s data, escaping output', async () => {
+    const ctx = await render('page', { requestId: 'r-1' }, { account: { name: '<b>Ann</b>' }, data: { a: 1 } });
+    expect(ctx.type).to.equal('text/html');
+    expect(ctx.body).to.equal('<title>Page</title>&lt;b&gt;Ann&lt;/b&gt;<p>{&#34;a&#34;:1}  r-1</p>');
+  });
+
+  it('reads a name the render does not pass as undefined, and leaves globals such as JSON alone', async () => {
+    const ctx = await render('page', {}, { data: [] });
+    expect(ctx.body).to.equal('<title>Page</title><p>[]  </p>');
+  });
+
+  it('finds the names templates read, not properties, strings, keywords or globals', () => {
+    expect(templateLocals(["<% for (const t of tokens) { %><%= t.kind %><%= 'for x' %><%= JSON.stringify(user) %><% } %>"])).to.deep.equal(['t', 'tokens', 'user']);
+  });
+});
