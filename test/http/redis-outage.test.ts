@@ -43,7 +43,7 @@ describe('Redis slow or down: a bounded 503, then recovery by itself', () => {
     // The session and token version kept in memory may serve for at most the invalidation channel's
     // silence bound; past it they are dropped and every request needs Redis again.
     await sleep(PAST_SILENCE_BOUND_MS);
-    const { sessionStore, tokenStore } = app.container.cradle;
+    const { storedSessionStore: sessionStore, tokenStore } = app.container.cradle;
     expect((sessionStore as RedisSessionStore).cached + tokenStore.size, 'a silent channel empties the caches').to.equal(0);
     const started = performance.now();
     const page = await browser.get('/profile');

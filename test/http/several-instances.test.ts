@@ -67,7 +67,7 @@ describe('several instances sharing Redis', () => {
 
   /** What an instance holds in memory for a signed-in browser: its session, token version, parsed tokens. */
   function heldBy(app: TestApp, browser: TestBrowser, user: typeof alice) {
-    const { sessionStore, storedTokenStore, tokenStore } = app.container.cradle;
+    const { storedSessionStore: sessionStore, storedTokenStore, tokenStore } = app.container.cradle;
     const sessionId = browser.cookies.get('app.session')!;
     const accountId = `${user.oid}.${entra.tenantId}`;
     return {
