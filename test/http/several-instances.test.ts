@@ -110,7 +110,7 @@ describe('several instances sharing Redis', () => {
     for (const browser of [aliceOnX, bobOnX]) expect((await browser.get('/profile')).status).to.equal(200);
     expect([heldBy(x, aliceOnX, alice), heldBy(x, bobOnX, bob)]).to.deep.equal([ALL, ALL]);
 
-    const { redisInvalidations, sessionStore, tokenStore } = x.container.cradle;
+    const { redisInvalidations, storedSessionStore: sessionStore, tokenStore } = x.container.cradle;
     await redis.call('CLIENT', 'KILL', 'ID', String(redisInvalidations.connectionId));
     await until(() => !redisInvalidations.usable());
     expect([(sessionStore as RedisSessionStore).cached, tokenStore.size], 'whole caches dropped').to.deep.equal([0, 0]);
