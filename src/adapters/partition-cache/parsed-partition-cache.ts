@@ -46,16 +46,17 @@ export class ParsedPartitionCache<V extends { readonly version: string }> implem
   /** The account's current partition, parsed; `undefined` when it has none. */
   async current(accountId: string): Promise<V | undefined> {
     if (this.#maxEntries <= 0) return this.#load(accountId);
-    const version = await this.#inner.version(accountId);
-    if (!version) {
+    // Nothing held: read at once (the read gives the version too), not a version check first.
+    if (this.#entries.has(accountId)) {
+      const version = await this.#inner.version(accountId);
+      const known = this.#entries.get(accountId);
+      if (version && known?.version === version) {
+        this.#entries.delete(accountId); // re-insert: most recently used last
+        this.#entries.set(accountId, known);
+        return known;
+      }
       this.#evict(accountId);
-      return undefined;
-    }
-    const known = this.#entries.get(accountId);
-    if (known?.version === version) {
-      this.#entries.delete(accountId); // re-insert: most recently used last
-      this.#entries.set(accountId, known);
-      return known;
+      if (!version) return undefined;
     }
     const ticket = {};
     this.#loading.set(accountId, ticket);
