@@ -51,16 +51,17 @@ export class ParsedPartitionCache<V extends { readonly version: string }> implem
   /** As `current`, saying whether the parsed copy held in memory served (the app counts memory hits). */
   async lookup(accountId: string): Promise<{ view: V | undefined; fromMemory: boolean }> {
     if (this.#maxEntries <= 0) return { view: await this.#load(accountId), fromMemory: false };
-    const version = await this.#inner.version(accountId);
-    if (!version) {
+    // Nothing held: read at once (the read gives the version too), not a version check first.
+    if (this.#entries.has(accountId)) {
+      const version = await this.#inner.version(accountId);
+      const known = this.#entries.get(accountId);
+      if (version && known?.version === version) {
+        this.#entries.delete(accountId); // re-insert: most recently used last
+        this.#entries.set(accountId, known);
+        return { view: known, fromMemory: true };
+      }
       this.#evict(accountId);
-      return { view: undefined, fromMemory: false };
-    }
-    const known = this.#entries.get(accountId);
-    if (known?.version === version) {
-      this.#entries.delete(accountId); // re-insert: most recently used last
-      this.#entries.set(accountId, known);
-      return { view: known, fromMemory: true };
+      if (!version) return { view: undefined, fromMemory: false };
     }
     const ticket = {};
     this.#loading.set(accountId, ticket);

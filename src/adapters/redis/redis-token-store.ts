@@ -84,11 +84,17 @@ export class RedisTokenStore implements TokenStore {
   }
 
   async read(accountId: string): Promise<TokenPartition | undefined> {
-    const [data, version, expiresAt] = await guarded(this.#deadlineMs, () =>
-      this.#redis.hmget(this.#key(accountId), 'data', 'version', 'expiresAt'),
-    );
-    if (data == null || version == null || expiresAt == null) return undefined;
-    return Number(expiresAt) > this.#now() ? { data, version } : undefined;
+    const key = this.#key(accountId);
+    let partition: TokenPartition | undefined;
+    // The version comes with the data: kept, the next version check needs no round trip.
+    const load = async (): Promise<CachedVersion | undefined> => {
+      const [data, version, expiresAt] = await guarded(this.#deadlineMs, () => this.#redis.hmget(key, 'data', 'version', 'expiresAt'));
+      if (data == null || version == null || expiresAt == null) return undefined;
+      if (Number(expiresAt) > this.#now()) partition = { data, version };
+      return { version, expiresAt: Number(expiresAt) };
+    };
+    await (this.#versions ? this.#versions.load(key, load) : load());
+    return partition;
   }
 
   async version(accountId: string): Promise<string | undefined> {
