@@ -127,8 +127,11 @@ export class RedisInvalidations {
       this.#quiet = false;
       this.#tracking = true;
     } catch (error) {
-      this.#warn('redis invalidation channel not set up: in-memory caches of Redis data stay unused', { error: String(error) });
-      this.#connection.disconnect(true); // try again, with a new connection
+      // A connection lost meanwhile: 'close', then 'ready' again, tries anew. A refusal by Redis
+      // (no CLIENT TRACKING before Redis 6, an ACL without it) will not change: stop trying.
+      if (!(error instanceof Error && error.name === 'ReplyError')) return;
+      this.#warn('redis refused client tracking: sessions and token versions are read from Redis every time', { error: error.message });
+      this.stop();
     }
   }
 
