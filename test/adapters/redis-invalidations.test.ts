@@ -1,3 +1,4 @@
+import { pino } from 'pino';
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import type { Redis } from 'ioredis';
@@ -148,6 +149,26 @@ describe('Redis data kept in memory, invalidated by Redis client tracking', () =
     await y.tokens.remove('alice');
     await x.channel.settled();
     expect(x.tokens.holdsVersion('alice'), 'and invalidated again').to.equal(false);
+  });
+
+  it('keeps nothing in memory, and says so once, when Redis refuses client tracking', async () => {
+    const redis = connectRedis({ url: REDIS_URL });
+    await redisReady(redis);
+    const warnings: string[] = [];
+    // Overlapping BCAST prefixes are refused by Redis, as CLIENT TRACKING is by Redis 5 or an ACL.
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(String((JSON.parse(line) as { msg?: unknown }).msg)) });
+    const channel = new RedisInvalidations({ redis, prefixes: [prefix, `${prefix}session:`], logger });
+    const sessions = new RedisSessionStore({ redis, keyPrefix: prefix, invalidations: { channel, maxEntries: 100 } });
+    try {
+      expect(await channel.ready(500)).to.equal(false);
+      await sessions.set('s1', SESSION.data, SESSION.index, SESSION.ttlMs);
+      expect(await sessions.get('s1')).to.deep.equal(SESSION.data);
+      expect(sessions.holds('s1')).to.equal(false);
+      expect(warnings).to.have.length(1);
+    } finally {
+      channel.stop();
+      redis.disconnect();
+    }
   });
 
   it('uses no copy once the channel has been silent longer than its bound, and drops them all', async () => {

@@ -128,8 +128,11 @@ export class RedisInvalidations {
       this.#quiet = false;
       this.#tracking = true;
     } catch (error) {
-      this.#logger?.warn({ err: error }, 'redis invalidation channel not set up: in-memory caches of Redis data stay unused');
-      this.#connection.disconnect(true); // try again, with a new connection
+      // A connection lost meanwhile: 'close', then 'ready' again, tries anew. A refusal by Redis
+      // (no CLIENT TRACKING before Redis 6, an ACL without it) will not change: stop trying.
+      if (!(error instanceof Error && error.name === 'ReplyError')) return;
+      this.#logger?.warn({ err: error }, 'redis refused client tracking: sessions and token versions are read from Redis every time');
+      this.stop();
     }
   }
 
