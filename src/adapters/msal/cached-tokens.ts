@@ -1,15 +1,11 @@
 import type { CachedToken } from '../../ports/identity-provider.port.ts';
+import type { SerializedCache } from './msal-cache-format.ts';
 
-interface SerializedCredential {
-  readonly credential_type?: string;
-  readonly target?: string;
-  readonly expires_on?: string;
-}
 
 const KINDS: Record<string, CachedToken['kind']> = { AccessToken: 'access', RefreshToken: 'refresh', IdToken: 'id' };
 
 /** Reads kinds, scopes and expiry out of MSAL's (parsed) serialized cache; never the secrets. */
-export function describeCachedTokens(cache: Record<string, Record<string, SerializedCredential> | undefined>): CachedToken[] {
+export function describeCachedTokens(cache: SerializedCache): CachedToken[] {
   return Object.entries(KINDS).flatMap(([section, kind]) =>
     Object.values(cache[section] ?? {}).map((entry) => ({
       kind,

@@ -12,3 +12,22 @@ export const MSAL_CACHE_FORMAT_CHECKED_WITH = Object.freeze({
   '@azure/msal-node': '7.2.3',
   '@azure/msal-common': '16.17.0',
 });
+
+/** One entry of MSAL's serialized cache (an account, an access, refresh or ID token), as far as this app reads it. */
+export interface SerializedCredential {
+  readonly home_account_id?: string;
+  readonly environment?: string;
+  readonly realm?: string;
+  readonly credential_type?: string;
+  readonly client_id?: string;
+  readonly secret?: string;
+  readonly target?: string;
+  readonly token_type?: string;
+  readonly key_id?: string;
+  readonly cached_at?: string;
+  readonly expires_on?: string;
+  readonly refresh_on?: string;
+}
+
+/** MSAL's serialized cache: sections (`Account`, `AccessToken`, `RefreshToken`, `IdToken`) of entries by key. */
+export type SerializedCache = Record<string, Record<string, SerializedCredential> | undefined>;

@@ -1,25 +1,12 @@
 import type { AccessToken, CachedToken } from '../../ports/identity-provider.port.ts';
 import { describeCachedTokens } from './cached-tokens.ts';
+import type { SerializedCache } from './msal-cache-format.ts';
 
 /** MSAL's default `tokenRenewalOffsetSeconds`: a token expiring sooner than this is refreshed. */
 const RENEWAL_OFFSET_SECONDS = 300;
 /** Scopes MSAL leaves out when it looks for an access token (ScopeSet.createSearchScopes). */
 const OIDC_SCOPES = new Set(['openid', 'profile', 'offline_access', 'email']);
 
-interface SerializedCredential {
-  home_account_id?: string;
-  environment?: string;
-  realm?: string;
-  credential_type?: string;
-  client_id?: string;
-  secret?: string;
-  target?: string;
-  token_type?: string;
-  key_id?: string;
-  cached_at?: string;
-  expires_on?: string;
-  refresh_on?: string;
-}
 
 interface UsableAccessToken {
   readonly secret: string;
@@ -48,7 +35,7 @@ export interface PartitionView {
  * that does not hold exactly one matching account yields none, so MSAL decides.
  */
 export function partitionView(serializedCache: string, version: string, accountId: string, clientId: string): PartitionView {
-  const cache = JSON.parse(serializedCache) as Record<string, Record<string, SerializedCredential> | undefined>;
+  const cache = JSON.parse(serializedCache) as SerializedCache;
   const accounts = Object.values(cache.Account ?? {}).filter((account) => account.home_account_id === accountId);
   const held = describeCachedTokens(cache);
   if (accounts.length !== 1) return { version, accessTokens: [], held };
