@@ -2,13 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { asValue } from 'awilix';
-import { loadConfig } from '../src/app/config.ts';
+import { buildApp } from '../src/app/build-app.ts';
 import { CookieSigningKeys } from '../src/app/cookie-signing-keys.ts';
-import { createAppContainer } from '../src/app/container.ts';
-import { createApp } from '../src/app/create-app.ts';
 import { createLogger } from '../src/app/observability/logger.ts';
 import { signedInSessionData } from '../src/app/session-data.ts';
-import { storesReady } from '../src/app/store-registrations.ts';
 import type { ProviderDiscovery } from '../src/adapters/oidc/provider-discovery.ts';
 import type { SignedInAccount } from '../src/domain/account.ts';
 import { makePartitionTemplate, oidOf, partitionFor } from './partition-template.ts';
@@ -40,7 +37,7 @@ const COOKIE = 'bench.session';
 const SESSION_TTL_MS = 8 * 3600 * 1000;
 
 const template = await makePartitionTemplate();
-const config = loadConfig({
+const { container, app } = await buildApp({
   AUTHORITY: template.authority,
   CLIENT_ID: template.clientId,
   CLIENT_SECRET: 'bench-secret',
@@ -55,11 +52,11 @@ const config = loadConfig({
   API_SCOPES: template.apiScopes.join(' '),
   LOG_LEVEL: 'error',
   ...(options.partitionsInMemory !== undefined ? { TOKEN_MEMORY_CACHE_ENTRIES: String(options.partitionsInMemory) } : {}),
+}, {
+  logger: createLogger({ level: 'error', format: 'json' }),
+  // The bench never signs in through the provider: discovery is the template's, with no network.
+  overrides: { providerDiscovery: asValue({ configuration: async () => template.discovery, trustsIssuer: async () => false } as unknown as ProviderDiscovery) },
 });
-// The bench never signs in through the provider: discovery is the template's, with no network.
-const staticDiscovery = { configuration: async () => template.discovery, trustsIssuer: async () => false } as unknown as ProviderDiscovery;
-const container = createAppContainer(config, createLogger({ level: 'error', format: 'json' }), { providerDiscovery: asValue(staticDiscovery) });
-await storesReady(container.cradle);
 const { tokenStore, sessionStore, identityProvider, downstreamApi } = container.cradle;
 
 const accountOf = (user: number, session = user): SignedInAccount => ({
@@ -94,7 +91,6 @@ for (let start = 0; start < options.sessions; start += BATCH) {
 }
 const seedSeconds = (performance.now() - seedStarted) / 1000;
 
-const app = createApp(container);
 // The baseline: same server, same middleware, same downstream call and page, but a fixed token
 // and no session or token store involved.
 const fixedAccount = accountOf(0);
