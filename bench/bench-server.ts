@@ -157,7 +157,8 @@ process.on('message', async (message: { type: string; samples?: number }) => {
 const dropped = new Map<string, number>();
 async function watchSessions(ids: readonly string[]) {
   const { redisInvalidations } = container.cradle;
-  const store = sessionStore as unknown as { holds(id: string): boolean };
+  // The stored (Redis) session store holds the copies; the app's is measured in front of it.
+  const store = container.cradle.storedSessionStore as unknown as { holds(id: string): boolean };
   const watched = new Map(ids.map((id) => [`${options.redisKeyPrefix}session:${id}`, id]));
   redisInvalidations.subscribe({
     keys: (keys) => {
