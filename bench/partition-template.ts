@@ -18,7 +18,7 @@ export interface PartitionTemplate {
 /**
  * A real MSAL cache, written by MSAL itself against nock-faked Entra endpoints, with the secrets
  * then padded to sizes seen in production (1.5 KB JWT access tokens, 1 KB id and refresh tokens):
- * about 10.8 KB per user, a little more than DESIGN.md's 8.5 KB. Access tokens are valid for a day.
+ * about 10.1 KB per user. Access tokens are valid for a day.
  */
 export async function makePartitionTemplate(): Promise<PartitionTemplate> {
   nock.disableNetConnect();

@@ -10,8 +10,9 @@ import { FakeEntra, fakeUser, type FakeUser } from '../support/fake-entra.ts';
 import { blockNetwork, GRAPH_SCOPES, msalIdentityProvider, signInThroughMsal } from '../support/msal-harness.ts';
 
 /**
- * DESIGN.md measured that one MSAL client shared by many users mixes their tokens under
- * concurrency. This proves the per-request client keeps every partition to its own user.
+ * One MSAL client shared by many users was measured to mix their tokens under concurrency (bob's
+ * written into alice's partition). This proves the per-request client keeps every partition to its
+ * own user.
  */
 describe('MSAL + SQLite token isolation under concurrency', () => {
   const USERS = 60;
