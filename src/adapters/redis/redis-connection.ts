@@ -39,7 +39,8 @@ export function connectRedis(options: RedisConnectionOptions): Redis {
     retryStrategy: (attempt) => Math.min(attempt * 200, MAX_RECONNECT_DELAY_MS),
     lazyConnect: false,
     // Commands issued in the same event-loop turn (many requests at once) share one write and
-    // one round trip: under load a signed-in request costs two lookups (session, token version).
+    // one round trip. (A signed-in page needs none while the invalidation channel is up: its
+    // session and token version come from memory, redis-invalidations.ts.)
     enableAutoPipelining: true,
   });
   // Without a listener ioredis prints "Unhandled error event" for every failed reconnect attempt.
