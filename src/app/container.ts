@@ -31,7 +31,6 @@ import { MeasuredReplayGuard } from './observability/measured-replay-guard.ts';
 import { MeasuredSessionStore } from './observability/measured-session-store.ts';
 import { MeasuredTokenStore } from './observability/measured-token-store.ts';
 import { Readiness } from './observability/readiness.ts';
-import { signOutRecorder, type RecordSignOut } from './observability/record-sign-out.ts';
 import { SignOutAudit } from './sign-out-audit.ts';
 import { SignOutJournalReplayer } from './sign-out-journal-replayer.ts';
 import { storeRegistrations, type StoreCradle } from './store-registrations.ts';
@@ -43,8 +42,6 @@ export interface Cradle extends StoreCradle {
   now: () => number;
   /** What the app counts (served on METRICS_PORT). */
   metrics: AppMetrics;
-  /** Counts one sign-out by channel and outcome. */
-  recordSignOut: RecordSignOut;
   /** Whether shutdown has begun. */
   lifecycle: Lifecycle;
   /** What /readyz answers. */
@@ -98,7 +95,6 @@ export function createAppContainer(
     logger: asValue(logger),
     now: asValue(Date.now),
     metrics: asFunction(() => new AppMetrics()).singleton(),
-    recordSignOut: asFunction(({ metrics }: Cradle) => signOutRecorder(metrics)).singleton(),
     lifecycle: asFunction(() => new Lifecycle()).singleton(),
     readiness: asFunction(
       ({ lifecycle, providerDiscovery, storeCheck, signOutJournal }: Cradle) =>
@@ -195,7 +191,7 @@ export function createAppContainer(
           now,
         }),
     ).singleton(),
-    signOutAudit: asFunction(({ logger, recordSignOut, metrics }: Cradle) => new SignOutAudit({ logger, recordSignOut, metrics })).singleton(),
+    signOutAudit: asFunction(({ logger, metrics }: Cradle) => new SignOutAudit({ logger, metrics })).singleton(),
     signOutJournalReplayer: asFunction(
       ({ signOutJournal, signOutEverywhere, signOutAudit, logger }: Cradle) =>
         new SignOutJournalReplayer({ signOutJournal, signOutEverywhere, signOutAudit, logger }).start(),

@@ -3,7 +3,6 @@ import { SIGN_OUT_EVENT, type RevocationOutcome, type SignOutChannel } from '../
 import { failedResult, type SignOutResult } from '../domain/sign-out-result.ts';
 import type { AppMetrics } from './observability/app-metrics.ts';
 import type { Logger } from './observability/logger.ts';
-import type { RecordSignOut } from './observability/record-sign-out.ts';
 
 /** Sign-outs recorded since start, by channel and outcome, and revocations by outcome. */
 export interface SignOutCounts {
@@ -20,14 +19,12 @@ export interface SignOutCounts {
  */
 export class SignOutAudit {
   readonly #logger: Logger;
-  readonly #recordSignOut: RecordSignOut;
-  readonly #metrics: Pick<AppMetrics, 'refreshTokenRevocation'> | undefined;
+  readonly #metrics: Pick<AppMetrics, 'signOut' | 'refreshTokenRevocation'> | undefined;
   readonly #signOuts = new Map<string, number>();
   readonly #revocations = new Map<RevocationOutcome, number>();
 
-  constructor(deps: { logger: Logger; recordSignOut?: RecordSignOut; metrics?: Pick<AppMetrics, 'refreshTokenRevocation'> }) {
+  constructor(deps: { logger: Logger; metrics?: Pick<AppMetrics, 'signOut' | 'refreshTokenRevocation'> }) {
     this.#logger = deps.logger;
-    this.#recordSignOut = deps.recordSignOut ?? (() => {});
     this.#metrics = deps.metrics;
   }
 
@@ -48,7 +45,7 @@ export class SignOutAudit {
       SIGN_OUT_EVENT,
     );
     increment(this.#signOuts, `${channel} ${outcome}`);
-    this.#recordSignOut(channel, outcome);
+    this.#metrics?.signOut(channel, outcome);
     if (partitionRemoved) {
       increment(this.#revocations, revocation);
       this.#metrics?.refreshTokenRevocation(revocation);

@@ -1,5 +1,4 @@
 import Router from '@koa/router';
-import type Koa from 'koa';
 import { bodyParser } from '@koa/bodyparser';
 import { IdentityProviderUnavailable, SignOutRejected } from '../../domain/errors.ts';
 import type { Cradle } from '../container.ts';
