@@ -1,7 +1,7 @@
 /**
  * Where one route's time goes: starts the bench app (BENCH_CPU_PROF=<dir> for a `--cpu-prof`
  * profile of it), loads one route for a while, and prints its CPU per request.
- *   BENCH_CPU_PROF=/tmp/prof npx tsx bench/profile-route.ts sqlite /profile 10
+ *   BENCH_CPU_PROF=/tmp/prof node_modules/.bin/node bench/profile-route.ts sqlite /profile 10
  */
 import { startBenchServer, startDownstreamStub } from './children.ts';
 import { measureRoutes } from './route-rounds.ts';

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
 
 const VERSION = 'v1.';
 const IV_BYTES = 12;
@@ -12,13 +12,14 @@ const TAG_BYTES = 16;
  * opens with any, so a value in flight survives a SESSION_KEYS rotation.
  */
 export class CookieSealer {
-  readonly #keys: readonly Buffer[];
+  /** KeyObjects, not Buffers: a Buffer key is imported again by every cipher (see token-keyring.ts). */
+  readonly #keys: readonly KeyObject[];
   readonly #label: Buffer;
 
   constructor(deps: { secrets: readonly string[]; label: string }) {
     if (deps.secrets.length === 0) throw new Error('sealing cookies needs at least one key');
     this.#label = Buffer.from(deps.label);
-    this.#keys = deps.secrets.map((secret) => Buffer.from(hkdfSync('sha256', secret, '', this.#label, 32)));
+    this.#keys = deps.secrets.map((secret) => createSecretKey(Buffer.from(hkdfSync('sha256', secret, '', this.#label, 32))));
   }
 
   /** The sealed text of `value`, which `open` refuses from `expiresAt` (epoch ms) on. */
@@ -47,7 +48,7 @@ export class CookieSealer {
   }
 }
 
-function decrypt(key: Buffer, iv: Buffer, sealed: Buffer, tag: Buffer, aad: Buffer): string | undefined {
+function decrypt(key: KeyObject, iv: Buffer, sealed: Buffer, tag: Buffer, aad: Buffer): string | undefined {
   try {
     const decipher = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES }).setAAD(aad).setAuthTag(tag);
     return Buffer.concat([decipher.update(sealed), decipher.final()]).toString('utf8');

@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type Database from 'better-sqlite3';
+import Database from 'better-sqlite3';
 import { expect } from 'chai';
-import { openSqliteDatabase } from '../../src/adapters/sqlite/sqlite-database.ts';
+import { MIGRATIONS, openSqliteDatabase } from '../../src/adapters/sqlite/sqlite-database.ts';
 import { startExpirySweeper, sweepExpired } from '../../src/adapters/sqlite/sqlite-expiry-sweeper.ts';
 import { SqliteSessionStore } from '../../src/adapters/sqlite/sqlite-session-store.ts';
 import { SqliteReplayGuard } from '../../src/adapters/sqlite/sqlite-replay-guard.ts';
@@ -74,8 +74,31 @@ describe('SQLite stores', () => {
       closeDb();
 
       db = openSqliteDatabase(file);
-      expect(db.pragma('user_version', { simple: true })).to.equal(4);
+      expect(db.pragma('user_version', { simple: true })).to.equal(5);
       expect((await new SqliteTokenStore({ db }).read('alice'))?.data).to.equal('tokens');
+    });
+
+    it('upgrades a file of schema version 4 (token partitions WITHOUT ROWID) and keeps its partitions', async () => {
+      const file = freshFile();
+      const old = new Database(file);
+      for (const migration of MIGRATIONS.slice(0, 4)) old.exec(migration);
+      old.pragma('user_version = 4');
+      old.prepare('INSERT INTO token_partitions (account_id, data, version, expires_at) VALUES (?, ?, ?, ?)')
+        .run('alice', 'x'.repeat(12_000), 'v-alice', Date.now() + 60_000);
+      old.prepare('INSERT INTO token_partitions (account_id, data, version, expires_at) VALUES (?, ?, ?, ?)')
+        .run('gone', 'y', 'v-gone', Date.now() - 1);
+      old.close();
+
+      db = openSqliteDatabase(file);
+      expect(db.pragma('user_version', { simple: true })).to.equal(5);
+      const table = db.prepare("SELECT sql FROM sqlite_master WHERE name = 'token_partitions'").pluck().get() as string;
+      expect(table).not.to.match(/WITHOUT ROWID/i);
+      const tokens = new SqliteTokenStore({ db });
+      expect(await tokens.read('alice')).to.deep.equal({ data: 'x'.repeat(12_000), version: 'v-alice' });
+      expect(await tokens.version('alice')).to.equal('v-alice');
+      expect(await tokens.write('alice', 'newer', 'v-alice')).to.equal(true);
+      expect(await sweepExpired(db, Date.now())).to.equal(1);
+      expect(await tokens.read('alice')).to.include({ data: 'newer' });
     });
 
     it('uses write-ahead logging', () => {
@@ -91,7 +114,7 @@ describe('SQLite stores', () => {
 
     it('opens an in-memory database with the schema', async () => {
       db = openSqliteDatabase(':memory:');
-      expect(db.pragma('user_version', { simple: true })).to.equal(4);
+      expect(db.pragma('user_version', { simple: true })).to.equal(5);
       expect(await new SqliteTokenStore({ db }).write('alice', 'tokens')).to.equal(true);
     });
   });

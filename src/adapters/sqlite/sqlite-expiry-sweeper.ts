@@ -20,9 +20,8 @@ export async function sweepExpired(
 ): Promise<number> {
   const batchSize = options.batchSize ?? BATCH_SIZE;
   const statements = [
-    // token_partitions is WITHOUT ROWID: select the primary keys to delete instead.
-    db.prepare<[number, number]>(`DELETE FROM token_partitions WHERE account_id IN
-      (SELECT account_id FROM token_partitions WHERE expires_at <= ? LIMIT ?)`),
+    db.prepare<[number, number]>(`DELETE FROM token_partitions WHERE rowid IN
+      (SELECT rowid FROM token_partitions WHERE expires_at <= ? LIMIT ?)`),
     db.prepare<[number, number]>(`DELETE FROM sessions WHERE rowid IN
       (SELECT rowid FROM sessions WHERE expires_at <= ? LIMIT ?)`),
     db.prepare<[number, number]>(`DELETE FROM used_token_ids WHERE id IN
