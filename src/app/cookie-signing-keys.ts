@@ -1,17 +1,29 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
+
+/** How many verified signatures are remembered: about the number of sessions active at once. */
+const REMEMBERED_SIGNATURES = 10_000;
 
 /**
  * Signs the session cookie (Keygrip's interface, which Koa's `cookies` calls): HMAC-SHA256 with
  * the first key, verified against every key so keys can be rotated (newest first).
  * Not Keygrip itself: it compares through tsscmp, two more HMACs per check, and that was 5% of
  * a signed-in request's time (bench/).
+ *
+ * A signature once verified is remembered (bounded, oldest forgotten first), so a returning cookie
+ * costs a Map lookup instead of an HMAC: about 11 µs of CPU per signed-in request under the
+ * benchmark's load. Only successes are remembered, and the keys never change for the life of this
+ * object, so a remembered answer is the answer the HMAC would give again; a forged or changed
+ * signature always goes through the HMAC and the constant-time comparison.
  */
 export class CookieSigningKeys {
-  readonly #keys: readonly string[];
+  readonly #keys: readonly KeyObject[];
+  readonly #verified = new Map<string, number>();
+  readonly #remember: number;
 
-  constructor(keys: readonly string[]) {
+  constructor(keys: readonly string[], options: { remember?: number } = {}) {
     if (keys.length === 0) throw new Error('cookie signing needs at least one key');
-    this.#keys = keys;
+    this.#keys = keys.map((key) => createSecretKey(Buffer.from(key)));
+    this.#remember = options.remember ?? REMEMBERED_SIGNATURES;
   }
 
   sign(data: string): string {
@@ -24,14 +36,30 @@ export class CookieSigningKeys {
 
   /** Which key made `signature` (0 = the newest), or -1 when none did. */
   index(data: string, signature: string): number {
+    // A cookie's name and value never contain a newline, so the pair cannot be forged by moving it.
+    const pair = `${data}\n${signature}`;
+    const remembered = this.#verified.get(pair);
+    if (remembered !== undefined) return remembered;
     const given = Buffer.from(signature);
-    return this.#keys.findIndex((key) => {
+    const index = this.#keys.findIndex((key) => {
       const expected = Buffer.from(digest(key, data));
       return expected.length === given.length && timingSafeEqual(expected, given);
     });
+    if (index !== -1) this.#rememberVerified(pair, index);
+    return index;
+  }
+
+  /** How many verified signatures are held (for tests). */
+  get remembered(): number {
+    return this.#verified.size;
+  }
+
+  #rememberVerified(pair: string, index: number): void {
+    if (this.#verified.size >= this.#remember) this.#verified.delete(this.#verified.keys().next().value!);
+    this.#verified.set(pair, index);
   }
 }
 
-function digest(key: string, data: string): string {
+function digest(key: KeyObject, data: string): string {
   return createHmac('sha256', key).update(data).digest('base64url');
 }

@@ -20,3 +20,33 @@ describe('session cookie signing', () => {
     expect(new CookieSigningKeys(['newest-key-0123456789']).index('app.session=abc', oldSignature)).to.equal(-1);
   });
 });
+
+describe('session cookie signing: verified signatures remembered', () => {
+  it('remembers only signatures that verified, and answers the same from memory', () => {
+    const keys = new CookieSigningKeys(['newest-key-0123456789', 'older-key-0123456789']);
+    const oldSignature = new CookieSigningKeys(['older-key-0123456789']).sign('app.session=abc');
+    expect(keys.index('app.session=abc', oldSignature)).to.equal(1);
+    expect(keys.index('app.session=abc', oldSignature)).to.equal(1);
+    expect(keys.index('app.session=abc', `${oldSignature.slice(0, -1)}x`)).to.equal(-1);
+    expect(keys.index('app.session=abd', oldSignature)).to.equal(-1);
+    expect(keys.index('app.session=abd', oldSignature)).to.equal(-1);
+    expect(keys.remembered).to.equal(1);
+  });
+
+  it('does not let a remembered pair verify another value whose text runs into the signature', () => {
+    const keys = new CookieSigningKeys(['newest-key-0123456789']);
+    const signature = keys.sign('app.session=abc');
+    expect(keys.verify('app.session=abc', signature)).to.equal(true);
+    // The same characters split differently between value and signature.
+    expect(keys.verify(`app.session=abc\n${signature.slice(0, 3)}`, signature.slice(3))).to.equal(false);
+  });
+
+  it('holds at most the configured number, forgetting the oldest, and still verifies a forgotten one', () => {
+    const keys = new CookieSigningKeys(['newest-key-0123456789'], { remember: 3 });
+    const values = ['a', 'b', 'c', 'd'].map((id) => `app.session=${id}`);
+    for (const value of values) expect(keys.verify(value, keys.sign(value))).to.equal(true);
+    expect(keys.remembered).to.equal(3);
+    expect(keys.verify(values[0]!, keys.sign(values[0]!))).to.equal(true);
+    expect(keys.remembered).to.equal(3);
+  });
+});
