@@ -76,12 +76,12 @@ describe('dev stack end to end: refresh tokens revoked on sign-out (SQLite, revo
     const { page } = await signInToProfile(browser, appA, 'alice');
     const refreshToken = await heldRefreshToken(ALICE);
     expect(await refreshAtProvider(refreshToken), 'valid before').to.equal('accepted');
-    const form = postForms(page.body).find((candidate) => candidate.action === '/auth/signout')!;
+    const form = postForms(page.text).find((candidate) => candidate.action === '/auth/signout')!;
 
-    const answer = await browser.post(`${appA.url}/auth/signout`, form.hidden, { origin: appA.url });
+    const answer = await browser.post(`${appA.url}/auth/signout`, form.hidden, { headers: { origin: appA.url } });
 
     expect(answer.status).to.equal(302);
-    expect(new URL(answer.location!).origin, 'not yet at the provider').to.equal(new URL(world.stack.issuer).origin);
+    expect(new URL(answer.redirectUrl!).origin, 'not yet at the provider').to.equal(new URL(world.stack.issuer).origin);
     expect(await refreshAtProvider(refreshToken)).to.match(/400.*invalid_grant/);
   });
 
@@ -116,7 +116,7 @@ describe('dev stack end to end: refresh tokens revoked on sign-out (SQLite, revo
     expect(await refreshAtProvider(refreshToken)).to.match(/400.*invalid_grant/);
     const alicePage = await aliceBrowser.get(`${appA.url}/profile`);
     expect(alicePage.status).to.equal(302);
-    expect(alicePage.location).to.match(/\/auth\/signin/);
+    expect(alicePage.redirectUrl).to.match(/\/auth\/signin/);
     expect((await bobBrowser.get(`${appA.url}/profile`)).status, 'bob is untouched').to.equal(200);
     expect(await tokenPartition(appA.sqlitePath, BOB)).to.not.equal(undefined);
   });
