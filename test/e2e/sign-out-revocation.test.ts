@@ -12,7 +12,6 @@ import { devOperatorEnvironment } from '../../src/dev/dev-operator-environment.t
 import { demoUserByUsername } from '../../src/dev/demo-users.ts';
 import type { DevStackSecrets } from '../../src/dev/dev-stack-secrets.ts';
 import { discover, tokenRequest } from '../dev/support/sign-in.ts';
-import { TlsClient } from '../dev/support/tls-client.ts';
 import { sessionCount, tokenPartition } from './support/app-database.ts';
 import { postForms, signInToProfile } from './support/journeys.ts';
 import { accountIdOf, startTestStack, type TestStack } from './support/test-stack.ts';
@@ -56,18 +55,14 @@ describe('dev stack end to end: refresh tokens revoked on sign-out (SQLite, revo
   /** What the dev provider answers app A's refresh with this token: `accepted`, or the error. */
   async function refreshAtProvider(refreshToken: string): Promise<string> {
     const { appA, stack } = world;
-    const provider = new TlsClient(await readFile(stack.caCertPath, 'utf8'));
-    try {
-      const secrets = JSON.parse(await readFile(join(world.dataDir, 'dev-stack-secrets.json'), 'utf8')) as DevStackSecrets;
-      const appClient = { clientId: appA.clientId, clientSecret: secrets.clientSecrets[appA.clientId]!, redirectUri: `${appA.url}/auth/redirect` };
-      return await tokenRequest(provider, await discover(provider, stack.issuer), appClient, {
-        grant_type: 'refresh_token',
-        refresh_token: refreshToken,
-        scope: SCOPES,
-      }).then(() => 'accepted', (error: unknown) => String(error));
-    } finally {
-      await provider.close();
-    }
+    const ca = await readFile(stack.caCertPath, 'utf8');
+    const secrets = JSON.parse(await readFile(join(world.dataDir, 'dev-stack-secrets.json'), 'utf8')) as DevStackSecrets;
+    const appClient = { clientId: appA.clientId, clientSecret: secrets.clientSecrets[appA.clientId]!, redirectUri: `${appA.url}/auth/redirect` };
+    return tokenRequest(ca, await discover(ca, stack.issuer), appClient, {
+      grant_type: 'refresh_token',
+      refresh_token: refreshToken,
+      scope: SCOPES,
+    }).then(() => 'accepted', (error: unknown) => String(error));
   }
 
   it('the app revokes the refresh token it held as the user signs out, before the browser reaches the provider', async () => {
