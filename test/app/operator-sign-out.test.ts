@@ -94,7 +94,7 @@ describe('npm run signout (operator sign-out) against Redis', function () {
       clientId: client.clientId,
       logger: pino({ level: 'silent' }),
     });
-    aliceRefreshToken = (await signIn(fixture.browser, fixture.discovery, client, { username: 'alice', scope: SCOPES })).tokens.refresh_token!;
+    aliceRefreshToken = (await signIn(fixture.browser, fixture.ca, fixture.discovery, client, { username: 'alice', scope: SCOPES })).tokens.refresh_token!;
     for (const [user, refreshToken] of [[alice, aliceRefreshToken], [bob, 'rt-of-bob']] as const) {
       await tokens.write(accountOf(user), msalPartition(accountOf(user), refreshToken));
     }
@@ -110,7 +110,7 @@ describe('npm run signout (operator sign-out) against Redis', function () {
   });
 
   async function refreshWith(refreshToken: string): Promise<string> {
-    return tokenRequest(fixture.browser, fixture.discovery, client, { grant_type: 'refresh_token', refresh_token: refreshToken, scope: SCOPES }).then(
+    return tokenRequest(fixture.ca, fixture.discovery, client, { grant_type: 'refresh_token', refresh_token: refreshToken, scope: SCOPES }).then(
       () => 'ok',
       (error: unknown) => String(error),
     );

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startDevServers, type DevServers } from '../../src/dev/start-dev-servers.ts';
-import { Browser } from '../e2e/support/browser.ts';
+import { ScriptedBrowser } from '../support/scripted-browser.ts';
 import { tokenPartition } from '../e2e/support/app-database.ts';
 import { freePort } from '../e2e/support/free-port.ts';
 import { signInToProfile, signOutFromApp } from '../e2e/support/journeys.ts';
@@ -130,7 +130,7 @@ describe('production install: npm ci --omit=dev, then NODE_ENV=production npm st
           frontchannelLogoutUri: `${url}/auth/signout/frontchannel`,
         }],
       });
-      return new Browser(await readFile(servers.identityProvider.caCertPath, 'utf8'));
+      return new ScriptedBrowser({ ca: await readFile(servers.identityProvider.caCertPath, 'utf8') });
     })();
     try {
       const sqlitePath = join(work, 'app.db');
@@ -160,14 +160,14 @@ describe('production install: npm ci --omit=dev, then NODE_ENV=production npm st
 
       const signIn = await browser.get(`${url}/auth/signin`);
       expect(signIn.status, output).to.equal(302);
-      expect(signIn.location).to.match(new RegExp(`^https://localhost:${providerPort}/`));
+      expect(signIn.redirectUrl).to.match(new RegExp(`^https://localhost:${providerPort}/`));
 
       const { page } = await signInToProfile(browser, { url, clientId: CLIENT_ID, sqlitePath }, 'alice');
-      expect(page.body).to.include('Alice Smith');
+      expect(page.text).to.include('Alice Smith');
       expect(await tokenPartition(sqlitePath, accountIdOf('alice')), "alice's token partition").to.not.equal(undefined);
 
       const signOut = await signOutFromApp(browser, { url, clientId: CLIENT_ID, sqlitePath }, page);
-      expect(new URL(signOut.formAnswer.location!).origin).to.equal(new URL(servers!.identityProvider.issuer).origin);
+      expect(new URL(signOut.formAnswer.redirectUrl!).origin).to.equal(new URL(servers!.identityProvider.issuer).origin);
       expect(await tokenPartition(sqlitePath, accountIdOf('alice')), "alice's token partition after sign-out").to.equal(undefined);
     } finally {
       if (started) await stopGroup(started);

@@ -9,7 +9,7 @@ import { demoUserByUsername } from '../../src/dev/demo-users.ts';
 import { WEB_APP, asTestClient, startDevProviderFixture } from './support/dev-provider-fixture.ts';
 import type { DevProviderFixture } from './support/dev-provider-fixture.ts';
 import { signIn } from './support/sign-in.ts';
-import { TlsClient } from './support/tls-client.ts';
+import { ScriptedBrowser } from '../support/scripted-browser.ts';
 
 const alice = demoUserByUsername('alice')!;
 
@@ -42,9 +42,9 @@ describe('demo API: GET /v1.0/me', () => {
   }
 
   it('answers alice Graph-shaped profile for an access token from the dev provider', async () => {
-    const browser = new TlsClient(fixture.ca);
+    const browser = new ScriptedBrowser({ ca: fixture.ca });
     try {
-      const { tokens } = await signIn(browser, fixture.discovery, asTestClient(WEB_APP), { username: 'alice', scope: 'api://demo-api/Profile.Read openid profile offline_access' });
+      const { tokens } = await signIn(browser, fixture.ca, fixture.discovery, asTestClient(WEB_APP), { username: 'alice', scope: 'api://demo-api/Profile.Read openid profile offline_access' });
       const response = await me(tokens.access_token);
       expect(response.status).to.equal(200);
       expect(await response.json()).to.include({

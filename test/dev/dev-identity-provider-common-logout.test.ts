@@ -35,8 +35,8 @@ describe('dev identity provider: sign-out of a user signed in through common', (
     fixture = await startDevProviderFixture({ clients: [webApp, OTHER_APP] });
     ({ common } = await discoverAll(fixture));
     receiver.bodies.length = 0;
-    web = await signIn(fixture.browser, common, asTestClient(webApp), { username: 'carol', scope: SCOPES });
-    other = await signIn(fixture.browser, common, asTestClient(OTHER_APP), { username: 'carol', scope: SCOPES });
+    web = await signIn(fixture.browser, fixture.ca, common, asTestClient(webApp), { username: 'carol', scope: SCOPES });
+    other = await signIn(fixture.browser, fixture.ca, common, asTestClient(OTHER_APP), { username: 'carol', scope: SCOPES });
     expect(other.pages, 'single sign-on into the second app').to.deep.equal(['consent: openid profile api://demo-api/Profile.Read']);
   });
   afterEach(() => fixture.stop());
@@ -46,21 +46,21 @@ describe('dev identity provider: sign-out of a user signed in through common', (
     const endSession = new URL(common.end_session_endpoint);
     endSession.search = new URLSearchParams(params).toString();
     const confirmPage = await fixture.browser.get(endSession.href);
-    expect(confirmPage.status, confirmPage.body.slice(0, 300)).to.equal(200);
-    const { action, hidden } = firstForm(confirmPage.body);
+    expect(confirmPage.status, confirmPage.text.slice(0, 300)).to.equal(200);
+    const { action, hidden } = firstForm(confirmPage.text);
     return { confirmPage, action, page: await fixture.browser.post(new URL(action, endSession).href, { ...hidden, logout: 'yes' }) };
   }
 
   it('ends the Fabrikam session: front-channel iframes carry the sids from her id tokens, then continues', async () => {
     const { confirmPage, action, page } = await signOutThroughCommon({ id_token_hint: web.tokens.id_token, post_logout_redirect_uri: 'http://localhost:3000/signed-out', state: 'xyz' });
 
-    expect(confirmPage.body, 'submits itself when the hint names the user').to.include('.submit()');
+    expect(confirmPage.text, 'submits itself when the hint names the user').to.include('.submit()');
     expect(new URL(action, common.end_session_endpoint).pathname).to.equal(`/${FABRIKAM_TENANT_ID}/oauth2/v2.0/logout/confirm`);
-    expect(iframeSources(page.body)).to.have.members([
+    expect(iframeSources(page.text)).to.have.members([
       `http://localhost:3000/auth/frontchannel-logout?sid=${encodeURIComponent(String(web.idToken['sid']))}`,
       `http://localhost:4000/logout?sid=${encodeURIComponent(String(other.idToken['sid']))}`,
     ]);
-    expect(unescape(/id="continue" href="([^"]+)"/.exec(page.body)?.[1] ?? '')).to.equal('http://localhost:3000/signed-out?state=xyz');
+    expect(unescape(/id="continue" href="([^"]+)"/.exec(page.text)?.[1] ?? '')).to.equal('http://localhost:3000/signed-out?state=xyz');
   });
 
   it('sends a logout token with the Fabrikam issuer and the sid of her id token, and revokes her refresh tokens', async () => {
@@ -74,19 +74,19 @@ describe('dev identity provider: sign-out of a user signed in through common', (
     expect(payload).to.include({ sub: carol.oid, sid: web.idToken['sid'] });
 
     for (const [client, result] of [[webApp, web], [OTHER_APP, other]] as const) {
-      const refresh = tokenRequest(fixture.browser, common, asTestClient(client), { grant_type: 'refresh_token', refresh_token: result.tokens.refresh_token!, scope: SCOPES });
+      const refresh = tokenRequest(fixture.ca, common, asTestClient(client), { grant_type: 'refresh_token', refresh_token: result.tokens.refresh_token!, scope: SCOPES });
       expect(String(await refresh.then(() => 'refreshed', (e: unknown) => e))).to.match(/400.*invalid_grant/);
     }
-    const again = await signIn(fixture.browser, common, asTestClient(webApp), { username: 'carol', scope: SCOPES });
+    const again = await signIn(fixture.browser, fixture.ca, common, asTestClient(webApp), { username: 'carol', scope: SCOPES });
     expect(again.pages[0], 'the provider session is gone').to.equal('common sign-in');
   });
 
   it('finds her tenant from logout_hint alone, and from the browser session when there is no hint', async () => {
     const hinted = await signOutThroughCommon({ logout_hint: 'carol@fabrikam.dev' });
-    expect(hinted.confirmPage.body).to.include('Carol White').and.include('.submit()');
+    expect(hinted.confirmPage.text).to.include('Carol White').and.include('.submit()');
 
-    await signIn(fixture.browser, common, asTestClient(webApp), { username: 'carol', scope: SCOPES });
+    await signIn(fixture.browser, fixture.ca, common, asTestClient(webApp), { username: 'carol', scope: SCOPES });
     const unhinted = await fixture.browser.get(`${common.end_session_endpoint}?client_id=${webApp.clientId}`);
-    expect(unhinted.body).to.include('Carol White').and.not.include('.submit()');
+    expect(unhinted.text).to.include('Carol White').and.not.include('.submit()');
   });
 });

@@ -9,7 +9,7 @@ import { WEB_APP, asTestClient, startDevProviderFixture } from './support/dev-pr
 import type { DevProviderFixture } from './support/dev-provider-fixture.ts';
 import { firstForm, signIn, tokenRequest } from './support/sign-in.ts';
 import type { SignInResult } from './support/sign-in.ts';
-import type { PageResponse } from './support/tls-client.ts';
+import type { Page } from '../support/scripted-browser.ts';
 import { iframeSources, unescapeHtml as unescape } from '../e2e/support/journeys.ts';
 import { otherApp, TEST_SCOPES } from './support/logout-clients.ts';
 
@@ -30,17 +30,17 @@ describe('dev identity provider: sign-out', () => {
   afterEach(() => fixture.stop());
 
   /** Alice signs in to both apps in one browser, then signs out from the web app with its id_token as hint. */
-  async function signInToBothThenSignOut(): Promise<{ web: SignInResult; other: SignInResult; page: PageResponse }> {
-    const web = await signIn(fixture.browser, fixture.discovery, asTestClient(webApp), { username: 'alice', scope: SCOPES });
-    const other = await signIn(fixture.browser, fixture.discovery, asTestClient(OTHER_APP), { username: 'alice', scope: SCOPES });
+  async function signInToBothThenSignOut(): Promise<{ web: SignInResult; other: SignInResult; page: Page }> {
+    const web = await signIn(fixture.browser, fixture.ca, fixture.discovery, asTestClient(webApp), { username: 'alice', scope: SCOPES });
+    const other = await signIn(fixture.browser, fixture.ca, fixture.discovery, asTestClient(OTHER_APP), { username: 'alice', scope: SCOPES });
     expect(other.pages, 'single sign-on into the second app').to.deep.equal([`consent: openid profile api://demo-api/Profile.Read`]);
 
     const endSession = new URL(fixture.discovery.end_session_endpoint);
     endSession.search = new URLSearchParams({ id_token_hint: web.tokens.id_token, post_logout_redirect_uri: 'http://localhost:3000/signed-out', state: 'xyz' }).toString();
     const confirmPage = await fixture.browser.get(endSession.href);
     expect(confirmPage.status).to.equal(200);
-    expect(confirmPage.body, 'submits itself when the hint names the user').to.include('.submit()');
-    const { action, hidden } = firstForm(confirmPage.body);
+    expect(confirmPage.text, 'submits itself when the hint names the user').to.include('.submit()');
+    const { action, hidden } = firstForm(confirmPage.text);
     expect(hidden).to.include({ logout: 'yes' });
     const page = await fixture.browser.post(new URL(action, endSession).href, hidden);
     return { web, other, page };
@@ -55,18 +55,18 @@ describe('dev identity provider: sign-out', () => {
     const webSid = String(web.idToken['sid']);
     const otherSid = String(other.idToken['sid']);
     expect(webSid).not.to.equal(otherSid);
-    expect(iframeSources(page.body)).to.have.members([
+    expect(iframeSources(page.text)).to.have.members([
       `http://localhost:3000/auth/frontchannel-logout?sid=${encodeURIComponent(webSid)}`,
       `http://localhost:4000/logout?tenant=x&sid=${encodeURIComponent(otherSid)}`,
     ]);
-    expect(unescape(/id="continue" href="([^"]+)"/.exec(page.body)?.[1] ?? '')).to.equal('http://localhost:3000/signed-out?state=xyz');
+    expect(unescape(/id="continue" href="([^"]+)"/.exec(page.text)?.[1] ?? '')).to.equal('http://localhost:3000/signed-out?state=xyz');
   });
 
   it('adds iss to front-channel logout URLs when sendIssInFrontChannel is set', async () => {
     fixture = await startDevProviderFixture({ clients: [webApp, OTHER_APP], sendIssInFrontChannel: true });
     const { web, page } = await signInToBothThenSignOut();
 
-    const webFrame = new URL(iframeSources(page.body).find((src) => src.startsWith('http://localhost:3000/'))!);
+    const webFrame = new URL(iframeSources(page.text).find((src) => src.startsWith('http://localhost:3000/'))!);
     expect(Object.fromEntries(webFrame.searchParams)).to.deep.equal({ sid: String(web.idToken['sid']), iss: fixture.idp.issuer });
   });
 
@@ -85,20 +85,20 @@ describe('dev identity provider: sign-out', () => {
     expect(payload.jti).to.be.a('string');
 
     for (const [client, result] of [[webApp, web], [OTHER_APP, other]] as const) {
-      const refresh = tokenRequest(fixture.browser, fixture.discovery, asTestClient(client), { grant_type: 'refresh_token', refresh_token: result.tokens.refresh_token!, scope: SCOPES });
+      const refresh = tokenRequest(fixture.ca, fixture.discovery, asTestClient(client), { grant_type: 'refresh_token', refresh_token: result.tokens.refresh_token!, scope: SCOPES });
       expect(String(await refresh.then(() => 'refreshed', (e: unknown) => e))).to.match(/400.*invalid_grant/);
     }
-    const again = await signIn(fixture.browser, fixture.discovery, asTestClient(webApp), { username: 'alice', scope: SCOPES });
+    const again = await signIn(fixture.browser, fixture.ca, fixture.discovery, asTestClient(webApp), { username: 'alice', scope: SCOPES });
     expect(again.pages[0], 'the provider session is gone').to.equal('login');
     expect(decodeJwt(again.tokens.id_token)['sid']).not.to.equal(web.idToken['sid']);
   });
 
   it('asks before signing out when the app gives no hint', async () => {
     fixture = await startDevProviderFixture({ clients: [webApp] });
-    await signIn(fixture.browser, fixture.discovery, asTestClient(webApp), { username: 'alice', scope: SCOPES });
+    await signIn(fixture.browser, fixture.ca, fixture.discovery, asTestClient(webApp), { username: 'alice', scope: SCOPES });
     const page = await fixture.browser.get(`${fixture.discovery.end_session_endpoint}?client_id=${webApp.clientId}`);
     expect(page.status).to.equal(200);
-    expect(page.body).to.include('Alice Smith');
-    expect(page.body).not.to.include('.submit()');
+    expect(page.text).to.include('Alice Smith');
+    expect(page.text).not.to.include('.submit()');
   });
 });

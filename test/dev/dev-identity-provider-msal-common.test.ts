@@ -9,7 +9,7 @@ import { msalNetworkClient } from './support/msal-network-client.ts';
 import { discoverAll } from './support/multi-tenant.ts';
 import { driveAuthorization } from './support/sign-in.ts';
 import type { Discovery } from './support/sign-in.ts';
-import { TlsClient } from './support/tls-client.ts';
+import { ScriptedBrowser } from '../support/scripted-browser.ts';
 
 const client = asTestClient(WEB_APP);
 const scopes = ['api://demo-api/Profile.Read'];
@@ -26,7 +26,7 @@ describe('dev identity provider: msal-node against the common authority', () => 
   after(() => fixture.stop());
 
   /** A multi-tenant app as the web app configures it: common authority, its discovery document given, CAE declared. */
-  function msalFor(browser: TlsClient): ConfidentialClientApplication {
+  function msalFor(): ConfidentialClientApplication {
     return new ConfidentialClientApplication({
       auth: {
         clientId: client.clientId,
@@ -36,7 +36,7 @@ describe('dev identity provider: msal-node against the common authority', () => 
         authorityMetadata: JSON.stringify(common),
         clientCapabilities: ['cp1'],
       },
-      system: { protocolMode: ProtocolMode.OIDC, networkClient: msalNetworkClient(browser), loggerOptions: { logLevel: LogLevel.Error } },
+      system: { protocolMode: ProtocolMode.OIDC, networkClient: msalNetworkClient(fixture.ca), loggerOptions: { logLevel: LogLevel.Error } },
     });
   }
 
@@ -47,9 +47,9 @@ describe('dev identity provider: msal-node against the common authority', () => 
   for (const { username, tenantId, loginHint, how } of cases) {
     it(`signs ${username} in ${how} with homeAccountId <oid>.<tid> of her tenant, refreshes, and declares cp1 on both endpoints`, async () => {
       const user = demoUserByUsername(username)!;
-      const browser = new TlsClient(fixture.ca);
+      const browser = new ScriptedBrowser({ ca: fixture.ca });
       try {
-        const msal = msalFor(browser);
+        const msal = msalFor();
         const { verifier, challenge } = await new CryptoProvider().generatePkceCodes();
         const state = randomBytes(16).toString('base64url');
         const nonce = randomBytes(16).toString('base64url');

@@ -25,7 +25,7 @@ describe('dev identity provider: with msal-node as the client', () => {
         knownAuthorities: [new URL(fixture.idp.issuer).host],
         authorityMetadata: JSON.stringify(fixture.discovery),
       },
-      system: { protocolMode: ProtocolMode.OIDC, networkClient: msalNetworkClient(fixture.browser), loggerOptions: { logLevel: LogLevel.Error } },
+      system: { protocolMode: ProtocolMode.OIDC, networkClient: msalNetworkClient(fixture.ca), loggerOptions: { logLevel: LogLevel.Error } },
     });
   });
   after(() => fixture.stop());

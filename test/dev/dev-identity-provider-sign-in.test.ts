@@ -2,11 +2,11 @@ import { expect } from 'chai';
 import { createRemoteJWKSet, customFetch, decodeJwt, jwtVerify } from 'jose';
 import { DEFAULT_TENANT_ID } from '../../src/dev/identity-provider/start-dev-identity-provider.ts';
 import { demoUserByUsername } from '../../src/dev/demo-users.ts';
-import { fetchTrustingCa } from '../../src/dev/node-http-fetch.ts';
+import { fetchTrustingCa, nodeHttpFetch } from '../../src/dev/node-http-fetch.ts';
 import { WEB_APP, asTestClient, startDevProviderFixture } from './support/dev-provider-fixture.ts';
 import type { DevProviderFixture } from './support/dev-provider-fixture.ts';
 import { firstForm, signIn, tokenRequest } from './support/sign-in.ts';
-import { TlsClient } from './support/tls-client.ts';
+import { ScriptedBrowser } from '../support/scripted-browser.ts';
 
 const alice = demoUserByUsername('alice')!;
 const client = asTestClient(WEB_APP);
@@ -14,19 +14,19 @@ const MSAL_SCOPES = 'api://demo-api/Profile.Read openid profile offline_access';
 
 describe('dev identity provider: authorization code flow', () => {
   let fixture: DevProviderFixture;
-  let browser: TlsClient;
+  let browser: ScriptedBrowser;
 
   before(async () => {
     fixture = await startDevProviderFixture();
   });
   after(() => fixture.stop());
   beforeEach(() => {
-    browser = new TlsClient(fixture.ca);
+    browser = new ScriptedBrowser({ ca: fixture.ca });
   });
   afterEach(() => browser.close());
 
   it('signs alice in with PKCE and answers like Entra: client_info, id_token claims, JWT access token, refresh token', async () => {
-    const { tokens, idToken, nonce, pages } = await signIn(browser, fixture.discovery, client, { username: 'alice', scope: MSAL_SCOPES });
+    const { tokens, idToken, nonce, pages } = await signIn(browser, fixture.ca, fixture.discovery, client, { username: 'alice', scope: MSAL_SCOPES });
 
     expect(pages).to.deep.equal(['login', 'consent: openid profile api://demo-api/Profile.Read']);
     expect(JSON.parse(Buffer.from(tokens.client_info!, 'base64url').toString('utf8'))).to.deep.equal({ uid: alice.oid, utid: DEFAULT_TENANT_ID });
@@ -53,8 +53,8 @@ describe('dev identity provider: authorization code flow', () => {
   });
 
   it('refreshes with the scopes MSAL sends, offline_access included, and keeps client_info', async () => {
-    const { tokens } = await signIn(browser, fixture.discovery, client, { username: 'alice', scope: MSAL_SCOPES });
-    const refreshed = await tokenRequest(browser, fixture.discovery, client, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token!, scope: MSAL_SCOPES });
+    const { tokens } = await signIn(browser, fixture.ca, fixture.discovery, client, { username: 'alice', scope: MSAL_SCOPES });
+    const refreshed = await tokenRequest(fixture.ca, fixture.discovery, client, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token!, scope: MSAL_SCOPES });
 
     expect(decodeJwt(refreshed.access_token)).to.include({ aud: 'api://demo-api', scp: 'Profile.Read', oid: alice.oid });
     expect(decodeJwt(refreshed.id_token)).to.include({ oid: alice.oid, sid: decodeJwt(tokens.id_token)['sid'] });
@@ -62,37 +62,37 @@ describe('dev identity provider: authorization code flow', () => {
   });
 
   it('asks consent only for a newly requested scope, and refuses it on refresh the way Entra does (consent_required)', async () => {
-    const first = await signIn(browser, fixture.discovery, client, { username: 'alice', scope: MSAL_SCOPES });
+    const first = await signIn(browser, fixture.ca, fixture.discovery, client, { username: 'alice', scope: MSAL_SCOPES });
 
-    const refusal = await browser.fetch(fixture.discovery.token_endpoint, {
+    const refusal = await nodeHttpFetch(fixture.discovery.token_endpoint, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({
         grant_type: 'refresh_token', refresh_token: first.tokens.refresh_token!, scope: 'api://demo-api/Profile.Write openid profile offline_access',
         client_id: client.clientId, client_secret: client.clientSecret,
       }),
-    });
+    }, { ca: fixture.ca });
     expect(refusal.status).to.equal(400);
     expect(await refusal.json()).to.include({ error: 'invalid_grant', suberror: 'consent_required' });
 
-    const second = await signIn(browser, fixture.discovery, client, { username: 'alice', scope: 'api://demo-api/Profile.Write openid profile offline_access' });
+    const second = await signIn(browser, fixture.ca, fixture.discovery, client, { username: 'alice', scope: 'api://demo-api/Profile.Write openid profile offline_access' });
     expect(second.pages).to.deep.equal(['consent: api://demo-api/Profile.Write']);
     expect(decodeJwt(second.tokens.access_token)['scp']).to.equal('Profile.Write');
   });
 
   it('leaves unticked scopes out of the token and does not ask for them again', async () => {
-    const first = await signIn(browser, fixture.discovery, client, {
+    const first = await signIn(browser, fixture.ca, fixture.discovery, client, {
       username: 'alice', scope: 'api://demo-api/Profile.Read api://demo-api/Profile.Write openid profile', rejectScopes: ['api://demo-api/Profile.Write'],
     });
     expect(decodeJwt(first.tokens.access_token)['scp']).to.equal('Profile.Read');
 
-    const again = await signIn(browser, fixture.discovery, client, { username: 'alice', scope: 'api://demo-api/Profile.Read api://demo-api/Profile.Write openid profile' });
+    const again = await signIn(browser, fixture.ca, fixture.discovery, client, { username: 'alice', scope: 'api://demo-api/Profile.Read api://demo-api/Profile.Write openid profile' });
     expect(again.pages).to.deep.equal([]);
   });
 
   it('lets the user pick another account with prompt=select_account, as Entra does', async () => {
-    await signIn(browser, fixture.discovery, client, { username: 'alice', scope: 'openid profile' });
-    const switched = await signIn(browser, fixture.discovery, client, { username: 'bob', scope: 'openid profile', prompt: 'select_account' });
+    await signIn(browser, fixture.ca, fixture.discovery, client, { username: 'alice', scope: 'openid profile' });
+    const switched = await signIn(browser, fixture.ca, fixture.discovery, client, { username: 'bob', scope: 'openid profile', prompt: 'select_account' });
     // Like oidc-provider on any account switch, the dev provider first signs the previous account out everywhere.
     expect(switched.pages).to.deep.equal(['login', 'front-channel sign-out', 'consent: openid profile']);
     expect(switched.idToken['preferred_username']).to.equal('bob@contoso.dev');
@@ -102,14 +102,14 @@ describe('dev identity provider: authorization code flow', () => {
     const url = new URL(fixture.discovery.authorization_endpoint);
     url.search = new URLSearchParams({ client_id: client.clientId, response_type: 'code', redirect_uri: client.redirectUri, scope: 'openid', state: 's' }).toString();
     const response = await browser.get(url.href);
-    const callback = new URL(response.location!);
+    const callback = new URL(response.redirectUrl!);
     expect(callback.origin + callback.pathname).to.equal(client.redirectUri);
     expect(callback.searchParams.get('error')).to.equal('invalid_request');
     expect(callback.searchParams.get('error_description')).to.match(/PKCE/);
   });
 
   it('keeps the user on the login page after a wrong password', async () => {
-    const error = await signIn(browser, fixture.discovery, client, { username: 'alice', password: 'nope', scope: 'openid' }).then(() => undefined, (e: unknown) => e);
+    const error = await signIn(browser, fixture.ca, fixture.discovery, client, { username: 'alice', password: 'nope', scope: 'openid' }).then(() => undefined, (e: unknown) => e);
     expect(String(error)).to.match(/login failed: 401/);
   });
 
@@ -120,10 +120,10 @@ describe('dev identity provider: authorization code flow', () => {
       code_challenge: 'x'.repeat(43), code_challenge_method: 'S256', login_hint: '"><script>alert(1)</script>',
     }).toString();
     let response = await browser.get(url.href);
-    while (response.location) response = await browser.get(response.location);
-    expect(firstForm(response.body).action).to.match(/\/login$/);
-    expect(response.body).to.include('value="&#34;&#62;&#60;script&#62;alert(1)&#60;/script&#62;"');
-    expect(response.body).not.to.include('<script>alert(1)');
+    while (response.redirectUrl) response = await browser.get(response.redirectUrl);
+    expect(firstForm(response.text).action).to.match(/\/login$/);
+    expect(response.text).to.include('value="&#34;&#62;&#60;script&#62;alert(1)&#60;/script&#62;"');
+    expect(response.text).not.to.include('<script>alert(1)');
     expect(response.headers.get('cache-control')).to.equal('no-store');
   });
 });

@@ -3,11 +3,12 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { decodeJwt } from 'jose';
+import { nodeHttpFetch } from '../../src/dev/node-http-fetch.ts';
 import { WEB_APP, asTestClient, startDevProviderFixture } from './support/dev-provider-fixture.ts';
 import { signIn, tokenRequest } from './support/sign-in.ts';
 
 async function publicKids(fixture: Awaited<ReturnType<typeof startDevProviderFixture>>): Promise<string[]> {
-  const response = await fixture.browser.fetch(fixture.discovery.jwks_uri);
+  const response = await nodeHttpFetch(fixture.discovery.jwks_uri, {}, { ca: fixture.ca });
   const { keys } = (await response.json()) as { keys: { kid: string; d?: string }[] };
   expect(keys.every((key) => key.d === undefined), 'private key material published').to.equal(true);
   return keys.map((key) => key.kid);
@@ -56,12 +57,12 @@ describe('dev identity provider: data directory', () => {
     const client = asTestClient(WEB_APP);
     const scope = 'api://demo-api/Profile.Read openid profile offline_access';
     const first = await startDevProviderFixture({ dataDir, accessTokenTtlSeconds: 5 });
-    const { tokens } = await signIn(first.browser, first.discovery, client, { username: 'alice', scope });
+    const { tokens } = await signIn(first.browser, first.ca, first.discovery, client, { username: 'alice', scope });
     await first.stop();
 
     const second = await startDevProviderFixture({ dataDir, accessTokenTtlSeconds: 5 });
     try {
-      const refreshed = await tokenRequest(second.browser, second.discovery, client, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token!, scope });
+      const refreshed = await tokenRequest(second.ca, second.discovery, client, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token!, scope });
       const access = decodeJwt(refreshed.access_token);
       expect(access.exp! - access.iat!).to.equal(5);
       expect(refreshed.expires_in).to.equal(5);

@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { decodeJwt } from 'jose';
+import { nodeHttpFetch } from '../../src/dev/node-http-fetch.ts';
 import { FABRIKAM_TENANT_ID } from '../../src/dev/demo-tenants.ts';
 import { demoUserByUsername } from '../../src/dev/demo-users.ts';
 import { startDevServers } from '../../src/dev/start-dev-servers.ts';
@@ -10,7 +11,7 @@ import type { DevServers } from '../../src/dev/start-dev-servers.ts';
 import { WEB_APP, asTestClient } from './support/dev-provider-fixture.ts';
 import { discover, signIn, tokenRequest } from './support/sign-in.ts';
 import type { Discovery, SignInResult } from './support/sign-in.ts';
-import { TlsClient } from './support/tls-client.ts';
+import { ScriptedBrowser } from '../support/scripted-browser.ts';
 
 const client = asTestClient(WEB_APP);
 const SCOPES = 'api://demo-api/Profile.Read openid profile offline_access';
@@ -20,14 +21,13 @@ describe('dev identity provider: revoke a user\'s sessions (Entra "Revoke sessio
   let servers: DevServers;
   let ca: string;
   let common: Discovery;
-  const browsers: TlsClient[] = [];
+  const browsers: ScriptedBrowser[] = [];
 
   before(async () => {
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'dev-revoke-'));
     servers = await startDevServers({ port: 0, demoApiPort: 0, dataDir, clients: [WEB_APP] });
     ca = await readFile(servers.identityProvider.caCertPath, 'utf8');
-    const browser = newBrowser();
-    common = await discover(browser, servers.identityProvider.commonAuthority);
+    common = await discover(ca, servers.identityProvider.commonAuthority);
   });
   after(async () => {
     await Promise.all(browsers.map((browser) => browser.close()));
@@ -35,21 +35,23 @@ describe('dev identity provider: revoke a user\'s sessions (Entra "Revoke sessio
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  function newBrowser(): TlsClient {
-    const browser = new TlsClient(ca);
+  function newBrowser(): ScriptedBrowser {
+    const browser = new ScriptedBrowser({ ca });
     browsers.push(browser);
     return browser;
   }
 
-  const signInAs = (browser: TlsClient, username: string) => signIn(browser, common, client, { username, scope: SCOPES });
-  const refresh = (browser: TlsClient, result: SignInResult) =>
-    tokenRequest(browser, common, client, { grant_type: 'refresh_token', refresh_token: result.tokens.refresh_token!, scope: SCOPES })
+  const signInAs = (browser: ScriptedBrowser, username: string) => signIn(browser, ca, common, client, { username, scope: SCOPES });
+  const refresh = (result: SignInResult) =>
+    tokenRequest(ca, common, client, { grant_type: 'refresh_token', refresh_token: result.tokens.refresh_token!, scope: SCOPES })
       .then(() => 'refreshed', (error: unknown) => String(error));
   const me = (accessToken: string) => fetch(`${servers.demoApi.url}/v1.0/me`, { headers: { authorization: `Bearer ${accessToken}` } });
 
+  /** The operator's script asking for JSON: a plain HTTPS call trusting the dev CA, not a browser. */
   function revokeOverHttp(form: Record<string, string>, headers: Record<string, string> = {}): Promise<Response> {
     const url = new URL('/dev/admin/revoke-sessions', servers.identityProvider.issuer);
-    return newBrowser().fetch(url.href, { method: 'POST', headers: { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(form) });
+    const init = { method: 'POST', headers: { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(form) };
+    return nodeHttpFetch(url, init, { ca });
   }
 
   it('makes the user\'s refresh tokens fail with invalid_grant, and leaves other users\' alone', async () => {
@@ -60,8 +62,8 @@ describe('dev identity provider: revoke a user\'s sessions (Entra "Revoke sessio
     const revocation = await servers.identityProvider.revokeUserSessions('alice');
 
     expect(revocation).to.include({ username: 'alice', oid: demoUserByUsername('alice')!.oid, sessions: 1, grants: 1 });
-    expect(await refresh(aliceBrowser, alice)).to.match(/400.*invalid_grant/);
-    expect(await refresh(bobBrowser, bob)).to.equal('refreshed');
+    expect(await refresh(alice)).to.match(/400.*invalid_grant/);
+    expect(await refresh(bob)).to.equal('refreshed');
   });
 
   it('ends the user\'s provider sessions: the next sign-in asks for the password', async () => {
@@ -104,7 +106,7 @@ describe('dev identity provider: revoke a user\'s sessions (Entra "Revoke sessio
 
     expect(response.status).to.equal(200);
     expect(await response.json()).to.include({ username: 'carol', tenantId: FABRIKAM_TENANT_ID, sessions: 1, grants: 1 });
-    expect(await refresh(browser, carol)).to.match(/400.*invalid_grant/);
+    expect(await refresh(carol)).to.match(/400.*invalid_grant/);
     expect((await me(carol.tokens.access_token)).status).to.equal(401);
   });
 
@@ -113,6 +115,6 @@ describe('dev identity provider: revoke a user\'s sessions (Entra "Revoke sessio
     expect((await revokeOverHttp({ user: 'alice' }, { origin: 'https://evil.example' })).status).to.equal(403);
     const page = await newBrowser().get(new URL('/dev/admin/revoke-sessions', servers.identityProvider.issuer).href);
     expect(page.status).to.equal(200);
-    expect(page.body).to.include('<form method="post" action="/dev/admin/revoke-sessions">').and.include('value="carol"');
+    expect(page.text).to.include('<form method="post" action="/dev/admin/revoke-sessions">').and.include('value="carol"');
   });
 });

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Browser, Page } from './support/browser.ts';
+import type { Page, ScriptedBrowser } from '../support/scripted-browser.ts';
 import { sessionCount, tokenPartition } from './support/app-database.ts';
 import { browse, signInToProfile, signOutFromApp } from './support/journeys.ts';
 import type { Hop } from './support/journeys.ts';
@@ -18,8 +18,8 @@ const ALICE = accountIdOf('alice');
 const BOB = accountIdOf('bob');
 
 function expectRedirectToSignIn(page: Page, app: { url: string }): void {
-  expect(page.status, page.body.slice(0, 300)).to.equal(302);
-  expect(page.location).to.equal(`${app.url}/auth/signin?returnTo=%2Fprofile`);
+  expect(page.status, page.text.slice(0, 300)).to.equal(302);
+  expect(page.redirectUrl).to.equal(`${app.url}/auth/signin?returnTo=%2Fprofile`);
 }
 
 /** `GET provider/<tenant>/login/<uid>` or `GET http://localhost:<port>/profile`: a hop without its query and random ids. */
@@ -61,10 +61,10 @@ describe('dev stack end to end: sign-in and calling the API', function () {
     expect(providerPages).to.deep.equal(['login', 'consent']);
 
     expect(page.status).to.equal(200);
-    expect(page.body).to.include('Alice Smith').and.to.include('alice@contoso.dev');
-    expect(page.body).to.include('Tokens this app holds for you');
-    expect(page.body).to.match(/<table class="tokens">[\s\S]*<td>Access token<\/td>[\s\S]*<\/table>/);
-    expect(page.body).to.match(/<td>Refresh token<\/td>/);
+    expect(page.text).to.include('Alice Smith').and.to.include('alice@contoso.dev');
+    expect(page.text).to.include('Tokens this app holds for you');
+    expect(page.text).to.match(/<table class="tokens">[\s\S]*<td>Access token<\/td>[\s\S]*<\/table>/);
+    expect(page.text).to.match(/<td>Refresh token<\/td>/);
     expect(await tokenPartition(appA.sqlitePath, ALICE), "alice's token partition in app-a.db").to.not.equal(undefined);
   });
 
@@ -80,8 +80,8 @@ describe('dev stack end to end: sign-in and calling the API', function () {
     const afterSecond = await tokenPartition(appA.sqlitePath, ALICE);
 
     for (const page of [first, second]) {
-      expect(page.status, page.body.slice(0, 300)).to.equal(200);
-      expect(page.body).to.include('Alice Smith');
+      expect(page.status, page.text.slice(0, 300)).to.equal(200);
+      expect(page.text).to.include('Alice Smith');
     }
     expect(afterSignIn?.version).to.be.a('string');
     expect(afterFirst?.version, 'rewritten by the first refresh').to.be.a('string').and.not.equal(afterSignIn!.version);
@@ -107,21 +107,21 @@ describe('dev stack end to end: sign-out from the app', function () {
 
     const signOut = await signOutFromApp(aliceBrowser, appA, aliceProfile);
 
-    expect(new URL(signOut.formAnswer.location!).origin, 'sent on to the provider').to.equal(new URL(world.stack.issuer).origin);
+    expect(new URL(signOut.formAnswer.redirectUrl!).origin, 'sent on to the provider').to.equal(new URL(world.stack.issuer).origin);
     expect(await tokenPartition(appA.sqlitePath, ALICE), 'removed before the browser even reaches the provider').to.equal(undefined);
-    expect(signOut.confirmPage.body).to.include('Alice Smith');
+    expect(signOut.confirmPage.text).to.include('Alice Smith');
     for (const frame of signOut.frames) expect((await aliceBrowser.get(frame, { withoutCookies: true })).status).to.equal(200);
     const end = await browse(aliceBrowser, signOut.continueUrl);
     expect(end.page.url).to.match(new RegExp(`^${appA.url}/auth/signed-out`));
     expect(end.page.status).to.equal(200);
-    expect(end.page.body).to.include('You are signed out');
+    expect(end.page.text).to.include('You are signed out');
 
     expect(await tokenPartition(appA.sqlitePath, ALICE), "alice's token partition").to.equal(undefined);
     expect(await sessionCount(appA.sqlitePath, ALICE), "alice's sessions").to.equal(0);
     expect(await tokenPartition(appA.sqlitePath, BOB), "bob's token partition").to.not.equal(undefined);
     const bobProfile = await bobBrowser.get(`${appA.url}/profile`);
     expect(bobProfile.status).to.equal(200);
-    expect(bobProfile.body).to.include('Bob');
+    expect(bobProfile.text).to.include('Bob');
     expectRedirectToSignIn(await aliceBrowser.get(`${appA.url}/profile`), appA);
   });
 });
@@ -145,8 +145,8 @@ describe('dev stack end to end: restart', function () {
     await world.restart();
 
     const page = await browser.get(`${world.appA.url}/profile`);
-    expect(page.status, page.body.slice(0, 300)).to.equal(200);
-    expect(page.body).to.include('Alice Smith').and.to.include('alice@contoso.dev');
+    expect(page.status, page.text.slice(0, 300)).to.equal(200);
+    expect(page.text).to.include('Alice Smith').and.to.include('alice@contoso.dev');
     const after = await readKept();
     after.forEach((bytes, i) => expect(bytes.equals(before[i]!), `${kept[i]} unchanged`).to.equal(true));
   });
@@ -161,7 +161,7 @@ describe('dev stack end to end: single sign-out across the two apps', function (
 
   it('signs alice out of app A when she signs out at app B, through front-channel iframes sent without cookies', async () => {
     const { appA, appB } = world;
-    const browser: Browser = world.browser();
+    const browser: ScriptedBrowser = world.browser();
     const atA = await signInToProfile(browser, appA, 'alice');
     const atB = await signInToProfile(browser, appB, 'alice');
     expect(atA.providerPages).to.deep.equal(['login', 'consent']);

@@ -23,7 +23,7 @@ describe('dev stack end to end: a multi-tenant authority with ALLOWED_TENANTS', 
 
   it('signs in a user of an allowed tenant and keeps her tokens under <oid>.<tid>', async () => {
     const { page } = await signInToProfile(world.browser(), world.appA, 'alice');
-    expect(page.body).to.contain('Alice Smith');
+    expect(page.text).to.contain('Alice Smith');
     expect(await tokenPartition(world.appA.sqlitePath, accountIdOf('alice'))).to.not.equal(undefined);
   });
 
@@ -31,7 +31,7 @@ describe('dev stack end to end: a multi-tenant authority with ALLOWED_TENANTS', 
     const { page } = await browse(world.browser(), `${world.appA.url}/profile`, { username: 'carol' });
     expect(page.url).to.match(/\/auth\/redirect\?/);
     expect(page.status).to.equal(400);
-    expect(page.body).to.contain('could not be verified');
+    expect(page.text).to.contain('could not be verified');
     expect(accountIdOf('carol')).to.not.contain(CONTOSO_TENANT_ID);
     expect(await tokenPartition(world.appA.sqlitePath, accountIdOf('carol'))).to.equal(undefined);
     expect(await sessionCount(world.appA.sqlitePath, accountIdOf('carol'))).to.equal(0);

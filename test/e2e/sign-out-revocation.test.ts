@@ -12,7 +12,6 @@ import { devOperatorEnvironment } from '../../src/dev/dev-operator-environment.t
 import { demoUserByUsername } from '../../src/dev/demo-users.ts';
 import type { DevStackSecrets } from '../../src/dev/dev-stack-secrets.ts';
 import { discover, tokenRequest } from '../dev/support/sign-in.ts';
-import { TlsClient } from '../dev/support/tls-client.ts';
 import { sessionCount, tokenPartition } from './support/app-database.ts';
 import { postForms, signInToProfile } from './support/journeys.ts';
 import { accountIdOf, startTestStack, type TestStack } from './support/test-stack.ts';
@@ -56,18 +55,14 @@ describe('dev stack end to end: refresh tokens revoked on sign-out (SQLite, revo
   /** What the dev provider answers app A's refresh with this token: `accepted`, or the error. */
   async function refreshAtProvider(refreshToken: string): Promise<string> {
     const { appA, stack } = world;
-    const provider = new TlsClient(await readFile(stack.caCertPath, 'utf8'));
-    try {
-      const secrets = JSON.parse(await readFile(join(world.dataDir, 'dev-stack-secrets.json'), 'utf8')) as DevStackSecrets;
-      const appClient = { clientId: appA.clientId, clientSecret: secrets.clientSecrets[appA.clientId]!, redirectUri: `${appA.url}/auth/redirect` };
-      return await tokenRequest(provider, await discover(provider, stack.issuer), appClient, {
-        grant_type: 'refresh_token',
-        refresh_token: refreshToken,
-        scope: SCOPES,
-      }).then(() => 'accepted', (error: unknown) => String(error));
-    } finally {
-      await provider.close();
-    }
+    const ca = await readFile(stack.caCertPath, 'utf8');
+    const secrets = JSON.parse(await readFile(join(world.dataDir, 'dev-stack-secrets.json'), 'utf8')) as DevStackSecrets;
+    const appClient = { clientId: appA.clientId, clientSecret: secrets.clientSecrets[appA.clientId]!, redirectUri: `${appA.url}/auth/redirect` };
+    return tokenRequest(ca, await discover(ca, stack.issuer), appClient, {
+      grant_type: 'refresh_token',
+      refresh_token: refreshToken,
+      scope: SCOPES,
+    }).then(() => 'accepted', (error: unknown) => String(error));
   }
 
   it('the app revokes the refresh token it held as the user signs out, before the browser reaches the provider', async () => {
@@ -76,12 +71,12 @@ describe('dev stack end to end: refresh tokens revoked on sign-out (SQLite, revo
     const { page } = await signInToProfile(browser, appA, 'alice');
     const refreshToken = await heldRefreshToken(ALICE);
     expect(await refreshAtProvider(refreshToken), 'valid before').to.equal('accepted');
-    const form = postForms(page.body).find((candidate) => candidate.action === '/auth/signout')!;
+    const form = postForms(page.text).find((candidate) => candidate.action === '/auth/signout')!;
 
-    const answer = await browser.post(`${appA.url}/auth/signout`, form.hidden, { origin: appA.url });
+    const answer = await browser.post(`${appA.url}/auth/signout`, form.hidden, { headers: { origin: appA.url } });
 
     expect(answer.status).to.equal(302);
-    expect(new URL(answer.location!).origin, 'not yet at the provider').to.equal(new URL(world.stack.issuer).origin);
+    expect(new URL(answer.redirectUrl!).origin, 'not yet at the provider').to.equal(new URL(world.stack.issuer).origin);
     expect(await refreshAtProvider(refreshToken)).to.match(/400.*invalid_grant/);
   });
 
@@ -116,7 +111,7 @@ describe('dev stack end to end: refresh tokens revoked on sign-out (SQLite, revo
     expect(await refreshAtProvider(refreshToken)).to.match(/400.*invalid_grant/);
     const alicePage = await aliceBrowser.get(`${appA.url}/profile`);
     expect(alicePage.status).to.equal(302);
-    expect(alicePage.location).to.match(/\/auth\/signin/);
+    expect(alicePage.redirectUrl).to.match(/\/auth\/signin/);
     expect((await bobBrowser.get(`${appA.url}/profile`)).status, 'bob is untouched').to.equal(200);
     expect(await tokenPartition(appA.sqlitePath, BOB)).to.not.equal(undefined);
   });

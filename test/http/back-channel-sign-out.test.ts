@@ -1,18 +1,18 @@
 import { expect } from 'chai';
 import { FakeEntra, fakeUser, foreignKey } from '../support/fake-entra.ts';
 import { signInWithBrowser, startAppWithFakeEntra, stopTestApp, type TestApp } from '../support/app-harness.ts';
-import { TestBrowser, type Page } from '../support/test-browser.ts';
+import { ScriptedBrowser, type Page } from '../support/scripted-browser.ts';
 
 describe('back-channel sign-out (OpenID Connect Back-Channel Logout 1.0)', () => {
   const alice = fakeUser('alice');
   const bob = fakeUser('bob');
   let entra: FakeEntra;
   let app: TestApp;
-  let provider: TestBrowser;
+  let provider: ScriptedBrowser;
 
   const accountOf = (user: typeof alice) => `${user.oid}.${entra.tenantId}`;
   const post = (logoutToken?: string) =>
-    provider.post('/auth/signout/backchannel', logoutToken === undefined ? {} : { logout_token: logoutToken }, { origin: '', accept: '*/*' });
+    provider.post('/auth/signout/backchannel', logoutToken === undefined ? {} : { logout_token: logoutToken }, { headers: { origin: '', accept: '*/*' } });
 
   beforeEach(async () => {
     ({ entra, app } = await startAppWithFakeEntra([alice, bob], { TOKEN_STORE: 'sqlite', SQLITE_PATH: ':memory:' }));
@@ -94,7 +94,7 @@ describe('back-channel sign-out while the provider keys cannot be fetched', () =
   afterEach(() => stopTestApp(app));
 
   const post = async (token: string) =>
-    app.browser().post('/auth/signout/backchannel', { logout_token: token }, { origin: '', accept: '*/*' });
+    app.browser().post('/auth/signout/backchannel', { logout_token: token }, { headers: { origin: '', accept: '*/*' } });
 
   it('answers 503 (the provider retries), not 400, when no keys were ever fetched', async () => {
     entra.jwksStatus = 503;

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import nock from 'nock';
 import { fakeUser, type FakeEntra } from '../support/fake-entra.ts';
 import { signInWithBrowser, startAppWithFakeEntra, stopTestApp, type TestApp } from '../support/app-harness.ts';
-import type { Page } from '../support/test-browser.ts';
+import type { Page } from '../support/scripted-browser.ts';
 
 /** A clear page for the person, and nothing of the server's insides. */
 function expectCleanRefusal(page: Page, status: number, says: string | RegExp) {
@@ -55,8 +55,8 @@ describe('bad input gives a clear 4xx, never a 500 or a stack trace', () => {
   it('a tampered session cookie is a fresh anonymous session', async () => {
     const browser = app.browser();
     await signInWithBrowser(browser, entra, alice);
-    const value = browser.cookies.get('app.session')!;
-    browser.cookies.set('app.session', value.slice(0, -2) + (value.endsWith('aa') ? 'bb' : 'aa'));
+    const value = browser.cookie('app.session')!;
+    browser.setCookie('app.session', value.slice(0, -2) + (value.endsWith('aa') ? 'bb' : 'aa'));
     const page = await browser.get('/profile');
     expect(page.status).to.equal(302);
     expect(page.location).to.match(/^\/auth\/signin/);

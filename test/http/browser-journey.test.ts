@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import nock from 'nock';
 import { fakeUser, type FakeEntra } from '../support/fake-entra.ts';
 import { fakeGraph, signInWithBrowser, startAppWithFakeEntra, stopTestApp, type TestApp } from '../support/app-harness.ts';
-import { csrfFrom } from '../support/test-browser.ts';
+import { csrfFrom } from '../support/scripted-browser.ts';
 
 describe('the browser journey: sign in, profile, sign out', () => {
   const alice = fakeUser('alice');
@@ -28,15 +28,15 @@ describe('the browser journey: sign in, profile, sign out', () => {
     expect(authorize.origin + authorize.pathname).to.equal(`${entra.authority}/oauth2/v2.0/authorize`);
     expect(authorize.searchParams.get('code_challenge_method')).to.equal('S256');
     expect(start.headers.get('cache-control')).to.equal('no-store');
-    expect(browser.cookies.get('app.session.pending'), 'the browser holds the pending sign-in').to.be.a('string');
-    expect(browser.cookies.has('app.session'), 'no session before sign-in').to.equal(false);
+    expect(browser.cookie('app.session.pending'), 'the browser holds the pending sign-in').to.be.a('string');
+    expect(browser.cookie('app.session'), 'no session before sign-in').to.equal(undefined);
 
     const { code, state } = entra.authorize(start.location!, alice, 'sid-alice');
     const callback = await browser.get(`/auth/redirect?code=${code}&state=${state}`);
     expect(callback.status).to.equal(302);
     expect(callback.location).to.equal('/profile');
-    expect(browser.cookies.has('app.session.pending'), 'pending sign-in spent').to.equal(false);
-    expect(browser.cookies.get('app.session'), 'a session from sign-in on').to.be.a('string');
+    expect(browser.cookie('app.session.pending'), 'pending sign-in spent').to.equal(undefined);
+    expect(browser.cookie('app.session'), 'a session from sign-in on').to.be.a('string');
 
     const profile = await browser.get('/profile');
     expect(profile.status).to.equal(200);
@@ -65,9 +65,9 @@ describe('the browser journey: sign in, profile, sign out', () => {
   it('gives a new session id to a signed-in user who signs in again, and ends the old session', async () => {
     const browser = app.browser();
     await signInWithBrowser(browser, entra, alice);
-    const first = browser.cookies.get('app.session')!;
+    const first = browser.cookie('app.session')!;
     await signInWithBrowser(browser, entra, alice);
-    expect(browser.cookies.get('app.session')).to.be.a('string').and.not.equal(first);
+    expect(browser.cookie('app.session')).to.be.a('string').and.not.equal(first);
     expect(await app.container.cradle.sessionStore.get(first), 'old session gone').to.equal(undefined);
     expect((await browser.get('/profile')).status).to.equal(200);
   });
@@ -84,7 +84,7 @@ describe('the browser journey: sign in, profile, sign out', () => {
     const profile = await browser.get('/profile');
     const missing = await browser.post('/auth/signout', {});
     expect(missing.status).to.equal(403);
-    const crossSite = await browser.post('/auth/signout', { _csrf: csrfFrom(profile) }, { origin: 'https://evil.example' });
+    const crossSite = await browser.post('/auth/signout', { _csrf: csrfFrom(profile) }, { headers: { origin: 'https://evil.example' } });
     expect(crossSite.status).to.equal(403);
     expect(await app.container.cradle.tokenStore.read(`${alice.oid}.${entra.tenantId}`), 'still signed in').to.not.equal(undefined);
   });

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { fakeUser, type FakeEntra } from '../support/fake-entra.ts';
 import { signInWithBrowser, startAppWithFakeEntra, stopTestApp, type TestApp } from '../support/app-harness.ts';
-import { csrfFrom } from '../support/test-browser.ts';
+import { csrfFrom } from '../support/scripted-browser.ts';
 
 describe('the CSRF token of the sign-out form', () => {
   const alice = fakeUser('alice');

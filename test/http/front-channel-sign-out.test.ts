@@ -81,7 +81,7 @@ describe('front-channel sign-out stays an unauthenticated GET, within bounds', (
     ({ entra, app } = await startAppWithFakeEntra([alice, bob], { TRUST_PROXY: 'true' }));
     await signInWithBrowser(app.browser(), entra, alice, { sid: 'sid-alice' });
     const provider = app.browser();
-    const from = (address: string) => ({ 'x-forwarded-for': address });
+    const from = (address: string) => ({ headers: { 'x-forwarded-for': address } });
     for (let i = 0; i < 30; i++) {
       expect((await provider.get(`/auth/signout/frontchannel?sid=guess-${i}`, from('203.0.113.7'))).status).to.equal(200);
     }

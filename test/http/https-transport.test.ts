@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { fakeUser, type FakeEntra } from '../support/fake-entra.ts';
 import { startAppWithFakeEntra, startTestApp, stopTestApp, type TestApp } from '../support/app-harness.ts';
-import { csrfFrom, type Page, type TestBrowser } from '../support/test-browser.ts';
+import { csrfFrom, type Page, type ScriptedBrowser } from '../support/scripted-browser.ts';
 
 const PUBLIC_URL = 'https://app.example';
 const FROM_PROXY = { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'app.example' };
@@ -13,7 +13,7 @@ function cookieLines(page: Page): string[] {
   return page.headers.getSetCookie();
 }
 
-async function signIn(browser: TestBrowser, entra: FakeEntra, user: ReturnType<typeof fakeUser>) {
+async function signIn(browser: ScriptedBrowser, entra: FakeEntra, user: ReturnType<typeof fakeUser>) {
   const start = await browser.get('/auth/signin');
   expect(start.status, start.text).to.equal(302);
   const { code, state } = entra.authorize(start.location!, user, 'sid-alice');
@@ -55,10 +55,10 @@ describe('https: cookies and transport', () => {
     it('treats a session cookie under the name of an earlier version as a signed-out visitor', async () => {
       const browser = app.browser(FROM_PROXY);
       await signIn(browser, entra, alice);
-      expect(browser.cookies.get('__Host-app.session'), 'signed in under the current name').to.be.a('string');
+      expect(browser.cookie('__Host-app.session'), 'signed in under the current name').to.be.a('string');
       for (const name of ['__Host-app.session', '__Host-app.session.sig']) {
-        browser.cookies.set(name.replace('__Host-', ''), browser.cookies.get(name)!);
-        browser.cookies.delete(name);
+        browser.setCookie(name.replace('__Host-', ''), browser.cookie(name)!);
+        browser.deleteCookie(name);
       }
       const profile = await browser.get('/profile');
       expect(profile.status).to.equal(302);
@@ -101,8 +101,8 @@ describe('https: cookies and transport', () => {
       await signIn(browser, entra, alice);
       const profile = await browser.get('/profile');
       const misrouted = app.browser(FROM_PROXY);
-      for (const [name, value] of browser.cookies) misrouted.cookies.set(name, value);
-      const page = await misrouted.post('/auth/signout', { _csrf: csrfFrom(profile) }, { origin: PUBLIC_URL });
+      misrouted.copyCookiesFrom(browser);
+      const page = await misrouted.post('/auth/signout', { _csrf: csrfFrom(profile) }, { headers: { origin: PUBLIC_URL } });
       expect(page.status).to.equal(500);
       expect(page.text).to.contain('TRUST_PROXY=true');
     });

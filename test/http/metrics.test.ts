@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { fakeUser, type FakeEntra } from '../support/fake-entra.ts';
 import { signInWithBrowser, startAppWithFakeEntra, stopTestApp, type TestApp } from '../support/app-harness.ts';
 import { metricValue } from '../support/metric-values.ts';
-import { csrfFrom, type TestBrowser } from '../support/test-browser.ts';
+import { csrfFrom, type ScriptedBrowser } from '../support/scripted-browser.ts';
 
 describe('metrics: what the app counts', () => {
   const alice = fakeUser('alice');
@@ -17,7 +17,7 @@ describe('metrics: what the app counts', () => {
   const signOuts = (channel: string, outcome: string) => value('app_sign_outs_total', { channel, outcome });
   const silent = (outcome: string) => value('app_silent_token_acquisitions_total', { outcome });
   const provider = () => app.browser();
-  const backChannel = (form: Record<string, string>) => provider().post('/auth/signout/backchannel', form, { origin: '', accept: '*/*' });
+  const backChannel = (form: Record<string, string>) => provider().post('/auth/signout/backchannel', form, { headers: { origin: '', accept: '*/*' } });
 
   let dir: string;
   let otherProcess: Database.Database | undefined;
@@ -38,7 +38,7 @@ describe('metrics: what the app counts', () => {
     otherProcess.exec('BEGIN IMMEDIATE');
   }
 
-  async function signedIn(user = alice, sid = 'sid-alice'): Promise<TestBrowser> {
+  async function signedIn(user = alice, sid = 'sid-alice'): Promise<ScriptedBrowser> {
     const browser = app.browser();
     await signInWithBrowser(browser, entra, user, { sid });
     return browser;

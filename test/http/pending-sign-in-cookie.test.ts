@@ -4,7 +4,7 @@ import nock from 'nock';
 import { FakeEntra, fakeUser } from '../support/fake-entra.ts';
 import { blockNetwork } from '../support/msal-harness.ts';
 import { fakeGraph, signInWithBrowser, startAppWithFakeEntra, startTestApp, stopTestApp, type TestApp } from '../support/app-harness.ts';
-import type { Page } from '../support/test-browser.ts';
+import type { Page } from '../support/scripted-browser.ts';
 
 const PENDING = 'app.session.pending';
 
@@ -57,11 +57,11 @@ describe('a visitor who has not signed in leaves nothing on the server', () => {
     const expires = Date.parse(/; expires=([^;]+)/i.exec(line!)![1]!);
     expect(expires - Date.now()).to.be.within(9 * 60_000, 10 * 60_000 + 1000);
     const authorize = new URL(start.location!).searchParams;
-    const value = decodeURIComponent(browser.cookies.get(PENDING)!);
+    const value = decodeURIComponent(browser.cookie(PENDING)!);
     for (const secret of [authorize.get('state')!, authorize.get('nonce')!, '/profile']) {
       expect(value, 'the cookie shows nothing of the pending sign-in').to.not.contain(secret);
     }
-    expect(browser.cookies.has('app.session'), 'no session cookie before sign-in').to.equal(false);
+    expect(browser.cookie('app.session'), 'no session cookie before sign-in').to.equal(undefined);
   });
 
   it('clears the pending sign-in cookie on the callback, whatever the outcome', async () => {
@@ -71,16 +71,16 @@ describe('a visitor who has not signed in leaves nothing on the server', () => {
     const refused = await browser.get(`/auth/redirect?code=${code}&state=forged`);
     expect(refused.status).to.equal(400);
     expect(setCookie(refused, PENDING)).to.match(/expires=Thu, 01 Jan 1970/i);
-    expect(browser.cookies.has(PENDING)).to.equal(false);
+    expect(browser.cookie(PENDING)).to.equal(undefined);
   });
 
   it('refuses a callback whose pending sign-in cookie was tampered with', async () => {
     const browser = app.browser();
     const start = await browser.get('/auth/signin');
     const { code, state } = entra.authorize(start.location!, alice);
-    const value = browser.cookies.get(PENDING)!;
+    const value = browser.cookie(PENDING)!;
     const flipped = value.slice(0, 20) + (value[20] === 'A' ? 'B' : 'A') + value.slice(21);
-    browser.cookies.set(PENDING, flipped);
+    browser.setCookie(PENDING, flipped);
     const page = await browser.get(`/auth/redirect?code=${code}&state=${state}`);
     expect(page.status).to.equal(400);
     expect(page.text).to.contain('No sign-in is in progress');
@@ -129,7 +129,7 @@ describe('a pending sign-in needs no shared state between instances', () => {
     const start = await onOlder.get('/auth/signin?returnTo=%2Fprofile');
     const { code, state } = entra.authorize(start.location!, alice);
     const onRotated = rotated.browser();
-    for (const [name, value] of onOlder.cookies) onRotated.cookies.set(name, value);
+    onRotated.copyCookiesFrom(onOlder);
     const callback = await onRotated.get(`/auth/redirect?code=${code}&state=${state}`);
     expect(callback.status, callback.text).to.equal(302);
     expect(callback.location).to.equal('/profile');

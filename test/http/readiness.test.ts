@@ -11,7 +11,7 @@ import { metricValue } from '../support/metric-values.ts';
 import { blockNetwork } from '../support/msal-harness.ts';
 import { startAppWithFakeEntra, startTestApp, stopTestApp, type TestApp } from '../support/app-harness.ts';
 import { killRedisServer, startRedisServer } from '../support/redis-server.ts';
-import type { Page } from '../support/test-browser.ts';
+import type { Page } from '../support/scripted-browser.ts';
 
 describe('health: /healthz (liveness) and /readyz (readiness)', () => {
   const alice = fakeUser('alice');
@@ -22,7 +22,7 @@ describe('health: /healthz (liveness) and /readyz (readiness)', () => {
   });
 
   const readyz = async (): Promise<Page & { body: Record<string, any> }> => {
-    const page = await app!.browser().get('/readyz', { accept: 'application/json' });
+    const page = await app!.browser().get('/readyz', { headers: { accept: 'application/json' } });
     return { ...page, body: JSON.parse(page.text) };
   };
   async function untilReady(timeoutMs: number): Promise<number> {

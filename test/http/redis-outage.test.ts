@@ -7,7 +7,7 @@ import { FakeEntra, fakeUser } from '../support/fake-entra.ts';
 import { blockNetwork } from '../support/msal-harness.ts';
 import { fakeGraph, signInWithBrowser, startTestApp, type TestApp } from '../support/app-harness.ts';
 import { killRedisServer, startRedisServer } from '../support/redis-server.ts';
-import { csrfFrom } from '../support/test-browser.ts';
+import { csrfFrom } from '../support/scripted-browser.ts';
 import type { RedisSessionStore } from '../../src/adapters/redis/redis-session-store.ts';
 
 /** RedisInvalidations' default `maxSilenceMs` (1000), and a little more. */

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { refreshTokenSecrets } from '../../src/adapters/msal/refresh-token-secrets.ts';
 import { fakeUser, type FakeEntra } from '../support/fake-entra.ts';
 import { signInWithBrowser, startAppWithFakeEntra, stopTestApp, type TestApp } from '../support/app-harness.ts';
-import { csrfFrom, type TestBrowser } from '../support/test-browser.ts';
+import { csrfFrom, type ScriptedBrowser } from '../support/scripted-browser.ts';
 
 /**
  * RFC 7009: a sign-out that removes a token partition also revokes, at the provider, the refresh
@@ -14,7 +14,7 @@ describe('refresh tokens revoked at the provider on sign-out (RFC 7009)', () => 
   const bob = fakeUser('bob');
   let entra: FakeEntra;
   let app: TestApp;
-  let aliceBrowser: TestBrowser;
+  let aliceBrowser: ScriptedBrowser;
   let aliceRefreshToken: string;
 
   const accountOf = (user: typeof alice) => `${user.oid}.${entra.tenantId}`;
@@ -67,7 +67,7 @@ describe('refresh tokens revoked at the provider on sign-out (RFC 7009)', () => 
 
       expect((await provider.get('/auth/signout/frontchannel?sid=sid-alice')).status).to.equal(200);
       const logoutToken = await entra.logoutToken({ sid: 'sid-bob', sub: `sub-${bob.oid}` });
-      expect((await provider.post('/auth/signout/backchannel', { logout_token: logoutToken }, { origin: '' })).status).to.equal(200);
+      expect((await provider.post('/auth/signout/backchannel', { logout_token: logoutToken }, { headers: { origin: '' } })).status).to.equal(200);
 
       expect(await entra.redeemRefreshToken(aliceRefreshToken)).to.equal('invalid_grant');
       expect(await entra.redeemRefreshToken(bobRefreshToken)).to.equal('invalid_grant');

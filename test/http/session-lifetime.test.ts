@@ -3,7 +3,7 @@ import { asValue } from 'awilix';
 import { CookieSigningKeys } from '../../src/app/cookie-signing-keys.ts';
 import { fakeUser, type FakeEntra } from '../support/fake-entra.ts';
 import { signInWithBrowser, startAppWithFakeEntra, stopTestApp, type TestApp } from '../support/app-harness.ts';
-import type { TestBrowser } from '../support/test-browser.ts';
+import type { ScriptedBrowser } from '../support/scripted-browser.ts';
 
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;
@@ -27,7 +27,7 @@ describe('session lifetime', () => {
   it('ends a session seven days after sign-in, however active it was, and removes it from the store', async () => {
     const browser = app.browser();
     await signInWithBrowser(browser, entra, alice, { sid: 'sid-alice' });
-    const id = browser.cookies.get('app.session')!;
+    const id = browser.cookie('app.session')!;
 
     clock += 7 * DAY - HOUR;
     expect((await browser.get('/')).text, 'an hour before the end').to.contain('Signed in as Alice');
@@ -59,7 +59,7 @@ describe('sessions written by an earlier version', () => {
   afterEach(() => stopTestApp(app));
 
   /** Stores `data` as the session `id` and gives the browser its signed cookie, as an earlier version did. */
-  async function earlierSession(browser: TestBrowser, id: string, data: Record<string, unknown>) {
+  async function earlierSession(browser: ScriptedBrowser, id: string, data: Record<string, unknown>) {
     const ttl = 8 * HOUR;
     const account = data.account as { sid?: string; subject?: string; accountId?: string } | undefined;
     await app.container.cradle.sessionStore.set(
@@ -68,8 +68,8 @@ describe('sessions written by an earlier version', () => {
       { sid: account?.sid, subject: account?.subject, accountId: account?.accountId },
       ttl,
     );
-    browser.cookies.set('app.session', id);
-    browser.cookies.set('app.session.sig', new CookieSigningKeys([SESSION_KEY]).sign(`app.session=${id}`));
+    browser.setCookie('app.session', id);
+    browser.setCookie('app.session.sig', new CookieSigningKeys([SESSION_KEY]).sign(`app.session=${id}`));
   }
 
   it('treats a signed-in session without its sign-in time as a signed-out visitor, and deletes it', async () => {

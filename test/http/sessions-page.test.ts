@@ -4,7 +4,7 @@ import { ACTIVITY_RESOLUTION_MS } from '../../src/app/session-activity.ts';
 import { currentSessionData } from '../../src/app/session-data.ts';
 import { fakeUser, type FakeEntra } from '../support/fake-entra.ts';
 import { signInWithBrowser, startAppWithFakeEntra, stopTestApp, type TestApp } from '../support/app-harness.ts';
-import { csrfFrom, type Page, type TestBrowser } from '../support/test-browser.ts';
+import { csrfFrom, type Page, type ScriptedBrowser } from '../support/scripted-browser.ts';
 
 const FIREFOX_ON_WINDOWS = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0';
 const SAFARI_ON_IPHONE =
@@ -21,12 +21,12 @@ describe('"Your sessions": seeing and ending your own sessions', () => {
   let entra: FakeEntra;
   let app: TestApp;
   let time: number;
-  let laptop: TestBrowser;
-  let phone: TestBrowser;
-  let bobBrowser: TestBrowser;
+  let laptop: ScriptedBrowser;
+  let phone: ScriptedBrowser;
+  let bobBrowser: ScriptedBrowser;
 
   const accountOf = (user: typeof alice) => `${user.oid}.${entra.tenantId}`;
-  const sessionIdOf = (browser: TestBrowser) => browser.cookies.get('app.session')!;
+  const sessionIdOf = (browser: ScriptedBrowser) => browser.cookie('app.session')!;
   const auditEvents = () => app.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.event === 'sign-out');
 
   beforeEach(async () => {
@@ -56,7 +56,7 @@ describe('"Your sessions": seeing and ending your own sessions', () => {
     expect(handlesOn(page), 'a form for the other session only').to.have.length(1);
     for (const browser of [laptop, phone]) {
       expect(page.text, 'no session id in the page').to.not.contain(sessionIdOf(browser));
-      for (const value of browser.cookies.values()) expect(page.text, 'no cookie value in the page').to.not.contain(value);
+      for (const name of browser.cookieNamesFor()) expect(page.text, 'no cookie value in the page').to.not.contain(browser.cookie(name)!);
     }
     expect(page.text, 'nothing of bob').to.not.contain(bob.username);
   });
@@ -119,7 +119,7 @@ describe('"Your sessions": seeing and ending your own sessions', () => {
 
     const own = await phone.post('/sessions/end', { _csrf: csrfFrom(page), session: phoneHandle! });
     const noToken = await phone.post('/sessions/end', { session: laptopHandle! });
-    const crossSite = await phone.post('/sessions/everywhere', { _csrf: csrfFrom(page) }, { origin: 'https://evil.example' });
+    const crossSite = await phone.post('/sessions/everywhere', { _csrf: csrfFrom(page) }, { headers: { origin: 'https://evil.example' } });
 
     expect([own.status, noToken.status, crossSite.status]).to.deep.equal([400, 403, 403]);
     expect((await laptop.get('/profile')).status).to.equal(200);
@@ -141,7 +141,7 @@ describe('"Your sessions": seeing and ending your own sessions', () => {
   });
 
   it('records last activity at most once per 5 minutes', async () => {
-    const storedActivity = async (browser: TestBrowser) =>
+    const storedActivity = async (browser: ScriptedBrowser) =>
       currentSessionData((await app.container.cradle.sessionStore.get(sessionIdOf(browser)))!)!.lastActiveAt;
     const signedInAt = await storedActivity(laptop);
 

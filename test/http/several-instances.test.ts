@@ -8,7 +8,7 @@ import nock from 'nock';
 import { FakeEntra, fakeUser } from '../support/fake-entra.ts';
 import { blockNetwork } from '../support/msal-harness.ts';
 import { fakeGraph, signInWithBrowser, startTestApp, type TestApp } from '../support/app-harness.ts';
-import type { TestBrowser } from '../support/test-browser.ts';
+import type { ScriptedBrowser } from '../support/scripted-browser.ts';
 import type { RedisSessionStore } from '../../src/adapters/redis/redis-session-store.ts';
 import type { RedisTokenStore } from '../../src/adapters/redis/redis-token-store.ts';
 
@@ -48,7 +48,7 @@ describe('several instances sharing Redis', () => {
     await signInWithBrowser(bobOnX, entra, bob, { sid: 'sid-bob' });
 
     const onY = y.browser(); // the load balancer sends alice's next request to Y, same cookie
-    for (const [name, value] of onX.cookies) onY.cookies.set(name, value);
+    onY.copyCookiesFrom(onX);
     const profile = await onY.get('/profile');
     expect(profile.status).to.equal(200);
     expect(profile.text).to.contain(alice.username);
@@ -66,9 +66,9 @@ describe('several instances sharing Redis', () => {
   });
 
   /** What an instance holds in memory for a signed-in browser: its session, token version, parsed tokens. */
-  function heldBy(app: TestApp, browser: TestBrowser, user: typeof alice) {
+  function heldBy(app: TestApp, browser: ScriptedBrowser, user: typeof alice) {
     const { storedSessionStore: sessionStore, storedTokenStore, tokenStore } = app.container.cradle;
-    const sessionId = browser.cookies.get('app.session')!;
+    const sessionId = browser.cookie('app.session')!;
     const accountId = `${user.oid}.${entra.tenantId}`;
     return {
       session: (sessionStore as RedisSessionStore).holds(sessionId),
@@ -79,9 +79,9 @@ describe('several instances sharing Redis', () => {
   const ALL = { session: true, tokenVersion: true, tokens: true };
   const NONE = { session: false, tokenVersion: false, tokens: false };
 
-  function sameBrowserOn(app: TestApp, browser: TestBrowser): TestBrowser {
+  function sameBrowserOn(app: TestApp, browser: ScriptedBrowser): ScriptedBrowser {
     const other = app.browser();
-    for (const [name, value] of browser.cookies) other.cookies.set(name, value);
+    other.copyCookiesFrom(browser);
     return other;
   }
 

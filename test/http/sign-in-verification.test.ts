@@ -105,7 +105,7 @@ describe('sign-in verification: a multi-tenant (common) authority with ALLOWED_T
     await signInWithBrowser(app.browser(), entra, alice, { sid: 'sid-alice' });
     const provider = app.browser();
     const post = async (iss: string, tid: string) =>
-      provider.post('/auth/signout/backchannel', { logout_token: await entra.logoutToken({ sid: 'sid-alice', iss, tid }) }, { origin: '', accept: '*/*' });
+      provider.post('/auth/signout/backchannel', { logout_token: await entra.logoutToken({ sid: 'sid-alice', iss, tid }) }, { headers: { origin: '', accept: '*/*' } });
     expect((await post(entra.issuerFor(T2), T2)).status).to.equal(400);
     expect(await app.container.cradle.sessionStore.findBySid('sid-alice')).to.have.length(1);
     expect((await post(entra.issuerFor(T1), T1)).status).to.equal(200);

@@ -120,10 +120,10 @@ describe('sign-outs during a Redis outage are journaled and applied later', () =
     const app = await instance(freshJournal());
     await signInWithBrowser(app.browser(), entra, alice, { sid: 'sid-alice-3' });
     const token = await entra.logoutToken({ sid: 'sid-alice-3', jti: 'jti-journaled' });
-    const post = () => app.browser().post('/auth/signout/backchannel', { logout_token: token }, { origin: '', accept: '*/*' });
+    const post = () => app.browser().post('/auth/signout/backchannel', { logout_token: token }, { headers: { origin: '', accept: '*/*' } });
 
     redis!.kill('SIGSTOP');
-    const forged = await app.browser().post('/auth/signout/backchannel', { logout_token: 'not-a-jwt' }, { origin: '', accept: '*/*' });
+    const forged = await app.browser().post('/auth/signout/backchannel', { logout_token: 'not-a-jwt' }, { headers: { origin: '', accept: '*/*' } });
     expect(forged.status, 'an invalid token is refused, not journaled').to.equal(400);
     expect((await post()).status).to.equal(200);
     expect(journalOf(app).pending().map((entry) => [entry.channel, entry.jti])).to.deep.equal([['back-channel', 'jti-journaled']]);

@@ -6,7 +6,7 @@ import nock from 'nock';
 import { ENTRA_HOST, FakeEntra, fakeUser } from '../support/fake-entra.ts';
 import { blockNetwork } from '../support/msal-harness.ts';
 import { fakeGraph, signInWithBrowser, startTestApp, type TestApp } from '../support/app-harness.ts';
-import { csrfFrom } from '../support/test-browser.ts';
+import { csrfFrom } from '../support/scripted-browser.ts';
 
 describe('sign-out while the provider cannot be reached', () => {
   const alice = fakeUser('alice');
@@ -39,7 +39,7 @@ describe('sign-out while the provider cannot be reached', () => {
     nock.cleanAll();
     nock(ENTRA_HOST).persist().get(/openid-configuration/).reply(503, 'down for maintenance');
     const onFresh = fresh.browser(); // the load balancer sends the sign-out to the fresh instance
-    for (const [name, value] of onX.cookies) onFresh.cookies.set(name, value);
+    onFresh.copyCookiesFrom(onX);
     const page = await onFresh.post('/auth/signout', { _csrf: csrfFrom(profile) });
 
     expect(page.status, page.text).to.equal(200);

@@ -6,7 +6,7 @@ import { createAppContainer, type AppContainer } from '../../src/app/container.t
 import { FakeEntra, type FakeUser } from './fake-entra.ts';
 import { captureLogs } from './captured-logs.ts';
 import { blockNetwork } from './msal-harness.ts';
-import { TestBrowser } from './test-browser.ts';
+import { ScriptedBrowser } from './scripted-browser.ts';
 
 export const GRAPH = 'https://graph.microsoft.com';
 /** Tokens are always encrypted at rest (TOKEN_ENCRYPTION_KEYS is required); one fixed key for tests. */
@@ -16,8 +16,12 @@ export interface TestApp {
   readonly baseUrl: string;
   readonly container: AppContainer;
   readonly logs: string[];
-  /** A fresh browser; `headers` go with each of its requests (e.g. a proxy's `X-Forwarded-Proto`). */
-  browser(headers?: Record<string, string>): TestBrowser;
+  /**
+   * A fresh browser with its own cookie jar; `headers` go with each of its requests. With a
+   * proxy's `X-Forwarded-Proto: https` it is the browser behind that TLS-terminating proxy, so its
+   * `Secure` cookies reach the app over this plain-http loopback.
+   */
+  browser(headers?: Record<string, string>): ScriptedBrowser;
   close(): Promise<void>;
 }
 
@@ -52,7 +56,7 @@ export async function startTestApp(
     baseUrl,
     container,
     logs,
-    browser: (headers = {}) => new TestBrowser(baseUrl, headers),
+    browser: (headers = {}) => new ScriptedBrowser({ baseUrl, headers, behindTlsProxy: headers['x-forwarded-proto'] === 'https' }),
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -77,7 +81,7 @@ export function fakeGraph(users: readonly FakeUser[]): void {
 
 /** Signs `user` in through the app with a browser: /auth/signin, the provider, /auth/redirect. */
 export async function signInWithBrowser(
-  browser: TestBrowser,
+  browser: ScriptedBrowser,
   entra: FakeEntra,
   user: FakeUser,
   options: { sid?: string; returnTo?: string } = {},

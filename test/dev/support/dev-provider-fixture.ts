@@ -5,7 +5,7 @@ import { startDevIdentityProvider } from '../../../src/dev/identity-provider/sta
 import type { DevClient, DevIdentityProvider, DevIdentityProviderOptions } from '../../../src/dev/identity-provider/start-dev-identity-provider.ts';
 import { discover } from './sign-in.ts';
 import type { Discovery, TestClient } from './sign-in.ts';
-import { TlsClient } from './tls-client.ts';
+import { ScriptedBrowser } from '../../support/scripted-browser.ts';
 
 export const WEB_APP: DevClient = {
   clientId: 'web-app',
@@ -23,7 +23,7 @@ export interface DevProviderFixture {
   readonly idp: DevIdentityProvider;
   readonly dataDir: string;
   readonly ca: string;
-  readonly browser: TlsClient;
+  readonly browser: ScriptedBrowser;
   readonly discovery: Discovery;
   stop(): Promise<void>;
 }
@@ -33,8 +33,8 @@ export async function startDevProviderFixture(options: Partial<DevIdentityProvid
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'dev-idp-test-')));
   const idp = await startDevIdentityProvider({ port: 0, clients: [WEB_APP], ...options, dataDir });
   const ca = await readFile(idp.caCertPath, 'utf8');
-  const browser = new TlsClient(ca);
-  const discovery = await discover(browser, idp.issuer);
+  const browser = new ScriptedBrowser({ ca });
+  const discovery = await discover(ca, idp.issuer);
   return {
     idp,
     dataDir,

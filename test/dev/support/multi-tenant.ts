@@ -4,9 +4,9 @@ import type { Discovery } from './sign-in.ts';
 
 /** The discovery documents of the `common` authority and of every tenant, keyed by tenant id. */
 export async function discoverAll(fixture: DevProviderFixture): Promise<{ common: Discovery; tenants: Map<string, Discovery> }> {
-  const common = await discover(fixture.browser, fixture.idp.commonAuthority);
+  const common = await discover(fixture.ca, fixture.idp.commonAuthority);
   const tenants = new Map<string, Discovery>();
-  for (const tenant of fixture.idp.tenants) tenants.set(tenant.tenantId, await discover(fixture.browser, tenant.issuer));
+  for (const tenant of fixture.idp.tenants) tenants.set(tenant.tenantId, await discover(fixture.ca, tenant.issuer));
   return { common, tenants };
 }
 

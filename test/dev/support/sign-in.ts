@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { decodeJwt } from 'jose';
 import type { JWTPayload } from 'jose';
-import type { PageResponse, TlsClient } from './tls-client.ts';
+import { nodeHttpFetch } from '../../../src/dev/node-http-fetch.ts';
+import type { Page, ScriptedBrowser } from '../../support/scripted-browser.ts';
 
 export interface TestClient {
   readonly clientId: string;
@@ -36,8 +37,12 @@ export interface SignInResult {
   readonly pages: readonly string[];
 }
 
-export async function discover(browser: TlsClient, issuer: string): Promise<Discovery> {
-  const response = await browser.fetch(`${issuer}/.well-known/openid-configuration`);
+/**
+ * The provider's discovery document, fetched as the app fetches it: a server-side call (no browser,
+ * no cookies) trusting the dev provider's certificate `ca`, as NODE_EXTRA_CA_CERTS makes the app trust it.
+ */
+export async function discover(ca: string, issuer: string): Promise<Discovery> {
+  const response = await nodeHttpFetch(`${issuer}/.well-known/openid-configuration`, {}, { ca });
   return (await response.json()) as Discovery;
 }
 
@@ -52,11 +57,13 @@ export function firstForm(html: string): { action: string; hidden: Record<string
 
 /**
  * What MSAL does, by hand: authorization code + PKCE (S256) with state and nonce, answering the
- * provider's login and consent pages, then redeeming the code with `client_secret_post`.
+ * provider's login and consent pages in `browser`, then redeeming the code with `client_secret_post`
+ * from the app's side (see `tokenRequest`, trusting `ca`), not through the browser.
  * `rejectScopes` are unticked on the consent page.
  */
 export async function signIn(
-  browser: TlsClient,
+  browser: ScriptedBrowser,
+  ca: string,
   discovery: Discovery,
   client: TestClient,
   options: {
@@ -88,7 +95,7 @@ export async function signIn(
   const code = callback.searchParams.get('code');
   if (!code) throw new Error(`no code in ${callback.href}`);
 
-  const tokens = await tokenRequest(browser, discovery, client, {
+  const tokens = await tokenRequest(ca, discovery, client, {
     grant_type: 'authorization_code',
     code,
     redirect_uri: client.redirectUri,
@@ -98,13 +105,16 @@ export async function signIn(
   return { tokens, idToken: decodeJwt(tokens.id_token), nonce, pages };
 }
 
-/** A token endpoint request as MSAL sends it (client_secret_post); throws with the error body unless 200. */
-export async function tokenRequest(browser: TlsClient, discovery: Discovery, client: TestClient, params: Record<string, string>): Promise<TokenResponse> {
-  const response = await browser.fetch(discovery.token_endpoint, {
+/**
+ * A token endpoint request as MSAL sends it (client_secret_post), from the app's server: no browser,
+ * no cookies, trusting the dev provider's certificate `ca`. Throws with the error body unless 200.
+ */
+export async function tokenRequest(ca: string, discovery: Discovery, client: TestClient, params: Record<string, string>): Promise<TokenResponse> {
+  const response = await nodeHttpFetch(discovery.token_endpoint, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ ...params, client_id: client.clientId, client_secret: client.clientSecret }),
-  });
+  }, { ca });
   const body = await response.text();
   if (response.status !== 200) throw new Error(`token endpoint answered ${response.status}: ${body}`);
   return JSON.parse(body) as TokenResponse;
@@ -116,39 +126,39 @@ export async function tokenRequest(browser: TlsClient, discovery: Discovery, cli
  * continues past the front-channel sign-out page.
  */
 export async function driveAuthorization(
-  browser: TlsClient,
+  browser: ScriptedBrowser,
   authorizeUrl: string,
   redirectUri: string,
   options: { username: string; password?: string; rejectScopes?: readonly string[] },
 ): Promise<{ callback: URL; pages: string[] }> {
   const pages: string[] = [];
-  let response: PageResponse = await browser.get(authorizeUrl);
+  let response: Page = await browser.get(authorizeUrl);
   for (let step = 0; step < 16; step++) {
-    if (response.location?.startsWith(redirectUri)) break;
-    if (response.location) {
-      response = await browser.get(response.location);
-    } else if (response.body.includes('name="password"')) {
-      const { action } = firstForm(response.body);
+    if (response.redirectUrl?.startsWith(redirectUri)) break;
+    if (response.redirectUrl) {
+      response = await browser.get(response.redirectUrl);
+    } else if (response.text.includes('name="password"')) {
+      const { action } = firstForm(response.text);
       pages.push(action.startsWith('/common/') ? 'common sign-in' : 'login');
       response = await browser.post(new URL(action, authorizeUrl).href, { username: options.username, password: options.password ?? 'demo' });
-      if (!response.location) throw new Error(`login failed: ${response.status}`);
-    } else if (response.body.includes('asks for your permission')) {
-      const scopes = [...response.body.matchAll(/name="scope" value="([^"]+)"/g)].map((match) => match[1]!);
+      if (!response.redirectUrl) throw new Error(`login failed: ${response.status}`);
+    } else if (response.text.includes('asks for your permission')) {
+      const scopes = [...response.text.matchAll(/name="scope" value="([^"]+)"/g)].map((match) => match[1]!);
       pages.push(`consent: ${scopes.join(' ')}`);
-      const { action } = firstForm(response.body);
+      const { action } = firstForm(response.text);
       response = await browser.post(new URL(action, authorizeUrl).href, { scope: scopes.filter((scope) => !options.rejectScopes?.includes(scope)) });
-    } else if (response.body.includes('document.forms[0].submit()')) {
+    } else if (response.text.includes('document.forms[0].submit()')) {
       // oidc-provider's self-submitting form: here, signing the previous account out on an account switch.
-      const { action, hidden } = firstForm(response.body);
+      const { action, hidden } = firstForm(response.text);
       response = await browser.post(new URL(action, authorizeUrl).href, hidden);
-    } else if (response.body.includes('id="continue"')) {
+    } else if (response.text.includes('id="continue"')) {
       pages.push('front-channel sign-out');
-      const next = /id="continue" href="([^"]+)"/.exec(response.body)![1]!;
+      const next = /id="continue" href="([^"]+)"/.exec(response.text)![1]!;
       response = await browser.get(next.replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code))));
     } else {
-      throw new Error(`unexpected provider answer ${response.status}: ${response.body.slice(0, 800)}`);
+      throw new Error(`unexpected provider answer ${response.status}: ${response.text.slice(0, 800)}`);
     }
   }
 
-  return { callback: new URL(response.location ?? ''), pages };
+  return { callback: new URL(response.redirectUrl ?? ''), pages };
 }

@@ -1,5 +1,5 @@
 import type { DevApp } from '../../../src/dev/start-dev-stack.ts';
-import type { Browser, Page } from './browser.ts';
+import type { Page, ScriptedBrowser } from '../../support/scripted-browser.ts';
 
 export interface Hop {
   readonly method: string;
@@ -54,7 +54,7 @@ export function iframeSources(html: string): string[] {
  * page as `username` (password `demo`) and accepts its consent page, until an answer needs
  * nothing more from them.
  */
-export async function browse(browser: Browser, url: string, options: { username?: string } = {}): Promise<Journey> {
+export async function browse(browser: ScriptedBrowser, url: string, options: { username?: string } = {}): Promise<Journey> {
   const hops: Hop[] = [];
   const providerPages: string[] = [];
   const record = (method: string, page: Page) => {
@@ -63,18 +63,18 @@ export async function browse(browser: Browser, url: string, options: { username?
   };
   let page = record('GET', await browser.get(url));
   for (let step = 0; step < 20; step++) {
-    if (page.location) {
-      page = record('GET', await browser.get(page.location));
-    } else if (page.body.includes('name="password"')) {
+    if (page.redirectUrl) {
+      page = record('GET', await browser.get(page.redirectUrl));
+    } else if (page.text.includes('name="password"')) {
       if (!options.username) throw new Error(`asked to sign in at ${page.url}, with no user to sign in as`);
       providerPages.push('login');
-      const [login] = postForms(page.body);
+      const [login] = postForms(page.text);
       page = record('POST', await browser.post(new URL(login!.action, page.url).href, { username: options.username, password: 'demo' }));
-      if (!page.location) throw new Error(`sign-in as ${options.username} failed: ${page.status} ${page.body.slice(0, 500)}`);
-    } else if (page.body.includes('asks for your permission')) {
+      if (!page.redirectUrl) throw new Error(`sign-in as ${options.username} failed: ${page.status} ${page.text.slice(0, 500)}`);
+    } else if (page.text.includes('asks for your permission')) {
       providerPages.push('consent');
-      const [consent] = postForms(page.body);
-      const scopes = [...page.body.matchAll(/name="scope" value="([^"]+)"/g)].map(([, scope]) => unescapeHtml(scope!));
+      const [consent] = postForms(page.text);
+      const scopes = [...page.text.matchAll(/name="scope" value="([^"]+)"/g)].map(([, scope]) => unescapeHtml(scope!));
       page = record('POST', await browser.post(new URL(consent!.action, page.url).href, { scope: scopes }));
     } else {
       return { page, hops, providerPages };
@@ -84,11 +84,11 @@ export async function browse(browser: Browser, url: string, options: { username?
 }
 
 /** Signs `username` in to `app` starting from its profile page; throws unless the profile shows. */
-export async function signInToProfile(browser: Browser, app: DevApp, username: string): Promise<Journey> {
+export async function signInToProfile(browser: ScriptedBrowser, app: DevApp, username: string): Promise<Journey> {
   const journey = await browse(browser, `${app.url}/profile`, { username });
   const { page } = journey;
   if (page.status !== 200 || page.url !== `${app.url}/profile`) {
-    throw new Error(`signing ${username} in to ${app.url} ended at ${page.status} ${page.url}: ${page.body.slice(0, 800)}`);
+    throw new Error(`signing ${username} in to ${app.url} ended at ${page.status} ${page.url}: ${page.text.slice(0, 800)}`);
   }
   return journey;
 }
@@ -110,18 +110,18 @@ export interface SignOutFromApp {
  * the provider's end-session endpoint and confirms there, stopping at the provider's front-channel
  * page, before its iframes load.
  */
-export async function signOutFromApp(browser: Browser, app: DevApp, page: Page): Promise<SignOutFromApp> {
-  const form = postForms(page.body).find((candidate) => candidate.action === '/auth/signout');
+export async function signOutFromApp(browser: ScriptedBrowser, app: DevApp, page: Page): Promise<SignOutFromApp> {
+  const form = postForms(page.text).find((candidate) => candidate.action === '/auth/signout');
   if (!form) throw new Error(`no sign-out form on ${page.url}`);
-  const formAnswer = await browser.post(`${app.url}/auth/signout`, form.hidden, { origin: app.url });
-  if (!formAnswer.location) throw new Error(`sign-out answered ${formAnswer.status}: ${formAnswer.body.slice(0, 500)}`);
-  const confirmPage = await browser.get(formAnswer.location);
-  const confirm = postForms(confirmPage.body).find((candidate) => candidate.id === 'op.logoutForm');
-  if (confirmPage.status !== 200 || !confirm) throw new Error(`no sign-out confirmation at ${confirmPage.url}: ${confirmPage.status} ${confirmPage.body.slice(0, 500)}`);
+  const formAnswer = await browser.post(`${app.url}/auth/signout`, form.hidden, { headers: { origin: app.url } });
+  if (!formAnswer.redirectUrl) throw new Error(`sign-out answered ${formAnswer.status}: ${formAnswer.text.slice(0, 500)}`);
+  const confirmPage = await browser.get(formAnswer.redirectUrl);
+  const confirm = postForms(confirmPage.text).find((candidate) => candidate.id === 'op.logoutForm');
+  if (confirmPage.status !== 200 || !confirm) throw new Error(`no sign-out confirmation at ${confirmPage.url}: ${confirmPage.status} ${confirmPage.text.slice(0, 500)}`);
   const frontChannelPage = await browser.post(new URL(confirm.action, confirmPage.url).href, confirm.hidden);
-  const continueHref = /id="continue" href="([^"]+)"/.exec(frontChannelPage.body)?.[1];
+  const continueHref = /id="continue" href="([^"]+)"/.exec(frontChannelPage.text)?.[1];
   if (frontChannelPage.status !== 200 || !continueHref) {
-    throw new Error(`no front-channel sign-out page after confirming: ${frontChannelPage.status} ${frontChannelPage.location ?? frontChannelPage.body.slice(0, 500)}`);
+    throw new Error(`no front-channel sign-out page after confirming: ${frontChannelPage.status} ${frontChannelPage.redirectUrl ?? frontChannelPage.text.slice(0, 500)}`);
   }
-  return { formAnswer, confirmPage, frontChannelPage, frames: iframeSources(frontChannelPage.body), continueUrl: new URL(unescapeHtml(continueHref), frontChannelPage.url).href };
+  return { formAnswer, confirmPage, frontChannelPage, frames: iframeSources(frontChannelPage.text), continueUrl: new URL(unescapeHtml(continueHref), frontChannelPage.url).href };
 }

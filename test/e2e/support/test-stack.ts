@@ -4,7 +4,7 @@ import path from 'node:path';
 import { demoUserByUsername } from '../../../src/dev/demo-users.ts';
 import { startDevStack } from '../../../src/dev/start-dev-stack.ts';
 import type { DevApp, DevStack, DevStackOptions } from '../../../src/dev/start-dev-stack.ts';
-import { Browser } from './browser.ts';
+import { ScriptedBrowser } from '../../support/scripted-browser.ts';
 import { freePort } from './free-port.ts';
 
 export interface TestStack {
@@ -13,7 +13,7 @@ export interface TestStack {
   readonly appA: DevApp;
   readonly appB: DevApp;
   /** A new browser (its own cookie jar) trusting the dev provider's certificate. */
-  browser(): Browser;
+  browser(): ScriptedBrowser;
   /** Stops every process and starts them again on the same ports with the same data directory. */
   restart(): Promise<void>;
   close(): Promise<void>;
@@ -40,14 +40,14 @@ export async function startTestStack(
     throw error;
   }
   const ca = await readFile(stack.caCertPath, 'utf8');
-  const browsers: Browser[] = [];
+  const browsers: ScriptedBrowser[] = [];
   return {
     dataDir,
     get stack() { return stack; },
     get appA() { return stack.apps[0]!; },
     get appB() { return stack.apps[1]!; },
     browser() {
-      const browser = new Browser(ca);
+      const browser = new ScriptedBrowser({ ca });
       browsers.push(browser);
       return browser;
     },
