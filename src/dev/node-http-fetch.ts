@@ -7,7 +7,8 @@ import { request as httpsRequest } from 'node:https';
  *   leaving the process-wide trust store and TLS verification as they are (jose's `customFetch`);
  * - a request to loopback that oidc-provider's guarded fetch refuses (see loopback-fetch.ts).
  * Also: test suites that load nock replace global fetch process-wide, and its pass-through of
- * allowed hosts loses request bodies ("unusable"); node:http is untouched by it.
+ * allowed hosts loses request bodies ("unusable"). nock intercepts node:http too, but passes a
+ * request to an allowed host (loopback here) through with its body intact.
  * It sends a string body or none, and answers with the status, headers and body.
  */
 export function nodeHttpFetch(url: URL | string, init: RequestInit = {}, options: { ca?: string | Buffer } = {}): Promise<Response> {
