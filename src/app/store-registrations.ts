@@ -14,6 +14,7 @@ import { RedisReplayGuard } from '../adapters/redis/redis-replay-guard.ts';
 import { RedisSessionStore } from '../adapters/redis/redis-session-store.ts';
 import { RedisTokenStore } from '../adapters/redis/redis-token-store.ts';
 import { openSqliteDatabase } from '../adapters/sqlite/sqlite-database.ts';
+import { SqliteFileChanges } from '../adapters/sqlite/sqlite-file-changes.ts';
 import { startExpirySweeper } from '../adapters/sqlite/sqlite-expiry-sweeper.ts';
 import { SqliteReplayGuard } from '../adapters/sqlite/sqlite-replay-guard.ts';
 import { SqliteSessionStore } from '../adapters/sqlite/sqlite-session-store.ts';
@@ -46,6 +47,8 @@ export interface StoreCradle {
   /** Evicts expired data where the store cannot do it by itself. */
   expirySweeper: { stop(): void };
   database: Database.Database;
+  /** Whether another process wrote the SQLite file: what lets the SQLite stores remember reads. */
+  sqliteFileChanges: SqliteFileChanges;
   redis: Redis;
   /** Redis client tracking: what lets each instance keep sessions and token versions in memory. */
   redisInvalidations: RedisInvalidations;
@@ -92,14 +95,21 @@ function memoryStores(config: Config): Registrations {
 }
 
 function sqliteStores(config: Config): Registrations {
+  /** TOKEN_MEMORY_CACHE_ENTRIES bounds the sessions and versions the SQLite stores remember too (0: none). */
+  const remembering = (fileChanges: SqliteFileChanges) =>
+    config.partitionsInMemory > 0 ? { fileChanges, remember: config.partitionsInMemory } : {};
   return {
     database: asFunction(() => openSqliteDatabase(config.sqlitePath))
       .singleton()
       .disposer((db) => db.close()),
+    sqliteFileChanges: asFunction(({ database }: StoreCradle) => new SqliteFileChanges(database)).singleton(),
     storedTokenStore: asFunction(
-      ({ database, now }: StoreCradle) => new SqliteTokenStore({ db: database, tokenTtlSeconds: config.tokenTtlSeconds, now }),
+      ({ database, now, sqliteFileChanges }: StoreCradle) =>
+        new SqliteTokenStore({ db: database, tokenTtlSeconds: config.tokenTtlSeconds, now, ...remembering(sqliteFileChanges) }),
     ).singleton(),
-    storedSessionStore: asFunction(({ database, now }: StoreCradle) => new SqliteSessionStore({ db: database, now })).singleton(),
+    storedSessionStore: asFunction(
+      ({ database, now, sqliteFileChanges }: StoreCradle) => new SqliteSessionStore({ db: database, now, ...remembering(sqliteFileChanges) }),
+    ).singleton(),
     storedReplayGuard: asFunction(({ database, now }: StoreCradle) => new SqliteReplayGuard({ db: database, now })).singleton(),
     // A real table read, failing as requests' reads do (I/O error, damaged or vanished file); in WAL
     // mode another process's write lock does not stop reads, and the instance can still serve pages.
@@ -108,7 +118,8 @@ function sqliteStores(config: Config): Registrations {
       return async () => void probe.get();
     }).singleton(),
     // Other processes may write the file and there is no channel to hear of it: every use of a
-    // parsed partition is checked against the version read from the covering index (about 5 µs).
+    // parsed partition is checked against the partition's version, which the token store remembers
+    // only while `PRAGMA data_version` says no other process has committed (sqlite-file-changes.ts).
     partitionChanges: asValue(undefined),
     // One instance per SQLite file: the in-process refresh gate is enough, and no SQLite
     // transaction is ever held across a network call.

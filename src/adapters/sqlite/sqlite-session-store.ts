@@ -1,6 +1,10 @@
 import type Database from 'better-sqlite3';
 import type { IndexedSession, SessionIndex, SessionStore } from '../../ports/session-store.port.ts';
+import { RememberedRows, type SqliteFileChanges } from './sqlite-file-changes.ts';
 import { guarded } from './sqlite-store-error.ts';
+
+/** Sessions remembered by default: about the number signed in and active at once on one instance. */
+const REMEMBERED_SESSIONS = 10_000;
 
 interface SessionRow {
   id: string;
@@ -24,10 +28,18 @@ interface IndexRow {
  * sessions without the user's cookie and without a table scan. Expired rows are filtered out by
  * every query and deleted by `sweepExpired`. A database that cannot serve (locked past the busy
  * timeout, disk full, I/O error) rejects with `StoreUnavailable`.
+ *
+ * With `fileChanges`, `get` remembers the rows it read (the JSON text, parsed again for every
+ * caller) until another process changes the file, the row expires, or this store writes it: a
+ * signed-in request then costs one look at the file per event-loop turn instead of a read. Only
+ * one store instance per connection may remember rows (the app's); writes made through another
+ * instance on the same connection would not be seen.
  */
 export class SqliteSessionStore implements SessionStore {
   readonly #now: () => number;
-  readonly #select: Database.Statement<[string, number], { data: string }>;
+  readonly #select: Database.Statement<[string, number], { data: string; expiresAt: number }>;
+  readonly #fileChanges: SqliteFileChanges | undefined;
+  readonly #remembered: RememberedRows<string>;
   readonly #upsert: Database.Statement<SessionRow>;
   readonly #update: Database.Statement<SessionRow & { now: number }>;
   readonly #delete: Database.Statement<[string]>;
@@ -35,10 +47,12 @@ export class SqliteSessionStore implements SessionStore {
   readonly #selectBySubject: Database.Statement<[string, number], IndexRow>;
   readonly #selectByAccount: Database.Statement<[string, number], IndexRow>;
 
-  constructor(deps: { db: Database.Database; now?: () => number }) {
+  constructor(deps: { db: Database.Database; now?: () => number; fileChanges?: SqliteFileChanges; remember?: number }) {
     this.#now = deps.now ?? Date.now;
+    this.#fileChanges = deps.fileChanges;
+    this.#remembered = new RememberedRows(deps.fileChanges ? (deps.remember ?? REMEMBERED_SESSIONS) : 0);
     const { db } = deps;
-    this.#select = db.prepare('SELECT data FROM sessions WHERE id = ? AND expires_at > ?');
+    this.#select = db.prepare('SELECT data, expires_at AS expiresAt FROM sessions WHERE id = ? AND expires_at > ?');
     this.#upsert = db.prepare(`
       INSERT INTO sessions (id, data, sid, subject, account_id, expires_at)
       VALUES (@id, @data, @sid, @subject, @accountId, @expiresAt)
@@ -55,17 +69,25 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   async get(id: string): Promise<Record<string, unknown> | undefined> {
-    const row = guarded(() => this.#select.get(id, this.#now()));
-    return row && (JSON.parse(row.data) as Record<string, unknown>);
+    const now = this.#now();
+    const generation = this.#fileChanges?.generation() ?? 0;
+    const remembered = this.#remembered.get(id, generation, now);
+    if (remembered !== undefined) return JSON.parse(remembered) as Record<string, unknown>;
+    const row = guarded(() => this.#select.get(id, now));
+    if (!row) return undefined;
+    this.#remembered.set(id, row.data, row.expiresAt, generation);
+    return JSON.parse(row.data) as Record<string, unknown>;
   }
 
   async set(id: string, data: Record<string, unknown>, index: SessionIndex, ttlMs: number): Promise<void> {
     const row = this.#row(id, data, index, ttlMs);
+    this.#remembered.forget(id);
     guarded(() => this.#upsert.run(row));
   }
 
   async update(id: string, data: Record<string, unknown>, index: SessionIndex, ttlMs: number): Promise<boolean> {
     const row = { ...this.#row(id, data, index, ttlMs), now: this.#now() };
+    this.#remembered.forget(id);
     return guarded(() => this.#update.run(row)).changes === 1;
   }
 
@@ -81,6 +103,7 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   async destroy(id: string): Promise<void> {
+    this.#remembered.forget(id);
     guarded(() => this.#delete.run(id));
   }
 

@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { partitionTtlMs, type TokenPartition, type TokenStore } from '../../ports/token-store.port.ts';
+import { RememberedRows, type SqliteFileChanges } from './sqlite-file-changes.ts';
 import { guarded } from './sqlite-store-error.ts';
 
+/** Versions remembered by default: about the number of users active at once on one instance. */
+const REMEMBERED_VERSIONS = 10_000;
 
 interface WriteParams {
   accountId: string;
@@ -18,26 +21,43 @@ interface WriteParams {
  * same file. Versions are random so a remove + re-create can never reuse a version (no ABA).
  * Expired rows count as absent here; `sweepExpired` deletes them. A database that cannot serve
  * (locked past the busy timeout, disk full, I/O error) rejects with `StoreUnavailable`.
+ *
+ * With `fileChanges`, the version of each partition read is remembered until another process
+ * changes the file, the partition expires, or this store writes or removes it: the version check
+ * every signed-in request makes then costs one look at the file per event-loop turn (shared with
+ * the session store) instead of a read. Only one store instance per connection may remember
+ * versions (the app's); writes made through another instance on the same connection would not be
+ * seen.
  */
 export class SqliteTokenStore implements TokenStore {
   readonly #ttlMs: number;
   readonly #now: () => number;
-  readonly #select: Database.Statement<[string, number], TokenPartition>;
-  readonly #selectVersion: Database.Statement<[string, number], { version: string }>;
+  readonly #select: Database.Statement<[string, number], TokenPartition & { expiresAt: number }>;
+  readonly #selectVersion: Database.Statement<[string, number], { version: string; expiresAt: number }>;
+  readonly #fileChanges: SqliteFileChanges | undefined;
+  readonly #versions: RememberedRows<string>;
   readonly #upsert: Database.Statement<WriteParams>;
   readonly #compareAndSet: Database.Statement<WriteParams & { expectedVersion: string; now: number }>;
   readonly #delete: Database.Statement<[string]>;
 
-  constructor(deps: { db: Database.Database; tokenTtlSeconds?: number; now?: () => number }) {
+  constructor(deps: {
+    db: Database.Database;
+    tokenTtlSeconds?: number;
+    now?: () => number;
+    fileChanges?: SqliteFileChanges;
+    remember?: number;
+  }) {
     this.#ttlMs = partitionTtlMs(deps.tokenTtlSeconds);
     this.#now = deps.now ?? Date.now;
+    this.#fileChanges = deps.fileChanges;
+    this.#versions = new RememberedRows(deps.fileChanges ? (deps.remember ?? REMEMBERED_VERSIONS) : 0);
     const { db } = deps;
     this.#select = db.prepare(
-      'SELECT data, version FROM token_partitions WHERE account_id = ? AND expires_at > ?',
+      'SELECT data, version, expires_at AS expiresAt FROM token_partitions WHERE account_id = ? AND expires_at > ?',
     );
     // INDEXED BY: the covering index answers without touching the ~10 KB row (see sqlite-database.ts).
     this.#selectVersion = db.prepare(
-      'SELECT version FROM token_partitions INDEXED BY token_partitions_version WHERE account_id = ? AND expires_at > ?',
+      'SELECT version, expires_at AS expiresAt FROM token_partitions INDEXED BY token_partitions_version WHERE account_id = ? AND expires_at > ?',
     );
     this.#upsert = db.prepare(`
       INSERT INTO token_partitions (account_id, data, version, expires_at)
@@ -51,15 +71,27 @@ export class SqliteTokenStore implements TokenStore {
   }
 
   async read(accountId: string): Promise<TokenPartition | undefined> {
-    const row = guarded(() => this.#select.get(accountId, this.#now()));
-    return row && { data: row.data, version: row.version };
+    const now = this.#now();
+    const generation = this.#fileChanges?.generation() ?? 0;
+    const row = guarded(() => this.#select.get(accountId, now));
+    if (!row) return undefined;
+    this.#versions.set(accountId, row.version, row.expiresAt, generation);
+    return { data: row.data, version: row.version };
   }
 
   async version(accountId: string): Promise<string | undefined> {
-    return guarded(() => this.#selectVersion.get(accountId, this.#now()))?.version;
+    const now = this.#now();
+    const generation = this.#fileChanges?.generation() ?? 0;
+    const remembered = this.#versions.get(accountId, generation, now);
+    if (remembered !== undefined) return remembered;
+    const row = guarded(() => this.#selectVersion.get(accountId, now));
+    if (!row) return undefined;
+    this.#versions.set(accountId, row.version, row.expiresAt, generation);
+    return row.version;
   }
 
   async write(accountId: string, data: string, expectedVersion?: string): Promise<boolean> {
+    this.#versions.forget(accountId);
     const now = this.#now();
     const params = { accountId, data, version: randomUUID(), expiresAt: now + this.#ttlMs };
     if (expectedVersion === undefined) {
@@ -70,6 +102,7 @@ export class SqliteTokenStore implements TokenStore {
   }
 
   async remove(accountId: string): Promise<void> {
+    this.#versions.forget(accountId);
     guarded(() => this.#delete.run(accountId));
   }
 }

@@ -1,0 +1,85 @@
+import type Database from 'better-sqlite3';
+import { guarded } from './sqlite-store-error.ts';
+
+/**
+ * Tells the SQLite stores whether what they remember of the file may be out of date.
+ *
+ * Other processes write the same file: the operator's `npm run signout`, another instance on the
+ * same host. SQLite has no channel to announce that, but `PRAGMA data_version` changes whenever
+ * another connection has committed, and never for this connection's own commits
+ * (https://www.sqlite.org/pragma.html#pragma_data_version). This connection's own writes go through
+ * the stores, which forget what they change themselves.
+ *
+ * The file is looked at once per event-loop turn, not once per read: a signed-in request reads its
+ * session and its token version in the same turn, and one look (a read transaction, ~3 µs) replaces
+ * the two reads it saves. A commit by another process is therefore seen from the next turn on —
+ * within a millisecond, where before it was seen by the next read.
+ */
+export class SqliteFileChanges {
+  readonly #dataVersion: Database.Statement<[], number>;
+  #lastDataVersion: number;
+  #generation = 0;
+  #lookedThisTurn = false;
+  readonly #nextTurn = () => {
+    this.#lookedThisTurn = false;
+  };
+
+  constructor(db: Database.Database) {
+    this.#dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
+    this.#lastDataVersion = guarded(() => this.#dataVersion.get()!);
+  }
+
+  /**
+   * A number that moves on whenever another connection may have changed the file. Whatever a store
+   * remembered under an earlier number must be read again. Rejects like a read when the file
+   * cannot be read (`StoreUnavailable`).
+   */
+  generation(): number {
+    if (this.#lookedThisTurn) return this.#generation;
+    const dataVersion = guarded(() => this.#dataVersion.get()!);
+    this.#lookedThisTurn = true;
+    setImmediate(this.#nextTurn);
+    if (dataVersion !== this.#lastDataVersion) {
+      this.#lastDataVersion = dataVersion;
+      this.#generation++;
+    }
+    return this.#generation;
+  }
+}
+
+/**
+ * Rows a store read lately, each valid while the file's generation is the one it was read under
+ * and until its own expiry. Bounded: the oldest read is forgotten first.
+ */
+export class RememberedRows<V> {
+  readonly #rows = new Map<string, { value: V; expiresAt: number; generation: number }>();
+  readonly #maxEntries: number;
+
+  constructor(maxEntries: number) {
+    this.#maxEntries = maxEntries;
+  }
+
+  /** The row read for `key`, if it is still current at `generation` and unexpired at `now`. */
+  get(key: string, generation: number, now: number): V | undefined {
+    const row = this.#rows.get(key);
+    if (!row) return undefined;
+    if (row.generation === generation && row.expiresAt > now) return row.value;
+    this.#rows.delete(key);
+    return undefined;
+  }
+
+  set(key: string, value: V, expiresAt: number, generation: number): void {
+    if (this.#maxEntries <= 0) return;
+    this.#rows.delete(key);
+    if (this.#rows.size >= this.#maxEntries) this.#rows.delete(this.#rows.keys().next().value!);
+    this.#rows.set(key, { value, expiresAt, generation });
+  }
+
+  forget(key: string): void {
+    this.#rows.delete(key);
+  }
+
+  get size(): number {
+    return this.#rows.size;
+  }
+}

@@ -1,0 +1,77 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { expect } from 'chai';
+import nock from 'nock';
+import { FakeEntra, fakeUser } from '../support/fake-entra.ts';
+import { blockNetwork } from '../support/msal-harness.ts';
+import { fakeGraph, signInWithBrowser, startTestApp, type TestApp } from '../support/app-harness.ts';
+
+/**
+ * The SQLite stores remember sessions and token versions between requests. Another process writing
+ * the same file — the operator's `npm run signout`, a second instance on the host — has its own
+ * connection, so here each app has its own: what one ends, the other must stop serving.
+ */
+describe('SQLite: a file another process writes too', () => {
+  const alice = fakeUser('alice');
+  const bob = fakeUser('bob');
+  let dir: string;
+  let entra: FakeEntra;
+  let app: TestApp;
+  let otherProcess: TestApp;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sqlite-shared-'));
+    blockNetwork();
+    entra = new FakeEntra().install();
+    fakeGraph([alice, bob]);
+    const shared = { TOKEN_STORE: 'sqlite', SQLITE_PATH: join(dir, 'app.db') };
+    app = await startTestApp(entra, shared);
+    otherProcess = await startTestApp(entra, shared);
+  });
+  afterEach(async () => {
+    await Promise.all([app.close(), otherProcess.close()]);
+    nock.cleanAll();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("stops serving a session and tokens the operator's sign-out ended from another connection", async () => {
+    const aliceBrowser = app.browser();
+    await signInWithBrowser(aliceBrowser, entra, alice, { sid: 'sid-alice' });
+    const bobBrowser = app.browser();
+    await signInWithBrowser(bobBrowser, entra, bob, { sid: 'sid-bob' });
+    expect((await aliceBrowser.get('/profile')).status).to.equal(200);
+    expect((await aliceBrowser.get('/profile')).status, 'served again, from what the stores remember').to.equal(200);
+
+    const result = await otherProcess.container.cradle.signOutEverywhere.fromOperator({ subject: `sub-${alice.oid}` });
+    expect(result.outcome).to.equal('removed');
+    await nextTurn();
+
+    const after = await aliceBrowser.get('/profile');
+    expect(after.status, 'signed out').to.equal(302);
+    expect(after.location).to.match(/^\/auth\/signin/);
+    expect(await app.container.cradle.tokenStore.read(`${alice.oid}.${entra.tenantId}`)).to.equal(undefined);
+    const bobPage = await bobBrowser.get('/profile');
+    expect(bobPage.status, 'bob untouched').to.equal(200);
+    expect(bobPage.text).to.contain(bob.username);
+  });
+
+  it('serves the tokens another connection wrote, not the ones it remembered', async () => {
+    const aliceBrowser = app.browser();
+    await signInWithBrowser(aliceBrowser, entra, alice, { sid: 'sid-alice' });
+    expect((await aliceBrowser.get('/profile')).status).to.equal(200);
+    const accountId = `${alice.oid}.${entra.tenantId}`;
+    const before = await app.container.cradle.tokenStore.version(accountId);
+
+    // The other connection rewrites the partition (as a refresh there would): a new version.
+    const other = otherProcess.container.cradle.tokenStore;
+    const partition = (await other.read(accountId))!;
+    expect(await other.write(accountId, partition.data, partition.version)).to.equal(true);
+    await nextTurn();
+
+    const now = await app.container.cradle.tokenStore.version(accountId);
+    expect(now).to.be.a('string').and.not.equal(before);
+    expect((await aliceBrowser.get('/profile')).status).to.equal(200);
+  });
+});
