@@ -16,7 +16,7 @@ export class HttpDownstreamApi implements DownstreamApi {
   async get(accessToken: string): Promise<unknown> {
     let response: GetResponse;
     try {
-      response = await this.#http.get(this.#apiUrl, { authorization: `Bearer ${accessToken}`, accept: 'application/json' });
+      response = await this.#http.get({ authorization: `Bearer ${accessToken}`, accept: 'application/json' });
     } catch (error) {
       throw new DownstreamApiUnavailable(`GET ${this.#apiUrl.origin} failed`, { cause: error });
     }

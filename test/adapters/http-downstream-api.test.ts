@@ -1,0 +1,79 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { expect } from 'chai';
+import { HttpDownstreamApi } from '../../src/adapters/http/http-downstream-api.ts';
+import { ApiChallenge, DownstreamApiUnavailable } from '../../src/domain/errors.ts';
+
+type Handler = (request: IncomingMessage, response: ServerResponse) => void;
+
+/** The DownstreamApi adapter against a real loopback server (no nock: the transport itself is under test). */
+describe('HttpDownstreamApi over node:http', () => {
+  let server: Server;
+  let handler: Handler;
+  const seen: { method?: string; url?: string; authorization?: string }[] = [];
+
+  async function listen(host: string): Promise<string> {
+    server = createServer((request, response) => {
+      seen.push({ method: request.method, url: request.url, authorization: request.headers.authorization });
+      handler(request, response);
+    });
+    await new Promise<void>((resolve) => server.listen(0, host, resolve));
+    const { port } = server.address() as AddressInfo;
+    return host.includes(':') ? `http://[${host}]:${port}` : `http://${host}:${port}`;
+  }
+
+  afterEach(async () => {
+    seen.length = 0;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  const failureOf = (promise: Promise<unknown>) => promise.then(() => undefined, (error: unknown) => error);
+
+  it('GETs the configured URL, path and query included, with the bearer token, and returns the JSON', async () => {
+    handler = (_request, response) => response.writeHead(200, { 'content-type': 'application/json' }).end('{"displayName":"Alice"}');
+    const api = new HttpDownstreamApi({ apiUrl: `${await listen('127.0.0.1')}/v1.0/me?$select=displayName`, httpTimeoutMs: 2000 });
+    expect(await api.get('token-1')).to.deep.equal({ displayName: 'Alice' });
+    expect(await api.get('token-2')).to.deep.equal({ displayName: 'Alice' });
+    expect(seen).to.deep.equal([
+      { method: 'GET', url: '/v1.0/me?$select=displayName', authorization: 'Bearer token-1' },
+      { method: 'GET', url: '/v1.0/me?$select=displayName', authorization: 'Bearer token-2' },
+    ]);
+    api.close();
+  });
+
+  it('reaches an IPv6 literal host', async () => {
+    handler = (_request, response) => response.writeHead(200).end('{"ok":true}');
+    const api = new HttpDownstreamApi({ apiUrl: `${await listen('::1')}/me`, httpTimeoutMs: 2000 });
+    expect(await api.get('t')).to.deep.equal({ ok: true });
+    api.close();
+  });
+
+  it('answers a 401 with a claims challenge as ApiChallenge carrying the decoded claims', async () => {
+    const claims = '{"access_token":{"nbf":{"essential":true,"value":"1700000000"}}}';
+    handler = (_request, response) =>
+      response
+        .writeHead(401, { 'www-authenticate': `Bearer realm="", error="insufficient_claims", claims="${Buffer.from(claims).toString('base64')}"` })
+        .end();
+    const api = new HttpDownstreamApi({ apiUrl: `${await listen('127.0.0.1')}/me`, httpTimeoutMs: 2000 });
+    const error = await failureOf(api.get('t'));
+    expect(error).to.be.instanceOf(ApiChallenge);
+    expect((error as ApiChallenge).claims).to.equal(claims);
+    api.close();
+  });
+
+  it('answers another failure status, a body that is not JSON and a silent server as DownstreamApiUnavailable', async () => {
+    const base = await listen('127.0.0.1');
+    handler = (request, response) => {
+      if (request.url === '/500') response.writeHead(500).end('{}');
+      else if (request.url === '/html') response.writeHead(200).end('<html>');
+      // '/silent': never answers
+    };
+    const api = (path: string) => new HttpDownstreamApi({ apiUrl: `${base}${path}`, httpTimeoutMs: 300 });
+    expect(await failureOf(api('/500').get('t'))).to.be.instanceOf(DownstreamApiUnavailable);
+    expect(await failureOf(api('/html').get('t'))).to.be.instanceOf(DownstreamApiUnavailable);
+    const started = performance.now();
+    expect(await failureOf(api('/silent').get('t'))).to.be.instanceOf(DownstreamApiUnavailable);
+    expect(performance.now() - started).to.be.within(250, 2000);
+  });
+});
