@@ -181,8 +181,8 @@ process.stdout.write(`\n${rows.filter((r) => r.pass !== undefined).length - fail
 
 async function measureMemory(store: 'sqlite' | 'redis', url: string) {
   const USERS = MEMORY_USERS;
-  // Entries of each cache kept in memory in this run (parsed partitions; with Redis also sessions
-  // and token versions): the app's default is 10,000.
+  // Entries of each cache kept in memory in this run (parsed partitions, sessions, token versions):
+  // the app's default is 10,000.
   const BOUND = 2_000;
   const server = await startBenchServer({
     store,
