@@ -147,7 +147,7 @@ describe('SQLite stores remembering reads until the file changes', () => {
 
   describe('RememberedRows', () => {
     it('holds at most its bound, forgetting the oldest read first', () => {
-      const rows = new RememberedRows<string>(2);
+      const rows = new RememberedRows<string>({ fileChanges: new SqliteFileChanges(connect(':memory:')), maxEntries: 2 });
       rows.set('a', 'A', Infinity, 0);
       rows.set('b', 'B', Infinity, 0);
       rows.set('c', 'C', Infinity, 0);
@@ -157,7 +157,7 @@ describe('SQLite stores remembering reads until the file changes', () => {
     });
 
     it('drops a row read under an earlier generation', () => {
-      const rows = new RememberedRows<string>(2);
+      const rows = new RememberedRows<string>({ fileChanges: new SqliteFileChanges(connect(':memory:')), maxEntries: 2 });
       rows.set('a', 'A', Infinity, 0);
       expect(rows.get('a', 1, 0)).to.equal(undefined);
       expect(rows.size).to.equal(0);

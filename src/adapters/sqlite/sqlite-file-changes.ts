@@ -47,16 +47,27 @@ export class SqliteFileChanges {
   }
 }
 
+/** Rows remembered when the store is not told otherwise: about the number in use at once on one instance. */
+const REMEMBERED_ROWS = 10_000;
+
 /**
  * Rows a store read lately, each valid while the file's generation is the one it was read under
- * and until its own expiry. Bounded: the oldest read is forgotten first.
+ * and until its own expiry. Bounded: the oldest read is forgotten first. Without `fileChanges`
+ * nothing is remembered and the file is never looked at.
  */
 export class RememberedRows<V> {
   readonly #rows = new Map<string, { value: V; expiresAt: number; generation: number }>();
+  readonly #fileChanges: SqliteFileChanges | undefined;
   readonly #maxEntries: number;
 
-  constructor(maxEntries: number) {
-    this.#maxEntries = maxEntries;
+  constructor(options: { fileChanges?: SqliteFileChanges; maxEntries?: number }) {
+    this.#fileChanges = options.fileChanges;
+    this.#maxEntries = options.fileChanges ? (options.maxEntries ?? REMEMBERED_ROWS) : 0;
+  }
+
+  /** The file's generation now: take it before reading a row that `set` will remember. */
+  generation(): number {
+    return this.#fileChanges?.generation() ?? 0;
   }
 
   /** The row read for `key`, if it is still current at `generation` and unexpired at `now`. */

@@ -3,9 +3,6 @@ import type { IndexedSession, SessionIndex, SessionStore } from '../../ports/ses
 import { RememberedRows, type SqliteFileChanges } from './sqlite-file-changes.ts';
 import { guarded } from './sqlite-store-error.ts';
 
-/** Sessions remembered by default: about the number signed in and active at once on one instance. */
-const REMEMBERED_SESSIONS = 10_000;
-
 interface SessionRow {
   id: string;
   data: string;
@@ -38,7 +35,6 @@ interface IndexRow {
 export class SqliteSessionStore implements SessionStore {
   readonly #now: () => number;
   readonly #select: Database.Statement<[string, number], { data: string; expiresAt: number }>;
-  readonly #fileChanges: SqliteFileChanges | undefined;
   readonly #remembered: RememberedRows<string>;
   readonly #upsert: Database.Statement<SessionRow>;
   readonly #update: Database.Statement<SessionRow & { now: number }>;
@@ -49,8 +45,7 @@ export class SqliteSessionStore implements SessionStore {
 
   constructor(deps: { db: Database.Database; now?: () => number; fileChanges?: SqliteFileChanges; remember?: number }) {
     this.#now = deps.now ?? Date.now;
-    this.#fileChanges = deps.fileChanges;
-    this.#remembered = new RememberedRows(deps.fileChanges ? (deps.remember ?? REMEMBERED_SESSIONS) : 0);
+    this.#remembered = new RememberedRows({ fileChanges: deps.fileChanges, maxEntries: deps.remember });
     const { db } = deps;
     this.#select = db.prepare('SELECT data, expires_at AS expiresAt FROM sessions WHERE id = ? AND expires_at > ?');
     this.#upsert = db.prepare(`
@@ -70,7 +65,7 @@ export class SqliteSessionStore implements SessionStore {
 
   async get(id: string): Promise<Record<string, unknown> | undefined> {
     const now = this.#now();
-    const generation = this.#fileChanges?.generation() ?? 0;
+    const generation = this.#remembered.generation();
     const remembered = this.#remembered.get(id, generation, now);
     if (remembered !== undefined) return JSON.parse(remembered) as Record<string, unknown>;
     const row = guarded(() => this.#select.get(id, now));

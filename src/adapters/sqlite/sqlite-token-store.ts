@@ -4,9 +4,6 @@ import { partitionTtlMs, type TokenPartition, type TokenStore } from '../../port
 import { RememberedRows, type SqliteFileChanges } from './sqlite-file-changes.ts';
 import { guarded } from './sqlite-store-error.ts';
 
-/** Versions remembered by default: about the number of users active at once on one instance. */
-const REMEMBERED_VERSIONS = 10_000;
-
 interface WriteParams {
   accountId: string;
   data: string;
@@ -34,7 +31,6 @@ export class SqliteTokenStore implements TokenStore {
   readonly #now: () => number;
   readonly #select: Database.Statement<[string, number], TokenPartition & { expiresAt: number }>;
   readonly #selectVersion: Database.Statement<[string, number], { version: string; expiresAt: number }>;
-  readonly #fileChanges: SqliteFileChanges | undefined;
   readonly #versions: RememberedRows<string>;
   readonly #upsert: Database.Statement<WriteParams>;
   readonly #compareAndSet: Database.Statement<WriteParams & { expectedVersion: string; now: number }>;
@@ -49,8 +45,7 @@ export class SqliteTokenStore implements TokenStore {
   }) {
     this.#ttlMs = partitionTtlMs(deps.tokenTtlSeconds);
     this.#now = deps.now ?? Date.now;
-    this.#fileChanges = deps.fileChanges;
-    this.#versions = new RememberedRows(deps.fileChanges ? (deps.remember ?? REMEMBERED_VERSIONS) : 0);
+    this.#versions = new RememberedRows({ fileChanges: deps.fileChanges, maxEntries: deps.remember });
     const { db } = deps;
     this.#select = db.prepare(
       'SELECT data, version, expires_at AS expiresAt FROM token_partitions WHERE account_id = ? AND expires_at > ?',
@@ -72,7 +67,7 @@ export class SqliteTokenStore implements TokenStore {
 
   async read(accountId: string): Promise<TokenPartition | undefined> {
     const now = this.#now();
-    const generation = this.#fileChanges?.generation() ?? 0;
+    const generation = this.#versions.generation();
     const row = guarded(() => this.#select.get(accountId, now));
     if (!row) return undefined;
     this.#versions.set(accountId, row.version, row.expiresAt, generation);
@@ -81,7 +76,7 @@ export class SqliteTokenStore implements TokenStore {
 
   async version(accountId: string): Promise<string | undefined> {
     const now = this.#now();
-    const generation = this.#fileChanges?.generation() ?? 0;
+    const generation = this.#versions.generation();
     const remembered = this.#versions.get(accountId, generation, now);
     if (remembered !== undefined) return remembered;
     const row = guarded(() => this.#selectVersion.get(accountId, now));
