@@ -9,6 +9,13 @@ function cachedAccessToken(data: string, request: { accountId: string; clientId:
   return fromView(partitionView(data, 'v1', request.accountId, request.clientId), request.scopes, request.nowSeconds);
 }
 
+/** `expires_on` (epoch seconds) of the one access token in an MSAL-serialized partition. */
+function accessTokenExpiry(data: string): number {
+  const tokens = Object.values((JSON.parse(data) as { AccessToken: Record<string, { expires_on: string }> }).AccessToken);
+  if (tokens.length !== 1) throw new Error(`expected one access token, found ${tokens.length}`);
+  return Number(tokens[0]!.expires_on);
+}
+
 /**
  * The fast path must answer exactly when MSAL would answer from its cache, with the same token,
  * and step aside in every other case. Partitions here are written by MSAL itself.
@@ -57,8 +64,11 @@ describe('cached access token fast path', () => {
     const { accountId } = await signInThroughMsal(idp, entra, alice);
     const data = await partitionOf(accountId);
     const request = { accountId, clientId: entra.clientId, scopes: GRAPH_SCOPES };
-    expect(cachedAccessToken(data, { ...request, nowSeconds: now() + 3600 - 301 })).to.not.equal(undefined);
-    expect(cachedAccessToken(data, { ...request, nowSeconds: now() + 3600 - 299 })).to.equal(undefined);
+    // From the token's own expiry, not the test's clock: a second may tick between MSAL writing the
+    // token and the test reading the time, which moved a 1-second boundary.
+    const expiresOn = accessTokenExpiry(data);
+    expect(cachedAccessToken(data, { ...request, nowSeconds: expiresOn - 301 })).to.not.equal(undefined);
+    expect(cachedAccessToken(data, { ...request, nowSeconds: expiresOn - 299 })).to.equal(undefined);
   });
 
   it('steps aside once refresh_on has passed, and for a clock turned back', async () => {
