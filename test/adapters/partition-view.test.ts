@@ -86,6 +86,10 @@ describe('cached access token fast path', () => {
     const data = await partitionOf(accountId);
     const base = { accountId, clientId: entra.clientId, scopes: GRAPH_SCOPES, nowSeconds: now() };
     expect(cachedAccessToken(data, { ...base, scopes: ['User.Read', 'Mail.Read'] })).to.equal(undefined);
+    // Scopes are whole words: a granted User.Read covers neither User.Re nor User.ReadWrite.
+    expect(cachedAccessToken(data, { ...base, scopes: ['User.Re'] })).to.equal(undefined);
+    expect(cachedAccessToken(data, { ...base, scopes: ['User.ReadWrite'] })).to.equal(undefined);
+    expect(cachedAccessToken(data, { ...base, scopes: ['User.Read openid'] })).to.equal(undefined);
     expect(cachedAccessToken(data, { ...base, clientId: 'another-client' })).to.equal(undefined);
     expect(cachedAccessToken(data, { ...base, accountId: `${accountId}2` })).to.equal(undefined);
     expect(cachedAccessToken(data, { ...base, scopes: ['openid', 'profile'] })).to.equal(undefined);
