@@ -18,8 +18,10 @@ import { measureRoutes, pairedMedian } from './route-rounds.ts';
 import { measureSignOuts } from './sign-outs.ts';
 
 const QUICK = process.argv.includes('--quick');
-const SECONDS = QUICK ? 1 : 4;
-const ROUNDS = QUICK ? 3 : 5;
+// Shorter rounds, more of them: a figure is the median of per-round differences, and the machine's
+// speed drifts over minutes, so more pairs measured closer together give a steadier median.
+const SECONDS = QUICK ? 1 : 2.5;
+const ROUNDS = QUICK ? 3 : 8;
 const CONNECTIONS = 20;
 const MANY = QUICK ? 10_000 : 100_000;
 const SESSIONS_UNDER_LOAD = 1000;
@@ -50,7 +52,7 @@ const raw: Record<string, unknown> = {};
 const loads: number[] = [loadAverage()];
 const row = (measure: string, store: string, value: string, target = '', pass?: boolean) => {
   rows.push({ measure, store, value, target, pass });
-  process.stdout.write(`  ${measure} [${store}]: ${value}${target ? ` (target ${target}: ${pass ? 'pass' : 'FAIL'})` : ''}\n`);
+  process.stdout.write(`  ${measure} [${store}]: ${value}${target ? ` (target ${target}${pass === undefined ? '' : `: ${pass ? 'pass' : 'FAIL'}`})` : ''}\n`);
 };
 const µs = (value: number) => `${value.toFixed(0)} µs`;
 
@@ -92,7 +94,7 @@ try {
           ...(QUICK ? [] : [{ name: 'baseline with session', url, path: '/bench/baseline', pid: appPid, cookies }]),
           { name: 'profile', url, path: '/profile', pid: appPid, cookies, expect: (i: number) => `<dd>${oidOf(i % users)}</dd>` },
         ],
-        { rounds: ROUNDS, seconds: SECONDS, connections: CONNECTIONS },
+        { rounds: ROUNDS, seconds: SECONDS, connections: CONNECTIONS, uncountedRounds: QUICK ? 0 : 1 },
       );
       await floor.stop();
       const { floor: f, baseline: b, profile: p } = figures as Record<'floor' | 'baseline' | 'profile', (typeof figures)[string]>;
@@ -127,10 +129,12 @@ try {
         // The same with as many users active as the memory bound holds (TOKEN_MEMORY_CACHE_ENTRIES,
         // the app's default here): what the README's sizing advice promises. The first pass fills it.
         const bound = silent.held;
-        await server.ask<Silent>({ type: 'silent', samples: bound, among: bound }, 'silent');
-        const active = await server.ask<Silent>({ type: 'silent', samples: 20_000, among: bound }, 'silent');
-        row(`  the same with ${bound.toLocaleString('en')} users active (the memory bound)`, label, `p50 ${µs(active.p50)}, p99 ${µs(active.p99)}`);
-        raw[`${label} silent, users active within the bound`] = active;
+        if (bound < users) {
+          await server.ask<Silent>({ type: 'silent', samples: bound, among: bound }, 'silent');
+          const active = await server.ask<Silent>({ type: 'silent', samples: 20_000, among: bound }, 'silent');
+          row(`  the same with ${bound.toLocaleString('en')} users active (the memory bound)`, label, `p50 ${µs(active.p50)}, p99 ${µs(active.p99)}`);
+          raw[`${label} silent, users active within the bound`] = active;
+        }
         // Sessions beyond those under load, so each sign-out has real work: tokens and a session.
         const signOuts = await measureSignOuts(url, { from: SESSIONS_UNDER_LOAD, count: 1000 });
         row(`front-channel sign-out by sid, ${MANY.toLocaleString('en')} sessions stored`, label, `p50 ${signOuts.p50.toFixed(2)} ms, p99 ${signOuts.p99.toFixed(2)} ms, ${signOuts.failures} failed`, 'p99 <= 10 ms', signOuts.p99 <= 10 && signOuts.failures === 0);
@@ -167,8 +171,9 @@ try {
       'resident memory (anonymous) growth per 1,000 users, beyond the bounded caches',
       `${store}, ${MEMORY_USERS.toLocaleString('en')} users`,
       `${memory.slopeMbPer1000.toFixed(2)} MB over the second half (${memory.afterBoundMbPer1000.toFixed(2)} MB from the bound on; V8 heap ${memory.heapMbPer1000.toFixed(2)} MB); ${memory.startMb.toFixed(0)} -> ${memory.endMb.toFixed(0)} MB; the caches (bound ${memory.bound.toLocaleString('en')} entries each) took ${memory.fillMbPer1000.toFixed(1)} MB per 1,000`,
-      '< 1 MB',
-      memory.slopeMbPer1000 < 1,
+      QUICK ? '< 1 MB in a full run' : '< 1 MB',
+      // 10,000 users end where resident memory is still settling: only a full run gives a verdict.
+      QUICK ? undefined : memory.slopeMbPer1000 < 1,
     );
     raw[`memory ${store}`] = memory;
   }
