@@ -10,7 +10,7 @@ export interface PartitionTemplate {
   readonly clientId: string;
   readonly authority: string;
   readonly discovery: Record<string, unknown>;
-  /** Serialized MSAL cache of TEMPLATE_OID: one id token, one refresh token, two access tokens. */
+  /** Serialized MSAL cache of TEMPLATE_OID: one id token, one refresh token, three access tokens (sign-in and two APIs). */
   readonly cache: string;
   readonly apiScopes: readonly string[];
 }
