@@ -1,27 +1,19 @@
 import { SignOutRejected } from '../domain/errors.ts';
-import { SIGN_OUT_EVENT, type RevocationOutcome, type SignOutChannel } from '../domain/sign-out-names.ts';
+import { SIGN_OUT_EVENT, type SignOutChannel } from '../domain/sign-out-names.ts';
 import { failedResult, type SignOutResult } from '../domain/sign-out-result.ts';
 import type { AppMetrics } from './observability/app-metrics.ts';
 import type { Logger } from './observability/logger.ts';
-
-/** Sign-outs recorded since start, by channel and outcome, and revocations by outcome. */
-export interface SignOutCounts {
-  readonly signOuts: Readonly<Record<string, number>>;
-  readonly revocations: Readonly<Partial<Record<RevocationOutcome, number>>>;
-}
 
 /**
  * The one place a sign-out is reported: one structured log line per sign-out, named
  * `sign-out` (SIGN_OUT_EVENT), with the channel, outcome, subject, sessions ended, whether a
  * partition was removed, the refresh token's revocation outcome and the request id. A
  * SignOutResult never holds a token, so neither does the line. The same place counts it in the
- * metrics (`app_sign_outs_total`, `app_refresh_token_revocations_total`) and in `counts()`.
+ * metrics (`app_sign_outs_total`, `app_refresh_token_revocations_total`), the one count kept.
  */
 export class SignOutAudit {
   readonly #logger: Logger;
   readonly #metrics: Pick<AppMetrics, 'signOut' | 'refreshTokenRevocation'> | undefined;
-  readonly #signOuts = new Map<string, number>();
-  readonly #revocations = new Map<RevocationOutcome, number>();
 
   constructor(deps: { logger: Logger; metrics?: Pick<AppMetrics, 'signOut' | 'refreshTokenRevocation'> }) {
     this.#logger = deps.logger;
@@ -44,12 +36,8 @@ export class SignOutAudit {
       },
       SIGN_OUT_EVENT,
     );
-    increment(this.#signOuts, `${channel} ${outcome}`);
     this.#metrics?.signOut(channel, outcome);
-    if (partitionRemoved) {
-      increment(this.#revocations, revocation);
-      this.#metrics?.refreshTokenRevocation(revocation);
-    }
+    if (partitionRemoved) this.#metrics?.refreshTokenRevocation(revocation);
   }
 
   /**
@@ -72,12 +60,4 @@ export class SignOutAudit {
     this.record(result, context);
     return result;
   }
-
-  counts(): SignOutCounts {
-    return { signOuts: Object.fromEntries(this.#signOuts), revocations: Object.fromEntries(this.#revocations) };
-  }
-}
-
-function increment<K>(counts: Map<K, number>, key: K): void {
-  counts.set(key, (counts.get(key) ?? 0) + 1);
 }

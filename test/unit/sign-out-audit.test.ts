@@ -1,19 +1,24 @@
 import { expect } from 'chai';
+import { AppMetrics } from '../../src/app/observability/app-metrics.ts';
 import { createLogger } from '../../src/app/observability/logger.ts';
 import { SignOutAudit } from '../../src/app/sign-out-audit.ts';
 import { SignOutRejected, StoreUnavailable } from '../../src/domain/errors.ts';
 import { REVOCATION_OUTCOMES, SIGN_OUT_CHANNELS, SIGN_OUT_OUTCOMES } from '../../src/domain/sign-out-names.ts';
 import { signOutResult } from '../../src/domain/sign-out-result.ts';
+import { metricValue } from '../support/metric-values.ts';
 import { expectRejection } from './expect-rejection.ts';
 
 describe('the sign-out audit event', () => {
   let lines: Record<string, unknown>[];
   let audit: SignOutAudit;
+  let metrics: AppMetrics;
 
   beforeEach(() => {
     lines = [];
+    metrics = new AppMetrics();
     audit = new SignOutAudit({
       logger: createLogger({ level: 'info', format: 'json', destination: { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) } }),
+      metrics,
     });
   });
 
@@ -53,10 +58,15 @@ describe('the sign-out audit event', () => {
     audit.record(signOutResult('front-channel', { subject: undefined, sessionsEnded: 0, partitionRemoved: false, revocation: 'not-attempted' }));
     await audit.around('operator', {}, async () => signOutResult('operator', { subject: 's', sessionsEnded: 0, partitionRemoved: true, revocation: 'unsupported' }));
 
-    expect(audit.counts()).to.deep.equal({
-      signOuts: { 'front-channel removed': 1, 'front-channel nothing-held': 1, 'operator removed': 1 },
-      revocations: { failed: 1, unsupported: 1 },
-    });
+    const signOuts = (channel: string, outcome: string) => metricValue(metrics.registry, 'app_sign_outs_total', { channel, outcome });
+    const revocations = (outcome: string) => metricValue(metrics.registry, 'app_refresh_token_revocations_total', { outcome });
+    expect(await signOuts('front-channel', 'removed')).to.equal(1);
+    expect(await signOuts('front-channel', 'nothing-held')).to.equal(1);
+    expect(await signOuts('operator', 'removed')).to.equal(1);
+    expect(await metricValue(metrics.registry, 'app_sign_outs_total')).to.equal(3);
+    expect(await revocations('failed')).to.equal(1);
+    expect(await revocations('unsupported')).to.equal(1);
+    expect(await metricValue(metrics.registry, 'app_refresh_token_revocations_total'), 'only for removed partitions').to.equal(2);
   });
 
   it('uses the one vocabulary of channels and outcomes', () => {
