@@ -129,7 +129,7 @@ process.on('message', async (message: { type: string; samples?: number; among?: 
       await identityProvider.acquireTokenSilently({ accountId, scopes: template.apiScopes });
       timings.push(Number(process.hrtime.bigint() - started) / 1000);
     }
-    process.send!({ type: 'silent', ...percentiles(timings), among, held: container.cradle.config.partitionsInMemory });
+    process.send!({ type: 'silent', ...percentiles(timings), among, bound: container.cradle.config.partitionsInMemory });
   } else if (message.type === 'watch') {
     process.send!({ type: 'watching', ...(await watchSessions((message as unknown as { ids: string[] }).ids)) });
   } else if (message.type === 'dropped') {

@@ -95,7 +95,8 @@ export function cachedAccessToken(view: PartitionView, scopes: readonly string[]
   const wanted = scopes.map((scope) => scope.toLowerCase()).filter((scope) => !OIDC_SCOPES.has(scope));
   // A "scope" with a space in it is no scope a token lists (MSAL compares it whole): MSAL decides.
   if (wanted.length === 0 || wanted.some((scope) => scope.includes(' '))) return undefined;
-  const matches = view.accessTokens.filter((token) => wanted.every((scope) => token.granted.includes(` ${scope} `)));
+  const delimited = wanted.map((scope) => ` ${scope} `); // as `granted` spells them: once, not per token
+  const matches = view.accessTokens.filter((token) => delimited.every((scope) => token.granted.includes(scope)));
   if (matches.length !== 1) return undefined;
   const token = matches[0]!;
   if (!(token.expiresOn > nowSeconds + RENEWAL_OFFSET_SECONDS)) return undefined;
