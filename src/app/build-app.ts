@@ -43,5 +43,6 @@ export async function buildApp(env: Readonly<Record<string, string | undefined>>
 function startBackgroundWork({ cradle }: AppContainer): void {
   // Resolving these singletons starts them (their registrations start timers and register disposers).
   void cradle.expirySweeper;
+  void cradle.walCheckpointer;
   void cradle.signOutJournalReplayer;
 }

@@ -19,6 +19,7 @@ import { startExpirySweeper } from '../adapters/sqlite/sqlite-expiry-sweeper.ts'
 import { SqliteReplayGuard } from '../adapters/sqlite/sqlite-replay-guard.ts';
 import { SqliteSessionStore } from '../adapters/sqlite/sqlite-session-store.ts';
 import { SqliteTokenStore } from '../adapters/sqlite/sqlite-token-store.ts';
+import { startWalCheckpointer, type WalCheckpointer } from '../adapters/sqlite/wal-checkpointer.ts';
 import type { ReplayGuard } from '../ports/replay-guard.port.ts';
 import type { SessionStore } from '../ports/session-store.port.ts';
 import type { SignOutJournal } from '../ports/sign-out-journal.port.ts';
@@ -47,6 +48,8 @@ export interface StoreCradle {
   /** Evicts expired data where the store cannot do it by itself. */
   expirySweeper: { stop(): void };
   database: Database.Database;
+  /** Checkpoints the SQLite file's WAL in a worker thread, off the event loop; `undefined` for other stores. */
+  walCheckpointer: WalCheckpointer | undefined;
   /** Whether another process wrote the SQLite file: what lets the SQLite stores remember reads. */
   sqliteFileChanges: SqliteFileChanges;
   redis: Redis;
@@ -79,6 +82,7 @@ function memoryStores(config: Config): Registrations {
     partitionChanges: asValue(undefined),
     refreshLock: asValue(undefined),
     signOutJournal: asValue(undefined),
+    walCheckpointer: asValue(undefined),
     expirySweeper: asFunction(({ storedTokenStore, storedSessionStore, logger }: StoreCradle) => {
       const timer = setInterval(() => {
         // Each sweep yields to the event loop between batches, so it resolves later.
@@ -125,6 +129,13 @@ function sqliteStores(config: Config): Registrations {
     // transaction is ever held across a network call.
     refreshLock: asValue(undefined),
     signOutJournal: asValue(undefined),
+    walCheckpointer: asFunction(({ database, logger }: StoreCradle) =>
+      startWalCheckpointer(database, {
+        onFailure: (error) => logger.error({ err: error }, 'WAL checkpoint worker failed; checkpoints run on commit again'),
+      }),
+    )
+      .singleton()
+      .disposer((checkpointer) => checkpointer.stop()),
     expirySweeper: asFunction(({ database, now, logger }: StoreCradle) =>
       startExpirySweeper(database, {
         intervalMs: SWEEP_INTERVAL_MS,
@@ -170,6 +181,7 @@ function redisStores(config: Config): Registrations {
       ({ logger }: StoreCradle) => new LocalSignOutJournal({ file: config.signOutJournalPath, logger }),
     ).singleton(),
     // Redis evicts expired keys itself (every key is written with a TTL).
+    walCheckpointer: asValue(undefined),
     expirySweeper: asValue({ stop() {} }),
   };
 

@@ -74,4 +74,12 @@ describe('SQLite: a file another process writes too', () => {
     expect(now).to.be.a('string').and.not.equal(before);
     expect((await aliceBrowser.get('/profile')).status).to.equal(200);
   });
+
+  it('checkpoints the WAL from a worker thread, so no request commits past 1,000 pages of WAL wait for the fsyncs', async () => {
+    for (const instance of [app, otherProcess]) {
+      const { walCheckpointer, database } = instance.container.cradle;
+      expect(walCheckpointer, 'started with the app').to.not.equal(undefined);
+      expect(database.pragma('wal_autocheckpoint', { simple: true }), 'a commit checkpoints only past the safety net').to.equal(10_000);
+    }
+  });
 });
