@@ -14,8 +14,8 @@ export type WalCheckpointReport =
 
 /**
  * Runs in a worker thread with its own connection to the app's SQLite file, and copies committed
- * WAL frames into the database file every `intervalMs` (PASSIVE: it never waits for, nor blocks,
- * the app's readers and writers). The fsyncs a checkpoint makes happen here, not on the event loop.
+ * WAL frames into the database file every `intervalMs` (PASSIVE: it never waits for the app's
+ * readers or writers). The fsyncs a checkpoint makes happen here, not on the event loop.
  */
 const { path, intervalMs } = workerData as WalCheckpointWorkerData;
 const port = parentPort!;
