@@ -1,13 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { asValue } from 'awilix';
-import { buildApp } from '../src/app/build-app.ts';
 import { CookieSigningKeys } from '../src/app/cookie-signing-keys.ts';
-import { createLogger } from '../src/app/observability/logger.ts';
 import { signedInSessionData } from '../src/app/session-data.ts';
-import type { ProviderDiscovery } from '../src/adapters/oidc/provider-discovery.ts';
 import type { SignedInAccount } from '../src/domain/account.ts';
+import { buildBenchApp } from './bench-app.ts';
 import { makePartitionTemplate, oidOf, partitionFor } from './partition-template.ts';
 import { percentiles } from './stats.ts';
 
@@ -37,25 +34,14 @@ const COOKIE = 'bench.session';
 const SESSION_TTL_MS = 8 * 3600 * 1000;
 
 const template = await makePartitionTemplate();
-const { container, app } = await buildApp({
-  AUTHORITY: template.authority,
-  CLIENT_ID: template.clientId,
-  CLIENT_SECRET: 'bench-secret',
-  PUBLIC_URL: 'http://127.0.0.1',
+const { container, app } = await buildBenchApp(template, {
   SESSION_KEYS: SESSION_KEY,
   SESSION_COOKIE_NAME: COOKIE,
   TOKEN_STORE: options.store,
   SQLITE_PATH: options.sqlitePath,
   REDIS_KEY_PREFIX: options.redisKeyPrefix,
-  TOKEN_ENCRYPTION_KEYS: randomBytes(32).toString('base64'),
   API_URL: options.downstreamUrl,
-  API_SCOPES: template.apiScopes.join(' '),
-  LOG_LEVEL: 'error',
   ...(options.partitionsInMemory !== undefined ? { TOKEN_MEMORY_CACHE_ENTRIES: String(options.partitionsInMemory) } : {}),
-}, {
-  logger: createLogger({ level: 'error', format: 'json' }),
-  // The bench never signs in through the provider: discovery is the template's, with no network.
-  overrides: { providerDiscovery: asValue({ configuration: async () => template.discovery, trustsIssuer: async () => false } as unknown as ProviderDiscovery) },
 });
 const { tokenStore, sessionStore, identityProvider, downstreamApi } = container.cradle;
 

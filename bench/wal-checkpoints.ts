@@ -5,17 +5,13 @@
  * ways taking turns round by round, so both meet the same machine.
  *   node_modules/.bin/node bench/wal-checkpoints.ts [users=100000] [sign-outs per round=500] [rounds=8]
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { asValue } from 'awilix';
-import type { ProviderDiscovery } from '../src/adapters/oidc/provider-discovery.ts';
 import { startWalCheckpointer, type WalCheckpointer } from '../src/adapters/sqlite/wal-checkpointer.ts';
-import { buildApp } from '../src/app/build-app.ts';
-import { createLogger } from '../src/app/observability/logger.ts';
 import { signedInSessionData } from '../src/app/session-data.ts';
+import { buildBenchApp } from './bench-app.ts';
 import { makePartitionTemplate, oidOf, partitionFor } from './partition-template.ts';
 import { measureSignOuts } from './sign-outs.ts';
 import { median } from './stats.ts';
@@ -23,25 +19,7 @@ import { median } from './stats.ts';
 const [users = 100_000, perRound = 500, rounds = 8] = process.argv.slice(2).map(Number);
 const dir = mkdtempSync(join(tmpdir(), 'bench-wal-'));
 const template = await makePartitionTemplate();
-const { container, app } = await buildApp(
-  {
-    AUTHORITY: template.authority,
-    CLIENT_ID: template.clientId,
-    CLIENT_SECRET: 'bench-secret',
-    PUBLIC_URL: 'http://127.0.0.1',
-    SESSION_KEYS: randomBytes(32).toString('base64url'),
-    TOKEN_STORE: 'sqlite',
-    SQLITE_PATH: join(dir, 'app.db'),
-    TOKEN_ENCRYPTION_KEYS: randomBytes(32).toString('base64'),
-    API_URL: 'http://127.0.0.1:9/v1.0/me',
-    API_SCOPES: template.apiScopes.join(' '),
-    LOG_LEVEL: 'error',
-  },
-  {
-    logger: createLogger({ level: 'error', format: 'json' }),
-    overrides: { providerDiscovery: asValue({ configuration: async () => template.discovery, trustsIssuer: async () => false } as unknown as ProviderDiscovery) },
-  },
-);
+const { container, app } = await buildBenchApp(template, { TOKEN_STORE: 'sqlite', SQLITE_PATH: join(dir, 'app.db') });
 const { tokenStore, sessionStore, database, logger } = container.cradle;
 const TTL_MS = 8 * 3600 * 1000;
 process.stdout.write(`seeding ${users} users, each with a token partition and a session...\n`);
