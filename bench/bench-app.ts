@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { asValue } from 'awilix';
+import type { Redis } from 'ioredis';
 import type { ProviderDiscovery } from '../src/adapters/oidc/provider-discovery.ts';
 import { buildApp, type BuiltApp } from '../src/app/build-app.ts';
 import { createLogger } from '../src/app/observability/logger.ts';
@@ -33,4 +34,14 @@ export function buildBenchApp(template: PartitionTemplate, env: Record<string, s
       },
     },
   );
+}
+
+/** Leaves the shared Redis as it was: the seeded keys would otherwise live for their 90-day TTL. */
+export async function deleteBenchKeys(redis: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    if (keys.length) await redis.unlink(...keys);
+    cursor = next;
+  } while (cursor !== '0');
 }

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { CookieSigningKeys } from '../src/app/cookie-signing-keys.ts';
 import { signedInSessionData } from '../src/app/session-data.ts';
 import type { SignedInAccount } from '../src/domain/account.ts';
-import { buildBenchApp } from './bench-app.ts';
+import { buildBenchApp, deleteBenchKeys } from './bench-app.ts';
 import { makePartitionTemplate, oidOf, partitionFor } from './partition-template.ts';
 import { percentiles } from './stats.ts';
 
@@ -130,7 +130,7 @@ process.on('message', async (message: { type: string; samples?: number; among?: 
   } else if (message.type === 'stop') {
     server.close();
     server.closeAllConnections();
-    if (options.store === 'redis') await deleteKeys(container.cradle.redis, options.redisKeyPrefix);
+    if (options.store === 'redis') await deleteBenchKeys(container.cradle.redis, options.redisKeyPrefix);
     await container.dispose();
     process.exit(0);
   }
@@ -161,14 +161,4 @@ async function watchSessions(ids: readonly string[]) {
     if (store.holds(id)) held++;
   }
   return { held };
-}
-
-/** Leaves the shared Redis as it was: the seeded keys would otherwise live for their 90-day TTL. */
-async function deleteKeys(redis: import('ioredis').Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    if (keys.length) await redis.unlink(...keys);
-    cursor = next;
-  } while (cursor !== '0');
 }

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { partitionView } from '../src/adapters/msal/partition-view.ts';
-import { buildBenchApp } from './bench-app.ts';
+import { buildBenchApp, deleteBenchKeys } from './bench-app.ts';
 import { makePartitionTemplate, oidOf, partitionFor } from './partition-template.ts';
 import { percentiles } from './stats.ts';
 
@@ -60,14 +60,6 @@ for (let round = 1; round <= 2; round++) {
   await stage('acquireTokenSilently (all of it, held ones included)', (id) => identityProvider.acquireTokenSilently({ accountId: id, scopes: template.apiScopes }));
 }
 
-if (store === 'redis') {
-  const { redis } = container.cradle;
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    if (keys.length) await redis.unlink(...keys);
-    cursor = next;
-  } while (cursor !== '0');
-}
+if (store === 'redis') await deleteBenchKeys(container.cradle.redis, prefix);
 await container.dispose();
 rmSync(dir, { recursive: true, force: true });
