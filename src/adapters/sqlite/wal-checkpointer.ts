@@ -33,9 +33,9 @@ export interface WalCheckpointerOptions {
  * By default the connection that commits the transaction taking the WAL past 1000 pages also
  * checkpoints it, inside that commit: it copies the pages into the database file and fsyncs both
  * files. better-sqlite3 is synchronous, so that request — and every other one waiting on the event
- * loop — waits for the fsyncs: here a front-channel sign-out took p99 12 ms with it and 1.5–4 ms
- * without it (bench/sign-outs.ts, 20,000 users, 1,000 sign-outs one after another), because each
- * sign-out deletes a 10 KB partition and the checkpoints came every few hundred sign-outs.
+ * loop — waits for the fsyncs. Each sign-out deletes a ~10 KB partition, so such a commit came every
+ * few hundred sign-outs: front-channel sign-out p99 10.5 ms that way, 3.4 ms with this worker
+ * (bench/wal-checkpoints.ts, 100,000 users, medians of four rounds of 500 sign-outs each).
  *
  * So the app's connection checkpoints only past a safety net, and a worker thread with its own
  * connection runs a PASSIVE checkpoint every 100 ms, as SQLite suggests for this
