@@ -15,11 +15,13 @@ export function storeErrorFrom(error: unknown): StoreUnavailable {
  * Runs one store operation (one or more Redis commands), rethrowing its failure as
  * `StoreUnavailable`, and failing it when it has not settled `deadlineMs` after it started.
  *
- * ioredis' own `commandTimeout` is not enough: it starts when a command is written to the socket,
- * and with auto-pipelining a command issued while an earlier pipeline is stuck waits, unwritten,
- * until that pipeline settles ("ioredis won't serve two pipelines at the same time",
- * https://github.com/redis/ioredis/blob/main/lib/autoPipelining.ts). Against a frozen Redis that
- * made requests wait up to twice the timeout. The deadline here starts with the operation.
+ * ioredis' own `commandTimeout` is not enough: it times each command, from when it is written to
+ * the socket, and an operation may send several one after another (a script answered NOSCRIPT is
+ * sent again with EVAL, redis-script.ts), each with the whole timeout. With auto-pipelining, which
+ * the app once used, a command issued while an earlier pipeline was stuck even waited unwritten
+ * ("ioredis won't serve two pipelines at the same time",
+ * https://github.com/redis/ioredis/blob/main/lib/autoPipelining.ts): against a frozen Redis,
+ * requests waited up to twice the timeout. The deadline here starts with the operation.
  */
 export function guarded<T>(deadlineMs: number, operation: () => Promise<T>): Promise<T> {
   return new Promise<T>((resolve, reject) => {
