@@ -6,7 +6,7 @@ import { signedInSessionData } from '../src/app/session-data.ts';
 import type { SignedInAccount } from '../src/domain/account.ts';
 import { buildBenchApp, deleteBenchKeys } from './bench-app.ts';
 import { makePartitionTemplate, oidOf, partitionFor } from './partition-template.ts';
-import { percentiles } from './stats.ts';
+import { percentiles, timeCalls } from './stats.ts';
 
 /**
  * One app instance for the benchmark, in its own process so the load generator does not share
@@ -108,18 +108,11 @@ process.on('message', async (message: { type: string; samples?: number; among?: 
     // Silent token acquisition alone (the port call), random users among the first `among` (all
     // partitions unless said).
     const among = Math.min(message.among ?? options.users, options.users);
-    const timings: number[] = [];
-    // The process's CPU over all calls (mean per call): what the call cost, apart from the waits
-    // (Redis's answer, another process holding the core) that the wall-time percentiles include.
-    const cpuBefore = process.cpuUsage();
-    for (let n = 0; n < message.samples!; n++) {
-      const { accountId } = accountOf(Math.floor(Math.random() * among));
-      const started = process.hrtime.bigint();
-      await identityProvider.acquireTokenSilently({ accountId, scopes: template.apiScopes });
-      timings.push(Number(process.hrtime.bigint() - started) / 1000);
-    }
-    const cpu = process.cpuUsage(cpuBefore);
-    const cpuMicrosPerCall = (cpu.user + cpu.system) / message.samples!;
+    const { timings, cpuMicrosPerCall } = await timeCalls(
+      message.samples!,
+      () => accountOf(Math.floor(Math.random() * among)).accountId,
+      (accountId) => identityProvider.acquireTokenSilently({ accountId, scopes: template.apiScopes }),
+    );
     process.send!({ type: 'silent', ...percentiles(timings), cpuMicrosPerCall, among, bound: container.cradle.config.partitionsInMemory });
   } else if (message.type === 'watch') {
     process.send!({ type: 'watching', ...(await watchSessions((message as unknown as { ids: string[] }).ids)) });

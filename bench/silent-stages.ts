@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { partitionView } from '../src/adapters/msal/partition-view.ts';
 import { buildBenchApp, deleteBenchKeys } from './bench-app.ts';
 import { makePartitionTemplate, oidOf, partitionFor } from './partition-template.ts';
-import { percentiles } from './stats.ts';
+import { percentiles, timeCalls } from './stats.ts';
 
 const [store = 'sqlite', usersArg = '100000', callsArg = '5000'] = process.argv.slice(2);
 if (store !== 'sqlite' && store !== 'redis') throw new Error('the store is sqlite or redis');
@@ -31,19 +31,11 @@ for (let start = 0; start < users; start += 500) {
 }
 
 async function stage(name: string, call: (accountId: string) => Promise<unknown>): Promise<void> {
-  const timings: number[] = [];
-  const cpuBefore = process.cpuUsage();
-  for (let n = 0; n < calls; n++) {
-    const id = accountId(Math.floor(Math.random() * users));
-    const started = process.hrtime.bigint();
-    await call(id);
-    timings.push(Number(process.hrtime.bigint() - started) / 1000);
-  }
-  const cpu = process.cpuUsage(cpuBefore);
+  const { timings, cpuMicrosPerCall } = await timeCalls(calls, () => accountId(Math.floor(Math.random() * users)), call);
   const sorted = timings.sort((a, b) => a - b);
   const { p50 } = percentiles(sorted);
   const p90 = sorted[Math.floor(sorted.length * 0.9)]!;
-  process.stdout.write(`  ${name.padEnd(52)} p50 ${p50.toFixed(0).padStart(4)} µs, p90 ${p90.toFixed(0).padStart(4)} µs, CPU ${((cpu.user + cpu.system) / calls).toFixed(0).padStart(4)} µs per call\n`);
+  process.stdout.write(`  ${name.padEnd(52)} p50 ${p50.toFixed(0).padStart(4)} µs, p90 ${p90.toFixed(0).padStart(4)} µs, CPU ${cpuMicrosPerCall.toFixed(0).padStart(4)} µs per call\n`);
 }
 
 const read = async (id: string) => (await tokenStore.read(id))!;

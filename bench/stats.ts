@@ -8,3 +8,21 @@ export function percentiles(values: number[]): { p50: number; p99: number; count
 export function median(values: number[]): number {
   return percentiles(values).p50;
 }
+
+/**
+ * Makes `count` calls one after another, each on an argument `pick` chose outside the timing: the
+ * wall time of each (µs), and the process's CPU over all of them per call, which tells a call's own
+ * cost from its waits (Redis's answer, another process holding the core).
+ */
+export async function timeCalls<A>(count: number, pick: () => A, call: (argument: A) => Promise<unknown>): Promise<{ timings: number[]; cpuMicrosPerCall: number }> {
+  const timings: number[] = [];
+  const cpuBefore = process.cpuUsage();
+  for (let n = 0; n < count; n++) {
+    const argument = pick();
+    const started = process.hrtime.bigint();
+    await call(argument);
+    timings.push(Number(process.hrtime.bigint() - started) / 1000);
+  }
+  const cpu = process.cpuUsage(cpuBefore);
+  return { timings, cpuMicrosPerCall: (cpu.user + cpu.system) / count };
+}
