@@ -51,13 +51,17 @@ export function startWalCheckpointer(db: Database.Database, options: WalCheckpoi
   });
   worker.unref(); // never what keeps the process alive
   db.pragma(`wal_autocheckpoint = ${SAFETY_NET_PAGES}`);
-  let stopping = false;
+  let handedBack = false;
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-  const takeBack = (error: Error) => {
-    if (stopping) return;
-    stopping = true;
+  /** The app's connection checkpoints on commit again; false if it already did. */
+  const handBack = (): boolean => {
+    if (handedBack) return false;
+    handedBack = true;
     if (db.open) db.pragma(`wal_autocheckpoint = ${SQLITE_DEFAULT_PAGES}`);
-    options.onFailure(error);
+    return true;
+  };
+  const takeBack = (error: Error) => {
+    if (handBack()) options.onFailure(error);
   };
   worker.on('message', (report: WalCheckpointReport) => {
     if (report.type === 'checkpointed') options.onCheckpoint?.(report);
@@ -67,11 +71,7 @@ export function startWalCheckpointer(db: Database.Database, options: WalCheckpoi
   worker.on('exit', (code) => takeBack(new Error(`WAL checkpoint worker exited (code ${code})`)));
   return {
     async stop() {
-      if (!stopping) {
-        stopping = true;
-        if (db.open) db.pragma(`wal_autocheckpoint = ${SQLITE_DEFAULT_PAGES}`);
-        worker.postMessage('stop');
-      }
+      if (handBack()) worker.postMessage('stop');
       // A worker stuck in a checkpoint is cut off rather than holding the shutdown.
       const cut = setTimeout(() => void worker.terminate(), 2000);
       await exited;
