@@ -146,7 +146,7 @@ export function loadConfig(env: Env, fallbacks: ConfigFallbacks = {}): Config {
     sessionKeys: Object.freeze(sessionKeys),
     sessionCookieName: env.SESSION_COOKIE_NAME || 'app.session',
     sessionTtlMs: integer(env, 'SESSION_TTL_SECONDS', 8 * 3600, 60, 365 * 86400) * 1000,
-    // Entra refresh tokens live up to 90 days; an untouched partition is useless after that.
+    // Entra refresh tokens live up to 90 days: no partition is kept further ahead, even by a session.
     tokenTtlSeconds: integer(env, 'TOKEN_TTL_SECONDS', 90 * 86400, 60, 365 * 86400),
     partitionsInMemory: integer(env, 'TOKEN_MEMORY_CACHE_ENTRIES', 10_000, 0, 1_000_000),
     httpTimeoutMs: integer(env, 'HTTP_TIMEOUT_MS', 10_000, 100, 120_000),
@@ -224,4 +224,13 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
 
 function list(raw: string | undefined, separator: string): string[] {
   return (raw ?? '').split(separator).map((item) => item.trim()).filter(Boolean);
+}
+
+/**
+ * How long a sign-in's write keeps a new token partition before its session does: no longer than
+ * the session that sign-in starts can live (`keepUntil` extends it as the session goes on), and
+ * never beyond TOKEN_TTL_SECONDS.
+ */
+export function tokenPartitionTtlSeconds(config: Pick<Config, 'sessionTtlMs' | 'sessionAbsoluteTtlMs' | 'tokenTtlSeconds'>): number {
+  return Math.min(config.tokenTtlSeconds, Math.min(config.sessionTtlMs, config.sessionAbsoluteTtlMs) / 1000);
 }

@@ -45,7 +45,7 @@ export function createApp(container: AppContainer): Koa {
     await signOutJournalReplayer.beforeRequest();
     await next();
   });
-  app.use(sessionMiddleware(app, { config, cookies, sessionStore, now, signOutJournal: cradle.signOutJournal }));
+  app.use(sessionMiddleware(app, { config, cookies, sessionStore, tokenStore: cradle.tokenStore, now, signOutJournal: cradle.signOutJournal }));
   app.use(sessionActivity(now));
   app.use(interactionRequiredRedirect(signInStart, logger, cradle.signOutAudit));
   for (const router of [authRoutes(cradle, signInStart), pageRoutes(cradle), sessionsRoutes(cradle)]) {

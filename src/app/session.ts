@@ -2,6 +2,7 @@ import type Koa from 'koa';
 import createSession from 'koa-session';
 import type { SessionIndex, SessionStore } from '../ports/session-store.port.ts';
 import type { SignOutJournal } from '../ports/sign-out-journal.port.ts';
+import type { TokenStore } from '../ports/token-store.port.ts';
 import type { Config } from './config.ts';
 import type { CookiePolicy } from './cookie-policy.ts';
 import { InsecureTransport, isInsecureCookieError } from './secure-transport.ts';
@@ -21,9 +22,11 @@ declare module 'koa' {
 }
 
 export interface SessionDeps {
-  readonly config: Pick<Config, 'sessionTtlMs' | 'sessionAbsoluteTtlMs'>;
+  readonly config: Pick<Config, 'sessionTtlMs' | 'sessionAbsoluteTtlMs' | 'tokenTtlSeconds'>;
   readonly cookies: CookiePolicy;
   readonly sessionStore: SessionStore;
+  /** Each session written keeps its account's tokens for as long as it lives. */
+  readonly tokenStore: Pick<TokenStore, 'keepUntil'>;
   readonly now: () => number;
   /** Sign-outs accepted during a store outage and not yet applied: their sessions are not served. */
   readonly signOutJournal?: SignOutJournal;
@@ -38,8 +41,15 @@ export interface SessionDeps {
  * later write of it is conditional (`update`), so a sign-out that ended it meanwhile — on this
  * instance or another — wins. It ends when idle for `sessionTtlMs` (extended once half of it has
  * passed) and at the latest `sessionAbsoluteTtlMs` after sign-in.
+ *
+ * Every write of a session also keeps the account's token partition until the session's new expiry
+ * (never beyond TOKEN_TTL_SECONDS from now): a partition ends with the last session that can use
+ * it. A sign-in's write gives it no longer than its session (config.ts, tokenPartitionTtlSeconds), and a
+ * refresh does not extend it. Without this, tokens outlived their sessions by up to 90 days, where
+ * no sign-out from the provider could find them: it finds tokens through live sessions.
  */
-export function sessionMiddleware(app: Koa, { config, cookies, sessionStore, now, signOutJournal }: SessionDeps): Koa.Middleware {
+export function sessionMiddleware(app: Koa, { config, cookies, sessionStore, tokenStore, now, signOutJournal }: SessionDeps): Koa.Middleware {
+  const tokenTtlMs = config.tokenTtlSeconds * 1000;
   const session = createSession(
     {
       key: cookies.sessionCookieName,
@@ -80,11 +90,12 @@ export function sessionMiddleware(app: Koa, { config, cookies, sessionStore, now
           const ttl = Math.min(maxAge, lifetimeLeft);
           const state = contextOf(options).state;
           if (state.storedSessionId === id) {
-            await sessionStore.update(id, stored, indexOf(data), ttl);
+            if (!(await sessionStore.update(id, stored, indexOf(data), ttl))) return; // ended meanwhile
           } else {
             await sessionStore.set(id, stored, indexOf(data), ttl);
             state.storedSessionId = id;
           }
+          await tokenStore.keepUntil(data.account.accountId, now() + Math.min(ttl, tokenTtlMs));
         },
         destroy: (id: string) => sessionStore.destroy(id),
       },

@@ -24,7 +24,7 @@ import type { ReplayGuard } from '../ports/replay-guard.port.ts';
 import type { SessionStore } from '../ports/session-store.port.ts';
 import type { SignOutJournal } from '../ports/sign-out-journal.port.ts';
 import type { TokenStore } from '../ports/token-store.port.ts';
-import type { Config } from './config.ts';
+import { tokenPartitionTtlSeconds, type Config } from './config.ts';
 import type { Logger } from './observability/logger.ts';
 
 /** What each kind of store provides to the container. */
@@ -75,7 +75,7 @@ export function storeRegistrations(config: Config): Registrations {
 
 function memoryStores(config: Config): Registrations {
   return {
-    storedTokenStore: asFunction(({ now }: StoreCradle) => new MemoryTokenStore({ tokenTtlSeconds: config.tokenTtlSeconds, now })).singleton(),
+    storedTokenStore: asFunction(({ now }: StoreCradle) => new MemoryTokenStore({ tokenTtlSeconds: tokenPartitionTtlSeconds(config), now })).singleton(),
     storedSessionStore: asFunction(({ now }: StoreCradle) => new MemorySessionStore({ now })).singleton(),
     storedReplayGuard: asFunction(({ now }: StoreCradle) => new MemoryReplayGuard({ now })).singleton(),
     storeCheck: asValue(async () => {}),
@@ -109,7 +109,7 @@ function sqliteStores(config: Config): Registrations {
     sqliteFileChanges: asFunction(({ database }: StoreCradle) => new SqliteFileChanges(database)).singleton(),
     storedTokenStore: asFunction(
       ({ database, now, sqliteFileChanges }: StoreCradle) =>
-        new SqliteTokenStore({ db: database, tokenTtlSeconds: config.tokenTtlSeconds, now, ...remembering(sqliteFileChanges) }),
+        new SqliteTokenStore({ db: database, tokenTtlSeconds: tokenPartitionTtlSeconds(config), now, ...remembering(sqliteFileChanges) }),
     ).singleton(),
     storedSessionStore: asFunction(
       ({ database, now, sqliteFileChanges }: StoreCradle) => new SqliteSessionStore({ db: database, now, ...remembering(sqliteFileChanges) }),
@@ -167,7 +167,7 @@ function redisStores(config: Config): Registrations {
       .disposer((channel) => channel.stop()),
     storedTokenStore: asFunction(
       ({ redis, now, redisInvalidations }: StoreCradle) =>
-        new RedisTokenStore({ redis, keyPrefix, tokenTtlSeconds: config.tokenTtlSeconds, now, invalidations: kept(redisInvalidations) }),
+        new RedisTokenStore({ redis, keyPrefix, tokenTtlSeconds: tokenPartitionTtlSeconds(config), now, invalidations: kept(redisInvalidations) }),
     ).singleton(),
     partitionChanges: asFunction(({ storedTokenStore }: StoreCradle) => storedTokenStore as RedisTokenStore).singleton(),
     storedSessionStore: asFunction(

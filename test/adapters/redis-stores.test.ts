@@ -57,11 +57,26 @@ describe('Redis stores', () => {
       prefix = freshPrefix();
     });
 
-    it('lets Redis evict a token partition ttl after its last write', async () => {
+    it('lets Redis evict a token partition ttl after a sign-in wrote it', async () => {
       await new RedisTokenStore({ redis, keyPrefix: prefix, tokenTtlSeconds: 3600 }).write('alice', 'tokens');
 
       const pttl = await redis.pttl(`${prefix}tokens:alice`);
       expect(pttl).to.be.greaterThan(0).and.at.most(3_600_000);
+    });
+
+    it("moves Redis's own eviction with keepUntil, and leaves it alone on a refresh", async () => {
+      const store = new RedisTokenStore({ redis, keyPrefix: prefix, tokenTtlSeconds: 3600 });
+      const key = `${prefix}tokens:alice`;
+      await store.write('alice', 'tokens');
+
+      await store.keepUntil('alice', Date.now() + 7_200_000);
+      expect(await redis.pttl(key)).to.be.greaterThan(7_100_000).and.at.most(7_200_000);
+      const { version } = (await store.read('alice'))!;
+      expect(await store.write('alice', 'refreshed', version)).to.equal(true);
+      expect(await redis.pttl(key), 'a refresh keeps it').to.be.greaterThan(7_100_000);
+
+      await store.keepUntil('nobody', Date.now() + 7_200_000);
+      expect(await redis.exists(`${prefix}tokens:nobody`), 'nothing created').to.equal(0);
     });
 
     it('lets Redis evict a session ttl after it was saved, and keeps its index sets at least that long', async () => {

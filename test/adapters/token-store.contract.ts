@@ -127,7 +127,7 @@ export function describeTokenStoreContract(
       expect((await store.read('alice.tenant'))?.data).to.equal('a.t');
     });
 
-    it('expires a partition ttl after its last write, for reads and compare-and-set', async () => {
+    it('expires a partition ttl after a sign-in wrote it, for reads and compare-and-set', async () => {
       await store.write('alice', 'tokens');
       const partition = await store.read('alice');
 
@@ -140,16 +140,67 @@ export function describeTokenStoreContract(
       expect(await store.read('alice')).to.equal(undefined);
     });
 
-    it('restarts the expiry on every write', async () => {
+    it('restarts the expiry at ttl from now on every sign-in write, whatever kept it before', async () => {
       await store.write('alice', 'v1');
       advance(TTL_MS - 1000);
       await store.write('alice', 'v2');
       advance(TTL_MS - 1000);
-      const partition = await store.read('alice');
-      expect(await store.write('alice', 'v3', partition?.version)).to.equal(true);
-      advance(TTL_MS - 1000);
+      expect((await store.read('alice'))?.data).to.equal('v2');
 
+      await store.keepUntil('alice', clock.now() + 3 * TTL_MS);
+      await store.write('alice', 'v3');
+      advance(TTL_MS - 1);
       expect((await store.read('alice'))?.data).to.equal('v3');
+      advance(1);
+      expect(await store.read('alice')).to.equal(undefined);
+    });
+
+    it('leaves the expiry where it was on a refresh (compare-and-set): only sessions keep tokens longer', async () => {
+      await store.write('alice', 'v1');
+      advance(TTL_MS - 1000);
+      const partition = await store.read('alice');
+      expect(await store.write('alice', 'refreshed', partition?.version)).to.equal(true);
+
+      advance(999);
+      expect((await store.read('alice'))?.data).to.equal('refreshed');
+      advance(1);
+      expect(await store.read('alice')).to.equal(undefined);
+      expect(await store.version('alice')).to.equal(undefined);
+    });
+
+    it('keeps a partition until a later time, never an earlier one, with its version unchanged', async () => {
+      await store.write('alice', 'tokens');
+      const version = await store.version('alice');
+
+      await store.keepUntil('alice', clock.now() + 3 * TTL_MS);
+      await store.keepUntil('alice', clock.now() + 1000);
+      advance(3 * TTL_MS - 1);
+      expect(await store.version('alice')).to.equal(version);
+      expect(await store.read('alice')).to.deep.equal({ data: 'tokens', version });
+      expect(await store.write('alice', 'refreshed', version)).to.equal(true);
+
+      advance(1);
+      expect(await store.read('alice')).to.equal(undefined);
+    });
+
+    it('keeps nothing that is missing, removed or expired: keepUntil never brings tokens back', async () => {
+      const later = () => clock.now() + 10 * TTL_MS;
+      await store.keepUntil('nobody', later());
+
+      await store.write('bob', 'tokens');
+      const bobs = await store.read('bob');
+      await store.remove('bob');
+      await store.keepUntil('bob', later());
+
+      await store.write('carol', 'tokens');
+      advance(TTL_MS);
+      await store.keepUntil('carol', later());
+
+      for (const accountId of ['nobody', 'bob', 'carol']) {
+        expect(await store.read(accountId), accountId).to.equal(undefined);
+        expect(await store.version(accountId), accountId).to.equal(undefined);
+      }
+      expect(await store.write('bob', 'refreshed', bobs?.version)).to.equal(false);
     });
 
     it('lets exactly one of many concurrent compare-and-set writes with the same version win', async () => {

@@ -52,6 +52,10 @@ export class EncryptingTokenStore implements TokenStore {
     return this.#inner.remove(accountId);
   }
 
+  keepUntil(accountId: string, expiresAt: number): Promise<void> {
+    return this.#inner.keepUntil(accountId, expiresAt);
+  }
+
   /**
    * The authenticated data: a JSON pair, so no (client id, account id) pair can be spelled like
    * another. A value sealed for another client sharing the store, or before the client id was

@@ -39,10 +39,17 @@ export class MemoryTokenStore implements TokenStore {
   // No await before the map update: check and write happen in one turn of the event loop,
   // so concurrent compare-and-set calls cannot interleave.
   async write(accountId: string, data: string, expectedVersion?: string): Promise<boolean> {
-    if (expectedVersion !== undefined && this.#live(accountId)?.version !== expectedVersion) return false;
-    const expiresAt = this.#now() + this.#ttlMs;
+    const live = this.#live(accountId);
+    if (expectedVersion !== undefined && live?.version !== expectedVersion) return false;
+    // A refresh (compare-and-set) keeps the expiry; a sign-in sets it ttl from now.
+    const expiresAt = expectedVersion !== undefined ? live!.expiresAt : this.#now() + this.#ttlMs;
     this.#partitions.set(accountId, { data, version: randomUUID(), expiresAt });
     return true;
+  }
+
+  async keepUntil(accountId: string, expiresAt: number): Promise<void> {
+    const live = this.#live(accountId);
+    if (live && live.expiresAt < expiresAt) this.#partitions.set(accountId, { ...live, expiresAt });
   }
 
   async remove(accountId: string): Promise<void> {

@@ -122,6 +122,11 @@ export class ParsedPartitionCache<V extends { readonly version: string }> implem
     }
   }
 
+  /** The parsed copy stays: neither the data nor the version changes. */
+  keepUntil(accountId: string, expiresAt: number): Promise<void> {
+    return this.#inner.keepUntil(accountId, expiresAt);
+  }
+
   async #load(accountId: string): Promise<V | undefined> {
     const partition = await this.#inner.read(accountId);
     return partition && this.#parse(partition.data, partition.version, accountId);

@@ -15,7 +15,8 @@ interface CachedVersion {
  * Writes a partition, optionally only if it still has the expected, unexpired version.
  * KEYS[1] partition hash; ARGV: data, version, expiresAt, ttlMs, now, conditional ('1'/'0'), expectedVersion.
  * Check and write are one script: a check followed by a separate write would let another instance's
- * sign-out (DEL) land in between, and the refresh would write the tokens back.
+ * sign-out (DEL) land in between, and the refresh would write the tokens back. A compare-and-set (a
+ * refresh) leaves the expiry alone (HSET keeps a key's TTL); a sign-in's write sets it `ttlMs` from now.
  */
 const WRITE = new RedisScript(`
 if ARGV[6] == '1' then
@@ -23,6 +24,8 @@ if ARGV[6] == '1' then
   if current[1] ~= ARGV[7] or not current[2] or tonumber(current[2]) <= tonumber(ARGV[5]) then
     return 0
   end
+  redis.call('HSET', KEYS[1], 'data', ARGV[1], 'version', ARGV[2])
+  return 1
 end
 redis.call('HSET', KEYS[1], 'data', ARGV[1], 'version', ARGV[2], 'expiresAt', ARGV[3])
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
@@ -30,11 +33,25 @@ return 1
 `);
 
 /**
+ * Moves an unexpired partition's expiry later, never earlier; a missing one stays missing.
+ * KEYS[1] partition hash; ARGV: expiresAt, now.
+ */
+const KEEP_UNTIL = new RedisScript(`
+local current = redis.call('HGET', KEYS[1], 'expiresAt')
+if not current or tonumber(current) <= tonumber(ARGV[2]) or tonumber(current) >= tonumber(ARGV[1]) then
+  return 0
+end
+redis.call('HSET', KEYS[1], 'expiresAt', ARGV[1])
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[1]) - tonumber(ARGV[2]))
+return 1
+`);
+
+/**
  * TokenStore on Redis, shared by every app instance: one hash per partition at
  * `<prefix>tokens:<accountId>` with `data`, `version` and `expiresAt`.
  *
- * Redis evicts a partition by itself `tokenTtlSeconds` after its last write (PEXPIRE, renewed on
- * every write). `expiresAt`, taken from the injected clock, is checked as well, so a partition counts
+ * Redis evicts a partition by itself when it expires (PEXPIRE, set by a sign-in's write and by
+ * `keepUntil`). `expiresAt`, taken from the injected clock, is checked as well, so a partition counts
  * as absent exactly when the port says it expired, even a few ms before Redis evicts it (and under a
  * test's fake clock). Versions are random, so a remove + re-create never reuses one (no ABA).
  *
@@ -119,6 +136,11 @@ export class RedisTokenStore implements TokenStore {
 
   async remove(accountId: string): Promise<void> {
     await this.#changing(accountId, (key) => guarded(this.#deadlineMs, () => this.#redis.del(key)));
+  }
+
+  async keepUntil(accountId: string, expiresAt: number): Promise<void> {
+    const args = [Math.ceil(expiresAt), this.#now()];
+    await this.#changing(accountId, (key) => guarded(this.#deadlineMs, () => KEEP_UNTIL.run(this.#redis, [key], args)));
   }
 
   /** A change made here: the copy in memory goes before (and, for reads racing it, after) the change. */

@@ -35,6 +35,7 @@ export class SqliteTokenStore implements TokenStore {
   readonly #upsert: Database.Statement<WriteParams>;
   readonly #compareAndSet: Database.Statement<WriteParams & { expectedVersion: string; now: number }>;
   readonly #delete: Database.Statement<[string]>;
+  readonly #keepUntil: Database.Statement<{ accountId: string; expiresAt: number; now: number }>;
 
   constructor(deps: {
     db: Database.Database;
@@ -59,10 +60,14 @@ export class SqliteTokenStore implements TokenStore {
       VALUES (@accountId, @data, @version, @expiresAt)
       ON CONFLICT (account_id) DO UPDATE
         SET data = excluded.data, version = excluded.version, expires_at = excluded.expires_at`);
+    // A refresh leaves the expiry alone: only a sign-in's write and keepUntil move it.
     this.#compareAndSet = db.prepare(`
-      UPDATE token_partitions SET data = @data, version = @version, expires_at = @expiresAt
+      UPDATE token_partitions SET data = @data, version = @version
       WHERE account_id = @accountId AND version = @expectedVersion AND expires_at > @now`);
     this.#delete = db.prepare('DELETE FROM token_partitions WHERE account_id = ?');
+    this.#keepUntil = db.prepare(`
+      UPDATE token_partitions SET expires_at = @expiresAt
+      WHERE account_id = @accountId AND expires_at > @now AND expires_at < @expiresAt`);
   }
 
   async read(accountId: string): Promise<TokenPartition | undefined> {
@@ -94,6 +99,11 @@ export class SqliteTokenStore implements TokenStore {
       return true;
     }
     return guarded(() => this.#compareAndSet.run({ ...params, expectedVersion, now })).changes === 1;
+  }
+
+  async keepUntil(accountId: string, expiresAt: number): Promise<void> {
+    this.#versions.forget(accountId); // the remembered row carries the old expiry
+    guarded(() => this.#keepUntil.run({ accountId, expiresAt: Math.ceil(expiresAt), now: this.#now() }));
   }
 
   async remove(accountId: string): Promise<void> {

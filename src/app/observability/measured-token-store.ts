@@ -10,12 +10,12 @@ import { measured, storeSeries } from './measured-operation.ts';
 export class MeasuredTokenStore implements TokenStore {
   readonly #inner: TokenStore;
   readonly #metrics: AppMetrics;
-  readonly #ops: Record<'read' | 'version' | 'write' | 'remove', StoreOperationSeries>;
+  readonly #ops: Record<'read' | 'version' | 'write' | 'remove' | 'keepUntil', StoreOperationSeries>;
 
   constructor(inner: TokenStore, metrics: AppMetrics, backend: string) {
     this.#inner = inner;
     this.#metrics = metrics;
-    this.#ops = storeSeries(metrics, 'tokens', backend, ['read', 'version', 'write', 'remove']);
+    this.#ops = storeSeries(metrics, 'tokens', backend, ['read', 'version', 'write', 'remove', 'keepUntil']);
   }
 
   read(accountId: string): Promise<TokenPartition | undefined> {
@@ -35,5 +35,9 @@ export class MeasuredTokenStore implements TokenStore {
     const held = await this.version(accountId).catch(() => undefined);
     await measured(this.#ops.remove, () => this.#inner.remove(accountId));
     if (held !== undefined) this.#metrics.partitionRemoved();
+  }
+
+  keepUntil(accountId: string, expiresAt: number): Promise<void> {
+    return measured(this.#ops.keepUntil, () => this.#inner.keepUntil(accountId, expiresAt));
   }
 }
