@@ -122,7 +122,10 @@ export class ParsedPartitionCache<V extends { readonly version: string }> implem
     }
   }
 
-  /** The parsed copy stays: neither the data nor the version changes. */
+  /**
+   * Neither data nor version changes, so nothing is evicted here; Redis still reports the key as
+   * changed (to every instance), and the copy is then read again once.
+   */
   keepUntil(accountId: string, expiresAt: number): Promise<void> {
     return this.#inner.keepUntil(accountId, expiresAt);
   }
