@@ -1,31 +1,41 @@
+import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { asValue } from 'awilix';
+import { Redis } from 'ioredis';
 import { fakeUser, type FakeEntra } from '../support/fake-entra.ts';
 import { signInWithBrowser, startAppWithFakeEntra, stopTestApp, type TestApp } from '../support/app-harness.ts';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 
-for (const tokenStore of ['memory', 'sqlite'] as const) {
+for (const tokenStore of ['memory', 'sqlite', 'redis'] as const) {
   describe(`tokens end with the last session that uses them (${tokenStore} stores)`, () => {
     const alice = fakeUser('alice');
     let entra: FakeEntra;
     let app: TestApp;
     let clock: number;
     let accountId: string;
+    const keyPrefix = `test:${randomUUID()}:`;
     const tokensHeld = async () => (await app.container.cradle.tokenStore.version(accountId)) !== undefined;
 
     beforeEach(async () => {
       clock = Date.now();
       ({ entra, app } = await startAppWithFakeEntra(
         [alice],
-        { TOKEN_STORE: tokenStore, SQLITE_PATH: ':memory:', SESSION_TTL_SECONDS: '3600' },
+        { TOKEN_STORE: tokenStore, SQLITE_PATH: ':memory:', REDIS_KEY_PREFIX: keyPrefix, SESSION_TTL_SECONDS: '3600' },
         undefined,
         { now: asValue(() => clock) },
       ));
       accountId = `${alice.oid}.${entra.tenantId}`;
     });
-    afterEach(() => stopTestApp(app));
+    afterEach(async () => {
+      await stopTestApp(app);
+      if (tokenStore !== 'redis') return;
+      const redis = new Redis('redis://127.0.0.1:6379');
+      const keys = await redis.keys(`${keyPrefix}*`);
+      if (keys.length) await redis.del(...keys);
+      redis.disconnect();
+    });
 
     it('keeps the tokens while the session is used, and drops them when it ends by being idle', async () => {
       const browser = app.browser();
