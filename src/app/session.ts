@@ -42,11 +42,12 @@ export interface SessionDeps {
  * instance or another — wins. It ends when idle for `sessionTtlMs` (extended once half of it has
  * passed) and at the latest `sessionAbsoluteTtlMs` after sign-in.
  *
- * Every write of a session also keeps the account's token partition until the session's new expiry
- * (never beyond TOKEN_TTL_SECONDS from now): a partition ends with the last session that can use
- * it. A sign-in's write gives it no longer than its session (config.ts, tokenPartitionTtlSeconds), and a
- * refresh does not extend it. Without this, tokens outlived their sessions by up to 90 days, where
- * no sign-out from the provider could find them: it finds tokens through live sessions.
+ * Every write of a session also keeps the account's token partition until the session's new
+ * expiry (never beyond TOKEN_TTL_SECONDS from now), so a partition ends with the last session that
+ * can use it: a sign-in's write gives it no longer than its session (tokenPartitionTtlSeconds in
+ * config.ts), and a refresh does not extend it. Without this, tokens outlived their sessions by up
+ * to 90 days, where no sign-out from the provider could find them: it finds tokens through live
+ * sessions.
  */
 export function sessionMiddleware(app: Koa, { config, cookies, sessionStore, tokenStore, now, signOutJournal }: SessionDeps): Koa.Middleware {
   const tokenTtlMs = config.tokenTtlSeconds * 1000;
