@@ -63,14 +63,22 @@ describe('back-channel sign-out (OpenID Connect Back-Channel Logout 1.0)', () =>
   const invalid: Array<[string, (entra: FakeEntra) => Promise<string>]> = [
     ['signed by a key the provider never published', async (e) => e.logoutToken({ sid: 'sid-alice' }, await foreignKey())],
     ['for another client (aud)', (e) => e.logoutToken({ sid: 'sid-alice', aud: 'another-client' })],
+    // OpenID Connect Core §3.1.3.7 step 3, which Back-Channel Logout §2.6 applies: no untrusted audience.
+    ['also meant for another audience, even with azp this client (aud)', (e) => e.logoutToken({ sid: 'sid-alice', aud: [e.clientId, 'another-client'], azp: e.clientId })],
     ['from another issuer', (e) => e.logoutToken({ sid: 'sid-alice', iss: 'https://evil.example/v2.0' })],
     ['issued long ago (iat)', (e) => e.logoutToken({ sid: 'sid-alice', iat: Math.floor(Date.now() / 1000) - 3600, exp: Math.floor(Date.now() / 1000) + 60 })],
+    // The maximum age is 300 s; the clock skew (300 s) does not stretch it.
+    ['older than 300 s, within the clock skew (iat)', (e) => e.logoutToken({ sid: 'sid-alice', iat: Math.floor(Date.now() / 1000) - 420, exp: Math.floor(Date.now() / 1000) + 60 })],
     // Past the 5-minute clock skew allowed by default (CLOCK_SKEW_SECONDS).
     ['expired (exp)', (e) => e.logoutToken({ sid: 'sid-alice', exp: Math.floor(Date.now() / 1000) - 400 })],
     ['without exp', (e) => e.logoutToken({ sid: 'sid-alice', exp: undefined })],
     ['without the back-channel logout event', (e) => e.logoutToken({ sid: 'sid-alice', events: { 'urn:other': {} } })],
     ['carrying a nonce', (e) => e.logoutToken({ sid: 'sid-alice', nonce: 'n' })],
     ['naming neither sid nor sub', (e) => e.logoutToken({ sub: undefined })],
+    // Read as absent, these would sign out every session of the user the sub names.
+    ['whose sid is a number, next to a sub', (e) => e.logoutToken({ sid: 12345, sub: `sub-${alice.oid}` })],
+    ['whose sid is empty, next to a sub', (e) => e.logoutToken({ sid: '', sub: `sub-${alice.oid}` })],
+    ['whose sub is not a string', (e) => e.logoutToken({ sid: 'sid-alice', sub: { id: 1 } })],
     ['without jti', (e) => e.logoutToken({ sid: 'sid-alice', jti: undefined })],
     ['that is not a JWT at all', async () => 'not-a-jwt'],
   ];

@@ -80,6 +80,27 @@ describe('bad input gives a clear 4xx, never a 500 or a stack trace', () => {
     expectCleanRefusal(await app.browser().get('/nope'), 404, 'no page at this address');
   });
 
+  it('a method an address does not take is a 405 page with Allow, not cached', async () => {
+    const page = await fetch(`${app.baseUrl}/auth/signout/backchannel`, { headers: { accept: 'text/html' } });
+    expect(page.status).to.equal(405);
+    expect(page.headers.get('allow')).to.equal('POST');
+    expect(page.headers.get('cache-control')).to.equal('no-store');
+    expect(page.headers.get('content-type')).to.match(/text\/html/);
+    expect(await page.text()).to.match(/does not take GET requests/);
+    const json = await fetch(`${app.baseUrl}/profile`, { method: 'DELETE', headers: { accept: 'application/json' } });
+    expect(json.status).to.equal(405);
+    expect(json.headers.get('allow')).to.match(/GET/);
+    expect(await json.json()).to.include({ error: 'invalid_request' });
+  });
+
+  it('a method no address takes is a 501 page with Allow, not cached', async () => {
+    const page = await fetch(`${app.baseUrl}/profile`, { method: 'PROPFIND', headers: { accept: 'text/html' } });
+    expect(page.status).to.equal(501);
+    expect(page.headers.get('allow')).to.match(/GET/);
+    expect(page.headers.get('cache-control')).to.equal('no-store');
+    expect(await page.text()).to.match(/does not take PROPFIND requests/).and.not.match(/on our side/);
+  });
+
   it('the provider being down is a 503 page, not a hang or a 500', async () => {
     nock.cleanAll(); // discovery no longer answers: connection refused by nock
     const page = await app.browser().get('/auth/signin');

@@ -1,5 +1,5 @@
 import type { SignedInAccount } from '../../src/domain/account.ts';
-import { InteractionRequired, SignInFailed, SignInRejected } from '../../src/domain/errors.ts';
+import { InteractionRequired, SignInFailed, SignInUnverified } from '../../src/domain/errors.ts';
 import { codeChallengeS256, codeOfCallback, newSignInChecks } from '../../src/adapters/msal/sign-in-checks.ts';
 import type {
   CachedToken,
@@ -96,7 +96,7 @@ export class FakeIdentityProvider implements IdentityProvider {
     const issued = this.#codes.get(redemption.code);
     if (!issued) throw new SignInFailed('invalid_grant', 'unknown or already redeemed code');
     this.#codes.delete(redemption.code); // codes are single use
-    if (issued.nonce !== redemption.nonce) throw new SignInRejected('The id token nonce does not match.');
+    if (issued.nonce !== redemption.nonce) throw new SignInUnverified('nonce'); // as the MSAL adapter answers MSAL's nonce_mismatch
     if (issued.codeChallenge !== undefined && codeChallengeS256(redemption.codeVerifier) !== issued.codeChallenge) {
       throw new SignInFailed('invalid_grant', 'PKCE verification failed');
     }

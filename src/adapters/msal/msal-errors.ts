@@ -4,6 +4,7 @@ import {
   InteractionRequired,
   SignInFailed,
   SignInRejected,
+  SignInUnverified,
 } from '../../domain/errors.ts';
 import { ProviderUnreachable } from './fetch-network-client.ts';
 
@@ -22,7 +23,9 @@ export function silentTokenError(error: unknown, scopes: readonly string[]): unk
 export function codeRedemptionError(error: unknown): unknown {
   if (isUnreachable(error)) return new IdentityProviderUnavailable('code redemption failed', { cause: error });
   if (error instanceof AuthError) {
-    if (error.errorCode === 'state_mismatch' || error.errorCode === 'nonce_mismatch') {
+    // MSAL compares the ID token's nonce before the app's own checks run: the same refusal as theirs.
+    if (error.errorCode === 'nonce_mismatch') return new SignInUnverified('nonce', { cause: error });
+    if (error.errorCode === 'state_mismatch') {
       return new SignInRejected('The sign-in response failed a security check. Please start again.');
     }
     if (error instanceof ServerError && isServerSide(error)) {

@@ -153,7 +153,7 @@ export class MsalIdentityProvider implements IdentityProvider {
         { code, state: checks.state },
       );
     } catch (error) {
-      throw codeRedemptionError(error);
+      throw this.#logRefusal(codeRedemptionError(error));
     }
     const account = result.account;
     if (!account || !plugin.changes || !result.idToken) throw new IdentityProviderUnavailable('the token response carried no account');
@@ -177,9 +177,14 @@ export class MsalIdentityProvider implements IdentityProvider {
       if (!accountMatches(homeAccountId, claims)) throw new SignInUnverified('account');
       return claims;
     } catch (error) {
-      if (error instanceof SignInUnverified) this.#logger.warn({ rule: error.rule }, 'sign-in refused: id token failed a check');
-      throw error;
+      throw this.#logRefusal(error);
     }
+  }
+
+  /** One log line for an ID token that failed a check, naming the rule (never the token). */
+  #logRefusal(error: unknown): unknown {
+    if (error instanceof SignInUnverified) this.#logger.warn({ rule: error.rule }, 'sign-in refused: id token failed a check');
+    return error;
   }
 
   async acquireTokenSilently(request: SilentTokenRequest): Promise<AccessToken> {

@@ -38,8 +38,8 @@ export class JoseLogoutTokenVerifier implements LogoutTokenVerifier {
       if (typeof event !== 'object' || event === null || Array.isArray(event)) throw refused('events', 'no back-channel logout event');
       if ('nonce' in payload) throw refused('nonce', 'a logout token must not carry a nonce');
       if (typeof payload.jti !== 'string' || !payload.jti) throw refused('jti', 'no jti');
-      const sid = typeof payload.sid === 'string' && payload.sid ? payload.sid : undefined;
-      const subject = typeof payload.sub === 'string' && payload.sub ? payload.sub : undefined;
+      const sid = optionalName(payload, 'sid');
+      const subject = optionalName(payload, 'sub');
       if (!sid && !subject) throw refused('sid-or-sub', 'names neither a session (sid) nor a user (sub)');
       return {
         jti: payload.jti,
@@ -52,6 +52,17 @@ export class JoseLogoutTokenVerifier implements LogoutTokenVerifier {
       throw new SignOutRejected(`The logout token is not valid (${error.rule}).`, { cause: error, reason: error.rule });
     }
   }
+}
+
+/**
+ * A `sid` or `sub` claim: absent, or a non-empty string. Anything else refuses the token: read as
+ * absent, a malformed `sid` next to a `sub` would widen the sign-out to every session of the user.
+ */
+function optionalName(payload: Record<string, unknown>, claim: 'sid' | 'sub'): string | undefined {
+  const value = payload[claim];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value === '') throw refused('sid-or-sub', `${claim} is not a non-empty string`);
+  return value;
 }
 
 function refused(rule: TokenRule, detail: string): TokenRefused {

@@ -32,9 +32,10 @@ export interface ProviderJwtChecks {
  * Verifies a JWT the provider signed for this client, with the checks ID tokens and logout tokens
  * share (OpenID Connect Core 1.0 §3.1.3.7 steps 2-10; Back-Channel Logout 1.0 §2.6 step 3):
  * signature by a key of the provider's JWKS with an algorithm its discovery document advertises,
- * `iss` by the issuer rule, `aud` containing the client id, `azp` equal to it when present or when
- * there are several audiences, `exp` and `iat` present, `exp` not passed and `iat` neither in the
- * future nor older than `maxAgeSeconds`, all within the clock skew.
+ * `iss` by the issuer rule, `aud` containing the client id and no other audience (§3.1.3.7 step 3:
+ * this client trusts no other), `azp` equal to it when present or when there are several audiences,
+ * `exp` and `iat` present, `exp` not passed and `iat` not in the future, both within the clock
+ * skew, and `iat` not older than `maxAgeSeconds`.
  */
 export async function verifyProviderJwt(
   token: string,
@@ -49,7 +50,6 @@ export async function verifyProviderJwt(
       algorithms: advertised.filter((alg) => ASYMMETRIC.has(alg)),
       audience: checks.clientId,
       clockTolerance: checks.clockSkewSeconds,
-      maxTokenAge: checks.maxAgeSeconds,
       requiredClaims: ['iss', 'iat', 'exp'],
     }));
   } catch (error) {
@@ -58,11 +58,27 @@ export async function verifyProviderJwt(
   }
   const issuerRefusal = provider.issuerRule.refusal(payload);
   if (issuerRefusal) throw new TokenRefused(issuerRefusal, `iss "${String(payload.iss)}", tid "${String(payload.tid)}"`);
+  refuseUnfitAge(payload.iat!, checks);
   const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
+  if (audiences.some((audience) => audience !== checks.clientId)) {
+    throw new TokenRefused('aud', 'the token is also meant for an audience this client does not trust');
+  }
   if ((audiences.length > 1 || payload.azp !== undefined) && payload.azp !== checks.clientId) {
     throw new TokenRefused('azp', 'the authorized party is not this client');
   }
   return payload;
+}
+
+/**
+ * `iat` not in the future beyond the clock skew, and at most `maxAgeSeconds` old. Not jose's
+ * `maxTokenAge`: it adds the clock tolerance to the maximum age (`age - tolerance > max`,
+ * https://github.com/panva/jose/blob/v6.2.18/src/lib/jwt_claims_set.ts), which would make the
+ * README's 600 s maximum 900 s.
+ */
+function refuseUnfitAge(iat: number, checks: ProviderJwtChecks): void {
+  const age = Math.floor(Date.now() / 1000) - iat;
+  if (age < -checks.clockSkewSeconds) throw new TokenRefused('iat', 'issued in the future');
+  if (age > checks.maxAgeSeconds) throw new TokenRefused('iat', `issued ${age} s ago, more than ${checks.maxAgeSeconds} s`);
 }
 
 function ruleOf(error: unknown): TokenRule {

@@ -16,10 +16,10 @@ export function errorHandler(logger: Logger, options: { answer?: 'negotiated' | 
   return async (ctx, next) => {
     try {
       await next();
-      if (ctx.status === 404 && ctx.body === undefined) ctx.throw(404, 'There is no page at this address.');
+      if (ctx.body === undefined) refuseUnanswered(ctx);
     } catch (error) {
       const { status, message } = httpAnswerOf(error);
-      if (status >= 500) logger.error({ path: ctx.path, err: error }, 'request failed');
+      if (status >= 500 && status !== 501) logger.error({ path: ctx.path, err: error }, 'request failed');
       else logger.debug({ path: ctx.path, status, userMessage: message }, 'request refused');
       const requestId = ctx.state.requestId as string;
       ctx.status = status;
@@ -31,4 +31,17 @@ export function errorHandler(logger: Logger, options: { answer?: 'negotiated' | 
       }
     }
   };
+}
+
+/**
+ * What no route answered: an unknown address, and a method an address does not take, which
+ * @koa/router's `allowedMethods()` answers with a status and `Allow` but no body (its `throw`
+ * option would drop the `Allow` header: `_handleMethodNotAllowed` in @koa/router's src/router.ts).
+ * They get the same page, `no-store` included, as every other refusal; `Allow` stays.
+ */
+function refuseUnanswered(ctx: Koa.Context): void {
+  if (ctx.status === 404) ctx.throw(404, 'There is no page at this address.');
+  if (ctx.status === 405) ctx.throw(405, `This address does not take ${ctx.method} requests.`);
+  // A 5xx by number, but the client's doing (a method no route knows), so neither hidden nor logged as a fault.
+  if (ctx.status === 501) ctx.throw(501, `This server does not take ${ctx.method} requests.`, { expose: true });
 }
