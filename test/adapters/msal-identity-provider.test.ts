@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import nock from 'nock';
 import { MemoryTokenStore } from '../../src/adapters/memory/memory-token-store.ts';
-import { InteractionRequired, SignInFailed, SignInRejected } from '../../src/domain/errors.ts';
+import { InteractionRequired, SignInFailed, SignInRejected, SignInUnverified } from '../../src/domain/errors.ts';
 import { codeChallengeS256 } from '../../src/adapters/msal/sign-in-checks.ts';
 import { ENTRA_HOST, FakeEntra, fakeUser } from '../support/fake-entra.ts';
 import { blockNetwork, GRAPH_SCOPES, msalIdentityProvider, signInThroughMsal } from '../support/msal-harness.ts';
@@ -67,7 +67,7 @@ describe('MSAL identity provider against Entra-shaped endpoints', () => {
     const { authorizationUrl, checks } = await idp.startSignIn({ scopes: GRAPH_SCOPES });
     const { code, state } = entra.authorize(authorizationUrl, alice);
     const error = await idp.completeSignIn({ ...checks, nonce: 'other' }, { code, state }, GRAPH_SCOPES).catch((e: unknown) => e);
-    expect(error).to.be.instanceOf(SignInRejected);
+    expect(error).to.be.instanceOf(SignInUnverified).with.property('rule', 'nonce');
     expect(await store.read(`${alice.oid}.${entra.tenantId}`)).to.equal(undefined);
   });
 
