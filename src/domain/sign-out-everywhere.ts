@@ -62,7 +62,7 @@ export class SignOutEverywhere {
   /**
    * The user clicked "sign out" here: their tokens go, with every session of their provider session
    * and `currentSessionId` (which may not be bound to a `sid`). The caller then sends the browser to
-   * `providerSignOutUrl`.
+   * `providerSignOutUrl`, asked for before this call.
    */
   async fromApp(account: SignedInAccount, currentSessionId?: string): Promise<SignOutResult> {
     const bySid = account.sid ? await this.#sessionStore.findBySid(account.sid) : [];
@@ -72,7 +72,8 @@ export class SignOutEverywhere {
 
   /**
    * "Sign out everywhere" on the sessions page: every session of this user in this app, on every
-   * device, and their tokens. The caller then sends the browser to `providerSignOutUrl`.
+   * device, and their tokens. The caller then sends the browser to `providerSignOutUrl`, asked for
+   * before this call.
    */
   async everywhere(account: SignedInAccount, currentSessionId?: string): Promise<SignOutResult> {
     const [bySubject, byAccount] = await Promise.all([
@@ -108,9 +109,13 @@ export class SignOutEverywhere {
     return signOutResult('operator', await this.#signOut(sessions, target.accountId !== undefined ? [target.accountId] : [], subject));
   }
 
-  /** The provider's end-session URL for this user, or `undefined` if it has none; may reject with `IdentityProviderUnavailable`. */
+  /**
+   * The provider's end-session URL for this user, or `undefined` if it has none; may reject with
+   * `IdentityProviderUnavailable`. It carries the account's ID token as `id_token_hint`, read from
+   * the account's partition: ask for it before `fromApp` or `everywhere` removes that partition.
+   */
   providerSignOutUrl(account: SignedInAccount, postLogoutRedirectUri: string): Promise<string | undefined> {
-    return this.#identityProvider.endSessionUrl({ postLogoutRedirectUri, logoutHint: account.loginHint });
+    return this.#identityProvider.endSessionUrl({ postLogoutRedirectUri, logoutHint: account.loginHint, accountId: account.accountId });
   }
 
   /**

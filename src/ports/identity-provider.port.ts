@@ -39,6 +39,14 @@ export interface EndSessionRequest {
   readonly postLogoutRedirectUri: string;
   /** The user's `login_hint` claim or username, so the provider need not ask which account. */
   readonly logoutHint?: string;
+  /**
+   * The signed-in account whose tokens are about to be removed: the adapter sends that account's ID
+   * token, from its partition in the TokenStore, as `id_token_hint` (RP-Initiated Logout 1.0 §2), so
+   * the provider may send the browser back without asking. Best effort: no partition, no ID token
+   * or a store that cannot be read promptly gives the URL without it. So the URL must be built
+   * before the sign-out removes the partition.
+   */
+  readonly accountId?: string;
 }
 
 export interface CachedToken {
@@ -80,7 +88,11 @@ export interface IdentityProvider {
    */
   acquireTokenSilently(request: SilentTokenRequest): Promise<AccessToken>;
 
-  /** The provider's end-session (logout) URL, or `undefined` if it has none. */
+  /**
+   * The provider's end-session (logout) URL, or `undefined` if it has none. Rejects with
+   * `IdentityProviderUnavailable` when the provider's metadata cannot be had, never because of the
+   * `id_token_hint`.
+   */
   endSessionUrl(request: EndSessionRequest): Promise<string | undefined>;
 
   /** Whether an issuer identifier (a front-channel `iss`) is this provider's, for a tenant the app allows. */

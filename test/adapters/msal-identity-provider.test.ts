@@ -1,7 +1,8 @@
 import { expect } from 'chai';
+import { decodeJwt } from 'jose';
 import nock from 'nock';
 import { MemoryTokenStore } from '../../src/adapters/memory/memory-token-store.ts';
-import { InteractionRequired, SignInFailed, SignInRejected, SignInUnverified } from '../../src/domain/errors.ts';
+import { InteractionRequired, SignInFailed, SignInRejected, SignInUnverified, StoreUnavailable } from '../../src/domain/errors.ts';
 import { codeChallengeS256 } from '../../src/adapters/msal/sign-in-checks.ts';
 import { ENTRA_HOST, FakeEntra, fakeUser } from '../support/fake-entra.ts';
 import { blockNetwork, GRAPH_SCOPES, msalIdentityProvider, signInThroughMsal } from '../support/msal-harness.ts';
@@ -160,5 +161,102 @@ describe('MSAL identity provider against Entra-shaped endpoints', () => {
     expect(url.searchParams.get('logout_hint')).to.equal('hint-1');
     expect(await idp.trustsIssuer(entra.issuer)).to.equal(true);
     expect(await idp.trustsIssuer(`${ENTRA_HOST}/another-tenant/v2.0`)).to.equal(false);
+  });
+
+  describe('id_token_hint on the end-session URL (RP-Initiated Logout 1.0 §2)', () => {
+    const SIGNED_OUT = 'http://localhost:3000/auth/signed-out';
+    const endSession = async (account: { accountId: string; loginHint?: string }, provider = idp) =>
+      new URL((await provider.endSessionUrl({ postLogoutRedirectUri: SIGNED_OUT, logoutHint: account.loginHint, accountId: account.accountId }))!);
+    /** The account's partition rewritten with `change` applied to its parsed MSAL cache. */
+    const rewritePartition = async (accountId: string, change: (cache: Record<string, Record<string, Record<string, string>>>) => void) => {
+      const cache = JSON.parse((await store.read(accountId))!.data);
+      change(cache);
+      await store.write(accountId, JSON.stringify(cache));
+    };
+
+    it("carries the account's ID token as issued at sign-in, next to client_id, logout_hint and post_logout_redirect_uri", async () => {
+      const account = await signInThroughMsal(idp, entra, alice);
+      const issued = entra.issuedIdTokens.at(-1)!;
+
+      const url = await endSession(account);
+
+      expect(url.searchParams.get('id_token_hint')).to.equal(issued);
+      expect(decodeJwt(url.searchParams.get('id_token_hint')!)).to.include({ aud: entra.clientId, sub: `sub-${alice.oid}` });
+      expect(url.searchParams.get('client_id')).to.equal(entra.clientId);
+      expect(url.searchParams.get('logout_hint')).to.equal(`hint-${alice.oid}`);
+      expect(url.searchParams.get('post_logout_redirect_uri')).to.equal(SIGNED_OUT);
+      expect(warnings.join('\n'), 'never logged').to.not.contain(issued);
+    });
+
+    it("takes this client's ID token of this account, and none when that is ambiguous", async () => {
+      const account = await signInThroughMsal(idp, entra, alice);
+      const issued = entra.issuedIdTokens.at(-1)!;
+      const [key, mine] = Object.entries(JSON.parse((await store.read(account.accountId))!.data).IdToken as Record<string, Record<string, string>>)[0]!;
+      await rewritePartition(account.accountId, (cache) => {
+        cache.IdToken![`${key}-other-client`] = { ...mine, client_id: 'other-client', secret: 'id-token-of-another-client' };
+        cache.IdToken![`${key}-other-account`] = { ...mine, home_account_id: 'other.account', secret: 'id-token-of-another-account' };
+      });
+      expect((await endSession(account)).searchParams.get('id_token_hint')).to.equal(issued);
+
+      await rewritePartition(account.accountId, (cache) => {
+        cache.IdToken![`${key}-other-realm`] = { ...mine, realm: 'other-realm', secret: 'id-token-of-another-realm' };
+      });
+      expect((await endSession(account)).searchParams.has('id_token_hint'), 'two of this client: neither').to.equal(false);
+    });
+
+    it('has no hint for an account without a partition, or whose partition holds no ID token', async () => {
+      const none = await endSession({ accountId: 'nobody.tenant', loginHint: 'hint-nobody' });
+      expect(none.searchParams.has('id_token_hint')).to.equal(false);
+      expect(none.searchParams.get('logout_hint')).to.equal('hint-nobody');
+      expect(none.searchParams.get('client_id')).to.equal(entra.clientId);
+
+      const account = await signInThroughMsal(idp, entra, alice);
+      await rewritePartition(account.accountId, (cache) => {
+        cache.IdToken = {};
+      });
+      const noIdToken = await endSession(account);
+      expect(noIdToken.searchParams.has('id_token_hint')).to.equal(false);
+      expect(noIdToken.searchParams.get('post_logout_redirect_uri')).to.equal(SIGNED_OUT);
+      await store.write(account.accountId, 'not MSAL JSON');
+      expect((await endSession(account)).searchParams.has('id_token_hint')).to.equal(false);
+    });
+
+    it('has no hint, and still a URL, when the token store cannot be read; the warning names no token', async () => {
+      const account = await signInThroughMsal(idp, entra, alice);
+      store.read = async () => {
+        throw new StoreUnavailable('the token store is down');
+      };
+
+      const url = await endSession(account);
+
+      expect(url.origin + url.pathname).to.equal(`${entra.authority}/oauth2/v2.0/logout`);
+      expect(url.searchParams.has('id_token_hint')).to.equal(false);
+      expect(url.searchParams.get('logout_hint')).to.equal(`hint-${alice.oid}`);
+      expect(warnings.some((line) => line.startsWith('sign-out URL built without id_token_hint'))).to.equal(true);
+      expect(warnings.join('\n')).to.not.contain(entra.issuedIdTokens.at(-1)!);
+    });
+
+    it('waits at most a moment for a store that does not answer, then goes without the hint', async () => {
+      const account = await signInThroughMsal(idp, entra, alice);
+      store.read = () => new Promise(() => {}); // a frozen store: never answers
+
+      const started = performance.now();
+      const url = await endSession(account);
+
+      expect(performance.now() - started, 'bounded, not the store timeout').to.be.below(1000);
+      expect(url.searchParams.has('id_token_hint')).to.equal(false);
+      expect(url.searchParams.get('logout_hint')).to.equal(`hint-${alice.oid}`);
+      expect(warnings.some((line) => line.startsWith('sign-out URL built without id_token_hint'))).to.equal(true);
+    });
+
+    it('has no hint without an accountId, and reads no partition for it', async () => {
+      const account = await signInThroughMsal(idp, entra, alice);
+      let reads = 0;
+      const read = store.read.bind(store);
+      store.read = (accountId) => (reads++, read(accountId));
+      const url = new URL((await idp.endSessionUrl({ postLogoutRedirectUri: SIGNED_OUT, logoutHint: account.loginHint }))!);
+      expect(url.searchParams.has('id_token_hint')).to.equal(false);
+      expect(reads).to.equal(0);
+    });
   });
 });

@@ -2,7 +2,7 @@ import { pino } from 'pino';
 import { expect } from 'chai';
 import nock from 'nock';
 import { MsalRefreshTokenRevoker } from '../../src/adapters/msal/msal-refresh-token-revoker.ts';
-import { refreshTokenSecrets } from '../../src/adapters/msal/refresh-token-secrets.ts';
+import { refreshTokenSecrets } from '../../src/adapters/msal/partition-secrets.ts';
 import { blockNetwork } from '../support/msal-harness.ts';
 
 const IDP = 'https://idp.example';

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { decodeJwt } from 'jose';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page, ScriptedBrowser } from '../support/scripted-browser.ts';
@@ -108,6 +109,11 @@ describe('dev stack end to end: sign-out from the app', function () {
     const signOut = await signOutFromApp(aliceBrowser, appA, aliceProfile);
 
     expect(new URL(signOut.formAnswer.redirectUrl!).origin, 'sent on to the provider').to.equal(new URL(world.stack.issuer).origin);
+    // Her ID token from the partition the sign-out removed; the provider verified it (confirm page below).
+    const idTokenHint = new URL(signOut.formAnswer.redirectUrl!).searchParams.get('id_token_hint');
+    expect(idTokenHint, 'id_token_hint (RP-Initiated Logout 1.0 §2)').to.be.a('string');
+    const hinted = decodeJwt(idTokenHint!);
+    expect([hinted.aud, `${hinted.oid}.${hinted.tid}`]).to.deep.equal([appA.clientId, ALICE]);
     expect(await tokenPartition(appA.sqlitePath, ALICE), 'removed before the browser even reaches the provider').to.equal(undefined);
     expect(signOut.confirmPage.text).to.include('Alice Smith');
     for (const frame of signOut.frames) expect((await aliceBrowser.get(frame, { withoutCookies: true })).status).to.equal(200);

@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { EncryptingTokenStore } from '../../src/adapters/encryption/encrypting-token-store.ts';
 import { TokenKeyring } from '../../src/adapters/encryption/token-keyring.ts';
-import { refreshTokenSecrets } from '../../src/adapters/msal/refresh-token-secrets.ts';
+import { refreshTokenSecrets } from '../../src/adapters/msal/partition-secrets.ts';
 import { SqliteTokenStore } from '../../src/adapters/sqlite/sqlite-token-store.ts';
 import { devOperatorEnvironment } from '../../src/dev/dev-operator-environment.ts';
 import { demoUserByUsername } from '../../src/dev/demo-users.ts';

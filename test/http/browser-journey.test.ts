@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { decodeJwt } from 'jose';
 import nock from 'nock';
 import { fakeUser, type FakeEntra } from '../support/fake-entra.ts';
 import { fakeGraph, signInWithBrowser, startAppWithFakeEntra, stopTestApp, type TestApp } from '../support/app-harness.ts';
@@ -52,6 +53,9 @@ describe('the browser journey: sign in, profile, sign out', () => {
     expect(endSession.origin + endSession.pathname).to.equal(`${entra.authority}/oauth2/v2.0/logout`);
     expect(endSession.searchParams.get('post_logout_redirect_uri')).to.equal(`${app.baseUrl}/auth/signed-out`);
     expect(endSession.searchParams.get('logout_hint')).to.equal(`hint-${alice.oid}`);
+    expect(endSession.searchParams.get('client_id')).to.equal(entra.clientId);
+    expect(endSession.searchParams.get('id_token_hint'), 'the ID token of the sign-in (RP-Initiated Logout §2)').to.equal(entra.issuedIdTokens.at(-1));
+    expect(decodeJwt(endSession.searchParams.get('id_token_hint')!)).to.include({ aud: entra.clientId, sub: `sub-${alice.oid}`, sid: 'sid-alice' });
     expect(await app.container.cradle.tokenStore.read(accountId), 'tokens removed').to.equal(undefined);
     expect(await app.container.cradle.sessionStore.findBySid('sid-alice'), 'sessions ended').to.deep.equal([]);
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { refreshTokenSecrets } from '../../src/adapters/msal/refresh-token-secrets.ts';
+import { refreshTokenSecrets } from '../../src/adapters/msal/partition-secrets.ts';
 import { fakeUser, type FakeEntra } from '../support/fake-entra.ts';
 import { signInWithBrowser, startAppWithFakeEntra, stopTestApp, type TestApp } from '../support/app-harness.ts';
 import { metricValue } from '../support/metric-values.ts';

@@ -1,5 +1,6 @@
 import { asValue } from 'awilix';
 import { expect } from 'chai';
+import { decodeJwt } from 'jose';
 import { ACTIVITY_RESOLUTION_MS } from '../../src/app/session-activity.ts';
 import { currentSessionData } from '../../src/app/session-data.ts';
 import { fakeUser, type FakeEntra } from '../support/fake-entra.ts';
@@ -127,12 +128,18 @@ describe('"Your sessions": seeing and ending your own sessions', () => {
   });
 
   it('"Sign out everywhere" ends every session of the user, removes the tokens and continues to the provider', async () => {
+    // Alice's partition holds the ID token of her latest sign-in (the phone's), which replaced the laptop's.
+    const [, phoneIdToken] = entra.issuedIdTokens.filter((idToken) => decodeJwt(idToken).sub === `sub-${alice.oid}`);
     const answer = await laptop.post('/sessions/everywhere', { _csrf: csrfFrom(await laptop.get('/sessions')) });
 
     expect(answer.status).to.equal(302);
     const endSession = new URL(answer.location!);
     expect(endSession.origin + endSession.pathname).to.equal(`${entra.authority}/oauth2/v2.0/logout`);
     expect(endSession.searchParams.get('logout_hint')).to.equal(`hint-${alice.oid}`);
+    expect(endSession.searchParams.get('post_logout_redirect_uri')).to.equal(`${app.baseUrl}/auth/signed-out`);
+    expect(endSession.searchParams.get('client_id')).to.equal(entra.clientId);
+    expect(endSession.searchParams.get('id_token_hint'), 'the ID token of her latest sign-in').to.be.a('string').and.equal(phoneIdToken);
+    expect(decodeJwt(phoneIdToken!)).to.include({ sid: 'sid-alice-phone', aud: entra.clientId });
     for (const browser of [laptop, phone]) expect((await browser.get('/profile')).status).to.equal(302);
     expect(await app.container.cradle.tokenStore.read(accountOf(alice))).to.equal(undefined);
     expect(await app.container.cradle.sessionStore.findBySubject(`sub-${alice.oid}`)).to.deep.equal([]);

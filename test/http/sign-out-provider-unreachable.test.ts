@@ -65,5 +65,6 @@ describe('sign-out while the provider cannot be reached', () => {
     const endSession = new URL(retry.location!);
     expect(endSession.origin + endSession.pathname).to.equal(`${entra.authority}/oauth2/v2.0/logout`);
     expect(endSession.searchParams.get('post_logout_redirect_uri')).to.equal(`${fresh.baseUrl}/auth/signed-out`);
+    expect(endSession.searchParams.has('id_token_hint'), 'no account any more: no ID token to send').to.equal(false);
   });
 });

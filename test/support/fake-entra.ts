@@ -76,6 +76,8 @@ export class FakeEntra {
   readonly revocationRequests: Record<string, string>[] = [];
   /** Number of token endpoint calls by grant type. */
   readonly calls = { authorization_code: 0, refresh_token: 0 };
+  /** Every ID token the token endpoint issued, oldest first (what a sign-out's `id_token_hint` must be). */
+  readonly issuedIdTokens: string[] = [];
   readonly #codes = new Map<string, Grant & { scopes: string }>();
   readonly #refreshTokens = new Map<string, Grant>();
   readonly #held: Array<() => void> = [];
@@ -288,11 +290,18 @@ export class FakeEntra {
     if (signer.alg === 'none') {
       // An unsecured JWT (RFC 7519 §6): jose will not make one, a broken provider could.
       const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-      return `${part({ alg: 'none', typ: 'JWT' })}.${part(claims)}.`;
+      return this.#issued(`${part({ alg: 'none', typ: 'JWT' })}.${part(claims)}.`);
     }
-    return new SignJWT(claims)
-      .setProtectedHeader({ alg: signer.alg, typ: 'JWT', ...(signer.kid ? { kid: signer.kid } : {}) })
-      .sign(signer.key);
+    return this.#issued(
+      await new SignJWT(claims)
+        .setProtectedHeader({ alg: signer.alg, typ: 'JWT', ...(signer.kid ? { kid: signer.kid } : {}) })
+        .sign(signer.key),
+    );
+  }
+
+  #issued(idToken: string): string {
+    this.issuedIdTokens.push(idToken);
+    return idToken;
   }
 }
 

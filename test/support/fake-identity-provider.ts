@@ -46,6 +46,8 @@ export interface FakePartition {
 export class FakeIdentityProvider implements IdentityProvider {
   /** Accounts whose refresh token the provider no longer honours. */
   readonly refreshTokenRevoked = new Set<string>();
+  /** Every `endSessionUrl` request, oldest first. */
+  readonly endSessionRequests: EndSessionRequest[] = [];
   readonly #tokenStore: TokenStore;
   readonly #now: () => number;
   readonly #codes = new Map<string, IssuedCode>();
@@ -138,6 +140,7 @@ export class FakeIdentityProvider implements IdentityProvider {
   }
 
   async endSessionUrl(request: EndSessionRequest): Promise<string | undefined> {
+    this.endSessionRequests.push(request);
     const url = new URL('https://idp.example/logout');
     url.searchParams.set('post_logout_redirect_uri', request.postLogoutRedirectUri);
     if (request.logoutHint !== undefined) url.searchParams.set('logout_hint', request.logoutHint);

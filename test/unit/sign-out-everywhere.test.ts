@@ -109,13 +109,19 @@ describe('SignOutEverywhere', () => {
     });
 
     it("sends the browser to the provider's end-session endpoint with the return URL and the hint", async () => {
-      await signOut.fromApp(alice);
       const endSessionUrl = await signOut.providerSignOutUrl(alice, SIGNED_OUT_URL);
+      await signOut.fromApp(alice);
 
       const url = new URL(endSessionUrl ?? '');
       expect(url.origin + url.pathname).to.equal('https://idp.example/logout');
       expect(url.searchParams.get('post_logout_redirect_uri')).to.equal(SIGNED_OUT_URL);
       expect(url.searchParams.get('logout_hint')).to.equal('hint-alice');
+    });
+
+    it('names the account whose ID token the provider adapter sends as id_token_hint', async () => {
+      await signOut.providerSignOutUrl(alice, SIGNED_OUT_URL);
+
+      expect(provider.endSessionRequests).to.deep.equal([{ postLogoutRedirectUri: SIGNED_OUT_URL, logoutHint: 'hint-alice', accountId: alice.accountId }]);
     });
   });
 

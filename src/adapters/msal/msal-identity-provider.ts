@@ -16,6 +16,7 @@ import type { TokenStore } from '../../ports/token-store.port.ts';
 import { codeRedemptionError, silentTokenError } from './msal-errors.ts';
 import { PartitionCachePlugin } from './partition-cache-plugin.ts';
 import { RefreshGate } from './refresh-gate.ts';
+import { idTokenSecret } from './partition-secrets.ts';
 import { codeOfCallback, newSignInChecks } from './sign-in-checks.ts';
 import { cachedAccessToken, nowSeconds, partitionView, type PartitionView } from './partition-view.ts';
 
@@ -68,6 +69,13 @@ export interface PartitionViews {
   /** As `lookup` last gave it, without asking the store: for display in the same request only. */
   lastChecked(accountId: string): Promise<PartitionView | undefined>;
 }
+
+/**
+ * The longest a sign-out waits for its optional `id_token_hint`: a healthy store answers in
+ * milliseconds, and a stuck one (a frozen Redis) would otherwise add its whole command timeout to
+ * the 503 the sign-out then meets.
+ */
+const ID_TOKEN_HINT_READ_MS = 250;
 
 /**
  * IdentityProvider on @azure/msal-node. A new ConfidentialClientApplication for every operation,
@@ -258,7 +266,30 @@ export class MsalIdentityProvider implements IdentityProvider {
     url.searchParams.set('post_logout_redirect_uri', request.postLogoutRedirectUri);
     url.searchParams.set('client_id', this.#settings.clientId);
     if (request.logoutHint) url.searchParams.set('logout_hint', request.logoutHint);
+    const idToken = request.accountId === undefined ? undefined : await this.#idTokenHint(request.accountId);
+    if (idToken) url.searchParams.set('id_token_hint', idToken);
     return url.toString();
+  }
+
+  /**
+   * The account's ID token from its partition, or `undefined`: the hint is optional, so neither a
+   * missing partition nor a store that fails here may stop the sign-out (which then meets the store
+   * itself), nor a slow one delay it by more than ID_TOKEN_HINT_READ_MS. The token is never logged.
+   */
+  async #idTokenHint(accountId: string): Promise<string | undefined> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${ID_TOKEN_HINT_READ_MS} ms`)), ID_TOKEN_HINT_READ_MS);
+    });
+    try {
+      const partition = await Promise.race([this.#tokenStore.read(accountId), late]);
+      return partition && idTokenSecret(partition.data, this.#settings.clientId, accountId);
+    } catch (error) {
+      this.#logger.warn({ err: error }, 'sign-out URL built without id_token_hint: the token store could not be read');
+      return undefined;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   trustsIssuer(iss: string): Promise<boolean> {

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { RevocationOutcome } from '../../domain/sign-out-names.ts';
 import type { RefreshTokenRevoker } from '../../ports/refresh-token-revoker.port.ts';
-import { refreshTokenSecrets } from './refresh-token-secrets.ts';
+import { refreshTokenSecrets } from './partition-secrets.ts';
 
 /** The longest a sign-out waits for the provider to revoke a refresh token. */
 export const REVOCATION_TIMEOUT_MS = 2000;
