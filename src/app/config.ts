@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { describeAuthority, isTenantId } from '../adapters/oidc/authority.ts';
 import type { AllowedTenants } from '../adapters/oidc/issuer-rule.ts';
 
@@ -77,6 +78,10 @@ export function loadConfig(env: Env, fallbacks: ConfigFallbacks = {}): Config {
   url(env, 'AUTHORITY');
   const allowedTenants = tenants(env, describeAuthority(authority));
   const sessionKeys = list(env.SESSION_KEYS, ',');
+  // Before any fallback: with Redis every instance must have the same keys, so they must be given.
+  if (tokenStoreOf(env) === 'redis' && sessionKeys.length === 0) {
+    fail('SESSION_KEYS', 'is required with TOKEN_STORE=redis: every instance must sign cookies with the same keys. Generate one with `openssl rand -base64 32` and give the same value to every instance');
+  }
   if (sessionKeys.length === 0) {
     if (production || !fallbacks.devSessionKeys) fail('SESSION_KEYS', 'is required: comma-separated random secrets that sign the session cookie (e.g. `openssl rand -base64 32`)');
     sessionKeys.push(...fallbacks.devSessionKeys());
@@ -84,10 +89,7 @@ export function loadConfig(env: Env, fallbacks: ConfigFallbacks = {}): Config {
   if (sessionKeys.some((key) => key.length < 16)) fail('SESSION_KEYS', 'each key must be at least 16 characters');
   const apiScopes = list(env.API_SCOPES ?? 'User.Read', ' ');
   if (apiScopes.length === 0) fail('API_SCOPES', 'must name at least one scope');
-  const tokenStore = env.TOKEN_STORE || 'sqlite';
-  if (tokenStore !== 'sqlite' && tokenStore !== 'memory' && tokenStore !== 'redis') {
-    fail('TOKEN_STORE', `must be "sqlite", "memory" or "redis", not "${tokenStore}"`);
-  }
+  const tokenStore = tokenStoreOf(env);
   const tokenEncryptionKeys = list(env.TOKEN_ENCRYPTION_KEYS, ',').map((key, i) => {
     const bytes = Buffer.from(key, 'base64');
     if (!/^[A-Za-z0-9+/_-]{43}=?$/.test(key) || bytes.length !== 32) {
@@ -95,16 +97,13 @@ export function loadConfig(env: Env, fallbacks: ConfigFallbacks = {}): Config {
     }
     return bytes;
   });
-  const allowPlaintextTokens = env.ALLOW_PLAINTEXT_TOKENS === 'true';
+  const allowPlaintextTokens = flag(env, 'ALLOW_PLAINTEXT_TOKENS');
   if (tokenEncryptionKeys.length === 0 && !allowPlaintextTokens) {
     fail(
       'TOKEN_ENCRYPTION_KEYS',
       'is required: refresh tokens are secrets and are encrypted at rest. Generate a key with `openssl rand -base64 32` ' +
         '(or set ALLOW_PLAINTEXT_TOKENS=true to store them unencrypted, deliberately)',
     );
-  }
-  if (tokenStore === 'redis' && !env.SESSION_KEYS?.trim()) {
-    fail('SESSION_KEYS', 'is required with TOKEN_STORE=redis: every instance must sign cookies with the same keys. Generate one with `openssl rand -base64 32` and give the same value to every instance');
   }
   const logLevel = env.LOG_LEVEL ?? 'info';
   if (!['debug', 'info', 'warn', 'error', 'silent'].includes(logLevel)) fail('LOG_LEVEL', 'must be debug, info, warn, error or silent');
@@ -119,7 +118,7 @@ export function loadConfig(env: Env, fallbacks: ConfigFallbacks = {}): Config {
   return Object.freeze({
     production,
     port,
-    host: env.HOST?.trim() || undefined,
+    host: host(env, 'HOST'),
     publicUrl,
     redirectUri: `${publicUrl}/auth/redirect`,
     postLogoutRedirectUri: `${publicUrl}/auth/signed-out`,
@@ -141,20 +140,20 @@ export function loadConfig(env: Env, fallbacks: ConfigFallbacks = {}): Config {
     redisKeyPrefix: env.REDIS_KEY_PREFIX ?? `koa-msal:${required(env, 'CLIENT_ID', 'the application (client) id registered at the identity provider')}:`,
     tokenEncryptionKeys: Object.freeze(tokenEncryptionKeys),
     allowPlaintextTokens,
-    frontChannelRequiresIss: env.FRONT_CHANNEL_REQUIRE_ISS === 'true',
+    frontChannelRequiresIss: flag(env, 'FRONT_CHANNEL_REQUIRE_ISS'),
     signOutJournalPath: env.SIGN_OUT_JOURNAL_PATH || './data/sign-out-journal.json',
     sessionKeys: Object.freeze(sessionKeys),
-    sessionCookieName: env.SESSION_COOKIE_NAME || 'app.session',
+    sessionCookieName: cookieName(env, 'SESSION_COOKIE_NAME', 'app.session'),
     sessionTtlMs: integer(env, 'SESSION_TTL_SECONDS', 8 * 3600, 60, 365 * 86400) * 1000,
     // Entra refresh tokens live up to 90 days: no partition is kept further ahead, even by a session.
     tokenTtlSeconds: integer(env, 'TOKEN_TTL_SECONDS', 90 * 86400, 60, 365 * 86400),
     partitionsInMemory: integer(env, 'TOKEN_MEMORY_CACHE_ENTRIES', 10_000, 0, 1_000_000),
     httpTimeoutMs: integer(env, 'HTTP_TIMEOUT_MS', 10_000, 100, 120_000),
-    trustProxy: env.TRUST_PROXY === 'true',
+    trustProxy: flag(env, 'TRUST_PROXY'),
     logLevel: logLevel as Config['logLevel'],
     logFormat,
     metricsPort,
-    metricsHost: env.METRICS_HOST?.trim() || env.HOST?.trim() || undefined,
+    metricsHost: host(env, 'METRICS_HOST') ?? host(env, 'HOST'),
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     sessionAbsoluteTtlMs: integer(env, 'SESSION_ABSOLUTE_TTL_SECONDS', 7 * 86400, 60, 365 * 86400) * 1000,
   });
@@ -220,6 +219,40 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   const value = Number(raw);
   if (!Number.isInteger(value) || value < min || value > max) fail(name, `must be a whole number from ${min} to ${max}, not "${raw}"`);
   return value;
+}
+
+function tokenStoreOf(env: Env): Config['tokenStore'] {
+  const tokenStore = env.TOKEN_STORE || 'sqlite';
+  if (tokenStore !== 'sqlite' && tokenStore !== 'memory' && tokenStore !== 'redis') {
+    fail('TOKEN_STORE', `must be "sqlite", "memory" or "redis", not "${tokenStore}"`);
+  }
+  return tokenStore;
+}
+
+/** A yes/no setting: unset or empty is `false`; anything but `true` or `false` is a mistake, not a `false`. */
+function flag(env: Env, name: string): boolean {
+  const raw = env[name]?.trim();
+  if (!raw || raw === 'false') return false;
+  if (raw === 'true') return true;
+  return fail(name, `must be "true" or "false", not "${raw}"`);
+}
+
+/** An interface to listen on: an IP address or a host name (resolved when the app listens). */
+function host(env: Env, name: string): string | undefined {
+  const raw = env[name]?.trim();
+  if (!raw) return undefined;
+  if (isIP(raw) === 0 && !HOST_NAME.test(raw)) fail(name, `must be an IP address or a host name, not "${raw}"`);
+  return raw;
+}
+
+const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+/** A cookie name: an RFC 6265 §4.1.1 `token` (no separators, spaces or `=`). */
+function cookieName(env: Env, name: string, fallback: string): string {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(raw)) fail(name, `must be a cookie name (letters, digits and !#$%&'*+-.^_\`|~ only), not "${raw}"`);
+  return raw;
 }
 
 function list(raw: string | undefined, separator: string): string[] {

@@ -4,6 +4,7 @@ import type { OperatorTarget } from '../domain/sign-out-everywhere.ts';
 import type { SignOutResult } from '../domain/sign-out-result.ts';
 import { ConfigError, loadConfig, type ConfigFallbacks } from './config.ts';
 import { createAppContainer } from './container.ts';
+import { isMainModule } from './main-module.ts';
 import { createLogger } from './observability/logger.ts';
 import { storesReady } from './store-registrations.ts';
 
@@ -111,4 +112,4 @@ function summary(target: OperatorTarget, result: SignOutResult, requestId: strin
 }
 
 // `npm run signout` (src/signout.ts) runs it in-process or, for the offline dev stack, as this file.
-if (import.meta.url === `file://${process.argv[1]}`) process.exitCode = await runOperatorSignOut(process.argv.slice(2), process.env);
+if (isMainModule(import.meta.url)) process.exitCode = await runOperatorSignOut(process.argv.slice(2), process.env);

@@ -5,6 +5,8 @@ import type { ProviderDiscovery } from '../adapters/oidc/provider-discovery.ts';
 import { buildApp } from './build-app.ts';
 import { ConfigError, type ConfigFallbacks } from './config.ts';
 import { drain } from './graceful-shutdown.ts';
+import { listenFailure } from './listen-failure.ts';
+import { isMainModule } from './main-module.ts';
 import type { Logger } from './observability/logger.ts';
 import { startMetricsServer } from './observability/metrics-server.ts';
 
@@ -18,9 +20,21 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env, fallback
   const { cradle } = container;
   await providerChecked(cradle.providerDiscovery, logger);
   cradle.discoveryWarmUp.start(); // until discovery is held: /readyz waits for it
-  const metricsServer = config.metricsPort === undefined ? undefined : await startMetricsServer(cradle.metrics, config.metricsPort, config.metricsHost);
+  const metricsServer =
+    config.metricsPort === undefined
+      ? undefined
+      : await startMetricsServer(cradle.metrics, config.metricsPort, config.metricsHost).catch(async (error: unknown) => {
+          await container.dispose();
+          throw listenFailure(error, { port: 'METRICS_PORT', host: 'METRICS_HOST' }, config.metricsPort!, config.metricsHost);
+        });
   const server = app.listen(config.port, config.host);
-  await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
+  await new Promise<void>((resolve, reject) =>
+    server.once('listening', resolve).once('error', (error) => reject(listenFailure(error, { port: 'PORT', host: 'HOST' }, config.port, config.host))),
+  ).catch(async (error: unknown) => {
+    if (metricsServer) await drain(metricsServer, 0);
+    await container.dispose();
+    throw error;
+  });
   logger.info(
     { url: config.publicUrl, port: portOf(server), metricsPort: metricsServer && portOf(metricsServer), tokenStore: config.tokenStore },
     'listening',
@@ -98,4 +112,4 @@ export async function runServer(fallbacks: ConfigFallbacks = {}): Promise<void> 
 }
 
 // Started directly (the dev stack's child processes, or `node src/app/server.ts`).
-if (import.meta.url === `file://${process.argv[1]}`) await runServer();
+if (isMainModule(import.meta.url)) await runServer();

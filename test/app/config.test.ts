@@ -118,11 +118,46 @@ describe('loadConfig', () => {
       const error = configFailure({ ...MINIMAL, TOKEN_STORE: 'redis', SESSION_KEYS: undefined }, { devSessionKeys: () => ['d'.repeat(32)] });
       expect(error.message).to.match(/^SESSION_KEYS is required with TOKEN_STORE=redis/);
       expect(error.message).to.contain('openssl rand -base64 32');
+      for (const empty of [',', ' , ', '']) {
+        const blank = configFailure({ ...MINIMAL, TOKEN_STORE: 'redis', SESSION_KEYS: empty }, { devSessionKeys: () => ['d'.repeat(32)] });
+        expect(blank.message, JSON.stringify(empty)).to.match(/^SESSION_KEYS is required with TOKEN_STORE=redis/);
+      }
     });
 
     it('listens on HOST when set, every interface otherwise', () => {
       expect(loadConfig(MINIMAL).host).to.equal(undefined);
       expect(loadConfig({ ...MINIMAL, HOST: '127.0.0.1' }).host).to.equal('127.0.0.1');
+      expect(loadConfig({ ...MINIMAL, HOST: '::' }).host).to.equal('::');
+      expect(loadConfig({ ...MINIMAL, HOST: 'app-1.internal' }).host).to.equal('app-1.internal');
+    });
+
+    it('names HOST or METRICS_HOST when it is neither an IP address nor a host name', () => {
+      for (const bad of ['http://0.0.0.0', 'local host', '0.0.0.0:3000', 'bad_host']) {
+        expect(configFailure({ ...MINIMAL, HOST: bad }).message, bad).to.equal(`HOST must be an IP address or a host name, not "${bad}"`);
+        expect(configFailure({ ...MINIMAL, METRICS_PORT: '9100', METRICS_HOST: bad }).message, bad).to.match(/^METRICS_HOST must be an IP address/);
+      }
+      expect(loadConfig({ ...MINIMAL, HOST: '10.0.0.5', METRICS_PORT: '9100' }).metricsHost, 'METRICS_HOST defaults to HOST').to.equal('10.0.0.5');
+    });
+
+    for (const name of ['ALLOW_PLAINTEXT_TOKENS', 'FRONT_CHANNEL_REQUIRE_ISS', 'TRUST_PROXY']) {
+      it(`takes ${name} as true or false only, naming it otherwise`, () => {
+        for (const [raw, value] of [['true', true], ['false', false], ['', false], [undefined, false]] as const) {
+          expect(() => loadConfig({ ...MINIMAL, [name]: raw }), String(raw)).to.not.throw();
+          const config = loadConfig({ ...MINIMAL, [name]: raw });
+          const read = { ALLOW_PLAINTEXT_TOKENS: config.allowPlaintextTokens, FRONT_CHANNEL_REQUIRE_ISS: config.frontChannelRequiresIss, TRUST_PROXY: config.trustProxy }[name];
+          expect(read, String(raw)).to.equal(value);
+        }
+        for (const bad of ['yes', '1', 'TRUE', 'on']) {
+          expect(configFailure({ ...MINIMAL, [name]: bad }).message).to.equal(`${name} must be "true" or "false", not "${bad}"`);
+        }
+      });
+    }
+
+    it('names SESSION_COOKIE_NAME when it is not a cookie name', () => {
+      expect(loadConfig({ ...MINIMAL, SESSION_COOKIE_NAME: 'my-app.sid' }).sessionCookieName).to.equal('my-app.sid');
+      for (const bad of ['my=session', 'two words', 'semi;colon', 'quote"d', 'café']) {
+        expect(configFailure({ ...MINIMAL, SESSION_COOKIE_NAME: bad }).message, bad).to.match(/^SESSION_COOKIE_NAME must be a cookie name/);
+      }
     });
 
     it('requires iss on front-channel sign-out only when FRONT_CHANNEL_REQUIRE_ISS=true', () => {

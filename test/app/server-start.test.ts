@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import nock from 'nock';
 import { ConfigError } from '../../src/app/config.ts';
 import { startServer } from '../../src/app/server.ts';
@@ -58,5 +60,36 @@ describe('server start: the provider must fit AUTHORITY', () => {
     new FakeEntra({ tenantId: tenant }).install();
     const running = await startServer(env);
     await running.close();
+  });
+
+  describe('a listener that cannot start names the setting to change, in one line', () => {
+    let taken: Server;
+    let takenPort: number;
+    beforeEach(async () => {
+      new FakeEntra({ tenantId: tenant }).install();
+      taken = createServer();
+      await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+      takenPort = (taken.address() as AddressInfo).port;
+    });
+    afterEach(() => new Promise<void>((resolve) => taken.close(() => resolve())));
+
+    it('PORT in use', async () => {
+      const error = await startServer({ ...env, HOST: '127.0.0.1', PORT: String(takenPort) }).catch((e: unknown) => e);
+      expect(error).to.be.instanceOf(ConfigError);
+      expect((error as Error).message).to.equal(`PORT ${takenPort} is in use (127.0.0.1, port ${takenPort}): choose another port or stop what holds it`);
+    });
+
+    it('METRICS_PORT in use', async () => {
+      const error = await startServer({ ...env, METRICS_HOST: '127.0.0.1', METRICS_PORT: String(takenPort) }).catch((e: unknown) => e);
+      expect(error).to.be.instanceOf(ConfigError);
+      expect((error as Error).message).to.match(new RegExp(`^METRICS_PORT ${takenPort} is in use`));
+    });
+
+    it('HOST that is no address of this machine', async () => {
+      // TEST-NET-1 (RFC 5737): never assigned to a machine.
+      const error = await startServer({ ...env, HOST: '192.0.2.1' }).catch((e: unknown) => e);
+      expect(error).to.be.instanceOf(ConfigError);
+      expect((error as Error).message).to.equal('HOST "192.0.2.1" is not an address of this machine (EADDRNOTAVAIL)');
+    });
   });
 });
