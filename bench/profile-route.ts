@@ -3,10 +3,15 @@
  * profile of it), loads one route for a while, and prints its CPU per request.
  *   BENCH_CPU_PROF=/tmp/prof node_modules/.bin/node bench/profile-route.ts sqlite /profile 10
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startBenchServer, startDownstreamStub } from './children.ts';
 import { measureRoutes } from './route-rounds.ts';
 
 const [store = 'sqlite', path = '/profile', seconds = '10'] = process.argv.slice(2);
+// Its own folder, removed at the end, as the other one-question benches do (Redis keys go at stop).
+const dir = mkdtempSync(join(tmpdir(), 'bench-profile-'));
 const stub = await startDownstreamStub();
 const server = await startBenchServer({
   store: store as 'sqlite' | 'redis',
@@ -14,7 +19,7 @@ const server = await startBenchServer({
   sessions: 1000,
   cookies: 1000,
   downstreamUrl: `http://127.0.0.1:${stub.ready.port}/v1.0/me`,
-  sqlitePath: `data/bench-profile-${process.pid}.db`,
+  sqlitePath: join(dir, 'app.db'),
   redisKeyPrefix: `bench-profile:${process.pid}:`,
 });
 try {
@@ -26,4 +31,5 @@ try {
 } finally {
   await server.stop();
   await stub.stop();
+  rmSync(dir, { recursive: true, force: true });
 }

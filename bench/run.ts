@@ -16,6 +16,7 @@ import { oidOf } from './partition-template.ts';
 import { loadAverage } from './process-cpu.ts';
 import { measureRoutes, pairedMedian } from './route-rounds.ts';
 import { measureSignOuts } from './sign-outs.ts';
+import { median } from './stats.ts';
 
 const QUICK = process.argv.includes('--quick');
 // Shorter rounds, more of them: a figure is the median of per-round differences, and the machine's
@@ -30,7 +31,7 @@ const SESSIONS_UNDER_LOAD = 1000;
  * for a while (the allocator's and V8's own pools settling: seen flat from about 9,000 users on in
  * a 20,000-user run, with the V8 heap flat throughout), so growth is fitted over the second half.
  */
-const MEMORY_USERS = QUICK ? 10_000 : 20_000;
+const MEMORY_USERS = QUICK ? 6_000 : 20_000; // quick: no verdict, and under 2 minutes on a slow machine
 const dataDir = join('data', 'bench');
 
 /** The targets of each store (issue 14), all by CPU per request in one run. */
@@ -106,6 +107,10 @@ try {
       row('/profile CPU ÷ floor', label, profileOverFloor.toFixed(2), `<= ${target.profileOverFloor}`, profileOverFloor <= target.profileOverFloor);
       row('baseline CPU ÷ floor', label, baselineOverFloor.toFixed(2));
       row('what sign-in adds: /profile CPU − baseline CPU', label, µs(signInAdds), `<= ${target.signInAddsMicros} µs`, signInAdds <= target.signInAddsMicros);
+      // The same in units of this machine's floor, round by round: machines of this kind differ in
+      // speed by 2x or more, and this figure compares across them where the µs do not.
+      const signInAddsInFloors = median(p!.runs.map((run, i) => (run.cpuMicrosPerRequest - b!.runs[i]!.cpuMicrosPerRequest) / f!.runs[i]!.cpuMicrosPerRequest));
+      row('  the same ÷ floor (comparable across machines)', label, signInAddsInFloors.toFixed(2));
       const s = figures['baseline with session'];
       if (s) {
         const session = pairedMedian(s, b!, (withSession, baseline) => withSession - baseline);
