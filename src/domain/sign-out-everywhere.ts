@@ -110,12 +110,20 @@ export class SignOutEverywhere {
   }
 
   /**
-   * The provider's end-session URL for this user, or `undefined` if it has none; may reject with
-   * `IdentityProviderUnavailable`. It carries the account's ID token as `id_token_hint`, read from
-   * the account's partition: ask for it before `fromApp` or `everywhere` removes that partition.
+   * The account's ID token, for `providerSignOutUrl`: ask for it before `fromApp` or `everywhere`
+   * removes the partition that holds it. Reads the store only, briefly, and never rejects.
    */
-  providerSignOutUrl(account: SignedInAccount, postLogoutRedirectUri: string): Promise<string | undefined> {
-    return this.#identityProvider.endSessionUrl({ postLogoutRedirectUri, logoutHint: account.loginHint, accountId: account.accountId });
+  idTokenHint(account: SignedInAccount): Promise<string | undefined> {
+    return this.#identityProvider.idTokenHint(account.accountId);
+  }
+
+  /**
+   * The provider's end-session URL for this user, or `undefined` if it has none; may reject with
+   * `IdentityProviderUnavailable`. Asked for after the sign-out here, so that sign-out never waits
+   * on the provider; `idTokenHint` is what `idTokenHint` read before it.
+   */
+  providerSignOutUrl(account: SignedInAccount, postLogoutRedirectUri: string, idTokenHint?: string): Promise<string | undefined> {
+    return this.#identityProvider.endSessionUrl({ postLogoutRedirectUri, logoutHint: account.loginHint, idTokenHint });
   }
 
   /**

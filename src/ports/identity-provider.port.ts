@@ -40,13 +40,10 @@ export interface EndSessionRequest {
   /** The user's `login_hint` claim or username, so the provider need not ask which account. */
   readonly logoutHint?: string;
   /**
-   * The signed-in account whose tokens are about to be removed: the adapter sends that account's ID
-   * token, from its partition in the TokenStore, as `id_token_hint` (RP-Initiated Logout 1.0 §2), so
-   * the provider may send the browser back without asking. Best effort: no partition, no ID token
-   * or a store that cannot be read promptly gives the URL without it. So the URL must be built
-   * before the sign-out removes the partition.
+   * The user's ID token, sent as `id_token_hint` (RP-Initiated Logout 1.0 §2) so the provider may
+   * send the browser back without asking: what `idTokenHint` read before the sign-out removed it.
    */
-  readonly accountId?: string;
+  readonly idTokenHint?: string;
 }
 
 export interface CachedToken {
@@ -90,10 +87,17 @@ export interface IdentityProvider {
 
   /**
    * The provider's end-session (logout) URL, or `undefined` if it has none. Rejects with
-   * `IdentityProviderUnavailable` when the provider's metadata cannot be had, never because of the
-   * `id_token_hint`.
+   * `IdentityProviderUnavailable` when the provider's metadata cannot be had.
    */
   endSessionUrl(request: EndSessionRequest): Promise<string | undefined>;
+
+  /**
+   * The account's ID token from its partition, for `EndSessionRequest.idTokenHint`: read before a
+   * sign-out removes the partition, from the store alone (never the provider, so the local sign-out
+   * still waits on nothing remote). Best effort and bounded: no partition, no ID token for this
+   * client, or a store that fails or is slow gives `undefined`, never a rejection.
+   */
+  idTokenHint(accountId: string): Promise<string | undefined>;
 
   /** Whether an issuer identifier (a front-channel `iss`) is this provider's, for a tenant the app allows. */
   trustsIssuer(iss: string): Promise<boolean>;

@@ -165,8 +165,11 @@ describe('MSAL identity provider against Entra-shaped endpoints', () => {
 
   describe('id_token_hint on the end-session URL (RP-Initiated Logout 1.0 §2)', () => {
     const SIGNED_OUT = 'http://localhost:3000/auth/signed-out';
-    const endSession = async (account: { accountId: string; loginHint?: string }, provider = idp) =>
-      new URL((await provider.endSessionUrl({ postLogoutRedirectUri: SIGNED_OUT, logoutHint: account.loginHint, accountId: account.accountId }))!);
+    /** As a sign-out here does it: the hint read first (before the partition goes), the URL after. */
+    const endSession = async (account: { accountId: string; loginHint?: string }, provider = idp) => {
+      const idTokenHint = await provider.idTokenHint(account.accountId);
+      return new URL((await provider.endSessionUrl({ postLogoutRedirectUri: SIGNED_OUT, logoutHint: account.loginHint, idTokenHint }))!);
+    };
     /** The account's partition rewritten with `change` applied to its parsed MSAL cache. */
     const rewritePartition = async (accountId: string, change: (cache: Record<string, Record<string, Record<string, string>>>) => void) => {
       const cache = JSON.parse((await store.read(accountId))!.data);
@@ -249,7 +252,7 @@ describe('MSAL identity provider against Entra-shaped endpoints', () => {
       expect(warnings.some((line) => line.startsWith('sign-out URL built without id_token_hint'))).to.equal(true);
     });
 
-    it('has no hint without an accountId, and reads no partition for it', async () => {
+    it('builds the URL from discovery alone: no hint unless given, and no partition read', async () => {
       const account = await signInThroughMsal(idp, entra, alice);
       let reads = 0;
       const read = store.read.bind(store);

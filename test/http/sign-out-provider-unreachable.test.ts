@@ -30,6 +30,41 @@ describe('sign-out while the provider cannot be reached', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('removes the tokens and ends the session before it waits on the provider', async () => {
+    const onX = x.browser();
+    await signInWithBrowser(onX, entra, alice, { sid: 'sid-alice' });
+    const profile = await onX.get('/profile');
+    const { tokenStore, sessionStore } = fresh.container.cradle;
+    const accountId = `${alice.oid}.${entra.tenantId}`;
+
+    nock.cleanAll();
+    let answerDiscovery!: () => void;
+    const discoveryHeld = new Promise<void>((resolve) => (answerDiscovery = resolve));
+    nock(ENTRA_HOST)
+      .persist()
+      .get(/openid-configuration/)
+      .reply(async () => {
+        await discoveryHeld;
+        return [503, 'down for maintenance'];
+      });
+    const onFresh = fresh.browser();
+    onFresh.copyCookiesFrom(onX);
+    let answered = false;
+    const signingOut = onFresh.post('/auth/signout', { _csrf: csrfFrom(profile) }).finally(() => (answered = true));
+
+    // Well inside the time the app gives the provider's discovery before it calls it unreachable.
+    const deadline = Date.now() + 1000;
+    while ((await tokenStore.read(accountId)) !== undefined && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(await tokenStore.read(accountId), 'tokens removed while the provider has not answered').to.equal(undefined);
+    expect(await sessionStore.findBySid('sid-alice'), 'session ended').to.deep.equal([]);
+    expect(answered, 'the answer waits for the provider, the sign-out here does not').to.equal(false);
+
+    answerDiscovery();
+    const page = await signingOut;
+    expect(page.status, page.text).to.equal(200);
+    expect(page.text).to.contain('You are signed out of this app');
+  });
+
   it('says the user is signed out of this app, names what failed, and offers to retry the provider sign-out', async () => {
     const onX = x.browser();
     await signInWithBrowser(onX, entra, alice, { sid: 'sid-alice' });

@@ -144,7 +144,13 @@ export class FakeIdentityProvider implements IdentityProvider {
     const url = new URL('https://idp.example/logout');
     url.searchParams.set('post_logout_redirect_uri', request.postLogoutRedirectUri);
     if (request.logoutHint !== undefined) url.searchParams.set('logout_hint', request.logoutHint);
+    if (request.idTokenHint !== undefined) url.searchParams.set('id_token_hint', request.idTokenHint);
     return url.toString();
+  }
+
+  /** A stand-in ID token for an account that holds tokens, as the MSAL adapter reads one. */
+  async idTokenHint(accountId: string): Promise<string | undefined> {
+    return (await this.#tokenStore.read(accountId)) ? `id-token-of-${accountId}` : undefined;
   }
 
   async trustsIssuer(iss: string): Promise<boolean> {

@@ -118,10 +118,16 @@ describe('SignOutEverywhere', () => {
       expect(url.searchParams.get('logout_hint')).to.equal('hint-alice');
     });
 
-    it('names the account whose ID token the provider adapter sends as id_token_hint', async () => {
-      await signOut.providerSignOutUrl(alice, SIGNED_OUT_URL);
+    it('reads the ID token for id_token_hint before the sign-out, and sends it after', async () => {
+      const idTokenHint = await signOut.idTokenHint(alice);
+      await signOut.fromApp(alice);
+      expect(await signOut.idTokenHint(alice), 'gone with the partition').to.equal(undefined);
 
-      expect(provider.endSessionRequests).to.deep.equal([{ postLogoutRedirectUri: SIGNED_OUT_URL, logoutHint: 'hint-alice', accountId: alice.accountId }]);
+      const url = new URL((await signOut.providerSignOutUrl(alice, SIGNED_OUT_URL, idTokenHint))!);
+
+      expect(idTokenHint).to.equal(`id-token-of-${alice.accountId}`);
+      expect(url.searchParams.get('id_token_hint')).to.equal(idTokenHint);
+      expect(provider.endSessionRequests).to.deep.equal([{ postLogoutRedirectUri: SIGNED_OUT_URL, logoutHint: 'hint-alice', idTokenHint }]);
     });
   });
 

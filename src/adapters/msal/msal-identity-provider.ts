@@ -266,8 +266,7 @@ export class MsalIdentityProvider implements IdentityProvider {
     url.searchParams.set('post_logout_redirect_uri', request.postLogoutRedirectUri);
     url.searchParams.set('client_id', this.#settings.clientId);
     if (request.logoutHint) url.searchParams.set('logout_hint', request.logoutHint);
-    const idToken = request.accountId === undefined ? undefined : await this.#idTokenHint(request.accountId);
-    if (idToken) url.searchParams.set('id_token_hint', idToken);
+    if (request.idTokenHint) url.searchParams.set('id_token_hint', request.idTokenHint);
     return url.toString();
   }
 
@@ -276,7 +275,7 @@ export class MsalIdentityProvider implements IdentityProvider {
    * missing partition nor a store that fails here may stop the sign-out (which then meets the store
    * itself), nor a slow one delay it by more than ID_TOKEN_HINT_READ_MS. The token is never logged.
    */
-  async #idTokenHint(accountId: string): Promise<string | undefined> {
+  async idTokenHint(accountId: string): Promise<string | undefined> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const late = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`no answer within ${ID_TOKEN_HINT_READ_MS} ms`)), ID_TOKEN_HINT_READ_MS);

@@ -5,7 +5,7 @@ import type { Cradle } from '../container.ts';
 import { requireCsrf } from '../middleware/csrf.ts';
 import { errorHandler } from '../middleware/error-handler.ts';
 import { UnknownSidLimiter } from '../middleware/unknown-sid-limiter.ts';
-import { continueToProviderSignOut, prepareProviderSignOut } from '../provider-sign-out.ts';
+import { continueToProviderSignOut } from '../provider-sign-out.ts';
 import { signedInSessionData } from '../session-data.ts';
 import { redirectToSignIn, type SignInStart } from '../sign-in-redirect.ts';
 import { allowFramingBy, noStore } from '../middleware/security-headers.ts';
@@ -65,13 +65,14 @@ export function authRoutes(
       ctx.session = null;
       return ctx.redirect('/auth/signed-out');
     }
-    // The provider's URL first: its id_token_hint comes from the tokens the sign-out removes.
-    const providerSignOut = await prepareProviderSignOut({ config, signOutEverywhere }, account);
+    // The ID token for the provider's id_token_hint, before the sign-out removes it (the store only).
+    const idTokenHint = await signOutEverywhere.idTokenHint(account);
     // Tokens next: if removing them fails (a 503), the session stays and the user can try again.
+    // The provider comes after: the local sign-out never waits on it.
     const context = { requestId: ctx.state.requestId, subject: account.subject };
     await signOutAudit.around('app', context, () => signOutEverywhere.fromApp(account, ctx.state.storedSessionId));
     ctx.session = null;
-    await continueToProviderSignOut(ctx, { logger }, providerSignOut);
+    await continueToProviderSignOut(ctx, { config, signOutEverywhere, logger }, account, idTokenHint);
   });
 
   router.get('/signout/provider', async (ctx) => {

@@ -3,7 +3,7 @@ import { bodyParser } from '@koa/bodyparser';
 import type { Cradle } from '../container.ts';
 import { csrfToken, requireCsrf } from '../middleware/csrf.ts';
 import { noStore } from '../middleware/security-headers.ts';
-import { continueToProviderSignOut, prepareProviderSignOut } from '../provider-sign-out.ts';
+import { continueToProviderSignOut } from '../provider-sign-out.ts';
 import { SessionHandles } from '../session-handles.ts';
 import { yourSessions } from '../your-sessions.ts';
 
@@ -51,12 +51,12 @@ export function sessionsRoutes({
   router.post('/everywhere', ...form, async (ctx) => {
     noStore(ctx);
     const account = ctx.session!.account!;
-    // The provider's URL first: its id_token_hint comes from the tokens the sign-out removes.
-    const providerSignOut = await prepareProviderSignOut({ config, signOutEverywhere }, account);
+    // The ID token for the provider's id_token_hint, before the sign-out removes it (the store only).
+    const idTokenHint = await signOutEverywhere.idTokenHint(account);
     const context = { requestId: ctx.state.requestId, subject: account.subject };
     await signOutAudit.around('sessions-page', context, () => signOutEverywhere.everywhere(account, ctx.state.storedSessionId));
     ctx.session = null;
-    await continueToProviderSignOut(ctx, { logger }, providerSignOut);
+    await continueToProviderSignOut(ctx, { config, signOutEverywhere, logger }, account, idTokenHint);
   });
 
   return router;
