@@ -39,21 +39,25 @@ export class CallApi {
     try {
       return await this.#callWith(await this.#identityProvider.acquireTokenSilently(request));
     } catch (error) {
-      if (error instanceof ApiChallenge && isRevocationChallenge(error.claims)) {
-        // The provider revoked the session: the refresh token is dead too. Nothing of it may stay.
-        const signOut = await this.#revokedTokens.afterRevocation(account);
-        throw this.#asInteraction(error, signOut);
-      }
       // A 401 without a claims challenge: the cached token may have been revoked early. Refresh
       // once; if the API still refuses, only the user can fix it.
-      if (!(error instanceof ApiChallenge) || error.claims) throw this.#asInteraction(error);
+      if (!(error instanceof ApiChallenge) || error.claims) throw await this.#refused(account, error);
       const refreshed = await this.#identityProvider.acquireTokenSilently({ ...request, forceRefresh: true });
       try {
         return await this.#callWith(refreshed);
       } catch (retryError) {
-        throw this.#asInteraction(retryError);
+        throw await this.#refused(account, retryError);
       }
     }
+  }
+
+  /** What the caller gets for the API's refusal; a revocation challenge, on any attempt, first removes the tokens. */
+  async #refused(account: SignedInAccount, error: unknown): Promise<unknown> {
+    if (error instanceof ApiChallenge && isRevocationChallenge(error.claims)) {
+      // The provider revoked the session: the refresh token is dead too. Nothing of it may stay.
+      return this.#asInteraction(error, await this.#revokedTokens.afterRevocation(account));
+    }
+    return this.#asInteraction(error);
   }
 
   /** What the app holds for the user, to show them (never the token text). */

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { decodeJwt } from 'jose';
 import nock from 'nock';
 import { MemoryTokenStore } from '../../src/adapters/memory/memory-token-store.ts';
-import { InteractionRequired, SignInFailed, SignInRejected, SignInUnverified, StoreUnavailable } from '../../src/domain/errors.ts';
+import { IdentityProviderUnavailable, InteractionRequired, SignInFailed, SignInRejected, SignInUnverified, StoreUnavailable } from '../../src/domain/errors.ts';
 import { codeChallengeS256 } from '../../src/adapters/msal/sign-in-checks.ts';
 import { ENTRA_HOST, FakeEntra, fakeUser } from '../support/fake-entra.ts';
 import { blockNetwork, GRAPH_SCOPES, msalIdentityProvider, signInThroughMsal } from '../support/msal-harness.ts';
@@ -62,6 +62,38 @@ describe('MSAL identity provider against Entra-shaped endpoints', () => {
       .completeSignIn({ ...checks, codeVerifier: 'wrong' }, { code, state }, GRAPH_SCOPES)
       .catch((e: unknown) => e);
     expect(error).to.be.instanceOf(SignInFailed).with.property('providerError', 'invalid_grant');
+  });
+
+  describe('a token endpoint that fails at code redemption: the right error, and nothing stored', () => {
+    const redeem = async () => {
+      const { authorizationUrl, checks } = await idp.startSignIn({ scopes: GRAPH_SCOPES });
+      const { code, state } = entra.authorize(authorizationUrl, alice);
+      const error = await idp.completeSignIn(checks, { code, state }, GRAPH_SCOPES).catch((e: unknown) => e);
+      expect(await store.read(`${alice.oid}.${entra.tenantId}`), 'nothing stored').to.equal(undefined);
+      return error;
+    };
+    const answering = (status: number, body: unknown) => (form: URLSearchParams, answer: [number, unknown]) =>
+      form.get('grant_type') === 'authorization_code' ? ([status, body] as [number, unknown]) : answer;
+
+    for (const [status, code] of [[500, 'server_error'], [503, 'temporarily_unavailable']] as const) {
+      it(`${status} ${code} is the provider unavailable (503, try again), not a failed sign-in`, async () => {
+        entra.tokenAnswer = answering(status, { error: code, error_description: 'AADSTS90033: a transient error' });
+        expect(await redeem()).to.be.instanceOf(IdentityProviderUnavailable);
+      });
+    }
+
+    it("invalid_client (this app's secret refused) is not the user's failed sign-in", async () => {
+      entra.tokenAnswer = answering(401, { error: 'invalid_client', error_description: 'AADSTS7000215: Invalid client secret provided.' });
+      expect(await redeem()).to.be.instanceOf(IdentityProviderUnavailable);
+    });
+
+    it('an ID token MSAL cannot decode is a refused token (malformed), with its log line', async () => {
+      entra.tokenAnswer = (form, [status, body]) =>
+        form.get('grant_type') === 'authorization_code' ? [status, { ...(body as object), id_token: 'a.b.c' }] : [status, body];
+      const error = await redeem();
+      expect(error).to.be.instanceOf(SignInUnverified).with.property('rule', 'malformed');
+      expect(warnings).to.include('sign-in refused: id token failed a check {"rule":"malformed"}');
+    });
   });
 
   it('rejects an id token whose nonce is not the one sent', async () => {

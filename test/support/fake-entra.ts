@@ -60,6 +60,8 @@ export class FakeEntra {
   readonly #consumed = new Map<string, string>();
   /** Status of the JWKS endpoint: anything but 200 answers without keys (an outage). */
   jwksStatus = 200;
+  /** Rewrites the token endpoint's answer (status and body) to a request, e.g. a 5xx or a malformed response. */
+  tokenAnswer: ((form: URLSearchParams, answer: [number, unknown]) => [number, unknown]) | undefined;
   /** The `claims` parameter of the last token request (MSAL sends client capabilities there). */
   lastTokenRequestClaims: string | undefined;
   /** When set, token responses carry `refresh_in` (Entra's hint to refresh before expiry). */
@@ -120,7 +122,8 @@ export class FakeEntra {
         if (form.get('grant_type') === 'refresh_token' && this.#holdRefreshes) {
           await new Promise<void>((resolve) => this.#held.push(resolve));
         }
-        return this.#token(form);
+        const answer = (await this.#token(form)) as [number, unknown];
+        return this.tokenAnswer ? this.tokenAnswer(form, answer) : answer;
       });
     nock(ENTRA_HOST)
       .persist()

@@ -134,6 +134,15 @@ describe('CallApi', () => {
       expect(error.signOut, 'what the removal did, for the audit event').to.include({ channel: 'cae-revocation', outcome: 'removed' });
     });
 
+    it('a revocation challenge on the retry after a plain 401 removes the tokens too', async () => {
+      api.refuseOnce().challengeOnceWithClaims(revocation);
+      const error = await expectRejection(callApi.execute(alice), InteractionRequired);
+      expect(error.claims).to.equal(revocation);
+      expect(revoked).to.deep.equal([alice.accountId]);
+      expect(await tokenStore.read(alice.accountId), 'no tokens left').to.equal(undefined);
+      expect(error.signOut).to.include({ channel: 'cae-revocation', outcome: 'removed' });
+    });
+
     it('a step-up challenge (acrs) asks for sign-in with its claims and keeps the tokens', async () => {
       api.challengeOnceWithClaims(stepUp);
       const error = await expectRejection(callApi.execute(alice), InteractionRequired);

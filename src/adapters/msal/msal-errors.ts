@@ -1,4 +1,4 @@
-import { AuthError, InteractionRequiredAuthError, ServerError } from '@azure/msal-node';
+import { AuthError, ClientAuthError, InteractionRequiredAuthError, ServerError } from '@azure/msal-node';
 import {
   IdentityProviderUnavailable,
   InteractionRequired,
@@ -28,18 +28,30 @@ export function codeRedemptionError(error: unknown): unknown {
     if (error.errorCode === 'state_mismatch') {
       return new SignInRejected('The sign-in response failed a security check. Please start again.');
     }
-    if (error instanceof ServerError && isServerSide(error)) {
+    // The provider's trouble, or this app's credentials (a wrong or expired CLIENT_SECRET): not
+    // the user's, so a 503 that is logged as an error, as the same answers to a refresh are.
+    if (error instanceof ServerError && (isServerSide(error) || CLIENT_REFUSED.has(error.errorCode))) {
       return new IdentityProviderUnavailable(`code redemption refused: ${error.errorCode}`, { cause: error });
     }
     if (error instanceof ServerError || error instanceof InteractionRequiredAuthError) {
       return new SignInFailed(error.errorCode, undefined, { cause: error });
     }
+    // MSAL could not read the token response (an ID token or client_info it cannot decode, a token
+    // type it does not know): a response that fails the client's checks, as a refused ID token does.
+    if (error instanceof ClientAuthError) return new SignInUnverified('malformed', { cause: error });
   }
   return error;
 }
 
+/** RFC 6749 §5.2 errors that mean the client itself was refused. */
+const CLIENT_REFUSED = new Set(['invalid_client', 'unauthorized_client']);
+
+/**
+ * A 5xx, or the error codes that say so (RFC 6749 §4.1.2.1, sent by Entra in the body of a token
+ * answer too). MSAL sets `status` only for some requests (client credentials), so the code counts.
+ */
 function isServerSide(error: ServerError): boolean {
-  return error.status !== undefined && error.status >= 500;
+  return (error.status !== undefined && error.status >= 500) || error.errorCode === 'server_error' || error.errorCode === 'temporarily_unavailable';
 }
 
 function isUnreachable(error: unknown): boolean {
