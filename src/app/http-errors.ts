@@ -1,5 +1,6 @@
 import {
   ApiChallenge,
+  ApiForbidden,
   DomainError,
   DownstreamApiUnavailable,
   IdentityProviderUnavailable,
@@ -19,6 +20,7 @@ const STATUS_OF: ReadonlyArray<readonly [abstract new (...args: never[]) => Doma
   [IdentityProviderUnavailable, 503],
   [StoreUnavailable, 503],
   [DownstreamApiUnavailable, 502],
+  [ApiForbidden, 403],
   [ApiChallenge, 502],
   [InteractionRequired, 401],
   [SignInUnverified, 400],

@@ -75,6 +75,14 @@ export class DownstreamApiUnavailable extends DomainError {
   readonly userMessage = 'The service behind this page is not reachable right now. Please try again shortly.';
 }
 
+/**
+ * The downstream API answered 403: it knows the user and refuses them this (RFC 6750 §3.1
+ * `insufficient_scope`, or a resource's own rule). Trying again does not help, nor does signing in.
+ */
+export class ApiForbidden extends DomainError {
+  readonly userMessage = 'The service behind this page refused this request for your account: it needs a permission you do not have.';
+}
+
 /** The downstream API refused the token (401); `claims` is set for a claims challenge. */
 export class ApiChallenge extends DomainError {
   readonly userMessage = 'The service refused the request.';

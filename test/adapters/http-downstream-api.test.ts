@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { HttpDownstreamApi } from '../../src/adapters/http/http-downstream-api.ts';
-import { ApiChallenge, DownstreamApiUnavailable } from '../../src/domain/errors.ts';
+import { ApiChallenge, ApiForbidden, DownstreamApiUnavailable } from '../../src/domain/errors.ts';
 
 type Handler = (request: IncomingMessage, response: ServerResponse) => void;
 
@@ -59,6 +59,16 @@ describe('HttpDownstreamApi over node:http', () => {
     const error = await failureOf(api.get('t'));
     expect(error).to.be.instanceOf(ApiChallenge);
     expect((error as ApiChallenge).claims).to.equal(claims);
+    api.close();
+  });
+
+  it('answers a 403 as ApiForbidden: a refusal, not an outage', async () => {
+    const base = await listen('127.0.0.1');
+    handler = (_request, response) => response.writeHead(403, { 'www-authenticate': 'Bearer error="insufficient_scope", scope="User.Read.All"' }).end('{}');
+    const api = new HttpDownstreamApi({ apiUrl: `${base}/me`, httpTimeoutMs: 1000 });
+    const error = await failureOf(api.get('t'));
+    expect(error).to.be.instanceOf(ApiForbidden);
+    expect((error as Error).message).to.contain('insufficient_scope');
     api.close();
   });
 

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import {
   ApiChallenge,
+  ApiForbidden,
   DownstreamApiUnavailable,
   IdentityProviderUnavailable,
   InteractionRequired,
@@ -19,6 +20,7 @@ describe('the one table from errors to HTTP answers', () => {
       [new StoreUnavailable('redis down'), 503],
       [new DownstreamApiUnavailable('graph down'), 502],
       [new ApiChallenge(), 502],
+      [new ApiForbidden('GET https://graph.example answered 403'), 403],
       [new InteractionRequired(['User.Read']), 401],
       [new SignInUnverified('aud'), 400],
       [new SignInRejected('No sign-in is in progress in this browser. Please start again.'), 400],

@@ -1,4 +1,4 @@
-import { ApiChallenge, DownstreamApiUnavailable } from '../../domain/errors.ts';
+import { ApiChallenge, ApiForbidden, DownstreamApiUnavailable } from '../../domain/errors.ts';
 import type { DownstreamApi } from '../../ports/downstream-api.port.ts';
 import { KeepAliveGet, type GetResponse } from './keep-alive-get.ts';
 import { parseClaimsChallenge } from './www-authenticate.ts';
@@ -23,6 +23,10 @@ export class HttpDownstreamApi implements DownstreamApi {
     if (response.status === 401) {
       const challenge = response.headers['www-authenticate'];
       throw new ApiChallenge(parseClaimsChallenge(Array.isArray(challenge) ? challenge.join(', ') : (challenge ?? null)));
+    }
+    if (response.status === 403) {
+      const challenge = response.headers['www-authenticate'];
+      throw new ApiForbidden(`GET ${this.#apiUrl.origin} answered 403${challenge ? `: ${String(challenge).slice(0, 300)}` : ''}`);
     }
     if (response.status < 200 || response.status > 299) {
       throw new DownstreamApiUnavailable(`GET ${this.#apiUrl.origin} answered ${response.status}`);

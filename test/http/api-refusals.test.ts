@@ -1,0 +1,54 @@
+import { expect } from 'chai';
+import nock from 'nock';
+import { fakeGraph, GRAPH, signInWithBrowser, startAppWithFakeEntra, stopTestApp, type TestApp } from '../support/app-harness.ts';
+import { fakeUser, type FakeEntra } from '../support/fake-entra.ts';
+
+/** What the user sees when the API refuses a request for reasons other than an expired token. */
+describe('API refusals on GET /profile', () => {
+  const alice = fakeUser('alice', 'aaaaaaaa-0000-0000-0000-0000000000d4');
+  let entra: FakeEntra;
+  let app: TestApp;
+
+  beforeEach(async () => ({ entra, app } = await startAppWithFakeEntra([alice])));
+  afterEach(() => stopTestApp(app));
+
+  /** The API answers every call from now on with `status`, `headers` and `body`. */
+  function apiAnswers(status: number, headers: Record<string, string>, body: object = {}): void {
+    nock.cleanAll();
+    entra.install();
+    nock(GRAPH).persist().get('/v1.0/me').reply(status, body, headers);
+  }
+
+  it('a 403 (RFC 6750 insufficient_scope) is a 403 page saying so; the user stays signed in with their tokens', async () => {
+    const browser = app.browser();
+    await signInWithBrowser(browser, entra, alice);
+    apiAnswers(403, { 'WWW-Authenticate': 'Bearer error="insufficient_scope", scope="User.Read.All", error_description="the token lacks the scope"' });
+
+    const page = await browser.get('/profile');
+
+    expect(page.status, page.text).to.equal(403);
+    expect(page.headers.get('cache-control')).to.equal('no-store');
+    expect(page.text).to.contain('needs a permission you do not have').and.not.match(/not reachable|try again shortly/);
+    expect(await app.container.cradle.tokenStore.read(`${alice.oid}.${entra.tenantId}`), 'tokens kept').to.not.equal(undefined);
+    nock.cleanAll();
+    entra.install();
+    fakeGraph([alice]);
+    expect((await browser.get('/profile')).status, 'still signed in').to.equal(200);
+  });
+
+  for (const claims of ['null', '123', '[]']) {
+    it(`a claims challenge whose claims are ${claims}, not an object, is a plain 401: sign in again, never a 500`, async () => {
+      const browser = app.browser();
+      await signInWithBrowser(browser, entra, alice);
+      apiAnswers(401, { 'WWW-Authenticate': `Bearer error="insufficient_claims", claims="${Buffer.from(claims).toString('base64')}"` });
+
+      const page = await browser.get('/profile');
+
+      expect(page.status, page.text).to.equal(302);
+      expect(page.location).to.match(/^https:\/\/login\.microsoftonline\.com\/.*\/oauth2\/v2\.0\/authorize\?/);
+      // MSAL sends the client capabilities (cp1) as claims on every sign-in; nothing of the challenge joins them.
+      const requested = JSON.parse(new URL(page.location!).searchParams.get('claims') ?? '{}') as { access_token?: object };
+      expect(Object.keys(requested.access_token ?? {})).to.deep.equal(['xms_cc']);
+    });
+  }
+});
