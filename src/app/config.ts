@@ -245,7 +245,8 @@ function host(env: Env, name: string): string | undefined {
   return raw;
 }
 
-const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+/** DNS labels; `_` too, which RFC 1123 host names lack but container service names may have. */
+const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*$/;
 
 /** A cookie name: an RFC 6265 §4.1.1 `token` (no separators, spaces or `=`). */
 function cookieName(env: Env, name: string, fallback: string): string {

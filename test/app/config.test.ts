@@ -129,10 +129,11 @@ describe('loadConfig', () => {
       expect(loadConfig({ ...MINIMAL, HOST: '127.0.0.1' }).host).to.equal('127.0.0.1');
       expect(loadConfig({ ...MINIMAL, HOST: '::' }).host).to.equal('::');
       expect(loadConfig({ ...MINIMAL, HOST: 'app-1.internal' }).host).to.equal('app-1.internal');
+      expect(loadConfig({ ...MINIMAL, HOST: 'my_app' }).host, 'a container service name').to.equal('my_app');
     });
 
     it('names HOST or METRICS_HOST when it is neither an IP address nor a host name', () => {
-      for (const bad of ['http://0.0.0.0', 'local host', '0.0.0.0:3000', 'bad_host']) {
+      for (const bad of ['http://0.0.0.0', 'local host', '0.0.0.0:3000', 'bad/host', '[::1]']) {
         expect(configFailure({ ...MINIMAL, HOST: bad }).message, bad).to.equal(`HOST must be an IP address or a host name, not "${bad}"`);
         expect(configFailure({ ...MINIMAL, METRICS_PORT: '9100', METRICS_HOST: bad }).message, bad).to.match(/^METRICS_HOST must be an IP address/);
       }
