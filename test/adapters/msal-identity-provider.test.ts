@@ -87,6 +87,15 @@ describe('MSAL identity provider against Entra-shaped endpoints', () => {
       expect(await redeem()).to.be.instanceOf(IdentityProviderUnavailable);
     });
 
+    it('a response without access_token (RFC 6749 §5.1: required) is the provider failing, and stores nothing', async () => {
+      entra.tokenAnswer = (form, [status, body]) => {
+        if (form.get('grant_type') !== 'authorization_code') return [status, body];
+        const { access_token: _dropped, ...rest } = body as Record<string, unknown>;
+        return [status, rest];
+      };
+      expect(await redeem()).to.be.instanceOf(IdentityProviderUnavailable);
+    });
+
     it('an ID token MSAL cannot decode is a refused token (malformed), with its log line', async () => {
       entra.tokenAnswer = (form, [status, body]) =>
         form.get('grant_type') === 'authorization_code' ? [status, { ...(body as object), id_token: 'a.b.c' }] : [status, body];

@@ -165,6 +165,8 @@ export class MsalIdentityProvider implements IdentityProvider {
     }
     const account = result.account;
     if (!account || !plugin.changes || !result.idToken) throw new IdentityProviderUnavailable('the token response carried no account');
+    // RFC 6749 §5.1: access_token is REQUIRED; without one nothing is stored, as for a refresh.
+    if (!result.accessToken) throw new IdentityProviderUnavailable('the token response carried no access token');
     // MSAL only decoded the ID token; nothing is stored until it passes the relying party's checks.
     const claims = await this.#verifiedClaims(result.idToken, checks.nonce, account.homeAccountId);
     // A fresh sign-in starts a fresh partition: no compare-and-set, it replaces what was there.
