@@ -32,6 +32,14 @@ const STATUS_OF: ReadonlyArray<readonly [abstract new (...args: never[]) => Doma
 const SERVER_FAULT = 'Something went wrong on our side. Please try again.';
 
 /**
+ * Whether an answer's status is this server's fault: logged as an error, and the page offers a
+ * reference to look up. A 501 is a 5xx by number but the client's doing (a method no route takes).
+ */
+export function isServerFault(status: number): boolean {
+  return status >= 500 && status !== 501;
+}
+
+/**
  * The status and the message a person (or a provider) may see. 4xx say what went wrong; a 5xx
  * says only what a user can do, and the cause stays in the log. Koa's `ctx.throw` errors keep
  * their status; their message shows when it is meant to (`expose`, true for 4xx by default).

@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { IssuerMismatch } from '../adapters/oidc/issuer-rule.ts';
@@ -20,21 +21,23 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env, fallback
   const { cradle } = container;
   await providerChecked(cradle.providerDiscovery, logger);
   cradle.discoveryWarmUp.start(); // until discovery is held: /readyz waits for it
-  const metricsServer =
-    config.metricsPort === undefined
-      ? undefined
-      : await startMetricsServer(cradle.metrics, config.metricsPort, config.metricsHost).catch(async (error: unknown) => {
-          await container.dispose();
-          throw listenFailure(error, { port: 'METRICS_PORT', host: 'METRICS_HOST' }, config.metricsPort!, config.metricsHost);
-        });
-  const server = app.listen(config.port, config.host);
-  await new Promise<void>((resolve, reject) =>
-    server.once('listening', resolve).once('error', (error) => reject(listenFailure(error, { port: 'PORT', host: 'HOST' }, config.port, config.host))),
-  ).catch(async (error: unknown) => {
+  let metricsServer: Server | undefined;
+  let server: Server;
+  try {
+    if (config.metricsPort !== undefined) {
+      metricsServer = await startMetricsServer(cradle.metrics, config.metricsPort, config.metricsHost).catch((error: unknown) => {
+        throw listenFailure(error, { port: 'METRICS_PORT', host: 'METRICS_HOST' }, config.metricsPort!, config.metricsHost);
+      });
+    }
+    server = app.listen(config.port, config.host);
+    await once(server, 'listening').catch((error: unknown) => {
+      throw listenFailure(error, { port: 'PORT', host: 'HOST' }, config.port, config.host);
+    });
+  } catch (error) {
     if (metricsServer) await drain(metricsServer, 0);
     await container.dispose();
     throw error;
-  });
+  }
   logger.info(
     { url: config.publicUrl, port: portOf(server), metricsPort: metricsServer && portOf(metricsServer), tokenStore: config.tokenStore },
     'listening',

@@ -1,5 +1,5 @@
 import type Koa from 'koa';
-import { httpAnswerOf } from '../http-errors.ts';
+import { httpAnswerOf, isServerFault } from '../http-errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import { noStore } from './security-headers.ts';
 
@@ -19,7 +19,8 @@ export function errorHandler(logger: Logger, options: { answer?: 'negotiated' | 
       if (ctx.body === undefined) refuseUnanswered(ctx);
     } catch (error) {
       const { status, message } = httpAnswerOf(error);
-      if (status >= 500 && status !== 501) logger.error({ path: ctx.path, err: error }, 'request failed');
+      const fault = isServerFault(status);
+      if (fault) logger.error({ path: ctx.path, err: error }, 'request failed');
       else logger.debug({ path: ctx.path, status, userMessage: message }, 'request refused');
       const requestId = ctx.state.requestId as string;
       ctx.status = status;
@@ -27,7 +28,7 @@ export function errorHandler(logger: Logger, options: { answer?: 'negotiated' | 
       if (json || ctx.accepts('html', 'json') === 'json') {
         ctx.body = { error: status >= 500 ? 'server_error' : 'invalid_request', error_description: message, requestId };
       } else {
-        await ctx.render('error', { status, message, requestId });
+        await ctx.render('error', { message, requestId, fault });
       }
     }
   };
@@ -42,6 +43,6 @@ export function errorHandler(logger: Logger, options: { answer?: 'negotiated' | 
 function refuseUnanswered(ctx: Koa.Context): void {
   if (ctx.status === 404) ctx.throw(404, 'There is no page at this address.');
   if (ctx.status === 405) ctx.throw(405, `This address does not take ${ctx.method} requests.`);
-  // A 5xx by number, but the client's doing (a method no route knows), so neither hidden nor logged as a fault.
+  // Exposed: a 5xx by number, but the client's doing (isServerFault), so its message is shown.
   if (ctx.status === 501) ctx.throw(501, `This server does not take ${ctx.method} requests.`, { expose: true });
 }
