@@ -2,26 +2,25 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, posix, relative, sep } from 'node:path';
 import ejs from 'ejs';
 import type Koa from 'koa';
+import views from 'koa-views';
 import { templateLocals } from './template-locals.ts';
-
-declare module 'koa' {
-  interface ExtendableContext {
-    /** Renders `views/<view>.ejs` with `ctx.state` and `locals` as the HTML body. */
-    render(view: string, locals?: Record<string, unknown>): Promise<void>;
-  }
-}
 
 type Compiled = (locals: Record<string, unknown>, escape: (value: unknown) => string, include: Include) => string;
 type Include = (view: string, data?: Record<string, unknown>) => string;
 
 /**
- * `ctx.render` on EJS templates read and compiled once, at start-up, includes resolved from the
- * same memory. Measured (`--cpu-prof` of the bench, then a render loop of the profile page):
- * koa-views `stat`ed the template on every render, 13–16% of the app's CPU on the profile page;
- * ejs' own `include` copied its options and checked the file with `existsSync` each time; and
- * templates run inside `with (locals)`. Compiled here as plain functions (ejs `client` mode, our
- * own include, locals declared as variables instead of `with`) a profile page renders in about
- * 9 µs instead of 21 µs. Restart to see a changed view.
+ * koa-views' `ctx.render(view, locals)`, with its EJS engine replaced by templates read and
+ * compiled once, at start-up, includes resolved from the same memory. Measured (`--cpu-prof` of the
+ * bench, then a render loop of the profile page): through koa-views' default engine
+ * (@ladjs/consolidate), ejs' own `include` copied its options and checked the file with
+ * `existsSync` each time, and templates ran inside `with (locals)`. Compiled here as plain
+ * functions (ejs `client` mode, our own include, locals declared as variables instead of `with`) a
+ * profile page renders in about 9 µs instead of 21 µs. Restart to see a changed view.
+ *
+ * koa-views still `stat`s the view's file on every render (get-paths), once per page and not
+ * twice: the view is named with its extension, because a name without one is first looked up as
+ * given, a failing `stat` that builds an ENOENT error, and only then with `.ejs` appended
+ * (https://github.com/queckezz/koa-views/blob/master/src/index.js, get-paths 0.0.7 index.js).
  */
 export function ejsViews(directory: string): Koa.Middleware {
   const sources = new Map(
@@ -42,14 +41,17 @@ export function ejsViews(directory: string): Koa.Middleware {
     // As ejs' include: the includer's locals, then what the include passes.
     return template(locals, ejs.escapeXML, (included, data) => render(included, data ? { ...locals, ...data } : locals));
   };
-  return async (ctx, next) => {
-    ctx.render = async (view, locals = {}) => {
-      const html = render(view, { ...ctx.state, ...locals });
-      ctx.type = 'text/html';
-      ctx.body = html;
-    };
-    await next();
+  // koa-views hands its engine the view's absolute path and `ctx.state` merged with the locals.
+  const compiledEjs = {
+    ejs: async (file: string, state: Record<string, unknown>) => render(relative(directory, file).split(sep).join(posix.sep).replace(/\.ejs$/, ''), state),
   };
+  const koaViews = views(directory, { extension: 'ejs', engineSource: compiledEjs });
+  return (ctx, next) =>
+    koaViews(ctx, () => {
+      const viewsRender = ctx.render;
+      ctx.render = (view, locals) => viewsRender(view.endsWith('.ejs') ? view : `${view}.ejs`, locals);
+      return next();
+    });
 }
 
 function templatesUnder(directory: string): string[] {

@@ -6,7 +6,7 @@ import type Koa from 'koa';
 import { ejsViews } from '../../src/app/ejs-views.ts';
 import { templateLocals } from '../../src/app/template-locals.ts';
 
-describe('EJS views compiled once', () => {
+describe('EJS views through koa-views, compiled once', () => {
   let dir: string;
 
   before(() => {
@@ -18,8 +18,9 @@ describe('EJS views compiled once', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   async function render(view: string, state: Record<string, unknown>, locals: Record<string, unknown>) {
-    const ctx = { state } as unknown as Koa.Context & { body: string; type: string };
+    const ctx = { state, response: {} } as unknown as Koa.Context & { body: string; type: string };
     await ejsViews(dir)(ctx, async () => {
+      expect(ctx.response.render, 'koa-views provides the render').to.be.a('function');
       await ctx.render(view, locals);
     });
     return ctx;
@@ -34,6 +35,11 @@ describe('EJS views compiled once', () => {
   it('reads a name the render does not pass as undefined, and leaves globals such as JSON alone', async () => {
     const ctx = await render('page', {}, { data: [] });
     expect(ctx.body).to.equal('<title>Page</title><p>[]  </p>');
+  });
+
+  it('refuses a view that does not exist, as koa-views does', async () => {
+    const failure = await render('nowhere', {}, {}).then(() => undefined, (error: unknown) => error);
+    expect(failure).to.be.an('error').with.property('code', 'ENOENT');
   });
 
   it('finds the names templates read, not properties, strings, keywords or globals', () => {

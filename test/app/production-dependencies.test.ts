@@ -18,7 +18,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const ENTRY = 'src/start.ts';
 /** src/start.ts imports these only outside production; the offline dev stack must be one of them. */
 const DEV_BRANCHES = { from: 'src/start.ts', under: './dev/', including: './dev/run-dev-stack.ts' };
-/** Loaded at run time by name, with no import to follow (none since the views are compiled with ejs directly). */
+/** Loaded at run time by name, with no import to follow (none: koa-views' engine source, which requires engines by name, is replaced by views compiled with ejs directly). */
 const LOADED_BY_NAME: string[] = [];
 /** Needed only by the dev stack, the tests, the benchmarks or to build: never a production dependency. */
 const DEV_ONLY = ['oidc-provider', 'playwright-core', 'selfsigned', 'tsx', 'node', 'typescript', 'mocha', 'chai', 'nock', 'undici', 'autocannon'];
