@@ -79,9 +79,9 @@ describe('ID token validation at code redemption', () => {
     await expectRefused('aud');
   });
 
-  it('refuses a token also meant for another audience (aud)', async () => {
+  it('refuses a token also meant for another audience that does not name this client its authorized party (azp)', async () => {
     entra.idTokenClaims = (claims) => ({ ...claims, aud: [entra.clientId, 'another-client'] });
-    await expectRefused('aud');
+    await expectRefused('azp');
   });
 
   it('refuses a token with several audiences and no authorized party (azp)', async () => {
@@ -94,9 +94,14 @@ describe('ID token validation at code redemption', () => {
     await expectRefused('azp');
   });
 
-  it('refuses another audience even when azp is this client (aud: §3.1.3.7 step 3, no untrusted audience)', async () => {
+  it('accepts several audiences when azp is this client', async () => {
     entra.idTokenClaims = (claims) => ({ ...claims, aud: [entra.clientId, 'another-client'], azp: entra.clientId });
-    await expectRefused('aud');
+    expect((await signIn()).accountId).to.equal(`${alice.oid}.${entra.tenantId}`);
+  });
+
+  it('refuses several audiences whose authorized party is another of them (azp)', async () => {
+    entra.idTokenClaims = (claims) => ({ ...claims, aud: [entra.clientId, 'another-client'], azp: 'another-client' });
+    await expectRefused('azp');
   });
 
   it('accepts an audience list of this client alone, with azp this client', async () => {

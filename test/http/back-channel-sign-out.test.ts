@@ -52,6 +52,12 @@ describe('back-channel sign-out (OpenID Connect Back-Channel Logout 1.0)', () =>
     expect(await sessionStore.findBySid('sid-bob')).to.have.length(1);
   });
 
+  it('accepts a token with several audiences whose authorized party is this client', async () => {
+    const answer = await post(await entra.logoutToken({ sid: 'sid-alice', aud: [entra.clientId, 'another-client'], azp: entra.clientId }));
+    expect(answer.status).to.equal(200);
+    expect(await app.container.cradle.tokenStore.read(accountOf(alice))).to.equal(undefined);
+  });
+
   it('refuses a replayed token', async () => {
     const token = await entra.logoutToken({ sid: 'sid-bob' });
     expect((await post(token)).status).to.equal(200);
@@ -63,8 +69,9 @@ describe('back-channel sign-out (OpenID Connect Back-Channel Logout 1.0)', () =>
   const invalid: Array<[string, (entra: FakeEntra) => Promise<string>]> = [
     ['signed by a key the provider never published', async (e) => e.logoutToken({ sid: 'sid-alice' }, await foreignKey())],
     ['for another client (aud)', (e) => e.logoutToken({ sid: 'sid-alice', aud: 'another-client' })],
-    // OpenID Connect Core §3.1.3.7 step 3, which Back-Channel Logout §2.6 applies: no untrusted audience.
-    ['also meant for another audience, even with azp this client (aud)', (e) => e.logoutToken({ sid: 'sid-alice', aud: [e.clientId, 'another-client'], azp: e.clientId })],
+    // OpenID Connect Core §3.1.3.7 steps 3-5, which Back-Channel Logout §2.6 applies.
+    ['also meant for another audience, without azp (azp)', (e) => e.logoutToken({ sid: 'sid-alice', aud: [e.clientId, 'another-client'] })],
+    ['also meant for another audience, with azp that other one (azp)', (e) => e.logoutToken({ sid: 'sid-alice', aud: [e.clientId, 'another-client'], azp: 'another-client' })],
     ['from another issuer', (e) => e.logoutToken({ sid: 'sid-alice', iss: 'https://evil.example/v2.0' })],
     ['issued long ago (iat)', (e) => e.logoutToken({ sid: 'sid-alice', iat: Math.floor(Date.now() / 1000) - 3600, exp: Math.floor(Date.now() / 1000) + 60 })],
     // The maximum age is 300 s; the clock skew (300 s) does not stretch it.

@@ -32,8 +32,10 @@ export interface ProviderJwtChecks {
  * Verifies a JWT the provider signed for this client, with the checks ID tokens and logout tokens
  * share (OpenID Connect Core 1.0 §3.1.3.7 steps 2-10; Back-Channel Logout 1.0 §2.6 step 3):
  * signature by a key of the provider's JWKS with an algorithm its discovery document advertises,
- * `iss` by the issuer rule, `aud` containing the client id and no other audience (§3.1.3.7 step 3:
- * this client trusts no other), `azp` equal to it when present or when there are several audiences,
+ * `iss` by the issuer rule, `aud` containing the client id, `azp` equal to it when present or when
+ * there are several audiences (§3.1.3.7 steps 3-5: the other audiences of a token whose authorized
+ * party is this client are trusted, as the project's ID token rules ask; a token with several
+ * audiences and no `azp` is refused),
  * `exp` and `iat` present, `exp` not passed and `iat` not in the future, both within the clock
  * skew, and `iat` not older than `maxAgeSeconds`.
  */
@@ -60,9 +62,6 @@ export async function verifyProviderJwt(
   if (issuerRefusal) throw new TokenRefused(issuerRefusal, `iss "${String(payload.iss)}", tid "${String(payload.tid)}"`);
   refuseUnfitAge(payload.iat!, checks);
   const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
-  if (audiences.some((audience) => audience !== checks.clientId)) {
-    throw new TokenRefused('aud', 'the token is also meant for an audience this client does not trust');
-  }
   if ((audiences.length > 1 || payload.azp !== undefined) && payload.azp !== checks.clientId) {
     throw new TokenRefused('azp', 'the authorized party is not this client');
   }
