@@ -82,6 +82,14 @@ describe('MSAL identity provider against Entra-shaped endpoints', () => {
       });
     }
 
+    for (const status of [500, 502, 503, 404]) {
+      it(`${status} with a body that is no OAuth error (a gateway's) is the provider unavailable, not a refused sign-in`, async () => {
+        entra.tokenAnswer = answering(status, { message: 'Service Unavailable' });
+        expect(await redeem()).to.be.instanceOf(IdentityProviderUnavailable);
+        expect(warnings.filter((line) => line.startsWith('sign-in refused')), 'no refusal logged').to.deep.equal([]);
+      });
+    }
+
     it("invalid_client (this app's secret refused) is not the user's failed sign-in", async () => {
       entra.tokenAnswer = answering(401, { error: 'invalid_client', error_description: 'AADSTS7000215: Invalid client secret provided.' });
       expect(await redeem()).to.be.instanceOf(IdentityProviderUnavailable);

@@ -1,6 +1,6 @@
 import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@azure/msal-node';
 
-/** The provider could not be reached, timed out, or did not answer JSON. */
+/** The provider could not be reached, timed out, did not answer JSON, or failed a token request without saying why. */
 export class ProviderUnreachable extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -50,12 +50,26 @@ export class FetchNetworkClient implements INetworkModule {
     }
     const headers: Record<string, string> = {};
     response.headers.forEach((value, key) => (headers[key] = value));
+    let body: T;
     try {
-      return { headers, body: (await response.json()) as T, status: response.status };
+      body = (await response.json()) as T;
     } catch (error) {
       throw new ProviderUnreachable(`${method} ${new URL(url).origin} answered ${response.status} without JSON`, { cause: error });
     }
+    // A failed token request that is not an OAuth error answer (RFC 6749 §5.2: `error` is required),
+    // such as a gateway's `{"message":"Service Unavailable"}`: MSAL reads only `error` to tell a
+    // failure, takes anything else for a token response, and then reports the missing ID token as a
+    // nonce mismatch (msal-common ResponseHandler.validateTokenResponse), a refused sign-in where the
+    // provider is failing.
+    if (method === 'POST' && !response.ok && !hasOAuthError(body)) {
+      throw new ProviderUnreachable(`${method} ${new URL(url).origin} answered ${response.status} without an OAuth error`);
+    }
+    return { headers, body, status: response.status };
   }
+}
+
+function hasOAuthError(body: unknown): boolean {
+  return typeof body === 'object' && body !== null && typeof (body as { error?: unknown }).error === 'string';
 }
 
 function describe(error: unknown): string {
