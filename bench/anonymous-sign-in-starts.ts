@@ -4,9 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { asValue } from 'awilix';
-import { loadConfig } from '../src/app/config.ts';
-import { createAppContainer } from '../src/app/container.ts';
-import { createApp } from '../src/app/create-app.ts';
+import { buildApp } from '../src/app/build-app.ts';
 import { createLogger } from '../src/app/observability/logger.ts';
 import type { ProviderDiscovery } from '../src/adapters/oidc/provider-discovery.ts';
 
@@ -25,21 +23,24 @@ const discovery = {
   end_session_endpoint: `${authority}/oauth2/v2.0/logout`,
   jwks_uri: `${authority}/discovery/v2.0/keys`,
 };
-const config = loadConfig({
-  AUTHORITY: authority,
-  CLIENT_ID: '11111111-2222-3333-4444-555555555555',
-  CLIENT_SECRET: 'measure-secret',
-  PUBLIC_URL: 'http://127.0.0.1',
-  SESSION_KEYS: 'measure-session-key-0123456789',
-  TOKEN_STORE: 'sqlite',
-  SQLITE_PATH: join(dir, 'app.db'),
-  TOKEN_ENCRYPTION_KEYS: Buffer.alloc(32, 1).toString('base64'),
-  LOG_LEVEL: 'error',
-});
 // Only the authorization URL is built: discovery is given, no network.
 const staticDiscovery = { configuration: async () => discovery } as unknown as ProviderDiscovery;
-const container = createAppContainer(config, createLogger({ level: 'error', format: 'json' }), { providerDiscovery: asValue(staticDiscovery) });
-const server = createServer(createApp(container).callback());
+// Built as the server builds it (buildApp), so the expiry sweep and WAL checkpoints run as in production.
+const { app, container } = await buildApp(
+  {
+    AUTHORITY: authority,
+    CLIENT_ID: '11111111-2222-3333-4444-555555555555',
+    CLIENT_SECRET: 'measure-secret',
+    PUBLIC_URL: 'http://127.0.0.1',
+    SESSION_KEYS: 'measure-session-key-0123456789',
+    TOKEN_STORE: 'sqlite',
+    SQLITE_PATH: join(dir, 'app.db'),
+    TOKEN_ENCRYPTION_KEYS: Buffer.alloc(32, 1).toString('base64'),
+    LOG_LEVEL: 'error',
+  },
+  { logger: createLogger({ level: 'error', format: 'json' }), overrides: { providerDiscovery: asValue(staticDiscovery) } },
+);
+const server = createServer(app.callback());
 await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 const { port } = server.address() as AddressInfo;
 

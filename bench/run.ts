@@ -43,19 +43,28 @@ const TARGETS = {
   redis: { profileOverFloor: 2.5, signInAddsMicros: 80, silentP50Micros: 150 },
 } as const;
 
+/**
+ * Issue 6's targets, by throughput (requests per second), for both stores. Issue 14 kept them but
+ * throughput measures whoever gets the cores on a shared machine, so their verdicts are printed yet
+ * counted apart from the CPU targets: the "targets passed" line stays comparable with earlier runs.
+ */
+const THROUGHPUT_TARGETS = { profileOverBaseline: 0.8, manyOverHundred: 0.9 } as const;
+
 interface Row {
   readonly measure: string;
   readonly store: string;
   readonly value: string;
   readonly target: string;
   readonly pass: boolean | undefined;
+  /** A throughput target (issue 6): its verdict is counted apart from the CPU targets. */
+  readonly loadSensitive?: true;
 }
 
 const rows: Row[] = [];
 const raw: Record<string, unknown> = {};
 const loads: number[] = [loadAverage()];
-const row = (measure: string, store: string, value: string, target = '', pass?: boolean) => {
-  rows.push({ measure, store, value, target, pass });
+const row = (measure: string, store: string, value: string, target = '', pass?: boolean, loadSensitive?: true) => {
+  rows.push({ measure, store, value, target, pass, ...(loadSensitive ? { loadSensitive } : {}) });
   process.stdout.write(`  ${measure} [${store}]: ${value}${target ? ` (target ${target}${pass === undefined ? '' : `: ${pass ? 'pass' : 'FAIL'}`})` : ''}\n`);
 };
 const µs = (value: number) => `${value.toFixed(0)} µs`;
@@ -68,6 +77,7 @@ const downstreamUrl = `http://127.0.0.1:${stub.ready.port}/v1.0/me`;
 
 try {
   const profileCpu: Record<string, number> = {};
+  const profileRps: Record<string, number> = {};
   for (const store of ['sqlite', 'redis'] as const) {
     const target = TARGETS[store];
     for (const users of [100, MANY]) {
@@ -106,6 +116,7 @@ try {
       const baselineOverFloor = pairedMedian(b!, f!, (baseline, floor) => baseline / floor);
       const signInAdds = pairedMedian(p!, b!, (profile, baseline) => profile - baseline);
       profileCpu[`${store}-${users}`] = p!.cpuMicrosPerRequest;
+      profileRps[`${store}-${users}`] = p!.requestsPerSecond;
       row('CPU per request: floor / baseline / GET /profile', label, `${µs(f!.cpuMicrosPerRequest)} / ${µs(b!.cpuMicrosPerRequest)} / ${µs(p!.cpuMicrosPerRequest)}`);
       row('/profile CPU ÷ floor', label, profileOverFloor.toFixed(2), `<= ${target.profileOverFloor}`, profileOverFloor <= target.profileOverFloor);
       row('baseline CPU ÷ floor', label, baselineOverFloor.toFixed(2));
@@ -123,7 +134,14 @@ try {
       for (const [name, r] of Object.entries(figures)) {
         row(`throughput ${name} (sensitive to machine load)`, label, `${r.requestsPerSecond.toFixed(0)} req/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms`);
       }
-      row('throughput profile ÷ baseline (sensitive to machine load)', label, (p!.requestsPerSecond / b!.requestsPerSecond).toFixed(2));
+      // Round by round, as the CPU ratios: the two routes' rounds alternate, so each pair met the same load.
+      const rpsProfileOverBaseline = median(p!.runs.map((run, i) => run.requestsPerSecond / b!.runs[i]!.requestsPerSecond));
+      if (users === 100) {
+        const minimum = THROUGHPUT_TARGETS.profileOverBaseline;
+        row('throughput /profile ÷ baseline, req/s (sensitive to machine load; issue 6)', label, rpsProfileOverBaseline.toFixed(2), `>= ${minimum}`, rpsProfileOverBaseline >= minimum, true);
+      } else {
+        row('throughput /profile ÷ baseline, req/s (sensitive to machine load)', label, rpsProfileOverBaseline.toFixed(2));
+      }
       const mismatches = p!.runs.reduce((sum, r) => sum + r.mismatches, 0);
       const checked = p!.runs.reduce((sum, r) => sum + r.checked, 0);
       const failures = p!.runs.reduce((sum, r) => sum + r.non2xx + r.errors, 0);
@@ -169,6 +187,17 @@ try {
     }
     const flat = profileCpu[`${store}-${MANY}`]! / profileCpu[`${store}-100`]!;
     row(`flat with users: /profile CPU ${MANY.toLocaleString('en')} ÷ 100 users`, store, flat.toFixed(2));
+    const rpsFlat = profileRps[`${store}-${MANY}`]! / profileRps[`${store}-100`]!;
+    const minimum = THROUGHPUT_TARGETS.manyOverHundred;
+    row(
+      `throughput flat with users: /profile req/s ${MANY.toLocaleString('en')} ÷ 100 users (sensitive to machine load; issue 6)`,
+      store,
+      rpsFlat.toFixed(2),
+      // Issue 6 set it for 100,000 users: a quick run's 10,000 get no verdict.
+      QUICK ? `>= ${minimum} in a full run` : `>= ${minimum}`,
+      QUICK ? undefined : rpsFlat >= minimum,
+      true,
+    );
   }
 
   // Quick runs measure SQLite only, to stay under two minutes.
@@ -201,8 +230,15 @@ writeFileSync(join('artifacts', 'bench', 'latest.json'), JSON.stringify(summary,
 
 process.stdout.write(`\n${summary.date} — ${machine}; ${busy}\n\n| measure | setup | result | target | |\n|---|---|---|---|---|\n`);
 for (const r of rows) process.stdout.write(`| ${r.measure} | ${r.store} | ${r.value} | ${r.target} | ${r.pass === undefined ? '' : r.pass ? 'pass' : '**FAIL**'} |\n`);
-const failed = rows.filter((r) => r.pass === false).length;
-process.stdout.write(`\n${rows.filter((r) => r.pass !== undefined).length - failed} targets passed, ${failed} failed. Took ${summary.seconds.toFixed(0)} s. Written to ${file}\n`);
+const tally = (loadSensitive: boolean) => {
+  const judged = rows.filter((r) => r.pass !== undefined && (r.loadSensitive === true) === loadSensitive);
+  const failed = judged.filter((r) => r.pass === false).length;
+  return { passed: judged.length - failed, failed };
+};
+const cpu = tally(false);
+const throughput = tally(true);
+process.stdout.write(`\n${cpu.passed} targets passed, ${cpu.failed} failed. Took ${summary.seconds.toFixed(0)} s. Written to ${file}\n`);
+process.stdout.write(`Load-sensitive targets (issue 6, throughput in req/s; not counted above): ${throughput.passed} passed, ${throughput.failed} failed.\n`);
 
 async function measureMemory(store: 'sqlite' | 'redis', url: string) {
   const USERS = MEMORY_USERS;

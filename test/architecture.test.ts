@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const INNER_LAYERS = ['src/domain', 'src/ports'];
@@ -111,5 +112,65 @@ describe('architecture: the seams between adapters and the one owner of sign-out
       return /implements\s+[\w\s,]*\bTokenStore\b/.test(source) ? false : /\b[tT]okenStore\??\.remove\(/.test(source);
     });
     expect(removers.map((file) => relative(ROOT, file))).to.deep.equal(['src/domain/sign-out-everywhere.ts']);
+  });
+});
+
+/**
+ * `Interface.method` for each method of an exported interface in `source` without a JSDoc comment
+ * of its own (an interface-level comment does not count: editors show a method's own doc only).
+ */
+export function undocumentedInterfaceMethods(fileName: string, source: string): string[] {
+  const file = ts.createSourceFile(fileName, source, ts.ScriptTarget.Latest, true);
+  const hasOwnDoc = (member: ts.Node) =>
+    ts.getJSDocCommentsAndTags(member).some((doc) => ts.isJSDoc(doc) && doc.parent === member && (ts.getTextOfJSDocComment(doc.comment) ?? '').trim() !== '');
+  // A function-typed property (`get: (token: string) => …`) is a method too, spelled differently.
+  const isMethod = (member: ts.TypeElement) =>
+    ts.isMethodSignature(member) || (ts.isPropertySignature(member) && member.type !== undefined && ts.isFunctionTypeNode(member.type));
+  return file.statements
+    .filter(ts.isInterfaceDeclaration)
+    .filter((declaration) => declaration.modifiers?.some((modifier) => modifier.kind === ts.SyntaxKind.ExportKeyword))
+    .flatMap((declaration) =>
+      declaration.members
+        .filter((member) => isMethod(member) && !hasOwnDoc(member))
+        .map((member) => `${declaration.name.text}.${member.name?.getText(file) ?? '(call signature)'}`),
+    );
+}
+
+describe('architecture: every port method documents its own contract (issue 13)', () => {
+  const portFiles = typescriptFilesUnder(join(ROOT, 'src/ports'));
+
+  it('recognises a method with no doc of its own, and a documented one', () => {
+    const source = [
+      '/** The port: an interface-level comment, not a method\'s. */',
+      'export interface Port {',
+      '  /** Documented. */',
+      '  documented(): void;',
+      '  // A line comment is not a JSDoc.',
+      '  lineCommented(): void;',
+      '  bare(id: string): Promise<void>;',
+      '  /** Documented property of function type. */',
+      '  documentedProperty: () => void;',
+      '  asProperty: (id: string) => void;',
+      '  /** Data, not a method. */',
+      '  readonly field: string;',
+      '  other: string;',
+      '}',
+      'interface NotExported { bare(): void; }',
+    ].join('\n');
+    expect(undocumentedInterfaceMethods('example.ts', source)).to.deep.equal(['Port.lineCommented', 'Port.bare', 'Port.asProperty']);
+  });
+
+  it('finds the port methods it checks (so it cannot pass vacuously)', () => {
+    const file = join(ROOT, 'src/ports/token-store.port.ts');
+    expect(portFiles).to.include(file);
+    const withoutDocs = readFileSync(file, 'utf8').replace(/\/\*\*[\s\S]*?\*\//g, '');
+    expect(undocumentedInterfaceMethods(file, withoutDocs)).to.include.members(['TokenStore.read', 'TokenStore.write', 'TokenStore.keepUntil']);
+  });
+
+  it('has a JSDoc comment on every method of every exported interface in src/ports', () => {
+    const undocumented = portFiles.flatMap((file) =>
+      undocumentedInterfaceMethods(file, readFileSync(file, 'utf8')).map((method) => `${relative(ROOT, file)}: ${method}`),
+    );
+    expect(undocumented, `port methods without a doc comment of their own:\n  ${undocumented.join('\n  ')}\n`).to.deep.equal([]);
   });
 });

@@ -1,18 +1,6 @@
 /**
- * Server-side browser sessions. The cookie carries only the session id; the data lives here.
- *
- * Sessions are indexed by the identity provider's session id (`sid`) and by the account, because a
- * sign-out from the provider arrives without the user's cookie (front-channel iframes often send
- * none, back-channel calls never do): the app must find the sessions from `sid` or `sub` alone.
- *
- * Contract (every adapter passes test/adapters/session-store.contract.ts):
- * - `get` resolves to `undefined` when the session does not exist or has expired.
- * - `set` creates or replaces the data and the index entries of that session; expiry is `ttlMs` from now.
- * - `update` does the same only if the session still exists, resolving `false` (and writing
- *   nothing) when it does not: a request that loaded a session before a sign-out ended it must not
- *   bring it back when it saves at its end.
- * - `destroy` is idempotent.
- * - The `find…` methods resolve to `[]` when nothing matches; expired sessions never match.
+ * The index fields a session is saved with, so that a sign-out from the provider, which arrives
+ * without the user's cookie, can find it.
  */
 export interface SessionIndex {
   /** Provider session id from the id token's `sid` claim. */
@@ -30,6 +18,16 @@ export interface IndexedSession {
   readonly accountId?: string;
 }
 
+/**
+ * Server-side browser sessions. The cookie carries only the session id; the data lives here.
+ *
+ * Sessions are indexed by the identity provider's session id (`sid`) and by the account, because a
+ * sign-out from the provider arrives without the user's cookie (front-channel iframes often send
+ * none, back-channel calls never do): the app must find the sessions from `sid` or `sub` alone.
+ *
+ * Every adapter passes test/adapters/session-store.contract.ts; each method's part of the contract
+ * is on the method. An expired session is never returned by `get` nor found by a `find…` method.
+ */
 export interface SessionStore {
   /** The session's data, or `undefined` when it does not exist or has expired. */
   get(id: string): Promise<Record<string, unknown> | undefined>;
@@ -42,13 +40,13 @@ export interface SessionStore {
   update(id: string, data: Record<string, unknown>, index: SessionIndex, ttlMs: number): Promise<boolean>;
   /** Deletes the session and its index entries; deleting a missing one is not an error (idempotent). */
   destroy(id: string): Promise<void>;
-  /** The sessions bound to provider session `sid` (front-channel sign-out); `[]` when none. */
+  /** The unexpired sessions bound to provider session `sid` (front-channel sign-out); `[]` when none. */
   findBySid(sid: string): Promise<IndexedSession[]>;
-  /** The sessions of user `subject` (a logout token naming only `sub`, the "Your sessions" page); `[]` when none. */
+  /** The unexpired sessions of user `subject` (a logout token naming only `sub`, the "Your sessions" page); `[]` when none. */
   findBySubject(subject: string): Promise<IndexedSession[]>;
   /**
-   * The sessions whose tokens are in partition `accountId` (the operator signing out one account);
-   * `[]` when none. Sessions saved by a version without this index are found once saved again.
+   * The unexpired sessions whose tokens are in partition `accountId` (the operator signing out one
+   * account); `[]` when none. Sessions saved by a version without this index are found once saved again.
    */
   findByAccount(accountId: string): Promise<IndexedSession[]>;
 }

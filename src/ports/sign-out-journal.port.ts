@@ -21,7 +21,9 @@ export interface JournaledSignOut {
  * with a 503 would be lost. It holds only what is needed to apply the sign-out later: the `sid` or
  * subject, the channel and the time (plus a logout token's `jti`), never a token or a cookie.
  *
- * Contract (test/adapters/sign-out-journal.contract.ts):
+ * Each method's contract is on the method. test/adapters/sign-out-journal.test.ts checks it against
+ * the one adapter, LocalSignOutJournal (so there is no shared contract suite as for the stores);
+ * test/http/sign-out-journal.test.ts checks the app applies journaled sign-outs once Redis is back.
  */
 export interface SignOutJournal {
   /**

@@ -1,33 +1,45 @@
+/** One account's partition as the store holds it: the serialized token cache and its version. */
+export interface TokenPartition {
+  readonly data: string;
+  /** Opaque; changes on every successful `write`. Hand it back as `expectedVersion` to compare-and-set. */
+  readonly version: string;
+}
+
 /**
  * Where the app keeps each user's token cache: one partition per account, keyed by the
  * identity provider's home account id (MSAL `homeAccountId`), holding that account's serialized
  * token cache for this client only.
  *
- * Contract (every adapter passes test/adapters/token-store.contract.ts):
- * - `read` resolves to `undefined` when the partition does not exist or has expired.
- * - `version` resolves to the partition's current version (as `read` would give it) without its
- *   data, or `undefined` likewise: a cheap freshness check for a copy kept in memory.
- * - Every successful `write` gives the partition a new opaque `version`.
- * - `write` with `expectedVersion` is a compare-and-set: it writes only when the partition still has
- *   that version and resolves `false` otherwise (removed or rewritten meanwhile). This is what stops
- *   a silent refresh that started before a sign-out from writing the tokens back ("no resurrection").
- *   Without `expectedVersion` it writes unconditionally (a fresh sign-in replaces the partition).
- * - `remove` deletes the partition; removing a missing partition is not an error (idempotent).
- * - A partition lives only as long as a session can use it (see `keepUntil`): after that nothing
- *   would ever read it again, and a sign-out from the provider, which finds tokens through live
- *   sessions, could no longer find it. So a write without `expectedVersion` (a sign-in, which starts
- *   a session) makes it expire `ttl` from now, a compare-and-set (a refresh) leaves its expiry
- *   alone, and `keepUntil` (each session write) is the only other thing that extends it.
+ * Every adapter passes test/adapters/token-store.contract.ts; each method's part of the contract is
+ * on the method.
+ *
+ * A partition lives only as long as a session can use it (see `keepUntil`): after that nothing
+ * would ever read it again, and a sign-out from the provider, which finds tokens through live
+ * sessions, could no longer find it. So a write without `expectedVersion` (a sign-in, which starts
+ * a session) makes it expire `ttl` from now, a compare-and-set (a refresh) leaves its expiry
+ * alone, and `keepUntil` (each session write) is the only other thing that extends it.
  */
-export interface TokenPartition {
-  readonly data: string;
-  readonly version: string;
-}
-
 export interface TokenStore {
+  /** The partition's data and version, or `undefined` when it does not exist or has expired. */
   read(accountId: string): Promise<TokenPartition | undefined>;
+  /**
+   * The partition's current version (as `read` would give it) without its data, or `undefined`
+   * likewise: a cheap freshness check for a copy kept in memory.
+   */
   version(accountId: string): Promise<string | undefined>;
+  /**
+   * Writes the partition and resolves `true`; every successful write gives it a new opaque `version`.
+   *
+   * With `expectedVersion` it is a compare-and-set: it writes only when the partition still has
+   * that version and resolves `false` otherwise (removed or rewritten meanwhile). This is what stops
+   * a silent refresh that started before a sign-out from writing the tokens back ("no resurrection").
+   * Such a write (a refresh) leaves the partition's expiry alone.
+   *
+   * Without `expectedVersion` it writes unconditionally (a fresh sign-in replaces the partition)
+   * and the partition expires `ttl` from now.
+   */
   write(accountId: string, data: string, expectedVersion?: string): Promise<boolean>;
+  /** Deletes the partition; removing a missing partition is not an error (idempotent). */
   remove(accountId: string): Promise<void>;
   /**
    * Makes an existing, unexpired partition live at least until `expiresAt` (epoch ms): its expiry
