@@ -13,6 +13,7 @@ import { authRoutes } from './routes/auth-routes.ts';
 import { healthRoutes } from './routes/health-routes.ts';
 import { pageRoutes } from './routes/page-routes.ts';
 import { sessionsRoutes } from './routes/sessions-routes.ts';
+import { stylesheetRoute } from './routes/stylesheet-route.ts';
 import { sessionActivity } from './session-activity.ts';
 import { PendingSignInCookie } from './pending-sign-in-cookie.ts';
 import { sessionMiddleware } from './session.ts';
@@ -36,9 +37,12 @@ export function createApp(container: AppContainer): Koa {
   app.use(ejsViews(VIEWS));
   app.use(errorHandler(logger));
   app.use(securityHeaders(new URL(config.authority).origin, { https: cookies.https }));
-  // Health before the journal and the session: a probe needs neither.
-  const health = healthRoutes(cradle);
-  app.use(health.routes());
+  // Health and the stylesheet before the journal and the session: neither needs them, and a
+  // public, cached stylesheet must never carry the session's cookie.
+  for (const router of [healthRoutes(cradle), stylesheetRoute()]) {
+    app.use(router.routes());
+    app.use(router.allowedMethods());
+  }
   // Sign-outs journaled during a store outage are applied before any session is served.
   const { signOutJournalReplayer } = cradle;
   app.use(async (_ctx, next) => {

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import Router from '@koa/router';
 import type { Cradle } from '../container.ts';
 import { csrfToken } from '../middleware/csrf.ts';
@@ -7,13 +6,6 @@ import { noStore } from '../middleware/security-headers.ts';
 /** The pages: home, and the profile that calls the downstream API. */
 export function pageRoutes({ callApi }: Pick<Cradle, 'callApi'>): Router {
   const router = new Router();
-  const stylesheet = readFileSync(new URL('../../../public/app.css', import.meta.url));
-
-  router.get('/app.css', (ctx) => {
-    ctx.type = 'text/css';
-    ctx.set('Cache-Control', 'public, max-age=3600');
-    ctx.body = stylesheet;
-  });
 
   router.get('/', async (ctx) => {
     noStore(ctx);
