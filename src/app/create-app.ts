@@ -26,7 +26,10 @@ export function createApp(container: AppContainer): Koa {
   const { config, logger, signIn, sessionStore, now } = cradle;
   const cookies = cookiePolicy(config);
   const signInStart = { signIn, pendingSignIns: new PendingSignInCookie({ cookies, sessionKeys: config.sessionKeys, now }) };
-  const app = new Koa({ proxy: config.trustProxy });
+  // Behind the one proxy TRUST_PROXY trusts, the client's address is the last X-Forwarded-For entry,
+  // the one that proxy added; the entries before it are whatever the client sent (Koa's default
+  // takes the first, which would let a client pick its address for the front-channel limiter).
+  const app = new Koa({ proxy: config.trustProxy, maxIpsCount: 1 });
   // Koa hands `app.keys` to `cookies`, which takes any Keygrip-like object (its types say string[]).
   app.keys = new CookieSigningKeys(config.sessionKeys) as unknown as string[];
   app.silent = true; // errors are logged by errorHandler, with a request id

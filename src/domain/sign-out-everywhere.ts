@@ -138,9 +138,11 @@ export class SignOutEverywhere {
   /**
    * The provider says provider session `sid` ended (front-channel, no cookie needed). `iss`, when
    * the provider sends it, must be the provider's issuer. An unknown `sid` is not an error, so the
-   * answer tells a caller nothing about which sessions exist.
+   * answer tells a caller nothing about which sessions exist. During a store outage the request is
+   * journaled, unless `mayJournal` is false (the caller has seen too many `sid`s from this client
+   * that matched nothing: an unauthenticated GET must not fill the journal that real sign-outs need).
    */
-  async fromFrontChannel(request: { sid: string; iss?: string }): Promise<SignOutResult> {
+  async fromFrontChannel(request: { sid: string; iss?: string }, { mayJournal = true }: { mayJournal?: boolean } = {}): Promise<SignOutResult> {
     if (request.iss !== undefined && !(await this.#identityProvider.trustsIssuer(request.iss))) {
       throw new SignOutRejected('The sign-out request comes from an issuer this app does not trust.');
     }
@@ -148,6 +150,7 @@ export class SignOutEverywhere {
       const sessions = await this.#sessionStore.findBySid(request.sid);
       return signOutResult('front-channel', await this.#signOut(sessions, [], undefined));
     } catch (error) {
+      if (!mayJournal) throw error;
       return this.#journalOrThrow(error, { channel: 'front-channel', sid: request.sid, at: this.#now() });
     }
   }

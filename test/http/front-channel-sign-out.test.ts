@@ -1,4 +1,7 @@
+import { asValue } from 'awilix';
 import { expect } from 'chai';
+import { LocalSignOutJournal } from '../../src/adapters/journal/local-sign-out-journal.ts';
+import { StoreUnavailable } from '../../src/domain/errors.ts';
 import { fakeUser, type FakeEntra } from '../support/fake-entra.ts';
 import { signInWithBrowser, startAppWithFakeEntra, stopTestApp, type TestApp } from '../support/app-harness.ts';
 
@@ -94,6 +97,37 @@ describe('front-channel sign-out stays an unauthenticated GET, within bounds', (
     expect(real.status, 'a real sign-out from the same (shared NAT) address').to.equal(200);
     expect(await app.container.cradle.sessionStore.findBySid('sid-alice')).to.deep.equal([]);
     expect((await provider.get('/auth/signout/frontchannel?sid=guess-x', from('198.51.100.1'))).status, 'another address').to.equal(200);
+  });
+
+  it('takes the address from the last X-Forwarded-For entry (the proxy\'s), so a forged first entry does not dodge the limit', async () => {
+    ({ entra, app } = await startAppWithFakeEntra([alice], { TRUST_PROXY: 'true' }));
+    const provider = app.browser();
+    const statuses = [];
+    for (let i = 0; i < 31; i++) {
+      const forged = { headers: { 'x-forwarded-for': `10.0.${i}.1, 203.0.113.8` } };
+      statuses.push((await provider.get(`/auth/signout/frontchannel?sid=guess-${i}`, forged)).status);
+    }
+    expect(statuses.at(-1)).to.equal(429);
+  });
+
+  it('refuses a sid longer than any provider sends (400)', async () => {
+    ({ entra, app } = await startAppWithFakeEntra([alice]));
+    expect((await app.browser().get(`/auth/signout/frontchannel?sid=${'x'.repeat(256)}`)).status).to.equal(400);
+    expect((await app.browser().get(`/auth/signout/frontchannel?sid=${'x'.repeat(255)}`)).status).to.equal(200);
+  });
+
+  it('during a store outage, journals no more unknown sids from one address than the limit, and counts those it journaled', async () => {
+    const journal = new LocalSignOutJournal();
+    ({ entra, app } = await startAppWithFakeEntra([alice], {}, undefined, { signOutJournal: asValue(journal) }));
+    app.container.cradle.sessionStore.findBySid = async () => {
+      throw new StoreUnavailable('the store does not answer');
+    };
+    const stranger = app.browser();
+    const statuses = [];
+    for (let i = 0; i < 32; i++) statuses.push((await stranger.get(`/auth/signout/frontchannel?sid=junk-${i}`)).status);
+    expect(statuses.slice(0, 30), 'journaled: nobody can tell them from real ones yet').to.deep.equal(Array(30).fill(200));
+    expect(statuses.slice(30), 'over the budget: not journaled, answered as the outage').to.deep.equal([503, 503]);
+    expect(journal.pending()).to.have.length(30);
   });
 
   it('refuses a repeated iss instead of treating it as absent', async () => {

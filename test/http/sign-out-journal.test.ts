@@ -135,6 +135,13 @@ describe('sign-outs during a Redis outage are journaled and applied later', () =
     expect((await post()).status, 'its jti was claimed when applied').to.equal(400);
   });
 
+  it('refuses a sid longer than any provider sends, before the journal sees it', async () => {
+    const app = await instance(freshJournal());
+    redis!.kill('SIGSTOP');
+    expect((await app.browser().get(`/auth/signout/frontchannel?sid=${'x'.repeat(256)}`)).status).to.equal(400);
+    expect(journalOf(app).pending()).to.deep.equal([]);
+  });
+
   it('answers 503 when the journal is full', async () => {
     const app = await instance(freshJournal(), { signOutJournal: asValue(new LocalSignOutJournal({ maxEntries: 1 })) });
     redis!.kill('SIGSTOP');

@@ -3,12 +3,16 @@ const MISSES_PER_WINDOW = 30;
 const WINDOW_MS = 60_000;
 /** Addresses tracked at most; beyond, the oldest are forgotten (memory stays bounded under a flood). */
 const MAX_ADDRESSES = 10_000;
+/** An IPv6 address with a zone is under 64 characters; a longer "address" came from a forged header. */
+const MAX_ADDRESS_LENGTH = 64;
 
 /**
  * Rate limit for the front-channel Logout URL, which must stay an unauthenticated GET: a client
  * that keeps sending `sid`s matching no session (guessing, or a flood) gets a 429 once it has
  * spent its budget. Only misses count and only misses are refused: a `sid` that ends a session is
- * always honoured, so users behind one shared NAT address are still signed out.
+ * always honoured, so users behind one shared NAT address are still signed out. A `sid` journaled
+ * during a store outage counts as a miss (nobody could check it), and an address over its budget
+ * may not journal: the journal is bounded, and strangers must not fill it.
  */
 export class UnknownSidLimiter {
   readonly #now: () => number;
@@ -18,8 +22,15 @@ export class UnknownSidLimiter {
     this.#now = deps.now ?? Date.now;
   }
 
+  /** Whether `address` has spent its budget in the current window (nothing is recorded). */
+  exhausted(address: string): boolean {
+    const entry = this.#misses.get(address.slice(0, MAX_ADDRESS_LENGTH));
+    return entry !== undefined && this.#now() - entry.windowStart < WINDOW_MS && entry.count >= MISSES_PER_WINDOW;
+  }
+
   /** Records a miss from `address`; `false` when it is over its budget, with the seconds to wait. */
   recordMiss(address: string): { allowed: boolean; retryAfterSeconds: number } {
+    address = address.slice(0, MAX_ADDRESS_LENGTH);
     const now = this.#now();
     let entry = this.#misses.get(address);
     if (!entry || now - entry.windowStart >= WINDOW_MS) {

@@ -99,16 +99,19 @@ export function authRoutes(
     allowFramingBy(ctx, providerOrigin);
     const sid = single(ctx.query.sid);
     if (!sid) return ctx.throw(400, 'The sign-out request has no sid.');
+    if (sid.length > MAX_SID_LENGTH) return ctx.throw(400, 'The sign-out request has a sid longer than any provider sends.');
     // A repeated iss is refused, not read as absent: absent would skip the issuer check.
     if (Array.isArray(ctx.query.iss)) return ctx.throw(400, 'The sign-out request has more than one iss.');
     const iss = single(ctx.query.iss);
     if (iss === undefined && config.frontChannelRequiresIss) return ctx.throw(400, 'The sign-out request has no iss.');
+    const mayJournal = !unknownSids.exhausted(ctx.ip);
     const { outcome } = await signOutAudit.around('front-channel', { requestId: ctx.state.requestId }, () =>
-      signOutEverywhere.fromFrontChannel({ sid, iss }),
+      signOutEverywhere.fromFrontChannel({ sid, iss }, { mayJournal }),
     );
-    if (outcome === 'nothing-held') {
+    if (outcome === 'nothing-held' || outcome === 'journaled') {
       const { allowed, retryAfterSeconds } = unknownSids.recordMiss(ctx.ip);
-      if (!allowed) {
+      // A journaled sign-out was accepted: it is answered as such, and only counted.
+      if (!allowed && outcome === 'nothing-held') {
         ctx.set('Retry-After', String(retryAfterSeconds));
         return ctx.throw(429, 'Too many sign-out requests for unknown sessions from this address. Please wait a minute.');
       }
@@ -137,6 +140,12 @@ export function authRoutes(
 
   return router;
 }
+
+/**
+ * Longer than any provider's session id (Entra's is a GUID, others' are 20-50 characters): refused
+ * before it reaches the store or, during an outage, the journal.
+ */
+const MAX_SID_LENGTH = 255;
 
 /** A query parameter sent once; repeated parameters are refused as absent. */
 function single(value: string | string[] | undefined): string | undefined {
