@@ -1,6 +1,6 @@
 import type { SignedInAccount } from './account.ts';
 import { SignInRejected } from './errors.ts';
-import { safeReturnTo } from './return-to.ts';
+import { sameSitePath } from './return-to.ts';
 import type { IdentityProvider, SignInCallback, SignInChecks } from '../ports/identity-provider.port.ts';
 
 /** What the caller keeps, where the user cannot change it, between sending the user to the provider and the callback. */
@@ -45,14 +45,23 @@ export class SignIn {
     this.#now = deps.now ?? Date.now;
   }
 
+  /**
+   * Where the provider should authenticate the user, and what to keep until the callback. No
+   * `returnTo` returns the user to `/`; one that is not a path on this site is refused
+   * (`SignInRejected`), never followed and never silently replaced: the link was made elsewhere.
+   */
   async begin(request: BeginSignIn = {}): Promise<{ authorizationUrl: string; pending: PendingSignIn }> {
+    const returnTo = request.returnTo === undefined ? '/' : sameSitePath(request.returnTo);
+    if (returnTo === undefined) {
+      throw new SignInRejected('This sign-in link asks to return to an address outside this site, so it was not followed.');
+    }
     const scopes = request.scopes ?? this.#apiScopes;
     const { authorizationUrl, checks } = await this.#identityProvider.startSignIn({
       scopes,
       claims: request.claims,
       loginHint: request.loginHint,
     });
-    return { authorizationUrl, pending: { checks, returnTo: safeReturnTo(request.returnTo), scopes, startedAt: this.#now() } };
+    return { authorizationUrl, pending: { checks, returnTo, scopes, startedAt: this.#now() } };
   }
 
   async complete(

@@ -63,12 +63,19 @@ describe('bad input gives a clear 4xx, never a 500 or a stack trace', () => {
     expectCleanRefusal(await browser.get('/auth/redirect?code=x&state=y'), 400, 'No sign-in is in progress');
   });
 
-  it('returnTo pointing off-site is replaced by the home page', async () => {
-    for (const returnTo of ['https://evil.example/', '//evil.example', '/\\evil.example']) {
-      const callback = await signInWithBrowser(app.browser(), entra, alice, { returnTo });
-      expect(callback.status).to.equal(302);
-      expect(callback.location, returnTo).to.equal('/');
+  it('returnTo pointing off-site is a 400 page: the sign-in does not start, and nothing sends the browser there', async () => {
+    for (const returnTo of ['https://evil.example', 'https://evil.example/', '//evil.example', '/\\evil.example', '/..//evil.example']) {
+      const page = await app.browser().get(`/auth/signin?returnTo=${encodeURIComponent(returnTo)}`);
+      expectCleanRefusal(page, 400, 'outside this site');
+      expect(page.headers.get('location'), returnTo).to.equal(null);
+      expect(page.headers.getSetCookie(), 'no pending sign-in').to.deep.equal([]);
     }
+    expect(entra.calls.authorization_code, 'no code was redeemed').to.equal(0);
+  });
+
+  it('returnTo on this site is where the user lands after signing in', async () => {
+    const callback = await signInWithBrowser(app.browser(), entra, alice, { returnTo: '/profile?tab=2' });
+    expect(callback.location).to.equal('/profile?tab=2');
   });
 
   it('repeated query parameters are refused as absent', async () => {

@@ -57,9 +57,13 @@ describe('SignIn', () => {
       expect(incremental.pending.scopes).to.deep.equal(['Mail.Read']);
     });
 
-    it('sanitizes the destination so the user cannot be sent off this site (see return-to.test.ts)', async () => {
-      const { pending } = await signIn.begin({ returnTo: '//evil.example' });
-      expect(pending.returnTo).to.equal('/');
+    it('refuses a destination off this site, so the user is never sent there (see return-to.test.ts)', async () => {
+      const refusal = await signIn.begin({ returnTo: '//evil.example' }).catch((error: unknown) => error);
+      expect(refusal).to.be.instanceOf(SignInRejected).with.property('userMessage').that.matches(/outside this site/);
+    });
+
+    it('returns the user to / when no destination is given', async () => {
+      expect((await signIn.begin({})).pending.returnTo).to.equal('/');
     });
 
     it('keeps a same-site path with its query and fragment', async () => {
