@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { describeAuthority, isTenantId } from '../adapters/oidc/authority.ts';
 import type { AllowedTenants } from '../adapters/oidc/issuer-rule.ts';
@@ -35,8 +36,13 @@ export interface Config {
   readonly tokenEncryptionKeys: readonly Buffer[];
   /** Set deliberately (ALLOW_PLAINTEXT_TOKENS=true): tokens stored unencrypted; the app warns at start. */
   readonly allowPlaintextTokens: boolean;
-  /** Sign-outs accepted during a shared-store outage, kept until applied (TOKEN_STORE=redis). */
+  /** Sign-outs accepted during a shared-store outage, kept until applied (TOKEN_STORE=redis). One file per instance. */
   readonly signOutJournalPath: string;
+  /**
+   * The default path before it named the app (`undefined` when SIGN_OUT_JOURNAL_PATH is set): a
+   * journal an earlier version left there is taken into this one at start, so an upgrade drops none.
+   */
+  readonly formerSignOutJournalPath: string | undefined;
   /** The provider sends `iss` with front-channel sign-out (Entra does not): refuse requests without it. */
   readonly frontChannelRequiresIss: boolean;
   readonly sessionKeys: readonly string[];
@@ -141,7 +147,8 @@ export function loadConfig(env: Env, fallbacks: ConfigFallbacks = {}): Config {
     tokenEncryptionKeys: Object.freeze(tokenEncryptionKeys),
     allowPlaintextTokens,
     frontChannelRequiresIss: flag(env, 'FRONT_CHANNEL_REQUIRE_ISS'),
-    signOutJournalPath: env.SIGN_OUT_JOURNAL_PATH || './data/sign-out-journal.json',
+    signOutJournalPath: env.SIGN_OUT_JOURNAL_PATH || defaultSignOutJournalPath(required(env, 'CLIENT_ID', 'the application (client) id registered at the identity provider')),
+    formerSignOutJournalPath: env.SIGN_OUT_JOURNAL_PATH ? undefined : './data/sign-out-journal.json',
     sessionKeys: Object.freeze(sessionKeys),
     sessionCookieName: cookieName(env, 'SESSION_COOKIE_NAME', 'app.session'),
     sessionTtlMs: integer(env, 'SESSION_TTL_SECONDS', 8 * 3600, 60, 365 * 86400) * 1000,
@@ -178,6 +185,17 @@ function tenants(env: Env, authority: ReturnType<typeof describeAuthority>): All
     );
   }
   return Object.freeze(ids);
+}
+
+/**
+ * The client id in the default journal path: apps sharing a working directory (the dev stack's
+ * app A and B, two apps on one host) each get their own file. Only `[A-Za-z0-9._-]` is kept; when
+ * anything had to be replaced, a hash of the whole id keeps two ids apart that would read the same.
+ */
+export function defaultSignOutJournalPath(clientId: string): string {
+  const safe = clientId.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 64);
+  const part = safe === clientId ? safe : `${safe}-${createHash('sha256').update(clientId).digest('hex').slice(0, 12)}`;
+  return `./data/sign-out-journal-${part}.json`;
 }
 
 function fail(name: string, problem: string): never {

@@ -1,3 +1,4 @@
+import { asValue } from 'awilix';
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import type { OperatorTarget } from '../domain/sign-out-everywhere.ts';
@@ -52,7 +53,13 @@ export async function runOperatorSignOut(
     return 1;
   }
   // The audit event and warnings go to stderr as JSON lines, like the app's; the summary to stdout.
-  const container = createAppContainer(config, createLogger({ level: config.logLevel, format: 'json', destination: { write: (line: string) => output.err(line) } }));
+  // No sign-out journal: the command never journals (a store outage fails it, and the operator runs
+  // it again), and the journal file belongs to the instance running beside it, which holds it.
+  const container = createAppContainer(
+    config,
+    createLogger({ level: config.logLevel, format: 'json', destination: { write: (line: string) => output.err(line) } }),
+    { signOutJournal: asValue(undefined) },
+  );
   const requestId = randomUUID();
   try {
     await storesReady(container.cradle);

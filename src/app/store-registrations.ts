@@ -7,6 +7,7 @@ import { MemoryTokenStore } from '../adapters/memory/memory-token-store.ts';
 import type { PartitionChanges } from '../adapters/partition-cache/parsed-partition-cache.ts';
 import { connectRedis, redisReady } from '../adapters/redis/redis-connection.ts';
 import { RedisInvalidations } from '../adapters/redis/redis-invalidations.ts';
+import { SignOutJournalInUse } from '../adapters/journal/journal-file-lock.ts';
 import { LocalSignOutJournal } from '../adapters/journal/local-sign-out-journal.ts';
 import type { RefreshLock } from '../adapters/msal/refresh-gate.ts';
 import { RedisRefreshLock } from '../adapters/redis/redis-refresh-lock.ts';
@@ -24,7 +25,7 @@ import type { ReplayGuard } from '../ports/replay-guard.port.ts';
 import type { SessionStore } from '../ports/session-store.port.ts';
 import type { SignOutJournal } from '../ports/sign-out-journal.port.ts';
 import type { TokenStore } from '../ports/token-store.port.ts';
-import { tokenPartitionTtlSeconds, type Config } from './config.ts';
+import { ConfigError, tokenPartitionTtlSeconds, type Config } from './config.ts';
 import type { Logger } from './observability/logger.ts';
 
 /** What each kind of store provides to the container. */
@@ -177,9 +178,10 @@ function redisStores(config: Config): Registrations {
     storeCheck: asFunction(({ redis }: StoreCradle) => async () => void (await redis.ping())).singleton(),
     refreshLock: asFunction(({ redis }: StoreCradle) => new RedisRefreshLock({ redis, keyPrefix })).singleton(),
     // Redis is shared and remote: a sign-out arriving while it is down waits here, on this host's disk.
-    signOutJournal: asFunction(
-      ({ logger }: StoreCradle) => new LocalSignOutJournal({ file: config.signOutJournalPath, logger }),
-    ).singleton(),
+    // Resolved at start (the journal's replayer is background work), so a refused file stops the start.
+    signOutJournal: asFunction(({ logger }: StoreCradle) => openSignOutJournal(config, logger))
+      .singleton()
+      .disposer((journal) => journal.close()),
     // Redis evicts expired keys itself (every key is written with a TTL).
     walCheckpointer: asValue(undefined),
     expirySweeper: asValue({ stop() {} }),
@@ -188,6 +190,27 @@ function redisStores(config: Config): Registrations {
   /** TOKEN_MEMORY_CACHE_ENTRIES bounds each cache kept beside Redis (0: none, and no channel). */
   function kept(channel: RedisInvalidations) {
     return config.partitionsInMemory > 0 ? { channel, maxEntries: config.partitionsInMemory } : undefined;
+  }
+}
+
+/**
+ * The instance's journal file, held by this process until the container is disposed. A file that
+ * another live instance holds is a configuration mistake (each process rewrites the whole file from
+ * its own memory, so the two would erase each other's sign-outs): the start stops naming the setting.
+ */
+export function openSignOutJournal(
+  config: Pick<Config, 'signOutJournalPath' | 'formerSignOutJournalPath'>,
+  logger: Logger,
+): LocalSignOutJournal {
+  try {
+    return new LocalSignOutJournal({ file: config.signOutJournalPath, formerFile: config.formerSignOutJournalPath, logger });
+  } catch (error) {
+    if (!(error instanceof SignOutJournalInUse)) throw error;
+    const holder = error.pid !== undefined ? `process ${error.pid}` : 'another process';
+    throw new ConfigError(
+      `SIGN_OUT_JOURNAL_PATH "${config.signOutJournalPath}" is in use by ${holder} (lock file ${error.lockFile}): ` +
+        'each instance needs its own journal file; give this one another SIGN_OUT_JOURNAL_PATH',
+    );
   }
 }
 

@@ -1,22 +1,41 @@
 import { expect } from 'chai';
-import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SignOutJournalInUse } from '../../src/adapters/journal/journal-file-lock.ts';
 import { LocalSignOutJournal } from '../../src/adapters/journal/local-sign-out-journal.ts';
 import { warningsInto } from '../support/captured-logs.ts';
+
+const ADAPTER = fileURLToPath(new URL('../../src/adapters/journal/local-sign-out-journal.ts', import.meta.url));
 
 describe('LocalSignOutJournal', () => {
   let dir: string;
   let file: string;
   const at = Date.UTC(2030, 0, 1);
 
+  const opened: LocalSignOutJournal[] = [];
+  /** A journal on a file, closed after the test (it holds its file until then). */
+  function journal(deps: ConstructorParameters<typeof LocalSignOutJournal>[0] = {}): LocalSignOutJournal {
+    const created = new LocalSignOutJournal(deps);
+    opened.push(created);
+    return created;
+  }
+
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'journal-'));
     file = join(dir, 'data', 'sign-out-journal.json');
   });
+  afterEach(async () => {
+    for (const each of opened.splice(0)) await each.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   it('keeps entries in order and tells which sessions they name', async () => {
     const journal = new LocalSignOutJournal({ file });
+    opened.push(journal);
     expect(await journal.append({ channel: 'front-channel', sid: 'sid-a', at })).to.equal(true);
     expect(await journal.append({ channel: 'back-channel', subject: 'sub-b', at: at + 1, jti: 'j1', replayableUntil: at + 300_000 })).to.equal(true);
     expect(journal.pending().map((entry) => entry.sid ?? entry.subject)).to.deep.equal(['sid-a', 'sub-b']);
@@ -26,26 +45,30 @@ describe('LocalSignOutJournal', () => {
     expect(journal.names({})).to.equal(false);
   });
 
-  it('survives a restart: a new instance on the same file sees what was appended and not removed', async () => {
-    const first = new LocalSignOutJournal({ file });
+  it('survives a restart: closed, then opened on the same file, it has what was appended and not removed', async () => {
+    const first = journal({ file });
     await first.append({ channel: 'front-channel', sid: 'sid-a', at });
     await first.append({ channel: 'front-channel', sid: 'sid-b', at });
+    await first.append({ channel: 'back-channel', subject: 'sub-c', at, jti: 'j', replayableUntil: at + 1 });
     await first.remove(first.pending()[0]!.id);
-    const restarted = new LocalSignOutJournal({ file });
-    expect(restarted.pending().map((entry) => entry.sid)).to.deep.equal(['sid-b']);
+    await first.close();
+    const restarted = journal({ file });
+    expect(restarted.pending().map((entry) => entry.sid ?? entry.subject)).to.deep.equal(['sid-b', 'sub-c']);
+    expect(restarted.pending()[1]).to.include({ jti: 'j', replayableUntil: at + 1 });
   });
 
   it('writes only what a sign-out needs, readable by this user only', async () => {
     const journal = new LocalSignOutJournal({ file });
+    opened.push(journal);
     await journal.append({ channel: 'back-channel', sid: 'sid-a', at, jti: 'jti-1', replayableUntil: at + 1 });
     const [entry] = JSON.parse(readFileSync(file, 'utf8')) as Array<Record<string, unknown>>;
     expect(Object.keys(entry!).sort()).to.deep.equal(['at', 'channel', 'id', 'jti', 'replayableUntil', 'sid']);
     expect(statSync(file).mode & 0o777).to.equal(0o600);
-    expect(readdirSync(join(dir, 'data')), 'no temporary file left').to.deep.equal(['sign-out-journal.json']);
+    expect(readdirSync(join(dir, 'data')).sort(), 'no temporary file left').to.deep.equal(['sign-out-journal.json', 'sign-out-journal.json.lock']);
   });
 
   it('refuses an entry when full in entries, and in bytes, adding nothing', async () => {
-    const byCount = new LocalSignOutJournal({ file, maxEntries: 2 });
+    const byCount = journal({ file, maxEntries: 2 });
     expect(await byCount.append({ channel: 'front-channel', sid: 'a', at })).to.equal(true);
     expect(await byCount.append({ channel: 'front-channel', sid: 'b', at })).to.equal(true);
     expect(await byCount.append({ channel: 'front-channel', sid: 'c', at })).to.equal(false);
@@ -58,9 +81,10 @@ describe('LocalSignOutJournal', () => {
 
   it('moves an unreadable file aside with a warning rather than losing it silently', () => {
     const warnings: string[] = [];
-    new LocalSignOutJournal({ file }); // creates the folder
+    mkdirSync(join(dir, 'data'));
     writeFileSync(file, '{not json');
     const journal = new LocalSignOutJournal({ file, logger: warningsInto(warnings) });
+    opened.push(journal);
     expect(journal.pending()).to.deep.equal([]);
     expect(warnings).to.have.length(1);
     expect(readdirSync(join(dir, 'data')).some((name) => name.startsWith('sign-out-journal.json.unreadable-'))).to.equal(true);
@@ -73,4 +97,84 @@ describe('LocalSignOutJournal', () => {
     await journal.remove('unknown-id');
     expect(journal.pending()).to.have.length(1);
   });
+
+  describe('one process per file', () => {
+    const lockOf = (of: string) => `${of}.lock`;
+
+    it('refuses a second journal on the file while the first holds it, and opens it again once the first is closed', async () => {
+      const first = journal({ file });
+      await first.append({ channel: 'front-channel', sid: 'sid-a', at });
+      expect(readFileSync(lockOf(file), 'utf8'), 'the lock names this process').to.equal(String(process.pid));
+
+      expect(() => new LocalSignOutJournal({ file })).to.throw(SignOutJournalInUse).with.property('pid', process.pid);
+      expect(first.pending(), 'the holder is untouched').to.have.length(1);
+
+      const inFlight = first.append({ channel: 'front-channel', sid: 'sid-b', at });
+      await first.close();
+      await inFlight; // close waited for it
+      expect(existsSync(lockOf(file)), 'the lock is released').to.equal(false);
+      let refused: unknown;
+      await first.append({ channel: 'front-channel', sid: 'too-late', at }).catch((error: unknown) => (refused = error));
+      expect(refused, 'a closed journal promises nothing').to.be.instanceOf(Error);
+
+      const second = journal({ file });
+      expect(second.pending().map((entry) => entry.sid)).to.deep.equal(['sid-a', 'sid-b']);
+    });
+
+    it('refuses a file another live process holds, and takes it over, entries and all, once that process is killed', async () => {
+      const holder = await journalInAnotherProcess(file);
+      try {
+        expect(() => new LocalSignOutJournal({ file })).to.throw(SignOutJournalInUse).with.property('pid', holder.pid);
+      } finally {
+        holder.kill('SIGKILL'); // no close: its lock stays behind, naming a process that is gone
+        await once(holder, 'exit');
+      }
+      expect(readFileSync(lockOf(file), 'utf8')).to.equal(String(holder.pid));
+      const next = journal({ file });
+      expect(readFileSync(lockOf(file), 'utf8')).to.equal(String(process.pid));
+      expect(next.pending().map((entry) => entry.sid)).to.deep.equal(['from-the-other-process']);
+    });
+
+    it('takes over a stale lock: a process that no longer runs, this pid held by no journal of it (a container restarted), an empty file', async () => {
+      mkdirSync(join(dir, 'data'));
+      const gone = spawnSync(process.execPath, ['-e', '']).pid;
+      for (const stale of [String(gone), String(process.pid), '']) {
+        writeFileSync(lockOf(file), stale);
+        const taken = new LocalSignOutJournal({ file });
+        expect(readFileSync(lockOf(file), 'utf8'), JSON.stringify(stale)).to.equal(String(process.pid));
+        await taken.close();
+      }
+    });
+
+    it('takes in a journal left at the former default path, durably, then removes that file', async () => {
+      const former = file;
+      const current = join(dir, 'data', 'sign-out-journal-app-a.json');
+      mkdirSync(join(dir, 'data'));
+      writeFileSync(former, JSON.stringify([{ id: 'old-1', channel: 'front-channel', sid: 'sid-old', at }]));
+      const first = journal({ file: current });
+      await first.append({ channel: 'front-channel', sid: 'sid-new', at: at + 1 });
+      await first.close();
+
+      const upgraded = journal({ file: current, formerFile: former });
+      expect(upgraded.pending().map((entry) => entry.sid)).to.deep.equal(['sid-old', 'sid-new']);
+      expect(existsSync(former), 'the former file is gone').to.equal(false);
+      await upgraded.close();
+      expect(journal({ file: current }).pending().map((entry) => entry.sid), 'written before it was removed').to.deep.equal(['sid-old', 'sid-new']);
+    });
+  });
 });
+
+/** A child process holding a journal on `file`, with one entry in it; resolves once it holds it. */
+async function journalInAnotherProcess(file: string): Promise<ChildProcess> {
+  const source = [
+    `import { LocalSignOutJournal } from ${JSON.stringify(ADAPTER)};`,
+    `const journal = new LocalSignOutJournal({ file: ${JSON.stringify(file)} });`,
+    "await journal.append({ channel: 'front-channel', sid: 'from-the-other-process', at: 1 });",
+    "process.stdout.write('held\\n');",
+    'setInterval(() => {}, 60_000);',
+  ].join('\n');
+  const child = spawn(process.execPath, ['--input-type=module', '--eval', source], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [exited] = await Promise.race([once(child.stdout!, 'data').then(() => [false]), once(child, 'exit').then(() => [true])]);
+  if (exited) throw new Error('the other process could not open the journal');
+  return child;
+}

@@ -1,5 +1,8 @@
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import nock from 'nock';
 import { buildApp } from '../../src/app/build-app.ts';
 import { createAppContainer, type AppContainer } from '../../src/app/container.ts';
@@ -38,7 +41,7 @@ export async function startTestApp(
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const { logger, lines: logs } = captureLogs('debug');
-  const testEnv = {
+  const testEnv: Record<string, string> = {
     AUTHORITY: entra.authority,
     CLIENT_ID: entra.clientId,
     CLIENT_SECRET: 'test-secret',
@@ -49,6 +52,10 @@ export async function startTestApp(
     HTTP_TIMEOUT_MS: '2000',
     ...env,
   };
+  // A journal file is held by one app (a second on it is refused): each Redis app of a test gets
+  // its own, unless the test names one, and none is left in the repository's ./data.
+  const journalDir = testEnv.TOKEN_STORE === 'redis' && !testEnv.SIGN_OUT_JOURNAL_PATH ? mkdtempSync(join(tmpdir(), 'test-journal-')) : undefined;
+  if (journalDir) testEnv.SIGN_OUT_JOURNAL_PATH = join(journalDir, 'sign-out-journal.json');
   // The same composition as the server's: the expiry sweep and the journal's replay run here too.
   const { container, app } = await buildApp(testEnv, { logger, overrides });
   server.on('request', app.callback());
@@ -61,6 +68,7 @@ export async function startTestApp(
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await container.dispose();
+      if (journalDir) rmSync(journalDir, { recursive: true, force: true });
     },
   };
 }

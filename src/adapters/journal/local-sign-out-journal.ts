@@ -1,34 +1,54 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync } from 'node:fs';
-import { open, rename } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { JournaledSignOut, SignOutJournal } from '../../ports/sign-out-journal.port.ts';
+import { writeAtomically, writeAtomicallySync } from './durable-file.ts';
+import { acquireLock, releaseLock, removeIfPresent } from './journal-file-lock.ts';
 
 const DEFAULT_MAX_ENTRIES = 1000;
 const DEFAULT_MAX_BYTES = 256 * 1024;
 
 /**
  * SignOutJournal kept in this process and, with `file`, in a JSON file rewritten atomically on
- * every change (a temporary file, fsync, then rename over the old one), so an entry that `append`
- * confirmed survives a crash or restart. Without `file` (tests, one-process set-ups) it lives in
- * memory only. Bounded in entries and serialized bytes: when full, `append` refuses.
+ * every change (a temporary file, fsync, rename over the old one, fsync of the folder), so an entry
+ * that `append` confirmed survives a crash or restart. Without `file` (tests, one-process set-ups)
+ * it lives in memory only. Bounded in entries and serialized bytes: when full, `append` refuses.
+ *
+ * With `file`, the journal holds `<file>.lock` (this process's pid) from its construction until
+ * `close`: a second journal on the same file, in this or another live process, is refused with
+ * SignOutJournalInUse. A lock naming a process that no longer runs is stale and taken over.
  */
 export class LocalSignOutJournal implements SignOutJournal {
   readonly #file: string | undefined;
   readonly #maxEntries: number;
   readonly #maxBytes: number;
-  #entries: JournaledSignOut[];
+  #entries: JournaledSignOut[] = [];
   #writing: Promise<void> = Promise.resolve();
+  #closed = false;
 
-  constructor(deps: { file?: string; maxEntries?: number; maxBytes?: number; logger?: Logger } = {}) {
+  /**
+   * `formerFile`: a journal file an earlier version wrote (the old shared default path); its
+   * entries are taken into this one, written durably, and only then is it removed.
+   */
+  constructor(deps: { file?: string; formerFile?: string; maxEntries?: number; maxBytes?: number; logger?: Logger } = {}) {
     this.#file = deps.file;
     this.#maxEntries = deps.maxEntries ?? DEFAULT_MAX_ENTRIES;
     this.#maxBytes = deps.maxBytes ?? DEFAULT_MAX_BYTES;
-    this.#entries = deps.file ? load(deps.file, deps.logger) : [];
+    if (!deps.file) return;
+    mkdirSync(dirname(deps.file), { recursive: true, mode: 0o700 });
+    acquireLock(deps.file);
+    try {
+      this.#entries = load(deps.file, deps.logger) ?? [];
+      if (deps.formerFile && resolve(deps.formerFile) !== resolve(deps.file)) this.#adopt(deps.file, deps.formerFile, deps.logger);
+    } catch (error) {
+      releaseLock(deps.file);
+      throw error;
+    }
   }
 
   async append(entry: Omit<JournaledSignOut, 'id'>): Promise<boolean> {
+    this.#refuseIfClosed();
     const next = [...this.#entries, { id: randomUUID(), ...entry }];
     if (next.length > this.#maxEntries || Buffer.byteLength(JSON.stringify(next)) > this.#maxBytes) return false;
     this.#entries = next;
@@ -47,9 +67,25 @@ export class LocalSignOutJournal implements SignOutJournal {
   }
 
   async remove(id: string): Promise<void> {
+    this.#refuseIfClosed();
     if (!this.#entries.some((entry) => entry.id === id)) return;
     this.#entries = this.#entries.filter((entry) => entry.id !== id);
     await this.#persist();
+  }
+
+  /**
+   * Waits for the last write, then releases the file for the next process (the container disposes
+   * it at shutdown). A change after this is refused: it could no longer be made durable.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#writing;
+    if (this.#file) releaseLock(this.#file);
+  }
+
+  #refuseIfClosed(): void {
+    if (this.#closed && this.#file) throw new Error(`the sign-out journal ${this.#file} is closed`);
   }
 
   /** Writes the current entries; writes are queued so the last one on disk is the latest state. */
@@ -60,27 +96,34 @@ export class LocalSignOutJournal implements SignOutJournal {
     this.#writing = write.catch(() => {});
     return write;
   }
-}
 
-async function writeAtomically(file: string, text: string): Promise<void> {
-  const temporary = `${file}.${process.pid}.tmp`;
-  const handle = await open(temporary, 'w', 0o600);
-  try {
-    await handle.writeFile(text);
-    await handle.sync();
-  } finally {
-    await handle.close();
+  /**
+   * Takes the entries of a journal left at `former` (skipping those already here, by id: a crash
+   * between the write below and the removal repeats this on the next start). Several apps may
+   * have shared that file, so this app may take another's sign-outs; applying them here is harmless
+   * (each names a provider session or user that the provider signed out) and dropping them is not.
+   */
+  #adopt(file: string, former: string, logger: Logger | undefined): void {
+    const found = load(former, logger);
+    if (found === undefined) return;
+    const known = new Set(this.#entries.map((entry) => entry.id));
+    const taken = found.filter((entry) => !known.has(entry.id));
+    if (taken.length > 0) {
+      this.#entries = [...this.#entries, ...taken].sort((a, b) => a.at - b.at);
+      writeAtomicallySync(file, JSON.stringify(this.#entries));
+    }
+    removeIfPresent(former);
+    logger?.info({ from: former, to: file, entries: taken.length }, 'the sign-out journal at the former default path was taken into this one and removed');
   }
-  await rename(temporary, file);
 }
 
-function load(file: string, logger: Logger | undefined): JournaledSignOut[] {
-  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+/** The entries in `file`, `undefined` when there is none. An unreadable file is moved aside, never silently dropped. */
+function load(file: string, logger: Logger | undefined): JournaledSignOut[] | undefined {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
   try {
