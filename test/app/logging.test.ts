@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import { loadConfig } from '../../src/app/config.ts';
-import { createLogger } from '../../src/app/observability/logger.ts';
+import { createLogger, type Logger } from '../../src/app/observability/logger.ts';
 import { captureLogs } from '../support/captured-logs.ts';
 
 describe('logs: format and secrets', () => {
@@ -45,6 +45,114 @@ describe('logs: format and secrets', () => {
     const destination = new Writable({ write: (chunk, _encoding, done) => done(void lines.push(String(chunk))) });
     createLogger({ level: 'info', format: 'pretty', destination }).info(holder, 'pretty');
     expect(lines.join('')).to.contain('pretty').and.not.contain('SECRET');
+  });
+
+  /** What `write` puts in a line, in both formats: JSON text, its parsed first line, and pino-pretty's text. */
+  function writtenBothWays(write: (logger: Logger) => void): { json: string; line: Record<string, any>; pretty: string } {
+    const { logger, lines } = captureLogs();
+    write(logger);
+    const pretty: string[] = [];
+    const destination = new Writable({ write: (chunk, _encoding, done) => done(void pretty.push(String(chunk))) });
+    write(createLogger({ level: 'debug', format: 'pretty', destination }));
+    expect(lines, 'one line').to.have.length.of.at.least(1);
+    return { json: lines.join(''), line: JSON.parse(lines[0]!), pretty: pretty.join('') };
+  }
+
+  function expectNoSecret(written: { json: string; pretty: string }): void {
+    expect(written.json, 'JSON').to.not.contain('SECRET');
+    expect(written.pretty, 'pretty').to.not.contain('SECRET');
+    expect(written.pretty, 'pretty').to.contain('[redacted]');
+  }
+
+  it('blanks a secret whatever the case of its name and its `-` or `_`', () => {
+    const written = writtenBothWays((logger) => logger.warn({
+      headers: { Cookie: 'app.session=SECRET-cookie', 'Set-Cookie': ['SECRET-set-cookie'], 'Proxy-Authorization': 'Basic SECRET' },
+      id_token_hint: 'SECRET-id-token', idTokenHint: 'SECRET-id-token', ClientSecret: 'SECRET-client', SETCOOKIE: 'SECRET', set_cookie: 'SECRET', csrfToken: 'SECRET-csrf',
+    }, 'names'));
+    expectNoSecret(written);
+    expect(written.line.headers).to.deep.equal({ Cookie: '[redacted]', 'Set-Cookie': '[redacted]', 'Proxy-Authorization': '[redacted]' });
+    expect(written.line).to.include({ id_token_hint: '[redacted]', ClientSecret: '[redacted]' });
+  });
+
+  it('blanks `code` at the top and in a query, body or form, and keeps it elsewhere: errors have codes', () => {
+    const written = writtenBothWays((logger) => logger.warn({
+      form: { code: 'SECRET-form-code', state: 'visible' }, Body: { CODE: 'SECRET-body-code' }, callback: { query: [{ code: 'SECRET-listed-code' }] },
+      upstream: { code: 'ECONNREFUSED' }, err: Object.assign(new Error('reset'), { code: 'ECONNRESET' }),
+    }, 'codes'));
+    expectNoSecret(written);
+    expect(written.line.form).to.deep.equal({ code: '[redacted]', state: 'visible' });
+    expect(written.line.upstream, 'a code outside the holders stays').to.deep.equal({ code: 'ECONNREFUSED' });
+    expect(written.line.err).to.include({ type: 'Error', message: 'reset', code: 'ECONNRESET' });
+  });
+
+  it('blanks a secret at any depth, arrays included', () => {
+    const nest = (depth: number, leaf: object): object => (depth === 0 ? leaf : { [`level${depth}`]: nest(depth - 1, leaf) });
+    const written = writtenBothWays((logger) => logger.warn({
+      five: nest(5, { token: 'SECRET-five' }),
+      ten: nest(10, { accessToken: 'SECRET-ten', visible: 'kept' }),
+      a: { b: { c: { d: { token: 'SECRET-four' } } } },
+      sessions: [{ id: 1, refresh_token: 'SECRET-a' }, [{ id: 2, headers: { Authorization: 'Bearer SECRET-b' } }]],
+    }, 'deep'));
+    expectNoSecret(written);
+    expect(written.json).to.contain('"visible":"kept"');
+    expect(written.line.sessions[0]).to.deep.equal({ id: 1, refresh_token: '[redacted]' });
+  });
+
+  it("writes an Error at any key with its type, message, stack (its cause's appended) and own fields, and blanks their secrets", () => {
+    const cause = Object.assign(new Error('token endpoint refused'), { token: 'SECRET-cause-token' });
+    const error = Object.assign(new TypeError('redemption failed', { cause }), {
+      code: 'ECONNRESET', refreshToken: 'SECRET-refresh', response: { headers: { 'set-cookie': ['SECRET-cookie'] }, status: 400 },
+      details: { reason: 'x', cause: { token: 'SECRET-plain-cause' } },
+    });
+    const written = writtenBothWays((logger) => logger.error({ err: error, failures: [{ failure: error }] }, 'failed'));
+    expectNoSecret(written);
+    for (const serialized of [written.line.err, written.line.failures[0].failure]) {
+      expect(serialized, "pino's serializer, not renamed to Object by a second pass").to.include({ type: 'TypeError', message: 'redemption failed: token endpoint refused', code: 'ECONNRESET', refreshToken: '[redacted]' });
+      expect(serialized.stack).to.contain('caused by: Error: token endpoint refused');
+      expect(serialized.response).to.deep.equal({ headers: { 'set-cookie': '[redacted]' }, status: 400 });
+    }
+    expect(writtenBothWays((logger) => logger.error(error)).line.err).to.include({ type: 'TypeError', refreshToken: '[redacted]' });
+  });
+
+  it('writes an object that contains itself as [Circular], leaving no secret reachable through the cycle', () => {
+    const session: Record<string, unknown> = { id: 's1', token: 'SECRET-session-token' };
+    session.self = session;
+    session.list = [session, { accessToken: 'SECRET-listed' }];
+    const error = Object.assign(new Error('loop'), { details: {} as Record<string, unknown> });
+    error.details.back = error;
+    error.details.secret = 'SECRET-error-loop';
+    const written = writtenBothWays((logger) => logger.warn({ session, err: error }, 'cycle'));
+    expectNoSecret(written);
+    expect(written.line.session).to.deep.include({ id: 's1', token: '[redacted]', self: '[Circular]' });
+    expect(written.line.session.list[0]).to.equal('[Circular]');
+    expect(written.line.err.details).to.deep.equal({ back: '[Circular]', secret: '[redacted]' });
+  });
+
+  it('stops a pathological nesting at 32 levels', () => {
+    let deep: Record<string, unknown> = { password: 'SECRET-bottom' };
+    for (let level = 0; level < 40; level++) deep = { next: deep };
+    const written = writtenBothWays((logger) => logger.warn({ deep }, 'too deep'));
+    expect(written.json).to.contain('"[too deep]"').and.not.contain('SECRET');
+  });
+
+  it("blanks secrets in a child logger's bindings, children of children too", () => {
+    const written = writtenBothWays((logger) => logger.child({ component: 'msal', headers: { Cookie: 'SECRET-bound' } }).child({ ClientSecret: 'SECRET-bound-too' }).info('bound'));
+    expectNoSecret(written);
+    expect(written.line).to.include({ component: 'msal', ClientSecret: '[redacted]' });
+  });
+
+  it('never changes the logged object', () => {
+    const cause = Object.assign(new Error('inner'), { token: 'SECRET-inner' });
+    const error = Object.assign(new Error('outer', { cause }), { code: 'ECONNRESET', accessToken: 'SECRET-outer' });
+    const logged = { headers: { Cookie: 'SECRET-cookie' }, form: { code: 'SECRET-code' }, list: [{ token: 'SECRET-listed' }], err: error };
+    const before = JSON.stringify(logged);
+    writtenBothWays((logger) => logger.warn(logged, 'unchanged'));
+    expect(JSON.stringify(logged)).to.equal(before);
+    expect(logged.headers.Cookie).to.equal('SECRET-cookie');
+    expect(logged.list[0]!.token).to.equal('SECRET-listed');
+    expect(logged.err).to.equal(error);
+    expect(Object.entries(error)).to.deep.equal([['code', 'ECONNRESET'], ['accessToken', 'SECRET-outer']]);
+    expect(error.cause).to.equal(cause);
   });
 
   it('writes JSON lines with level names in production and readable lines in development', () => {

@@ -1,6 +1,6 @@
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import pretty from 'pino-pretty';
-import { redactPaths } from './redact-paths.ts';
+import { redactSecrets } from './redact-secrets.ts';
 import { currentRequestId } from './request-context.ts';
 
 /** The one logger type of the app and its adapters: pino's. Call shape: `logger.info({ fields }, 'message')`. */
@@ -12,7 +12,7 @@ export type LogFormat = 'json' | 'pretty';
 /**
  * JSON lines on stdout in production, readable lines in development. Every line written while a
  * request is served carries its `requestId` (request-context.ts), whichever logger wrote it, and
- * every field named like a secret is replaced by `[redacted]` whatever object it is in.
+ * every field named like a secret is replaced by `[redacted]` however deep it sits (redact-secrets.ts).
  *
  * Why a mixin and not a child logger per request: the mixin runs only when a line is written, so a
  * request that logs nothing (nearly all of them) costs no logger allocation; and loggers an adapter
@@ -25,7 +25,11 @@ export function createLogger(options: { level: LogLevel; format: LogFormat; dest
     messageKey: 'message',
     base: { pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
-    redact: { paths: redactPaths(), censor: '[redacted]' },
+    // `log` runs on each line's fields before serializers, so it sees every Error and every depth.
+    formatters: { log: redactSecrets, bindings: redactSecrets },
+    // The formatter has already serialized every Error; pino's own `err` serializer would serialize
+    // that result again and call its type `Object`. An Error that still got here is walked the same way.
+    serializers: { err: (value: unknown) => (value instanceof Error ? redactSecrets({ err: value }).err : value) },
     mixin() {
       const requestId = currentRequestId();
       return requestId === undefined ? {} : { requestId };
@@ -33,8 +37,22 @@ export function createLogger(options: { level: LogLevel; format: LogFormat; dest
   };
   if (options.format === 'pretty') {
     const stream = pretty({ sync: true, messageKey: 'message', ignore: 'pid', colorize: !options.destination && process.stdout.isTTY, destination: (options.destination as NodeJS.WritableStream | undefined) ?? 1 });
-    return pino(settings, stream);
+    return withRedactedChildBindings(pino(settings, stream));
   }
   // Level names rather than numbers: what log platforms and people filter on.
-  return pino({ ...settings, formatters: { level: (label) => ({ level: label }) } }, options.destination ?? pino.destination({ fd: 1, sync: true }));
+  const formatters = { ...settings.formatters, level: (label: string) => ({ level: label }) };
+  return withRedactedChildBindings(pino({ ...settings, formatters }, options.destination ?? pino.destination({ fd: 1, sync: true })));
+}
+
+/**
+ * pino applies `formatters.bindings` to `base` only, not to `logger.child(bindings)` (pino's
+ * lib/proto.js `child`). A child inherits from its parent (`Object.create`), so replacing `child`
+ * on the root covers children of children too.
+ */
+function withRedactedChildBindings(logger: Logger): Logger {
+  const child = logger.child;
+  logger.child = function (this: Logger, bindings, options) {
+    return child.call(this, redactSecrets(bindings), options);
+  } as Logger['child'];
+  return logger;
 }
