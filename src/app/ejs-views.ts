@@ -17,10 +17,11 @@ type Include = (view: string, data?: Record<string, unknown>) => string;
  * functions (ejs `client` mode, our own include, locals declared as variables instead of `with`) a
  * profile page renders in about 9 µs instead of 21 µs. Restart to see a changed view.
  *
- * koa-views still `stat`s the view's file on every render (get-paths), once per page and not
- * twice: the view is named with its extension, because a name without one is first looked up as
- * given, a failing `stat` that builds an ENOENT error, and only then with `.ejs` appended
- * (https://github.com/queckezz/koa-views/blob/master/src/index.js, get-paths 0.0.7 index.js).
+ * koa-views looks the view's file up before every render (get-paths: an asynchronous `stat`
+ * through the thread pool, https://github.com/queckezz/koa-views/blob/master/src/index.js), which
+ * cost 60–120 µs of the app's CPU per page on the bench machines. package.json's `overrides` puts
+ * vendor/get-paths in its place, which remembers each answer; and views are named with their
+ * extension, because a name without one is first looked up as given, which fails, then with `.ejs`.
  */
 export function ejsViews(directory: string): Koa.Middleware {
   const sources = new Map(
