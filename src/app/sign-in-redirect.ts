@@ -1,4 +1,5 @@
 import type Koa from 'koa';
+import { sameSitePath } from '../domain/return-to.ts';
 import type { BeginSignIn, SignIn } from '../domain/sign-in.ts';
 import { noStore } from './middleware/security-headers.ts';
 import type { PendingSignInCookie } from './pending-sign-in-cookie.ts';
@@ -15,4 +16,13 @@ export async function redirectToSignIn(ctx: Koa.Context, start: SignInStart, req
   start.pendingSignIns.write(ctx, pending);
   noStore(ctx);
   ctx.redirect(authorizationUrl);
+}
+
+/**
+ * Where to send a visitor who is not signed in, to come back to `pageAsked` (the request's
+ * `originalUrl`) afterwards. A page the sign-in would refuse as a destination (a backslash in its
+ * query, say) sends them home afterwards instead of failing.
+ */
+export function signInLocation(pageAsked: string): string {
+  return `/auth/signin?returnTo=${encodeURIComponent(sameSitePath(pageAsked) ?? '/')}`;
 }

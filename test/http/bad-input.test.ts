@@ -73,6 +73,14 @@ describe('bad input gives a clear 4xx, never a 500 or a stack trace', () => {
     expect(entra.calls.authorization_code, 'no code was redeemed').to.equal(0);
   });
 
+  it('a page asked for that the sign-in would refuse as a destination sends the visitor home afterwards, not to a 400', async () => {
+    const browser = app.browser();
+    const page = await browser.get('/profile?q=a\\b');
+    expect(page.status).to.equal(302);
+    expect(page.location).to.equal('/auth/signin?returnTo=%2F');
+    expect((await browser.get(page.location!)).status, 'the sign-in starts').to.equal(302);
+  });
+
   it('returnTo on this site is where the user lands after signing in', async () => {
     const callback = await signInWithBrowser(app.browser(), entra, alice, { returnTo: '/profile?tab=2' });
     expect(callback.location).to.equal('/profile?tab=2');

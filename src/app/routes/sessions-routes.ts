@@ -5,6 +5,7 @@ import { csrfToken, requireCsrf } from '../middleware/csrf.ts';
 import { noStore } from '../middleware/security-headers.ts';
 import { continueToProviderSignOut } from '../provider-sign-out.ts';
 import { SessionHandles } from '../session-handles.ts';
+import { signInLocation } from '../sign-in-redirect.ts';
 import { yourSessions } from '../your-sessions.ts';
 
 /**
@@ -28,7 +29,7 @@ export function sessionsRoutes({
   router.get('/', async (ctx) => {
     noStore(ctx);
     const account = ctx.session?.account;
-    if (!account) return ctx.redirect(`/auth/signin?returnTo=${encodeURIComponent('/sessions')}`);
+    if (!account) return ctx.redirect(signInLocation('/sessions'));
     const { rows } = await yourSessions({ sessionStore, sessionHandles }, account, ctx.state.storedSessionId);
     await ctx.render('sessions', { account, rows, ended: ctx.query.ended === '1', csrfToken: csrfToken(ctx) });
   });
