@@ -43,5 +43,10 @@ if (process.env.AUTHORITY) {
     );
     process.exit(1);
   }
-  await devStack.runDevStack();
+  const { ConfigError } = await import('./app/config.ts');
+  await devStack.runDevStack().catch((error: unknown) => {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`Cannot start: ${error.message}\n`);
+    process.exit(1);
+  });
 }

@@ -111,7 +111,7 @@ export function loadConfig(env: Env, fallbacks: ConfigFallbacks = {}): Config {
         '(or set ALLOW_PLAINTEXT_TOKENS=true to store them unencrypted, deliberately)',
     );
   }
-  const logLevel = env.LOG_LEVEL ?? 'info';
+  const logLevel = env.LOG_LEVEL?.trim() || 'info';
   if (!['debug', 'info', 'warn', 'error', 'silent'].includes(logLevel)) fail('LOG_LEVEL', 'must be debug, info, warn, error or silent');
   const logFormat = env.LOG_FORMAT?.trim() || (production ? 'json' : 'pretty');
   if (logFormat !== 'json' && logFormat !== 'pretty') fail('LOG_FORMAT', `must be "json" or "pretty", not "${logFormat}"`);
@@ -143,7 +143,8 @@ export function loadConfig(env: Env, fallbacks: ConfigFallbacks = {}): Config {
     sqlitePath: env.SQLITE_PATH || './data/app.db',
     redisUrl: url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
     // The client id in the default prefix: two apps sharing one Redis never share partitions or sid indexes.
-    redisKeyPrefix: env.REDIS_KEY_PREFIX ?? `koa-msal:${required(env, 'CLIENT_ID', 'the application (client) id registered at the identity provider')}:`,
+    // Empty is unset, as for every setting: an empty prefix would share keys with every other app.
+    redisKeyPrefix: env.REDIS_KEY_PREFIX?.trim() || `koa-msal:${required(env, 'CLIENT_ID', 'the application (client) id registered at the identity provider')}:`,
     tokenEncryptionKeys: Object.freeze(tokenEncryptionKeys),
     allowPlaintextTokens,
     frontChannelRequiresIss: flag(env, 'FRONT_CHANNEL_REQUIRE_ISS'),

@@ -73,10 +73,17 @@ describe('loadConfig', () => {
     expect(config.sessionKeys).to.deep.equal([devKey]);
   });
 
+  it('reads an empty or padded LOG_LEVEL as every other setting: empty is the default', () => {
+    expect(loadConfig({ ...MINIMAL, LOG_LEVEL: '' }).logLevel).to.equal('info');
+    expect(loadConfig({ ...MINIMAL, LOG_LEVEL: ' warn ' }).logLevel).to.equal('warn');
+    expect(configFailure({ ...MINIMAL, LOG_LEVEL: 'loud' }).message).to.match(/^LOG_LEVEL /);
+  });
+
   it('chooses the Redis store with its URL and key prefix', () => {
     const config = loadConfig({ ...MINIMAL, TOKEN_STORE: 'redis', REDIS_URL: 'redis://cache.internal:6380/2' });
     expect(config).to.include({ tokenStore: 'redis', redisUrl: 'redis://cache.internal:6380/2', redisKeyPrefix: 'koa-msal:client-id:' });
     expect(loadConfig({ ...MINIMAL, TOKEN_STORE: 'redis', REDIS_KEY_PREFIX: 'shop:' }).redisKeyPrefix).to.equal('shop:');
+    expect(loadConfig({ ...MINIMAL, TOKEN_STORE: 'redis', REDIS_KEY_PREFIX: ' ' }).redisKeyPrefix, 'empty is unset, never a prefix shared with every app').to.equal('koa-msal:client-id:');
     expect(configFailure({ ...MINIMAL, REDIS_URL: 'http://cache' }).message).to.match(/^REDIS_URL /);
   });
 

@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import { ConfigError } from '../../src/app/config.ts';
+import { runDevStack } from '../../src/dev/run-dev-stack.ts';
 import { devAppEnvironment } from '../../src/dev/dev-app-environment.ts';
 import type { DevAppSettings } from '../../src/dev/dev-app-environment.ts';
 
@@ -48,5 +50,12 @@ describe('dev stack: environment of an app process', () => {
   it('merges extra variables last, so they add settings and may override a default', () => {
     const env = devAppEnvironment({ ...settings, extra: { ALLOWED_TENANTS: 't1,t2', CLIENT_CAPABILITIES: 'cp1', LOG_LEVEL: 'debug' } });
     expect(env).to.include({ ALLOWED_TENANTS: 't1,t2', CLIENT_CAPABILITIES: 'cp1', LOG_LEVEL: 'debug', AUTHORITY: settings.authority });
+  });
+});
+
+describe('dev stack: its ports from the environment', () => {
+  it('refuses a port that is not one with a configuration error naming it, before starting anything', async () => {
+    const failure = await runDevStack({ PORT: 'abc' }).catch((error: unknown) => error);
+    expect(failure).to.be.instanceOf(ConfigError).with.property('message').that.matches(/^PORT must be a port number/);
   });
 });
