@@ -1,5 +1,6 @@
-import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { removeIfPresent } from './durable-file.ts';
 
 /**
  * One process per journal file: `<file>.lock`, created exclusively (`wx`), holds the pid of the
@@ -97,13 +98,3 @@ function holderOf(lock: string): number | undefined {
   }
   return /^[1-9]\d*$/.test(text) ? Number(text) : undefined;
 }
-
-/** Deletes `file`; one already gone is not an error. */
-export function removeIfPresent(file: string): void {
-  try {
-    unlinkSync(file);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
-}
-

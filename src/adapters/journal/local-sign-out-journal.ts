@@ -3,8 +3,8 @@ import { mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { JournaledSignOut, SignOutJournal } from '../../ports/sign-out-journal.port.ts';
-import { writeAtomically, writeAtomicallySync } from './durable-file.ts';
-import { acquireLock, releaseLock, removeIfPresent } from './journal-file-lock.ts';
+import { removeIfPresent, writeAtomically, writeAtomicallySync } from './durable-file.ts';
+import { acquireLock, releaseLock } from './journal-file-lock.ts';
 
 const DEFAULT_MAX_ENTRIES = 1000;
 const DEFAULT_MAX_BYTES = 256 * 1024;
