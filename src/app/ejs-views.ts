@@ -25,7 +25,7 @@ type Include = (view: string, data?: Record<string, unknown>) => string;
  */
 export function ejsViews(directory: string): Koa.Middleware {
   const sources = new Map(
-    templatesUnder(directory).map((file) => [relative(directory, file).split(sep).join(posix.sep).replace(/\.ejs$/, ''), readFileSync(file, 'utf8')]),
+    templatesUnder(directory).map((file) => [viewNameOf(directory, file), readFileSync(file, 'utf8')]),
   );
   // Every name a template may read from its locals, declared in each compiled function: a name a
   // view uses but a render does not pass is `undefined`, as under `with`.
@@ -44,7 +44,7 @@ export function ejsViews(directory: string): Koa.Middleware {
   };
   // koa-views hands its engine the view's absolute path and `ctx.state` merged with the locals.
   const compiledEjs = {
-    ejs: async (file: string, state: Record<string, unknown>) => render(relative(directory, file).split(sep).join(posix.sep).replace(/\.ejs$/, ''), state),
+    ejs: async (file: string, state: Record<string, unknown>) => render(viewNameOf(directory, file), state),
   };
   const koaViews = views(directory, { extension: 'ejs', engineSource: compiledEjs });
   return (ctx, next) =>
@@ -53,6 +53,11 @@ export function ejsViews(directory: string): Koa.Middleware {
       ctx.render = (view, locals) => viewsRender(view.endsWith('.ejs') ? view : `${view}.ejs`, locals);
       return next();
     });
+}
+
+/** A view's name as `ctx.render` and includes use it: its path under `directory`, with `/`, without `.ejs`. */
+function viewNameOf(directory: string, file: string): string {
+  return relative(directory, file).split(sep).join(posix.sep).replace(/\.ejs$/, '');
 }
 
 function templatesUnder(directory: string): string[] {

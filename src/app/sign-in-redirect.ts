@@ -18,11 +18,15 @@ export async function redirectToSignIn(ctx: Koa.Context, start: SignInStart, req
   ctx.redirect(authorizationUrl);
 }
 
-/**
- * Where to send a visitor who is not signed in, to come back to `pageAsked` (the request's
- * `originalUrl`) afterwards. A page the sign-in would refuse as a destination (a backslash in its
- * query, say) sends them home afterwards instead of failing.
- */
+/** Where to send a visitor who is not signed in, to come back to `pageAsked` afterwards (returnPathFor). */
 export function signInLocation(pageAsked: string): string {
-  return `/auth/signin?returnTo=${encodeURIComponent(sameSitePath(pageAsked) ?? '/')}`;
+  return `/auth/signin?returnTo=${encodeURIComponent(returnPathFor(pageAsked))}`;
+}
+
+/**
+ * Where a sign-in the app starts itself should end: the page asked for (`originalUrl`), or home
+ * when the sign-in would refuse that page as a destination (a backslash in its query, say).
+ */
+export function returnPathFor(pageAsked: string): string {
+  return sameSitePath(pageAsked) ?? '/';
 }

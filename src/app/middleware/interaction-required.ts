@@ -1,9 +1,8 @@
 import type Koa from 'koa';
 import { InteractionRequired } from '../../domain/errors.ts';
-import { sameSitePath } from '../../domain/return-to.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { SignOutAudit } from '../sign-out-audit.ts';
-import { redirectToSignIn, type SignInStart } from '../sign-in-redirect.ts';
+import { redirectToSignIn, returnPathFor, type SignInStart } from '../sign-in-redirect.ts';
 
 /**
  * When only the user can fix a token request (consent, expired sign-in, claims challenge), a page
@@ -20,9 +19,7 @@ export function interactionRequiredRedirect(signInStart: SignInStart, logger: Lo
       if (!(error instanceof InteractionRequired) || ctx.method !== 'GET') throw error;
       logger.info({ reason: error.message }, 'interaction required');
       await redirectToSignIn(ctx, signInStart, {
-        // The page asked for, as the browser spelt it: one the sign-in would refuse as a destination
-        // (a backslash in its query, say) returns the user home rather than failing the page.
-        returnTo: sameSitePath(ctx.originalUrl) ?? '/',
+        returnTo: returnPathFor(ctx.originalUrl),
         scopes: error.scopes,
         claims: error.claims,
         loginHint: ctx.session?.account?.username,

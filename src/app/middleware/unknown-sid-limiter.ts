@@ -24,13 +24,13 @@ export class UnknownSidLimiter {
 
   /** Whether `address` has spent its budget in the current window (nothing is recorded). */
   exhausted(address: string): boolean {
-    const entry = this.#misses.get(address.slice(0, MAX_ADDRESS_LENGTH));
+    const entry = this.#misses.get(keyOf(address));
     return entry !== undefined && this.#now() - entry.windowStart < WINDOW_MS && entry.count >= MISSES_PER_WINDOW;
   }
 
   /** Records a miss from `address`; `false` when it is over its budget, with the seconds to wait. */
   recordMiss(address: string): { allowed: boolean; retryAfterSeconds: number } {
-    address = address.slice(0, MAX_ADDRESS_LENGTH);
+    address = keyOf(address);
     const now = this.#now();
     let entry = this.#misses.get(address);
     if (!entry || now - entry.windowStart >= WINDOW_MS) {
@@ -42,4 +42,9 @@ export class UnknownSidLimiter {
     entry.count++;
     return { allowed: entry.count <= MISSES_PER_WINDOW, retryAfterSeconds: Math.ceil((entry.windowStart + WINDOW_MS - now) / 1000) };
   }
+}
+
+/** The address as the limiter keys it: bounded, so a forged header cannot make a key of any size. */
+function keyOf(address: string): string {
+  return address.slice(0, MAX_ADDRESS_LENGTH);
 }
