@@ -1,13 +1,15 @@
 /**
  * Where a silent token acquisition's time goes when the user's partition is not held in memory:
- * each stage of the path on its own, for users picked at random among `users` (so nearly every
- * call misses the memory bound), wall time p50/p90 and the process's CPU per call.
+ * each stage of the path on its own (from the whole partition, then from its summary, which is what
+ * the app reads), for users picked at random among `users` (so nearly every call misses the memory
+ * bound), wall time p50/p90 and the process's CPU per call.
  *   node_modules/.bin/node bench/silent-stages.ts [sqlite|redis] [users=100000] [calls per stage=5000]
  * Redis must run on 127.0.0.1:6379 for `redis`; the keys it writes are deleted at the end.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { viewFromSummary } from '../src/adapters/msal/partition-summary.ts';
 import { partitionView } from '../src/adapters/msal/partition-view.ts';
 import { buildBenchApp, deleteBenchKeys } from './bench-app.ts';
 import { makePartitionTemplate, oidOf, partitionFor } from './partition-template.ts';
@@ -42,12 +44,18 @@ const read = async (id: string) => (await tokenStore.read(id))!;
 // Twice: the first round also pays for first touches (SQLite's memory map, V8's code).
 for (let round = 1; round <= 2; round++) {
   process.stdout.write(`round ${round}, ${calls} calls per stage, users at random among ${users} (memory bound ${config.partitionsInMemory}):\n`);
-  await stage('read, sealed (the store alone)', (id) => storedTokenStore.read(id));
+  await stage('the whole partition: read, sealed (the store alone)', (id) => storedTokenStore.read(id));
   await stage('+ decrypt', read);
   await stage('+ JSON.parse of the MSAL cache', async (id) => JSON.parse((await read(id)).data));
   await stage('+ the view kept in memory (partition-view.ts)', async (id) => {
     const partition = await read(id);
     return partitionView(partition.data, partition.version, id, config.clientId);
+  });
+  await stage('its summary instead: read, sealed (the store alone)', (id) => storedTokenStore.readSummary(id));
+  await stage('+ decrypt', (id) => tokenStore.readSummary(id));
+  await stage('+ the view kept in memory (partition-summary.ts)', async (id) => {
+    const { summary, version } = (await tokenStore.readSummary(id))!;
+    return viewFromSummary(summary!, version);
   });
   await stage('acquireTokenSilently (all of it, held ones included)', (id) => identityProvider.acquireTokenSilently({ accountId: id, scopes: template.apiScopes }));
 }

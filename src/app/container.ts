@@ -5,7 +5,8 @@ import { HttpDownstreamApi } from '../adapters/http/http-downstream-api.ts';
 import { FetchNetworkClient } from '../adapters/msal/fetch-network-client.ts';
 import { MsalIdentityProvider } from '../adapters/msal/msal-identity-provider.ts';
 import { MsalRefreshTokenRevoker } from '../adapters/msal/msal-refresh-token-revoker.ts';
-import { partitionView, type PartitionView } from '../adapters/msal/partition-view.ts';
+import { partitionViewReading } from '../adapters/msal/partition-summary.ts';
+import type { PartitionView } from '../adapters/msal/partition-view.ts';
 import { RefreshGate } from '../adapters/msal/refresh-gate.ts';
 import { describeAuthority } from '../adapters/oidc/authority.ts';
 import { IdTokenValidator } from '../adapters/oidc/id-token-validator.ts';
@@ -112,7 +113,7 @@ export function createAppContainer(
           : new EncryptingTokenStore({ inner: measured, keyring: new TokenKeyring(config.tokenEncryptionKeys), clientId: config.clientId, logger });
       return new ParsedPartitionCache<PartitionView>({
         inner: sealed,
-        parse: (data, version, accountId) => partitionView(data, version, accountId, config.clientId),
+        reading: partitionViewReading(config.clientId),
         maxEntries: config.partitionsInMemory,
         changes: partitionChanges,
       });

@@ -6,6 +6,16 @@ export interface TokenPartition {
 }
 
 /**
+ * A partition's summary as the store holds it: the small extract of `data` that the writer gave
+ * with it (for the request path, which then neither reads nor parses the whole cache), and the
+ * partition's version. `summary` is `undefined` when the partition was written without one.
+ */
+export interface TokenPartitionSummary {
+  readonly summary: string | undefined;
+  readonly version: string;
+}
+
+/**
  * Where the app keeps each user's token cache: one partition per account, keyed by the
  * identity provider's home account id (MSAL `homeAccountId`), holding that account's serialized
  * token cache for this client only.
@@ -23,6 +33,12 @@ export interface TokenStore {
   /** The partition's data and version, or `undefined` when it does not exist or has expired. */
   read(accountId: string): Promise<TokenPartition | undefined>;
   /**
+   * The partition's summary (as its last `write` gave it, or `undefined` when that write gave none)
+   * and version, without its data; `undefined` when the partition does not exist or has expired.
+   * The store never reads a summary's content: it is kept, replaced and removed with the data.
+   */
+  readSummary(accountId: string): Promise<TokenPartitionSummary | undefined>;
+  /**
    * The partition's current version (as `read` would give it) without its data, or `undefined`
    * likewise: a cheap freshness check for a copy kept in memory.
    */
@@ -37,8 +53,11 @@ export interface TokenStore {
    *
    * Without `expectedVersion` it writes unconditionally (a fresh sign-in replaces the partition)
    * and the partition expires `ttl` from now.
+   *
+   * `summary`, when given, is stored with the data in the same atomic write; a write without one
+   * leaves the partition with none (never an older write's summary beside newer data).
    */
-  write(accountId: string, data: string, expectedVersion?: string): Promise<boolean>;
+  write(accountId: string, data: string, expectedVersion?: string, summary?: string): Promise<boolean>;
   /** Deletes the partition; removing a missing partition is not an error (idempotent). */
   remove(accountId: string): Promise<void>;
   /**

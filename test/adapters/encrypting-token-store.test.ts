@@ -52,6 +52,24 @@ describe('token encryption at rest', () => {
     expect((await storeWith(keyA).read('alice.tid'))!.data).to.equal(cache);
   });
 
+  it('seals the summary too, under its own context: it opens only as this account\'s summary', async () => {
+    const summary = JSON.stringify({ accessTokens: [{ secret: 'at-secret-value' }] });
+    await storeWith(keyA).write('alice.tid', cache, undefined, summary);
+    const stored = (await raw.readSummary('alice.tid'))!;
+    expect(stored.summary).to.not.contain('at-secret-value');
+    expect(stored.summary).to.match(/^v1\./);
+    expect(await storeWith(keyA).readSummary('alice.tid')).to.deep.equal({ summary, version: stored.version });
+
+    // The sealed summary copied in as the data, or as bob's summary, or planted unsealed: no summary, nothing opened.
+    await raw.write('swapped.tid', stored.summary!, undefined, (await raw.read('alice.tid'))!.data);
+    expect((await storeWith(keyA).readSummary('swapped.tid'))?.summary).to.equal(undefined);
+    expect(await storeWith(keyA).read('swapped.tid')).to.equal(undefined);
+    await raw.write('bob.tid', (await raw.read('alice.tid'))!.data, undefined, stored.summary);
+    expect((await storeWith(keyA).readSummary('bob.tid'))?.summary).to.equal(undefined);
+    await raw.write('carol.tid', (await raw.read('alice.tid'))!.data, undefined, summary);
+    expect((await storeWith(keyA).readSummary('carol.tid'))?.summary).to.equal(undefined);
+  });
+
   it('reads with an older key after rotation and writes with the newest', async () => {
     await storeWith(keyA).write('alice.tid', cache);
     const rotated = storeWith(keyB, keyA);

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import nock from 'nock';
 import { MemoryTokenStore } from '../../src/adapters/memory/memory-token-store.ts';
+import { partitionViewReading } from '../../src/adapters/msal/partition-summary.ts';
 import { partitionView, type PartitionView } from '../../src/adapters/msal/partition-view.ts';
 import { ParsedPartitionCache, type PartitionChanges } from '../../src/adapters/partition-cache/parsed-partition-cache.ts';
 import { FakeEntra, fakeUser } from '../support/fake-entra.ts';
@@ -23,7 +24,7 @@ describe('parsed partitions kept in memory (a TokenStore decorator)', () => {
   const cacheOf = (maxEntries: number, changes?: PartitionChanges) =>
     new ParsedPartitionCache<PartitionView>({
       inner: store,
-      parse: (data, version, accountId) => partitionView(data, version, accountId, entra.clientId),
+      reading: partitionViewReading(entra.clientId),
       maxEntries,
       changes,
     });
@@ -129,6 +130,34 @@ describe('parsed partitions kept in memory (a TokenStore decorator)', () => {
     const cache = cacheOf(0);
     expect(await cache.current(accountId)).to.not.equal(undefined);
     expect(cache.size).to.equal(0);
+  });
+
+  it('reads a partition written through it from its summary alone, and gets the view of the whole partition', async () => {
+    const accountId = await signIn();
+    const { data, version } = (await store.read(accountId))!;
+    await cacheOf(10).write(accountId, data, version); // as the app writes: through the cache
+    const written = (await store.read(accountId))!;
+    reads = 0;
+
+    const view = await cacheOf(10).current(accountId);
+
+    expect(reads, 'the data was not read').to.equal(0);
+    expect(view).to.deep.equal(partitionView(written.data, written.version, accountId, entra.clientId));
+    expect(view!.accessTokens).to.have.lengthOf(1);
+  });
+
+  it('reads the data of a partition without a summary, or with one it cannot read', async () => {
+    const accountId = await signIn(); // written straight to the store: no summary
+    expect((await store.readSummary(accountId))?.summary).to.equal(undefined);
+    reads = 0;
+    expect((await cacheOf(10).current(accountId))?.accessTokens).to.have.lengthOf(1);
+    expect(reads).to.equal(1);
+
+    const { data, version } = (await store.read(accountId))!;
+    await store.write(accountId, data, version, '{"format":99}');
+    reads = 0;
+    expect((await cacheOf(10).current(accountId))?.accessTokens).to.have.lengthOf(1);
+    expect(reads).to.equal(1);
   });
 
   it('never keeps refresh tokens in memory', async () => {

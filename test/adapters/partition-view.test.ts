@@ -1,12 +1,22 @@
 import { expect } from 'chai';
 import nock from 'nock';
 import { MemoryTokenStore } from '../../src/adapters/memory/memory-token-store.ts';
+import { summarizePartition, viewFromSummary } from '../../src/adapters/msal/partition-summary.ts';
 import { cachedAccessToken as fromView, nowSeconds, partitionView } from '../../src/adapters/msal/partition-view.ts';
 import { FakeEntra, fakeUser } from '../support/fake-entra.ts';
 import { blockNetwork, GRAPH_SCOPES, msalIdentityProvider, signInThroughMsal } from '../support/msal-harness.ts';
 
+/**
+ * The fast path's answer from the partition's view; and every case checks that the view made from
+ * the partition's summary (what a request reads when it holds no view) answers exactly the same.
+ */
 function cachedAccessToken(data: string, request: { accountId: string; clientId: string; scopes: readonly string[]; nowSeconds: number }) {
-  return fromView(partitionView(data, 'v1', request.accountId, request.clientId), request.scopes, request.nowSeconds);
+  const fromData = fromView(partitionView(data, 'v1', request.accountId, request.clientId), request.scopes, request.nowSeconds);
+  const summary = summarizePartition(data, request.accountId, request.clientId);
+  expect(summary, 'a summary of the partition').to.be.a('string');
+  const fromSummary = fromView(viewFromSummary(summary!, 'v1')!, request.scopes, request.nowSeconds);
+  expect(fromSummary, 'the same answer from the summary').to.deep.equal(fromData);
+  return fromData;
 }
 
 /** `expires_on` (epoch seconds) of the one access token in an MSAL-serialized partition. */

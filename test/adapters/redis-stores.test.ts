@@ -64,6 +64,19 @@ describe('Redis stores', () => {
       expect(pttl).to.be.greaterThan(0).and.at.most(3_600_000);
     });
 
+    it('reads no summary left behind by an instance of an earlier release that rewrote the data (a rolling upgrade)', async () => {
+      const store = new RedisTokenStore({ redis, keyPrefix: prefix, tokenTtlSeconds: 3600 });
+      const key = `${prefix}tokens:alice`;
+      await store.write('alice', 'tokens', undefined, 'summary of tokens');
+      expect((await store.readSummary('alice'))?.summary).to.equal('summary of tokens');
+
+      // What the earlier release's write script does on a refresh: data and version, no summary field.
+      await redis.hset(key, 'data', 'refreshed tokens', 'version', 'written-by-an-earlier-release');
+
+      expect(await store.readSummary('alice')).to.deep.equal({ summary: undefined, version: 'written-by-an-earlier-release' });
+      expect(await store.read('alice')).to.deep.equal({ data: 'refreshed tokens', version: 'written-by-an-earlier-release' });
+    });
+
     it("moves Redis's own eviction with keepUntil, and leaves it alone on a refresh", async () => {
       const store = new RedisTokenStore({ redis, keyPrefix: prefix, tokenTtlSeconds: 3600 });
       const key = `${prefix}tokens:alice`;

@@ -100,7 +100,7 @@ describe('SQLite stores when the database cannot serve', () => {
 
   it("rethrows the caller's own mistakes untouched: they are bugs, not an outage", () => {
     otherProcess.exec('ROLLBACK');
-    const duplicate = () => db.prepare("INSERT INTO token_partitions VALUES ('alice', 'x', 'v', 0)").run();
+    const duplicate = () => db.prepare("INSERT INTO token_partitions (account_id, data, version, expires_at) VALUES ('alice', 'x', 'v', 0)").run();
     const syntax = () => db.prepare('SELEC 1').get();
 
     expect(() => guarded(duplicate)).to.throw(Database.SqliteError).with.property('code', 'SQLITE_CONSTRAINT_PRIMARYKEY');

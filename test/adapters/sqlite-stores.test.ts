@@ -74,7 +74,7 @@ describe('SQLite stores', () => {
       closeDb();
 
       db = openSqliteDatabase(file);
-      expect(db.pragma('user_version', { simple: true })).to.equal(5);
+      expect(db.pragma('user_version', { simple: true })).to.equal(MIGRATIONS.length);
       expect((await new SqliteTokenStore({ db }).read('alice'))?.data).to.equal('tokens');
     });
 
@@ -90,7 +90,7 @@ describe('SQLite stores', () => {
       old.close();
 
       db = openSqliteDatabase(file);
-      expect(db.pragma('user_version', { simple: true })).to.equal(5);
+      expect(db.pragma('user_version', { simple: true })).to.equal(MIGRATIONS.length);
       const table = db.prepare("SELECT sql FROM sqlite_master WHERE name = 'token_partitions'").pluck().get() as string;
       expect(table).not.to.match(/WITHOUT ROWID/i);
       const tokens = new SqliteTokenStore({ db });
@@ -99,6 +99,25 @@ describe('SQLite stores', () => {
       expect(await tokens.write('alice', 'newer', 'v-alice')).to.equal(true);
       expect(await sweepExpired(db, Date.now())).to.equal(1);
       expect(await tokens.read('alice')).to.include({ data: 'newer' });
+    });
+
+    it('upgrades a file of schema version 5 (no summaries): its partitions read whole, with no summary until their next write', async () => {
+      const file = freshFile();
+      const old = new Database(file);
+      for (const migration of MIGRATIONS.slice(0, 5)) old.exec(migration);
+      old.pragma('user_version = 5');
+      old.prepare('INSERT INTO token_partitions (account_id, data, version, expires_at) VALUES (?, ?, ?, ?)')
+        .run('alice', 'x'.repeat(12_000), 'v-alice', Date.now() + 60_000);
+      old.close();
+
+      db = openSqliteDatabase(file);
+      const columns = db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('token_partitions');
+      expect(columns, 'the summary before the data, so reading it stops short of the data').to.deep.equal(['account_id', 'version', 'expires_at', 'summary', 'data']);
+      const tokens = new SqliteTokenStore({ db });
+      expect(await tokens.read('alice')).to.deep.equal({ data: 'x'.repeat(12_000), version: 'v-alice' });
+      expect(await tokens.readSummary('alice')).to.deep.equal({ summary: undefined, version: 'v-alice' });
+      expect(await tokens.write('alice', 'newer', 'v-alice', 'its summary')).to.equal(true);
+      expect((await tokens.readSummary('alice'))?.summary).to.equal('its summary');
     });
 
     it('uses write-ahead logging', () => {
@@ -114,7 +133,7 @@ describe('SQLite stores', () => {
 
     it('opens an in-memory database with the schema', async () => {
       db = openSqliteDatabase(':memory:');
-      expect(db.pragma('user_version', { simple: true })).to.equal(5);
+      expect(db.pragma('user_version', { simple: true })).to.equal(MIGRATIONS.length);
       expect(await new SqliteTokenStore({ db }).write('alice', 'tokens')).to.equal(true);
     });
   });

@@ -203,6 +203,59 @@ export function describeTokenStoreContract(
       expect(await store.write('bob', 'refreshed', bobs?.version)).to.equal(false);
     });
 
+    describe('summaries', () => {
+      it('reads a missing, removed or expired partition\'s summary as undefined', async () => {
+        expect(await store.readSummary('nobody')).to.equal(undefined);
+        await store.write('bob', 'tokens', undefined, 'bob-summary');
+        await store.remove('bob');
+        expect(await store.readSummary('bob')).to.equal(undefined);
+        await store.write('carol', 'tokens', undefined, 'carol-summary');
+        advance(TTL_MS);
+        expect(await store.readSummary('carol')).to.equal(undefined);
+      });
+
+      it('reads back the summary written with the data, under the same version, without the data', async () => {
+        await store.write('alice', 'cache-1', undefined, 'summary-1');
+        const partition = await store.read('alice');
+
+        expect(await store.readSummary('alice')).to.deep.equal({ summary: 'summary-1', version: partition?.version });
+        expect(partition?.data).to.equal('cache-1');
+      });
+
+      it('replaces the summary on every write, and keeps none from a write that gave none', async () => {
+        await store.write('alice', 'cache-1', undefined, 'summary-1');
+        const first = await store.read('alice');
+        expect(await store.write('alice', 'cache-2', first?.version, 'summary-2')).to.equal(true);
+        expect((await store.readSummary('alice'))?.summary).to.equal('summary-2');
+
+        await store.write('alice', 'cache-3');
+        expect(await store.readSummary('alice')).to.deep.equal({ summary: undefined, version: (await store.read('alice'))?.version });
+
+        await store.write('alice', 'cache-4', undefined, 'summary-4');
+        const fourth = await store.read('alice');
+        expect(await store.write('alice', 'cache-5', fourth?.version)).to.equal(true);
+        expect((await store.readSummary('alice'))?.summary, 'a refresh without a summary').to.equal(undefined);
+      });
+
+      it('keeps the summary of the data kept when a compare-and-set is refused', async () => {
+        await store.write('alice', 'cache-1', undefined, 'summary-1');
+        const stale = await store.read('alice');
+        await store.write('alice', 'cache-2', undefined, 'summary-2');
+
+        expect(await store.write('alice', 'cache-from-stale', stale?.version, 'summary-from-stale')).to.equal(false);
+        expect((await store.readSummary('alice'))?.summary).to.equal('summary-2');
+      });
+
+      it('keeps the summary and its version when the partition is kept longer', async () => {
+        await store.write('alice', 'cache-1', undefined, 'summary-1');
+        const version = await store.version('alice');
+        await store.keepUntil('alice', clock.now() + 3 * TTL_MS);
+        advance(2 * TTL_MS);
+
+        expect(await store.readSummary('alice')).to.deep.equal({ summary: 'summary-1', version });
+      });
+    });
+
     it('lets exactly one of many concurrent compare-and-set writes with the same version win', async () => {
       await store.write('alice', 'initial');
       const partition = await store.read('alice');

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { TokenPartition, TokenStore } from '../../ports/token-store.port.ts';
+import type { TokenPartition, TokenPartitionSummary, TokenStore } from '../../ports/token-store.port.ts';
 import { TokenKeyring } from './token-keyring.ts';
 
 /**
@@ -40,12 +40,26 @@ export class EncryptingTokenStore implements TokenStore {
     return { data, version: partition.version };
   }
 
+  /**
+   * A summary holds access tokens, so it is sealed too, under its own context (it cannot stand in
+   * for the data or the other way round). One that is not sealed or that no key opens reads as no
+   * summary: the caller then reads the data, which decides as above.
+   */
+  async readSummary(accountId: string): Promise<TokenPartitionSummary | undefined> {
+    const partition = await this.#inner.readSummary(accountId);
+    if (!partition) return undefined;
+    const sealed = partition.summary;
+    const summary = sealed !== undefined && TokenKeyring.isSealed(sealed) ? this.#keyring.decrypt(sealed, this.#context(accountId, 'summary')) : undefined;
+    return { summary, version: partition.version };
+  }
+
   version(accountId: string): Promise<string | undefined> {
     return this.#inner.version(accountId);
   }
 
-  write(accountId: string, data: string, expectedVersion?: string): Promise<boolean> {
-    return this.#inner.write(accountId, this.#keyring.encrypt(data, this.#context(accountId)), expectedVersion);
+  write(accountId: string, data: string, expectedVersion?: string, summary?: string): Promise<boolean> {
+    const sealedSummary = summary === undefined ? undefined : this.#keyring.encrypt(summary, this.#context(accountId, 'summary'));
+    return this.#inner.write(accountId, this.#keyring.encrypt(data, this.#context(accountId)), expectedVersion, sealedSummary);
   }
 
   remove(accountId: string): Promise<void> {
@@ -59,10 +73,10 @@ export class EncryptingTokenStore implements TokenStore {
   /**
    * The authenticated data: a JSON pair, so no (client id, account id) pair can be spelled like
    * another. A value sealed for another client sharing the store, or before the client id was
-   * bound (the account id alone), fails to open.
+   * bound (the account id alone), fails to open. A summary's context names it as one.
    */
-  #context(accountId: string): string {
-    return JSON.stringify([this.#clientId, accountId]);
+  #context(accountId: string, part?: 'summary'): string {
+    return JSON.stringify(part ? [this.#clientId, accountId, part] : [this.#clientId, accountId]);
   }
 
   // The account id is personal data: the log gets a short hash that still tells partitions apart.

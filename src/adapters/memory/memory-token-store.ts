@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { partitionTtlMs, type TokenPartition, type TokenStore } from '../../ports/token-store.port.ts';
+import { partitionTtlMs, type TokenPartition, type TokenPartitionSummary, type TokenStore } from '../../ports/token-store.port.ts';
 import { sweepInTurns } from './sweep-in-turns.ts';
 
 
 interface StoredPartition {
   readonly data: string;
+  readonly summary: string | undefined;
   readonly version: string;
   readonly expiresAt: number;
 }
@@ -32,18 +33,23 @@ export class MemoryTokenStore implements TokenStore {
     return stored && { data: stored.data, version: stored.version };
   }
 
+  async readSummary(accountId: string): Promise<TokenPartitionSummary | undefined> {
+    const stored = this.#live(accountId);
+    return stored && { summary: stored.summary, version: stored.version };
+  }
+
   async version(accountId: string): Promise<string | undefined> {
     return this.#live(accountId)?.version;
   }
 
   // No await before the map update: check and write happen in one turn of the event loop,
   // so concurrent compare-and-set calls cannot interleave.
-  async write(accountId: string, data: string, expectedVersion?: string): Promise<boolean> {
+  async write(accountId: string, data: string, expectedVersion?: string, summary?: string): Promise<boolean> {
     const live = this.#live(accountId);
     if (expectedVersion !== undefined && live?.version !== expectedVersion) return false;
     // A refresh (compare-and-set) keeps the expiry; a sign-in sets it ttl from now.
     const expiresAt = expectedVersion !== undefined ? live!.expiresAt : this.#now() + this.#ttlMs;
-    this.#partitions.set(accountId, { data, version: randomUUID(), expiresAt });
+    this.#partitions.set(accountId, { data, summary, version: randomUUID(), expiresAt });
     return true;
   }
 

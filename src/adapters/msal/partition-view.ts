@@ -8,7 +8,7 @@ const RENEWAL_OFFSET_SECONDS = 300;
 const OIDC_SCOPES = new Set(['openid', 'profile', 'offline_access', 'email']);
 
 
-interface UsableAccessToken {
+export interface UsableAccessToken {
   readonly secret: string;
   readonly scopes: readonly string[];
   /**
@@ -57,25 +57,28 @@ export function partitionView(serializedCache: string, version: string, accountI
         !!token.secret &&
         !!token.target,
     )
-    .map((token) => {
-      const scopes = scopesOf(token.target!);
-      return {
+    .map((token) =>
+      usableAccessToken({
         secret: token.secret!,
-        scopes,
-        granted: ` ${scopes.join(' ').toLowerCase()} `,
+        scopes: scopesOf(token.target!),
         cachedAt: Number(token.cached_at),
         expiresOn: Number(token.expires_on),
         refreshOn: token.refresh_on ? Number(token.refresh_on) : undefined,
-      };
-    });
+      }),
+    );
   return { version, accessTokens, held };
+}
+
+/** An access token as a view keeps it: what it was given, and its scopes spelled for matching. */
+export function usableAccessToken(token: Omit<UsableAccessToken, 'granted'>): UsableAccessToken {
+  return { ...token, granted: ` ${token.scopes.join(' ').toLowerCase()} ` };
 }
 
 /**
  * The scopes of a token held, as `held` lists them: a view keeps one array per scope string instead
  * of splitting it again for each access token (memory held per partition, not speed).
  */
-function scopeArrays(held: readonly CachedToken[]): (target: string) => readonly string[] {
+export function scopeArrays(held: readonly CachedToken[]): (target: string) => readonly string[] {
   const byTarget = new Map(held.map((token) => [token.scopes.join(' '), token.scopes]));
   return (target) => byTarget.get(target) ?? target.split(' ');
 }

@@ -1,4 +1,4 @@
-import type { TokenPartition, TokenStore } from '../../ports/token-store.port.ts';
+import type { TokenPartition, TokenPartitionSummary, TokenStore } from '../../ports/token-store.port.ts';
 
 /**
  * Changes made to partitions by other instances, as a store with an invalidation channel reports
@@ -14,18 +14,33 @@ export interface PartitionChanges {
 }
 
 /**
+ * How a partition becomes what the request path keeps (`V`): from the summary written beside it
+ * when there is one, else from the whole partition. The summary is made here, on every write, so
+ * every partition written through the cache carries one.
+ */
+export interface PartitionReading<V> {
+  /** The summary to store beside `data`; `undefined` when there is none to make (then none is stored). */
+  summarize(data: string, accountId: string): string | undefined;
+  /** `V` from a summary `summarize` made; `undefined` when it is not one (then the data is read). */
+  fromSummary(summary: string, version: string): V | undefined;
+  /** `V` from the whole partition. */
+  fromData(data: string, version: string, accountId: string): V;
+}
+
+/**
  * The one owner of parsed token partitions in this process: a TokenStore decorator that keeps at
- * most `maxEntries` partitions parsed by `parse` (least recently used go first), so a request does
- * not read, decrypt and parse ~10 KB again. Every use is checked against the store's current
+ * most `maxEntries` partitions parsed (least recently used go first), so a request does not read,
+ * decrypt and parse the partition again; one it does not hold it reads from the partition's summary
+ * (`reading`), about half the bytes of the whole. Every use is checked against the store's current
  * version; and because every change goes through here or arrives as a `PartitionChanges` event,
  * the copy is dropped the moment the partition is written or removed, on this instance at once and
  * on the others when their invalidation arrives. So a signed-out user's tokens do not linger in
- * memory until the entry would next be used. What `parse` keeps is the caller's choice: the MSAL
+ * memory until the entry would next be used. What `V` keeps is the caller's choice: the MSAL
  * adapter keeps access tokens only, never a refresh token.
  */
 export class ParsedPartitionCache<V extends { readonly version: string }> implements TokenStore {
   readonly #inner: TokenStore;
-  readonly #parse: (data: string, version: string, accountId: string) => V;
+  readonly #reading: PartitionReading<V>;
   readonly #maxEntries: number;
   readonly #entries = new Map<string, V>();
   /** Loads in flight: a load stores its result only if nothing evicted the account meanwhile. */
@@ -33,12 +48,12 @@ export class ParsedPartitionCache<V extends { readonly version: string }> implem
 
   constructor(deps: {
     inner: TokenStore;
-    parse: (data: string, version: string, accountId: string) => V;
+    reading: PartitionReading<V>;
     maxEntries: number;
     changes?: PartitionChanges;
   }) {
     this.#inner = deps.inner;
-    this.#parse = deps.parse;
+    this.#reading = deps.reading;
     this.#maxEntries = deps.maxEntries;
     deps.changes?.subscribe({ changed: (accountId) => this.#evict(accountId), lost: () => this.clear() });
   }
@@ -100,14 +115,19 @@ export class ParsedPartitionCache<V extends { readonly version: string }> implem
     return this.#inner.read(accountId);
   }
 
+  readSummary(accountId: string): Promise<TokenPartitionSummary | undefined> {
+    return this.#inner.readSummary(accountId);
+  }
+
   version(accountId: string): Promise<string | undefined> {
     return this.#inner.version(accountId);
   }
 
-  async write(accountId: string, data: string, expectedVersion?: string): Promise<boolean> {
+  /** Writes the partition with its summary: the one `summary` given, else the one `reading` makes. */
+  async write(accountId: string, data: string, expectedVersion?: string, summary?: string): Promise<boolean> {
     this.#evict(accountId);
     try {
-      return await this.#inner.write(accountId, data, expectedVersion);
+      return await this.#inner.write(accountId, data, expectedVersion, summary ?? this.#reading.summarize(data, accountId));
     } finally {
       this.#evict(accountId); // a load that started during the write must not keep the old copy
     }
@@ -130,9 +150,17 @@ export class ParsedPartitionCache<V extends { readonly version: string }> implem
     return this.#inner.keepUntil(accountId, expiresAt);
   }
 
+  /**
+   * From the summary when there is a readable one; else (a partition written before summaries, or
+   * without one) from the data, a second read.
+   */
   async #load(accountId: string): Promise<V | undefined> {
+    const found = await this.#inner.readSummary(accountId);
+    if (!found) return undefined;
+    const fromSummary = found.summary === undefined ? undefined : this.#reading.fromSummary(found.summary, found.version);
+    if (fromSummary) return fromSummary;
     const partition = await this.#inner.read(accountId);
-    return partition && this.#parse(partition.data, partition.version, accountId);
+    return partition && this.#reading.fromData(partition.data, partition.version, accountId);
   }
 
   #evict(accountId: string): void {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { partitionTtlMs, type TokenPartition, type TokenStore } from '../../ports/token-store.port.ts';
+import { partitionTtlMs, type TokenPartition, type TokenPartitionSummary, type TokenStore } from '../../ports/token-store.port.ts';
 import { RedisScript } from './redis-script.ts';
 import { operationDeadlineMs } from './redis-connection.ts';
 import { guarded } from './redis-store-error.ts';
@@ -13,7 +13,9 @@ interface CachedVersion {
 
 /**
  * Writes a partition, optionally only if it still has the expected, unexpired version.
- * KEYS[1] partition hash; ARGV: data, version, expiresAt, ttlMs, now, conditional ('1'/'0'), expectedVersion.
+ * KEYS[1] partition hash; ARGV: data, version, expiresAt, ttlMs, now, conditional ('1'/'0'),
+ * expectedVersion, summary ('' for none: the field is deleted, so no older summary stays beside new data;
+ * else `<version> <summary>`, see SUMMARY_OF).
  * Check and write are one script: a check followed by a separate write would let another instance's
  * sign-out (DEL) land in between, and the refresh would write the tokens back. A compare-and-set (a
  * refresh) leaves the expiry alone (HSET keeps a key's TTL); a sign-in's write sets it `ttlMs` from now.
@@ -25,12 +27,25 @@ if ARGV[6] == '1' then
     return 0
   end
   redis.call('HSET', KEYS[1], 'data', ARGV[1], 'version', ARGV[2])
-  return 1
+else
+  redis.call('HSET', KEYS[1], 'data', ARGV[1], 'version', ARGV[2], 'expiresAt', ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], ARGV[4])
 end
-redis.call('HSET', KEYS[1], 'data', ARGV[1], 'version', ARGV[2], 'expiresAt', ARGV[3])
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
+if ARGV[8] == '' then
+  redis.call('HDEL', KEYS[1], 'summary')
+else
+  redis.call('HSET', KEYS[1], 'summary', ARGV[8])
+end
 return 1
 `);
+
+/**
+ * A summary is stored as `<version> <summary>`, the version of the write that gave it, and read only
+ * while the partition still has that version. An instance of an earlier release (during a rolling
+ * upgrade) rewrites `data` and `version` without knowing of `summary`; its summary, left behind, then
+ * no longer matches and reads as none, instead of older tokens passing for the new ones.
+ */
+const SUMMARY_OF = ' ';
 
 /**
  * Moves an unexpired partition's expiry later, never earlier; a missing one stays missing.
@@ -48,7 +63,7 @@ return 1
 
 /**
  * TokenStore on Redis, shared by every app instance: one hash per partition at
- * `<prefix>tokens:<accountId>` with `data`, `version` and `expiresAt`.
+ * `<prefix>tokens:<accountId>` with `data`, `version`, `expiresAt` and, when the write gave one, `summary`.
  *
  * Redis evicts a partition by itself when it expires (PEXPIRE, set by a sign-in's write and by
  * `keepUntil`). `expiresAt`, taken from the injected clock, is checked as well, so a partition counts
@@ -114,6 +129,19 @@ export class RedisTokenStore implements TokenStore {
     return partition;
   }
 
+  async readSummary(accountId: string): Promise<TokenPartitionSummary | undefined> {
+    const key = this.#key(accountId);
+    let partition: TokenPartitionSummary | undefined;
+    const load = async (): Promise<CachedVersion | undefined> => {
+      const [summary, version, expiresAt] = await guarded(this.#deadlineMs, () => this.#redis.hmget(key, 'summary', 'version', 'expiresAt'));
+      if (version == null || expiresAt == null) return undefined;
+      if (Number(expiresAt) > this.#now()) partition = { summary: summaryOfVersion(summary ?? null, version), version };
+      return { version, expiresAt: Number(expiresAt) };
+    };
+    await (this.#versions ? this.#versions.load(key, load) : load());
+    return partition;
+  }
+
   async version(accountId: string): Promise<string | undefined> {
     const key = this.#key(accountId);
     const versions = this.#versions;
@@ -126,10 +154,11 @@ export class RedisTokenStore implements TokenStore {
     return version == null || expiresAt == null ? undefined : { version, expiresAt: Number(expiresAt) };
   }
 
-  async write(accountId: string, data: string, expectedVersion?: string): Promise<boolean> {
+  async write(accountId: string, data: string, expectedVersion?: string, summary?: string): Promise<boolean> {
     const now = this.#now();
     const conditional = expectedVersion === undefined ? ['0', ''] : ['1', expectedVersion];
-    const args = [data, randomUUID(), now + this.#ttlMs, this.#ttlMs, now, ...conditional];
+    const version = randomUUID();
+    const args = [data, version, now + this.#ttlMs, this.#ttlMs, now, ...conditional, summary === undefined ? '' : `${version}${SUMMARY_OF}${summary}`];
     const written = await this.#changing(accountId, (key) => guarded(this.#deadlineMs, () => WRITE.run(this.#redis, [key], args)));
     return written === 1;
   }
@@ -162,4 +191,10 @@ export class RedisTokenStore implements TokenStore {
   #key(accountId: string): string {
     return `${this.#keyPrefix}tokens:${accountId}`;
   }
+}
+
+/** The stored summary when it was written with `version` (see SUMMARY_OF), else `undefined`. */
+function summaryOfVersion(stored: string | null, version: string): string | undefined {
+  const prefix = `${version}${SUMMARY_OF}`;
+  return stored?.startsWith(prefix) ? stored.slice(prefix.length) : undefined;
 }

@@ -63,6 +63,26 @@ export const MIGRATIONS = [
   CREATE INDEX token_partitions_expires_at ON token_partitions (expires_at);
   CREATE INDEX token_partitions_version ON token_partitions (account_id, version, expires_at);
 `,
+  // Each partition's summary (the access tokens the request path needs, a third to a half of the
+  // partition), stored before the data: SQLite reads a row's payload front to back along its
+  // overflow pages, so a summary read stops before the data's pages. A column added with ALTER
+  // TABLE would go after the data, and every summary read would walk the data's pages to reach it.
+  // Partitions written before this step have none until their next write.
+  `
+  CREATE TABLE token_partitions_rebuilt (
+    account_id TEXT PRIMARY KEY,
+    version TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    summary TEXT,
+    data TEXT NOT NULL
+  );
+  INSERT INTO token_partitions_rebuilt (account_id, version, expires_at, data)
+    SELECT account_id, version, expires_at, data FROM token_partitions;
+  DROP TABLE token_partitions;
+  ALTER TABLE token_partitions_rebuilt RENAME TO token_partitions;
+  CREATE INDEX token_partitions_expires_at ON token_partitions (expires_at);
+  CREATE INDEX token_partitions_version ON token_partitions (account_id, version, expires_at);
+`,
 ];
 const SCHEMA_VERSION = MIGRATIONS.length;
 

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import { partitionTtlMs, type TokenPartition, type TokenStore } from '../../ports/token-store.port.ts';
+import { partitionTtlMs, type TokenPartition, type TokenPartitionSummary, type TokenStore } from '../../ports/token-store.port.ts';
 import { RememberedRows, type SqliteFileChanges } from './sqlite-file-changes.ts';
 import { guarded } from './sqlite-store-error.ts';
 
 interface WriteParams {
   accountId: string;
   data: string;
+  summary: string | null;
   version: string;
   expiresAt: number;
 }
@@ -30,6 +31,7 @@ export class SqliteTokenStore implements TokenStore {
   readonly #ttlMs: number;
   readonly #now: () => number;
   readonly #select: Database.Statement<[string, number], TokenPartition & { expiresAt: number }>;
+  readonly #selectSummary: Database.Statement<[string, number], { summary: string | null; version: string; expiresAt: number }>;
   readonly #selectVersion: Database.Statement<[string, number], { version: string; expiresAt: number }>;
   readonly #versions: RememberedRows<string>;
   readonly #upsert: Database.Statement<WriteParams>;
@@ -51,18 +53,22 @@ export class SqliteTokenStore implements TokenStore {
     this.#select = db.prepare(
       'SELECT data, version, expires_at AS expiresAt FROM token_partitions WHERE account_id = ? AND expires_at > ?',
     );
+    // The summary comes before the data in the row: this read stops short of the data's pages.
+    this.#selectSummary = db.prepare(
+      'SELECT summary, version, expires_at AS expiresAt FROM token_partitions WHERE account_id = ? AND expires_at > ?',
+    );
     // INDEXED BY: the covering index answers without touching the ~10 KB row (see sqlite-database.ts).
     this.#selectVersion = db.prepare(
       'SELECT version, expires_at AS expiresAt FROM token_partitions INDEXED BY token_partitions_version WHERE account_id = ? AND expires_at > ?',
     );
     this.#upsert = db.prepare(`
-      INSERT INTO token_partitions (account_id, data, version, expires_at)
-      VALUES (@accountId, @data, @version, @expiresAt)
+      INSERT INTO token_partitions (account_id, data, summary, version, expires_at)
+      VALUES (@accountId, @data, @summary, @version, @expiresAt)
       ON CONFLICT (account_id) DO UPDATE
-        SET data = excluded.data, version = excluded.version, expires_at = excluded.expires_at`);
+        SET data = excluded.data, summary = excluded.summary, version = excluded.version, expires_at = excluded.expires_at`);
     // A refresh leaves the expiry alone: only a sign-in's write and keepUntil move it.
     this.#compareAndSet = db.prepare(`
-      UPDATE token_partitions SET data = @data, version = @version
+      UPDATE token_partitions SET data = @data, summary = @summary, version = @version
       WHERE account_id = @accountId AND version = @expectedVersion AND expires_at > @now`);
     this.#delete = db.prepare('DELETE FROM token_partitions WHERE account_id = ?');
     this.#keepUntil = db.prepare(`
@@ -79,6 +85,15 @@ export class SqliteTokenStore implements TokenStore {
     return { data: row.data, version: row.version };
   }
 
+  async readSummary(accountId: string): Promise<TokenPartitionSummary | undefined> {
+    const now = this.#now();
+    const generation = this.#versions.generation();
+    const row = guarded(() => this.#selectSummary.get(accountId, now));
+    if (!row) return undefined;
+    this.#versions.set(accountId, row.version, row.expiresAt, generation);
+    return { summary: row.summary ?? undefined, version: row.version };
+  }
+
   async version(accountId: string): Promise<string | undefined> {
     const now = this.#now();
     const generation = this.#versions.generation();
@@ -90,10 +105,10 @@ export class SqliteTokenStore implements TokenStore {
     return row.version;
   }
 
-  async write(accountId: string, data: string, expectedVersion?: string): Promise<boolean> {
+  async write(accountId: string, data: string, expectedVersion?: string, summary?: string): Promise<boolean> {
     this.#versions.forget(accountId);
     const now = this.#now();
-    const params = { accountId, data, version: randomUUID(), expiresAt: now + this.#ttlMs };
+    const params = { accountId, data, summary: summary ?? null, version: randomUUID(), expiresAt: now + this.#ttlMs };
     if (expectedVersion === undefined) {
       guarded(() => this.#upsert.run(params));
       return true;

@@ -1,4 +1,4 @@
-import type { TokenPartition, TokenStore } from '../../ports/token-store.port.ts';
+import type { TokenPartition, TokenPartitionSummary, TokenStore } from '../../ports/token-store.port.ts';
 import type { AppMetrics, StoreOperationSeries } from './app-metrics.ts';
 import { measured, storeSeries } from './measured-operation.ts';
 
@@ -10,24 +10,28 @@ import { measured, storeSeries } from './measured-operation.ts';
 export class MeasuredTokenStore implements TokenStore {
   readonly #inner: TokenStore;
   readonly #metrics: AppMetrics;
-  readonly #ops: Record<'read' | 'version' | 'write' | 'remove' | 'keepUntil', StoreOperationSeries>;
+  readonly #ops: Record<'read' | 'readSummary' | 'version' | 'write' | 'remove' | 'keepUntil', StoreOperationSeries>;
 
   constructor(inner: TokenStore, metrics: AppMetrics, backend: string) {
     this.#inner = inner;
     this.#metrics = metrics;
-    this.#ops = storeSeries(metrics, 'tokens', backend, ['read', 'version', 'write', 'remove', 'keepUntil']);
+    this.#ops = storeSeries(metrics, 'tokens', backend, ['read', 'readSummary', 'version', 'write', 'remove', 'keepUntil']);
   }
 
   read(accountId: string): Promise<TokenPartition | undefined> {
     return measured(this.#ops.read, () => this.#inner.read(accountId));
   }
 
+  readSummary(accountId: string): Promise<TokenPartitionSummary | undefined> {
+    return measured(this.#ops.readSummary, () => this.#inner.readSummary(accountId));
+  }
+
   version(accountId: string): Promise<string | undefined> {
     return measured(this.#ops.version, () => this.#inner.version(accountId));
   }
 
-  write(accountId: string, data: string, expectedVersion?: string): Promise<boolean> {
-    return measured(this.#ops.write, () => this.#inner.write(accountId, data, expectedVersion));
+  write(accountId: string, data: string, expectedVersion?: string, summary?: string): Promise<boolean> {
+    return measured(this.#ops.write, () => this.#inner.write(accountId, data, expectedVersion, summary));
   }
 
   async remove(accountId: string): Promise<void> {
