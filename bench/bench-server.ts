@@ -6,7 +6,7 @@ import { signedInSessionData } from '../src/app/session-data.ts';
 import type { SignedInAccount } from '../src/domain/account.ts';
 import { buildBenchApp, deleteBenchKeys } from './bench-app.ts';
 import { makePartitionTemplate, oidOf, partitionFor } from './partition-template.ts';
-import { percentiles, timeCalls } from './stats.ts';
+import { machineClockMs, percentiles, timeCalls } from './stats.ts';
 
 /**
  * One app instance for the benchmark, in its own process so the load generator does not share
@@ -136,7 +136,7 @@ process.on('message', async (message: { type: string; samples?: number; among?: 
 
 /**
  * Holds the given sessions in memory and notes, on the same clock as the parent process
- * (`performance.timeOrigin + now`), when each copy is dropped by an invalidation: the parent then
+ * (`machineClockMs`), when each copy is dropped by an invalidation: the parent then
  * deletes them from another Redis connection (another instance) and compares. Sessions from the
  * end of the seeded range, not used by the load or the sign-out test.
  */
@@ -148,7 +148,7 @@ async function watchSessions(ids: readonly string[]) {
   const watched = new Map(ids.map((id) => [`${options.redisKeyPrefix}session:${id}`, id]));
   redisInvalidations.subscribe({
     keys: (keys) => {
-      const at = performance.timeOrigin + performance.now();
+      const at = machineClockMs();
       for (const key of keys) if (watched.has(key) && !dropped.has(watched.get(key)!)) dropped.set(watched.get(key)!, at);
     },
     lost: () => {},

@@ -1,13 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import type { Child, ServerReady } from './children.ts';
-import { percentiles } from './stats.ts';
+import { machineClockMs, percentiles } from './stats.ts';
 
 /**
  * The window in which an instance may still serve a session signed out on another: the bench app
  * holds `count` sessions in memory; this process, standing for the other instance, deletes them one
  * by one on its own Redis connection, noting when each delete was acknowledged; the app notes when
- * its copy was dropped. Both clocks are `performance.timeOrigin + now()` on one machine. Run while
+ * its copy was dropped. Both read the machine's monotonic clock (`machineClockMs`). Run while
  * the app is under load, as a sign-out meets it. A negative difference (the app heard first) is 0.
  */
 export async function measureInvalidationWindow(server: Child<ServerReady>, options: { keyPrefix: string; sessions: number; count: number }) {
@@ -17,7 +17,7 @@ export async function measureInvalidationWindow(server: Child<ServerReady>, opti
   const acknowledged = new Map<string, number>();
   for (const id of ids) {
     await redis.del(`${options.keyPrefix}session:${id}`);
-    acknowledged.set(id, performance.timeOrigin + performance.now());
+    acknowledged.set(id, machineClockMs());
     await sleep(2);
   }
   redis.disconnect();

@@ -174,8 +174,8 @@ try {
             'invalidation window: session deleted by another instance, until this one drops its copy (under load)',
             label,
             `p50 ${µs(window.p50)}, p99 ${µs(window.p99)}, max ${µs(window.max)} (${window.count} of ${window.held} held; ${window.notDropped} not dropped); hard bound 1 s`,
-            'every copy dropped',
-            window.notDropped === 0,
+            'every copy dropped, within 1 s',
+            window.notDropped === 0 && window.max <= 1_000_000, // µs
           );
           raw[`${label} invalidation window`] = window;
         }

@@ -129,6 +129,9 @@ describe('several instances sharing Redis', () => {
     const raw = (await Promise.all((await redis.keys(`${keyPrefix}*`)).map(async (key) => JSON.stringify(await dump(redis, key))))).join('\n');
     expect(raw).to.contain('v1.'); // a sealed partition is there
     expect(raw).to.not.match(new RegExp(`at\\.${alice.oid}|rt\\.${alice.oid}`));
+    const [partitionKey] = await redis.keys(`${keyPrefix}tokens:*`);
+    const { version, summary } = await redis.hgetall(partitionKey!);
+    expect(summary, 'the summary, sealed and naming the version it was written with').to.match(new RegExp(`^${version} v1\\.`));
   });
 });
 
