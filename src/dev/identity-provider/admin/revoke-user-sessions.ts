@@ -41,7 +41,8 @@ export async function revokeUserSessions(
   if (!user || !tenant) throw new UnknownDemoUser(username);
   const removed = tenant.store.removeAccount(user.oid);
   const notBefore = deps.revocations.revoke(user.oid);
-  const wait = notBefore * 1000 - Date.now();
-  if (wait > 0) await sleep(wait);
+  // A loop, not one sleep: timers run on the monotonic clock and were seen here to fire 1 ms before
+  // `Date.now()` (the wall clock tokens are stamped with) reached the second.
+  for (let wait = notBefore * 1000 - Date.now(); wait > 0; wait = notBefore * 1000 - Date.now()) await sleep(wait);
   return { username: user.username, oid: user.oid, tenantId: user.tenantId, notBefore, ...removed };
 }
