@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import nock from 'nock';
@@ -158,6 +159,13 @@ describe('SQLite keeps no token text when encryption is on', () => {
     const bytes = readdirSync(dir).map((file) => readFileSync(join(dir, file)).toString('latin1')).join('');
     expect(bytes).to.contain('v1.');
     expect(bytes).to.not.match(new RegExp(`at\\.${alice.oid}|rt\\.${alice.oid}`));
+    const db = new Database(join(dir, 'app.db'), { readonly: true });
+    try {
+      const summaries = db.prepare('SELECT summary FROM token_partitions').pluck().all();
+      expect(summaries, 'each partition written with its summary, sealed').to.have.lengthOf(1).and.to.satisfy((all: unknown[]) => all.every((summary) => /^v1\./.test(String(summary))));
+    } finally {
+      db.close();
+    }
   });
 });
 
