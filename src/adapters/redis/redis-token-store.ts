@@ -116,30 +116,28 @@ export class RedisTokenStore implements TokenStore {
   }
 
   async read(accountId: string): Promise<TokenPartition | undefined> {
-    const key = this.#key(accountId);
-    let partition: TokenPartition | undefined;
-    // The version comes with the data: kept, the next version check needs no round trip.
-    const load = async (): Promise<CachedVersion | undefined> => {
-      const [data, version, expiresAt] = await guarded(this.#deadlineMs, () => this.#redis.hmget(key, 'data', 'version', 'expiresAt'));
-      if (data == null || version == null || expiresAt == null) return undefined;
-      if (Number(expiresAt) > this.#now()) partition = { data, version };
-      return { version, expiresAt: Number(expiresAt) };
-    };
-    await (this.#versions ? this.#versions.load(key, load) : load());
-    return partition;
+    return this.#readWithVersion(accountId, 'data', (data, version) => (data === null ? undefined : { data, version }));
   }
 
   async readSummary(accountId: string): Promise<TokenPartitionSummary | undefined> {
+    return this.#readWithVersion(accountId, 'summary', (summary, version) => ({ summary: summaryOfVersion(summary, version), version }));
+  }
+
+  /**
+   * One field of an unexpired partition, with its version, as `make` shapes them. The version comes
+   * with the field: kept, the next version check needs no round trip.
+   */
+  async #readWithVersion<T>(accountId: string, field: 'data' | 'summary', make: (value: string | null, version: string) => T | undefined): Promise<T | undefined> {
     const key = this.#key(accountId);
-    let partition: TokenPartitionSummary | undefined;
+    let found: T | undefined;
     const load = async (): Promise<CachedVersion | undefined> => {
-      const [summary, version, expiresAt] = await guarded(this.#deadlineMs, () => this.#redis.hmget(key, 'summary', 'version', 'expiresAt'));
+      const [value, version, expiresAt] = await guarded(this.#deadlineMs, () => this.#redis.hmget(key, field, 'version', 'expiresAt'));
       if (version == null || expiresAt == null) return undefined;
-      if (Number(expiresAt) > this.#now()) partition = { summary: summaryOfVersion(summary ?? null, version), version };
+      if (Number(expiresAt) > this.#now()) found = make(value ?? null, version);
       return { version, expiresAt: Number(expiresAt) };
     };
     await (this.#versions ? this.#versions.load(key, load) : load());
-    return partition;
+    return found;
   }
 
   async version(accountId: string): Promise<string | undefined> {

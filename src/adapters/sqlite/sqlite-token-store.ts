@@ -77,32 +77,27 @@ export class SqliteTokenStore implements TokenStore {
   }
 
   async read(accountId: string): Promise<TokenPartition | undefined> {
-    const now = this.#now();
-    const generation = this.#versions.generation();
-    const row = guarded(() => this.#select.get(accountId, now));
-    if (!row) return undefined;
-    this.#versions.set(accountId, row.version, row.expiresAt, generation);
-    return { data: row.data, version: row.version };
+    const row = this.#unexpiredRow(this.#select, accountId);
+    return row && { data: row.data, version: row.version };
   }
 
   async readSummary(accountId: string): Promise<TokenPartitionSummary | undefined> {
-    const now = this.#now();
-    const generation = this.#versions.generation();
-    const row = guarded(() => this.#selectSummary.get(accountId, now));
-    if (!row) return undefined;
-    this.#versions.set(accountId, row.version, row.expiresAt, generation);
-    return { summary: row.summary ?? undefined, version: row.version };
+    const row = this.#unexpiredRow(this.#selectSummary, accountId);
+    return row && { summary: row.summary ?? undefined, version: row.version };
   }
 
   async version(accountId: string): Promise<string | undefined> {
+    const remembered = this.#versions.get(accountId, this.#versions.generation(), this.#now());
+    return remembered ?? this.#unexpiredRow(this.#selectVersion, accountId)?.version;
+  }
+
+  /** The partition's unexpired row as `select` reads it; the version it brings is remembered. */
+  #unexpiredRow<R extends { version: string; expiresAt: number }>(select: Database.Statement<[string, number], R>, accountId: string): R | undefined {
     const now = this.#now();
     const generation = this.#versions.generation();
-    const remembered = this.#versions.get(accountId, generation, now);
-    if (remembered !== undefined) return remembered;
-    const row = guarded(() => this.#selectVersion.get(accountId, now));
-    if (!row) return undefined;
-    this.#versions.set(accountId, row.version, row.expiresAt, generation);
-    return row.version;
+    const row = guarded(() => select.get(accountId, now));
+    if (row) this.#versions.set(accountId, row.version, row.expiresAt, generation);
+    return row;
   }
 
   async write(accountId: string, data: string, expectedVersion?: string, summary?: string): Promise<boolean> {
