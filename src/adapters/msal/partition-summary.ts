@@ -1,4 +1,5 @@
 import type { CachedToken } from '../../ports/identity-provider.port.ts';
+import { CACHED_TOKEN_KINDS } from './cached-tokens.ts';
 import { partitionView, scopeArrays, usableAccessToken, type PartitionView, type UsableAccessToken } from './partition-view.ts';
 
 /**
@@ -20,8 +21,6 @@ interface StoredSummary {
   /** `expiresOn` in epoch ms, as `Date` keeps it. */
   readonly held: readonly { kind: CachedToken['kind']; scopes: readonly string[]; expiresOn?: number }[];
 }
-
-const KINDS: ReadonlySet<unknown> = new Set<CachedToken['kind']>(['access', 'refresh', 'id']);
 
 /** The summary of a serialized MSAL cache for `accountId` and `clientId`; `undefined` when it is not MSAL's JSON. */
 export function summarizePartition(serializedCache: string, accountId: string, clientId: string): string | undefined {
@@ -55,7 +54,7 @@ export function viewFromSummary(summary: string, version: string): PartitionView
   if (!isRecord(stored) || stored.format !== FORMAT || !Array.isArray(stored.accessTokens) || !Array.isArray(stored.held)) return undefined;
   const held: CachedToken[] = [];
   for (const entry of stored.held as unknown[]) {
-    if (!isRecord(entry) || !KINDS.has(entry.kind) || !isScopes(entry.scopes, { mayBeEmpty: true })) return undefined;
+    if (!isRecord(entry) || !CACHED_TOKEN_KINDS.has(entry.kind) || !isScopes(entry.scopes, { mayBeEmpty: true })) return undefined;
     if (entry.expiresOn !== undefined && !Number.isFinite(entry.expiresOn)) return undefined;
     held.push({
       kind: entry.kind as CachedToken['kind'],
