@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { asValue } from 'awilix';
 import type { Redis } from 'ioredis';
 import type { ProviderDiscovery } from '../src/adapters/oidc/provider-discovery.ts';
-import { buildApp, type BuiltApp } from '../src/app/build-app.ts';
+import { buildApp, type BuildOptions, type BuiltApp } from '../src/app/build-app.ts';
 import { createLogger } from '../src/app/observability/logger.ts';
 import type { PartitionTemplate } from './partition-template.ts';
 
@@ -10,9 +10,13 @@ import type { PartitionTemplate } from './partition-template.ts';
  * The real app as the benchmarks build it, in the calling process: the template's authority and
  * client, its discovery document given (the bench never signs in through the provider, so no
  * network), encryption on, only errors logged. `env` adds or replaces settings: the store, its file
- * or key prefix, the API, the session keys.
+ * or key prefix, the API, the session keys; `overrides` replace registrations (an API answered from memory).
  */
-export function buildBenchApp(template: PartitionTemplate, env: Record<string, string>): Promise<BuiltApp> {
+export function buildBenchApp(
+  template: PartitionTemplate,
+  env: Record<string, string>,
+  overrides: BuildOptions['overrides'] = {},
+): Promise<BuiltApp> {
   return buildApp(
     {
       AUTHORITY: template.authority,
@@ -31,6 +35,7 @@ export function buildBenchApp(template: PartitionTemplate, env: Record<string, s
       logger: createLogger({ level: 'error', format: 'json' }),
       overrides: {
         providerDiscovery: asValue({ configuration: async () => template.discovery, trustsIssuer: async () => false } as unknown as ProviderDiscovery),
+        ...overrides,
       },
     },
   );

@@ -3,9 +3,9 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { CookieSigningKeys } from '../src/app/cookie-signing-keys.ts';
 import { signedInSessionData } from '../src/app/session-data.ts';
-import type { SignedInAccount } from '../src/domain/account.ts';
 import { buildBenchApp, deleteBenchKeys } from './bench-app.ts';
-import { makePartitionTemplate, oidOf, partitionFor } from './partition-template.ts';
+import { baselineRoute } from './baseline-route.ts';
+import { benchAccount, makePartitionTemplate, oidOf, partitionFor } from './partition-template.ts';
 import { machineClockMs, percentiles, timeCalls } from './stats.ts';
 
 /**
@@ -45,13 +45,7 @@ const { container, app } = await buildBenchApp(template, {
 });
 const { tokenStore, sessionStore, identityProvider, downstreamApi } = container.cradle;
 
-const accountOf = (user: number, session = user): SignedInAccount => ({
-  accountId: `${oidOf(user)}.${template.tenantId}`,
-  subject: `sub-${oidOf(user)}`,
-  sid: `sid-${session}`,
-  username: `${oidOf(user)}@bench.example`,
-  name: `User ${user}`,
-});
+const accountOf = (user: number, session = user) => benchAccount(template, user, session);
 
 const seedStarted = performance.now();
 const BATCH = 500;
@@ -77,16 +71,11 @@ for (let start = 0; start < options.sessions; start += BATCH) {
 }
 const seedSeconds = (performance.now() - seedStarted) / 1000;
 
-// The baseline: same server, same middleware, same downstream call and page, but a fixed token
-// and no session or token store involved.
+// The baseline (baseline-route.ts): the same page with a fixed token, no session or token store.
 const fixedAccount = accountOf(0);
 const fixedToken = await identityProvider.acquireTokenSilently({ accountId: fixedAccount.accountId, scopes: template.apiScopes });
 const fixedTokens = await identityProvider.cachedTokens(fixedAccount.accountId);
-app.use(async (ctx, next) => {
-  if (ctx.path !== '/bench/baseline') return next();
-  const profile = await downstreamApi.get(fixedToken.token);
-  await ctx.render('profile', { account: fixedAccount, profile, tokens: fixedTokens, csrfToken: 'bench' });
-});
+app.use(baselineRoute({ downstreamApi, token: fixedToken.token, account: fixedAccount, tokens: fixedTokens }));
 const server = app.listen(0, '127.0.0.1');
 await new Promise((resolve) => server.once('listening', resolve));
 

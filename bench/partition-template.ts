@@ -1,5 +1,6 @@
 import nock from 'nock';
 import { MemoryTokenStore } from '../src/adapters/memory/memory-token-store.ts';
+import type { SignedInAccount } from '../src/domain/account.ts';
 import { FakeEntra, fakeUser } from '../test/support/fake-entra.ts';
 import { msalIdentityProvider, signInThroughMsal } from '../test/support/msal-harness.ts';
 
@@ -60,4 +61,15 @@ export function partitionFor(template: PartitionTemplate, oid: string): string {
 /** A stable user id per index, shaped like an Entra object id. */
 export function oidOf(index: number): string {
   return `00000000-0000-4000-8000-${index.toString(16).padStart(12, '0')}`;
+}
+
+/** The signed-in account of user `user` (whose partition `partitionFor` makes), in provider session `session`. */
+export function benchAccount(template: PartitionTemplate, user: number, session = user): SignedInAccount {
+  return {
+    accountId: `${oidOf(user)}.${template.tenantId}`,
+    subject: `sub-${oidOf(user)}`,
+    sid: `sid-${session}`,
+    username: `${oidOf(user)}@bench.example`,
+    name: `User ${user}`,
+  };
 }

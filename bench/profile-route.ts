@@ -2,6 +2,7 @@
  * Where one route's time goes: starts the bench app (BENCH_CPU_PROF=<dir> for a `--cpu-prof`
  * profile of it), loads one route for a while, and prints its CPU per request.
  *   BENCH_CPU_PROF=/tmp/prof node_modules/.bin/node bench/profile-route.ts sqlite /profile 10
+ * Requests carry a signed-in session's cookie unless `--no-session` is given.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +10,8 @@ import { join } from 'node:path';
 import { startBenchServer, startDownstreamStub } from './children.ts';
 import { measureRoutes } from './route-rounds.ts';
 
-const [store = 'sqlite', path = '/profile', seconds = '10'] = process.argv.slice(2);
+const withSession = !process.argv.includes('--no-session');
+const [store = 'sqlite', path = '/profile', seconds = '10'] = process.argv.slice(2).filter((arg) => arg !== '--no-session');
 // Its own folder, removed at the end, as the other one-question benches do (Redis keys go at stop).
 const dir = mkdtempSync(join(tmpdir(), 'bench-profile-'));
 const stub = await startDownstreamStub();
@@ -24,7 +26,7 @@ const server = await startBenchServer({
 });
 try {
   const figures = await measureRoutes(
-    [{ name: path, url: `http://127.0.0.1:${server.ready.port}`, path, pid: server.process.pid!, cookies: server.ready.cookies }],
+    [{ name: path, url: `http://127.0.0.1:${server.ready.port}`, path, pid: server.process.pid!, ...(withSession ? { cookies: server.ready.cookies } : {}) }],
     { rounds: 1, seconds: Number(seconds), connections: 20 },
   );
   console.log(JSON.stringify({ path, cpuMicrosPerRequest: figures[path]!.cpuMicrosPerRequest, rps: figures[path]!.requestsPerSecond }));
