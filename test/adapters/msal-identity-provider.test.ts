@@ -104,6 +104,25 @@ describe('MSAL identity provider against Entra-shaped endpoints', () => {
       expect(await redeem()).to.be.instanceOf(IdentityProviderUnavailable);
     });
 
+    for (const tokenType of ['mac', 'DPoP', undefined]) {
+      it(`a token of type ${tokenType ?? 'none'} (not Bearer: RFC 6749 §5.1, OpenID Connect Core §3.1.3.3) is the provider failing, and stores nothing`, async () => {
+        entra.tokenAnswer = (form, [status, body]) =>
+          form.get('grant_type') === 'authorization_code' ? [status, withTokenType(body, tokenType)] : [status, body];
+        const error = await redeem();
+        expect(error).to.be.instanceOf(IdentityProviderUnavailable);
+        const told = causeMessages(error).join(' / ');
+        expect(told, 'what is logged names the type').to.contain(`a token of type ${tokenType ? `"${tokenType}"` : 'none'}, not Bearer`);
+        expect(told, 'never the token').to.not.contain(`at.${alice.oid}`);
+      });
+    }
+
+    it("takes token_type case-insensitively (RFC 6749 §5.1): Entra's ADFS sends 'bearer'", async () => {
+      entra.tokenAnswer = (form, [status, body]) =>
+        form.get('grant_type') === 'authorization_code' ? [status, withTokenType(body, 'bearer')] : [status, body];
+      const account = await signInThroughMsal(idp, entra, alice);
+      expect(await store.read(account.accountId)).to.not.equal(undefined);
+    });
+
     it('an ID token MSAL cannot decode is a refused token (malformed), with its log line', async () => {
       entra.tokenAnswer = (form, [status, body]) =>
         form.get('grant_type') === 'authorization_code' ? [status, { ...(body as object), id_token: 'a.b.c' }] : [status, body];
@@ -158,6 +177,17 @@ describe('MSAL identity provider against Entra-shaped endpoints', () => {
     const after = await store.read(account.accountId);
     expect(after!.version).to.not.equal(first!.version);
     expect(after!.data).to.contain(token.token);
+  });
+
+  it('refuses a refresh answered with a token that is not Bearer, and keeps the partition as it was', async () => {
+    entra.accessTokenLifetimeSeconds = 60;
+    const account = await signInThroughMsal(idp, entra, alice);
+    const before = await store.read(account.accountId);
+    entra.tokenAnswer = (form, [status, body]) => (form.get('grant_type') === 'refresh_token' ? [status, withTokenType(body, 'mac')] : [status, body]);
+    const error = await idp.acquireTokenSilently({ accountId: account.accountId, scopes: GRAPH_SCOPES }).catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(IdentityProviderUnavailable);
+    expect(entra.calls.refresh_token).to.equal(1);
+    expect(await store.read(account.accountId)).to.deep.equal(before);
   });
 
   it('turns a revoked refresh token (invalid_grant) into InteractionRequired for the scopes', async () => {
@@ -312,3 +342,16 @@ describe('MSAL identity provider against Entra-shaped endpoints', () => {
     });
   });
 });
+
+/** A token response with `token_type` set to `tokenType`, or without one when it is undefined. */
+function withTokenType(body: unknown, tokenType: string | undefined): Record<string, unknown> {
+  const { token_type: _replaced, ...rest } = body as Record<string, unknown>;
+  return tokenType === undefined ? rest : { ...rest, token_type: tokenType };
+}
+
+/** The messages of an error and of its causes, outermost first. */
+function causeMessages(error: unknown): string[] {
+  const messages: string[] = [];
+  for (let e = error; e instanceof Error; e = e.cause) messages.push(e.message);
+  return messages;
+}

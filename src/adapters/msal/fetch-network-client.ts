@@ -1,10 +1,32 @@
-import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@azure/msal-node';
+import { AuthError, type INetworkModule, type NetworkRequestOptions, type NetworkResponse } from '@azure/msal-node';
 
 /** The provider could not be reached, timed out, did not answer JSON, or failed a token request without saying why. */
 export class ProviderUnreachable extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'ProviderUnreachable';
+  }
+}
+
+/**
+ * A token response whose token this app cannot send as a Bearer token, which is how it sends every
+ * token: `token_type` is REQUIRED (RFC 6749 §5.1, compared case-insensitively) and its value MUST
+ * be `Bearer` (OpenID Connect Core 1.0 §3.1.3.3). MSAL does not check it for a Bearer request: it
+ * takes a missing one for Bearer, and stores another (`mac`, say) as a token of that scheme, which a
+ * Bearer request never finds again, so every page would refresh
+ * (createAccessTokenEntity in lib/msal-common/src/cache/utils/CacheHelpers.ts of
+ * AzureAD/microsoft-authentication-library-for-js).
+ *
+ * An `AuthError`, because MSAL passes those on as they are; any other error a network client's POST
+ * throws it replaces with a bare `network_error` (executePostToTokenEndpoint in
+ * lib/msal-common/src/protocol/Token.ts), and the type named here would not reach the log.
+ */
+export class UnusableTokenResponse extends AuthError {
+  constructor(message: string) {
+    super('unusable_token_type', '', message); // no correlation id: the network client is not told MSAL's
+    // AuthError's constructor sets its own prototype (as MSAL's subclasses undo): keep `instanceof` working.
+    Object.setPrototypeOf(this, UnusableTokenResponse.prototype);
+    this.name = 'UnusableTokenResponse';
   }
 }
 
@@ -64,8 +86,19 @@ export class FetchNetworkClient implements INetworkModule {
     if (method === 'POST' && !response.ok && !hasOAuthError(body)) {
       throw new ProviderUnreachable(`${method} ${new URL(url).origin} answered ${response.status} without an OAuth error`);
     }
+    if (method === 'POST' && response.ok) checkTokenType(body, url);
     return { headers, body, status: response.status };
   }
+}
+
+/** Throws `UnusableTokenResponse` for a token response (one carrying an access token) that is not Bearer. */
+function checkTokenType(body: unknown, url: string): void {
+  if (typeof body !== 'object' || body === null || !('access_token' in body)) return;
+  const tokenType = (body as { token_type?: unknown }).token_type;
+  if (typeof tokenType === 'string' && tokenType.toLowerCase() === 'bearer') return;
+  // The type only, cut short: never the token, and a bounded log line whatever the provider sent.
+  const shown = typeof tokenType === 'string' ? JSON.stringify(tokenType.slice(0, 40)) : 'none';
+  throw new UnusableTokenResponse(`POST ${new URL(url).origin} answered a token of type ${shown}, not Bearer`);
 }
 
 function hasOAuthError(body: unknown): boolean {

@@ -6,11 +6,11 @@ import {
   SignInRejected,
   SignInUnverified,
 } from '../../domain/errors.ts';
-import { ProviderUnreachable } from './fetch-network-client.ts';
+import { ProviderUnreachable, UnusableTokenResponse } from './fetch-network-client.ts';
 
 /** Translates what MSAL throws while acquiring a token silently into domain errors. */
 export function silentTokenError(error: unknown, scopes: readonly string[]): unknown {
-  if (isUnreachable(error)) return new IdentityProviderUnavailable('token refresh failed', { cause: error });
+  if (isProviderTrouble(error)) return new IdentityProviderUnavailable('token refresh failed', { cause: error });
   if (error instanceof InteractionRequiredAuthError || (error instanceof ServerError && error.errorCode === 'invalid_grant')) {
     const claims = error instanceof InteractionRequiredAuthError ? error.claims || undefined : undefined;
     return new InteractionRequired(scopes, claims, { cause: error, reason: error.errorCode });
@@ -21,7 +21,7 @@ export function silentTokenError(error: unknown, scopes: readonly string[]): unk
 
 /** Translates what MSAL throws while redeeming an authorization code into domain errors. */
 export function codeRedemptionError(error: unknown): unknown {
-  if (isUnreachable(error)) return new IdentityProviderUnavailable('code redemption failed', { cause: error });
+  if (isProviderTrouble(error)) return new IdentityProviderUnavailable('code redemption failed', { cause: error });
   if (error instanceof AuthError) {
     // MSAL compares the ID token's nonce before the app's own checks run: the same refusal as theirs.
     if (error.errorCode === 'nonce_mismatch') return new SignInUnverified('nonce', { cause: error });
@@ -54,9 +54,10 @@ function isServerSide(error: ServerError): boolean {
   return (error.status !== undefined && error.status >= 500) || error.errorCode === 'server_error' || error.errorCode === 'temporarily_unavailable';
 }
 
-function isUnreachable(error: unknown): boolean {
+/** The provider could not be reached or answered what this app cannot use: its trouble, not the user's. */
+function isProviderTrouble(error: unknown): boolean {
   for (let e: unknown = error; e; e = (e as { cause?: unknown }).cause) {
-    if (e instanceof ProviderUnreachable) return true;
+    if (e instanceof ProviderUnreachable || e instanceof UnusableTokenResponse) return true;
     if (e instanceof AuthError && (e.errorCode === 'network_error' || e.errorCode === 'endpoints_resolution_error')) return true;
   }
   return false;
