@@ -17,6 +17,17 @@ describe('SQLite stores', () => {
   let fileCount = 0;
   let db: Database.Database | undefined;
   const freshFile = () => join(dir, `store-${++fileCount}.db`);
+  /** A new file as schema version `version` made it, holding `partitions` (account id, data, version, expiry). */
+  const fileAtSchemaVersion = (version: number, partitions: ReadonlyArray<[string, string, string, number]>): string => {
+    const file = freshFile();
+    const old = new Database(file);
+    for (const migration of MIGRATIONS.slice(0, version)) old.exec(migration);
+    old.pragma(`user_version = ${version}`);
+    const insert = old.prepare('INSERT INTO token_partitions (account_id, data, version, expires_at) VALUES (?, ?, ?, ?)');
+    for (const partition of partitions) insert.run(...partition);
+    old.close();
+    return file;
+  };
   const closeDb = () => {
     db?.close();
     db = undefined;
@@ -79,15 +90,10 @@ describe('SQLite stores', () => {
     });
 
     it('upgrades a file of schema version 4 (token partitions WITHOUT ROWID) and keeps its partitions', async () => {
-      const file = freshFile();
-      const old = new Database(file);
-      for (const migration of MIGRATIONS.slice(0, 4)) old.exec(migration);
-      old.pragma('user_version = 4');
-      old.prepare('INSERT INTO token_partitions (account_id, data, version, expires_at) VALUES (?, ?, ?, ?)')
-        .run('alice', 'x'.repeat(12_000), 'v-alice', Date.now() + 60_000);
-      old.prepare('INSERT INTO token_partitions (account_id, data, version, expires_at) VALUES (?, ?, ?, ?)')
-        .run('gone', 'y', 'v-gone', Date.now() - 1);
-      old.close();
+      const file = fileAtSchemaVersion(4, [
+        ['alice', 'x'.repeat(12_000), 'v-alice', Date.now() + 60_000],
+        ['gone', 'y', 'v-gone', Date.now() - 1],
+      ]);
 
       db = openSqliteDatabase(file);
       expect(db.pragma('user_version', { simple: true })).to.equal(MIGRATIONS.length);
@@ -102,13 +108,7 @@ describe('SQLite stores', () => {
     });
 
     it('upgrades a file of schema version 5 (no summaries): its partitions read whole, with no summary until their next write', async () => {
-      const file = freshFile();
-      const old = new Database(file);
-      for (const migration of MIGRATIONS.slice(0, 5)) old.exec(migration);
-      old.pragma('user_version = 5');
-      old.prepare('INSERT INTO token_partitions (account_id, data, version, expires_at) VALUES (?, ?, ?, ?)')
-        .run('alice', 'x'.repeat(12_000), 'v-alice', Date.now() + 60_000);
-      old.close();
+      const file = fileAtSchemaVersion(5, [['alice', 'x'.repeat(12_000), 'v-alice', Date.now() + 60_000]]);
 
       db = openSqliteDatabase(file);
       const columns = db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('token_partitions');
