@@ -88,7 +88,7 @@ process.send!({
   floor: {
     token: fixedToken.token,
     account: { name: fixedAccount.name, username: fixedAccount.username },
-    tokens: fixedTokens.map((t) => ({ kind: t.kind, scopes: t.scopes, expiresOn: t.expiresOn?.toISOString().replace('T', ' ').slice(0, 19) + ' UTC' })),
+    tokens: fixedTokens.map((t) => ({ kind: t.kind, scopes: t.scopes, expiresOn: t.expiresOn ? `${t.expiresOn.toISOString().replace('T', ' ').slice(0, 19)} UTC` : undefined })),
   },
 });
 

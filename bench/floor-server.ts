@@ -42,7 +42,7 @@ function page(data: Record<string, unknown>): string {
     .map(([key, value]) => `<dt>${escape(key)}</dt><dd>${escape(typeof value === 'object' ? JSON.stringify(value) : value)}</dd>`)
     .join('\n');
   const tokens = options.tokens
-    .map((t) => `<tr><td>${escape(KINDS[t.kind])}</td><td>${escape(t.scopes.join(' ') || '—')}</td><td>${escape(t.expiresOn ?? '—')}</td></tr>`)
+    .map((t) => `<tr><td>${escape(KINDS[t.kind])}</td><td>${t.scopes.length ? escape(t.scopes.join(' ')) : '&mdash;'}</td><td>${t.expiresOn ? escape(t.expiresOn) : '&mdash;'}</td></tr>`)
     .join('\n');
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Profile</title></head><body>
 <header>Signed in as ${escape(options.account.name || options.account.username)}
