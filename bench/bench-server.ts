@@ -5,7 +5,8 @@ import { CookieSigningKeys } from '../src/app/cookie-signing-keys.ts';
 import { signedInSessionData } from '../src/app/session-data.ts';
 import { buildBenchApp, deleteBenchKeys } from './bench-app.ts';
 import { baselineRoute } from './baseline-route.ts';
-import { benchAccount, makePartitionTemplate, oidOf, partitionFor } from './partition-template.ts';
+import { oidOf } from './bench-users.ts';
+import { benchAccount, makePartitionTemplate, partitionFor } from './partition-template.ts';
 import { machineClockMs, percentiles, timeCalls } from './stats.ts';
 
 /**

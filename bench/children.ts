@@ -72,3 +72,11 @@ export function startDownstreamStub(): Promise<Child<{ port: number }>> {
 export function startFloorServer(options: FloorOptions): Promise<Child<{ port: number }>> {
   return start<{ port: number }>('./floor-server.ts', { BENCH_FLOOR_OPTIONS: JSON.stringify(options) });
 }
+
+/** The steps from the floor to the app's page path, in order (bench/framework-step-server.ts). */
+export const FRAMEWORK_STEPS = ['koa', 'views', 'router', 'headers'] as const;
+export type FrameworkStep = (typeof FRAMEWORK_STEPS)[number];
+
+export function startFrameworkStepServer(step: FrameworkStep, options: FloorOptions): Promise<Child<{ port: number }>> {
+  return start<{ port: number }>('./framework-step-server.ts', { BENCH_STEP: step, BENCH_FLOOR_OPTIONS: JSON.stringify(options) });
+}

@@ -7,7 +7,8 @@
  */
 import { summarizePartition, viewFromSummary } from '../src/adapters/msal/partition-summary.ts';
 import { partitionView, type PartitionView } from '../src/adapters/msal/partition-view.ts';
-import { makePartitionTemplate, oidOf, partitionFor } from './partition-template.ts';
+import { oidOf } from './bench-users.ts';
+import { makePartitionTemplate, partitionFor } from './partition-template.ts';
 
 const COUNT = 5000;
 const template = await makePartitionTemplate();

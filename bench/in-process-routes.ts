@@ -19,7 +19,8 @@ import { CookieSigningKeys } from '../src/app/cookie-signing-keys.ts';
 import { signedInSessionData } from '../src/app/session-data.ts';
 import { buildBenchApp, deleteBenchKeys } from './bench-app.ts';
 import { baselineRoute } from './baseline-route.ts';
-import { benchAccount, makePartitionTemplate, oidOf, partitionFor } from './partition-template.ts';
+import { oidOf } from './bench-users.ts';
+import { benchAccount, makePartitionTemplate, partitionFor } from './partition-template.ts';
 import { median } from './stats.ts';
 
 const [store = 'sqlite', roundsArg = '7', requestsArg = '20000'] = process.argv.slice(2);

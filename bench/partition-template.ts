@@ -1,4 +1,5 @@
 import nock from 'nock';
+import { oidOf } from './bench-users.ts';
 import { MemoryTokenStore } from '../src/adapters/memory/memory-token-store.ts';
 import type { SignedInAccount } from '../src/domain/account.ts';
 import { FakeEntra, fakeUser } from '../test/support/fake-entra.ts';
@@ -56,11 +57,6 @@ export async function makePartitionTemplate(): Promise<PartitionTemplate> {
 export function partitionFor(template: PartitionTemplate, oid: string): string {
   const clientInfo = (id: string) => Buffer.from(JSON.stringify({ uid: id, utid: template.tenantId })).toString('base64url');
   return template.cache.replaceAll(TEMPLATE_OID, oid).replaceAll(clientInfo(TEMPLATE_OID), clientInfo(oid));
-}
-
-/** A stable user id per index, shaped like an Entra object id. */
-export function oidOf(index: number): string {
-  return `00000000-0000-4000-8000-${index.toString(16).padStart(12, '0')}`;
 }
 
 /** The signed-in account of user `user` (whose partition `partitionFor` makes), in provider session `session`. */

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { startBenchServer, startDownstreamStub, startFloorServer } from './children.ts';
 import { measureInvalidationWindow } from './invalidation-window.ts';
 import { load } from './load.ts';
-import { oidOf } from './partition-template.ts';
+import { oidOf } from './bench-users.ts';
 import { loadAverage } from './process-cpu.ts';
 import { measureRoutes, pairedMedian } from './route-rounds.ts';
 import { measureSignOuts } from './sign-outs.ts';

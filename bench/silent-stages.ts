@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { viewFromSummary } from '../src/adapters/msal/partition-summary.ts';
 import { partitionView } from '../src/adapters/msal/partition-view.ts';
 import { buildBenchApp, deleteBenchKeys } from './bench-app.ts';
-import { makePartitionTemplate, oidOf, partitionFor } from './partition-template.ts';
+import { oidOf } from './bench-users.ts';
+import { makePartitionTemplate, partitionFor } from './partition-template.ts';
 import { percentiles, timeCalls } from './stats.ts';
 
 const [store = 'sqlite', usersArg = '100000', callsArg = '5000'] = process.argv.slice(2);

@@ -12,7 +12,8 @@ import type { AddressInfo } from 'node:net';
 import { startWalCheckpointer, type WalCheckpointer } from '../src/adapters/sqlite/wal-checkpointer.ts';
 import { signedInSessionData } from '../src/app/session-data.ts';
 import { buildBenchApp } from './bench-app.ts';
-import { makePartitionTemplate, oidOf, partitionFor } from './partition-template.ts';
+import { oidOf } from './bench-users.ts';
+import { makePartitionTemplate, partitionFor } from './partition-template.ts';
 import { measureSignOuts } from './sign-outs.ts';
 import { median } from './stats.ts';
 
