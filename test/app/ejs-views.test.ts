@@ -50,7 +50,7 @@ describe('EJS views through koa-views, compiled once', () => {
   it('keeps the app’s own templates ASCII (entities for — and ·), so a page of ASCII data stays a one-byte string', () => {
     // One character beyond Latin-1 anywhere in a template makes every page rendered from it a
     // two-byte string, which then costs more to concatenate, measure and encode for the socket:
-    // the profile page cost about 12 µs more CPU per request for its two em dashes (bench/RESULTS.md).
+    // the profile page cost 3–14 µs more CPU per request for its two em dashes (README, "Benchmarks").
     const views = fileURLToPath(new URL('../../views', import.meta.url));
     const templates = readdirSync(views, { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith('.ejs'));
     expect(templates).to.include.members(['profile.ejs', join('partials', 'head.ejs')]);
