@@ -1,4 +1,5 @@
 import { Agent, createServer, request } from 'node:http';
+import { floorPage } from './floor-page.ts';
 
 /**
  * The floor: the least any server can spend on the profile page. A bare `node:http` process, no
@@ -16,9 +17,6 @@ export interface FloorOptions {
 const options = JSON.parse(process.env.BENCH_FLOOR_OPTIONS!) as FloorOptions;
 const api = new URL(options.downstreamUrl);
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
-const KINDS: Record<string, string> = { access: 'Access token', refresh: 'Refresh token', id: 'ID token' };
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-const escape = (value: unknown) => String(value).replace(/[&<>"']/g, (c) => ESCAPES[c]!);
 
 function profile(): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
@@ -36,26 +34,11 @@ function profile(): Promise<Record<string, unknown>> {
   });
 }
 
-function page(data: Record<string, unknown>): string {
-  const fields = Object.entries(data)
-    .filter(([key]) => !key.startsWith('@'))
-    .map(([key, value]) => `<dt>${escape(key)}</dt><dd>${escape(typeof value === 'object' ? JSON.stringify(value) : value)}</dd>`)
-    .join('\n');
-  const tokens = options.tokens
-    .map((t) => `<tr><td>${escape(KINDS[t.kind])}</td><td>${t.scopes.length ? escape(t.scopes.join(' ')) : '&mdash;'}</td><td>${t.expiresOn ? escape(t.expiresOn) : '&mdash;'}</td></tr>`)
-    .join('\n');
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Profile</title></head><body>
-<header>Signed in as ${escape(options.account.name || options.account.username)}
-<form method="post" action="/auth/signout"><input type="hidden" name="_csrf" value="${escape('bench')}"><button>Sign out</button></form></header>
-<main><h1>Your profile, from the API</h1><dl class="profile">${fields}</dl>
-<table class="tokens"><tbody>${tokens}</tbody></table></main></body></html>`;
-}
-
 const server = createServer((req, res) => {
   profile().then(
     (data) => {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-      res.end(page(data));
+      res.end(floorPage(options, data));
     },
     () => res.writeHead(502).end(),
   );

@@ -3,7 +3,7 @@
  * makes the baseline's downstream call (the app's own HttpDownstreamApi) and adds, step by step,
  * what the app's page path adds on top of that (bench/framework-steps.ts loads them in turn).
  * BENCH_STEP names the last step taken; each includes those before it:
- *   koa      Koa, one middleware: the call, then the floor's page (a template literal)
+ *   koa      Koa, one middleware: the call, then the floor's own page (floor-page.ts)
  *   views    the page rendered as the app renders it: koa-views, src/app/ejs-views.ts, views/profile.ejs
  *   router   the handler as an @koa/router route, with allowedMethods()
  *   headers  the request context (X-Request-Id) and the security headers, no-store
@@ -16,6 +16,7 @@ import { ejsViews } from '../src/app/ejs-views.ts';
 import { noStore, securityHeaders } from '../src/app/middleware/security-headers.ts';
 import { requestContext } from '../src/app/observability/request-context.ts';
 import { FRAMEWORK_STEPS, type FrameworkStep } from './children.ts';
+import { floorPage } from './floor-page.ts';
 import type { FloorOptions } from './floor-server.ts';
 
 const options = JSON.parse(process.env.BENCH_FLOOR_OPTIONS!) as FloorOptions;
@@ -25,10 +26,6 @@ const api = new HttpDownstreamApi({ apiUrl: options.downstreamUrl, httpTimeoutMs
 // The page's locals as the baseline route passes them: the floor's tokens carry their expiry as text.
 const account = options.account;
 const tokens = options.tokens.map((t) => ({ ...t, expiresOn: t.expiresOn ? new Date(`${t.expiresOn.replace(' UTC', 'Z').replace(' ', 'T')}`) : undefined }));
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-const escape = (value: unknown) => String(value).replace(/[&<>"']/g, (c) => ESCAPES[c]!);
-const floorPage = (data: Record<string, unknown>) =>
-  `<!doctype html><html lang="en"><body><dl>${Object.entries(data).map(([k, v]) => `<dt>${escape(k)}</dt><dd>${escape(v)}</dd>`).join('\n')}</dl></body></html>`;
 
 const app = new Koa();
 if (taken('headers')) app.use(requestContext());
@@ -39,7 +36,7 @@ const page = async (ctx: Koa.Context) => {
   const profile = (await api.get(options.token)) as Record<string, unknown>;
   if (taken('views')) return ctx.render('profile', { account, profile, tokens, csrfToken: 'bench' });
   ctx.type = 'html';
-  ctx.body = floorPage(profile);
+  ctx.body = floorPage(options, profile);
 };
 if (taken('router')) {
   const router = new Router();
