@@ -60,6 +60,57 @@ describe('MsalRefreshTokenRevoker (RFC 7009 for partitions in MSAL cache format)
     expect(Object.fromEntries(form!)).to.deep.equal({ token: 'rt-mine', token_type_hint: 'refresh_token', client_id: CLIENT_ID, client_secret: 'secret-1' });
   });
 
+  /** The form and Authorization header of the one revocation request the revoker sends. */
+  function recordRevocation(): { form?: URLSearchParams; authorization?: string | null } {
+    const seen: { form?: URLSearchParams; authorization?: string | null } = {};
+    nock(IDP)
+      .post('/revoke')
+      .reply(async (request: unknown) => {
+        seen.form = new URLSearchParams(await (request as Request).text());
+        seen.authorization = (request as Request).headers.get('authorization');
+        return [200, ''];
+      });
+    return seen;
+  }
+
+  it('authenticates in the body when the endpoint lists client_secret_post, as at the token endpoint', async () => {
+    discovery.revocation_endpoint_auth_methods_supported = ['client_secret_basic', 'private_key_jwt', 'client_secret_post'];
+    const seen = recordRevocation();
+
+    expect(await revoker.revoke(partition({ [CLIENT_ID]: 'rt-mine' }))).to.equal('revoked');
+    expect(Object.fromEntries(seen.form!)).to.deep.equal({ token: 'rt-mine', token_type_hint: 'refresh_token', client_id: CLIENT_ID, client_secret: 'secret-1' });
+    expect(seen.authorization).to.equal(null);
+  });
+
+  it('authenticates with HTTP Basic, id and secret form-urlencoded first (RFC 6749 §2.3.1), when the endpoint lists only client_secret_basic', async () => {
+    discovery.revocation_endpoint_auth_methods_supported = ['client_secret_basic', 'private_key_jwt'];
+    const clientId = 'client:1';
+    const basicRevoker = new MsalRefreshTokenRevoker({
+      clientId,
+      clientSecret: 'se cret+/&é',
+      providerDocuments: { configuration: async () => discovery },
+      logger: recordingLogger(),
+    });
+    const seen = recordRevocation();
+
+    expect(await basicRevoker.revoke(partition({ [clientId]: 'rt-mine' }))).to.equal('revoked');
+    expect(Object.fromEntries(seen.form!)).to.deep.equal({ token: 'rt-mine', token_type_hint: 'refresh_token' });
+    const [scheme, credentials] = seen.authorization!.split(' ');
+    expect(scheme).to.equal('Basic');
+    expect(Buffer.from(credentials!, 'base64').toString()).to.equal('client%3A1:se+cret%2B%2F%26%C3%A9');
+  });
+
+  it('sends nothing and says failed, naming what the endpoint takes, when it lists neither way of sending a secret', async () => {
+    discovery.revocation_endpoint_auth_methods_supported = ['private_key_jwt', 'tls_client_auth'];
+    nock(IDP).post('/revoke').reply(200, '');
+
+    expect(await revoker.revoke(partition({ [CLIENT_ID]: 'rt-mine' }))).to.equal('failed');
+    expect(nock.pendingMocks(), 'no request sent').to.have.length(1);
+    expect(warnings).to.deep.equal([
+      { reason: 'the revocation endpoint takes none of client_secret_post, client_secret_basic (it takes: private_key_jwt, tls_client_auth)' },
+    ]);
+  });
+
   it('sends nothing and says not-attempted when the partition holds no refresh token', async () => {
     expect(await revoker.revoke(partition({ 'other-client': 'rt-theirs' }))).to.equal('not-attempted');
   });

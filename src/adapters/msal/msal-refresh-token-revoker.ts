@@ -8,16 +8,24 @@ export const REVOCATION_TIMEOUT_MS = 2000;
 
 /** The provider's discovery document, as far as revocation reads it (src/adapters/oidc/provider-discovery.ts gives it). */
 export interface RevocationDocuments {
-  configuration(): Promise<{ readonly revocation_endpoint?: string; readonly [key: string]: unknown }>;
+  configuration(): Promise<{
+    readonly revocation_endpoint?: string;
+    readonly revocation_endpoint_auth_methods_supported?: unknown;
+    readonly [key: string]: unknown;
+  }>;
 }
 
+/** How the client proves itself to the revocation endpoint (RFC 6749 §2.3.1): the two ways a client secret can. */
+type SecretAuthMethod = 'client_secret_post' | 'client_secret_basic';
 
 /**
  * RefreshTokenRevoker for partitions in MSAL's cache format: RFC 7009 at the provider's advertised
- * `revocation_endpoint`, with `token_type_hint=refresh_token` and the client authenticated as MSAL
- * authenticates it at the token endpoint with a client secret: `client_id` and `client_secret` in
- * the form body (client_secret_post). Microsoft Entra ID advertises no revocation endpoint, so
- * there the outcome is `unsupported`.
+ * `revocation_endpoint`, with `token_type_hint=refresh_token`. The client authenticates as MSAL
+ * authenticates it at the token endpoint with a client secret, `client_id` and `client_secret` in
+ * the form body (client_secret_post), unless the provider's `revocation_endpoint_auth_methods_supported`
+ * leaves that out and lists client_secret_basic: then with HTTP Basic. A list with neither is a
+ * `failed` revocation, logged with what the endpoint takes. Microsoft Entra ID advertises no
+ * revocation endpoint, so there the outcome is `unsupported`.
  *
  * Discovery and every POST share one deadline of at most 2 s; whatever is not done by then is
  * `failed`. Nothing is retried: RFC 7009 revocation is idempotent, but the sign-out is already done.
@@ -49,9 +57,11 @@ export class MsalRefreshTokenRevoker implements RefreshTokenRevoker {
     if (tokens.length === 0) return 'not-attempted';
     const deadline = AbortSignal.timeout(this.#timeoutMs);
     try {
-      const { revocation_endpoint: endpoint } = await beforeDeadline(this.#providerDocuments.configuration(), deadline);
+      const configuration = await beforeDeadline(this.#providerDocuments.configuration(), deadline);
+      const endpoint = configuration.revocation_endpoint;
       if (typeof endpoint !== 'string' || endpoint === '') return 'unsupported';
-      await Promise.all(tokens.map((token) => this.#post(endpoint, token, deadline)));
+      const method = secretAuthMethod(configuration.revocation_endpoint_auth_methods_supported);
+      await Promise.all(tokens.map((token) => this.#post(endpoint, method, token, deadline)));
       return 'revoked';
     } catch (error) {
       this.#logger.warn({ reason: describe(error, this.#timeoutMs) }, 'refresh token revocation failed');
@@ -59,13 +69,16 @@ export class MsalRefreshTokenRevoker implements RefreshTokenRevoker {
     }
   }
 
-  async #post(endpoint: string, token: string, deadline: AbortSignal): Promise<void> {
-    const response = await fetch(endpoint, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-      body: new URLSearchParams({ token, token_type_hint: 'refresh_token', client_id: this.#clientId, client_secret: this.#clientSecret }),
-      signal: deadline,
-    });
+  async #post(endpoint: string, method: SecretAuthMethod, token: string, deadline: AbortSignal): Promise<void> {
+    const form = new URLSearchParams({ token, token_type_hint: 'refresh_token' });
+    const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
+    if (method === 'client_secret_basic') {
+      headers.authorization = basicCredentials(this.#clientId, this.#clientSecret);
+    } else {
+      form.set('client_id', this.#clientId);
+      form.set('client_secret', this.#clientSecret);
+    }
+    const response = await fetch(endpoint, { method: 'POST', headers, body: form, signal: deadline });
     if (response.status === 200) {
       await response.body?.cancel();
       return;
@@ -74,6 +87,30 @@ export class MsalRefreshTokenRevoker implements RefreshTokenRevoker {
     const code = await response.json().then((body: { error?: unknown }) => String(body?.error ?? ''), () => '');
     throw new Error(`${new URL(endpoint).origin} answered ${response.status}${code ? ` ${code}` : ''}`);
   }
+}
+
+/**
+ * The way to authenticate that the endpoint's advertised methods allow, preferring the one this
+ * client is known to pass at the token endpoint (client_secret_post: MSAL's), since RFC 7009 §2.1
+ * asks for the token endpoint's client authentication. Without a list, that one too, as
+ * openid-client does when a client's `revocation_endpoint_auth_method` is unset (it takes the token
+ * endpoint's); RFC 8414 §2's default for a missing list, client_secret_basic, says only that the
+ * server takes Basic, not that it refuses the body.
+ */
+function secretAuthMethod(advertised: unknown): SecretAuthMethod {
+  if (!Array.isArray(advertised)) return 'client_secret_post';
+  if (advertised.includes('client_secret_post')) return 'client_secret_post';
+  if (advertised.includes('client_secret_basic')) return 'client_secret_basic';
+  throw new Error(`the revocation endpoint takes none of client_secret_post, client_secret_basic (it takes: ${advertised.map(String).join(', ') || 'nothing'})`);
+}
+
+/**
+ * RFC 6749 §2.3.1: the client id and secret, each form-urlencoded first (so a `:` in the id cannot
+ * split it), joined by `:`, in base64. `URLSearchParams` encodes as application/x-www-form-urlencoded.
+ */
+function basicCredentials(clientId: string, clientSecret: string): string {
+  const encode = (value: string) => new URLSearchParams({ v: value }).toString().slice(2);
+  return `Basic ${Buffer.from(`${encode(clientId)}:${encode(clientSecret)}`).toString('base64')}`;
 }
 
 /** `promise`, or a rejection once `deadline` aborts (discovery has its own, longer timeout). */
