@@ -52,6 +52,19 @@ describe('back-channel sign-out (OpenID Connect Back-Channel Logout 1.0)', () =>
     expect(await sessionStore.findBySid('sid-bob')).to.have.length(1);
   });
 
+  const acceptedTypes = [
+    [null, 'without a declared type'],
+    ['JWT', 'typed JWT, as Keycloak sends it'],
+    ['application/LOGOUT+JWT', 'typed application/LOGOUT+JWT (RFC 7515 §4.1.9: any case, application/ optional)'],
+  ] as const;
+  for (const [typ, what] of acceptedTypes) {
+    it(`accepts a logout token ${what}`, async () => {
+      const answer = await post(await entra.logoutToken({ sid: 'sid-alice' }, undefined, typ));
+      expect(answer.status).to.equal(200);
+      expect(await app.container.cradle.tokenStore.read(accountOf(alice))).to.equal(undefined);
+    });
+  }
+
   it('accepts a token with several audiences whose authorized party is this client', async () => {
     const answer = await post(await entra.logoutToken({ sid: 'sid-alice', aud: [entra.clientId, 'another-client'], azp: entra.clientId }));
     expect(answer.status).to.equal(200);
@@ -88,6 +101,8 @@ describe('back-channel sign-out (OpenID Connect Back-Channel Logout 1.0)', () =>
     ['whose sub is not a string', (e) => e.logoutToken({ sid: 'sid-alice', sub: { id: 1 } })],
     ['without jti', (e) => e.logoutToken({ sid: 'sid-alice', jti: undefined })],
     ['that is not a JWT at all', async () => 'not-a-jwt'],
+    // Back-Channel Logout 1.0 §4.1 (Cross-JWT Confusion): a JWT that declares another type.
+    ['declared to be an access token (typ at+jwt)', (e) => e.logoutToken({ sid: 'sid-alice' }, undefined, 'at+jwt')],
   ];
   for (const [what, make] of invalid) {
     it(`refuses a logout token ${what} with 400 JSON and removes nothing`, async () => {

@@ -197,9 +197,10 @@ export class FakeEntra {
 
   /**
    * A back-channel logout token as a provider sends it (Entra itself does not), signed with this
-   * provider's key unless `signWith` gives another; `claims` override or remove (undefined) fields.
+   * provider's key unless `signWith` gives another; `claims` override or remove (undefined) fields;
+   * `typ` is the header's declared type (`logout+jwt` unless given; null: none).
    */
-  async logoutToken(claims: Record<string, unknown>, signWith?: CryptoKey): Promise<string> {
+  async logoutToken(claims: Record<string, unknown>, signWith?: CryptoKey, typ: string | null = 'logout+jwt'): Promise<string> {
     const now = Math.floor(Date.now() / 1000);
     const payload: Record<string, unknown> = {
       iss: this.issuerFor(),
@@ -213,7 +214,7 @@ export class FakeEntra {
     for (const key of Object.keys(payload)) if (payload[key] === undefined) delete payload[key];
     const key = await signingKey();
     return new SignJWT(payload)
-      .setProtectedHeader({ alg: 'RS256', typ: 'logout+jwt', kid: key.publicJwk.kid! })
+      .setProtectedHeader({ alg: 'RS256', kid: key.publicJwk.kid!, ...(typ === null ? {} : { typ }) })
       .sign(signWith ?? key.privateKey);
   }
 
