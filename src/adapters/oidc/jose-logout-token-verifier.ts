@@ -20,7 +20,8 @@ const MAX_TOKEN_AGE_SECONDS = 300;
 /**
  * LogoutTokenVerifier on `jose`, following OpenID Connect Back-Channel Logout 1.0 §2.6: the checks
  * shared with ID tokens (signature with the provider's keys, issuer rule, audience, times), then a
- * logout token's type if it declares one, the logout event, no `nonce`, a `jti`, and a `sid` or `sub`. MSAL cannot do this: it only decodes tokens.
+ * logout token's type if it declares one, the logout event, no `nonce`, a `jti`, and a `sid` or
+ * `sub`. MSAL cannot do this: it only decodes tokens.
  */
 export class JoseLogoutTokenVerifier implements LogoutTokenVerifier {
   readonly #clientId: string;
