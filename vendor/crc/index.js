@@ -13,8 +13,5 @@ const { crc32: zlibCrc32 } = require('node:zlib');
 function crc32(data, previous = 0) {
   return zlibCrc32(data, previous);
 }
-crc32.unsigned = crc32;
-crc32.signed = (data, previous = 0) => crc32(data, previous) | 0;
-crc32.model = 'crc-32';
 
 module.exports = { crc32 };

@@ -1,4 +1,3 @@
-import { decodeProtectedHeader } from 'jose';
 import { SignOutRejected } from '../../domain/errors.ts';
 import type { LogoutTokenClaims, LogoutTokenVerifier } from '../../ports/logout-token-verifier.port.ts';
 import type { ProviderDiscovery } from './provider-discovery.ts';
@@ -7,8 +6,8 @@ import { TokenRefused, verifyProviderJwt, type TokenRule } from './provider-jwt.
 
 const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 /**
- * The token types a logout token may declare (`typ`, compared as RFC 7515 §4.1.9 says: without
- * case, `application/` optional): `logout+jwt`, which Back-Channel Logout 1.0 §2.4 recommends, or
+ * The token types a logout token may declare (`typ`, compared as RFC 7515 §4.1.9 says, in
+ * verifyProviderJwt): `logout+jwt`, which Back-Channel Logout 1.0 §2.4 recommends, or
  * plain `JWT`, which providers send too (Keycloak: https://github.com/keycloak/keycloak/issues/28939).
  * A token without `typ` is taken. Any other declared type is a JWT made for something else
  * (an access token's `at+jwt`, say), refused as §4.1 (Cross-JWT Confusion) advises.
@@ -19,8 +18,8 @@ const MAX_TOKEN_AGE_SECONDS = 300;
 
 /**
  * LogoutTokenVerifier on `jose`, following OpenID Connect Back-Channel Logout 1.0 §2.6: the checks
- * shared with ID tokens (signature with the provider's keys, issuer rule, audience, times), then a
- * logout token's type if it declares one, the logout event, no `nonce`, a `jti`, and a `sid` or
+ * shared with ID tokens (signature with the provider's keys, a logout token's type if it declares
+ * one, issuer rule, audience, times), then the logout event, no `nonce`, a `jti`, and a `sid` or
  * `sub`. MSAL cannot do this: it only decodes tokens.
  */
 export class JoseLogoutTokenVerifier implements LogoutTokenVerifier {
@@ -42,11 +41,8 @@ export class JoseLogoutTokenVerifier implements LogoutTokenVerifier {
         clientId: this.#clientId,
         clockSkewSeconds: this.#clockSkewSeconds,
         maxAgeSeconds: MAX_TOKEN_AGE_SECONDS,
+        declaredTypes: LOGOUT_TOKEN_TYPES,
       });
-      const { typ } = decodeProtectedHeader(logoutToken);
-      if (typ !== undefined && !LOGOUT_TOKEN_TYPES.has(String(typ).toLowerCase().replace(/^application\//, ''))) {
-        throw refused('typ', `declared type "${String(typ)}" is not a logout token's`);
-      }
       const events = payload.events as Record<string, unknown> | undefined;
       const event = events?.[BACKCHANNEL_LOGOUT_EVENT];
       if (typeof event !== 'object' || event === null || Array.isArray(event)) throw refused('events', 'no back-channel logout event');

@@ -26,6 +26,11 @@ export interface ProviderJwtChecks {
   readonly clockSkewSeconds: number;
   /** How old (`iat`) the token may be. */
   readonly maxAgeSeconds: number;
+  /**
+   * The types the token may declare in its header (`typ`, lower case, without `application/`, as
+   * RFC 7515 §4.1.9 compares them); a token declaring none is taken. Unset: `typ` is not looked at.
+   */
+  readonly declaredTypes?: ReadonlySet<string>;
 }
 
 /**
@@ -47,8 +52,9 @@ export async function verifyProviderJwt(
 ): Promise<JWTPayload> {
   const advertised = provider.configuration.id_token_signing_alg_values_supported ?? ['RS256'];
   let payload: JWTPayload;
+  let typ: string | undefined;
   try {
-    ({ payload } = await jwtVerify(token, keys.resolve, {
+    ({ payload, protectedHeader: { typ } } = await jwtVerify(token, keys.resolve, {
       algorithms: advertised.filter((alg) => ASYMMETRIC.has(alg)),
       audience: checks.clientId,
       clockTolerance: checks.clockSkewSeconds,
@@ -57,6 +63,9 @@ export async function verifyProviderJwt(
   } catch (error) {
     if (error instanceof IdentityProviderUnavailable) throw error;
     throw new TokenRefused(ruleOf(error), error instanceof Error ? error.message : String(error));
+  }
+  if (checks.declaredTypes && typ !== undefined && !checks.declaredTypes.has(String(typ).toLowerCase().replace(/^application\//, ''))) {
+    throw new TokenRefused('typ', `declared type "${String(typ)}" is not one this token may have`);
   }
   const issuerRefusal = provider.issuerRule.refusal(payload);
   if (issuerRefusal) throw new TokenRefused(issuerRefusal, `iss "${String(payload.iss)}", tid "${String(payload.tid)}"`);
