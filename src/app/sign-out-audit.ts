@@ -1,8 +1,10 @@
+import type { RevokedTokens } from '../domain/call-api.ts';
 import { SignOutRejected } from '../domain/errors.ts';
 import { SIGN_OUT_EVENT, type SignOutChannel } from '../domain/sign-out-names.ts';
 import { failedResult, type SignOutResult } from '../domain/sign-out-result.ts';
 import type { AppMetrics } from './observability/app-metrics.ts';
 import type { Logger } from './observability/logger.ts';
+import { currentRequestId } from './observability/request-context.ts';
 
 /**
  * The one place a sign-out is reported: one structured log line per sign-out, named
@@ -59,5 +61,17 @@ export class SignOutAudit {
     }
     this.record(result, context);
     return result;
+  }
+
+  /**
+   * The sign-outs a CAE revocation challenge makes inside CallApi, recorded like every other
+   * channel's: with the request's id, and as `failed` when the store cannot remove the tokens
+   * (the page is then a 503 and the next load tries again).
+   */
+  revocations(revokedTokens: RevokedTokens): RevokedTokens {
+    return {
+      afterRevocation: (account) =>
+        this.around('cae-revocation', { requestId: currentRequestId(), subject: account.subject }, () => revokedTokens.afterRevocation(account)),
+    };
   }
 }

@@ -5,7 +5,10 @@ import type { SignOutResult } from './sign-out-result.ts';
 import type { DownstreamApi } from '../ports/downstream-api.port.ts';
 import type { CachedToken, IdentityProvider } from '../ports/identity-provider.port.ts';
 
-/** What CallApi needs when the API says the user's session was revoked (SignOutEverywhere gives it). */
+/**
+ * What CallApi needs when the API says the user's session was revoked (SignOutEverywhere gives it;
+ * the composition root records each such sign-out, failed ones included, as every other channel's).
+ */
 export interface RevokedTokens {
   afterRevocation(account: SignedInAccount): Promise<SignOutResult>;
 }
@@ -14,7 +17,7 @@ export interface RevokedTokens {
  * Calls the downstream API for the signed-in user with a token from their cache partition.
  * Rejects with `InteractionRequired` (scopes and claims included) when only the user can fix it;
  * when the API says the user's session was revoked (a CAE revocation challenge), the tokens held
- * for them are removed first, and the error carries what that sign-out did.
+ * for them are removed first. If that removal fails, its error is what the caller gets.
  */
 export class CallApi {
   readonly #identityProvider: IdentityProvider;
@@ -55,7 +58,7 @@ export class CallApi {
   async #refused(account: SignedInAccount, error: unknown): Promise<unknown> {
     if (error instanceof ApiChallenge && isRevocationChallenge(error.claims)) {
       // The provider revoked the session: the refresh token is dead too. Nothing of it may stay.
-      return this.#asInteraction(error, await this.#revokedTokens.afterRevocation(account));
+      await this.#revokedTokens.afterRevocation(account);
     }
     return this.#asInteraction(error);
   }
@@ -69,8 +72,8 @@ export class CallApi {
     return this.#downstreamApi.get(token.token);
   }
 
-  #asInteraction(error: unknown, signOut?: SignOutResult): unknown {
+  #asInteraction(error: unknown): unknown {
     if (!(error instanceof ApiChallenge)) return error;
-    return new InteractionRequired(this.#apiScopes, error.claims, { cause: error, reason: error.message, signOut });
+    return new InteractionRequired(this.#apiScopes, error.claims, { cause: error, reason: error.message });
   }
 }

@@ -1,5 +1,3 @@
-import type { SignOutResult } from './sign-out-result.ts';
-
 /**
  * Domain errors. They carry no HTTP status: src/app/middleware/error-handler.ts maps them.
  * `userMessage` is safe to show; anything else stays in the logs.
@@ -17,13 +15,10 @@ export class InteractionRequired extends DomainError {
   readonly userMessage = 'Please sign in again to continue.';
   readonly scopes: readonly string[];
   readonly claims: string | undefined;
-  /** Set when the tokens were removed first (a CAE revocation): what that sign-out did, for the audit. */
-  readonly signOut: SignOutResult | undefined;
-  constructor(scopes: readonly string[], claims?: string, options?: { cause?: unknown; reason?: string; signOut?: SignOutResult }) {
+  constructor(scopes: readonly string[], claims?: string, options?: { cause?: unknown; reason?: string }) {
     super(`interaction required${options?.reason ? `: ${options.reason}` : ''}`, options);
     this.scopes = scopes;
     this.claims = claims;
-    this.signOut = options?.signOut;
   }
 }
 
@@ -37,14 +32,15 @@ export class SignInRejected extends DomainError {
 }
 
 /**
- * The provider's ID token failed a check the relying party must make (OpenID Connect Core 1.0
- * §3.1.3.7): wrong issuer, audience, authorized party, times, nonce or signature. `rule` names it.
+ * The provider's answer failed a check the relying party must make: its ID token (OpenID Connect
+ * Core 1.0 §3.1.3.7: wrong issuer, audience, authorized party, times, nonce or signature), or the
+ * authorization response's issuer (RFC 9207). `rule` names it.
  */
 export class SignInUnverified extends DomainError {
   readonly userMessage = 'Your sign-in could not be verified, so you were not signed in. Please try again.';
   readonly rule: string;
   constructor(rule: string, options?: { cause?: unknown }) {
-    super(`id token refused: ${rule}`, options);
+    super(`sign-in refused: ${rule}`, options);
     this.rule = rule;
   }
 }

@@ -19,6 +19,8 @@ export interface SignInRequest {
 export interface SignInCallback {
   readonly code?: string;
   readonly state?: string;
+  /** Who sent the response (RFC 9207), when the provider names itself; a repeated `iss` is refused before this. */
+  readonly iss?: string;
   readonly error?: string;
   readonly error_description?: string;
 }

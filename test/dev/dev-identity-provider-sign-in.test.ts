@@ -98,6 +98,17 @@ describe('dev identity provider: authorization code flow', () => {
     expect(switched.idToken['preferred_username']).to.equal('bob@contoso.dev');
   });
 
+  it('names itself in every authorization response, errors included, as its discovery promises (RFC 9207)', async () => {
+    expect(fixture.discovery.authorization_response_iss_parameter_supported).to.equal(true);
+    const { callback } = await signIn(browser, fixture.ca, fixture.discovery, client, { username: 'alice', scope: MSAL_SCOPES });
+    expect(callback.searchParams.get('iss')).to.equal(fixture.idp.issuer);
+    const url = new URL(fixture.discovery.authorization_endpoint);
+    url.search = new URLSearchParams({ client_id: client.clientId, response_type: 'code', redirect_uri: client.redirectUri, scope: 'openid', state: 's' }).toString();
+    const refusal = new URL((await browser.get(url.href)).redirectUrl!);
+    expect(refusal.searchParams.get('error')).to.equal('invalid_request');
+    expect(refusal.searchParams.get('iss')).to.equal(fixture.idp.issuer);
+  });
+
   it('refuses an authorization request without PKCE', async () => {
     const url = new URL(fixture.discovery.authorization_endpoint);
     url.search = new URLSearchParams({ client_id: client.clientId, response_type: 'code', redirect_uri: client.redirectUri, scope: 'openid', state: 's' }).toString();

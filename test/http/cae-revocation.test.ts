@@ -3,6 +3,7 @@ import nock from 'nock';
 import { fakeGraph, GRAPH, signInWithBrowser, startAppWithFakeEntra, stopTestApp, type TestApp } from '../support/app-harness.ts';
 import { fakeUser, type FakeEntra } from '../support/fake-entra.ts';
 import { metricValue } from '../support/metric-values.ts';
+import { StoreUnavailable } from '../../src/domain/errors.ts';
 
 /**
  * Continuous Access Evaluation: Graph answers a revoked session with a claims challenge asking for
@@ -52,6 +53,35 @@ describe('CAE claims challenges from the API', () => {
     const { code, state } = entra.authorize(page.location!, alice);
     expect((await browser.get(`/auth/redirect?code=${code}&state=${state}`)).location).to.equal('/profile');
     expect((await browser.get('/profile')).status).to.equal(200);
+  });
+
+  it('a revocation sign-out the store cannot carry out is a 503, audited and counted as failed; the next load completes it', async () => {
+    const browser = app.browser();
+    await signInWithBrowser(browser, entra, alice);
+    const accountId = `${alice.oid}.${entra.tenantId}`;
+    const { tokenStore, metrics } = app.container.cradle;
+    const remove = tokenStore.remove.bind(tokenStore);
+    let down = true;
+    tokenStore.remove = async (id) => {
+      if (down) throw new StoreUnavailable('the token store is down');
+      return remove(id);
+    };
+    const revocation = { access_token: { nbf: { essential: true, value: '1700000000' } } };
+    challengeNextCall(revocation);
+
+    const failed = await browser.get('/profile');
+    expect(failed.status).to.equal(503);
+    const audit = () => app.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.event === 'sign-out');
+    expect(audit()).to.have.length(1);
+    expect(audit()[0]).to.include({ channel: 'cae-revocation', outcome: 'failed', subject: `sub-${alice.oid}`, requestId: failed.headers.get('x-request-id') });
+    expect(await metricValue(metrics.registry, 'app_sign_outs_total', { channel: 'cae-revocation', outcome: 'failed' })).to.equal(1);
+
+    down = false;
+    challengeNextCall(revocation);
+    const retried = await browser.get('/profile');
+    expect(retried.status).to.equal(302);
+    expect(await tokenStore.read(accountId), 'no tokens left behind').to.equal(undefined);
+    expect(audit().map((line) => line.outcome)).to.deep.equal(['failed', 'removed']);
   });
 
   it('a step-up challenge sends the user to sign in and keeps the tokens', async () => {

@@ -9,9 +9,11 @@ import { signInWithBrowser, startAppWithFakeEntra, stopTestApp, type TestApp } f
 const T1 = '72f988bf-86f1-41af-91ab-2d7cd011db47';
 const T2 = 'c0ffee00-1111-2222-3333-444444444444';
 
-function refusalLogs(app: TestApp): Array<Record<string, unknown>> {
-  return app.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.message === 'sign-in refused: id token failed a check');
+function refusalLogs(app: TestApp, message = 'sign-in refused: id token failed a check'): Array<Record<string, unknown>> {
+  return app.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.message === message);
 }
+
+const FOREIGN_RESPONSE = 'sign-in refused: the authorization response does not name this provider';
 
 describe('sign-in verification: ID token checks in the app', () => {
   const alice = fakeUser('alice', 'aaaaaaaa-0000-0000-0000-0000000000a1');
@@ -110,5 +112,98 @@ describe('sign-in verification: a multi-tenant (common) authority with ALLOWED_T
     expect(await app.container.cradle.sessionStore.findBySid('sid-alice')).to.have.length(1);
     expect((await post(entra.issuerFor(T1), T1)).status).to.equal(200);
     expect(await app.container.cradle.sessionStore.findBySid('sid-alice')).to.deep.equal([]);
+  });
+});
+
+describe("sign-in verification: the authorization response's issuer (RFC 9207, mix-up defence)", () => {
+  const alice = fakeUser('alice', 'aaaaaaaa-0000-0000-0000-0000000000a3');
+  const accountId = (entra: FakeEntra) => `${alice.oid}.${entra.tenantId}`;
+
+  async function refusedBeforeRedemption(app: TestApp, entra: FakeEntra, callback: { status: number; text: string }): Promise<void> {
+    expect(callback.status, callback.text).to.equal(400);
+    expect(callback.text).to.contain('could not be verified');
+    expect(entra.calls.authorization_code, 'the code was never sent to the token endpoint').to.equal(0);
+    expect(await app.container.cradle.tokenStore.read(accountId(entra))).to.equal(undefined);
+    expect(await app.container.cradle.sessionStore.findBySid('sid-a')).to.deep.equal([]);
+    expect(refusalLogs(app, FOREIGN_RESPONSE).map((line) => line.rule)).to.deep.equal(['response-iss']);
+  }
+
+  describe('a provider that promises to name itself (authorization_response_iss_parameter_supported)', () => {
+    let entra: FakeEntra;
+    let app: TestApp;
+    beforeEach(async () => ({ entra, app } = await startAppWithFakeEntra([alice], {}, (fake) => (fake.namesItselfInResponses = true))));
+    afterEach(() => stopTestApp(app));
+
+    it('signs in when the response names the provider', async () => {
+      const browser = app.browser();
+      const callback = await signInWithBrowser(browser, entra, alice, { sid: 'sid-a', iss: entra.issuerFor() });
+      expect(callback.status, callback.text).to.equal(302);
+      expect((await browser.get('/profile')).status).to.equal(200);
+    });
+
+    it('refuses a response without iss before redeeming its code, storing nothing', async () => {
+      await refusedBeforeRedemption(app, entra, await signInWithBrowser(app.browser(), entra, alice, { sid: 'sid-a' }));
+    });
+  });
+
+  describe('a provider that promises nothing (as Entra)', () => {
+    let entra: FakeEntra;
+    let app: TestApp;
+    beforeEach(async () => ({ entra, app } = await startAppWithFakeEntra([alice])));
+    afterEach(() => stopTestApp(app));
+
+    it('signs in with a response that names the provider, or names no issuer', async () => {
+      const named = app.browser();
+      expect((await signInWithBrowser(named, entra, alice, { iss: entra.issuerFor() })).status).to.equal(302);
+      expect((await named.get('/profile')).status).to.equal(200);
+      const unnamed = app.browser();
+      expect((await signInWithBrowser(unnamed, entra, alice)).status).to.equal(302);
+      expect((await unnamed.get('/profile')).status).to.equal(200);
+    });
+
+    it('refuses a response that names another issuer before redeeming its code (compared exactly)', async () => {
+      await refusedBeforeRedemption(app, entra, await signInWithBrowser(app.browser(), entra, alice, { sid: 'sid-a', iss: 'https://attacker.example/v2.0' }));
+      const almost = await signInWithBrowser(app.browser(), entra, alice, { iss: `${entra.issuerFor()}/` });
+      expect(almost.status, 'a trailing slash is another issuer').to.equal(400);
+      expect(entra.calls.authorization_code).to.equal(0);
+    });
+
+    it("does not show another issuer's error as this sign-in's", async () => {
+      const browser = app.browser();
+      const start = await browser.get('/auth/signin');
+      const state = new URL(start.location!).searchParams.get('state')!;
+      const callback = await browser.get(`/auth/redirect?${new URLSearchParams({ error: 'access_denied', state, iss: 'https://attacker.example/v2.0' })}`);
+      expect(callback.status).to.equal(400);
+      expect(callback.text).to.contain('could not be verified');
+      expect(callback.text).to.not.contain('cancelled');
+    });
+
+    it('refuses a response with more than one iss, even when one of them is the provider', async () => {
+      const browser = app.browser();
+      const start = await browser.get('/auth/signin');
+      const { code, state } = entra.authorize(start.location!, alice);
+      const iss = encodeURIComponent(entra.issuerFor());
+      const callback = await browser.get(`/auth/redirect?code=${code}&state=${state}&iss=${iss}&iss=${iss}`);
+      expect(callback.status).to.equal(400);
+      expect(callback.text).to.contain('more than one iss');
+      expect(entra.calls.authorization_code).to.equal(0);
+    });
+  });
+
+  describe('a multi-tenant (common) authority', () => {
+    const bob = fakeUser('bob', 'bbbbbbbb-0000-0000-0000-0000000000b3', T1);
+    let entra: FakeEntra;
+    let app: TestApp;
+    beforeEach(async () => ({ entra, app } = await startAppWithFakeEntra([bob], { ALLOWED_TENANTS: T1 }, () => {}, {}, { tenant: 'common', tenantId: T1 })));
+    afterEach(() => stopTestApp(app));
+
+    it("takes the issuer of an allowed tenant, and refuses another tenant's or the unresolved template", async () => {
+      expect((await signInWithBrowser(app.browser(), entra, bob, { iss: entra.issuerFor(T2) })).status).to.equal(400);
+      expect((await signInWithBrowser(app.browser(), entra, bob, { iss: entra.issuer })).status).to.equal(400);
+      expect(entra.calls.authorization_code).to.equal(0);
+      const browser = app.browser();
+      expect((await signInWithBrowser(browser, entra, bob, { iss: entra.issuerFor(T1) })).status).to.equal(302);
+      expect((await browser.get('/profile')).status).to.equal(200);
+    });
   });
 });

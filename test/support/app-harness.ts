@@ -92,12 +92,13 @@ export async function signInWithBrowser(
   browser: ScriptedBrowser,
   entra: FakeEntra,
   user: FakeUser,
-  options: { sid?: string; returnTo?: string } = {},
+  options: { sid?: string; returnTo?: string; iss?: string } = {},
 ) {
   const start = await browser.get(`/auth/signin${options.returnTo ? `?returnTo=${encodeURIComponent(options.returnTo)}` : ''}`);
   if (start.status !== 302 || !start.location) throw new Error(`sign-in did not redirect: ${start.status}`);
   const { code, state } = entra.authorize(start.location, user, options.sid);
-  return browser.get(`/auth/redirect?code=${encodeURIComponent(code)}&state=${encodeURIComponent(state)}`);
+  const response = new URLSearchParams({ code, state, ...(options.iss !== undefined && { iss: options.iss }) });
+  return browser.get(`/auth/redirect?${response}`);
 }
 
 /**

@@ -71,6 +71,11 @@ export class FakeEntra {
    * has none; most other providers do). Set before the app first reads discovery.
    */
   revocation = false;
+  /**
+   * Promise `iss` in every authorization response (RFC 9207's `authorization_response_iss_parameter_supported`
+   * in discovery), as oidc-provider does; Entra's discovery does not. Set before the app first reads discovery.
+   */
+  namesItselfInResponses = false;
   /** What the revocation endpoint answers (200 revokes); `revocationDelayMs` holds the answer back. */
   revocationStatus = 200;
   revocationDelayMs = 0;
@@ -159,6 +164,7 @@ export class FakeEntra {
       frontchannel_logout_supported: true,
       http_logout_supported: true,
       ...(this.revocation ? { revocation_endpoint: `${endpoints}/revoke` } : {}),
+      ...(this.namesItselfInResponses ? { authorization_response_iss_parameter_supported: true } : {}),
     };
   }
 

@@ -77,7 +77,8 @@ export class FakeIdentityProvider implements IdentityProvider {
   }
 
   async completeSignIn(kept: SignInChecks, callback: SignInCallback, scopes: readonly string[]): Promise<SignedInAccount> {
-    const { code, checks } = codeOfCallback(kept, callback);
+    // A provider that does not promise `iss` in its responses (as Entra), holding one that names it to its issuer.
+    const { code, checks } = await codeOfCallback(kept, callback, { configuration: async () => ({}), trustsIssuer: (iss) => this.trustsIssuer(iss) });
     return this.#redeem({ code, codeVerifier: checks.codeVerifier, nonce: checks.nonce, scopes });
   }
 

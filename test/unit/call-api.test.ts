@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { MemoryTokenStore } from '../../src/adapters/memory/memory-token-store.ts';
 import type { SignedInAccount } from '../../src/domain/account.ts';
 import { CallApi } from '../../src/domain/call-api.ts';
-import { DownstreamApiUnavailable, InteractionRequired } from '../../src/domain/errors.ts';
+import { DownstreamApiUnavailable, InteractionRequired, StoreUnavailable } from '../../src/domain/errors.ts';
 import { signOutResult } from '../../src/domain/sign-out-result.ts';
 import { FakeDownstreamApi } from '../support/fake-downstream-api.ts';
 import { ACCESS_TOKEN_LIFETIME_MS, FakeIdentityProvider } from '../support/fake-identity-provider.ts';
@@ -19,6 +19,7 @@ describe('CallApi', () => {
   let callApi: CallApi;
   let alice: SignedInAccount;
   let revoked: string[];
+  let removalFails: boolean;
 
   beforeEach(async () => {
     time = Date.UTC(2030, 0, 1);
@@ -27,8 +28,10 @@ describe('CallApi', () => {
     provider = new FakeIdentityProvider({ tokenStore, now });
     api = new FakeDownstreamApi();
     revoked = [];
+    removalFails = false;
     const revokedTokens = {
       afterRevocation: async (account: SignedInAccount) => {
+        if (removalFails) throw new StoreUnavailable('the token store is down');
         revoked.push(account.accountId);
         await tokenStore.remove(account.accountId);
         return signOutResult('cae-revocation', { subject: account.subject, sessionsEnded: 0, partitionRemoved: true, revocation: 'unsupported' });
@@ -131,7 +134,6 @@ describe('CallApi', () => {
       expect(error.scopes).to.deep.equal(API_SCOPES);
       expect(revoked).to.deep.equal([alice.accountId]);
       expect(await tokenStore.read(alice.accountId), 'no tokens left').to.equal(undefined);
-      expect(error.signOut, 'what the removal did, for the audit event').to.include({ channel: 'cae-revocation', outcome: 'removed' });
     });
 
     it('a revocation challenge on the retry after a plain 401 removes the tokens too', async () => {
@@ -140,7 +142,13 @@ describe('CallApi', () => {
       expect(error.claims).to.equal(revocation);
       expect(revoked).to.deep.equal([alice.accountId]);
       expect(await tokenStore.read(alice.accountId), 'no tokens left').to.equal(undefined);
-      expect(error.signOut).to.include({ channel: 'cae-revocation', outcome: 'removed' });
+    });
+
+    it('a revocation challenge whose removal fails rejects with the store error, not a sign-in prompt', async () => {
+      removalFails = true;
+      api.challengeOnceWithClaims(revocation);
+      await expectRejection(callApi.execute(alice), StoreUnavailable);
+      expect(await tokenStore.read(alice.accountId), 'nothing removed, so the next call tries again').to.not.equal(undefined);
     });
 
     it('a step-up challenge (acrs) asks for sign-in with its claims and keeps the tokens', async () => {
@@ -149,7 +157,6 @@ describe('CallApi', () => {
       expect(error.claims).to.equal(stepUp);
       expect(revoked).to.deep.equal([]);
       expect(await tokenStore.read(alice.accountId), 'other devices keep their tokens').to.not.equal(undefined);
-      expect(error.signOut, 'nothing was signed out').to.equal(undefined);
     });
   });
 });

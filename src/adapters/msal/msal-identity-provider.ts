@@ -17,7 +17,7 @@ import { codeRedemptionError, silentTokenError } from './msal-errors.ts';
 import { PartitionCachePlugin } from './partition-cache-plugin.ts';
 import { RefreshGate } from './refresh-gate.ts';
 import { idTokenSecret } from './partition-secrets.ts';
-import { codeOfCallback, newSignInChecks } from './sign-in-checks.ts';
+import { codeOfCallback, newSignInChecks, RESPONSE_ISSUER_RULE } from './sign-in-checks.ts';
 import { cachedAccessToken, nowSeconds, partitionView, type PartitionView } from './partition-view.ts';
 
 export interface MsalSettings {
@@ -142,7 +142,9 @@ export class MsalIdentityProvider implements IdentityProvider {
   }
 
   async completeSignIn(kept: SignInChecks, callback: SignInCallback, scopes: readonly string[]): Promise<SignedInAccount> {
-    const { code, checks } = codeOfCallback(kept, callback);
+    const { code, checks } = await codeOfCallback(kept, callback, this.#providerDocuments).catch((error: unknown) => {
+      throw this.#logRefusal(error);
+    });
     const { client, plugin } = await this.#client(undefined);
     let result: AuthenticationResult;
     try {
@@ -191,9 +193,12 @@ export class MsalIdentityProvider implements IdentityProvider {
     }
   }
 
-  /** One log line for an ID token that failed a check, naming the rule (never the token). */
+  /** One log line for a provider answer that failed a check, naming the rule (never the token). */
   #logRefusal(error: unknown): unknown {
-    if (error instanceof SignInUnverified) this.#logger.warn({ rule: error.rule }, 'sign-in refused: id token failed a check');
+    if (error instanceof SignInUnverified) {
+      const what = error.rule === RESPONSE_ISSUER_RULE ? 'the authorization response does not name this provider' : 'id token failed a check';
+      this.#logger.warn({ rule: error.rule }, `sign-in refused: ${what}`);
+    }
     return error;
   }
 

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { SignInFailed, SignInRejected } from '../../domain/errors.ts';
+import { SignInFailed, SignInRejected, SignInUnverified } from '../../domain/errors.ts';
 import type { SignInCallback, SignInChecks } from '../../ports/identity-provider.port.ts';
 
 /**
@@ -26,16 +26,28 @@ export function codeChallengeS256(verifier: string): string {
   return createHash('sha256').update(verifier).digest('base64url');
 }
 
+/** What the authorization response's issuer check (RFC 9207) reads from the provider's discovery document. */
+export interface ResponseIssuerRule {
+  configuration(): Promise<{ readonly [field: string]: unknown }>;
+  /** Whether `iss` is the provider's, for a tenant the app allows (the issuer rule tokens are held to). */
+  trustsIssuer(iss: string): Promise<boolean>;
+}
+
 /**
  * The authorization code of a callback that belongs to the sign-in `kept` describes. The state is
- * compared first, before a provider error is believed: an `error=` for another browser's sign-in
- * must not be shown as this one's.
+ * compared first, then who sent the response, both before a provider error is believed: an
+ * `error=` for another browser's sign-in, or from another issuer, must not be shown as this one's.
  */
-export function codeOfCallback(kept: SignInChecks, callback: SignInCallback): { code: string; checks: Checks } {
+export async function codeOfCallback(
+  kept: SignInChecks,
+  callback: SignInCallback,
+  issuerRule: ResponseIssuerRule,
+): Promise<{ code: string; checks: Checks }> {
   const checks = readChecks(kept);
   if (!callback.state || callback.state !== checks.state) {
     throw new SignInRejected('This sign-in response does not match the sign-in this browser started. Please start again.');
   }
+  await refuseForeignResponse(callback.iss, issuerRule);
   if (callback.error) throw new SignInFailed(callback.error, callback.error_description);
   if (!callback.code) throw new SignInRejected('The sign-in response has no authorization code. Please start again.');
   return { code: callback.code, checks };
@@ -45,4 +57,26 @@ function readChecks(kept: SignInChecks): Checks {
   const { state, nonce, codeVerifier } = kept;
   if (!state || !nonce || !codeVerifier) throw new SignInRejected('No sign-in is in progress in this browser. Please start again.');
   return { state, nonce, codeVerifier };
+}
+
+/** The rule an authorization response from another issuer breaks (logged; never shown). */
+export const RESPONSE_ISSUER_RULE = 'response-iss';
+
+/**
+ * RFC 9207 §2.4, the defence against mix-up attacks, before the code is redeemed: a provider whose
+ * discovery promises to name itself (`authorization_response_iss_parameter_supported`, as
+ * oidc-provider's does) must have done so, and a response that names an issuer (`iss`) must name
+ * this app's provider, by the issuer rule ID tokens are held to (for Entra `common`, the
+ * tenant-resolved issuer of an allowed tenant). A provider that promises nothing may leave `iss`
+ * out. One that sends it without promising it is compared, not refused as §2.4's SHOULD would
+ * have it: refusing would stop every sign-in the day a provider starts sending `iss` before it
+ * advertises it, and the value must be this provider's either way.
+ */
+async function refuseForeignResponse(iss: string | undefined, issuerRule: ResponseIssuerRule): Promise<void> {
+  if (iss === undefined) {
+    const promised = (await issuerRule.configuration()).authorization_response_iss_parameter_supported === true;
+    if (promised) throw new SignInUnverified(RESPONSE_ISSUER_RULE, { cause: new Error('the provider promises iss in its authorization responses, and this one has none') });
+  } else if (!(await issuerRule.trustsIssuer(iss))) {
+    throw new SignInUnverified(RESPONSE_ISSUER_RULE, { cause: new Error(`the authorization response names issuer "${iss}"`) });
+  }
 }

@@ -1,7 +1,6 @@
 import type Koa from 'koa';
 import { InteractionRequired } from '../../domain/errors.ts';
 import type { Logger } from '../observability/logger.ts';
-import type { SignOutAudit } from '../sign-out-audit.ts';
 import { redirectToSignIn, returnPathFor, type SignInStart } from '../sign-in-redirect.ts';
 
 /**
@@ -9,13 +8,11 @@ import { redirectToSignIn, returnPathFor, type SignInStart } from '../sign-in-re
  * load becomes a sign-in for exactly those scopes and claims that returns to the same page.
  * It must run inside the session middleware: the login hint comes from the session.
  */
-export function interactionRequiredRedirect(signInStart: SignInStart, logger: Logger, audit: Pick<SignOutAudit, 'record'>): Koa.Middleware {
+export function interactionRequiredRedirect(signInStart: SignInStart, logger: Logger): Koa.Middleware {
   return async (ctx, next) => {
     try {
       await next();
     } catch (error) {
-      // A CAE revocation removed the tokens on the way: that is a sign-out, and gets its audit event.
-      if (error instanceof InteractionRequired && error.signOut) audit.record(error.signOut, { requestId: ctx.state.requestId });
       if (!(error instanceof InteractionRequired) || ctx.method !== 'GET') throw error;
       logger.info({ reason: error.message }, 'interaction required');
       await redirectToSignIn(ctx, signInStart, {

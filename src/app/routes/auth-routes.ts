@@ -44,9 +44,12 @@ export function authRoutes(
     noStore(ctx);
     // One attempt per pending sign-in, whatever happens next: the cookie is cleared here.
     const pending = signInStart.pendingSignIns.take(ctx);
+    // A repeated iss is refused, not read as absent: absent would skip the issuer check (RFC 9207).
+    if (Array.isArray(ctx.query.iss)) return ctx.throw(400, 'The sign-in response has more than one iss.');
     const { account, returnTo } = await signIn.complete(pending, {
       code: single(ctx.query.code),
       state: single(ctx.query.state),
+      iss: single(ctx.query.iss),
       error: single(ctx.query.error),
       error_description: single(ctx.query.error_description),
     });

@@ -17,6 +17,7 @@ export interface Discovery {
   readonly end_session_endpoint: string;
   readonly jwks_uri: string;
   readonly revocation_endpoint?: string;
+  readonly authorization_response_iss_parameter_supported?: boolean;
 }
 
 export interface TokenResponse {
@@ -35,6 +36,8 @@ export interface SignInResult {
   readonly nonce: string;
   /** The provider pages the user went through, e.g. `['login', 'consent: openid profile ...']`. */
   readonly pages: readonly string[];
+  /** Where the provider sent the browser back: the authorization response. */
+  readonly callback: URL;
 }
 
 /**
@@ -102,7 +105,7 @@ export async function signIn(
     code_verifier: verifier,
     scope: options.scope,
   });
-  return { tokens, idToken: decodeJwt(tokens.id_token), nonce, pages };
+  return { tokens, idToken: decodeJwt(tokens.id_token), nonce, pages, callback };
 }
 
 /**
