@@ -116,6 +116,18 @@ describe('MSAL identity provider against Entra-shaped endpoints', () => {
       });
     }
 
+    it('a code redeemed without an ID token (OpenID Connect Core §3.1.3.3: required) is the provider failing, not a refused sign-in', async () => {
+      entra.tokenAnswer = (form, [status, body]) => {
+        if (form.get('grant_type') !== 'authorization_code') return [status, body];
+        const { id_token: _dropped, ...rest } = body as Record<string, unknown>;
+        return [status, rest];
+      };
+      const error = await redeem();
+      expect(error).to.be.instanceOf(IdentityProviderUnavailable);
+      expect(causeMessages(error).join(' / ')).to.contain('redeemed the code without an ID token');
+      expect(warnings.filter((line) => line.startsWith('sign-in refused')), 'not logged as a refused token').to.deep.equal([]);
+    });
+
     it("takes token_type case-insensitively (RFC 6749 §5.1): Entra's ADFS sends 'bearer'", async () => {
       entra.tokenAnswer = (form, [status, body]) =>
         form.get('grant_type') === 'authorization_code' ? [status, withTokenType(body, 'bearer')] : [status, body];

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
+import { errors, exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
 import nock from 'nock';
 import { ProviderKeys } from '../../src/adapters/oidc/provider-keys.ts';
 import { IdentityProviderUnavailable } from '../../src/domain/errors.ts';
@@ -84,19 +84,43 @@ describe('ProviderKeys', () => {
     expect(fetches).to.equal(3);
   });
 
-  it('fetches again for a key id it has not seen (the provider rotated its keys)', async () => {
+  it('fetches again for a key id it has not seen, even right after a fetch (the provider rotated its keys)', async () => {
     await resolve('k1');
     const rotated = await newKey('k2');
     jwks.keys = [signer.jwk, rotated.jwk];
-    time += 31_000;
+    time += 1_000;
     expect(await resolve('k2')).to.not.equal(undefined);
     expect(fetches).to.equal(2);
+    expect(await resolve('k2')).to.not.equal(undefined);
+    expect(fetches, 'now in the set').to.equal(2);
   });
 
-  it('answers IdentityProviderUnavailable for an unseen key id while the provider is down', async () => {
+  it('refuses a key id the provider does not publish, and looks for it once per 30 s', async () => {
+    await resolve('k1');
+    for (let i = 0; i < 3; i++) expect(await resolve('forged').catch((e: unknown) => e)).to.be.instanceOf(errors.JWKSNoMatchingKey);
+    expect(fetches, 'one look for it').to.equal(2);
+    time += 31_000;
+    await resolve('forged').catch(() => undefined);
+    expect(fetches).to.equal(3);
+  });
+
+  it('fetches for at most five unseen key ids per 30 s: invented ones cannot make it hammer the provider', async () => {
+    await resolve('k1');
+    for (let i = 0; i < 20; i++) expect(await resolve(`invented-${i}`).catch((e: unknown) => e)).to.be.instanceOf(errors.JWKSNoMatchingKey);
+    expect(fetches).to.equal(1 + 5);
+    time += 31_000;
+    const rotated = await newKey('k2');
+    jwks.keys = [signer.jwk, rotated.jwk];
+    expect(await resolve('k2'), 'a genuine new key afterwards').to.not.equal(undefined);
+  });
+
+  it('answers IdentityProviderUnavailable for an unseen key id while the provider is down, never an invalid token', async () => {
     await resolve('k1');
     jwks.status = 503;
-    time += 31_000;
+    time += 1_000;
     expect(await resolve('k2').catch((e: unknown) => e)).to.be.instanceOf(IdentityProviderUnavailable);
+    time += 1_000; // within 30 s of the failed fetch: not fetched again, still the provider's fault
+    expect(await resolve('k3').catch((e: unknown) => e)).to.be.instanceOf(IdentityProviderUnavailable);
+    expect(fetches).to.equal(2);
   });
 });

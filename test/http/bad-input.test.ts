@@ -47,6 +47,13 @@ describe('bad input gives a clear 4xx, never a 500 or a stack trace', () => {
     expectCleanRefusal(page, 400, 'cancelled or access was denied');
   });
 
+  it('the provider answering that it is failing (server_error, temporarily_unavailable) is a 503 "try again"', async () => {
+    for (const error of ['server_error', 'temporarily_unavailable']) {
+      const { browser, state } = await startSignIn();
+      expectCleanRefusal(await browser.get(`/auth/redirect?error=${error}&state=${state}`), 503, 'try again shortly');
+    }
+  });
+
   it('a code the provider refuses', async () => {
     const { browser, state } = await startSignIn();
     expectCleanRefusal(await browser.get(`/auth/redirect?code=not-issued&state=${state}`), 400, 'Sign-in failed \\(invalid_grant\\)');
@@ -86,9 +93,17 @@ describe('bad input gives a clear 4xx, never a 500 or a stack trace', () => {
     expect(callback.location).to.equal('/profile?tab=2');
   });
 
-  it('repeated query parameters are refused as absent', async () => {
-    const { browser, code, state } = await startSignIn();
-    expectCleanRefusal(await browser.get(`/auth/redirect?code=${code}&code=${code}&state=${state}`), 400, 'no authorization code');
+  it('a callback repeating a parameter is refused, naming it, and no code is redeemed', async () => {
+    for (const [repeated, query] of [
+      ['code', (code: string, state: string) => `code=${code}&code=${code}&state=${state}`],
+      ['state', (code: string, state: string) => `code=${code}&state=${state}&state=${state}`],
+      // An error repeated beside a code must not be read as no error at all.
+      ['error', (code: string, state: string) => `code=${code}&state=${state}&error=access_denied&error=x`],
+    ] as const) {
+      const { browser, code, state } = await startSignIn();
+      expectCleanRefusal(await browser.get(`/auth/redirect?${query(code, state)}`), 400, `more than one ${repeated}`);
+    }
+    expect(entra.calls.authorization_code, 'no code was redeemed').to.equal(0);
   });
 
   it('an unknown page is a 404 page', async () => {

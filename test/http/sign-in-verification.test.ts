@@ -165,6 +165,8 @@ describe("sign-in verification: the authorization response's issuer (RFC 9207, m
       await refusedBeforeRedemption(app, entra, await signInWithBrowser(app.browser(), entra, alice, { sid: 'sid-a', iss: 'https://attacker.example/v2.0' }));
       const almost = await signInWithBrowser(app.browser(), entra, alice, { iss: `${entra.issuerFor()}/` });
       expect(almost.status, 'a trailing slash is another issuer').to.equal(400);
+      const empty = await signInWithBrowser(app.browser(), entra, alice, { iss: '' });
+      expect(empty.status, 'an empty iss names no issuer: not the provider, and not absent').to.equal(400);
       expect(entra.calls.authorization_code).to.equal(0);
     });
 

@@ -9,21 +9,23 @@ export class ProviderUnreachable extends Error {
 }
 
 /**
- * A token response whose token this app cannot send as a Bearer token, which is how it sends every
- * token: `token_type` is REQUIRED (RFC 6749 §5.1, compared case-insensitively) and its value MUST
- * be `Bearer` (OpenID Connect Core 1.0 §3.1.3.3). MSAL does not check it for a Bearer request: it
- * takes a missing one for Bearer, and stores another (`mac`, say) as a token of that scheme, which a
- * Bearer request never finds again, so every page would refresh
- * (createAccessTokenEntity in lib/msal-common/src/cache/utils/CacheHelpers.ts of
- * AzureAD/microsoft-authentication-library-for-js).
+ * A token response this app cannot use, the provider failing rather than the user:
+ * - a token it cannot send as a Bearer token, which is how it sends every token: `token_type` is
+ *   REQUIRED (RFC 6749 §5.1, compared case-insensitively) and its value MUST be `Bearer` (OpenID
+ *   Connect Core 1.0 §3.1.3.3). MSAL does not check it for a Bearer request: it takes a missing one
+ *   for Bearer, and stores another (`mac`, say) as a token of that scheme, which a Bearer request
+ *   never finds again, so every page would refresh (createAccessTokenEntity in
+ *   lib/msal-common/src/cache/utils/CacheHelpers.ts of AzureAD/microsoft-authentication-library-for-js);
+ * - a code redeemed without an ID token, which §3.1.3.3 requires: MSAL would report it as a nonce
+ *   mismatch (ResponseHandler.validateTokenResponse in lib/msal-common), a refused sign-in.
  *
  * An `AuthError`, because MSAL passes those on as they are; any other error a network client's POST
  * throws it replaces with a bare `network_error` (executePostToTokenEndpoint in
  * lib/msal-common/src/protocol/Token.ts), and the type named here would not reach the log.
  */
 export class UnusableTokenResponse extends AuthError {
-  constructor(message: string) {
-    super('unusable_token_type', '', message); // no correlation id: the network client is not told MSAL's
+  constructor(code: 'unusable_token_type' | 'no_id_token', message: string) {
+    super(code, '', message); // no correlation id: the network client is not told MSAL's
     // AuthError's constructor sets its own prototype (as MSAL's subclasses undo): keep `instanceof` working.
     Object.setPrototypeOf(this, UnusableTokenResponse.prototype);
     this.name = 'UnusableTokenResponse';
@@ -65,6 +67,9 @@ export class FetchNetworkClient implements INetworkModule {
         method,
         headers: options?.headers,
         body: method === 'POST' ? (options?.body ?? '') : undefined,
+        // A token endpoint does not redirect; fetch would follow a 307 or 308 with the same body,
+        // the client secret and the code or refresh token in it, wherever the Location points.
+        redirect: method === 'POST' ? 'error' : 'follow',
         signal: AbortSignal.timeout(Math.min(timeout ?? this.#timeoutMs, this.#timeoutMs)),
       });
     } catch (error) {
@@ -86,19 +91,28 @@ export class FetchNetworkClient implements INetworkModule {
     if (method === 'POST' && !response.ok && !hasOAuthError(body)) {
       throw new ProviderUnreachable(`${method} ${new URL(url).origin} answered ${response.status} without an OAuth error`);
     }
-    if (method === 'POST' && response.ok) checkTokenType(body, url);
+    if (method === 'POST' && response.ok) checkTokenResponse(body, url, options?.body);
     return { headers, body, status: response.status };
   }
 }
 
-/** Throws `UnusableTokenResponse` for a token response (one carrying an access token) that is not Bearer. */
-function checkTokenType(body: unknown, url: string): void {
+/** Throws `UnusableTokenResponse` for a token response (one carrying an access token) this app cannot use. */
+function checkTokenResponse(body: unknown, url: string, requestBody: string | undefined): void {
   if (typeof body !== 'object' || body === null || !('access_token' in body)) return;
+  checkTokenType(body, url);
+  const redeemsCode = new URLSearchParams(requestBody ?? '').get('grant_type') === 'authorization_code';
+  if (redeemsCode && typeof (body as { id_token?: unknown }).id_token !== 'string') {
+    throw new UnusableTokenResponse('no_id_token', `POST ${new URL(url).origin} redeemed the code without an ID token`);
+  }
+}
+
+/** Throws `UnusableTokenResponse` for a token response that is not Bearer. */
+function checkTokenType(body: object, url: string): void {
   const tokenType = (body as { token_type?: unknown }).token_type;
   if (typeof tokenType === 'string' && tokenType.toLowerCase() === 'bearer') return;
   // The type only, cut short: never the token, and a bounded log line whatever the provider sent.
   const shown = typeof tokenType === 'string' ? JSON.stringify(tokenType.slice(0, 40)) : 'none';
-  throw new UnusableTokenResponse(`POST ${new URL(url).origin} answered a token of type ${shown}, not Bearer`);
+  throw new UnusableTokenResponse('unusable_token_type', `POST ${new URL(url).origin} answered a token of type ${shown}, not Bearer`);
 }
 
 function hasOAuthError(body: unknown): boolean {

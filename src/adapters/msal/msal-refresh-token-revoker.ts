@@ -78,7 +78,8 @@ export class MsalRefreshTokenRevoker implements RefreshTokenRevoker {
       form.set('client_id', this.#clientId);
       form.set('client_secret', this.#clientSecret);
     }
-    const response = await fetch(endpoint, { method: 'POST', headers, body: form, signal: deadline });
+    // Not followed: a 307 or 308 would carry the client's credentials and the token wherever it points.
+    const response = await fetch(endpoint, { method: 'POST', headers, body: form, redirect: 'error', signal: deadline });
     if (response.status === 200) {
       await response.body?.cancel();
       return;

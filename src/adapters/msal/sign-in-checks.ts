@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { SignInFailed, SignInRejected, SignInUnverified } from '../../domain/errors.ts';
+import { IdentityProviderUnavailable, SignInFailed, SignInRejected, SignInUnverified } from '../../domain/errors.ts';
 import type { SignInCallback, SignInChecks } from '../../ports/identity-provider.port.ts';
 
 /**
@@ -26,6 +26,9 @@ export function codeChallengeS256(verifier: string): string {
   return createHash('sha256').update(verifier).digest('base64url');
 }
 
+/** Authorization error codes that mean the provider is failing, not the request (RFC 6749 §4.1.2.1). */
+const PROVIDER_FAILURES = new Set(['server_error', 'temporarily_unavailable']);
+
 /** What the authorization response's issuer check (RFC 9207) reads from the provider's discovery document. */
 export interface ResponseIssuerRule {
   configuration(): Promise<{ readonly [field: string]: unknown }>;
@@ -48,7 +51,11 @@ export async function codeOfCallback(
     throw new SignInRejected('This sign-in response does not match the sign-in this browser started. Please start again.');
   }
   await refuseForeignResponse(callback.iss, issuerRule);
-  if (callback.error) throw new SignInFailed(callback.error, callback.error_description);
+  if (callback.error) {
+    // The provider's own failure (RFC 6749 §4.1.2.1), said in a redirect that cannot carry a 5xx: try again later.
+    if (PROVIDER_FAILURES.has(callback.error)) throw new IdentityProviderUnavailable(`the provider answered the sign-in with ${callback.error}`);
+    throw new SignInFailed(callback.error, callback.error_description);
+  }
   if (!callback.code) throw new SignInRejected('The sign-in response has no authorization code. Please start again.');
   return { code: callback.code, checks };
 }

@@ -6,8 +6,13 @@ import { fetchJson } from './fetch-json.ts';
 const REFRESH_AFTER_MS = 10 * 60_000;
 /** While the provider cannot be reached, the last good keys stay in use this long. */
 const KEEP_LAST_GOOD_MS = 24 * 3600_000;
-/** After a failed fetch, or a fetch for an unknown `kid`, wait this long before fetching again. */
+/** After a failed fetch wait this long before fetching again; and a `kid` looked for in vain is not looked for again this long. */
 const RETRY_AFTER_MS = 30_000;
+/**
+ * At most this many fetches per 30 s for key ids not in the set: whoever posts logout tokens with a
+ * new invented `kid` each time cannot make the app hammer the provider.
+ */
+const UNKNOWN_KEY_FETCHES = 5;
 
 interface KeySet {
   readonly resolve: JWTVerifyGetKey;
@@ -16,7 +21,8 @@ interface KeySet {
 
 /**
  * The provider's signing keys (its JWKS), for jose's `jwtVerify`. Fetched on first use, re-read
- * when older than 10 minutes or when a token names a key not in the set, and kept as they were for
+ * when older than 10 minutes or when a token names a key not in the set (once per key id, at most
+ * five key ids, per 30 s), and kept as they were for
  * up to a day while the provider cannot be reached, so a short outage does not turn valid logout
  * tokens away. When no usable keys can be had, `IdentityProviderUnavailable`: the provider's
  * fault, answered with 503 so it retries, never as an invalid token.
@@ -31,7 +37,10 @@ export class ProviderKeys {
   readonly #now: () => number;
   #keys: KeySet | undefined;
   #lastAttemptAt = -Infinity;
+  #lastFailureAt = -Infinity;
   #fetching: Promise<KeySet> | undefined;
+  /** Key ids fetched for because the set lacked them, and when. */
+  readonly #soughtKeys = new Map<string, number>();
 
   constructor(deps: { jwksUri: () => Promise<string>; httpTimeoutMs: number; now?: () => number }) {
     this.#jwksUri = deps.jwksUri;
@@ -45,11 +54,26 @@ export class ProviderKeys {
     try {
       return await keys.resolve(header, token);
     } catch (error) {
-      if (!(error instanceof errors.JWKSNoMatchingKey) || this.#now() - this.#lastAttemptAt < RETRY_AFTER_MS) throw error;
-      // A key we have not seen: the provider may have rotated its keys since we fetched them.
+      if (!(error instanceof errors.JWKSNoMatchingKey)) throw error;
+      // A key we have not seen: the provider may have rotated its keys since we fetched them, a
+      // moment ago or not (OpenID Connect Core 1.0 §10.1.1). Refused as a bad signature only once
+      // the provider's current set lacks it; while the set cannot be fetched, the provider's fault.
+      if (this.#now() - this.#lastFailureAt < RETRY_AFTER_MS) {
+        throw new IdentityProviderUnavailable(`the token names a key (kid "${String(header.kid)}") not in the provider's last keys, and the keys cannot be fetched now`);
+      }
+      if (!this.#maySeek(String(header.kid ?? ''))) throw error;
       return (await this.#fetchOnce()).resolve(header, token);
     }
   };
+
+  /** Whether a key the set lacks may be fetched for now: once per `kid`, and a few times in all, per 30 s. */
+  #maySeek(kid: string): boolean {
+    const now = this.#now();
+    for (const [sought, at] of this.#soughtKeys) if (now - at >= RETRY_AFTER_MS) this.#soughtKeys.delete(sought);
+    if (this.#soughtKeys.has(kid) || this.#soughtKeys.size >= UNKNOWN_KEY_FETCHES) return false;
+    this.#soughtKeys.set(kid, now);
+    return true;
+  }
 
   async #current(): Promise<KeySet> {
     const keys = this.#keys;
@@ -70,10 +94,15 @@ export class ProviderKeys {
 
   async #fetch(): Promise<KeySet> {
     this.#lastAttemptAt = this.#now();
-    const uri = await this.#jwksUri();
-    const body = (await fetchJson(uri, this.#timeoutMs)) as Partial<JSONWebKeySet> | null;
-    if (!Array.isArray(body?.keys)) throw new IdentityProviderUnavailable(`the provider's JWKS at ${uri} has no keys`);
-    this.#keys = { resolve: createLocalJWKSet(body as JSONWebKeySet), fetchedAt: this.#now() };
-    return this.#keys;
+    try {
+      const uri = await this.#jwksUri();
+      const body = (await fetchJson(uri, this.#timeoutMs)) as Partial<JSONWebKeySet> | null;
+      if (!Array.isArray(body?.keys)) throw new IdentityProviderUnavailable(`the provider's JWKS at ${uri} has no keys`);
+      this.#keys = { resolve: createLocalJWKSet(body as JSONWebKeySet), fetchedAt: this.#now() };
+      return this.#keys;
+    } catch (error) {
+      this.#lastFailureAt = this.#now();
+      throw error;
+    }
   }
 }

@@ -44,12 +44,15 @@ export function authRoutes(
     noStore(ctx);
     // One attempt per pending sign-in, whatever happens next: the cookie is cleared here.
     const pending = signInStart.pendingSignIns.take(ctx);
-    // A repeated iss is refused, not read as absent: absent would skip the issuer check (RFC 9207).
-    if (Array.isArray(ctx.query.iss)) return ctx.throw(400, 'The sign-in response has more than one iss.');
+    // A repeated parameter is refused, not read as absent: an absent iss would skip the issuer check
+    // (RFC 9207), an absent error would let a code beside it through.
+    const repeated = CALLBACK_PARAMETERS.find((name) => Array.isArray(ctx.query[name]));
+    if (repeated) return ctx.throw(400, `The sign-in response has more than one ${repeated}.`);
     const { account, returnTo } = await signIn.complete(pending, {
       code: single(ctx.query.code),
       state: single(ctx.query.state),
-      iss: single(ctx.query.iss),
+      // Present but empty is not absent: it names no issuer, so not the provider (RFC 9207 §2.4).
+      iss: typeof ctx.query.iss === 'string' ? ctx.query.iss : undefined,
       error: single(ctx.query.error),
       error_description: single(ctx.query.error_description),
     });
@@ -143,6 +146,9 @@ export function authRoutes(
 
   return router;
 }
+
+/** The parameters of an authorization response the app reads (RFC 6749 §4.1.2, RFC 9207). */
+const CALLBACK_PARAMETERS = ['code', 'state', 'iss', 'error', 'error_description'] as const;
 
 /**
  * Longer than any provider's session id (Entra's is a GUID, others' are 20-50 characters): refused
