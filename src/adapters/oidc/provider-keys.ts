@@ -6,7 +6,7 @@ import { fetchJson } from './fetch-json.ts';
 const REFRESH_AFTER_MS = 10 * 60_000;
 /** While the provider cannot be reached, the last good keys stay in use this long. */
 const KEEP_LAST_GOOD_MS = 24 * 3600_000;
-/** After a failed fetch wait this long before fetching again; and a `kid` looked for in vain is not looked for again this long. */
+/** After a failed fetch, wait this long before fetching again; a `kid` looked for is not looked for again this long. */
 const RETRY_AFTER_MS = 30_000;
 /**
  * At most this many fetches per 30 s for key ids not in the set: whoever posts logout tokens with a
@@ -21,10 +21,9 @@ interface KeySet {
 
 /**
  * The provider's signing keys (its JWKS), for jose's `jwtVerify`. Fetched on first use, re-read
- * when older than 10 minutes or when a token names a key not in the set (once per key id, at most
- * five key ids, per 30 s), and kept as they were for
- * up to a day while the provider cannot be reached, so a short outage does not turn valid logout
- * tokens away. When no usable keys can be had, `IdentityProviderUnavailable`: the provider's
+ * when older than 10 minutes or when a token names a key not in the set (once per key id, and for
+ * at most five key ids, per 30 s), and kept as they were for up to a day while the provider cannot
+ * be reached, so a short outage does not turn valid logout tokens away. When no usable keys can be had, `IdentityProviderUnavailable`: the provider's
  * fault, answered with 503 so it retries, never as an invalid token.
  *
  * jose's own `createRemoteJWKSet` is not used: it throws a bare `JOSEError` for a non-200 or
