@@ -85,7 +85,10 @@ describe('MSAL identity provider against Entra-shaped endpoints', () => {
     for (const status of [500, 502, 503, 404]) {
       it(`${status} with a body that is no OAuth error (a gateway's) is the provider unavailable, not a refused sign-in`, async () => {
         entra.tokenAnswer = answering(status, { message: 'Service Unavailable' });
-        expect(await redeem()).to.be.instanceOf(IdentityProviderUnavailable);
+        const error = await redeem();
+        expect(error).to.be.instanceOf(IdentityProviderUnavailable);
+        // What the log shows (the error's causes): what the provider did, not MSAL's bare network_error.
+        expect(causeMessages(error).join(' / ')).to.contain(`answered ${status} without an OAuth error`);
         expect(warnings.filter((line) => line.startsWith('sign-in refused')), 'no refusal logged').to.deep.equal([]);
       });
     }

@@ -1,10 +1,16 @@
 import { AuthError, type INetworkModule, type NetworkRequestOptions, type NetworkResponse } from '@azure/msal-node';
 
-/** The provider could not be reached, timed out, did not answer JSON, or failed a token request without saying why. */
-export class ProviderUnreachable extends Error {
+/**
+ * The provider could not be reached, timed out, did not answer JSON, or failed a token request
+ * without saying why. An `AuthError`, as `UnusableTokenResponse` below and for the same reason: MSAL
+ * would otherwise replace it with a bare `network_error`, and the log would not say which.
+ */
+export class ProviderUnreachable extends AuthError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super('provider_unreachable', '', message);
+    Object.setPrototypeOf(this, ProviderUnreachable.prototype);
     this.name = 'ProviderUnreachable';
+    if (options?.cause !== undefined) this.cause = options.cause;
   }
 }
 
