@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +19,7 @@ describe('npm start without AUTHORITY', () => {
       encoding: 'utf8',
       timeout: 20_000,
     });
+    rmSync(cwd, { recursive: true, force: true });
     expect(run.status, run.stderr).to.equal(1);
     expect(run.stderr).to.contain('Cannot start: AUTHORITY is not set');
     expect(run.stderr).to.contain('never runs in production');

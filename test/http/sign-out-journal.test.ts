@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -38,6 +38,7 @@ describe('sign-outs during a Redis outage are journaled and applied later', () =
   afterEach(async () => {
     redis?.kill('SIGCONT');
     for (const app of apps.splice(0)) await app.close();
+    for (const dir of journalDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   });
   after(async () => {
     await killRedisServer(redis);
@@ -66,7 +67,12 @@ describe('sign-outs during a Redis outage are journaled and applied later', () =
     throw new Error(`timed out waiting until ${what}`);
   }
 
-  const freshJournal = () => join(mkdtempSync(join(tmpdir(), 'journal-')), 'sign-out-journal.json');
+  const journalDirs: string[] = [];
+  const freshJournal = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'journal-'));
+    journalDirs.push(dir);
+    return join(dir, 'sign-out-journal.json');
+  };
 
   it('front-channel: answered 200 while Redis is down, the session not served, then tokens and session removed', async () => {
     const app = await instance(freshJournal());
