@@ -10,6 +10,10 @@ import { blockNetwork, msalIdentityProvider, signInThroughMsal } from '../suppor
 /** A PartitionChanges the test drives, as Redis invalidations would. */
 class FakeChanges implements PartitionChanges {
   listeners: { changed(accountId: string): void; lost(): void }[] = [];
+  heard = true;
+  listening(): boolean {
+    return this.heard;
+  }
   subscribe(listener: { changed(accountId: string): void; lost(): void }): void {
     this.listeners.push(listener);
   }
@@ -93,6 +97,44 @@ describe('parsed partitions kept in memory (a TokenStore decorator)', () => {
     expect([cache.holds(alice), cache.holds(bob)]).to.deep.equal([false, true]);
     changes.listeners.forEach((listener) => listener.lost());
     expect(cache.size).to.equal(0);
+  });
+
+  it('keeps nothing while changes are not heard (the channel is down), and keeps again once they are', async () => {
+    const [alice, bob] = [await signIn(users[0]), await signIn(users[1])];
+    const changes = new FakeChanges();
+    const cache = cacheOf(10, changes);
+    changes.heard = false;
+    changes.listeners.forEach((listener) => listener.lost());
+    expect(await cache.current(alice)).to.not.equal(undefined);
+    expect(cache.holds(alice), 'not kept: its removal elsewhere could go unheard, and it would linger').to.equal(false);
+
+    // A read that starts while changes are heard and ends while they are not is not kept either.
+    changes.heard = true;
+    const read = store.read.bind(store);
+    store.read = async (id) => {
+      changes.heard = false;
+      return read(id);
+    };
+    expect(await cache.current(bob)).to.not.equal(undefined);
+    expect(cache.holds(bob)).to.equal(false);
+
+    store.read = read;
+    changes.heard = true;
+    await cache.current(alice);
+    expect(cache.holds(alice), 'kept again').to.equal(true);
+  });
+
+  it('forgets a read that failed, and keeps the next one', async () => {
+    const accountId = await signIn();
+    const cache = cacheOf(10, new FakeChanges());
+    const read = store.read.bind(store);
+    store.read = async () => {
+      throw new Error('the store is down');
+    };
+    expect(await cache.current(accountId).catch((e: unknown) => (e as Error).message)).to.equal('the store is down');
+    store.read = read;
+    expect(await cache.current(accountId)).to.not.equal(undefined);
+    expect(cache.holds(accountId)).to.equal(true);
   });
 
   it('does not keep a partition whose account was evicted while it was being read', async () => {

@@ -178,14 +178,18 @@ describe('Redis data kept in memory, invalidated by Redis client tracking', () =
     await x.sessions.get('s1');
     expect(x.sessions.holds('s1')).to.equal(true);
 
+    expect(x.tokens.listening(), 'partition changes heard: parsed partitions may be kept').to.equal(true);
+
     channelTime += 1001; // no PING answered for longer than maxSilenceMs (1000)
     expect(x.channel.usable()).to.equal(false);
     expect(x.sessions.holds('s1')).to.equal(false);
     await x.sessions.get('s1');
     expect(x.sessions.holds('s1'), 'not kept while silent').to.equal(false);
+    expect(x.tokens.listening(), 'nor parsed partitions').to.equal(false);
 
     await x.channel.settled(); // a PING sent now is answered
     expect(x.channel.usable()).to.equal(true);
+    expect(x.tokens.listening()).to.equal(true);
   });
 });
 

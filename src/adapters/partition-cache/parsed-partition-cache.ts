@@ -5,6 +5,11 @@ import type { TokenPartition, TokenPartitionSummary, TokenStore } from '../../po
  * them (src/adapters/redis: Redis client tracking). Absent for stores without one (SQLite, memory).
  */
 export interface PartitionChanges {
+  /**
+   * Whether changes are being heard now. While they are not (the channel is down, reconnecting or
+   * quiet) nothing is kept: a copy kept then could miss the change that ends it, and linger.
+   */
+  listening(): boolean;
   subscribe(listener: {
     /** The account's partition was written or removed somewhere. */
     changed(accountId: string): void;
@@ -42,6 +47,7 @@ export class ParsedPartitionCache<V extends { readonly version: string }> implem
   readonly #inner: TokenStore;
   readonly #reading: PartitionReading<V>;
   readonly #maxEntries: number;
+  readonly #changes: PartitionChanges | undefined;
   readonly #entries = new Map<string, V>();
   /** Loads in flight: a load stores its result only if nothing evicted the account meanwhile. */
   readonly #loading = new Map<string, object>();
@@ -55,6 +61,7 @@ export class ParsedPartitionCache<V extends { readonly version: string }> implem
     this.#inner = deps.inner;
     this.#reading = deps.reading;
     this.#maxEntries = deps.maxEntries;
+    this.#changes = deps.changes;
     deps.changes?.subscribe({ changed: (accountId) => this.#evict(accountId), lost: () => this.clear() });
   }
 
@@ -65,7 +72,7 @@ export class ParsedPartitionCache<V extends { readonly version: string }> implem
 
   /** As `current`, saying whether the parsed copy held in memory served (the app counts memory hits). */
   async lookup(accountId: string): Promise<{ view: V | undefined; fromMemory: boolean }> {
-    if (this.#maxEntries <= 0) return { view: await this.#load(accountId), fromMemory: false };
+    if (!this.#keeping()) return { view: await this.#load(accountId), fromMemory: false };
     // Nothing held: read at once (the read gives the version too), not a version check first.
     if (this.#entries.has(accountId)) {
       const version = await this.#inner.version(accountId);
@@ -80,12 +87,24 @@ export class ParsedPartitionCache<V extends { readonly version: string }> implem
     }
     const ticket = {};
     this.#loading.set(accountId, ticket);
-    const parsed = await this.#load(accountId);
-    if (this.#loading.get(accountId) !== ticket) return { view: parsed, fromMemory: false }; // evicted meanwhile: used once, not kept
+    let parsed: V | undefined;
+    try {
+      parsed = await this.#load(accountId);
+    } catch (error) {
+      if (this.#loading.get(accountId) === ticket) this.#loading.delete(accountId);
+      throw error;
+    }
+    // Evicted meanwhile (changed here or elsewhere, or the channel lost): used once, not kept.
+    if (this.#loading.get(accountId) !== ticket) return { view: parsed, fromMemory: false };
     this.#loading.delete(accountId);
-    if (parsed) this.#remember(accountId, parsed);
+    if (parsed && this.#keeping()) this.#remember(accountId, parsed);
     else this.#entries.delete(accountId);
     return { view: parsed, fromMemory: false };
+  }
+
+  /** Whether copies may be kept now: a bound above 0, and every change heard where changes come from elsewhere. */
+  #keeping(): boolean {
+    return this.#maxEntries > 0 && (this.#changes?.listening() ?? true);
   }
 
   /**
