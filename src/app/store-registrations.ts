@@ -167,12 +167,12 @@ function redisStores(config: Config): Registrations {
       .singleton()
       .disposer((channel) => channel.stop()),
     storedTokenStore: asFunction(
-      ({ redis, now, redisInvalidations }: StoreCradle) =>
-        new RedisTokenStore({ redis, keyPrefix, tokenTtlSeconds: tokenPartitionTtlSeconds(config), now, invalidations: kept(redisInvalidations) }),
+      (cradle: StoreCradle) =>
+        new RedisTokenStore({ redis: cradle.redis, keyPrefix, tokenTtlSeconds: tokenPartitionTtlSeconds(config), now: cradle.now, invalidations: kept(cradle) }),
     ).singleton(),
     partitionChanges: asFunction(({ storedTokenStore }: StoreCradle) => storedTokenStore as RedisTokenStore).singleton(),
     storedSessionStore: asFunction(
-      ({ redis, now, redisInvalidations }: StoreCradle) => new RedisSessionStore({ redis, keyPrefix, now, invalidations: kept(redisInvalidations) }),
+      (cradle: StoreCradle) => new RedisSessionStore({ redis: cradle.redis, keyPrefix, now: cradle.now, invalidations: kept(cradle) }),
     ).singleton(),
     storedReplayGuard: asFunction(({ redis, now }: StoreCradle) => new RedisReplayGuard({ redis, keyPrefix, now })).singleton(),
     storeCheck: asFunction(({ redis }: StoreCradle) => async () => void (await redis.ping())).singleton(),
@@ -187,9 +187,12 @@ function redisStores(config: Config): Registrations {
     expirySweeper: asValue({ stop() {} }),
   };
 
-  /** TOKEN_MEMORY_CACHE_ENTRIES bounds each cache kept beside Redis (0: none, and no channel). */
-  function kept(channel: RedisInvalidations) {
-    return config.partitionsInMemory > 0 ? { channel, maxEntries: config.partitionsInMemory } : undefined;
+  /**
+   * TOKEN_MEMORY_CACHE_ENTRIES bounds each cache kept beside Redis (0: none, and no channel: the
+   * cradle is a proxy, so the invalidation connection is made only when it is read here).
+   */
+  function kept(cradle: Pick<StoreCradle, 'redisInvalidations'>) {
+    return config.partitionsInMemory > 0 ? { channel: cradle.redisInvalidations, maxEntries: config.partitionsInMemory } : undefined;
   }
 }
 

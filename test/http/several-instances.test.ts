@@ -136,6 +136,44 @@ describe('several instances sharing Redis', () => {
   });
 });
 
+describe('several instances sharing Redis with TOKEN_MEMORY_CACHE_ENTRIES=0', () => {
+  const alice = fakeUser('alice');
+  let keyPrefix: string;
+  let apps: TestApp[] = [];
+  const redis = () => new Redis('redis://127.0.0.1:6379');
+
+  afterEach(async () => {
+    await Promise.all(apps.map((app) => app.close()));
+    apps = [];
+    const admin = redis();
+    const keys = await admin.keys(`${keyPrefix}*`);
+    if (keys.length) await admin.del(...keys);
+    admin.disconnect();
+    nock.cleanAll();
+  });
+
+  it('keeps nothing in memory, opens no invalidation connection, and a sign-out on one instance holds on the other at once', async () => {
+    blockNetwork();
+    const entra = new FakeEntra().install();
+    fakeGraph([alice]);
+    keyPrefix = `test:${randomUUID()}:`;
+    const shared = { TOKEN_STORE: 'redis', REDIS_KEY_PREFIX: keyPrefix, TOKEN_ENCRYPTION_KEYS: ENCRYPTION_KEY, TOKEN_MEMORY_CACHE_ENTRIES: '0' };
+    const x = await startTestApp(entra, shared);
+    const y = await startTestApp(entra, shared);
+    apps = [x, y];
+
+    const onX = x.browser();
+    await signInWithBrowser(onX, entra, alice, { sid: 'sid-alice' });
+    expect((await onX.get('/profile')).status).to.equal(200);
+    const { storedSessionStore, tokenStore } = x.container.cradle;
+    expect([(storedSessionStore as RedisSessionStore).cached, tokenStore.size], 'nothing kept').to.deep.equal([0, 0]);
+    expect(x.container.cache.has('redisInvalidations'), 'no invalidation connection made').to.equal(false);
+
+    expect((await y.browser().get('/auth/signout/frontchannel?sid=sid-alice')).status).to.equal(200);
+    expect((await onX.get('/profile')).status, 'signed out on X too, with nothing to invalidate').to.equal(302);
+  });
+});
+
 describe('SQLite keeps no token text when encryption is on', () => {
   const alice = fakeUser('alice');
   let dir: string;
