@@ -19,7 +19,8 @@ const CHANNEL = '__redis__:invalidate';
  * server). Invalidation is asynchronous, so the channel also proves it is alive: a PING every
  * `heartbeatMs` on the same connection, whose answer comes after the invalidation of every write
  * Redis had acknowledged when it was sent (BCAST invalidations go out at the end of the event-loop
- * turn that made them, with the write's own reply; a write run in the PING's own turn may be
+ * turn that made them, just before the write's own reply: beforeSleep in
+ * https://github.com/redis/redis/blob/7.0/src/server.c; a write run in the PING's own turn may be
  * announced after the PONG, but it was not acknowledged before the PING). A cached entry may be used only while `usable()`: connected, tracking on, and a PING
  * sent at most `maxSilenceMs` ago answered. That bounds how stale a served entry can be
  * (`maxSilenceMs`), whatever happens to the network. Whenever it stops being usable every
