@@ -1,4 +1,5 @@
 import { pino } from 'pino';
+import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import type { Redis } from 'ioredis';
@@ -200,3 +201,69 @@ async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> 
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+describe('the invalidation channel when Redis answers CLIENT TRACKING with an error', () => {
+  /** A connection as RedisInvalidations drives it (ioredis' duplicate), whose CLIENT ID answers `answers` in turn. */
+  class FakeConnection extends EventEmitter {
+    readonly answers: Array<Error | number>;
+    reconnects = 0;
+    constructor(answers: Array<Error | number>) {
+      super();
+      this.answers = answers;
+    }
+    async client(): Promise<number> {
+      const answer = this.answers.shift()!;
+      if (answer instanceof Error) throw answer;
+      return answer;
+    }
+    async call(): Promise<string> {
+      return 'OK';
+    }
+    async subscribe(): Promise<number> {
+      return 1;
+    }
+    async ping(): Promise<string> {
+      return 'PONG';
+    }
+    disconnect(reconnect = false): void {
+      this.emit('close');
+      if (reconnect) {
+        this.reconnects++;
+        setImmediate(() => this.emit('ready'));
+      }
+    }
+  }
+  const replyError = (message: string) => Object.assign(new Error(message), { name: 'ReplyError' });
+
+  async function channelOver(connection: FakeConnection) {
+    const warnings: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(String((JSON.parse(line) as { msg?: unknown }).msg)) });
+    const channel = new RedisInvalidations({ redis: { duplicate: () => connection } as unknown as Redis, prefixes: ['p:'], logger });
+    connection.emit('ready');
+    return { channel, warnings };
+  }
+
+  it('tries again on a new connection when Redis is only busy or loading, and says nothing', async () => {
+    const connection = new FakeConnection([replyError('BUSY Redis is busy running a script.'), replyError('LOADING Redis is loading the dataset in memory'), 7]);
+    const { channel, warnings } = await channelOver(connection);
+    try {
+      expect(await channel.ready(2000), 'tracking on once Redis could answer').to.equal(true);
+      expect(connection.reconnects).to.equal(2);
+      expect(warnings).to.deep.equal([]);
+    } finally {
+      channel.stop();
+    }
+  });
+
+  it('stops trying, and says so once, when Redis refuses tracking itself', async () => {
+    const connection = new FakeConnection([replyError("ERR unknown subcommand 'TRACKING'."), 7]);
+    const { channel, warnings } = await channelOver(connection);
+    try {
+      expect(await channel.ready(200)).to.equal(false);
+      expect(connection.reconnects).to.equal(0);
+      expect(warnings).to.have.length(1);
+    } finally {
+      channel.stop();
+    }
+  });
+});

@@ -10,6 +10,8 @@ export interface InvalidationListener {
 }
 
 const CHANNEL = '__redis__:invalidate';
+/** Error replies (named by their first word) that say Redis cannot serve right now, not that it refuses tracking. */
+const PASSING_REFUSAL = /^(BUSY|LOADING|MASTERDOWN|TRYAGAIN)\b/;
 
 /**
  * Server-assisted invalidation over RESP2 (ioredis): one extra connection runs
@@ -131,9 +133,13 @@ export class RedisInvalidations {
       this.#quiet = false;
       this.#tracking = true;
     } catch (error) {
-      // A connection lost meanwhile: 'close', then 'ready' again, tries anew. A refusal by Redis
-      // (no CLIENT TRACKING before Redis 6, an ACL without it) will not change: stop trying.
+      // A connection lost meanwhile: 'close', then 'ready' again, tries anew.
       if (!(error instanceof Error && error.name === 'ReplyError')) return;
+      // Redis busy (a long script), loading its data or without its primary: no answer about
+      // tracking. A new connection tries again, after ioredis' reconnection delay.
+      if (PASSING_REFUSAL.test(error.message)) return void this.#connection.disconnect(true);
+      // A refusal that will not change (no CLIENT TRACKING before Redis 6, an ACL without it,
+      // overlapping prefixes): stop trying.
       this.#logger?.warn({ err: error }, 'redis refused client tracking: sessions and token versions are read from Redis every time');
       this.stop();
     }
