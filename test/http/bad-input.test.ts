@@ -47,6 +47,12 @@ describe('bad input gives a clear 4xx, never a 500 or a stack trace', () => {
     expectCleanRefusal(page, 400, 'cancelled or access was denied');
   });
 
+  it('an empty error= beside a code is an error answer, not a success: no code is redeemed', async () => {
+    const { browser, code, state } = await startSignIn();
+    expectCleanRefusal(await browser.get(`/auth/redirect?code=${code}&state=${state}&error=`), 400, 'Sign-in failed');
+    expect(entra.calls.authorization_code, 'no code was redeemed').to.equal(0);
+  });
+
   it('the provider answering that it is failing (server_error, temporarily_unavailable) is a 503 "try again"', async () => {
     for (const error of ['server_error', 'temporarily_unavailable']) {
       const { browser, state } = await startSignIn();

@@ -51,10 +51,10 @@ export async function codeOfCallback(
     throw new SignInRejected('This sign-in response does not match the sign-in this browser started. Please start again.');
   }
   await refuseForeignResponse(callback.iss, issuerRule);
-  if (callback.error) {
+  if (callback.error !== undefined) {
     // The provider's own failure (RFC 6749 §4.1.2.1), said in a redirect that cannot carry a 5xx: try again later.
     if (PROVIDER_FAILURES.has(callback.error)) throw new IdentityProviderUnavailable(`the provider answered the sign-in with ${callback.error}`);
-    throw new SignInFailed(callback.error, callback.error_description);
+    throw new SignInFailed(callback.error || 'invalid_request', callback.error_description);
   }
   if (!callback.code) throw new SignInRejected('The sign-in response has no authorization code. Please start again.');
   return { code: callback.code, checks };

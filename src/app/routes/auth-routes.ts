@@ -53,7 +53,8 @@ export function authRoutes(
       state: single(ctx.query.state),
       // Present but empty is not absent: it names no issuer, so not the provider (RFC 9207 §2.4).
       iss: typeof ctx.query.iss === 'string' ? ctx.query.iss : undefined,
-      error: single(ctx.query.error),
+      // Present but empty is still an error answer (RFC 6749 §4.1.2.1), never a success beside a code.
+      error: typeof ctx.query.error === 'string' ? ctx.query.error : undefined,
       error_description: single(ctx.query.error_description),
     });
     // The session starts here, and under a new id even when the browser had one (no fixation).
