@@ -23,10 +23,11 @@ const PASSING_REFUSAL = /^(BUSY|LOADING|MASTERDOWN|TRYAGAIN)\b/;
  * Redis had acknowledged when it was sent (BCAST invalidations go out at the end of the event-loop
  * turn that made them, just before the write's own reply: beforeSleep in
  * https://github.com/redis/redis/blob/7.0/src/server.c; a write run in the PING's own turn may be
- * announced after the PONG, but it was not acknowledged before the PING). A cached entry may be used only while `usable()`: connected, tracking on, and a PING
- * sent at most `maxSilenceMs` ago answered. That bounds how stale a served entry can be
- * (`maxSilenceMs`), whatever happens to the network. Whenever it stops being usable every
- * listener is told `lost()` (fail closed: caches drop everything) before anything is served again.
+ * announced after the PONG, but it was not acknowledged before the PING). A cached entry may be
+ * used only while `usable()`: connected, tracking on, and a PING sent at most `maxSilenceMs` ago
+ * answered. That bounds how stale a served entry can be (`maxSilenceMs`), whatever happens to the
+ * network. Whenever it stops being usable every listener is told `lost()` (fail closed: caches drop
+ * everything) before anything is served again.
  */
 export class RedisInvalidations {
   readonly #connection: Redis;

@@ -105,11 +105,6 @@ export class RedisTokenStore implements TokenStore {
    * Tells `listener` of every partition written or removed by any instance, and when changes may
    * have been missed (the channel broke): PartitionChanges, for the parsed-partition cache.
    */
-  /** Whether changes are heard now (PartitionChanges): the invalidation channel is usable. */
-  listening(): boolean {
-    return this.#channel?.usable() ?? false;
-  }
-
   subscribe(listener: { changed(accountId: string): void; lost(): void }): void {
     const prefix = this.#key('');
     this.#channel?.subscribe({
@@ -118,6 +113,11 @@ export class RedisTokenStore implements TokenStore {
       },
       lost: () => listener.lost(),
     });
+  }
+
+  /** Whether changes are heard now (PartitionChanges): the invalidation channel is usable. */
+  listening(): boolean {
+    return this.#channel?.usable() ?? false;
   }
 
   async read(accountId: string): Promise<TokenPartition | undefined> {

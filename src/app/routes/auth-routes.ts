@@ -51,10 +51,10 @@ export function authRoutes(
     const { account, returnTo } = await signIn.complete(pending, {
       code: single(ctx.query.code),
       state: single(ctx.query.state),
-      // Present but empty is not absent: it names no issuer, so not the provider (RFC 9207 §2.4).
-      iss: typeof ctx.query.iss === 'string' ? ctx.query.iss : undefined,
-      // Present but empty is still an error answer (RFC 6749 §4.1.2.1), never a success beside a code.
-      error: typeof ctx.query.error === 'string' ? ctx.query.error : undefined,
+      // Present but empty is not absent: an empty iss names no issuer, so not the provider (RFC 9207
+      // §2.4); an empty error is still an error answer (RFC 6749 §4.1.2.1), never a success.
+      iss: present(ctx.query.iss),
+      error: present(ctx.query.error),
       error_description: single(ctx.query.error_description),
     });
     // The session starts here, and under a new id even when the browser had one (no fixation).
@@ -156,6 +156,11 @@ const CALLBACK_PARAMETERS = ['code', 'state', 'iss', 'error', 'error_description
  * before it reaches the store or, during an outage, the journal.
  */
 const MAX_SID_LENGTH = 255;
+
+/** A query parameter sent once, even empty; `undefined` when absent (the callback refuses repeated ones first). */
+function present(value: string | string[] | undefined): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
 
 /** A query parameter sent once; repeated parameters are refused as absent. */
 function single(value: string | string[] | undefined): string | undefined {
