@@ -1,9 +1,11 @@
 import { asValue } from 'awilix';
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { OperatorTarget } from '../domain/sign-out-everywhere.ts';
-import type { SignOutResult } from '../domain/sign-out-result.ts';
-import { ConfigError, loadConfig, type ConfigFallbacks } from './config.ts';
+import { failedResult, type SignOutResult } from '../domain/sign-out-result.ts';
+import { ConfigError, loadConfig, type Config, type ConfigFallbacks } from './config.ts';
 import { createAppContainer } from './container.ts';
 import { isMainModule } from './main-module.ts';
 import { createLogger } from './observability/logger.ts';
@@ -27,7 +29,8 @@ export interface OperatorOutput {
  * `npm run signout`: the operator's sign-out, built from the app's own configuration and composition
  * root, so it acts on exactly the store the app instances use (SQLite file or Redis). Resolves to
  * the exit code: 0 when done (including a user with nothing stored), 2 for bad arguments, 1 when
- * the configuration is refused or the sign-out failed.
+ * the configuration is refused, the store is out of its reach (memory, or no SQLite file there), or
+ * the sign-out failed.
  */
 export async function runOperatorSignOut(
   argv: readonly string[],
@@ -52,6 +55,11 @@ export async function runOperatorSignOut(
     output.err(`Cannot run: ${error.message}\n`);
     return 1;
   }
+  const outOfReach = storeOutOfReach(config);
+  if (outOfReach) {
+    output.err(`Cannot run: ${outOfReach}\n`);
+    return 1;
+  }
   // The audit event and warnings go to stderr as JSON lines, like the app's; the summary to stdout.
   // No sign-out journal: the command never journals (a store outage fails it, and the operator runs
   // it again), and the journal file belongs to the instance running beside it, which holds it.
@@ -68,11 +76,29 @@ export async function runOperatorSignOut(
     output.out(summary(target, result, requestId));
     return 0;
   } catch (error) {
-    output.err(`Sign-out failed (reference ${requestId}): ${error instanceof Error ? error.message : String(error)}\nNothing was reported as done; run the command again once the store answers.\n`);
+    const done = failedResult('operator', target.subject, error);
+    const doneText = done.partitionRemoved
+      ? `The tokens were removed before the failure (refresh token: ${REVOCATION_TEXT[done.revocation]}); the sessions may not all have ended`
+      : 'Nothing was reported as done';
+    output.err(`Sign-out failed (reference ${requestId}): ${error instanceof Error ? error.message : String(error)}\n${doneText}; run the command again once the store answers.\n`);
     return 1;
   } finally {
     await container.dispose();
   }
+}
+
+/**
+ * Why this command, a process of its own, cannot reach the store the app instances use, if it cannot:
+ * an empty store of its own would report every user as "nothing stored" while their tokens live on.
+ */
+function storeOutOfReach(config: Config): string | undefined {
+  if (config.tokenStore === 'memory') {
+    return 'TOKEN_STORE=memory keeps sessions and tokens inside each app process, out of this command\'s reach; restarting the app forgets them all.';
+  }
+  if (config.tokenStore === 'sqlite' && !existsSync(config.sqlitePath)) {
+    return `no database at SQLITE_PATH=${config.sqlitePath} (${resolve(config.sqlitePath)}); give the command the app's SQLITE_PATH (a relative one is read from the folder the command runs in).`;
+  }
+  return undefined;
 }
 
 function parseTarget(argv: readonly string[]): OperatorTarget | string {

@@ -43,7 +43,8 @@ export class SignOutAudit {
   }
 
   /**
-   * Runs a sign-out and records what it did. One that fails is recorded as `failed` and the error
+   * Runs a sign-out and records what it did. One that fails is recorded as `failed`, with what it
+   * did before failing (a partition it removed, and that refresh token's revocation), and the error
    * goes on to the caller (a 503, and the provider or the user retries). A refused request (a
    * forged or replayed logout token, a foreign `iss`) is not a sign-out: nothing is recorded.
    */
@@ -56,7 +57,7 @@ export class SignOutAudit {
     try {
       result = await signOut();
     } catch (error) {
-      if (!(error instanceof SignOutRejected)) this.record(failedResult(channel, context.subject), context);
+      if (!(error instanceof SignOutRejected)) this.record(failedResult(channel, context.subject, error), context);
       throw error;
     }
     this.record(result, context);

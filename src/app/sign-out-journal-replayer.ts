@@ -40,13 +40,11 @@ export class SignOutJournalReplayer {
   replay(): Promise<void> {
     if (this.pending === 0) return Promise.resolve();
     this.#attempt ??= this.#signOutEverywhere
-      .applyJournal()
+      // Each applied entry is a sign-out of its own: its audit event, with `journaled: true`, written
+      // as it is applied, so that a failure further on loses none.
+      .applyJournal((result) => this.#audit.record(result))
       .then(
-        (applied) => {
-          // Each applied entry is a sign-out of its own: its audit event, with `journaled: true`.
-          for (const result of applied) this.#audit.record(result);
-          this.#logger.info({ applied: applied.length, pending: this.pending }, 'journaled sign-outs applied');
-        },
+        (applied) => this.#logger.info({ applied, pending: this.pending }, 'journaled sign-outs applied'),
         (error: unknown) => {
           this.#failedAt = Date.now();
           this.#logger.warn({ pending: this.pending, err: error }, 'journaled sign-outs still waiting for the store');

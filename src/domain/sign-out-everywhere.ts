@@ -1,7 +1,16 @@
 import type { SignedInAccount } from './account.ts';
 import { SignOutRejected, StoreUnavailable } from './errors.ts';
 import type { RevocationOutcome } from './sign-out-names.ts';
-import { journaledResult, signOutResult, worstRevocation, type SignOutResult, type SignOutWork } from './sign-out-result.ts';
+import {
+  failedResult,
+  journaledResult,
+  noteWorkDoneBeforeFailing,
+  signOutResult,
+  workDoneBeforeFailing,
+  worstRevocation,
+  type SignOutResult,
+  type SignOutWork,
+} from './sign-out-result.ts';
 import type { IdentityProvider } from '../ports/identity-provider.port.ts';
 import type { LogoutTokenVerifier } from '../ports/logout-token-verifier.port.ts';
 import type { RefreshTokenRevoker } from '../ports/refresh-token-revoker.port.ts';
@@ -176,21 +185,32 @@ export class SignOutEverywhere {
   }
 
   /**
-   * Applies the journaled sign-outs, oldest first, each removed from the journal once done. Stops at
-   * the first failure (the store is still down): the rest wait for the next attempt. Resolves to
-   * what each applied entry did (`journaled: true`); an entry whose logout token was used meanwhile
-   * (the provider retried at another instance) was already done and is left out.
+   * Applies the journaled sign-outs, oldest first, each removed from the journal once done. Each
+   * one's result goes to `report` as soon as it is done (`journaled: true`), so a later entry's
+   * failure loses no record of the earlier ones. Stops at the first failure (the store is still
+   * down), rejecting with it: the rest wait for the next attempt. An entry that failed part-way is
+   * reported `failed` with what it did (a partition removed then is not found again). An entry whose
+   * logout token was used meanwhile (the provider retried at another instance) was already done,
+   * and is removed without a report. Resolves to how many entries were applied.
    */
-  async applyJournal(): Promise<SignOutResult[]> {
-    if (!this.#journal) return [];
-    const applied: SignOutResult[] = [];
+  async applyJournal(report: (result: SignOutResult) => void): Promise<number> {
+    if (!this.#journal) return 0;
+    let applied = 0;
     for (const entry of this.#journal.pending()) {
-      const work = await this.#apply(entry).catch((error: unknown) => {
-        if (!(error instanceof SignOutRejected)) throw error;
-        return undefined;
-      });
+      let work: SignOutWork | undefined;
+      try {
+        work = await this.#apply(entry);
+      } catch (error) {
+        if (!(error instanceof SignOutRejected)) {
+          if (workDoneBeforeFailing(error)) report({ ...failedResult(entry.channel, entry.subject, error), journaled: true });
+          throw error;
+        }
+      }
       await this.#journal.remove(entry.id);
-      if (work) applied.push(signOutResult(entry.channel, work, true));
+      if (work) {
+        applied += 1;
+        report(signOutResult(entry.channel, work, true));
+      }
     }
     return applied;
   }
@@ -199,39 +219,56 @@ export class SignOutEverywhere {
     const sessions = entry.sid ? await this.#sessionStore.findBySid(entry.sid) : await this.#sessionStore.findBySubject(entry.subject!);
     const work = await this.#signOut(sessions, [], subject);
     // Two deliveries of one token racing each other both did the (idempotent) sign-out; one wins here.
-    if (entry.jti && !(await this.#replayGuard.claim(replayId(entry.jti), entry.replayableUntil ?? this.#now()))) {
-      throw new SignOutRejected('This logout token was already used.', { reason: 'replayed' });
-    }
+    const claimed = entry.jti ? await this.#claimOrNote(entry.jti, entry.replayableUntil, work) : true;
+    if (!claimed) throw new SignOutRejected('This logout token was already used.', { reason: 'replayed' });
     return work;
+  }
+
+  /** Claims a logout token's `jti`; if the store fails, the sign-out done before it is noted on the error. */
+  async #claimOrNote(jti: string, replayableUntil: number | undefined, work: SignOutWork): Promise<boolean> {
+    try {
+      return await this.#replayGuard.claim(replayId(jti), replayableUntil ?? this.#now());
+    } catch (error) {
+      noteWorkDoneBeforeFailing(error, work);
+      throw error;
+    }
   }
 
   /** A store outage during a provider's sign-out: keep it in the journal when there is one and room. */
   async #journalOrThrow(error: unknown, entry: Omit<JournaledSignOut, 'id'>, subject = entry.subject): Promise<SignOutResult> {
     if (!(error instanceof StoreUnavailable) || !this.#journal) throw error;
     if (!(await this.#journal.append(entry))) throw error;
-    return journaledResult(entry.channel, subject);
+    return journaledResult(entry.channel, subject, workDoneBeforeFailing(error));
   }
 
   /**
    * Removes the partitions of `accountIds` and of every account the sessions name, ends the
-   * sessions, then revokes the refresh tokens the removed partitions held.
+   * sessions, then revokes the refresh tokens the removed partitions held. If the store fails after
+   * some partitions are removed, their refresh tokens are revoked before the error goes on, and what
+   * was done is noted on it: a retry will not find those partitions, so it is now or never.
    */
   async #signOut(sessions: readonly IndexedSession[], accountIds: readonly string[], subject: string | undefined): Promise<SignOutWork> {
     const accounts = new Set([...accountIds, ...sessions.flatMap((session) => (session.accountId ? [session.accountId] : []))]);
+    subject ??= sessions.find((session) => session.subject)?.subject;
     const removed: TokenPartition[] = [];
-    for (const accountId of accounts) {
-      const held = await this.#tokenStore.read(accountId);
-      await this.#tokenStore.remove(accountId);
-      if (held) removed.push(held);
+    try {
+      for (const accountId of accounts) {
+        const held = await this.#tokenStore.read(accountId);
+        await this.#tokenStore.remove(accountId);
+        if (held) removed.push(held);
+      }
+      await this.#endSessions(sessions);
+    } catch (error) {
+      if (removed.length > 0) {
+        noteWorkDoneBeforeFailing(error, { subject, sessionsEnded: 0, partitionRemoved: true, revocation: await this.#revokeAll(removed) });
+      }
+      throw error;
     }
-    await this.#endSessions(sessions);
-    const revocations: RevocationOutcome[] = await Promise.all(removed.map((partition) => this.#revoker.revoke(partition.data)));
-    return {
-      subject: subject ?? sessions.find((session) => session.subject)?.subject,
-      sessionsEnded: sessions.length,
-      partitionRemoved: removed.length > 0,
-      revocation: worstRevocation(revocations),
-    };
+    return { subject, sessionsEnded: sessions.length, partitionRemoved: removed.length > 0, revocation: await this.#revokeAll(removed) };
+  }
+
+  async #revokeAll(partitions: readonly TokenPartition[]): Promise<RevocationOutcome> {
+    return worstRevocation(await Promise.all(partitions.map((partition) => this.#revoker.revoke(partition.data))));
   }
 
   async #endSessions(sessions: readonly IndexedSession[]): Promise<void> {

@@ -30,14 +30,39 @@ export function signOutResult(channel: SignOutChannel, work: SignOutWork, journa
   return { channel, outcome, ...work, journaled };
 }
 
-/** A sign-out accepted into the journal: nothing is removed yet. */
-export function journaledResult(channel: SignOutChannel, subject: string | undefined): SignOutResult {
-  return { channel, outcome: 'journaled', subject, sessionsEnded: 0, partitionRemoved: false, revocation: 'not-attempted', journaled: true };
+/**
+ * A sign-out accepted into the journal, to be applied later. `done`: what it did before the store
+ * failed (`workDoneBeforeFailing`), usually nothing.
+ */
+export function journaledResult(channel: SignOutChannel, subject: string | undefined, done?: SignOutWork): SignOutResult {
+  return { channel, outcome: 'journaled', ...nothingDone(subject), ...done, subject: done?.subject ?? subject, journaled: true };
 }
 
-/** A sign-out that could not be done (the caller got the error). */
-export function failedResult(channel: SignOutChannel, subject: string | undefined): SignOutResult {
-  return { channel, outcome: 'failed', subject, sessionsEnded: 0, partitionRemoved: false, revocation: 'not-attempted', journaled: false };
+/**
+ * A sign-out that could not be done (the caller got `error`). What it did before failing, if
+ * anything, is reported as done: a partition removed then is gone, and its refresh token was revoked.
+ */
+export function failedResult(channel: SignOutChannel, subject: string | undefined, error?: unknown): SignOutResult {
+  const done = workDoneBeforeFailing(error);
+  return { channel, outcome: 'failed', ...nothingDone(subject), ...done, subject: done?.subject ?? subject, journaled: false };
+}
+
+function nothingDone(subject: string | undefined): SignOutWork {
+  return { subject, sessionsEnded: 0, partitionRemoved: false, revocation: 'not-attempted' };
+}
+
+// A sign-out that fails part-way goes on failing with its own error (a StoreUnavailable is still a
+// 503, or journaled), so what it did first travels beside that error rather than inside a wrapper.
+const doneBeforeFailing = new WeakMap<object, SignOutWork>();
+
+/** Notes on `error` what the sign-out that fails with it had already done. */
+export function noteWorkDoneBeforeFailing(error: unknown, work: SignOutWork): void {
+  if (typeof error === 'object' && error !== null) doneBeforeFailing.set(error, work);
+}
+
+/** What the sign-out that failed with `error` had already done, if it did anything. */
+export function workDoneBeforeFailing(error: unknown): SignOutWork | undefined {
+  return typeof error === 'object' && error !== null ? doneBeforeFailing.get(error) : undefined;
 }
 
 /** Several partitions revoked in one sign-out (rare: one `sid` bound to two accounts): the worst one counts. */

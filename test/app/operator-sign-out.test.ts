@@ -1,6 +1,7 @@
 import { pino } from 'pino';
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -162,5 +163,17 @@ describe('npm run signout (operator sign-out) against Redis', function () {
     expect(storeDown.stderr).to.match(/Sign-out failed \(reference [0-9a-f-]+\)/);
     expect(storeDown.stderr).to.contain('"outcome":"failed"');
     expect(await sessions.findBySubject(alice.oid), 'nothing changed').to.have.length(2);
+  });
+
+  it('exits 1 naming the setting when the store is out of its reach, and creates nothing', async () => {
+    const missingFile = join(dir, 'elsewhere', 'app.db');
+    const memory = await runSignout(['--subject', alice.oid], { ...env, TOKEN_STORE: 'memory' });
+    const noDatabase = await runSignout(['--subject', alice.oid], { ...env, TOKEN_STORE: 'sqlite', SQLITE_PATH: missingFile });
+
+    expect([memory.code, noDatabase.code]).to.deep.equal([1, 1]);
+    expect(memory.stderr).to.contain('Cannot run: TOKEN_STORE=memory keeps sessions and tokens inside each app process');
+    expect(noDatabase.stderr).to.contain(`Cannot run: no database at SQLITE_PATH=${missingFile}`);
+    expect(memory.stdout + noDatabase.stdout, 'never "nothing stored"').to.equal('');
+    expect(existsSync(join(dir, 'elsewhere')), 'no folder or file made').to.equal(false);
   });
 });

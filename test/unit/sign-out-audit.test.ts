@@ -4,7 +4,7 @@ import { createLogger } from '../../src/app/observability/logger.ts';
 import { SignOutAudit } from '../../src/app/sign-out-audit.ts';
 import { SignOutRejected, StoreUnavailable } from '../../src/domain/errors.ts';
 import { REVOCATION_OUTCOMES, SIGN_OUT_CHANNELS, SIGN_OUT_OUTCOMES } from '../../src/domain/sign-out-names.ts';
-import { signOutResult } from '../../src/domain/sign-out-result.ts';
+import { noteWorkDoneBeforeFailing, signOutResult } from '../../src/domain/sign-out-result.ts';
 import { metricValue } from '../support/metric-values.ts';
 import { expectRejection } from './expect-rejection.ts';
 
@@ -51,6 +51,17 @@ describe('the sign-out audit event', () => {
     expect(lines.map(({ channel, outcome, requestId }) => ({ channel, outcome, requestId }))).to.deep.equal([
       { channel: 'front-channel', outcome: 'failed', requestId: 'req-2' },
     ]);
+  });
+
+  it('records what a failed sign-out did before it failed: the partition it removed and its revocation', async () => {
+    const failure = new StoreUnavailable('down after the partition went');
+    noteWorkDoneBeforeFailing(failure, { subject: 'sub-3', sessionsEnded: 0, partitionRemoved: true, revocation: 'revoked' });
+
+    await expectRejection(audit.around('operator', { requestId: 'req-3' }, () => Promise.reject(failure)), StoreUnavailable);
+
+    expect(lines).to.have.length(1);
+    expect(lines[0]).to.include({ channel: 'operator', outcome: 'failed', subject: 'sub-3', partitionRemoved: true, revocation: 'revoked', requestId: 'req-3' });
+    expect(await metricValue(metrics.registry, 'app_refresh_token_revocations_total', { outcome: 'revoked' })).to.equal(1);
   });
 
   it('counts sign-outs by channel and outcome, and revocations of removed partitions by outcome', async () => {

@@ -5,6 +5,7 @@ import type { SignedInAccount } from '../../src/domain/account.ts';
 import { CallApi } from '../../src/domain/call-api.ts';
 import { InteractionRequired, SignOutRejected, StoreUnavailable } from '../../src/domain/errors.ts';
 import { SignOutEverywhere } from '../../src/domain/sign-out-everywhere.ts';
+import { failedResult, type SignOutResult } from '../../src/domain/sign-out-result.ts';
 import { MemoryReplayGuard } from '../../src/adapters/memory/memory-replay-guard.ts';
 import { FakeDownstreamApi } from '../support/fake-downstream-api.ts';
 import { FakeLogoutTokenVerifier } from '../support/fake-logout-token-verifier.ts';
@@ -260,11 +261,67 @@ describe('SignOutEverywhere', () => {
       const journal = new LocalSignOutJournal();
       await journal.append({ channel: 'front-channel', sid: 'sid-alice', at: time });
 
-      const [applied, ...rest] = await withJournal(journal).applyJournal();
+      const reported: SignOutResult[] = [];
 
-      expect(rest).to.deep.equal([]);
-      expect(applied).to.include({ channel: 'front-channel', outcome: 'removed', subject: 'alice-sub', revocation: 'revoked', journaled: true });
+      expect(await withJournal(journal).applyJournal((result) => reported.push(result))).to.equal(1);
+      expect(reported).to.have.length(1);
+      expect(reported[0]).to.include({ channel: 'front-channel', outcome: 'removed', subject: 'alice-sub', revocation: 'revoked', journaled: true });
       expect(journal.pending()).to.deep.equal([]);
+    });
+
+    it('reports each journaled sign-out as it is applied, so a later one failing loses none', async () => {
+      const journal = new LocalSignOutJournal();
+      await journal.append({ channel: 'front-channel', sid: 'sid-alice', at: time });
+      await journal.append({ channel: 'front-channel', sid: 'sid-bob', at: time });
+      const findBySid = sessionStore.findBySid.bind(sessionStore);
+      sessionStore.findBySid = async (sid: string) => {
+        if (sid === 'sid-bob') throw new StoreUnavailable('store down again');
+        return findBySid(sid);
+      };
+      const reported: SignOutResult[] = [];
+
+      await expectRejection(withJournal(journal).applyJournal((result) => reported.push(result)), StoreUnavailable);
+
+      expect(reported.map((result) => [result.subject, result.outcome, result.revocation])).to.deep.equal([['alice-sub', 'removed', 'revoked']]);
+      expect(journal.pending().map((entry) => entry.sid)).to.deep.equal(['sid-bob']);
+    });
+
+    it('revokes the refresh token of a partition already removed when the store then fails, and says so', async () => {
+      const destroy = sessionStore.destroy.bind(sessionStore);
+      let failures = 1;
+      sessionStore.destroy = async (id: string) => {
+        if (failures-- > 0) throw new StoreUnavailable('store down while ending the sessions');
+        return destroy(id);
+      };
+
+      const error = await expectRejection(signOut.fromOperator({ subject: alice.subject }), StoreUnavailable);
+
+      expect(await tokenStore.read(alice.accountId), 'removed before the failure').to.equal(undefined);
+      expect(revoker.received).to.deep.equal([{ refreshToken: 'rt-alice.tenant', partitionStillStored: false }]);
+      expect(failedResult('operator', alice.subject, error)).to.include({ outcome: 'failed', subject: 'alice-sub', partitionRemoved: true, revocation: 'revoked' });
+      // The retry ends the session left; the partition is gone, so nothing is revoked twice.
+      expect(await signOut.fromOperator({ subject: alice.subject })).to.include({ outcome: 'removed', sessionsEnded: 1, partitionRemoved: false });
+      expect(await sessionStore.findBySubject(alice.subject)).to.deep.equal([]);
+      expect(revoker.received).to.have.length(1);
+      await expectBobUntouched();
+    });
+
+    it('says what a journaled sign-out did before the store failed', async () => {
+      const journal = new LocalSignOutJournal();
+      const destroy = sessionStore.destroy.bind(sessionStore);
+      sessionStore.destroy = async () => {
+        throw new StoreUnavailable('store down while ending the sessions');
+      };
+
+      const result = await withJournal(journal).fromFrontChannel({ sid: 'sid-alice' });
+
+      expect(result).to.include({ outcome: 'journaled', subject: 'alice-sub', partitionRemoved: true, revocation: 'revoked' });
+      expect(revoker.received.map((received) => received.refreshToken)).to.deep.equal(['rt-alice.tenant']);
+      sessionStore.destroy = destroy;
+      const reported: SignOutResult[] = [];
+      await withJournal(journal).applyJournal((applied) => reported.push(applied));
+      expect(reported[0]).to.include({ outcome: 'removed', sessionsEnded: 2, journaled: true });
+      expect(revoker.received).to.have.length(1);
     });
 
     it('reports unsupported when the provider has no revocation endpoint, and still removes everything', async () => {
