@@ -94,6 +94,27 @@ describe('the browser journey: sign in, profile, sign out', () => {
     expect(await app.container.cradle.tokenStore.read(`${alice.oid}.${entra.tenantId}`), 'still signed in').to.not.equal(undefined);
   });
 
+  it('still signs the user out at the provider when their session ended before they pressed "Sign out"', async () => {
+    const browser = app.browser();
+    await signInWithBrowser(browser, entra, alice, { sid: 'sid-alice' });
+    const profile = await browser.get('/profile');
+    // The session ends elsewhere (the provider's front-channel sign-out, another device, expiry).
+    expect((await app.browser().get('/auth/signout/frontchannel?sid=sid-alice')).status).to.equal(200);
+
+    const signOut = await browser.post('/auth/signout', { _csrf: csrfFrom(profile) });
+
+    expect(signOut.status, 'not a 403 for a form whose session is gone').to.equal(302);
+    expect(signOut.location).to.equal('/auth/signout/provider');
+    expect(signOut.headers.get('cache-control')).to.equal('no-store');
+    const provider = await browser.get(signOut.location!);
+    const endSession = new URL(provider.location!);
+    expect(endSession.origin + endSession.pathname).to.equal(`${entra.authority}/oauth2/v2.0/logout`);
+    expect(endSession.searchParams.get('id_token_hint'), 'no hint: the provider asks the user to confirm').to.equal(null);
+    expect((await app.browser().post('/auth/signout', {})).location, 'a visitor without a session, the same').to.equal('/auth/signout/provider');
+    const crossSite = await app.browser().post('/auth/signout', {}, { headers: { origin: 'https://evil.example' } });
+    expect(crossSite.status, 'a foreign Origin is still refused').to.equal(403);
+  });
+
   it('sends the user to consent with the claims of a claims challenge, then back to the page', async () => {
     const browser = app.browser();
     await signInWithBrowser(browser, entra, alice);

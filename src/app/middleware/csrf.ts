@@ -17,14 +17,21 @@ export function csrfToken(ctx: Koa.Context): string {
  */
 export function requireCsrf(publicOrigin: string): Koa.Middleware {
   return async (ctx, next) => {
-    const origin = ctx.get('origin');
     const sent = (ctx.request as { body?: Record<string, unknown> }).body?._csrf;
     const expected = ctx.session?.csrfToken;
-    if ((origin && origin !== publicOrigin) || typeof sent !== 'string' || !expected || !sameText(sent, expected)) {
-      ctx.throw(403, 'This form has expired or did not come from this site. Please go back, reload and try again.');
+    if (!fromThisSite(ctx, publicOrigin) || typeof sent !== 'string' || !expected || !sameText(sent, expected)) {
+      ctx.throw(403, FORM_REFUSED);
     }
     await next();
   };
+}
+
+export const FORM_REFUSED = 'This form has expired or did not come from this site. Please go back, reload and try again.';
+
+/** Whether a browser-sent `Origin` is this app's (a request without one, as from an old browser, passes). */
+export function fromThisSite(ctx: Koa.Context, publicOrigin: string): boolean {
+  const origin = ctx.get('origin');
+  return !origin || origin === publicOrigin;
 }
 
 function sameText(a: string, b: string): boolean {

@@ -1,8 +1,9 @@
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
+import type Koa from 'koa';
 import { IdentityProviderUnavailable, SignOutRejected } from '../../domain/errors.ts';
 import type { Cradle } from '../container.ts';
-import { requireCsrf } from '../middleware/csrf.ts';
+import { FORM_REFUSED, fromThisSite, requireCsrf } from '../middleware/csrf.ts';
 import { errorHandler } from '../middleware/error-handler.ts';
 import { UnknownSidLimiter } from '../middleware/unknown-sid-limiter.ts';
 import { continueToProviderSignOut } from '../provider-sign-out.ts';
@@ -65,13 +66,10 @@ export function authRoutes(
     ctx.redirect(returnTo);
   });
 
-  router.post('/signout', bodyParser({ enableTypes: ['form'] }), requireCsrf(new URL(config.publicUrl).origin), async (ctx) => {
+  const publicOrigin = new URL(config.publicUrl).origin;
+  router.post('/signout', bodyParser({ enableTypes: ['form'] }), signedOutHereAlready(publicOrigin), requireCsrf(publicOrigin), async (ctx) => {
     noStore(ctx);
-    const account = ctx.session?.account;
-    if (!account) {
-      ctx.session = null;
-      return ctx.redirect('/auth/signed-out');
-    }
+    const account = ctx.session!.account!;
     // The ID token for the provider's id_token_hint, before the sign-out removes it (the store only).
     const idTokenHint = await signOutEverywhere.idTokenHint(account);
     // Tokens next: if removing them fails (a 503), the session stays and the user can try again.
@@ -165,4 +163,22 @@ function present(value: string | string[] | undefined): string | undefined {
 /** A query parameter sent once; repeated parameters are refused as absent. */
 function single(value: string | string[] | undefined): string | undefined {
   return typeof value === 'string' && value.length > 0 ? value : undefined;
+}
+
+/**
+ * "Sign out" pressed after the session ended (it expired, or was ended from another device): there
+ * is no CSRF token left to check it against and nothing here to sign out, but the user still asked
+ * to be signed out, and on a shared computer the provider's session would sign the next person in.
+ * So the provider's session is ended too, as `GET /auth/signout/provider` does: without an
+ * `id_token_hint`, so the provider asks the user to confirm, and a forged POST gets nothing that
+ * link does not. A browser-sent foreign `Origin` is still refused.
+ */
+function signedOutHereAlready(publicOrigin: string): Koa.Middleware {
+  return async (ctx, next) => {
+    if (ctx.session?.account) return next();
+    if (!fromThisSite(ctx, publicOrigin)) ctx.throw(403, FORM_REFUSED);
+    noStore(ctx);
+    ctx.session = null;
+    ctx.redirect('/auth/signout/provider');
+  };
 }
