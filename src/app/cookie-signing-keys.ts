@@ -31,11 +31,27 @@ export class CookieSigningKeys {
   }
 
   verify(data: string, signature: string): boolean {
-    return this.index(data, signature) !== -1;
+    return this.signedBy(data, signature) !== -1;
+  }
+
+  /**
+   * What the `cookies` package asks: 0 when one of the keys made `signature`, -1 when none did.
+   * Never which older key: `cookies` answers any index above 0 by signing the cookie again with
+   * the newest key, but sets that `.sig` cookie with none of the session cookie's options (only
+   * `{ signed: false }`: no Max-Age, SameSite or Secure; `Cookies.prototype.get`,
+   * https://github.com/pillarjs/cookies/blob/master/index.js). After a rotation of SESSION_KEYS it
+   * would turn the signature into a browser-session cookie (lost at the next browser restart, and
+   * the session with it), or one a `__Host-` name makes the browser refuse. Left as it is, the old
+   * signature goes on verifying while the older key is listed, and koa-session signs both cookies
+   * again with the newest key, with their options, whenever it saves the session (a change, the
+   * activity noted at most every 5 minutes, a renewal).
+   */
+  index(data: string, signature: string): number {
+    return this.signedBy(data, signature) === -1 ? -1 : 0;
   }
 
   /** Which key made `signature` (0 = the newest), or -1 when none did. */
-  index(data: string, signature: string): number {
+  signedBy(data: string, signature: string): number {
     // A cookie's name and value never contain a newline, so the pair cannot be forged by moving it.
     const pair = `${data}\n${signature}`;
     const remembered = this.#verified.get(pair);

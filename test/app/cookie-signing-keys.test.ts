@@ -15,9 +15,16 @@ describe('session cookie signing', () => {
     const before = new CookieSigningKeys(['older-key-0123456789']);
     const after = new CookieSigningKeys(['newest-key-0123456789', 'older-key-0123456789']);
     const oldSignature = before.sign('app.session=abc');
-    expect(after.index('app.session=abc', oldSignature)).to.equal(1);
-    expect(after.index('app.session=abc', after.sign('app.session=abc'))).to.equal(0);
-    expect(new CookieSigningKeys(['newest-key-0123456789']).index('app.session=abc', oldSignature)).to.equal(-1);
+    expect(after.signedBy('app.session=abc', oldSignature)).to.equal(1);
+    expect(after.signedBy('app.session=abc', after.sign('app.session=abc'))).to.equal(0);
+    expect(new CookieSigningKeys(['newest-key-0123456789']).signedBy('app.session=abc', oldSignature)).to.equal(-1);
+  });
+
+  it('tells the cookies package 0 for an older key, so that it does not re-sign the cookie without its options', () => {
+    const oldSignature = new CookieSigningKeys(['older-key-0123456789']).sign('app.session=abc');
+    const keys = new CookieSigningKeys(['newest-key-0123456789', 'older-key-0123456789']);
+    expect(keys.index('app.session=abc', oldSignature)).to.equal(0);
+    expect(keys.index('app.session=abd', oldSignature)).to.equal(-1);
   });
 });
 
@@ -25,11 +32,11 @@ describe('session cookie signing: verified signatures remembered', () => {
   it('remembers only signatures that verified, and answers the same from memory', () => {
     const keys = new CookieSigningKeys(['newest-key-0123456789', 'older-key-0123456789']);
     const oldSignature = new CookieSigningKeys(['older-key-0123456789']).sign('app.session=abc');
-    expect(keys.index('app.session=abc', oldSignature)).to.equal(1);
-    expect(keys.index('app.session=abc', oldSignature)).to.equal(1);
-    expect(keys.index('app.session=abc', `${oldSignature.slice(0, -1)}x`)).to.equal(-1);
-    expect(keys.index('app.session=abd', oldSignature)).to.equal(-1);
-    expect(keys.index('app.session=abd', oldSignature)).to.equal(-1);
+    expect(keys.signedBy('app.session=abc', oldSignature)).to.equal(1);
+    expect(keys.signedBy('app.session=abc', oldSignature)).to.equal(1);
+    expect(keys.signedBy('app.session=abc', `${oldSignature.slice(0, -1)}x`)).to.equal(-1);
+    expect(keys.signedBy('app.session=abd', oldSignature)).to.equal(-1);
+    expect(keys.signedBy('app.session=abd', oldSignature)).to.equal(-1);
     expect(keys.remembered).to.equal(1);
   });
 

@@ -1,0 +1,56 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { expect } from 'chai';
+import { Redis } from 'ioredis';
+import nock from 'nock';
+import { FakeEntra, fakeUser } from '../support/fake-entra.ts';
+import { blockNetwork } from '../support/msal-harness.ts';
+import { fakeGraph, signInWithBrowser, startTestApp, type TestApp } from '../support/app-harness.ts';
+
+const ENCRYPTION_KEY = randomBytes(32).toString('base64');
+
+/**
+ * SESSION_KEYS rotated (a new key put first, the old one kept second) on instances sharing Redis:
+ * a session cookie signed under the old key must go on working, and no answer may set its
+ * signature cookie without the options the session cookie has (Max-Age, SameSite, HttpOnly).
+ */
+describe('a rotation of SESSION_KEYS', () => {
+  const alice = fakeUser('alice');
+  let entra: FakeEntra;
+  let keyPrefix: string;
+  let older: TestApp;
+  let rotated: TestApp;
+
+  beforeEach(async () => {
+    blockNetwork();
+    entra = new FakeEntra().install();
+    fakeGraph([alice]);
+    keyPrefix = `test:${randomUUID()}:`;
+    const shared = { TOKEN_STORE: 'redis', REDIS_KEY_PREFIX: keyPrefix, TOKEN_ENCRYPTION_KEYS: ENCRYPTION_KEY };
+    older = await startTestApp(entra, { ...shared, SESSION_KEYS: 'old-session-key-0123456789' });
+    rotated = await startTestApp(entra, { ...shared, SESSION_KEYS: 'new-session-key-0123456789,old-session-key-0123456789' });
+  });
+  afterEach(async () => {
+    await Promise.all([older.close(), rotated.close()]);
+    const redis = new Redis('redis://127.0.0.1:6379');
+    const keys = await redis.keys(`${keyPrefix}*`);
+    if (keys.length) await redis.del(...keys);
+    redis.disconnect();
+    nock.cleanAll();
+  });
+
+  it('keeps a session signed under the old key, and never sets its signature cookie without its options', async () => {
+    const onOlder = older.browser();
+    await signInWithBrowser(onOlder, entra, alice);
+    const onRotated = rotated.browser();
+    onRotated.copyCookiesFrom(onOlder);
+
+    const page = await onRotated.get('/profile');
+
+    expect(page.status).to.equal(200);
+    expect(page.text).to.contain(alice.username);
+    const signatures = page.headers.getSetCookie().filter((line) => line.startsWith('app.session.sig='));
+    for (const line of signatures) expect(line.toLowerCase()).to.contain('expires=').and.contain('samesite=lax').and.contain('httponly');
+    expect((await onRotated.get('/profile')).status, 'still signed in on the next request').to.equal(200);
+    expect((await onOlder.get('/profile')).status, 'and on an instance not yet rotated').to.equal(200);
+  });
+});
