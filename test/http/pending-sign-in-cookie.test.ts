@@ -64,6 +64,18 @@ describe('a visitor who has not signed in leaves nothing on the server', () => {
     expect(browser.cookie('app.session'), 'no session cookie before sign-in').to.equal(undefined);
   });
 
+  it('fits the longest destination it accepts into a cookie a browser keeps, and refuses a longer one', async () => {
+    const longest = `/${'\u00e9'.repeat(341)}a`; // 2048 characters once percent-encoded
+    const start = await app.browser().get(`/auth/signin?returnTo=${encodeURIComponent(longest)}`);
+    expect(start.status).to.equal(302);
+    // RFC 6265 §6.1: browsers keep cookies of at least 4096 bytes (name, value and attributes).
+    expect(setCookie(start, PENDING)!.split(';')[0]!.length).to.be.below(4096);
+
+    const tooLong = await app.browser().get(`/auth/signin?returnTo=${encodeURIComponent(`${longest}a`)}`);
+    expect(tooLong.status).to.equal(400);
+    expect(setCookie(tooLong, PENDING), 'no sign-in started').to.equal(undefined);
+  });
+
   it('clears the pending sign-in cookie on the callback, whatever the outcome', async () => {
     const browser = app.browser();
     const start = await browser.get('/auth/signin');

@@ -12,6 +12,8 @@ describe('sameSitePath', () => {
     ['an empty string', ''],
     ['something that is not a string', ['/profile']],
     ['a path that is too long', `/${'a'.repeat(2048)}`],
+    ['a path that is too long once percent-encoded', `/${'\u00e9'.repeat(400)}`],
+    ['a query that is too long once percent-encoded', `/?${'"'.repeat(1000)}`],
   ];
   for (const [label, candidate] of offSite) {
     it(`refuses ${label}`, () => {
@@ -31,6 +33,11 @@ describe('sameSitePath', () => {
     const result = sameSitePath('/%0d%0a');
     expect(result).to.match(/^\/(?!\/)/);
     expect(result).not.to.match(/[\r\n]/);
+  });
+
+  it('keeps a path of 2048 characters once percent-encoded', () => {
+    const path = `/${'\u00e9'.repeat(341)}${'a'.repeat(1)}`;
+    expect(sameSitePath(path)).to.have.length(2048);
   });
 
   it('keeps a same-site path with its query and fragment', () => {
