@@ -93,7 +93,7 @@ export function loadConfig(env: Env, fallbacks: ConfigFallbacks = {}): Config {
     sessionKeys.push(...fallbacks.devSessionKeys());
   }
   if (sessionKeys.some((key) => key.length < 16)) fail('SESSION_KEYS', 'each key must be at least 16 characters');
-  const apiScopes = list(env.API_SCOPES ?? 'User.Read', ' ');
+  const apiScopes = list(env.API_SCOPES?.trim() || 'User.Read', ' ');
   if (apiScopes.length === 0) fail('API_SCOPES', 'must name at least one scope');
   const tokenStore = tokenStoreOf(env);
   const tokenEncryptionKeys = list(env.TOKEN_ENCRYPTION_KEYS, ',').map((key, i) => {
@@ -241,7 +241,7 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
 }
 
 function tokenStoreOf(env: Env): Config['tokenStore'] {
-  const tokenStore = env.TOKEN_STORE || 'sqlite';
+  const tokenStore = env.TOKEN_STORE?.trim() || 'sqlite';
   if (tokenStore !== 'sqlite' && tokenStore !== 'memory' && tokenStore !== 'redis') {
     fail('TOKEN_STORE', `must be "sqlite", "memory" or "redis", not "${tokenStore}"`);
   }

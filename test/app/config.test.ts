@@ -79,6 +79,13 @@ describe('loadConfig', () => {
     expect(configFailure({ ...MINIMAL, LOG_LEVEL: 'loud' }).message).to.match(/^LOG_LEVEL /);
   });
 
+  it('reads an empty API_SCOPES or TOKEN_STORE as unset, and a padded TOKEN_STORE as its value', () => {
+    expect(loadConfig({ ...MINIMAL, API_SCOPES: '' }).apiScopes).to.deep.equal(['User.Read']);
+    expect(loadConfig({ ...MINIMAL, API_SCOPES: '  ' }).apiScopes).to.deep.equal(['User.Read']);
+    expect(loadConfig({ ...MINIMAL, TOKEN_STORE: '' }).tokenStore).to.equal('sqlite');
+    expect(loadConfig({ ...MINIMAL, TOKEN_STORE: ' memory ' }).tokenStore).to.equal('memory');
+  });
+
   it('chooses the Redis store with its URL and key prefix', () => {
     const config = loadConfig({ ...MINIMAL, TOKEN_STORE: 'redis', REDIS_URL: 'redis://cache.internal:6380/2' });
     expect(config).to.include({ tokenStore: 'redis', redisUrl: 'redis://cache.internal:6380/2', redisKeyPrefix: 'koa-msal:client-id:' });
