@@ -90,6 +90,40 @@ describe('LocalSignOutJournal', () => {
     expect(readdirSync(join(dir, 'data')).some((name) => name.startsWith('sign-out-journal.json.unreadable-'))).to.equal(true);
   });
 
+  it('keeps the sign-outs of a file holding entries that are not sign-outs, and moves the file aside', () => {
+    const warnings: string[] = [];
+    mkdirSync(join(dir, 'data'));
+    const good = { id: 'e1', channel: 'front-channel', sid: 'sid-1', at };
+    writeFileSync(file, JSON.stringify([null, good, { id: 'e2', channel: 'front-channel', at }, 'x', { ...good, id: 'e3', channel: 'app' }]));
+    const journal = new LocalSignOutJournal({ file, logger: warningsInto(warnings) });
+    opened.push(journal);
+
+    expect(journal.pending()).to.deep.equal([good]);
+    expect(journal.names({ sid: 'sid-1' })).to.equal(true);
+    expect(journal.names({ sid: 'sid-2', subject: 'someone' }), 'answers, never throws').to.equal(false);
+    expect(warnings).to.have.length(1);
+    expect(readdirSync(join(dir, 'data')).some((name) => name.startsWith('sign-out-journal.json.unreadable-'))).to.equal(true);
+    expect(JSON.parse(readFileSync(file, 'utf8')), 'the sign-outs written back at once').to.deep.equal([good]);
+  });
+
+  it('adds nothing when the entry cannot be written: a refused sign-out is never applied later', async () => {
+    const journal = new LocalSignOutJournal({ file, maxEntries: 2 });
+    opened.push(journal);
+    expect(await journal.append({ channel: 'front-channel', sid: 'sid-1', at })).to.equal(true);
+    // The atomic write goes through a temporary file beside the journal: a folder in its place fails
+    // it (EISDIR), as a full disk would.
+    const temporary = `${file}.${process.pid}.tmp`;
+    mkdirSync(temporary);
+    let failed = false;
+    await journal.append({ channel: 'front-channel', sid: 'sid-2', at }).catch(() => (failed = true));
+    rmSync(temporary, { recursive: true });
+    expect(failed, 'the append failed').to.equal(true);
+    expect(journal.pending().map((entry) => entry.sid)).to.deep.equal(['sid-1']);
+    expect(journal.names({ sid: 'sid-2' })).to.equal(false);
+    expect(await journal.append({ channel: 'front-channel', sid: 'sid-3', at }), 'its place is free').to.equal(true);
+    expect(JSON.parse(readFileSync(file, 'utf8')).map((entry: { sid: string }) => entry.sid)).to.deep.equal(['sid-1', 'sid-3']);
+  });
+
   it('keeps entries in memory only without a file', async () => {
     const journal = new LocalSignOutJournal();
     await journal.append({ channel: 'front-channel', sid: 'a', at });

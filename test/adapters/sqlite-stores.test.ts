@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +13,22 @@ import { SqliteReplayGuard } from '../../src/adapters/sqlite/sqlite-replay-guard
 import { SqliteTokenStore } from '../../src/adapters/sqlite/sqlite-token-store.ts';
 import { describeSessionStoreContract } from './session-store.contract.ts';
 import { CONTRACT_TOKEN_TTL_SECONDS, describeTokenStoreContract } from './token-store.contract.ts';
+
+/** Another process upgrading a file: the last migration inside a write transaction held open for a second. */
+const MIGRATE_AND_HOLD = `
+import Database from 'better-sqlite3';
+const db = new Database(process.env.FILE);
+db.pragma('journal_mode = WAL');
+db.exec('BEGIN IMMEDIATE');
+db.exec(process.env.MIGRATION);
+db.pragma('user_version = ' + process.env.VERSION);
+db.prepare("UPDATE token_partitions SET summary = 'written by the other' WHERE account_id = 'alice'").run();
+process.stdout.write('migrated, not committed\\n');
+const until = Date.now() + 1000;
+while (Date.now() < until);
+db.exec('COMMIT');
+db.close();
+`;
 
 describe('SQLite stores', () => {
   let dir: string;
@@ -118,6 +136,25 @@ describe('SQLite stores', () => {
       expect(await tokens.readSummary('alice')).to.deep.equal({ summary: undefined, version: 'v-alice' });
       expect(await tokens.write('alice', 'newer', 'v-alice', 'its summary')).to.equal(true);
       expect((await tokens.readSummary('alice'))?.summary).to.equal('its summary');
+    });
+
+    it('migrates a file once when another process is migrating it as this one opens it', async () => {
+      const last = MIGRATIONS.length - 1;
+      const file = fileAtSchemaVersion(last, [['alice', 'x'.repeat(12_000), 'v-alice', Date.now() + 60_000]]);
+      // The other process takes the write lock, migrates, writes, and holds the lock for a second.
+      const other = spawn(process.execPath, ['--input-type=module', '-e', MIGRATE_AND_HOLD], {
+        env: { ...process.env, FILE: file, MIGRATION: MIGRATIONS[last], VERSION: String(MIGRATIONS.length) },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      const exited = once(other, 'exit');
+      await once(other.stdout!, 'data');
+
+      db = openSqliteDatabase(file); // waits for the other's commit
+
+      expect((await exited)[0]).to.equal(0);
+      expect(db.pragma('user_version', { simple: true })).to.equal(MIGRATIONS.length);
+      const written = db.prepare("SELECT summary FROM token_partitions WHERE account_id = 'alice'").pluck().get();
+      expect(written, 'what the other wrote after migrating: not copied away by a second migration').to.equal('written by the other');
     });
 
     it('uses write-ahead logging', () => {

@@ -49,10 +49,18 @@ export class LocalSignOutJournal implements SignOutJournal {
 
   async append(entry: Omit<JournaledSignOut, 'id'>): Promise<boolean> {
     this.#refuseIfClosed();
-    const next = [...this.#entries, { id: randomUUID(), ...entry }];
+    const id = randomUUID();
+    const next = [...this.#entries, { id, ...entry }];
     if (next.length > this.#maxEntries || Buffer.byteLength(JSON.stringify(next)) > this.#maxBytes) return false;
     this.#entries = next;
-    await this.#persist();
+    try {
+      await this.#persist();
+    } catch (error) {
+      // Not durable, so not added: the caller answers with an error, and a sign-out it refused
+      // must not be applied later from memory, or be written by the next change that succeeds.
+      this.#entries = this.#entries.filter((kept) => kept.id !== id);
+      throw error;
+    }
     return true;
   }
 
@@ -117,7 +125,12 @@ export class LocalSignOutJournal implements SignOutJournal {
   }
 }
 
-/** The entries in `file`, `undefined` when there is none. An unreadable file is moved aside, never silently dropped. */
+/**
+ * The entries in `file`, `undefined` when there is none. An unreadable file, or one holding entries
+ * that are not sign-outs (edited by hand, written by something else), is moved aside for an
+ * operator to read, never silently dropped; the sign-outs it does hold are kept, written back at
+ * once. Unchecked, one such entry made every signed-in request fail (`names` runs on each).
+ */
 function load(file: string, logger: Logger | undefined): JournaledSignOut[] | undefined {
   let text: string;
   try {
@@ -126,14 +139,36 @@ function load(file: string, logger: Logger | undefined): JournaledSignOut[] | un
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
+  let entries: unknown;
   try {
-    const entries = JSON.parse(text) as unknown;
-    if (Array.isArray(entries)) return entries as JournaledSignOut[];
+    entries = JSON.parse(text);
   } catch {
-    // fall through: kept aside below for an operator to read, never silently dropped
+    entries = undefined;
   }
+  const usable = Array.isArray(entries) ? entries.filter(isJournaledSignOut) : [];
+  if (Array.isArray(entries) && usable.length === entries.length) return usable;
   const aside = `${file}.unreadable-${Date.now()}`;
   renameSync(file, aside);
-  logger?.warn({ movedTo: aside }, 'the sign-out journal could not be read; it was moved aside');
-  return [];
+  if (usable.length > 0) writeAtomicallySync(file, JSON.stringify(usable));
+  logger?.warn(
+    { movedTo: aside, kept: usable.length, unusable: Array.isArray(entries) ? entries.length - usable.length : undefined },
+    'the sign-out journal could not be read whole; it was moved aside, and the sign-outs it held kept',
+  );
+  return usable;
+}
+
+function isJournaledSignOut(value: unknown): value is JournaledSignOut {
+  if (typeof value !== 'object' || value === null) return false;
+  const entry = value as Record<string, unknown>;
+  const optionalText = (name: string) => entry[name] === undefined || (typeof entry[name] === 'string' && entry[name] !== '');
+  return (
+    typeof entry.id === 'string' &&
+    (entry.channel === 'front-channel' || entry.channel === 'back-channel') &&
+    typeof entry.at === 'number' &&
+    optionalText('sid') &&
+    optionalText('subject') &&
+    (entry.sid !== undefined || entry.subject !== undefined) &&
+    optionalText('jti') &&
+    (entry.replayableUntil === undefined || typeof entry.replayableUntil === 'number')
+  );
 }

@@ -153,14 +153,24 @@ function createOwnerOnly(path: string): void {
 }
 
 function migrate(db: Database.Database): void {
+  if (schemaVersion(db) === SCHEMA_VERSION) return;
+  // user_version is part of the database header, so it commits or rolls back with the tables. It
+  // is read again once the write lock is held: in WAL mode the first read sees the last commit, so
+  // a process starting while another one migrates would otherwise wait for the lock, then run the
+  // same migrations a second time (copying the table again, losing what was written in between).
+  db.transaction(() => {
+    const version = schemaVersion(db);
+    if (version === SCHEMA_VERSION) return;
+    for (const migration of MIGRATIONS.slice(version)) db.exec(migration);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  }).immediate();
+}
+
+/** The file's schema version; a file from a newer release of the app is refused. */
+function schemaVersion(db: Database.Database): number {
   const version = db.pragma('user_version', { simple: true }) as number;
   if (version > SCHEMA_VERSION) {
     throw new Error(`SQLite schema version ${version} is newer than this app supports (${SCHEMA_VERSION})`);
   }
-  if (version === SCHEMA_VERSION) return;
-  // user_version is part of the database header, so it commits or rolls back with the tables.
-  db.transaction(() => {
-    for (const migration of MIGRATIONS.slice(version)) db.exec(migration);
-    db.pragma(`user_version = ${SCHEMA_VERSION}`);
-  }).immediate();
+  return version;
 }
