@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { expect } from 'chai';
 import nock from 'nock';
 import { fakeUser, type FakeEntra } from '../support/fake-entra.ts';
@@ -9,6 +10,35 @@ function expectCleanRefusal(page: Page, status: number, says: string | RegExp) {
   expect(page.status, page.text).to.equal(status);
   expect(page.text).to.match(typeof says === 'string' ? new RegExp(says) : says);
   expect(page.text).to.not.match(/node_modules|at [\w.]+ \(|Error:/);
+}
+
+/**
+ * A form POST with a `Content-Encoding`, over a plain socket, with nock set aside meanwhile: nock
+ * sees every socket this process opens and decompresses the bodies it sees, failing on one that is
+ * not what it says.
+ */
+async function rawPost(baseUrl: string, path: string, encoding: string, body: string): Promise<{ status: number; text: string }> {
+  nock.restore();
+  try {
+    return await rawPostUnseen(baseUrl, path, encoding, body);
+  } finally {
+    nock.activate();
+  }
+}
+
+async function rawPostUnseen(baseUrl: string, path: string, encoding: string, body: string): Promise<{ status: number; text: string }> {
+  const { hostname, port } = new URL(baseUrl);
+  const socket = connect(Number(port), hostname);
+  // Written, not ended: a client that half-closes has its request aborted by Node's server
+  // (httpAllowHalfOpen is off) before an answer that takes a turn is written. The server closes.
+  socket.write(
+    `POST ${path} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nAccept: text/html\r\nConnection: close\r\n` +
+      `Content-Type: application/x-www-form-urlencoded\r\nContent-Encoding: ${encoding}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+  const chunks: Buffer[] = [];
+  for await (const chunk of socket) chunks.push(chunk as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8');
+  return { status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1]), text };
 }
 
 describe('bad input gives a clear 4xx, never a 500 or a stack trace', () => {
@@ -110,6 +140,17 @@ describe('bad input gives a clear 4xx, never a 500 or a stack trace', () => {
       expectCleanRefusal(await browser.get(`/auth/redirect?${query(code, state)}`), 400, `more than one ${repeated}`);
     }
     expect(entra.calls.authorization_code, 'no code was redeemed').to.equal(0);
+  });
+
+  it('a form body in an encoding the app does not read is a 415, one that does not decompress a 400, on every POST', async () => {
+    for (const path of ['/auth/signout', '/auth/signout/backchannel', '/sessions/end', '/sessions/everywhere']) {
+      const unknown = await rawPost(app.baseUrl, path, 'foo', 'logout_token=abc&_csrf=abc');
+      expect(unknown.status, `${path}, an unknown encoding`).to.equal(415);
+      expect(unknown.text).to.not.match(/node_modules|at [\w.]+ \(|Error:/);
+      expect((await rawPost(app.baseUrl, path, 'gzip', 'logout_token=abc')).status, `${path}, gzip that is not`).to.equal(400);
+    }
+    const errors = app.logs.map((line) => JSON.parse(line) as { level: string }).filter((line) => line.level === 'error');
+    expect(errors, 'a client mistake is not logged as the server failing').to.deep.equal([]);
   });
 
   it('an unknown page is a 404 page', async () => {

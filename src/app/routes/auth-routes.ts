@@ -1,9 +1,9 @@
 import Router from '@koa/router';
-import { bodyParser } from '@koa/bodyparser';
 import type Koa from 'koa';
 import { IdentityProviderUnavailable, SignOutRejected } from '../../domain/errors.ts';
 import type { Cradle } from '../container.ts';
 import { FORM_REFUSED, fromThisSite, requireCsrf } from '../middleware/csrf.ts';
+import { formBody } from '../middleware/form-body.ts';
 import { errorHandler } from '../middleware/error-handler.ts';
 import { UnknownSidLimiter } from '../middleware/unknown-sid-limiter.ts';
 import { continueToProviderSignOut } from '../provider-sign-out.ts';
@@ -67,7 +67,7 @@ export function authRoutes(
   });
 
   const publicOrigin = new URL(config.publicUrl).origin;
-  router.post('/signout', bodyParser({ enableTypes: ['form'] }), signedOutHereAlready(publicOrigin), requireCsrf(publicOrigin), async (ctx) => {
+  router.post('/signout', formBody(), signedOutHereAlready(publicOrigin), requireCsrf(publicOrigin), async (ctx) => {
     noStore(ctx);
     const account = ctx.session!.account!;
     // The ID token for the provider's id_token_hint, before the sign-out removes it (the store only).
@@ -125,7 +125,7 @@ export function authRoutes(
     ctx.body = 'signed out';
   });
 
-  router.post('/signout/backchannel', errorHandler(logger, { answer: 'json' }), bodyParser({ enableTypes: ['form'] }), async (ctx) => {
+  router.post('/signout/backchannel', errorHandler(logger, { answer: 'json' }), formBody(), async (ctx) => {
     noStore(ctx);
     const token = (ctx.request as { body?: Record<string, unknown> }).body?.logout_token;
     if (typeof token !== 'string' || !token) {

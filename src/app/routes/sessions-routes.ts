@@ -1,7 +1,7 @@
 import Router from '@koa/router';
-import { bodyParser } from '@koa/bodyparser';
 import type { Cradle } from '../container.ts';
 import { csrfToken, requireCsrf } from '../middleware/csrf.ts';
+import { formBody } from '../middleware/form-body.ts';
 import { noStore } from '../middleware/security-headers.ts';
 import { continueToProviderSignOut } from '../provider-sign-out.ts';
 import { SessionHandles } from '../session-handles.ts';
@@ -24,7 +24,7 @@ export function sessionsRoutes({
 }: Pick<Cradle, 'config' | 'sessionStore' | 'signOutEverywhere' | 'signOutAudit' | 'logger'>): Router {
   const sessionHandles = new SessionHandles(config.sessionKeys);
   const router = new Router({ prefix: '/sessions' });
-  const form = [bodyParser({ enableTypes: ['form'] }), requireCsrf(new URL(config.publicUrl).origin)];
+  const form = [formBody(), requireCsrf(new URL(config.publicUrl).origin)];
 
   router.get('/', async (ctx) => {
     noStore(ctx);
