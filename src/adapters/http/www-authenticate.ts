@@ -1,25 +1,121 @@
 /**
  * The claims request of a claims challenge, decoded, or `undefined`:
  * `WWW-Authenticate: Bearer realm="", error="insufficient_claims", claims="<base64 JSON>"`
- * (Microsoft identity platform "claims challenge" for Conditional Access / CAE). Parameter values
- * may be quoted strings or bare tokens (RFC 9110 §11.2, `auth-param`). Claims that are not a JSON
+ * (Microsoft identity platform "claims challenge" for Conditional Access / CAE). Only a `Bearer`
+ * challenge's own parameters count: the header may hold several challenges (RFC 9110 §11.6.1), and
+ * another scheme's `error` or `claims` says nothing about Bearer. Claims that are not a JSON
  * object (OpenID Connect Core §5.5: the `claims` request is one) are no claims challenge: the
  * answer is then a plain 401.
  */
 export function parseClaimsChallenge(header: string | null): string | undefined {
   if (!header) return undefined;
-  const params = new Map<string, string>();
-  for (const match of header.matchAll(/([a-zA-Z_]+)\s*=\s*(?:"([^"]*)"|([^\s,"]+))/g)) {
-    params.set(match[1]!.toLowerCase(), match[2] ?? match[3]!);
-  }
-  if (params.get('error') !== 'insufficient_claims') return undefined;
-  const encoded = params.get('claims');
-  if (!encoded) return undefined;
+  const bearer = parseChallenges(header).find(
+    (challenge) => challenge.scheme === 'bearer' && challenge.params.get('error') === 'insufficient_claims' && challenge.params.get('claims'),
+  );
+  if (!bearer) return undefined;
   try {
-    const decoded = Buffer.from(encoded, 'base64').toString('utf8');
+    const decoded = Buffer.from(bearer.params.get('claims')!, 'base64').toString('utf8');
     const claims: unknown = JSON.parse(decoded);
     return typeof claims === 'object' && claims !== null && !Array.isArray(claims) ? decoded : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** One challenge of a `WWW-Authenticate` header: its scheme and parameter names lower-cased. */
+export interface Challenge {
+  readonly scheme: string;
+  readonly params: ReadonlyMap<string, string>;
+  readonly token68?: string;
+}
+
+const TCHAR = /[!#$%&'*+\-.^_`|~0-9A-Za-z]/;
+const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*/;
+
+/**
+ * The challenges of a `WWW-Authenticate` header by RFC 9110 §11.2 and §11.6.1:
+ *   challenge  = auth-scheme [ 1*SP ( token68 / #auth-param ) ]
+ *   auth-param = token BWS "=" BWS ( token / quoted-string )
+ * A quoted-string may hold `\"` and `\\` (quoted-pair, §5.6.4); a parameter named twice in one
+ * challenge keeps its first value (§11.2: each name at most once). Reading stops at the first
+ * thing that fits no rule, keeping the challenges read before it.
+ */
+export function parseChallenges(header: string): Challenge[] {
+  const challenges: Challenge[] = [];
+  let at = 0;
+  const skip = (chars: string) => {
+    while (at < header.length && chars.includes(header[at]!)) at++;
+  };
+  const token = (): string => {
+    const start = at;
+    while (at < header.length && TCHAR.test(header[at]!)) at++;
+    return header.slice(start, at);
+  };
+  const quotedString = (): string | undefined => {
+    let value = '';
+    for (at++; at < header.length; at++) {
+      const char = header[at]!;
+      if (char === '"') {
+        at++;
+        return value;
+      }
+      if (char === '\\') at++;
+      value += header[at] ?? '';
+    }
+    return undefined; // unterminated
+  };
+  /** `name = value` at the current position, or `undefined` with the position unchanged. */
+  const authParam = (): [string, string] | undefined => {
+    const start = at;
+    const name = token();
+    skip(' \t');
+    if (name && header[at] === '=') {
+      at++;
+      skip(' \t');
+      const value = header[at] === '"' ? quotedString() : token() || undefined;
+      if (value !== undefined) return [name.toLowerCase(), value];
+    }
+    at = start;
+    return undefined;
+  };
+  const atListEnd = () => {
+    skip(' \t');
+    return at >= header.length || header[at] === ',';
+  };
+
+  for (;;) {
+    skip(' \t,');
+    if (at >= header.length) return challenges;
+    const scheme = token();
+    if (!scheme) return challenges;
+    const params = new Map<string, string>();
+    skip(' ');
+    const first = authParam();
+    if (first) {
+      params.set(...first);
+      // Further parameters, until what follows a comma is the next challenge's scheme.
+      while (atListEnd() && at < header.length) {
+        const comma = at;
+        skip(', \t');
+        const next = authParam();
+        if (!next) {
+          at = comma;
+          break;
+        }
+        if (!params.has(next[0])) params.set(...next);
+      }
+      challenges.push({ scheme: scheme.toLowerCase(), params });
+    } else {
+      // A token68 is the challenge's whole rest: it must end the list element.
+      const start = at;
+      let token68 = TOKEN68.exec(header.slice(at))?.[0];
+      if (token68) at += token68.length;
+      if (token68 && !atListEnd()) {
+        at = start;
+        token68 = undefined;
+      }
+      challenges.push({ scheme: scheme.toLowerCase(), params, ...(token68 ? { token68 } : {}) });
+    }
+    if (!atListEnd()) return challenges;
   }
 }
