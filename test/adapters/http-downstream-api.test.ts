@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { HttpDownstreamApi } from '../../src/adapters/http/http-downstream-api.ts';
+import { MAX_BODY_BYTES } from '../../src/adapters/http/keep-alive-get.ts';
 import { ApiChallenge, ApiForbidden, DownstreamApiUnavailable } from '../../src/domain/errors.ts';
 
 type Handler = (request: IncomingMessage, response: ServerResponse) => void;
@@ -85,5 +86,27 @@ describe('HttpDownstreamApi over node:http', () => {
     const started = performance.now();
     expect(await failureOf(api('/silent').get('t'))).to.be.instanceOf(DownstreamApiUnavailable);
     expect(performance.now() - started).to.be.within(250, 2000);
+  });
+
+  it('stops reading a body over 4 MB and answers DownstreamApiUnavailable, holding none of it', async () => {
+    const base = await listen('127.0.0.1');
+    const megabyte = Buffer.alloc(1024 * 1024, 'a');
+    let sent = 0;
+    handler = (_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      // Streams up to 64 MB, as fast as the reader takes it, and stops once the reader hangs up.
+      const more = () => {
+        while (sent < 64 && !response.destroyed) {
+          sent++;
+          if (!response.write(megabyte)) return void response.once('drain', more);
+        }
+        response.end();
+      };
+      response.on('close', () => (sent = 64));
+      more();
+    };
+    const failure = await failureOf(new HttpDownstreamApi({ apiUrl: `${base}/big`, httpTimeoutMs: 5000 }).get('t'));
+    expect(failure).to.be.instanceOf(DownstreamApiUnavailable);
+    expect(String((failure as Error).cause)).to.contain(`over ${MAX_BODY_BYTES} bytes`);
   });
 });

@@ -16,6 +16,13 @@ export interface GetResponse {
  * undici package's own `request` about 50 µs. Not undici either: the tests fake HTTP APIs with
  * nock, which intercepts node:http and the global fetch but not a private undici dispatcher.
  */
+/**
+ * The most of an answer's body that is read: a downstream API's JSON for one page is far smaller,
+ * and without a bound an API (or whatever answers in its place) could make the app hold any amount
+ * in memory, and past V8's longest string (about 512 MB) end the process.
+ */
+export const MAX_BODY_BYTES = 4 * 1024 * 1024;
+
 export class KeepAliveGet {
   readonly #agent: HttpAgent;
   readonly #request: typeof httpRequest;
@@ -41,7 +48,12 @@ export class KeepAliveGet {
     return new Promise((resolve, reject) => {
       const request = this.#request({ ...this.#target, agent: this.#agent, headers }, (response) => {
         const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        let bytes = 0;
+        response.on('data', (chunk: Buffer) => {
+          bytes += chunk.length;
+          if (bytes > MAX_BODY_BYTES) return request.destroy(new Error(`answered with a body over ${MAX_BODY_BYTES} bytes`));
+          chunks.push(chunk);
+        });
         response.on('end', () => {
           clearTimeout(deadline);
           resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString('utf8') });
