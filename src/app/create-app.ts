@@ -54,7 +54,7 @@ export function createApp(container: AppContainer): Koa {
   });
   app.use(sessionMiddleware(app, { config, cookies, sessionStore, tokenStore: cradle.tokenStore, now, signOutJournal: cradle.signOutJournal }));
   app.use(sessionActivity(now));
-  app.use(interactionRequiredRedirect(signInStart, logger));
+  app.use(interactionRequiredRedirect(signInStart, logger, now));
   for (const router of [authRoutes(cradle, signInStart), pageRoutes(cradle), sessionsRoutes(cradle)]) {
     app.use(router.routes());
     app.use(router.allowedMethods());

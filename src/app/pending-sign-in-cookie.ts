@@ -62,6 +62,7 @@ function isPendingSignIn(value: unknown): value is PendingSignIn {
     typeof candidate.returnTo === 'string' &&
     Array.isArray(candidate.scopes) &&
     candidate.scopes.every((scope) => typeof scope === 'string') &&
-    typeof candidate.startedAt === 'number'
+    typeof candidate.startedAt === 'number' &&
+    (candidate.interaction === undefined || candidate.interaction === true)
   );
 }

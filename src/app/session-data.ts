@@ -17,6 +17,8 @@ export interface AppSessionData {
   userAgent?: string;
   /** Epoch ms of the last request, to within ACTIVITY_RESOLUTION_MS (session-activity.ts). */
   lastActiveAt?: number;
+  /** Set when the sign-in answered a page's need for the user (interaction-required.ts): that page. */
+  interactionAnswered?: { readonly returnTo: string; readonly at: number };
 }
 
 /** The data of a session that starts now for `account`, in the browser that sent `userAgent`. */

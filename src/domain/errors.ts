@@ -79,6 +79,15 @@ export class ApiForbidden extends DomainError {
   readonly userMessage = 'The service behind this page refused this request for your account: it needs a permission you do not have.';
 }
 
+/**
+ * The page's token request needed the user again right after they signed in for that page: the
+ * provider gives tokens the downstream API goes on refusing (a wrong audience, a claim the provider
+ * cannot satisfy). Sending the user round again would loop until the browser gives up.
+ */
+export class InteractionNotSatisfied extends DomainError {
+  readonly userMessage = 'The service behind this page still refuses access after you signed in again. Please try again later.';
+}
+
 /** The downstream API refused the token (401); `claims` is set for a claims challenge. */
 export class ApiChallenge extends DomainError {
   readonly userMessage = 'The service refused the request.';

@@ -10,6 +10,8 @@ export interface PendingSignIn {
   readonly returnTo: string;
   readonly scopes: readonly string[];
   readonly startedAt: number;
+  /** Started by an interaction-required redirect (BeginSignIn.interaction). */
+  readonly interaction?: true;
 }
 
 /** Query parameters of the redirect back from the provider (already reduced to single strings). */
@@ -22,6 +24,8 @@ export interface BeginSignIn {
   /** Claims request from a claims challenge. */
   readonly claims?: string;
   readonly loginHint?: string;
+  /** Started because a page's token request needed the user (consent, claims): the page is `returnTo`. */
+  readonly interaction?: boolean;
 }
 
 /** A sign-in left unfinished for longer than this must be started again. */
@@ -61,13 +65,13 @@ export class SignIn {
       claims: request.claims,
       loginHint: request.loginHint,
     });
-    return { authorizationUrl, pending: { checks, returnTo, scopes, startedAt: this.#now() } };
+    return { authorizationUrl, pending: { checks, returnTo, scopes, startedAt: this.#now(), ...(request.interaction ? { interaction: true as const } : {}) } };
   }
 
   async complete(
     pending: PendingSignIn | undefined,
     params: CallbackParams,
-  ): Promise<{ account: SignedInAccount; returnTo: string }> {
+  ): Promise<{ account: SignedInAccount; returnTo: string; interaction: boolean }> {
     if (!pending) {
       throw new SignInRejected('No sign-in is in progress in this browser. Please start again.');
     }
@@ -75,6 +79,6 @@ export class SignIn {
       throw new SignInRejected('This sign-in took too long. Please start again.');
     }
     const account = await this.#identityProvider.completeSignIn(pending.checks, params, pending.scopes);
-    return { account, returnTo: pending.returnTo };
+    return { account, returnTo: pending.returnTo, interaction: pending.interaction === true };
   }
 }

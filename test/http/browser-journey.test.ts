@@ -141,4 +141,38 @@ describe('the browser journey: sign in, profile, sign out', () => {
     expect(callback.status, callback.text).to.equal(302);
     expect(callback.location).to.equal('/profile');
   });
+
+  it('does not send the user round again when the page asks for them right after the sign-in that answered it', async () => {
+    const browser = app.browser();
+    await signInWithBrowser(browser, entra, alice);
+    const claims = Buffer.from(JSON.stringify({ access_token: { acrs: { essential: true, value: 'c1' } } })).toString('base64');
+    nock.cleanAll();
+    entra.install();
+    // An API that goes on asking for a claim, whatever token it gets (one the provider cannot meet).
+    nock('https://graph.microsoft.com')
+      .get('/v1.0/me')
+      .times(10)
+      .reply(401, { error: { code: 'InvalidAuthenticationToken' } }, { 'WWW-Authenticate': `Bearer realm="", error="insufficient_claims", claims="${claims}"` });
+
+    const first = await browser.get('/profile?tab=2');
+    expect(first.status, 'the first time, the user is sent to answer it').to.equal(302);
+    const { code, state } = entra.authorize(first.location!, alice);
+    expect((await browser.get(`/auth/redirect?code=${code}&state=${state}`)).location).to.equal('/profile?tab=2');
+
+    const again = await browser.get('/profile?tab=2');
+    expect(again.status, 'not a redirect loop').to.equal(502);
+    expect(again.text).to.contain('still refuses access after you signed in again');
+    expect((await browser.get('/profile')).status, 'another page may still ask').to.equal(302);
+  });
+
+  it('sends a HEAD request that needs the user to sign in, as a GET', async () => {
+    const browser = app.browser();
+    await signInWithBrowser(browser, entra, alice);
+    nock.cleanAll();
+    entra.install();
+    nock('https://graph.microsoft.com').get('/v1.0/me').times(3).reply(401, {}, { 'WWW-Authenticate': 'Bearer realm=""' });
+    const head = await fetch(`${app.baseUrl}/profile`, { method: 'HEAD', redirect: 'manual', headers: { cookie: browser.cookieNamesFor().map((name) => `${name}=${browser.cookie(name)}`).join('; ') } });
+    expect(head.status).to.equal(302);
+    expect(head.headers.get('location')).to.match(/\/oauth2\/v2\.0\/authorize\?/);
+  });
 });

@@ -49,7 +49,7 @@ export function authRoutes(
     // (RFC 9207), an absent error would let a code beside it through.
     const repeated = CALLBACK_PARAMETERS.find((name) => Array.isArray(ctx.query[name]));
     if (repeated) return ctx.throw(400, `The sign-in response has more than one ${repeated}.`);
-    const { account, returnTo } = await signIn.complete(pending, {
+    const { account, returnTo, interaction } = await signIn.complete(pending, {
       code: single(ctx.query.code),
       state: single(ctx.query.state),
       // Present but empty is not absent: an empty iss names no issuer, so not the provider (RFC 9207
@@ -61,6 +61,7 @@ export function authRoutes(
     // The session starts here, and under a new id even when the browser had one (no fixation).
     const session = ctx.session!;
     Object.assign(session, signedInSessionData(account, now(), ctx.get('user-agent')));
+    session.interactionAnswered = interaction ? { returnTo, at: now() } : undefined;
     await session.regenerate();
     logger.info({ sid: account.sid !== undefined }, 'signed in');
     ctx.redirect(returnTo);
