@@ -1,6 +1,6 @@
 import type { SignedInAccount } from './account.ts';
 import { SignInRejected } from './errors.ts';
-import { sameSitePath } from './return-to.ts';
+import { checkReturnPath } from './return-to.ts';
 import type { IdentityProvider, SignInCallback, SignInChecks } from '../ports/identity-provider.port.ts';
 
 /** What the caller keeps, where the user cannot change it, between sending the user to the provider and the callback. */
@@ -55,10 +55,7 @@ export class SignIn {
    * (`SignInRejected`), never followed and never silently replaced: the link was made elsewhere.
    */
   async begin(request: BeginSignIn = {}): Promise<{ authorizationUrl: string; pending: PendingSignIn }> {
-    const returnTo = request.returnTo === undefined ? '/' : sameSitePath(request.returnTo);
-    if (returnTo === undefined) {
-      throw new SignInRejected('This sign-in link asks to return to an address outside this site, so it was not followed.');
-    }
+    const returnTo = returnPathOf(request.returnTo);
     const scopes = request.scopes ?? this.#apiScopes;
     const { authorizationUrl, checks } = await this.#identityProvider.startSignIn({
       scopes,
@@ -81,4 +78,20 @@ export class SignIn {
     const account = await this.#identityProvider.completeSignIn(pending.checks, params, pending.scopes);
     return { account, returnTo: pending.returnTo, interaction: pending.interaction === true };
   }
+}
+
+/**
+ * The page a sign-in returns to: `/` when none is named (absent or empty), else a path on this site
+ * (`checkReturnPath`), or `SignInRejected` saying what is wrong with the link.
+ */
+function returnPathOf(asked: unknown): string {
+  if (asked === undefined || asked === '') return '/';
+  if (Array.isArray(asked)) throw new SignInRejected('This sign-in link names more than one page to return to, so it was not followed.');
+  const checked = checkReturnPath(asked);
+  if ('path' in checked) return checked.path;
+  throw new SignInRejected(
+    checked.refused === 'too-long'
+      ? 'This sign-in link names a page to return to that is longer than this site allows, so it was not followed.'
+      : 'This sign-in link asks to return to an address outside this site, so it was not followed.',
+  );
 }

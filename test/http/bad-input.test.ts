@@ -153,6 +153,17 @@ describe('bad input gives a clear 4xx, never a 500 or a stack trace', () => {
     expect(errors, 'a client mistake is not logged as the server failing').to.deep.equal([]);
   });
 
+  it('a refusal names what is wrong: a repeated or too long returnTo, a repeated sid or logout_token; an empty returnTo is home', async () => {
+    expect((await app.browser().get('/auth/signin?returnTo=')).status, 'an empty returnTo starts a sign-in').to.equal(302);
+    expectCleanRefusal(await app.browser().get('/auth/signin?returnTo=%2Fa&returnTo=%2Fb'), 400, 'names more than one page to return to');
+    expectCleanRefusal(await app.browser().get(`/auth/signin?returnTo=%2F${'a'.repeat(3000)}`), 400, 'longer than this site allows');
+    expectCleanRefusal(await app.browser().get('/auth/signin?returnTo=%2F..%2F%2Fevil.example'), 400, 'outside this site');
+    expectCleanRefusal(await app.browser().get('/auth/signout/frontchannel?sid=a&sid=b'), 400, 'more than one sid');
+    const repeated = await app.browser().post('/auth/signout/backchannel', { logout_token: ['a.b.c', 'd.e.f'] }, { headers: { accept: 'application/json', origin: '' } });
+    expect(repeated.status).to.equal(400);
+    expect(JSON.parse(repeated.text)).to.include({ error: 'invalid_request', error_description: 'The request has more than one logout_token.' });
+  });
+
   it('an unknown page is a 404 page', async () => {
     expectCleanRefusal(await app.browser().get('/nope'), 404, 'no page at this address');
   });

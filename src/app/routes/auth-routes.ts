@@ -103,6 +103,7 @@ export function authRoutes(
   router.get('/signout/frontchannel', async (ctx) => {
     noStore(ctx);
     allowFramingBy(ctx, providerOrigin);
+    if (Array.isArray(ctx.query.sid)) return ctx.throw(400, 'The sign-out request has more than one sid.');
     const sid = single(ctx.query.sid);
     if (!sid) return ctx.throw(400, 'The sign-out request has no sid.');
     if (sid.length > MAX_SID_LENGTH) return ctx.throw(400, 'The sign-out request has a sid longer than any provider sends.');
@@ -129,6 +130,10 @@ export function authRoutes(
   router.post('/signout/backchannel', errorHandler(logger, { answer: 'json' }), formBody(), async (ctx) => {
     noStore(ctx);
     const token = (ctx.request as { body?: Record<string, unknown> }).body?.logout_token;
+    if (Array.isArray(token)) {
+      metrics.logoutTokenRefused('malformed');
+      throw new SignOutRejected('The request has more than one logout_token.', { reason: 'malformed' });
+    }
     if (typeof token !== 'string' || !token) {
       metrics.logoutTokenRefused('missing');
       throw new SignOutRejected('The request has no logout_token.', { reason: 'missing' });
