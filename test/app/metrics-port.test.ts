@@ -50,6 +50,12 @@ describe('/metrics: on METRICS_PORT only', () => {
       expect(text, name).to.contain(name);
     }
     expect((await fetch(url(running.metricsServer!, '/'))).status).to.equal(404);
+    const head = await fetch(url(running.metricsServer!, '/metrics'), { method: 'HEAD' });
+    expect(head.status, 'HEAD as GET').to.equal(200);
+    expect(head.headers.get('content-type')).to.match(/^text\/plain; version=0\.0\.4/);
+    const post = await fetch(url(running.metricsServer!, '/metrics'), { method: 'POST' });
+    expect(post.status).to.equal(405);
+    expect(post.headers.get('allow')).to.equal('GET, HEAD');
   });
 
   it('never serves them on the public port, and serves them nowhere by default', async () => {
