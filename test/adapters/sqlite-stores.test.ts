@@ -157,6 +157,20 @@ describe('SQLite stores', () => {
       expect(written, 'what the other wrote after migrating: not copied away by a second migration').to.equal('written by the other');
     });
 
+    it('reads no summary left behind by a process of an earlier release that rewrote the data (a rolling upgrade)', async () => {
+      db = openSqliteDatabase(freshFile());
+      const store = new SqliteTokenStore({ db });
+      await store.write('alice', 'tokens', undefined, 'summary of tokens');
+      expect((await store.readSummary('alice'))?.summary).to.equal('summary of tokens');
+
+      // What the earlier release's upsert does on a refresh: data and version, no summary column.
+      db.prepare("UPDATE token_partitions SET data = 'refreshed tokens', version = 'written-by-an-earlier-release' WHERE account_id = 'alice'").run();
+
+      const fresh = new SqliteTokenStore({ db });
+      expect(await fresh.readSummary('alice')).to.deep.equal({ summary: undefined, version: 'written-by-an-earlier-release' });
+      expect(await fresh.read('alice')).to.deep.equal({ data: 'refreshed tokens', version: 'written-by-an-earlier-release' });
+    });
+
     it('uses write-ahead logging', () => {
       db = openSqliteDatabase(freshFile());
       expect(db.pragma('journal_mode', { simple: true })).to.equal('wal');

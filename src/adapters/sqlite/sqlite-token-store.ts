@@ -83,7 +83,7 @@ export class SqliteTokenStore implements TokenStore {
 
   async readSummary(accountId: string): Promise<TokenPartitionSummary | undefined> {
     const row = this.#unexpiredRow(this.#selectSummary, accountId);
-    return row && { summary: row.summary ?? undefined, version: row.version };
+    return row && { summary: summaryOfVersion(row.summary, row.version), version: row.version };
   }
 
   async version(accountId: string): Promise<string | undefined> {
@@ -103,7 +103,8 @@ export class SqliteTokenStore implements TokenStore {
   async write(accountId: string, data: string, expectedVersion?: string, summary?: string): Promise<boolean> {
     this.#versions.forget(accountId);
     const now = this.#now();
-    const params = { accountId, data, summary: summary ?? null, version: randomUUID(), expiresAt: now + this.#ttlMs };
+    const version = randomUUID();
+    const params = { accountId, data, summary: summary === undefined ? null : versionedSummary(version, summary), version, expiresAt: now + this.#ttlMs };
     if (expectedVersion === undefined) {
       guarded(() => this.#upsert.run(params));
       return true;
@@ -120,4 +121,20 @@ export class SqliteTokenStore implements TokenStore {
     this.#versions.forget(accountId);
     guarded(() => this.#delete.run(accountId));
   }
+}
+
+/**
+ * A summary is stored as `<version> <summary>`, the version of the write that gave it, and read only
+ * while the partition still has that version, as RedisTokenStore stores it. A process of an earlier
+ * release on the same file (during a rolling upgrade) rewrites the data and the version without
+ * knowing of the summary; its summary, left behind, then reads as none, instead of older tokens
+ * passing for the current ones.
+ */
+function versionedSummary(version: string, summary: string): string {
+  return `${version} ${summary}`;
+}
+
+/** The stored summary when it was written with `version`, else `undefined` (one of an earlier write, or none). */
+function summaryOfVersion(stored: string | null, version: string): string | undefined {
+  return stored?.startsWith(`${version} `) ? stored.slice(version.length + 1) : undefined;
 }
