@@ -194,6 +194,51 @@ describe('MSAL identity provider against Entra-shaped endpoints', () => {
     expect(after!.data).to.contain(token.token);
   });
 
+  describe('a token past its refresh_on (still valid)', () => {
+    const waitForCondition = async (condition: () => boolean | Promise<boolean>) => {
+      for (let i = 0; i < 200 && !(await condition()); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    };
+    /** Signs alice in, then moves her access token's refresh_on into the past (as time would). */
+    const signInPastRefreshOn = async () => {
+      entra.refreshInSeconds = 600;
+      const account = await signInThroughMsal(idp, entra, alice);
+      const partition = (await store.read(account.accountId))!;
+      const cache = JSON.parse(partition.data) as { AccessToken: Record<string, { refresh_on?: string }> };
+      for (const token of Object.values(cache.AccessToken)) token.refresh_on = String(Math.floor(Date.now() / 1000) - 10);
+      await store.write(account.accountId, JSON.stringify(cache));
+      return account;
+    };
+
+    it('is served at once while one refresh runs behind it, and the next request gets the refreshed token', async () => {
+      const account = await signInPastRefreshOn();
+      const first = (await store.read(account.accountId))!;
+      entra.holdRefreshResponses(); // the provider answers only when told to
+
+      const served = await Promise.all([1, 2, 3].map(() => idp.acquireTokenSilently({ accountId: account.accountId, scopes: GRAPH_SCOPES })));
+
+      expect(new Set(served.map((token) => token.token)).size, 'the same cached token, without waiting').to.equal(1);
+      expect(first.data).to.contain(served[0]!.token);
+      entra.releaseRefreshes();
+      await waitForCondition(async () => (await store.read(account.accountId))!.version !== first.version);
+      expect(entra.calls.refresh_token, 'one refresh for the three requests').to.equal(1);
+      const next = await idp.acquireTokenSilently({ accountId: account.accountId, scopes: GRAPH_SCOPES });
+      expect(next.token).to.not.equal(served[0]!.token);
+    });
+
+    it('is still served while the provider fails, which is asked again only after 30 s, with a warning', async () => {
+      const account = await signInPastRefreshOn();
+      entra.tokenAnswer = (form, answer) => (form.get('grant_type') === 'refresh_token' ? [503, 'unavailable'] : answer);
+
+      const first = await idp.acquireTokenSilently({ accountId: account.accountId, scopes: GRAPH_SCOPES });
+      await waitForCondition(() => warnings.some((line) => line.startsWith('background token refresh failed')));
+      const second = await idp.acquireTokenSilently({ accountId: account.accountId, scopes: GRAPH_SCOPES });
+
+      expect(second.token).to.equal(first.token);
+      expect(entra.calls.refresh_token, 'not once per request').to.equal(1);
+      expect(warnings.filter((line) => line.startsWith('background token refresh failed'))).to.have.length(1);
+    });
+  });
+
   it('refuses a refresh answered with a token that is not Bearer, and keeps the partition as it was', async () => {
     entra.accessTokenLifetimeSeconds = 60;
     const account = await signInThroughMsal(idp, entra, alice);

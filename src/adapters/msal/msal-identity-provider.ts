@@ -18,7 +18,8 @@ import { PartitionCachePlugin } from './partition-cache-plugin.ts';
 import { RefreshGate } from './refresh-gate.ts';
 import { idTokenSecret } from './partition-secrets.ts';
 import { codeOfCallback, newSignInChecks, RESPONSE_ISSUER_RULE } from './sign-in-checks.ts';
-import { cachedAccessToken, nowSeconds, partitionView, type PartitionView } from './partition-view.ts';
+import { cachedAccessToken, nowSeconds, partitionView, tokenDueForRefresh, type PartitionView } from './partition-view.ts';
+import { BackgroundRefreshes } from './background-refreshes.ts';
 
 export interface MsalSettings {
   readonly authority: string;
@@ -94,6 +95,7 @@ export class MsalIdentityProvider implements IdentityProvider {
   readonly #onSilentToken: (outcome: SilentTokenOutcome) => void;
   readonly #views: PartitionViews;
   readonly #refreshGate: RefreshGate;
+  readonly #backgroundRefreshes = new BackgroundRefreshes();
 
   constructor(deps: {
     msalSettings: MsalSettings;
@@ -214,14 +216,19 @@ export class MsalIdentityProvider implements IdentityProvider {
   }
 
   async #silentToken(request: SilentTokenRequest): Promise<{ token: AccessToken; outcome: SilentTokenOutcome }> {
-    const fromCache = async (): Promise<{ token: AccessToken; outcome: SilentTokenOutcome } | undefined> => {
+    const fromCache = async (orDueForRefresh = false): Promise<{ token: AccessToken; outcome: SilentTokenOutcome; due?: true } | undefined> => {
       const { view, fromMemory } = await this.#views.lookup(request.accountId);
       if (!view) throw new InteractionRequired(request.scopes, undefined, { reason: 'no cached tokens' });
-      const token = cachedAccessToken(view, request.scopes, nowSeconds());
-      return token && { token, outcome: fromMemory ? ('memory-hit' as const) : ('store-hit' as const) };
+      const outcome = fromMemory ? ('memory-hit' as const) : ('store-hit' as const);
+      const now = nowSeconds();
+      const token = cachedAccessToken(view, request.scopes, now);
+      if (token) return { token, outcome };
+      const due = orDueForRefresh ? tokenDueForRefresh(view, request.scopes, now) : undefined;
+      return due && { token: due, outcome, due: true };
     };
     if (!request.forceRefresh) {
-      const cached = await fromCache();
+      const cached = await fromCache(true);
+      if (cached?.due) this.#refreshInBackground(request, () => fromCache());
       if (cached) return cached;
     }
     // A forced refresh is satisfied by a refresh that finished after it was asked for, not before.
@@ -231,6 +238,28 @@ export class MsalIdentityProvider implements IdentityProvider {
       return fromCache();
     };
     return this.#refreshGate.run(request.accountId, refreshedMeanwhile, async () => ({ token: await this.#refresh(request), outcome: 'refreshed' as const }));
+  }
+
+  /**
+   * A token past its `refresh_on` (Entra sets one on long-lived tokens, such as those a CAE-capable
+   * client gets) is still valid: it is served at once while one refresh of the account runs behind
+   * it, through the same gate as every refresh. MSAL itself would await that refresh in each request,
+   * so while the provider cannot be reached every page would wait out HTTP_TIMEOUT_MS. A failure is
+   * logged, and the account's next background refresh waits 30 s (BackgroundRefreshes); the token
+   * is served until it nears expiry, when the refresh is no longer optional.
+   */
+  #refreshInBackground(request: SilentTokenRequest, cachedNotDue: () => Promise<unknown>): void {
+    const { accountId } = request;
+    if (!this.#backgroundRefreshes.tryStart(accountId)) return;
+    // Forced: MSAL's own refresh_on refresh swallows a failure and answers with the cached token.
+    const refresh = () => this.#refresh({ ...request, forceRefresh: true });
+    this.#refreshGate.run(accountId, cachedNotDue, refresh).then(
+      () => this.#backgroundRefreshes.finished(accountId, true),
+      (error: unknown) => {
+        this.#backgroundRefreshes.finished(accountId, false);
+        this.#logger.warn({ err: error }, 'background token refresh failed: the current token is served until it nears expiry');
+      },
+    );
   }
 
   /** Lets MSAL refresh the account's tokens, and stores them unless the partition changed meanwhile. */

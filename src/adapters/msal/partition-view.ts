@@ -95,6 +95,23 @@ export function nowSeconds(): number {
  * `refresh_on`, a clock turned back. Then the caller asks MSAL, which refreshes.
  */
 export function cachedAccessToken(view: PartitionView, scopes: readonly string[], nowSeconds: number): AccessToken | undefined {
+  const token = validToken(view, scopes, nowSeconds);
+  if (!token || (token.refreshOn !== undefined && token.refreshOn < nowSeconds)) return undefined;
+  return accessTokenOf(token);
+}
+
+/**
+ * The token `cachedAccessToken` steps aside for only because its `refresh_on` has passed: still
+ * valid beyond the renewal margin, so it may be served while a refresh runs behind it.
+ */
+export function tokenDueForRefresh(view: PartitionView, scopes: readonly string[], nowSeconds: number): AccessToken | undefined {
+  const token = validToken(view, scopes, nowSeconds);
+  if (!token || token.refreshOn === undefined || token.refreshOn >= nowSeconds) return undefined;
+  return accessTokenOf(token);
+}
+
+/** The one token MSAL would match for `scopes`, unless it expires within the margin or comes from the future. */
+function validToken(view: PartitionView, scopes: readonly string[], nowSeconds: number): UsableAccessToken | undefined {
   const wanted = scopes.map((scope) => scope.toLowerCase()).filter((scope) => !OIDC_SCOPES.has(scope));
   // A "scope" with a space in it is no scope a token lists (MSAL compares it whole): MSAL decides.
   if (wanted.length === 0 || wanted.some((scope) => scope.includes(' '))) return undefined;
@@ -104,6 +121,9 @@ export function cachedAccessToken(view: PartitionView, scopes: readonly string[]
   const token = matches[0]!;
   if (!(token.expiresOn > nowSeconds + RENEWAL_OFFSET_SECONDS)) return undefined;
   if (token.cachedAt > nowSeconds) return undefined;
-  if (token.refreshOn !== undefined && token.refreshOn < nowSeconds) return undefined;
+  return token;
+}
+
+function accessTokenOf(token: UsableAccessToken): AccessToken {
   return { token: token.secret, expiresOn: new Date(token.expiresOn * 1000), scopes: token.scopes };
 }

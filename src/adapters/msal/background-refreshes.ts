@@ -1,0 +1,36 @@
+/** After a background refresh failed, how long before that account's next one may start. */
+const RETRY_AFTER_MS = 30_000;
+/** Failures remembered at most (one entry per account, oldest forgotten first). */
+const MAX_FAILURES_REMEMBERED = 10_000;
+
+/**
+ * Which accounts may start a background refresh now: at most one at a time per account, and none
+ * within RETRY_AFTER_MS of one that failed, so that while the provider cannot be reached each
+ * account sends it at most one request per 30 s, not one per page load.
+ */
+export class BackgroundRefreshes {
+  readonly #running = new Set<string>();
+  readonly #failedAt = new Map<string, number>();
+  readonly #now: () => number;
+
+  constructor(deps: { now?: () => number } = {}) {
+    this.#now = deps.now ?? Date.now;
+  }
+
+  /** Whether one may start for `accountId`; if so, it counts as running until `finished`. */
+  tryStart(accountId: string): boolean {
+    if (this.#running.has(accountId)) return false;
+    const failedAt = this.#failedAt.get(accountId);
+    if (failedAt !== undefined && this.#now() - failedAt < RETRY_AFTER_MS) return false;
+    this.#failedAt.delete(accountId);
+    this.#running.add(accountId);
+    return true;
+  }
+
+  finished(accountId: string, succeeded: boolean): void {
+    this.#running.delete(accountId);
+    if (succeeded) return;
+    if (this.#failedAt.size >= MAX_FAILURES_REMEMBERED) this.#failedAt.delete(this.#failedAt.keys().next().value!);
+    this.#failedAt.set(accountId, this.#now());
+  }
+}
