@@ -200,7 +200,8 @@ describe('SQLite keeps no token text when encryption is on', () => {
     const db = new Database(join(dir, 'app.db'), { readonly: true });
     try {
       const summaries = db.prepare('SELECT summary FROM token_partitions').pluck().all();
-      expect(summaries, 'each partition written with its summary, sealed').to.have.lengthOf(1).and.to.satisfy((all: unknown[]) => all.every((summary) => /^v1\./.test(String(summary))));
+      // Stored as `<version> <summary>` (sqlite-token-store.ts), the summary sealed.
+      expect(summaries, 'each partition written with its summary, sealed').to.have.lengthOf(1).and.to.satisfy((all: unknown[]) => all.every((summary) => /^[0-9a-f-]{36} v1\./.test(String(summary))));
     } finally {
       db.close();
     }
