@@ -12,6 +12,8 @@ import { absoluteLifetimeLeftMs, currentSessionData, type AppSessionData } from 
 interface KoaSession {
   /** Saves the data under a new session id, destroys the old one and sets the new cookie. */
   regenerate(): Promise<void>;
+  /** This request's idle lifetime (ms), for the cookie and the store; a loaded session sets it. */
+  maxAge: number | 'session' | undefined;
 }
 
 declare module 'koa' {
@@ -74,8 +76,13 @@ export function sessionMiddleware(app: Koa, { config, cookies, sessionStore, tok
           // Signed out from the provider while the store was down: not served, though still stored
           // until the journal is applied (which destroys it).
           if (signOutJournal?.names(data.account)) return undefined;
+          const current = withLifetimeInForce(stored, Math.min(config.sessionTtlMs, absoluteLifetimeLeftMs(data, now(), config.sessionAbsoluteTtlMs)));
+          if (!current) {
+            await sessionStore.destroy(id); // idle beyond the lifetime in force now
+            return undefined;
+          }
           contextOf(options).state.storedSessionId = id;
-          return stored;
+          return current;
         },
         // koa-session calls `set` once in `regenerate()` and again when the request ends, for the
         // same new id, because its change check still compares with the data loaded before
@@ -111,6 +118,22 @@ export function sessionMiddleware(app: Koa, { config, cookies, sessionStore, tok
       throw error;
     }
   };
+}
+
+/**
+ * `stored` with the idle lifetime in force now: `maxAge`, never beyond what is left of the absolute
+ * lifetime, or `undefined` if the session has been idle longer than that. koa-session makes a
+ * loaded session's stored `_maxAge` the request's maxAge, for the cookie and the store alike
+ * (https://github.com/koajs/session/blob/v7.0.2/src/session.ts, the constructor), so a session
+ * written under an earlier SESSION_TTL_SECONDS kept that one until its absolute end, and a cookie
+ * saved in the last hours of the absolute lifetime outlived it by up to an idle lifetime.
+ */
+function withLifetimeInForce(stored: Record<string, unknown>, maxAge: number): Record<string, unknown> | undefined {
+  const { _maxAge: storedMaxAge, _expire: storedExpire } = stored;
+  if (typeof storedMaxAge !== 'number' || typeof storedExpire !== 'number') return stored;
+  const expire = Math.min(storedExpire, storedExpire - storedMaxAge + maxAge); // last written + maxAge
+  if (expire <= Date.now()) return undefined;
+  return storedMaxAge === maxAge && storedExpire === expire ? stored : { ...stored, _maxAge: maxAge, _expire: expire };
 }
 
 /** koa-session passes `{ ctx, ... }` as the store methods' last argument. */

@@ -10,7 +10,7 @@ export interface SessionRow {
   readonly browser: string;
   readonly os: string;
   readonly signedInAt: Date;
-  /** To within 5 minutes (session-activity.ts). */
+  /** To within 5 minutes (session-activity.ts); now for the current one, which this request uses. */
   readonly lastActiveAt: Date;
   readonly current: boolean;
 }
@@ -28,7 +28,7 @@ export interface YourSessions {
  * Sessions of another shape (an earlier version's) are left out: they cannot be described.
  */
 export async function yourSessions(
-  deps: { sessionStore: SessionStore; sessionHandles: SessionHandles },
+  deps: { sessionStore: SessionStore; sessionHandles: SessionHandles; now: () => number },
   account: SignedInAccount,
   currentSessionId: string | undefined,
 ): Promise<YourSessions> {
@@ -45,7 +45,9 @@ export async function yourSessions(
       handle,
       ...describeDevice(data.userAgent),
       signedInAt: new Date(data.signedInAt),
-      lastActiveAt: new Date(data.lastActiveAt ?? data.signedInAt),
+      // The stored time of the current session is the last one written, up to 5 minutes and up to
+      // a whole idle lifetime old: the request showing it is its activity, now.
+      lastActiveAt: new Date(id === currentSessionId ? deps.now() : (data.lastActiveAt ?? data.signedInAt)),
       current: id === currentSessionId,
     });
   }

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { asValue } from 'awilix';
 import { CookieSigningKeys } from '../../src/app/cookie-signing-keys.ts';
+import { currentSessionData } from '../../src/app/session-data.ts';
 import { fakeUser, type FakeEntra } from '../support/fake-entra.ts';
 import { signInWithBrowser, startAppWithFakeEntra, stopTestApp, type TestApp } from '../support/app-harness.ts';
 import type { ScriptedBrowser } from '../support/scripted-browser.ts';
@@ -47,6 +48,100 @@ describe('session lifetime', () => {
     await signInWithBrowser(browser, entra, alice);
     clock += 6 * DAY;
     expect((await browser.get('/profile')).status).to.equal(200);
+  });
+});
+
+describe('session lifetime: the limits in force now, on the cookie as on the server', () => {
+  const alice = fakeUser('alice');
+  let entra: FakeEntra;
+  let app: TestApp;
+  let clock: number;
+
+  beforeEach(async () => {
+    clock = Date.now();
+    // The default idle lifetime (8 hours) and absolute lifetime (7 days).
+    ({ entra, app } = await startAppWithFakeEntra([alice], {}, undefined, { now: asValue(() => clock) }));
+  });
+  afterEach(() => stopTestApp(app));
+
+  /** How long from now (real time) the session cookie set by `page` lives, in ms. */
+  function cookieLifetime(page: { headers: Headers }): number | undefined {
+    const line = page.headers.getSetCookie().find((cookie) => cookie.startsWith('app.session='));
+    const expires = line && /; expires=([^;]+)/i.exec(line)?.[1];
+    return expires ? Date.parse(expires) - Date.now() : undefined;
+  }
+
+  it('gives a cookie saved in the last hour of the absolute lifetime no more than that hour', async () => {
+    const browser = app.browser();
+    await signInWithBrowser(browser, entra, alice);
+    // Used every 4 hours for a week (each use writes its activity, which keeps the session alive).
+    for (let used = 4 * HOUR; used < 7 * DAY - HOUR; used += 4 * HOUR) {
+      clock += 4 * HOUR;
+      expect((await browser.get('/')).text).to.contain('Signed in as Alice');
+    }
+    const signedInAt = currentSessionData((await app.container.cradle.sessionStore.get(browser.cookie('app.session')!))!)!.signedInAt;
+    clock = signedInAt + 7 * DAY - HOUR; // the activity written now saves the session, and sets the cookie again
+
+    const page = await browser.get('/');
+
+    expect(page.text).to.contain('Signed in as Alice');
+    expect(cookieLifetime(page), 'not the 8-hour idle lifetime').to.be.within(HOUR - 60_000, HOUR);
+  });
+
+  it('gives a session that signs in again near its absolute end a whole idle lifetime', async () => {
+    const browser = app.browser();
+    await signInWithBrowser(browser, entra, alice);
+    clock += 7 * DAY - HOUR;
+    const again = await signInWithBrowser(browser, entra, alice);
+    expect(cookieLifetime(again)).to.be.within(8 * HOUR - 60_000, 8 * HOUR);
+    clock += 2 * HOUR;
+    expect((await browser.get('/profile')).status, 'past the old session\'s absolute end').to.equal(200);
+  });
+
+  it('shows the current session on the sessions page as active now, not when its activity was last written', async () => {
+    const browser = app.browser();
+    await signInWithBrowser(browser, entra, alice);
+    clock += 4 * 60_000; // within the 5 minutes activity is written at: the stored time stays the sign-in's
+    const page = await browser.get('/sessions');
+    expect(page.text).to.contain(`${new Date(clock).toISOString().replace('T', ' ').slice(0, 16)} UTC`);
+  });
+});
+
+describe('session lifetime: SESSION_TTL_SECONDS lowered', () => {
+  const alice = fakeUser('alice');
+  let entra: FakeEntra;
+  let app: TestApp;
+
+  beforeEach(async () => ({ entra, app } = await startAppWithFakeEntra([alice], { SESSION_TTL_SECONDS: '3600' })));
+  afterEach(() => stopTestApp(app));
+
+  /** A session written `writtenAgoMs` ago under an 8-hour idle lifetime (the setting before). */
+  async function sessionFromBefore(browser: ScriptedBrowser, id: string, writtenAgoMs: number) {
+    const eightHours = 8 * HOUR;
+    const account = { accountId: `${alice.oid}.${entra.tenantId}`, subject: `sub-${alice.oid}`, sid: `sid-${id}`, username: alice.username, name: 'Alice' };
+    const data = { account, csrfToken: 'token', signedInAt: Date.now() - writtenAgoMs, lastActiveAt: Date.now() - writtenAgoMs };
+    await app.container.cradle.sessionStore.set(id, { ...data, _expire: Date.now() - writtenAgoMs + eightHours, _maxAge: eightHours }, { sid: account.sid, subject: account.subject, accountId: account.accountId }, eightHours);
+    browser.setCookie('app.session', id);
+    browser.setCookie('app.session.sig', new CookieSigningKeys([SESSION_KEY]).sign(`app.session=${id}`));
+  }
+
+  it('ends a session idle longer than the new idle lifetime, though written under a longer one', async () => {
+    const browser = app.browser();
+    await sessionFromBefore(browser, 'idle-two-hours', 2 * HOUR);
+
+    expect((await browser.get('/profile')).status).to.equal(302);
+    expect(await app.container.cradle.sessionStore.get('idle-two-hours'), 'destroyed').to.equal(undefined);
+  });
+
+  it('keeps a session active within it, and gives its cookie the new idle lifetime', async () => {
+    const browser = app.browser();
+    await sessionFromBefore(browser, 'active', 40 * 60_000);
+
+    const page = await browser.get('/');
+
+    expect(page.text).to.contain('Signed in as Alice');
+    const line = page.headers.getSetCookie().find((cookie) => cookie.startsWith('app.session='));
+    expect(Date.parse(/; expires=([^;]+)/i.exec(line!)![1]!) - Date.now(), 'an hour, not eight').to.be.within(HOUR - 60_000, HOUR);
   });
 });
 

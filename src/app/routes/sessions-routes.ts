@@ -21,7 +21,8 @@ export function sessionsRoutes({
   signOutEverywhere,
   signOutAudit,
   logger,
-}: Pick<Cradle, 'config' | 'sessionStore' | 'signOutEverywhere' | 'signOutAudit' | 'logger'>): Router {
+  now,
+}: Pick<Cradle, 'config' | 'sessionStore' | 'signOutEverywhere' | 'signOutAudit' | 'logger' | 'now'>): Router {
   const sessionHandles = new SessionHandles(config.sessionKeys);
   const router = new Router({ prefix: '/sessions' });
   const form = [formBody(), requireCsrf(new URL(config.publicUrl).origin)];
@@ -30,7 +31,7 @@ export function sessionsRoutes({
     noStore(ctx);
     const account = ctx.session?.account;
     if (!account) return ctx.redirect(signInLocation('/sessions'));
-    const { rows } = await yourSessions({ sessionStore, sessionHandles }, account, ctx.state.storedSessionId);
+    const { rows } = await yourSessions({ sessionStore, sessionHandles, now }, account, ctx.state.storedSessionId);
     await ctx.render('sessions', { account, rows, ended: ctx.query.ended === '1', csrfToken: csrfToken(ctx) });
   });
 
@@ -40,7 +41,7 @@ export function sessionsRoutes({
     const handle = (ctx.request as { body?: Record<string, unknown> }).body?.session;
     if (!SessionHandles.isWellFormed(handle)) return ctx.throw(400, 'The form does not name a session.');
     const current = ctx.state.storedSessionId as string | undefined;
-    const sessionId = (await yourSessions({ sessionStore, sessionHandles }, account, current)).idOf(handle);
+    const sessionId = (await yourSessions({ sessionStore, sessionHandles, now }, account, current)).idOf(handle);
     if (sessionId === undefined) return ctx.throw(404, 'That session is not one of yours, or it has already ended. Reload your sessions page.');
     if (sessionId === current) return ctx.throw(400, 'That is the session you are using now: use "Sign out" to end it.');
     const context = { requestId: ctx.state.requestId, subject: account.subject };
