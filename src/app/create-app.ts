@@ -12,6 +12,7 @@ import { requestContext } from './observability/request-context.ts';
 import { authRoutes } from './routes/auth-routes.ts';
 import { healthRoutes } from './routes/health-routes.ts';
 import { pageRoutes } from './routes/page-routes.ts';
+import { providerSignOutRoutes } from './routes/provider-sign-out-routes.ts';
 import { sessionsRoutes } from './routes/sessions-routes.ts';
 import { stylesheetRoute } from './routes/stylesheet-route.ts';
 import { sessionActivity } from './session-activity.ts';
@@ -40,9 +41,10 @@ export function createApp(container: AppContainer): Koa {
   app.use(ejsViews(VIEWS));
   app.use(errorHandler(logger));
   app.use(securityHeaders(new URL(config.authority).origin, { https: cookies.https }));
-  // Health and the stylesheet before the journal and the session: neither needs them, and a
-  // public, cached stylesheet must never carry the session's cookie.
-  for (const router of [healthRoutes(cradle), stylesheetRoute()]) {
+  // Health, the stylesheet and the provider's sign-outs before the journal and the session: none
+  // needs them; a public, cached stylesheet must never carry the session's cookie; and a sign-out
+  // from the provider must be accepted even when no session can be loaded (a store outage).
+  for (const router of [healthRoutes(cradle), stylesheetRoute(), providerSignOutRoutes(cradle)]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }

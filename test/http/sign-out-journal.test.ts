@@ -103,6 +103,24 @@ describe('sign-outs during a Redis outage are journaled and applied later', () =
     ]);
   });
 
+  it('front-channel: journaled, not a 503, when the iframe brings the user\'s cookie and no session can be loaded', async () => {
+    const app = await instance(freshJournal());
+    const aliceBrowser = app.browser();
+    await signInWithBrowser(aliceBrowser, entra, alice, { sid: 'sid-alice-cookie' });
+
+    redis!.kill('SIGSTOP');
+    await sleep(1500); // past the heartbeat: the in-memory copy of the session is dropped
+    // A provider on the same site as the app: its iframe sends the SameSite=Lax session cookie.
+    const answer = await aliceBrowser.get('/auth/signout/frontchannel?sid=sid-alice-cookie');
+    redis!.kill('SIGCONT');
+
+    expect(answer.status, answer.text).to.equal(200);
+    expect(answer.headers.get('content-security-policy')).to.contain(`frame-ancestors ${new URL(entra.authority).origin}`);
+    expect(answer.headers.get('x-frame-options')).to.equal(null);
+    await until('the journal is applied', () => journalOf(app).pending().length === 0);
+    expect(await app.container.cradle.sessionStore.findBySid('sid-alice-cookie')).to.deep.equal([]);
+  });
+
   it('front-channel: still applied when the instance restarts before Redis comes back', async () => {
     const journalPath = freshJournal();
     const keyPrefix = `test:journal:${randomUUID()}:`;

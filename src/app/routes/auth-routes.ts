@@ -1,15 +1,14 @@
 import Router from '@koa/router';
 import type Koa from 'koa';
-import { IdentityProviderUnavailable, SignOutRejected } from '../../domain/errors.ts';
+import { IdentityProviderUnavailable } from '../../domain/errors.ts';
 import type { Cradle } from '../container.ts';
 import { FORM_REFUSED, fromThisSite, requireCsrf } from '../middleware/csrf.ts';
 import { formBody } from '../middleware/form-body.ts';
-import { errorHandler } from '../middleware/error-handler.ts';
-import { UnknownSidLimiter } from '../middleware/unknown-sid-limiter.ts';
 import { continueToProviderSignOut } from '../provider-sign-out.ts';
 import { signedInSessionData } from '../session-data.ts';
 import { redirectToSignIn, type SignInStart } from '../sign-in-redirect.ts';
-import { allowFramingBy, noStore } from '../middleware/security-headers.ts';
+import { noStore } from '../middleware/security-headers.ts';
+import { present, single } from './query-parameters.ts';
 
 /**
  * Everything about signing in and out:
@@ -18,8 +17,7 @@ import { allowFramingBy, noStore } from '../middleware/security-headers.ts';
  *   POST /auth/signout                sign-out started here (CSRF-protected form)
  *   GET  /auth/signout/provider       retry of the provider part of a sign-out started here
  *   GET  /auth/signed-out             where the provider sends the browser back
- *   GET  /auth/signout/frontchannel   the Logout URL the provider loads in an iframe (no cookie needed)
- *   POST /auth/signout/backchannel    OpenID Connect Back-Channel Logout: a signed logout_token
+ * Sign-outs the provider starts are provider-sign-out-routes.ts: they need no session.
  */
 export function authRoutes(
   {
@@ -30,12 +28,10 @@ export function authRoutes(
     identityProvider,
     logger,
     now,
-    metrics,
-  }: Pick<Cradle, 'config' | 'signIn' | 'signOutEverywhere' | 'signOutAudit' | 'identityProvider' | 'logger' | 'now' | 'metrics'>,
+  }: Pick<Cradle, 'config' | 'signIn' | 'signOutEverywhere' | 'signOutAudit' | 'identityProvider' | 'logger' | 'now'>,
   signInStart: SignInStart,
 ): Router {
   const router = new Router({ prefix: '/auth' });
-  const providerOrigin = new URL(config.authority).origin;
 
   router.get('/signin', async (ctx) => {
     await redirectToSignIn(ctx, signInStart, { returnTo: ctx.query.returnTo });
@@ -102,77 +98,11 @@ export function authRoutes(
     await ctx.render('signed-out', { account: undefined });
   });
 
-  const unknownSids = new UnknownSidLimiter();
-  router.get('/signout/frontchannel', async (ctx) => {
-    noStore(ctx);
-    allowFramingBy(ctx, providerOrigin);
-    if (Array.isArray(ctx.query.sid)) return ctx.throw(400, 'The sign-out request has more than one sid.');
-    const sid = single(ctx.query.sid);
-    if (!sid) return ctx.throw(400, 'The sign-out request has no sid.');
-    if (sid.length > MAX_SID_LENGTH) return ctx.throw(400, 'The sign-out request has a sid longer than any provider sends.');
-    // A repeated iss is refused, not read as absent: absent would skip the issuer check.
-    if (Array.isArray(ctx.query.iss)) return ctx.throw(400, 'The sign-out request has more than one iss.');
-    const iss = single(ctx.query.iss);
-    if (iss === undefined && config.frontChannelRequiresIss) return ctx.throw(400, 'The sign-out request has no iss.');
-    const mayJournal = !unknownSids.exhausted(ctx.ip);
-    const { outcome } = await signOutAudit.around('front-channel', { requestId: ctx.state.requestId }, () =>
-      signOutEverywhere.fromFrontChannel({ sid, iss }, { mayJournal }),
-    );
-    if (outcome === 'nothing-held' || outcome === 'journaled') {
-      const { allowed, retryAfterSeconds } = unknownSids.recordMiss(ctx.ip);
-      // A journaled sign-out was accepted: it is answered as such, and only counted.
-      if (!allowed && outcome === 'nothing-held') {
-        ctx.set('Retry-After', String(retryAfterSeconds));
-        return ctx.throw(429, 'Too many sign-out requests for unknown sessions from this address. Please wait a minute.');
-      }
-    }
-    ctx.type = 'text/plain';
-    ctx.body = 'signed out';
-  });
-
-  router.post('/signout/backchannel', errorHandler(logger, { answer: 'json' }), formBody(), async (ctx) => {
-    noStore(ctx);
-    const token = (ctx.request as { body?: Record<string, unknown> }).body?.logout_token;
-    if (Array.isArray(token)) {
-      metrics.logoutTokenRefused('malformed');
-      throw new SignOutRejected('The request has more than one logout_token.', { reason: 'malformed' });
-    }
-    if (typeof token !== 'string' || !token) {
-      metrics.logoutTokenRefused('missing');
-      throw new SignOutRejected('The request has no logout_token.', { reason: 'missing' });
-    }
-    // Journaled (the store is down): accepted, and carried out once it answers; the provider needs no retry.
-    await signOutAudit
-      .around('back-channel', { requestId: ctx.state.requestId }, () => signOutEverywhere.fromBackChannel(token))
-      .catch((error: unknown) => {
-        // A refused token is not a failed sign-out: it names the rule it broke (signature, iss, replayed, ...).
-        if (error instanceof SignOutRejected) metrics.logoutTokenRefused(error.reason ?? 'invalid');
-        throw error;
-      });
-    ctx.status = 200;
-  });
-
   return router;
 }
 
 /** The parameters of an authorization response the app reads (RFC 6749 §4.1.2, RFC 9207). */
 const CALLBACK_PARAMETERS = ['code', 'state', 'iss', 'error', 'error_description'] as const;
-
-/**
- * Longer than any provider's session id (Entra's is a GUID, others' are 20-50 characters): refused
- * before it reaches the store or, during an outage, the journal.
- */
-const MAX_SID_LENGTH = 255;
-
-/** A query parameter sent once, even empty; `undefined` when absent (the callback refuses repeated ones first). */
-function present(value: string | string[] | undefined): string | undefined {
-  return typeof value === 'string' ? value : undefined;
-}
-
-/** A query parameter sent once; repeated parameters are refused as absent. */
-function single(value: string | string[] | undefined): string | undefined {
-  return typeof value === 'string' && value.length > 0 ? value : undefined;
-}
 
 /**
  * "Sign out" pressed after the session ended (it expired, or was ended from another device): there

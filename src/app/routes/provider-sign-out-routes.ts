@@ -1,0 +1,85 @@
+import Router from '@koa/router';
+import { SignOutRejected } from '../../domain/errors.ts';
+import type { Cradle } from '../container.ts';
+import { errorHandler } from '../middleware/error-handler.ts';
+import { formBody } from '../middleware/form-body.ts';
+import { allowFramingBy, noStore } from '../middleware/security-headers.ts';
+import { UnknownSidLimiter } from '../middleware/unknown-sid-limiter.ts';
+import { single } from './query-parameters.ts';
+
+/**
+ * Sign-outs the provider starts (single sign-out), for sessions found server-side:
+ *   GET  /auth/signout/frontchannel   the Logout URL the provider loads in an iframe (no cookie needed)
+ *   POST /auth/signout/backchannel    OpenID Connect Back-Channel Logout: a signed logout_token
+ * Neither needs this request's session, so they are answered before the session is loaded: a
+ * store that cannot load one (a Redis outage) must not turn a sign-out the journal would accept
+ * into a 503, as it did for a front-channel request that came with the user's cookie.
+ */
+export function providerSignOutRoutes({
+  config,
+  signOutEverywhere,
+  signOutAudit,
+  logger,
+  metrics,
+}: Pick<Cradle, 'config' | 'signOutEverywhere' | 'signOutAudit' | 'logger' | 'metrics'>): Router {
+  const router = new Router({ prefix: '/auth' });
+  const providerOrigin = new URL(config.authority).origin;
+
+  const unknownSids = new UnknownSidLimiter();
+  router.get('/signout/frontchannel', async (ctx) => {
+    noStore(ctx);
+    allowFramingBy(ctx, providerOrigin);
+    if (Array.isArray(ctx.query.sid)) return ctx.throw(400, 'The sign-out request has more than one sid.');
+    const sid = single(ctx.query.sid);
+    if (!sid) return ctx.throw(400, 'The sign-out request has no sid.');
+    if (sid.length > MAX_SID_LENGTH) return ctx.throw(400, 'The sign-out request has a sid longer than any provider sends.');
+    // A repeated iss is refused, not read as absent: absent would skip the issuer check.
+    if (Array.isArray(ctx.query.iss)) return ctx.throw(400, 'The sign-out request has more than one iss.');
+    const iss = single(ctx.query.iss);
+    if (iss === undefined && config.frontChannelRequiresIss) return ctx.throw(400, 'The sign-out request has no iss.');
+    const mayJournal = !unknownSids.exhausted(ctx.ip);
+    const { outcome } = await signOutAudit.around('front-channel', { requestId: ctx.state.requestId }, () =>
+      signOutEverywhere.fromFrontChannel({ sid, iss }, { mayJournal }),
+    );
+    if (outcome === 'nothing-held' || outcome === 'journaled') {
+      const { allowed, retryAfterSeconds } = unknownSids.recordMiss(ctx.ip);
+      // A journaled sign-out was accepted: it is answered as such, and only counted.
+      if (!allowed && outcome === 'nothing-held') {
+        ctx.set('Retry-After', String(retryAfterSeconds));
+        return ctx.throw(429, 'Too many sign-out requests for unknown sessions from this address. Please wait a minute.');
+      }
+    }
+    ctx.type = 'text/plain';
+    ctx.body = 'signed out';
+  });
+
+  router.post('/signout/backchannel', errorHandler(logger, { answer: 'json' }), formBody(), async (ctx) => {
+    noStore(ctx);
+    const token = (ctx.request as { body?: Record<string, unknown> }).body?.logout_token;
+    if (Array.isArray(token)) {
+      metrics.logoutTokenRefused('malformed');
+      throw new SignOutRejected('The request has more than one logout_token.', { reason: 'malformed' });
+    }
+    if (typeof token !== 'string' || !token) {
+      metrics.logoutTokenRefused('missing');
+      throw new SignOutRejected('The request has no logout_token.', { reason: 'missing' });
+    }
+    // Journaled (the store is down): accepted, and carried out once it answers; the provider needs no retry.
+    await signOutAudit
+      .around('back-channel', { requestId: ctx.state.requestId }, () => signOutEverywhere.fromBackChannel(token))
+      .catch((error: unknown) => {
+        // A refused token is not a failed sign-out: it names the rule it broke (signature, iss, replayed, ...).
+        if (error instanceof SignOutRejected) metrics.logoutTokenRefused(error.reason ?? 'invalid');
+        throw error;
+      });
+    ctx.status = 200;
+  });
+
+  return router;
+}
+
+/**
+ * Longer than any provider's session id (Entra's is a GUID, others' are 20-50 characters): refused
+ * before it reaches the store or, during an outage, the journal.
+ */
+const MAX_SID_LENGTH = 255;
