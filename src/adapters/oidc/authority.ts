@@ -51,7 +51,8 @@ export function describeAuthority(authority: string): Authority {
     kind,
     tenantSegment,
     microsoft: kind !== 'generic',
-    multiTenant: tenantSegment !== undefined && MULTI_TENANT_SEGMENTS.has(tenantSegment),
+    // Only Entra's own authorities: another provider's path may well begin with `organizations`.
+    multiTenant: kind === 'entra' && tenantSegment !== undefined && MULTI_TENANT_SEGMENTS.has(tenantSegment),
   };
 }
 

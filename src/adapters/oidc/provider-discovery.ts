@@ -1,8 +1,12 @@
 import { IdentityProviderUnavailable } from '../../domain/errors.ts';
 import { describeAuthority, discoveryUrl } from './authority.ts';
 import { fetchJson } from './fetch-json.ts';
+import { isSecureUrl } from './secure-url.ts';
 import { IssuerRule, type AllowedTenants } from './issuer-rule.ts';
 import type { OpenIdConfiguration } from './openid-configuration.ts';
+
+/** The URLs of the document this app sends to or fetches from: each must be https (loopback excepted). */
+const ENDPOINTS = ['authorization_endpoint', 'token_endpoint', 'jwks_uri', 'end_session_endpoint', 'revocation_endpoint'] as const;
 
 export interface DiscoveredProvider {
   readonly configuration: OpenIdConfiguration;
@@ -14,7 +18,9 @@ export interface DiscoveredProvider {
  * The provider's discovery document, fetched once and kept: every MSAL client is built with it as
  * `authorityMetadata`, and the token checks read the issuer and keys from it. A failed fetch is not
  * remembered (the next call tries again); an issuer that does not fit AUTHORITY is an
- * `IssuerMismatch`, which stops the app at start.
+ * `IssuerMismatch`, which stops the app at start. A document missing a required endpoint, giving
+ * one that is not https, or giving the signing algorithms as anything but a list of names is not
+ * used: the provider is unavailable (503) until it serves a usable one.
  */
 export class ProviderDiscovery {
   readonly #authority: string;
@@ -60,6 +66,14 @@ export class ProviderDiscovery {
       (field) => typeof body?.[field] !== 'string',
     );
     if (missing.length > 0) throw new IdentityProviderUnavailable(`discovery at ${url} has no ${missing.join(', ')}`);
+    const insecure = ENDPOINTS.filter((field) => body![field] !== undefined && !(typeof body![field] === 'string' && isSecureUrl(body![field])));
+    if (insecure.length > 0) {
+      throw new IdentityProviderUnavailable(`discovery at ${url} gives ${insecure.join(', ')} not as https:// URLs (OpenID Connect Discovery 1.0 §3, RFC 7009 §2)`);
+    }
+    const algorithms = body!.id_token_signing_alg_values_supported;
+    if (algorithms !== undefined && !(Array.isArray(algorithms) && algorithms.every((alg) => typeof alg === 'string'))) {
+      throw new IdentityProviderUnavailable(`discovery at ${url} gives id_token_signing_alg_values_supported not as a list of names`);
+    }
     const configuration = body as OpenIdConfiguration;
     return { configuration, issuerRule: new IssuerRule(describeAuthority(this.#authority), configuration.issuer, this.#allowedTenants) };
   }

@@ -1,0 +1,75 @@
+import { expect } from 'chai';
+import nock from 'nock';
+import { describeAuthority } from '../../src/adapters/oidc/authority.ts';
+import { MAX_DOCUMENT_BYTES } from '../../src/adapters/oidc/fetch-json.ts';
+import { ProviderDiscovery } from '../../src/adapters/oidc/provider-discovery.ts';
+import { IdentityProviderUnavailable } from '../../src/domain/errors.ts';
+import { blockNetwork } from '../support/msal-harness.ts';
+
+const AUTHORITY = 'https://idp.example/realms/demo';
+const DISCOVERY = '/realms/demo/.well-known/openid-configuration';
+
+/** A usable discovery document of AUTHORITY, with `changes` made to it. */
+function documentWith(changes: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    issuer: AUTHORITY,
+    authorization_endpoint: `${AUTHORITY}/protocol/openid-connect/auth`,
+    token_endpoint: `${AUTHORITY}/protocol/openid-connect/token`,
+    jwks_uri: `${AUTHORITY}/protocol/openid-connect/certs`,
+    end_session_endpoint: `${AUTHORITY}/protocol/openid-connect/logout`,
+    revocation_endpoint: `${AUTHORITY}/protocol/openid-connect/revoke`,
+    id_token_signing_alg_values_supported: ['RS256'],
+    ...changes,
+  };
+}
+
+const discovery = () => new ProviderDiscovery({ authority: AUTHORITY, allowedTenants: [], httpTimeoutMs: 2000 });
+const failureOf = (promise: Promise<unknown>) => promise.then(() => undefined, (error: unknown) => error as Error);
+
+/** What the app does with the provider's discovery document before it uses any of it. */
+describe('provider discovery', () => {
+  beforeEach(() => blockNetwork());
+  afterEach(() => nock.cleanAll());
+
+  it('uses a document whose endpoints are https, on other hosts too', async () => {
+    nock('https://idp.example').get(DISCOVERY).reply(200, documentWith({ jwks_uri: 'https://keys.idp-cdn.example/certs' }));
+    expect((await discovery().configuration()).jwks_uri).to.equal('https://keys.idp-cdn.example/certs');
+  });
+
+  for (const field of ['authorization_endpoint', 'token_endpoint', 'jwks_uri', 'end_session_endpoint', 'revocation_endpoint']) {
+    it(`does not use a document giving ${field} over http (Discovery 1.0 §3, RFC 7009 §2): the provider is unavailable`, async () => {
+      nock('https://idp.example').get(DISCOVERY).reply(200, documentWith({ [field]: `http://idp.example/${field}` }));
+      const failure = await failureOf(discovery().configuration());
+      expect(failure).to.be.instanceOf(IdentityProviderUnavailable);
+      expect(failure!.message).to.contain(`gives ${field} not as https:// URLs`);
+    });
+  }
+
+  it('does not use a document giving the signing algorithms as anything but a list of names', async () => {
+    nock('https://idp.example').get(DISCOVERY).reply(200, documentWith({ id_token_signing_alg_values_supported: 'RS256' }));
+    const failure = await failureOf(discovery().configuration());
+    expect(failure).to.be.instanceOf(IdentityProviderUnavailable);
+    expect(failure!.message).to.contain('id_token_signing_alg_values_supported');
+  });
+
+  it('does not follow a redirect off https', async () => {
+    nock('https://idp.example').get(DISCOVERY).reply(302, '', { location: 'http://idp.example/plain' });
+    nock('http://idp.example').get('/plain').reply(200, documentWith());
+    const failure = await failureOf(discovery().configuration());
+    expect(failure).to.be.instanceOf(IdentityProviderUnavailable);
+    expect(failure!.message).to.contain('redirected off https');
+  });
+
+  it(`reads no more than ${MAX_DOCUMENT_BYTES} bytes of a document`, async () => {
+    nock('https://idp.example').get(DISCOVERY).reply(200, JSON.stringify(documentWith({ padding: 'x'.repeat(MAX_DOCUMENT_BYTES) })));
+    const failure = await failureOf(discovery().configuration());
+    expect(failure).to.be.instanceOf(IdentityProviderUnavailable);
+    expect(failure!.message).to.contain(`more than ${MAX_DOCUMENT_BYTES} bytes`);
+  });
+
+  it("takes a path beginning with organizations or common as multi-tenant on Entra only", () => {
+    expect(describeAuthority('https://login.microsoftonline.com/organizations').multiTenant).to.equal(true);
+    expect(describeAuthority('https://sso.example.com/organizations/acme').multiTenant).to.equal(false);
+    expect(describeAuthority('https://sso.example.com/common').multiTenant).to.equal(false);
+  });
+});
