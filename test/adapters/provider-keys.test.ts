@@ -62,6 +62,12 @@ describe('ProviderKeys', () => {
     expect(await resolve('k1').catch((e: unknown) => e)).to.be.instanceOf(IdentityProviderUnavailable);
   });
 
+  it('answers IdentityProviderUnavailable, not a malformed token, when the key set holds something that is not a key', async () => {
+    jwks.keys = [null as unknown as JWK, signer.jwk];
+    const failure = await resolve('k1').then(() => undefined, (error: unknown) => error);
+    expect(failure).to.be.instanceOf(IdentityProviderUnavailable);
+  });
+
   it('keeps using the last good keys while the provider is down, for a bounded time', async () => {
     await resolve('k1');
     jwks.status = 503;

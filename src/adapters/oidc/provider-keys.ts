@@ -96,7 +96,11 @@ export class ProviderKeys {
     try {
       const uri = await this.#jwksUri();
       const body = (await fetchJson(uri, this.#timeoutMs)) as Partial<JSONWebKeySet> | null;
-      if (!Array.isArray(body?.keys)) throw new IdentityProviderUnavailable(`the provider's JWKS at ${uri} has no keys`);
+      // Keys that are not JSON objects make jose refuse the whole set (JWKSInvalid): the provider's
+      // fault, a 503 like any unusable key set, never a token refused as malformed.
+      if (!Array.isArray(body?.keys) || !body.keys.every((key) => typeof key === 'object' && key !== null && !Array.isArray(key))) {
+        throw new IdentityProviderUnavailable(`the provider's JWKS at ${uri} has no list of keys`);
+      }
       this.#keys = { resolve: createLocalJWKSet(body as JSONWebKeySet), fetchedAt: this.#now() };
       return this.#keys;
     } catch (error) {
