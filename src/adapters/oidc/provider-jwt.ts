@@ -1,4 +1,4 @@
-import { errors, jwtVerify, type JWTPayload } from 'jose';
+import { errors, jwtVerify, type JWTPayload, type JWTVerifyOptions, type JWTVerifyResult } from 'jose';
 import { IdentityProviderUnavailable } from '../../domain/errors.ts';
 import type { DiscoveredProvider } from './provider-discovery.ts';
 import type { ProviderKeys } from './provider-keys.ts';
@@ -54,7 +54,7 @@ export async function verifyProviderJwt(
   let payload: JWTPayload;
   let typ: string | undefined;
   try {
-    ({ payload, protectedHeader: { typ } } = await jwtVerify(token, keys.resolve, {
+    ({ payload, protectedHeader: { typ } } = await jwtVerifyTryingEachKey(token, keys.resolve, {
       algorithms: advertised.filter((alg) => ASYMMETRIC.has(alg)),
       audience: checks.clientId,
       clockTolerance: checks.clockSkewSeconds,
@@ -75,6 +75,32 @@ export async function verifyProviderJwt(
     throw new TokenRefused('azp', 'the authorized party is not this client');
   }
   return payload;
+}
+
+/**
+ * `jwtVerify`, trying in turn each of the provider's keys that fit the token's header when several
+ * do (a token without `kid`, or keys sharing one, which RFC 7517 §4.5 discourages but does not
+ * forbid): jose does not choose among them, and hands them out on its JWKSMultipleMatchingKeys
+ * error (https://github.com/panva/jose/blob/v6.2.18/src/jwks/local.ts).
+ */
+async function jwtVerifyTryingEachKey(
+  token: string,
+  keySet: ProviderKeys['resolve'],
+  options: JWTVerifyOptions,
+): Promise<JWTVerifyResult> {
+  try {
+    return await jwtVerify(token, keySet, options);
+  } catch (error) {
+    if (!(error instanceof errors.JWKSMultipleMatchingKeys)) throw error;
+    for await (const key of error as unknown as AsyncIterable<CryptoKey>) {
+      try {
+        return await jwtVerify(token, key, options);
+      } catch (tried) {
+        if (!(tried instanceof errors.JWSSignatureVerificationFailed)) throw tried;
+      }
+    }
+    throw new errors.JWSSignatureVerificationFailed();
+  }
 }
 
 /**
