@@ -35,6 +35,7 @@ import { Readiness } from './observability/readiness.ts';
 import { SignOutAudit } from './sign-out-audit.ts';
 import { SignOutJournalReplayer } from './sign-out-journal-replayer.ts';
 import { storeRegistrations, type StoreCradle } from './store-registrations.ts';
+import { providerOrigins } from './provider-origins.ts';
 
 /** Everything the app is made of. Only this file and the tests' set-up know this shape. */
 export interface Cradle extends StoreCradle {
@@ -61,6 +62,8 @@ export interface Cradle extends StoreCradle {
   networkClient: FetchNetworkClient;
   /** The provider's discovery document and issuer rule, fetched once. */
   providerDiscovery: ProviderDiscovery;
+  /** The origins of the provider's pages (AUTHORITY's, its end-session endpoint's), for the CSP. */
+  providerOrigins: () => string;
   /** The provider's signing keys, for ID tokens and logout tokens. */
   providerKeys: ProviderKeys;
   idTokenValidator: IdTokenValidator;
@@ -125,6 +128,7 @@ export function createAppContainer(
       ({ config }: Cradle) =>
         new ProviderDiscovery({ authority: config.authority, allowedTenants: config.allowedTenants, httpTimeoutMs: config.httpTimeoutMs }),
     ).singleton(),
+    providerOrigins: asFunction(({ config, providerDiscovery }: Cradle) => providerOrigins(config.authority, providerDiscovery)).singleton(),
     providerKeys: asFunction(
       ({ config, providerDiscovery, now }: Cradle) =>
         new ProviderKeys({ jwksUri: async () => (await providerDiscovery.configuration()).jwks_uri, httpTimeoutMs: config.httpTimeoutMs, now }),

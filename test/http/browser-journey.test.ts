@@ -83,6 +83,21 @@ describe('the browser journey: sign in, profile, sign out', () => {
     expect(callback.location).to.equal('/profile?tab=2');
   });
 
+  it("lets pages' forms and the front-channel frame reach the provider's end-session host when discovery puts it elsewhere", async () => {
+    await stopTestApp(app);
+    ({ entra, app } = await startAppWithFakeEntra([alice], {}, (fake) => (fake.endSessionEndpoint = 'https://logout.idp-elsewhere.example/signout')));
+    const browser = app.browser();
+    await signInWithBrowser(browser, entra, alice, { sid: 'sid-alice' });
+
+    const page = await browser.get('/profile');
+    const signOut = await browser.post('/auth/signout', { _csrf: csrfFrom(page) });
+
+    expect(page.headers.get('content-security-policy')).to.contain(`form-action 'self' ${new URL(entra.authority).origin} https://logout.idp-elsewhere.example;`);
+    expect(signOut.location).to.match(/^https:\/\/logout\.idp-elsewhere\.example\/signout\?/);
+    const frame = await app.browser().get('/auth/signout/frontchannel?sid=unknown');
+    expect(frame.headers.get('content-security-policy')).to.equal(`default-src 'none'; frame-ancestors ${new URL(entra.authority).origin} https://logout.idp-elsewhere.example`);
+  });
+
   it('refuses a sign-out without the CSRF token or from another origin', async () => {
     const browser = app.browser();
     await signInWithBrowser(browser, entra, alice);

@@ -64,6 +64,8 @@ export class FakeEntra {
   tokenAnswer: ((form: URLSearchParams, answer: [number, unknown]) => [number, unknown]) | undefined;
   /** The `claims` parameter of the last token request (MSAL sends client capabilities there). */
   lastTokenRequestClaims: string | undefined;
+  /** Where discovery puts the end-session endpoint, when not beside the others (another host, as some providers do). */
+  endSessionEndpoint: string | undefined;
   /** When set, token responses carry `refresh_in` (Entra's hint to refresh before expiry). */
   refreshInSeconds: number | undefined;
   /**
@@ -157,7 +159,7 @@ export class FakeEntra {
       issuer: this.issuer,
       authorization_endpoint: `${endpoints}/authorize`,
       token_endpoint: `${endpoints}/token`,
-      end_session_endpoint: `${endpoints}/logout`,
+      end_session_endpoint: this.endSessionEndpoint ?? `${endpoints}/logout`,
       jwks_uri: `${ENTRA_HOST}/${this.tenant}/discovery/v2.0/keys`,
       id_token_signing_alg_values_supported: ['RS256'],
       response_modes_supported: ['query', 'fragment', 'form_post'],

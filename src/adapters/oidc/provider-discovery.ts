@@ -51,6 +51,11 @@ export class ProviderDiscovery {
     return this.#discovered !== undefined;
   }
 
+  /** The document if it is held, without fetching it (for what must be answered at once). */
+  get held(): OpenIdConfiguration | undefined {
+    return this.#discovered?.configuration;
+  }
+
   async configuration(): Promise<OpenIdConfiguration> {
     return (await this.get()).configuration;
   }

@@ -7,19 +7,18 @@ import type Koa from 'koa';
  * Not `no-referrer`: with it browsers send `Origin: null` on same-origin form posts, which the
  * sign-out form's CSRF check must refuse.
  * `form-action` must allow the provider: the sign-out form ends with a redirect to it, and Chrome
- * applies form-action to redirects.
+ * applies form-action to redirects. `providerOrigins` gives its origins (provider-origins.ts); the
+ * policy is rebuilt only when they change (once, when discovery is first held).
  */
-export function securityHeaders(providerOrigin: string, options: { https: boolean }): Koa.Middleware {
-  const csp = [
-    "default-src 'self'",
-    "img-src 'self' data:",
-    "style-src 'self'",
-    `form-action 'self' ${providerOrigin}`,
-    "frame-ancestors 'none'",
-    "base-uri 'none'",
-    "object-src 'none'",
-  ].join('; ');
+export function securityHeaders(providerOrigins: () => string, options: { https: boolean }): Koa.Middleware {
+  let origins = '';
+  let csp = '';
   return async (ctx, next) => {
+    const current = providerOrigins();
+    if (current !== origins) {
+      origins = current;
+      csp = contentSecurityPolicy(current);
+    }
     ctx.set('Content-Security-Policy', csp);
     ctx.set('X-Frame-Options', 'DENY');
     ctx.set('X-Content-Type-Options', 'nosniff');
@@ -30,10 +29,22 @@ export function securityHeaders(providerOrigin: string, options: { https: boolea
   };
 }
 
-/** Lets only `origin` frame this answer (the provider's sign-out page loads it in an iframe). */
-export function allowFramingBy(ctx: Koa.Context, origin: string): void {
+function contentSecurityPolicy(providerOrigins: string): string {
+  return [
+    "default-src 'self'",
+    "img-src 'self' data:",
+    "style-src 'self'",
+    `form-action 'self' ${providerOrigins}`,
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+    "object-src 'none'",
+  ].join('; ');
+}
+
+/** Lets only `origins` (space-separated) frame this answer (the provider's sign-out page loads it in an iframe). */
+export function allowFramingBy(ctx: Koa.Context, origins: string): void {
   ctx.remove('X-Frame-Options');
-  ctx.set('Content-Security-Policy', `default-src 'none'; frame-ancestors ${origin}`);
+  ctx.set('Content-Security-Policy', `default-src 'none'; frame-ancestors ${origins}`);
 }
 
 /** Personal or one-time answers must never be stored by a browser or proxy. */

@@ -21,14 +21,14 @@ export function providerSignOutRoutes({
   signOutAudit,
   logger,
   metrics,
-}: Pick<Cradle, 'config' | 'signOutEverywhere' | 'signOutAudit' | 'logger' | 'metrics'>): Router {
+  providerOrigins,
+}: Pick<Cradle, 'config' | 'signOutEverywhere' | 'signOutAudit' | 'logger' | 'metrics' | 'providerOrigins'>): Router {
   const router = new Router({ prefix: '/auth' });
-  const providerOrigin = new URL(config.authority).origin;
 
   const unknownSids = new UnknownSidLimiter();
   router.get('/signout/frontchannel', async (ctx) => {
     noStore(ctx);
-    allowFramingBy(ctx, providerOrigin);
+    allowFramingBy(ctx, providerOrigins());
     if (Array.isArray(ctx.query.sid)) return ctx.throw(400, 'The sign-out request has more than one sid.');
     const sid = single(ctx.query.sid);
     if (!sid) return ctx.throw(400, 'The sign-out request has no sid.');
