@@ -28,6 +28,20 @@ describe('the stylesheet: public and cached, so never with a session cookie', ()
     expect(page.headers.getSetCookie().join('\n'), 'the page carries the write').to.contain(sessionId);
   });
 
+  it('tells a browser that asks again whether it changed (ETag, 304) instead of sending it again', async () => {
+    const first = await app.browser().get('/app.css');
+    const etag = first.headers.get('etag');
+    expect(etag).to.match(/^"[\w-]{22}"$/);
+    const again = await app.browser().get('/app.css', { headers: { 'if-none-match': etag! } });
+    expect(again.status).to.equal(304);
+    expect(again.text).to.equal('');
+    expect((await app.browser().get('/app.css', { headers: { 'if-none-match': '"another"' } })).status).to.equal(200);
+  });
+
+  it('gives every page an empty icon, so that no browser asks for /favicon.ico (through the session)', async () => {
+    expect((await app.browser().get('/')).text).to.contain('<link rel="icon" href="data:,">');
+  });
+
   it('answers other methods with 405 and Allow', async () => {
     const answer = await app.browser().post('/app.css', {});
     expect(answer.status).to.equal(405);

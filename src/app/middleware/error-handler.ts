@@ -28,7 +28,7 @@ export function errorHandler(logger: Logger, options: { answer?: 'negotiated' | 
       if (json || ctx.accepts('html', 'json') === 'json') {
         ctx.body = { error: status >= 500 ? 'server_error' : 'invalid_request', error_description: message, requestId };
       } else {
-        await ctx.render('error', { message, requestId, fault });
+        await renderErrorPage(ctx, logger, { message, requestId, fault });
       }
     }
   };
@@ -45,4 +45,19 @@ function refuseUnanswered(ctx: Koa.Context): void {
   if (ctx.status === 405) ctx.throw(405, `This address does not take ${ctx.method} requests.`);
   // Exposed: a 5xx by number, but the client's doing (isServerFault), so its message is shown.
   if (ctx.status === 501) ctx.throw(501, `This server does not take ${ctx.method} requests.`, { expose: true });
+}
+
+/**
+ * The error page, or the same words as plain text if the page itself cannot be rendered: left to
+ * Koa's own handler, that failure would drop every header (the request id, the CSP, `no-store`)
+ * and, with `app.silent`, be logged nowhere.
+ */
+async function renderErrorPage(ctx: Koa.Context, logger: Logger, page: { message: string; requestId: string; fault: boolean }): Promise<void> {
+  try {
+    await ctx.render('error', page);
+  } catch (error) {
+    logger.error({ path: ctx.path, err: error }, 'the error page could not be rendered');
+    ctx.type = 'text/plain';
+    ctx.body = `${page.message}\n${page.fault ? `Reference: ${page.requestId}\n` : ''}`;
+  }
 }
