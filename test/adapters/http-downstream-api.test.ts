@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
+import nock from 'nock';
 import { HttpDownstreamApi } from '../../src/adapters/http/http-downstream-api.ts';
 import { MAX_BODY_BYTES } from '../../src/adapters/http/keep-alive-get.ts';
 import { ApiChallenge, ApiForbidden, DownstreamApiUnavailable } from '../../src/domain/errors.ts';
@@ -23,6 +24,9 @@ describe('HttpDownstreamApi over node:http', () => {
     return host.includes(':') ? `http://[${host}]:${port}` : `http://${host}:${port}`;
   }
 
+  // nock is loaded in this process by other files, which may have blocked the network (IPv6
+  // loopback included): this transport talks to a real server.
+  beforeEach(() => nock.enableNetConnect());
   afterEach(async () => {
     seen.length = 0;
     server.closeAllConnections();

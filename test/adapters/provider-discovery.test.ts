@@ -1,6 +1,5 @@
 import { expect } from 'chai';
 import nock from 'nock';
-import { describeAuthority } from '../../src/adapters/oidc/authority.ts';
 import { MAX_DOCUMENT_BYTES } from '../../src/adapters/oidc/fetch-json.ts';
 import { ProviderDiscovery } from '../../src/adapters/oidc/provider-discovery.ts';
 import { IdentityProviderUnavailable } from '../../src/domain/errors.ts';
@@ -65,11 +64,5 @@ describe('provider discovery', () => {
     const failure = await failureOf(discovery().configuration());
     expect(failure).to.be.instanceOf(IdentityProviderUnavailable);
     expect(failure!.message).to.contain(`more than ${MAX_DOCUMENT_BYTES} bytes`);
-  });
-
-  it("takes a path beginning with organizations or common as multi-tenant on Entra only", () => {
-    expect(describeAuthority('https://login.microsoftonline.com/organizations').multiTenant).to.equal(true);
-    expect(describeAuthority('https://sso.example.com/organizations/acme').multiTenant).to.equal(false);
-    expect(describeAuthority('https://sso.example.com/common').multiTenant).to.equal(false);
   });
 });

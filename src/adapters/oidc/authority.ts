@@ -51,8 +51,9 @@ export function describeAuthority(authority: string): Authority {
     kind,
     tenantSegment,
     microsoft: kind !== 'generic',
-    // Only Entra's own authorities: another provider's path may well begin with `organizations`.
-    multiTenant: kind === 'entra' && tenantSegment !== undefined && MULTI_TENANT_SEGMENTS.has(tenantSegment),
+    // On any host: the offline dev provider serves Entra's `common` shape on localhost. A generic
+    // provider whose path begins with `common` or `organizations` is read the same way (README).
+    multiTenant: tenantSegment !== undefined && MULTI_TENANT_SEGMENTS.has(tenantSegment),
   };
 }
 
