@@ -36,6 +36,7 @@ import { SignOutAudit } from './sign-out-audit.ts';
 import { SignOutJournalReplayer } from './sign-out-journal-replayer.ts';
 import { storeRegistrations, type StoreCradle } from './store-registrations.ts';
 import { providerOrigins } from './provider-origins.ts';
+import { BackgroundRefreshes } from '../adapters/msal/background-refreshes.ts';
 
 /** Everything the app is made of. Only this file and the tests' set-up know this shape. */
 export interface Cradle extends StoreCradle {
@@ -68,6 +69,8 @@ export interface Cradle extends StoreCradle {
   providerKeys: ProviderKeys;
   idTokenValidator: IdTokenValidator;
   identityProvider: IdentityProvider;
+  /** Token refreshes running behind requests (a token past its refresh_on); shutdown waits for them. */
+  backgroundRefreshes: BackgroundRefreshes;
   logoutTokenVerifier: LogoutTokenVerifier;
   /** Revokes a removed partition's refresh token at the provider (RFC 7009), where it can. */
   refreshTokenRevoker: RefreshTokenRevoker;
@@ -144,7 +147,7 @@ export function createAppContainer(
         }),
     ).singleton(),
     identityProvider: asFunction(
-      ({ config, tokenStore, providerDiscovery, idTokenValidator, networkClient, logger, refreshLock, metrics }: Cradle) =>
+      ({ config, tokenStore, providerDiscovery, idTokenValidator, networkClient, logger, refreshLock, metrics, backgroundRefreshes }: Cradle) =>
         new MsalIdentityProvider({
           msalSettings: { ...config, protocolMode: describeAuthority(config.authority).microsoft ? 'AAD' : 'OIDC' },
           tokenStore,
@@ -155,8 +158,10 @@ export function createAppContainer(
           partitionViews: tokenStore,
           refreshGate: new RefreshGate({ lock: refreshLock, lockTtlMs: config.httpTimeoutMs + 1000 }),
           onSilentToken: (outcome) => metrics.silentToken(outcome),
+          backgroundRefreshes,
         }),
     ).singleton(),
+    backgroundRefreshes: asFunction(() => new BackgroundRefreshes()).singleton(),
     logoutTokenVerifier: asFunction(
       ({ config, providerDiscovery, providerKeys }: Cradle) =>
         new JoseLogoutTokenVerifier({ clientId: config.clientId, providerDiscovery, providerKeys, clockSkewSeconds: config.clockSkewSeconds }),

@@ -48,7 +48,8 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env, fallback
     metricsServer,
     /**
      * Graceful shutdown: not ready from now on, no new connections, in-flight requests get
-     * SHUTDOWN_GRACE_MS to finish, then the stores are closed. Resolves to whether every request
+     * SHUTDOWN_GRACE_MS to finish, token refreshes running behind them up to HTTP_TIMEOUT_MS, then
+     * the stores are closed. Resolves to whether every request
      * finished in time.
      */
     close(): Promise<boolean> {
@@ -59,6 +60,8 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env, fallback
         logger.info({ graceMs: config.shutdownGraceMs }, 'shutting down: not accepting connections, draining requests');
         const drained = await draining;
         if (metricsServer) await drain(metricsServer, 0);
+        // Refreshes started behind requests store what the provider gives before the stores close.
+        await cradle.backgroundRefreshes.settled(config.httpTimeoutMs);
         await container.dispose();
         logger.info({ drained, ms: Date.now() - startedAt }, drained ? 'stopped' : 'stopped: requests still running at the deadline were cut');
         return drained;

@@ -76,7 +76,7 @@ export function sessionMiddleware(app: Koa, { config, cookies, sessionStore, tok
           // Signed out from the provider while the store was down: not served, though still stored
           // until the journal is applied (which destroys it).
           if (signOutJournal?.names(data.account)) return undefined;
-          const current = withLifetimeInForce(stored, Math.min(config.sessionTtlMs, absoluteLifetimeLeftMs(data, now(), config.sessionAbsoluteTtlMs)));
+          const current = withLifetimeInForce(stored, config.sessionTtlMs, absoluteLifetimeLeftMs(data, now(), config.sessionAbsoluteTtlMs));
           if (!current) {
             await sessionStore.destroy(id); // idle beyond the lifetime in force now
             return undefined;
@@ -121,18 +121,22 @@ export function sessionMiddleware(app: Koa, { config, cookies, sessionStore, tok
 }
 
 /**
- * `stored` with the idle lifetime in force now: `maxAge`, never beyond what is left of the absolute
- * lifetime, or `undefined` if the session has been idle longer than that. koa-session makes a
- * loaded session's stored `_maxAge` the request's maxAge, for the cookie and the store alike
+ * `stored` with the lifetimes in force now, or `undefined` if it has been idle longer than
+ * `idleTtlMs` since it was last written. koa-session makes a loaded session's stored `_maxAge` the
+ * request's maxAge, for the cookie and the store alike
  * (https://github.com/koajs/session/blob/v7.0.2/src/session.ts, the constructor), so a session
  * written under an earlier SESSION_TTL_SECONDS kept that one until its absolute end, and a cookie
- * saved in the last hours of the absolute lifetime outlived it by up to an idle lifetime.
+ * saved in the last hours of the absolute lifetime outlived it by up to an idle lifetime. Now the
+ * idle end is `idleTtlMs` after the last write (never later than written), and the maxAge and
+ * expiry koa-session goes on with never reach past the absolute end, `absoluteLeftMs` from now.
  */
-function withLifetimeInForce(stored: Record<string, unknown>, maxAge: number): Record<string, unknown> | undefined {
+function withLifetimeInForce(stored: Record<string, unknown>, idleTtlMs: number, absoluteLeftMs: number): Record<string, unknown> | undefined {
   const { _maxAge: storedMaxAge, _expire: storedExpire } = stored;
   if (typeof storedMaxAge !== 'number' || typeof storedExpire !== 'number') return stored;
-  const expire = Math.min(storedExpire, storedExpire - storedMaxAge + maxAge); // last written + maxAge
-  if (expire <= Date.now()) return undefined;
+  const idleEnd = Math.min(storedExpire, storedExpire - storedMaxAge + idleTtlMs); // last written + idle TTL
+  if (idleEnd <= Date.now()) return undefined;
+  const maxAge = Math.min(idleTtlMs, absoluteLeftMs);
+  const expire = absoluteLeftMs < idleTtlMs ? Math.min(idleEnd, Date.now() + absoluteLeftMs) : idleEnd;
   return storedMaxAge === maxAge && storedExpire === expire ? stored : { ...stored, _maxAge: maxAge, _expire: expire };
 }
 

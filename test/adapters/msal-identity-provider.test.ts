@@ -225,7 +225,7 @@ describe('MSAL identity provider against Entra-shaped endpoints', () => {
       expect(next.token).to.not.equal(served[0]!.token);
     });
 
-    it('is still served while the provider fails, which is asked again only after 30 s, with a warning', async () => {
+    it('is still served while the provider fails, which is not asked again at each request (background-refreshes.test.ts: after 30 s), with a warning', async () => {
       const account = await signInPastRefreshOn();
       entra.tokenAnswer = (form, answer) => (form.get('grant_type') === 'refresh_token' ? [503, 'unavailable'] : answer);
 

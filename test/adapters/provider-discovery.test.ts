@@ -53,10 +53,17 @@ describe('provider discovery', () => {
 
   it('does not follow a redirect off https', async () => {
     nock('https://idp.example').get(DISCOVERY).reply(302, '', { location: 'http://idp.example/plain' });
-    nock('http://idp.example').get('/plain').reply(200, documentWith());
+    const plain = nock('http://idp.example').get('/plain').reply(200, documentWith());
     const failure = await failureOf(discovery().configuration());
     expect(failure).to.be.instanceOf(IdentityProviderUnavailable);
     expect(failure!.message).to.contain('redirected off https');
+    expect(plain.isDone(), 'nothing sent over http').to.equal(false);
+  });
+
+  it('follows a redirect that stays on https', async () => {
+    nock('https://idp.example').get(DISCOVERY).reply(301, '', { location: 'https://idp-moved.example/discovery' });
+    nock('https://idp-moved.example').get('/discovery').reply(200, documentWith());
+    expect((await discovery().configuration()).issuer).to.equal(AUTHORITY);
   });
 
   it(`reads no more than ${MAX_DOCUMENT_BYTES} bytes of a document`, async () => {

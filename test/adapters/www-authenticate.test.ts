@@ -38,6 +38,14 @@ describe('parseClaimsChallenge (WWW-Authenticate of a 401 from the API)', () => 
     expect(parseClaimsChallenge(`Bearer ERROR="insufficient_claims", Claims="${claims}"`), 'names are case-insensitive').to.equal(revocation);
   });
 
+  it('skips empty list elements (RFC 9110 §5.6.1), and reads a bare value whole, base64 with / + = included', () => {
+    const claims = base64(revocation);
+    expect(parseClaimsChallenge(`Bearer , error="insufficient_claims", claims="${claims}"`)).to.equal(revocation);
+    expect(parseClaimsChallenge(`Bearer error="insufficient_claims",, claims="${claims}" ,`)).to.equal(revocation);
+    expect(parseChallenges('Bearer error=insufficient_claims, claims=ab/c+d==')[0]!.params.get('claims')).to.equal('ab/c+d==');
+    expect(parseChallenges('Bearer claims=ab"cd"')[0]!.params.get('claims'), 'a value followed by something else is none').to.equal(undefined);
+  });
+
   it('splits a header into its challenges, with commas and escapes inside quoted strings', () => {
     expect(parseChallenges('Basic realm="a, b", Bearer error="x\\"y", error_description="z"').map((c) => [c.scheme, Object.fromEntries(c.params)])).to.deep.equal([
       ['basic', { realm: 'a, b' }],

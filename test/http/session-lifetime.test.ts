@@ -107,6 +107,47 @@ describe('session lifetime: the limits in force now, on the cookie as on the ser
   });
 });
 
+/**
+ * A session of alice's as koa-session writes one, in real time: written `writtenAgoMs` ago under an
+ * 8-hour idle lifetime, signed in `signedInAgoMs` ago; the browser gets its signed cookie.
+ */
+async function seededSession(
+  app: TestApp,
+  entra: FakeEntra,
+  browser: ScriptedBrowser,
+  id: string,
+  { writtenAgoMs, signedInAgoMs = writtenAgoMs }: { writtenAgoMs: number; signedInAgoMs?: number },
+) {
+  const alice = fakeUser('alice');
+  const eightHours = 8 * HOUR;
+  const account = { accountId: `${alice.oid}.${entra.tenantId}`, subject: `sub-${alice.oid}`, sid: `sid-${id}`, username: alice.username, name: 'Alice' };
+  const data = { account, csrfToken: 'token', signedInAt: Date.now() - signedInAgoMs, lastActiveAt: Date.now() - writtenAgoMs };
+  await app.container.cradle.sessionStore.set(id, { ...data, _expire: Date.now() - writtenAgoMs + eightHours, _maxAge: eightHours }, { sid: account.sid, subject: account.subject, accountId: account.accountId }, eightHours);
+  browser.setCookie('app.session', id);
+  browser.setCookie('app.session.sig', new CookieSigningKeys([SESSION_KEY]).sign(`app.session=${id}`));
+}
+
+describe('session lifetime: near the absolute end, in real time', () => {
+  const alice = fakeUser('alice');
+  let entra: FakeEntra;
+  let app: TestApp;
+
+  beforeEach(async () => ({ entra, app } = await startAppWithFakeEntra([alice])));
+  afterEach(() => stopTestApp(app));
+
+  it('serves a session idle less than its idle lifetime though longer than its absolute time left, and ends it at the absolute end', async () => {
+    const browser = app.browser();
+    // Signed in 7 days less 4 hours ago, last used 6 hours ago (of 8): 4 hours left of its week.
+    await seededSession(app, entra, browser, 'late', { writtenAgoMs: 6 * HOUR, signedInAgoMs: 7 * DAY - 4 * HOUR });
+
+    const page = await browser.get('/');
+
+    expect(page.text).to.contain('Signed in as Alice');
+    const line = page.headers.getSetCookie().find((cookie) => cookie.startsWith('app.session='));
+    expect(Date.parse(/; expires=([^;]+)/i.exec(line!)![1]!) - Date.now(), 'the cookie: the 4 hours left, not 8').to.be.within(4 * HOUR - 60_000, 4 * HOUR);
+  });
+});
+
 describe('session lifetime: SESSION_TTL_SECONDS lowered', () => {
   const alice = fakeUser('alice');
   let entra: FakeEntra;
@@ -116,14 +157,7 @@ describe('session lifetime: SESSION_TTL_SECONDS lowered', () => {
   afterEach(() => stopTestApp(app));
 
   /** A session written `writtenAgoMs` ago under an 8-hour idle lifetime (the setting before). */
-  async function sessionFromBefore(browser: ScriptedBrowser, id: string, writtenAgoMs: number) {
-    const eightHours = 8 * HOUR;
-    const account = { accountId: `${alice.oid}.${entra.tenantId}`, subject: `sub-${alice.oid}`, sid: `sid-${id}`, username: alice.username, name: 'Alice' };
-    const data = { account, csrfToken: 'token', signedInAt: Date.now() - writtenAgoMs, lastActiveAt: Date.now() - writtenAgoMs };
-    await app.container.cradle.sessionStore.set(id, { ...data, _expire: Date.now() - writtenAgoMs + eightHours, _maxAge: eightHours }, { sid: account.sid, subject: account.subject, accountId: account.accountId }, eightHours);
-    browser.setCookie('app.session', id);
-    browser.setCookie('app.session.sig', new CookieSigningKeys([SESSION_KEY]).sign(`app.session=${id}`));
-  }
+  const sessionFromBefore = (browser: ScriptedBrowser, id: string, writtenAgoMs: number) => seededSession(app, entra, browser, id, { writtenAgoMs });
 
   it('ends a session idle longer than the new idle lifetime, though written under a longer one', async () => {
     const browser = app.browser();

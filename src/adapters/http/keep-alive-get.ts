@@ -8,6 +8,13 @@ export interface GetResponse {
 }
 
 /**
+ * The most of an answer's body that is read: a downstream API's JSON for one page is far smaller,
+ * and without a bound an API (or whatever answers in its place) could make the app hold any amount
+ * in memory, and past V8's longest string (about 512 MB) end the process.
+ */
+export const MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+/**
  * GET over node:http(s) with a keep-alive agent, the whole exchange bounded by `timeoutMs`.
  *
  * Not the global `fetch`: measured here against the bench's downstream stub (20 concurrent
@@ -16,13 +23,6 @@ export interface GetResponse {
  * undici package's own `request` about 50 µs. Not undici either: the tests fake HTTP APIs with
  * nock, which intercepts node:http and the global fetch but not a private undici dispatcher.
  */
-/**
- * The most of an answer's body that is read: a downstream API's JSON for one page is far smaller,
- * and without a bound an API (or whatever answers in its place) could make the app hold any amount
- * in memory, and past V8's longest string (about 512 MB) end the process.
- */
-export const MAX_BODY_BYTES = 4 * 1024 * 1024;
-
 export class KeepAliveGet {
   readonly #agent: HttpAgent;
   readonly #request: typeof httpRequest;

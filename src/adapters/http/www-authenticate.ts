@@ -37,8 +37,10 @@ const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*/;
  *   challenge  = auth-scheme [ 1*SP ( token68 / #auth-param ) ]
  *   auth-param = token BWS "=" BWS ( token / quoted-string )
  * A quoted-string may hold `\"` and `\\` (quoted-pair, §5.6.4); a parameter named twice in one
- * challenge keeps its first value (§11.2: each name at most once). Reading stops at the first
- * thing that fits no rule, keeping the challenges read before it.
+ * challenge keeps its first value (§11.2: each name at most once); empty list elements are
+ * skipped (§5.6.1); an unquoted value is read up to the next space, comma or quote (base64 sent
+ * bare holds characters no token does). Reading stops at the first thing that fits no rule (an
+ * unterminated quoted string, a value followed by something else), keeping what was read before.
  */
 export function parseChallenges(header: string): Challenge[] {
   const challenges: Challenge[] = [];
@@ -64,7 +66,23 @@ export function parseChallenges(header: string): Challenge[] {
     }
     return undefined; // unterminated
   };
-  /** `name = value` at the current position, or `undefined` with the position unchanged. */
+  // An unquoted value: a token, read liberally up to the next space, comma or quote, so that base64
+  // sent without quotes (`claims=eyJ...==`, with `/`, `+` and `=`, none of them token characters)
+  // is read whole rather than cut short.
+  const bareValue = (): string => {
+    if (header[at] === '=') return ''; // `abc==`: a token68's padding, not a parameter
+    const start = at;
+    while (at < header.length && !' \t,"'.includes(header[at]!)) at++;
+    return header.slice(start, at);
+  };
+  const atListEnd = () => {
+    skip(' \t');
+    return at >= header.length || header[at] === ',';
+  };
+  /**
+   * `name = value` at the current position, ending the list element, or `undefined` with the
+   * position unchanged.
+   */
   const authParam = (): [string, string] | undefined => {
     const start = at;
     const name = token();
@@ -72,15 +90,11 @@ export function parseChallenges(header: string): Challenge[] {
     if (name && header[at] === '=') {
       at++;
       skip(' \t');
-      const value = header[at] === '"' ? quotedString() : token() || undefined;
-      if (value !== undefined) return [name.toLowerCase(), value];
+      const value = header[at] === '"' ? quotedString() : bareValue() || undefined;
+      if (value !== undefined && atListEnd()) return [name.toLowerCase(), value];
     }
     at = start;
     return undefined;
-  };
-  const atListEnd = () => {
-    skip(' \t');
-    return at >= header.length || header[at] === ',';
   };
 
   for (;;) {
@@ -90,7 +104,15 @@ export function parseChallenges(header: string): Challenge[] {
     if (!scheme) return challenges;
     const params = new Map<string, string>();
     skip(' ');
-    const first = authParam();
+    let first = authParam();
+    if (!first && header[at] === ',') {
+      // Empty list elements before the first parameter (`Bearer , error=...`), which a recipient
+      // must accept (RFC 9110 §5.6.1); a scheme alone followed by the next challenge stays so.
+      const comma = at;
+      skip(', \t');
+      first = authParam();
+      if (!first) at = comma;
+    }
     if (first) {
       params.set(...first);
       // Further parameters, until what follows a comma is the next challenge's scheme.

@@ -10,6 +10,7 @@ const MAX_FAILURES_REMEMBERED = 10_000;
  */
 export class BackgroundRefreshes {
   readonly #running = new Set<string>();
+  readonly #inFlight = new Set<Promise<unknown>>();
   readonly #failedAt = new Map<string, number>();
   readonly #now: () => number;
 
@@ -25,6 +26,26 @@ export class BackgroundRefreshes {
     this.#failedAt.delete(accountId);
     this.#running.add(accountId);
     return true;
+  }
+
+  /** Keeps `refresh` until it settles, for `settled`. */
+  track(refresh: Promise<unknown>): void {
+    this.#inFlight.add(refresh);
+    const forget = () => this.#inFlight.delete(refresh);
+    refresh.then(forget, forget);
+  }
+
+  /**
+   * Waits for the refreshes running now, at most `timeoutMs`: at shutdown, before the stores close.
+   * A refresh cut off after the provider answered would lose the tokens it got, and with a provider
+   * that rotates refresh tokens, the stored one is then already spent.
+   */
+  async settled(timeoutMs: number): Promise<void> {
+    if (this.#inFlight.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+    await Promise.race([Promise.allSettled([...this.#inFlight]), deadline]);
+    clearTimeout(timer);
   }
 
   finished(accountId: string, succeeded: boolean): void {

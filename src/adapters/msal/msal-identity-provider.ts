@@ -95,7 +95,7 @@ export class MsalIdentityProvider implements IdentityProvider {
   readonly #onSilentToken: (outcome: SilentTokenOutcome) => void;
   readonly #views: PartitionViews;
   readonly #refreshGate: RefreshGate;
-  readonly #backgroundRefreshes = new BackgroundRefreshes();
+  readonly #backgroundRefreshes: BackgroundRefreshes;
 
   constructor(deps: {
     msalSettings: MsalSettings;
@@ -110,6 +110,8 @@ export class MsalIdentityProvider implements IdentityProvider {
     refreshGate?: RefreshGate;
     /** Told how each silent token request was answered (the app counts them). */
     onSilentToken?: (outcome: SilentTokenOutcome) => void;
+    /** The refreshes of tokens past their refresh_on, run behind the requests (shutdown waits for them). */
+    backgroundRefreshes?: BackgroundRefreshes;
   }) {
     this.#settings = deps.msalSettings;
     this.#tokenStore = deps.tokenStore;
@@ -123,6 +125,7 @@ export class MsalIdentityProvider implements IdentityProvider {
     this.#onSilentToken = deps.onSilentToken ?? (() => {});
     this.#views = deps.partitionViews ?? uncachedViews(deps.tokenStore, deps.msalSettings.clientId);
     this.#refreshGate = deps.refreshGate ?? new RefreshGate({ lockTtlMs: 0 });
+    this.#backgroundRefreshes = deps.backgroundRefreshes ?? new BackgroundRefreshes();
   }
 
   async startSignIn(request: SignInRequest): Promise<{ authorizationUrl: string; checks: SignInChecks }> {
@@ -253,7 +256,9 @@ export class MsalIdentityProvider implements IdentityProvider {
     if (!this.#backgroundRefreshes.tryStart(accountId)) return;
     // Forced: MSAL's own refresh_on refresh swallows a failure and answers with the cached token.
     const refresh = () => this.#refresh({ ...request, forceRefresh: true });
-    this.#refreshGate.run(accountId, cachedNotDue, refresh).then(
+    const running = this.#refreshGate.run(accountId, cachedNotDue, refresh);
+    this.#backgroundRefreshes.track(running);
+    running.then(
       () => this.#backgroundRefreshes.finished(accountId, true),
       (error: unknown) => {
         this.#backgroundRefreshes.finished(accountId, false);

@@ -8,23 +8,33 @@ import { isSecureUrl } from './secure-url.ts';
  */
 export const MAX_DOCUMENT_BYTES = 1024 * 1024;
 
+/** Redirects followed at most for one document. */
+const MAX_REDIRECTS = 5;
+
 /**
  * GET a provider document (discovery, JWKS) as JSON, within `timeoutMs`. Anything but a 200 with
- * JSON is the provider being unavailable, never the user's fault: callers answer 503. A redirect
- * is followed only while it stays on https (fetch alone would follow one to http), and a body
- * over MAX_DOCUMENT_BYTES is not read further.
+ * JSON is the provider being unavailable, never the user's fault: callers answer 503. Redirects
+ * are followed by hand, each only if it stays on https (fetch itself would follow one to http and
+ * send the request there), at most MAX_REDIRECTS; a body over MAX_DOCUMENT_BYTES is not read further.
  */
 export async function fetchJson(url: string, timeoutMs: number): Promise<unknown> {
+  const signal = AbortSignal.timeout(timeoutMs);
+  let target = url;
   let response: Response;
-  try {
-    response = await fetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(timeoutMs) });
-  } catch (error) {
-    const reason = error instanceof Error && error.name === 'TimeoutError' ? 'timed out' : 'failed';
-    throw new IdentityProviderUnavailable(`GET ${url} ${reason}`, { cause: error });
-  }
-  if (response.redirected && !isSecureUrl(response.url)) {
+  for (let redirects = 0; ; redirects++) {
+    try {
+      response = await fetch(target, { headers: { accept: 'application/json' }, redirect: 'manual', signal });
+    } catch (error) {
+      const reason = error instanceof Error && error.name === 'TimeoutError' ? 'timed out' : 'failed';
+      throw new IdentityProviderUnavailable(`GET ${url} ${reason}`, { cause: error });
+    }
+    const location = REDIRECTS.has(response.status) ? response.headers.get('location') : null;
+    if (location === null) break;
     await response.body?.cancel();
-    throw new IdentityProviderUnavailable(`GET ${url} was redirected off https, to ${response.url}`);
+    const next = new URL(location, target).toString();
+    if (!isSecureUrl(next)) throw new IdentityProviderUnavailable(`GET ${url} was redirected off https, to ${next}`);
+    if (redirects >= MAX_REDIRECTS) throw new IdentityProviderUnavailable(`GET ${url} was redirected more than ${MAX_REDIRECTS} times`);
+    target = next;
   }
   if (response.status !== 200) {
     await response.body?.cancel();
@@ -38,16 +48,16 @@ export async function fetchJson(url: string, timeoutMs: number): Promise<unknown
   }
 }
 
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
 async function boundedText(response: Response, url: string): Promise<string> {
   const chunks: Uint8Array[] = [];
   let bytes = 0;
   try {
     for await (const chunk of response.body ?? []) {
       bytes += chunk.length;
-      if (bytes > MAX_DOCUMENT_BYTES) {
-        await response.body?.cancel().catch(() => {});
-        throw new IdentityProviderUnavailable(`GET ${url} answered with more than ${MAX_DOCUMENT_BYTES} bytes`);
-      }
+      // Leaving the loop by the throw cancels the stream (for await ... of closes its reader).
+      if (bytes > MAX_DOCUMENT_BYTES) throw new IdentityProviderUnavailable(`GET ${url} answered with more than ${MAX_DOCUMENT_BYTES} bytes`);
       chunks.push(chunk);
     }
   } catch (error) {

@@ -58,9 +58,9 @@ export function authRoutes(
     const session = ctx.session!;
     Object.assign(session, signedInSessionData(account, now(), ctx.get('user-agent')));
     session.interactionAnswered = interaction ? { returnTo, at: now() } : undefined;
-    // A whole idle lifetime for the new session: a session loaded in this request (signing in
-    // again) set this request's to what its own absolute lifetime had left (session.ts).
-    session.maxAge = config.sessionTtlMs;
+    // A whole idle lifetime for the new session, within its absolute one: a session loaded in this
+    // request (signing in again) set this request's to what its own absolute lifetime had left.
+    session.maxAge = Math.min(config.sessionTtlMs, config.sessionAbsoluteTtlMs);
     await session.regenerate();
     logger.info({ sid: account.sid !== undefined }, 'signed in');
     ctx.redirect(returnTo);
