@@ -48,8 +48,8 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env, fallback
     metricsServer,
     /**
      * Graceful shutdown: not ready from now on, no new connections, in-flight requests get
-     * SHUTDOWN_GRACE_MS to finish, token refreshes running behind them up to HTTP_TIMEOUT_MS, then
-     * the stores are closed. Resolves to whether every request
+     * SHUTDOWN_GRACE_MS to finish, token refreshes running behind them up to twice HTTP_TIMEOUT_MS
+     * and a second, then the stores are closed. Resolves to whether every request
      * finished in time.
      */
     close(): Promise<boolean> {
@@ -60,8 +60,10 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env, fallback
         logger.info({ graceMs: config.shutdownGraceMs }, 'shutting down: not accepting connections, draining requests');
         const drained = await draining;
         if (metricsServer) await drain(metricsServer, 0);
-        // Refreshes started behind requests store what the provider gives before the stores close.
-        await cradle.backgroundRefreshes.settled(config.httpTimeoutMs);
+        // Refreshes started behind requests store what the provider gives before the stores close:
+        // one may first wait for another instance's refresh lock (HTTP_TIMEOUT_MS + 1 s), then
+        // make its own request (HTTP_TIMEOUT_MS).
+        await cradle.backgroundRefreshes.settled(2 * config.httpTimeoutMs + 1000);
         await container.dispose();
         logger.info({ drained, ms: Date.now() - startedAt }, drained ? 'stopped' : 'stopped: requests still running at the deadline were cut');
         return drained;

@@ -60,6 +60,17 @@ describe('provider discovery', () => {
     expect(plain.isDone(), 'nothing sent over http').to.equal(false);
   });
 
+  it('is unavailable, not failing, when a redirect names no URL, or goes from https to http even on this machine', async () => {
+    nock('https://idp.example').get(DISCOVERY).reply(302, '', { location: 'https://exa mple.com/' });
+    const notUrl = await failureOf(discovery().configuration());
+    expect(notUrl).to.be.instanceOf(IdentityProviderUnavailable);
+    expect(notUrl!.message).to.contain('not a URL');
+    nock('https://idp.example').get(DISCOVERY).reply(302, '', { location: 'http://localhost:1/discovery' });
+    const local = await failureOf(discovery().configuration());
+    expect(local).to.be.instanceOf(IdentityProviderUnavailable);
+    expect(local!.message).to.contain('redirected off https');
+  });
+
   it('follows a redirect that stays on https', async () => {
     nock('https://idp.example').get(DISCOVERY).reply(301, '', { location: 'https://idp-moved.example/discovery' });
     nock('https://idp-moved.example').get('/discovery').reply(200, documentWith());

@@ -56,6 +56,8 @@ describe('parseClaimsChallenge (WWW-Authenticate of a 401 from the API)', () => 
       ['ntlm', undefined],
     ]);
     expect(parseChallenges('Bearer realm="unterminated'), 'nothing read from what fits no rule').to.deep.equal([{ scheme: 'bearer', params: new Map() }]);
+    expect(parseChallenges('Bearer error="x", claims="e30=" garbage').map((c) => c.scheme), 'no challenge made of leftovers').to.deep.equal(['bearer']);
+    expect(parseChallenges('Bearer abc==, error="insufficient_claims"').map((c) => [c.scheme, c.token68]), 'nor of a stray parameter').to.deep.equal([['bearer', 'abc==']]);
   });
 
   it('refuses claims that are not a JSON object (OpenID Connect Core §5.5), so the answer is a plain 401, not a 500', () => {

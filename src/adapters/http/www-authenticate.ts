@@ -101,7 +101,8 @@ export function parseChallenges(header: string): Challenge[] {
     skip(' \t,');
     if (at >= header.length) return challenges;
     const scheme = token();
-    if (!scheme) return challenges;
+    // A scheme is followed by a space or ends its element; `claims=...` here is a stray parameter.
+    if (!scheme || (at < header.length && !' \t,'.includes(header[at]!))) return challenges;
     const params = new Map<string, string>();
     skip(' ');
     let first = authParam();

@@ -31,8 +31,11 @@ export async function fetchJson(url: string, timeoutMs: number): Promise<unknown
     const location = REDIRECTS.has(response.status) ? response.headers.get('location') : null;
     if (location === null) break;
     await response.body?.cancel();
-    const next = new URL(location, target).toString();
-    if (!isSecureUrl(next)) throw new IdentityProviderUnavailable(`GET ${url} was redirected off https, to ${next}`);
+    const next = URL.parse(location, target)?.toString();
+    if (next === undefined) throw new IdentityProviderUnavailable(`GET ${url} was redirected to an address that is not a URL`);
+    // Never from https to http, not even to this machine; from http (a provider on localhost) to https or localhost.
+    const downgrade = target.startsWith('https:') && !next.startsWith('https:');
+    if (downgrade || !isSecureUrl(next)) throw new IdentityProviderUnavailable(`GET ${url} was redirected off https, to ${next}`);
     if (redirects >= MAX_REDIRECTS) throw new IdentityProviderUnavailable(`GET ${url} was redirected more than ${MAX_REDIRECTS} times`);
     target = next;
   }
@@ -62,7 +65,8 @@ async function boundedText(response: Response, url: string): Promise<string> {
     }
   } catch (error) {
     if (error instanceof IdentityProviderUnavailable) throw error;
-    throw new IdentityProviderUnavailable(`GET ${url} answered without JSON`, { cause: error });
+    const reason = error instanceof Error && error.name === 'TimeoutError' ? 'timed out while answering' : 'answered without JSON';
+    throw new IdentityProviderUnavailable(`GET ${url} ${reason}`, { cause: error });
   }
   return Buffer.concat(chunks).toString('utf8');
 }
