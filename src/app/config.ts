@@ -141,7 +141,7 @@ export function loadConfig(env: Env, fallbacks: ConfigFallbacks = {}): Config {
     apiScopes: Object.freeze(apiScopes),
     tokenStore,
     sqlitePath: env.SQLITE_PATH || './data/app.db',
-    redisUrl: url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+    redisUrl: redisUrl(env),
     // The client id in the default prefix: two apps sharing one Redis never share partitions or sid indexes.
     // Empty is unset, as for every setting: an empty prefix would share keys with every other app.
     redisKeyPrefix: env.REDIS_KEY_PREFIX?.trim() || `koa-msal:${required(env, 'CLIENT_ID', 'the application (client) id registered at the identity provider')}:`,
@@ -206,6 +206,23 @@ function fail(name: string, problem: string): never {
 function required(env: Env, name: string, what: string): string {
   const value = env[name]?.trim();
   if (!value) fail(name, `is not set: set it to ${what}`);
+  return value;
+}
+
+/**
+ * REDIS_URL, its scheme lower-cased: ioredis turns TLS on only for a URL that starts with
+ * `rediss://` as written, so `REDISS://` would connect in plaintext and send the password in the
+ * clear. Its value is never repeated in an error: it may hold a password.
+ */
+function redisUrl(env: Env): string {
+  const value = (env.REDIS_URL?.trim() || 'redis://127.0.0.1:6379').replace(/^[a-z][a-z0-9+.-]*:/i, (scheme) => scheme.toLowerCase());
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    fail('REDIS_URL', 'is not a valid URL (its value is not shown, as it may hold a password; percent-encode @ : / ? # in the password)');
+  }
+  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') fail('REDIS_URL', 'must be a redis:// or rediss:// URL');
   return value;
 }
 

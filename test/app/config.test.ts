@@ -79,6 +79,13 @@ describe('loadConfig', () => {
     expect(configFailure({ ...MINIMAL, LOG_LEVEL: 'loud' }).message).to.match(/^LOG_LEVEL /);
   });
 
+  it('keeps TLS for a REDIS_URL whose scheme is written in capitals, and never repeats a REDIS_URL in an error', () => {
+    expect(loadConfig({ ...MINIMAL, REDIS_URL: 'REDISS://:pw@cache.example:6380' }).redisUrl).to.equal('rediss://:pw@cache.example:6380');
+    const bad = configFailure({ ...MINIMAL, REDIS_URL: 'redis://:p#ss@cache.example:6379' });
+    expect(bad.message).to.match(/^REDIS_URL is not a valid URL/).and.not.contain('p#ss');
+    expect(configFailure({ ...MINIMAL, REDIS_URL: 'http://cache.example' }).message).to.match(/^REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL/);
+  });
+
   it('reads an empty API_SCOPES or TOKEN_STORE as unset, and a padded TOKEN_STORE as its value', () => {
     expect(loadConfig({ ...MINIMAL, API_SCOPES: '' }).apiScopes).to.deep.equal(['User.Read']);
     expect(loadConfig({ ...MINIMAL, API_SCOPES: '  ' }).apiScopes).to.deep.equal(['User.Read']);

@@ -28,6 +28,11 @@ export interface RedisConnectionOptions {
  *   must not run later, after the caller has moved on (a session save landing after a sign-out).
  * - `retryStrategy` never gives up: reconnect attempts back off to one every 2 s, so the same
  *   client recovers when Redis returns, without a restart of the app.
+ * - `reconnectOnError` on `READONLY`: after a failover behind one address (a DNS name, a proxy),
+ *   Redis keeps the old primary's connections open as a replica's, and every write answers
+ *   READONLY until the socket closes; reconnecting reaches the new primary. The failed command is
+ *   not sent again (its caller already has the error): `true`, not 2
+ *   (https://github.com/redis/ioredis#reconnect-on-error).
  */
 export function connectRedis(options: RedisConnectionOptions): Redis {
   const redis = new Redis(options.url, {
@@ -37,6 +42,7 @@ export function connectRedis(options: RedisConnectionOptions): Redis {
     enableOfflineQueue: false,
     autoResendUnfulfilledCommands: false,
     retryStrategy: (attempt) => Math.min(attempt * 200, MAX_RECONNECT_DELAY_MS),
+    reconnectOnError: reconnectOnReadOnly,
     lazyConnect: false,
     // No auto-pipelining (ioredis' default): it defers every command to the next turn
     // (setImmediate) to batch it with others, which cost a command issued alone 15–40 µs more of
@@ -49,6 +55,11 @@ export function connectRedis(options: RedisConnectionOptions): Redis {
   // Without a listener ioredis prints "Unhandled error event" for every failed reconnect attempt.
   redis.on('error', options.onError ?? (() => {}));
   return redis;
+}
+
+/** Whether a command's error means this connection reaches a replica now (see connectRedis). */
+export function reconnectOnReadOnly(error: Error): boolean {
+  return error.message.startsWith('READONLY');
 }
 
 /**

@@ -149,7 +149,9 @@ export class RedisInvalidations {
   #heartbeat(): void {
     if (!this.#tracking) return;
     this.usable(); // detects a quiet channel even when nothing is being read
-    this.#ping().catch(() => {}); // a failed PING is a broken connection: 'close' handles it
+    // A PING that fails is not answered: a broken connection's 'close' drops the copies, and one
+    // that timed out (or got BUSY) leaves the channel silent, which drops them after 1 s (usable()).
+    this.#ping().catch(() => {});
   }
 
   async #ping(): Promise<void> {

@@ -1,0 +1,18 @@
+import { expect } from 'chai';
+import { connectRedis, reconnectOnReadOnly } from '../../src/adapters/redis/redis-connection.ts';
+
+describe('the Redis connection', () => {
+  it('reconnects on READONLY (a failover left it on a replica), and on no other error', () => {
+    expect(reconnectOnReadOnly(new Error("READONLY You can't write against a read only replica."))).to.equal(true);
+    for (const message of ['NOSCRIPT No matching script', 'BUSY Redis is busy', 'ERR wrong number of arguments', 'Command timed out']) {
+      expect(reconnectOnReadOnly(new Error(message)), message).to.equal(false);
+    }
+    // Not connected to anything: only the options are looked at.
+    const redis = connectRedis({ url: 'redis://127.0.0.1:1' });
+    try {
+      expect(redis.options.reconnectOnError).to.equal(reconnectOnReadOnly);
+    } finally {
+      redis.disconnect();
+    }
+  });
+});
