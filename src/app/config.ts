@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { describeAuthority, isTenantId } from '../adapters/oidc/authority.ts';
 import type { AllowedTenants } from '../adapters/oidc/issuer-rule.ts';
+import { isSecureUrl } from '../adapters/oidc/secure-url.ts';
 
 /**
  * Configuration, parsed once from the environment into a typed, frozen object. Every problem
@@ -216,25 +217,26 @@ function required(env: Env, name: string, what: string): string {
  */
 function redisUrl(env: Env): string {
   const value = (env.REDIS_URL?.trim() || 'redis://127.0.0.1:6379').replace(/^[a-z][a-z0-9+.-]*:/i, (scheme) => scheme.toLowerCase());
-  let parsed: URL;
-  try {
-    parsed = new URL(value);
-  } catch {
-    fail('REDIS_URL', 'is not a valid URL (its value is not shown, as it may hold a password; percent-encode @ : / ? # in the password)');
-  }
-  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') fail('REDIS_URL', 'must be a redis:// or rediss:// URL');
-  return value;
+  return url({ REDIS_URL: value }, 'REDIS_URL', undefined, ['redis:', 'rediss:'], {
+    hiddenBecause: 'its value is not shown, as it may hold a password; percent-encode @ : / ? # in the password',
+  });
 }
 
-/** A URL setting with one of `protocols` (default: http or https). */
-function url(env: Env, name: string, fallback?: string, protocols: readonly string[] = ['https:', 'http:']): string {
+/** A URL setting with one of `protocols` (default: http or https); `hiddenBecause`: errors never show the value. */
+function url(
+  env: Env,
+  name: string,
+  fallback?: string,
+  protocols: readonly string[] = ['https:', 'http:'],
+  { hiddenBecause }: { hiddenBecause?: string } = {},
+): string {
   const value = env[name]?.trim() || fallback;
   if (value === undefined) fail(name, 'is not set');
   let parsed: URL;
   try {
     parsed = new URL(value);
   } catch {
-    fail(name, `is not a valid URL: "${value}"`);
+    fail(name, hiddenBecause ? `is not a valid URL (${hiddenBecause})` : `is not a valid URL: "${value}"`);
   }
   if (!protocols.includes(parsed.protocol)) fail(name, `must be a ${protocols.map((protocol) => `${protocol}//`).join(' or ')} URL`);
   return value;
@@ -242,9 +244,7 @@ function url(env: Env, name: string, fallback?: string, protocols: readonly stri
 
 /** Tokens and cookies travel to this URL: https, except on this machine (development). */
 function httpsUnlessLocal(value: string, name: string): string {
-  const parsed = new URL(value);
-  const local = ['localhost', '127.0.0.1', '[::1]'].includes(parsed.hostname) || parsed.hostname.endsWith('.localhost');
-  if (parsed.protocol !== 'https:' && !local) fail(name, `must be an https:// URL (http is allowed for localhost only), not "${value}"`);
+  if (!isSecureUrl(value)) fail(name, `must be an https:// URL (http is allowed for localhost only), not "${value}"`);
   return value;
 }
 

@@ -18,7 +18,7 @@ import { PartitionCachePlugin } from './partition-cache-plugin.ts';
 import { RefreshGate } from './refresh-gate.ts';
 import { idTokenSecret } from './partition-secrets.ts';
 import { codeOfCallback, newSignInChecks, RESPONSE_ISSUER_RULE } from './sign-in-checks.ts';
-import { cachedAccessToken, nowSeconds, partitionView, tokenDueForRefresh, type PartitionView } from './partition-view.ts';
+import { matchedAccessToken, nowSeconds, partitionView, type PartitionView } from './partition-view.ts';
 import { BackgroundRefreshes } from './background-refreshes.ts';
 
 export interface MsalSettings {
@@ -219,15 +219,12 @@ export class MsalIdentityProvider implements IdentityProvider {
   }
 
   async #silentToken(request: SilentTokenRequest): Promise<{ token: AccessToken; outcome: SilentTokenOutcome }> {
-    const fromCache = async (orDueForRefresh = false): Promise<{ token: AccessToken; outcome: SilentTokenOutcome; due?: true } | undefined> => {
+    const fromCache = async (orDueForRefresh = false): Promise<{ token: AccessToken; outcome: SilentTokenOutcome; due?: boolean } | undefined> => {
       const { view, fromMemory } = await this.#views.lookup(request.accountId);
       if (!view) throw new InteractionRequired(request.scopes, undefined, { reason: 'no cached tokens' });
-      const outcome = fromMemory ? ('memory-hit' as const) : ('store-hit' as const);
-      const now = nowSeconds();
-      const token = cachedAccessToken(view, request.scopes, now);
-      if (token) return { token, outcome };
-      const due = orDueForRefresh ? tokenDueForRefresh(view, request.scopes, now) : undefined;
-      return due && { token: due, outcome, due: true };
+      const found = matchedAccessToken(view, request.scopes, nowSeconds());
+      if (!found || (found.refreshDue && !orDueForRefresh)) return undefined;
+      return { token: found.token, outcome: fromMemory ? ('memory-hit' as const) : ('store-hit' as const), due: found.refreshDue };
     };
     if (!request.forceRefresh) {
       const cached = await fromCache(true);

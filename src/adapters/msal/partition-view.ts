@@ -95,19 +95,19 @@ export function nowSeconds(): number {
  * `refresh_on`, a clock turned back. Then the caller asks MSAL, which refreshes.
  */
 export function cachedAccessToken(view: PartitionView, scopes: readonly string[], nowSeconds: number): AccessToken | undefined {
-  const token = validToken(view, scopes, nowSeconds);
-  if (!token || (token.refreshOn !== undefined && token.refreshOn < nowSeconds)) return undefined;
-  return accessTokenOf(token);
+  const found = matchedAccessToken(view, scopes, nowSeconds);
+  return found && !found.refreshDue ? found.token : undefined;
 }
 
 /**
- * The token `cachedAccessToken` steps aside for only because its `refresh_on` has passed: still
- * valid beyond the renewal margin, so it may be served while a refresh runs behind it.
+ * `cachedAccessToken`, and also the token it steps aside for only because its `refresh_on` has
+ * passed (`refreshDue`): still valid beyond the renewal margin, so it may be served while a refresh
+ * runs behind it.
  */
-export function tokenDueForRefresh(view: PartitionView, scopes: readonly string[], nowSeconds: number): AccessToken | undefined {
+export function matchedAccessToken(view: PartitionView, scopes: readonly string[], nowSeconds: number): { token: AccessToken; refreshDue: boolean } | undefined {
   const token = validToken(view, scopes, nowSeconds);
-  if (!token || token.refreshOn === undefined || token.refreshOn >= nowSeconds) return undefined;
-  return accessTokenOf(token);
+  if (!token) return undefined;
+  return { token: accessTokenOf(token), refreshDue: token.refreshOn !== undefined && token.refreshOn < nowSeconds };
 }
 
 /** The one token MSAL would match for `scopes`, unless it expires within the margin or comes from the future. */
