@@ -127,6 +127,7 @@ try {
       row('  the same ÷ floor (comparable across machines)', label, signInAddsInFloors.toFixed(2));
       const s = figures['baseline with session'];
       if (s) {
+        row('CPU per request: baseline with a session cookie', label, µs(s.cpuMicrosPerRequest));
         const session = pairedMedian(s, b!, (withSession, baseline) => withSession - baseline);
         row('  of which loading the session (cookie, signature, store, koa-session)', label, µs(session));
         row('  of which the tokens (silent acquisition, tokens held)', label, µs(pairedMedian(p!, s, (profile, withSession) => profile - withSession)));
@@ -175,7 +176,8 @@ try {
             label,
             `p50 ${µs(window.p50)}, p99 ${µs(window.p99)}, max ${µs(window.max)} (${window.count} of ${window.held} held; ${window.notDropped} not dropped); hard bound 1 s`,
             'every copy dropped, within 1 s',
-            window.notDropped === 0 && window.max <= 1_000_000, // µs
+            // Every deleted session must have been held, or a cache that kept nothing would pass.
+            window.held === window.count && window.notDropped === 0 && window.max <= 1_000_000, // µs
           );
           raw[`${label} invalidation window`] = window;
         }
@@ -202,7 +204,7 @@ try {
 
   // Quick runs measure SQLite only, to stay under two minutes.
   for (const store of QUICK ? (['sqlite'] as const) : (['sqlite', 'redis'] as const)) {
-    process.stdout.write(`\nmemory, ${store}: ${MEMORY_USERS.toLocaleString('en')} users signing in and calling the API once each... (${((Date.now() - started) / 1000).toFixed(0)} s in)\n`);
+    process.stdout.write(`\nmemory, ${store}: ${MEMORY_USERS.toLocaleString('en')} signed-in users (seeded) calling the API once each... (${((Date.now() - started) / 1000).toFixed(0)} s in)\n`);
     const memory = await measureMemory(store, downstreamUrl);
     row(
       'resident memory (anonymous) growth per 1,000 users, beyond the bounded caches',

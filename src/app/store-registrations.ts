@@ -16,6 +16,7 @@ import { RedisSessionStore } from '../adapters/redis/redis-session-store.ts';
 import { RedisTokenStore } from '../adapters/redis/redis-token-store.ts';
 import { openSqliteDatabase } from '../adapters/sqlite/sqlite-database.ts';
 import { SqliteFileChanges } from '../adapters/sqlite/sqlite-file-changes.ts';
+import { SqlitePartitionRemovals } from '../adapters/sqlite/sqlite-partition-removals.ts';
 import { startExpirySweeper } from '../adapters/sqlite/sqlite-expiry-sweeper.ts';
 import { SqliteReplayGuard } from '../adapters/sqlite/sqlite-replay-guard.ts';
 import { SqliteSessionStore } from '../adapters/sqlite/sqlite-session-store.ts';
@@ -40,7 +41,7 @@ export interface StoreCradle {
   storedReplayGuard: ReplayGuard;
   /** Resolves when the store answers a trivial read, rejects when it does not (readiness). */
   storeCheck: () => Promise<void>;
-  /** Partitions changed by other instances, where the store reports them (Redis); else `undefined`. */
+  /** Partitions changed or removed elsewhere, as the store reports them (Redis, SQLite, memory); `undefined` when nothing is kept in memory. */
   partitionChanges: PartitionChanges | undefined;
   /** One refresh per account across instances; `undefined` where there is one instance (memory, SQLite). */
   refreshLock: RefreshLock | undefined;
@@ -53,6 +54,8 @@ export interface StoreCradle {
   walCheckpointer: WalCheckpointer | undefined;
   /** Whether another process wrote the SQLite file: what lets the SQLite stores remember reads. */
   sqliteFileChanges: SqliteFileChanges;
+  /** Token partitions removed from the SQLite file by any process; `undefined` when nothing is kept in memory. */
+  sqlitePartitionRemovals: SqlitePartitionRemovals | undefined;
   redis: Redis;
   /** Redis client tracking: what lets each instance keep sessions and token versions in memory. */
   redisInvalidations: RedisInvalidations;
@@ -61,6 +64,8 @@ export interface StoreCradle {
 type Registrations = Partial<{ [K in keyof StoreCradle]: Resolver<StoreCradle[K]> }>;
 
 const SWEEP_INTERVAL_MS = 60_000;
+/** How often an instance looks at the SQLite file for other processes' changes when no request does. */
+const FILE_LOOK_INTERVAL_MS = 1000;
 
 /** The stores TOKEN_STORE names: one process (memory), one host (sqlite), many instances (redis). */
 export function storeRegistrations(config: Config): Registrations {
@@ -80,7 +85,10 @@ function memoryStores(config: Config): Registrations {
     storedSessionStore: asFunction(({ now }: StoreCradle) => new MemorySessionStore({ now })).singleton(),
     storedReplayGuard: asFunction(({ now }: StoreCradle) => new MemoryReplayGuard({ now })).singleton(),
     storeCheck: asValue(async () => {}),
-    partitionChanges: asValue(undefined),
+    // The sweep's deletions (a store wrapped by a test has none to tell).
+    partitionChanges: asFunction(({ storedTokenStore }: StoreCradle) =>
+      storedTokenStore instanceof MemoryTokenStore ? storedTokenStore : undefined,
+    ).singleton(),
     refreshLock: asValue(undefined),
     signOutJournal: asValue(undefined),
     walCheckpointer: asValue(undefined),
@@ -107,7 +115,11 @@ function sqliteStores(config: Config): Registrations {
     database: asFunction(() => openSqliteDatabase(config.sqlitePath))
       .singleton()
       .disposer((db) => db.close()),
-    sqliteFileChanges: asFunction(({ database }: StoreCradle) => new SqliteFileChanges(database)).singleton(),
+    // Also looked at every second when no request does, so an idle instance drops what another
+    // process's change made stale (sqlite-partition-removals.ts).
+    sqliteFileChanges: asFunction(({ database }: StoreCradle) => new SqliteFileChanges(database, { lookEveryMs: FILE_LOOK_INTERVAL_MS }))
+      .singleton()
+      .disposer((fileChanges) => fileChanges.stop()),
     storedTokenStore: asFunction(
       ({ database, now, sqliteFileChanges }: StoreCradle) =>
         new SqliteTokenStore({ db: database, tokenTtlSeconds: tokenPartitionTtlSeconds(config), now, ...remembering(sqliteFileChanges) }),
@@ -122,10 +134,14 @@ function sqliteStores(config: Config): Registrations {
       const probe = database.prepare('SELECT 1 FROM token_partitions LIMIT 1');
       return async () => void probe.get();
     }).singleton(),
-    // Other processes may write the file and there is no channel to hear of it: every use of a
-    // parsed partition is checked against the partition's version, which the token store remembers
-    // only while `PRAGMA data_version` says no other process has committed (sqlite-file-changes.ts).
-    partitionChanges: asValue(undefined),
+    // Other processes may write the file, and SQLite has no channel to say so: every use of a parsed
+    // partition is checked against the partition's version, which the token store remembers only
+    // while `PRAGMA data_version` says no other process has committed (sqlite-file-changes.ts); and
+    // a removal made anywhere reaches the parsed copies through the file's removal log.
+    sqlitePartitionRemovals: asFunction(({ database, sqliteFileChanges }: StoreCradle) =>
+      config.partitionsInMemory > 0 ? new SqlitePartitionRemovals({ db: database, fileChanges: sqliteFileChanges }) : undefined,
+    ).singleton(),
+    partitionChanges: asFunction(({ sqlitePartitionRemovals }: StoreCradle) => sqlitePartitionRemovals).singleton(),
     // One instance per SQLite file: the in-process refresh gate is enough, and no SQLite
     // transaction is ever held across a network call.
     refreshLock: asValue(undefined),
@@ -137,11 +153,13 @@ function sqliteStores(config: Config): Registrations {
     )
       .singleton()
       .disposer((checkpointer) => checkpointer.stop()),
-    expirySweeper: asFunction(({ database, now, logger }: StoreCradle) =>
+    expirySweeper: asFunction(({ database, now, logger, sqlitePartitionRemovals }: StoreCradle) =>
       startExpirySweeper(database, {
         intervalMs: SWEEP_INTERVAL_MS,
         now,
         onError: (error) => logger.error({ err: error }, 'expiry sweep failed'),
+        // This process's own deletes move no data_version it sees: read the log they left at once.
+        afterSweep: () => sqlitePartitionRemovals?.readLog(),
       }),
     )
       .singleton()
@@ -179,7 +197,12 @@ function redisStores(config: Config): Registrations {
     refreshLock: asFunction(({ redis }: StoreCradle) => new RedisRefreshLock({ redis, keyPrefix })).singleton(),
     // Redis is shared and remote: a sign-out arriving while it is down waits here, on this host's disk.
     // Resolved at start (the journal's replayer is background work), so a refused file stops the start.
-    signOutJournal: asFunction(({ logger }: StoreCradle) => openSignOutJournal(config, logger))
+    // A journaled sign-out names a sid or a subject, not the keys this instance holds, and Redis
+    // announces nothing until it is applied: every copy held here is dropped at once (the
+    // invalidation channel may well be up while the store's own connection failed).
+    signOutJournal: asFunction((cradle: StoreCradle) =>
+      openSignOutJournal(config, cradle.logger, config.partitionsInMemory > 0 ? () => cradle.redisInvalidations.forgetAll() : undefined),
+    )
       .singleton()
       .disposer((journal) => journal.close()),
     // Redis evicts expired keys itself (every key is written with a TTL).
@@ -204,9 +227,10 @@ function redisStores(config: Config): Registrations {
 export function openSignOutJournal(
   config: Pick<Config, 'signOutJournalPath' | 'formerSignOutJournalPath'>,
   logger: Logger,
+  onAppended?: () => void,
 ): LocalSignOutJournal {
   try {
-    return new LocalSignOutJournal({ file: config.signOutJournalPath, formerFile: config.formerSignOutJournalPath, logger });
+    return new LocalSignOutJournal({ file: config.signOutJournalPath, formerFile: config.formerSignOutJournalPath, logger, onAppended });
   } catch (error) {
     if (!(error instanceof SignOutJournalInUse)) throw error;
     const holder = error.pid !== undefined ? `process ${error.pid}` : 'another process';

@@ -87,6 +87,22 @@ describe('parsed partitions kept in memory (a TokenStore decorator)', () => {
     expect(cache.size).to.equal(0);
   });
 
+  it("drops the copy of a partition the memory store's expiry sweep deleted", async () => {
+    let time = Date.now();
+    store = new MemoryTokenStore({ tokenTtlSeconds: 60, now: () => time });
+    const [alice, bob] = [await signIn(users[0]), await signIn(users[1])];
+    const cache = cacheOf(10, store);
+    await cache.current(alice);
+    time += 30_000;
+    await store.keepUntil(bob, time + 60_000);
+    await cache.current(bob);
+
+    time += 31_000;
+    expect(await store.sweepExpired()).to.equal(1);
+
+    expect([cache.holds(alice), cache.holds(bob)]).to.deep.equal([false, true]);
+  });
+
   it('drops a copy when another instance changes the partition, and everything when changes may have been missed', async () => {
     const [alice, bob] = [await signIn(users[0]), await signIn(users[1])];
     const changes = new FakeChanges();

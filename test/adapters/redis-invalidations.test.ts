@@ -131,13 +131,20 @@ describe('Redis data kept in memory, invalidated by Redis client tracking', () =
   it('uses no copy while its invalidation connection is down, drops them all, and uses them again once it is back', async () => {
     const [x, y] = [await instance(), await instance()];
     await x.sessions.set('s1', SESSION.data, SESSION.index, SESSION.ttlMs);
+    await x.sessions.set('s2', SESSION.data, SESSION.index, SESSION.ttlMs);
     await x.tokens.write('alice', 'partition');
+    await x.tokens.write('bob', 'partition');
     await x.sessions.get('s1');
     await x.tokens.version('alice');
 
     await admin.call('CLIENT', 'KILL', 'ID', String(x.channel.connectionId));
     await until(() => !x.channel.usable());
     expect([x.sessions.holds('s1'), x.tokens.holdsVersion('alice')], 'every copy dropped').to.deep.equal([false, false]);
+    // What exists and is read while it is down is served, and not kept.
+    expect(await x.sessions.get('s2')).to.deep.equal(SESSION.data);
+    expect(await x.tokens.version('bob')).to.be.a('string');
+    expect(x.channel.usable(), 'still down while they were read').to.equal(false);
+    expect([x.sessions.holds('s2'), x.tokens.holdsVersion('bob')], 'nothing kept while down').to.deep.equal([false, false]);
 
     // While it is down nothing is kept, so a change it cannot hear of is still seen.
     await y.sessions.destroy('s1');
@@ -207,6 +214,7 @@ describe('the invalidation channel when Redis answers CLIENT TRACKING with an er
   class FakeConnection extends EventEmitter {
     readonly answers: Array<Error | number>;
     reconnects = 0;
+    status = 'ready';
     constructor(answers: Array<Error | number>) {
       super();
       this.answers = answers;
@@ -250,6 +258,48 @@ describe('the invalidation channel when Redis answers CLIENT TRACKING with an er
       expect(await channel.ready(2000), 'tracking on once Redis could answer').to.equal(true);
       expect(connection.reconnects).to.equal(2);
       expect(warnings).to.deep.equal([]);
+    } finally {
+      channel.stop();
+    }
+  });
+
+  it('tells every listener to drop everything when Redis says the database was flushed (a null invalidation)', async () => {
+    const connection = new FakeConnection([7]);
+    const { channel } = await channelOver(connection);
+    const heard: string[] = [];
+    channel.subscribe({ keys: (keys) => heard.push(...keys), lost: () => heard.push('lost') });
+    try {
+      expect(await channel.ready(2000)).to.equal(true);
+      connection.emit('messageBuffer', Buffer.from('__redis__:invalidate'), [Buffer.from('p:a')]);
+      connection.emit('messageBuffer', Buffer.from('__redis__:invalidate'), null); // FLUSHDB / FLUSHALL
+      expect(heard).to.deep.equal(['p:a', 'lost']);
+    } finally {
+      channel.stop();
+    }
+  });
+
+  it('tries again on a new connection when setting tracking up timed out on a connection still open', async () => {
+    const connection = new FakeConnection([new Error('Command timed out'), 7]); // ioredis' commandTimeout
+    const { channel, warnings } = await channelOver(connection);
+    try {
+      expect(await channel.ready(2000)).to.equal(true);
+      expect(connection.reconnects).to.equal(1);
+      expect(warnings).to.deep.equal([]);
+    } finally {
+      channel.stop();
+    }
+  });
+
+  it('waits for the connection to come back when it was lost while tracking was set up', async () => {
+    const connection = new FakeConnection([new Error('Connection is closed.'), 7]);
+    connection.status = 'reconnecting';
+    const { channel } = await channelOver(connection);
+    try {
+      expect(await channel.ready(100)).to.equal(false);
+      expect(connection.reconnects, 'ioredis reconnects by itself').to.equal(0);
+      connection.status = 'ready';
+      connection.emit('ready');
+      expect(await channel.ready(2000)).to.equal(true);
     } finally {
       channel.stop();
     }

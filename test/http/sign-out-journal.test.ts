@@ -8,6 +8,8 @@ import { asValue } from 'awilix';
 import { expect } from 'chai';
 import nock from 'nock';
 import { LocalSignOutJournal } from '../../src/adapters/journal/local-sign-out-journal.ts';
+import type { RedisSessionStore } from '../../src/adapters/redis/redis-session-store.ts';
+import { StoreUnavailable } from '../../src/domain/errors.ts';
 import { freePort } from '../e2e/support/free-port.ts';
 import { fakeGraph, signInWithBrowser, startTestApp, type TestApp } from '../support/app-harness.ts';
 import { FakeEntra, fakeUser } from '../support/fake-entra.ts';
@@ -119,6 +121,34 @@ describe('sign-outs during a Redis outage are journaled and applied later', () =
     expect(answer.headers.get('x-frame-options')).to.equal(null);
     await until('the journal is applied', () => journalOf(app).pending().length === 0);
     expect(await app.container.cradle.sessionStore.findBySid('sid-alice-cookie')).to.deep.equal([]);
+  });
+
+  it("front-channel: journaled while the invalidation channel is up, and this instance keeps no copy of anyone's tokens or session", async () => {
+    const app = await instance(freshJournal());
+    const aliceBrowser = app.browser();
+    await signInWithBrowser(aliceBrowser, entra, alice, { sid: 'sid-alice-held' });
+    expect((await aliceBrowser.get('/profile')).status).to.equal(200);
+    const { tokenStore, sessionStore, redisInvalidations } = app.container.cradle;
+    const aliceAccount = `${alice.oid}.${entra.tenantId}`;
+    expect(tokenStore.holds(aliceAccount), 'her tokens held parsed').to.equal(true);
+    const sessions = app.container.cradle.storedSessionStore as RedisSessionStore;
+    expect(sessions.holds(aliceBrowser.cookie('app.session')!), 'her session held').to.equal(true);
+
+    // Only the store's own connection fails (a reset socket, a READONLY reply): the channel is fine.
+    const findBySid = sessionStore.findBySid.bind(sessionStore);
+    sessionStore.findBySid = async () => {
+      throw new StoreUnavailable('Redis store failed: Connection is closed.');
+    };
+    const answer = await app.browser().get('/auth/signout/frontchannel?sid=sid-alice-held');
+    sessionStore.findBySid = findBySid;
+
+    expect(answer.status, answer.text).to.equal(200);
+    expect(journalOf(app).pending()).to.have.length(1);
+    expect(redisInvalidations.usable(), 'the channel stayed up').to.equal(true);
+    expect(tokenStore.size, 'no parsed tokens held: the journal names a sid, not an account').to.equal(0);
+    expect(sessions.holds(aliceBrowser.cookie('app.session')!), 'nor her session').to.equal(false);
+    await until('the journal is applied', () => journalOf(app).pending().length === 0);
+    expect(await tokenStore.read(aliceAccount)).to.equal(undefined);
   });
 
   it('front-channel: still applied when the instance restarts before Redis comes back', async () => {

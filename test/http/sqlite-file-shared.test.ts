@@ -57,6 +57,25 @@ describe('SQLite: a file another process writes too', () => {
     expect(bobPage.text).to.contain(bob.username);
   });
 
+  it("drops its parsed copy of the tokens when the operator's sign-out ends them from another connection, without a request of that user", async () => {
+    const aliceBrowser = app.browser();
+    await signInWithBrowser(aliceBrowser, entra, alice, { sid: 'sid-alice' });
+    const bobBrowser = app.browser();
+    await signInWithBrowser(bobBrowser, entra, bob, { sid: 'sid-bob' });
+    expect((await aliceBrowser.get('/profile')).status).to.equal(200);
+    expect((await bobBrowser.get('/profile')).status).to.equal(200);
+    const aliceAccount = `${alice.oid}.${entra.tenantId}`;
+    const tokens = app.container.cradle.tokenStore;
+    expect(tokens.holds(aliceAccount), 'held parsed after her page').to.equal(true);
+
+    await otherProcess.container.cradle.signOutEverywhere.fromOperator({ subject: `sub-${alice.oid}` });
+    await nextTurn();
+    expect((await bobBrowser.get('/profile')).status, "another user's request looks at the file").to.equal(200);
+
+    expect(tokens.holds(aliceAccount), "alice's access tokens are no longer in this process's memory").to.equal(false);
+    expect(tokens.holds(`${bob.oid}.${entra.tenantId}`), "bob's stay").to.equal(true);
+  });
+
   it('serves the tokens another connection wrote, not the ones it remembered', async () => {
     const aliceBrowser = app.browser();
     await signInWithBrowser(aliceBrowser, entra, alice, { sid: 'sid-alice' });

@@ -26,13 +26,16 @@ export class LocalSignOutJournal implements SignOutJournal {
   #entries: JournaledSignOut[] = [];
   #writing: Promise<void> = Promise.resolve();
   #closed = false;
+  /** Runs after each entry is durably added (the app drops what this instance keeps in memory). */
+  readonly #onAppended: (() => void) | undefined;
 
   /**
    * `formerFile`: a journal file an earlier version wrote (the old shared default path); its
    * entries are taken into this one, written durably, and only then is it removed.
    */
-  constructor(deps: { file?: string; formerFile?: string; maxEntries?: number; maxBytes?: number; logger?: Logger } = {}) {
+  constructor(deps: { file?: string; formerFile?: string; maxEntries?: number; maxBytes?: number; logger?: Logger; onAppended?: () => void } = {}) {
     this.#file = deps.file;
+    this.#onAppended = deps.onAppended;
     this.#maxEntries = deps.maxEntries ?? DEFAULT_MAX_ENTRIES;
     this.#maxBytes = deps.maxBytes ?? DEFAULT_MAX_BYTES;
     if (!deps.file) return;
@@ -61,6 +64,7 @@ export class LocalSignOutJournal implements SignOutJournal {
       this.#entries = this.#entries.filter((kept) => kept.id !== id);
       throw error;
     }
+    this.#onAppended?.();
     return true;
   }
 

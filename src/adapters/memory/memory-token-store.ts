@@ -22,6 +22,7 @@ export class MemoryTokenStore implements TokenStore {
   readonly #partitions = new Map<string, StoredPartition>();
   readonly #ttlMs: number;
   readonly #now: () => number;
+  readonly #removalListeners: Array<{ changed(accountId: string): void }> = [];
 
   constructor(deps: { tokenTtlSeconds?: number; now?: () => number } = {}) {
     this.#ttlMs = partitionTtlMs(deps.tokenTtlSeconds);
@@ -68,7 +69,23 @@ export class MemoryTokenStore implements TokenStore {
    */
   sweepExpired(): Promise<number> {
     const now = this.#now();
-    return sweepInTurns(this.#partitions, (stored) => stored.expiresAt <= now, (accountId) => this.#partitions.delete(accountId));
+    return sweepInTurns(this.#partitions, (stored) => stored.expiresAt <= now, (accountId) => {
+      this.#partitions.delete(accountId);
+      for (const listener of this.#removalListeners) listener.changed(accountId);
+    });
+  }
+
+  /**
+   * Who keeps parsed copies of partitions (the partition cache, as `PartitionChanges`) hears of
+   * each one the sweep deletes, which goes through no other method of the port.
+   */
+  subscribe(listener: { changed(accountId: string): void }): void {
+    this.#removalListeners.push(listener);
+  }
+
+  /** Always: every removal happens in this process. */
+  listening(): boolean {
+    return true;
   }
 
   #live(accountId: string): StoredPartition | undefined {

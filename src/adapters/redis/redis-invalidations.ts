@@ -94,6 +94,15 @@ export class RedisInvalidations {
     this.#listeners.push(listener);
   }
 
+  /**
+   * Tells every listener `lost()` (the caches drop every copy) though the channel is fine: for a
+   * change the caches cannot hear of from Redis, such as a sign-out journaled while the store
+   * could not be written (the journal names a `sid`, not the keys held).
+   */
+  forgetAll(): void {
+    this.#lose();
+  }
+
   /** Whether cached entries may be used now; if the heartbeat went quiet, every listener is told `lost()` first. */
   usable(): boolean {
     if (!this.#tracking) return false;
@@ -134,8 +143,13 @@ export class RedisInvalidations {
       this.#quiet = false;
       this.#tracking = true;
     } catch (error) {
-      // A connection lost meanwhile: 'close', then 'ready' again, tries anew.
-      if (!(error instanceof Error && error.name === 'ReplyError')) return;
+      if (!(error instanceof Error && error.name === 'ReplyError')) {
+        // A connection lost meanwhile: 'close', then 'ready' again, tries anew. One still up after
+        // a command that timed out (ioredis' commandTimeout rejects but keeps the socket) would
+        // never be 'ready' again, and the caches would stay unused: start it over.
+        if (this.#connection.status === 'ready') this.#connection.disconnect(true);
+        return;
+      }
       // Redis busy (a long script), loading its data or without its primary: no answer about
       // tracking. A new connection tries again, after ioredis' reconnection delay.
       if (PASSING_REFUSAL.test(error.message)) return void this.#connection.disconnect(true);

@@ -83,6 +83,20 @@ export const MIGRATIONS = [
   CREATE INDEX token_partitions_expires_at ON token_partitions (expires_at);
   CREATE INDEX token_partitions_version ON token_partitions (account_id, version, expires_at);
 `,
+  // A log of removed partitions, filled by a trigger whoever deletes (a sign-out, the expiry sweep,
+  // the operator's command, an older release): how every process on the file learns that a
+  // partition it holds parsed in memory is gone (sqlite-partition-removals.ts). A migration that
+  // rebuilds token_partitions drops the trigger with the old table and must create it again.
+  `
+  CREATE TABLE token_partition_removals (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    account_id TEXT NOT NULL
+  );
+  CREATE TRIGGER token_partition_removed AFTER DELETE ON token_partitions
+  BEGIN
+    INSERT INTO token_partition_removals (account_id) VALUES (old.account_id);
+  END;
+`,
 ];
 const SCHEMA_VERSION = MIGRATIONS.length;
 

@@ -1,11 +1,12 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type Database from 'better-sqlite3';
+import { KEPT_REMOVALS } from './sqlite-partition-removals.ts';
 
 const BATCH_SIZE = 500;
 
 /**
  * Deletes expired token partitions, sessions and used token ids; resolves to how many rows were
- * deleted.
+ * deleted. Also trims the log of removed partitions to its last KEPT_REMOVALS entries (not counted).
  *
  * Deletes at most `batchSize` rows per statement, each its own transaction, so a large backlog never
  * holds the write lock long enough to stall sign-ins or token refreshes; and it gives the event
@@ -27,17 +28,24 @@ export async function sweepExpired(
     db.prepare<[number, number]>(`DELETE FROM used_token_ids WHERE id IN
       (SELECT id FROM used_token_ids WHERE expires_at <= ? LIMIT ?)`),
   ];
+  const trimRemovals = db.prepare<[number, number]>(`DELETE FROM token_partition_removals WHERE seq IN
+    (SELECT seq FROM token_partition_removals WHERE seq <= (SELECT max(seq) FROM token_partition_removals) - ? LIMIT ?)`);
   let deleted = 0;
-  for (const statement of statements) {
-    for (;;) {
-      if (options.signal?.aborted) return deleted;
-      const { changes } = statement.run(nowMs, batchSize);
-      deleted += changes;
-      if (changes < batchSize) break;
-      await nextTurn();
-    }
-  }
+  for (const statement of statements) deleted += await inBatches(() => statement.run(nowMs, batchSize).changes, batchSize, options.signal);
+  await inBatches(() => trimRemovals.run(KEPT_REMOVALS, batchSize).changes, batchSize, options.signal);
   return deleted;
+}
+
+/** Runs `batch` until it deletes fewer than `batchSize` rows, a turn of the event loop between batches. */
+async function inBatches(batch: () => number, batchSize: number, signal: AbortSignal | undefined): Promise<number> {
+  let deleted = 0;
+  for (;;) {
+    if (signal?.aborted) return deleted;
+    const changes = batch();
+    deleted += changes;
+    if (changes < batchSize) return deleted;
+    await nextTurn();
+  }
 }
 
 /**
@@ -48,7 +56,7 @@ export async function sweepExpired(
  */
 export function startExpirySweeper(
   db: Database.Database,
-  options: { intervalMs: number; now?: () => number; onError?: (error: unknown) => void },
+  options: { intervalMs: number; now?: () => number; onError?: (error: unknown) => void; afterSweep?: () => void },
 ): { stop(): void } {
   const now = options.now ?? Date.now;
   const onError = options.onError ?? ((error: unknown) => console.error('SQLite expiry sweep failed', error));
@@ -58,6 +66,7 @@ export function startExpirySweeper(
     if (sweeping) return;
     sweeping = true;
     sweepExpired(db, now(), { signal: stopped.signal })
+      .then(() => options.afterSweep?.())
       .catch(onError)
       .finally(() => {
         sweeping = false;

@@ -12,8 +12,10 @@ import { guarded } from './sqlite-store-error.ts';
  *
  * The file is looked at once per event-loop turn, not once per read: a signed-in request reads its
  * session and its token version in the same turn, and one look (a read transaction, ~3 µs) replaces
- * the two reads it saves. A commit by another process is therefore seen from the next turn on —
- * within a millisecond, where before it was seen by the next read.
+ * the two reads it saves. A commit by another process is therefore seen from the next turn on
+ * that reads the file, where before it was seen by the next read. With `lookEveryMs` the file is
+ * also looked at on a timer, so an instance that serves no request still hears of a change and
+ * drops what it holds (`onMoved`).
  */
 export class SqliteFileChanges {
   readonly #dataVersion: Database.Statement<[], number>;
@@ -23,10 +25,31 @@ export class SqliteFileChanges {
   readonly #nextTurn = () => {
     this.#lookedThisTurn = false;
   };
+  readonly #movedListeners: Array<() => void> = [];
+  readonly #timer: NodeJS.Timeout | undefined;
 
-  constructor(db: Database.Database) {
+  constructor(db: Database.Database, options: { lookEveryMs?: number } = {}) {
     this.#dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
     this.#lastDataVersion = guarded(() => this.#dataVersion.get()!);
+    if (options.lookEveryMs !== undefined) {
+      this.#timer = setInterval(() => {
+        try {
+          this.generation();
+        } catch {
+          // The file cannot be read now: the next request's read fails and says so.
+        }
+      }, options.lookEveryMs).unref();
+    }
+  }
+
+  /** `listener` runs (synchronously, inside the look) whenever another connection is seen to have committed. */
+  onMoved(listener: () => void): void {
+    this.#movedListeners.push(listener);
+  }
+
+  /** Stops the timer of `lookEveryMs`. */
+  stop(): void {
+    clearInterval(this.#timer);
   }
 
   /**
@@ -42,6 +65,7 @@ export class SqliteFileChanges {
     if (dataVersion !== this.#lastDataVersion) {
       this.#lastDataVersion = dataVersion;
       this.#generation++;
+      for (const listener of this.#movedListeners) listener();
     }
     return this.#generation;
   }
@@ -52,8 +76,9 @@ const REMEMBERED_ROWS = 10_000;
 
 /**
  * Rows a store read lately, each valid while the file's generation is the one it was read under
- * and until its own expiry. Bounded: the oldest read is forgotten first. Without `fileChanges`
- * nothing is remembered and the file is never looked at.
+ * and until its own expiry. Bounded: the oldest read is forgotten first. All are dropped the
+ * moment the file is seen to have changed, rather than one by one as they are next asked for.
+ * Without `fileChanges` nothing is remembered and the file is never looked at.
  */
 export class RememberedRows<V> {
   readonly #rows = new Map<string, { value: V; expiresAt: number; generation: number }>();
@@ -63,6 +88,7 @@ export class RememberedRows<V> {
   constructor(options: { fileChanges?: SqliteFileChanges; maxEntries?: number }) {
     this.#fileChanges = options.fileChanges;
     this.#maxEntries = options.fileChanges ? (options.maxEntries ?? REMEMBERED_ROWS) : 0;
+    options.fileChanges?.onMoved(() => this.#rows.clear());
   }
 
   /** The file's generation now: take it before reading a row that `set` will remember. */

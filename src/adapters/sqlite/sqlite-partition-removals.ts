@@ -1,0 +1,65 @@
+import type Database from 'better-sqlite3';
+import type { SqliteFileChanges } from './sqlite-file-changes.ts';
+import { guarded } from './sqlite-store-error.ts';
+
+/** Removals kept in the log for processes that have not read them yet; the sweep deletes older ones. */
+export const KEPT_REMOVALS = 10_000;
+
+/** Who hears of removals: the partition cache (the shape of its `PartitionChanges` listener). */
+export interface RemovalListener {
+  /** The account's partition was removed, by this process or another. */
+  changed(accountId: string): void;
+  /** Removals were missed (this process fell more than KEPT_REMOVALS behind): forget everything. */
+  lost(): void;
+}
+
+/**
+ * Partitions removed from the file by any process, read from the log a trigger keeps
+ * (`token_partition_removals`, sqlite-database.ts). SQLite has no channel like Redis' invalidations;
+ * this is what stands in for one, so that a sign-out made by another process (the operator's
+ * `npm run signout`, a second instance on the host) or an expiry sweep drops this process's parsed
+ * copy of the account's tokens, instead of leaving them in memory until the account is next
+ * looked up or pushed out by the cache's bound.
+ *
+ * The log is read whenever `fileChanges` sees another connection's commit (once per event-loop turn
+ * at most, from the requests, and on its timer when none come), and by `readLog` after this
+ * process's own sweep, whose deletes `PRAGMA data_version` does not report. Correctness never
+ * depends on it: every use of a parsed partition is still checked against the stored version.
+ */
+export class SqlitePartitionRemovals {
+  readonly #since: Database.Statement<[number], { seq: number; accountId: string }>;
+  readonly #listeners: RemovalListener[] = [];
+  #lastSeq: number;
+
+  constructor(deps: { db: Database.Database; fileChanges: SqliteFileChanges }) {
+    this.#since = deps.db.prepare('SELECT seq, account_id AS accountId FROM token_partition_removals WHERE seq > ? ORDER BY seq');
+    // The last number given (kept by AUTOINCREMENT even when the sweep has deleted its row): what
+    // was removed before this process started is in no memory of it.
+    const last = deps.db.prepare<[], number>("SELECT seq FROM sqlite_sequence WHERE name = 'token_partition_removals'").pluck();
+    this.#lastSeq = guarded(() => last.get()) ?? 0;
+    deps.fileChanges.onMoved(() => this.readLog());
+  }
+
+  /** Always: the log is in the file, and a removal made while nobody read it is read later. */
+  listening(): boolean {
+    return true;
+  }
+
+  subscribe(listener: RemovalListener): void {
+    this.#listeners.push(listener);
+  }
+
+  /** Tells the listeners of every removal logged since the last read. */
+  readLog(): void {
+    const rows = guarded(() => this.#since.all(this.#lastSeq));
+    if (rows.length === 0) return;
+    // Sequence numbers have no gaps (AUTOINCREMENT, rolled back with a failed write), so a gap is
+    // rows the sweep deleted before this process read them.
+    const missed = rows[0]!.seq !== this.#lastSeq + 1;
+    this.#lastSeq = rows.at(-1)!.seq;
+    for (const listener of this.#listeners) {
+      if (missed) listener.lost();
+      else for (const { accountId } of rows) listener.changed(accountId);
+    }
+  }
+}
