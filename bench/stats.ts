@@ -7,8 +7,8 @@ export function percentiles(values: number[]): { p50: number; p99: number; count
 
 /**
  * The middle value; with an even count, the mean of the two middle ones. Not the nearest-rank p50:
- * over eight rounds that is the 4th smallest, which leaned every ratio and difference judged
- * against a target (a median of rounds) toward a pass.
+ * over eight rounds that is the 4th smallest, which leaned the CPU ratios and differences judged
+ * against a target toward a pass (and the throughput ratios toward a fail).
  */
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);

@@ -17,7 +17,7 @@ import { RedisTokenStore } from '../adapters/redis/redis-token-store.ts';
 import { openSqliteDatabase } from '../adapters/sqlite/sqlite-database.ts';
 import { SqliteFileChanges } from '../adapters/sqlite/sqlite-file-changes.ts';
 import { SqlitePartitionRemovals } from '../adapters/sqlite/sqlite-partition-removals.ts';
-import { startExpirySweeper } from '../adapters/sqlite/sqlite-expiry-sweeper.ts';
+import { startExpirySweeper, type ExpirySweeper } from '../adapters/sqlite/sqlite-expiry-sweeper.ts';
 import { SqliteReplayGuard } from '../adapters/sqlite/sqlite-replay-guard.ts';
 import { SqliteSessionStore } from '../adapters/sqlite/sqlite-session-store.ts';
 import { SqliteTokenStore } from '../adapters/sqlite/sqlite-token-store.ts';
@@ -48,7 +48,7 @@ export interface StoreCradle {
   /** Sign-outs from the provider accepted while a shared store is down; `undefined` for local stores. */
   signOutJournal: SignOutJournal | undefined;
   /** Evicts expired data where the store cannot do it by itself. */
-  expirySweeper: { stop(): void };
+  expirySweeper: ExpirySweeper;
   database: Database.Database;
   /** Checkpoints the SQLite file's WAL in a worker thread, off the event loop; `undefined` for other stores. */
   walCheckpointer: WalCheckpointer | undefined;
@@ -92,15 +92,15 @@ function memoryStores(config: Config): Registrations {
     refreshLock: asValue(undefined),
     signOutJournal: asValue(undefined),
     walCheckpointer: asValue(undefined),
-    expirySweeper: asFunction(({ storedTokenStore, storedSessionStore, logger }: StoreCradle) => {
-      const timer = setInterval(() => {
-        // Each sweep yields to the event loop between batches, so it resolves later.
-        Promise.all([
-          (storedTokenStore as MemoryTokenStore).sweepExpired(),
-          (storedSessionStore as MemorySessionStore).sweepExpired(),
-        ]).catch((error: unknown) => logger.error({ err: error }, 'expiry sweep failed'));
-      }, SWEEP_INTERVAL_MS).unref();
-      return { stop: () => clearInterval(timer) };
+    expirySweeper: asFunction(({ storedTokenStore, storedSessionStore, logger }: StoreCradle): ExpirySweeper => {
+      // Each sweep yields to the event loop between batches, so it resolves later.
+      const sweep = () =>
+        Promise.all([(storedTokenStore as MemoryTokenStore).sweepExpired(), (storedSessionStore as MemorySessionStore).sweepExpired()]).then(
+          () => {},
+          (error: unknown) => logger.error({ err: error }, 'expiry sweep failed'),
+        );
+      const timer = setInterval(() => void sweep(), SWEEP_INTERVAL_MS).unref();
+      return { sweep, stop: () => clearInterval(timer) };
     })
       .singleton()
       .disposer((sweeper) => sweeper.stop()),
@@ -117,7 +117,9 @@ function sqliteStores(config: Config): Registrations {
       .disposer((db) => db.close()),
     // Also looked at every second when no request does, so an idle instance drops what another
     // process's change made stale (sqlite-partition-removals.ts).
-    sqliteFileChanges: asFunction(({ database }: StoreCradle) => new SqliteFileChanges(database, { lookEveryMs: FILE_LOOK_INTERVAL_MS }))
+    sqliteFileChanges: asFunction(
+      ({ database }: StoreCradle) => new SqliteFileChanges(database, config.partitionsInMemory > 0 ? { lookEveryMs: FILE_LOOK_INTERVAL_MS } : {}),
+    )
       .singleton()
       .disposer((fileChanges) => fileChanges.stop()),
     storedTokenStore: asFunction(
@@ -158,8 +160,8 @@ function sqliteStores(config: Config): Registrations {
         intervalMs: SWEEP_INTERVAL_MS,
         now,
         onError: (error) => logger.error({ err: error }, 'expiry sweep failed'),
-        // This process's own deletes move no data_version it sees: read the log they left at once.
-        afterSweep: () => sqlitePartitionRemovals?.readLog(),
+        // This process's own deletes move no data_version it sees: the log they left is read at once.
+        beforeTrim: () => sqlitePartitionRemovals?.readLog(),
       }),
     )
       .singleton()
@@ -200,14 +202,15 @@ function redisStores(config: Config): Registrations {
     // A journaled sign-out names a sid or a subject, not the keys this instance holds, and Redis
     // announces nothing until it is applied: every copy held here is dropped at once (the
     // invalidation channel may well be up while the store's own connection failed).
-    signOutJournal: asFunction((cradle: StoreCradle) =>
-      openSignOutJournal(config, cradle.logger, config.partitionsInMemory > 0 ? () => cradle.redisInvalidations.forgetAll() : undefined),
-    )
+    signOutJournal: asFunction((cradle: StoreCradle) => {
+      const channel = config.partitionsInMemory > 0 ? cradle.redisInvalidations : undefined;
+      return openSignOutJournal(config, cradle.logger, channel && (() => channel.forgetAll()));
+    })
       .singleton()
       .disposer((journal) => journal.close()),
     // Redis evicts expired keys itself (every key is written with a TTL).
     walCheckpointer: asValue(undefined),
-    expirySweeper: asValue({ stop() {} }),
+    expirySweeper: asValue({ sweep: async () => {}, stop() {} }),
   };
 
   /**

@@ -5,7 +5,7 @@ import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promi
 import type Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { openSqliteDatabase } from '../../src/adapters/sqlite/sqlite-database.ts';
-import { sweepExpired } from '../../src/adapters/sqlite/sqlite-expiry-sweeper.ts';
+import { startExpirySweeper, sweepExpired } from '../../src/adapters/sqlite/sqlite-expiry-sweeper.ts';
 import { RememberedRows, SqliteFileChanges } from '../../src/adapters/sqlite/sqlite-file-changes.ts';
 import { KEPT_REMOVALS, SqlitePartitionRemovals } from '../../src/adapters/sqlite/sqlite-partition-removals.ts';
 import { SqliteTokenStore } from '../../src/adapters/sqlite/sqlite-token-store.ts';
@@ -100,6 +100,36 @@ describe('SQLite: removed partitions, heard by every process on the file', () =>
     removals.readLog();
 
     expect(heard).to.deep.equal(['bob']);
+  });
+
+  it("reads what its own sweep deleted before the sweep trims the log, even past KEPT_REMOVALS", async () => {
+    const { db, removals } = twoProcesses();
+    const heard = hearing(removals);
+    const insert = db.prepare('INSERT INTO token_partitions (account_id, version, expires_at, data) VALUES (?, ?, ?, ?)');
+    db.transaction(() => {
+      for (let i = 0; i < KEPT_REMOVALS + 300; i++) insert.run(`user-${i}`, 'v', 1, 'tokens');
+    })();
+
+    const sweeper = startExpirySweeper(db, { intervalMs: 3_600_000, beforeTrim: () => removals.readLog() });
+    try {
+      await sweeper.sweep();
+    } finally {
+      sweeper.stop();
+    }
+
+    expect(heard).to.have.length(KEPT_REMOVALS + 300);
+    expect(heard).to.not.include('lost');
+    expect(db.prepare('SELECT count(*) FROM token_partition_removals').pluck().get(), 'trimmed after').to.equal(KEPT_REMOVALS);
+  });
+
+  it('never fails the read that looked at the file when the log cannot be read, and forgets everything instead', async () => {
+    const { fileChanges, removals } = twoProcesses();
+    const heard = hearing(removals);
+    // The log gone (a damaged or hand-edited file): reading it fails.
+    open[1]!.exec('DROP TRIGGER token_partition_removed; DROP TABLE token_partition_removals');
+
+    expect(() => fileChanges.generation()).to.not.throw();
+    expect(heard).to.deep.equal(['lost']);
   });
 
   it('says everything may be lost when the log was trimmed past what it had read', async () => {

@@ -140,13 +140,13 @@ describe('sign-outs during a Redis outage are journaled and applied later', () =
       throw new StoreUnavailable('Redis store failed: Connection is closed.');
     };
     const answer = await app.browser().get('/auth/signout/frontchannel?sid=sid-alice-held');
-    sessionStore.findBySid = findBySid;
 
     expect(answer.status, answer.text).to.equal(200);
-    expect(journalOf(app).pending()).to.have.length(1);
+    expect(journalOf(app).pending(), 'not applied while the store still fails').to.have.length(1);
     expect(redisInvalidations.usable(), 'the channel stayed up').to.equal(true);
     expect(tokenStore.size, 'no parsed tokens held: the journal names a sid, not an account').to.equal(0);
     expect(sessions.holds(aliceBrowser.cookie('app.session')!), 'nor her session').to.equal(false);
+    sessionStore.findBySid = findBySid;
     await until('the journal is applied', () => journalOf(app).pending().length === 0);
     expect(await tokenStore.read(aliceAccount)).to.equal(undefined);
   });

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setImmediate as nextTurn } from 'node:timers/promises';
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
 import nock from 'nock';
 import { FakeEntra, fakeUser } from '../support/fake-entra.ts';
@@ -74,6 +74,20 @@ describe('SQLite: a file another process writes too', () => {
 
     expect(tokens.holds(aliceAccount), "alice's access tokens are no longer in this process's memory").to.equal(false);
     expect(tokens.holds(`${bob.oid}.${entra.tenantId}`), "bob's stay").to.equal(true);
+  });
+
+  it("drops its parsed copy of the tokens an operator's sign-out ended from another connection while it serves no request at all", async () => {
+    const aliceBrowser = app.browser();
+    await signInWithBrowser(aliceBrowser, entra, alice, { sid: 'sid-alice' });
+    expect((await aliceBrowser.get('/profile')).status).to.equal(200);
+    const aliceAccount = `${alice.oid}.${entra.tenantId}`;
+    const tokens = app.container.cradle.tokenStore;
+    expect(tokens.holds(aliceAccount)).to.equal(true);
+
+    await otherProcess.container.cradle.signOutEverywhere.fromOperator({ subject: `sub-${alice.oid}` });
+    for (let waited = 0; tokens.holds(aliceAccount) && waited < 3000; waited += 50) await sleep(50);
+
+    expect(tokens.holds(aliceAccount), 'dropped within the idle look at the file (every second)').to.equal(false);
   });
 
   it('serves the tokens another connection wrote, not the ones it remembered', async () => {

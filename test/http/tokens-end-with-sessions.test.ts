@@ -55,6 +55,22 @@ for (const tokenStore of ['memory', 'sqlite', 'redis'] as const) {
       expect((await browser.get('/profile')).status).to.equal(302);
     });
 
+    if (tokenStore !== 'redis') {
+      // (Redis expires the key itself, and its invalidation drops the copy: test/http/several-instances.test.ts.)
+      it("forgets the parsed tokens it held in memory when the expiry sweep deletes the account's partition", async () => {
+        const browser = app.browser();
+        await signInWithBrowser(browser, entra, alice, { sid: 'sid-alice' });
+        expect((await browser.get('/profile')).status).to.equal(200);
+        const parsed = app.container.cradle.tokenStore;
+        expect(parsed.holds(accountId), 'held after the page').to.equal(true);
+
+        clock += HOUR + MINUTE; // the session ended, and the partition with it
+        await app.container.cradle.expirySweeper.sweep();
+
+        expect(parsed.holds(accountId), 'no access token of hers left in memory').to.equal(false);
+      });
+    }
+
     it('keeps them while any session of the account lives, then drops them with the last one', async () => {
       const laptop = app.browser();
       const phone = app.browser();

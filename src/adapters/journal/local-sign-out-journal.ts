@@ -28,6 +28,7 @@ export class LocalSignOutJournal implements SignOutJournal {
   #closed = false;
   /** Runs after each entry is durably added (the app drops what this instance keeps in memory). */
   readonly #onAppended: (() => void) | undefined;
+  readonly #logger: Logger | undefined;
 
   /**
    * `formerFile`: a journal file an earlier version wrote (the old shared default path); its
@@ -36,6 +37,7 @@ export class LocalSignOutJournal implements SignOutJournal {
   constructor(deps: { file?: string; formerFile?: string; maxEntries?: number; maxBytes?: number; logger?: Logger; onAppended?: () => void } = {}) {
     this.#file = deps.file;
     this.#onAppended = deps.onAppended;
+    this.#logger = deps.logger;
     this.#maxEntries = deps.maxEntries ?? DEFAULT_MAX_ENTRIES;
     this.#maxBytes = deps.maxBytes ?? DEFAULT_MAX_BYTES;
     if (!deps.file) return;
@@ -64,7 +66,12 @@ export class LocalSignOutJournal implements SignOutJournal {
       this.#entries = this.#entries.filter((kept) => kept.id !== id);
       throw error;
     }
-    this.#onAppended?.();
+    try {
+      this.#onAppended?.();
+    } catch (error) {
+      // The entry is durable: the sign-out is accepted and will be applied, whatever this says.
+      this.#logger?.error({ err: error }, 'sign-out journaled, but dropping what this instance keeps in memory failed');
+    }
     return true;
   }
 

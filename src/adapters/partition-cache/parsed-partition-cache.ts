@@ -1,8 +1,9 @@
 import type { TokenPartition, TokenPartitionSummary, TokenStore } from '../../ports/token-store.port.ts';
 
 /**
- * Changes made to partitions by other instances, as a store with an invalidation channel reports
- * them (src/adapters/redis: Redis client tracking). Absent for stores without one (SQLite, memory).
+ * Changes made to partitions elsewhere, as the store reports them: Redis client tracking
+ * (src/adapters/redis), the SQLite file's log of removed partitions (src/adapters/sqlite), the
+ * memory store's expiry sweep.
  */
 export interface PartitionChanges {
   /**

@@ -6,7 +6,8 @@ const BATCH_SIZE = 500;
 
 /**
  * Deletes expired token partitions, sessions and used token ids; resolves to how many rows were
- * deleted. Also trims the log of removed partitions to its last KEPT_REMOVALS entries (not counted).
+ * deleted. Then `beforeTrim` runs, and the log of removed partitions is trimmed to its last
+ * KEPT_REMOVALS entries (not counted).
  *
  * Deletes at most `batchSize` rows per statement, each its own transaction, so a large backlog never
  * holds the write lock long enough to stall sign-ins or token refreshes; and it gives the event
@@ -17,7 +18,7 @@ const BATCH_SIZE = 500;
 export async function sweepExpired(
   db: Database.Database,
   nowMs: number,
-  options: { batchSize?: number; signal?: AbortSignal } = {},
+  options: { batchSize?: number; signal?: AbortSignal; beforeTrim?: () => void } = {},
 ): Promise<number> {
   const batchSize = options.batchSize ?? BATCH_SIZE;
   const statements = [
@@ -32,6 +33,10 @@ export async function sweepExpired(
     (SELECT seq FROM token_partition_removals WHERE seq <= (SELECT max(seq) FROM token_partition_removals) - ? LIMIT ?)`);
   let deleted = 0;
   for (const statement of statements) deleted += await inBatches(() => statement.run(nowMs, batchSize).changes, batchSize, options.signal);
+  if (options.signal?.aborted) return deleted;
+  // This process's own deletes move no data_version it sees: what they logged is read now, before
+  // the trim could delete rows of it unread.
+  options.beforeTrim?.();
   await inBatches(() => trimRemovals.run(KEPT_REMOVALS, batchSize).changes, batchSize, options.signal);
   return deleted;
 }
@@ -48,6 +53,13 @@ async function inBatches(batch: () => number, batchSize: number, signal: AbortSi
   }
 }
 
+/** A sweep every so often, and one at once on request (`sweep`, for tests and operators). */
+export interface ExpirySweeper {
+  /** Runs a sweep now, or waits for the one running; resolves when it is done (a failure goes to `onError`). */
+  sweep(): Promise<void>;
+  stop(): void;
+}
+
 /**
  * Runs `sweepExpired` every `intervalMs`. The timer is unref'd so it never keeps the process alive.
  * A sweep still yielding its way through a backlog is not started twice; `stop` also ends one in
@@ -56,24 +68,24 @@ async function inBatches(batch: () => number, batchSize: number, signal: AbortSi
  */
 export function startExpirySweeper(
   db: Database.Database,
-  options: { intervalMs: number; now?: () => number; onError?: (error: unknown) => void; afterSweep?: () => void },
-): { stop(): void } {
+  options: { intervalMs: number; now?: () => number; onError?: (error: unknown) => void; beforeTrim?: () => void },
+): ExpirySweeper {
   const now = options.now ?? Date.now;
   const onError = options.onError ?? ((error: unknown) => console.error('SQLite expiry sweep failed', error));
   const stopped = new AbortController();
-  let sweeping = false;
-  const timer = setInterval(() => {
-    if (sweeping) return;
-    sweeping = true;
-    sweepExpired(db, now(), { signal: stopped.signal })
-      .then(() => options.afterSweep?.())
-      .catch(onError)
+  let running: Promise<void> | undefined;
+  const sweep = (): Promise<void> => {
+    running ??= sweepExpired(db, now(), { signal: stopped.signal, beforeTrim: options.beforeTrim })
+      .then(() => {}, onError)
       .finally(() => {
-        sweeping = false;
+        running = undefined;
       });
-  }, options.intervalMs);
+    return running;
+  };
+  const timer = setInterval(() => void sweep(), options.intervalMs);
   timer.unref();
   return {
+    sweep,
     stop: () => {
       clearInterval(timer);
       stopped.abort();

@@ -37,7 +37,7 @@ export class SqlitePartitionRemovals {
     // was removed before this process started is in no memory of it.
     const last = deps.db.prepare<[], number>("SELECT seq FROM sqlite_sequence WHERE name = 'token_partition_removals'").pluck();
     this.#lastSeq = guarded(() => last.get()) ?? 0;
-    deps.fileChanges.onMoved(() => this.readLog());
+    deps.fileChanges.onMoved(() => this.#readLogOrForgetAll());
   }
 
   /** Always: the log is in the file, and a removal made while nobody read it is read later. */
@@ -49,7 +49,20 @@ export class SqlitePartitionRemovals {
     this.#listeners.push(listener);
   }
 
-  /** Tells the listeners of every removal logged since the last read. */
+  /**
+   * As `readLog`, inside another read's look at the file: a log that cannot be read now must not
+   * fail that read (its own look succeeded), and what it would have said is unknown, so every
+   * listener forgets everything (fail closed); the rows are read, and reported again, next time.
+   */
+  #readLogOrForgetAll(): void {
+    try {
+      this.readLog();
+    } catch {
+      for (const listener of this.#listeners) listener.lost();
+    }
+  }
+
+  /** Tells the listeners of every removal logged since the last read. Rejects like a read (`StoreUnavailable`). */
   readLog(): void {
     const rows = guarded(() => this.#since.all(this.#lastSeq));
     if (rows.length === 0) return;
