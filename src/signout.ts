@@ -6,8 +6,8 @@
  * dev provider's certificate for revocation.
  */
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 if (existsSync('.env')) process.loadEnvFile('.env');
@@ -16,10 +16,10 @@ if (process.env.AUTHORITY) {
   const { runOperatorSignOut } = await import('./app/operator-sign-out.ts');
   let fallbacks = {};
   if (process.env.NODE_ENV !== 'production') {
-    // As `npm start` does for a developer without SESSION_KEYS: the same generated keys.
-    const { loadOrCreateDevSessionKeys } = await import('./dev/dev-session-keys.ts');
-    const keysFile = join(dirname(process.env.SQLITE_PATH || './data/app.db'), 'dev-session-keys.json');
-    fallbacks = { devSessionKeys: () => loadOrCreateDevSessionKeys(keysFile) };
+    // The configuration wants SESSION_KEYS, which `npm start` generates for a developer; this
+    // command signs no cookie, so a key of its own, never written, will do: it must create no file
+    // (a folder, a key file) where it may find no database.
+    fallbacks = { devSessionKeys: () => [randomBytes(32).toString('base64url')] };
   }
   process.exitCode = await runOperatorSignOut(process.argv.slice(2), process.env, undefined, fallbacks);
 } else if (process.env.NODE_ENV === 'production') {

@@ -131,6 +131,8 @@ export function loadConfig(env: Env, fallbacks: ConfigFallbacks = {}): Config {
     postLogoutRedirectUri: `${publicUrl}/auth/signed-out`,
     authority: authority.replace(/\/$/, ''),
     allowedTenants,
+    // Set but empty declares none: the one setting where empty is not unset, as the only way to turn
+    // the Microsoft default `cp1` off.
     clientCapabilities: Object.freeze(
       list(env.CLIENT_CAPABILITIES ?? (describeAuthority(authority).microsoft ? 'cp1' : ''), ','),
     ),
@@ -142,9 +144,11 @@ export function loadConfig(env: Env, fallbacks: ConfigFallbacks = {}): Config {
     apiScopes: Object.freeze(apiScopes),
     tokenStore,
     sqlitePath: env.SQLITE_PATH || './data/app.db',
-    redisUrl: redisUrl(env),
+    // Checked only where it is used: a REDIS_URL left in the environment of a SQLite or memory app
+    // is none of its business.
+    redisUrl: tokenStore === 'redis' ? redisUrl(env) : DEFAULT_REDIS_URL,
     // The client id in the default prefix: two apps sharing one Redis never share partitions or sid indexes.
-    // Empty is unset, as for every setting: an empty prefix would share keys with every other app.
+    // Empty is unset (as for every setting but CLIENT_CAPABILITIES): an empty prefix would share keys with every other app.
     redisKeyPrefix: env.REDIS_KEY_PREFIX?.trim() || `koa-msal:${required(env, 'CLIENT_ID', 'the application (client) id registered at the identity provider')}:`,
     tokenEncryptionKeys: Object.freeze(tokenEncryptionKeys),
     allowPlaintextTokens,
@@ -215,8 +219,10 @@ function required(env: Env, name: string, what: string): string {
  * `rediss://` as written, so `REDISS://` would connect in plaintext and send the password in the
  * clear. Its value is never repeated in an error: it may hold a password.
  */
+const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+
 function redisUrl(env: Env): string {
-  const value = (env.REDIS_URL?.trim() || 'redis://127.0.0.1:6379').replace(/^[a-z][a-z0-9+.-]*:/i, (scheme) => scheme.toLowerCase());
+  const value = (env.REDIS_URL?.trim() || DEFAULT_REDIS_URL).replace(/^[a-z][a-z0-9+.-]*:/i, (scheme) => scheme.toLowerCase());
   return url({ REDIS_URL: value }, 'REDIS_URL', undefined, ['redis:', 'rediss:'], {
     hiddenBecause: 'its value is not shown, as it may hold a password; percent-encode @ : / ? # in the password',
   });

@@ -1,5 +1,6 @@
 import type { SignOutEverywhere } from '../domain/sign-out-everywhere.ts';
 import type { SignOutJournal } from '../ports/sign-out-journal.port.ts';
+import { outsideRequest } from './observability/request-context.ts';
 import type { Logger } from './observability/logger.ts';
 import type { SignOutAudit } from './sign-out-audit.ts';
 
@@ -39,18 +40,23 @@ export class SignOutJournalReplayer {
   /** Applies what is pending; never rejects (a store still down is logged, and tried again later). */
   replay(): Promise<void> {
     if (this.pending === 0) return Promise.resolve();
-    this.#attempt ??= this.#signOutEverywhere
-      // Each applied entry is a sign-out of its own: its audit event, with `journaled: true`, written
-      // as it is applied, so that a failure further on loses none.
-      .applyJournal((result) => this.#audit.record(result))
-      .then(
-        (applied) => this.#logger.info({ applied, pending: this.pending }, 'journaled sign-outs applied'),
-        (error: unknown) => {
-          this.#failedAt = Date.now();
-          this.#logger.warn({ pending: this.pending, err: error }, 'journaled sign-outs still waiting for the store');
-        },
-      )
-      .finally(() => (this.#attempt = undefined));
+    // Outside any request: the request that happens to come first after the store is back triggers
+    // it (beforeRequest), but the sign-outs are not its doing, and their audit events and log lines
+    // must not carry its id.
+    this.#attempt ??= outsideRequest(() =>
+      this.#signOutEverywhere
+        // Each applied entry is a sign-out of its own: its audit event, with `journaled: true`,
+        // written as it is applied, so that a failure further on loses none.
+        .applyJournal((result) => this.#audit.record(result))
+        .then(
+          (applied) => this.#logger.info({ applied, pending: this.pending }, 'journaled sign-outs applied'),
+          (error: unknown) => {
+            this.#failedAt = Date.now();
+            this.#logger.warn({ pending: this.pending, err: error }, 'journaled sign-outs still waiting for the store');
+          },
+        )
+        .finally(() => (this.#attempt = undefined)),
+    );
     return this.#attempt;
   }
 

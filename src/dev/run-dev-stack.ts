@@ -6,20 +6,20 @@ import { startDevStack, type AppAuthority, type LogoutChannel } from './start-de
 function logoutChannel(value: string | undefined): LogoutChannel {
   if (value === undefined || value === '') return 'front-channel';
   if (value === 'front-channel' || value === 'back-channel' || value === 'both') return value;
-  throw new Error(`DEV_LOGOUT_CHANNEL_A/B must be front-channel, back-channel or both, not "${value}"`);
+  throw new ConfigError(`DEV_LOGOUT_CHANNEL_A/B must be front-channel, back-channel or both, not "${value}"`);
 }
 
 function appAuthority(value: string | undefined): AppAuthority {
   if (value === undefined || value === '' || value === 'tenant') return 'tenant';
   if (value === 'common') return 'common';
-  throw new Error(`DEV_APP_AUTHORITY must be tenant or common, not "${value}"`);
+  throw new ConfigError(`DEV_APP_AUTHORITY must be tenant or common, not "${value}"`);
 }
 
 function flag(env: NodeJS.ProcessEnv, name: string): boolean {
   const value = env[name];
   if (value === undefined || value === '' || value === 'false') return false;
   if (value === 'true') return true;
-  throw new Error(`${name} must be true or false, not "${value}"`);
+  throw new ConfigError(`${name} must be true or false, not "${value}"`);
 }
 
 /** The app settings a developer may set for `npm start` that the stack passes on to both apps. */
@@ -38,7 +38,7 @@ export async function runDevStack(env: NodeJS.ProcessEnv = process.env): Promise
     demoApiPort: port('DEMO_API_PORT', DEV_PORTS.demoApi),
     appPorts: [port('PORT', DEV_PORTS.appA), port('SECOND_APP_PORT', DEV_PORTS.appB)],
     logoutChannels: [logoutChannel(env.DEV_LOGOUT_CHANNEL_A), logoutChannel(env.DEV_LOGOUT_CHANNEL_B)],
-    sendIssInFrontChannel: env.DEV_SEND_ISS === 'true',
+    sendIssInFrontChannel: flag(env, 'DEV_SEND_ISS'),
     appAuthority: appAuthority(env.DEV_APP_AUTHORITY),
     rotateRefreshTokens: flag(env, 'DEV_ROTATE_REFRESH_TOKENS'),
     revocation: flag(env, 'DEV_REVOCATION'),

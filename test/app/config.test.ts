@@ -80,10 +80,16 @@ describe('loadConfig', () => {
   });
 
   it('keeps TLS for a REDIS_URL whose scheme is written in capitals, and never repeats a REDIS_URL in an error', () => {
-    expect(loadConfig({ ...MINIMAL, REDIS_URL: 'REDISS://:pw@cache.example:6380' }).redisUrl).to.equal('rediss://:pw@cache.example:6380');
-    const bad = configFailure({ ...MINIMAL, REDIS_URL: 'redis://:p#ss@cache.example:6379' });
+    const redis = { ...MINIMAL, TOKEN_STORE: 'redis' };
+    expect(loadConfig({ ...redis, REDIS_URL: 'REDISS://:pw@cache.example:6380' }).redisUrl).to.equal('rediss://:pw@cache.example:6380');
+    const bad = configFailure({ ...redis, REDIS_URL: 'redis://:p#ss@cache.example:6379' });
     expect(bad.message).to.match(/^REDIS_URL is not a valid URL/).and.not.contain('p#ss');
-    expect(configFailure({ ...MINIMAL, REDIS_URL: 'http://cache.example' }).message).to.match(/^REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL/);
+    expect(configFailure({ ...redis, REDIS_URL: 'http://cache.example' }).message).to.match(/^REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL/);
+  });
+
+  it('ignores a REDIS_URL when the store is not Redis', () => {
+    expect(loadConfig({ ...MINIMAL, TOKEN_STORE: 'sqlite', REDIS_URL: 'http://left-over' }).tokenStore).to.equal('sqlite');
+    expect(loadConfig({ ...MINIMAL, TOKEN_STORE: 'memory', REDIS_URL: 'redis://:p#ss@x' }).tokenStore).to.equal('memory');
   });
 
   it('reads an empty API_SCOPES or TOKEN_STORE as unset, and a padded TOKEN_STORE as its value', () => {
@@ -98,7 +104,7 @@ describe('loadConfig', () => {
     expect(config).to.include({ tokenStore: 'redis', redisUrl: 'redis://cache.internal:6380/2', redisKeyPrefix: 'koa-msal:client-id:' });
     expect(loadConfig({ ...MINIMAL, TOKEN_STORE: 'redis', REDIS_KEY_PREFIX: 'shop:' }).redisKeyPrefix).to.equal('shop:');
     expect(loadConfig({ ...MINIMAL, TOKEN_STORE: 'redis', REDIS_KEY_PREFIX: ' ' }).redisKeyPrefix, 'empty is unset, never a prefix shared with every app').to.equal('koa-msal:client-id:');
-    expect(configFailure({ ...MINIMAL, REDIS_URL: 'http://cache' }).message).to.match(/^REDIS_URL /);
+    expect(configFailure({ ...MINIMAL, TOKEN_STORE: 'redis', REDIS_URL: 'http://cache' }).message).to.match(/^REDIS_URL /);
   });
 
   it('reads token encryption keys newest first and names TOKEN_ENCRYPTION_KEYS when one is not 32 bytes of base64', () => {

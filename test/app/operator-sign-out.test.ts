@@ -169,8 +169,12 @@ describe('npm run signout (operator sign-out) against Redis', function () {
     const missingFile = join(dir, 'elsewhere', 'app.db');
     const memory = await runSignout(['--subject', alice.oid], { ...env, TOKEN_STORE: 'memory' });
     const noDatabase = await runSignout(['--subject', alice.oid], { ...env, TOKEN_STORE: 'sqlite', SQLITE_PATH: missingFile });
+    // A developer without SESSION_KEYS: `npm start` would generate a key file beside the database.
+    const { SESSION_KEYS: _keys, ...withoutKeys } = env;
+    const noKeys = await runSignout(['--subject', alice.oid], { ...withoutKeys, TOKEN_STORE: 'sqlite', SQLITE_PATH: missingFile });
 
-    expect([memory.code, noDatabase.code]).to.deep.equal([1, 1]);
+    expect([memory.code, noDatabase.code, noKeys.code]).to.deep.equal([1, 1, 1]);
+    expect(noKeys.stderr).to.contain(`Cannot run: no database at SQLITE_PATH=${missingFile}`);
     expect(memory.stderr).to.contain('Cannot run: TOKEN_STORE=memory keeps sessions and tokens inside each app process');
     expect(noDatabase.stderr).to.contain(`Cannot run: no database at SQLITE_PATH=${missingFile}`);
     expect(memory.stdout + noDatabase.stdout, 'never "nothing stored"').to.equal('');

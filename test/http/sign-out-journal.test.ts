@@ -105,6 +105,29 @@ describe('sign-outs during a Redis outage are journaled and applied later', () =
     ]);
   });
 
+  it("front-channel: applied by the next request that comes in, its audit event carrying no request's id", async () => {
+    const app = await instance(freshJournal());
+    const aliceBrowser = app.browser();
+    const bobBrowser = app.browser();
+    await signInWithBrowser(aliceBrowser, entra, alice, { sid: 'sid-alice-next' });
+    await signInWithBrowser(bobBrowser, entra, bob, { sid: 'sid-bob-next' });
+    app.container.cradle.signOutJournalReplayer.stop(); // only a request applies it, not the timer
+
+    redis!.kill('SIGSTOP');
+    expect((await app.browser().get('/auth/signout/frontchannel?sid=sid-alice-next')).status).to.equal(200);
+    await sleep(1100); // past the retry interval of the failed attempts
+    redis!.kill('SIGCONT');
+    const bobPage = await bobBrowser.get('/profile');
+
+    expect(bobPage.status).to.equal(200);
+    expect(journalOf(app).pending()).to.have.length(0);
+    const lines = app.logs.map((line) => JSON.parse(line) as Record<string, unknown>);
+    const applied = lines.find((line) => line.event === 'sign-out' && line.outcome === 'removed');
+    expect(applied, 'applied').to.not.equal(undefined);
+    expect(applied!.requestId, "not bob's page's doing").to.equal(undefined);
+    expect(lines.find((line) => line.msg === 'journaled sign-outs applied' || line.message === 'journaled sign-outs applied')?.requestId).to.equal(undefined);
+  });
+
   it('front-channel: journaled, not a 503, when the iframe brings the user\'s cookie and no session can be loaded', async () => {
     const app = await instance(freshJournal());
     const aliceBrowser = app.browser();

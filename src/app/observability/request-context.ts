@@ -23,6 +23,14 @@ export function currentRequestId(): string | undefined {
 }
 
 /**
+ * Runs `work` (and everything it starts) outside any request's context: for work a request only
+ * happens to trigger, whose log lines must not carry that request's id.
+ */
+export function outsideRequest<T>(work: () => T): T {
+  return context.exit(work);
+}
+
+/**
  * Outermost middleware: gives the request its id (`X-Request-Id`, `ctx.state.requestId`, shown on
  * 5xx pages) and runs everything after it inside that request's context.
  */
