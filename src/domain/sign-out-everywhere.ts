@@ -251,20 +251,25 @@ export class SignOutEverywhere {
     const accounts = new Set([...accountIds, ...sessions.flatMap((session) => (session.accountId ? [session.accountId] : []))]);
     subject ??= sessions.find((session) => session.subject)?.subject;
     const removed: TokenPartition[] = [];
+    // A partition stored but not readable (sealed with a key no longer configured): removed all the
+    // same, and reported as removed, with nothing to revoke (its refresh token cannot be read).
+    let removedUnread = false;
     try {
       for (const accountId of accounts) {
         const held = await this.#tokenStore.read(accountId);
+        const unread = !held && (await this.#tokenStore.version(accountId)) !== undefined;
         await this.#tokenStore.remove(accountId);
         if (held) removed.push(held);
+        removedUnread ||= unread;
       }
       await this.#endSessions(sessions);
     } catch (error) {
-      if (removed.length > 0) {
+      if (removed.length > 0 || removedUnread) {
         noteWorkDoneBeforeFailing(error, { subject, sessionsEnded: 0, partitionRemoved: true, revocation: await this.#revokeAll(removed) });
       }
       throw error;
     }
-    return { subject, sessionsEnded: sessions.length, partitionRemoved: removed.length > 0, revocation: await this.#revokeAll(removed) };
+    return { subject, sessionsEnded: sessions.length, partitionRemoved: removed.length > 0 || removedUnread, revocation: await this.#revokeAll(removed) };
   }
 
   async #revokeAll(partitions: readonly TokenPartition[]): Promise<RevocationOutcome> {

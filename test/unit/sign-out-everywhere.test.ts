@@ -341,6 +341,24 @@ describe('SignOutEverywhere', () => {
       expect(await sessionStore.findBySid('sid-alice')).to.deep.equal([]);
     });
 
+    it('removes a partition it cannot read (sealed with a key no longer configured), says it was removed, and revokes nothing', async () => {
+      const read = tokenStore.read.bind(tokenStore);
+      tokenStore.read = async (accountId) => (accountId === alice.accountId ? undefined : read(accountId)); // as EncryptingTokenStore answers
+      const result = await signOut.fromFrontChannel({ sid: 'sid-alice' });
+
+      expect(result).to.include({ outcome: 'removed', partitionRemoved: true, revocation: 'not-attempted' });
+      expect(await tokenStore.version(alice.accountId)).to.equal(undefined);
+      expect(revoker.received).to.deep.equal([]);
+    });
+
+    it('reports nothing held for a user whose sessions ended and whose tokens are gone', async () => {
+      await tokenStore.remove(alice.accountId);
+      await signOut.fromFrontChannel({ sid: 'sid-alice' });
+      const again = await signOut.fromOperator({ subject: 'alice-sub' });
+
+      expect(again).to.include({ outcome: 'nothing-held', partitionRemoved: false });
+    });
+
     it('attempts no revocation when no partition was held', async () => {
       await tokenStore.remove(alice.accountId);
       const result = await signOut.fromFrontChannel({ sid: 'sid-alice' });
