@@ -69,6 +69,23 @@ describe('ID token validation at code redemption', () => {
     await expectRefused('algorithm');
   });
 
+  it('refuses a token that declares itself another kind of JWT, e.g. an access token or a logout token (typ)', async () => {
+    const key = await publishedKey('RS256');
+    for (const typ of ['at+jwt', 'logout+jwt']) {
+      entra.idTokenSigner = { key, alg: 'RS256', kid: 'fake-entra-key', typ };
+      warnings = [];
+      await expectRefused('typ');
+    }
+  });
+
+  it('accepts a token declaring no type, or JWT in any spelling', async () => {
+    const key = await publishedKey('RS256');
+    for (const typ of [null, 'jwt', 'application/JWT']) {
+      entra.idTokenSigner = { key, alg: 'RS256', kid: 'fake-entra-key', typ };
+      expect((await signIn()).subject, String(typ)).to.equal(`sub-${alice.oid}`);
+    }
+  });
+
   it('refuses a token from another issuer (iss)', async () => {
     entra.idTokenClaims = (claims) => ({ ...claims, iss: 'https://login.microsoftonline.com/00000000-0000-0000-0000-00000000beef/v2.0' });
     await expectRefused('iss');

@@ -36,6 +36,13 @@ describe('loadConfig', () => {
     expect(config.apiScopes).to.deep.equal(['User.Read']);
   });
 
+  it('refuses a PUBLIC_URL with a path, query or fragment, naming it: the routes are served from the root', () => {
+    for (const value of ['https://app.example/app', 'https://app.example/?x=1', 'https://app.example/#top', 'https://app.example?']) {
+      expect(configFailure({ ...MINIMAL, PUBLIC_URL: value }).message, value).to.match(/^PUBLIC_URL must be the app's origin only/);
+    }
+    expect(loadConfig({ ...MINIMAL, PUBLIC_URL: 'HTTPS://App.Example:443/' }).publicUrl).to.equal('https://app.example');
+  });
+
   it('derives the redirect URI from PUBLIC_URL, ignoring a trailing slash', () => {
     const config = loadConfig({ ...MINIMAL, PUBLIC_URL: 'https://app.example/' });
     expect(config.redirectUri).to.equal('https://app.example/auth/redirect');

@@ -29,7 +29,7 @@ describe('the error page, when it cannot itself be rendered', () => {
       expect(answer.status).to.equal(500);
       expect(answer.headers.get('content-type')).to.match(/^text\/plain/);
       expect(answer.headers.get('x-request-id')).to.equal('req-1');
-      expect(answer.headers.get('cache-control')).to.equal('no-store');
+      expect(answer.headers.get('cache-control')).to.equal('no-cache, no-store');
       expect(await answer.text()).to.equal('Something went wrong on our side. Please try again.\nReference: req-1\n');
       expect(records().map((line) => line.message)).to.deep.equal(['request failed', 'the error page could not be rendered']);
     } finally {

@@ -27,7 +27,7 @@ describe('API refusals on GET /profile', () => {
     const page = await browser.get('/profile');
 
     expect(page.status, page.text).to.equal(403);
-    expect(page.headers.get('cache-control')).to.equal('no-store');
+    expect(page.headers.get('cache-control')).to.equal('no-cache, no-store');
     expect(page.text).to.contain('needs a permission you do not have').and.not.match(/not reachable|try again shortly/);
     expect(await app.container.cradle.tokenStore.read(`${alice.oid}.${entra.tenantId}`), 'tokens kept').to.not.equal(undefined);
     nock.cleanAll();

@@ -77,6 +77,23 @@ describe('bad input gives a clear 4xx, never a 500 or a stack trace', () => {
     expectCleanRefusal(page, 400, 'cancelled or access was denied');
   });
 
+  it("the provider refusing the app's own request (unauthorized_client, invalid_scope): a 400 page, and a warning for the operator with the provider's words", async () => {
+    const warnings = () =>
+      app.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.level === 'warn' && line.message === 'the provider refused the sign-in: check the app registration and API_SCOPES');
+    const { browser: cancelled, state: cancelledState } = await startSignIn();
+    await cancelled.get(`/auth/redirect?error=access_denied&state=${cancelledState}`);
+    expect(warnings(), "a user's own answer is no operator's business").to.deep.equal([]);
+
+    const { browser, state } = await startSignIn();
+    const page = await browser.get(`/auth/redirect?error=invalid_scope&error_description=${encodeURIComponent('AADSTS70011: The provided value for scope is not valid.')}&state=${state}`);
+
+    expectCleanRefusal(page, 400, /Sign-in failed \(invalid_scope\)/);
+    expect(page.text, 'the description is for the operator').to.not.contain('AADSTS70011');
+    expect(warnings().map(({ providerError, providerDescription }) => ({ providerError, providerDescription }))).to.deep.equal([
+      { providerError: 'invalid_scope', providerDescription: 'AADSTS70011: The provided value for scope is not valid.' },
+    ]);
+  });
+
   it('an empty error= beside a code is an error answer, not a success: no code is redeemed', async () => {
     const { browser, code, state } = await startSignIn();
     expectCleanRefusal(await browser.get(`/auth/redirect?code=${code}&state=${state}&error=`), 400, 'Sign-in failed');
@@ -172,7 +189,7 @@ describe('bad input gives a clear 4xx, never a 500 or a stack trace', () => {
     const page = await fetch(`${app.baseUrl}/auth/signout/backchannel`, { headers: { accept: 'text/html' } });
     expect(page.status).to.equal(405);
     expect(page.headers.get('allow')).to.equal('POST');
-    expect(page.headers.get('cache-control')).to.equal('no-store');
+    expect(page.headers.get('cache-control')).to.equal('no-cache, no-store');
     expect(page.headers.get('content-type')).to.match(/text\/html/);
     expect(await page.text()).to.match(/does not take GET requests/);
     const json = await fetch(`${app.baseUrl}/profile`, { method: 'DELETE', headers: { accept: 'application/json' } });
@@ -185,7 +202,7 @@ describe('bad input gives a clear 4xx, never a 500 or a stack trace', () => {
     const page = await fetch(`${app.baseUrl}/profile`, { method: 'PROPFIND', headers: { accept: 'text/html' } });
     expect(page.status).to.equal(501);
     expect(page.headers.get('allow')).to.match(/GET/);
-    expect(page.headers.get('cache-control')).to.equal('no-store');
+    expect(page.headers.get('cache-control')).to.equal('no-cache, no-store');
     expect(await page.text()).to.match(/does not take PROPFIND requests/).and.match(/That did not work/).and.not.match(/on our side|Something went wrong/);
   });
 

@@ -28,7 +28,7 @@ describe('the browser journey: sign in, profile, sign out', () => {
     const authorize = new URL(start.location!);
     expect(authorize.origin + authorize.pathname).to.equal(`${entra.authority}/oauth2/v2.0/authorize`);
     expect(authorize.searchParams.get('code_challenge_method')).to.equal('S256');
-    expect(start.headers.get('cache-control')).to.equal('no-store');
+    expect(start.headers.get('cache-control')).to.equal('no-cache, no-store');
     expect(browser.cookie('app.session.pending'), 'the browser holds the pending sign-in').to.be.a('string');
     expect(browser.cookie('app.session'), 'no session before sign-in').to.equal(undefined);
 
@@ -120,7 +120,7 @@ describe('the browser journey: sign in, profile, sign out', () => {
 
     expect(signOut.status, 'not a 403 for a form whose session is gone').to.equal(302);
     expect(signOut.location).to.equal('/auth/signout/provider');
-    expect(signOut.headers.get('cache-control')).to.equal('no-store');
+    expect(signOut.headers.get('cache-control')).to.equal('no-cache, no-store');
     const provider = await browser.get(signOut.location!);
     const endSession = new URL(provider.location!);
     expect(endSession.origin + endSession.pathname).to.equal(`${entra.authority}/oauth2/v2.0/logout`);

@@ -28,7 +28,7 @@ for (const tokenStore of ['memory', 'sqlite'] as const) {
       const answer = await provider.get('/auth/signout/frontchannel?sid=sid-alice');
 
       expect(answer.status).to.equal(200);
-      expect(answer.headers.get('cache-control')).to.equal('no-store');
+      expect(answer.headers.get('cache-control')).to.equal('no-cache, no-store');
       expect(answer.headers.get('content-security-policy')).to.contain(`frame-ancestors ${new URL(entra.authority).origin}`);
       expect(answer.headers.get('x-frame-options')).to.equal(null);
       expect(await tokens.read(`${alice.oid}.${entra.tenantId}`), "alice's tokens").to.equal(undefined);
@@ -135,6 +135,14 @@ describe('front-channel sign-out stays an unauthenticated GET, within bounds', (
     await signInWithBrowser(app.browser(), entra, alice, { sid: 'sid-alice' });
     const iss = encodeURIComponent(entra.issuer);
     const answer = await app.browser().get(`/auth/signout/frontchannel?sid=sid-alice&iss=${iss}&iss=${encodeURIComponent('https://evil.example')}`);
+    expect(answer.status).to.equal(400);
+    expect(await app.container.cradle.sessionStore.findBySid('sid-alice')).to.have.length(1);
+  });
+
+  it('refuses an empty iss instead of treating it as absent: a sent iss is always checked', async () => {
+    ({ entra, app } = await startAppWithFakeEntra([alice]));
+    await signInWithBrowser(app.browser(), entra, alice, { sid: 'sid-alice' });
+    const answer = await app.browser().get('/auth/signout/frontchannel?sid=sid-alice&iss=');
     expect(answer.status).to.equal(400);
     expect(await app.container.cradle.sessionStore.findBySid('sid-alice')).to.have.length(1);
   });

@@ -51,7 +51,7 @@ describe('health: /healthz (liveness) and /readyz (readiness)', () => {
 
     const before = await readyz();
     expect(before.status).to.equal(503);
-    expect(before.headers.get('cache-control')).to.equal('no-store');
+    expect(before.headers.get('cache-control')).to.equal('no-cache, no-store');
     expect(before.body).to.deep.equal({
       status: 'not-ready',
       checks: {

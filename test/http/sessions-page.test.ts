@@ -49,7 +49,7 @@ describe('"Your sessions": seeing and ending your own sessions', () => {
     const page = await laptop.get('/sessions');
 
     expect(page.status).to.equal(200);
-    expect(page.headers.get('cache-control')).to.equal('no-store');
+    expect(page.headers.get('cache-control')).to.equal('no-cache, no-store');
     const rows = [...page.text.matchAll(/<tr(?: class="current")?>\s*<td>([^<]+)/g)].map(([, device]) => device!.trim());
     expect(rows).to.deep.equal(['Firefox 128 on Windows 10', 'Safari 17 on iOS 17.2']);
     expect(page.text).to.match(/Firefox 128 on Windows 10 <strong class="mark">This browser<\/strong>/);

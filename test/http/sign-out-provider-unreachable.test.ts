@@ -78,7 +78,7 @@ describe('sign-out while the provider cannot be reached', () => {
     const page = await onFresh.post('/auth/signout', { _csrf: csrfFrom(profile) });
 
     expect(page.status, page.text).to.equal(200);
-    expect(page.headers.get('cache-control')).to.equal('no-store');
+    expect(page.headers.get('cache-control')).to.equal('no-cache, no-store');
     expect(page.text).to.contain('You are signed out of this app');
     expect(page.text).to.match(/session at the sign-in service could not be ended/);
     expect(page.text).to.contain('href="/auth/signout/provider"');

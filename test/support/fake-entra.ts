@@ -26,6 +26,8 @@ export interface IdTokenSigner {
   readonly key: CryptoKey | Uint8Array;
   readonly alg: string;
   readonly kid?: string;
+  /** The header's declared type: `JWT` unless given; null: none. */
+  readonly typ?: string | null;
 }
 
 interface Grant {
@@ -306,7 +308,7 @@ export class FakeEntra {
     }
     return this.#issued(
       await new SignJWT(claims)
-        .setProtectedHeader({ alg: signer.alg, typ: 'JWT', ...(signer.kid ? { kid: signer.kid } : {}) })
+        .setProtectedHeader({ alg: signer.alg, ...(signer.typ === null ? {} : { typ: signer.typ ?? 'JWT' }), ...(signer.kid ? { kid: signer.kid } : {}) })
         .sign(signer.key),
     );
   }

@@ -5,6 +5,12 @@ import type { ProviderDiscovery } from './provider-discovery.ts';
 import type { ProviderKeys } from './provider-keys.ts';
 
 /**
+ * The one type an ID token may declare (or none): any other is a JWT made for something else, an
+ * access token's `at+jwt` or a logout token's `logout+jwt` (RFC 8725 §3.11, explicit typing).
+ */
+const ID_TOKEN_TYPES = new Set(['jwt']);
+
+/**
  * The ID token checks OpenID Connect Core 1.0 §3.1.3.7 asks of a relying party, which MSAL Node
  * does not make (it decodes the token and compares the nonce only). Run on the token received at
  * code redemption, before anything is stored: a token that fails is `SignInUnverified` naming the rule.
@@ -44,6 +50,7 @@ export class IdTokenValidator {
       clientId: this.#clientId,
       clockSkewSeconds: this.#clockSkewSeconds,
       maxAgeSeconds: this.#maxAgeSeconds,
+      declaredTypes: ID_TOKEN_TYPES,
     });
     if (claims.nonce !== expectedNonce) throw new TokenRefused('nonce', 'the nonce is not the one this sign-in sent');
     if (typeof claims.sub !== 'string' || claims.sub.length === 0) throw new TokenRefused('sub', 'the token names no subject');

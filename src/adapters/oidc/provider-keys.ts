@@ -60,18 +60,28 @@ export class ProviderKeys {
       if (this.#now() - this.#lastFailureAt < RETRY_AFTER_MS) {
         throw new IdentityProviderUnavailable(`the token names a key (kid "${String(header.kid)}") not in the provider's last keys, and the keys cannot be fetched now`);
       }
-      if (!this.#maySeek(String(header.kid ?? ''))) throw error;
+      const seek = this.#maySeek(String(header.kid ?? ''));
+      // The set fetched for this very key within 30 s lacked it: not the provider's key.
+      if (seek === 'sought-lately') throw error;
+      // Other unknown keys (forged tokens, say) spent the fetches: this one cannot be checked now,
+      // which is not a bad signature. A refusal (400) would not be retried by the provider
+      // (Back-Channel Logout 1.0 §2.8), and a genuine token signed with a key just rotated in would
+      // be lost; 503 is retried.
+      if (seek === 'budget-spent') {
+        throw new IdentityProviderUnavailable(`the token names a key (kid "${String(header.kid)}") not in the provider's last keys, and too many unknown keys were looked for in the last 30 s to fetch them again now`);
+      }
       return (await this.#fetchOnce()).resolve(header, token);
     }
   };
 
   /** Whether a key the set lacks may be fetched for now: once per `kid`, and a few times in all, per 30 s. */
-  #maySeek(kid: string): boolean {
+  #maySeek(kid: string): 'yes' | 'sought-lately' | 'budget-spent' {
     const now = this.#now();
     for (const [sought, at] of this.#soughtKeys) if (now - at >= RETRY_AFTER_MS) this.#soughtKeys.delete(sought);
-    if (this.#soughtKeys.has(kid) || this.#soughtKeys.size >= UNKNOWN_KEY_FETCHES) return false;
+    if (this.#soughtKeys.has(kid)) return 'sought-lately';
+    if (this.#soughtKeys.size >= UNKNOWN_KEY_FETCHES) return 'budget-spent';
     this.#soughtKeys.set(kid, now);
-    return true;
+    return 'yes';
   }
 
   async #current(): Promise<KeySet> {

@@ -47,8 +47,12 @@ export function allowFramingBy(ctx: Koa.Context, origins: string): void {
   ctx.set('Content-Security-Policy', `default-src 'none'; frame-ancestors ${origins}`);
 }
 
-/** Personal or one-time answers must never be stored by a browser or proxy. */
+/**
+ * Personal or one-time answers must never be stored by a browser or proxy. `no-cache, no-store`,
+ * the value the logout specifications give (Front-Channel Logout 1.0 §2, Back-Channel Logout 1.0
+ * §2.8), on every such answer; `no-store` alone would do for a cache that knows it.
+ */
 export function noStore(ctx: Koa.Context): void {
-  ctx.set('Cache-Control', 'no-store');
+  ctx.set('Cache-Control', 'no-cache, no-store');
   ctx.set('Pragma', 'no-cache');
 }

@@ -1,7 +1,8 @@
 import Router from '@koa/router';
 import type Koa from 'koa';
-import { IdentityProviderUnavailable } from '../../domain/errors.ts';
+import { IdentityProviderUnavailable, SignInFailed } from '../../domain/errors.ts';
 import type { Cradle } from '../container.ts';
+import type { Logger } from '../observability/logger.ts';
 import { FORM_REFUSED, fromThisSite, requireCsrf } from '../middleware/csrf.ts';
 import { formBody } from '../middleware/form-body.ts';
 import { continueToProviderSignOut } from '../provider-sign-out.ts';
@@ -45,15 +46,20 @@ export function authRoutes(
     // (RFC 9207), an absent error would let a code beside it through.
     const repeated = CALLBACK_PARAMETERS.find((name) => Array.isArray(ctx.query[name]));
     if (repeated) return ctx.throw(400, `The sign-in response has more than one ${repeated}.`);
-    const { account, returnTo, interaction } = await signIn.complete(pending, {
-      code: single(ctx.query.code),
-      state: single(ctx.query.state),
-      // Present but empty is not absent: an empty iss names no issuer, so not the provider (RFC 9207
-      // §2.4); an empty error is still an error answer (RFC 6749 §4.1.2.1), never a success.
-      iss: present(ctx.query.iss),
-      error: present(ctx.query.error),
-      error_description: single(ctx.query.error_description),
-    });
+    const { account, returnTo, interaction } = await signIn
+      .complete(pending, {
+        code: single(ctx.query.code),
+        state: single(ctx.query.state),
+        // Present but empty is not absent: an empty iss names no issuer, so not the provider (RFC 9207
+        // §2.4); an empty error is still an error answer (RFC 6749 §4.1.2.1), never a success.
+        iss: present(ctx.query.iss),
+        error: present(ctx.query.error),
+        error_description: single(ctx.query.error_description),
+      })
+      .catch((error: unknown) => {
+        noteRefusalForOperators(error, logger);
+        throw error;
+      });
     // The session starts here, and under a new id even when the browser had one (no fixation).
     const session = ctx.session!;
     Object.assign(session, signedInSessionData(account, now(), ctx.get('user-agent')));
@@ -120,4 +126,19 @@ function signedOutHereAlready(publicOrigin: string): Koa.Middleware {
     ctx.session = null;
     ctx.redirect('/auth/signout/provider');
   };
+}
+
+/** Refusals the user cannot cause, such as access_denied: they all are the user's (or their admin's) answer. */
+const USERS_OWN_ANSWERS = new Set(['access_denied', 'login_required', 'consent_required', 'interaction_required', 'account_selection_required']);
+
+/**
+ * A provider's refusal that no user causes (`unauthorized_client`, `invalid_scope`,
+ * `unsupported_response_type`, `invalid_request`, …: the app's registration or API_SCOPES is wrong)
+ * still answers the user with a 400 page, as every provider refusal does, but is logged at warn with
+ * the provider's own words (its `error_description`, e.g. an AADSTS code), which the page never
+ * shows: the 4xx the error handler logs at debug would leave the operator nothing to go on.
+ */
+function noteRefusalForOperators(error: unknown, logger: Pick<Logger, 'warn'>): void {
+  if (!(error instanceof SignInFailed) || USERS_OWN_ANSWERS.has(error.providerError)) return;
+  logger.warn({ providerError: error.providerError, providerDescription: error.providerDescription }, 'the provider refused the sign-in: check the app registration and API_SCOPES');
 }

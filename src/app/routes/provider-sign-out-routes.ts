@@ -5,7 +5,7 @@ import { errorHandler } from '../middleware/error-handler.ts';
 import { formBody } from '../middleware/form-body.ts';
 import { allowFramingBy, noStore } from '../middleware/security-headers.ts';
 import { UnknownSidLimiter } from '../middleware/unknown-sid-limiter.ts';
-import { single } from './query-parameters.ts';
+import { present, single } from './query-parameters.ts';
 
 /**
  * Sign-outs the provider starts (single sign-out), for sessions found server-side:
@@ -35,7 +35,8 @@ export function providerSignOutRoutes({
     if (sid.length > MAX_SID_LENGTH) return ctx.throw(400, 'The sign-out request has a sid longer than any provider sends.');
     // A repeated iss is refused, not read as absent: absent would skip the issuer check.
     if (Array.isArray(ctx.query.iss)) return ctx.throw(400, 'The sign-out request has more than one iss.');
-    const iss = single(ctx.query.iss);
+    // Present but empty is not absent: an empty iss names no issuer, so not the provider's.
+    const iss = present(ctx.query.iss);
     if (iss === undefined && config.frontChannelRequiresIss) return ctx.throw(400, 'The sign-out request has no iss.');
     const mayJournal = !unknownSids.exhausted(ctx.ip);
     const { outcome } = await signOutAudit.around('front-channel', { requestId: ctx.state.requestId }, () =>
@@ -55,12 +56,17 @@ export function providerSignOutRoutes({
 
   router.post('/signout/backchannel', errorHandler(logger, { answer: 'json' }), formBody(), async (ctx) => {
     noStore(ctx);
-    const token = (ctx.request as { body?: Record<string, unknown> }).body?.logout_token;
-    if (Array.isArray(token)) {
+    // The form's parameters as sent (URLSearchParams), not the parser's nested reading of them
+    // (qs): `logout_token[x]` or `logout_token.x` are other parameters, ignored as §2.5 asks for
+    // values not understood, never a second logout_token.
+    const { rawBody } = ctx.request as { rawBody?: unknown };
+    const tokens = typeof rawBody === 'string' ? new URLSearchParams(rawBody).getAll('logout_token') : [];
+    if (tokens.length > 1) {
       metrics.logoutTokenRefused('malformed');
       throw new SignOutRejected('The request has more than one logout_token.', { reason: 'malformed' });
     }
-    if (typeof token !== 'string' || !token) {
+    const token = tokens[0];
+    if (!token) {
       metrics.logoutTokenRefused('missing');
       throw new SignOutRejected('The request has no logout_token.', { reason: 'missing' });
     }
