@@ -79,7 +79,7 @@ export interface ConfigFallbacks {
 
 export function loadConfig(env: Env, fallbacks: ConfigFallbacks = {}): Config {
   const production = env.NODE_ENV === 'production';
-  const publicUrl = origin(httpsUnlessLocal(url(env, 'PUBLIC_URL', 'http://localhost:3000'), 'PUBLIC_URL'), 'PUBLIC_URL');
+  const publicUrl = originOnly(httpsUnlessLocal(url(env, 'PUBLIC_URL', 'http://localhost:3000'), 'PUBLIC_URL'), 'PUBLIC_URL');
   const authority = required(env, 'AUTHORITY', 'the identity provider, e.g. https://login.microsoftonline.com/<tenant-id> (see README, "Use Microsoft Entra ID")');
   if (!authority.startsWith('https://')) fail('AUTHORITY', 'must be an https:// URL (MSAL refuses http authorities)');
   url(env, 'AUTHORITY');
@@ -215,25 +215,26 @@ function required(env: Env, name: string, what: string): string {
 }
 
 /**
- * REDIS_URL, its scheme lower-cased: ioredis turns TLS on only for a URL that starts with
- * `rediss://` as written, so `REDISS://` would connect in plaintext and send the password in the
- * clear. Its value is never repeated in an error: it may hold a password.
+ * The URL, which must be an origin: the app's routes are fixed at the root (`/auth/redirect`,
+ * `/profile`, …), so a path would give the provider a redirect URI the app does not serve, and a
+ * query or fragment one it could not match exactly (OpenID Connect Core §3.1.2.1). Kept as written
+ * (the redirect URI registered at the provider is compared as a string), but for a trailing `/`.
  */
-/**
- * The URL as an origin: the app's routes are fixed at the root (`/auth/redirect`, `/profile`, …),
- * so a path would give the provider a redirect URI the app does not serve, and a query or fragment
- * one it could not match exactly (OpenID Connect Core §3.1.2.1). A trailing `/` is dropped.
- */
-function origin(value: string, name: string): string {
+function originOnly(value: string, name: string): string {
   const parsed = new URL(value);
   if (parsed.pathname !== '/' || parsed.search !== '' || parsed.hash !== '' || value.endsWith('?') || value.endsWith('#')) {
     throw new ConfigError(`${name} must be the app's origin only (scheme, host and port, e.g. https://app.example.com): the app serves its routes from the root, so no path, query or fragment`);
   }
-  return parsed.origin;
+  return value.replace(/\/$/, '');
 }
 
 const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 
+/**
+ * REDIS_URL, its scheme lower-cased: ioredis turns TLS on only for a URL that starts with
+ * `rediss://` as written, so `REDISS://` would connect in plaintext and send the password in the
+ * clear. Its value is never repeated in an error: it may hold a password.
+ */
 function redisUrl(env: Env): string {
   const value = (env.REDIS_URL?.trim() || DEFAULT_REDIS_URL).replace(/^[a-z][a-z0-9+.-]*:/i, (scheme) => scheme.toLowerCase());
   return url({ REDIS_URL: value }, 'REDIS_URL', undefined, ['redis:', 'rediss:'], {

@@ -121,7 +121,7 @@ function parseTarget(argv: readonly string[]): OperatorTarget | string {
 
 const REVOCATION_TEXT: Record<SignOutResult['revocation'], string> = {
   revoked: 'revoked at the provider',
-  failed: 'NOT revoked: the provider could not be reached or refused (see the log line above); the tokens are removed here all the same',
+  failed: 'NOT revoked: the provider could not be reached or refused, or the partition could not be read with the configured TOKEN_ENCRYPTION_KEYS (see the log line above); the tokens are removed here all the same',
   unsupported: 'not revocable: the provider has no revocation endpoint (Microsoft Entra ID has none); removed here',
   'not-attempted': 'none held',
 };

@@ -1,5 +1,5 @@
 import type { RevokedTokens } from '../domain/call-api.ts';
-import { SignOutRejected } from '../domain/errors.ts';
+import { SignOutRejected, TokenCheckDeferred } from '../domain/errors.ts';
 import { SIGN_OUT_EVENT, type SignOutChannel } from '../domain/sign-out-names.ts';
 import { failedResult, type SignOutResult } from '../domain/sign-out-result.ts';
 import type { AppMetrics } from './observability/app-metrics.ts';
@@ -57,7 +57,9 @@ export class SignOutAudit {
     try {
       result = await signOut();
     } catch (error) {
-      if (!(error instanceof SignOutRejected)) this.record(failedResult(channel, context.subject, error), context);
+      // A refused request, or a token that cannot be checked yet (TokenCheckDeferred: most likely
+      // forged), is not a sign-out that failed.
+      if (!(error instanceof SignOutRejected || error instanceof TokenCheckDeferred)) this.record(failedResult(channel, context.subject, error), context);
       throw error;
     }
     this.record(result, context);

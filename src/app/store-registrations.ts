@@ -161,7 +161,7 @@ function sqliteStores(config: Config): Registrations {
         now,
         onError: (error) => logger.error({ err: error }, 'expiry sweep failed'),
         // This process's own deletes move no data_version it sees: the log they left is read at once.
-        beforeTrim: () => sqlitePartitionRemovals?.readLog(),
+        afterPartitionBatch: () => sqlitePartitionRemovals?.readLog(),
       }),
     )
       .singleton()

@@ -66,6 +66,14 @@ export class IdentityProviderUnavailable extends DomainError {
   readonly userMessage = 'The sign-in service is not reachable right now. Please try again shortly.';
 }
 
+/**
+ * A token names a signing key the app has not seen and may not look for now (too many unknown keys
+ * were looked for lately, most likely forged tokens): it cannot be checked yet. Answered as the
+ * provider being unavailable, so a genuine token is sent again, but neither a failed sign-out nor
+ * this server's fault: such tokens cost an attacker nothing, and must not fill the alerts.
+ */
+export class TokenCheckDeferred extends IdentityProviderUnavailable {}
+
 /** The downstream web API could not be reached or failed. */
 export class DownstreamApiUnavailable extends DomainError {
   readonly userMessage = 'The service behind this page is not reachable right now. Please try again shortly.';

@@ -252,12 +252,14 @@ export class SignOutEverywhere {
     subject ??= sessions.find((session) => session.subject)?.subject;
     const removed: TokenPartition[] = [];
     // A partition stored but not readable (sealed with a key no longer configured): removed all the
-    // same, and reported as removed, with nothing to revoke (its refresh token cannot be read).
+    // same, and reported as removed, its refresh token not revoked (`failed`: it could not be read,
+    // so it stays valid at the provider). Its existence is asked of the store itself (a summary
+    // read), not of a version an instance may still hold after another instance removed it.
     let removedUnread = false;
     try {
       for (const accountId of accounts) {
         const held = await this.#tokenStore.read(accountId);
-        const unread = !held && (await this.#tokenStore.version(accountId)) !== undefined;
+        const unread = !held && (await this.#tokenStore.readSummary(accountId)) !== undefined;
         await this.#tokenStore.remove(accountId);
         if (held) removed.push(held);
         removedUnread ||= unread;
@@ -265,15 +267,16 @@ export class SignOutEverywhere {
       await this.#endSessions(sessions);
     } catch (error) {
       if (removed.length > 0 || removedUnread) {
-        noteWorkDoneBeforeFailing(error, { subject, sessionsEnded: 0, partitionRemoved: true, revocation: await this.#revokeAll(removed) });
+        noteWorkDoneBeforeFailing(error, { subject, sessionsEnded: 0, partitionRemoved: true, revocation: await this.#revokeAll(removed, removedUnread) });
       }
       throw error;
     }
-    return { subject, sessionsEnded: sessions.length, partitionRemoved: removed.length > 0 || removedUnread, revocation: await this.#revokeAll(removed) };
+    return { subject, sessionsEnded: sessions.length, partitionRemoved: removed.length > 0 || removedUnread, revocation: await this.#revokeAll(removed, removedUnread) };
   }
 
-  async #revokeAll(partitions: readonly TokenPartition[]): Promise<RevocationOutcome> {
-    return worstRevocation(await Promise.all(partitions.map((partition) => this.#revoker.revoke(partition.data))));
+  async #revokeAll(partitions: readonly TokenPartition[], unreadRemoved = false): Promise<RevocationOutcome> {
+    const outcomes = await Promise.all(partitions.map((partition) => this.#revoker.revoke(partition.data)));
+    return worstRevocation(unreadRemoved ? [...outcomes, 'failed'] : outcomes);
   }
 
   async #endSessions(sessions: readonly IndexedSession[]): Promise<void> {

@@ -110,7 +110,8 @@ describe('SQLite: removed partitions, heard by every process on the file', () =>
       for (let i = 0; i < KEPT_REMOVALS + 300; i++) insert.run(`user-${i}`, 'v', 1, 'tokens');
     })();
 
-    const sweeper = startExpirySweeper(db, { intervalMs: 3_600_000, beforeTrim: () => removals.readLog() });
+    let reads = 0;
+    const sweeper = startExpirySweeper(db, { intervalMs: 3_600_000, afterPartitionBatch: () => void (reads++, removals.readLog()) });
     try {
       await sweeper.sweep();
     } finally {
@@ -119,6 +120,7 @@ describe('SQLite: removed partitions, heard by every process on the file', () =>
 
     expect(heard).to.have.length(KEPT_REMOVALS + 300);
     expect(heard).to.not.include('lost');
+    expect(reads, 'a batch of 500 at a time, never the whole backlog in one read').to.equal(21);
     expect(db.prepare('SELECT count(*) FROM token_partition_removals').pluck().get(), 'trimmed after').to.equal(KEPT_REMOVALS);
   });
 

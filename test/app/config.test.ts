@@ -40,7 +40,7 @@ describe('loadConfig', () => {
     for (const value of ['https://app.example/app', 'https://app.example/?x=1', 'https://app.example/#top', 'https://app.example?']) {
       expect(configFailure({ ...MINIMAL, PUBLIC_URL: value }).message, value).to.match(/^PUBLIC_URL must be the app's origin only/);
     }
-    expect(loadConfig({ ...MINIMAL, PUBLIC_URL: 'HTTPS://App.Example:443/' }).publicUrl).to.equal('https://app.example');
+    expect(loadConfig({ ...MINIMAL, PUBLIC_URL: 'https://App.Example:443/' }).redirectUri, 'as registered: kept as written').to.equal('https://App.Example:443/auth/redirect');
   });
 
   it('derives the redirect URI from PUBLIC_URL, ignoring a trailing slash', () => {

@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
+import { SignJWT } from 'jose';
 import { FakeEntra, fakeUser, foreignKey } from '../support/fake-entra.ts';
 import { signInWithBrowser, startAppWithFakeEntra, stopTestApp, type TestApp } from '../support/app-harness.ts';
 import { ScriptedBrowser, type Page } from '../support/scripted-browser.ts';
@@ -119,6 +121,26 @@ describe('back-channel sign-out (OpenID Connect Back-Channel Logout 1.0)', () =>
     );
     expect(answer.status, answer.text).to.equal(200);
     expect(await app.container.cradle.sessionStore.findBySid('sid-alice')).to.deep.equal([]);
+  });
+
+  it('answers tokens naming unknown keys, past five looks in 30 s, with 503: neither a failed sign-out nor an alert', async () => {
+    const key = await foreignKey();
+    const forged = (kid: string) => {
+      const now = Math.floor(Date.now() / 1000);
+      const events = { 'http://schemas.openid.net/event/backchannel-logout': {} };
+      return new SignJWT({ iss: entra.issuerFor(), aud: entra.clientId, iat: now, exp: now + 120, jti: randomUUID(), events, sid: 'sid-alice' })
+        .setProtectedHeader({ alg: 'RS256', kid, typ: 'logout+jwt' })
+        .sign(key);
+    };
+    const statuses: number[] = [];
+    for (let i = 0; i < 7; i++) statuses.push((await post(await forged(`invented-${i}`))).status);
+
+    expect(statuses, 'refused while the keys can be looked at; then not checkable yet, so retried').to.deep.equal([400, 400, 400, 400, 400, 503, 503]);
+    const lines = app.logs.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines.filter((line) => line.event === 'sign-out'), 'no sign-out, failed or not').to.deep.equal([]);
+    expect(lines.filter((line) => line.level === 'error'), 'nothing for an alert').to.deep.equal([]);
+    expect(lines.filter((line) => line.message === 'token check deferred')).to.have.length(2);
+    expect(await app.container.cradle.sessionStore.findBySid('sid-alice')).to.have.length(1);
   });
 
   it('refuses a request without logout_token', async () => {

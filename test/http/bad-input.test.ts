@@ -92,6 +92,15 @@ describe('bad input gives a clear 4xx, never a 500 or a stack trace', () => {
     expect(warnings().map(({ providerError, providerDescription }) => ({ providerError, providerDescription }))).to.deep.equal([
       { providerError: 'invalid_scope', providerDescription: 'AADSTS70011: The provided value for scope is not valid.' },
     ]);
+
+    // Anyone with a fresh state can send one: once a minute per error, the words cut short and flat.
+    const again = await startSignIn();
+    await again.browser.get(`/auth/redirect?error=invalid_scope&state=${again.state}`);
+    const forged = await startSignIn();
+    await forged.browser.get(`/auth/redirect?error=unauthorized_client&error_description=${encodeURIComponent(`line one\nline two${'x'.repeat(1000)}`)}&state=${forged.state}`);
+    const logged = warnings().map(({ providerError, providerDescription }) => ({ providerError, providerDescription }));
+    expect(logged.map(({ providerError }) => providerError)).to.deep.equal(['invalid_scope', 'unauthorized_client']);
+    expect(logged[1]!.providerDescription).to.have.length(300).and.match(/^line one line two/);
   });
 
   it('an empty error= beside a code is an error answer, not a success: no code is redeemed', async () => {

@@ -34,7 +34,8 @@ export function codeRedemptionError(error: unknown): unknown {
       return new IdentityProviderUnavailable(`code redemption refused: ${error.errorCode}`, { cause: error });
     }
     if (error instanceof ServerError || error instanceof InteractionRequiredAuthError) {
-      return new SignInFailed(error.errorCode, undefined, { cause: error });
+      // The provider's words (MSAL's errorMessage, e.g. an AADSTS code) go with it, for the log.
+      return new SignInFailed(error.errorCode, error.errorMessage || undefined, { cause: error });
     }
     // MSAL could not read the token response (an ID token or client_info it cannot decode, a token
     // type it does not know): a response that fails the client's checks, as a refused ID token does.

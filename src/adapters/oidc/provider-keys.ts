@@ -1,5 +1,5 @@
 import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
-import { IdentityProviderUnavailable } from '../../domain/errors.ts';
+import { IdentityProviderUnavailable, TokenCheckDeferred } from '../../domain/errors.ts';
 import { fetchJson } from './fetch-json.ts';
 
 /** Keys older than this are re-read before use (a key the provider withdrew stops working). */
@@ -68,7 +68,7 @@ export class ProviderKeys {
       // (Back-Channel Logout 1.0 §2.8), and a genuine token signed with a key just rotated in would
       // be lost; 503 is retried.
       if (seek === 'budget-spent') {
-        throw new IdentityProviderUnavailable(`the token names a key (kid "${String(header.kid)}") not in the provider's last keys, and too many unknown keys were looked for in the last 30 s to fetch them again now`);
+        throw new TokenCheckDeferred(`the token names a key (kid "${String(header.kid)}") not in the provider's last keys, and too many unknown keys were looked for in the last 30 s to fetch them again now`);
       }
       return (await this.#fetchOnce()).resolve(header, token);
     }

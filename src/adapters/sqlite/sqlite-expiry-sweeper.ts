@@ -6,8 +6,8 @@ const BATCH_SIZE = 500;
 
 /**
  * Deletes expired token partitions, sessions and used token ids; resolves to how many rows were
- * deleted. Then `beforeTrim` runs, and the log of removed partitions is trimmed to its last
- * KEPT_REMOVALS entries (not counted).
+ * deleted; `afterPartitionBatch` runs after each batch of partitions deleted. Then the log of removed
+ * partitions is trimmed to its last KEPT_REMOVALS entries (not counted).
  *
  * Deletes at most `batchSize` rows per statement, each its own transaction, so a large backlog never
  * holds the write lock long enough to stall sign-ins or token refreshes; and it gives the event
@@ -18,7 +18,7 @@ const BATCH_SIZE = 500;
 export async function sweepExpired(
   db: Database.Database,
   nowMs: number,
-  options: { batchSize?: number; signal?: AbortSignal; beforeTrim?: () => void } = {},
+  options: { batchSize?: number; signal?: AbortSignal; afterPartitionBatch?: () => void } = {},
 ): Promise<number> {
   const batchSize = options.batchSize ?? BATCH_SIZE;
   const statements = [
@@ -31,23 +31,27 @@ export async function sweepExpired(
   ];
   const trimRemovals = db.prepare<[number, number]>(`DELETE FROM token_partition_removals WHERE seq IN
     (SELECT seq FROM token_partition_removals WHERE seq <= (SELECT max(seq) FROM token_partition_removals) - ? LIMIT ?)`);
-  let deleted = 0;
-  for (const statement of statements) deleted += await inBatches(() => statement.run(nowMs, batchSize).changes, batchSize, options.signal);
-  if (options.signal?.aborted) return deleted;
-  // This process's own deletes move no data_version it sees: what they logged is read now, before
-  // the trim could delete rows of it unread.
-  options.beforeTrim?.();
+  const [partitions, ...others] = statements;
+  // This process's own deletes move no data_version it sees: what each batch logged is read at once
+  // (at most a batch of rows, never the whole backlog in one go), and before the trim could delete
+  // rows of it unread.
+  let deleted = await inBatches(() => partitions!.run(nowMs, batchSize).changes, batchSize, options.signal, options.afterPartitionBatch);
+  for (const statement of others) deleted += await inBatches(() => statement.run(nowMs, batchSize).changes, batchSize, options.signal);
   await inBatches(() => trimRemovals.run(KEPT_REMOVALS, batchSize).changes, batchSize, options.signal);
   return deleted;
 }
 
-/** Runs `batch` until it deletes fewer than `batchSize` rows, a turn of the event loop between batches. */
-async function inBatches(batch: () => number, batchSize: number, signal: AbortSignal | undefined): Promise<number> {
+/**
+ * Runs `batch` until it deletes fewer than `batchSize` rows, `after` after each, a turn of the
+ * event loop between batches.
+ */
+async function inBatches(batch: () => number, batchSize: number, signal: AbortSignal | undefined, after?: () => void): Promise<number> {
   let deleted = 0;
   for (;;) {
     if (signal?.aborted) return deleted;
     const changes = batch();
     deleted += changes;
+    if (changes > 0) after?.();
     if (changes < batchSize) return deleted;
     await nextTurn();
   }
@@ -68,14 +72,14 @@ export interface ExpirySweeper {
  */
 export function startExpirySweeper(
   db: Database.Database,
-  options: { intervalMs: number; now?: () => number; onError?: (error: unknown) => void; beforeTrim?: () => void },
+  options: { intervalMs: number; now?: () => number; onError?: (error: unknown) => void; afterPartitionBatch?: () => void },
 ): ExpirySweeper {
   const now = options.now ?? Date.now;
   const onError = options.onError ?? ((error: unknown) => console.error('SQLite expiry sweep failed', error));
   const stopped = new AbortController();
   let running: Promise<void> | undefined;
   const sweep = (): Promise<void> => {
-    running ??= sweepExpired(db, now(), { signal: stopped.signal, beforeTrim: options.beforeTrim })
+    running ??= sweepExpired(db, now(), { signal: stopped.signal, afterPartitionBatch: options.afterPartitionBatch })
       .then(() => {}, onError)
       .finally(() => {
         running = undefined;

@@ -1,4 +1,5 @@
 import type Koa from 'koa';
+import { TokenCheckDeferred } from '../../domain/errors.ts';
 import { httpAnswerOf, isServerFault } from '../http-errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import { noStore } from './security-headers.ts';
@@ -20,7 +21,10 @@ export function errorHandler(logger: Logger, options: { answer?: 'negotiated' | 
     } catch (error) {
       const { status, message } = httpAnswerOf(error);
       const fault = isServerFault(status);
-      if (fault) logger.error({ path: ctx.path, err: error }, 'request failed');
+      // A token that cannot be checked yet is answered 503 (a genuine one is sent again), but it is
+      // what forged tokens cause: not this server's failure, and not worth an alert.
+      if (error instanceof TokenCheckDeferred) logger.warn({ path: ctx.path, reason: error.message }, 'token check deferred');
+      else if (fault) logger.error({ path: ctx.path, err: error }, 'request failed');
       else logger.debug({ path: ctx.path, status, userMessage: message }, 'request refused');
       const requestId = ctx.state.requestId as string;
       ctx.status = status;

@@ -33,6 +33,7 @@ export function authRoutes(
   signInStart: SignInStart,
 ): Router {
   const router = new Router({ prefix: '/auth' });
+  const noteRefusal = refusalNotes(logger);
 
   router.get('/signin', async (ctx) => {
     await redirectToSignIn(ctx, signInStart, { returnTo: ctx.query.returnTo });
@@ -57,7 +58,7 @@ export function authRoutes(
         error_description: single(ctx.query.error_description),
       })
       .catch((error: unknown) => {
-        noteRefusalForOperators(error, logger);
+        noteRefusal(error);
         throw error;
       });
     // The session starts here, and under a new id even when the browser had one (no fixation).
@@ -128,17 +129,31 @@ function signedOutHereAlready(publicOrigin: string): Koa.Middleware {
   };
 }
 
-/** Refusals the user cannot cause, such as access_denied: they all are the user's (or their admin's) answer. */
-const USERS_OWN_ANSWERS = new Set(['access_denied', 'login_required', 'consent_required', 'interaction_required', 'account_selection_required']);
+/**
+ * Refusals that say the app's own request is wrong (RFC 6749 §4.1.2.1, §5.2): its registration,
+ * API_SCOPES or client secret, which no user can fix by trying again.
+ */
+const SET_UP_ERRORS = new Set(['invalid_request', 'unauthorized_client', 'invalid_client', 'invalid_scope', 'unsupported_response_type']);
+/** The longest description logged: enough for an AADSTS code and its sentence. */
+const MAX_DESCRIPTION = 300;
+const WARN_EVERY_MS = 60_000;
 
 /**
- * A provider's refusal that no user causes (`unauthorized_client`, `invalid_scope`,
- * `unsupported_response_type`, `invalid_request`, …: the app's registration or API_SCOPES is wrong)
- * still answers the user with a 400 page, as every provider refusal does, but is logged at warn with
- * the provider's own words (its `error_description`, e.g. an AADSTS code), which the page never
- * shows: the 4xx the error handler logs at debug would leave the operator nothing to go on.
+ * A provider's refusal of the app's own request still answers the user with a 400 page, as every
+ * provider refusal does, but is also logged at warn with the provider's own words (its
+ * `error_description`, e.g. an AADSTS code), which the page never shows: the 4xx the error handler
+ * logs at debug would leave the operator nothing to go on. Anyone holding a fresh `state` can send
+ * such a callback, so the words are cut short and stripped of control characters, and each error
+ * is logged at most once a minute.
  */
-function noteRefusalForOperators(error: unknown, logger: Pick<Logger, 'warn'>): void {
-  if (!(error instanceof SignInFailed) || USERS_OWN_ANSWERS.has(error.providerError)) return;
-  logger.warn({ providerError: error.providerError, providerDescription: error.providerDescription }, 'the provider refused the sign-in: check the app registration and API_SCOPES');
+function refusalNotes(logger: Pick<Logger, 'warn'>): (error: unknown) => void {
+  const lastWarnedAt = new Map<string, number>();
+  return (error) => {
+    if (!(error instanceof SignInFailed) || !SET_UP_ERRORS.has(error.providerError)) return;
+    const now = Date.now();
+    if (now - (lastWarnedAt.get(error.providerError) ?? -Infinity) < WARN_EVERY_MS) return;
+    lastWarnedAt.set(error.providerError, now);
+    const providerDescription = error.providerDescription?.replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, MAX_DESCRIPTION);
+    logger.warn({ providerError: error.providerError, providerDescription }, 'the provider refused the sign-in: check the app registration and API_SCOPES');
+  };
 }
