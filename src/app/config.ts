@@ -80,7 +80,11 @@ export interface ConfigFallbacks {
 export function loadConfig(env: Env, fallbacks: ConfigFallbacks = {}): Config {
   const production = env.NODE_ENV === 'production';
   const publicUrl = originOnly(httpsUnlessLocal(url(env, 'PUBLIC_URL', 'http://localhost:3000'), 'PUBLIC_URL'), 'PUBLIC_URL');
-  const authority = required(env, 'AUTHORITY', 'the identity provider, e.g. https://login.microsoftonline.com/<tenant-id> (see README, "Use Microsoft Entra ID")');
+  // The scheme in lower case (URL schemes are case-insensitive, RFC 3986 §3.1): `HTTPS://…` is https.
+  const authority = required(env, 'AUTHORITY', 'the identity provider, e.g. https://login.microsoftonline.com/<tenant-id> (see README, "Use Microsoft Entra ID")').replace(
+    /^[a-z][a-z0-9+.-]*:/i,
+    (scheme) => scheme.toLowerCase(),
+  );
   if (!authority.startsWith('https://')) fail('AUTHORITY', 'must be an https:// URL (MSAL refuses http authorities)');
   url(env, 'AUTHORITY');
   const allowedTenants = tenants(env, describeAuthority(authority));

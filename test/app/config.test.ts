@@ -52,6 +52,11 @@ describe('loadConfig', () => {
     expect(configFailure({ ...MINIMAL, AUTHORITY: undefined }).message).to.match(/^AUTHORITY\b/);
   });
 
+  it('reads an AUTHORITY whose scheme is in capitals as https', () => {
+    expect(loadConfig({ ...MINIMAL, AUTHORITY: 'HTTPS://login.microsoftonline.com/tenant-id' }).authority).to.equal('https://login.microsoftonline.com/tenant-id');
+    expect(configFailure({ ...MINIMAL, AUTHORITY: 'HTTP://login.example/tenant' }).message).to.match(/^AUTHORITY\b.*https/);
+  });
+
   it('refuses an http:// AUTHORITY', () => {
     expect(configFailure({ ...MINIMAL, AUTHORITY: 'http://login.example/tenant' }).message).to.match(/^AUTHORITY\b.*https/);
   });
