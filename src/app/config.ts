@@ -80,10 +80,8 @@ export interface ConfigFallbacks {
 export function loadConfig(env: Env, fallbacks: ConfigFallbacks = {}): Config {
   const production = env.NODE_ENV === 'production';
   const publicUrl = originOnly(httpsUnlessLocal(url(env, 'PUBLIC_URL', 'http://localhost:3000'), 'PUBLIC_URL'), 'PUBLIC_URL');
-  // The scheme in lower case (URL schemes are case-insensitive, RFC 3986 §3.1): `HTTPS://…` is https.
-  const authority = required(env, 'AUTHORITY', 'the identity provider, e.g. https://login.microsoftonline.com/<tenant-id> (see README, "Use Microsoft Entra ID")').replace(
-    /^[a-z][a-z0-9+.-]*:/i,
-    (scheme) => scheme.toLowerCase(),
+  const authority = withLowerCaseScheme(
+    required(env, 'AUTHORITY', 'the identity provider, e.g. https://login.microsoftonline.com/<tenant-id> (see README, "Use Microsoft Entra ID")'),
   );
   if (!authority.startsWith('https://')) fail('AUTHORITY', 'must be an https:// URL (MSAL refuses http authorities)');
   url(env, 'AUTHORITY');
@@ -232,6 +230,14 @@ function originOnly(value: string, name: string): string {
   return value.replace(/\/$/, '');
 }
 
+/**
+ * The URL with its scheme in lower case: schemes are case-insensitive (RFC 3986 §3.1), but the
+ * checks here, MSAL and ioredis compare a literal `https://` or `rediss://` prefix.
+ */
+function withLowerCaseScheme(value: string): string {
+  return value.replace(/^[a-z][a-z0-9+.-]*:/i, (scheme) => scheme.toLowerCase());
+}
+
 const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 
 /**
@@ -240,7 +246,7 @@ const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
  * clear. Its value is never repeated in an error: it may hold a password.
  */
 function redisUrl(env: Env): string {
-  const value = (env.REDIS_URL?.trim() || DEFAULT_REDIS_URL).replace(/^[a-z][a-z0-9+.-]*:/i, (scheme) => scheme.toLowerCase());
+  const value = withLowerCaseScheme(env.REDIS_URL?.trim() || DEFAULT_REDIS_URL);
   return url({ REDIS_URL: value }, 'REDIS_URL', undefined, ['redis:', 'rediss:'], {
     hiddenBecause: 'its value is not shown, as it may hold a password; percent-encode @ : / ? # in the password',
   });
