@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type Koa from 'koa';
 import { PENDING_SIGN_IN_LIFETIME_MS, type PendingSignIn } from '../domain/sign-in.ts';
 import type { CookiePolicy } from './cookie-policy.ts';
@@ -5,10 +6,24 @@ import { CookieSealer } from './cookie-sealer.ts';
 import { assertSecureTransport } from './secure-transport.ts';
 
 /**
- * The sign-in in progress (the provider's checks: state, nonce, PKCE verifier; return path, scopes,
- * start time), kept in
- * the browser between `/auth/signin` and `/auth/redirect` in a sealed cookie, so a visitor who has
- * not signed in costs the server nothing: no session exists before a sign-in succeeds.
+ * How many sign-ins one browser may have in progress at once: two tabs that both found their
+ * session ended, say, or an interaction-required redirect beside a sign-in. Each is a cookie of up
+ * to about 3.3 KB (a returnTo of 2,048 characters, the longest accepted), so three stay well inside
+ * the request headers Node takes (16 KB, `--max-http-header-size`); a fourth start drops the oldest.
+ */
+export const MAX_PENDING_SIGN_INS = 3;
+
+/**
+ * The sign-ins in progress (the provider's checks: state, nonce, PKCE verifier; return path, scopes,
+ * start time), kept in the browser between `/auth/signin` and `/auth/redirect` in sealed cookies, so
+ * a visitor who has not signed in costs the server nothing: no session exists before a sign-in
+ * succeeds.
+ *
+ * One cookie per sign-in, named after its `state` (`<name>.<digest of state>`): the callback takes
+ * the one its `state` names and clears only that one. With a single cookie, a second sign-in
+ * started in another tab replaced the first, whose callback was then refused, and a callback that
+ * named no sign-in of this browser (a link to `/auth/redirect` from another site) threw away the
+ * one in progress.
  *
  * `SameSite=Lax`: the cookie must come along on the provider's top-level redirect back.
  * `Path=/`: the `__Host-` prefix used on https requires it.
@@ -24,25 +39,76 @@ export class PendingSignInCookie {
     this.#now = deps.now;
   }
 
-  /** Remembers `pending` in this browser for PENDING_SIGN_IN_LIFETIME_MS, replacing any earlier one. */
-  write(ctx: Koa.Context, pending: PendingSignIn): void {
+  /**
+   * Remembers `pending`, whose authorization request carries `state`, in this browser for
+   * PENDING_SIGN_IN_LIFETIME_MS, beside the others in progress; the oldest are dropped (and any
+   * expired or unreadable one) so that at most MAX_PENDING_SIGN_INS remain.
+   */
+  write(ctx: Koa.Context, pending: PendingSignIn, state: string): void {
     assertSecureTransport(ctx, this.#cookies);
+    const others = this.#held(ctx)
+      .map(({ name, text }) => ({ name, pending: this.#open(text) }))
+      .sort((a, b) => (b.pending?.startedAt ?? -Infinity) - (a.pending?.startedAt ?? -Infinity)); // newest first
+    for (const [i, other] of others.entries()) {
+      if (!other.pending || i >= MAX_PENDING_SIGN_INS - 1) this.#clear(ctx, other.name);
+    }
     const sealed = this.#sealer.seal(pending, pending.startedAt + PENDING_SIGN_IN_LIFETIME_MS);
-    ctx.cookies.set(this.#cookies.pendingSignInCookieName, sealed, { ...this.#attributes(), maxAge: PENDING_SIGN_IN_LIFETIME_MS });
+    ctx.cookies.set(this.#nameFor(state), sealed, { ...this.#attributes(), maxAge: PENDING_SIGN_IN_LIFETIME_MS });
   }
 
   /**
-   * The pending sign-in this browser carries, and the cookie is cleared: one attempt per pending
-   * sign-in. `undefined` when it is absent, changed, sealed by no configured key, or expired.
+   * The pending sign-in whose authorization request carried `state`, and its cookie is cleared: one
+   * attempt per pending sign-in. `undefined` when there is none in this browser (no `state`, none
+   * started with it, or its cookie changed, sealed by no configured key, or expired); the others
+   * in progress are left as they are.
    */
-  take(ctx: Koa.Context): PendingSignIn | undefined {
+  take(ctx: Koa.Context, state: string | undefined): PendingSignIn | undefined {
     assertSecureTransport(ctx, this.#cookies);
+    if (!state) return undefined;
+    const name = this.#nameFor(state);
+    const text = ctx.cookies.get(name, { signed: false });
+    if (text === undefined) return this.#takeUnnamed(ctx);
+    this.#clear(ctx, name);
+    return this.#open(text);
+  }
+
+  /**
+   * The single cookie, named without a state, that releases before this one kept: a sign-in started
+   * before an upgrade still finishes after it (the domain checks its state against the callback's).
+   */
+  #takeUnnamed(ctx: Koa.Context): PendingSignIn | undefined {
     const name = this.#cookies.pendingSignInCookieName;
     const text = ctx.cookies.get(name, { signed: false });
-    ctx.cookies.set(name, '', this.#attributes()); // an empty value is sent as expired
-    if (!text) return undefined;
+    if (text === undefined) return undefined;
+    this.#clear(ctx, name);
+    return this.#open(text);
+  }
+
+  #open(text: string): PendingSignIn | undefined {
     const value = this.#sealer.open(text, this.#now());
     return isPendingSignIn(value) ? value : undefined;
+  }
+
+  /** This app's pending sign-in cookies the request carries, by name (the unnamed one of earlier releases too). */
+  #held(ctx: Koa.Context): { name: string; text: string }[] {
+    const base = this.#cookies.pendingSignInCookieName;
+    const held: { name: string; text: string }[] = [];
+    for (const pair of (ctx.get('cookie') || '').split(';')) {
+      const equals = pair.indexOf('=');
+      if (equals < 0) continue;
+      const name = pair.slice(0, equals).trim();
+      if (name === base || name.startsWith(`${base}.`)) held.push({ name, text: pair.slice(equals + 1).trim() });
+    }
+    return held;
+  }
+
+  /** `<name>.<digest>`: a state is up to the provider's length and alphabet, a cookie name is not. */
+  #nameFor(state: string): string {
+    return `${this.#cookies.pendingSignInCookieName}.${createHash('sha256').update(state).digest('base64url').slice(0, 16)}`;
+  }
+
+  #clear(ctx: Koa.Context, name: string): void {
+    ctx.cookies.set(name, '', this.#attributes()); // an empty value is sent as expired
   }
 
   #attributes() {

@@ -13,7 +13,11 @@ export interface SignInStart {
 /** Starts a sign-in and sends the browser to the provider; the browser's cookie remembers it, not the server. */
 export async function redirectToSignIn(ctx: Koa.Context, start: SignInStart, request: BeginSignIn): Promise<void> {
   const { authorizationUrl, pending } = await start.signIn.begin(request);
-  start.pendingSignIns.write(ctx, pending);
+  // The authorization request's `state` names the browser's cookie for this sign-in; the callback
+  // brings it back (RFC 6749 §4.1.2).
+  const state = new URL(authorizationUrl).searchParams.get('state');
+  if (!state) throw new Error('the authorization request carries no state');
+  start.pendingSignIns.write(ctx, pending, state);
   noStore(ctx);
   ctx.redirect(authorizationUrl);
 }

@@ -1,12 +1,20 @@
 import { expect } from 'chai';
 import { asValue } from 'awilix';
 import nock from 'nock';
+import { MAX_PENDING_SIGN_INS } from '../../src/app/pending-sign-in-cookie.ts';
 import { FakeEntra, fakeUser } from '../support/fake-entra.ts';
 import { blockNetwork } from '../support/msal-harness.ts';
-import { fakeGraph, signInWithBrowser, startAppWithFakeEntra, startTestApp, stopTestApp, type TestApp } from '../support/app-harness.ts';
-import type { Page } from '../support/scripted-browser.ts';
+import { fakeGraph, pendingSignInCookies, signInWithBrowser, startAppWithFakeEntra, startTestApp, stopTestApp, type TestApp } from '../support/app-harness.ts';
+import type { Page, ScriptedBrowser } from '../support/scripted-browser.ts';
 
 const PENDING = 'app.session.pending';
+
+/** The one pending sign-in cookie `browser` holds, by name. */
+function onlyPending(browser: ScriptedBrowser): string {
+  const names = pendingSignInCookies(browser);
+  expect(names, 'pending sign-in cookies').to.have.length(1);
+  return names[0]!;
+}
 
 function sessionRows(app: TestApp): number {
   return (app.container.cradle.database.prepare('SELECT count(*) AS n FROM sessions').get() as { n: number }).n;
@@ -14,6 +22,11 @@ function sessionRows(app: TestApp): number {
 
 function setCookie(page: Page, name: string): string | undefined {
   return page.headers.getSetCookie().find((line) => line.startsWith(`${name}=`));
+}
+
+/** The Set-Cookie lines of pending sign-in cookies (`<PENDING>.<digest of state>`). */
+function pendingLines(page: Page): string[] {
+  return page.headers.getSetCookie().filter((line) => line.startsWith(`${PENDING}.`));
 }
 
 describe('a visitor who has not signed in leaves nothing on the server', () => {
@@ -50,14 +63,14 @@ describe('a visitor who has not signed in leaves nothing on the server', () => {
   it('keeps the pending sign-in in a sealed, HttpOnly, SameSite=Lax cookie that lives ten minutes', async () => {
     const browser = app.browser();
     const start = await browser.get('/auth/signin?returnTo=%2Fprofile');
-    const line = setCookie(start, PENDING);
+    const [line] = pendingLines(start);
     expect(line, 'the pending sign-in cookie').to.be.a('string');
     expect(line).to.match(/; httponly/i).and.match(/; samesite=lax/i).and.match(/; path=\//i);
     expect(line).to.not.match(/; secure/i, 'not Secure on http');
     const expires = Date.parse(/; expires=([^;]+)/i.exec(line!)![1]!);
     expect(expires - Date.now()).to.be.within(9 * 60_000, 10 * 60_000 + 1000);
     const authorize = new URL(start.location!).searchParams;
-    const value = decodeURIComponent(browser.cookie(PENDING)!);
+    const value = decodeURIComponent(browser.cookie(onlyPending(browser))!);
     for (const secret of [authorize.get('state')!, authorize.get('nonce')!, '/profile']) {
       expect(value, 'the cookie shows nothing of the pending sign-in').to.not.contain(secret);
     }
@@ -69,30 +82,98 @@ describe('a visitor who has not signed in leaves nothing on the server', () => {
     const start = await app.browser().get(`/auth/signin?returnTo=${encodeURIComponent(longest)}`);
     expect(start.status).to.equal(302);
     // RFC 6265 §6.1: browsers keep cookies of at least 4096 bytes (name, value and attributes).
-    expect(setCookie(start, PENDING)!.split(';')[0]!.length).to.be.below(4096);
+    expect(pendingLines(start)[0]!.split(';')[0]!.length).to.be.below(4096);
 
     const tooLong = await app.browser().get(`/auth/signin?returnTo=${encodeURIComponent(`${longest}a`)}`);
     expect(tooLong.status).to.equal(400);
-    expect(setCookie(tooLong, PENDING), 'no sign-in started').to.equal(undefined);
+    expect(pendingLines(tooLong), 'no sign-in started').to.deep.equal([]);
   });
 
-  it('clears the pending sign-in cookie on the callback, whatever the outcome', async () => {
+  it('clears the pending sign-in cookie on the callback that names it, whatever the outcome', async () => {
     const browser = app.browser();
     const start = await browser.get('/auth/signin');
-    const { code } = entra.authorize(start.location!, alice);
-    const refused = await browser.get(`/auth/redirect?code=${code}&state=forged`);
+    const name = onlyPending(browser);
+    const { state } = entra.authorize(start.location!, alice);
+    const refused = await browser.get(`/auth/redirect?code=not-a-code&state=${state}&iss=https%3A%2F%2Fevil.example`);
     expect(refused.status).to.equal(400);
-    expect(setCookie(refused, PENDING)).to.match(/expires=Thu, 01 Jan 1970/i);
-    expect(browser.cookie(PENDING)).to.equal(undefined);
+    expect(setCookie(refused, name)).to.match(/expires=Thu, 01 Jan 1970/i);
+    expect(pendingSignInCookies(browser)).to.deep.equal([]);
+    const again = await browser.get(`/auth/redirect?code=not-a-code&state=${state}`);
+    expect(again.status).to.equal(400);
+    expect(again.text, 'one attempt per pending sign-in').to.contain('No sign-in is in progress');
+  });
+
+  it('keeps a sign-in in progress when a callback names another state, or none', async () => {
+    const browser = app.browser();
+    const start = await browser.get('/auth/signin?returnTo=%2Fprofile');
+    const { code, state } = entra.authorize(start.location!, alice);
+    for (const stray of ['/auth/redirect?code=x&state=forged', '/auth/redirect?code=x', '/auth/redirect?error=access_denied']) {
+      const page = await browser.get(stray);
+      expect(page.status, stray).to.equal(400);
+      expect(page.text).to.contain('No sign-in is in progress');
+      expect(pendingLines(page), `${stray} clears nothing`).to.deep.equal([]);
+    }
+    const callback = await browser.get(`/auth/redirect?code=${code}&state=${state}`);
+    expect(callback.status, callback.text).to.equal(302);
+    expect(callback.location).to.equal('/profile');
+  });
+
+  it('finishes two sign-ins started in one browser, in either order', async () => {
+    for (const order of [[0, 1], [1, 0]]) {
+      const browser = app.browser();
+      const starts = [await browser.get('/auth/signin?returnTo=%2Fprofile'), await browser.get('/auth/signin?returnTo=%2Fsessions')];
+      expect(pendingSignInCookies(browser), 'one cookie per sign-in in progress').to.have.length(2);
+      const answers = starts.map((start) => entra.authorize(start.location!, alice));
+      const first = await browser.get(`/auth/redirect?code=${answers[order[0]!]!.code}&state=${answers[order[0]!]!.state}`);
+      expect(first.status, first.text).to.equal(302);
+      expect(first.location).to.equal(order[0] === 0 ? '/profile' : '/sessions');
+      const second = await browser.get(`/auth/redirect?code=${answers[order[1]!]!.code}&state=${answers[order[1]!]!.state}`);
+      expect(second.status, second.text).to.equal(302);
+      expect(second.location).to.equal(order[1] === 0 ? '/profile' : '/sessions');
+      expect(pendingSignInCookies(browser), 'both spent').to.deep.equal([]);
+      expect((await browser.get('/profile')).status).to.equal(200);
+    }
+  });
+
+  it('keeps at most three sign-ins in progress in one browser, dropping the oldest', async () => {
+    const browser = app.browser();
+    const starts: Page[] = [];
+    for (let i = 0; i < 5; i++) {
+      clock += 1000;
+      starts.push(await browser.get(`/auth/signin?returnTo=%2Fpage${i}`));
+    }
+    expect(pendingSignInCookies(browser)).to.have.length(MAX_PENDING_SIGN_INS);
+    const oldest = entra.authorize(starts[1]!.location!, alice);
+    const dropped = await browser.get(`/auth/redirect?code=${oldest.code}&state=${oldest.state}`);
+    expect(dropped.status).to.equal(400);
+    expect(dropped.text).to.contain('No sign-in is in progress');
+    const newest = entra.authorize(starts[4]!.location!, alice);
+    const kept = await browser.get(`/auth/redirect?code=${newest.code}&state=${newest.state}`);
+    expect(kept.status, kept.text).to.equal(302);
+    expect(kept.location).to.equal('/page4');
+  });
+
+  it('finishes a sign-in started before the upgrade, kept in the unnamed cookie of earlier releases', async () => {
+    const browser = app.browser();
+    const start = await browser.get('/auth/signin?returnTo=%2Fprofile');
+    const name = onlyPending(browser);
+    browser.setCookie(PENDING, browser.cookie(name)!);
+    browser.deleteCookie(name);
+    const { code, state } = entra.authorize(start.location!, alice);
+    const callback = await browser.get(`/auth/redirect?code=${code}&state=${state}`);
+    expect(callback.status, callback.text).to.equal(302);
+    expect(callback.location).to.equal('/profile');
+    expect(setCookie(callback, PENDING), 'the unnamed cookie is cleared').to.match(/expires=Thu, 01 Jan 1970/i);
   });
 
   it('refuses a callback whose pending sign-in cookie was tampered with', async () => {
     const browser = app.browser();
     const start = await browser.get('/auth/signin');
     const { code, state } = entra.authorize(start.location!, alice);
-    const value = browser.cookie(PENDING)!;
+    const name = onlyPending(browser);
+    const value = browser.cookie(name)!;
     const flipped = value.slice(0, 20) + (value[20] === 'A' ? 'B' : 'A') + value.slice(21);
-    browser.setCookie(PENDING, flipped);
+    browser.setCookie(name, flipped);
     const page = await browser.get(`/auth/redirect?code=${code}&state=${state}`);
     expect(page.status).to.equal(400);
     expect(page.text).to.contain('No sign-in is in progress');

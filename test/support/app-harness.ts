@@ -87,6 +87,11 @@ export function fakeGraph(users: readonly FakeUser[]): void {
     });
 }
 
+/** The pending sign-in cookies (one per sign-in in progress, `<name>.<digest of state>`) `browser` holds. */
+export function pendingSignInCookies(browser: ScriptedBrowser, cookieName = 'app.session.pending'): string[] {
+  return browser.cookieNamesFor().filter((name) => name.startsWith(`${cookieName}.`));
+}
+
 /** Signs `user` in through the app with a browser: /auth/signin, the provider, /auth/redirect. */
 export async function signInWithBrowser(
   browser: ScriptedBrowser,

@@ -41,8 +41,9 @@ export function authRoutes(
 
   router.get('/redirect', async (ctx) => {
     noStore(ctx);
-    // One attempt per pending sign-in, whatever happens next: the cookie is cleared here.
-    const pending = signInStart.pendingSignIns.take(ctx);
+    // One attempt per pending sign-in, whatever happens next: the cookie of the sign-in this `state`
+    // names is cleared here (the browser's other sign-ins in progress stay).
+    const pending = signInStart.pendingSignIns.take(ctx, single(ctx.query.state));
     // A repeated parameter is refused, not read as absent: an absent iss would skip the issuer check
     // (RFC 9207), an absent error would let a code beside it through.
     const repeated = CALLBACK_PARAMETERS.find((name) => Array.isArray(ctx.query[name]));
