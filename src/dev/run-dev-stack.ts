@@ -60,10 +60,11 @@ Password "${DEMO_PASSWORD}" for every user. Ctrl-C stops everything.
 
 `);
   let stopping = false;
-  const stop = () => {
+  const stop = (signalled: boolean) => {
     if (stopping) return;
     stopping = true;
-    stack.close().then(() => process.exit(0), () => process.exit(1));
+    stack.close({ signalled }).then(() => process.exit(0), () => process.exit(1));
   };
-  process.once('SIGINT', stop).once('SIGTERM', stop);
+  // SIGINT is the terminal's Ctrl-C, which the apps (in this process group) got as well.
+  process.once('SIGINT', () => stop(true)).once('SIGTERM', () => stop(false));
 }

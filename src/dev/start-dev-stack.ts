@@ -10,6 +10,7 @@ import { devStackApps } from './dev-stack-apps.ts';
 import { loadOrCreateDevStackSecrets } from './dev-stack-secrets.ts';
 import type { DevIdentityProvider, DevTenant } from './identity-provider/start-dev-identity-provider.ts';
 import { startDevServers } from './start-dev-servers.ts';
+import { stopChild } from './stop-child.ts';
 
 export interface DevStackOptions {
   /** Everything generated lives here (git-ignored): provider keys, certificate, app databases. */
@@ -70,7 +71,8 @@ export interface DevStack {
   readonly identityProvider: DevIdentityProvider;
   /** The running demo API: `challengeNextRequest()`. */
   readonly demoApi: DemoApi;
-  close(): Promise<void>;
+  /** Stops the apps, then the provider and the demo API. `signalled`: the apps got the terminal's Ctrl-C too (stop-child.ts). */
+  close(options?: { signalled?: boolean }): Promise<void>;
 }
 
 const SERVER = fileURLToPath(new URL('../app/server.ts', import.meta.url));
@@ -108,8 +110,8 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
   });
   const appAuthority = options.appAuthority === 'common' ? servers.identityProvider.commonAuthority : servers.identityProvider.issuer;
   const children: ChildProcess[] = [];
-  const close = async () => {
-    await Promise.all(children.map(stopChild));
+  const close = async (options: { signalled?: boolean } = {}) => {
+    await Promise.all(children.map((child) => stopChild(child, options)));
     await servers.close();
   };
   try {
@@ -179,17 +181,5 @@ function answers(url: string): Promise<boolean> {
       response.resume();
       resolve(response.statusCode === 200);
     }).on('error', () => resolve(false));
-  });
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const force = setTimeout(() => child.kill('SIGKILL'), 5000);
-    child.once('exit', () => {
-      clearTimeout(force);
-      resolve();
-    });
-    child.kill('SIGTERM');
   });
 }
