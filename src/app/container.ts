@@ -36,6 +36,7 @@ import { SignOutAudit } from './sign-out-audit.ts';
 import { SignOutJournalReplayer } from './sign-out-journal-replayer.ts';
 import { storeRegistrations, type StoreCradle } from './store-registrations.ts';
 import { providerOrigins } from './provider-origins.ts';
+import { RecentSids } from './recent-sids.ts';
 import { BackgroundRefreshes } from '../adapters/msal/background-refreshes.ts';
 
 /** Everything the app is made of. Only this file and the tests' set-up know this shape. */
@@ -111,6 +112,7 @@ export function createAppContainer(
       .singleton()
       .disposer((warmUp) => warmUp.stop()),
     ...storeRegistrations(config),
+    recentSids: asFunction(() => new RecentSids()).singleton(),
     tokenStore: asFunction(({ storedTokenStore, partitionChanges, logger, metrics }: Cradle) => {
       const measured = new MeasuredTokenStore(storedTokenStore, metrics, config.tokenStore);
       const sealed =
@@ -147,7 +149,7 @@ export function createAppContainer(
         }),
     ).singleton(),
     identityProvider: asFunction(
-      ({ config, tokenStore, providerDiscovery, idTokenValidator, networkClient, logger, refreshLock, metrics, backgroundRefreshes }: Cradle) =>
+      ({ config, tokenStore, providerDiscovery, idTokenValidator, networkClient, logger, refreshLock, metrics, backgroundRefreshes, refreshTokenRevoker }: Cradle) =>
         new MsalIdentityProvider({
           msalSettings: { ...config, protocolMode: describeAuthority(config.authority).microsoft ? 'AAD' : 'OIDC' },
           tokenStore,
@@ -155,6 +157,7 @@ export function createAppContainer(
           idTokenCheck: idTokenValidator,
           networkClient,
           logger,
+          refreshTokenRevoker,
           partitionViews: tokenStore,
           refreshGate: new RefreshGate({ lock: refreshLock, lockTtlMs: config.httpTimeoutMs + 1000 }),
           onSilentToken: (outcome) => metrics.silentToken(outcome),

@@ -54,7 +54,10 @@ export function createApp(container: AppContainer): Koa {
     await signOutJournalReplayer.beforeRequest();
     await next();
   });
-  app.use(sessionMiddleware(app, { config, cookies, sessionStore, tokenStore: cradle.tokenStore, now, signOutJournal: cradle.signOutJournal }));
+  const { signOutJournal } = cradle;
+  // The sids of the sessions served are noted only where a journal asks about them.
+  const recentSids = signOutJournal ? cradle.recentSids : undefined;
+  app.use(sessionMiddleware(app, { config, cookies, sessionStore, tokenStore: cradle.tokenStore, now, signOutJournal, recentSids }));
   app.use(sessionActivity(now));
   app.use(interactionRequiredRedirect(signInStart, logger, now));
   for (const router of [authRoutes(cradle, signInStart), pageRoutes(cradle), sessionsRoutes(cradle)]) {

@@ -76,10 +76,7 @@ export async function runOperatorSignOut(
     output.out(summary(target, result, requestId));
     return 0;
   } catch (error) {
-    const done = failedResult('operator', target.subject, error);
-    const doneText = done.partitionRemoved
-      ? `The tokens were removed before the failure (refresh token: ${REVOCATION_TEXT[done.revocation]}); the sessions may not all have ended`
-      : 'Nothing was reported as done';
+    const doneText = doneBeforeFailing(failedResult('operator', target.subject, error));
     output.err(`Sign-out failed (reference ${requestId}): ${error instanceof Error ? error.message : String(error)}\n${doneText}; run the command again once the store answers.\n`);
     return 1;
   } finally {
@@ -125,6 +122,18 @@ const REVOCATION_TEXT: Record<SignOutResult['revocation'], string> = {
   unsupported: 'not revocable: the provider has no revocation endpoint (Microsoft Entra ID has none); removed here',
   'not-attempted': 'none held',
 };
+
+/** What a failed sign-out had done, for the operator: a removal, or only a revocation (SignOutEverywhere). */
+export function doneBeforeFailing(done: SignOutResult): string {
+  if (done.partitionRemoved) {
+    return `The tokens were removed before the failure (refresh token: ${REVOCATION_TEXT[done.revocation]}); the sessions may not all have ended`;
+  }
+  if (done.revocation !== 'not-attempted') {
+    // A removal that failed may still have been carried out, so its refresh token was revoked first.
+    return `Removing the tokens failed, and the store may have carried it out all the same; their refresh token was sent for revocation first (outcome: ${done.revocation})`;
+  }
+  return 'Nothing was reported as done';
+}
 
 function summary(target: OperatorTarget, result: SignOutResult, requestId: string): string {
   const who = [target.subject && `subject ${target.subject}`, target.accountId && `account ${target.accountId}`].filter(Boolean).join(', ');

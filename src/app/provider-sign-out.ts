@@ -3,6 +3,8 @@ import type { SignedInAccount } from '../domain/account.ts';
 import { IdentityProviderUnavailable } from '../domain/errors.ts';
 import type { SignOutEverywhere } from '../domain/sign-out-everywhere.ts';
 import type { Config } from './config.ts';
+import { FORM_REFUSED, fromThisSite } from './middleware/csrf.ts';
+import { noStore } from './middleware/security-headers.ts';
 import type { Logger } from './observability/logger.ts';
 
 export interface ProviderSignOutDeps {
@@ -34,4 +36,23 @@ export async function continueToProviderSignOut(
     return ctx.render('signed-out-of-app-only', { account: undefined });
   }
   ctx.redirect(endSessionUrl ?? '/auth/signed-out');
+}
+
+/**
+ * A sign-out form ("Sign out", "Sign out everywhere") posted after the session ended (it expired,
+ * or was ended from another device): there is no CSRF token left to check it against and nothing
+ * here to sign out, but the user still asked to be signed out, and on a shared computer the
+ * provider's session would sign the next person in. So the provider's session is ended too, as
+ * `GET /auth/signout/provider` does: without an `id_token_hint`, so the provider asks the user to
+ * confirm, and a forged POST gets nothing that link does not. A browser-sent foreign `Origin` is
+ * still refused. Goes before `requireCsrf`, which then sees signed-in sessions only.
+ */
+export function signedOutHereAlready(publicOrigin: string): Koa.Middleware {
+  return async (ctx, next) => {
+    if (ctx.session?.account) return next();
+    if (!fromThisSite(ctx, publicOrigin)) ctx.throw(403, FORM_REFUSED);
+    noStore(ctx);
+    ctx.session = null;
+    ctx.redirect('/auth/signout/provider');
+  };
 }

@@ -5,6 +5,7 @@ import type { SignOutJournal } from '../ports/sign-out-journal.port.ts';
 import type { TokenStore } from '../ports/token-store.port.ts';
 import type { Config } from './config.ts';
 import type { CookiePolicy } from './cookie-policy.ts';
+import type { RecentSids } from './recent-sids.ts';
 import { InsecureTransport, isInsecureCookieError } from './secure-transport.ts';
 import { absoluteLifetimeLeftMs, currentSessionData, type AppSessionData } from './session-data.ts';
 
@@ -32,6 +33,8 @@ export interface SessionDeps {
   readonly now: () => number;
   /** Sign-outs accepted during a store outage and not yet applied: their sessions are not served. */
   readonly signOutJournal?: SignOutJournal;
+  /** Where the `sid` of each session served or written is noted, for the journal. */
+  readonly recentSids?: Pick<RecentSids, 'note'>;
 }
 
 /**
@@ -51,7 +54,7 @@ export interface SessionDeps {
  * to 90 days, where no sign-out from the provider could find them: it finds tokens through live
  * sessions.
  */
-export function sessionMiddleware(app: Koa, { config, cookies, sessionStore, tokenStore, now, signOutJournal }: SessionDeps): Koa.Middleware {
+export function sessionMiddleware(app: Koa, { config, cookies, sessionStore, tokenStore, now, signOutJournal, recentSids }: SessionDeps): Koa.Middleware {
   const tokenTtlMs = config.tokenTtlSeconds * 1000;
   const session = createSession(
     {
@@ -82,6 +85,7 @@ export function sessionMiddleware(app: Koa, { config, cookies, sessionStore, tok
             return undefined;
           }
           contextOf(options).state.storedSessionId = id;
+          recentSids?.note(data.account.sid);
           return current;
         },
         // koa-session calls `set` once in `regenerate()` and again when the request ends, for the
@@ -102,6 +106,7 @@ export function sessionMiddleware(app: Koa, { config, cookies, sessionStore, tok
           } else {
             await sessionStore.set(id, stored, indexOf(data), ttl);
             state.storedSessionId = id;
+            recentSids?.note(data.account.sid); // a sign-in (a session loaded was noted by `get`)
           }
           await tokenStore.keepUntil(data.account.accountId, now() + Math.min(ttl, tokenTtlMs));
         },

@@ -39,14 +39,16 @@ export class SignOutAudit {
       SIGN_OUT_EVENT,
     );
     this.#metrics?.signOut(channel, outcome);
-    if (partitionRemoved) this.#metrics?.refreshTokenRevocation(revocation);
+    // Also a partition whose removal failed: its refresh token was revoked all the same (SignOutEverywhere).
+    if (partitionRemoved || revocation !== 'not-attempted') this.#metrics?.refreshTokenRevocation(revocation);
   }
 
   /**
    * Runs a sign-out and records what it did. One that fails is recorded as `failed`, with what it
-   * did before failing (a partition it removed, and that refresh token's revocation), and the error
-   * goes on to the caller (a 503, and the provider or the user retries). A refused request (a
-   * forged or replayed logout token, a foreign `iss`) is not a sign-out: nothing is recorded.
+   * did before failing (a partition it removed, and the revocation of that partition's refresh
+   * token, or of one whose removal failed), and the error goes on to the caller (a 503, and the
+   * provider or the user retries). A refused request (a forged or replayed logout token, a foreign
+   * `iss`) is not a sign-out: nothing is recorded.
    */
   async around(
     channel: SignOutChannel,

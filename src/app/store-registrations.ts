@@ -28,6 +28,7 @@ import type { SignOutJournal } from '../ports/sign-out-journal.port.ts';
 import type { TokenStore } from '../ports/token-store.port.ts';
 import { ConfigError, tokenPartitionTtlSeconds, type Config } from './config.ts';
 import type { Logger } from './observability/logger.ts';
+import type { RecentSids } from './recent-sids.ts';
 
 /** What each kind of store provides to the container. */
 export interface StoreCradle {
@@ -47,6 +48,8 @@ export interface StoreCradle {
   refreshLock: RefreshLock | undefined;
   /** Sign-outs from the provider accepted while a shared store is down; `undefined` for local stores. */
   signOutJournal: SignOutJournal | undefined;
+  /** The sids of sessions this instance served lately (container.ts): the journal lets them past its unverified share. */
+  recentSids: RecentSids;
   /** Evicts expired data where the store cannot do it by itself. */
   expirySweeper: ExpirySweeper;
   database: Database.Database;
@@ -204,7 +207,8 @@ function redisStores(config: Config): Registrations {
     // invalidation channel may well be up while the store's own connection failed).
     signOutJournal: asFunction((cradle: StoreCradle) => {
       const channel = config.partitionsInMemory > 0 ? cradle.redisInvalidations : undefined;
-      return openSignOutJournal(config, cradle.logger, channel && (() => channel.forgetAll()));
+      const { recentSids } = cradle;
+      return openSignOutJournal(config, cradle.logger, channel && (() => channel.forgetAll()), (sid) => recentSids.has(sid));
     })
       .singleton()
       .disposer((journal) => journal.close()),
@@ -231,9 +235,10 @@ export function openSignOutJournal(
   config: Pick<Config, 'signOutJournalPath' | 'formerSignOutJournalPath'>,
   logger: Logger,
   onAppended?: () => void,
+  knownSid?: (sid: string) => boolean,
 ): LocalSignOutJournal {
   try {
-    return new LocalSignOutJournal({ file: config.signOutJournalPath, formerFile: config.formerSignOutJournalPath, logger, onAppended });
+    return new LocalSignOutJournal({ file: config.signOutJournalPath, formerFile: config.formerSignOutJournalPath, logger, onAppended, knownSid });
   } catch (error) {
     if (!(error instanceof SignOutJournalInUse)) throw error;
     const holder = error.pid !== undefined ? `process ${error.pid}` : 'another process';

@@ -119,11 +119,12 @@ export class SignOutEverywhere {
   }
 
   /**
-   * The account's ID token, for `providerSignOutUrl`: ask for it before `fromApp` or `everywhere`
-   * removes the partition that holds it. Reads the store only, briefly, and never rejects.
+   * The ID token of this session's sign-in (none when the partition holds another session's), for
+   * `providerSignOutUrl`: ask for it before `fromApp` or `everywhere` removes the partition that
+   * holds it. Reads the store only, briefly, and never rejects.
    */
   idTokenHint(account: SignedInAccount): Promise<string | undefined> {
-    return this.#identityProvider.idTokenHint(account.accountId);
+    return this.#identityProvider.idTokenHint({ accountId: account.accountId, sid: account.sid });
   }
 
   /**
@@ -246,11 +247,20 @@ export class SignOutEverywhere {
    * sessions, then revokes the refresh tokens the removed partitions held. If the store fails after
    * some partitions are removed, their refresh tokens are revoked before the error goes on, and what
    * was done is noted on it: a retry will not find those partitions, so it is now or never.
+   *
+   * A partition read for sign-out whose removal then fails has its refresh token revoked too: the
+   * store may have carried the removal out all the same (a Redis DEL that lands after the command's
+   * deadline rejected it), and then no retry would find the token again. The user asked to be signed
+   * out; if the partition did survive, its dead refresh token only means that its next use asks the
+   * user to sign in, and the retry removes it (revoking again is harmless, RFC 7009 §2.2). That
+   * removal is not claimed (`partitionRemoved` says what is known to be removed), only the revocation.
    */
   async #signOut(sessions: readonly IndexedSession[], accountIds: readonly string[], subject: string | undefined): Promise<SignOutWork> {
     const accounts = new Set([...accountIds, ...sessions.flatMap((session) => (session.accountId ? [session.accountId] : []))]);
     subject ??= sessions.find((session) => session.subject)?.subject;
     const removed: TokenPartition[] = [];
+    // Read for sign-out, its removal not known to be done (it failed, or is under way).
+    let removing: TokenPartition | undefined;
     // A partition stored but not readable (sealed with a key no longer configured): removed all the
     // same, and reported as removed, its refresh token not revoked (`failed`: it could not be read,
     // so it stays valid at the provider). Its existence is asked of the store itself (a summary
@@ -260,14 +270,18 @@ export class SignOutEverywhere {
       for (const accountId of accounts) {
         const held = await this.#tokenStore.read(accountId);
         const unread = !held && (await this.#tokenStore.readSummary(accountId)) !== undefined;
+        removing = held;
         await this.#tokenStore.remove(accountId);
+        removing = undefined;
         if (held) removed.push(held);
         removedUnread ||= unread;
       }
       await this.#endSessions(sessions);
     } catch (error) {
-      if (removed.length > 0 || removedUnread) {
-        noteWorkDoneBeforeFailing(error, { subject, sessionsEnded: 0, partitionRemoved: true, revocation: await this.#revokeAll(removed, removedUnread) });
+      const revoked = removing ? [...removed, removing] : removed;
+      if (revoked.length > 0 || removedUnread) {
+        const revocation = await this.#revokeAll(revoked, removedUnread);
+        noteWorkDoneBeforeFailing(error, { subject, sessionsEnded: 0, partitionRemoved: removed.length > 0 || removedUnread, revocation });
       }
       throw error;
     }

@@ -42,8 +42,9 @@ export interface EndSessionRequest {
   /** The user's `login_hint` claim or username, so the provider need not ask which account. */
   readonly logoutHint?: string;
   /**
-   * The user's ID token, sent as `id_token_hint` (RP-Initiated Logout 1.0 §2) so the provider may
-   * send the browser back without asking: what `idTokenHint` read before the sign-out removed it.
+   * The ID token of the signing-out session's own sign-in, sent as `id_token_hint` (RP-Initiated
+   * Logout 1.0 §2) so the provider may send the browser back without asking: what `idTokenHint`
+   * read before the sign-out removed it.
    */
   readonly idTokenHint?: string;
 }
@@ -94,12 +95,17 @@ export interface IdentityProvider {
   endSessionUrl(request: EndSessionRequest): Promise<string | undefined>;
 
   /**
-   * The account's ID token from its partition, for `EndSessionRequest.idTokenHint`: read before a
-   * sign-out removes the partition, from the store alone (never the provider, so the local sign-out
-   * still waits on nothing remote). Best effort and bounded: no partition, no ID token for this
-   * client, or a store that fails or is slow gives `undefined`, never a rejection.
+   * The ID token of `account`'s sign-in from the account's partition, for
+   * `EndSessionRequest.idTokenHint`: read before a sign-out removes the partition, from the store
+   * alone (never the provider, so the local sign-out still waits on nothing remote). The partition
+   * is shared by the account's sessions on every device and holds the ID token of whichever signed
+   * in last, so it is given only when its `sid` is `account.sid`, the provider session being signed
+   * out (neither has one, for a provider that issues none); another session's would have the
+   * provider end that one instead. Best effort and bounded:
+   * no partition, no ID token for this client, another session's, or a store that fails or is slow
+   * gives `undefined`, never a rejection.
    */
-  idTokenHint(accountId: string): Promise<string | undefined>;
+  idTokenHint(account: Pick<SignedInAccount, 'accountId' | 'sid'>): Promise<string | undefined>;
 
   /** Whether an issuer identifier (a front-channel `iss`) is this provider's, for a tenant the app allows. */
   trustsIssuer(iss: string): Promise<boolean>;

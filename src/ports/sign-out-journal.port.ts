@@ -28,7 +28,11 @@ export interface JournaledSignOut {
 export interface SignOutJournal {
   /**
    * Adds an entry durably: resolves `true` once it would survive a restart of the process, `false`
-   * (nothing added) when the journal is full, in entries or bytes.
+   * (nothing added) when the journal is full, in entries or bytes, or when the entry is one anyone
+   * could have sent (a front-channel `sid` the instance has no reason to believe) and such entries
+   * have used their share of the journal, which keeps room for verified (back-channel) ones. An
+   * entry the journal already holds (the same front-channel `sid`, the same logout token `jti`)
+   * resolves `true` and is not added again.
    */
   append(entry: Omit<JournaledSignOut, 'id'>): Promise<boolean>;
   /** The entries not yet applied, oldest first. Synchronous: the request path asks it. */

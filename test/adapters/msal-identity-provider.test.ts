@@ -274,7 +274,59 @@ describe('MSAL identity provider against Entra-shaped endpoints', () => {
     entra.releaseRefreshes();
     await refreshing;
     expect(await store.read(account.accountId)).to.equal(undefined);
-    expect(warnings).to.include('refreshed tokens not stored: partition changed meanwhile');
+    expect(warnings.some((line) => line.startsWith('refreshed tokens not stored: partition removed meanwhile'))).to.equal(true);
+  });
+
+  describe('the refresh token of a refused write-back (a provider that rotates them)', () => {
+    /** The refresh token each refresh the provider answered issued, newest last. */
+    let issuedByRefresh: string[];
+
+    beforeEach(() => {
+      entra.revocation = true;
+      entra.rotateRefreshTokens = true;
+      entra.accessTokenLifetimeSeconds = 60; // inside MSAL's renewal margin: the next token request refreshes
+      issuedByRefresh = [];
+      entra.tokenAnswer = (form, answer) => {
+        const body = answer[1] as { refresh_token?: string };
+        if (form.get('grant_type') === 'refresh_token' && answer[0] === 200 && body.refresh_token) issuedByRefresh.push(body.refresh_token);
+        return answer;
+      };
+    });
+
+    /** A refresh held at the provider while `meanwhile` runs, then answered; resolves once it is done. */
+    async function refreshAround(accountId: string, meanwhile: () => Promise<unknown>): Promise<void> {
+      entra.holdRefreshResponses();
+      const refreshing = idp.acquireTokenSilently({ accountId, scopes: GRAPH_SCOPES });
+      while (entra.heldRefreshes === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      await meanwhile();
+      entra.releaseRefreshes();
+      await refreshing;
+    }
+
+    it('is revoked when the partition was removed meanwhile: the new refresh token no longer works', async () => {
+      const account = await signInThroughMsal(idp, entra, alice);
+
+      await refreshAround(account.accountId, () => store.remove(account.accountId)); // the sign-out
+
+      const [dropped] = issuedByRefresh;
+      expect(dropped, 'the provider issued one').to.be.a('string');
+      expect(await store.read(account.accountId), 'still signed out').to.equal(undefined);
+      expect(await entra.redeemRefreshToken(dropped!), 'revoked at the provider').to.equal('invalid_grant');
+      expect(entra.revocationRequests.map((form) => form.token)).to.deep.equal([dropped]);
+      expect(warnings.join('\n'), 'never logged').to.not.contain(dropped!);
+    });
+
+    it('is kept when the write-back only lost a race with another write of the partition, which still exists', async () => {
+      const account = await signInThroughMsal(idp, entra, alice);
+      const before = (await store.read(account.accountId))!;
+
+      await refreshAround(account.accountId, () => store.write(account.accountId, before.data, before.version)); // another instance's write
+
+      expect(entra.revocationRequests, 'nothing revoked').to.deep.equal([]);
+      expect(await entra.redeemRefreshToken(issuedByRefresh[0]!)).to.equal('ok');
+      expect(await store.read(account.accountId), 'the other write stands').to.not.equal(undefined);
+      expect(warnings).to.include('refreshed tokens not stored: partition changed meanwhile');
+    });
   });
 
   it('removing one user leaves users whose ids share a prefix intact', async () => {
@@ -305,8 +357,8 @@ describe('MSAL identity provider against Entra-shaped endpoints', () => {
   describe('id_token_hint on the end-session URL (RP-Initiated Logout 1.0 §2)', () => {
     const SIGNED_OUT = 'http://localhost:3000/auth/signed-out';
     /** As a sign-out here does it: the hint read first (before the partition goes), the URL after. */
-    const endSession = async (account: { accountId: string; loginHint?: string }, provider = idp) => {
-      const idTokenHint = await provider.idTokenHint(account.accountId);
+    const endSession = async (account: { accountId: string; sid?: string; loginHint?: string }, provider = idp) => {
+      const idTokenHint = await provider.idTokenHint(account);
       return new URL((await provider.endSessionUrl({ postLogoutRedirectUri: SIGNED_OUT, logoutHint: account.loginHint, idTokenHint }))!);
     };
     /** The account's partition rewritten with `change` applied to its parsed MSAL cache. */
@@ -344,6 +396,30 @@ describe('MSAL identity provider against Entra-shaped endpoints', () => {
         cache.IdToken![`${key}-other-realm`] = { ...mine, realm: 'other-realm', secret: 'id-token-of-another-realm' };
       });
       expect((await endSession(account)).searchParams.has('id_token_hint'), 'two of this client: neither').to.equal(false);
+    });
+
+    it("carries no hint when the account's last sign-in was another session's (another device): that token would end the other provider session", async () => {
+      const laptop = await signInThroughMsal(idp, entra, alice, 'sid-laptop');
+      const phone = await signInThroughMsal(idp, entra, alice, 'sid-phone'); // replaces the partition's ID token
+      const phoneIdToken = entra.issuedIdTokens.at(-1)!;
+      expect(decodeJwt(phoneIdToken)).to.include({ sid: 'sid-phone' });
+
+      const fromLaptop = await endSession(laptop);
+
+      expect(fromLaptop.searchParams.has('id_token_hint'), "never the phone's").to.equal(false);
+      expect(fromLaptop.searchParams.get('logout_hint'), 'the user is still named').to.equal(`hint-${alice.oid}`);
+      expect((await endSession(phone)).searchParams.get('id_token_hint'), "the phone's own").to.equal(phoneIdToken);
+    });
+
+    it('gives a session without a sid only an ID token without one', async () => {
+      entra.idTokenClaims = (claims) => ({ ...claims, sid: undefined }); // a provider that issues no sid
+      const noSid = await signInThroughMsal(idp, entra, alice);
+      expect(noSid.sid).to.equal(undefined);
+      expect((await endSession(noSid)).searchParams.get('id_token_hint'), 'it names the user, no session').to.equal(entra.issuedIdTokens.at(-1));
+
+      entra.idTokenClaims = undefined;
+      await signInThroughMsal(idp, entra, alice, 'sid-elsewhere');
+      expect((await endSession(noSid)).searchParams.has('id_token_hint'), "another sign-in's, naming its session").to.equal(false);
     });
 
     it('has no hint for an account without a partition, or whose partition holds no ID token', async () => {

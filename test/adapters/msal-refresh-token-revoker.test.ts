@@ -136,6 +136,34 @@ describe('MsalRefreshTokenRevoker (RFC 7009 for partitions in MSAL cache format)
     expect(JSON.stringify(warnings)).to.not.contain('rt-mine');
   });
 
+  it("logs only an error code RFC 6749 §5.2 allows, never a provider's text carrying a line break or the token", async () => {
+    const lines: string[] = [];
+    const logged = new MsalRefreshTokenRevoker({
+      clientId: CLIENT_ID,
+      clientSecret: 'secret-1',
+      providerDocuments: { configuration: async () => discovery },
+      logger: pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) }),
+    });
+    const refusals = [
+      'invalid_request\nPOST /revoke token=rt-mine', // a provider echoing the request: a new line, and the token
+      'invalid_request token=rt-mine', // every character allowed, but the token
+      'x'.repeat(65),
+      { code: 'invalid_client' },
+    ];
+    for (const error of refusals) nock(IDP).post('/revoke').reply(400, { error });
+    nock(IDP).post('/revoke').reply(400, { error: 'unsupported_token_type' });
+
+    for (let i = 0; i <= refusals.length; i++) expect(await logged.revoke(partition({ [CLIENT_ID]: 'rt-mine' }))).to.equal('failed');
+
+    const reasons = lines.map((line) => (JSON.parse(line) as { reason: string }).reason);
+    expect(reasons).to.deep.equal([
+      ...refusals.map(() => 'https://idp.example answered 400 (not an RFC 6749 error code)'),
+      'https://idp.example answered 400 unsupported_token_type',
+    ]);
+    expect(lines.join(''), 'never the token').to.not.contain('rt-mine');
+    expect(lines.join(''), 'nor what came with it').to.not.contain('POST /revoke').and.not.contain('x'.repeat(65));
+  });
+
   it('gives up at its deadline, on discovery or on the revocation request', async () => {
     nock(IDP)
       .post('/revoke')

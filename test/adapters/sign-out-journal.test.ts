@@ -68,15 +68,74 @@ describe('LocalSignOutJournal', () => {
   });
 
   it('refuses an entry when full in entries, and in bytes, adding nothing', async () => {
+    const verified = (sid: string) => ({ channel: 'back-channel', sid, at, jti: `jti-${sid}`, replayableUntil: at + 1 }) as const;
     const byCount = journal({ file, maxEntries: 2 });
-    expect(await byCount.append({ channel: 'front-channel', sid: 'a', at })).to.equal(true);
-    expect(await byCount.append({ channel: 'front-channel', sid: 'b', at })).to.equal(true);
-    expect(await byCount.append({ channel: 'front-channel', sid: 'c', at })).to.equal(false);
+    expect(await byCount.append(verified('a'))).to.equal(true);
+    expect(await byCount.append(verified('b'))).to.equal(true);
+    expect(await byCount.append(verified('c'))).to.equal(false);
     expect(byCount.pending()).to.have.length(2);
-    const bySize = new LocalSignOutJournal({ maxBytes: 200 });
-    expect(await bySize.append({ channel: 'front-channel', sid: 'x'.repeat(50), at })).to.equal(true);
-    expect(await bySize.append({ channel: 'front-channel', sid: 'y'.repeat(150), at })).to.equal(false);
+    const bySize = new LocalSignOutJournal({ maxBytes: 300 });
+    expect(await bySize.append(verified('x'.repeat(50)))).to.equal(true);
+    expect(await bySize.append(verified('y'.repeat(150)))).to.equal(false);
     expect(bySize.pending()).to.have.length(1);
+  });
+
+  describe('what strangers may add: unverified (front-channel) entries get a share of it', () => {
+    const front = (sid: string, when = at) => ({ channel: 'front-channel', sid, at: when }) as const;
+    const back = (sid: string, when = at) => ({ channel: 'back-channel', sid, at: when, jti: `jti-${sid}`, replayableUntil: when + 300_000 }) as const;
+
+    it('fills at most half its entries with front-channel ones, and keeps the rest for verified back-channel ones', async () => {
+      const journal = new LocalSignOutJournal({ maxEntries: 10 });
+      const fronts = [];
+      for (let i = 0; i < 7; i++) fronts.push(await journal.append(front(`junk-${i}`)));
+      expect(fronts, 'five of ten').to.deep.equal([true, true, true, true, true, false, false]);
+      const backs = [];
+      for (let i = 0; i < 6; i++) backs.push(await journal.append(back(`sid-${i}`)));
+      expect(backs, 'the other five').to.deep.equal([true, true, true, true, true, false]);
+      expect(journal.pending().filter((entry) => entry.channel === 'front-channel')).to.have.length(5);
+    });
+
+    it('fills at most half its bytes with front-channel ones (long sids)', async () => {
+      const journal = new LocalSignOutJournal({ maxBytes: 4096 });
+      let accepted = 0;
+      while (await journal.append(front(`${accepted}-${'x'.repeat(250)}`))) accepted++;
+      expect(Buffer.byteLength(JSON.stringify(journal.pending()))).to.be.at.most(2048);
+      expect(accepted).to.equal(5); // 355 bytes each: a sixth would pass 2 KB
+      expect(await journal.append(back('y'.repeat(250))), 'a verified one still fits').to.equal(true);
+    });
+
+    it('adds at most maxUnverifiedPerMinute front-channel entries in a minute (by their time), across all senders', async () => {
+      const journal = new LocalSignOutJournal({ maxUnverifiedPerMinute: 3 });
+      const first = [];
+      for (let i = 0; i < 4; i++) first.push(await journal.append(front(`a-${i}`, at + i * 1000)));
+      expect(first).to.deep.equal([true, true, true, false]);
+      expect(await journal.append(back('verified', at + 5000)), 'verified ones are not rated').to.equal(true);
+      expect(await journal.append(front('b-0', at + 59_999)), 'the oldest is still within the minute').to.equal(false);
+      expect(await journal.append(front('b-1', at + 60_000)), 'a minute after the first').to.equal(true);
+      expect(journal.pending().map((entry) => entry.sid)).to.deep.equal(['a-0', 'a-1', 'a-2', 'verified', 'b-1']);
+    });
+
+    it('lets a sid the instance knows past the share and the rate, up to the whole journal', async () => {
+      const journal = new LocalSignOutJournal({ maxEntries: 10, maxUnverifiedPerMinute: 3, knownSid: (sid) => sid.startsWith('known-') });
+      for (let i = 0; i < 3; i++) expect(await journal.append(front(`junk-${i}`))).to.equal(true);
+      expect(await journal.append(front('junk-3')), 'the rate is spent').to.equal(false);
+      const known = [];
+      for (let i = 0; i < 8; i++) known.push(await journal.append(front(`known-${i}`)));
+      expect(known, 'seven more fill the journal').to.deep.equal([true, true, true, true, true, true, true, false]);
+      expect(journal.pending()).to.have.length(10);
+    });
+
+    it('holds one entry per front-channel sid and per logout token: a repeat is accepted, not added', async () => {
+      const journal = new LocalSignOutJournal({ maxEntries: 4, knownSid: (sid) => sid === 'known' });
+      for (let i = 0; i < 10; i++) expect(await journal.append(front('known'))).to.equal(true);
+      for (let i = 0; i < 10; i++) expect(await journal.append(back('b'))).to.equal(true);
+      expect(journal.pending().map((entry) => [entry.channel, entry.sid])).to.deep.equal([
+        ['front-channel', 'known'],
+        ['back-channel', 'b'],
+      ]);
+      expect(await journal.append({ ...back('b'), jti: 'another-token' }), 'another token for the same sid is another entry').to.equal(true);
+      expect(journal.pending()).to.have.length(3);
+    });
   });
 
   it('moves an unreadable file aside with a warning rather than losing it silently', () => {
@@ -107,7 +166,8 @@ describe('LocalSignOutJournal', () => {
   });
 
   it('adds nothing when the entry cannot be written: a refused sign-out is never applied later', async () => {
-    const journal = new LocalSignOutJournal({ file, maxEntries: 2 });
+    // Four entries, two of them front-channel ones: sid-1 and sid-3 fit only if sid-2 took no place.
+    const journal = new LocalSignOutJournal({ file, maxEntries: 4 });
     opened.push(journal);
     expect(await journal.append({ channel: 'front-channel', sid: 'sid-1', at })).to.equal(true);
     // The atomic write goes through a temporary file beside the journal: a folder in its place fails
@@ -122,6 +182,24 @@ describe('LocalSignOutJournal', () => {
     expect(journal.names({ sid: 'sid-2' })).to.equal(false);
     expect(await journal.append({ channel: 'front-channel', sid: 'sid-3', at }), 'its place is free').to.equal(true);
     expect(JSON.parse(readFileSync(file, 'utf8')).map((entry: { sid: string }) => entry.sid)).to.deep.equal(['sid-1', 'sid-3']);
+  });
+
+  it('answers a repeat as held only once the entry is written: a repeat made while the write fails fails too', async () => {
+    const journal = new LocalSignOutJournal({ file });
+    opened.push(journal);
+    await journal.append({ channel: 'front-channel', sid: 'sid-0', at });
+    const temporary = `${file}.${process.pid}.tmp`;
+    mkdirSync(temporary); // fails the writes, as a full disk would
+    const outcomes = await Promise.allSettled([
+      journal.append({ channel: 'front-channel', sid: 'sid-1', at }),
+      journal.append({ channel: 'front-channel', sid: 'sid-1', at }),
+    ]);
+    rmSync(temporary, { recursive: true });
+    expect(outcomes.map((outcome) => outcome.status), 'neither was made durable').to.deep.equal(['rejected', 'rejected']);
+    expect(journal.pending().map((entry) => entry.sid)).to.deep.equal(['sid-0']);
+    expect(await journal.append({ channel: 'front-channel', sid: 'sid-1', at })).to.equal(true);
+    expect(await journal.append({ channel: 'front-channel', sid: 'sid-1', at }), 'now held').to.equal(true);
+    expect(JSON.parse(readFileSync(file, 'utf8')).map((entry: { sid: string }) => entry.sid)).to.deep.equal(['sid-0', 'sid-1']);
   });
 
   it('keeps entries in memory only without a file', async () => {

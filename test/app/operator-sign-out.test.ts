@@ -12,6 +12,8 @@ import { TokenKeyring } from '../../src/adapters/encryption/token-keyring.ts';
 import { connectRedis, redisReady } from '../../src/adapters/redis/redis-connection.ts';
 import { RedisSessionStore } from '../../src/adapters/redis/redis-session-store.ts';
 import { RedisTokenStore } from '../../src/adapters/redis/redis-token-store.ts';
+import { doneBeforeFailing } from '../../src/app/operator-sign-out.ts';
+import type { SignOutResult } from '../../src/domain/sign-out-result.ts';
 import { demoUserByUsername } from '../../src/dev/demo-users.ts';
 import { WEB_APP, asTestClient, startDevProviderFixture, type DevProviderFixture } from '../dev/support/dev-provider-fixture.ts';
 import { signIn, tokenRequest } from '../dev/support/sign-in.ts';
@@ -179,5 +181,29 @@ describe('npm run signout (operator sign-out) against Redis', function () {
     expect(noDatabase.stderr).to.contain(`Cannot run: no database at SQLITE_PATH=${missingFile}`);
     expect(memory.stdout + noDatabase.stdout, 'never "nothing stored"').to.equal('');
     expect(existsSync(join(dir, 'elsewhere')), 'no folder or file made').to.equal(false);
+  });
+});
+
+describe('npm run signout: what a failed sign-out says it did', () => {
+  const failed = (partitionRemoved: boolean, revocation: SignOutResult['revocation']): SignOutResult => ({
+    channel: 'operator',
+    outcome: 'failed',
+    subject: 'sub-1',
+    sessionsEnded: 0,
+    partitionRemoved,
+    revocation,
+    journaled: false,
+  });
+
+  it('says the refresh token was revoked when removing the tokens failed, without claiming they were removed', () => {
+    const text = doneBeforeFailing(failed(false, 'revoked'));
+
+    expect(text).to.contain('Removing the tokens failed').and.contain('revocation first (outcome: revoked)');
+    expect(text).to.not.contain('were removed').and.not.contain('Nothing was reported as done');
+  });
+
+  it('says what was removed, or that nothing was done', () => {
+    expect(doneBeforeFailing(failed(true, 'revoked'))).to.match(/^The tokens were removed before the failure \(refresh token: revoked at the provider\)/);
+    expect(doneBeforeFailing(failed(false, 'not-attempted'))).to.equal('Nothing was reported as done');
   });
 });

@@ -67,6 +67,30 @@ describe('the browser journey: sign in, profile, sign out', () => {
     expect(after.location).to.match(/^\/auth\/signin/);
   });
 
+  it('tells a visitor who comes back from the provider still signed in here so, with the form to sign out here too', async () => {
+    const browser = app.browser();
+    await signInWithBrowser(browser, entra, alice, { sid: 'sid-alice' });
+    const accountId = `${alice.oid}.${entra.tenantId}`;
+    // Ends the provider's session only (the provider then sends the browser back to /auth/signed-out).
+    expect((await browser.get('/auth/signout/provider')).location).to.match(new RegExp(`^${entra.authority}/oauth2/v2.0/logout`));
+
+    const page = await browser.get('/auth/signed-out');
+
+    expect(page.status).to.equal(200);
+    expect(page.headers.get('cache-control')).to.equal('no-cache, no-store');
+    expect(page.text).to.contain('You are still signed in to this app').and.contain('Signed in as Alice');
+    expect(page.text).to.not.contain('You are signed out').and.not.contain('have been removed');
+    expect(page.text).to.contain('action="/auth/signout"').and.contain('href="/profile"');
+    expect(await app.container.cradle.tokenStore.read(accountId), 'the tokens are indeed kept').to.not.equal(undefined);
+    const signOut = await browser.post('/auth/signout', { _csrf: csrfFrom(page) });
+    expect(signOut.status, "the page's form signs out here").to.equal(302);
+    expect(await app.container.cradle.tokenStore.read(accountId)).to.equal(undefined);
+
+    const signedOut = await browser.get('/auth/signed-out');
+    expect(signedOut.text).to.contain('You are signed out').and.contain('tokens this app held for you have been removed');
+    expect(signedOut.text).to.not.contain('Signed in as').and.not.contain('still signed in');
+  });
+
   it('gives a new session id to a signed-in user who signs in again, and ends the old session', async () => {
     const browser = app.browser();
     await signInWithBrowser(browser, entra, alice);

@@ -1,6 +1,8 @@
-import { asValue } from 'awilix';
+import { asFunction, asValue } from 'awilix';
 import { expect } from 'chai';
+import { randomUUID } from 'node:crypto';
 import { LocalSignOutJournal } from '../../src/adapters/journal/local-sign-out-journal.ts';
+import type { Cradle } from '../../src/app/container.ts';
 import { StoreUnavailable } from '../../src/domain/errors.ts';
 import { fakeUser, type FakeEntra } from '../support/fake-entra.ts';
 import { signInWithBrowser, startAppWithFakeEntra, stopTestApp, type TestApp } from '../support/app-harness.ts';
@@ -128,6 +130,90 @@ describe('front-channel sign-out stays an unauthenticated GET, within bounds', (
     expect(statuses.slice(0, 30), 'journaled: nobody can tell them from real ones yet').to.deep.equal(Array(30).fill(200));
     expect(statuses.slice(30), 'over the budget: not journaled, answered as the outage').to.deep.equal([503, 503]);
     expect(journal.pending()).to.have.length(30);
+  });
+
+  it('keys an IPv6 client by its /64, and an IPv4-mapped IPv6 address as the IPv4 address', async () => {
+    ({ entra, app } = await startAppWithFakeEntra([alice], { TRUST_PROXY: 'true' }));
+    const provider = app.browser();
+    const from = (address: string) => ({ headers: { 'x-forwarded-for': address } });
+    const unknownFrom = async (address: string, i: number | string) => (await provider.get(`/auth/signout/frontchannel?sid=guess-${i}`, from(address))).status;
+    for (let i = 0; i < 30; i++) expect(await unknownFrom(`2001:db8:1:2::${(i + 1).toString(16)}`, i)).to.equal(200);
+    expect(await unknownFrom('2001:db8:1:2:ffff:ffff:ffff:ffff', 'x'), 'another address of the same /64').to.equal(429);
+    expect(await unknownFrom('2001:0db8:0001:0002:0000:0000:0000:0abc', 'y'), 'written in full').to.equal(429);
+    expect(await unknownFrom('2001:db8:1:3::1', 'z'), 'the next /64').to.equal(200);
+
+    for (let i = 0; i < 30; i++) expect(await unknownFrom('::ffff:203.0.113.50', `m-${i}`)).to.equal(200);
+    expect(await unknownFrom('203.0.113.50', 'm-x'), 'the same IPv4 client').to.equal(429);
+    expect(await unknownFrom('203.0.113.51', 'm-y'), 'IPv4 stays per address').to.equal(200);
+  });
+
+  it('during a store outage, journals a sid of a session this instance served even from an address that spent its budget', async () => {
+    const journal = new LocalSignOutJournal();
+    ({ entra, app } = await startAppWithFakeEntra([alice], { TRUST_PROXY: 'true' }, undefined, { signOutJournal: asValue(journal) }));
+    await signInWithBrowser(app.browser(), entra, alice, { sid: 'sid-alice' });
+    app.container.cradle.sessionStore.findBySid = async () => {
+      throw new StoreUnavailable('the store does not answer');
+    };
+    const provider = app.browser();
+    const shared = { headers: { 'x-forwarded-for': '203.0.113.9' } }; // a NAT alice shares with a stranger
+    for (let i = 0; i < 30; i++) expect((await provider.get(`/auth/signout/frontchannel?sid=junk-${i}`, shared)).status).to.equal(200);
+    expect((await provider.get('/auth/signout/frontchannel?sid=junk-30', shared)).status, 'the address spent its budget').to.equal(503);
+
+    const answer = await provider.get('/auth/signout/frontchannel?sid=sid-alice', shared);
+
+    expect(answer.status).to.equal(200);
+    expect(journal.names({ sid: 'sid-alice' })).to.equal(true);
+  });
+
+  it('during a store outage, unknown sids from many addresses get at most the unverified rate and share: a back-channel sign-out and a known sid are still journaled, and applied', async () => {
+    // The journal as the Redis set-up wires it (store-registrations.ts), in memory.
+    ({ entra, app } = await startAppWithFakeEntra([alice, bob], { TRUST_PROXY: 'true' }, undefined, {
+      signOutJournal: asFunction(({ recentSids }: Cradle) => new LocalSignOutJournal({ knownSid: (sid) => recentSids.has(sid) })).singleton(),
+    }));
+    const aliceBrowser = app.browser();
+    const bobBrowser = app.browser();
+    await signInWithBrowser(aliceBrowser, entra, alice, { sid: 'sid-alice' });
+    await signInWithBrowser(bobBrowser, entra, bob, { sid: 'sid-bob' });
+    const { sessionStore, replayGuard, signOutJournal } = app.container.cradle;
+    const journal = signOutJournal!;
+    const findBySid = sessionStore.findBySid.bind(sessionStore);
+    const isClaimed = replayGuard.isClaimed.bind(replayGuard);
+    sessionStore.findBySid = async () => {
+      throw new StoreUnavailable('the store does not answer');
+    };
+    replayGuard.isClaimed = async () => {
+      throw new StoreUnavailable('the store does not answer');
+    };
+
+    // The auditor's flood: 35 addresses, 30 random sids each, within a minute.
+    const provider = app.browser();
+    const statuses = new Map<number, number>();
+    for (let address = 0; address < 35; address++) {
+      for (let i = 0; i < 30; i++) {
+        const { status } = await provider.get(`/auth/signout/frontchannel?sid=${randomUUID()}`, { headers: { 'x-forwarded-for': `203.0.113.${address}` } });
+        statuses.set(status, (statuses.get(status) ?? 0) + 1);
+      }
+    }
+    expect(Object.fromEntries(statuses), '100 a minute at most, across all addresses').to.deep.equal({ 200: 100, 503: 950 });
+    const outcomes = app.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.event === 'sign-out').map((line) => line.outcome);
+    expect(outcomes.filter((outcome) => outcome === 'failed'), 'each refused one a failed sign-out, as before').to.have.length(950);
+
+    const aliceSignOut = await provider.get('/auth/signout/frontchannel?sid=sid-alice', { headers: { 'x-forwarded-for': '198.51.100.7' } });
+    expect(aliceSignOut.status, 'a sid of a session this instance served').to.equal(200);
+    const token = await entra.logoutToken({ sid: 'sid-bob' });
+    const bobSignOut = await provider.post('/auth/signout/backchannel', { logout_token: token }, { headers: { origin: '', accept: '*/*' } });
+    expect(bobSignOut.status, 'a verified back-channel sign-out').to.equal(200);
+    expect(journal.pending()).to.have.length(102);
+
+    sessionStore.findBySid = findBySid;
+    replayGuard.isClaimed = isClaimed;
+    // An attempt of the replay timer may still be failing: the next one finds the store back.
+    for (let attempt = 0; attempt < 3 && journal.pending().length > 0; attempt++) await app.container.cradle.signOutJournalReplayer.replay();
+    expect(journal.pending()).to.deep.equal([]);
+    expect(await sessionStore.findBySid('sid-alice')).to.deep.equal([]);
+    expect(await sessionStore.findBySid('sid-bob')).to.deep.equal([]);
+    expect((await aliceBrowser.get('/profile')).status).to.equal(302);
+    expect((await bobBrowser.get('/profile')).status).to.equal(302);
   });
 
   it('refuses a repeated iss instead of treating it as absent', async () => {

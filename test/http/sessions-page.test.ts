@@ -128,8 +128,10 @@ describe('"Your sessions": seeing and ending your own sessions', () => {
   });
 
   it('"Sign out everywhere" ends every session of the user, removes the tokens and continues to the provider', async () => {
-    // Alice's partition holds the ID token of her latest sign-in (the phone's), which replaced the laptop's.
+    // Alice's partition holds the ID token of her latest sign-in (the phone's), which replaced the
+    // laptop's: it names the phone's provider session, so the laptop's sign-out goes without a hint.
     const [, phoneIdToken] = entra.issuedIdTokens.filter((idToken) => decodeJwt(idToken).sub === `sub-${alice.oid}`);
+    expect(decodeJwt(phoneIdToken!)).to.include({ sid: 'sid-alice-phone', aud: entra.clientId });
     const answer = await laptop.post('/sessions/everywhere', { _csrf: csrfFrom(await laptop.get('/sessions')) });
 
     expect(answer.status).to.equal(302);
@@ -138,13 +140,40 @@ describe('"Your sessions": seeing and ending your own sessions', () => {
     expect(endSession.searchParams.get('logout_hint')).to.equal(`hint-${alice.oid}`);
     expect(endSession.searchParams.get('post_logout_redirect_uri')).to.equal(`${app.baseUrl}/auth/signed-out`);
     expect(endSession.searchParams.get('client_id')).to.equal(entra.clientId);
-    expect(endSession.searchParams.get('id_token_hint'), 'the ID token of her latest sign-in').to.be.a('string').and.equal(phoneIdToken);
-    expect(decodeJwt(phoneIdToken!)).to.include({ sid: 'sid-alice-phone', aud: entra.clientId });
+    expect(endSession.searchParams.get('id_token_hint'), "not the phone's ID token").to.equal(null);
     for (const browser of [laptop, phone]) expect((await browser.get('/profile')).status).to.equal(302);
     expect(await app.container.cradle.tokenStore.read(accountOf(alice))).to.equal(undefined);
     expect(await app.container.cradle.sessionStore.findBySubject(`sub-${alice.oid}`)).to.deep.equal([]);
     expect((await bobBrowser.get('/profile')).status, 'bob untouched').to.equal(200);
     expect(auditEvents()[0]).to.include({ channel: 'sessions-page', sessionsEnded: 2, partitionRemoved: true, revocation: 'unsupported' });
+  });
+
+  it('"Sign out everywhere" from the device that signed in last carries its own ID token as the hint', async () => {
+    const [, phoneIdToken] = entra.issuedIdTokens.filter((idToken) => decodeJwt(idToken).sub === `sub-${alice.oid}`);
+
+    const answer = await phone.post('/sessions/everywhere', { _csrf: csrfFrom(await phone.get('/sessions')) });
+
+    expect(new URL(answer.location!).searchParams.get('id_token_hint')).to.equal(phoneIdToken);
+    for (const browser of [laptop, phone]) expect((await browser.get('/profile')).status).to.equal(302);
+  });
+
+  it('"Sign out everywhere" pressed after the session ended goes on to the provider\'s sign-out, as "Sign out" does, not a 403', async () => {
+    const laptopPage = await laptop.get('/sessions');
+    // The phone signs out everywhere first: the laptop's session ends with it, its page stays open.
+    expect((await phone.post('/sessions/everywhere', { _csrf: csrfFrom(await phone.get('/sessions')) })).status).to.equal(302);
+
+    const again = await laptop.post('/sessions/everywhere', { _csrf: csrfFrom(laptopPage) });
+
+    expect(again.status, 'not "This form has expired"').to.equal(302);
+    expect(again.location).to.equal('/auth/signout/provider');
+    expect(again.headers.get('cache-control')).to.equal('no-cache, no-store');
+    const endSession = new URL((await laptop.get(again.location!)).location!);
+    expect(endSession.origin + endSession.pathname).to.equal(`${entra.authority}/oauth2/v2.0/logout`);
+    expect(endSession.searchParams.get('id_token_hint'), 'no hint: the provider asks the user to confirm').to.equal(null);
+    const crossSite = await app.browser().post('/sessions/everywhere', {}, { headers: { origin: 'https://evil.example' } });
+    expect(crossSite.status, 'a foreign Origin is still refused').to.equal(403);
+    expect(auditEvents(), "the phone's sign-out only: nothing was left here to sign out").to.have.length(1);
+    expect((await bobBrowser.get('/profile')).status, 'bob untouched').to.equal(200);
   });
 
   it('records last activity at most once per 5 minutes', async () => {

@@ -6,7 +6,8 @@ import { csrfFrom, type ScriptedBrowser } from '../support/scripted-browser.ts';
 
 /**
  * The id_token_hint of a sign-out started here is read from the tokens that sign-out removes, so
- * the URL is built first; the hint is best effort and never decides whether the sign-out happens.
+ * the URL is built first; the hint is best effort and never decides whether the sign-out happens,
+ * and it is only ever the ID token of the signing-out session's own provider session.
  */
 describe('sign-out: id_token_hint is best effort', () => {
   const alice = fakeUser('alice');
@@ -44,6 +45,29 @@ describe('sign-out: id_token_hint is best effort', () => {
     expect((await browser.get('/profile')).status).to.equal(200);
   });
   afterEach(() => stopTestApp(app));
+
+  it("never sends another device's ID token: after a second sign-in of the user, this session's sign-out goes without the hint", async () => {
+    const laptopIdToken = entra.issuedIdTokens.at(-1)!;
+    const phone = app.browser();
+    await signInWithBrowser(phone, entra, alice, { sid: 'sid-alice-phone' }); // replaces the partition's ID token
+    const phoneIdToken = entra.issuedIdTokens.at(-1)!;
+    expect(phoneIdToken).to.not.equal(laptopIdToken);
+
+    const url = endSessionOf(await signOut());
+
+    expect(url.searchParams.get('id_token_hint'), "not the phone's, which names its provider session").to.equal(null);
+    expect(url.toString()).to.not.contain(phoneIdToken);
+    await expectSignedOut();
+  });
+
+  it("sends the ID token of the session's own sign-in", async () => {
+    const phone = app.browser();
+    await signInWithBrowser(phone, entra, alice, { sid: 'sid-alice-phone' });
+
+    const answer = await phone.post('/auth/signout', { _csrf: csrfFrom(await phone.get('/')) });
+
+    expect(endSessionOf(answer).searchParams.get('id_token_hint')).to.equal(entra.issuedIdTokens.at(-1));
+  });
 
   it('goes without the hint when the partition is already gone, and still ends the session', async () => {
     await app.container.cradle.tokenStore.remove(accountId); // e.g. removed by a sign-out elsewhere meanwhile

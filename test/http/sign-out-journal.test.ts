@@ -47,10 +47,10 @@ describe('sign-outs during a Redis outage are journaled and applied later', () =
     nock.cleanAll();
   });
 
-  async function instance(journalPath: string, overrides = {}, keyPrefix = `test:journal:${randomUUID()}:`): Promise<TestApp> {
+  async function instance(journalPath: string, overrides = {}, keyPrefix = `test:journal:${randomUUID()}:`, env: Record<string, string> = {}): Promise<TestApp> {
     const app = await startTestApp(
       entra,
-      { TOKEN_STORE: 'redis', REDIS_URL: redisUrl, REDIS_KEY_PREFIX: keyPrefix, SIGN_OUT_JOURNAL_PATH: journalPath },
+      { TOKEN_STORE: 'redis', REDIS_URL: redisUrl, REDIS_KEY_PREFIX: keyPrefix, SIGN_OUT_JOURNAL_PATH: journalPath, ...env },
       overrides,
     );
     apps.push(app);
@@ -219,8 +219,37 @@ describe('sign-outs during a Redis outage are journaled and applied later', () =
     expect(journalOf(app).pending()).to.deep.equal([]);
   });
 
-  it('answers 503 when the journal is full', async () => {
-    const app = await instance(freshJournal(), { signOutJournal: asValue(new LocalSignOutJournal({ maxEntries: 1 })) });
+  it("keeps a flood of unknown sids from many addresses to the unverified budget: the provider's sign-out of a user this instance served is still journaled, and applied", async () => {
+    const app = await instance(freshJournal(), {}, undefined, { TRUST_PROXY: 'true' });
+    const aliceBrowser = app.browser();
+    await signInWithBrowser(aliceBrowser, entra, alice, { sid: 'sid-alice-flood' });
+
+    redis!.kill('SIGSTOP');
+    // The auditor's flood, 35 addresses sending 30 random sids each, all at once: each waits for
+    // the store's deadline, so none has been counted for its address when the next arrives.
+    const provider = app.browser();
+    const flood = [];
+    for (let address = 0; address < 35; address++) {
+      const from = { headers: { 'x-forwarded-for': `203.0.113.${address}` } };
+      for (let i = 0; i < 30; i++) flood.push(provider.get(`/auth/signout/frontchannel?sid=${randomUUID()}`, from).then((answer) => answer.status));
+    }
+    const statuses = await Promise.all(flood);
+    expect(statuses.filter((status) => status === 200), 'journaled: 100 a minute at most').to.have.length(100);
+    expect(statuses.filter((status) => status === 503), 'the rest: the outage answer').to.have.length(950);
+
+    const aliceSignOut = await provider.get('/auth/signout/frontchannel?sid=sid-alice-flood', { headers: { 'x-forwarded-for': '203.0.113.0' } });
+    expect(aliceSignOut.status, aliceSignOut.text).to.equal(200);
+    expect(journalOf(app).names({ sid: 'sid-alice-flood' })).to.equal(true);
+
+    redis!.kill('SIGCONT');
+    await until('the journal is applied', () => journalOf(app).pending().length === 0);
+    expect(await app.container.cradle.sessionStore.findBySid('sid-alice-flood')).to.deep.equal([]);
+    expect(await app.container.cradle.tokenStore.read(`${alice.oid}.${entra.tenantId}`)).to.equal(undefined);
+    expect((await aliceBrowser.get('/profile')).status, 'alice is signed out').to.equal(302);
+  });
+
+  it('answers 503 when the journal is full (for front-channel entries, half of it)', async () => {
+    const app = await instance(freshJournal(), { signOutJournal: asValue(new LocalSignOutJournal({ maxEntries: 2 })) });
     redis!.kill('SIGSTOP');
     expect((await app.browser().get('/auth/signout/frontchannel?sid=one')).status).to.equal(200);
     expect((await app.browser().get('/auth/signout/frontchannel?sid=two')).status).to.equal(503);

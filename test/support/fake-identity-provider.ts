@@ -36,6 +36,8 @@ export interface FakePartition {
   readonly accountId: string;
   readonly accessTokens: Record<string, { readonly token: string; readonly expiresAt: number }>;
   readonly refreshToken: string;
+  /** The provider session of the sign-in that wrote it (its ID token's `sid`). */
+  readonly sid?: string;
 }
 
 /**
@@ -108,6 +110,7 @@ export class FakeIdentityProvider implements IdentityProvider {
       accountId: user.accountId,
       accessTokens: { [scopesKey(redemption.scopes)]: this.#newAccessToken(user.accountId) },
       refreshToken: `rt-${user.accountId}`,
+      sid: issued.sid,
     };
     // A fresh sign-in replaces the partition: no compare-and-set, like the real adapter.
     await this.#tokenStore.write(user.accountId, JSON.stringify(partition));
@@ -149,9 +152,14 @@ export class FakeIdentityProvider implements IdentityProvider {
     return url.toString();
   }
 
-  /** A stand-in ID token for an account that holds tokens, as the MSAL adapter reads one. */
-  async idTokenHint(accountId: string): Promise<string | undefined> {
-    return (await this.#tokenStore.read(accountId)) ? `id-token-of-${accountId}` : undefined;
+  /**
+   * A stand-in ID token for an account that holds tokens, as the MSAL adapter reads one: only for
+   * the session of the sign-in that wrote the partition (its `sid`).
+   */
+  async idTokenHint(account: Pick<SignedInAccount, 'accountId' | 'sid'>): Promise<string | undefined> {
+    const stored = await this.#tokenStore.read(account.accountId);
+    if (!stored || (JSON.parse(stored.data) as FakePartition).sid !== account.sid) return undefined;
+    return `id-token-of-${account.accountId}`;
   }
 
   async trustsIssuer(iss: string): Promise<boolean> {

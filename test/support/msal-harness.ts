@@ -1,6 +1,7 @@
 import nock from 'nock';
 import { FetchNetworkClient } from '../../src/adapters/msal/fetch-network-client.ts';
 import { MsalIdentityProvider } from '../../src/adapters/msal/msal-identity-provider.ts';
+import { MsalRefreshTokenRevoker } from '../../src/adapters/msal/msal-refresh-token-revoker.ts';
 import { RefreshGate, type RefreshLock } from '../../src/adapters/msal/refresh-gate.ts';
 import { describeAuthority } from '../../src/adapters/oidc/authority.ts';
 import { IdTokenValidator } from '../../src/adapters/oidc/id-token-validator.ts';
@@ -50,6 +51,7 @@ export function oidcPlumbing(entra: FakeEntra, options: MsalHarnessOptions = {})
 export function msalIdentityProvider(entra: FakeEntra, tokenStore: TokenStore, warnings: string[] = [], options: MsalHarnessOptions = {}) {
   const networkClient = new FetchNetworkClient(2000);
   const { providerDiscovery, idTokenValidator } = oidcPlumbing(entra, options);
+  const logger = warningsInto(warnings);
   return new MsalIdentityProvider({
     msalSettings: {
       authority: entra.authority,
@@ -63,7 +65,9 @@ export function msalIdentityProvider(entra: FakeEntra, tokenStore: TokenStore, w
     providerDocuments: providerDiscovery,
     idTokenCheck: idTokenValidator,
     networkClient,
-    logger: warningsInto(warnings),
+    logger,
+    // As the app wires it: RFC 7009 at the revocation endpoint discovery advertises (FakeEntra.revocation).
+    refreshTokenRevoker: new MsalRefreshTokenRevoker({ clientId: entra.clientId, clientSecret: 'test-secret', providerDocuments: providerDiscovery, logger }),
     refreshGate: new RefreshGate({ lock: options.refreshLock, lockTtlMs: 3000 }),
   });
 }

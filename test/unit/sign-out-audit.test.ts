@@ -64,6 +64,16 @@ describe('the sign-out audit event', () => {
     expect(await metricValue(metrics.registry, 'app_refresh_token_revocations_total', { outcome: 'revoked' })).to.equal(1);
   });
 
+  it('records and counts the revocation of a partition whose removal failed, without claiming the removal', async () => {
+    const failure = new StoreUnavailable('no answer while removing the partition');
+    noteWorkDoneBeforeFailing(failure, { subject: 'sub-4', sessionsEnded: 0, partitionRemoved: false, revocation: 'revoked' });
+
+    await expectRejection(audit.around('app', { requestId: 'req-4' }, () => Promise.reject(failure)), StoreUnavailable);
+
+    expect(lines[0]).to.include({ channel: 'app', outcome: 'failed', subject: 'sub-4', partitionRemoved: false, revocation: 'revoked' });
+    expect(await metricValue(metrics.registry, 'app_refresh_token_revocations_total', { outcome: 'revoked' })).to.equal(1);
+  });
+
   it('counts sign-outs by channel and outcome, and revocations of removed partitions by outcome', async () => {
     audit.record(signOutResult('front-channel', { subject: undefined, sessionsEnded: 1, partitionRemoved: true, revocation: 'failed' }));
     audit.record(signOutResult('front-channel', { subject: undefined, sessionsEnded: 0, partitionRemoved: false, revocation: 'not-attempted' }));

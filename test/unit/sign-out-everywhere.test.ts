@@ -306,6 +306,45 @@ describe('SignOutEverywhere', () => {
       await expectBobUntouched();
     });
 
+    it('revokes the refresh token of a partition whose removal failed though the store carried it out, and claims no removal', async () => {
+      const remove = tokenStore.remove.bind(tokenStore);
+      let failures = 1;
+      tokenStore.remove = async (accountId: string) => {
+        await remove(accountId); // the DEL lands...
+        if (failures-- > 0) throw new StoreUnavailable('no answer within the store deadline'); // ...after the deadline rejected it
+      };
+
+      const error = await expectRejection(signOut.fromApp(alice, 'alice-laptop'), StoreUnavailable);
+
+      expect(await tokenStore.read(alice.accountId), 'removed after all').to.equal(undefined);
+      expect(revoker.received, 'revoked now: no retry will find it').to.deep.equal([{ refreshToken: 'rt-alice.tenant', partitionStillStored: false }]);
+      expect(failedResult('app', alice.subject, error)).to.include({ outcome: 'failed', partitionRemoved: false, revocation: 'revoked' });
+      // The user's retry ends the sessions; there is no partition left to revoke.
+      expect(await signOut.fromApp(alice, 'alice-laptop')).to.include({ outcome: 'removed', sessionsEnded: 2, partitionRemoved: false, revocation: 'not-attempted' });
+      expect(revoker.received).to.have.length(1);
+      await expectBobUntouched();
+    });
+
+    it('revokes the refresh token of a partition whose removal failed and did not happen: its next use asks for sign-in', async () => {
+      const journal = new LocalSignOutJournal();
+      const remove = tokenStore.remove.bind(tokenStore);
+      tokenStore.remove = async () => {
+        throw new StoreUnavailable('store down while removing the partition');
+      };
+
+      const result = await withJournal(journal).fromFrontChannel({ sid: 'sid-alice' });
+
+      expect(result).to.include({ outcome: 'journaled', partitionRemoved: false, revocation: 'revoked' });
+      expect(revoker.received).to.deep.equal([{ refreshToken: 'rt-alice.tenant', partitionStillStored: true }]);
+      time += ACCESS_TOKEN_LIFETIME_MS;
+      await expectRejection(provider.acquireTokenSilently({ accountId: alice.accountId, scopes: API_SCOPES }), InteractionRequired);
+      tokenStore.remove = remove;
+      const reported: SignOutResult[] = [];
+      await withJournal(journal).applyJournal((applied) => reported.push(applied));
+      expect(reported[0]).to.include({ outcome: 'removed', sessionsEnded: 2, partitionRemoved: true, journaled: true });
+      expect(await tokenStore.read(alice.accountId)).to.equal(undefined);
+    });
+
     it('says what a journaled sign-out did before the store failed', async () => {
       const journal = new LocalSignOutJournal();
       const destroy = sessionStore.destroy.bind(sessionStore);

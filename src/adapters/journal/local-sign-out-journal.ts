@@ -10,10 +10,37 @@ const DEFAULT_MAX_ENTRIES = 1000;
 const DEFAULT_MAX_BYTES = 256 * 1024;
 
 /**
+ * Unverified entries are front-channel ones: the Logout URL is an unauthenticated GET, so during an
+ * outage anyone can have a `sid` journaled. Back-channel entries are verified (the logout token's
+ * signature was checked before it was journaled). Unverified entries may fill at most half the
+ * journal, in entries and in bytes (500 entries, 128 KB by default): whatever strangers send, the
+ * other half stays for verified sign-outs. Half, because nothing tells how an app's sign-outs split
+ * between the channels (Entra sends only front-channel ones, most other providers back-channel
+ * ones), and 500 is still more front-channel entries than a 10,000-user app's sign-outs in an
+ * hour-long outage, at a sign-out per user per day.
+ */
+const UNVERIFIED_SHARE = 0.5;
+/**
+ * Unverified entries added per minute at most (by the entries' `at`), across all clients: a few
+ * clients' worth (each may journal 30 a minute, see UnknownSidLimiter), so a flood from many
+ * addresses takes minutes, not seconds, to fill the unverified half (five with GUID-long sids; with
+ * 255-character ones, 369 entries fill its 128 KB in close to four), while most outages (a
+ * failover, a restart) are over sooner. Genuine sign-outs rarely come this fast: 100 a
+ * minute is a sign-out per user per day for 144,000 users, all reaching this one instance.
+ */
+const DEFAULT_UNVERIFIED_PER_MINUTE = 100;
+const MINUTE_MS = 60_000;
+
+/**
  * SignOutJournal kept in this process and, with `file`, in a JSON file rewritten atomically on
  * every change (a temporary file, fsync, rename over the old one, fsync of the folder), so an entry
  * that `append` confirmed survives a crash or restart. Without `file` (tests, one-process set-ups)
  * it lives in memory only. Bounded in entries and serialized bytes: when full, `append` refuses.
+ * Unverified (front-channel) entries get at most UNVERIFIED_SHARE of either bound and
+ * DEFAULT_UNVERIFIED_PER_MINUTE a minute, unless `knownSid` says the instance served a session bound to
+ * the `sid` (RecentSids): such an entry is probably genuine, and may use the whole journal. An entry
+ * the journal holds already (the same `sid` from the front-channel, the same logout token `jti`) is
+ * not added twice: repeating one, a known `sid` say, cannot fill the journal either.
  *
  * With `file`, the journal holds `<file>.lock` (this process's pid) from its construction until
  * `close`: a second journal on the same file, in this or another live process, is refused with
@@ -23,7 +50,12 @@ export class LocalSignOutJournal implements SignOutJournal {
   readonly #file: string | undefined;
   readonly #maxEntries: number;
   readonly #maxBytes: number;
+  readonly #maxUnverifiedPerMinute: number;
+  /** Whether this instance served a session bound to `sid` lately (`undefined`: it knows none). */
+  readonly #knownSid: ((sid: string) => boolean) | undefined;
   #entries: JournaledSignOut[] = [];
+  /** Entries added whose write is still under way: not yet durable, so no repeat may count on them. */
+  readonly #unconfirmed = new Set<string>();
   #writing: Promise<void> = Promise.resolve();
   #closed = false;
   /** Runs after each entry is durably added (the app drops what this instance keeps in memory). */
@@ -34,12 +66,25 @@ export class LocalSignOutJournal implements SignOutJournal {
    * `formerFile`: a journal file an earlier version wrote (the old shared default path); its
    * entries are taken into this one, written durably, and only then is it removed.
    */
-  constructor(deps: { file?: string; formerFile?: string; maxEntries?: number; maxBytes?: number; logger?: Logger; onAppended?: () => void } = {}) {
+  constructor(
+    deps: {
+      file?: string;
+      formerFile?: string;
+      maxEntries?: number;
+      maxBytes?: number;
+      maxUnverifiedPerMinute?: number;
+      knownSid?: (sid: string) => boolean;
+      logger?: Logger;
+      onAppended?: () => void;
+    } = {},
+  ) {
     this.#file = deps.file;
     this.#onAppended = deps.onAppended;
     this.#logger = deps.logger;
     this.#maxEntries = deps.maxEntries ?? DEFAULT_MAX_ENTRIES;
     this.#maxBytes = deps.maxBytes ?? DEFAULT_MAX_BYTES;
+    this.#maxUnverifiedPerMinute = deps.maxUnverifiedPerMinute ?? DEFAULT_UNVERIFIED_PER_MINUTE;
+    this.#knownSid = deps.knownSid;
     if (!deps.file) return;
     mkdirSync(dirname(deps.file), { recursive: true, mode: 0o700 });
     acquireLock(deps.file);
@@ -54,10 +99,14 @@ export class LocalSignOutJournal implements SignOutJournal {
 
   async append(entry: Omit<JournaledSignOut, 'id'>): Promise<boolean> {
     this.#refuseIfClosed();
+    // Held durably already: it will be applied, and a second entry would only take room.
+    if (this.#holds(entry)) return true;
     const id = randomUUID();
     const next = [...this.#entries, { id, ...entry }];
     if (next.length > this.#maxEntries || Buffer.byteLength(JSON.stringify(next)) > this.#maxBytes) return false;
+    if (this.#unverified(entry) && !this.#withinUnverifiedBudget(next, entry.at)) return false;
     this.#entries = next;
+    this.#unconfirmed.add(id);
     try {
       await this.#persist();
     } catch (error) {
@@ -65,6 +114,8 @@ export class LocalSignOutJournal implements SignOutJournal {
       // must not be applied later from memory, or be written by the next change that succeeds.
       this.#entries = this.#entries.filter((kept) => kept.id !== id);
       throw error;
+    } finally {
+      this.#unconfirmed.delete(id);
     }
     try {
       this.#onAppended?.();
@@ -73,6 +124,39 @@ export class LocalSignOutJournal implements SignOutJournal {
       this.#logger?.error({ err: error }, 'sign-out journaled, but dropping what this instance keeps in memory failed');
     }
     return true;
+  }
+
+  /**
+   * A front-channel entry anyone could have sent: not a back-channel one (its token was verified),
+   * nor one naming a `sid` this instance served a session for.
+   */
+  #unverified(entry: Omit<JournaledSignOut, 'id'>): boolean {
+    return entry.channel === 'front-channel' && !(entry.sid !== undefined && this.#knownSid?.(entry.sid));
+  }
+
+  /**
+   * Whether the front-channel entries of `next` (the one being added among them) stay within their
+   * share of entries and bytes, and within the rate for those accepted in the minute up to `at`.
+   * Every front-channel entry counts, known `sid`s too: after a restart nothing tells them apart,
+   * and a known one admitted beyond the share only leaves less of it to strangers.
+   */
+  #withinUnverifiedBudget(next: readonly JournaledSignOut[], at: number): boolean {
+    const unverified = next.filter((kept) => kept.channel === 'front-channel');
+    return (
+      unverified.length <= Math.floor(this.#maxEntries * UNVERIFIED_SHARE) &&
+      unverified.filter((kept) => kept.at > at - MINUTE_MS).length <= this.#maxUnverifiedPerMinute &&
+      Buffer.byteLength(JSON.stringify(unverified)) <= Math.floor(this.#maxBytes * UNVERIFIED_SHARE)
+    );
+  }
+
+  /**
+   * Whether a durable pending entry already carries out `entry`: the same front-channel `sid`, or
+   * the same logout token. One still being written does not count: its write may fail.
+   */
+  #holds(entry: Omit<JournaledSignOut, 'id'>): boolean {
+    const same = (kept: JournaledSignOut) =>
+      entry.channel === 'front-channel' ? kept.channel === 'front-channel' && kept.sid === entry.sid : entry.jti !== undefined && kept.jti === entry.jti;
+    return this.#entries.some((kept) => same(kept) && !this.#unconfirmed.has(kept.id));
   }
 
   pending(): readonly JournaledSignOut[] {

@@ -1,4 +1,5 @@
 import { ConfidentialClientApplication, LogLevel, ProtocolMode, type AuthenticationResult, type INetworkModule } from '@azure/msal-node';
+import { decodeJwt } from 'jose';
 import type { Logger } from 'pino';
 import type { SignedInAccount } from '../../domain/account.ts';
 import { IdentityProviderUnavailable, InteractionRequired, SignInUnverified } from '../../domain/errors.ts';
@@ -12,6 +13,7 @@ import type {
   SignInRequest,
   SilentTokenRequest,
 } from '../../ports/identity-provider.port.ts';
+import type { RefreshTokenRevoker } from '../../ports/refresh-token-revoker.port.ts';
 import type { TokenStore } from '../../ports/token-store.port.ts';
 import { codeRedemptionError, silentTokenError } from './msal-errors.ts';
 import { PartitionCachePlugin } from './partition-cache-plugin.ts';
@@ -96,6 +98,7 @@ export class MsalIdentityProvider implements IdentityProvider {
   readonly #views: PartitionViews;
   readonly #refreshGate: RefreshGate;
   readonly #backgroundRefreshes: BackgroundRefreshes;
+  readonly #revoker: RefreshTokenRevoker;
 
   constructor(deps: {
     msalSettings: MsalSettings;
@@ -104,6 +107,8 @@ export class MsalIdentityProvider implements IdentityProvider {
     idTokenCheck: IdTokenCheck;
     networkClient: INetworkModule;
     logger: Logger;
+    /** Revokes the refresh token of a refresh whose write-back found the partition removed (a sign-out meanwhile). */
+    refreshTokenRevoker: RefreshTokenRevoker;
     /** Parsed partitions kept in memory; without it each request reads and parses its partition. */
     partitionViews?: PartitionViews;
     /** One refresh per account at a time (default: within this process only). */
@@ -126,6 +131,7 @@ export class MsalIdentityProvider implements IdentityProvider {
     this.#views = deps.partitionViews ?? uncachedViews(deps.tokenStore, deps.msalSettings.clientId);
     this.#refreshGate = deps.refreshGate ?? new RefreshGate({ lockTtlMs: 0 });
     this.#backgroundRefreshes = deps.backgroundRefreshes ?? new BackgroundRefreshes();
+    this.#revoker = deps.refreshTokenRevoker;
   }
 
   async startSignIn(request: SignInRequest): Promise<{ authorizationUrl: string; checks: SignInChecks }> {
@@ -288,13 +294,40 @@ export class MsalIdentityProvider implements IdentityProvider {
       const written = await this.#tokenStore.write(request.accountId, plugin.changes, partition.version);
       // Not written: the user signed out (or another request refreshed) meanwhile. Dropping this
       // write is what keeps a signed-out user's tokens from coming back.
-      if (!written) this.#logger.warn('refreshed tokens not stored: partition changed meanwhile');
+      if (!written) await this.#refusedWriteBack(request.accountId, plugin.changes);
     }
     return {
       token: result.accessToken,
       expiresOn: result.expiresOn ?? new Date(0),
       scopes: result.scopes,
     };
+  }
+
+  /**
+   * A refresh's write-back refused by the compare-and-set. When the partition is gone (a sign-out
+   * removed it while the refresh was at the provider), the refresh token the refused write held is
+   * revoked: a provider that rotates refresh tokens issued it after the sign-out read the partition,
+   * so the sign-out's revocation never saw it, and it would stay valid there. When the partition
+   * still exists, another request or instance wrote it (its own refresh, or a new sign-in): a race
+   * lost, not a sign-out, and nothing is revoked, as the token may be the very one that partition
+   * holds (a provider that does not rotate them hands the same one back). Revocation is bounded
+   * (RefreshTokenRevoker: at most 2 s) and never rejects; the token is never logged.
+   */
+  async #refusedWriteBack(accountId: string, refusedData: string): Promise<void> {
+    let removed: boolean;
+    try {
+      removed = (await this.#tokenStore.version(accountId)) === undefined;
+    } catch (error) {
+      // The access token is good: a store that fails now costs the revocation, not the request.
+      this.#logger.warn({ err: error }, 'refreshed tokens not stored: partition changed meanwhile, and whether it was removed could not be read');
+      return;
+    }
+    if (!removed) {
+      this.#logger.warn('refreshed tokens not stored: partition changed meanwhile');
+      return;
+    }
+    const revocation = await this.#revoker.revoke(refusedData);
+    this.#logger.warn({ revocation }, 'refreshed tokens not stored: partition removed meanwhile (a sign-out); their refresh token sent for revocation');
   }
 
   async endSessionUrl(request: EndSessionRequest): Promise<string | undefined> {
@@ -309,18 +342,20 @@ export class MsalIdentityProvider implements IdentityProvider {
   }
 
   /**
-   * The account's ID token from its partition, or `undefined`: the hint is optional, so neither a
-   * missing partition nor a store that fails here may stop the sign-out (which then meets the store
-   * itself), nor a slow one delay it by more than ID_TOKEN_HINT_READ_MS. The token is never logged.
+   * The ID token of `account`'s own sign-in from its partition, or `undefined`: the hint is
+   * optional, so neither a missing partition nor a store that fails here may stop the sign-out
+   * (which then meets the store itself), nor a slow one delay it by more than ID_TOKEN_HINT_READ_MS.
+   * The token is never logged.
    */
-  async idTokenHint(accountId: string): Promise<string | undefined> {
+  async idTokenHint(account: Pick<SignedInAccount, 'accountId' | 'sid'>): Promise<string | undefined> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const late = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`no answer within ${ID_TOKEN_HINT_READ_MS} ms`)), ID_TOKEN_HINT_READ_MS);
     });
     try {
-      const partition = await Promise.race([this.#tokenStore.read(accountId), late]);
-      return partition && idTokenSecret(partition.data, this.#settings.clientId, accountId);
+      const partition = await Promise.race([this.#tokenStore.read(account.accountId), late]);
+      const idToken = partition && idTokenSecret(partition.data, this.#settings.clientId, account.accountId);
+      return idToken !== undefined && ofProviderSession(idToken, account.sid) ? idToken : undefined;
     } catch (error) {
       this.#logger.warn({ err: error }, 'sign-out URL built without id_token_hint: the token store could not be read');
       return undefined;
@@ -380,6 +415,34 @@ function accountMatches(homeAccountId: string, claims: Record<string, unknown>):
   const { oid, tid } = claims;
   if (typeof oid !== 'string' || typeof tid !== 'string') return true;
   return homeAccountId === `${oid}.${tid}` || (homeAccountId.startsWith(`${oid}-`) && homeAccountId.endsWith(`.${tid}`));
+}
+
+/**
+ * Whether `idToken` was issued for provider session `sid` (the signing-out session's `sid`, as its
+ * own sign-in verified it). The account's partition is shared by its sessions on every device, and
+ * each sign-in replaces its ID token, so the one held may be another device's. As `id_token_hint` it
+ * is "a hint about the End-User's current authenticated session with the Client" (RP-Initiated
+ * Logout 1.0 §2), and a provider such as Keycloak looks up the session the hint's `sid` names and
+ * ends that one (LogoutEndpoint in
+ * https://github.com/keycloak/keycloak/blob/main/services/src/main/java/org/keycloak/protocol/oidc/endpoints/LogoutEndpoint.java):
+ * another device's session would end, and this one's, on what may be a shared computer, would
+ * stay. So the hint goes only when the token names this session.
+ *
+ * A session without a `sid` (a provider that issues none) takes a token without one as well: it
+ * names the user and no session, so the provider can only end the session of the browser it
+ * reaches, this one; leaving it out would only make every sign-out ask the user to confirm. A
+ * token with a `sid` then comes from a sign-in other than this session's, and is not sent. The
+ * token is read, not verified: it is the provider's own, stored after its sign-in was verified,
+ * and the provider verifies the hint itself.
+ */
+function ofProviderSession(idToken: string, sid: string | undefined): boolean {
+  let claims: Record<string, unknown>;
+  try {
+    claims = decodeJwt(idToken);
+  } catch {
+    return false; // not a JWT: nothing says whose session it is
+  }
+  return stringClaim(claims.sid) === sid;
 }
 
 function stringClaim(value: unknown): string | undefined {

@@ -1,11 +1,10 @@
 import Router from '@koa/router';
-import type Koa from 'koa';
 import { IdentityProviderUnavailable, SignInFailed } from '../../domain/errors.ts';
 import type { Cradle } from '../container.ts';
 import type { Logger } from '../observability/logger.ts';
-import { FORM_REFUSED, fromThisSite, requireCsrf } from '../middleware/csrf.ts';
+import { csrfToken, requireCsrf } from '../middleware/csrf.ts';
 import { formBody } from '../middleware/form-body.ts';
-import { continueToProviderSignOut } from '../provider-sign-out.ts';
+import { continueToProviderSignOut, signedOutHereAlready } from '../provider-sign-out.ts';
 import { signedInSessionData } from '../session-data.ts';
 import { redirectToSignIn, type SignInStart } from '../sign-in-redirect.ts';
 import { noStore } from '../middleware/security-headers.ts';
@@ -103,7 +102,11 @@ export function authRoutes(
 
   router.get('/signed-out', async (ctx) => {
     noStore(ctx);
-    await ctx.render('signed-out', { account: undefined });
+    // Anyone can load this page, and a visitor still signed in here gets here too: after
+    // `/auth/signout/provider`, which ends only the provider's session, or from a provider that did
+    // not tell this app of its sign-out. The page must not tell them their session here has ended.
+    const account = ctx.session?.account;
+    await ctx.render('signed-out', { account, csrfToken: account ? csrfToken(ctx) : undefined });
   });
 
   return router;
@@ -111,24 +114,6 @@ export function authRoutes(
 
 /** The parameters of an authorization response the app reads (RFC 6749 §4.1.2, RFC 9207). */
 const CALLBACK_PARAMETERS = ['code', 'state', 'iss', 'error', 'error_description'] as const;
-
-/**
- * "Sign out" pressed after the session ended (it expired, or was ended from another device): there
- * is no CSRF token left to check it against and nothing here to sign out, but the user still asked
- * to be signed out, and on a shared computer the provider's session would sign the next person in.
- * So the provider's session is ended too, as `GET /auth/signout/provider` does: without an
- * `id_token_hint`, so the provider asks the user to confirm, and a forged POST gets nothing that
- * link does not. A browser-sent foreign `Origin` is still refused.
- */
-function signedOutHereAlready(publicOrigin: string): Koa.Middleware {
-  return async (ctx, next) => {
-    if (ctx.session?.account) return next();
-    if (!fromThisSite(ctx, publicOrigin)) ctx.throw(403, FORM_REFUSED);
-    noStore(ctx);
-    ctx.session = null;
-    ctx.redirect('/auth/signout/provider');
-  };
-}
 
 /**
  * Refusals that say the app's own request is wrong (RFC 6749 §4.1.2.1, §5.2): its registration,

@@ -5,6 +5,7 @@ import { errorHandler } from '../middleware/error-handler.ts';
 import { formBody } from '../middleware/form-body.ts';
 import { allowFramingBy, noStore } from '../middleware/security-headers.ts';
 import { UnknownSidLimiter } from '../middleware/unknown-sid-limiter.ts';
+import { MAX_SID_LENGTH } from '../recent-sids.ts';
 import { present, single } from './query-parameters.ts';
 
 /**
@@ -22,7 +23,8 @@ export function providerSignOutRoutes({
   logger,
   metrics,
   providerOrigins,
-}: Pick<Cradle, 'config' | 'signOutEverywhere' | 'signOutAudit' | 'logger' | 'metrics' | 'providerOrigins'>): Router {
+  recentSids,
+}: Pick<Cradle, 'config' | 'signOutEverywhere' | 'signOutAudit' | 'logger' | 'metrics' | 'providerOrigins' | 'recentSids'>): Router {
   const router = new Router({ prefix: '/auth' });
 
   const unknownSids = new UnknownSidLimiter();
@@ -38,11 +40,14 @@ export function providerSignOutRoutes({
     // Present but empty is not absent: an empty iss names no issuer, so not the provider's.
     const iss = present(ctx.query.iss);
     if (iss === undefined && config.frontChannelRequiresIss) return ctx.throw(400, 'The sign-out request has no iss.');
-    const mayJournal = !unknownSids.exhausted(ctx.ip);
+    // A sid of a session this instance served came from a verified ID token: during an outage
+    // it is treated like a sid that ends a session, neither refused nor counted for the address.
+    const known = recentSids.has(sid);
+    const mayJournal = known || !unknownSids.exhausted(ctx.ip);
     const { outcome } = await signOutAudit.around('front-channel', { requestId: ctx.state.requestId }, () =>
       signOutEverywhere.fromFrontChannel({ sid, iss }, { mayJournal }),
     );
-    if (outcome === 'nothing-held' || outcome === 'journaled') {
+    if (outcome === 'nothing-held' || (outcome === 'journaled' && !known)) {
       const { allowed, retryAfterSeconds } = unknownSids.recordMiss(ctx.ip);
       // A journaled sign-out was accepted: it is answered as such, and only counted.
       if (!allowed && outcome === 'nothing-held') {
@@ -83,9 +88,3 @@ export function providerSignOutRoutes({
 
   return router;
 }
-
-/**
- * Longer than any provider's session id (Entra's is a GUID, others' are 20-50 characters): refused
- * before it reaches the store or, during an outage, the journal.
- */
-const MAX_SID_LENGTH = 255;

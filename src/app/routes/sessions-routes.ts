@@ -3,7 +3,7 @@ import type { Cradle } from '../container.ts';
 import { csrfToken, requireCsrf } from '../middleware/csrf.ts';
 import { formBody } from '../middleware/form-body.ts';
 import { noStore } from '../middleware/security-headers.ts';
-import { continueToProviderSignOut } from '../provider-sign-out.ts';
+import { continueToProviderSignOut, signedOutHereAlready } from '../provider-sign-out.ts';
 import { SessionHandles } from '../session-handles.ts';
 import { signInLocation } from '../sign-in-redirect.ts';
 import { yourSessions } from '../your-sessions.ts';
@@ -14,6 +14,7 @@ import { yourSessions } from '../your-sessions.ts';
  *   POST /sessions/end          ends one other session (`session` = its handle); the tokens stay
  *   POST /sessions/everywhere   ends every session and removes the tokens, then the provider's sign-out
  * Both POSTs are CSRF-protected forms. A handle is only looked up among the user's own sessions.
+ * "Sign out everywhere" posted once the session has ended goes on to the provider's sign-out.
  */
 export function sessionsRoutes({
   config,
@@ -25,7 +26,8 @@ export function sessionsRoutes({
 }: Pick<Cradle, 'config' | 'sessionStore' | 'signOutEverywhere' | 'signOutAudit' | 'logger' | 'now'>): Router {
   const sessionHandles = new SessionHandles(config.sessionKeys);
   const router = new Router({ prefix: '/sessions' });
-  const form = [formBody(), requireCsrf(new URL(config.publicUrl).origin)];
+  const publicOrigin = new URL(config.publicUrl).origin;
+  const form = [formBody(), requireCsrf(publicOrigin)];
 
   router.get('/', async (ctx) => {
     noStore(ctx);
@@ -50,7 +52,9 @@ export function sessionsRoutes({
     ctx.redirect('/sessions?ended=1');
   });
 
-  router.post('/everywhere', ...form, async (ctx) => {
+  // Pressed again after the session ended (the first press went through, or it expired): on to
+  // the provider's sign-out, as "Sign out" is, rather than a 403 for a form whose session is gone.
+  router.post('/everywhere', formBody(), signedOutHereAlready(publicOrigin), requireCsrf(publicOrigin), async (ctx) => {
     noStore(ctx);
     const account = ctx.session!.account!;
     // The ID token for the provider's id_token_hint, before the sign-out removes it (the store only).
