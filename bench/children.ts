@@ -10,9 +10,19 @@ export interface Child<Ready> {
   stop(): Promise<void>;
 }
 
+/**
+ * Runs every bench process started after it through `wrapper`, an executable that is handed Node's
+ * arguments (instruction-counts.ts runs them under valgrind); `undefined` runs Node itself again.
+ */
+export function wrapBenchProcesses(wrapper: string | undefined): void {
+  processWrapper = wrapper;
+}
+let processWrapper: string | undefined;
+
 /** Starts a bench process (plain Node with type stripping, GC exposed) and waits for its `ready` message. */
 async function start<Ready>(script: string, env: Record<string, string> = {}): Promise<Child<Ready>> {
   const child = fork(fileURLToPath(new URL(script, import.meta.url)), [], {
+    ...(processWrapper ? { execPath: processWrapper } : {}),
     // BENCH_CPU_PROF=<dir>: write a CPU profile of each bench process there (node --cpu-prof).
     execArgv: ['--expose-gc', ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])],
     env: { ...process.env, ...env },
