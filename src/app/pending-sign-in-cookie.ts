@@ -65,23 +65,32 @@ export class PendingSignInCookie {
   take(ctx: Koa.Context, state: string | undefined): PendingSignIn | undefined {
     assertSecureTransport(ctx, this.#cookies);
     if (!state) return undefined;
+    // Found in the parsed header, not by `ctx.cookies.get(name)`: the cookies package keeps a RegExp
+    // for every name it is asked for, in a module-level cache never emptied
+    // (https://github.com/pillarjs/cookies/blob/0.9.1/index.js, getPattern and REGEXP_CACHE), and
+    // this name comes from the request's `state`: each forged callback would keep one for good.
     const name = this.#nameFor(state);
-    const text = ctx.cookies.get(name, { signed: false });
-    if (text === undefined) return this.#takeUnnamed(ctx);
-    this.#clear(ctx, name);
-    return this.#open(text);
+    const held = this.#held(ctx);
+    const named = held.find((cookie) => cookie.name === name);
+    if (named) {
+      this.#clear(ctx, name);
+      return this.#open(named.text);
+    }
+    return this.#takeUnnamed(ctx, held, state);
   }
 
   /**
    * The single cookie, named without a state, that releases before this one kept: a sign-in started
-   * before an upgrade still finishes after it (the domain checks its state against the callback's).
+   * before an upgrade still finishes after it. Taken (and cleared) only for the callback of its own
+   * `state`, as the named ones are.
    */
-  #takeUnnamed(ctx: Koa.Context): PendingSignIn | undefined {
+  #takeUnnamed(ctx: Koa.Context, held: readonly { name: string; text: string }[], state: string): PendingSignIn | undefined {
     const name = this.#cookies.pendingSignInCookieName;
-    const text = ctx.cookies.get(name, { signed: false });
-    if (text === undefined) return undefined;
+    const unnamed = held.find((cookie) => cookie.name === name);
+    const pending = unnamed && this.#open(unnamed.text);
+    if (!pending || pending.checks.state !== state) return undefined;
     this.#clear(ctx, name);
-    return this.#open(text);
+    return pending;
   }
 
   #open(text: string): PendingSignIn | undefined {

@@ -1,31 +1,29 @@
 import type { ChildProcess } from 'node:child_process';
 
-/** How long a child that the terminal's Ctrl-C reached too is given to stop by itself. */
-const OWN_STOP_MS = 3000;
-/** How long a child has after SIGTERM before it is killed. */
-const FORCED_AFTER_MS = 5000;
+/**
+ * The longest an app of the offline stack is given to stop by itself before it is killed: its
+ * graceful shutdown (src/app/server.ts) waits up to SHUTDOWN_GRACE_MS (10 s) for requests, then up
+ * to twice HTTP_TIMEOUT_MS and a second (21 s) for refreshes running behind requests, then closes
+ * its stores.
+ */
+const KILLED_AFTER_MS = 45_000;
 
 /**
  * Stops one app of the offline stack and resolves once it has exited. A Ctrl-C in the terminal
  * sends SIGINT to the whole foreground process group, so the apps got it already when the launcher
- * did (`signalled`): they are then left to finish their graceful shutdown, because a second signal
- * makes an app exit at once without draining (src/app/server.ts). A child still running after
- * OWN_STOP_MS (the SIGINT went to the launcher alone, say) gets SIGTERM, its first signal; one still
- * running FORCED_AFTER_MS later is killed.
+ * did (`signalled`): they are then left to finish their graceful shutdown and sent no other
+ * signal, because a second one makes an app exit at once without draining (src/app/server.ts).
+ * Otherwise (SIGTERM to the launcher) each gets SIGTERM. Either way one still running
+ * KILLED_AFTER_MS later is killed.
  */
 export function stopChild(child: ChildProcess, options: { signalled?: boolean } = {}): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
-    const timers: NodeJS.Timeout[] = [];
-    const terminate = () => {
-      timers.push(setTimeout(() => child.kill('SIGKILL'), FORCED_AFTER_MS));
-      child.kill('SIGTERM');
-    };
+    const killer = setTimeout(() => child.kill('SIGKILL'), KILLED_AFTER_MS);
     child.once('exit', () => {
-      for (const timer of timers) clearTimeout(timer);
+      clearTimeout(killer);
       resolve();
     });
-    if (options.signalled) timers.push(setTimeout(terminate, OWN_STOP_MS));
-    else terminate();
+    if (!options.signalled) child.kill('SIGTERM');
   });
 }

@@ -146,7 +146,8 @@ describe('MsalRefreshTokenRevoker (RFC 7009 for partitions in MSAL cache format)
     });
     const refusals = [
       'invalid_request\nPOST /revoke token=rt-mine', // a provider echoing the request: a new line, and the token
-      'invalid_request token=rt-mine', // every character allowed, but the token
+      'invalid_request token=rt-mine', // every character RFC 6749 allows, but the token
+      'invalid_client client_secret=secret-1', // and the client's secret
       'x'.repeat(65),
       { code: 'invalid_client' },
     ];
@@ -157,10 +158,11 @@ describe('MsalRefreshTokenRevoker (RFC 7009 for partitions in MSAL cache format)
 
     const reasons = lines.map((line) => (JSON.parse(line) as { reason: string }).reason);
     expect(reasons).to.deep.equal([
-      ...refusals.map(() => 'https://idp.example answered 400 (not an RFC 6749 error code)'),
+      ...refusals.map(() => 'https://idp.example answered 400 (not an error code)'),
       'https://idp.example answered 400 unsupported_token_type',
     ]);
     expect(lines.join(''), 'never the token').to.not.contain('rt-mine');
+    expect(lines.join(''), 'nor the secret').to.not.contain('secret-1');
     expect(lines.join(''), 'nor what came with it').to.not.contain('POST /revoke').and.not.contain('x'.repeat(65));
   });
 

@@ -136,6 +136,17 @@ describe('LocalSignOutJournal', () => {
       expect(await journal.append({ ...back('b'), jti: 'another-token' }), 'another token for the same sid is another entry').to.equal(true);
       expect(journal.pending()).to.have.length(3);
     });
+
+    it('adds one entry for a burst of one sid or one logout token arriving together, each answered as the first', async () => {
+      const journal = new LocalSignOutJournal({ maxEntries: 10, knownSid: (sid) => sid === 'known' });
+      const answers = await Promise.all([...Array.from({ length: 20 }, () => journal.append(front('known'))), ...Array.from({ length: 20 }, () => journal.append(back('b')))]);
+      expect(answers.every(Boolean)).to.equal(true);
+      expect(journal.pending().map((entry) => [entry.channel, entry.sid])).to.deep.equal([
+        ['front-channel', 'known'],
+        ['back-channel', 'b'],
+      ]);
+      expect(await journal.append(back('verified')), 'room is left for others').to.equal(true);
+    });
   });
 
   it('moves an unreadable file aside with a warning rather than losing it silently', () => {

@@ -56,6 +56,8 @@ export class LocalSignOutJournal implements SignOutJournal {
   #entries: JournaledSignOut[] = [];
   /** Entries added whose write is still under way: not yet durable, so no repeat may count on them. */
   readonly #unconfirmed = new Set<string>();
+  /** Appends under way, by what makes a repeat (repeatKey): a repeat waits for the first one's answer. */
+  readonly #appending = new Map<string, Promise<boolean>>();
   #writing: Promise<void> = Promise.resolve();
   #closed = false;
   /** Runs after each entry is durably added (the app drops what this instance keeps in memory). */
@@ -101,6 +103,23 @@ export class LocalSignOutJournal implements SignOutJournal {
     this.#refuseIfClosed();
     // Held durably already: it will be applied, and a second entry would only take room.
     if (this.#holds(entry)) return true;
+    // Being added by an append still writing: a repeat gets that append's answer, its failure too,
+    // instead of an entry of its own (a burst of one known sid could otherwise fill the journal).
+    const key = repeatKey(entry);
+    const inFlight = key === undefined ? undefined : this.#appending.get(key);
+    if (inFlight) return inFlight;
+    const adding = this.#add(entry);
+    if (key !== undefined) {
+      this.#appending.set(key, adding);
+      adding.then(
+        () => this.#appending.delete(key),
+        () => this.#appending.delete(key),
+      );
+    }
+    return adding;
+  }
+
+  async #add(entry: Omit<JournaledSignOut, 'id'>): Promise<boolean> {
     const id = randomUUID();
     const next = [...this.#entries, { id, ...entry }];
     if (next.length > this.#maxEntries || Buffer.byteLength(JSON.stringify(next)) > this.#maxBytes) return false;
@@ -266,4 +285,10 @@ function isJournaledSignOut(value: unknown): value is JournaledSignOut {
     optionalText('jti') &&
     (entry.replayableUntil === undefined || typeof entry.replayableUntil === 'number')
   );
+}
+
+/** What makes two entries the same sign-out: the front-channel `sid`, or the logout token's `jti`. */
+function repeatKey(entry: Omit<JournaledSignOut, 'id'>): string | undefined {
+  if (entry.channel === 'front-channel') return entry.sid === undefined ? undefined : `sid:${entry.sid}`;
+  return entry.jti === undefined ? undefined : `jti:${entry.jti}`;
 }

@@ -1,0 +1,54 @@
+import type Koa from 'koa';
+import { expect } from 'chai';
+import { cookiePolicy } from '../../src/app/cookie-policy.ts';
+import { PendingSignInCookie } from '../../src/app/pending-sign-in-cookie.ts';
+
+/** A request context whose cookie jar records every name it is asked for, and what is set. */
+function contextWith(cookieHeader: string) {
+  const asked: string[] = [];
+  const set: string[] = [];
+  const ctx = {
+    secure: false,
+    get: (header: string) => (header.toLowerCase() === 'cookie' ? cookieHeader : ''),
+    cookies: {
+      get: (name: string) => {
+        asked.push(name);
+        return undefined;
+      },
+      set: (name: string) => {
+        set.push(name);
+      },
+    },
+  } as unknown as Koa.Context;
+  return { ctx, asked, set };
+}
+
+describe('the pending sign-in cookies', () => {
+  const cookies = cookiePolicy({ publicUrl: 'http://localhost:3000', sessionCookieName: 'app.session' });
+  const pending = new PendingSignInCookie({ cookies, sessionKeys: ['a-session-key-of-16+'], now: Date.now });
+
+  it('never asks the cookies package for a name made from the request: it keeps a RegExp for each name for good', () => {
+    const { ctx, asked } = contextWith('other=1; app.session.pending.AAAAAAAAAAAAAAAA=v1.x');
+    for (let i = 0; i < 100; i++) pending.take(ctx, `forged-${i}`);
+    expect(asked).to.deep.equal([]);
+  });
+
+  it('leaves the unnamed cookie of earlier releases to the callback of its own state', () => {
+    // What an earlier release kept: a sealed pending sign-in under the unnamed cookie.
+    let sealed = '';
+    const capture = {
+      ...contextWith('').ctx,
+      cookies: { get: () => undefined, set: (_name: string, value: string) => (sealed = value) },
+    } as unknown as Koa.Context;
+    pending.write(capture, { checks: { state: 'the-state' }, returnTo: '/', scopes: [], startedAt: Date.now() }, 'the-state');
+    const sealedHeader = (name: string, value: string) => `app.session.pending=${value}; unrelated=${name}`;
+
+    const forged = contextWith(sealedHeader('x', sealed));
+    expect(pending.take(forged.ctx, 'forged')).to.equal(undefined);
+    expect(forged.set, 'the sign-in in progress is not cleared').to.deep.equal([]);
+
+    const own = contextWith(sealedHeader('x', sealed));
+    expect(pending.take(own.ctx, 'the-state')?.returnTo).to.equal('/');
+    expect(own.set).to.deep.equal(['app.session.pending']);
+  });
+});
