@@ -6,6 +6,7 @@ import {
   IdentityProviderUnavailable,
   InteractionNotSatisfied,
   InteractionRequired,
+  SignInAgainWithClaims,
   SignInFailed,
   SignInRejected,
   SignInUnverified,
@@ -27,6 +28,7 @@ const STATUS_OF: ReadonlyArray<readonly [abstract new (...args: never[]) => Doma
   [InteractionRequired, 401],
   [SignInUnverified, 400],
   [SignInRejected, 400],
+  [SignInAgainWithClaims, 400],
   [SignInFailed, 400],
   [SignOutRejected, 400],
 ];

@@ -138,6 +138,7 @@ function isPendingSignIn(value: unknown): value is PendingSignIn {
     Array.isArray(candidate.scopes) &&
     candidate.scopes.every((scope) => typeof scope === 'string') &&
     typeof candidate.startedAt === 'number' &&
-    (candidate.interaction === undefined || candidate.interaction === true)
+    (candidate.interaction === undefined || candidate.interaction === true) &&
+    (candidate.claimsRetry === undefined || candidate.claimsRetry === true)
   );
 }

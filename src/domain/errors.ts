@@ -22,6 +22,21 @@ export class InteractionRequired extends DomainError {
   }
 }
 
+/**
+ * The token endpoint would not redeem the code until the user meets more (a Conditional Access
+ * policy at redemption: multi-factor, a compliant device), and named the claims to ask for: the
+ * sign-in starts again with `retry`. The callback route does that; the page (a 400) is only a
+ * fallback.
+ */
+export class SignInAgainWithClaims extends DomainError {
+  readonly userMessage = 'Please sign in again to continue.';
+  readonly retry: { readonly returnTo: string; readonly scopes: readonly string[]; readonly claims: string; readonly interaction: boolean };
+  constructor(retry: SignInAgainWithClaims['retry'], options?: { cause?: unknown }) {
+    super('the token endpoint asked for claims at code redemption', options);
+    this.retry = retry;
+  }
+}
+
 /** The callback does not belong to a sign-in this session started, or it was tampered with. */
 export class SignInRejected extends DomainError {
   readonly userMessage: string;

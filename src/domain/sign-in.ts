@@ -1,5 +1,5 @@
 import type { SignedInAccount } from './account.ts';
-import { SignInRejected } from './errors.ts';
+import { InteractionNotSatisfied, InteractionRequired, SignInAgainWithClaims, SignInRejected } from './errors.ts';
 import { checkReturnPath } from './return-to.ts';
 import type { IdentityProvider, SignInCallback, SignInChecks } from '../ports/identity-provider.port.ts';
 
@@ -12,6 +12,8 @@ export interface PendingSignIn {
   readonly startedAt: number;
   /** Started by an interaction-required redirect (BeginSignIn.interaction). */
   readonly interaction?: true;
+  /** Started again with the claims the token endpoint asked for at redemption (BeginSignIn.claimsRetry). */
+  readonly claimsRetry?: true;
 }
 
 /** Query parameters of the redirect back from the provider (already reduced to single strings). */
@@ -26,6 +28,8 @@ export interface BeginSignIn {
   readonly loginHint?: string;
   /** Started because a page's token request needed the user (consent, claims): the page is `returnTo`. */
   readonly interaction?: boolean;
+  /** Started again because the token endpoint asked for claims when redeeming the code (SignInAgainWithClaims). */
+  readonly claimsRetry?: boolean;
 }
 
 /** A sign-in left unfinished for longer than this must be started again. */
@@ -62,7 +66,15 @@ export class SignIn {
       claims: request.claims,
       loginHint: request.loginHint,
     });
-    return { authorizationUrl, pending: { checks, returnTo, scopes, startedAt: this.#now(), ...(request.interaction ? { interaction: true as const } : {}) } };
+    const pending: PendingSignIn = {
+      checks,
+      returnTo,
+      scopes,
+      startedAt: this.#now(),
+      ...(request.interaction ? { interaction: true as const } : {}),
+      ...(request.claimsRetry ? { claimsRetry: true as const } : {}),
+    };
+    return { authorizationUrl, pending };
   }
 
   async complete(
@@ -75,8 +87,28 @@ export class SignIn {
     if (this.#now() - pending.startedAt > PENDING_SIGN_IN_LIFETIME_MS) {
       throw new SignInRejected('This sign-in took too long. Please start again.');
     }
-    const account = await this.#identityProvider.completeSignIn(pending.checks, params, pending.scopes);
+    const account = await this.#identityProvider.completeSignIn(pending.checks, params, pending.scopes).catch((error: unknown) => {
+      throw this.#claimsAskedAtRedemption(pending, error);
+    });
     return { account, returnTo: pending.returnTo, interaction: pending.interaction === true };
+  }
+
+  /**
+   * A code the token endpoint would not redeem until the user meets more, naming the claims to ask
+   * for (`InteractionRequired` with claims: a Conditional Access policy at redemption): the sign-in
+   * starts again, once, with them (`SignInAgainWithClaims`). Asked again by the sign-in that carried
+   * them, the provider cannot be satisfied: `InteractionNotSatisfied`, not a loop through the
+   * provider. Any other error as it is.
+   */
+  #claimsAskedAtRedemption(pending: PendingSignIn, error: unknown): unknown {
+    if (!(error instanceof InteractionRequired) || !error.claims) return error;
+    if (pending.claimsRetry) {
+      return new InteractionNotSatisfied(`the token endpoint asked for claims again after a sign-in that asked for them: ${error.message}`, { cause: error });
+    }
+    return new SignInAgainWithClaims(
+      { returnTo: pending.returnTo, scopes: pending.scopes, claims: error.claims, interaction: pending.interaction === true },
+      { cause: error },
+    );
   }
 }
 

@@ -19,8 +19,8 @@ export function silentTokenError(error: unknown, scopes: readonly string[]): unk
   return error;
 }
 
-/** Translates what MSAL throws while redeeming an authorization code into domain errors. */
-export function codeRedemptionError(error: unknown): unknown {
+/** Translates what MSAL throws while redeeming an authorization code for `scopes` into domain errors. */
+export function codeRedemptionError(error: unknown, scopes: readonly string[]): unknown {
   if (isProviderTrouble(error)) return new IdentityProviderUnavailable('code redemption failed', { cause: error });
   if (error instanceof AuthError) {
     // MSAL compares the ID token's nonce before the app's own checks run: the same refusal as theirs.
@@ -32,6 +32,12 @@ export function codeRedemptionError(error: unknown): unknown {
     // the user's, so a 503 that is logged as an error, as the same answers to a refresh are.
     if (error instanceof ServerError && (isServerSide(error) || CLIENT_REFUSED.has(error.errorCode))) {
       return new IdentityProviderUnavailable(`code redemption refused: ${error.errorCode}`, { cause: error });
+    }
+    // Asked for more, with the claims to ask for (Conditional Access at redemption, e.g. Entra's
+    // AADSTS50076): the use case starts the sign-in again with them. Without claims a new sign-in
+    // would ask for nothing more: a refusal, as below.
+    if (error instanceof InteractionRequiredAuthError && error.claims) {
+      return new InteractionRequired(scopes, error.claims, { cause: error, reason: error.errorCode });
     }
     if (error instanceof ServerError || error instanceof InteractionRequiredAuthError) {
       // The provider's words (MSAL's errorMessage, e.g. an AADSTS code) go with it, for the log.

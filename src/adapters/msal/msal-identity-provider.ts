@@ -174,7 +174,7 @@ export class MsalIdentityProvider implements IdentityProvider {
         { code, state: checks.state },
       );
     } catch (error) {
-      throw this.#logRefusal(codeRedemptionError(error));
+      throw this.#logRefusal(codeRedemptionError(error, scopes));
     }
     const account = result.account;
     if (!account || !plugin.changes || !result.idToken) throw new IdentityProviderUnavailable('the token response carried no account');

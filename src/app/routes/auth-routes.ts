@@ -1,5 +1,5 @@
 import Router from '@koa/router';
-import { IdentityProviderUnavailable, SignInFailed } from '../../domain/errors.ts';
+import { IdentityProviderUnavailable, SignInAgainWithClaims, SignInFailed } from '../../domain/errors.ts';
 import type { Cradle } from '../container.ts';
 import type { Logger } from '../observability/logger.ts';
 import { csrfToken, requireCsrf } from '../middleware/csrf.ts';
@@ -47,7 +47,7 @@ export function authRoutes(
     // (RFC 9207), an absent error would let a code beside it through.
     const repeated = CALLBACK_PARAMETERS.find((name) => Array.isArray(ctx.query[name]));
     if (repeated) return ctx.throw(400, `The sign-in response has more than one ${repeated}.`);
-    const { account, returnTo, interaction } = await signIn
+    const completed = await signIn
       .complete(pending, {
         code: single(ctx.query.code),
         state: single(ctx.query.state),
@@ -58,9 +58,15 @@ export function authRoutes(
         error_description: single(ctx.query.error_description),
       })
       .catch((error: unknown) => {
+        if (error instanceof SignInAgainWithClaims) return error;
         noteRefusal(error);
         throw error;
       });
+    if (completed instanceof SignInAgainWithClaims) {
+      logger.info({ reason: completed.message }, 'sign-in started again with the claims the provider asked for');
+      return redirectToSignIn(ctx, signInStart, { ...completed.retry, claimsRetry: true });
+    }
+    const { account, returnTo, interaction } = completed;
     // The session starts here, and under a new id even when the browser had one (no fixation).
     const session = ctx.session!;
     Object.assign(session, signedInSessionData(account, now(), ctx.get('user-agent')));

@@ -1,0 +1,80 @@
+import { expect } from 'chai';
+import { startAppWithFakeEntra, stopTestApp, type TestApp } from '../support/app-harness.ts';
+import { fakeUser, type FakeEntra } from '../support/fake-entra.ts';
+
+/**
+ * The token endpoint may refuse to redeem a code until the user meets a Conditional Access policy
+ * (multi-factor, a compliant device): `interaction_required` with the `claims` to ask for (Entra's
+ * AADSTS50076 and the like). The sign-in is then started again, once, with those claims.
+ */
+describe('a token endpoint that asks for claims when the code is redeemed', () => {
+  const alice = fakeUser('alice');
+  const CLAIMS = { access_token: { capolids: { essential: true, values: ['c1b2'] } } };
+  let entra: FakeEntra;
+  let app: TestApp;
+  let refusals: number;
+  let claimsInRefusal: string | undefined;
+
+  beforeEach(async () => {
+    refusals = 0;
+    claimsInRefusal = JSON.stringify(CLAIMS);
+    ({ entra, app } = await startAppWithFakeEntra([alice], { TOKEN_STORE: 'sqlite', SQLITE_PATH: ':memory:' }, (fake) => {
+      fake.tokenAnswer = (form, answer) => {
+        if (form.get('grant_type') !== 'authorization_code' || refusals === 0) return answer;
+        refusals--;
+        const body = { error: 'interaction_required', error_description: 'AADSTS50076: you must use multi-factor authentication', error_codes: [50076], suberror: 'basic_action' };
+        return [400, claimsInRefusal ? { ...body, claims: claimsInRefusal } : body];
+      };
+    }));
+  });
+  afterEach(() => stopTestApp(app));
+
+  /** The claims an authorization request asks for (MSAL adds the client's capabilities to them). */
+  function claimsOf(authorizationUrl: string): Record<string, unknown> {
+    return JSON.parse(new URL(authorizationUrl).searchParams.get('claims') ?? '{}') as Record<string, unknown>;
+  }
+
+  it('starts the sign-in again with the claims asked, and ends on the page the user wanted', async () => {
+    refusals = 1;
+    const browser = app.browser();
+    const start = await browser.get('/auth/signin?returnTo=%2Fprofile');
+    const first = entra.authorize(start.location!, alice);
+    const refused = await browser.get(`/auth/redirect?code=${first.code}&state=${first.state}`);
+    expect(refused.status, refused.text).to.equal(302);
+    expect(refused.location!.startsWith(`${entra.authority}/oauth2/v2.0/authorize`), refused.location).to.equal(true);
+    expect(claimsOf(refused.location!).access_token).to.deep.include(CLAIMS.access_token);
+    expect(refused.headers.get('cache-control')).to.equal('no-cache, no-store');
+
+    const second = entra.authorize(refused.location!, alice);
+    const callback = await browser.get(`/auth/redirect?code=${second.code}&state=${second.state}`);
+    expect(callback.status, callback.text).to.equal(302);
+    expect(callback.location).to.equal('/profile');
+    const profile = await browser.get('/profile');
+    expect(profile.status).to.equal(200);
+    expect(profile.text).to.contain(alice.username);
+  });
+
+  it('does not send the user round again when the sign-in with those claims is refused the same way', async () => {
+    refusals = 2;
+    const browser = app.browser();
+    const start = await browser.get('/auth/signin?returnTo=%2Fprofile');
+    const first = entra.authorize(start.location!, alice);
+    const refused = await browser.get(`/auth/redirect?code=${first.code}&state=${first.state}`);
+    const second = entra.authorize(refused.location!, alice);
+    const page = await browser.get(`/auth/redirect?code=${second.code}&state=${second.state}`);
+    expect(page.status).to.equal(502);
+    expect(page.text).to.contain('still refuses');
+    expect(browser.cookie('app.session'), 'not signed in').to.equal(undefined);
+  });
+
+  it('keeps a refusal that names no claims a 400 "Sign-in failed": a new sign-in would ask for nothing more', async () => {
+    refusals = 1;
+    claimsInRefusal = undefined;
+    const browser = app.browser();
+    const start = await browser.get('/auth/signin?returnTo=%2Fprofile');
+    const { code, state } = entra.authorize(start.location!, alice);
+    const page = await browser.get(`/auth/redirect?code=${code}&state=${state}`);
+    expect(page.status).to.equal(400);
+    expect(page.text).to.contain('Sign-in failed');
+  });
+});
