@@ -7,7 +7,7 @@ import { MsalIdentityProvider } from '../adapters/msal/msal-identity-provider.ts
 import { MsalRefreshTokenRevoker } from '../adapters/msal/msal-refresh-token-revoker.ts';
 import { partitionViewReading } from '../adapters/msal/partition-summary.ts';
 import type { PartitionView } from '../adapters/msal/partition-view.ts';
-import { RefreshGate } from '../adapters/msal/refresh-gate.ts';
+import { RefreshGate, refreshLockTtlMs } from '../adapters/msal/refresh-gate.ts';
 import { describeAuthority } from '../adapters/oidc/authority.ts';
 import { IdTokenValidator } from '../adapters/oidc/id-token-validator.ts';
 import { JoseLogoutTokenVerifier } from '../adapters/oidc/jose-logout-token-verifier.ts';
@@ -159,7 +159,7 @@ export function createAppContainer(
           logger,
           refreshTokenRevoker,
           partitionViews: tokenStore,
-          refreshGate: new RefreshGate({ lock: refreshLock, lockTtlMs: config.httpTimeoutMs + 1000 }),
+          refreshGate: new RefreshGate({ lock: refreshLock, lockTtlMs: refreshLockTtlMs(config.httpTimeoutMs) }),
           onSilentToken: (outcome) => metrics.silentToken(outcome),
           backgroundRefreshes,
         }),

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { refreshLockTtlMs } from '../adapters/msal/refresh-gate.ts';
 import { IssuerMismatch } from '../adapters/oidc/issuer-rule.ts';
 import type { ProviderDiscovery } from '../adapters/oidc/provider-discovery.ts';
 import { buildApp } from './build-app.ts';
@@ -48,8 +49,8 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env, fallback
     metricsServer,
     /**
      * Graceful shutdown: not ready from now on, no new connections, in-flight requests get
-     * SHUTDOWN_GRACE_MS to finish, token refreshes running behind them up to twice HTTP_TIMEOUT_MS
-     * and a second, then the stores are closed. Resolves to whether every request
+     * SHUTDOWN_GRACE_MS to finish, token refreshes running behind them up to twice the refresh
+     * lock's lifetime (HTTP_TIMEOUT_MS and 5 s), then the stores are closed. Resolves to whether every request
      * finished in time.
      */
     close(): Promise<boolean> {
@@ -61,9 +62,9 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env, fallback
         const drained = await draining;
         if (metricsServer) await drain(metricsServer, 0);
         // Refreshes started behind requests store what the provider gives before the stores close:
-        // one may first wait for another instance's refresh lock (HTTP_TIMEOUT_MS + 1 s), then
-        // make its own request (HTTP_TIMEOUT_MS).
-        await cradle.backgroundRefreshes.settled(2 * config.httpTimeoutMs + 1000);
+        // one may first wait for another instance's refresh lock (at most its lifetime), then
+        // refresh under its own (within that lifetime).
+        await cradle.backgroundRefreshes.settled(2 * refreshLockTtlMs(config.httpTimeoutMs));
         await container.dispose();
         logger.info({ drained, ms: Date.now() - startedAt }, drained ? 'stopped' : 'stopped: requests still running at the deadline were cut');
         return drained;

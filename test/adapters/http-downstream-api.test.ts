@@ -92,6 +92,17 @@ describe('HttpDownstreamApi over node:http', () => {
     expect(performance.now() - started).to.be.within(250, 2000);
   });
 
+  it('answers JSON nested deeper than 64 levels as DownstreamApiUnavailable (showing it would overflow the stack), and takes 64', async () => {
+    const base = await listen('127.0.0.1');
+    const nested = (levels: number) => `{"displayName":"Alice","manager":${'['.repeat(levels - 1)}${']'.repeat(levels - 1)}}`;
+    handler = (request, response) => response.writeHead(200, { 'content-type': 'application/json' }).end(nested(request.url === '/deep' ? 200_000 : 64));
+    const api = (path: string) => new HttpDownstreamApi({ apiUrl: `${base}${path}`, httpTimeoutMs: 2000 });
+    const refused = await failureOf(api('/deep').get('t'));
+    expect(refused).to.be.instanceOf(DownstreamApiUnavailable);
+    expect((refused as Error).message).to.contain('nested deeper than 64 levels');
+    expect(await api('/64').get('t')).to.have.property('displayName', 'Alice');
+  });
+
   it('stops reading a body over 4 MB and answers DownstreamApiUnavailable, holding none of it', async () => {
     const base = await listen('127.0.0.1');
     const megabyte = Buffer.alloc(1024 * 1024, 'a');

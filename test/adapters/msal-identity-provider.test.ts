@@ -250,6 +250,22 @@ describe('MSAL identity provider against Entra-shaped endpoints', () => {
     expect(await store.read(account.accountId)).to.deep.equal(before);
   });
 
+  for (const [what, change] of [
+    ['ID token', { id_token: 'not-a-jwt' }],
+    ['client_info', { client_info: '!!!' }],
+  ] as const) {
+    it(`answers a refresh whose ${what} MSAL cannot read as the provider failing, and keeps the partition as it was`, async () => {
+      entra.accessTokenLifetimeSeconds = 60;
+      const account = await signInThroughMsal(idp, entra, alice);
+      const before = await store.read(account.accountId);
+      entra.tokenAnswer = (form, [status, body]) =>
+        form.get('grant_type') === 'refresh_token' ? [status, { ...(body as Record<string, unknown>), ...change }] : [status, body];
+      const error = await idp.acquireTokenSilently({ accountId: account.accountId, scopes: GRAPH_SCOPES }).catch((e: unknown) => e);
+      expect(error).to.be.instanceOf(IdentityProviderUnavailable);
+      expect(await store.read(account.accountId)).to.deep.equal(before);
+    });
+  }
+
   it('turns a revoked refresh token (invalid_grant) into InteractionRequired for the scopes', async () => {
     entra.accessTokenLifetimeSeconds = 60;
     const account = await signInThroughMsal(idp, entra, alice);

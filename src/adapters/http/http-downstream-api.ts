@@ -31,15 +31,39 @@ export class HttpDownstreamApi implements DownstreamApi {
     if (response.status < 200 || response.status > 299) {
       throw new DownstreamApiUnavailable(`GET ${this.#apiUrl.origin} answered ${response.status}`);
     }
+    let parsed: unknown;
     try {
-      return JSON.parse(response.body);
+      parsed = JSON.parse(response.body);
     } catch (error) {
       throw new DownstreamApiUnavailable(`GET ${this.#apiUrl.origin} answered without JSON`, { cause: error });
     }
+    if (!withinDepth(parsed, MAX_JSON_DEPTH)) {
+      throw new DownstreamApiUnavailable(`GET ${this.#apiUrl.origin} answered JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
+    }
+    return parsed;
   }
 
   /** Closes idle keep-alive connections (the container disposes of it on shutdown). */
   close(): void {
     this.#http.close();
   }
+}
+
+/**
+ * How deep the API's JSON may nest. JSON.parse reads any depth, but what shows it (the profile page
+ * writes nested values with JSON.stringify, which recurses) overflows the stack on a few thousand
+ * levels: a page error for the API's bad answer. Graph's objects nest two or three levels.
+ */
+const MAX_JSON_DEPTH = 64;
+
+/** Whether `value` nests at most `maxDepth` arrays or objects deep; walked without recursion. */
+function withinDepth(value: unknown, maxDepth: number): boolean {
+  const pending: [unknown, number][] = [[value, 0]];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [item, depth] = next;
+    if (typeof item !== 'object' || item === null) continue;
+    if (depth >= maxDepth) return false;
+    for (const child of Object.values(item)) if (typeof child === 'object' && child !== null) pending.push([child, depth + 1]);
+  }
+  return true;
 }

@@ -16,6 +16,9 @@ export function silentTokenError(error: unknown, scopes: readonly string[]): unk
     return new InteractionRequired(scopes, claims, { cause: error, reason: error.errorCode });
   }
   if (error instanceof ServerError) return new IdentityProviderUnavailable(`token refresh refused: ${error.errorCode}`, { cause: error });
+  // MSAL could not read the provider's answer (an ID token or client_info it cannot decode): the
+  // provider failing, as an unusable answer to a code redemption is refused, not this server's fault.
+  if (error instanceof ClientAuthError) return new IdentityProviderUnavailable(`token refresh answer unreadable: ${error.errorCode}`, { cause: error });
   return error;
 }
 

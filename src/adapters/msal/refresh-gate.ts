@@ -1,3 +1,5 @@
+import { IdentityProviderUnavailable } from '../../domain/errors.ts';
+
 /**
  * Serializes the refreshes of one account across app instances (src/adapters/redis gives one);
  * without it (SQLite, memory: one instance) the in-process gate is all there is.
@@ -8,6 +10,17 @@ export interface RefreshLock {
 }
 
 const POLL_MS = 50;
+
+/**
+ * How long an account's refresh lock lives: all one refresh does under it, with room to spare. The
+ * holder reads the partition, asks the provider (at most `httpTimeoutMs`) and writes the partition
+ * back; each store call has its own deadline (2 s for Redis, redis-store-error.ts), so 5 s on top of
+ * the HTTP timeout. Too short, and a slow store lets the lock expire mid-refresh and a second
+ * instance redeem the same refresh token.
+ */
+export function refreshLockTtlMs(httpTimeoutMs: number): number {
+  return httpTimeoutMs + 5000;
+}
 
 /**
  * One refresh per account at a time. Near expiry, every concurrent request of a user would redeem
@@ -23,7 +36,10 @@ export class RefreshGate {
   readonly #now: () => number;
   readonly #queues = new Map<string, Promise<unknown>>();
 
-  /** `lockTtlMs`: longer than one refresh can take (the HTTP timeout); a crashed holder's lock ends then. */
+  /**
+   * `lockTtlMs`: longer than one refresh can take under the lock (refreshLockTtlMs); a crashed
+   * holder's lock ends then. A request waits for another instance's refresh that long at most.
+   */
   constructor(deps: { lock?: RefreshLock; lockTtlMs: number; now?: () => number }) {
     this.#lock = deps.lock;
     this.#lockTtlMs = deps.lockTtlMs;
@@ -64,7 +80,11 @@ export class RefreshGate {
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
       const hit = await cached();
       if (hit !== undefined) return hit;
-      if (this.#now() > deadline) return refresh(); // its holder vanished; the provider decides
+      // Never a refresh without the lock: a holder that vanished leaves a lock that expires within
+      // `lockTtlMs`, and is taken above. Still held past that, another instance took it in turn
+      // (the first holder's refresh failed): this request gives up rather than redeem the same
+      // refresh token beside it, which a provider that rotates them takes for theft.
+      if (this.#now() > deadline) throw new IdentityProviderUnavailable('another instance is still refreshing this account');
     }
   }
 }

@@ -1,0 +1,50 @@
+import { expect } from 'chai';
+import { IdentityProviderUnavailable } from '../../src/domain/errors.ts';
+import { RefreshGate, type RefreshLock } from '../../src/adapters/msal/refresh-gate.ts';
+
+/** A lock shared by instances that expires as Redis's `SET NX PX` does. */
+function expiringLock(): RefreshLock {
+  const held = new Map<string, { holder: symbol; until: number }>();
+  return {
+    tryAcquire: async (accountId, ttlMs) => {
+      const current = held.get(accountId);
+      if (current && current.until > Date.now()) return undefined;
+      const holder = Symbol('holder');
+      held.set(accountId, { holder, until: Date.now() + ttlMs });
+      return async () => {
+        if (held.get(accountId)?.holder === holder) held.delete(accountId);
+      };
+    },
+  };
+}
+
+describe('the refresh gate across instances', () => {
+  it('never refreshes one account beside another instance, even when the refreshes fail and the waits run out', async () => {
+    const lock = expiringLock();
+    const instances = [0, 1, 2].map(() => new RefreshGate({ lock, lockTtlMs: 300 }));
+    let running = 0;
+    let mostAtOnce = 0;
+    const refresh = async () => {
+      running++;
+      mostAtOnce = Math.max(mostAtOnce, running);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      running--;
+      throw new Error('the provider did not answer');
+    };
+    const outcomes = await Promise.allSettled(instances.map((gate) => gate.run('alice', async () => undefined, refresh)));
+    expect(mostAtOnce, 'refreshes of one account at once').to.equal(1);
+    const waitedOut = outcomes.filter((outcome) => outcome.status === 'rejected' && outcome.reason instanceof IdentityProviderUnavailable);
+    expect(outcomes.every((outcome) => outcome.status === 'rejected')).to.equal(true);
+    expect(waitedOut.length, 'a request that waited out the lock answers as the provider unavailable').to.be.at.least(1);
+  });
+
+  it('takes over the lock of a holder that vanished once it expires, and refreshes then', async () => {
+    const lock = expiringLock();
+    await lock.tryAcquire('alice', 200); // a holder that crashed without releasing
+    const gate = new RefreshGate({ lock, lockTtlMs: 1000 });
+    const began = Date.now();
+    const token = await gate.run('alice', async () => undefined, async () => 'fresh');
+    expect(token).to.equal('fresh');
+    expect(Date.now() - began).to.be.within(150, 900);
+  });
+});
