@@ -12,6 +12,12 @@ import { fileURLToPath } from 'node:url';
 
 if (existsSync('.env')) process.loadEnvFile('.env');
 
+const { operatorArguments } = await import('./app/operator-sign-out.ts');
+const output = { out: (text: string) => process.stdout.write(text), err: (text: string) => process.stderr.write(text) };
+// `--help` and bad arguments answer before the environment is looked at (no AUTHORITY, say).
+const asked = operatorArguments(process.argv.slice(2), output);
+if (typeof asked === 'number') process.exit(asked);
+
 if (process.env.AUTHORITY) {
   const { runOperatorSignOut } = await import('./app/operator-sign-out.ts');
   let fallbacks = {};

@@ -38,15 +38,9 @@ export async function runOperatorSignOut(
   output: OperatorOutput = { out: (text) => process.stdout.write(text), err: (text) => process.stderr.write(text) },
   fallbacks: ConfigFallbacks = {},
 ): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    output.out(USAGE);
-    return 0;
-  }
-  const target = parseTarget(argv);
-  if (typeof target === 'string') {
-    output.err(`${target}\n\n${USAGE}`);
-    return 2;
-  }
+  const asked = operatorArguments(argv, output);
+  if (typeof asked === 'number') return asked;
+  const target = asked;
   let config;
   try {
     config = loadConfig(env, fallbacks);
@@ -98,20 +92,44 @@ function storeOutOfReach(config: Config): string | undefined {
   return undefined;
 }
 
+/**
+ * The command's arguments, read before anything else (the environment included, so `--help` and a
+ * mistyped option answer the same wherever the command runs): the user to sign out, or the exit code
+ * when there is nothing more to do (0 after `--help`, 2 for bad arguments, with the usage).
+ */
+export function operatorArguments(argv: readonly string[], output: OperatorOutput): OperatorTarget | number {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    output.out(USAGE);
+    return 0;
+  }
+  const target = parseTarget(argv);
+  if (typeof target === 'string') {
+    output.err(`${target}\n\n${USAGE}`);
+    return 2;
+  }
+  return target;
+}
+
 function parseTarget(argv: readonly string[]): OperatorTarget | string {
-  let values: { subject?: string; account?: string };
+  let values: { subject?: string[]; account?: string[] };
   try {
     ({ values } = parseArgs({
       args: [...argv],
-      options: { subject: { type: 'string' }, account: { type: 'string' } },
+      options: { subject: { type: 'string', multiple: true }, account: { type: 'string', multiple: true } },
       strict: true,
       allowPositionals: false,
     }));
   } catch (error) {
     return error instanceof Error ? error.message : String(error);
   }
-  const subject = values.subject?.trim();
-  const accountId = values.account?.trim();
+  // One user a run: a second --subject would otherwise replace the first, and the first user
+  // would stay signed in while the command reported success.
+  for (const option of ['subject', 'account'] as const) {
+    const given = values[option]?.length ?? 0;
+    if (given > 1) return `Name one user a run: --${option} is given ${given} times.`;
+  }
+  const subject = values.subject?.[0]?.trim();
+  const accountId = values.account?.[0]?.trim();
   if (!subject && !accountId) return 'Name the user: --subject <sub>, --account <home account id>, or both.';
   return { ...(subject ? { subject } : {}), ...(accountId ? { accountId } : {}) };
 }

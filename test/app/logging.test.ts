@@ -114,6 +114,15 @@ describe('logs: format and secrets', () => {
     expect(writtenBothWays((logger) => logger.error(error)).line.err).to.include({ type: 'TypeError', refreshToken: '[redacted]' });
   });
 
+  it("blanks a Redis command's arguments on ioredis' errors: AUTH's carry the password", () => {
+    const refused = Object.assign(new Error('WRONGPASS invalid username-password pair or user is disabled.'), {
+      command: { name: 'auth', args: ['app', 'SECRET-redis-password'] },
+    });
+    const written = writtenBothWays((logger) => logger.warn({ err: refused }, 'redis connection problem'));
+    expectNoSecret(written);
+    expect(written.line.err.command).to.deep.equal({ name: 'auth', args: '[redacted]' });
+  });
+
   it('writes an object that contains itself as [Circular], leaving no secret reachable through the cycle', () => {
     const session: Record<string, unknown> = { id: 's1', token: 'SECRET-session-token' };
     session.self = session;

@@ -167,6 +167,27 @@ describe('npm run signout (operator sign-out) against Redis', function () {
     expect(await sessions.findBySubject(alice.oid), 'nothing changed').to.have.length(2);
   });
 
+  it('refuses a second --subject or --account (exit 2) instead of signing out only the last one named', async () => {
+    for (const args of [['--subject', alice.oid, '--subject', bob.oid], ['--account', accountOf(alice), '--account', accountOf(bob)]]) {
+      const run = await runSignout(args, env);
+      expect(run.code, args.join(' ')).to.equal(2);
+      expect(run.stderr).to.contain('Name one user a run');
+    }
+    expect(await sessions.findBySubject(alice.oid), 'nothing changed').to.have.length(2);
+    expect(await sessions.findBySubject(bob.oid)).to.have.length(1);
+  });
+
+  it('answers --help and bad arguments before looking at the environment: without AUTHORITY, and in production', async () => {
+    for (const environment of [{}, { NODE_ENV: 'production' }]) {
+      const help = await runSignout(['--help'], environment);
+      expect(help.code, JSON.stringify(environment)).to.equal(0);
+      expect(help.stdout).to.contain('Usage: npm run signout');
+      const bad = await runSignout(['--bogus'], environment);
+      expect(bad.code, JSON.stringify(environment)).to.equal(2);
+      expect(bad.stderr).to.contain('Usage: npm run signout');
+    }
+  });
+
   it('exits 1 naming the setting when the store is out of its reach, and creates nothing', async () => {
     const missingFile = join(dir, 'elsewhere', 'app.db');
     const memory = await runSignout(['--subject', alice.oid], { ...env, TOKEN_STORE: 'memory' });

@@ -4,7 +4,7 @@ import pino from 'pino';
 /**
  * Blanks every field named like a secret, at any depth, in what a line is about to write: tokens,
  * authorization codes and PKCE verifiers, cookies and authorization headers, client secrets,
- * keys, and a serialized token cache (`partition`, `cache`). Names are compared ignoring case, `-`
+ * keys, a serialized token cache (`partition`, `cache`), and a Redis command's `args`. Names are compared ignoring case, `-`
  * and `_`, so a header keeps its secret whether it is spelt `Set-Cookie`, `set_cookie` or
  * `setCookie`.
  *
@@ -24,6 +24,9 @@ const SECRET_NAMES = new Set([
   'secret', 'secrets', 'clientSecret', 'clientSecrets', 'password', 'passphrase', 'apiKey', 'privateKey',
   'sessionKeys', 'tokenEncryptionKeys', 'cookieKeys', 'key', 'keys',
   'partition', 'cache',
+  // A Redis command's arguments, which ioredis puts on its errors (`err.command = { name, args }`):
+  // AUTH's carry the password, and a store command's carry session ids and data.
+  'args',
 ].map(normalizedName));
 
 /**
