@@ -1,5 +1,6 @@
 import { asFunction, asValue, createContainer, InjectionMode, type AwilixContainer, type Resolver } from 'awilix';
 import { EncryptingTokenStore } from '../adapters/encryption/encrypting-token-store.ts';
+import { PlaintextTokenStore } from '../adapters/encryption/plaintext-token-store.ts';
 import { TokenKeyring } from '../adapters/encryption/token-keyring.ts';
 import { HttpDownstreamApi } from '../adapters/http/http-downstream-api.ts';
 import { FetchNetworkClient } from '../adapters/msal/fetch-network-client.ts';
@@ -117,7 +118,7 @@ export function createAppContainer(
       const measured = new MeasuredTokenStore(storedTokenStore, metrics, config.tokenStore);
       const sealed =
         config.tokenEncryptionKeys.length === 0
-          ? measured
+          ? new PlaintextTokenStore({ inner: measured, logger })
           : new EncryptingTokenStore({ inner: measured, keyring: new TokenKeyring(config.tokenEncryptionKeys), clientId: config.clientId, logger });
       return new ParsedPartitionCache<PartitionView>({
         inner: sealed,

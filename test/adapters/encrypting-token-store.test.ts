@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { EncryptingTokenStore } from '../../src/adapters/encryption/encrypting-token-store.ts';
+import { PlaintextTokenStore } from '../../src/adapters/encryption/plaintext-token-store.ts';
 import { TokenKeyring } from '../../src/adapters/encryption/token-keyring.ts';
 import { MemoryTokenStore } from '../../src/adapters/memory/memory-token-store.ts';
 import { warningsInto } from '../support/captured-logs.ts';
@@ -142,5 +143,29 @@ describe('token encryption at rest', () => {
       );
     }
     expect(keyring.decrypt(sealed, 'context')).to.equal(cache);
+  });
+});
+
+describeTokenStoreContract('without encryption (over memory)', ({ now }) =>
+  new PlaintextTokenStore({ inner: new MemoryTokenStore({ tokenTtlSeconds: CONTRACT_TOKEN_TTL_SECONDS, now }), logger: warningsInto([]) }),
+);
+
+describe('tokens in plaintext (ALLOW_PLAINTEXT_TOKENS) over a store that holds sealed partitions', () => {
+  const cache = JSON.stringify({ RefreshToken: { k: { secret: 'rt-secret-value' } } });
+
+  it('reads a partition sealed while keys were configured as absent, with one warning, and its summary as none', async () => {
+    const raw = new MemoryTokenStore({ tokenTtlSeconds: 3600 });
+    const warnings: string[] = [];
+    await new EncryptingTokenStore({ inner: raw, keyring: new TokenKeyring([randomBytes(32)]), clientId: CLIENT_ID, logger: warningsInto([]) }).write('alice.tid', cache, undefined, '{"summary":1}');
+    const plaintext = new PlaintextTokenStore({ inner: raw, logger: warningsInto(warnings) });
+
+    expect(await plaintext.read('alice.tid')).to.equal(undefined);
+    expect(warnings).to.have.length(1);
+    expect(warnings[0]).to.not.contain('alice');
+    const summary = await plaintext.readSummary('alice.tid');
+    expect(summary, 'still there, so a sign-out reports it removed and unrevoked').to.not.equal(undefined);
+    expect(summary!.summary).to.equal(undefined);
+    await plaintext.write('alice.tid', cache); // the next sign-in replaces it
+    expect((await plaintext.read('alice.tid'))!.data).to.equal(cache);
   });
 });

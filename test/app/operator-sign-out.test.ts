@@ -178,7 +178,7 @@ describe('npm run signout (operator sign-out) against Redis', function () {
   });
 
   it('answers --help and bad arguments before looking at the environment: without AUTHORITY, and in production', async () => {
-    for (const environment of [{}, { NODE_ENV: 'production' }]) {
+    for (const environment of [{}, { NODE_ENV: 'production' }] as Record<string, string>[]) {
       const help = await runSignout(['--help'], environment);
       expect(help.code, JSON.stringify(environment)).to.equal(0);
       expect(help.stdout).to.contain('Usage: npm run signout');
