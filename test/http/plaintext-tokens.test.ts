@@ -35,5 +35,11 @@ describe('tokens kept in plaintext, over partitions sealed earlier', () => {
     expect(page.status, page.text).to.equal(302);
     expect(page.location!.startsWith(entra.authority), page.location).to.equal(true);
     expect(app.logs.join('\n')).to.contain('token partition is sealed and no TOKEN_ENCRYPTION_KEYS are configured');
+
+    // Signed out from the provider: removed, and its refresh token, which could not be read, not revoked.
+    expect((await app.browser().get('/auth/signout/frontchannel?sid=sid-alice')).status).to.equal(200);
+    const audit = app.logs.map((line) => JSON.parse(line) as Record<string, unknown>).find((line) => line.event === 'sign-out');
+    expect(audit).to.include({ channel: 'front-channel', outcome: 'removed', partitionRemoved: true, revocation: 'failed' });
+    expect(await storedTokenStore.read(accountId)).to.equal(undefined);
   });
 });
