@@ -10,6 +10,8 @@ import { createAppContainer } from './container.ts';
 import { isMainModule } from './main-module.ts';
 import { createLogger } from './observability/logger.ts';
 import { storesReady } from './store-registrations.ts';
+import { holdsKeysUnder } from '../adapters/redis/redis-key-prefix.ts';
+import { holdsAppSchema } from '../adapters/sqlite/sqlite-database.ts';
 
 const USAGE = `Usage: npm run signout -- --subject <sub> [--account <home account id>]
        npm run signout -- --account <home account id>
@@ -67,6 +69,15 @@ export async function runOperatorSignOut(
     await storesReady(container.cradle);
     const { signOutEverywhere, signOutAudit } = container.cradle;
     const result = await signOutAudit.around('operator', { requestId, subject: target.subject }, () => signOutEverywhere.fromOperator(target));
+    // Nothing found, and nothing at all under the prefix: most likely not the app's REDIS_KEY_PREFIX
+    // (or CLIENT_ID, which names the default) or database, where "nothing stored" would be a false
+    // all-clear in an incident.
+    if (result.outcome === 'nothing-held' && config.tokenStore === 'redis' && !(await holdsKeysUnder(container.cradle.redis, config.redisKeyPrefix))) {
+      output.err(
+        `Nothing stored under REDIS_KEY_PREFIX=${config.redisKeyPrefix} in this Redis database at all (reference ${requestId}): give the command the app's REDIS_KEY_PREFIX, CLIENT_ID and REDIS_URL (its database number too). If they are the app's, the app holds no session now, so nobody is signed in.\n`,
+      );
+      return 1;
+    }
     output.out(summary(target, result, requestId));
     return 0;
   } catch (error) {
@@ -88,6 +99,9 @@ function storeOutOfReach(config: Config): string | undefined {
   }
   if (config.tokenStore === 'sqlite' && !existsSync(config.sqlitePath)) {
     return `no database at SQLITE_PATH=${config.sqlitePath} (${resolve(config.sqlitePath)}); give the command the app's SQLITE_PATH (a relative one is read from the folder the command runs in).`;
+  }
+  if (config.tokenStore === 'sqlite' && !holdsAppSchema(config.sqlitePath)) {
+    return `SQLITE_PATH=${config.sqlitePath} (${resolve(config.sqlitePath)}) is not the app's database (no token partitions table: empty, or another program's); give the command the app's SQLITE_PATH.`;
   }
   return undefined;
 }

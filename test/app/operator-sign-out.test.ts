@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -155,6 +155,14 @@ describe('npm run signout (operator sign-out) against Redis', function () {
     expect(await sessions.findBySubject(alice.oid)).to.have.length(2);
   });
 
+  it('exits 1 rather than report "nothing stored" when nothing at all is under its REDIS_KEY_PREFIX: not where the app writes', async () => {
+    const run = await runSignout(['--subject', alice.oid], { ...env, REDIS_KEY_PREFIX: `${env.REDIS_KEY_PREFIX}wrong:` });
+    expect(run.code, run.stderr).to.equal(1);
+    expect(run.stderr).to.contain(`Nothing stored under REDIS_KEY_PREFIX=${env.REDIS_KEY_PREFIX}wrong: in this Redis database at all`);
+    expect(run.stdout).to.equal('');
+    expect(await sessions.findBySubject(alice.oid), 'alice untouched').to.have.length(2);
+  });
+
   it('exits 2 with the usage for bad arguments, and 1 when the store cannot be reached', async () => {
     const noTarget = await runSignout([], env);
     const unknown = await runSignout(['--user', 'alice'], env);
@@ -202,6 +210,16 @@ describe('npm run signout (operator sign-out) against Redis', function () {
     expect(noDatabase.stderr).to.contain(`Cannot run: no database at SQLITE_PATH=${missingFile}`);
     expect(memory.stdout + noDatabase.stdout, 'never "nothing stored"').to.equal('');
     expect(existsSync(join(dir, 'elsewhere')), 'no folder or file made').to.equal(false);
+  });
+
+  it("exits 1 for a SQLITE_PATH that is not the app's database (empty, another program's), and leaves it as it was", async () => {
+    const empty = join(dir, 'empty.db');
+    writeFileSync(empty, '');
+    const run = await runSignout(['--subject', alice.oid], { ...env, TOKEN_STORE: 'sqlite', SQLITE_PATH: empty });
+    expect(run.code).to.equal(1);
+    expect(run.stderr).to.contain(`SQLITE_PATH=${empty}`).and.contain("is not the app's database");
+    expect(run.stdout, 'never "nothing stored"').to.equal('');
+    expect(statSync(empty).size, 'no schema written into it').to.equal(0);
   });
 });
 

@@ -188,3 +188,20 @@ function schemaVersion(db: Database.Database): number {
   }
   return version;
 }
+
+/**
+ * Whether the file at `path` holds the app's tables, read without changing it: opening it the app's
+ * way (openSqliteDatabase) would give any other file (an empty one, another program's) the app's
+ * schema. A file that cannot be read as a database answers `true`: opening it then says why.
+ */
+export function holdsAppSchema(path: string): boolean {
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(path, { readonly: true, fileMustExist: true });
+    return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'token_partitions'").get() !== undefined;
+  } catch {
+    return true;
+  } finally {
+    db?.close();
+  }
+}
