@@ -159,6 +159,23 @@ describe('Redis data kept in memory, invalidated by Redis client tracking', () =
     expect(x.tokens.holdsVersion('alice'), 'and invalidated again').to.equal(false);
   });
 
+  it("starts its channel over, dropping every copy, when the store's own connection comes back from a break", async () => {
+    const x = await instance();
+    await x.sessions.set('s1', SESSION.data, SESSION.index, SESSION.ttlMs);
+    await x.sessions.get('s1');
+    expect(x.sessions.holds('s1')).to.equal(true);
+    const channelBefore = x.channel.connectionId;
+    const storeId = await x.redis.client('ID');
+
+    // Behind one address after a failover, the store's connection comes back on the new primary
+    // while the channel's, never broken, stays on the old one: it must not be trusted.
+    await admin.call('CLIENT', 'KILL', 'ID', String(storeId));
+    await until(() => x.channel.connectionId !== channelBefore && x.channel.usable());
+    expect(x.sessions.holds('s1'), 'the copy was dropped').to.equal(false);
+    await x.sessions.get('s1');
+    expect(x.sessions.holds('s1'), 'kept again once tracking is on again').to.equal(true);
+  });
+
   it('keeps nothing in memory, and says so once, when Redis refuses client tracking', async () => {
     const redis = connectRedis({ url: REDIS_URL });
     await redisReady(redis);
@@ -246,7 +263,8 @@ describe('the invalidation channel when Redis answers CLIENT TRACKING with an er
   async function channelOver(connection: FakeConnection) {
     const warnings: string[] = [];
     const logger = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(String((JSON.parse(line) as { msg?: unknown }).msg)) });
-    const channel = new RedisInvalidations({ redis: { duplicate: () => connection } as unknown as Redis, prefixes: ['p:'], logger });
+    const store = Object.assign(new EventEmitter(), { duplicate: () => connection });
+    const channel = new RedisInvalidations({ redis: store as unknown as Redis, prefixes: ['p:'], logger });
     connection.emit('ready');
     return { channel, warnings };
   }

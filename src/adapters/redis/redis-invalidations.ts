@@ -69,6 +69,21 @@ export class RedisInvalidations {
       this.#lose();
     });
     this.#connection.on('error', () => {}); // each failure also closes the connection: handled there
+    // The store's own connection back after a break (a failover behind one address, a restart): this
+    // connection may still be on the server the store left, where the store's writes are never
+    // announced, while its heartbeat goes on answering. It starts over as well, so both reach the
+    // same server, and nothing is served from memory until tracking is on again there.
+    let storeWasDown = false;
+    deps.redis.on('close', () => {
+      storeWasDown = true;
+    });
+    deps.redis.on('ready', () => {
+      if (!storeWasDown || this.#timer === undefined) return;
+      storeWasDown = false;
+      this.#tracking = false;
+      this.#lose();
+      this.#connection.disconnect(true);
+    });
     this.#timer = setInterval(() => this.#heartbeat(), this.#heartbeatMs).unref();
   }
 
