@@ -7,6 +7,7 @@ import { LocalSignOutJournal } from '../../src/adapters/journal/local-sign-out-j
 import { ConfigError, defaultSignOutJournalPath, loadConfig } from '../../src/app/config.ts';
 import { createAppContainer, type AppContainer } from '../../src/app/container.ts';
 import { runOperatorSignOut } from '../../src/app/operator-sign-out.ts';
+import { storesReady } from '../../src/app/store-registrations.ts';
 import { devAppEnvironment } from '../../src/dev/dev-app-environment.ts';
 import { devStackApps } from '../../src/dev/dev-stack-apps.ts';
 import { freePort } from '../e2e/support/free-port.ts';
@@ -134,6 +135,9 @@ describe('the sign-out journal file of an instance', () => {
       const env = { ...MINIMAL, REDIS_URL: redisUrl, REDIS_KEY_PREFIX: `journal-file:${Date.now()}:`, SIGN_OUT_JOURNAL_PATH: join(dir, 'journal.json'), LOG_LEVEL: 'silent' };
       const running = instance(loadConfig(env));
       void running.cradle.signOutJournal;
+      await storesReady(running.cradle);
+      // Someone signed in: the command then knows it looks where the app writes.
+      await running.cradle.sessionStore.set('session-of-alice', { n: 1 }, { sid: 'sid-a', subject: 'alice', accountId: 'alice.tid' }, 60_000);
       const out: string[] = [];
       const err: string[] = [];
       const code = await runOperatorSignOut(['--subject', 'nobody'], env, { out: (text) => out.push(text), err: (text) => err.push(text) });
