@@ -94,16 +94,27 @@ async function providerChecked(discovery: ProviderDiscovery, logger: Logger): Pr
 }
 
 /**
+ * A second signal this soon after the first is the same request to stop: a terminal's Ctrl-C
+ * reaches a launcher (the offline stack's, a process manager's) and the app together, and the
+ * launcher then passes it on.
+ */
+const SAME_REQUEST_MS = 1000;
+
+/**
  * Runs until SIGTERM or SIGINT, then shuts down gracefully and exits 0; a second signal exits at
- * once. A configuration problem ends the process with a message, not a stack.
+ * once (one within SAME_REQUEST_MS of the first is not a second). A configuration problem ends the
+ * process with a message, not a stack.
  */
 export async function runServer(fallbacks: ConfigFallbacks = {}): Promise<void> {
   try {
     const running = await startServer(process.env, fallbacks);
-    let signalled = false;
+    let signalledAt: number | undefined;
     const stop = () => {
-      if (signalled) process.exit(1);
-      signalled = true;
+      if (signalledAt !== undefined) {
+        if (performance.now() - signalledAt < SAME_REQUEST_MS) return;
+        process.exit(1);
+      }
+      signalledAt = performance.now();
       running.close().then(
         () => process.exit(0),
         (error: unknown) => {

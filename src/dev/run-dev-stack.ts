@@ -60,11 +60,10 @@ Password "${DEMO_PASSWORD}" for every user. Ctrl-C stops everything.
 
 `);
   let stopping = false;
-  const stop = (signalled: boolean) => {
+  const stop = () => {
     if (stopping) return;
     stopping = true;
-    stack.close({ signalled }).then(() => process.exit(0), () => process.exit(1));
+    stack.close().then(() => process.exit(0), () => process.exit(1));
   };
-  // SIGINT is the terminal's Ctrl-C, which the apps (in this process group) got as well.
-  process.once('SIGINT', () => stop(true)).once('SIGTERM', () => stop(false));
+  process.once('SIGINT', stop).once('SIGTERM', stop);
 }

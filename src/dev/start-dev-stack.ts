@@ -71,8 +71,8 @@ export interface DevStack {
   readonly identityProvider: DevIdentityProvider;
   /** The running demo API: `challengeNextRequest()`. */
   readonly demoApi: DemoApi;
-  /** Stops the apps, then the provider and the demo API. `signalled`: the apps got the terminal's Ctrl-C too (stop-child.ts). */
-  close(options?: { signalled?: boolean }): Promise<void>;
+  /** Stops the apps (stop-child.ts), then the provider and the demo API. */
+  close(): Promise<void>;
 }
 
 const SERVER = fileURLToPath(new URL('../app/server.ts', import.meta.url));
@@ -110,8 +110,8 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
   });
   const appAuthority = options.appAuthority === 'common' ? servers.identityProvider.commonAuthority : servers.identityProvider.issuer;
   const children: ChildProcess[] = [];
-  const close = async (options: { signalled?: boolean } = {}) => {
-    await Promise.all(children.map((child) => stopChild(child, options)));
+  const close = async () => {
+    await Promise.all(children.map(stopChild));
     await servers.close();
   };
   try {

@@ -1,22 +1,19 @@
 import type { ChildProcess } from 'node:child_process';
 
 /**
- * The longest an app of the offline stack is given to stop by itself before it is killed: its
- * graceful shutdown (src/app/server.ts) waits up to SHUTDOWN_GRACE_MS (10 s) for requests, then up
- * to twice HTTP_TIMEOUT_MS and a second (21 s) for refreshes running behind requests, then closes
- * its stores.
+ * The longest an app of the offline stack is given to stop before it is killed: its graceful
+ * shutdown (src/app/server.ts) waits up to SHUTDOWN_GRACE_MS (10 s) for requests, then up to twice
+ * the refresh lock's lifetime for refreshes running behind them, then closes its stores.
  */
 const KILLED_AFTER_MS = 45_000;
 
 /**
- * Stops one app of the offline stack and resolves once it has exited. A Ctrl-C in the terminal
- * sends SIGINT to the whole foreground process group, so the apps got it already when the launcher
- * did (`signalled`): they are then left to finish their graceful shutdown and sent no other
- * signal, because a second one makes an app exit at once without draining (src/app/server.ts).
- * Otherwise (SIGTERM to the launcher) each gets SIGTERM. Either way one still running
- * KILLED_AFTER_MS later is killed.
+ * Stops one app of the offline stack with SIGTERM and resolves once it has exited; one still
+ * running KILLED_AFTER_MS later is killed. A terminal's Ctrl-C reaches the apps too (the launcher's
+ * process group), and this SIGTERM follows within a moment: the app takes the two for one request
+ * (src/app/server.ts, SAME_REQUEST_MS) and goes on with its graceful shutdown.
  */
-export function stopChild(child: ChildProcess, options: { signalled?: boolean } = {}): Promise<void> {
+export function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     const killer = setTimeout(() => child.kill('SIGKILL'), KILLED_AFTER_MS);
@@ -24,6 +21,6 @@ export function stopChild(child: ChildProcess, options: { signalled?: boolean } 
       clearTimeout(killer);
       resolve();
     });
-    if (!options.signalled) child.kill('SIGTERM');
+    child.kill('SIGTERM');
   });
 }

@@ -111,6 +111,26 @@ describe('graceful shutdown on SIGTERM (the app as a process)', function () {
     agent.destroy();
   });
 
+  it("takes a second signal within a second for the same request (a terminal's Ctrl-C, then a launcher passing it on), and one later for a hurry", async () => {
+    app = await start();
+    const slow = (await slowSignOut(app.port, 1500)).answer;
+    app.child.kill('SIGINT'); // the terminal's Ctrl-C reaching the app
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    app.child.kill('SIGTERM'); // the launcher's, a moment later
+    expect((await slow).status, 'the request in flight still completes').to.equal(200);
+    expect((await app.exited).code).to.equal(0);
+    expect(app.logs.find((line) => line.message === 'stopped')).to.include({ drained: true });
+
+    app = await start();
+    const cut = (await slowSignOut(app.port, 5000)).answer;
+    app.child.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    app.child.kill('SIGTERM'); // asked again: exits at once
+    const { code } = await app.exited;
+    expect(code).to.equal(1);
+    expect((await cut).status, 'cut').to.equal(undefined);
+  });
+
   it('cuts a request still running when SHUTDOWN_GRACE_MS is over, and still exits 0', async () => {
     app = await start({ SHUTDOWN_GRACE_MS: '500' });
     const slow = (await slowSignOut(app.port, 8000)).answer;
