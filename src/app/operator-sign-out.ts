@@ -1,4 +1,5 @@
 import { asValue } from 'awilix';
+import type { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -31,8 +32,8 @@ export interface OperatorOutput {
  * `npm run signout`: the operator's sign-out, built from the app's own configuration and composition
  * root, so it acts on exactly the store the app instances use (SQLite file or Redis). Resolves to
  * the exit code: 0 when done (including a user with nothing stored), 2 for bad arguments, 1 when
- * the configuration is refused, the store is out of its reach (memory, or no SQLite file there), or
- * the sign-out failed.
+ * the configuration is refused, the store is out of its reach (memory, no SQLite file there or not
+ * the app's, nothing at all under the Redis prefix), or the sign-out failed.
  */
 export async function runOperatorSignOut(
   argv: readonly string[],
@@ -72,7 +73,7 @@ export async function runOperatorSignOut(
     // Nothing found, and nothing at all under the prefix: most likely not the app's REDIS_KEY_PREFIX
     // (or CLIENT_ID, which names the default) or database, where "nothing stored" would be a false
     // all-clear in an incident.
-    if (result.outcome === 'nothing-held' && config.tokenStore === 'redis' && !(await holdsKeysUnder(container.cradle.redis, config.redisKeyPrefix))) {
+    if (result.outcome === 'nothing-held' && config.tokenStore === 'redis' && (await nothingUnderPrefix(container.cradle.redis, config.redisKeyPrefix, output))) {
       output.err(
         `Nothing stored under REDIS_KEY_PREFIX=${config.redisKeyPrefix} in this Redis database at all (reference ${requestId}): give the command the app's REDIS_KEY_PREFIX, CLIENT_ID and REDIS_URL (its database number too). If they are the app's, the app holds no session now, so nobody is signed in.\n`,
       );
@@ -86,6 +87,19 @@ export async function runOperatorSignOut(
     return 1;
   } finally {
     await container.dispose();
+  }
+}
+
+/**
+ * Whether Redis holds no key at all under the prefix. A check that cannot be made (SCAN refused by
+ * an ACL, a timeout) is said, and not taken for one that failed: the sign-out itself was done.
+ */
+async function nothingUnderPrefix(redis: Redis, keyPrefix: string, output: OperatorOutput): Promise<boolean> {
+  try {
+    return !(await holdsKeysUnder(redis, keyPrefix));
+  } catch (error) {
+    output.err(`Could not check that anything is stored under REDIS_KEY_PREFIX=${keyPrefix}: ${error instanceof Error ? error.message : String(error)}\n`);
+    return false;
   }
 }
 

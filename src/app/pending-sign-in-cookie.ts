@@ -14,6 +14,12 @@ import { assertSecureTransport } from './secure-transport.ts';
 export const MAX_PENDING_SIGN_INS = 3;
 
 /**
+ * The longest sealed value a pending sign-in cookie is given: with its name (under 50 characters)
+ * and attributes (about 100) it stays within the 4,096 bytes every browser keeps (RFC 6265 §6.1).
+ */
+const MAX_SEALED_LENGTH = 3800;
+
+/**
  * The sign-ins in progress (the provider's checks: state, nonce, PKCE verifier; return path, scopes,
  * start time), kept in the browser between `/auth/signin` and `/auth/redirect` in sealed cookies, so
  * a visitor who has not signed in costs the server nothing: no session exists before a sign-in
@@ -52,7 +58,14 @@ export class PendingSignInCookie {
     for (const [i, other] of others.entries()) {
       if (!other.pending || i >= MAX_PENDING_SIGN_INS - 1) this.#clear(ctx, other.name);
     }
-    const sealed = this.#sealer.seal(pending, pending.startedAt + PENDING_SIGN_IN_LIFETIME_MS);
+    const expiresAt = pending.startedAt + PENDING_SIGN_IN_LIFETIME_MS;
+    let sealed = this.#sealer.seal(pending, expiresAt);
+    if (sealed.length > MAX_SEALED_LENGTH) {
+      // The claims and login hint kept for a sign-in started again are a convenience; the cookie
+      // must fit what a browser keeps.
+      const { claims: _claims, loginHint: _loginHint, ...lean } = pending;
+      sealed = this.#sealer.seal(lean, expiresAt);
+    }
     ctx.cookies.set(this.#nameFor(state), sealed, { ...this.#attributes(), maxAge: PENDING_SIGN_IN_LIFETIME_MS });
   }
 
@@ -98,15 +111,20 @@ export class PendingSignInCookie {
     return isPendingSignIn(value) ? value : undefined;
   }
 
-  /** This app's pending sign-in cookies the request carries, by name (the unnamed one of earlier releases too). */
+  /**
+   * This app's pending sign-in cookies the request carries, by name (the unnamed one of earlier
+   * releases too), but those this answer clears: a callback that starts a sign-in again (claims
+   * asked at redemption) must not count the one it just spent against the browser's others.
+   */
   #held(ctx: Koa.Context): { name: string; text: string }[] {
     const base = this.#cookies.pendingSignInCookieName;
+    const cleared = clearedIn(ctx);
     const held: { name: string; text: string }[] = [];
     for (const pair of (ctx.get('cookie') || '').split(';')) {
       const equals = pair.indexOf('=');
       if (equals < 0) continue;
       const name = pair.slice(0, equals).trim();
-      if (name === base || name.startsWith(`${base}.`)) held.push({ name, text: pair.slice(equals + 1).trim() });
+      if ((name === base || name.startsWith(`${base}.`)) && !cleared.has(name)) held.push({ name, text: pair.slice(equals + 1).trim() });
     }
     return held;
   }
@@ -117,6 +135,7 @@ export class PendingSignInCookie {
   }
 
   #clear(ctx: Koa.Context, name: string): void {
+    clearedIn(ctx).add(name);
     ctx.cookies.set(name, '', this.#attributes()); // an empty value is sent as expired
   }
 
@@ -124,6 +143,12 @@ export class PendingSignInCookie {
     // Not signed: the seal already authenticates it (and `signed` would add a second cookie).
     return { httpOnly: true, sameSite: 'lax', secure: this.#cookies.https, path: '/', signed: false, overwrite: true } as const;
   }
+}
+
+/** The pending sign-in cookies this answer clears, kept on the request. */
+function clearedIn(ctx: Koa.Context): Set<string> {
+  const state = ctx.state as { pendingSignInsCleared?: Set<string> };
+  return (state.pendingSignInsCleared ??= new Set());
 }
 
 function isPendingSignIn(value: unknown): value is PendingSignIn {
@@ -139,6 +164,8 @@ function isPendingSignIn(value: unknown): value is PendingSignIn {
     candidate.scopes.every((scope) => typeof scope === 'string') &&
     typeof candidate.startedAt === 'number' &&
     (candidate.interaction === undefined || candidate.interaction === true) &&
-    (candidate.claimsRetry === undefined || candidate.claimsRetry === true)
+    (candidate.claimsRetry === undefined || candidate.claimsRetry === true) &&
+    (candidate.claims === undefined || typeof candidate.claims === 'string') &&
+    (candidate.loginHint === undefined || typeof candidate.loginHint === 'string')
   );
 }

@@ -65,5 +65,8 @@ Password "${DEMO_PASSWORD}" for every user. Ctrl-C stops everything.
     stopping = true;
     stack.close().then(() => process.exit(0), () => process.exit(1));
   };
-  process.once('SIGINT', stop).once('SIGTERM', stop);
+  // `on`, not `once`: under `npm start` the terminal's Ctrl-C arrives twice (npm passes it on to
+  // its child, @npmcli/run-script's signal-manager), and a second one with no listener would end
+  // this launcher at once, leaving the apps to drain as orphans; `stop` ignores repeats.
+  process.on('SIGINT', stop).on('SIGTERM', stop);
 }

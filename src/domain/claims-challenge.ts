@@ -15,3 +15,29 @@ export function isRevocationChallenge(claims: string | undefined): boolean {
     return false;
   }
 }
+
+/**
+ * Two claims requests as one: what `first` asked for with what `then` adds, each member of a
+ * member object kept (`{"access_token":{"acrs":…}}` and `{"access_token":{"capolids":…}}` give
+ * both); where both name the same claim, `then`'s. Either one not a JSON object: `then`.
+ */
+export function mergeClaims(first: string | undefined, then: string): string {
+  if (!first) return then;
+  try {
+    const a = JSON.parse(first) as unknown;
+    const b = JSON.parse(then) as unknown;
+    if (!isObject(a) || !isObject(b)) return then;
+    const merged: Record<string, unknown> = { ...a };
+    for (const [member, request] of Object.entries(b)) {
+      const earlier = merged[member];
+      merged[member] = isObject(earlier) && isObject(request) ? { ...earlier, ...request } : request;
+    }
+    return JSON.stringify(merged);
+  } catch {
+    return then;
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

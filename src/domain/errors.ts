@@ -30,7 +30,13 @@ export class InteractionRequired extends DomainError {
  */
 export class SignInAgainWithClaims extends DomainError {
   readonly userMessage = 'Please sign in again to continue.';
-  readonly retry: { readonly returnTo: string; readonly scopes: readonly string[]; readonly claims: string; readonly interaction: boolean };
+  readonly retry: {
+    readonly returnTo: string;
+    readonly scopes: readonly string[];
+    readonly claims: string;
+    readonly interaction: boolean;
+    readonly loginHint?: string;
+  };
   constructor(retry: SignInAgainWithClaims['retry'], options?: { cause?: unknown }) {
     super('the token endpoint asked for claims at code redemption', options);
     this.retry = retry;

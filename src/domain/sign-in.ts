@@ -1,4 +1,5 @@
 import type { SignedInAccount } from './account.ts';
+import { mergeClaims } from './claims-challenge.ts';
 import { InteractionNotSatisfied, InteractionRequired, SignInAgainWithClaims, SignInRejected } from './errors.ts';
 import { checkReturnPath } from './return-to.ts';
 import type { IdentityProvider, SignInCallback, SignInChecks } from '../ports/identity-provider.port.ts';
@@ -14,6 +15,9 @@ export interface PendingSignIn {
   readonly interaction?: true;
   /** Started again with the claims the token endpoint asked for at redemption (BeginSignIn.claimsRetry). */
   readonly claimsRetry?: true;
+  /** The claims and login hint it asked with, for a sign-in started again (kept only when short: a cookie's room is small). */
+  readonly claims?: string;
+  readonly loginHint?: string;
 }
 
 /** Query parameters of the redirect back from the provider (already reduced to single strings). */
@@ -31,6 +35,14 @@ export interface BeginSignIn {
   /** Started again because the token endpoint asked for claims when redeeming the code (SignInAgainWithClaims). */
   readonly claimsRetry?: boolean;
 }
+
+/**
+ * The longest claims request and login hint a pending sign-in keeps for a sign-in started again:
+ * with the longest `returnTo` the cookie must still fit the 4 KB a browser keeps. Longer ones (none
+ * seen: a claims challenge is a few hundred characters) are left out of the second request.
+ */
+const MAX_KEPT_CLAIMS = 512;
+const MAX_KEPT_LOGIN_HINT = 256;
 
 /** A sign-in left unfinished for longer than this must be started again. */
 export const PENDING_SIGN_IN_LIFETIME_MS = 10 * 60 * 1000;
@@ -73,6 +85,8 @@ export class SignIn {
       startedAt: this.#now(),
       ...(request.interaction ? { interaction: true as const } : {}),
       ...(request.claimsRetry ? { claimsRetry: true as const } : {}),
+      ...(request.claims && request.claims.length <= MAX_KEPT_CLAIMS ? { claims: request.claims } : {}),
+      ...(request.loginHint && request.loginHint.length <= MAX_KEPT_LOGIN_HINT ? { loginHint: request.loginHint } : {}),
     };
     return { authorizationUrl, pending };
   }
@@ -105,8 +119,16 @@ export class SignIn {
     if (pending.claimsRetry) {
       return new InteractionNotSatisfied(`the token endpoint asked for claims again after a sign-in that asked for them: ${error.message}`, { cause: error });
     }
+    // With what the first request asked for too (a step-up's `acrs`, the user's login hint): asked
+    // for the new claims alone, the provider would issue a token without the others.
     return new SignInAgainWithClaims(
-      { returnTo: pending.returnTo, scopes: pending.scopes, claims: error.claims, interaction: pending.interaction === true },
+      {
+        returnTo: pending.returnTo,
+        scopes: pending.scopes,
+        claims: mergeClaims(pending.claims, error.claims),
+        interaction: pending.interaction === true,
+        ...(pending.loginHint ? { loginHint: pending.loginHint } : {}),
+      },
       { cause: error },
     );
   }

@@ -95,11 +95,13 @@ describe('HttpDownstreamApi over node:http', () => {
   it('answers JSON nested deeper than 64 levels as DownstreamApiUnavailable (showing it would overflow the stack), and takes 64', async () => {
     const base = await listen('127.0.0.1');
     const nested = (levels: number) => `{"displayName":"Alice","manager":${'['.repeat(levels - 1)}${']'.repeat(levels - 1)}}`;
-    handler = (request, response) => response.writeHead(200, { 'content-type': 'application/json' }).end(nested(request.url === '/deep' ? 200_000 : 64));
+    const levels: Record<string, number> = { '/deep': 200_000, '/65': 65, '/64': 64 };
+    handler = (request, response) => response.writeHead(200, { 'content-type': 'application/json' }).end(nested(levels[request.url!]!));
     const api = (path: string) => new HttpDownstreamApi({ apiUrl: `${base}${path}`, httpTimeoutMs: 2000 });
     const refused = await failureOf(api('/deep').get('t'));
     expect(refused).to.be.instanceOf(DownstreamApiUnavailable);
     expect((refused as Error).message).to.contain('nested deeper than 64 levels');
+    expect(await failureOf(api('/65').get('t')), 'one level more').to.be.instanceOf(DownstreamApiUnavailable);
     expect(await api('/64').get('t')).to.have.property('displayName', 'Alice');
   });
 

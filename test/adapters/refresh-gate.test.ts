@@ -38,6 +38,14 @@ describe('the refresh gate across instances', () => {
     expect(waitedOut.length, 'a request that waited out the lock answers as the provider unavailable').to.be.at.least(1);
   });
 
+  it('takes over the lock of a holder that vanished just after taking it, though the wait began a moment later', async () => {
+    const lock = expiringLock();
+    await lock.tryAcquire('alice', 300); // taken, then the holder crashed
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const gate = new RefreshGate({ lock, lockTtlMs: 300 });
+    expect(await gate.run('alice', async () => undefined, async () => 'fresh')).to.equal('fresh');
+  });
+
   it('takes over the lock of a holder that vanished once it expires, and refreshes then', async () => {
     const lock = expiringLock();
     await lock.tryAcquire('alice', 200); // a holder that crashed without releasing

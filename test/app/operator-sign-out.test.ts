@@ -1,7 +1,8 @@
 import { pino } from 'pino';
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -220,6 +221,16 @@ describe('npm run signout (operator sign-out) against Redis', function () {
     expect(run.stderr).to.contain(`SQLITE_PATH=${empty}`).and.contain("is not the app's database");
     expect(run.stdout, 'never "nothing stored"').to.equal('');
     expect(statSync(empty).size, 'no schema written into it').to.equal(0);
+
+    const foreign = join(dir, 'other-program.db');
+    const other = new Database(foreign);
+    other.pragma('journal_mode = WAL');
+    other.exec('CREATE TABLE notes (text TEXT)');
+    other.close();
+    const onForeign = await runSignout(['--subject', alice.oid], { ...env, TOKEN_STORE: 'sqlite', SQLITE_PATH: foreign });
+    expect(onForeign.code).to.equal(1);
+    expect(onForeign.stderr).to.contain("is not the app's database");
+    expect(readdirSync(dir).filter((name) => name.startsWith('other-program')), 'no -wal or -shm left beside it').to.deep.equal(['other-program.db']);
   });
 });
 

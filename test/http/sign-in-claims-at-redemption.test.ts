@@ -54,6 +54,19 @@ describe('a token endpoint that asks for claims when the code is redeemed', () =
     expect(profile.text).to.contain(alice.username);
   });
 
+  it("keeps the browser's other sign-ins in progress when one is started again with claims", async () => {
+    refusals = 1;
+    const browser = app.browser();
+    const starts = [await browser.get('/auth/signin?returnTo=%2Fa'), await browser.get('/auth/signin?returnTo=%2Fb'), await browser.get('/auth/signin?returnTo=%2Fprofile')];
+    const third = entra.authorize(starts[2]!.location!, alice);
+    const again = await browser.get(`/auth/redirect?code=${third.code}&state=${third.state}`);
+    expect(again.location!.startsWith(entra.authority), again.location).to.equal(true);
+    const first = entra.authorize(starts[0]!.location!, alice);
+    const callback = await browser.get(`/auth/redirect?code=${first.code}&state=${first.state}`);
+    expect(callback.status, callback.text).to.equal(302);
+    expect(callback.location).to.equal('/a');
+  });
+
   it('does not send the user round again when the sign-in with those claims is refused the same way', async () => {
     refusals = 2;
     const browser = app.browser();
@@ -65,6 +78,17 @@ describe('a token endpoint that asks for claims when the code is redeemed', () =
     expect(page.status).to.equal(502);
     expect(page.text).to.contain('still refuses');
     expect(browser.cookie('app.session'), 'not signed in').to.equal(undefined);
+  });
+
+  it('keeps a refusal whose claims are no JSON object a 400 "Sign-in failed", not a 500: no request can carry them', async () => {
+    refusals = 1;
+    claimsInRefusal = Buffer.from(JSON.stringify(CLAIMS)).toString('base64');
+    const browser = app.browser();
+    const start = await browser.get('/auth/signin?returnTo=%2Fprofile');
+    const { code, state } = entra.authorize(start.location!, alice);
+    const page = await browser.get(`/auth/redirect?code=${code}&state=${state}`);
+    expect(page.status).to.equal(400);
+    expect(page.text).to.contain('Sign-in failed');
   });
 
   it('keeps a refusal that names no claims a 400 "Sign-in failed": a new sign-in would ask for nothing more', async () => {

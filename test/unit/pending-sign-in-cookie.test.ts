@@ -9,6 +9,7 @@ function contextWith(cookieHeader: string) {
   const set: string[] = [];
   const ctx = {
     secure: false,
+    state: {},
     get: (header: string) => (header.toLowerCase() === 'cookie' ? cookieHeader : ''),
     cookies: {
       get: (name: string) => {
@@ -33,11 +34,30 @@ describe('the pending sign-in cookies', () => {
     expect(asked).to.deep.equal([]);
   });
 
+  it('leaves out the claims and login hint kept for a sign-in started again when the cookie would not fit what a browser keeps', () => {
+    let sealed = '';
+    const capture = {
+      ...contextWith('').ctx,
+      state: {},
+      cookies: { get: () => undefined, set: (_name: string, value: string) => (sealed = value) },
+    } as unknown as Koa.Context;
+    const claims = JSON.stringify({ access_token: { acrs: { essential: true, value: 'x'.repeat(460) } } });
+    const longest = { checks: { state: 's', nonce: 'n'.repeat(43), codeVerifier: 'v'.repeat(43) }, returnTo: `/${'a'.repeat(2047)}`, scopes: ['User.Read'], startedAt: Date.now() };
+    pending.write(capture, { ...longest, claims, loginHint: 'h'.repeat(256) }, 's');
+    expect(sealed.length, 'within the 4,096 bytes with its name and attributes').to.be.at.most(3800);
+    // Read back (as the unnamed cookie of earlier releases, whose name needs no digest): left out.
+    expect(pending.take(contextWith(`app.session.pending=${sealed}`).ctx, 's')).to.not.have.any.keys('claims', 'loginHint');
+
+    pending.write(capture, { ...longest, returnTo: '/profile', claims, loginHint: 'alice' }, 's');
+    expect(pending.take(contextWith(`app.session.pending=${sealed}`).ctx, 's'), 'kept when they fit').to.include({ claims, loginHint: 'alice' });
+  });
+
   it('leaves the unnamed cookie of earlier releases to the callback of its own state', () => {
     // What an earlier release kept: a sealed pending sign-in under the unnamed cookie.
     let sealed = '';
     const capture = {
       ...contextWith('').ctx,
+      state: {},
       cookies: { get: () => undefined, set: (_name: string, value: string) => (sealed = value) },
     } as unknown as Koa.Context;
     pending.write(capture, { checks: { state: 'the-state' }, returnTo: '/', scopes: [], startedAt: Date.now() }, 'the-state');

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { MemoryTokenStore } from '../../src/adapters/memory/memory-token-store.ts';
-import { SignInFailed, SignInRejected } from '../../src/domain/errors.ts';
+import { InteractionNotSatisfied, InteractionRequired, SignInAgainWithClaims, SignInFailed, SignInRejected } from '../../src/domain/errors.ts';
 import { PENDING_SIGN_IN_LIFETIME_MS, SignIn } from '../../src/domain/sign-in.ts';
 import { FakeIdentityProvider, type FakeUser } from '../support/fake-identity-provider.ts';
 import { expectRejection } from './expect-rejection.ts';
@@ -36,6 +36,31 @@ describe('SignIn', () => {
     });
     return { pending, code, state: query.get('state')!, nonce: query.get('nonce')! };
   }
+
+  describe('claims asked for when the code is redeemed', () => {
+    const STEP_UP = JSON.stringify({ access_token: { acrs: { essential: true, value: 'c1' } } });
+    const POLICY = JSON.stringify({ access_token: { capolids: { essential: true, values: ['p1'] } } });
+
+    it('starts the sign-in again with what the first request asked for and the claims asked now, and the login hint', async () => {
+      const { pending } = await signIn.begin({ returnTo: '/profile', claims: STEP_UP, loginHint: 'alice@example.com', interaction: true });
+      provider.completeSignIn = async () => {
+        throw new InteractionRequired(API_SCOPES, POLICY, { reason: 'interaction_required' });
+      };
+      const error = await signIn.complete(pending, { code: 'c', state: 's' }).catch((e: unknown) => e);
+      expect(error).to.be.instanceOf(SignInAgainWithClaims);
+      const { retry } = error as SignInAgainWithClaims;
+      expect(JSON.parse(retry.claims)).to.deep.equal({ access_token: { acrs: { essential: true, value: 'c1' }, capolids: { essential: true, values: ['p1'] } } });
+      expect(retry).to.include({ returnTo: '/profile', loginHint: 'alice@example.com', interaction: true });
+    });
+
+    it('does not start it again a second time: the provider cannot be satisfied', async () => {
+      const { pending } = await signIn.begin({ returnTo: '/profile', claims: POLICY, claimsRetry: true });
+      provider.completeSignIn = async () => {
+        throw new InteractionRequired(API_SCOPES, POLICY, { reason: 'interaction_required' });
+      };
+      expect(await signIn.complete(pending, { code: 'c', state: 's' }).catch((e: unknown) => e)).to.be.instanceOf(InteractionNotSatisfied);
+    });
+  });
 
   describe('begin', () => {
     it("keeps the provider's protocol checks in the pending sign-in, fresh for every sign-in", async () => {

@@ -39,7 +39,7 @@ export function codeRedemptionError(error: unknown, scopes: readonly string[]): 
     // Asked for more, with the claims to ask for (Conditional Access at redemption, e.g. Entra's
     // AADSTS50076): the use case starts the sign-in again with them. Without claims a new sign-in
     // would ask for nothing more: a refusal, as below.
-    if (error instanceof InteractionRequiredAuthError && error.claims) {
+    if (error instanceof InteractionRequiredAuthError && isJsonObject(error.claims)) {
       return new InteractionRequired(scopes, error.claims, { cause: error, reason: error.errorCode });
     }
     if (error instanceof ServerError || error instanceof InteractionRequiredAuthError) {
@@ -71,4 +71,19 @@ function isProviderTrouble(error: unknown): boolean {
     if (e instanceof AuthError && (e.errorCode === 'network_error' || e.errorCode === 'endpoints_resolution_error')) return true;
   }
   return false;
+}
+
+/**
+ * Claims a new authorization request can carry: a JSON object (OpenID Connect Core §5.5). MSAL
+ * refuses anything else when it builds the request (`invalid_claims`), which would be a 500 after
+ * the user's pending sign-in was spent.
+ */
+function isJsonObject(claims: string | undefined): claims is string {
+  if (!claims) return false;
+  try {
+    const parsed: unknown = JSON.parse(claims);
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed);
+  } catch {
+    return false;
+  }
 }

@@ -84,7 +84,9 @@ export class RefreshGate {
       // `lockTtlMs`, and is taken above. Still held past that, another instance took it in turn
       // (the first holder's refresh failed): this request gives up rather than redeem the same
       // refresh token beside it, which a provider that rotates them takes for theft.
-      if (this.#now() > deadline) throw new IdentityProviderUnavailable('another instance is still refreshing this account');
+      // The holder's lock ends `lockTtlMs` after it was taken, a moment before this deadline: the
+      // loop takes it over above, so the deadline gives one poll more than the lock's lifetime.
+      if (this.#now() > deadline + 2 * POLL_MS) throw new IdentityProviderUnavailable('another instance is still refreshing this account');
     }
   }
 }

@@ -75,7 +75,11 @@ export class RedisInvalidations {
     // same server, and nothing is served from memory until tracking is on again there.
     let storeWasDown = false;
     deps.redis.on('close', () => {
+      // Fail closed from now: what the store's connection missed while away, and what the other
+      // server it may come back to holds, is not known here.
+      if (!storeWasDown && this.#tracking) this.#lose();
       storeWasDown = true;
+      this.#tracking = false;
     });
     deps.redis.on('ready', () => {
       if (!storeWasDown || this.#timer === undefined) return;

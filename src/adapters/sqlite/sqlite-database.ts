@@ -1,4 +1,4 @@
-import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, rmSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 
@@ -195,6 +195,8 @@ function schemaVersion(db: Database.Database): number {
  * schema. A file that cannot be read as a database answers `true`: opening it then says why.
  */
 export function holdsAppSchema(path: string): boolean {
+  // Opening a WAL database, even read-only, makes its -wal and -shm files: those it made go again.
+  const made = [`${path}-wal`, `${path}-shm`].filter((file) => !existsSync(file));
   let db: Database.Database | undefined;
   try {
     db = new Database(path, { readonly: true, fileMustExist: true });
@@ -203,5 +205,6 @@ export function holdsAppSchema(path: string): boolean {
     return true;
   } finally {
     db?.close();
+    for (const file of made) rmSync(file, { force: true });
   }
 }
