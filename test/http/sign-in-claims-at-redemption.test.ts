@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { startAppWithFakeEntra, stopTestApp, type TestApp } from '../support/app-harness.ts';
 import { fakeUser, type FakeEntra } from '../support/fake-entra.ts';
+import type { ScriptedBrowser } from '../support/scripted-browser.ts';
 
 /**
  * The token endpoint may refuse to redeem a code until the user meets a Conditional Access policy
@@ -29,6 +30,12 @@ describe('a token endpoint that asks for claims when the code is redeemed', () =
   });
   afterEach(() => stopTestApp(app));
 
+  /** The provider's answer, for alice, to the authorization request at `location`, brought back to the app. */
+  async function callbackOf(browser: ScriptedBrowser, location: string) {
+    const { code, state } = entra.authorize(location, alice);
+    return browser.get(`/auth/redirect?code=${code}&state=${state}`);
+  }
+
   /** The claims an authorization request asks for (MSAL adds the client's capabilities to them). */
   function claimsOf(authorizationUrl: string): Record<string, unknown> {
     return JSON.parse(new URL(authorizationUrl).searchParams.get('claims') ?? '{}') as Record<string, unknown>;
@@ -38,15 +45,13 @@ describe('a token endpoint that asks for claims when the code is redeemed', () =
     refusals = 1;
     const browser = app.browser();
     const start = await browser.get('/auth/signin?returnTo=%2Fprofile');
-    const first = entra.authorize(start.location!, alice);
-    const refused = await browser.get(`/auth/redirect?code=${first.code}&state=${first.state}`);
+    const refused = await callbackOf(browser, start.location!);
     expect(refused.status, refused.text).to.equal(302);
     expect(refused.location!.startsWith(`${entra.authority}/oauth2/v2.0/authorize`), refused.location).to.equal(true);
     expect(claimsOf(refused.location!).access_token).to.deep.include(CLAIMS.access_token);
     expect(refused.headers.get('cache-control')).to.equal('no-cache, no-store');
 
-    const second = entra.authorize(refused.location!, alice);
-    const callback = await browser.get(`/auth/redirect?code=${second.code}&state=${second.state}`);
+    const callback = await callbackOf(browser, refused.location!);
     expect(callback.status, callback.text).to.equal(302);
     expect(callback.location).to.equal('/profile');
     const profile = await browser.get('/profile');
@@ -58,11 +63,9 @@ describe('a token endpoint that asks for claims when the code is redeemed', () =
     refusals = 1;
     const browser = app.browser();
     const starts = [await browser.get('/auth/signin?returnTo=%2Fa'), await browser.get('/auth/signin?returnTo=%2Fb'), await browser.get('/auth/signin?returnTo=%2Fprofile')];
-    const third = entra.authorize(starts[2]!.location!, alice);
-    const again = await browser.get(`/auth/redirect?code=${third.code}&state=${third.state}`);
+    const again = await callbackOf(browser, starts[2]!.location!);
     expect(again.location!.startsWith(entra.authority), again.location).to.equal(true);
-    const first = entra.authorize(starts[0]!.location!, alice);
-    const callback = await browser.get(`/auth/redirect?code=${first.code}&state=${first.state}`);
+    const callback = await callbackOf(browser, starts[0]!.location!);
     expect(callback.status, callback.text).to.equal(302);
     expect(callback.location).to.equal('/a');
   });
@@ -71,10 +74,8 @@ describe('a token endpoint that asks for claims when the code is redeemed', () =
     refusals = 2;
     const browser = app.browser();
     const start = await browser.get('/auth/signin?returnTo=%2Fprofile');
-    const first = entra.authorize(start.location!, alice);
-    const refused = await browser.get(`/auth/redirect?code=${first.code}&state=${first.state}`);
-    const second = entra.authorize(refused.location!, alice);
-    const page = await browser.get(`/auth/redirect?code=${second.code}&state=${second.state}`);
+    const refused = await callbackOf(browser, start.location!);
+    const page = await callbackOf(browser, refused.location!);
     expect(page.status).to.equal(502);
     expect(page.text).to.contain('still refuses');
     expect(browser.cookie('app.session'), 'not signed in').to.equal(undefined);
@@ -85,8 +86,7 @@ describe('a token endpoint that asks for claims when the code is redeemed', () =
     claimsInRefusal = Buffer.from(JSON.stringify(CLAIMS)).toString('base64');
     const browser = app.browser();
     const start = await browser.get('/auth/signin?returnTo=%2Fprofile');
-    const { code, state } = entra.authorize(start.location!, alice);
-    const page = await browser.get(`/auth/redirect?code=${code}&state=${state}`);
+    const page = await callbackOf(browser, start.location!);
     expect(page.status).to.equal(400);
     expect(page.text).to.contain('Sign-in failed');
   });
@@ -96,8 +96,7 @@ describe('a token endpoint that asks for claims when the code is redeemed', () =
     claimsInRefusal = undefined;
     const browser = app.browser();
     const start = await browser.get('/auth/signin?returnTo=%2Fprofile');
-    const { code, state } = entra.authorize(start.location!, alice);
-    const page = await browser.get(`/auth/redirect?code=${code}&state=${state}`);
+    const page = await callbackOf(browser, start.location!);
     expect(page.status).to.equal(400);
     expect(page.text).to.contain('Sign-in failed');
   });

@@ -24,6 +24,17 @@ function contextWith(cookieHeader: string) {
   return { ctx, asked, set };
 }
 
+/** A request context whose answer's last cookie value is kept: what `write` sealed. */
+function sealingContext() {
+  const written = { value: '' };
+  const ctx = {
+    ...contextWith('').ctx,
+    state: {},
+    cookies: { get: () => undefined, set: (_name: string, value: string) => (written.value = value) },
+  } as unknown as Koa.Context;
+  return { ctx, sealed: () => written.value };
+}
+
 describe('the pending sign-in cookies', () => {
   const cookies = cookiePolicy({ publicUrl: 'http://localhost:3000', sessionCookieName: 'app.session' });
   const pending = new PendingSignInCookie({ cookies, sessionKeys: ['a-session-key-of-16+'], now: Date.now });
@@ -35,39 +46,29 @@ describe('the pending sign-in cookies', () => {
   });
 
   it('leaves out the claims and login hint kept for a sign-in started again when the cookie would not fit what a browser keeps', () => {
-    let sealed = '';
-    const capture = {
-      ...contextWith('').ctx,
-      state: {},
-      cookies: { get: () => undefined, set: (_name: string, value: string) => (sealed = value) },
-    } as unknown as Koa.Context;
+    const { ctx: capture, sealed } = sealingContext();
     const claims = JSON.stringify({ access_token: { acrs: { essential: true, value: 'x'.repeat(460) } } });
     const longest = { checks: { state: 's', nonce: 'n'.repeat(43), codeVerifier: 'v'.repeat(43) }, returnTo: `/${'a'.repeat(2047)}`, scopes: ['User.Read'], startedAt: Date.now() };
     pending.write(capture, { ...longest, claims, loginHint: 'h'.repeat(256) }, 's');
-    expect(sealed.length, 'within the 4,096 bytes with its name and attributes').to.be.at.most(3800);
+    expect(sealed().length, 'within the 4,096 bytes with its name and attributes').to.be.at.most(3800);
     // Read back (as the unnamed cookie of earlier releases, whose name needs no digest): left out.
-    expect(pending.take(contextWith(`app.session.pending=${sealed}`).ctx, 's')).to.not.have.any.keys('claims', 'loginHint');
+    expect(pending.take(contextWith(`app.session.pending=${sealed()}`).ctx, 's')).to.not.have.any.keys('claims', 'loginHint');
 
     pending.write(capture, { ...longest, returnTo: '/profile', claims, loginHint: 'alice' }, 's');
-    expect(pending.take(contextWith(`app.session.pending=${sealed}`).ctx, 's'), 'kept when they fit').to.include({ claims, loginHint: 'alice' });
+    expect(pending.take(contextWith(`app.session.pending=${sealed()}`).ctx, 's'), 'kept when they fit').to.include({ claims, loginHint: 'alice' });
   });
 
   it('leaves the unnamed cookie of earlier releases to the callback of its own state', () => {
     // What an earlier release kept: a sealed pending sign-in under the unnamed cookie.
-    let sealed = '';
-    const capture = {
-      ...contextWith('').ctx,
-      state: {},
-      cookies: { get: () => undefined, set: (_name: string, value: string) => (sealed = value) },
-    } as unknown as Koa.Context;
+    const { ctx: capture, sealed } = sealingContext();
     pending.write(capture, { checks: { state: 'the-state' }, returnTo: '/', scopes: [], startedAt: Date.now() }, 'the-state');
-    const sealedHeader = (name: string, value: string) => `app.session.pending=${value}; unrelated=${name}`;
+    const sealedHeader = (name: string) => `app.session.pending=${sealed()}; unrelated=${name}`;
 
-    const forged = contextWith(sealedHeader('x', sealed));
+    const forged = contextWith(sealedHeader('x'));
     expect(pending.take(forged.ctx, 'forged')).to.equal(undefined);
     expect(forged.set, 'the sign-in in progress is not cleared').to.deep.equal([]);
 
-    const own = contextWith(sealedHeader('x', sealed));
+    const own = contextWith(sealedHeader('x'));
     expect(pending.take(own.ctx, 'the-state')?.returnTo).to.equal('/');
     expect(own.set).to.deep.equal(['app.session.pending']);
   });
