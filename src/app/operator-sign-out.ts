@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { OperatorTarget } from '../domain/sign-out-everywhere.ts';
+import { StoreUnavailable } from '../domain/errors.ts';
 import { failedResult, type SignOutResult } from '../domain/sign-out-result.ts';
 import { ConfigError, loadConfig, type Config, type ConfigFallbacks } from './config.ts';
 import { createAppContainer } from './container.ts';
@@ -67,9 +68,12 @@ export async function runOperatorSignOut(
   );
   const requestId = randomUUID();
   try {
-    await storesReady(container.cradle);
-    const { signOutEverywhere, signOutAudit } = container.cradle;
-    const result = await signOutAudit.around('operator', { requestId, subject: target.subject }, () => signOutEverywhere.fromOperator(target));
+    // The store is opened inside the audited work: a file that cannot be used (locked, from a newer
+    // release) is a failed sign-out with its audit event too, as every sign-out has one.
+    const result = await container.cradle.signOutAudit.around('operator', { requestId, subject: target.subject }, async () => {
+      await storesReady(container.cradle);
+      return container.cradle.signOutEverywhere.fromOperator(target);
+    });
     // Nothing found, and nothing at all under the prefix: most likely not the app's REDIS_KEY_PREFIX
     // (or CLIENT_ID, which names the default) or database, where "nothing stored" would be a false
     // all-clear in an incident.
@@ -83,7 +87,9 @@ export async function runOperatorSignOut(
     return 0;
   } catch (error) {
     const doneText = doneBeforeFailing(failedResult('operator', target.subject, error));
-    output.err(`Sign-out failed (reference ${requestId}): ${error instanceof Error ? error.message : String(error)}\n${doneText}; run the command again once the store answers.\n`);
+    // Running it again helps when the store did not answer; not when the store cannot be used at all.
+    const advice = error instanceof StoreUnavailable ? '; run the command again once the store answers' : '';
+    output.err(`Sign-out failed (reference ${requestId}): ${error instanceof Error ? error.message : String(error)}\n${doneText}${advice}.\n`);
     return 1;
   } finally {
     await container.dispose();

@@ -173,6 +173,7 @@ describe('npm run signout (operator sign-out) against Redis', function () {
     expect(noTarget.stderr).to.contain('Usage: npm run signout');
     expect(storeDown.stderr).to.match(/Sign-out failed \(reference [0-9a-f-]+\)/);
     expect(storeDown.stderr).to.contain('"outcome":"failed"');
+    expect(storeDown.stderr).to.contain('run the command again once the store answers');
     expect(await sessions.findBySubject(alice.oid), 'nothing changed').to.have.length(2);
   });
 
@@ -231,6 +232,21 @@ describe('npm run signout (operator sign-out) against Redis', function () {
     expect(onForeign.code).to.equal(1);
     expect(onForeign.stderr).to.contain("is not the app's database");
     expect(readdirSync(dir).filter((name) => name.startsWith('other-program')), 'no -wal or -shm left beside it').to.deep.equal(['other-program.db']);
+  });
+
+  it('audits a sign-out that fails because the store cannot be used (a database from a newer release), without advising a retry', async () => {
+    const newer = join(dir, 'newer.db');
+    const db = new Database(newer);
+    db.exec('CREATE TABLE token_partitions (account_id TEXT PRIMARY KEY)');
+    db.pragma('user_version = 99');
+    db.close();
+    const run = await runSignout(['--subject', alice.oid], { ...env, TOKEN_STORE: 'sqlite', SQLITE_PATH: newer });
+    expect(run.code).to.equal(1);
+    expect(run.stderr).to.contain('schema version 99 is newer');
+    const audit = run.stderr.split('\n').filter((line) => line.includes('"event":"sign-out"')).map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(audit, 'one audit event').to.have.length(1);
+    expect(audit[0]).to.include({ channel: 'operator', outcome: 'failed' });
+    expect(run.stderr).to.not.contain('run the command again');
   });
 });
 
