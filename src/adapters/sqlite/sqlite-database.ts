@@ -1,4 +1,4 @@
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 
@@ -195,8 +195,8 @@ function schemaVersion(db: Database.Database): number {
  * schema. A file that cannot be read as a database answers `true`: opening it then says why.
  */
 export function holdsAppSchema(path: string): boolean {
-  // Opening a WAL database, even read-only, makes its -wal and -shm files: those it made go again.
-  const made = [`${path}-wal`, `${path}-shm`].filter((file) => !existsSync(file));
+  // Opened read-only, a WAL database may still get its -wal and -shm files (SQLite's own). They are
+  // left: removing them could race a process that opens the file at that moment and lose its writes.
   let db: Database.Database | undefined;
   try {
     db = new Database(path, { readonly: true, fileMustExist: true });
@@ -205,6 +205,5 @@ export function holdsAppSchema(path: string): boolean {
     return true;
   } finally {
     db?.close();
-    for (const file of made) rmSync(file, { force: true });
   }
 }
