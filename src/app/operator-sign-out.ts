@@ -88,7 +88,7 @@ export async function runOperatorSignOut(
   } catch (error) {
     const doneText = doneBeforeFailing(failedResult('operator', target.subject, error));
     // Running it again helps when the store did not answer; not when the store cannot be used at all.
-    const advice = error instanceof StoreUnavailable ? '; run the command again once the store answers' : '';
+    const advice = error instanceof StoreUnavailable || isLocked(error) ? '; run the command again once the store answers' : '';
     output.err(`Sign-out failed (reference ${requestId}): ${error instanceof Error ? error.message : String(error)}\n${doneText}${advice}.\n`);
     return 1;
   } finally {
@@ -96,16 +96,23 @@ export async function runOperatorSignOut(
   }
 }
 
+/** SQLite busy or locked when the command opened the file (another process's transaction): it passes. */
+function isLocked(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED';
+}
+
 /**
- * Whether Redis holds no key at all under the prefix. A check that cannot be made (SCAN refused by
- * an ACL, a timeout) is said, and not taken for one that failed: the sign-out itself was done.
+ * Whether the command cannot tell that it looked where the app writes: no key at all under the
+ * prefix, or a check that could not be made (SCAN refused by an ACL, a timeout), which is said. Either
+ * way "nothing stored" would be no all-clear.
  */
 async function nothingUnderPrefix(redis: Redis, keyPrefix: string, output: OperatorOutput): Promise<boolean> {
   try {
     return !(await holdsKeysUnder(redis, keyPrefix));
   } catch (error) {
     output.err(`Could not check that anything is stored under REDIS_KEY_PREFIX=${keyPrefix}: ${error instanceof Error ? error.message : String(error)}\n`);
-    return false;
+    return true;
   }
 }
 

@@ -8,8 +8,9 @@ import { assertSecureTransport } from './secure-transport.ts';
 /**
  * How many sign-ins one browser may have in progress at once: two tabs that both found their
  * session ended, say, or an interaction-required redirect beside a sign-in. Each is a cookie of up
- * to about 3.3 KB (a returnTo of 2,048 characters, the longest accepted), so three stay well inside
- * the request headers Node takes (16 KB, `--max-http-header-size`); a fourth start drops the oldest.
+ * to 3.8 KB (MAX_SEALED_LENGTH: a returnTo of 2,048 characters, the longest accepted, and claims kept
+ * for a sign-in started again), so three stay inside the request headers Node takes (16 KB,
+ * `--max-http-header-size`); a fourth start drops the oldest.
  */
 export const MAX_PENDING_SIGN_INS = 3;
 

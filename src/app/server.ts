@@ -62,7 +62,7 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env, fallback
         const drained = await draining;
         if (metricsServer) await drain(metricsServer, 0);
         // Refreshes started behind requests store what the provider gives before the stores close:
-        // one may first wait for another instance's refresh lock (at most its lifetime), then
+        // one may first wait for another instance's refresh lock (its lifetime and two polls), then
         // refresh under its own (within that lifetime).
         await cradle.backgroundRefreshes.settled(2 * refreshLockTtlMs(config.httpTimeoutMs));
         await container.dispose();

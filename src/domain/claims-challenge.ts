@@ -19,7 +19,8 @@ export function isRevocationChallenge(claims: string | undefined): boolean {
 /**
  * Two claims requests as one: what `first` asked for with what `then` adds, each member of a
  * member object kept (`{"access_token":{"acrs":…}}` and `{"access_token":{"capolids":…}}` give
- * both); where both name the same claim, `then`'s. Either one not a JSON object: `then`.
+ * both); where both name the same claim, `then`'s (a step-up's `acrs` asked again with another
+ * value keeps only the new one). Either one not a JSON object: `then`.
  */
 export function mergeClaims(first: string | undefined, then: string): string {
   if (!first) return then;
@@ -29,8 +30,9 @@ export function mergeClaims(first: string | undefined, then: string): string {
     if (!isObject(a) || !isObject(b)) return then;
     const merged: Record<string, unknown> = { ...a };
     for (const [member, request] of Object.entries(b)) {
+      if (!isObject(request)) continue; // not a claims request (OpenID Connect Core §5.5): ignored
       const earlier = merged[member];
-      merged[member] = isObject(earlier) && isObject(request) ? { ...earlier, ...request } : request;
+      merged[member] = isObject(earlier) ? { ...earlier, ...request } : request;
     }
     return JSON.stringify(merged);
   } catch {

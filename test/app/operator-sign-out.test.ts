@@ -164,6 +164,22 @@ describe('npm run signout (operator sign-out) against Redis', function () {
     expect(await sessions.findBySubject(alice.oid), 'alice untouched').to.have.length(2);
   });
 
+  it('exits 1, with no all-clear, when it cannot check what is under REDIS_KEY_PREFIX (SCAN refused by an ACL)', async () => {
+    const user = `operator-no-scan-${process.pid}`;
+    await redis.call('ACL', 'SETUSER', user, 'on', '>no-scan-password', '~*', '&*', '+@all', '-scan');
+    try {
+      const url = new URL(env.REDIS_URL!);
+      url.username = user;
+      url.password = 'no-scan-password';
+      const run = await runSignout(['--subject', 'nobody-at-all'], { ...env, REDIS_URL: url.href });
+      expect(run.code, run.stderr).to.equal(1);
+      expect(run.stderr).to.contain('Could not check that anything is stored under REDIS_KEY_PREFIX');
+      expect(run.stdout, 'no "Nothing stored"').to.equal('');
+    } finally {
+      await redis.call('ACL', 'DELUSER', user);
+    }
+  });
+
   it('exits 2 with the usage for bad arguments, and 1 when the store cannot be reached', async () => {
     const noTarget = await runSignout([], env);
     const unknown = await runSignout(['--user', 'alice'], env);

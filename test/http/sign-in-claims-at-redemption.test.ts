@@ -81,14 +81,17 @@ describe('a token endpoint that asks for claims when the code is redeemed', () =
     expect(browser.cookie('app.session'), 'not signed in').to.equal(undefined);
   });
 
-  it('keeps a refusal whose claims are no JSON object a 400 "Sign-in failed", not a 500: no request can carry them', async () => {
-    refusals = 1;
-    claimsInRefusal = Buffer.from(JSON.stringify(CLAIMS)).toString('base64');
-    const browser = app.browser();
-    const start = await browser.get('/auth/signin?returnTo=%2Fprofile');
-    const page = await callbackOf(browser, start.location!);
-    expect(page.status).to.equal(400);
-    expect(page.text).to.contain('Sign-in failed');
+  it('keeps a refusal whose claims are no claims request a 400 "Sign-in failed", not a 500: no request can carry them', async () => {
+    const notRequests = [Buffer.from(JSON.stringify(CLAIMS)).toString('base64'), '{"access_token":null}', '{"access_token":"x"}', '{"id_token":null}', '[]'];
+    for (const claims of notRequests) {
+      refusals = 1;
+      claimsInRefusal = claims;
+      const browser = app.browser();
+      const start = await browser.get('/auth/signin?returnTo=%2Fprofile');
+      const page = await callbackOf(browser, start.location!);
+      expect(page.status, claims).to.equal(400);
+      expect(page.text).to.contain('Sign-in failed');
+    }
   });
 
   it('keeps a refusal that names no claims a 400 "Sign-in failed": a new sign-in would ask for nothing more', async () => {

@@ -39,7 +39,7 @@ export function codeRedemptionError(error: unknown, scopes: readonly string[]): 
     // Asked for more, with the claims to ask for (Conditional Access at redemption, e.g. Entra's
     // AADSTS50076): the use case starts the sign-in again with them. Without claims a new sign-in
     // would ask for nothing more: a refusal, as below.
-    if (error instanceof InteractionRequiredAuthError && isJsonObject(error.claims)) {
+    if (error instanceof InteractionRequiredAuthError && isClaimsRequest(error.claims)) {
       return new InteractionRequired(scopes, error.claims, { cause: error, reason: error.errorCode });
     }
     if (error instanceof ServerError || error instanceof InteractionRequiredAuthError) {
@@ -74,16 +74,21 @@ function isProviderTrouble(error: unknown): boolean {
 }
 
 /**
- * Claims a new authorization request can carry: a JSON object (OpenID Connect Core §5.5). MSAL
- * refuses anything else when it builds the request (`invalid_claims`), which would be a 500 after
- * the user's pending sign-in was spent.
+ * Claims a new authorization request can carry: a JSON object whose members (`id_token`,
+ * `access_token`, `userinfo`) are objects (OpenID Connect Core §5.5). MSAL refuses anything else
+ * when it builds the request (`invalid_claims`, or a TypeError when it adds the client's
+ * capabilities to `access_token`), which would be a 500 after the user's pending sign-in was spent.
  */
-function isJsonObject(claims: string | undefined): claims is string {
+function isClaimsRequest(claims: string | undefined): claims is string {
   if (!claims) return false;
   try {
     const parsed: unknown = JSON.parse(claims);
-    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed);
+    return isPlainObject(parsed) && Object.values(parsed).every(isPlainObject);
   } catch {
     return false;
   }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

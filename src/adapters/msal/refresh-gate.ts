@@ -85,7 +85,7 @@ export class RefreshGate {
       // (the first holder's refresh failed): this request gives up rather than redeem the same
       // refresh token beside it, which a provider that rotates them takes for theft.
       // The holder's lock ends `lockTtlMs` after it was taken, a moment before this deadline: the
-      // loop takes it over above, so the deadline gives one poll more than the lock's lifetime.
+      // loop takes it over above, so the deadline gives two polls more than the lock's lifetime.
       if (this.#now() > deadline + 2 * POLL_MS) throw new IdentityProviderUnavailable('another instance is still refreshing this account');
     }
   }
