@@ -169,7 +169,11 @@ describe('Redis data kept in memory, invalidated by Redis client tracking', () =
 
     // Behind one address after a failover, the store's connection comes back on the new primary
     // while the channel's, never broken, stays on the old one: it must not be trusted.
+    const atClose = new Promise<{ usable: boolean; held: boolean }>((resolve) =>
+      x.redis.once('close', () => setImmediate(() => resolve({ usable: x.channel.usable(), held: x.sessions.holds('s1') }))),
+    );
     await admin.call('CLIENT', 'KILL', 'ID', String(storeId));
+    expect(await atClose, 'nothing served from memory from the moment the store connection breaks').to.deep.equal({ usable: false, held: false });
     await until(() => x.channel.connectionId !== channelBefore && x.channel.usable());
     expect(x.sessions.holds('s1'), 'the copy was dropped').to.equal(false);
     await x.sessions.get('s1');
