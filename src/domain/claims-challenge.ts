@@ -40,6 +40,20 @@ export function mergeClaims(first: string | undefined, then: string): string {
   }
 }
 
+/**
+ * Whether `claims` is a claims request a new authorization request can carry: a JSON object whose
+ * members (`id_token`, `access_token`, `userinfo`) are objects (OpenID Connect Core §5.5).
+ */
+export function isClaimsRequest(claims: string | undefined): claims is string {
+  if (!claims) return false;
+  try {
+    const parsed: unknown = JSON.parse(claims);
+    return isObject(parsed) && Object.values(parsed).every(isObject);
+  } catch {
+    return false;
+  }
+}
+
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -81,6 +81,11 @@ export class EncryptingTokenStore implements TokenStore {
 
   // The account id is personal data: the log gets a short hash that still tells partitions apart.
   #refuse(message: string, accountId: string): void {
-    this.#logger.warn({ partitionHash: createHash('sha256').update(accountId).digest('hex').slice(0, 12) }, message);
+    this.#logger.warn({ partitionHash: partitionHash(accountId) }, message);
   }
+}
+
+/** How a partition is named in a log line: a short hash of its account id, never the id itself. */
+export function partitionHash(accountId: string): string {
+  return createHash('sha256').update(accountId).digest('hex').slice(0, 12);
 }

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { TokenPartition, TokenPartitionSummary, TokenStore } from '../../ports/token-store.port.ts';
+import { partitionHash } from './encrypting-token-store.ts';
 import { TokenKeyring } from './token-keyring.ts';
 
 /**
@@ -23,7 +23,7 @@ export class PlaintextTokenStore implements TokenStore {
     const partition = await this.#inner.read(accountId);
     if (!partition || !TokenKeyring.isSealed(partition.data)) return partition;
     this.#logger.warn(
-      { partitionHash: createHash('sha256').update(accountId).digest('hex').slice(0, 12) },
+      { partitionHash: partitionHash(accountId) },
       'token partition is sealed and no TOKEN_ENCRYPTION_KEYS are configured; treated as absent',
     );
     return undefined;

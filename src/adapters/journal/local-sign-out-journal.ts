@@ -54,9 +54,10 @@ export class LocalSignOutJournal implements SignOutJournal {
   /** Whether this instance served a session bound to `sid` lately (`undefined`: it knows none). */
   readonly #knownSid: ((sid: string) => boolean) | undefined;
   #entries: JournaledSignOut[] = [];
-  /** Entries added whose write is still under way: not yet durable, so no repeat may count on them. */
-  readonly #unconfirmed = new Set<string>();
-  /** Appends under way, by what makes a repeat (repeatKey): a repeat waits for the first one's answer. */
+  /**
+   * Appends under way, by what makes a repeat (repeatKey): a repeat waits for the first one's answer,
+   * since an entry still being written is not durable and may yet be dropped.
+   */
   readonly #appending = new Map<string, Promise<boolean>>();
   #writing: Promise<void> = Promise.resolve();
   #closed = false;
@@ -101,13 +102,15 @@ export class LocalSignOutJournal implements SignOutJournal {
 
   async append(entry: Omit<JournaledSignOut, 'id'>): Promise<boolean> {
     this.#refuseIfClosed();
-    // Held durably already: it will be applied, and a second entry would only take room.
-    if (this.#holds(entry)) return true;
-    // Being added by an append still writing: a repeat gets that append's answer, its failure too,
-    // instead of an entry of its own (a burst of one known sid could otherwise fill the journal).
     const key = repeatKey(entry);
-    const inFlight = key === undefined ? undefined : this.#appending.get(key);
-    if (inFlight) return inFlight;
+    if (key !== undefined) {
+      // Being added by an append still writing: a repeat gets that append's answer, its failure too,
+      // instead of an entry of its own (a burst of one known sid could otherwise fill the journal).
+      const inFlight = this.#appending.get(key);
+      if (inFlight) return inFlight;
+      // Held durably already: it will be applied, and a second entry would only take room.
+      if (this.#entries.some((kept) => repeatKey(kept) === key)) return true;
+    }
     const adding = this.#add(entry);
     if (key !== undefined) {
       this.#appending.set(key, adding);
@@ -125,7 +128,6 @@ export class LocalSignOutJournal implements SignOutJournal {
     if (next.length > this.#maxEntries || Buffer.byteLength(JSON.stringify(next)) > this.#maxBytes) return false;
     if (this.#unverified(entry) && !this.#withinUnverifiedBudget(next, entry.at)) return false;
     this.#entries = next;
-    this.#unconfirmed.add(id);
     try {
       await this.#persist();
     } catch (error) {
@@ -133,8 +135,6 @@ export class LocalSignOutJournal implements SignOutJournal {
       // must not be applied later from memory, or be written by the next change that succeeds.
       this.#entries = this.#entries.filter((kept) => kept.id !== id);
       throw error;
-    } finally {
-      this.#unconfirmed.delete(id);
     }
     try {
       this.#onAppended?.();
@@ -166,16 +166,6 @@ export class LocalSignOutJournal implements SignOutJournal {
       unverified.filter((kept) => kept.at > at - MINUTE_MS).length <= this.#maxUnverifiedPerMinute &&
       Buffer.byteLength(JSON.stringify(unverified)) <= Math.floor(this.#maxBytes * UNVERIFIED_SHARE)
     );
-  }
-
-  /**
-   * Whether a durable pending entry already carries out `entry`: the same front-channel `sid`, or
-   * the same logout token. One still being written does not count: its write may fail.
-   */
-  #holds(entry: Omit<JournaledSignOut, 'id'>): boolean {
-    const same = (kept: JournaledSignOut) =>
-      entry.channel === 'front-channel' ? kept.channel === 'front-channel' && kept.sid === entry.sid : entry.jti !== undefined && kept.jti === entry.jti;
-    return this.#entries.some((kept) => same(kept) && !this.#unconfirmed.has(kept.id));
   }
 
   pending(): readonly JournaledSignOut[] {

@@ -6,6 +6,7 @@ import {
   SignInRejected,
   SignInUnverified,
 } from '../../domain/errors.ts';
+import { isClaimsRequest } from '../../domain/claims-challenge.ts';
 import { ProviderUnreachable, UnusableTokenResponse } from './fetch-network-client.ts';
 
 /** Translates what MSAL throws while acquiring a token silently into domain errors. */
@@ -38,7 +39,9 @@ export function codeRedemptionError(error: unknown, scopes: readonly string[]): 
     }
     // Asked for more, with the claims to ask for (Conditional Access at redemption, e.g. Entra's
     // AADSTS50076): the use case starts the sign-in again with them. Without claims a new sign-in
-    // would ask for nothing more: a refusal, as below.
+    // would ask for nothing more: a refusal, as below; nor would claims that are no claims request,
+    // which MSAL refuses when it builds the request (`invalid_claims`, or a TypeError when it adds the
+    // client's capabilities to `access_token`): a 500 after the pending sign-in was spent.
     if (error instanceof InteractionRequiredAuthError && isClaimsRequest(error.claims)) {
       return new InteractionRequired(scopes, error.claims, { cause: error, reason: error.errorCode });
     }
@@ -71,24 +74,4 @@ function isProviderTrouble(error: unknown): boolean {
     if (e instanceof AuthError && (e.errorCode === 'network_error' || e.errorCode === 'endpoints_resolution_error')) return true;
   }
   return false;
-}
-
-/**
- * Claims a new authorization request can carry: a JSON object whose members (`id_token`,
- * `access_token`, `userinfo`) are objects (OpenID Connect Core §5.5). MSAL refuses anything else
- * when it builds the request (`invalid_claims`, or a TypeError when it adds the client's
- * capabilities to `access_token`), which would be a 500 after the user's pending sign-in was spent.
- */
-function isClaimsRequest(claims: string | undefined): claims is string {
-  if (!claims) return false;
-  try {
-    const parsed: unknown = JSON.parse(claims);
-    return isPlainObject(parsed) && Object.values(parsed).every(isPlainObject);
-  } catch {
-    return false;
-  }
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
