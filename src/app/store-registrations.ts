@@ -17,6 +17,7 @@ import { RedisTokenStore } from '../adapters/redis/redis-token-store.ts';
 import { openSqliteDatabase } from '../adapters/sqlite/sqlite-database.ts';
 import { SqliteFileChanges } from '../adapters/sqlite/sqlite-file-changes.ts';
 import { SqlitePartitionRemovals } from '../adapters/sqlite/sqlite-partition-removals.ts';
+import { SqliteRefreshLock } from '../adapters/sqlite/sqlite-refresh-lock.ts';
 import { startExpirySweeper, type ExpirySweeper } from '../adapters/sqlite/sqlite-expiry-sweeper.ts';
 import { SqliteReplayGuard } from '../adapters/sqlite/sqlite-replay-guard.ts';
 import { SqliteSessionStore } from '../adapters/sqlite/sqlite-session-store.ts';
@@ -44,7 +45,7 @@ export interface StoreCradle {
   storeCheck: () => Promise<void>;
   /** Partitions changed or removed elsewhere, as the store reports them (Redis, SQLite, memory); `undefined` when nothing is kept in memory. */
   partitionChanges: PartitionChanges | undefined;
-  /** One refresh per account across instances; `undefined` where there is one instance (memory, SQLite). */
+  /** One refresh per account across the processes sharing the store (SQLite, Redis); `undefined` for memory (one process). */
   refreshLock: RefreshLock | undefined;
   /** Sign-outs from the provider accepted while a shared store is down; `undefined` for local stores. */
   signOutJournal: SignOutJournal | undefined;
@@ -147,9 +148,9 @@ function sqliteStores(config: Config): Registrations {
       config.partitionsInMemory > 0 ? new SqlitePartitionRemovals({ db: database, fileChanges: sqliteFileChanges }) : undefined,
     ).singleton(),
     partitionChanges: asFunction(({ sqlitePartitionRemovals }: StoreCradle) => sqlitePartitionRemovals).singleton(),
-    // One instance per SQLite file: the in-process refresh gate is enough, and no SQLite
-    // transaction is ever held across a network call.
-    refreshLock: asValue(undefined),
+    // Other processes may serve from the same file (a pm2 cluster): a row per account being
+    // refreshed, committed before the refresh's network call, so no SQLite transaction spans it.
+    refreshLock: asFunction(({ database, now }: StoreCradle) => new SqliteRefreshLock({ db: database, now })).singleton(),
     signOutJournal: asValue(undefined),
     walCheckpointer: asFunction(({ database, logger }: StoreCradle) =>
       startWalCheckpointer(database, {

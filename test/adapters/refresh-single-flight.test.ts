@@ -1,4 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type Database from 'better-sqlite3';
 import { expect } from 'chai';
 import type { Redis } from 'ioredis';
 import nock from 'nock';
@@ -6,6 +10,10 @@ import { MemoryTokenStore } from '../../src/adapters/memory/memory-token-store.t
 import { connectRedis, redisReady } from '../../src/adapters/redis/redis-connection.ts';
 import { RedisRefreshLock } from '../../src/adapters/redis/redis-refresh-lock.ts';
 import { RedisTokenStore } from '../../src/adapters/redis/redis-token-store.ts';
+import { openSqliteDatabase } from '../../src/adapters/sqlite/sqlite-database.ts';
+import { SqliteFileChanges } from '../../src/adapters/sqlite/sqlite-file-changes.ts';
+import { SqliteRefreshLock } from '../../src/adapters/sqlite/sqlite-refresh-lock.ts';
+import { SqliteTokenStore } from '../../src/adapters/sqlite/sqlite-token-store.ts';
 import { FakeEntra, fakeUser } from '../support/fake-entra.ts';
 import { blockNetwork, GRAPH_SCOPES, msalIdentityProvider, signInThroughMsal } from '../support/msal-harness.ts';
 
@@ -91,6 +99,40 @@ describe('one refresh per account at a time', () => {
       const next = await b.acquireTokenSilently({ accountId: account.accountId, scopes: GRAPH_SCOPES, forceRefresh: true });
       expect(next.token).to.match(new RegExp(`^at\\.${alice.oid}\\.`));
       expect(await connections[0]!.exists(`${keyPrefix}refresh-lock:${account.accountId}`), 'lock released').to.equal(0);
+    });
+  });
+
+  // Two app processes on one host (a pm2 cluster), each with its own connection to one file.
+  describe('two processes on one SQLite file', () => {
+    let dir: string;
+    const databases: Database.Database[] = [];
+    before(() => {
+      dir = mkdtempSync(join(tmpdir(), 'single-flight-'));
+    });
+    after(() => {
+      for (const db of databases) db.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    function instance(file: string) {
+      const db = openSqliteDatabase(file);
+      databases.push(db);
+      const tokenStore = new SqliteTokenStore({ db, tokenTtlSeconds: 3600, fileChanges: new SqliteFileChanges(db) });
+      return msalIdentityProvider(entra, tokenStore, [], { refreshLock: new SqliteRefreshLock({ db }) });
+    }
+
+    it('20 concurrent requests at expiry across two processes: one refresh, and the user stays signed in', async () => {
+      const file = join(dir, 'app.db');
+      const [a, b] = [instance(file), instance(file)];
+      const account = await signInNearExpiry(a);
+      const tokens = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).acquireTokenSilently({ accountId: account.accountId, scopes: GRAPH_SCOPES })),
+      );
+      expect(entra.calls.refresh_token).to.equal(1);
+      expect(new Set(tokens.map((token) => token.token)).size).to.equal(1);
+      const next = await b.acquireTokenSilently({ accountId: account.accountId, scopes: GRAPH_SCOPES, forceRefresh: true });
+      expect(next.token).to.match(new RegExp(`^at\\.${alice.oid}\\.`));
+      expect(databases[0]!.prepare('SELECT count(*) FROM refresh_locks').pluck().get(), 'lock released').to.equal(0);
     });
   });
 });

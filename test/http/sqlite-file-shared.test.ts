@@ -36,6 +36,23 @@ describe('SQLite: a file another process writes too', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('refreshes an account once when both processes serve its pages at expiry, so a provider that rotates refresh tokens keeps the user signed in', async () => {
+    entra.rotateRefreshTokens = true;
+    entra.accessTokenLifetimeSeconds = 60; // inside MSAL's renewal margin: the next page refreshes
+    const aliceBrowser = app.browser();
+    await signInWithBrowser(aliceBrowser, entra, alice, { sid: 'sid-alice' });
+    entra.accessTokenLifetimeSeconds = 3600;
+    // The same browser's cookie on either process (one host, one key): 10 pages from each at once.
+    const pages = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => aliceBrowser.get(i % 2 ? '/profile' : `${otherProcess.baseUrl}/profile`)),
+    );
+    expect(pages.map((page) => page.status)).to.deep.equal(Array(20).fill(200));
+    expect(entra.calls.refresh_token, 'one refresh token redeemed once').to.equal(1);
+    const later = await aliceBrowser.get(`${otherProcess.baseUrl}/profile`);
+    expect(later.status, 'still signed in').to.equal(200);
+    expect(later.text).to.contain(alice.username);
+  });
+
   it("stops serving a session and tokens the operator's sign-out ended from another connection", async () => {
     const aliceBrowser = app.browser();
     await signInWithBrowser(aliceBrowser, entra, alice, { sid: 'sid-alice' });

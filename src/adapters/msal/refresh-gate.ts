@@ -1,8 +1,8 @@
 import { IdentityProviderUnavailable } from '../../domain/errors.ts';
 
 /**
- * Serializes the refreshes of one account across app instances (src/adapters/redis gives one);
- * without it (SQLite, memory: one instance) the in-process gate is all there is.
+ * Serializes the refreshes of one account across the app processes sharing a store (the Redis and
+ * SQLite adapters give one); without it (memory: one process) the in-process gate is all there is.
  */
 export interface RefreshLock {
   /** Takes the account's lock for `ttlMs`: its release, or `undefined` while another holder has it. */

@@ -97,6 +97,14 @@ export const MIGRATIONS = [
     INSERT INTO token_partition_removals (account_id) VALUES (old.account_id);
   END;
 `,
+  // One refresh per account across the processes on the file (sqlite-refresh-lock.ts).
+  `
+  CREATE TABLE refresh_locks (
+    account_id TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+`,
 ];
 const SCHEMA_VERSION = MIGRATIONS.length;
 

@@ -5,7 +5,7 @@ import { KEPT_REMOVALS } from './sqlite-partition-removals.ts';
 const BATCH_SIZE = 500;
 
 /**
- * Deletes expired token partitions, sessions and used token ids; resolves to how many rows were
+ * Deletes expired token partitions, sessions, used token ids and refresh locks; resolves to how many rows were
  * deleted; `afterPartitionBatch` runs after each batch of partitions deleted. Then the log of removed
  * partitions is trimmed to its last KEPT_REMOVALS entries (not counted).
  *
@@ -28,6 +28,9 @@ export async function sweepExpired(
       (SELECT rowid FROM sessions WHERE expires_at <= ? LIMIT ?)`),
     db.prepare<[number, number]>(`DELETE FROM used_token_ids WHERE id IN
       (SELECT id FROM used_token_ids WHERE expires_at <= ? LIMIT ?)`),
+    // Left by a process that stopped before it released them; an expired lock is taken over anyway.
+    db.prepare<[number, number]>(`DELETE FROM refresh_locks WHERE account_id IN
+      (SELECT account_id FROM refresh_locks WHERE expires_at <= ? LIMIT ?)`),
   ];
   const trimRemovals = db.prepare<[number, number]>(`DELETE FROM token_partition_removals WHERE seq IN
     (SELECT seq FROM token_partition_removals WHERE seq <= (SELECT max(seq) FROM token_partition_removals) - ? LIMIT ?)`);
