@@ -45,6 +45,37 @@ for (const tokenStore of ['memory', 'sqlite'] as const) {
       expect(bobPage.text).to.contain(bob.username);
     });
 
+    it('clears the session cookie a request carries once its session is ended (Front-Channel Logout 1.0 §2: "including any cookies")', async () => {
+      const aliceBrowser = app.browser();
+      await signInWithBrowser(aliceBrowser, entra, alice, { sid: 'sid-alice' });
+      expect(aliceBrowser.cookie('app.session'), 'signed in').to.be.a('string');
+
+      const answer = await aliceBrowser.get('/auth/signout/frontchannel?sid=sid-alice');
+
+      expect(answer.status).to.equal(200);
+      const cleared = answer.headers.getSetCookie();
+      for (const name of ['app.session', 'app.session.sig']) {
+        const cookie = cleared.find((line) => line.startsWith(`${name}=`));
+        expect(cookie, `${name} expired`).to.match(/expires=Thu, 01 Jan 1970 00:00:00 GMT/);
+        expect(cookie).to.match(/path=\//);
+      }
+      expect(aliceBrowser.cookieNamesFor('/')).to.not.include('app.session');
+    });
+
+    it("keeps the session cookie of a session that lives on when another sid is signed out", async () => {
+      const aliceBrowser = app.browser();
+      await signInWithBrowser(aliceBrowser, entra, alice, { sid: 'sid-alice' });
+      await signInWithBrowser(app.browser(), entra, bob, { sid: 'sid-bob' });
+
+      const answer = await aliceBrowser.get('/auth/signout/frontchannel?sid=sid-bob');
+
+      expect(answer.status).to.equal(200);
+      expect(answer.headers.getSetCookie().filter((line) => line.startsWith('app.session')), 'no cookie touched').to.deep.equal([]);
+      const page = await aliceBrowser.get('/profile');
+      expect(page.status, 'alice still signed in').to.equal(200);
+      expect(page.text).to.contain(alice.username);
+    });
+
     it('answers a repeated or unknown sid with the same quiet 200', async () => {
       await signInWithBrowser(app.browser(), entra, alice, { sid: 'sid-alice' });
       const provider = app.browser();

@@ -1,6 +1,8 @@
 import Router from '@koa/router';
 import { SignOutRejected } from '../../domain/errors.ts';
 import type { Cradle } from '../container.ts';
+import { cookiePolicy } from '../cookie-policy.ts';
+import { clearEndedSessionCookie } from '../ended-session-cookie.ts';
 import { errorHandler } from '../middleware/error-handler.ts';
 import { formBody } from '../middleware/form-body.ts';
 import { allowFramingBy, noStore } from '../middleware/security-headers.ts';
@@ -24,8 +26,10 @@ export function providerSignOutRoutes({
   metrics,
   providerOrigins,
   recentSids,
-}: Pick<Cradle, 'config' | 'signOutEverywhere' | 'signOutAudit' | 'logger' | 'metrics' | 'providerOrigins' | 'recentSids'>): Router {
+  sessionStore,
+}: Pick<Cradle, 'config' | 'signOutEverywhere' | 'signOutAudit' | 'logger' | 'metrics' | 'providerOrigins' | 'recentSids' | 'sessionStore'>): Router {
   const router = new Router({ prefix: '/auth' });
+  const cookies = cookiePolicy(config);
 
   const unknownSids = new UnknownSidLimiter();
   router.get('/signout/frontchannel', async (ctx) => {
@@ -55,6 +59,7 @@ export function providerSignOutRoutes({
         return ctx.throw(429, 'Too many sign-out requests for unknown sessions from this address. Please wait a minute.');
       }
     }
+    await clearEndedSessionCookie(ctx, cookies, sessionStore);
     ctx.type = 'text/plain';
     ctx.body = 'signed out';
   });

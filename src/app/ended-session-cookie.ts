@@ -1,0 +1,29 @@
+import type Koa from 'koa';
+import type { SessionStore } from '../ports/session-store.port.ts';
+import type { CookiePolicy } from './cookie-policy.ts';
+
+/**
+ * Front-Channel Logout 1.0 §2: the RP "clears state associated with the logged-in session,
+ * including any cookies". The provider's iframe is cross-site, and a browser that blocks
+ * third-party cookies sends none: then there is nothing here to clear (the session itself was
+ * found by its `sid`). When the request does carry this app's session cookie, and the session it
+ * names no longer exists (this sign-out ended it, or it had ended before), the cookie and its
+ * signature are expired. The cookie of a session that lives on (another `sid`'s) is kept.
+ */
+export async function clearEndedSessionCookie(
+  ctx: Koa.Context,
+  cookies: CookiePolicy,
+  sessionStore: Pick<SessionStore, 'get'>,
+): Promise<void> {
+  // A Secure cookie is neither sent nor set over plain http (the `cookies` package throws).
+  if (cookies.https && !ctx.secure) return;
+  const sessionId = ctx.cookies.get(cookies.sessionCookieName, { signed: true });
+  if (!sessionId) return;
+  try {
+    if (await sessionStore.get(sessionId)) return;
+  } catch {
+    return; // the store is down: the sign-out was journaled, and the session is refused meanwhile
+  }
+  // As koa-session sets it (session.ts), so the browser replaces that cookie and no other.
+  ctx.cookies.set(cookies.sessionCookieName, null, { signed: true, httpOnly: true, sameSite: 'lax', secure: cookies.https, path: '/', overwrite: true });
+}
