@@ -122,7 +122,7 @@ export function createAppContainer(
           : new EncryptingTokenStore({ inner: measured, keyring: new TokenKeyring(config.tokenEncryptionKeys), clientId: config.clientId, logger });
       return new ParsedPartitionCache<PartitionView>({
         inner: sealed,
-        reading: partitionViewReading(config.clientId),
+        reading: partitionViewReading(config.clientId, config.authority),
         maxEntries: config.partitionsInMemory,
         changes: partitionChanges,
       });

@@ -28,7 +28,7 @@ describe('parsed partitions kept in memory (a TokenStore decorator)', () => {
   const cacheOf = (maxEntries: number, changes?: PartitionChanges) =>
     new ParsedPartitionCache<PartitionView>({
       inner: store,
-      reading: partitionViewReading(entra.clientId),
+      reading: partitionViewReading(entra.clientId, entra.authority),
       maxEntries,
       changes,
     });

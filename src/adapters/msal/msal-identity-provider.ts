@@ -128,7 +128,7 @@ export class MsalIdentityProvider implements IdentityProvider {
     // MSAL formats every line it would log, so below Warning it costs even when nothing is written.
     this.#msalLogLevel = deps.logger.isLevelEnabled('debug') ? LogLevel.Info : LogLevel.Warning;
     this.#onSilentToken = deps.onSilentToken ?? (() => {});
-    this.#views = deps.partitionViews ?? uncachedViews(deps.tokenStore, deps.msalSettings.clientId);
+    this.#views = deps.partitionViews ?? uncachedViews(deps.tokenStore, deps.msalSettings.clientId, deps.msalSettings.authority);
     this.#refreshGate = deps.refreshGate ?? new RefreshGate({ lockTtlMs: 0 });
     this.#backgroundRefreshes = deps.backgroundRefreshes ?? new BackgroundRefreshes();
     this.#revoker = deps.refreshTokenRevoker;
@@ -450,10 +450,10 @@ function stringClaim(value: unknown): string | undefined {
 }
 
 /** Without a cache: every request reads and parses its partition. */
-function uncachedViews(tokenStore: TokenStore, clientId: string): PartitionViews {
+function uncachedViews(tokenStore: TokenStore, clientId: string, authority: string): PartitionViews {
   const current = async (accountId: string) => {
     const partition = await tokenStore.read(accountId);
-    return partition && partitionView(partition.data, partition.version, accountId, clientId);
+    return partition && partitionView(partition.data, partition.version, accountId, clientId, authority);
   };
   return { lookup: async (accountId) => ({ view: await current(accountId), fromMemory: false }), lastChecked: current };
 }

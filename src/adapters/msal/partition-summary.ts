@@ -22,11 +22,11 @@ interface StoredSummary {
   readonly held: readonly { kind: CachedToken['kind']; scopes: readonly string[]; expiresOn?: number }[];
 }
 
-/** The summary of a serialized MSAL cache for `accountId` and `clientId`; `undefined` when it is not MSAL's JSON. */
-export function summarizePartition(serializedCache: string, accountId: string, clientId: string): string | undefined {
+/** The summary of a serialized MSAL cache for `accountId`, `clientId` and `authority`; `undefined` when it is not MSAL's JSON. */
+export function summarizePartition(serializedCache: string, accountId: string, clientId: string, authority = ''): string | undefined {
   let view: PartitionView;
   try {
-    view = partitionView(serializedCache, '', accountId, clientId);
+    view = partitionView(serializedCache, '', accountId, clientId, authority);
   } catch {
     return undefined; // not JSON: nothing to summarize, the data is read as it is
   }
@@ -95,10 +95,10 @@ function isScopes(value: unknown, options: { mayBeEmpty?: boolean } = {}): value
  * How the request path reads this client's partitions: from their summaries, else from MSAL's
  * whole cache (the PartitionReading of src/adapters/partition-cache, which the container wires).
  */
-export function partitionViewReading(clientId: string) {
+export function partitionViewReading(clientId: string, authority: string) {
   return {
-    summarize: (data: string, accountId: string) => summarizePartition(data, accountId, clientId),
+    summarize: (data: string, accountId: string) => summarizePartition(data, accountId, clientId, authority),
     fromSummary: viewFromSummary,
-    fromData: (data: string, version: string, accountId: string) => partitionView(data, version, accountId, clientId),
+    fromData: (data: string, version: string, accountId: string) => partitionView(data, version, accountId, clientId, authority),
   };
 }

@@ -36,21 +36,31 @@ export interface PartitionView {
  * Keeps the access tokens that MSAL's CacheManager.getAccessToken would consider: this account
  * (home account id, its environment and realm), this client, Bearer, no key binding. A partition
  * that does not hold exactly one matching account yields none, so MSAL decides.
+ *
+ * `authority` settles the realm of an account whose ID token names no tenant (no `tid`: Keycloak,
+ * Okta, most providers but Entra). MSAL gives such an account the realm "" and its access tokens
+ * the authority's FIRST path segment (`authority.tenant` in ResponseHandler.generateCacheRecord),
+ * then looks them up under its LAST one (getTenantFromAuthorityString in SilentFlowClient
+ * .acquireCachedToken; both in lib/msal-common/src of
+ * https://github.com/AzureAD/microsoft-authentication-library-for-js). With `/realms/demo` or
+ * `/oauth2/default` the two differ, MSAL never finds the token it stored, and every page refreshed
+ * at the provider. Here the realm it was stored under counts as the account's.
  */
-export function partitionView(serializedCache: string, version: string, accountId: string, clientId: string): PartitionView {
+export function partitionView(serializedCache: string, version: string, accountId: string, clientId: string, authority = ''): PartitionView {
   const cache = JSON.parse(serializedCache) as SerializedCache;
   const accounts = Object.values(cache.Account ?? {}).filter((account) => account.home_account_id === accountId);
   const held = describeCachedTokens(cache);
   if (accounts.length !== 1) return { version, accessTokens: [], held };
   const scopesOf = scopeArrays(held);
   const { environment, realm } = accounts[0]!;
+  const tokenRealm = realm || realmOfTokensFrom(authority);
   const accessTokens = Object.values(cache.AccessToken ?? {})
     .filter(
       (token) =>
         token.credential_type?.toLowerCase() === 'accesstoken' &&
         token.home_account_id === accountId &&
         token.environment === environment &&
-        token.realm === realm &&
+        (token.realm === realm || token.realm === tokenRealm) &&
         token.client_id === clientId &&
         (token.token_type ?? 'Bearer').toLowerCase() === 'bearer' &&
         !token.key_id &&
@@ -67,6 +77,12 @@ export function partitionView(serializedCache: string, version: string, accountI
       }),
     );
   return { version, accessTokens, held };
+}
+
+/** The realm MSAL stores a token under when the ID token names no tenant: the authority's first path segment, lower case. */
+function realmOfTokensFrom(authority: string): string {
+  if (!URL.canParse(authority)) return '';
+  return new URL(authority.toLowerCase()).pathname.split('/').find((segment) => segment !== '') ?? '';
 }
 
 /** An access token as a view keeps it: what it was given, and its scopes spelled for matching. */
