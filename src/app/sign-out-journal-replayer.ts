@@ -18,6 +18,8 @@ export class SignOutJournalReplayer {
   readonly #audit: Pick<SignOutAudit, 'record'>;
   readonly #logger: Logger;
   #attempt: Promise<void> | undefined;
+  /** Settles once the attempt under way has removed what its entries name (before their revocations). */
+  #attemptLocallyDone: Promise<void> = Promise.resolve();
   #timer: NodeJS.Timeout | undefined;
   #failedAt = -Infinity;
 
@@ -40,14 +42,17 @@ export class SignOutJournalReplayer {
   /** Applies what is pending; never rejects (a store still down is logged, and tried again later). */
   replay(): Promise<void> {
     if (this.pending === 0) return Promise.resolve();
+    if (this.#attempt) return this.#attempt;
+    let locallyDone!: () => void;
+    this.#attemptLocallyDone = new Promise((resolve) => (locallyDone = resolve));
     // Outside any request: the request that happens to come first after the store is back triggers
     // it (beforeRequest), but the sign-outs are not its doing, and their audit events and log lines
     // must not carry its id.
-    this.#attempt ??= outsideRequest(() =>
+    this.#attempt = outsideRequest(() =>
       this.#signOutEverywhere
         // Each applied entry is a sign-out of its own: its audit event, with `journaled: true`,
         // written as it is applied, so that a failure further on loses none.
-        .applyJournal((result) => this.#audit.record(result))
+        .applyJournal((result) => this.#audit.record(result), locallyDone)
         .then(
           (applied) => this.#logger.info({ applied, pending: this.pending }, 'journaled sign-outs applied'),
           (error: unknown) => {
@@ -55,18 +60,26 @@ export class SignOutJournalReplayer {
             this.#logger.warn({ pending: this.pending, err: error }, 'journaled sign-outs still waiting for the store');
           },
         )
-        .finally(() => (this.#attempt = undefined)),
+        .finally(() => {
+          locallyDone();
+          this.#attempt = undefined;
+        }),
     );
     return this.#attempt;
   }
 
   /**
-   * Before a request is served: applies what is pending first. While the store is still down (the
+   * Before a request is served: applies what is pending first, up to the removals (the refresh
+   * tokens' revocations, up to 2 s, go on behind the request). While the store is still down (the
    * last attempt failed within the retry interval) requests do not each wait for another attempt;
    * the session middleware refuses any session a pending entry names meanwhile.
    */
   async beforeRequest(): Promise<void> {
-    if (this.pending > 0 && Date.now() - this.#failedAt >= RETRY_EVERY_MS) await this.replay();
+    if (this.#attempt) return this.#attemptLocallyDone;
+    if (this.pending > 0 && Date.now() - this.#failedAt >= RETRY_EVERY_MS) {
+      void this.replay();
+      await this.#attemptLocallyDone;
+    }
   }
 
   start(): this {

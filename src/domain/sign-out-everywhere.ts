@@ -186,51 +186,80 @@ export class SignOutEverywhere {
   }
 
   /**
-   * Applies the journaled sign-outs, oldest first, each removed from the journal once done. Each
-   * one's result goes to `report` as soon as it is done (`journaled: true`), so a later entry's
-   * failure loses no record of the earlier ones. Stops at the first failure (the store is still
-   * down), rejecting with it: the rest wait for the next attempt. An entry that failed part-way is
-   * reported `failed` with what it did (a partition removed then is not found again). An entry whose
-   * logout token was used meanwhile (the provider retried at another instance) was already done,
-   * and is removed without a report. Resolves to how many entries were applied.
+   * Applies the journaled sign-outs, oldest first, each removed from the journal once its tokens and
+   * sessions are gone. `locallyDone` is called once every entry is (the instance may serve requests
+   * again: a sign-in made from then on is not ended by an older entry), or once one failed. The
+   * revocations run after that, all at once: one after another, a journal of slow revocations held
+   * every request of the instance up to 2 s per entry. Each entry's result goes to `report` once
+   * its revocation settles (`journaled: true`), so a later entry's failure loses no record of the
+   * earlier ones. Stops at the first failure (the store is still down), rejecting with it once the
+   * revocations started have settled: the rest wait for the next attempt. An entry that failed
+   * part-way is reported `failed` with what it did (a partition removed then is not found again,
+   * and its refresh token was revoked). An entry whose logout token was used meanwhile (the
+   * provider retried at another instance) was already done, and is removed without a report.
+   * Resolves to how many entries were applied.
    */
-  async applyJournal(report: (result: SignOutResult) => void): Promise<number> {
+  async applyJournal(report: (result: SignOutResult) => void, locallyDone: () => void = () => {}): Promise<number> {
     if (!this.#journal) return 0;
-    let applied = 0;
+    const revocations: Promise<void>[] = [];
+    let failure: unknown;
     for (const entry of this.#journal.pending()) {
-      let work: SignOutWork | undefined;
+      let done: LocalSignOut | undefined;
       try {
-        work = await this.#apply(entry);
+        done = await this.#applyLocally(entry);
       } catch (error) {
         if (!(error instanceof SignOutRejected)) {
           if (workDoneBeforeFailing(error)) report({ ...failedResult(entry.channel, entry.subject, error), journaled: true });
-          throw error;
+          failure = error;
+          break;
         }
       }
-      await this.#journal.remove(entry.id);
-      if (work) {
-        applied += 1;
-        report(signOutResult(entry.channel, work, true));
+      try {
+        await this.#journal.remove(entry.id);
+      } catch (error) {
+        failure = error;
+        break;
+      } finally {
+        if (done) {
+          const { work, revoke } = done;
+          revocations.push(revoke().then((revocation) => report(signOutResult(entry.channel, { ...work, revocation }, true))));
+        }
       }
     }
-    return applied;
+    locallyDone();
+    await Promise.all(revocations);
+    if (failure !== undefined) throw failure;
+    return revocations.length;
   }
 
+  /** A journaled or back-channel sign-out, its refresh tokens revoked. */
   async #apply(entry: Omit<JournaledSignOut, 'id'>, subject = entry.subject): Promise<SignOutWork> {
-    const sessions = entry.sid ? await this.#sessionStore.findBySid(entry.sid) : await this.#sessionStore.findBySubject(entry.subject!);
-    const work = await this.#signOut(sessions, [], subject);
-    // Two deliveries of one token racing each other both did the (idempotent) sign-out; one wins here.
-    const claimed = entry.jti ? await this.#claimOrNote(entry.jti, entry.replayableUntil, work) : true;
-    if (!claimed) throw new SignOutRejected('This logout token was already used.', { reason: 'replayed' });
-    return work;
+    const { work, revoke } = await this.#applyLocally(entry, subject);
+    return { ...work, revocation: await revoke() };
   }
 
-  /** Claims a logout token's `jti`; if the store fails, the sign-out done before it is noted on the error. */
-  async #claimOrNote(jti: string, replayableUntil: number | undefined, work: SignOutWork): Promise<boolean> {
+  /** The tokens and sessions of a journaled or back-channel sign-out removed, its logout token claimed; the revocation left to the caller. */
+  async #applyLocally(entry: Omit<JournaledSignOut, 'id'>, subject = entry.subject): Promise<LocalSignOut> {
+    const sessions = entry.sid ? await this.#sessionStore.findBySid(entry.sid) : await this.#sessionStore.findBySubject(entry.subject!);
+    const done = await this.#signOutLocally(sessions, [], subject);
+    // Two deliveries of one token racing each other both did the (idempotent) sign-out; one wins here.
+    const claimed = entry.jti ? await this.#claimOrRevoke(entry.jti, entry.replayableUntil, done) : true;
+    if (!claimed) {
+      await done.revoke();
+      throw new SignOutRejected('This logout token was already used.', { reason: 'replayed' });
+    }
+    return done;
+  }
+
+  /**
+   * Claims a logout token's `jti`. If the store fails, the refresh tokens already removed are
+   * revoked (a retry will not find them) and the sign-out done is noted on the error.
+   */
+  async #claimOrRevoke(jti: string, replayableUntil: number | undefined, done: LocalSignOut): Promise<boolean> {
     try {
       return await this.#replayGuard.claim(replayId(jti), replayableUntil ?? this.#now());
     } catch (error) {
-      noteWorkDoneBeforeFailing(error, work);
+      noteWorkDoneBeforeFailing(error, { ...done.work, revocation: await done.revoke() });
       throw error;
     }
   }
@@ -256,6 +285,12 @@ export class SignOutEverywhere {
    * removal is not claimed (`partitionRemoved` says what is known to be removed), only the revocation.
    */
   async #signOut(sessions: readonly IndexedSession[], accountIds: readonly string[], subject: string | undefined): Promise<SignOutWork> {
+    const { work, revoke } = await this.#signOutLocally(sessions, accountIds, subject);
+    return { ...work, revocation: await revoke() };
+  }
+
+  /** `#signOut` up to its revocation, which `revoke` then makes (once; a second call gives the same outcome). */
+  async #signOutLocally(sessions: readonly IndexedSession[], accountIds: readonly string[], subject: string | undefined): Promise<LocalSignOut> {
     const accounts = new Set([...accountIds, ...sessions.flatMap((session) => (session.accountId ? [session.accountId] : []))]);
     subject ??= sessions.find((session) => session.subject)?.subject;
     const removed: TokenPartition[] = [];
@@ -285,7 +320,11 @@ export class SignOutEverywhere {
       }
       throw error;
     }
-    return { subject, sessionsEnded: sessions.length, partitionRemoved: removed.length > 0 || removedUnread, revocation: await this.#revokeAll(removed, removedUnread) };
+    let revocation: Promise<RevocationOutcome> | undefined;
+    return {
+      work: { subject, sessionsEnded: sessions.length, partitionRemoved: removed.length > 0 || removedUnread },
+      revoke: () => (revocation ??= this.#revokeAll(removed, removedUnread)),
+    };
   }
 
   async #revokeAll(partitions: readonly TokenPartition[], unreadRemoved = false): Promise<RevocationOutcome> {
@@ -296,6 +335,12 @@ export class SignOutEverywhere {
   async #endSessions(sessions: readonly IndexedSession[]): Promise<void> {
     await Promise.all(sessions.map((session) => this.#sessionStore.destroy(session.id)));
   }
+}
+
+/** A sign-out done here, its refresh tokens not yet revoked. */
+interface LocalSignOut {
+  readonly work: Omit<SignOutWork, 'revocation'>;
+  revoke(): Promise<RevocationOutcome>;
 }
 
 /** `sessions` and the caller's own session, once. */

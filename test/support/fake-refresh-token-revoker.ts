@@ -17,6 +17,9 @@ export interface ReceivedRevocation {
 export class FakeRefreshTokenRevoker implements RefreshTokenRevoker {
   mode: 'revokes' | 'unsupported' | 'fails' = 'revokes';
   readonly received: ReceivedRevocation[] = [];
+  /** Revocations asked for, settled or not. */
+  started = 0;
+  #held: Promise<void> | undefined;
   readonly #provider: FakeIdentityProvider;
   readonly #tokenStore: TokenStore;
 
@@ -25,7 +28,19 @@ export class FakeRefreshTokenRevoker implements RefreshTokenRevoker {
     this.#tokenStore = deps.tokenStore;
   }
 
+  /** A slow provider: every revocation waits until the returned `release` is called. */
+  hold(): () => void {
+    let release!: () => void;
+    this.#held = new Promise((resolve) => (release = resolve));
+    return () => {
+      this.#held = undefined;
+      release();
+    };
+  }
+
   async revoke(partitionData: string): Promise<RevocationOutcome> {
+    this.started += 1;
+    await this.#held;
     const partition = JSON.parse(partitionData) as FakePartition;
     if (!partition.refreshToken) return 'not-attempted';
     if (this.mode === 'unsupported') return 'unsupported';

@@ -269,6 +269,34 @@ describe('SignOutEverywhere', () => {
       expect(journal.pending()).to.deep.equal([]);
     });
 
+    it('applies every journaled sign-out before any revocation settles, then revokes them all at once', async () => {
+      const journal = new LocalSignOutJournal();
+      await journal.append({ channel: 'front-channel', sid: 'sid-alice', at: time });
+      await journal.append({ channel: 'front-channel', sid: 'sid-bob', at: time });
+      const release = revoker.hold(); // a provider slow to revoke: up to 2 s each, one after another before
+      const reported: SignOutResult[] = [];
+      let reportedWhenLocallyDone: number | undefined;
+
+      const applying = withJournal(journal).applyJournal(
+        (result) => reported.push(result),
+        () => (reportedWhenLocallyDone = reported.length),
+      );
+      for (let turn = 0; turn < 100 && revoker.started < 2; turn++) await new Promise(setImmediate);
+
+      expect(revoker.started, 'both revocations under way together').to.equal(2);
+      expect(reportedWhenLocallyDone, 'told once the tokens and sessions were gone, before any revocation settled').to.equal(0);
+      expect(journal.pending(), 'nothing left to apply').to.deep.equal([]);
+      expect(await tokenStore.read(alice.accountId)).to.equal(undefined);
+      expect(await tokenStore.read(bob.accountId)).to.equal(undefined);
+      expect(await sessionStore.findBySid('sid-bob')).to.deep.equal([]);
+      release();
+      expect(await applying).to.equal(2);
+      expect(reported.map((result) => [result.subject, result.outcome, result.revocation, result.journaled])).to.deep.equal([
+        ['alice-sub', 'removed', 'revoked', true],
+        ['bob-sub', 'removed', 'revoked', true],
+      ]);
+    });
+
     it('reports each journaled sign-out as it is applied, so a later one failing loses none', async () => {
       const journal = new LocalSignOutJournal();
       await journal.append({ channel: 'front-channel', sid: 'sid-alice', at: time });
