@@ -182,6 +182,34 @@ describe('ID token validation at code redemption', () => {
     await expectRefused('account');
   });
 
+  describe('a token without a string oid, its account named by client_info', () => {
+    const bobOid = 'bbbbbbbb-0000-0000-0000-00000000000b';
+    /** The token response's client_info (MSAL's partition key `<uid>.<utid>`) names `uid`. */
+    const clientInfoNaming = (uid: string) => {
+      entra.tokenAnswer = (_form, [status, body]) => [
+        status,
+        status === 200 ? { ...(body as object), client_info: Buffer.from(JSON.stringify({ uid, utid: entra.tenantId })).toString('base64url') } : body,
+      ];
+    };
+
+    for (const [what, oid] of [['no oid', undefined], ['an oid that is not a string', 42]] as const) {
+      it(`refuses one with ${what} when client_info names another user (account)`, async () => {
+        entra.idTokenClaims = (claims) => ({ ...claims, oid });
+        clientInfoNaming(bobOid);
+        const error = await signIn().catch((e: unknown) => e);
+        expect(error, String(error)).to.be.instanceOf(SignInUnverified);
+        expect((error as SignInUnverified).rule).to.equal('account');
+        expect(await store.read(`${bobOid}.${entra.tenantId}`), "nothing stored under bob's key").to.equal(undefined);
+      });
+    }
+
+    it('accepts one whose sub is the object id client_info names (Azure AD B2C without the oid claim)', async () => {
+      entra.idTokenClaims = (claims) => ({ ...claims, oid: undefined, sub: alice.oid });
+      clientInfoNaming(alice.oid);
+      expect((await signIn()).accountId).to.equal(`${alice.oid}.${entra.tenantId}`);
+    });
+  });
+
   it("answers IdentityProviderUnavailable when the provider's keys cannot be fetched, and stores nothing", async () => {
     entra.jwksStatus = 503;
     const error = await signIn().catch((e: unknown) => e);

@@ -4,7 +4,7 @@ import nock from 'nock';
 import { MemoryTokenStore } from '../../src/adapters/memory/memory-token-store.ts';
 import { IdentityProviderUnavailable, InteractionRequired, SignInFailed, SignInRejected, SignInUnverified, StoreUnavailable } from '../../src/domain/errors.ts';
 import { codeChallengeS256 } from '../../src/adapters/msal/sign-in-checks.ts';
-import { ENTRA_HOST, FakeEntra, fakeUser } from '../support/fake-entra.ts';
+import { ENTRA_HOST, FakeEntra, fakeUser, foreignKey } from '../support/fake-entra.ts';
 import { blockNetwork, GRAPH_SCOPES, msalIdentityProvider, signInThroughMsal } from '../support/msal-harness.ts';
 
 describe('MSAL identity provider against Entra-shaped endpoints', () => {
@@ -265,6 +265,61 @@ describe('MSAL identity provider against Entra-shaped endpoints', () => {
       expect(await store.read(account.accountId)).to.deep.equal(before);
     });
   }
+
+  describe('the ID token a refresh returns (OpenID Connect Core §12.2)', () => {
+    /** Alice signed in with an access token inside the renewal margin: the next use refreshes. */
+    const signInNearExpiry = async () => {
+      entra.accessTokenLifetimeSeconds = 60;
+      const account = await signInThroughMsal(idp, entra, alice);
+      entra.accessTokenLifetimeSeconds = 3600;
+      return account;
+    };
+    /** The ID tokens the account's partition holds (MSAL's `IdToken` entries). */
+    const idTokensHeld = async (accountId: string) =>
+      Object.values((JSON.parse((await store.read(accountId))!.data) as { IdToken?: Record<string, { secret: string }> }).IdToken ?? {}).map((entry) => entry.secret);
+
+    it('is kept when it names the same issuer, subject and audience, signed by the provider', async () => {
+      const account = await signInNearExpiry();
+      const token = await idp.acquireTokenSilently({ accountId: account.accountId, scopes: GRAPH_SCOPES });
+      expect(entra.calls.refresh_token).to.equal(1);
+      expect((await store.read(account.accountId))!.data, 'the refreshed tokens stored').to.contain(token.token);
+      expect(await idTokensHeld(account.accountId)).to.deep.equal([entra.issuedIdTokens.at(-1)!]);
+    });
+
+    const forgeries: Array<[string, () => Promise<void> | void]> = [
+      ['another subject', () => void (entra.idTokenClaims = (claims) => ({ ...claims, sub: 'sub-mallory' }))],
+      ['another issuer', () => void (entra.idTokenClaims = (claims) => ({ ...claims, iss: 'https://evil.example/v2.0' }))],
+      ['another audience', () => void (entra.idTokenClaims = (claims) => ({ ...claims, aud: 'another-client' }))],
+      ['a key the provider never published', async () => void (entra.idTokenSigner = { key: await foreignKey(), alg: 'RS256', kid: 'never-published' })],
+      ['another oid than the account refreshed', () => void (entra.idTokenClaims = (claims) => ({ ...claims, oid: bob.oid }))],
+    ];
+    for (const [what, forge] of forgeries) {
+      it(`with ${what} is the provider failing: nothing of that answer is stored or used, and the rule is logged`, async () => {
+        const account = await signInNearExpiry();
+        const before = await store.read(account.accountId);
+        await forge();
+        const error = await idp.acquireTokenSilently({ accountId: account.accountId, scopes: GRAPH_SCOPES }).catch((e: unknown) => e);
+        expect(error).to.be.instanceOf(IdentityProviderUnavailable);
+        expect(entra.calls.refresh_token).to.equal(1);
+        expect(await store.read(account.accountId), 'the partition as it was').to.deep.equal(before);
+        expect(warnings.join('\n')).to.contain('the ID token of the refresh failed a check');
+      });
+    }
+
+    it('is not needed: a refresh answered without one keeps the ID token held', async () => {
+      const account = await signInNearExpiry();
+      const held = await idTokensHeld(account.accountId);
+      entra.tokenAnswer = (form, [status, body]) => {
+        if (form.get('grant_type') !== 'refresh_token') return [status, body];
+        const { id_token: _dropped, ...rest } = body as Record<string, unknown>;
+        return [status, rest];
+      };
+      const token = await idp.acquireTokenSilently({ accountId: account.accountId, scopes: GRAPH_SCOPES });
+      expect(entra.calls.refresh_token).to.equal(1);
+      expect((await store.read(account.accountId))!.data).to.contain(token.token);
+      expect(await idTokensHeld(account.accountId)).to.deep.equal(held);
+    });
+  });
 
   it('turns a revoked refresh token (invalid_grant) into InteractionRequired for the scopes', async () => {
     entra.accessTokenLifetimeSeconds = 60;

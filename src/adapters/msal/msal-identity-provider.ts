@@ -1,4 +1,4 @@
-import { ConfidentialClientApplication, LogLevel, ProtocolMode, type AuthenticationResult, type INetworkModule } from '@azure/msal-node';
+import { ConfidentialClientApplication, LogLevel, ProtocolMode, type AccountInfo, type AuthenticationResult, type INetworkModule } from '@azure/msal-node';
 import { decodeJwt } from 'jose';
 import type { Logger } from 'pino';
 import type { SignedInAccount } from '../../domain/account.ts';
@@ -54,6 +54,8 @@ export interface ProviderDocuments {
  */
 export interface IdTokenCheck {
   validate(idToken: string, expectedNonce: string): Promise<Record<string, unknown>>;
+  /** A refresh's ID token, held to `original`'s identity (OpenID Connect Core §12.2); no nonce. */
+  validateRefreshed(idToken: string, original: Readonly<Record<string, unknown>> | undefined): Promise<Record<string, unknown>>;
 }
 
 /**
@@ -194,6 +196,22 @@ export class MsalIdentityProvider implements IdentityProvider {
     };
   }
 
+  /**
+   * A refresh's new ID token, verified as OpenID Connect Core §12.2 asks (id-token-validator.ts) and
+   * naming the account it was refreshed for. One that fails is the provider failing (503), logged with
+   * the rule; the tokens of that answer are neither stored nor used.
+   */
+  async #verifiedRefreshedIdToken(idToken: string, account: AccountInfo): Promise<void> {
+    try {
+      const claims = await this.#idTokenCheck.validateRefreshed(idToken, account.idTokenClaims);
+      if (!accountMatches(account.homeAccountId, claims)) throw new SignInUnverified('account');
+    } catch (error) {
+      if (!(error instanceof SignInUnverified)) throw error;
+      this.#logger.warn({ rule: error.rule }, 'refreshed tokens not stored: the ID token of the refresh failed a check');
+      throw new IdentityProviderUnavailable(`the ID token of a refresh failed a check (${error.rule})`, { cause: error });
+    }
+  }
+
   async #verifiedClaims(idToken: string, nonce: string, homeAccountId: string): Promise<Record<string, unknown>> {
     try {
       const claims = await this.#idTokenCheck.validate(idToken, nonce);
@@ -290,6 +308,10 @@ export class MsalIdentityProvider implements IdentityProvider {
     // MSAL 7 was seen here to return an empty token rather than throw when a test fake did not
     // match the token request: never hand out an empty token.
     if (!result.accessToken) throw new IdentityProviderUnavailable('the provider returned no access token');
+    // MSAL keeps whatever ID token a refresh returns, unchecked (it only decodes it), and hands it out
+    // as the account's from then on (as `id_token_hint`, here): checked before anything is stored.
+    // Without an ID token in the answer, MSAL's result holds the one already held.
+    if (result.idToken && result.idToken !== account.idToken) await this.#verifiedRefreshedIdToken(result.idToken, account);
     if (plugin.changes) {
       const written = await this.#tokenStore.write(request.accountId, plugin.changes, partition.version);
       // Not written: the user signed out (or another request refreshed) meanwhile. Dropping this
@@ -409,12 +431,18 @@ export class MsalIdentityProvider implements IdentityProvider {
 /**
  * The partition key MSAL derived from `client_info` (`<uid>.<utid>`) must name the user and tenant
  * of the verified ID token, as every later sign-out finds the tokens by it. Entra: `<oid>.<tid>`;
- * Azure AD B2C: `<oid>-<policy>.<tid>`. Providers without `oid`/`tid` have nothing to compare.
+ * Azure AD B2C: `<oid>-<policy>.<tid>`, where a token carries the object id as `sub` unless `oid` is
+ * asked for. Without `client_info` MSAL keys the account by `sub` (AccountEntity
+ * .generateHomeAccountId in lib/msal-common/src/cache/entities of
+ * https://github.com/AzureAD/microsoft-authentication-library-for-js): nothing else to compare. A
+ * key from `client_info` with no object id or tenant in the token to hold it to is refused.
  */
 function accountMatches(homeAccountId: string, claims: Record<string, unknown>): boolean {
-  const { oid, tid } = claims;
-  if (typeof oid !== 'string' || typeof tid !== 'string') return true;
-  return homeAccountId === `${oid}.${tid}` || (homeAccountId.startsWith(`${oid}-`) && homeAccountId.endsWith(`.${tid}`));
+  const { oid, tid, sub } = claims;
+  if (homeAccountId === sub) return true;
+  const objectId = oid ?? sub;
+  if (typeof objectId !== 'string' || typeof tid !== 'string') return false;
+  return homeAccountId === `${objectId}.${tid}` || (homeAccountId.startsWith(`${objectId}-`) && homeAccountId.endsWith(`.${tid}`));
 }
 
 /**

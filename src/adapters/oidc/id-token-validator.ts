@@ -13,7 +13,8 @@ const ID_TOKEN_TYPES = new Set(['jwt']);
 /**
  * The ID token checks OpenID Connect Core 1.0 §3.1.3.7 asks of a relying party, which MSAL Node
  * does not make (it decodes the token and compares the nonce only). Run on the token received at
- * code redemption, before anything is stored: a token that fails is `SignInUnverified` naming the rule.
+ * code redemption, and on one a refresh returns, before anything is stored: a token that fails is
+ * `SignInUnverified` naming the rule.
  */
 export class IdTokenValidator {
   readonly #clientId: string;
@@ -45,15 +46,52 @@ export class IdTokenValidator {
     }
   }
 
+  /**
+   * An ID token a refresh returned (OpenID Connect Core 1.0 §12.2): the checks of §3.1.3.7 but the
+   * nonce (none was sent; a provider such as Keycloak repeats the sign-in's, so it is not looked
+   * at), and `iss`, `sub`, `aud` and `azp` those of `original`, the ID token held until then (the
+   * sign-in's, or an earlier refresh's, each checked in its turn). Rejects as `validate` does.
+   */
+  async validateRefreshed(idToken: string, original: Readonly<Record<string, unknown>> | undefined): Promise<JWTPayload> {
+    try {
+      const claims = await this.#verified(idToken);
+      if (original) sameIdentity(claims, original);
+      return claims;
+    } catch (error) {
+      throw error instanceof TokenRefused ? new SignInUnverified(error.rule, { cause: error }) : error;
+    }
+  }
+
   async #check(idToken: string, expectedNonce: string): Promise<JWTPayload> {
+    const claims = await this.#verified(idToken);
+    if (claims.nonce !== expectedNonce) throw new TokenRefused('nonce', 'the nonce is not the one this sign-in sent');
+    return claims;
+  }
+
+  async #verified(idToken: string): Promise<JWTPayload> {
     const claims = await verifyProviderJwt(idToken, await this.#discovery.get(), this.#keys, {
       clientId: this.#clientId,
       clockSkewSeconds: this.#clockSkewSeconds,
       maxAgeSeconds: this.#maxAgeSeconds,
       declaredTypes: ID_TOKEN_TYPES,
     });
-    if (claims.nonce !== expectedNonce) throw new TokenRefused('nonce', 'the nonce is not the one this sign-in sent');
     if (typeof claims.sub !== 'string' || claims.sub.length === 0) throw new TokenRefused('sub', 'the token names no subject');
     return claims;
   }
+}
+
+/** OpenID Connect Core §12.2: a refreshed ID token names the same issuer, subject, audiences and authorized party. */
+function sameIdentity(claims: JWTPayload, original: Readonly<Record<string, unknown>>): void {
+  if (claims.iss !== original.iss) throw new TokenRefused('iss', 'not the issuer of the ID token it replaces');
+  if (claims.sub !== original.sub) throw new TokenRefused('sub', 'not the subject of the ID token it replaces');
+  if (!sameMembers(audiences(claims.aud), audiences(original.aud))) throw new TokenRefused('aud', 'not the audiences of the ID token it replaces');
+  if (claims.azp !== original.azp) throw new TokenRefused('azp', 'not the authorized party of the ID token it replaces');
+}
+
+function audiences(aud: unknown): unknown[] {
+  return Array.isArray(aud) ? aud : [aud];
+}
+
+function sameMembers(a: readonly unknown[], b: readonly unknown[]): boolean {
+  return a.length === b.length && a.every((member) => b.includes(member)) && b.every((member) => a.includes(member));
 }
