@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONTOSO_TENANT_ID } from './demo-tenants.ts';
 import { devAppEnvironment } from './dev-app-environment.ts';
-import { DEMO_API_SCOPE, DEV_PORTS } from './dev-defaults.ts';
+import { DEMO_API_SCOPE, DEV_PORTS, devPort } from './dev-defaults.ts';
 import { devStackApps } from './dev-stack-apps.ts';
 import { loadOrCreateDevStackSecrets } from './dev-stack-secrets.ts';
 
@@ -19,7 +19,7 @@ export function devOperatorEnvironment(env: NodeJS.ProcessEnv, dataDir = 'data')
   }
   const which = env.DEV_APP?.trim() || 'a';
   if (which !== 'a' && which !== 'b') throw new Error(`DEV_APP must be a or b, not "${which}"`);
-  const port = (name: string, fallback: number) => Number(env[name] || fallback);
+  const port = (name: string, fallback: number) => devPort(env, name, fallback);
   const apps = devStackApps(dataDir, [port('PORT', DEV_PORTS.appA), port('SECOND_APP_PORT', DEV_PORTS.appB)]);
   const app = apps[which === 'a' ? 0 : 1]!;
   const secrets = loadOrCreateDevStackSecrets(secretsFile, apps.map(({ clientId }) => clientId));

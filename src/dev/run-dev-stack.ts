@@ -1,5 +1,5 @@
 import { ConfigError } from '../app/config.ts';
-import { DEV_PORTS } from './dev-defaults.ts';
+import { DEV_PORTS, devPort } from './dev-defaults.ts';
 import { DEMO_PASSWORD, demoUsersOfTenant } from './demo-users.ts';
 import { startDevStack, type AppAuthority, type LogoutChannel } from './start-dev-stack.ts';
 
@@ -27,11 +27,7 @@ const PASSED_TO_APPS = ['ALLOWED_TENANTS', 'CLIENT_CAPABILITIES'] as const;
 
 /** `npm start` without AUTHORITY: the offline dev stack until Ctrl-C. Ports and options from the environment. */
 export async function runDevStack(env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  const port = (name: string, fallback: number) => {
-    const value = Number(env[name]?.trim() || fallback);
-    if (!Number.isInteger(value) || value < 1 || value > 65535) throw new ConfigError(`${name} must be a port number, not "${env[name]}"`);
-    return value;
-  };
+  const port = (name: string, fallback: number) => devPort(env, name, fallback);
   const appEnv = Object.fromEntries(PASSED_TO_APPS.flatMap((name) => (env[name] === undefined ? [] : [[name, env[name]!]])));
   const stack = await startDevStack({
     identityProviderPort: port('DEV_IDP_PORT', DEV_PORTS.identityProvider),

@@ -226,6 +226,13 @@ describe('loadConfig', () => {
     expect(configFailure({ ...MINIMAL, SHUTDOWN_GRACE_MS: '-1' }).message).to.match(/^SHUTDOWN_GRACE_MS must be a whole number/);
   });
 
+  it('takes numbers written as digits only: hex, exponents, signs and decimals are refused, naming the variable', () => {
+    expect(loadConfig({ ...MINIMAL, HTTP_TIMEOUT_MS: ' 10000 ' }).httpTimeoutMs, 'spaces around are trimmed').to.equal(10_000);
+    for (const written of ['0x10', '1e4', '+5000', '5000.0', '5_000']) {
+      expect(configFailure({ ...MINIMAL, HTTP_TIMEOUT_MS: written }).message, written).to.match(/^HTTP_TIMEOUT_MS must be a whole number/);
+    }
+  });
+
   it('names LOG_FORMAT when it is neither json nor pretty', () => {
     expect(configFailure({ ...MINIMAL, LOG_FORMAT: 'xml' }).message).to.match(/^LOG_FORMAT must be "json" or "pretty"/);
   });

@@ -1,5 +1,9 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect } from 'chai';
 import { ConfigError } from '../../src/app/config.ts';
+import { devOperatorEnvironment } from '../../src/dev/dev-operator-environment.ts';
 import { runDevStack } from '../../src/dev/run-dev-stack.ts';
 
 /** `npm start` reports a ConfigError as "Cannot start: …" (src/start.ts); anything else as a crash. */
@@ -10,6 +14,8 @@ describe('the offline dev stack refuses a bad option before it starts anything',
     ['DEV_LOGOUT_CHANNEL_A', 'iframe', /^DEV_LOGOUT_CHANNEL_A\/B must be front-channel, back-channel or both/],
     ['DEV_APP_AUTHORITY', 'organizations', /^DEV_APP_AUTHORITY must be tenant or common/],
     ['PORT', '70000', /^PORT must be a port number/],
+    ['DEMO_API_PORT', '0x1f90', /^DEMO_API_PORT must be a port number/],
+    ['DEV_IDP_PORT', '5e3', /^DEV_IDP_PORT must be a port number/],
   ] as const) {
     it(`names ${name}=${value} in a configuration error`, async () => {
       const error = await runDevStack({ [name]: value }).then(
@@ -18,6 +24,22 @@ describe('the offline dev stack refuses a bad option before it starts anything',
       );
       expect(error).to.be.instanceOf(ConfigError);
       expect((error as Error).message).to.match(message);
+    });
+  }
+});
+
+/** `npm run signout` without AUTHORITY reads the same port variables, and names a bad one alike. */
+describe('the operator command on the offline stack refuses a bad port variable, naming it', () => {
+  let dataDir: string;
+  before(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'dev-operator-'));
+    writeFileSync(join(dataDir, 'dev-stack-secrets.json'), '{}');
+  });
+  after(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  for (const [name, value] of [['PORT', 'abc'], ['SECOND_APP_PORT', '0'], ['DEV_IDP_PORT', '0x10'], ['DEMO_API_PORT', '1e3']] as const) {
+    it(`names ${name}=${value}`, () => {
+      expect(() => devOperatorEnvironment({ [name]: value }, dataDir)).to.throw(ConfigError, new RegExp(`^${name} must be a port number, not "${value}"`));
     });
   }
 });
