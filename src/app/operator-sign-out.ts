@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { OperatorTarget } from '../domain/sign-out-everywhere.ts';
-import { StoreUnavailable } from '../domain/errors.ts';
+import { SignOutRejected, StoreUnavailable } from '../domain/errors.ts';
 import { failedResult, type SignOutResult } from '../domain/sign-out-result.ts';
 import { ConfigError, loadConfig, type Config, type ConfigFallbacks } from './config.ts';
 import { createAppContainer } from './container.ts';
@@ -86,6 +86,11 @@ export async function runOperatorSignOut(
     output.out(summary(target, result, requestId));
     return 0;
   } catch (error) {
+    // Refused before anything was done (--subject and --account of two users): the arguments' fault.
+    if (error instanceof SignOutRejected) {
+      output.err(`${error.message}\n`);
+      return 2;
+    }
     const doneText = doneBeforeFailing(failedResult('operator', target.subject, error));
     // Running it again helps when the store did not answer; not when the store cannot be used at all.
     const advice = error instanceof StoreUnavailable || isLocked(error) ? '; run the command again once the store answers' : '';

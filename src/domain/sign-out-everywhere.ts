@@ -106,13 +106,22 @@ export class SignOutEverywhere {
 
   /**
    * Incident response (`npm run signout`): every session of the user and of the account, and the
-   * tokens of the account and of every account those sessions name.
+   * tokens of the account and of every account those sessions name. Given both, they must be one
+   * user: an account whose sessions are another subject's is `SignOutRejected` before anything is
+   * removed (the run would sign out two people, and its audit event name one).
    */
   async fromOperator(target: OperatorTarget): Promise<SignOutResult> {
     const [bySubject, byAccount] = await Promise.all([
       target.subject !== undefined ? this.#sessionStore.findBySubject(target.subject) : [],
       target.accountId !== undefined ? this.#sessionStore.findByAccount(target.accountId) : [],
     ]);
+    const others = new Set(byAccount.flatMap((session) => (session.subject && session.subject !== target.subject ? [session.subject] : [])));
+    if (target.subject !== undefined && others.size > 0) {
+      throw new SignOutRejected(
+        `Account ${target.accountId} is signed in as another user (subject ${[...others].join(', ')}) than subject ${target.subject}: name one user a run.`,
+        { reason: 'another-user' },
+      );
+    }
     const sessions = union(bySubject, byAccount);
     const subject = target.subject ?? sessions.find((session) => session.subject)?.subject;
     return signOutResult('operator', await this.#signOut(sessions, target.accountId !== undefined ? [target.accountId] : [], subject));

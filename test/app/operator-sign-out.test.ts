@@ -148,6 +148,16 @@ describe('npm run signout (operator sign-out) against Redis', function () {
     expect(await tokens.read(accountOf(alice))).to.equal(undefined);
   });
 
+  it("refuses (exit 2) a --subject and an --account of two users, signs nobody out, and audits no sign-out", async () => {
+    const run = await runSignout(['--subject', alice.oid, '--account', accountOf(bob)], env);
+
+    expect(run.code, run.stderr).to.equal(2);
+    expect(run.stderr).to.contain(`is signed in as another user (subject ${bob.oid})`);
+    expect(await sessions.findBySubject(alice.oid)).to.have.length(2);
+    expect(await tokens.read(accountOf(bob)), "bob's tokens").to.not.equal(undefined);
+    expect(run.stderr).to.not.contain('"event":"sign-out"');
+  });
+
   it('reports a user with nothing stored as such, and succeeds', async () => {
     const run = await runSignout(['--subject', 'nobody-at-all'], env);
 

@@ -501,6 +501,16 @@ describe('SignOutEverywhere', () => {
       expect(result).to.include({ outcome: 'removed', sessionsEnded: 0, partitionRemoved: true, revocation: 'revoked' });
     });
 
+    it("refuses a subject and an account of two users, before removing anything (one user a run)", async () => {
+      const error = await expectRejection(signOut.fromOperator({ subject: alice.subject, accountId: bob.accountId }), SignOutRejected);
+
+      expect(error.message).to.contain('bob-sub');
+      expect(await sessionStore.findBySubject(alice.subject)).to.have.length(2);
+      expect(await tokenStore.read(alice.accountId)).to.not.equal(undefined);
+      await expectBobUntouched();
+      expect(await signOut.fromOperator({ subject: alice.subject, accountId: alice.accountId }), 'both naming one user').to.include({ sessionsEnded: 2, partitionRemoved: true });
+    });
+
     it('reports a user with nothing stored as nothing-held', async () => {
       expect(await signOut.fromOperator({ subject: 'nobody' })).to.include({ outcome: 'nothing-held', sessionsEnded: 0, partitionRemoved: false, revocation: 'not-attempted' });
       await expectBobUntouched();
