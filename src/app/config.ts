@@ -227,6 +227,10 @@ function originOnly(value: string, name: string): string {
   if (parsed.pathname !== '/' || parsed.search !== '' || parsed.hash !== '' || value.endsWith('?') || value.endsWith('#')) {
     throw new ConfigError(`${name} must be the app's origin only (scheme, host and port, e.g. https://app.example.com): the app serves its routes from the root, so no path, query or fragment`);
   }
+  // It becomes the redirect URI the provider is given, and the origin forms are compared with.
+  if (parsed.username !== '' || parsed.password !== '' || value.includes('@')) {
+    throw new ConfigError(`${name} must be the app's origin only (scheme, host and port, e.g. https://app.example.com), with no user name or password`);
+  }
   return value.replace(/\/$/, '');
 }
 
@@ -320,6 +324,9 @@ function cookieName(env: Env, name: string, fallback: string): string {
   const raw = env[name]?.trim();
   if (!raw) return fallback;
   if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(raw)) fail(name, `must be a cookie name (letters, digits and !#$%&'*+-.^_\`|~ only), not "${raw}"`);
+  // Browsers keep a `__Secure-` cookie only if it is Secure, so on http every sign-in would be lost;
+  // the app prefixes `__Host-` itself on https (cookie-policy.ts), which asks more of the browser.
+  if (/^__secure-/i.test(raw)) fail(name, `must not begin with __Secure- (on https the app names its cookies __Host-<name> itself), not "${raw}"`);
   return raw;
 }
 

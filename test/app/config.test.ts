@@ -37,7 +37,7 @@ describe('loadConfig', () => {
   });
 
   it('refuses a PUBLIC_URL with a path, query or fragment, naming it: the routes are served from the root', () => {
-    for (const value of ['https://app.example/app', 'https://app.example/?x=1', 'https://app.example/#top', 'https://app.example?']) {
+    for (const value of ['https://app.example/app', 'https://app.example/?x=1', 'https://app.example/#top', 'https://app.example?', 'https://user:secret@app.example', 'https://user@app.example']) {
       expect(configFailure({ ...MINIMAL, PUBLIC_URL: value }).message, value).to.match(/^PUBLIC_URL must be the app's origin only/);
     }
     expect(loadConfig({ ...MINIMAL, PUBLIC_URL: 'https://App.Example:443/' }).redirectUri, 'as registered: kept as written').to.equal('https://App.Example:443/auth/redirect');
@@ -198,6 +198,8 @@ describe('loadConfig', () => {
       for (const bad of ['my=session', 'two words', 'semi;colon', 'quote"d', 'café']) {
         expect(configFailure({ ...MINIMAL, SESSION_COOKIE_NAME: bad }).message, bad).to.match(/^SESSION_COOKIE_NAME must be a cookie name/);
       }
+      // A browser keeps a __Secure- cookie only when it is Secure: on http no sign-in would last.
+      expect(configFailure({ ...MINIMAL, SESSION_COOKIE_NAME: '__Secure-sid' }).message).to.match(/^SESSION_COOKIE_NAME must not begin with __Secure-/);
     });
 
     it('requires iss on front-channel sign-out only when FRONT_CHANNEL_REQUIRE_ISS=true', () => {
