@@ -70,6 +70,19 @@ describe('one refresh per account at a time', () => {
     expect(again.token).to.match(/^at\./);
   });
 
+  /** Alice signs in on `a` near expiry; 20 requests split over `a` and `b` redeem her refresh token once, and she stays signed in. */
+  async function expectOneRefreshAcross(a: ReturnType<typeof msalIdentityProvider>, b: ReturnType<typeof msalIdentityProvider>) {
+    const account = await signInNearExpiry(a);
+    const tokens = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).acquireTokenSilently({ accountId: account.accountId, scopes: GRAPH_SCOPES })),
+    );
+    expect(entra.calls.refresh_token).to.equal(1);
+    expect(new Set(tokens.map((token) => token.token)).size).to.equal(1);
+    const next = await b.acquireTokenSilently({ accountId: account.accountId, scopes: GRAPH_SCOPES, forceRefresh: true });
+    expect(next.token).to.match(new RegExp(`^at\\.${alice.oid}\\.`));
+    return account;
+  }
+
   describe('two instances sharing Redis', () => {
     const keyPrefix = `test:single-flight:${randomUUID()}:`;
     const connections: Redis[] = [];
@@ -89,15 +102,7 @@ describe('one refresh per account at a time', () => {
     });
 
     it('20 concurrent requests at expiry across two instances: one refresh, and the user stays signed in', async () => {
-      const [a, b] = [await instance(), await instance()];
-      const account = await signInNearExpiry(a);
-      const tokens = await Promise.all(
-        Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).acquireTokenSilently({ accountId: account.accountId, scopes: GRAPH_SCOPES })),
-      );
-      expect(entra.calls.refresh_token).to.equal(1);
-      expect(new Set(tokens.map((token) => token.token)).size).to.equal(1);
-      const next = await b.acquireTokenSilently({ accountId: account.accountId, scopes: GRAPH_SCOPES, forceRefresh: true });
-      expect(next.token).to.match(new RegExp(`^at\\.${alice.oid}\\.`));
+      const account = await expectOneRefreshAcross(await instance(), await instance());
       expect(await connections[0]!.exists(`${keyPrefix}refresh-lock:${account.accountId}`), 'lock released').to.equal(0);
     });
   });
@@ -123,15 +128,7 @@ describe('one refresh per account at a time', () => {
 
     it('20 concurrent requests at expiry across two processes: one refresh, and the user stays signed in', async () => {
       const file = join(dir, 'app.db');
-      const [a, b] = [instance(file), instance(file)];
-      const account = await signInNearExpiry(a);
-      const tokens = await Promise.all(
-        Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).acquireTokenSilently({ accountId: account.accountId, scopes: GRAPH_SCOPES })),
-      );
-      expect(entra.calls.refresh_token).to.equal(1);
-      expect(new Set(tokens.map((token) => token.token)).size).to.equal(1);
-      const next = await b.acquireTokenSilently({ accountId: account.accountId, scopes: GRAPH_SCOPES, forceRefresh: true });
-      expect(next.token).to.match(new RegExp(`^at\\.${alice.oid}\\.`));
+      await expectOneRefreshAcross(instance(file), instance(file));
       expect(databases[0]!.prepare('SELECT count(*) FROM refresh_locks').pluck().get(), 'lock released').to.equal(0);
     });
   });
