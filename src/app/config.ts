@@ -327,6 +327,8 @@ function cookieName(env: Env, name: string, fallback: string): string {
   // Browsers keep a `__Secure-` cookie only if it is Secure, so on http every sign-in would be lost;
   // the app prefixes `__Host-` itself on https (cookie-policy.ts), which asks more of the browser.
   if (/^__secure-/i.test(raw)) fail(name, `must not begin with __Secure- (on https the app names its cookies __Host-<name> itself), not "${raw}"`);
+  // Browsers match these prefixes in any case, and cookie-policy.ts takes off `__Host-` as written.
+  if (/^__host-/i.test(raw) && !raw.startsWith('__Host-')) fail(name, `must begin with __Host- written so, if at all, not "${raw}"`);
   return raw;
 }
 

@@ -4,11 +4,12 @@ import type { CookiePolicy } from './cookie-policy.ts';
 
 /**
  * Front-Channel Logout 1.0 §2: the RP "clears state associated with the logged-in session,
- * including any cookies". The provider's iframe is cross-site, and a browser that blocks
- * third-party cookies sends none: then there is nothing here to clear (the session itself was
- * found by its `sid`). When the request does carry this app's session cookie, and the session it
- * names no longer exists (this sign-out ended it, or it had ended before), the cookie and its
- * signature are expired. The cookie of a session that lives on (another `sid`'s) is kept.
+ * including any cookies". The session cookie is SameSite=Lax, so a browser neither sends it to nor
+ * takes it from a cross-site frame (Entra's iframe): then there is nothing here to clear, and the
+ * session itself was found by its `sid`. When the request does carry it (a provider on the same
+ * site, the Logout URL loaded as a page), and the session it names no longer exists (this sign-out
+ * ended it, or it had ended before), the cookie and its signature are expired. The cookie of a
+ * session that lives on (another `sid`'s) is kept.
  */
 export async function clearEndedSessionCookie(
   ctx: Koa.Context,

@@ -107,20 +107,29 @@ export class SignOutEverywhere {
   /**
    * Incident response (`npm run signout`): every session of the user and of the account, and the
    * tokens of the account and of every account those sessions name. Given both, they must be one
-   * user: an account whose sessions are another subject's is `SignOutRejected` before anything is
-   * removed (the run would sign out two people, and its audit event name one).
+   * user, as the account's sessions tell: an account with a session of another subject, or with no
+   * session to tell whose it is, is `SignOutRejected` before anything is removed (the run could
+   * sign out two people, and its audit event would name one).
    */
   async fromOperator(target: OperatorTarget): Promise<SignOutResult> {
     const [bySubject, byAccount] = await Promise.all([
       target.subject !== undefined ? this.#sessionStore.findBySubject(target.subject) : [],
       target.accountId !== undefined ? this.#sessionStore.findByAccount(target.accountId) : [],
     ]);
-    const others = new Set(byAccount.flatMap((session) => (session.subject && session.subject !== target.subject ? [session.subject] : [])));
-    if (target.subject !== undefined && others.size > 0) {
-      throw new SignOutRejected(
-        `Account ${target.accountId} is signed in as another user (subject ${[...others].join(', ')}) than subject ${target.subject}: name one user a run.`,
-        { reason: 'another-user' },
-      );
+    if (target.subject !== undefined && target.accountId !== undefined) {
+      const others = new Set(byAccount.flatMap((session) => (session.subject !== target.subject ? [session.subject ?? 'unknown'] : [])));
+      if (others.size > 0) {
+        throw new SignOutRejected(
+          `Account ${target.accountId} is signed in as another user (subject ${[...others].join(', ')}) than subject ${target.subject}: name one user a run.`,
+          { reason: 'another-user' },
+        );
+      }
+      if (byAccount.length === 0) {
+        throw new SignOutRejected(
+          `Account ${target.accountId} has no session to tell whether it is subject ${target.subject}'s: sign out --subject and --account in two runs.`,
+          { reason: 'unknown-owner' },
+        );
+      }
     }
     const sessions = union(bySubject, byAccount);
     const subject = target.subject ?? sessions.find((session) => session.subject)?.subject;
@@ -197,9 +206,10 @@ export class SignOutEverywhere {
   /**
    * Applies the journaled sign-outs, oldest first, each removed from the journal once its tokens and
    * sessions are gone. `locallyDone` is called once every entry is (the instance may serve requests
-   * again: a sign-in made from then on is not ended by an older entry), or once one failed. The
-   * revocations run after that, all at once: one after another, a journal of slow revocations held
-   * every request of the instance up to 2 s per entry. Each entry's result goes to `report` once
+   * again: a sign-in made from then on is not ended by an older entry), or once one failed. Each
+   * entry's revocation starts once it is removed and is not waited for by the next entry, so the
+   * revocations run side by side: one after another, a journal of slow revocations held every
+   * request of the instance up to 2 s per entry. Each entry's result goes to `report` once
    * its revocation settles (`journaled: true`), so a later entry's failure loses no record of the
    * earlier ones. Stops at the first failure (the store is still down), rejecting with it once the
    * revocations started have settled: the rest wait for the next attempt. An entry that failed

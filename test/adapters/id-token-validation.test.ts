@@ -203,10 +203,20 @@ describe('ID token validation at code redemption', () => {
       });
     }
 
-    it('accepts one whose sub is the object id client_info names (Azure AD B2C without the oid claim)', async () => {
-      entra.idTokenClaims = (claims) => ({ ...claims, oid: undefined, sub: alice.oid });
-      clientInfoNaming(alice.oid);
-      expect((await signIn()).accountId).to.equal(`${alice.oid}.${entra.tenantId}`);
+    // Azure AD B2C: client_info names `<oid>-<policy>`, and its tokens carry no tid (the policy in tfp).
+    for (const withOid of [true, false]) {
+      it(`accepts an Azure AD B2C token, no tid, ${withOid ? 'with oid' : 'its object id as sub'}, whose account client_info names <oid>-<policy>`, async () => {
+        entra.idTokenClaims = (claims) => ({ ...claims, tid: undefined, tfp: 'B2C_1_susi', ...(withOid ? {} : { oid: undefined, sub: alice.oid }) });
+        clientInfoNaming(`${alice.oid}-b2c_1_susi`);
+        expect((await signIn()).accountId).to.equal(`${alice.oid}-b2c_1_susi.${entra.tenantId}`);
+      });
+    }
+
+    it('refuses a B2C-shaped token whose account client_info names another object id (account)', async () => {
+      entra.idTokenClaims = (claims) => ({ ...claims, tid: undefined, tfp: 'B2C_1_susi' });
+      clientInfoNaming(`${bobOid}-b2c_1_susi`);
+      const error = await signIn().catch((e: unknown) => e);
+      expect((error as SignInUnverified).rule).to.equal('account');
     });
   });
 

@@ -286,15 +286,20 @@ describe('MSAL identity provider against Entra-shaped endpoints', () => {
       expect(await idTokensHeld(account.accountId)).to.deep.equal([entra.issuedIdTokens.at(-1)!]);
     });
 
-    const forgeries: Array<[string, () => Promise<void> | void]> = [
-      ['another subject', () => void (entra.idTokenClaims = (claims) => ({ ...claims, sub: 'sub-mallory' }))],
-      ['another issuer', () => void (entra.idTokenClaims = (claims) => ({ ...claims, iss: 'https://evil.example/v2.0' }))],
-      ['another audience', () => void (entra.idTokenClaims = (claims) => ({ ...claims, aud: 'another-client' }))],
-      ['a key the provider never published', async () => void (entra.idTokenSigner = { key: await foreignKey(), alg: 'RS256', kid: 'never-published' })],
-      ['another oid than the account refreshed', () => void (entra.idTokenClaims = (claims) => ({ ...claims, oid: bob.oid }))],
+    // Each passes the checks of a sign-in's ID token but one (the rule), or names another identity
+    // than the token it replaces (§12.2: `sub`; `aud` and `azp` that a sign-in would accept).
+    const forgeries: Array<[string, string, () => Promise<void> | void]> = [
+      ['another subject', 'sub', () => void (entra.idTokenClaims = (claims) => ({ ...claims, sub: 'sub-mallory' }))],
+      ['another issuer', 'iss', () => void (entra.idTokenClaims = (claims) => ({ ...claims, iss: 'https://evil.example/v2.0' }))],
+      ['an audience not this client', 'aud', () => void (entra.idTokenClaims = (claims) => ({ ...claims, aud: 'another-client' }))],
+      ['another audience beside this client (azp: this client), where the token replaced had one', 'aud', () => void (entra.idTokenClaims = (claims) => ({ ...claims, aud: [entra.clientId, 'another-api'], azp: entra.clientId }))],
+      ['an authorized party the token replaced did not have', 'azp', () => void (entra.idTokenClaims = (claims) => ({ ...claims, azp: entra.clientId }))],
+      ['a key the provider never published', 'signature', async () => void (entra.idTokenSigner = { key: await foreignKey(), alg: 'RS256', kid: 'never-published' })],
+      ['another oid than the account refreshed', 'account', () => void (entra.idTokenClaims = (claims) => ({ ...claims, oid: bob.oid }))],
     ];
-    for (const [what, forge] of forgeries) {
-      it(`with ${what} is the provider failing: nothing of that answer is stored or used, and the rule is logged`, async () => {
+    for (const [what, rule, forge] of forgeries) {
+      it(`with ${what} is the provider failing (${rule}): nothing of that answer is stored or used, and its refresh token is revoked`, async () => {
+        entra.revocation = true;
         const account = await signInNearExpiry();
         const before = await store.read(account.accountId);
         await forge();
@@ -302,9 +307,24 @@ describe('MSAL identity provider against Entra-shaped endpoints', () => {
         expect(error).to.be.instanceOf(IdentityProviderUnavailable);
         expect(entra.calls.refresh_token).to.equal(1);
         expect(await store.read(account.accountId), 'the partition as it was').to.deep.equal(before);
-        expect(warnings.join('\n')).to.contain('the ID token of the refresh failed a check');
+        expect(warnings.join('\n')).to.contain(`refreshed tokens not stored: the ID token of the refresh failed a check {"rule":"${rule}","revocation":"revoked"}`);
+        expect(entra.revocationRequests.map((form) => form.token_type_hint)).to.deep.equal(['refresh_token']);
       });
     }
+
+    it('waits for the provider keys before spending the refresh token: a key outage is a 503 with the refresh token unused', async () => {
+      entra.rotateRefreshTokens = true; // a second use of a spent refresh token signs the user out
+      const account = await signInNearExpiry();
+      const restarted = msalIdentityProvider(entra, store, warnings); // a process with no keys fetched yet
+      entra.jwksStatus = 503;
+      const during = await restarted.acquireTokenSilently({ accountId: account.accountId, scopes: GRAPH_SCOPES }).catch((e: unknown) => e);
+      expect(during).to.be.instanceOf(IdentityProviderUnavailable);
+      expect(entra.calls.refresh_token, 'no refresh token spent').to.equal(0);
+      entra.jwksStatus = 200;
+      const after = await msalIdentityProvider(entra, store, warnings).acquireTokenSilently({ accountId: account.accountId, scopes: GRAPH_SCOPES });
+      expect(after.token).to.match(new RegExp(`^at\\.${alice.oid}\\.`));
+      expect(entra.calls.refresh_token).to.equal(1);
+    });
 
     it('is not needed: a refresh answered without one keeps the ID token held', async () => {
       const account = await signInNearExpiry();

@@ -200,6 +200,8 @@ describe('loadConfig', () => {
       }
       // A browser keeps a __Secure- cookie only when it is Secure: on http no sign-in would last.
       expect(configFailure({ ...MINIMAL, SESSION_COOKIE_NAME: '__Secure-sid' }).message).to.match(/^SESSION_COOKIE_NAME must not begin with __Secure-/);
+      expect(configFailure({ ...MINIMAL, SESSION_COOKIE_NAME: '__host-sid' }).message).to.match(/^SESSION_COOKIE_NAME must begin with __Host- written so/);
+      expect(loadConfig({ ...MINIMAL, SESSION_COOKIE_NAME: '__Host-sid' }).sessionCookieName).to.equal('__Host-sid');
     });
 
     it('requires iss on front-channel sign-out only when FRONT_CHANNEL_REQUIRE_ISS=true', () => {

@@ -6,10 +6,11 @@ import { startTestApp, type TestApp } from '../support/app-harness.ts';
 import { blockNetwork } from '../support/msal-harness.ts';
 
 /**
- * Providers other than Entra put no `tid` in their ID tokens, and their issuers have paths of any
- * depth. MSAL stores such an access token under the authority's first path segment and looks it up
- * under its last (partition-view.ts): with Keycloak's `/realms/<realm>` or Okta's `/oauth2/<server>`
- * the token it had just stored was never found, and every page refreshed at the provider.
+ * Providers other than Entra may name no tenant in their ID tokens (none of `tid`, `tfp`, `acr`: Okta's),
+ * and their issuers have paths of any depth. MSAL stores such an access token under the authority's
+ * first path segment and looks it up under its last (partition-view.ts): with a path such as
+ * Keycloak's `/realms/<realm>` or Okta's `/oauth2/<server>` the token it had just stored was never
+ * found, and every page refreshed at the provider.
  */
 const SHAPES = [
   { name: 'Keycloak (/realms/<realm>)', path: '/realms/demo' },

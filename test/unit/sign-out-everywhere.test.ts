@@ -511,6 +511,16 @@ describe('SignOutEverywhere', () => {
       expect(await signOut.fromOperator({ subject: alice.subject, accountId: alice.accountId }), 'both naming one user').to.include({ sessionsEnded: 2, partitionRemoved: true });
     });
 
+    it('refuses a subject and an account with no session to tell whose it is, before removing anything', async () => {
+      await sessionStore.destroy('bob-laptop'); // bob's partition outlives his sessions
+
+      await expectRejection(signOut.fromOperator({ subject: alice.subject, accountId: bob.accountId }), SignOutRejected);
+
+      expect(await tokenStore.read(bob.accountId), "bob's tokens").to.not.equal(undefined);
+      expect(await sessionStore.findBySubject(alice.subject)).to.have.length(2);
+      expect(await signOut.fromOperator({ accountId: bob.accountId }), 'by --account alone').to.include({ subject: undefined, partitionRemoved: true });
+    });
+
     it('reports a user with nothing stored as nothing-held', async () => {
       expect(await signOut.fromOperator({ subject: 'nobody' })).to.include({ outcome: 'nothing-held', sessionsEnded: 0, partitionRemoved: false, revocation: 'not-attempted' });
       await expectBobUntouched();

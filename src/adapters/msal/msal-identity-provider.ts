@@ -56,6 +56,8 @@ export interface IdTokenCheck {
   validate(idToken: string, expectedNonce: string): Promise<Record<string, unknown>>;
   /** A refresh's ID token, held to `original`'s identity (OpenID Connect Core §12.2); no nonce. */
   validateRefreshed(idToken: string, original: Readonly<Record<string, unknown>> | undefined): Promise<Record<string, unknown>>;
+  /** Resolves once a token could be checked (discovery and keys at hand); rejects with `IdentityProviderUnavailable`. */
+  ready(): Promise<void>;
 }
 
 /**
@@ -199,15 +201,19 @@ export class MsalIdentityProvider implements IdentityProvider {
   /**
    * A refresh's new ID token, verified as OpenID Connect Core §12.2 asks (id-token-validator.ts) and
    * naming the account it was refreshed for. One that fails is the provider failing (503), logged with
-   * the rule; the tokens of that answer are neither stored nor used.
+   * the rule; the tokens of that answer are neither stored nor used, and its refresh token
+   * (`answered`, the partition as the answer left it) is revoked: it came with an identity this app
+   * does not accept, and, with a provider that rotates refresh tokens, would otherwise stay valid
+   * unseen. The user signs in again.
    */
-  async #verifiedRefreshedIdToken(idToken: string, account: AccountInfo): Promise<void> {
+  async #verifiedRefreshedIdToken(idToken: string, account: AccountInfo, answered: string | undefined): Promise<void> {
     try {
       const claims = await this.#idTokenCheck.validateRefreshed(idToken, account.idTokenClaims);
       if (!accountMatches(account.homeAccountId, claims)) throw new SignInUnverified('account');
     } catch (error) {
       if (!(error instanceof SignInUnverified)) throw error;
-      this.#logger.warn({ rule: error.rule }, 'refreshed tokens not stored: the ID token of the refresh failed a check');
+      const revocation = answered ? await this.#revoker.revoke(answered) : 'not-attempted';
+      this.#logger.warn({ rule: error.rule, revocation }, 'refreshed tokens not stored: the ID token of the refresh failed a check');
       throw new IdentityProviderUnavailable(`the ID token of a refresh failed a check (${error.rule})`, { cause: error });
     }
   }
@@ -295,6 +301,10 @@ export class MsalIdentityProvider implements IdentityProvider {
     const { client, plugin } = await this.#client(partition.data);
     const account = await client.getTokenCache().getAccountByHomeId(request.accountId);
     if (!account) throw new InteractionRequired(request.scopes, undefined, { reason: 'account not in its partition' });
+    // The ID token the refresh returns is checked before anything of the answer is kept: the keys
+    // are made sure of first, so that a key outage fails the request before the refresh token is
+    // spent (a provider that rotates refresh tokens takes its second use for theft).
+    await this.#idTokenCheck.ready();
     let result: AuthenticationResult;
     try {
       result = await client.acquireTokenSilent({
@@ -310,8 +320,8 @@ export class MsalIdentityProvider implements IdentityProvider {
     if (!result.accessToken) throw new IdentityProviderUnavailable('the provider returned no access token');
     // MSAL keeps whatever ID token a refresh returns, unchecked (it only decodes it), and hands it out
     // as the account's from then on (as `id_token_hint`, here): checked before anything is stored.
-    // Without an ID token in the answer, MSAL's result holds the one already held.
-    if (result.idToken && result.idToken !== account.idToken) await this.#verifiedRefreshedIdToken(result.idToken, account);
+    // An answer without one gives a result with none (""); one served from MSAL's cache, the one held.
+    if (result.idToken && result.idToken !== account.idToken) await this.#verifiedRefreshedIdToken(result.idToken, account, plugin.changes);
     if (plugin.changes) {
       const written = await this.#tokenStore.write(request.accountId, plugin.changes, partition.version);
       // Not written: the user signed out (or another request refreshed) meanwhile. Dropping this
@@ -429,20 +439,24 @@ export class MsalIdentityProvider implements IdentityProvider {
 }
 
 /**
- * The partition key MSAL derived from `client_info` (`<uid>.<utid>`) must name the user and tenant
- * of the verified ID token, as every later sign-out finds the tokens by it. Entra: `<oid>.<tid>`;
- * Azure AD B2C: `<oid>-<policy>.<tid>`, where a token carries the object id as `sub` unless `oid` is
- * asked for. Without `client_info` MSAL keys the account by `sub` (AccountEntity
- * .generateHomeAccountId in lib/msal-common/src/cache/entities of
+ * The partition key MSAL derived from `client_info` (`<uid>.<utid>`) must name the user, and the
+ * tenant where the token names one, of the verified ID token: every later sign-out finds the tokens
+ * by it. Entra: `<oid>.<tid>`. Azure AD B2C: `<oid>-<policy>.<tid>`, from a token that carries the
+ * object id as `sub` unless `oid` is asked for, and no `tid` (its tenant is in the issuer, which the
+ * issuer rule holds to AUTHORITY). Without `client_info` MSAL keys the account by `sub`
+ * (AccountEntity.generateHomeAccountId in lib/msal-common/src/cache/entities of
  * https://github.com/AzureAD/microsoft-authentication-library-for-js): nothing else to compare. A
- * key from `client_info` with no object id or tenant in the token to hold it to is refused.
+ * key from `client_info` with no object id in the token to hold it to is refused.
  */
 function accountMatches(homeAccountId: string, claims: Record<string, unknown>): boolean {
   const { oid, tid, sub } = claims;
   if (homeAccountId === sub) return true;
-  const objectId = oid ?? sub;
-  if (typeof objectId !== 'string' || typeof tid !== 'string') return false;
-  return homeAccountId === `${objectId}.${tid}` || (homeAccountId.startsWith(`${objectId}-`) && homeAccountId.endsWith(`.${tid}`));
+  const objectId = oid === undefined ? sub : oid;
+  if (typeof objectId !== 'string' || objectId === '') return false;
+  const dot = homeAccountId.lastIndexOf('.');
+  const [uid, utid] = [homeAccountId.slice(0, dot), homeAccountId.slice(dot + 1)];
+  if (dot < 0 || (uid !== objectId && !uid.startsWith(`${objectId}-`))) return false;
+  return tid === undefined || utid === tid;
 }
 
 /**

@@ -37,8 +37,8 @@ export interface PartitionView {
  * (home account id, its environment and realm), this client, Bearer, no key binding. A partition
  * that does not hold exactly one matching account yields none, so MSAL decides.
  *
- * `authority` settles the realm of an account whose ID token names no tenant (no `tid`: Keycloak,
- * Okta, most providers but Entra). MSAL gives such an account the realm "" and its access tokens
+ * `authority` settles the realm of an account whose ID token names no tenant (none of `tid`, `tfp`
+ * or `acr`, which MSAL reads in that order: Okta's, for one). MSAL gives such an account the realm "" and its access tokens
  * the authority's FIRST path segment (`authority.tenant` in ResponseHandler.generateCacheRecord),
  * then looks them up under its LAST one (getTenantFromAuthorityString in SilentFlowClient
  * .acquireCachedToken; both in lib/msal-common/src of

@@ -37,6 +37,15 @@ export class IdTokenValidator {
     this.#maxAgeSeconds = deps.idTokenMaxAgeSeconds;
   }
 
+  /**
+   * Resolves once discovery and the provider's keys are at hand, so that a token can be checked;
+   * rejects with `IdentityProviderUnavailable` when they cannot be had.
+   */
+  async ready(): Promise<void> {
+    await this.#discovery.get();
+    await this.#keys.ready();
+  }
+
   /** The token's verified claims; rejects with `SignInUnverified`, or `IdentityProviderUnavailable` when keys cannot be had. */
   async validate(idToken: string, expectedNonce: string): Promise<JWTPayload> {
     try {

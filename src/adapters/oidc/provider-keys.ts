@@ -47,6 +47,11 @@ export class ProviderKeys {
     this.#now = deps.now ?? Date.now;
   }
 
+  /** Resolves once a key set is at hand (fetched, or the last good one); rejects as `resolve` would for want of one. */
+  async ready(): Promise<void> {
+    await this.#current();
+  }
+
   /** jose key resolver: the provider key the token's header names. */
   readonly resolve: JWTVerifyGetKey = async (header, token) => {
     const keys = await this.#current();
