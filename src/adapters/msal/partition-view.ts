@@ -38,13 +38,13 @@ export interface PartitionView {
  * that does not hold exactly one matching account yields none, so MSAL decides.
  *
  * `authority` settles the realm of an account whose ID token names no tenant (none of `tid`, `tfp`
- * or `acr`, which MSAL reads in that order: Okta's, for one). MSAL gives such an account the realm "" and its access tokens
- * the authority's FIRST path segment (`authority.tenant` in ResponseHandler.generateCacheRecord),
- * then looks them up under its LAST one (getTenantFromAuthorityString in SilentFlowClient
- * .acquireCachedToken; both in lib/msal-common/src of
- * https://github.com/AzureAD/microsoft-authentication-library-for-js). With `/realms/demo` or
- * `/oauth2/default` the two differ, MSAL never finds the token it stored, and every page refreshed
- * at the provider. Here the realm it was stored under counts as the account's.
+ * or `acr`, which MSAL reads in that order: Okta's, for one). MSAL gives such an account the realm
+ * "" and its access tokens the authority's FIRST path segment (`authority.tenant` in
+ * ResponseHandler.generateCacheRecord), then looks them up under its LAST one
+ * (getTenantFromAuthorityString in SilentFlowClient.acquireCachedToken; both in
+ * lib/msal-common/src of https://github.com/AzureAD/microsoft-authentication-library-for-js). With
+ * `/oauth2/default` or `/realms/demo` the two differ, MSAL never finds the token it stored, and
+ * every page refreshed at the provider. Here the realm it was stored under counts as the account's.
  */
 export function partitionView(serializedCache: string, version: string, accountId: string, clientId: string, authority = ''): PartitionView {
   const cache = JSON.parse(serializedCache) as SerializedCache;
