@@ -60,8 +60,8 @@ describe('parseClaimsChallenge (WWW-Authenticate of a 401 from the API)', () => 
     expect(parseChallenges('Bearer abc==, error="insufficient_claims"').map((c) => [c.scheme, c.token68]), 'nor of a stray parameter').to.deep.equal([['bearer', 'abc==']]);
   });
 
-  it('refuses claims that are not a JSON object (OpenID Connect Core §5.5), so the answer is a plain 401, not a 500', () => {
-    for (const claims of ['null', '123', '"text"', '[]', '[{"a":1}]', 'not json']) {
+  it('refuses claims that are not a claims request (OpenID Connect Core §5.5: an object of objects), so the answer is a plain 401, not a 500', () => {
+    for (const claims of ['null', '123', '"text"', '[]', '[{"a":1}]', 'not json', '{"access_token":"x"}', '{"access_token":null}', '{"id_token":5}', '{"access_token":[1]}']) {
       expect(parseClaimsChallenge(`Bearer error="insufficient_claims", claims="${base64(claims)}"`), claims).to.equal(undefined);
     }
     expect(parseClaimsChallenge(`Bearer error="insufficient_claims", claims="${base64('{}')}"`)).to.equal('{}');

@@ -36,8 +36,10 @@ describe('API refusals on GET /profile', () => {
     expect((await browser.get('/profile')).status, 'still signed in').to.equal(200);
   });
 
-  for (const claims of ['null', '123', '[]']) {
-    it(`a claims challenge whose claims are ${claims}, not an object, is a plain 401: sign in again, never a 500`, async () => {
+  // Not a claims request (OpenID Connect Core §5.5: an object whose members are objects); the
+  // objects among them made MSAL throw while adding the client capabilities (a 500 on every load).
+  for (const claims of ['null', '123', '[]', '{"access_token":"x"}', '{"access_token":null}', '{"id_token":5}', '{"access_token":[1]}', '{"access_token":{"nbf":{"essential":true,"value":"1"}},"id_token":5}']) {
+    it(`a claims challenge whose claims are ${claims}, not a claims request, is a plain 401: sign in again, never a 500`, async () => {
       const browser = app.browser();
       await signInWithBrowser(browser, entra, alice);
       apiAnswers(401, { 'WWW-Authenticate': `Bearer error="insufficient_claims", claims="${Buffer.from(claims).toString('base64')}"` });

@@ -1,11 +1,14 @@
+import { isClaimsRequest } from '../../domain/claims-challenge.ts';
+
 /**
  * The claims request of a claims challenge, decoded, or `undefined`:
  * `WWW-Authenticate: Bearer realm="", error="insufficient_claims", claims="<base64 JSON>"`
  * (Microsoft identity platform "claims challenge" for Conditional Access / CAE). Only a `Bearer`
  * challenge's own parameters count: the header may hold several challenges (RFC 9110 §11.6.1), and
- * another scheme's `error` or `claims` says nothing about Bearer. Claims that are not a JSON
- * object (OpenID Connect Core §5.5: the `claims` request is one) are no claims challenge: the
- * answer is then a plain 401.
+ * another scheme's `error` or `claims` says nothing about Bearer. Claims that are not a claims
+ * request (OpenID Connect Core §5.5: a JSON object whose members are objects) are no claims
+ * challenge: the answer is then a plain 401. Passed on, `{"access_token":"x"}` made MSAL throw
+ * while it added the app's client capabilities to the sign-in request (a 500 on every load).
  */
 export function parseClaimsChallenge(header: string | null): string | undefined {
   if (!header) return undefined;
@@ -13,13 +16,8 @@ export function parseClaimsChallenge(header: string | null): string | undefined 
     (challenge) => challenge.scheme === 'bearer' && challenge.params.get('error') === 'insufficient_claims' && challenge.params.get('claims'),
   );
   if (!bearer) return undefined;
-  try {
-    const decoded = Buffer.from(bearer.params.get('claims')!, 'base64').toString('utf8');
-    const claims: unknown = JSON.parse(decoded);
-    return typeof claims === 'object' && claims !== null && !Array.isArray(claims) ? decoded : undefined;
-  } catch {
-    return undefined;
-  }
+  const decoded = Buffer.from(bearer.params.get('claims')!, 'base64').toString('utf8');
+  return isClaimsRequest(decoded) ? decoded : undefined;
 }
 
 /** One challenge of a `WWW-Authenticate` header: its scheme and parameter names lower-cased. */
