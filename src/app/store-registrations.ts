@@ -263,7 +263,8 @@ export async function storesReady(cradle: StoreCradle): Promise<void> {
     cradle.logger.warn({}, 'redis is not reachable yet: requests that need it answer 503 until it is');
     return;
   }
-  if (cradle.config.partitionsInMemory > 0 && !(await cradle.redisInvalidations.ready(REDIS_CONNECT_WAIT_MS))) {
+  // Stopped: Redis refused tracking, and said why in the log; there is nothing to wait for.
+  if (cradle.config.partitionsInMemory > 0 && !(await cradle.redisInvalidations.ready(REDIS_CONNECT_WAIT_MS)) && !cradle.redisInvalidations.stopped) {
     cradle.logger.warn({}, 'redis invalidations are not flowing yet: sessions and token versions are read from Redis until they do');
   }
 }

@@ -112,5 +112,25 @@ describe('health: /healthz (liveness) and /readyz (readiness)', () => {
       expect(await signOuts('failed')).to.equal(0);
       expect(await metricValue(app!.container.cradle.metrics.registry, 'app_store_errors_total', { backend: 'redis' })).to.be.greaterThan(0);
     });
+
+    it('answers within a load balancer probe timeout (Kubernetes: 1 s) while Redis is frozen, not after its 2 s deadline', async () => {
+      const port = await freePort();
+      redis = await startRedisServer(port);
+      ({ app } = await startAppWithFakeEntra([alice], { TOKEN_STORE: 'redis', REDIS_URL: `redis://127.0.0.1:${port}`, REDIS_KEY_PREFIX: `readyz:${Date.now()}:`, SIGN_OUT_JOURNAL_PATH: join(dir, 'journal-frozen.json') }));
+      await app.container.cradle.providerDiscovery.get();
+      expect((await readyz()).status).to.equal(200);
+
+      redis.kill('SIGSTOP'); // connected, and silent
+      try {
+        const askedAt = performance.now();
+        const page = await readyz();
+        const tookMs = performance.now() - askedAt;
+        expect(page.status).to.equal(200);
+        expect(page.body.checks.store).to.deep.equal({ status: 'failing', required: false });
+        expect(tookMs, 'answered well inside 1 s (the store is given 250 ms)').to.be.below(1000);
+      } finally {
+        redis.kill('SIGCONT');
+      }
+    });
   });
 });

@@ -93,12 +93,18 @@ export class RedisInvalidations {
 
   /**
    * Resolves `true` once invalidations flow, `false` if they do not within `timeoutMs` (the caches
-   * stay unused until they do; the connection keeps trying by itself).
+   * stay unused until they do; the connection keeps trying by itself) or at once when they never
+   * will (stopped: Redis refused tracking for good, which was logged).
    */
   async ready(timeoutMs: number): Promise<boolean> {
     const deadline = this.#now() + timeoutMs;
-    while (!this.#tracking && this.#now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    while (!this.#tracking && !this.stopped && this.#now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
     return this.#tracking;
+  }
+
+  /** Stopped (`stop`, or Redis refused tracking for good): nothing is ever kept in memory again. */
+  get stopped(): boolean {
+    return this.#timer === undefined;
   }
 
   stop(): void {

@@ -1,7 +1,14 @@
 import type { Lifecycle } from '../lifecycle.ts';
 
-/** How long the store may take to answer a readiness probe; Redis' own operation deadline is 2 s. */
+/** How long a local store (SQLite, memory) may take to answer a readiness probe. */
 const STORE_PROBE_TIMEOUT_MS = 2000;
+/**
+ * How long a shared store (Redis), which the answer does not depend on, is waited for: a frozen
+ * Redis never answers, and waited out for its 2 s deadline every instance's `/readyz` outlasted a
+ * probe's timeout at once (Kubernetes' default is 1 s), which takes them all out of the pool, as a
+ * readiness failure would.
+ */
+const SHARED_STORE_PROBE_TIMEOUT_MS = 250;
 
 export interface CheckResult {
   readonly status: 'ok' | 'failing';
@@ -63,7 +70,8 @@ export class Readiness {
 
   async #storeAnswers(): Promise<boolean> {
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), STORE_PROBE_TIMEOUT_MS)));
+    const waitMs = this.#sharedStore ? SHARED_STORE_PROBE_TIMEOUT_MS : STORE_PROBE_TIMEOUT_MS;
+    const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), waitMs)));
     try {
       await Promise.race([this.#storeCheck(), timeout]);
       return true;
