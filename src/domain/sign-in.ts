@@ -34,6 +34,8 @@ export interface BeginSignIn {
   readonly interaction?: boolean;
   /** Started again because the token endpoint asked for claims when redeeming the code (SignInAgainWithClaims). */
   readonly claimsRetry?: boolean;
+  /** `login`: the provider asks for credentials even with a session of its own (another account). */
+  readonly prompt?: 'login';
 }
 
 /**
@@ -77,6 +79,7 @@ export class SignIn {
       scopes,
       claims: request.claims,
       loginHint: request.loginHint,
+      prompt: request.prompt,
     });
     const pending: PendingSignIn = {
       checks,

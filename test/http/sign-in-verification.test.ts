@@ -84,6 +84,29 @@ describe('sign-in verification: a multi-tenant (common) authority with ALLOWED_T
     expect(refusalLogs(app).map((line) => line.rule)).to.deep.equal(['tid']);
   });
 
+  it("offers another account on the refused sign-in's page: a sign-in that makes the provider ask for credentials again", async () => {
+    const browser = app.browser();
+    const callback = await signInWithBrowser(browser, entra, mallory, { sid: 'sid-mallory' });
+    expect(callback.status).to.equal(400);
+    // The provider's own session would sign mallory in again at once, and be refused again.
+    expect(callback.text).to.contain('<a href="/auth/signin?prompt=login">Sign in with another account</a>');
+
+    const start = await browser.get('/auth/signin?prompt=login');
+    expect(start.status).to.equal(302);
+    expect(new URL(start.location!).searchParams.get('prompt')).to.equal('login');
+    const callbackOfAlice = await signInWithBrowser(browser, entra, alice, { sid: 'sid-alice' });
+    expect(callbackOfAlice.status, 'another account signs in').to.equal(302);
+    expect((await browser.get('/profile')).text).to.contain(alice.username);
+  });
+
+  it('takes no prompt other than login on /auth/signin, and offers no other account on a page that is not a refused sign-in', async () => {
+    for (const query of ['prompt=none', 'prompt=consent', 'prompt=login&prompt=login']) {
+      expect((await app.browser().get(`/auth/signin?${query}`)).status, query).to.equal(400);
+    }
+    expect((await app.browser().get('/auth/signin')).location, 'no prompt unless asked').to.not.match(/[?&]prompt=/);
+    expect((await app.browser().get('/no-such-page')).text).to.not.contain('Sign in with another account');
+  });
+
   it("refuses a token that names an allowed tenant but another tenant's issuer", async () => {
     entra.idTokenClaims = (claims) => ({ ...claims, iss: entra.issuerFor(T2) });
     const callback = await signInWithBrowser(app.browser(), entra, alice);

@@ -1,5 +1,5 @@
 import type Koa from 'koa';
-import { TokenCheckDeferred } from '../../domain/errors.ts';
+import { SignInFailed, SignInUnverified, TokenCheckDeferred } from '../../domain/errors.ts';
 import { httpAnswerOf, isServerFault } from '../http-errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import { noStore } from './security-headers.ts';
@@ -32,7 +32,10 @@ export function errorHandler(logger: Logger, options: { answer?: 'negotiated' | 
       if (json || ctx.accepts('html', 'json') === 'json') {
         ctx.body = { error: status >= 500 ? 'server_error' : 'invalid_request', error_description: message, requestId };
       } else {
-        await renderErrorPage(ctx, logger, { message, requestId, fault });
+        // A sign-in the app or the provider refused: the provider's own session would sign the same
+        // account in again at once (a tenant not allowed, say), so the page offers another account.
+        const anotherAccount = error instanceof SignInUnverified || error instanceof SignInFailed;
+        await renderErrorPage(ctx, logger, { message, requestId, fault, anotherAccount });
       }
     }
   };
@@ -56,7 +59,11 @@ function refuseUnanswered(ctx: Koa.Context): void {
  * Koa's own handler, that failure would drop every header (the request id, the CSP, `no-store`)
  * and, with `app.silent`, be logged nowhere.
  */
-async function renderErrorPage(ctx: Koa.Context, logger: Logger, page: { message: string; requestId: string; fault: boolean }): Promise<void> {
+async function renderErrorPage(
+  ctx: Koa.Context,
+  logger: Logger,
+  page: { message: string; requestId: string; fault: boolean; anotherAccount?: boolean },
+): Promise<void> {
   try {
     await ctx.render('error', page);
   } catch (error) {

@@ -35,7 +35,11 @@ export function authRoutes(
   const noteRefusal = refusalNotes(logger);
 
   router.get('/signin', async (ctx) => {
-    await redirectToSignIn(ctx, signInStart, { returnTo: ctx.query.returnTo });
+    // `prompt=login`: sign in as another account than the one the provider's own session holds
+    // (the link of a refused sign-in's page, which would otherwise be refused again at once).
+    const { prompt } = ctx.query;
+    if (prompt !== undefined && prompt !== 'login') return ctx.throw(400, 'The sign-in link asks for a prompt other than login.');
+    await redirectToSignIn(ctx, signInStart, { returnTo: ctx.query.returnTo, ...(prompt ? { prompt } : {}) });
   });
 
   router.get('/redirect', async (ctx) => {
