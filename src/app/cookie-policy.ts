@@ -13,6 +13,15 @@ export interface CookiePolicy {
 const HOST_PREFIX = '__Host-';
 
 /**
+ * How the session cookie is set (koa-session, session.ts) and, with the same flags, expired
+ * (ended-session-cookie.ts): a browser replaces a cookie only by one of the same name and path.
+ * Lax: the cookie must come along on the top-level GET back from the provider.
+ */
+export function sessionCookieFlags(policy: CookiePolicy) {
+  return { httpOnly: true, sameSite: 'lax', secure: policy.https, signed: true, path: '/' } as const;
+}
+
+/**
  * On https both cookies get the `__Host-` prefix: browsers then accept them only with `Secure`,
  * `Path=/` and no `Domain`, so neither a sibling subdomain nor a plain-http page can plant or
  * overwrite them. The pending sign-in cookie is named after the session cookie, so two apps on one

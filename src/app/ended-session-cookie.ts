@@ -1,6 +1,6 @@
 import type Koa from 'koa';
 import type { SessionStore } from '../ports/session-store.port.ts';
-import type { CookiePolicy } from './cookie-policy.ts';
+import { sessionCookieFlags, type CookiePolicy } from './cookie-policy.ts';
 
 /**
  * Front-Channel Logout 1.0 §2: the RP "clears state associated with the logged-in session,
@@ -25,6 +25,5 @@ export async function clearEndedSessionCookie(
   } catch {
     return; // the store is down: the sign-out was journaled, and the session is refused meanwhile
   }
-  // As koa-session sets it (session.ts), so the browser replaces that cookie and no other.
-  ctx.cookies.set(cookies.sessionCookieName, null, { signed: true, httpOnly: true, sameSite: 'lax', secure: cookies.https, path: '/', overwrite: true });
+  ctx.cookies.set(cookies.sessionCookieName, null, { ...sessionCookieFlags(cookies), overwrite: true });
 }

@@ -4,7 +4,7 @@ import type { SessionIndex, SessionStore } from '../ports/session-store.port.ts'
 import type { SignOutJournal } from '../ports/sign-out-journal.port.ts';
 import type { TokenStore } from '../ports/token-store.port.ts';
 import type { Config } from './config.ts';
-import type { CookiePolicy } from './cookie-policy.ts';
+import { sessionCookieFlags, type CookiePolicy } from './cookie-policy.ts';
 import type { RecentSids } from './recent-sids.ts';
 import { InsecureTransport, isInsecureCookieError } from './secure-transport.ts';
 import { absoluteLifetimeLeftMs, currentSessionData, type AppSessionData } from './session-data.ts';
@@ -61,11 +61,7 @@ export function sessionMiddleware(app: Koa, { config, cookies, sessionStore, tok
       key: cookies.sessionCookieName,
       maxAge: config.sessionTtlMs,
       renew: true,
-      httpOnly: true,
-      // Lax: the cookie must come along on the top-level GET back from the provider.
-      sameSite: 'lax',
-      secure: cookies.https,
-      signed: true,
+      ...sessionCookieFlags(cookies),
       store: {
         get: async (id: string, _maxAge: unknown, options: unknown) => {
           const stored = await sessionStore.get(id);

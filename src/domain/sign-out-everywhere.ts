@@ -207,9 +207,9 @@ export class SignOutEverywhere {
    * Applies the journaled sign-outs, oldest first, each removed from the journal once its tokens and
    * sessions are gone. `locallyDone` is called once every entry is (the instance may serve requests
    * again: a sign-in made from then on is not ended by an older entry), or once one failed. Each
-   * entry's revocation starts once it is removed and is not waited for by the next entry, so the
-   * revocations run side by side: one after another, a journal of slow revocations held every
-   * request of the instance up to 2 s per entry. Each entry's result goes to `report` once
+   * entry's revocation starts once its tokens and sessions are gone, and the next entry does not
+   * wait for it, so the revocations run side by side: one after another, a journal of slow
+   * revocations held every request of the instance up to 2 s per entry. Each entry's result goes to `report` once
    * its revocation settles (`journaled: true`), so a later entry's failure loses no record of the
    * earlier ones. Stops at the first failure (the store is still down), rejecting with it once the
    * revocations started have settled: the rest wait for the next attempt. An entry that failed
@@ -233,16 +233,15 @@ export class SignOutEverywhere {
           break;
         }
       }
+      if (done) {
+        const { work, revoke } = done;
+        revocations.push(revoke().then((revocation) => report(signOutResult(entry.channel, { ...work, revocation }, true))));
+      }
       try {
         await this.#journal.remove(entry.id);
       } catch (error) {
         failure = error;
         break;
-      } finally {
-        if (done) {
-          const { work, revoke } = done;
-          revocations.push(revoke().then((revocation) => report(signOutResult(entry.channel, { ...work, revocation }, true))));
-        }
       }
     }
     locallyDone();
