@@ -287,8 +287,9 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   const raw = env[name]?.trim();
   if (!raw) return fallback;
   const value = Number(raw);
-  // Digits only: `Number` would also read `0x10`, `1e3`, `+5` or `5.0`.
-  if (!/^-?\d+$/.test(raw) || !Number.isSafeInteger(value) || value < min || value > max) fail(name, `must be a whole number from ${min} to ${max}, not "${raw}"`);
+  // Digits only: `Number` would also read `0x10`, `1e3`, `+5` or `5.0`. No sign either: every
+  // setting is from 0 up, and `-0` read as 0 is a typo's answer, not the operator's.
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value) || value < min || value > max) fail(name, `must be a whole number from ${min} to ${max}, not "${raw}"`);
   return value;
 }
 
@@ -329,6 +330,8 @@ function cookieName(env: Env, name: string, fallback: string): string {
   if (/^__secure-/i.test(raw)) fail(name, `must not begin with __Secure- (on https the app names its cookies __Host-<name> itself), not "${raw}"`);
   // Browsers match these prefixes in any case, and cookie-policy.ts takes off `__Host-` as written.
   if (/^__host-/i.test(raw) && !raw.startsWith('__Host-')) fail(name, `must begin with __Host- written so, if at all, not "${raw}"`);
+  // cookie-policy.ts takes the prefix off: nothing after it would leave the cookie with no name.
+  if (raw === '__Host-') fail(name, `must name the cookie after __Host-, not "${raw}"`);
   return raw;
 }
 

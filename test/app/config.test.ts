@@ -202,6 +202,8 @@ describe('loadConfig', () => {
       expect(configFailure({ ...MINIMAL, SESSION_COOKIE_NAME: '__Secure-sid' }).message).to.match(/^SESSION_COOKIE_NAME must not begin with __Secure-/);
       expect(configFailure({ ...MINIMAL, SESSION_COOKIE_NAME: '__host-sid' }).message).to.match(/^SESSION_COOKIE_NAME must begin with __Host- written so/);
       expect(loadConfig({ ...MINIMAL, SESSION_COOKIE_NAME: '__Host-sid' }).sessionCookieName).to.equal('__Host-sid');
+      // The prefix is taken off (cookie-policy.ts): alone, it would leave the cookie no name.
+      expect(configFailure({ ...MINIMAL, SESSION_COOKIE_NAME: '__Host-' }).message).to.match(/^SESSION_COOKIE_NAME must name the cookie after __Host-/);
     });
 
     it('requires iss on front-channel sign-out only when FRONT_CHANNEL_REQUIRE_ISS=true', () => {
@@ -228,11 +230,12 @@ describe('loadConfig', () => {
     expect(loadConfig(MINIMAL).shutdownGraceMs).to.equal(10_000);
     expect(loadConfig({ ...MINIMAL, SHUTDOWN_GRACE_MS: '30000' }).shutdownGraceMs).to.equal(30_000);
     expect(configFailure({ ...MINIMAL, SHUTDOWN_GRACE_MS: '-1' }).message).to.match(/^SHUTDOWN_GRACE_MS must be a whole number/);
+    expect(configFailure({ ...MINIMAL, SHUTDOWN_GRACE_MS: '-0' }).message).to.match(/^SHUTDOWN_GRACE_MS must be a whole number/);
   });
 
   it('takes numbers written as digits only: hex, exponents, signs and decimals are refused, naming the variable', () => {
     expect(loadConfig({ ...MINIMAL, HTTP_TIMEOUT_MS: ' 10000 ' }).httpTimeoutMs, 'spaces around are trimmed').to.equal(10_000);
-    for (const written of ['0x10', '1e4', '+5000', '5000.0', '5_000']) {
+    for (const written of ['0x10', '1e4', '+5000', '5000.0', '5_000', '-0']) {
       expect(configFailure({ ...MINIMAL, HTTP_TIMEOUT_MS: written }).message, written).to.match(/^HTTP_TIMEOUT_MS must be a whole number/);
     }
   });

@@ -208,6 +208,17 @@ describe('bad input gives a clear 4xx, never a 500 or a stack trace', () => {
     expect(await json.json()).to.include({ error: 'invalid_request' });
   });
 
+  it('OPTIONS is answered with the Allow of its address, not cached', async () => {
+    const answer = await fetch(`${app.baseUrl}/auth/signout/backchannel`, { method: 'OPTIONS' });
+    expect(answer.status).to.equal(200);
+    expect(answer.headers.get('allow')).to.equal('POST');
+    expect(answer.headers.get('cache-control')).to.equal('no-cache, no-store');
+    expect(await answer.text()).to.equal('');
+    const unknown = await fetch(`${app.baseUrl}/nope`, { method: 'OPTIONS', headers: { accept: 'application/json' } });
+    expect(unknown.status).to.equal(404);
+    expect(unknown.headers.get('cache-control')).to.equal('no-cache, no-store');
+  });
+
   it('a method no address takes is a 501 page with Allow, not cached', async () => {
     const page = await fetch(`${app.baseUrl}/profile`, { method: 'PROPFIND', headers: { accept: 'text/html' } });
     expect(page.status).to.equal(501);

@@ -18,6 +18,9 @@ export function errorHandler(logger: Logger, options: { answer?: 'negotiated' | 
     try {
       await next();
       if (ctx.body === undefined) refuseUnanswered(ctx);
+      // @koa/router's `allowedMethods()` answers OPTIONS itself (200, `Allow`, an empty body),
+      // with none of the caching headers every other answer carries.
+      else if (ctx.method === 'OPTIONS') noStore(ctx);
     } catch (error) {
       const { status, message } = httpAnswerOf(error);
       const fault = isServerFault(status);
