@@ -13,7 +13,9 @@ import { ProviderUnreachable, UnusableTokenResponse } from './fetch-network-clie
 export function silentTokenError(error: unknown, scopes: readonly string[]): unknown {
   if (isProviderTrouble(error)) return new IdentityProviderUnavailable('token refresh failed', { cause: error });
   if (error instanceof InteractionRequiredAuthError || (error instanceof ServerError && error.errorCode === 'invalid_grant')) {
-    const claims = error instanceof InteractionRequiredAuthError ? error.claims || undefined : undefined;
+    // Claims that are no claims request are dropped, as for a code redemption (below): MSAL refuses
+    // them when it builds the sign-in request, which was a 500 on every load of the page.
+    const claims = error instanceof InteractionRequiredAuthError && isClaimsRequest(error.claims) ? error.claims : undefined;
     return new InteractionRequired(scopes, claims, { cause: error, reason: error.errorCode });
   }
   if (error instanceof ServerError) return new IdentityProviderUnavailable(`token refresh refused: ${error.errorCode}`, { cause: error });
