@@ -58,12 +58,20 @@ export class SignInRejected extends DomainError {
  * authorization response's issuer (RFC 9207). `rule` names it.
  */
 export class SignInUnverified extends DomainError {
-  readonly userMessage = 'Your sign-in could not be verified, so you were not signed in. Please try again.';
+  readonly userMessage: string = 'Your sign-in could not be verified, so you were not signed in. Please try again.';
   readonly rule: string;
   constructor(rule: string, options?: { cause?: unknown }) {
     super(`sign-in refused: ${rule}`, options);
     this.rule = rule;
   }
+}
+
+/**
+ * A genuine user of an organisation (tenant) this app does not allow, at a multi-tenant authority
+ * or with ALLOWED_TENANTS. Said so: "try again" would sign the same account in and be refused again.
+ */
+export class TenantNotAllowed extends SignInUnverified {
+  override readonly userMessage = 'This app does not accept accounts of your organisation, so you were not signed in.';
 }
 
 /** The provider answered the sign-in with an error (e.g. `access_denied`) or refused the code. */

@@ -31,7 +31,8 @@ describe('dev stack end to end: a multi-tenant authority with ALLOWED_TENANTS', 
     const { page } = await browse(world.browser(), `${world.appA.url}/profile`, { username: 'carol' });
     expect(page.url).to.match(/\/auth\/redirect\?/);
     expect(page.status).to.equal(400);
-    expect(page.text).to.contain('could not be verified');
+    expect(page.text).to.contain('does not accept accounts of your organisation');
+    expect(page.text).to.contain('Sign in with another account');
     expect(accountIdOf('carol')).to.not.contain(CONTOSO_TENANT_ID);
     expect(await tokenPartition(world.appA.sqlitePath, accountIdOf('carol'))).to.equal(undefined);
     expect(await sessionCount(world.appA.sqlitePath, accountIdOf('carol'))).to.equal(0);

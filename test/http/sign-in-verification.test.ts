@@ -74,14 +74,27 @@ describe('sign-in verification: a multi-tenant (common) authority with ALLOWED_T
     expect(await app.container.cradle.tokenStore.read(`${alice.oid}.${T1}`)).to.not.equal(undefined);
   });
 
-  it('refuses a user of a tenant that is not allowed, storing nothing', async () => {
+  it('refuses a user of a tenant that is not allowed, storing nothing, and says why', async () => {
     const browser = app.browser();
     const callback = await signInWithBrowser(browser, entra, mallory, { sid: 'sid-mallory' });
     expect(callback.status, callback.text).to.equal(400);
-    expect(callback.text).to.contain('could not be verified');
+    expect(callback.text).to.contain('does not accept accounts of your organisation').and.not.contain('try again');
     expect(await app.container.cradle.tokenStore.read(`${mallory.oid}.${T2}`)).to.equal(undefined);
     expect(await app.container.cradle.sessionStore.findBySid('sid-mallory')).to.deep.equal([]);
     expect(refusalLogs(app).map((line) => line.rule)).to.deep.equal(['tid']);
+  });
+
+  it("refuses, before redeeming its code, a response naming the provider's issuer of a tenant not allowed, and says why", async () => {
+    // The dev provider (oidc-provider) names itself in every authorization response (RFC 9207):
+    // a user of another organisation is refused there, by the same rule as her ID token's.
+    const callback = await signInWithBrowser(app.browser(), entra, mallory, { sid: 'sid-mallory', iss: entra.issuerFor(T2) });
+    expect(callback.status, callback.text).to.equal(400);
+    expect(callback.text).to.contain('does not accept accounts of your organisation');
+    expect(callback.text).to.contain('Sign in with another account');
+    expect(entra.calls.authorization_code, 'the code was never sent to the token endpoint').to.equal(0);
+    expect(refusalLogs(app, 'sign-in refused: the authorization response names a tenant not allowed').map((line) => line.rule)).to.deep.equal(['response-tid']);
+    const foreign = await signInWithBrowser(app.browser(), entra, mallory, { iss: 'https://attacker.example/v2.0' });
+    expect(foreign.text, 'an issuer not the provider at all').to.contain('could not be verified');
   });
 
   it("offers another account on the refused sign-in's page: a sign-in that makes the provider ask for credentials again", async () => {

@@ -80,7 +80,7 @@ export class FakeIdentityProvider implements IdentityProvider {
 
   async completeSignIn(kept: SignInChecks, callback: SignInCallback, scopes: readonly string[]): Promise<SignedInAccount> {
     // A provider that does not promise `iss` in its responses (as Entra), holding one that names it to its issuer.
-    const { code, checks } = await codeOfCallback(kept, callback, { configuration: async () => ({}), trustsIssuer: (iss) => this.trustsIssuer(iss) });
+    const { code, checks } = await codeOfCallback(kept, callback, { configuration: async () => ({}), issuerRefusal: async (iss) => ((await this.trustsIssuer(iss)) ? undefined : 'iss') });
     return this.#redeem({ code, codeVerifier: checks.codeVerifier, nonce: checks.nonce, scopes });
   }
 

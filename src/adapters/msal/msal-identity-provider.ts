@@ -19,7 +19,7 @@ import { codeRedemptionError, silentTokenError } from './msal-errors.ts';
 import { PartitionCachePlugin } from './partition-cache-plugin.ts';
 import { RefreshGate } from './refresh-gate.ts';
 import { idTokenSecret } from './partition-secrets.ts';
-import { codeOfCallback, newSignInChecks, RESPONSE_ISSUER_RULE } from './sign-in-checks.ts';
+import { codeOfCallback, newSignInChecks, RESPONSE_ISSUER_RULE, RESPONSE_TENANT_RULE } from './sign-in-checks.ts';
 import { matchedAccessToken, nowSeconds, partitionView, type PartitionView } from './partition-view.ts';
 import { BackgroundRefreshes } from './background-refreshes.ts';
 
@@ -46,6 +46,8 @@ export interface ProviderDocuments {
   configuration(): Promise<ProviderEndpoints>;
   /** Whether a bare `iss` is this provider's, for a tenant the app allows. */
   trustsIssuer(iss: string): Promise<boolean>;
+  /** Why a bare `iss` is refused (`tid`: a tenant not allowed), or `undefined` when it is trusted. */
+  issuerRefusal(iss: string): Promise<'iss' | 'tid' | undefined>;
 }
 
 /**
@@ -231,7 +233,10 @@ export class MsalIdentityProvider implements IdentityProvider {
   /** One log line for a provider answer that failed a check, naming the rule (never the token). */
   #logRefusal(error: unknown): unknown {
     if (error instanceof SignInUnverified) {
-      const what = error.rule === RESPONSE_ISSUER_RULE ? 'the authorization response does not name this provider' : 'id token failed a check';
+      const what =
+        error.rule === RESPONSE_ISSUER_RULE ? 'the authorization response does not name this provider'
+        : error.rule === RESPONSE_TENANT_RULE ? 'the authorization response names a tenant not allowed'
+        : 'id token failed a check';
       this.#logger.warn({ rule: error.rule }, `sign-in refused: ${what}`);
     }
     return error;

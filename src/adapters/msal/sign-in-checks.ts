@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { IdentityProviderUnavailable, SignInFailed, SignInRejected, SignInUnverified } from '../../domain/errors.ts';
+import { IdentityProviderUnavailable, SignInFailed, SignInRejected, SignInUnverified, TenantNotAllowed } from '../../domain/errors.ts';
 import type { SignInCallback, SignInChecks } from '../../ports/identity-provider.port.ts';
 
 /**
@@ -32,8 +32,11 @@ const PROVIDER_FAILURES = new Set(['server_error', 'temporarily_unavailable']);
 /** What the authorization response's issuer check (RFC 9207) reads from the provider's discovery document. */
 export interface ResponseIssuerRule {
   configuration(): Promise<{ readonly [field: string]: unknown }>;
-  /** Whether `iss` is the provider's, for a tenant the app allows (the issuer rule tokens are held to). */
-  trustsIssuer(iss: string): Promise<boolean>;
+  /**
+   * Why `iss` is refused by the issuer rule tokens are held to: `tid` for the provider's issuer of a
+   * tenant the app does not allow, `iss` for any other; `undefined` when it is trusted.
+   */
+  issuerRefusal(iss: string): Promise<'iss' | 'tid' | undefined>;
 }
 
 /**
@@ -68,6 +71,8 @@ function readChecks(kept: SignInChecks): Checks {
 
 /** The rule an authorization response from another issuer breaks (logged; never shown). */
 export const RESPONSE_ISSUER_RULE = 'response-iss';
+/** The rule an authorization response from the provider, for a tenant the app does not allow, breaks. */
+export const RESPONSE_TENANT_RULE = 'response-tid';
 
 /**
  * RFC 9207 §2.4, the defence against mix-up attacks, before the code is redeemed: a provider whose
@@ -83,7 +88,11 @@ async function refuseForeignResponse(iss: string | undefined, issuerRule: Respon
   if (iss === undefined) {
     const promised = (await issuerRule.configuration()).authorization_response_iss_parameter_supported === true;
     if (promised) throw new SignInUnverified(RESPONSE_ISSUER_RULE, { cause: new Error('the provider promises iss in its authorization responses, and this one has none') });
-  } else if (!(await issuerRule.trustsIssuer(iss))) {
-    throw new SignInUnverified(RESPONSE_ISSUER_RULE, { cause: new Error(`the authorization response names issuer "${iss}"`) });
+  } else {
+    const refusal = await issuerRule.issuerRefusal(iss);
+    // The provider's own issuer, for a tenant not allowed (a user of another organisation, at a
+    // multi-tenant authority): refused by the rule its ID token would break, and said so on the page.
+    if (refusal === 'tid') throw new TenantNotAllowed(RESPONSE_TENANT_RULE, { cause: new Error(`the authorization response names issuer "${iss}"`) });
+    if (refusal) throw new SignInUnverified(RESPONSE_ISSUER_RULE, { cause: new Error(`the authorization response names issuer "${iss}"`) });
   }
 }

@@ -1,5 +1,5 @@
 import type { JWTPayload } from 'jose';
-import { SignInUnverified } from '../../domain/errors.ts';
+import { SignInUnverified, TenantNotAllowed } from '../../domain/errors.ts';
 import { verifyProviderJwt, TokenRefused } from './provider-jwt.ts';
 import type { ProviderDiscovery } from './provider-discovery.ts';
 import type { ProviderKeys } from './provider-keys.ts';
@@ -51,7 +51,8 @@ export class IdTokenValidator {
     try {
       return await this.#check(idToken, expectedNonce);
     } catch (error) {
-      throw error instanceof TokenRefused ? new SignInUnverified(error.rule, { cause: error }) : error;
+      if (!(error instanceof TokenRefused)) throw error;
+      throw error.rule === 'tid' ? new TenantNotAllowed(error.rule, { cause: error }) : new SignInUnverified(error.rule, { cause: error });
     }
   }
 

@@ -53,9 +53,19 @@ export class IssuerRule {
 
   /** Whether a bare `iss` (front-channel sign-out) is this provider's, for an allowed tenant. */
   trusts(iss: string): boolean {
-    if (!this.#tenantPattern) return iss === this.issuer;
+    return this.issuerRefusal(iss) === undefined;
+  }
+
+  /**
+   * Why a bare `iss` (an authorization response's) is refused: `tid` when it is the provider's
+   * templated issuer resolved with a tenant the app does not allow (the user's organisation may not
+   * sign in), `iss` when it is not the provider's at all; `undefined` when it is trusted.
+   */
+  issuerRefusal(iss: string): 'iss' | 'tid' | undefined {
+    if (!this.#tenantPattern) return iss === this.issuer ? undefined : 'iss';
     const tid = this.#tenantPattern.exec(iss)?.[1];
-    return tid !== undefined && isTenantId(tid) && this.#tenantAllowed(tid);
+    if (tid === undefined || !isTenantId(tid)) return 'iss';
+    return this.#tenantAllowed(tid) ? undefined : 'tid';
   }
 
   #tenantAllowed(tid: string): boolean {

@@ -64,6 +64,10 @@ export class ProviderDiscovery {
     return (await this.get()).issuerRule.trusts(iss);
   }
 
+  async issuerRefusal(iss: string): Promise<'iss' | 'tid' | undefined> {
+    return (await this.get()).issuerRule.issuerRefusal(iss);
+  }
+
   async #load(): Promise<DiscoveredProvider> {
     const url = discoveryUrl(this.#authority);
     const body = (await fetchJson(url, this.#timeoutMs)) as Partial<OpenIdConfiguration> | null;
