@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { decodeJwt } from 'jose';
 import nock from 'nock';
 import { MemoryTokenStore } from '../../src/adapters/memory/memory-token-store.ts';
-import { IdentityProviderUnavailable, InteractionRequired, SignInFailed, SignInRejected, SignInUnverified, StoreUnavailable } from '../../src/domain/errors.ts';
+import { IdentityProviderUnavailable, InteractionRequired, SignInFailed, SignInRejected, SignInUnverified, StoreUnavailable, TenantNotAllowed } from '../../src/domain/errors.ts';
 import { codeChallengeS256 } from '../../src/adapters/msal/sign-in-checks.ts';
 import { ENTRA_HOST, FakeEntra, fakeUser, foreignKey } from '../support/fake-entra.ts';
 import { blockNetwork, GRAPH_SCOPES, msalIdentityProvider, signInThroughMsal } from '../support/msal-harness.ts';
@@ -311,6 +311,20 @@ describe('MSAL identity provider against Entra-shaped endpoints', () => {
         expect(entra.revocationRequests.map((form) => form.token_type_hint)).to.deep.equal(['refresh_token']);
       });
     }
+
+    it("of a tenant no longer allowed sends the user to sign in (where the refusal says why), not a 503 on every page", async () => {
+      entra.revocation = true;
+      const account = await signInNearExpiry();
+      const before = await store.read(account.accountId);
+      // Restarted with ALLOWED_TENANTS naming another tenant than alice's.
+      const restarted = msalIdentityProvider(entra, store, warnings, { allowedTenants: ['00000000-0000-0000-0000-0000000000ff'] });
+      const error = await restarted.acquireTokenSilently({ accountId: account.accountId, scopes: GRAPH_SCOPES }).catch((e: unknown) => e);
+      expect(error).to.be.instanceOf(InteractionRequired);
+      expect((error as InteractionRequired).scopes).to.deep.equal(GRAPH_SCOPES);
+      expect((error as InteractionRequired).cause).to.be.instanceOf(TenantNotAllowed);
+      expect(await store.read(account.accountId), 'nothing of that answer stored').to.deep.equal(before);
+      expect(warnings.join('\n')).to.contain('refreshed tokens not stored: the ID token of the refresh failed a check {"rule":"tid","revocation":"revoked"}');
+    });
 
     it('waits for the provider keys before spending the refresh token: a key outage is a 503 with the refresh token unused', async () => {
       entra.rotateRefreshTokens = true; // a second use of a spent refresh token signs the user out

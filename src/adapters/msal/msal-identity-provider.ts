@@ -2,7 +2,7 @@ import { ConfidentialClientApplication, LogLevel, ProtocolMode, type AccountInfo
 import { decodeJwt } from 'jose';
 import type { Logger } from 'pino';
 import type { SignedInAccount } from '../../domain/account.ts';
-import { IdentityProviderUnavailable, InteractionRequired, SignInUnverified } from '../../domain/errors.ts';
+import { IdentityProviderUnavailable, InteractionRequired, SignInUnverified, TenantNotAllowed } from '../../domain/errors.ts';
 import type {
   AccessToken,
   CachedToken,
@@ -207,8 +207,13 @@ export class MsalIdentityProvider implements IdentityProvider {
    * (`answered`, the partition as the answer left it) is revoked: it came with an identity this app
    * does not accept, and, with a provider that rotates refresh tokens, would otherwise stay valid
    * unseen. The user signs in again.
+   *
+   * But for a tenant the app no longer allows (ALLOWED_TENANTS changed since the user signed in):
+   * not the provider failing, and a 503 would follow on every page, for as long as the session
+   * lasted, where the provider cannot revoke (Entra). The user is sent to sign in, where the
+   * refusal says why.
    */
-  async #verifiedRefreshedIdToken(idToken: string, account: AccountInfo, answered: string | undefined): Promise<void> {
+  async #verifiedRefreshedIdToken(idToken: string, account: AccountInfo, answered: string | undefined, scopes: readonly string[]): Promise<void> {
     try {
       const claims = await this.#idTokenCheck.validateRefreshed(idToken, account.idTokenClaims);
       if (!accountMatches(account.homeAccountId, claims)) throw new SignInUnverified('account');
@@ -216,6 +221,7 @@ export class MsalIdentityProvider implements IdentityProvider {
       if (!(error instanceof SignInUnverified)) throw error;
       const revocation = answered ? await this.#revoker.revoke(answered) : 'not-attempted';
       this.#logger.warn({ rule: error.rule, revocation }, 'refreshed tokens not stored: the ID token of the refresh failed a check');
+      if (error instanceof TenantNotAllowed) throw new InteractionRequired(scopes, undefined, { cause: error, reason: 'tenant not allowed' });
       throw new IdentityProviderUnavailable(`the ID token of a refresh failed a check (${error.rule})`, { cause: error });
     }
   }
@@ -326,7 +332,7 @@ export class MsalIdentityProvider implements IdentityProvider {
     // MSAL keeps whatever ID token a refresh returns, unchecked (it only decodes it), and hands it out
     // as the account's from then on (as `id_token_hint`, here): checked before anything is stored.
     // An answer without one gives a result with none (""); one served from MSAL's cache, the one held.
-    if (result.idToken && result.idToken !== account.idToken) await this.#verifiedRefreshedIdToken(result.idToken, account, plugin.changes);
+    if (result.idToken && result.idToken !== account.idToken) await this.#verifiedRefreshedIdToken(result.idToken, account, plugin.changes, request.scopes);
     if (plugin.changes) {
       const written = await this.#tokenStore.write(request.accountId, plugin.changes, partition.version);
       // Not written: the user signed out (or another request refreshed) meanwhile. Dropping this

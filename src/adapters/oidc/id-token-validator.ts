@@ -51,8 +51,7 @@ export class IdTokenValidator {
     try {
       return await this.#check(idToken, expectedNonce);
     } catch (error) {
-      if (!(error instanceof TokenRefused)) throw error;
-      throw error.rule === 'tid' ? new TenantNotAllowed(error.rule, { cause: error }) : new SignInUnverified(error.rule, { cause: error });
+      throw error instanceof TokenRefused ? refusal(error) : error;
     }
   }
 
@@ -68,7 +67,7 @@ export class IdTokenValidator {
       if (original) sameIdentity(claims, original);
       return claims;
     } catch (error) {
-      throw error instanceof TokenRefused ? new SignInUnverified(error.rule, { cause: error }) : error;
+      throw error instanceof TokenRefused ? refusal(error) : error;
     }
   }
 
@@ -104,4 +103,9 @@ function audiences(aud: unknown): unknown[] {
 
 function sameMembers(a: readonly unknown[], b: readonly unknown[]): boolean {
   return a.length === b.length && a.every((member) => b.includes(member)) && b.every((member) => a.includes(member));
+}
+
+/** A refused ID token as the domain's error: a tenant the app does not allow is said so to the user. */
+function refusal(error: TokenRefused): SignInUnverified {
+  return error.rule === 'tid' ? new TenantNotAllowed(error.rule, { cause: error }) : new SignInUnverified(error.rule, { cause: error });
 }
