@@ -212,6 +212,17 @@ describe('ID token validation at code redemption', () => {
       });
     }
 
+    // An Entra B2B guest: the token is this tenant's (its tid, the oid of the guest object here);
+    // client_info names the user's home account, in the tenant of their own organisation.
+    it('accepts an Entra B2B guest, whose account client_info names in the home tenant, another object id than the token', async () => {
+      const homeTenant = 'cccccccc-0000-0000-0000-00000000000c';
+      entra.tokenAnswer = (_form, [status, body]) => [
+        status,
+        status === 200 ? { ...(body as object), client_info: Buffer.from(JSON.stringify({ uid: bobOid, utid: homeTenant })).toString('base64url') } : body,
+      ];
+      expect((await signIn()).accountId).to.equal(`${bobOid}.${homeTenant}`);
+    });
+
     it('refuses a B2C-shaped token whose account client_info names another object id (account)', async () => {
       entra.idTokenClaims = (claims) => ({ ...claims, tid: undefined, tfp: 'B2C_1_susi' });
       clientInfoNaming(`${bobOid}-b2c_1_susi`);

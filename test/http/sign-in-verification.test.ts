@@ -245,3 +245,36 @@ describe("sign-in verification: the authorization response's issuer (RFC 9207, m
     });
   });
 });
+
+describe('sign-in verification: an Entra B2B guest (a user of another organisation invited into the tenant)', () => {
+  const HOME_TENANT = 'cccccccc-0000-0000-0000-00000000000c';
+  const GUEST_OBJECT = 'dddddddd-0000-0000-0000-00000000000d';
+  // client_info names the guest's home account; the tokens are this tenant's, about the guest object here.
+  const guest = fakeUser('guest', 'cccccccc-0000-0000-0000-0000000000c1', HOME_TENANT);
+  let entra: FakeEntra;
+  let app: TestApp;
+
+  beforeEach(async () => {
+    ({ entra, app } = await startAppWithFakeEntra([guest], { TOKEN_STORE: 'sqlite', SQLITE_PATH: ':memory:' }, (fake) => {
+      fake.idTokenClaims = (claims) => ({ ...claims, iss: fake.issuerFor(fake.tenantId), tid: fake.tenantId, oid: GUEST_OBJECT });
+    }));
+  });
+  afterEach(() => stopTestApp(app));
+
+  it('signs the guest in, keeps the tokens under the home account MSAL names, refreshes them, and removes them at sign-out', async () => {
+    const homeAccountId = `${guest.oid}.${HOME_TENANT}`;
+    entra.accessTokenLifetimeSeconds = 60; // every page refreshes: the refreshed ID token is checked too
+    const browser = app.browser();
+    const callback = await signInWithBrowser(browser, entra, guest, { sid: 'sid-guest' });
+    expect(callback.status, callback.text).to.equal(302);
+    const profile = await browser.get('/profile');
+    expect(profile.status, profile.text).to.equal(200);
+    expect(profile.text).to.contain(guest.username);
+    expect(entra.calls.refresh_token, 'refreshed').to.be.greaterThan(0);
+    expect(await app.container.cradle.tokenStore.read(homeAccountId)).to.not.equal(undefined);
+
+    expect((await app.browser().get('/auth/signout/frontchannel?sid=sid-guest')).status).to.equal(200);
+    expect(await app.container.cradle.tokenStore.read(homeAccountId)).to.equal(undefined);
+    expect(await app.container.cradle.sessionStore.findBySid('sid-guest')).to.deep.equal([]);
+  });
+});

@@ -458,6 +458,14 @@ export class MsalIdentityProvider implements IdentityProvider {
  * (AccountEntity.generateHomeAccountId in lib/msal-common/src/cache/entities of
  * https://github.com/AzureAD/microsoft-authentication-library-for-js): nothing else to compare. A
  * key from `client_info` with no object id in the token to hold it to is refused.
+ *
+ * An Entra B2B guest (a user of another organisation invited into this app's tenant) is the one
+ * case where the two name different objects by design: the token is this tenant's, with the `tid`
+ * and `oid` of the guest object here, while `client_info` names the user's home account, in their
+ * own tenant (MSAL's `homeAccountId` is always the home one; see
+ * https://github.com/Azure-Samples/active-directory-aspnetcore-webapp-openidconnect-v2/issues/30,
+ * every guest refused for this mismatch). Nothing in the token names the home account, so a key of
+ * another tenant than the token's is taken as the guest's, as MSAL takes it.
  */
 function accountMatches(homeAccountId: string, claims: Record<string, unknown>): boolean {
   const { oid, tid, sub } = claims;
@@ -465,8 +473,10 @@ function accountMatches(homeAccountId: string, claims: Record<string, unknown>):
   const objectId = oid === undefined ? sub : oid;
   if (typeof objectId !== 'string' || objectId === '') return false;
   const dot = homeAccountId.lastIndexOf('.');
+  if (dot < 0) return false;
   const [uid, utid] = [homeAccountId.slice(0, dot), homeAccountId.slice(dot + 1)];
-  if (dot < 0 || (uid !== objectId && !uid.startsWith(`${objectId}-`))) return false;
+  if (typeof tid === 'string' && utid !== tid) return uid !== '' && utid !== ''; // a guest, above
+  if (uid !== objectId && !uid.startsWith(`${objectId}-`)) return false;
   return tid === undefined || utid === tid;
 }
 
