@@ -141,6 +141,16 @@ describe('ID token validation at code redemption', () => {
     await expectRefused('iat');
   });
 
+  it('refuses a token not valid before a time past the clock skew (nbf)', async () => {
+    entra.idTokenClaims = (claims) => ({ ...claims, nbf: now() + 400 });
+    await expectRefused('nbf');
+  });
+
+  it('accepts a token whose nbf is within the clock skew', async () => {
+    entra.idTokenClaims = (claims) => ({ ...claims, nbf: now() + 200 });
+    expect((await signIn()).accountId).to.equal(`${alice.oid}.${entra.tenantId}`);
+  });
+
   it('refuses a token older than the maximum age at redemption (iat)', async () => {
     entra.idTokenClaims = (claims) => ({ ...claims, iat: now() - 1200, nbf: undefined, exp: now() + 3600 });
     await expectRefused('iat');

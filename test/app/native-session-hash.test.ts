@@ -38,7 +38,6 @@ describe("koa-session's session hash, computed natively (vendor/crc)", () => {
       const bytes = new TextEncoder().encode(json);
       expect(crc.crc32(json), json).to.equal(referenceCrc32(bytes));
       expect(crc.crc32(bytes), json).to.equal(referenceCrc32(bytes));
-      expect(crc.crc32(json)).to.be.at.least(0);
     }
   });
 
