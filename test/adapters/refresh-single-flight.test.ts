@@ -108,7 +108,7 @@ describe('one refresh per account at a time', () => {
   });
 
   // Two app processes on one host (a pm2 cluster), each with its own connection to one file.
-  describe('two processes on one SQLite file', () => {
+  describe('two instances on one SQLite file, each with its own connection (as two processes have)', () => {
     let dir: string;
     const databases: Database.Database[] = [];
     before(() => {
@@ -126,7 +126,7 @@ describe('one refresh per account at a time', () => {
       return msalIdentityProvider(entra, tokenStore, [], { refreshLock: new SqliteRefreshLock({ db }) });
     }
 
-    it('20 concurrent requests at expiry across two processes: one refresh, and the user stays signed in', async () => {
+    it('20 concurrent requests at expiry across the two: one refresh, and the user stays signed in', async () => {
       const file = join(dir, 'app.db');
       await expectOneRefreshAcross(instance(file), instance(file));
       expect(databases[0]!.prepare('SELECT count(*) FROM refresh_locks').pluck().get(), 'lock released').to.equal(0);

@@ -68,7 +68,7 @@ describe('SQLite stores when the database cannot serve', () => {
     }
   });
 
-  it('still answers reads while another process holds the write lock, and writes again once it is released', async () => {
+  it('still answers reads while another connection (another process, say) holds the write lock, and writes again once it is released', async () => {
     const tokens = new SqliteTokenStore({ db });
     expect((await tokens.read('alice'))?.data).to.equal('tokens');
 

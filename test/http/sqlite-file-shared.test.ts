@@ -13,7 +13,7 @@ import { fakeGraph, signInWithBrowser, startTestApp, type TestApp } from '../sup
  * the same file — the operator's `npm run signout`, a second instance on the host — has its own
  * connection, so here each app has its own: what one ends, the other must stop serving.
  */
-describe('SQLite: a file another process writes too', () => {
+describe('SQLite: a file another connection writes too (as another process does)', () => {
   const alice = fakeUser('alice');
   const bob = fakeUser('bob');
   let dir: string;
@@ -36,7 +36,7 @@ describe('SQLite: a file another process writes too', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('refreshes an account once when both processes serve its pages at expiry, so a provider that rotates refresh tokens keeps the user signed in', async () => {
+  it('refreshes an account once when both apps serve its pages at expiry, so a provider that rotates refresh tokens keeps the user signed in', async () => {
     entra.rotateRefreshTokens = true;
     entra.accessTokenLifetimeSeconds = 60; // inside MSAL's renewal margin: the next page refreshes
     const aliceBrowser = app.browser();
