@@ -6,6 +6,7 @@ import { CookieSigningKeys } from './cookie-signing-keys.ts';
 import { closeConnectionsWhileDraining } from './graceful-shutdown.ts';
 import { ejsViews } from './ejs-views.ts';
 import { errorHandler } from './middleware/error-handler.ts';
+import { forwardedProtocolOfTheProxy } from './forwarded-protocol.ts';
 import { interactionRequiredRedirect } from './middleware/interaction-required.ts';
 import { securityHeaders } from './middleware/security-headers.ts';
 import { requestContext } from './observability/request-context.ts';
@@ -35,7 +36,9 @@ export function createApp(container: AppContainer): Koa {
   app.keys = new CookieSigningKeys(config.sessionKeys) as unknown as string[];
   app.silent = true; // errors are logged by errorHandler, with a request id
 
-  // First: everything after it, logging included, knows its request id.
+  // Before anything reads the protocol (the secure cookies): the proxy's entry, not the client's.
+  if (config.trustProxy) app.use(forwardedProtocolOfTheProxy());
+  // Then: everything after it, logging included, knows its request id.
   app.use(requestContext());
   app.use(closeConnectionsWhileDraining(cradle.lifecycle));
   app.use(ejsViews(VIEWS));

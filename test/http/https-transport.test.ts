@@ -53,6 +53,17 @@ describe('https: cookies and transport', () => {
       expect(profile.text).to.contain(alice.username);
     });
 
+    it("reads the protocol from the proxy's own X-Forwarded-Proto entry, the last, not one the client wrote before it", async () => {
+      // A proxy that appends: the client's plain-http request came with its own "https" first.
+      const overHttp = await app.browser({ ...FROM_PROXY, 'x-forwarded-proto': 'https, http' }).get('/auth/signin');
+      expect(overHttp.status).to.equal(500);
+      expect(overHttp.text).to.contain('TRUST_PROXY');
+      expect(cookieLines(overHttp).filter((line) => /; secure/i.test(line)), 'no secure cookie over http').to.deep.equal([]);
+      const overHttps = await app.browser({ ...FROM_PROXY, 'x-forwarded-proto': 'http, https' }).get('/auth/signin');
+      expect(overHttps.status, overHttps.text).to.equal(302);
+      expect(cookieLines(overHttps).some((line) => /^__Host-app\.session\.pending\..*; secure/i.test(line))).to.equal(true);
+    });
+
     it('treats a session cookie under the name of an earlier version as a signed-out visitor', async () => {
       const browser = app.browser(FROM_PROXY);
       await signIn(browser, entra, alice);
