@@ -233,6 +233,25 @@ describe('ID token validation at code redemption', () => {
       expect((await signIn()).accountId).to.equal(`${bobOid}.${homeTenant}`);
     });
 
+    it("refuses a guest-shaped key that is not Entra's: a home tenant that is no tenant id, or a tid the issuer does not name (account)", async () => {
+      const cases: Array<[string, (claims: Record<string, unknown>) => Record<string, unknown>]> = [
+        ['not-a-tenant', (claims) => claims],
+        ['cccccccc-0000-0000-0000-00000000000c', (claims) => ({ ...claims, tid: 'dddddddd-0000-0000-0000-00000000000d' })],
+        [entra.tenantId, (claims) => ({ ...claims, tid: entra.tenantId.toUpperCase() })],
+      ];
+      for (const [utid, idTokenClaims] of cases) {
+        entra.idTokenClaims = idTokenClaims;
+        entra.tokenAnswer = (_form, [status, body]) => [
+          status,
+          status === 200 ? { ...(body as object), client_info: Buffer.from(JSON.stringify({ uid: bobOid, utid })).toString('base64url') } : body,
+        ];
+        const error = await signIn().catch((e: unknown) => e);
+        expect(error, `${utid}: ${String(error)}`).to.be.instanceOf(SignInUnverified);
+        expect((error as SignInUnverified).rule, utid).to.be.oneOf(['account', 'tid']);
+        expect(await store.read(`${bobOid}.${utid}`), "nothing stored under bob's key").to.equal(undefined);
+      }
+    });
+
     it('refuses a B2C-shaped token whose account client_info names another object id (account)', async () => {
       entra.idTokenClaims = (claims) => ({ ...claims, tid: undefined, tfp: 'B2C_1_susi' });
       clientInfoNaming(`${bobOid}-b2c_1_susi`);

@@ -465,19 +465,34 @@ export class MsalIdentityProvider implements IdentityProvider {
  * own tenant (MSAL's `homeAccountId` is always the home one; see
  * https://github.com/Azure-Samples/active-directory-aspnetcore-webapp-openidconnect-v2/issues/30,
  * every guest refused for this mismatch). Nothing in the token names the home account, so a key of
- * another tenant than the token's is taken as the guest's, as MSAL takes it.
+ * another tenant than the token's is taken as the guest's, as MSAL takes it, but only in Entra's
+ * shape: both tenants are tenant ids (GUIDs, as Entra writes them), and the token's is the one its
+ * issuer names (`https://<host>/<tid>/v2.0`, held to AUTHORITY by the issuer rule before this).
  */
 function accountMatches(homeAccountId: string, claims: Record<string, unknown>): boolean {
-  const { oid, tid, sub } = claims;
+  const { oid, tid, sub, iss } = claims;
   if (homeAccountId === sub) return true;
   const objectId = oid === undefined ? sub : oid;
   if (typeof objectId !== 'string' || objectId === '') return false;
   const dot = homeAccountId.lastIndexOf('.');
   if (dot < 0) return false;
   const [uid, utid] = [homeAccountId.slice(0, dot), homeAccountId.slice(dot + 1)];
-  if (typeof tid === 'string' && utid !== tid) return uid !== '' && utid !== ''; // a guest, above
+  if (isGuestOfTheIssuersTenant(utid, tid, iss)) return uid !== '';
   if (uid !== objectId && !uid.startsWith(`${objectId}-`)) return false;
   return tid === undefined || utid === tid;
+}
+
+/** Entra's tenant ids, as it writes them (lower case). */
+const TENANT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** A home tenant `utid` other than the token's `tid`, which is the tenant its Entra issuer names. */
+function isGuestOfTheIssuersTenant(utid: string, tid: unknown, iss: unknown): boolean {
+  if (typeof tid !== 'string' || typeof iss !== 'string' || !TENANT_ID.test(tid) || !TENANT_ID.test(utid) || utid === tid) return false;
+  try {
+    return new URL(iss).pathname === `/${tid}/v2.0`;
+  } catch {
+    return false;
+  }
 }
 
 /**
