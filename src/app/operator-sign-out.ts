@@ -20,8 +20,9 @@ const USAGE = `Usage: npm run signout -- --subject <sub> [--account <home accoun
 
 Signs a user out of this app, for incident response: ends every session of the user (--subject,
 the ID token's sub) and of the account (--account, the token cache's home account id, <oid>.<tid>
-of the user's home tenant with Entra: not a B2B guest's id in this tenant), removes the account's tokens, and revokes the refresh token at the provider where it
-can. Uses the same store and settings as the app (environment and .env).
+of the user's home tenant with Entra: not a B2B guest's id in this tenant), removes the account's
+tokens, and revokes the refresh token at the provider where it can. Uses the same store and
+settings as the app (environment and .env).
 `;
 
 export interface OperatorOutput {
