@@ -10,11 +10,9 @@ import type Koa from 'koa';
  */
 export function forwardedProtocolOfTheProxy(): Koa.Middleware {
   return (ctx, next) => {
+    // Node joins a repeated header into one comma-separated value; String() reads an array the same way.
     const forwarded = ctx.req.headers['x-forwarded-proto'];
-    if (forwarded !== undefined) {
-      const entries = (Array.isArray(forwarded) ? forwarded.join(',') : forwarded).split(',');
-      ctx.req.headers['x-forwarded-proto'] = entries[entries.length - 1]!.trim();
-    }
+    if (forwarded !== undefined) ctx.req.headers['x-forwarded-proto'] = String(forwarded).split(',').at(-1)!.trim();
     return next();
   };
 }

@@ -209,8 +209,8 @@ export class SignOutEverywhere {
    * again: a sign-in made from then on is not ended by an older entry), or once one failed. Each
    * entry's revocation starts once its tokens and sessions are gone, and the next entry does not
    * wait for it, so the revocations run side by side: one after another, a journal of slow
-   * revocations held every request of the instance up to 2 s per entry. Each entry's result goes to `report` once
-   * its revocation settles (`journaled: true`), so a later entry's failure loses no record of the
+   * revocations held every request of the instance up to 2 s per entry. Each entry's result goes
+   * to `report` once its revocation settles (`journaled: true`), so a later entry's failure loses no record of the
    * earlier ones. Stops at the first failure (the store is still down), rejecting with it once the
    * revocations started have settled: the rest wait for the next attempt. An entry that failed
    * part-way is reported `failed` with what it did (a partition removed then is not found again,

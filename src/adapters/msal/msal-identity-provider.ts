@@ -482,7 +482,10 @@ function accountMatches(homeAccountId: string, claims: Record<string, unknown>):
   return tid === undefined || utid === tid;
 }
 
-/** Entra's tenant ids, as it writes them (lower case). */
+/**
+ * Entra's tenant ids, as it writes them (lower case). Not oidc/authority.ts' `isTenantId`: that is
+ * another adapter's (test/architecture.test.ts), and takes either case, for what operators type.
+ */
 const TENANT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** A home tenant `utid` other than the token's `tid`, which is the tenant its Entra issuer names. */
