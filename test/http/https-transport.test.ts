@@ -117,6 +117,7 @@ describe('https: cookies and transport', () => {
       const page = await misrouted.post('/auth/signout', { _csrf: csrfFrom(profile) }, { headers: { origin: PUBLIC_URL } });
       expect(page.status).to.equal(500);
       expect(page.text).to.contain('TRUST_PROXY=true');
+      expect(page.headers.get('location'), 'the redirect to the provider set before the failure').to.equal(null);
     });
   });
 

@@ -31,6 +31,12 @@ export function errorHandler(logger: Logger, options: { answer?: 'negotiated' | 
       else logger.debug({ path: ctx.path, status, userMessage: message }, 'request refused');
       const requestId = ctx.state.requestId as string;
       ctx.status = status;
+      // A redirect the route set before it failed (the sign-out's to the provider, say, before the
+      // session's cookie could not be written) is not part of an error answer. Koa's own handler
+      // drops every header (`ctx.onerror`, https://github.com/koajs/koa/blob/master/lib/context.js);
+      // this one keeps those set for every answer (request id, CSP, HSTS) and a refusal's own
+      // (`Allow`, `Retry-After`).
+      ctx.remove('Location');
       noStore(ctx);
       if (json || ctx.accepts('html', 'json') === 'json') {
         ctx.body = { error: status >= 500 ? 'server_error' : 'invalid_request', error_description: message, requestId };
