@@ -56,6 +56,8 @@ export interface SessionDeps {
  */
 export function sessionMiddleware(app: Koa, { config, cookies, sessionStore, tokenStore, now, signOutJournal, recentSids }: SessionDeps): Koa.Middleware {
   const tokenTtlMs = config.tokenTtlSeconds * 1000;
+  // Requests whose session a sign-out ended while they ran: their answer must not set its cookie.
+  const endedMeanwhile = new WeakSet<Koa.Context>();
   const session = createSession(
     {
       key: cookies.sessionCookieName,
@@ -98,7 +100,10 @@ export function sessionMiddleware(app: Koa, { config, cookies, sessionStore, tok
           const ttl = Math.min(maxAge, lifetimeLeft);
           const state = contextOf(options).state;
           if (state.storedSessionId === id) {
-            if (!(await sessionStore.update(id, stored, indexOf(data), ttl))) return; // ended meanwhile
+            if (!(await sessionStore.update(id, stored, indexOf(data), ttl))) {
+              endedMeanwhile.add(contextOf(options)); // ended meanwhile: not written back
+              return;
+            }
           } else {
             await sessionStore.set(id, stored, indexOf(data), ttl);
             state.storedSessionId = id;
@@ -117,8 +122,23 @@ export function sessionMiddleware(app: Koa, { config, cookies, sessionStore, tok
     } catch (error) {
       if (cookies.https && !ctx.secure && isInsecureCookieError(error)) throw new InsecureTransport({ cause: error });
       throw error;
+    } finally {
+      // koa-session sets the cookie of a session it saved whatever the store did with the write
+      // (`save` in https://github.com/koajs/session/blob/v7.0.2/src/context.ts). For a session that
+      // ended meanwhile, that cookie could arrive after the one a new sign-in in the same browser set
+      // (a slow page in another tab), replace it, and sign the user out of the new session.
+      if (endedMeanwhile.has(ctx)) dropSetCookie(ctx, [cookies.sessionCookieName, `${cookies.sessionCookieName}.sig`]);
     }
   };
+}
+
+/** Takes the `Set-Cookie` lines for the cookies `names` off the answer; others stay. */
+function dropSetCookie(ctx: Koa.Context, names: readonly string[]): void {
+  const lines = ctx.response.headers['set-cookie'];
+  if (!Array.isArray(lines)) return;
+  const kept = lines.filter((line) => !names.includes(line.slice(0, line.indexOf('='))));
+  if (kept.length === 0) ctx.remove('Set-Cookie');
+  else ctx.set('Set-Cookie', kept);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { asFunction } from 'awilix';
+import { asFunction, asValue } from 'awilix';
 import type { Cradle } from '../../src/app/container.ts';
 import { MemorySessionStore } from '../../src/adapters/memory/memory-session-store.ts';
 import type { SessionIndex, SessionStore } from '../../src/ports/session-store.port.ts';
@@ -75,5 +75,69 @@ describe('session writes never undo a sign-out', () => {
     const profile = await browser.get('/profile');
     expect(profile.status, 'signed out').to.equal(302);
     expect(profile.location).to.match(/^\/auth\/signin/);
+  });
+});
+
+/** A session store whose next `update` waits until `release` is called (a slow write, a slow page). */
+class HeldUpdate extends MemorySessionStore {
+  #held: { entered: () => void; released: Promise<void> } | undefined;
+  #release: () => void = () => {};
+
+  /** Holds the next update; resolves once one has started waiting. */
+  holdNextUpdate(): Promise<void> {
+    return new Promise((entered) => {
+      this.#held = { entered, released: new Promise((resolve) => (this.#release = resolve)) };
+    });
+  }
+
+  release(): void {
+    this.#release();
+  }
+
+  override async update(id: string, data: Record<string, unknown>, index: SessionIndex, ttlMs: number) {
+    const held = this.#held;
+    this.#held = undefined;
+    if (held) {
+      held.entered();
+      await held.released;
+    }
+    return super.update(id, data, index, ttlMs);
+  }
+}
+
+describe("a write refused for a session that ended meanwhile", () => {
+  const alice = fakeUser('alice');
+  let entra: FakeEntra;
+  let app: TestApp;
+  let store: HeldUpdate;
+  let time: number;
+
+  beforeEach(async () => {
+    time = Date.now();
+    ({ entra, app } = await startAppWithFakeEntra([alice], {}, undefined, {
+      now: asValue(() => time),
+      sessionStore: asFunction(() => (store = new HeldUpdate({ now: () => time }))).singleton(),
+    }));
+  });
+  afterEach(() => stopTestApp(app));
+
+  it("does not set the ended session's cookie over the one a new sign-in in the same browser set", async () => {
+    const browser = app.browser();
+    await signInWithBrowser(browser, entra, alice, { sid: 'sid-first' });
+    time += 6 * 60_000; // the next request writes the session's activity
+    const held = store.holdNextUpdate();
+    const slowPage = browser.get('/'); // loads the first session, then waits in its write
+    await held;
+    // Meanwhile the browser signs in again (another tab: "sign in with another account", a claims challenge).
+    const callback = await signInWithBrowser(browser, entra, alice, { sid: 'sid-second' });
+    expect(callback.status, callback.text).to.equal(302);
+    store.release();
+    const slow = await slowPage;
+    expect(slow.status).to.equal(200);
+    expect(slow.headers.getSetCookie().filter((line) => line.startsWith('app.session')), 'no session cookie on the slow answer').to.deep.equal([]);
+
+    const profile = await browser.get('/profile');
+    expect(profile.status, 'still signed in, in the new session').to.equal(200);
+    expect((await app.container.cradle.sessionStore.findBySid('sid-second')).length).to.equal(1);
   });
 });
