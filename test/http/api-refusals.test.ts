@@ -29,6 +29,8 @@ describe('API refusals on GET /profile', () => {
     expect(page.status, page.text).to.equal(403);
     expect(page.headers.get('cache-control')).to.equal('no-cache, no-store');
     expect(page.text).to.contain('needs a permission you do not have').and.not.match(/not reachable|try again shortly/);
+    // The page's header says so too, with the sign-out form, as every page of a signed-in user does.
+    expect(page.text).to.contain(`Signed in as ${alice.name}`).and.contain('action="/auth/signout"').and.not.contain('href="/auth/signin"');
     expect(await app.container.cradle.tokenStore.read(`${alice.oid}.${entra.tenantId}`), 'tokens kept').to.not.equal(undefined);
     nock.cleanAll();
     entra.install();

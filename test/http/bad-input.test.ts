@@ -219,7 +219,7 @@ describe('bad input gives a clear 4xx, never a 500 or a stack trace', () => {
     expect(unknown.headers.get('cache-control')).to.equal('no-cache, no-store');
   });
 
-  it('a method no address takes is a 501 page with Allow, not cached', async () => {
+  it('a method outside GET, HEAD, POST, PUT, PATCH, DELETE and OPTIONS is a 501 page with Allow, not cached', async () => {
     const page = await fetch(`${app.baseUrl}/profile`, { method: 'PROPFIND', headers: { accept: 'text/html' } });
     expect(page.status).to.equal(501);
     expect(page.headers.get('allow')).to.match(/GET/);

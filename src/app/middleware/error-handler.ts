@@ -73,8 +73,13 @@ async function renderErrorPage(
   logger: Logger,
   page: { message: string; requestId: string; fault: boolean; anotherAccount?: boolean },
 ): Promise<void> {
+  // A signed-in user refused something (a 403 from the API, an address that is no page) is still
+  // signed in: the header says so and keeps its sign-out form, as on every other page. Outside the
+  // session middleware koa-session gives an empty session, so no account.
+  const { account, csrfToken } = ctx.session ?? {};
+  const signedIn = account && csrfToken ? { account, csrfToken } : {};
   try {
-    await ctx.render('error', page);
+    await ctx.render('error', { ...page, ...signedIn });
   } catch (error) {
     logger.error({ path: ctx.path, err: error }, 'the error page could not be rendered');
     ctx.type = 'text/plain';
