@@ -78,9 +78,11 @@ describe('bad input gives a clear 4xx, never a 500 or a stack trace', () => {
     expectCleanRefusal(page, 400, 'cancelled or access was denied');
   });
 
+  /** The operator's warnings that the provider refused the app's own sign-in request. */
+  const warnings = () =>
+    app.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.level === 'warn' && line.message === 'the provider refused the sign-in: check the app registration and API_SCOPES');
+
   it("the provider refusing the app's own request (unauthorized_client, invalid_scope): a 400 page, and a warning for the operator with the provider's words", async () => {
-    const warnings = () =>
-      app.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.level === 'warn' && line.message === 'the provider refused the sign-in: check the app registration and API_SCOPES');
     const { browser: cancelled, state: cancelledState } = await startSignIn();
     await cancelled.get(`/auth/redirect?error=access_denied&state=${cancelledState}`);
     expect(warnings(), "a user's own answer is no operator's business").to.deep.equal([]);
@@ -106,8 +108,9 @@ describe('bad input gives a clear 4xx, never a 500 or a stack trace', () => {
 
   it('an empty error= beside a code is an error answer, not a success: no code is redeemed', async () => {
     const { browser, code, state } = await startSignIn();
-    expectCleanRefusal(await browser.get(`/auth/redirect?code=${code}&state=${state}&error=`), 400, 'Sign-in failed');
+    expectCleanRefusal(await browser.get(`/auth/redirect?code=${code}&state=${state}&error=`), 400, 'reports an error without naming it');
     expect(entra.calls.authorization_code, 'no code was redeemed').to.equal(0);
+    expect(warnings(), 'not the set-up warning of a provider refusing the app').to.deep.equal([]);
   });
 
   it('the provider answering that it is failing (server_error, temporarily_unavailable) is a 503 "try again"', async () => {

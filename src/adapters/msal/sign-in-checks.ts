@@ -54,10 +54,13 @@ export async function codeOfCallback(
     throw new SignInRejected('This sign-in response does not match the sign-in this browser started. Please start again.');
   }
   await refuseForeignResponse(callback.iss, issuerRule);
+  // Empty: an error answer that names none (RFC 6749 §4.1.2.1 requires one), so not read as the
+  // provider's own `invalid_request`, which is logged as the app's set-up being wrong.
+  if (callback.error === '') throw new SignInRejected('The sign-in response reports an error without naming it. Please start again.');
   if (callback.error !== undefined) {
     // The provider's own failure (RFC 6749 §4.1.2.1), said in a redirect that cannot carry a 5xx: try again later.
     if (PROVIDER_FAILURES.has(callback.error)) throw new IdentityProviderUnavailable(`the provider answered the sign-in with ${callback.error}`);
-    throw new SignInFailed(callback.error || 'invalid_request', callback.error_description);
+    throw new SignInFailed(callback.error, callback.error_description);
   }
   if (!callback.code) throw new SignInRejected('The sign-in response has no authorization code. Please start again.');
   return { code: callback.code, checks };
