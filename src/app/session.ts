@@ -8,6 +8,7 @@ import { sessionCookieFlags, type CookiePolicy } from './cookie-policy.ts';
 import type { RecentSids } from './recent-sids.ts';
 import { InsecureTransport, isInsecureCookieError } from './secure-transport.ts';
 import { absoluteLifetimeLeftMs, currentSessionData, type AppSessionData } from './session-data.ts';
+import { storedSession } from './stored-session.ts';
 
 /** The part of koa-session's Session object this app uses (koa-session 7 does not type `ctx.session`). */
 interface KoaSession {
@@ -56,6 +57,7 @@ export interface SessionDeps {
  */
 export function sessionMiddleware(app: Koa, { config, cookies, sessionStore, tokenStore, now, signOutJournal, recentSids }: SessionDeps): Koa.Middleware {
   const tokenTtlMs = config.tokenTtlSeconds * 1000;
+  const rules = { config, now, signOutJournal };
   // Requests whose session a sign-out ended while they ran: their answer must not set its cookie.
   const endedMeanwhile = new WeakSet<Koa.Context>();
   const session = createSession(
@@ -68,23 +70,12 @@ export function sessionMiddleware(app: Koa, { config, cookies, sessionStore, tok
         get: async (id: string, _maxAge: unknown, options: unknown) => {
           const stored = await sessionStore.get(id);
           if (!stored) return undefined;
-          const data = currentSessionData(stored);
-          if (!data || absoluteLifetimeLeftMs(data, now(), config.sessionAbsoluteTtlMs) <= 0) {
-            // Past its absolute lifetime, or written by an earlier version: a signed-out visitor.
-            await sessionStore.destroy(id);
-            return undefined;
-          }
-          // Signed out from the provider while the store was down: not served, though still stored
-          // until the journal is applied (which destroys it).
-          if (signOutJournal?.names(data.account)) return undefined;
-          const current = withLifetimeInForce(stored, config.sessionTtlMs, absoluteLifetimeLeftMs(data, now(), config.sessionAbsoluteTtlMs));
-          if (!current) {
-            await sessionStore.destroy(id); // idle beyond the lifetime in force now
-            return undefined;
-          }
+          const session = storedSession(stored, rules);
+          if (session.kind === 'ended') await sessionStore.destroy(id); // a signed-out visitor
+          if (session.kind !== 'served') return undefined;
           contextOf(options).state.storedSessionId = id;
-          recentSids?.note(data.account.sid);
-          return current;
+          recentSids?.note(session.data.account.sid);
+          return session.stored;
         },
         // koa-session calls `set` once in `regenerate()` and again when the request ends, for the
         // same new id, because its change check still compares with the data loaded before
@@ -139,26 +130,6 @@ function dropSetCookie(ctx: Koa.Context, names: readonly string[]): void {
   const kept = lines.filter((line) => !names.includes(line.slice(0, line.indexOf('='))));
   if (kept.length === 0) ctx.remove('Set-Cookie');
   else ctx.set('Set-Cookie', kept);
-}
-
-/**
- * `stored` with the lifetimes in force now, or `undefined` if it has been idle longer than
- * `idleTtlMs` since it was last written. koa-session makes a loaded session's stored `_maxAge` the
- * request's maxAge, for the cookie and the store alike
- * (https://github.com/koajs/session/blob/v7.0.2/src/session.ts, the constructor), so a session
- * written under an earlier SESSION_TTL_SECONDS kept that one until its absolute end, and a cookie
- * saved in the last hours of the absolute lifetime outlived it by up to an idle lifetime. Now the
- * idle end is `idleTtlMs` after the last write (never later than written), and the maxAge and
- * expiry koa-session goes on with never reach past the absolute end, `absoluteLeftMs` from now.
- */
-function withLifetimeInForce(stored: Record<string, unknown>, idleTtlMs: number, absoluteLeftMs: number): Record<string, unknown> | undefined {
-  const { _maxAge: storedMaxAge, _expire: storedExpire } = stored;
-  if (typeof storedMaxAge !== 'number' || typeof storedExpire !== 'number') return stored;
-  const idleEnd = Math.min(storedExpire, storedExpire - storedMaxAge + idleTtlMs); // last written + idle TTL
-  if (idleEnd <= Date.now()) return undefined;
-  const maxAge = Math.min(idleTtlMs, absoluteLeftMs);
-  const expire = absoluteLeftMs < idleTtlMs ? Math.min(idleEnd, Date.now() + absoluteLeftMs) : idleEnd;
-  return storedMaxAge === maxAge && storedExpire === expire ? stored : { ...stored, _maxAge: maxAge, _expire: expire };
 }
 
 /** koa-session passes `{ ctx, ... }` as the store methods' last argument. */

@@ -1,8 +1,8 @@
 import type { SignedInAccount } from '../domain/account.ts';
 import type { SessionStore } from '../ports/session-store.port.ts';
 import { describeDevice } from './device-description.ts';
-import { currentSessionData } from './session-data.ts';
 import type { SessionHandles } from './session-handles.ts';
+import { storedSession, type SessionRules } from './stored-session.ts';
 
 /** One row of the sessions page. Named by its handle: the session id never leaves the server. */
 export interface SessionRow {
@@ -24,11 +24,13 @@ export interface YourSessions {
 
 /**
  * Every live session of `account`'s user (their `sub`), on any device and any app instance: found
- * through the store's subject index, the current one first, then the most recently active.
- * Sessions of another shape (an earlier version's) are left out: they cannot be described.
+ * through the store's subject index, the current one first, then the most recently active. Only
+ * sessions the app would serve are listed, by the session middleware's own rules: one idle longer
+ * than the idle lifetime in force (lowered since it was written), past its absolute lifetime,
+ * signed out by a journaled sign-out, or of another shape (an earlier version's) is left out.
  */
 export async function yourSessions(
-  deps: { sessionStore: SessionStore; sessionHandles: SessionHandles; now: () => number },
+  deps: { sessionStore: SessionStore; sessionHandles: SessionHandles; now: () => number; rules: SessionRules },
   account: SignedInAccount,
   currentSessionId: string | undefined,
 ): Promise<YourSessions> {
@@ -37,8 +39,9 @@ export async function yourSessions(
   const ids = new Map<string, string>();
   const rows: SessionRow[] = [];
   for (const { id, data: stored } of loaded) {
-    const data = stored && currentSessionData(stored);
-    if (!data) continue;
+    const session = stored && storedSession(stored, deps.rules);
+    if (session?.kind !== 'served') continue;
+    const { data } = session;
     const handle = deps.sessionHandles.of(id);
     ids.set(handle, id);
     rows.push({

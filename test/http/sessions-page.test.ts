@@ -62,6 +62,25 @@ describe('"Your sessions": seeing and ending your own sessions', () => {
     expect(page.text, 'nothing of bob').to.not.contain(bob.username);
   });
 
+  it('leaves out a session the app no longer serves: one idle longer than the idle lifetime in force', async () => {
+    // The phone's session as an instance with a 24 h SESSION_TTL_SECONDS wrote it 9 hours ago: under
+    // the 8 h in force here its own next request is signed out, so the page must not offer it.
+    const { sessionStore } = app.container.cradle;
+    const phoneSession = sessionIdOf(phone);
+    const stored = (await sessionStore.get(phoneSession))!;
+    const { account } = currentSessionData(stored)!;
+    const day = 24 * 3600_000;
+    const writtenEarlier = { ...stored, _maxAge: day, _expire: Date.now() - 9 * 3600_000 + day };
+    expect(await sessionStore.update(phoneSession, writtenEarlier, { sid: account.sid, subject: account.subject, accountId: account.accountId }, day)).to.equal(true);
+
+    const page = await laptop.get('/sessions');
+
+    expect(page.status).to.equal(200);
+    expect(page.text).to.not.contain('Safari 17 on iOS 17.2');
+    expect(handlesOn(page), 'no form for a session that has ended').to.deep.equal([]);
+    expect((await phone.get('/profile')).status, "the phone's own request is signed out").to.equal(302);
+  });
+
   it('is linked from the header when signed in, and asks a visitor to sign in first', async () => {
     expect((await laptop.get('/')).text).to.contain('href="/sessions"');
     const visitor = await app.browser().get('/sessions');

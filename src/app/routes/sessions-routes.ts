@@ -23,8 +23,10 @@ export function sessionsRoutes({
   signOutAudit,
   logger,
   now,
-}: Pick<Cradle, 'config' | 'sessionStore' | 'signOutEverywhere' | 'signOutAudit' | 'logger' | 'now'>): Router {
+  signOutJournal,
+}: Pick<Cradle, 'config' | 'sessionStore' | 'signOutEverywhere' | 'signOutAudit' | 'logger' | 'now' | 'signOutJournal'>): Router {
   const sessionHandles = new SessionHandles(config.sessionKeys);
+  const sessions = { sessionStore, sessionHandles, now, rules: { config, now, signOutJournal } };
   const router = new Router({ prefix: '/sessions' });
   const publicOrigin = new URL(config.publicUrl).origin;
   const form = [formBody(), requireCsrf(publicOrigin)];
@@ -33,7 +35,7 @@ export function sessionsRoutes({
     noStore(ctx);
     const account = ctx.session?.account;
     if (!account) return ctx.redirect(signInLocation('/sessions'));
-    const { rows } = await yourSessions({ sessionStore, sessionHandles, now }, account, ctx.state.storedSessionId);
+    const { rows } = await yourSessions(sessions, account, ctx.state.storedSessionId);
     await ctx.render('sessions', { account, rows, ended: ctx.query.ended === '1', csrfToken: csrfToken(ctx) });
   });
 
@@ -43,7 +45,7 @@ export function sessionsRoutes({
     const handle = (ctx.request as { body?: Record<string, unknown> }).body?.session;
     if (!SessionHandles.isWellFormed(handle)) return ctx.throw(400, 'The form does not name a session.');
     const current = ctx.state.storedSessionId as string | undefined;
-    const sessionId = (await yourSessions({ sessionStore, sessionHandles, now }, account, current)).idOf(handle);
+    const sessionId = (await yourSessions(sessions, account, current)).idOf(handle);
     if (sessionId === undefined) return ctx.throw(404, 'That session is not one of yours, or it has already ended. Reload your sessions page.');
     if (sessionId === current) return ctx.throw(400, 'That is the session you are using now: use "Sign out" to end it.');
     const context = { requestId: ctx.state.requestId, subject: account.subject };
