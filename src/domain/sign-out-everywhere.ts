@@ -105,6 +105,22 @@ export class SignOutEverywhere {
   }
 
   /**
+   * A browser signed in as `previous` signed in as another account (session `sessionId`, which the
+   * sign-in replaced): `previous` has left this browser as by its own "Sign out" here. Its tokens go
+   * too, their refresh token revoked, unless another session of the account still uses them (another
+   * device): no sign-out from the provider could find them otherwise, since it finds tokens through
+   * sessions, and they would stay stored until they expired. The provider is not asked to sign
+   * `previous` out: the browser's session there is the new account's now.
+   */
+  async replacedBySignIn(previous: SignedInAccount, sessionId: string): Promise<SignOutResult> {
+    const replaced = { id: sessionId, subject: previous.subject, accountId: previous.accountId };
+    const others = (await this.#sessionStore.findByAccount(previous.accountId)).filter((session) => session.id !== sessionId);
+    if (others.length === 0) return signOutResult('app', await this.#signOut([replaced], [previous.accountId], previous.subject));
+    await this.#endSessions([replaced]);
+    return signOutResult('app', { subject: previous.subject, sessionsEnded: 1, partitionRemoved: false, revocation: 'not-attempted' });
+  }
+
+  /**
    * Incident response (`npm run signout`): every session of the user and of the account, and the
    * tokens of the account and of every account those sessions name. Given both, they must be one
    * user, as the account's sessions tell: an account with a session of another subject, or with no

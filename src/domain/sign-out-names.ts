@@ -8,7 +8,7 @@ export const SIGN_OUT_EVENT = 'sign-out';
 
 /** Where a sign-out started. */
 export const SIGN_OUT_CHANNELS = [
-  /** The user clicked "Sign out" in this app. */
+  /** The user clicked "Sign out" in this app, or another account signed in in the same browser. */
   'app',
   /** The provider loaded the Logout URL (`sid`, usually without the user's cookie). */
   'front-channel',

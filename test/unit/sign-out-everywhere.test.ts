@@ -475,6 +475,38 @@ describe('SignOutEverywhere', () => {
     });
   });
 
+  describe('replacedBySignIn: another account signed in where this one was', () => {
+    it("ends the replaced session, and removes and revokes the account's tokens when no other session uses them", async () => {
+      await sessionStore.destroy('alice-phone'); // alice's laptop is her only session
+
+      const result = await signOut.replacedBySignIn(alice, 'alice-laptop');
+
+      expect(result).to.deep.equal({
+        channel: 'app',
+        outcome: 'removed',
+        subject: 'alice-sub',
+        sessionsEnded: 1,
+        partitionRemoved: true,
+        revocation: 'revoked',
+        journaled: false,
+      });
+      expect(await sessionStore.get('alice-laptop')).to.equal(undefined);
+      expect(await tokenStore.read(alice.accountId)).to.equal(undefined);
+      expect(revoker.received.map((received) => received.refreshToken)).to.deep.equal(['rt-alice.tenant']);
+      await expectBobUntouched();
+    });
+
+    it('keeps the tokens while another session of the account uses them', async () => {
+      const result = await signOut.replacedBySignIn(alice, 'alice-laptop');
+
+      expect(result).to.include({ channel: 'app', outcome: 'removed', sessionsEnded: 1, partitionRemoved: false, revocation: 'not-attempted' });
+      expect(await sessionStore.get('alice-laptop')).to.equal(undefined);
+      expect(await sessionStore.get('alice-phone'), 'the other device stays signed in').to.not.equal(undefined);
+      expect(await tokenStore.read(alice.accountId), 'and its tokens').to.not.equal(undefined);
+      expect(revoker.received).to.deep.equal([]);
+    });
+  });
+
   describe('fromOperator', () => {
     it("ends every session of a subject and removes their account's tokens", async () => {
       const result = await signOut.fromOperator({ subject: alice.subject });

@@ -1,4 +1,6 @@
 import Router from '@koa/router';
+import type Koa from 'koa';
+import type { SignedInAccount } from '../../domain/account.ts';
 import { IdentityProviderUnavailable, SignInAgainWithClaims, SignInFailed } from '../../domain/errors.ts';
 import type { Cradle } from '../container.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -73,6 +75,7 @@ export function authRoutes(
     const { account, returnTo, interaction } = completed;
     // The session starts here, and under a new id even when the browser had one (no fixation).
     const session = ctx.session!;
+    const replaced = session.account?.accountId !== account.accountId ? replacedSession(ctx) : undefined;
     Object.assign(session, signedInSessionData(account, now(), ctx.get('user-agent')));
     session.interactionAnswered = interaction ? { returnTo, at: now() } : undefined;
     // A whole idle lifetime for the new session, within its absolute one: a session loaded in this
@@ -80,6 +83,14 @@ export function authRoutes(
     session.maxAge = Math.min(config.sessionTtlMs, config.sessionAbsoluteTtlMs);
     await session.regenerate();
     logger.info({ sid: account.sid !== undefined }, 'signed in');
+    if (replaced) {
+      // Another account was signed in here: it has left this browser, as by its own "Sign out".
+      const context = { requestId: ctx.state.requestId, subject: replaced.account.subject };
+      await signOutAudit
+        .around('app', context, () => signOutEverywhere.replacedBySignIn(replaced.account, replaced.id))
+        // Recorded as `failed`; the new sign-in stands, and the tokens left end with that session's expiry.
+        .catch((error: unknown) => logger.warn({ err: error }, 'the account signed in before could not be signed out'));
+    }
     ctx.redirect(returnTo);
   });
 
@@ -120,6 +131,13 @@ export function authRoutes(
   });
 
   return router;
+}
+
+/** The session this request loaded and its account, if it had one (the sign-in then replaces it). */
+function replacedSession(ctx: Koa.Context): { id: string; account: SignedInAccount } | undefined {
+  const id = ctx.state.storedSessionId as string | undefined;
+  const account = ctx.session?.account;
+  return id !== undefined && account ? { id, account } : undefined;
 }
 
 /** The parameters of an authorization response the app reads (RFC 6749 §4.1.2, RFC 9207). */

@@ -1,0 +1,59 @@
+import { expect } from 'chai';
+import { fakeUser, type FakeEntra } from '../support/fake-entra.ts';
+import { signInWithBrowser, startAppWithFakeEntra, stopTestApp, type TestApp } from '../support/app-harness.ts';
+
+/** "Sign in with another account" in a browser already signed in: the account signed in before leaves it. */
+describe('another account signing in where one was signed in', () => {
+  const alice = fakeUser('alice');
+  const bob = fakeUser('bob');
+  let entra: FakeEntra;
+  let app: TestApp;
+
+  beforeEach(async () => ({ entra, app } = await startAppWithFakeEntra([alice, bob])));
+  afterEach(() => stopTestApp(app));
+
+  const accountOf = (user: typeof alice) => `${user.oid}.${entra.tenantId}`;
+  const tokensHeld = async (user: typeof alice) => (await app.container.cradle.tokenStore.version(accountOf(user))) !== undefined;
+  const auditEvents = () => app.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.event === 'sign-out');
+
+  it("removes the tokens of the account signed in before, which no sign-out could find any more, and audits it as that account's sign-out", async () => {
+    const browser = app.browser();
+    await signInWithBrowser(browser, entra, alice, { sid: 'sid-alice' });
+    expect(await tokensHeld(alice)).to.equal(true);
+
+    const callback = await signInWithBrowser(browser, entra, bob, { sid: 'sid-bob' });
+
+    expect(callback.status, callback.text).to.equal(302);
+    expect(await tokensHeld(alice), "alice's tokens").to.equal(false);
+    expect(await app.container.cradle.sessionStore.findBySid('sid-alice'), "alice's session").to.deep.equal([]);
+    expect(auditEvents()).to.have.length(1);
+    expect(auditEvents()[0]).to.include({ channel: 'app', outcome: 'removed', subject: `sub-${alice.oid}`, sessionsEnded: 1, partitionRemoved: true });
+    const profile = await browser.get('/profile');
+    expect(profile.status).to.equal(200);
+    expect(profile.text).to.contain(bob.username).and.not.contain(alice.username);
+    expect(await tokensHeld(bob)).to.equal(true);
+  });
+
+  it("keeps that account's tokens, and its session on another device, while that device uses them", async () => {
+    const laptop = app.browser();
+    const phone = app.browser();
+    await signInWithBrowser(laptop, entra, alice, { sid: 'sid-alice-laptop' });
+    await signInWithBrowser(phone, entra, alice, { sid: 'sid-alice-phone' });
+
+    await signInWithBrowser(laptop, entra, bob, { sid: 'sid-bob' });
+
+    expect(await tokensHeld(alice), "alice's tokens, for her phone").to.equal(true);
+    expect(auditEvents()[0]).to.include({ channel: 'app', outcome: 'removed', subject: `sub-${alice.oid}`, sessionsEnded: 1, partitionRemoved: false, revocation: 'not-attempted' });
+    expect((await phone.get('/profile')).status, 'her phone is still signed in').to.equal(200);
+  });
+
+  it('signs nobody out when the same account signs in again', async () => {
+    const browser = app.browser();
+    await signInWithBrowser(browser, entra, alice, { sid: 'sid-alice' });
+    await signInWithBrowser(browser, entra, alice, { sid: 'sid-alice-again' });
+
+    expect(auditEvents()).to.deep.equal([]);
+    expect(await tokensHeld(alice)).to.equal(true);
+    expect((await browser.get('/profile')).status).to.equal(200);
+  });
+});
