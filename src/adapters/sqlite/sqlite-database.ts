@@ -145,6 +145,14 @@ export function openSqliteDatabase(path: string): Database.Database {
     // Reads through a memory map instead of a read() per 4 KB page: a ~11 KB token partition
     // spans several overflow pages, and mmap made reading one about 3x faster (bench/).
     db.pragma('mmap_size = 1073741824');
+    // A removed partition's or session's bytes (a refresh token, when ALLOW_PLAINTEXT_TOKENS) must not
+    // stay in the file: SQLite otherwise leaves deleted rows in free pages until they are reused.
+    // `secure_delete` zeroes them in the database; `journal_size_limit = 0` truncates the WAL
+    // after each restart, so frames older than the last checkpoint (the row before its removal) do
+    // not linger past the file's end either (walFrames/walRestartLog in
+    // https://github.com/sqlite/sqlite/blob/master/src/wal.c). Both are per connection.
+    db.pragma('secure_delete = ON');
+    db.pragma('journal_size_limit = 0');
     db.pragma('foreign_keys = ON');
     migrate(db);
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
