@@ -86,8 +86,13 @@ export class SignInFailed extends DomainError {
     this.userMessage =
       providerError === 'access_denied'
         ? 'Sign-in was cancelled or access was denied.'
-        : `Sign-in failed (${providerError}).`;
+        : `Sign-in failed (${shownCode(providerError)}).`;
   }
+}
+
+/** At most 100 characters of the provider's `error` on the page: anyone can put a long one in a callback link. */
+function shownCode(providerError: string): string {
+  return providerError.length > 100 ? `${providerError.slice(0, 100)}…` : providerError;
 }
 
 /** The identity provider could not be reached or answered with a server error. */

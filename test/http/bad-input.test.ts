@@ -113,6 +113,13 @@ describe('bad input gives a clear 4xx, never a 500 or a stack trace', () => {
     expect(warnings(), 'not the set-up warning of a provider refusing the app').to.deep.equal([]);
   });
 
+  it("shows at most 100 characters of the provider's error code", async () => {
+    const { browser, state } = await startSignIn();
+    const page = await browser.get(`/auth/redirect?error=${'e'.repeat(10_000)}&state=${state}`);
+    expectCleanRefusal(page, 400, `Sign-in failed \\(${'e'.repeat(100)}…\\)`);
+    expect(page.text).to.not.contain('e'.repeat(101));
+  });
+
   it('the provider answering that it is failing (server_error, temporarily_unavailable) is a 503 "try again"', async () => {
     for (const error of ['server_error', 'temporarily_unavailable']) {
       const { browser, state } = await startSignIn();
