@@ -146,6 +146,10 @@ describe('back-channel sign-out (OpenID Connect Back-Channel Logout 1.0)', () =>
   it('refuses a request without logout_token', async () => {
     await expectRefused(await post());
   });
+
+  it('refuses a body larger than the app reads with 400 JSON, as every refused logout request (§2.8), not a 413', async () => {
+    await expectRefused(await post('x'.repeat(100_000)));
+  });
 });
 
 describe('back-channel sign-out while the provider keys cannot be fetched', () => {

@@ -22,7 +22,12 @@ export function errorHandler(logger: Logger, options: { answer?: 'negotiated' | 
       // with none of the caching headers every other answer carries.
       else if (ctx.method === 'OPTIONS') noStore(ctx);
     } catch (error) {
-      const { status, message } = httpAnswerOf(error);
+      const answer = httpAnswerOf(error);
+      const { message } = answer;
+      // Back-Channel Logout 1.0 §2.8: a logout request the RP refuses is a 400, whatever is wrong
+      // with it (a body too large, 413, or in an encoding not read, 415): the provider needs to know
+      // it is not worth sending again, not which HTTP status names the fault best.
+      const status = json && answer.status >= 400 && answer.status < 500 ? 400 : answer.status;
       const fault = isServerFault(status);
       // A token that cannot be checked yet is answered 503 (a genuine one is sent again), but it is
       // what forged tokens cause: not this server's failure, and not worth an alert.
