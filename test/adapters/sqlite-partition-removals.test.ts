@@ -161,6 +161,26 @@ describe('SQLite: removed partitions, heard by every process on the file', () =>
     expect(db.prepare('SELECT account_id FROM token_partition_removals ORDER BY seq LIMIT 1').pluck().get()).to.equal('user-1200');
   });
 
+  it('keeps a removal in the log for removalsKeptMs only: the sweep that many sweeps later forgets its account id', async () => {
+    const { db, tokens } = twoProcesses();
+    const logged = () => db.prepare('SELECT account_id FROM token_partition_removals ORDER BY seq').pluck().all();
+    // Two sweeps' worth: a removal logged before one sweep is forgotten by the sweep two after it.
+    const sweeper = startExpirySweeper(db, { intervalMs: 60_000, removalsKeptMs: 120_000 });
+    stoppers.push(() => sweeper.stop());
+    await tokens.write('alice', 'tokens');
+    await tokens.remove('alice');
+
+    await sweeper.sweep();
+    await tokens.write('bob', 'tokens');
+    await tokens.remove('bob');
+    await sweeper.sweep();
+    expect(logged(), 'one sweep on').to.deep.equal(['alice', 'bob']);
+    await sweeper.sweep();
+    expect(logged(), "two sweeps after alice's removal").to.deep.equal(['bob']);
+    await sweeper.sweep();
+    expect(logged()).to.deep.equal([]);
+  });
+
   it('logs a removal whoever deletes the row, through the port or not', async () => {
     const { db, tokens, otherTokens, fileChanges, removals } = twoProcesses();
     const heard = hearing(removals);

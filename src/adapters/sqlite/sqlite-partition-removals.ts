@@ -5,6 +5,15 @@ import { guarded } from './sqlite-store-error.ts';
 /** Removals kept in the log for processes that have not read them yet; the sweep deletes older ones. */
 export const KEPT_REMOVALS = 10_000;
 
+/**
+ * How long a removal stays in the log at most (the sweep that trims it comes up to a sweep interval
+ * later). Every running process reads the log at least once a second (SqliteFileChanges' timer);
+ * one that has not read it for this long finds a gap and forgets everything. Without it the log kept
+ * the account ids of signed-out users until 10,000 more removals pushed them out: on a small site,
+ * for good.
+ */
+export const REMOVALS_KEPT_MS = 5 * 60_000;
+
 /** Who hears of removals: the partition cache (the shape of its `PartitionChanges` listener). */
 export interface RemovalListener {
   /** The account's partition was removed, by this process or another. */
