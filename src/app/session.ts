@@ -87,7 +87,10 @@ export function sessionMiddleware(app: Koa, { config, cookies, sessionStore, tok
           const data = currentSessionData(stored);
           if (!data) return; // nothing is kept for a visitor who has not signed in
           const lifetimeLeft = absoluteLifetimeLeftMs(data, now(), config.sessionAbsoluteTtlMs);
-          if (lifetimeLeft <= 0) return sessionStore.destroy(id);
+          if (lifetimeLeft <= 0) {
+            endedMeanwhile.add(contextOf(options)); // its lifetime ran out during the request
+            return sessionStore.destroy(id);
+          }
           const ttl = Math.min(maxAge, lifetimeLeft);
           const state = contextOf(options).state;
           if (state.storedSessionId === id) {

@@ -1,4 +1,9 @@
+import { asFunction } from 'awilix';
 import { expect } from 'chai';
+import { MemorySessionStore } from '../../src/adapters/memory/memory-session-store.ts';
+import type { Cradle } from '../../src/app/container.ts';
+import { StoreUnavailable } from '../../src/domain/errors.ts';
+import type { SessionIndex } from '../../src/ports/session-store.port.ts';
 import { fakeUser, type FakeEntra } from '../support/fake-entra.ts';
 import { signInWithBrowser, startAppWithFakeEntra, stopTestApp, type TestApp } from '../support/app-harness.ts';
 
@@ -55,5 +60,38 @@ describe('another account signing in where one was signed in', () => {
     expect(auditEvents()).to.deep.equal([]);
     expect(await tokensHeld(alice)).to.equal(true);
     expect((await browser.get('/profile')).status).to.equal(200);
+  });
+
+  describe('when the new session cannot be written', () => {
+    /** A session store whose writes of new sessions fail once `failing` is set. */
+    class FailingNewSessions extends MemorySessionStore {
+      failing = false;
+      override async set(id: string, data: Record<string, unknown>, index: SessionIndex, ttlMs: number) {
+        if (this.failing) throw new StoreUnavailable('the store is not answering');
+        return super.set(id, data, index, ttlMs);
+      }
+    }
+    let store: FailingNewSessions;
+
+    beforeEach(async () => {
+      await stopTestApp(app);
+      ({ entra, app } = await startAppWithFakeEntra([alice, bob], {}, undefined, {
+        sessionStore: asFunction(({ now }: Cradle) => (store = new FailingNewSessions({ now }))).singleton(),
+      }));
+    });
+
+    it('shows nobody as signed in on the error page, and still signs out the account signed in before', async () => {
+      const browser = app.browser();
+      await signInWithBrowser(browser, entra, alice, { sid: 'sid-alice' });
+      store.failing = true;
+
+      const callback = await signInWithBrowser(browser, entra, bob, { sid: 'sid-bob' });
+
+      expect(callback.status, callback.text).to.equal(503);
+      expect(callback.text).to.not.contain('Signed in as').and.not.contain('action="/auth/signout"');
+      expect(await tokensHeld(alice), "alice's tokens, whose session is gone").to.equal(false);
+      store.failing = false;
+      expect((await browser.get('/profile')).status, 'signed in as nobody').to.equal(302);
+    });
   });
 });

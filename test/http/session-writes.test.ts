@@ -141,3 +141,44 @@ describe("a write refused for a session that ended meanwhile", () => {
     expect((await app.container.cradle.sessionStore.findBySid('sid-second')).length).to.equal(1);
   });
 });
+
+describe('a session whose absolute lifetime runs out while a request uses it', () => {
+  const alice = fakeUser('alice');
+  let entra: FakeEntra;
+  let app: TestApp;
+  let time: number;
+  let endLifetimeOnNextLoad = false;
+
+  /** The sessions page's look-up takes the clock past the session's absolute end when asked, after the session was loaded. */
+  class LifetimeEndsDuringRequest extends MemorySessionStore {
+    override async findBySubject(subject: string) {
+      if (endLifetimeOnNextLoad) {
+        endLifetimeOnNextLoad = false;
+        time += 10 * 60_000;
+      }
+      return super.findBySubject(subject);
+    }
+  }
+
+  beforeEach(async () => {
+    time = Date.now();
+    ({ entra, app } = await startAppWithFakeEntra([alice], { SESSION_ABSOLUTE_TTL_SECONDS: '600' }, undefined, {
+      now: asValue(() => time),
+      sessionStore: asFunction(() => new LifetimeEndsDuringRequest({ now: () => time })).singleton(),
+    }));
+  });
+  afterEach(() => stopTestApp(app));
+
+  it("ends it without setting its cookie again (which could replace a newer session's)", async () => {
+    const browser = app.browser();
+    await signInWithBrowser(browser, entra, alice, { sid: 'sid-alice' });
+    time += 6 * 60_000; // the next request writes the session's activity
+    endLifetimeOnNextLoad = true;
+
+    const page = await browser.get('/sessions');
+
+    expect(page.status).to.equal(200);
+    expect(page.headers.getSetCookie().filter((line) => line.startsWith('app.session')), 'no session cookie').to.deep.equal([]);
+    expect(await app.container.cradle.sessionStore.findBySid('sid-alice'), 'ended').to.deep.equal([]);
+  });
+});

@@ -73,24 +73,32 @@ export function authRoutes(
       return redirectToSignIn(ctx, signInStart, { ...completed.retry, claimsRetry: true });
     }
     const { account, returnTo, interaction } = completed;
-    // The session starts here, and under a new id even when the browser had one (no fixation).
     const session = ctx.session!;
     const replaced = session.account?.accountId !== account.accountId ? replacedSession(ctx) : undefined;
+    if (replaced) {
+      // Another account was signed in here: it leaves this browser, as by its own "Sign out". First,
+      // so that a store failing below leaves neither its session nor, unused, its tokens.
+      const context = { requestId: ctx.state.requestId, subject: replaced.account.subject };
+      await signOutAudit
+        .around('app', context, () => signOutEverywhere.replacedBySignIn(replaced.account, replaced.id))
+        // Recorded as `failed`; the sign-in goes on, and tokens left end with that session's expiry.
+        .catch((error: unknown) => logger.warn({ err: error }, 'the account signed in before could not be signed out'));
+    }
+    // The session starts here, and under a new id even when the browser had one (no fixation).
     Object.assign(session, signedInSessionData(account, now(), ctx.get('user-agent')));
     session.interactionAnswered = interaction ? { returnTo, at: now() } : undefined;
     // A whole idle lifetime for the new session, within its absolute one: a session loaded in this
     // request (signing in again) set this request's to what its own absolute lifetime had left.
     session.maxAge = Math.min(config.sessionTtlMs, config.sessionAbsoluteTtlMs);
-    await session.regenerate();
-    logger.info({ sid: account.sid !== undefined }, 'signed in');
-    if (replaced) {
-      // Another account was signed in here: it has left this browser, as by its own "Sign out".
-      const context = { requestId: ctx.state.requestId, subject: replaced.account.subject };
-      await signOutAudit
-        .around('app', context, () => signOutEverywhere.replacedBySignIn(replaced.account, replaced.id))
-        // Recorded as `failed`; the new sign-in stands, and the tokens left end with that session's expiry.
-        .catch((error: unknown) => logger.warn({ err: error }, 'the account signed in before could not be signed out'));
+    try {
+      await session.regenerate();
+    } catch (error) {
+      // Not signed in (the store failed, or the cookie could not be set): the error page must not
+      // show the account just put in the session, nor the request's end save it.
+      ctx.session = null;
+      throw error;
     }
+    logger.info({ sid: account.sid !== undefined }, 'signed in');
     ctx.redirect(returnTo);
   });
 
