@@ -30,6 +30,7 @@ import type { TokenStore } from '../ports/token-store.port.ts';
 import { ConfigError, tokenPartitionTtlSeconds, type Config } from './config.ts';
 import type { Logger } from './observability/logger.ts';
 import type { RecentSids } from './recent-sids.ts';
+import { unusablePath } from './unusable-path.ts';
 
 /** What each kind of store provides to the container. */
 export interface StoreCradle {
@@ -116,7 +117,13 @@ function sqliteStores(config: Config): Registrations {
   const remembering = (fileChanges: SqliteFileChanges) =>
     config.partitionsInMemory > 0 ? { fileChanges, remember: config.partitionsInMemory } : {};
   return {
-    database: asFunction(() => openSqliteDatabase(config.sqlitePath))
+    database: asFunction(() => {
+      try {
+        return openSqliteDatabase(config.sqlitePath);
+      } catch (error) {
+        throw unusablePath(error, 'SQLITE_PATH', config.sqlitePath);
+      }
+    })
       .singleton()
       .disposer((db) => db.close()),
     // Also looked at every second when no request does, so an idle instance drops what another
@@ -241,7 +248,7 @@ export function openSignOutJournal(
   try {
     return new LocalSignOutJournal({ file: config.signOutJournalPath, formerFile: config.formerSignOutJournalPath, logger, onAppended, knownSid });
   } catch (error) {
-    if (!(error instanceof SignOutJournalInUse)) throw error;
+    if (!(error instanceof SignOutJournalInUse)) throw unusablePath(error, 'SIGN_OUT_JOURNAL_PATH', config.signOutJournalPath);
     const holder = error.pid !== undefined ? `process ${error.pid}` : 'another process';
     throw new ConfigError(
       `SIGN_OUT_JOURNAL_PATH "${config.signOutJournalPath}" is in use by ${holder} (lock file ${error.lockFile}): ` +

@@ -1,4 +1,5 @@
 import { ConfigError } from '../app/config.ts';
+import { listenFailure } from '../app/listen-failure.ts';
 import { DEV_PORTS, devPort } from './dev-defaults.ts';
 import { DEMO_PASSWORD, demoUsersOfTenant } from './demo-users.ts';
 import { startDevStack, type AppAuthority, type LogoutChannel } from './start-dev-stack.ts';
@@ -22,17 +23,45 @@ function flag(env: NodeJS.ProcessEnv, name: string): boolean {
   throw new ConfigError(`${name} must be true or false, not "${value}"`);
 }
 
+type DevPortName = 'PORT' | 'SECOND_APP_PORT' | 'DEV_IDP_PORT' | 'DEMO_API_PORT';
+
+/** The four ports of the stack, each its own: two parts given one port would not both listen. */
+export function devStackPorts(env: NodeJS.ProcessEnv): Record<DevPortName, number> {
+  const ports: Record<DevPortName, number> = {
+    PORT: devPort(env, 'PORT', DEV_PORTS.appA),
+    SECOND_APP_PORT: devPort(env, 'SECOND_APP_PORT', DEV_PORTS.appB),
+    DEV_IDP_PORT: devPort(env, 'DEV_IDP_PORT', DEV_PORTS.identityProvider),
+    DEMO_API_PORT: devPort(env, 'DEMO_API_PORT', DEV_PORTS.demoApi),
+  };
+  const names = Object.keys(ports) as DevPortName[];
+  for (const [i, name] of names.entries()) {
+    const same = names.slice(i + 1).find((other) => ports[other] === ports[name]);
+    if (same) throw new ConfigError(`${name} and ${same} are both ${ports[name]}: each part of the stack needs its own port`);
+  }
+  return ports;
+}
+
+/**
+ * The identity provider or the demo API could not listen: a ConfigError naming its port variable
+ * (listen-failure.ts), not a stack trace. The apps' own children already name theirs (`PORT`).
+ */
+export function portInUse(error: unknown, ports: Record<DevPortName, number>): unknown {
+  const { port } = error as { port?: unknown };
+  const name = (Object.keys(ports) as DevPortName[]).find((candidate) => ports[candidate] === port);
+  return name ? listenFailure(error, { port: name, host: name }, ports[name], '127.0.0.1') : error;
+}
+
 /** The app settings a developer may set for `npm start` that the stack passes on to both apps. */
 const PASSED_TO_APPS = ['ALLOWED_TENANTS', 'CLIENT_CAPABILITIES'] as const;
 
 /** `npm start` without AUTHORITY: the offline dev stack until Ctrl-C. Ports and options from the environment. */
 export async function runDevStack(env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  const port = (name: string, fallback: number) => devPort(env, name, fallback);
+  const ports = devStackPorts(env);
   const appEnv = Object.fromEntries(PASSED_TO_APPS.flatMap((name) => (env[name] === undefined ? [] : [[name, env[name]!]])));
   const stack = await startDevStack({
-    identityProviderPort: port('DEV_IDP_PORT', DEV_PORTS.identityProvider),
-    demoApiPort: port('DEMO_API_PORT', DEV_PORTS.demoApi),
-    appPorts: [port('PORT', DEV_PORTS.appA), port('SECOND_APP_PORT', DEV_PORTS.appB)],
+    identityProviderPort: ports.DEV_IDP_PORT,
+    demoApiPort: ports.DEMO_API_PORT,
+    appPorts: [ports.PORT, ports.SECOND_APP_PORT],
     logoutChannels: [logoutChannel(env.DEV_LOGOUT_CHANNEL_A), logoutChannel(env.DEV_LOGOUT_CHANNEL_B)],
     sendIssInFrontChannel: flag(env, 'DEV_SEND_ISS'),
     appAuthority: appAuthority(env.DEV_APP_AUTHORITY),
@@ -40,6 +69,8 @@ export async function runDevStack(env: NodeJS.ProcessEnv = process.env): Promise
     revocation: flag(env, 'DEV_REVOCATION'),
     appEnv,
     logLevel: env.LOG_LEVEL,
+  }).catch((error: unknown) => {
+    throw portInUse(error, ports);
   });
   const tenants = stack.tenants.map((tenant) =>
     `  ${tenant.displayName.padEnd(22)} ${tenant.issuer}   users: ${demoUsersOfTenant(tenant.tenantId).map((user) => user.username).join(', ')}`).join('\n');

@@ -1,5 +1,10 @@
-import { expect } from 'chai';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { expect } from 'chai';
 import type { AddressInfo } from 'node:net';
 import nock from 'nock';
 import { ConfigError } from '../../src/app/config.ts';
@@ -60,6 +65,44 @@ describe('server start: the provider must fit AUTHORITY', () => {
     new FakeEntra({ tenantId: tenant }).install();
     const running = await startServer(env);
     await running.close();
+  });
+
+  describe('a path that cannot be used names its setting, in one line', () => {
+    let dir: string;
+    let aFile: string;
+    beforeEach(() => {
+      new FakeEntra({ tenantId: tenant }).install();
+      dir = mkdtempSync(join(tmpdir(), 'unusable-path-'));
+      aFile = join(dir, 'a-file.txt');
+      writeFileSync(aFile, 'not a database\n');
+    });
+    afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+    const refusal = async (extra: Record<string, string>) => {
+      const error = await startServer({ ...env, ...extra }).catch((e: unknown) => e);
+      expect(error).to.be.instanceOf(ConfigError);
+      return (error as Error).message;
+    };
+
+    it('SQLITE_PATH through a file, or naming a file that is no database', async () => {
+      const through = join(aFile, 'app.db');
+      expect(await refusal({ TOKEN_STORE: 'sqlite', SQLITE_PATH: through })).to.match(new RegExp(`^SQLITE_PATH "${through}" cannot be used: EEXIST`));
+      expect(await refusal({ TOKEN_STORE: 'sqlite', SQLITE_PATH: aFile })).to.equal(`SQLITE_PATH "${aFile}" cannot be used: file is not a database`);
+    });
+
+    it('SQLITE_PATH naming a database of a newer version of the app', async () => {
+      const newer = join(dir, 'newer.db');
+      const db = new Database(newer);
+      db.pragma('user_version = 999');
+      db.close();
+      expect(await refusal({ TOKEN_STORE: 'sqlite', SQLITE_PATH: newer })).to.match(/^SQLITE_PATH ".*" cannot be used: SQLite schema version 999 is newer than this app supports/);
+    });
+
+    it('SIGN_OUT_JOURNAL_PATH through a file', async () => {
+      const through = join(aFile, 'journal.json');
+      const message = await refusal({ TOKEN_STORE: 'redis', REDIS_KEY_PREFIX: `test:${randomUUID()}:`, SIGN_OUT_JOURNAL_PATH: through });
+      expect(message).to.match(new RegExp(`^SIGN_OUT_JOURNAL_PATH "${through}" cannot be used: EEXIST`));
+    });
   });
 
   describe('a listener that cannot start names the setting to change, in one line', () => {

@@ -1,10 +1,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { ConfigError } from '../../src/app/config.ts';
 import { devOperatorEnvironment } from '../../src/dev/dev-operator-environment.ts';
-import { runDevStack } from '../../src/dev/run-dev-stack.ts';
+import { portInUse, runDevStack } from '../../src/dev/run-dev-stack.ts';
 
 /** `npm start` reports a ConfigError as "Cannot start: …" (src/start.ts); anything else as a crash. */
 describe('the offline dev stack refuses a bad option before it starts anything', () => {
@@ -26,6 +28,34 @@ describe('the offline dev stack refuses a bad option before it starts anything',
       expect((error as Error).message).to.match(message);
     });
   }
+});
+
+describe("the offline dev stack's ports", () => {
+  it('refuses two parts of the stack on one port, naming both variables, before it starts anything', async () => {
+    const error = await runDevStack({ PORT: '4230', SECOND_APP_PORT: '4230' }).then(
+      () => undefined,
+      (rejected: unknown) => rejected,
+    );
+    expect(error).to.be.instanceOf(ConfigError);
+    expect((error as Error).message).to.equal('PORT and SECOND_APP_PORT are both 4230: each part of the stack needs its own port');
+    const defaults = await runDevStack({ DEMO_API_PORT: '3000' }).catch((rejected: unknown) => rejected);
+    expect((defaults as Error).message, "the default of the one not set").to.match(/^PORT and DEMO_API_PORT are both 3000/);
+  });
+
+  it('names the variable of a port the identity provider or the demo API finds in use', async () => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const taken = (holder.address() as AddressInfo).port;
+    const second = createServer();
+    const listenError = await new Promise<unknown>((resolve) => second.once('error', resolve).listen(taken, '127.0.0.1'));
+    holder.close();
+
+    const error = portInUse(listenError, { PORT: 3000, SECOND_APP_PORT: 3001, DEV_IDP_PORT: 5443, DEMO_API_PORT: taken });
+
+    expect(error).to.be.instanceOf(ConfigError);
+    expect((error as Error).message).to.match(new RegExp(`^DEMO_API_PORT ${taken} is in use`));
+    expect(portInUse(new Error('another failure'), { PORT: 3000, SECOND_APP_PORT: 3001, DEV_IDP_PORT: 5443, DEMO_API_PORT: taken })).to.not.be.instanceOf(ConfigError);
+  });
 });
 
 /** `npm run signout` without AUTHORITY reads the same port variables, and names a bad one alike. */

@@ -200,7 +200,9 @@ function migrate(db: Database.Database): void {
 function schemaVersion(db: Database.Database): number {
   const version = db.pragma('user_version', { simple: true }) as number;
   if (version > SCHEMA_VERSION) {
-    throw new Error(`SQLite schema version ${version} is newer than this app supports (${SCHEMA_VERSION})`);
+    throw Object.assign(new Error(`SQLite schema version ${version} is newer than this app supports (${SCHEMA_VERSION})`), {
+      code: 'SQLITE_SCHEMA_NEWER',
+    });
   }
   return version;
 }

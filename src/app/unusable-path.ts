@@ -1,0 +1,33 @@
+import { ConfigError } from './config.ts';
+
+/**
+ * Errors that say a configured path cannot be used at all (through a file, no permission, a
+ * directory, not a database, a database of a newer version), not that it failed for a moment: the
+ * app then stops naming the setting, as for any other bad setting, instead of with a stack trace.
+ * SQLite's lock errors (SQLITE_BUSY, SQLITE_LOCKED) are not among them: another process holds the
+ * file for a while.
+ */
+const UNUSABLE = new Set([
+  'EACCES',
+  'EPERM',
+  'EEXIST',
+  'ENOTDIR',
+  'EISDIR',
+  'EROFS',
+  'ENOENT',
+  'ENAMETOOLONG',
+  'ELOOP',
+  'SQLITE_NOTADB',
+  'SQLITE_CANTOPEN',
+  'SQLITE_READONLY',
+  'SQLITE_CORRUPT',
+  'SQLITE_PERM',
+  'SQLITE_SCHEMA_NEWER',
+]);
+
+/** `error` as a ConfigError naming `setting` and its `path` when it says the path cannot be used; otherwise `error`. */
+export function unusablePath(error: unknown, setting: string, path: string): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !UNUSABLE.has(code)) return error;
+  return new ConfigError(`${setting} "${path}" cannot be used: ${(error as Error).message}`, { cause: error });
+}
