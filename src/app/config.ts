@@ -142,10 +142,10 @@ export function loadConfig(env: Env, fallbacks: ConfigFallbacks = {}): Config {
     idTokenMaxAgeSeconds: integer(env, 'ID_TOKEN_MAX_AGE_SECONDS', 600, 60, 86400),
     clientId: required(env, 'CLIENT_ID', 'the application (client) id registered at the identity provider'),
     clientSecret: required(env, 'CLIENT_SECRET', 'the client secret registered at the identity provider'),
-    apiUrl: httpsUnlessLocal(url(env, 'API_URL', 'https://graph.microsoft.com/v1.0/me'), 'API_URL'),
+    apiUrl: withoutCredentials(httpsUnlessLocal(url(env, 'API_URL', 'https://graph.microsoft.com/v1.0/me'), 'API_URL'), 'API_URL'),
     apiScopes: Object.freeze(apiScopes),
     tokenStore,
-    sqlitePath: env.SQLITE_PATH || './data/app.db',
+    sqlitePath: env.SQLITE_PATH?.trim() || './data/app.db',
     // Checked only where it is used: a REDIS_URL left in the environment of a SQLite or memory app
     // is none of its business.
     redisUrl: tokenStore === 'redis' ? redisUrl(env) : DEFAULT_REDIS_URL,
@@ -155,8 +155,8 @@ export function loadConfig(env: Env, fallbacks: ConfigFallbacks = {}): Config {
     tokenEncryptionKeys: Object.freeze(tokenEncryptionKeys),
     allowPlaintextTokens,
     frontChannelRequiresIss: flag(env, 'FRONT_CHANNEL_REQUIRE_ISS'),
-    signOutJournalPath: env.SIGN_OUT_JOURNAL_PATH || defaultSignOutJournalPath(required(env, 'CLIENT_ID', 'the application (client) id registered at the identity provider')),
-    formerSignOutJournalPath: env.SIGN_OUT_JOURNAL_PATH ? undefined : './data/sign-out-journal.json',
+    signOutJournalPath: env.SIGN_OUT_JOURNAL_PATH?.trim() || defaultSignOutJournalPath(required(env, 'CLIENT_ID', 'the application (client) id registered at the identity provider')),
+    formerSignOutJournalPath: env.SIGN_OUT_JOURNAL_PATH?.trim() ? undefined : './data/sign-out-journal.json',
     sessionKeys: Object.freeze(sessionKeys),
     sessionCookieName: cookieName(env, 'SESSION_COOKIE_NAME', 'app.session'),
     sessionTtlMs: integer(env, 'SESSION_TTL_SECONDS', 8 * 3600, 60, 365 * 86400) * 1000,
@@ -270,16 +270,28 @@ function url(
   try {
     parsed = new URL(value);
   } catch {
-    fail(name, hiddenBecause ? `is not a valid URL (${hiddenBecause})` : `is not a valid URL: "${value}"`);
+    fail(name, hiddenBecause ? `is not a valid URL (${hiddenBecause})` : `is not a valid URL: "${withoutUserInfo(value)}"`);
   }
   if (!protocols.includes(parsed.protocol)) fail(name, `must be a ${protocols.map((protocol) => `${protocol}//`).join(' or ')} URL`);
   return value;
 }
 
+/** The API is called with the user's access token, never with a user name and password in its URL. */
+function withoutCredentials(value: string, name: string): string {
+  const parsed = new URL(value);
+  if (parsed.username !== '' || parsed.password !== '') fail(name, 'must not carry a user name or password: the API is called with the user\'s access token');
+  return value;
+}
+
 /** Tokens and cookies travel to this URL: https, except on this machine (development). */
 function httpsUnlessLocal(value: string, name: string): string {
-  if (!isSecureUrl(value)) fail(name, `must be an https:// URL (http is allowed for localhost only), not "${value}"`);
+  if (!isSecureUrl(value)) fail(name, `must be an https:// URL (http is allowed for localhost only), not "${withoutUserInfo(value)}"`);
   return value;
+}
+
+/** `value` with any user name and password masked, for a refusal that shows it (a password must not reach a log). */
+function withoutUserInfo(value: string): string {
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1***@');
 }
 
 

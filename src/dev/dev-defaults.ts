@@ -17,6 +17,17 @@ export function devPort(env: NodeJS.ProcessEnv, name: string, fallback: number):
   return value;
 }
 
+/**
+ * DEV_APP_AUTHORITY, for `npm start` and `npm run signout` alike: `tenant` (default: Contoso's own
+ * authority) or `common` (the multi-tenant one), or a ConfigError naming the variable.
+ */
+export function devAppAuthority(env: NodeJS.ProcessEnv): 'tenant' | 'common' {
+  const value = env.DEV_APP_AUTHORITY;
+  if (value === undefined || value === '' || value === 'tenant') return 'tenant';
+  if (value === 'common') return 'common';
+  throw new ConfigError(`DEV_APP_AUTHORITY must be tenant or common, not "${value}"`);
+}
+
 /** The demo API's identifier: its access tokens' `aud` and the prefix of its scopes, as in Entra. */
 export const DEMO_API_AUDIENCE = 'api://demo-api';
 /** Scope names the demo API defines; the second one lets the app show incremental consent. */

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONTOSO_TENANT_ID } from './demo-tenants.ts';
 import { devAppEnvironment } from './dev-app-environment.ts';
-import { DEMO_API_SCOPE, DEV_PORTS, devPort } from './dev-defaults.ts';
+import { DEMO_API_SCOPE, DEV_PORTS, devAppAuthority, devPort } from './dev-defaults.ts';
 import { devStackApps } from './dev-stack-apps.ts';
 import { loadOrCreateDevStackSecrets } from './dev-stack-secrets.ts';
 
@@ -24,7 +24,7 @@ export function devOperatorEnvironment(env: NodeJS.ProcessEnv, dataDir = 'data')
   const app = apps[which === 'a' ? 0 : 1]!;
   const secrets = loadOrCreateDevStackSecrets(secretsFile, apps.map(({ clientId }) => clientId));
   const providerOrigin = `https://localhost:${port('DEV_IDP_PORT', DEV_PORTS.identityProvider)}`;
-  const common = env.DEV_APP_AUTHORITY === 'common';
+  const common = devAppAuthority(env) === 'common';
   return devAppEnvironment({
     ...app,
     clientSecret: secrets.clientSecrets[app.clientId]!,

@@ -1,19 +1,14 @@
 import { ConfigError } from '../app/config.ts';
 import { listenFailure } from '../app/listen-failure.ts';
-import { DEV_PORTS, devPort } from './dev-defaults.ts';
+import { DEV_PORTS, devAppAuthority, devPort } from './dev-defaults.ts';
 import { DEMO_PASSWORD, demoUsersOfTenant } from './demo-users.ts';
-import { startDevStack, type AppAuthority, type LogoutChannel } from './start-dev-stack.ts';
+import { startDevStack, type LogoutChannel } from './start-dev-stack.ts';
 
-function logoutChannel(value: string | undefined): LogoutChannel {
+function logoutChannel(env: NodeJS.ProcessEnv, name: 'DEV_LOGOUT_CHANNEL_A' | 'DEV_LOGOUT_CHANNEL_B'): LogoutChannel {
+  const value = env[name];
   if (value === undefined || value === '') return 'front-channel';
   if (value === 'front-channel' || value === 'back-channel' || value === 'both') return value;
-  throw new ConfigError(`DEV_LOGOUT_CHANNEL_A/B must be front-channel, back-channel or both, not "${value}"`);
-}
-
-function appAuthority(value: string | undefined): AppAuthority {
-  if (value === undefined || value === '' || value === 'tenant') return 'tenant';
-  if (value === 'common') return 'common';
-  throw new ConfigError(`DEV_APP_AUTHORITY must be tenant or common, not "${value}"`);
+  throw new ConfigError(`${name} must be front-channel, back-channel or both, not "${value}"`);
 }
 
 function flag(env: NodeJS.ProcessEnv, name: string): boolean {
@@ -62,9 +57,9 @@ export async function runDevStack(env: NodeJS.ProcessEnv = process.env): Promise
     identityProviderPort: ports.DEV_IDP_PORT,
     demoApiPort: ports.DEMO_API_PORT,
     appPorts: [ports.PORT, ports.SECOND_APP_PORT],
-    logoutChannels: [logoutChannel(env.DEV_LOGOUT_CHANNEL_A), logoutChannel(env.DEV_LOGOUT_CHANNEL_B)],
+    logoutChannels: [logoutChannel(env, 'DEV_LOGOUT_CHANNEL_A'), logoutChannel(env, 'DEV_LOGOUT_CHANNEL_B')],
     sendIssInFrontChannel: flag(env, 'DEV_SEND_ISS'),
-    appAuthority: appAuthority(env.DEV_APP_AUTHORITY),
+    appAuthority: devAppAuthority(env),
     rotateRefreshTokens: flag(env, 'DEV_ROTATE_REFRESH_TOKENS'),
     revocation: flag(env, 'DEV_REVOCATION'),
     appEnv,

@@ -153,6 +153,21 @@ describe('loadConfig', () => {
       }
     });
 
+    it('never shows a password written in PUBLIC_URL or API_URL, and refuses one in API_URL (the API gets the access token)', () => {
+      const publicUrl = configFailure({ ...MINIMAL, PUBLIC_URL: 'http://user:s3cret@app.example' }).message;
+      expect(publicUrl).to.equal('PUBLIC_URL must be an https:// URL (http is allowed for localhost only), not "http://***@app.example"');
+      expect(configFailure({ ...MINIMAL, API_URL: 'https://user:s3cret@[bad/me' }).message).to.not.contain('s3cret');
+      expect(configFailure({ ...MINIMAL, API_URL: 'https://user:s3cret@api.example/me' }).message).to.equal(
+        "API_URL must not carry a user name or password: the API is called with the user's access token",
+      );
+    });
+
+    it('reads a SQLITE_PATH or SIGN_OUT_JOURNAL_PATH of spaces as unset, as every other setting', () => {
+      const config = loadConfig({ ...MINIMAL, SQLITE_PATH: '  ', SIGN_OUT_JOURNAL_PATH: ' ' });
+      expect(config.sqlitePath).to.equal('./data/app.db');
+      expect(config.signOutJournalPath).to.equal(loadConfig(MINIMAL).signOutJournalPath);
+    });
+
     it('requires SESSION_KEYS with TOKEN_STORE=redis even in development, saying how to generate them', () => {
       const error = configFailure({ ...MINIMAL, TOKEN_STORE: 'redis', SESSION_KEYS: undefined }, { devSessionKeys: () => ['d'.repeat(32)] });
       expect(error.message).to.match(/^SESSION_KEYS is required with TOKEN_STORE=redis/);

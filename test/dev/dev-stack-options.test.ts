@@ -13,7 +13,8 @@ describe('the offline dev stack refuses a bad option before it starts anything',
   for (const [name, value, message] of [
     ['DEV_SEND_ISS', 'yes', /^DEV_SEND_ISS must be true or false, not "yes"/],
     ['DEV_REVOCATION', '1', /^DEV_REVOCATION must be true or false/],
-    ['DEV_LOGOUT_CHANNEL_A', 'iframe', /^DEV_LOGOUT_CHANNEL_A\/B must be front-channel, back-channel or both/],
+    ['DEV_LOGOUT_CHANNEL_A', 'iframe', /^DEV_LOGOUT_CHANNEL_A must be front-channel, back-channel or both/],
+    ['DEV_LOGOUT_CHANNEL_B', 'both-ways', /^DEV_LOGOUT_CHANNEL_B must be front-channel, back-channel or both/],
     ['DEV_APP_AUTHORITY', 'organizations', /^DEV_APP_AUTHORITY must be tenant or common/],
     ['PORT', '70000', /^PORT must be a port number/],
     ['DEMO_API_PORT', '0x1f90', /^DEMO_API_PORT must be a port number/],
@@ -66,6 +67,10 @@ describe('the operator command on the offline stack refuses a bad port variable,
     writeFileSync(join(dataDir, 'dev-stack-secrets.json'), '{}');
   });
   after(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('names DEV_APP_AUTHORITY=organizations, as npm start does, instead of reading it as tenant', () => {
+    expect(() => devOperatorEnvironment({ DEV_APP_AUTHORITY: 'organizations' }, dataDir)).to.throw(ConfigError, /^DEV_APP_AUTHORITY must be tenant or common/);
+  });
 
   for (const [name, value] of [['PORT', 'abc'], ['SECOND_APP_PORT', '0'], ['DEV_IDP_PORT', '0x10'], ['DEMO_API_PORT', '1e3']] as const) {
     it(`names ${name}=${value}`, () => {
