@@ -24,8 +24,13 @@ if (process.env.AUTHORITY) {
   if (process.env.NODE_ENV !== 'production') {
     // The configuration wants SESSION_KEYS, which `npm start` generates for a developer; this
     // command signs no cookie, so a key of its own, never written, will do: it must create no file
-    // (a folder, a key file) where it may find no database.
-    fallbacks = { devSessionKeys: () => [randomBytes(32).toString('base64url')] };
+    // (a folder, a key file) where it may find no database. The token key `npm start` generated
+    // it reads, to revoke the refresh tokens it removes; without one no partition is sealed by it.
+    const { devKeyFiles, readDevKeys } = await import('./dev/dev-keys.ts');
+    fallbacks = {
+      devSessionKeys: () => [randomBytes(32).toString('base64url')],
+      devTokenEncryptionKeys: () => readDevKeys(devKeyFiles(process.env).tokenEncryptionKeys) ?? [randomBytes(32).toString('base64url')],
+    };
   }
   process.exitCode = await runOperatorSignOut(process.argv.slice(2), process.env, undefined, fallbacks);
 } else if (process.env.NODE_ENV === 'production') {

@@ -5,7 +5,6 @@
  * turn a production deploy into a demo with known passwords.
  */
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 
 if (existsSync('.env')) process.loadEnvFile('.env');
 
@@ -16,10 +15,14 @@ if (process.env.AUTHORITY) {
   if (process.env.NODE_ENV === 'production') {
     await runServer();
   } else {
-    // A developer against a real provider may leave SESSION_KEYS out: keys are generated once into data/.
-    const { loadOrCreateDevSessionKeys } = await import('./dev/dev-session-keys.ts');
-    const keysFile = join(dirname(process.env.SQLITE_PATH || './data/app.db'), 'dev-session-keys.json');
-    await runServer({ devSessionKeys: () => loadOrCreateDevSessionKeys(keysFile) });
+    // A developer against a real provider may leave SESSION_KEYS and TOKEN_ENCRYPTION_KEYS out:
+    // keys are generated once into the folder of the SQLite file (data/).
+    const { devKeyFiles, loadOrCreateDevKeys } = await import('./dev/dev-keys.ts');
+    const files = devKeyFiles(process.env);
+    await runServer({
+      devSessionKeys: () => loadOrCreateDevKeys(files.sessionKeys),
+      devTokenEncryptionKeys: () => loadOrCreateDevKeys(files.tokenEncryptionKeys),
+    });
   }
 } else if (process.env.NODE_ENV === 'production') {
   process.stderr.write(

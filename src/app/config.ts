@@ -75,6 +75,8 @@ type Env = Readonly<Record<string, string | undefined>>;
 export interface ConfigFallbacks {
   /** Session cookie signing keys for development when SESSION_KEYS is not set. */
   readonly devSessionKeys?: () => string[];
+  /** Token encryption keys (base64) for development when TOKEN_ENCRYPTION_KEYS is not set, with a SQLite or memory store. */
+  readonly devTokenEncryptionKeys?: () => string[];
 }
 
 export function loadConfig(env: Env, fallbacks: ConfigFallbacks = {}): Config {
@@ -99,14 +101,19 @@ export function loadConfig(env: Env, fallbacks: ConfigFallbacks = {}): Config {
   const apiScopes = list(env.API_SCOPES?.trim() || 'User.Read', ' ');
   if (apiScopes.length === 0) fail('API_SCOPES', 'must name at least one scope');
   const tokenStore = tokenStoreOf(env);
-  const tokenEncryptionKeys = list(env.TOKEN_ENCRYPTION_KEYS, ',').map((key, i) => {
+  const allowPlaintextTokens = flag(env, 'ALLOW_PLAINTEXT_TOKENS');
+  let givenKeys = list(env.TOKEN_ENCRYPTION_KEYS, ',');
+  // Outside production, with a store of this process's own (Redis: every instance needs the same key), generated.
+  if (givenKeys.length === 0 && !allowPlaintextTokens && !production && tokenStore !== 'redis' && fallbacks.devTokenEncryptionKeys) {
+    givenKeys = fallbacks.devTokenEncryptionKeys();
+  }
+  const tokenEncryptionKeys = givenKeys.map((key, i) => {
     const bytes = Buffer.from(key, 'base64');
     if (!/^[A-Za-z0-9+/_-]{43}=?$/.test(key) || bytes.length !== 32) {
       fail('TOKEN_ENCRYPTION_KEYS', `key ${i + 1} must be 32 random bytes in base64 (e.g. \`openssl rand -base64 32\`)`);
     }
     return bytes;
   });
-  const allowPlaintextTokens = flag(env, 'ALLOW_PLAINTEXT_TOKENS');
   if (tokenEncryptionKeys.length === 0 && !allowPlaintextTokens) {
     fail(
       'TOKEN_ENCRYPTION_KEYS',

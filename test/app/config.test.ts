@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { ConfigError, loadConfig } from '../../src/app/config.ts';
 
@@ -83,6 +84,26 @@ describe('loadConfig', () => {
     const devKey = 'd'.repeat(32);
     const config = loadConfig({ ...MINIMAL, SESSION_KEYS: undefined }, { devSessionKeys: () => [devKey] });
     expect(config.sessionKeys).to.deep.equal([devKey]);
+  });
+
+  describe('the development token encryption key (npm start against a real provider, outside production)', () => {
+    const devKey = randomBytes(32).toString('base64url');
+    const fallbacks = { devTokenEncryptionKeys: () => [devKey] };
+
+    it('is used when TOKEN_ENCRYPTION_KEYS is not set, with a SQLite or memory store', () => {
+      for (const store of ['sqlite', 'memory']) {
+        const config = loadConfig({ ...MINIMAL, TOKEN_STORE: store, TOKEN_ENCRYPTION_KEYS: undefined }, fallbacks);
+        expect(config.tokenEncryptionKeys.map((key) => key.toString('base64url')), store).to.deep.equal([devKey]);
+      }
+    });
+
+    it('is not used in production, with Redis (every instance needs the same key), or when plaintext is chosen', () => {
+      const unset = { ...MINIMAL, TOKEN_ENCRYPTION_KEYS: undefined };
+      expect(configFailure({ ...unset, NODE_ENV: 'production' }, fallbacks).message).to.match(/^TOKEN_ENCRYPTION_KEYS is required/);
+      expect(configFailure({ ...unset, TOKEN_STORE: 'redis' }, fallbacks).message).to.match(/^TOKEN_ENCRYPTION_KEYS is required/);
+      expect(loadConfig({ ...unset, ALLOW_PLAINTEXT_TOKENS: 'true' }, fallbacks).tokenEncryptionKeys).to.deep.equal([]);
+      expect(loadConfig(MINIMAL, fallbacks).tokenEncryptionKeys.map((key) => key.toString('base64')), 'a key given wins').to.deep.equal([MINIMAL.TOKEN_ENCRYPTION_KEYS]);
+    });
   });
 
   it('reads an empty or padded LOG_LEVEL as every other setting: empty is the default', () => {
