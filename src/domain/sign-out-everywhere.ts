@@ -105,8 +105,8 @@ export class SignOutEverywhere {
   }
 
   /**
-   * A browser signed in as `previous` signed in as another account (session `sessionId`, which the
-   * sign-in replaced): `previous` has left this browser as by its own "Sign out" here. Its tokens go
+   * A browser signed in as `previous` (session `sessionId`) is signing in as another account, whose
+   * session replaces that one: `previous` leaves this browser as by its own "Sign out" here. Its tokens go
    * too, their refresh token revoked, unless another session of the account still uses them (another
    * device): no sign-out from the provider could find them otherwise, since it finds tokens through
    * sessions, and they would stay stored until they expired. The provider is not asked to sign
