@@ -1,6 +1,6 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type Database from 'better-sqlite3';
-import { KEPT_REMOVALS, REMOVALS_KEPT_MS } from './sqlite-partition-removals.ts';
+import { KEPT_REMOVALS, lastLoggedRemoval, REMOVALS_KEPT_MS } from './sqlite-partition-removals.ts';
 
 const BATCH_SIZE = 500;
 
@@ -85,7 +85,7 @@ export function startExpirySweeper(
   const onError = options.onError ?? ((error: unknown) => console.error('SQLite expiry sweep failed', error));
   const stopped = new AbortController();
   let running: Promise<void> | undefined;
-  const lastLogged = db.prepare<[], number>("SELECT seq FROM sqlite_sequence WHERE name = 'token_partition_removals'").pluck();
+  const lastLogged = lastLoggedRemoval(db);
   const sweepsKept = Math.ceil((options.removalsKeptMs ?? REMOVALS_KEPT_MS) / options.intervalMs);
   const marks: number[] = []; // the log's last sequence number at each recent sweep, oldest first
   const sweep = (): Promise<void> => {

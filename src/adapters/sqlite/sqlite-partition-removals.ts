@@ -14,6 +14,14 @@ export const KEPT_REMOVALS = 10_000;
  */
 export const REMOVALS_KEPT_MS = 5 * 60_000;
 
+/**
+ * The sequence number of the last removal logged (kept by AUTOINCREMENT even when the sweep has
+ * deleted its row); none before the first.
+ */
+export function lastLoggedRemoval(db: Database.Database): Database.Statement<[], number> {
+  return db.prepare<[], number>("SELECT seq FROM sqlite_sequence WHERE name = 'token_partition_removals'").pluck();
+}
+
 /** Who hears of removals: the partition cache (the shape of its `PartitionChanges` listener). */
 export interface RemovalListener {
   /** The account's partition was removed, by this process or another. */
@@ -42,10 +50,8 @@ export class SqlitePartitionRemovals {
 
   constructor(deps: { db: Database.Database; fileChanges: SqliteFileChanges }) {
     this.#since = deps.db.prepare('SELECT seq, account_id AS accountId FROM token_partition_removals WHERE seq > ? ORDER BY seq');
-    // The last number given (kept by AUTOINCREMENT even when the sweep has deleted its row): what
-    // was removed before this process started is in no memory of it.
-    const last = deps.db.prepare<[], number>("SELECT seq FROM sqlite_sequence WHERE name = 'token_partition_removals'").pluck();
-    this.#lastSeq = guarded(() => last.get()) ?? 0;
+    // What was removed before this process started is in no memory of it.
+    this.#lastSeq = guarded(() => lastLoggedRemoval(deps.db).get()) ?? 0;
     deps.fileChanges.onMoved(() => this.#readLogOrForgetAll());
   }
 
