@@ -296,6 +296,8 @@ describe('MSAL identity provider against Entra-shaped endpoints', () => {
       ['an authorized party the token replaced did not have', 'azp', () => void (entra.idTokenClaims = (claims) => ({ ...claims, azp: entra.clientId }))],
       ['a key the provider never published', 'signature', async () => void (entra.idTokenSigner = { key: await foreignKey(), alg: 'RS256', kid: 'never-published' })],
       ['another oid than the account refreshed', 'account', () => void (entra.idTokenClaims = (claims) => ({ ...claims, oid: bob.oid }))],
+      ['a nonce, not the sign-in\'s', 'nonce', () => void (entra.idTokenClaims = (claims) => ({ ...claims, nonce: 'of-another-authentication' }))],
+      ['an auth_time, where the token replaced had none', 'auth_time', () => void (entra.idTokenClaims = (claims) => ({ ...claims, auth_time: Math.floor(Date.now() / 1000) }))],
     ];
     for (const [what, rule, forge] of forgeries) {
       it(`with ${what} is the provider failing (${rule}): nothing of that answer is stored or used, and its refresh token is revoked`, async () => {
@@ -311,6 +313,37 @@ describe('MSAL identity provider against Entra-shaped endpoints', () => {
         expect(entra.revocationRequests.map((form) => form.token_type_hint)).to.deep.equal(['refresh_token']);
       });
     }
+
+    describe('naming the original authentication (§12.2: its nonce and auth_time, when it carries them)', () => {
+      const signedInAt = Math.floor(Date.now() / 1000) - 30;
+      let signInNonce: unknown;
+      /** As Keycloak: the sign-in's ID token has an auth_time; each refresh's repeats it and the nonce. */
+      const signInWithAuthTime = async () => {
+        entra.idTokenClaims = (claims) => ((signInNonce = claims.nonce), { ...claims, auth_time: signedInAt });
+        const account = await signInNearExpiry();
+        entra.idTokenClaims = (claims) => ({ ...claims, auth_time: signedInAt, nonce: signInNonce });
+        return account;
+      };
+
+      it("is kept when it repeats the sign-in's nonce and auth_time", async () => {
+        const account = await signInWithAuthTime();
+        const token = await idp.acquireTokenSilently({ accountId: account.accountId, scopes: GRAPH_SCOPES });
+        expect(entra.calls.refresh_token).to.equal(1);
+        expect(await idTokensHeld(account.accountId)).to.deep.equal([entra.issuedIdTokens.at(-1)!]);
+        expect((await store.read(account.accountId))!.data).to.contain(token.token);
+      });
+
+      it('is refused (auth_time) when it names a later authentication', async () => {
+        entra.revocation = true;
+        const account = await signInWithAuthTime();
+        const before = await store.read(account.accountId);
+        entra.idTokenClaims = (claims) => ({ ...claims, auth_time: signedInAt + 86_400, nonce: signInNonce });
+        const error = await idp.acquireTokenSilently({ accountId: account.accountId, scopes: GRAPH_SCOPES }).catch((e: unknown) => e);
+        expect(error).to.be.instanceOf(IdentityProviderUnavailable);
+        expect(await store.read(account.accountId), 'the partition as it was').to.deep.equal(before);
+        expect(warnings.join('\n')).to.contain('refreshed tokens not stored: the ID token of the refresh failed a check {"rule":"auth_time","revocation":"revoked"}');
+      });
+    });
 
     it("of a tenant no longer allowed sends the user to sign in (where the refusal says why), not a 503 on every page", async () => {
       entra.revocation = true;

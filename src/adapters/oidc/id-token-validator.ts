@@ -57,8 +57,7 @@ export class IdTokenValidator {
 
   /**
    * An ID token a refresh returned (OpenID Connect Core 1.0 §12.2): the checks of §3.1.3.7 but the
-   * nonce (none was sent; a provider such as Keycloak repeats the sign-in's, so it is not looked
-   * at), and `iss`, `sub`, `aud` and `azp` those of `original`, the ID token held until then (the
+   * nonce's (none was sent), and the identity of `original`, the ID token held until then (the
    * sign-in's, or an earlier refresh's, each checked in its turn). Rejects as `validate` does.
    */
   async validateRefreshed(idToken: string, original: Readonly<Record<string, unknown>> | undefined): Promise<JWTPayload> {
@@ -89,12 +88,24 @@ export class IdTokenValidator {
   }
 }
 
-/** OpenID Connect Core §12.2: a refreshed ID token names the same issuer, subject, audiences and authorized party. */
+/**
+ * OpenID Connect Core 1.0 §12.2: a refreshed ID token names the same issuer, subject, audiences and
+ * authorized party; it should carry no nonce, but one it carries "MUST be the same as in the ID
+ * Token issued at the time of the original authentication" (Keycloak repeats it), and an
+ * `auth_time` it carries "MUST represent the time of the original authentication". The ID token
+ * held stands for the original: the sign-in's, or a refresh's that repeated its nonce and
+ * `auth_time` or carried none (then a later refresh bringing one cannot be shown to name this
+ * authentication, and is refused).
+ */
 function sameIdentity(claims: JWTPayload, original: Readonly<Record<string, unknown>>): void {
   if (claims.iss !== original.iss) throw new TokenRefused('iss', 'not the issuer of the ID token it replaces');
   if (claims.sub !== original.sub) throw new TokenRefused('sub', 'not the subject of the ID token it replaces');
   if (!sameMembers(audiences(claims.aud), audiences(original.aud))) throw new TokenRefused('aud', 'not the audiences of the ID token it replaces');
   if (claims.azp !== original.azp) throw new TokenRefused('azp', 'not the authorized party of the ID token it replaces');
+  if (claims.nonce !== undefined && claims.nonce !== original.nonce) throw new TokenRefused('nonce', 'not the nonce of the original authentication');
+  if (claims.auth_time !== undefined && claims.auth_time !== original.auth_time) {
+    throw new TokenRefused('auth_time', 'not the time of the original authentication');
+  }
 }
 
 function audiences(aud: unknown): unknown[] {
