@@ -210,9 +210,6 @@ export class SignOutEverywhere {
     const claims = await this.#logoutTokenVerifier.verify(logoutToken);
     const entry = { channel: 'back-channel', sid: claims.sid, subject: claims.sid ? undefined : claims.subject, at: this.#now(), jti: claims.jti, replayableUntil: claims.replayableUntil } as const;
     try {
-      if (await this.#replayGuard.isClaimed(replayId(claims.jti))) {
-        throw new SignOutRejected('This logout token was already used.', { reason: 'replayed' });
-      }
       return signOutResult('back-channel', await this.#apply(entry, claims.subject));
     } catch (error) {
       return this.#journalOrThrow(error, entry, claims.subject);
@@ -272,8 +269,17 @@ export class SignOutEverywhere {
     return { ...work, revocation: await revoke() };
   }
 
-  /** The tokens and sessions of a journaled or back-channel sign-out removed, its logout token claimed; the revocation left to the caller. */
+  /**
+   * The tokens and sessions of a journaled or back-channel sign-out removed, its logout token
+   * claimed; the revocation left to the caller. A logout token already used is refused before
+   * anything is done, also when it comes from the journal: one replayed while the store was down
+   * could not be looked up then, and applied later it would end the sessions the user has signed in
+   * to since its first delivery.
+   */
   async #applyLocally(entry: Omit<JournaledSignOut, 'id'>, subject = entry.subject): Promise<LocalSignOut> {
+    if (entry.jti && (await this.#replayGuard.isClaimed(replayId(entry.jti)))) {
+      throw new SignOutRejected('This logout token was already used.', { reason: 'replayed' });
+    }
     const sessions = entry.sid ? await this.#sessionStore.findBySid(entry.sid) : await this.#sessionStore.findBySubject(entry.subject!);
     const done = await this.#signOutLocally(sessions, [], subject);
     // Two deliveries of one token racing each other both did the (idempotent) sign-out; one wins here.

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page, ScriptedBrowser } from '../support/scripted-browser.ts';
 import { sessionCount, tokenPartition } from './support/app-database.ts';
-import { browse, signInToProfile, signOutFromApp } from './support/journeys.ts';
+import { browse, expectRedirectToSignIn, signInToProfile, signOutFromApp } from './support/journeys.ts';
 import type { Hop } from './support/journeys.ts';
 import { accountIdOf, startTestStack } from './support/test-stack.ts';
 import type { TestStack } from './support/test-stack.ts';
@@ -17,11 +17,6 @@ import type { TestStack } from './support/test-stack.ts';
 
 const ALICE = accountIdOf('alice');
 const BOB = accountIdOf('bob');
-
-function expectRedirectToSignIn(page: Page, app: { url: string }): void {
-  expect(page.status, page.text.slice(0, 300)).to.equal(302);
-  expect(page.redirectUrl).to.equal(`${app.url}/auth/signin?returnTo=%2Fprofile`);
-}
 
 /** `GET provider/<tenant>/login/<uid>` or `GET http://localhost:<port>/profile`: a hop without its query and random ids. */
 function routeStep(hop: Hop, issuer: string): string {

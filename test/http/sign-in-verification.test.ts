@@ -139,15 +139,23 @@ describe('sign-in verification: a multi-tenant (common) authority with ALLOWED_T
     expect(await app.container.cradle.tokenStore.read(`${alice.oid}.${T1}`)).to.equal(undefined);
   });
 
-  it('accepts a back-channel logout token from the issuer of an allowed tenant only', async () => {
-    await signInWithBrowser(app.browser(), entra, alice, { sid: 'sid-alice' });
+  it('accepts a back-channel logout token from the issuer of an allowed tenant only, with or without a tid', async () => {
     const provider = app.browser();
-    const post = async (iss: string, tid: string) =>
-      provider.post('/auth/signout/backchannel', { logout_token: await entra.logoutToken({ sid: 'sid-alice', iss, tid }) }, { headers: { origin: '', accept: '*/*' } });
-    expect((await post(entra.issuerFor(T2), T2)).status).to.equal(400);
+    const post = async (sid: string, iss: string, tid?: string) =>
+      provider.post('/auth/signout/backchannel', { logout_token: await entra.logoutToken({ sid, iss, ...(tid ? { tid } : {}) }) }, { headers: { origin: '', accept: '*/*' } });
+    await signInWithBrowser(app.browser(), entra, alice, { sid: 'sid-alice' });
+    expect((await post('sid-alice', entra.issuerFor(T2), T2)).status).to.equal(400);
+    expect((await post('sid-alice', entra.issuerFor(T2))).status, 'no tid: the tenant its issuer names is not allowed').to.equal(400);
+    expect((await post('sid-alice', entra.issuerFor(T1), T2)).status, "a tid that is not its issuer's").to.equal(400);
     expect(await app.container.cradle.sessionStore.findBySid('sid-alice')).to.have.length(1);
-    expect((await post(entra.issuerFor(T1), T1)).status).to.equal(200);
+    expect((await post('sid-alice', entra.issuerFor(T1), T1)).status).to.equal(200);
     expect(await app.container.cradle.sessionStore.findBySid('sid-alice')).to.deep.equal([]);
+
+    // Back-Channel Logout 1.0 §2.4 defines no tid, and oidc-provider (the dev provider) sends none.
+    await signInWithBrowser(app.browser(), entra, alice, { sid: 'sid-alice-again' });
+    expect((await post('sid-alice-again', entra.issuerFor(T1))).status).to.equal(200);
+    expect(await app.container.cradle.sessionStore.findBySid('sid-alice-again')).to.deep.equal([]);
+    expect(await app.container.cradle.tokenStore.read(`${alice.oid}.${T1}`)).to.equal(undefined);
   });
 });
 

@@ -67,13 +67,13 @@ describe('SignOutEverywhere', () => {
     };
   }
 
-  function withJournal(signOutJournal: LocalSignOutJournal | undefined): SignOutEverywhere {
+  function withJournal(signOutJournal: LocalSignOutJournal | undefined, replayGuard = new MemoryReplayGuard({ now: () => time })): SignOutEverywhere {
     return new SignOutEverywhere({
       identityProvider: provider,
       tokenStore,
       sessionStore,
       logoutTokenVerifier: logoutTokens,
-      replayGuard: new MemoryReplayGuard({ now: () => time }),
+      replayGuard,
       refreshTokenRevoker: revoker,
       signOutJournal,
       now: () => time,
@@ -389,6 +389,34 @@ describe('SignOutEverywhere', () => {
       await withJournal(journal).applyJournal((applied) => reported.push(applied));
       expect(reported[0]).to.include({ outcome: 'removed', sessionsEnded: 2, journaled: true });
       expect(revoker.received).to.have.length(1);
+    });
+
+    it('drops a journaled logout token already used, ending none of the sessions signed in since its first delivery', async () => {
+      const journal = new LocalSignOutJournal();
+      const replayGuard = new MemoryReplayGuard({ now: () => time });
+      const signOutWithGuard = withJournal(journal, replayGuard);
+      const token = logoutTokens.issue({ subject: alice.subject, jti: 'jti-used' });
+      expect(await signOutWithGuard.fromBackChannel(token)).to.include({ outcome: 'removed', sessionsEnded: 2 });
+      // Alice signs in again; then the used token is replayed while the store cannot say it was used.
+      alice = await provider.signInDirectly(
+        { accountId: 'alice.tenant', subject: 'alice-sub', username: 'alice@example.com' },
+        { sid: 'sid-alice-again', scopes: API_SCOPES },
+      );
+      await startSession('alice-tablet', alice);
+      const isClaimed = replayGuard.isClaimed.bind(replayGuard);
+      replayGuard.isClaimed = async () => {
+        throw new StoreUnavailable('store down');
+      };
+      expect(await signOutWithGuard.fromBackChannel(token)).to.include({ outcome: 'journaled' });
+      replayGuard.isClaimed = isClaimed;
+
+      const reported: SignOutResult[] = [];
+      expect(await signOutWithGuard.applyJournal((applied) => reported.push(applied))).to.equal(0);
+      expect(reported, 'nothing signed out').to.deep.equal([]);
+      expect(journal.pending(), 'dropped').to.deep.equal([]);
+      expect(await sessionStore.get('alice-tablet'), 'her new session').to.not.equal(undefined);
+      expect(await tokenStore.read(alice.accountId), 'her new tokens').to.not.equal(undefined);
+      expect(revoker.received.map((received) => received.refreshToken), 'revoked once, at the first delivery').to.have.length(1);
     });
 
     it('reports unsupported when the provider has no revocation endpoint, and still removes everything', async () => {

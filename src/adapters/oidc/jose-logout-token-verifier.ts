@@ -42,6 +42,7 @@ export class JoseLogoutTokenVerifier implements LogoutTokenVerifier {
         clockSkewSeconds: this.#clockSkewSeconds,
         maxAgeSeconds: MAX_TOKEN_AGE_SECONDS,
         declaredTypes: LOGOUT_TOKEN_TYPES,
+        tenantFromIssuer: true,
       });
       const events = payload.events as Record<string, unknown> | undefined;
       const event = events?.[BACKCHANNEL_LOGOUT_EVENT];

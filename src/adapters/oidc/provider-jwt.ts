@@ -31,6 +31,12 @@ export interface ProviderJwtChecks {
    * RFC 7515 §4.1.9 compares them); a token declaring none is taken. Unset: `typ` is not looked at.
    */
   readonly declaredTypes?: ReadonlySet<string>;
+  /**
+   * A token without `tid` is held to the tenant its `iss` names, as a front-channel `iss` is: a
+   * logout token (Back-Channel Logout 1.0 §2.4 defines no `tid`; oidc-provider sends none). One
+   * with a `tid` is held to the whole rule.
+   */
+  readonly tenantFromIssuer?: boolean;
 }
 
 /**
@@ -67,7 +73,9 @@ export async function verifyProviderJwt(
   if (checks.declaredTypes && typ !== undefined && !checks.declaredTypes.has(String(typ).toLowerCase().replace(/^application\//, ''))) {
     throw new TokenRefused('typ', `declared type "${String(typ)}" is not one this token may have`);
   }
-  const issuerRefusal = provider.issuerRule.refusal(payload);
+  const { iss } = payload;
+  const tenantByIssuer = checks.tenantFromIssuer && payload.tid === undefined && typeof iss === 'string';
+  const issuerRefusal = tenantByIssuer ? provider.issuerRule.issuerRefusal(iss) : provider.issuerRule.refusal(payload);
   if (issuerRefusal) throw new TokenRefused(issuerRefusal, `iss "${String(payload.iss)}", tid "${String(payload.tid)}"`);
   refuseUnfitAge(payload.iat!, checks);
   const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];

@@ -1,5 +1,6 @@
 import type { Page, Request } from 'playwright-core';
 import type { DevApp } from '../../../src/dev/start-dev-stack.ts';
+export { waitUntil } from '../../support/wait-until.ts';
 
 const PASSWORD = 'demo';
 
@@ -112,15 +113,6 @@ export async function openRecording(page: Page, url: string): Promise<{ navigati
     return { navigations: recorder.navigations, finalUrl: page.url() };
   } finally {
     recorder.stop();
-  }
-}
-
-/** Polls `check` every 100 ms until it returns true, or throws `message` after `timeoutMs`. */
-export async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: number, message: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${message} (waited ${timeoutMs / 1000} s)`);
-    await delay(100);
   }
 }
 

@@ -1,3 +1,4 @@
+import { expect } from 'chai';
 import type { DevApp } from '../../../src/dev/start-dev-stack.ts';
 import type { Page, ScriptedBrowser } from '../../support/scripted-browser.ts';
 
@@ -124,4 +125,10 @@ export async function signOutFromApp(browser: ScriptedBrowser, app: DevApp, page
     throw new Error(`no front-channel sign-out page after confirming: ${frontChannelPage.status} ${frontChannelPage.redirectUrl ?? frontChannelPage.text.slice(0, 500)}`);
   }
   return { formAnswer, confirmPage, frontChannelPage, frames: iframeSources(frontChannelPage.text), continueUrl: new URL(unescapeHtml(continueHref), frontChannelPage.url).href };
+}
+
+/** A page of the app that a signed-out browser asks for: sent to sign in, and back to the profile after. */
+export function expectRedirectToSignIn(page: Page, app: { url: string }): void {
+  expect(page.status, page.text.slice(0, 300)).to.equal(302);
+  expect(page.redirectUrl).to.equal(`${app.url}/auth/signin?returnTo=%2Fprofile`);
 }

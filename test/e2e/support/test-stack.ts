@@ -21,7 +21,7 @@ export interface TestStack {
 
 /** The offline dev stack on free ports with a fresh data directory, quiet logs. */
 export async function startTestStack(
-  options: Pick<DevStackOptions, 'accessTokenTtlSeconds' | 'appAuthority' | 'appEnv' | 'rotateRefreshTokens' | 'revocation'> = {},
+  options: Pick<DevStackOptions, 'accessTokenTtlSeconds' | 'appAuthority' | 'appEnv' | 'logoutChannels' | 'rotateRefreshTokens' | 'revocation'> = {},
 ): Promise<TestStack> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'dev-stack-e2e-'));
   const stackOptions: DevStackOptions = {
