@@ -19,6 +19,9 @@ import type { JournaledSignOut, SignOutJournal } from '../ports/sign-out-journal
 import type { IndexedSession, SessionStore } from '../ports/session-store.port.ts';
 import type { TokenPartition, TokenStore } from '../ports/token-store.port.ts';
 
+/** Reads of a partition a sign-out makes, each racing a refresh that rewrote it, before it removes whatever is there. */
+const PARTITION_REMOVAL_ROUNDS = 3;
+
 export interface SignOutEverywhereDeps {
   identityProvider: IdentityProvider;
   tokenStore: TokenStore;
@@ -343,10 +346,7 @@ export class SignOutEverywhere {
     let removedUnread = false;
     try {
       for (const accountId of accounts) {
-        const held = await this.#tokenStore.read(accountId);
-        const unread = !held && (await this.#tokenStore.readSummary(accountId)) !== undefined;
-        removing = held;
-        await this.#tokenStore.remove(accountId);
+        const { held, unread } = await this.#removePartition(accountId, (reading) => (removing = reading));
         removing = undefined;
         if (held) removed.push(held);
         removedUnread ||= unread;
@@ -365,6 +365,25 @@ export class SignOutEverywhere {
       work: { subject, sessionsEnded: sessions.length, partitionRemoved: removed.length > 0 || removedUnread },
       revoke: () => (revocation ??= this.#revokeAll(removed, removedUnread)),
     };
+  }
+
+  /**
+   * Removes the account's partition as it was read, so that the refresh token revoked afterwards is
+   * the one removed: a refresh that rewrote the partition between the read and the removal (another
+   * instance, another process on the SQLite file) brought a new refresh token, which a removal of
+   * whatever was there would delete unrevoked, still valid at the provider. Such a partition is
+   * read again; a refresh per account runs at a time, so a few rounds settle it, and past them the
+   * removal is unconditional (the last read's refresh token revoked, as before).
+   * `reading` hears of each partition read before its removal is tried.
+   */
+  async #removePartition(accountId: string, reading: (held: TokenPartition | undefined) => void): Promise<{ held: TokenPartition | undefined; unread: boolean }> {
+    for (let round = 1; ; round++) {
+      const held = await this.#tokenStore.read(accountId);
+      const unread = !held && (await this.#tokenStore.readSummary(accountId)) !== undefined;
+      reading(held);
+      const lastRound = round === PARTITION_REMOVAL_ROUNDS;
+      if (await this.#tokenStore.remove(accountId, held && !lastRound ? held.version : undefined)) return { held, unread };
+    }
   }
 
   async #revokeAll(partitions: readonly TokenPartition[], unreadRemoved = false): Promise<RevocationOutcome> {

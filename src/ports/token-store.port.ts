@@ -58,8 +58,16 @@ export interface TokenStore {
    * leaves the partition with none (never an older write's summary beside newer data).
    */
   write(accountId: string, data: string, expectedVersion?: string, summary?: string): Promise<boolean>;
-  /** Deletes the partition; removing a missing partition is not an error (idempotent). */
-  remove(accountId: string): Promise<void>;
+  /**
+   * Deletes the partition and resolves `true`; removing a missing partition is not an error
+   * (idempotent).
+   *
+   * With `expectedVersion` it is a compare-and-remove: it deletes only while the partition still
+   * has that version (expired or not) and resolves `false` otherwise (rewritten, or already gone).
+   * A sign-out removes exactly the partition it read, so the refresh token it revokes is the one
+   * removed, not one a refresh replaced in between.
+   */
+  remove(accountId: string, expectedVersion?: string): Promise<boolean>;
   /**
    * Makes an existing, unexpired partition live at least until `expiresAt` (epoch ms): its expiry
    * becomes the later of the two, never earlier. A missing or expired partition stays absent

@@ -107,12 +107,38 @@ export function describeTokenStoreContract(
     });
 
     it('removes idempotently', async () => {
-      await store.remove('nobody');
+      expect(await store.remove('nobody')).to.equal(true);
       await store.write('alice', 'tokens');
-      await store.remove('alice');
-      await store.remove('alice');
+      expect(await store.remove('alice')).to.equal(true);
+      expect(await store.remove('alice')).to.equal(true);
 
       expect(await store.read('alice')).to.equal(undefined);
+    });
+
+    it('removes with an expected version only the partition as it was read: not one a refresh rewrote meanwhile', async () => {
+      await store.write('alice', 'tokens');
+      const readForSignOut = await store.read('alice');
+      await store.write('alice', 'refreshed-tokens', readForSignOut?.version);
+
+      expect(await store.remove('alice', readForSignOut?.version), 'rewritten meanwhile').to.equal(false);
+      const reread = await store.read('alice');
+      expect(reread?.data).to.equal('refreshed-tokens');
+      expect(await store.remove('alice', reread?.version)).to.equal(true);
+      expect(await store.read('alice')).to.equal(undefined);
+      expect(await store.version('alice')).to.equal(undefined);
+      expect(await store.remove('alice', reread?.version), 'already gone').to.equal(false);
+    });
+
+    it('removes with an expected version a partition that has expired, and nothing of another account', async () => {
+      await store.write('alice', 'tokens');
+      await store.write('alice2', 'tokens-2');
+      const version = (await store.version('alice'))!;
+      advance(CONTRACT_TOKEN_TTL_SECONDS * 1000 + 1);
+      await store.write('alice2', 'tokens-2-again');
+
+      expect(await store.remove('alice', version)).to.equal(true);
+      expect(await store.write('alice', 'refreshed', version), 'gone for a refresh in flight').to.equal(false);
+      expect((await store.read('alice2'))?.data).to.equal('tokens-2-again');
     });
 
     it('keeps partitions independent, including ids that are prefixes of each other', async () => {

@@ -334,12 +334,33 @@ describe('SignOutEverywhere', () => {
       await expectBobUntouched();
     });
 
+    it('revokes the refresh token the removed partition held when a refresh rewrote it between the read and the removal', async () => {
+      const remove = tokenStore.remove.bind(tokenStore);
+      let refreshes = 1;
+      tokenStore.remove = async (accountId: string, expectedVersion?: string) => {
+        const current = await tokenStore.read(accountId);
+        if (accountId === alice.accountId && current && refreshes-- > 0) {
+          // Another instance's refresh lands first, with a rotated refresh token.
+          const rotated = JSON.stringify({ ...JSON.parse(current.data), refreshToken: 'rt-alice-rotated' });
+          expect(await tokenStore.write(accountId, rotated, current.version)).to.equal(true);
+        }
+        return remove(accountId, expectedVersion);
+      };
+
+      expect(await signOut.fromFrontChannel({ sid: 'sid-alice' })).to.include({ outcome: 'removed', partitionRemoved: true, revocation: 'revoked' });
+
+      expect(await tokenStore.read(alice.accountId)).to.equal(undefined);
+      expect(revoker.received.map((received) => received.refreshToken), 'the one removed').to.deep.equal(['rt-alice-rotated']);
+      await expectBobUntouched();
+    });
+
     it('revokes the refresh token of a partition whose removal failed though the store carried it out, and claims no removal', async () => {
       const remove = tokenStore.remove.bind(tokenStore);
       let failures = 1;
-      tokenStore.remove = async (accountId: string) => {
-        await remove(accountId); // the DEL lands...
+      tokenStore.remove = async (accountId: string, expectedVersion?: string) => {
+        const removed = await remove(accountId, expectedVersion); // the DEL lands...
         if (failures-- > 0) throw new StoreUnavailable('no answer within the store deadline'); // ...after the deadline rejected it
+        return removed;
       };
 
       const error = await expectRejection(signOut.fromApp(alice, 'alice-laptop'), StoreUnavailable);

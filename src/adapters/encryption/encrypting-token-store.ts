@@ -62,8 +62,8 @@ export class EncryptingTokenStore implements TokenStore {
     return this.#inner.write(accountId, this.#keyring.encrypt(data, this.#context(accountId)), expectedVersion, sealedSummary);
   }
 
-  remove(accountId: string): Promise<void> {
-    return this.#inner.remove(accountId);
+  remove(accountId: string, expectedVersion?: string): Promise<boolean> {
+    return this.#inner.remove(accountId, expectedVersion);
   }
 
   keepUntil(accountId: string, expiresAt: number): Promise<void> {

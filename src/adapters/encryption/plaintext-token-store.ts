@@ -44,8 +44,8 @@ export class PlaintextTokenStore implements TokenStore {
     return this.#inner.write(accountId, data, expectedVersion, summary);
   }
 
-  remove(accountId: string): Promise<void> {
-    return this.#inner.remove(accountId);
+  remove(accountId: string, expectedVersion?: string): Promise<boolean> {
+    return this.#inner.remove(accountId, expectedVersion);
   }
 
   keepUntil(accountId: string, expiresAt: number): Promise<void> {

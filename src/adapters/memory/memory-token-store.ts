@@ -59,8 +59,10 @@ export class MemoryTokenStore implements TokenStore {
     if (live && live.expiresAt < expiresAt) this.#partitions.set(accountId, { ...live, expiresAt });
   }
 
-  async remove(accountId: string): Promise<void> {
+  async remove(accountId: string, expectedVersion?: string): Promise<boolean> {
+    if (expectedVersion !== undefined && this.#partitions.get(accountId)?.version !== expectedVersion) return false;
     this.#partitions.delete(accountId);
+    return true;
   }
 
   /**

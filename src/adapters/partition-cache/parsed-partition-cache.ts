@@ -153,10 +153,10 @@ export class ParsedPartitionCache<V extends { readonly version: string }> implem
     }
   }
 
-  async remove(accountId: string): Promise<void> {
+  async remove(accountId: string, expectedVersion?: string): Promise<boolean> {
     this.#evict(accountId);
     try {
-      await this.#inner.remove(accountId);
+      return await this.#inner.remove(accountId, expectedVersion);
     } finally {
       this.#evict(accountId);
     }

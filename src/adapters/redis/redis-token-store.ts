@@ -48,6 +48,18 @@ return 1
 const SUMMARY_OF = ' ';
 
 /**
+ * Deletes a partition only while it has the expected version. KEYS[1] partition hash; ARGV: expectedVersion.
+ * One script, for the reason WRITE is one: a refresh's write landing between a check and a DEL.
+ */
+const REMOVE_IF_VERSION = new RedisScript(`
+if redis.call('HGET', KEYS[1], 'version') ~= ARGV[1] then
+  return 0
+end
+redis.call('DEL', KEYS[1])
+return 1
+`);
+
+/**
  * Moves an unexpired partition's expiry later, never earlier; a missing one stays missing.
  * KEYS[1] partition hash; ARGV: expiresAt, now.
  */
@@ -166,8 +178,13 @@ export class RedisTokenStore implements TokenStore {
     return written === 1;
   }
 
-  async remove(accountId: string): Promise<void> {
-    await this.#changing(accountId, (key) => guarded(this.#deadlineMs, () => this.#redis.del(key)));
+  async remove(accountId: string, expectedVersion?: string): Promise<boolean> {
+    if (expectedVersion === undefined) {
+      await this.#changing(accountId, (key) => guarded(this.#deadlineMs, () => this.#redis.del(key)));
+      return true;
+    }
+    const removed = await this.#changing(accountId, (key) => guarded(this.#deadlineMs, () => REMOVE_IF_VERSION.run(this.#redis, [key], [expectedVersion])));
+    return removed === 1;
   }
 
   async keepUntil(accountId: string, expiresAt: number): Promise<void> {

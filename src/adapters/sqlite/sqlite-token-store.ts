@@ -37,6 +37,7 @@ export class SqliteTokenStore implements TokenStore {
   readonly #upsert: Database.Statement<WriteParams>;
   readonly #compareAndSet: Database.Statement<WriteParams & { expectedVersion: string; now: number }>;
   readonly #delete: Database.Statement<[string]>;
+  readonly #compareAndDelete: Database.Statement<[string, string]>;
   readonly #keepUntil: Database.Statement<{ accountId: string; expiresAt: number; now: number }>;
 
   constructor(deps: {
@@ -71,6 +72,7 @@ export class SqliteTokenStore implements TokenStore {
       UPDATE token_partitions SET data = @data, summary = @summary, version = @version
       WHERE account_id = @accountId AND version = @expectedVersion AND expires_at > @now`);
     this.#delete = db.prepare('DELETE FROM token_partitions WHERE account_id = ?');
+    this.#compareAndDelete = db.prepare('DELETE FROM token_partitions WHERE account_id = ? AND version = ?');
     this.#keepUntil = db.prepare(`
       UPDATE token_partitions SET expires_at = @expiresAt
       WHERE account_id = @accountId AND expires_at > @now AND expires_at < @expiresAt`);
@@ -117,9 +119,13 @@ export class SqliteTokenStore implements TokenStore {
     guarded(() => this.#keepUntil.run({ accountId, expiresAt: Math.ceil(expiresAt), now: this.#now() }));
   }
 
-  async remove(accountId: string): Promise<void> {
+  async remove(accountId: string, expectedVersion?: string): Promise<boolean> {
     this.#versions.forget(accountId);
-    guarded(() => this.#delete.run(accountId));
+    if (expectedVersion === undefined) {
+      guarded(() => this.#delete.run(accountId));
+      return true;
+    }
+    return guarded(() => this.#compareAndDelete.run(accountId, expectedVersion)).changes === 1;
   }
 }
 

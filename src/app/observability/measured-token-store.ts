@@ -34,11 +34,12 @@ export class MeasuredTokenStore implements TokenStore {
     return measured(this.#ops.write, () => this.#inner.write(accountId, data, expectedVersion, summary));
   }
 
-  async remove(accountId: string): Promise<void> {
+  async remove(accountId: string, expectedVersion?: string): Promise<boolean> {
     // A failed read only loses the count: the removal is tried whatever it says.
-    const held = await this.version(accountId).catch(() => undefined);
-    await measured(this.#ops.remove, () => this.#inner.remove(accountId));
-    if (held !== undefined) this.#metrics.partitionRemoved();
+    const held = expectedVersion ?? (await this.version(accountId).catch(() => undefined));
+    const removed = await measured(this.#ops.remove, () => this.#inner.remove(accountId, expectedVersion));
+    if (held !== undefined && removed) this.#metrics.partitionRemoved();
+    return removed;
   }
 
   keepUntil(accountId: string, expiresAt: number): Promise<void> {
