@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { IdentityProviderUnavailable } from '../../src/domain/errors.ts';
+import { IdentityProviderUnavailable, InteractionRequired } from '../../src/domain/errors.ts';
 import { RefreshGate, type RefreshLock } from '../../src/adapters/msal/refresh-gate.ts';
 
 /** A lock shared by instances that expires as Redis's `SET NX PX` does. */
@@ -54,5 +54,46 @@ describe('the refresh gate across instances', () => {
     const token = await gate.run('alice', async () => undefined, async () => 'fresh');
     expect(token).to.equal('fresh');
     expect(Date.now() - began).to.be.within(150, 900);
+  });
+
+  it('fails the requests that waited for a refresh that could not reach the provider, at once, without trying their own', async () => {
+    const gate = new RefreshGate({ lockTtlMs: 1000 });
+    let attempts = 0;
+    const refresh = async () => {
+      attempts++;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      throw new IdentityProviderUnavailable('the provider did not answer');
+    };
+    const began = Date.now();
+    const outcomes = await Promise.allSettled([0, 1, 2, 3, 4].map(() => gate.run('alice', async () => undefined, refresh)));
+    expect(outcomes.every((outcome) => outcome.status === 'rejected' && outcome.reason instanceof IdentityProviderUnavailable)).to.equal(true);
+    expect(attempts).to.equal(1);
+    expect(Date.now() - began, 'ms').to.be.below(300);
+    expect(await gate.run('alice', async () => undefined, async () => 'fresh'), 'a request after them tries again').to.equal('fresh');
+  });
+
+  it('lets a request that waited for a refresh that failed otherwise (the refresh token refused) take what it needs or try its own', async () => {
+    const gate = new RefreshGate({ lockTtlMs: 1000 });
+    let attempts = 0;
+    const refresh = async () => {
+      attempts++;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      if (attempts === 1) throw new InteractionRequired(['User.Read']);
+      return 'fresh';
+    };
+    const outcomes = await Promise.allSettled([0, 1].map(() => gate.run('alice', async () => undefined, refresh)));
+    expect(outcomes.map((outcome) => outcome.status)).to.deep.equal(['rejected', 'fulfilled']);
+    expect(attempts).to.equal(2);
+  });
+
+  it('gives a request that waited for a failed refresh what is cached, if anything is', async () => {
+    const gate = new RefreshGate({ lockTtlMs: 1000 });
+    let cachedToken: string | undefined;
+    const refresh = async () => {
+      cachedToken = 'written by a refresh on another instance meanwhile';
+      throw new IdentityProviderUnavailable('the provider did not answer');
+    };
+    const outcomes = await Promise.allSettled([0, 1].map(() => gate.run('alice', async () => cachedToken, refresh)));
+    expect(outcomes[1]).to.deep.equal({ status: 'fulfilled', value: 'written by a refresh on another instance meanwhile' });
   });
 });

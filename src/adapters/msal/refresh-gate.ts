@@ -46,11 +46,17 @@ export class RefreshGate {
     this.#now = deps.now ?? Date.now;
   }
 
+  /**
+   * A request that waited for a refresh which failed because the provider could not be reached
+   * (`IdentityProviderUnavailable`) fails with it, unless `cached` has what it needs: refreshing in
+   * its turn, each of a user's N concurrent pages would wait out the provider's timeout after the
+   * one before, the last after N of them. Other failures (the refresh token refused) let it try its own.
+   */
   run<T>(accountId: string, cached: () => Promise<T | undefined>, refresh: () => Promise<T>): Promise<T> {
     const ahead = this.#queues.get(accountId);
     const mine = (ahead ?? Promise.resolve()).then(
       () => this.#exclusive(accountId, ahead !== undefined, cached, refresh),
-      () => this.#exclusive(accountId, true, cached, refresh),
+      (failure: unknown) => (failure instanceof IdentityProviderUnavailable ? afterUnavailable(failure, cached) : this.#exclusive(accountId, true, cached, refresh)),
     );
     this.#queues.set(accountId, mine);
     const leave = () => {
@@ -89,4 +95,10 @@ export class RefreshGate {
       if (this.#now() > deadline + 2 * POLL_MS) throw new IdentityProviderUnavailable('another instance is still refreshing this account');
     }
   }
+}
+
+async function afterUnavailable<T>(failure: IdentityProviderUnavailable, cached: () => Promise<T | undefined>): Promise<T> {
+  const hit = await cached();
+  if (hit !== undefined) return hit;
+  throw new IdentityProviderUnavailable('the refresh this request waited for could not reach the provider', { cause: failure });
 }
