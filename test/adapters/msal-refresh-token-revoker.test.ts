@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { expect } from 'chai';
 import nock from 'nock';
@@ -134,6 +136,32 @@ describe('MsalRefreshTokenRevoker (RFC 7009 for partitions in MSAL cache format)
 
     expect(warnings).to.deep.equal([{ reason: 'https://idp.example answered 401 invalid_client' }, { reason: 'discovery answered 503' }]);
     expect(JSON.stringify(warnings)).to.not.contain('rt-mine');
+  });
+
+  it("stops reading a refusal's answer after a few KB, whatever the provider goes on sending", async () => {
+    let bytesSent = 0;
+    const endless = createServer(async (request, response) => {
+      for await (const chunk of request) void chunk;
+      response.writeHead(400, { 'content-type': 'application/json' });
+      const chunk = Buffer.alloc(1 << 20, 0x20); // 64 MB of JSON whitespace, then the error
+      for (let i = 0; i < 64 && !response.destroyed; i++) {
+        if (!response.write(chunk)) await new Promise((resolve) => (response.once('drain', resolve), response.once('close', resolve)));
+        bytesSent += chunk.length;
+      }
+      response.end('{"error":"invalid_request"}');
+    });
+    await new Promise<void>((resolve) => endless.listen(0, '127.0.0.1', resolve));
+    const origin = `http://127.0.0.1:${(endless.address() as AddressInfo).port}`;
+    discovery = { issuer: IDP, revocation_endpoint: `${origin}/revoke` };
+    try {
+      expect(await revoker.revoke(partition({ [CLIENT_ID]: 'rt-mine' }))).to.equal('failed');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(bytesSent, 'bytes the provider could send before the app stopped reading').to.be.below(8 << 20);
+      expect(warnings).to.deep.equal([{ reason: `${origin} answered 400` }]);
+    } finally {
+      endless.closeAllConnections();
+      endless.close();
+    }
   });
 
   it("logs only an error code RFC 6749 §5.2 allows, never a provider's text carrying a line break or the token", async () => {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import nock from 'nock';
-import { MAX_DOCUMENT_BYTES } from '../../src/adapters/oidc/fetch-json.ts';
+import { MAX_PROVIDER_ANSWER_BYTES } from '../../src/adapters/bounded-response-text.ts';
 import { ProviderDiscovery } from '../../src/adapters/oidc/provider-discovery.ts';
 import { IdentityProviderUnavailable } from '../../src/domain/errors.ts';
 import { blockNetwork } from '../support/msal-harness.ts';
@@ -77,10 +77,10 @@ describe('provider discovery', () => {
     expect((await discovery().configuration()).issuer).to.equal(AUTHORITY);
   });
 
-  it(`reads no more than ${MAX_DOCUMENT_BYTES} bytes of a document`, async () => {
-    nock('https://idp.example').get(DISCOVERY).reply(200, JSON.stringify(documentWith({ padding: 'x'.repeat(MAX_DOCUMENT_BYTES) })));
+  it(`reads no more than ${MAX_PROVIDER_ANSWER_BYTES} bytes of a document`, async () => {
+    nock('https://idp.example').get(DISCOVERY).reply(200, JSON.stringify(documentWith({ padding: 'x'.repeat(MAX_PROVIDER_ANSWER_BYTES) })));
     const failure = await failureOf(discovery().configuration());
     expect(failure).to.be.instanceOf(IdentityProviderUnavailable);
-    expect(failure!.message).to.contain(`more than ${MAX_DOCUMENT_BYTES} bytes`);
+    expect(failure!.message).to.contain(`more than ${MAX_PROVIDER_ANSWER_BYTES} bytes`);
   });
 });

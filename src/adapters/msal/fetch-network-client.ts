@@ -1,4 +1,5 @@
 import { AuthError, type INetworkModule, type NetworkRequestOptions, type NetworkResponse } from '@azure/msal-node';
+import { AnswerTooLarge, boundedResponseText } from '../bounded-response-text.ts';
 
 /**
  * The provider could not be reached, timed out, did not answer JSON, or failed a token request
@@ -85,9 +86,10 @@ export class FetchNetworkClient implements INetworkModule {
     response.headers.forEach((value, key) => (headers[key] = value));
     let body: T;
     try {
-      body = (await response.json()) as T;
+      body = JSON.parse(await boundedResponseText(response)) as T;
     } catch (error) {
-      throw new ProviderUnreachable(`${method} ${new URL(url).origin} answered ${response.status} without JSON`, { cause: error });
+      const what = error instanceof AnswerTooLarge ? `with ${error.message}` : 'without JSON';
+      throw new ProviderUnreachable(`${method} ${new URL(url).origin} answered ${response.status} ${what}`, { cause: error });
     }
     // A failed token request that is not an OAuth error answer (RFC 6749 §5.2: `error` is required),
     // such as a gateway's `{"message":"Service Unavailable"}`: MSAL reads only `error` to tell a

@@ -1,7 +1,11 @@
 import type { Logger } from 'pino';
 import type { RevocationOutcome } from '../../domain/sign-out-names.ts';
 import type { RefreshTokenRevoker } from '../../ports/refresh-token-revoker.port.ts';
+import { boundedResponseText } from '../bounded-response-text.ts';
 import { refreshTokenSecrets } from './partition-secrets.ts';
+
+/** The most of a refused revocation's answer read for its error code. */
+const MAX_ERROR_ANSWER_BYTES = 4096;
 
 /** The longest a sign-out waits for the provider to revoke a refresh token. */
 export const REVOCATION_TIMEOUT_MS = 2000;
@@ -85,7 +89,11 @@ export class MsalRefreshTokenRevoker implements RefreshTokenRevoker {
       return;
     }
     // The error code only (RFC 6749 §5.2), e.g. invalid_client: never the request, which holds the token.
-    const code = await response.json().then((body: { error?: unknown } | null) => loggableErrorCode(body?.error), () => '');
+    // An OAuth error answer is a few hundred bytes; a longer one is not read on.
+    const code = await boundedResponseText(response, MAX_ERROR_ANSWER_BYTES).then(
+      (text) => loggableErrorCode((JSON.parse(text) as { error?: unknown } | null)?.error),
+      () => '',
+    );
     throw new Error(`${new URL(endpoint).origin} answered ${response.status}${code ? ` ${code}` : ''}`);
   }
 }

@@ -1,12 +1,6 @@
 import { IdentityProviderUnavailable } from '../../domain/errors.ts';
+import { AnswerTooLarge, boundedResponseText, MAX_PROVIDER_ANSWER_BYTES } from '../bounded-response-text.ts';
 import { isSecureUrl } from './secure-url.ts';
-
-/**
- * The most of a provider document that is read: discovery documents and key sets are a few KB
- * (Entra's key set about 10 KB); unbounded, a provider (or whatever answers in its place) could
- * make the app hold any amount in memory.
- */
-export const MAX_DOCUMENT_BYTES = 1024 * 1024;
 
 /** Redirects followed at most for one document. */
 const MAX_REDIRECTS = 5;
@@ -15,7 +9,7 @@ const MAX_REDIRECTS = 5;
  * GET a provider document (discovery, JWKS) as JSON, within `timeoutMs`. Anything but a 200 with
  * JSON is the provider being unavailable, never the user's fault: callers answer 503. Redirects
  * are followed by hand, each only if it stays on https (fetch itself would follow one to http and
- * send the request there), at most MAX_REDIRECTS; a body over MAX_DOCUMENT_BYTES is not read further.
+ * send the request there), at most MAX_REDIRECTS; a body over MAX_PROVIDER_ANSWER_BYTES is not read further.
  */
 export async function fetchJson(url: string, timeoutMs: number): Promise<unknown> {
   const signal = AbortSignal.timeout(timeoutMs);
@@ -54,19 +48,11 @@ export async function fetchJson(url: string, timeoutMs: number): Promise<unknown
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 async function boundedText(response: Response, url: string): Promise<string> {
-  const chunks: Uint8Array[] = [];
-  let bytes = 0;
   try {
-    for await (const chunk of response.body ?? []) {
-      bytes += chunk.length;
-      // Leaving the loop by the throw cancels the stream (for await ... of closes its reader).
-      if (bytes > MAX_DOCUMENT_BYTES) throw new IdentityProviderUnavailable(`GET ${url} answered with more than ${MAX_DOCUMENT_BYTES} bytes`);
-      chunks.push(chunk);
-    }
+    return await boundedResponseText(response, MAX_PROVIDER_ANSWER_BYTES);
   } catch (error) {
-    if (error instanceof IdentityProviderUnavailable) throw error;
+    if (error instanceof AnswerTooLarge) throw new IdentityProviderUnavailable(`GET ${url} answered with ${error.message}`, { cause: error });
     const reason = error instanceof Error && error.name === 'TimeoutError' ? 'timed out while answering' : 'answered without JSON';
     throw new IdentityProviderUnavailable(`GET ${url} ${reason}`, { cause: error });
   }
-  return Buffer.concat(chunks).toString('utf8');
 }

@@ -1,0 +1,36 @@
+import { expect } from 'chai';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { MAX_PROVIDER_ANSWER_BYTES } from '../../src/adapters/bounded-response-text.ts';
+import { FetchNetworkClient, ProviderUnreachable } from '../../src/adapters/msal/fetch-network-client.ts';
+import { blockNetwork } from '../support/msal-harness.ts';
+
+describe("MSAL's network client: what it reads of the provider's answer", () => {
+  beforeEach(blockNetwork);
+
+  it(`stops reading a token answer past ${MAX_PROVIDER_ANSWER_BYTES} bytes: the provider failing, not the app holding it all`, async () => {
+    let bytesSent = 0;
+    const endless = createServer(async (request, response) => {
+      for await (const chunk of request) void chunk;
+      response.writeHead(200, { 'content-type': 'application/json' });
+      const chunk = Buffer.alloc(1 << 20, 0x20); // 64 MB of JSON whitespace
+      for (let i = 0; i < 64 && !response.destroyed; i++) {
+        if (!response.write(chunk)) await new Promise((resolve) => (response.once('drain', resolve), response.once('close', resolve)));
+        bytesSent += chunk.length;
+      }
+      response.end('{"access_token":"at","token_type":"Bearer"}');
+    });
+    await new Promise<void>((resolve) => endless.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(endless.address() as AddressInfo).port}/token`;
+      const error = await new FetchNetworkClient(5_000).sendPostRequestAsync(url, { body: 'grant_type=refresh_token' }).catch((e: unknown) => e);
+      expect(error).to.be.instanceOf(ProviderUnreachable);
+      expect((error as Error).message).to.contain(`answered 200 with more than ${MAX_PROVIDER_ANSWER_BYTES} bytes`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(bytesSent, 'bytes the provider could send before the app stopped reading').to.be.below(8 << 20);
+    } finally {
+      endless.closeAllConnections();
+      endless.close();
+    }
+  });
+});
