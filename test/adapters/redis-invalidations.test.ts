@@ -1,4 +1,4 @@
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
@@ -20,9 +20,9 @@ class Instance {
   readonly sessions: RedisSessionStore;
   readonly tokens: RedisTokenStore;
 
-  constructor(keyPrefix: string, options: { now?: () => number; channelNow?: () => number } = {}) {
+  constructor(keyPrefix: string, options: { now?: () => number; channelNow?: () => number; logger?: Pick<Logger, 'warn'> } = {}) {
     this.redis = connectRedis({ url: REDIS_URL });
-    this.channel = new RedisInvalidations({ redis: this.redis, prefixes: [keyPrefix], now: options.channelNow });
+    this.channel = new RedisInvalidations({ redis: this.redis, prefixes: [keyPrefix], now: options.channelNow, logger: options.logger });
     const invalidations = { channel: this.channel, maxEntries: 100 };
     this.sessions = new RedisSessionStore({ redis: this.redis, keyPrefix, now: options.now, invalidations });
     this.tokens = new RedisTokenStore({ redis: this.redis, keyPrefix, tokenTtlSeconds: 3600, now: options.now, invalidations });
@@ -200,9 +200,11 @@ describe('Redis data kept in memory, invalidated by Redis client tracking', () =
     }
   });
 
-  it('uses no copy once the channel has been silent longer than its bound, and drops them all', async () => {
+  it('uses no copy once the channel has been silent longer than its bound, drops them all, and says so once', async () => {
     let channelTime = 0;
-    const x = await instance({ channelNow: () => channelTime });
+    const warnings: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(String((JSON.parse(line) as { msg?: unknown }).msg)) });
+    const x = await instance({ channelNow: () => channelTime, logger });
     await x.sessions.set('s1', SESSION.data, SESSION.index, SESSION.ttlMs);
     await x.sessions.get('s1');
     expect(x.sessions.holds('s1')).to.equal(true);
@@ -215,6 +217,7 @@ describe('Redis data kept in memory, invalidated by Redis client tracking', () =
     await x.sessions.get('s1');
     expect(x.sessions.holds('s1'), 'not kept while silent').to.equal(false);
     expect(x.tokens.listening(), 'nor parsed partitions').to.equal(false);
+    expect(warnings, 'the line to alert on, once for the silence').to.deep.equal(['redis connection problem']);
 
     await x.channel.settled(); // a PING sent now is answered
     expect(x.channel.usable()).to.equal(true);

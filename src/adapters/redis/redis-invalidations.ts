@@ -137,6 +137,9 @@ export class RedisInvalidations {
     }
     if (!this.#quiet) {
       this.#quiet = true;
+      // A Redis that stops answering (frozen, a network that drops packets) closes no connection,
+      // so ioredis reports nothing: this is the one place it is seen.
+      this.#logger?.warn({ reason: `no answer from Redis for over ${this.#maxSilenceMs} ms` }, 'redis connection problem');
       this.#lose();
     }
     return false;
