@@ -6,6 +6,7 @@ import { IssuerMismatch } from '../adapters/oidc/issuer-rule.ts';
 import type { ProviderDiscovery } from '../adapters/oidc/provider-discovery.ts';
 import { buildApp } from './build-app.ts';
 import { ConfigError, type ConfigFallbacks } from './config.ts';
+import { refuseConnect } from './connect-refusal.ts';
 import { drain } from './graceful-shutdown.ts';
 import { listenFailure } from './listen-failure.ts';
 import { isMainModule } from './main-module.ts';
@@ -31,6 +32,7 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env, fallback
       });
     }
     server = app.listen(config.port, config.host);
+    refuseConnect(server);
     await once(server, 'listening').catch((error: unknown) => {
       throw listenFailure(error, { port: 'PORT', host: 'HOST' }, config.port, config.host);
     });

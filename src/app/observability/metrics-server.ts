@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { refuseConnect } from '../connect-refusal.ts';
 import type { AppMetrics } from './app-metrics.ts';
 
 /**
@@ -23,6 +24,7 @@ export async function startMetricsServer(metrics: AppMetrics, port: number, host
       () => response.writeHead(500, { 'content-type': 'text/plain' }).end('metrics could not be collected\n'),
     );
   });
+  refuseConnect(server);
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, resolve));
   return server;
 }

@@ -1,0 +1,23 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+
+const ANSWER = 'CONNECT is not supported here: this is no proxy.\n';
+
+/**
+ * Answers `CONNECT` (a proxy's method) with a 501 and closes the connection. Node hands such a
+ * request to a `'connect'` listener and never to the app, and without one it closes the socket
+ * without a word (https://nodejs.org/api/http.html#event-connect): a client would see the
+ * connection dropped instead of the 501 every other method the app does not take gets.
+ */
+export function refuseConnect(server: Server): void {
+  server.on('connect', (_request: IncomingMessage, socket: Duplex) => {
+    socket.on('error', () => {}); // a client gone already: nothing to answer
+    socket.end(
+      'HTTP/1.1 501 Not Implemented\r\n' +
+        'Content-Type: text/plain; charset=utf-8\r\n' +
+        'Cache-Control: no-store\r\n' +
+        'Connection: close\r\n' +
+        `Content-Length: ${Buffer.byteLength(ANSWER)}\r\n\r\n${ANSWER}`,
+    );
+  });
+}
