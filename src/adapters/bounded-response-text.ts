@@ -5,6 +5,8 @@
  */
 export const MAX_PROVIDER_ANSWER_BYTES = 1024 * 1024;
 
+const UTF8 = new TextDecoder(); // utf-8, dropping a BOM
+
 /** The answer was longer than the reader would take; its stream is cancelled. */
 export class AnswerTooLarge extends Error {
   override name = 'AnswerTooLarge';
@@ -13,7 +15,8 @@ export class AnswerTooLarge extends Error {
 /**
  * A fetch `Response`'s body as UTF-8 text, at most `maxBytes` of it: past that the stream is
  * cancelled and `AnswerTooLarge` thrown. Other failures of the stream (its deadline, a reset
- * connection) reject as the stream does.
+ * connection) reject as the stream does. A leading byte order mark is dropped, as `response.json()`
+ * drops it (RFC 8259 §8.1 lets a parser ignore one; `JSON.parse` does not).
  */
 export async function boundedResponseText(response: Response, maxBytes: number = MAX_PROVIDER_ANSWER_BYTES): Promise<string> {
   const chunks: Uint8Array[] = [];
@@ -24,5 +27,5 @@ export async function boundedResponseText(response: Response, maxBytes: number =
     if (bytes > maxBytes) throw new AnswerTooLarge(`more than ${maxBytes} bytes`);
     chunks.push(chunk);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return UTF8.decode(Buffer.concat(chunks));
 }

@@ -12,6 +12,13 @@ const ANSWER = 'CONNECT is not supported here: this is no proxy.\n';
 export function refuseConnect(server: Server): void {
   server.on('connect', (_request: IncomingMessage, socket: Duplex) => {
     socket.on('error', () => {}); // a client gone already: nothing to answer
+    // Handed over, the socket is outside the server's timeouts and `closeAllConnections()`: a client
+    // that keeps its half open, or sends more than the buffers hold, would hold a graceful
+    // shutdown open for ever. What it sends is read and dropped (so its end is seen, and the socket
+    // closes), and a socket still open a second later is destroyed.
+    socket.resume();
+    const deadline = setTimeout(() => socket.destroy(), 1000).unref();
+    socket.once('close', () => clearTimeout(deadline));
     socket.end(
       'HTTP/1.1 501 Not Implemented\r\n' +
         'Content-Type: text/plain; charset=utf-8\r\n' +

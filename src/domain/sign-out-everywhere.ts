@@ -22,6 +22,15 @@ import type { TokenPartition, TokenStore } from '../ports/token-store.port.ts';
 /** Reads of a partition a sign-out makes, each racing a refresh that rewrote it, before it removes whatever is there. */
 const PARTITION_REMOVAL_ROUNDS = 3;
 
+/**
+ * How long a logout token's `jti` stays claimed past the time it could still be replayed: a replay
+ * that arrived in time, during a store outage, is journaled unchecked, and is told from a genuine
+ * sign-out when the journal is applied only while the first delivery's claim lasts. So a store
+ * outage up to this long cannot make a used token sign the user out again (of the sessions they
+ * have signed in to since).
+ */
+export const REPLAY_CLAIM_MARGIN_MS = 24 * 3600 * 1000;
+
 export interface SignOutEverywhereDeps {
   identityProvider: IdentityProvider;
   tokenStore: TokenStore;
@@ -300,7 +309,7 @@ export class SignOutEverywhere {
    */
   async #claimOrRevoke(jti: string, replayableUntil: number | undefined, done: LocalSignOut): Promise<boolean> {
     try {
-      return await this.#replayGuard.claim(replayId(jti), replayableUntil ?? this.#now());
+      return await this.#replayGuard.claim(replayId(jti), (replayableUntil ?? this.#now()) + REPLAY_CLAIM_MARGIN_MS);
     } catch (error) {
       noteWorkDoneBeforeFailing(error, { ...done.work, revocation: await done.revoke() });
       throw error;

@@ -33,4 +33,21 @@ describe("MSAL's network client: what it reads of the provider's answer", () => 
       endless.close();
     }
   });
+
+  it('reads an answer that starts with a UTF-8 byte order mark, as response.json() does (RFC 8259 §8.1)', async () => {
+    const server = createServer(async (request, response) => {
+      for await (const chunk of request) void chunk;
+      response.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
+      response.end(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"access_token":"at","token_type":"Bearer","expires_in":3600}')]));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/token`;
+      const answer = await new FetchNetworkClient(5_000).sendPostRequestAsync<{ access_token: string }>(url, { body: 'grant_type=refresh_token' });
+      expect(answer.body.access_token).to.equal('at');
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
 });
