@@ -126,6 +126,10 @@ export async function runServer(fallbacks: ConfigFallbacks = {}): Promise<void> 
       );
     };
     process.on('SIGINT', stop).on('SIGTERM', stop);
+    // Started by a launcher with an IPC channel (the offline stack's): the channel closes when the
+    // launcher dies, even by SIGKILL, which it cannot pass on; this app then stops as if signalled,
+    // rather than go on holding its port.
+    if (process.channel) process.on('disconnect', () => signalledAt === undefined && stop());
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`Cannot start: ${error.message}\n`);

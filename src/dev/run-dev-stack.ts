@@ -2,7 +2,7 @@ import { ConfigError } from '../app/config.ts';
 import { listenFailure } from '../app/listen-failure.ts';
 import { DEV_PORTS, devAppAuthority, devPort } from './dev-defaults.ts';
 import { DEMO_PASSWORD, demoUsersOfTenant } from './demo-users.ts';
-import { startDevStack, type LogoutChannel } from './start-dev-stack.ts';
+import { startDevStack, type DevStack, type LogoutChannel } from './start-dev-stack.ts';
 
 function logoutChannel(env: NodeJS.ProcessEnv, name: 'DEV_LOGOUT_CHANNEL_A' | 'DEV_LOGOUT_CHANNEL_B'): LogoutChannel {
   const value = env[name];
@@ -53,7 +53,7 @@ const PASSED_TO_APPS = ['ALLOWED_TENANTS', 'CLIENT_CAPABILITIES'] as const;
 export async function runDevStack(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const ports = devStackPorts(env);
   const appEnv = Object.fromEntries(PASSED_TO_APPS.flatMap((name) => (env[name] === undefined ? [] : [[name, env[name]!]])));
-  const stack = await startDevStack({
+  const starting = startDevStack({
     identityProviderPort: ports.DEV_IDP_PORT,
     demoApiPort: ports.DEMO_API_PORT,
     appPorts: [ports.PORT, ports.SECOND_APP_PORT],
@@ -67,6 +67,20 @@ export async function runDevStack(env: NodeJS.ProcessEnv = process.env): Promise
   }).catch((error: unknown) => {
     throw portInUse(error, ports);
   });
+  // From the start: a signal while the stack is starting (a supervisor's SIGTERM) stops it once it
+  // has started, rather than end this launcher with the apps it has spawned left running.
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    starting.then((stack) => stack.close(), () => {}).then(() => process.exit(0), () => process.exit(1));
+  };
+  // `on`, not `once`: under `npm start` the terminal's Ctrl-C arrives twice (npm passes it on to
+  // its child, @npmcli/run-script's signal-manager), and a second one with no listener would end
+  // this launcher at once, leaving the apps to drain as orphans; `stop` ignores repeats.
+  process.on('SIGINT', stop).on('SIGTERM', stop);
+  const stack = await starting;
+  if (stopping) return;
   const tenants = stack.tenants.map((tenant) =>
     `  ${tenant.displayName.padEnd(22)} ${tenant.issuer}   users: ${demoUsersOfTenant(tenant.tenantId).map((user) => user.username).join(', ')}`).join('\n');
   process.stdout.write(`
@@ -81,14 +95,4 @@ ${tenants}
 Password "${DEMO_PASSWORD}" for every user. Ctrl-C stops everything.
 
 `);
-  let stopping = false;
-  const stop = () => {
-    if (stopping) return;
-    stopping = true;
-    stack.close().then(() => process.exit(0), () => process.exit(1));
-  };
-  // `on`, not `once`: under `npm start` the terminal's Ctrl-C arrives twice (npm passes it on to
-  // its child, @npmcli/run-script's signal-manager), and a second one with no listener would end
-  // this launcher at once, leaving the apps to drain as orphans; `stop` ignores repeats.
-  process.on('SIGINT', stop).on('SIGTERM', stop);
 }

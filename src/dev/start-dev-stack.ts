@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { get } from 'node:http';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DemoApi } from './demo-api/start-demo-api.ts';
@@ -115,6 +116,9 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
     await servers.close();
   };
   try {
+    // Each app's port, checked here: a child that cannot listen names only its own `PORT`, and one
+    // held by a process that accepts and never answers would leave `waitUntilHealthy` asking.
+    for (const app of apps) await portFree(new URL(app.url).port);
     for (const app of apps) {
       children.push(spawnApp(devAppEnvironment({
         ...app,
@@ -154,6 +158,13 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
   };
 }
 
+/** Resolves when `port` can be listened on (on the apps' host), else rejects with the listen error, which names the port. */
+async function portFree(port: string): Promise<void> {
+  const probe = createServer();
+  await new Promise<void>((resolve, reject) => probe.once('error', reject).listen(Number(port), '127.0.0.1', resolve));
+  await new Promise((resolve) => probe.close(resolve));
+}
+
 function spawnApp(env: Readonly<Record<string, string>>): ChildProcess {
   // Only what the app needs from this environment, then its own settings: a stray AUTHORITY or
   // SESSION_KEYS of the parent must not leak in.
@@ -161,7 +172,9 @@ function spawnApp(env: Readonly<Record<string, string>>): ChildProcess {
   // Plain Node running the .ts file (type stripping), as production does: no loader.
   return spawn(process.execPath, [SERVER], {
     env: { PATH, HOME, ...(NODE_ENV ? { NODE_ENV } : {}), ...env },
-    stdio: ['ignore', 'inherit', 'inherit'],
+    // The IPC channel closes when this launcher dies, however it dies (SIGKILL too): the app then
+    // shuts down (src/app/server.ts) instead of holding its port as an orphan.
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
 }
 
@@ -177,9 +190,10 @@ async function waitUntilHealthy(url: string, child: ChildProcess, timeoutMs = 30
 
 function answers(url: string): Promise<boolean> {
   return new Promise((resolve) => {
-    get(url, (response) => {
+    const request = get(url, { timeout: 1000 }, (response) => {
       response.resume();
       resolve(response.statusCode === 200);
-    }).on('error', () => resolve(false));
+    });
+    request.on('timeout', () => request.destroy()).on('error', () => resolve(false));
   });
 }

@@ -75,6 +75,7 @@ describe('demo API: GET /v1.0/me', () => {
     ['for another audience', () => mint({ aud: 'api://other-api' }), /aud/],
     ['expired', () => mint({ iat: Math.floor(Date.now() / 1000) - 7200, exp: Math.floor(Date.now() / 1000) - 3600 }), /expired/],
     ['from another issuer', () => mint({ iss: 'https://evil.example/v2.0' }), /iss/],
+    ['without exp (it would never expire)', () => mint({ exp: undefined }), /exp/],
     ['signed by another key under the provider kid', () => mint({}, { fresh: true }), /signature/],
     ['not a JWT', async () => 'not-a-jwt', /malformed/],
   ];
@@ -87,6 +88,17 @@ describe('demo API: GET /v1.0/me', () => {
       expect(challenge).to.match(description);
     });
   }
+
+  it('takes HEAD as GET, and answers other methods 405 with Allow (RFC 9110 §15.5.6)', async () => {
+    const token = await mint({});
+    const head = await fetch(`${api.url}/v1.0/me`, { method: 'HEAD', headers: { authorization: `Bearer ${token}` } });
+    expect(head.status).to.equal(200);
+    for (const method of ['POST', 'DELETE']) {
+      const response = await fetch(`${api.url}/v1.0/me`, { method, headers: { authorization: `Bearer ${token}` } });
+      expect(response.status, method).to.equal(405);
+      expect(response.headers.get('allow'), method).to.equal('GET, HEAD');
+    }
+  });
 
   it('refuses a token without the required scope with 403 insufficient_scope', async () => {
     const response = await me(await mint({ scp: 'Profile.Write' }));

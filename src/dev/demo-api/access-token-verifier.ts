@@ -33,7 +33,7 @@ export function createAccessTokenVerifier(options: VerifierOptions): (token: str
   return async (token) => {
     let claims: JWTPayload & { scp?: unknown };
     try {
-      ({ payload: claims } = await jwtVerify(token, keys, { issuer: [options.issuer].flat(), audience: options.audience, algorithms: ['RS256'] }));
+      ({ payload: claims } = await jwtVerify(token, keys, { issuer: [options.issuer].flat(), audience: options.audience, algorithms: ['RS256'], requiredClaims: ['exp'] }));
     } catch (error) {
       if (keysUnavailable(error)) {
         return { ok: false, reason: 'keys_unavailable', description: 'signing keys could not be fetched' };

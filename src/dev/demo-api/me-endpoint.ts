@@ -28,7 +28,11 @@ export function meEndpoint(deps: MeEndpointDeps) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const { pathname, searchParams } = new URL(req.url ?? '/', 'http://localhost');
     if (pathname !== '/v1.0/me') return send(res, 404, graphError('Request_ResourceNotFound', 'Not found'));
-    if (req.method !== 'GET') return send(res, 405, graphError('Request_BadRequest', 'Use GET'));
+    // HEAD as GET (Node sends no body for it); a 405 names what is allowed (RFC 9110 §15.5.6).
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('allow', 'GET, HEAD');
+      return send(res, 405, graphError('Request_BadRequest', 'Use GET'));
+    }
 
     const token = /^Bearer (\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
     if (!token) return send(res, 401, graphError('InvalidAuthenticationToken', 'no access token'), NO_TOKEN_CHALLENGE);
