@@ -1,23 +1,41 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
-import { connect, createServer, type AddressInfo, type Server } from 'node:net';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import { freePort } from '../e2e/support/free-port.ts';
+import { canListen, freePort } from '../e2e/support/free-port.ts';
 import { waitUntil } from '../support/wait-until.ts';
 
 const START = fileURLToPath(new URL('../../src/start.ts', import.meta.url));
 
-/** Whether something accepts connections on the port. */
-const accepts = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => (socket.destroy(), resolve(true))).once('error', () => resolve(false));
-  });
+/**
+ * Whether something listens on the port. Asked by trying to listen there, not by connecting: nock,
+ * which other suites load into this process, makes a client connection to a port nothing listens on
+ * succeed (its socket interception, nock 15).
+ */
+const accepts = async (port: number) => !(await canListen(port));
+
+/** The launcher's child processes (the two apps; the provider and the demo API run inside it). */
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** Whether the process runs (a zombie waiting to be reaped does not). */
+function running(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
 
 /**
  * `npm start` (node src/start.ts) as a process, in a folder of its own: the offline stack's
@@ -57,23 +75,30 @@ describe('the offline stack launcher (npm start without AUTHORITY)', function ()
     return launcher;
   }
 
-  const appsGone = () => waitUntil(async () => !(await accepts(ports.PORT)) && !(await accepts(ports.SECOND_APP_PORT)), 20_000, 'an app still listens after the launcher exited');
+  const appsGone = async (apps: number[]) => {
+    await waitUntil(() => !apps.some(running), 20_000, `an app process (${apps.join(', ')}) still runs after the launcher exited`);
+    expect(await accepts(ports.PORT), 'PORT still held').to.equal(false);
+    expect(await accepts(ports.SECOND_APP_PORT), 'SECOND_APP_PORT still held').to.equal(false);
+  };
 
   it('stops the apps it spawned when SIGTERM arrives while the stack is still starting', async () => {
-    const running = launch();
-    await waitUntil(() => accepts(ports.PORT), 30_000, 'app A never listened');
+    const stack = launch();
+    await waitUntil(() => childrenOf(stack.pid!).length === 2, 30_000, 'the apps were never spawned');
+    const apps = childrenOf(stack.pid!);
     expect(stdout, 'still starting').to.not.contain('Offline dev stack is running');
-    running.kill('SIGTERM');
-    await once(running, 'exit');
-    await appsGone();
+    stack.kill('SIGTERM');
+    await once(stack, 'exit');
+    await appsGone(apps);
   });
 
   it('stops the apps when the launcher itself is killed (SIGKILL, which it cannot pass on)', async () => {
-    const running = launch();
+    const stack = launch();
     await waitUntil(() => stdout.includes('Offline dev stack is running'), 30_000, 'the stack never started');
-    running.kill('SIGKILL');
-    await once(running, 'exit');
-    await appsGone();
+    const apps = childrenOf(stack.pid!);
+    expect(apps).to.have.length(2);
+    stack.kill('SIGKILL');
+    await once(stack, 'exit');
+    await appsGone(apps);
   });
 
   for (const [what, holder] of [

@@ -37,7 +37,8 @@ function candidateRange(): [number, number] {
   return [15_000, Math.max(16_000, Math.min(ephemeralLow, 32_768))];
 }
 
-function canListen(port: number): Promise<boolean> {
+/** Whether nothing listens on `port`, on any address: asked by listening, since nock, once loaded, fakes client connections. */
+export function canListen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const server = createServer();
     server.once('error', () => resolve(false));
