@@ -95,7 +95,7 @@ export function loadConfig(env: Env, fallbacks: ConfigFallbacks = {}): Config {
   }
   if (sessionKeys.length === 0) {
     if (production || !fallbacks.devSessionKeys) fail('SESSION_KEYS', 'is required: comma-separated random secrets that sign the session cookie (e.g. `openssl rand -base64 32`)');
-    sessionKeys.push(...fallbacks.devSessionKeys());
+    sessionKeys.push(...fromFallback('SESSION_KEYS', fallbacks.devSessionKeys));
   }
   if (sessionKeys.some((key) => key.length < 16)) fail('SESSION_KEYS', 'each key must be at least 16 characters');
   const apiScopes = list(env.API_SCOPES?.trim() || 'User.Read', ' ');
@@ -105,7 +105,7 @@ export function loadConfig(env: Env, fallbacks: ConfigFallbacks = {}): Config {
   let givenKeys = list(env.TOKEN_ENCRYPTION_KEYS, ',');
   // Outside production, with a store of this process's own (Redis: every instance needs the same key), generated.
   if (givenKeys.length === 0 && !allowPlaintextTokens && !production && tokenStore !== 'redis' && fallbacks.devTokenEncryptionKeys) {
-    givenKeys = fallbacks.devTokenEncryptionKeys();
+    givenKeys = fromFallback('TOKEN_ENCRYPTION_KEYS', fallbacks.devTokenEncryptionKeys);
   }
   const tokenEncryptionKeys = givenKeys.map((key, i) => {
     const bytes = Buffer.from(key, 'base64');
@@ -291,6 +291,15 @@ function withoutCredentials(value: string, name: string): string {
 }
 
 /** Tokens and cookies travel to this URL: https, except on this machine (development). */
+/** Keys a developer's machine supplies for an unset variable; one that cannot is a refusal naming the variable. */
+function fromFallback(name: string, fallback: () => string[]): string[] {
+  try {
+    return fallback();
+  } catch (error) {
+    return fail(name, `is not set, and ${(error as Error).message}`);
+  }
+}
+
 function httpsUnlessLocal(value: string, name: string): string {
   if (!isSecureUrl(value)) fail(name, `must be an https:// URL (http is allowed for localhost only), not "${withoutUserInfo(value)}"`);
   return value;

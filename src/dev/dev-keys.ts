@@ -7,7 +7,10 @@ import { readSecretsFile, writeSecretsFile } from './secrets-file.ts';
  * `npm run signout` reads the token key from the same place.
  */
 export function devKeyFiles(env: NodeJS.ProcessEnv): { sessionKeys: string; tokenEncryptionKeys: string } {
-  const folder = dirname(env.SQLITE_PATH?.trim() || './data/app.db');
+  const sqlitePath = env.SQLITE_PATH?.trim();
+  // An in-memory database has no folder: the keys go where the default file's would (git-ignored),
+  // not into the working directory.
+  const folder = dirname(sqlitePath && sqlitePath !== ':memory:' ? sqlitePath : './data/app.db');
   return { sessionKeys: join(folder, 'dev-session-keys.json'), tokenEncryptionKeys: join(folder, 'dev-token-encryption-keys.json') };
 }
 
@@ -26,8 +29,24 @@ export function loadOrCreateDevKeys(file: string): string[] {
   return keys;
 }
 
-/** The keys `loadOrCreateDevKeys` made into `file`, if it did: read only, nothing created. */
+/** A key as `loadOrCreateDevKeys` makes it: 32 bytes in base64url. */
+const GENERATED_KEY = /^[A-Za-z0-9_-]{43}$/;
+
+/**
+ * The keys `loadOrCreateDevKeys` made into `file`, if it did: read only, nothing created. A file
+ * that holds anything else is not replaced (its keys may be what reads the stored tokens): the
+ * error names it, and says what to do.
+ */
 export function readDevKeys(file: string): string[] | undefined {
-  const stored = readSecretsFile<unknown>(file);
-  return Array.isArray(stored) && stored.length > 0 && stored.every((key) => typeof key === 'string') ? stored : undefined;
+  let stored: unknown;
+  try {
+    stored = readSecretsFile<unknown>(file);
+  } catch (error) {
+    throw new Error(`the generated key file ${file} cannot be read (${(error as Error).message}); delete it to have new keys generated`, { cause: error });
+  }
+  if (stored === undefined) return undefined;
+  if (!Array.isArray(stored) || stored.length === 0 || !stored.every((key) => typeof key === 'string' && GENERATED_KEY.test(key))) {
+    throw new Error(`the generated key file ${file} does not hold keys this app generated; delete it to have new keys generated`);
+  }
+  return stored;
 }
