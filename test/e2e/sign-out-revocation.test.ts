@@ -13,7 +13,7 @@ import { demoUserByUsername } from '../../src/dev/demo-users.ts';
 import type { DevStackSecrets } from '../../src/dev/dev-stack-secrets.ts';
 import { discover, tokenRequest } from '../dev/support/sign-in.ts';
 import { sessionCount, tokenPartition } from './support/app-database.ts';
-import { postForms, signInToProfile } from './support/journeys.ts';
+import { browse, postForms, signInToProfile } from './support/journeys.ts';
 import { accountIdOf, startTestStack, type TestStack } from './support/test-stack.ts';
 
 const ENTRY = new URL('../../src/signout.ts', import.meta.url).pathname;
@@ -78,6 +78,44 @@ describe('dev stack end to end: refresh tokens revoked on sign-out (SQLite, revo
     expect(answer.status).to.equal(302);
     expect(new URL(answer.redirectUrl!).origin, 'not yet at the provider').to.equal(new URL(world.stack.issuer).origin);
     expect(await refreshAtProvider(refreshToken)).to.match(/400.*invalid_grant/);
+  });
+
+  it("revokes the refresh token of her first browser when she signs in on a second one (the partition takes the new tokens), and the second one's as she signs out everywhere", async () => {
+    const { appA } = world;
+    const laptop = world.browser();
+    await signInToProfile(laptop, appA, 'alice');
+    const laptopToken = await heldRefreshToken(ALICE);
+    const phone = world.browser();
+    const { page } = await signInToProfile(phone, appA, 'alice');
+    const phoneToken = await heldRefreshToken(ALICE);
+    expect(phoneToken, 'the phone sign-in replaced the partition').to.not.equal(laptopToken);
+    const sessionsPage = await phone.get(`${appA.url}/sessions`);
+    const form = postForms(sessionsPage.text).find((candidate) => candidate.action === '/sessions/everywhere')!;
+    expect(page.status).to.equal(200);
+
+    const answer = await phone.post(`${appA.url}/sessions/everywhere`, form.hidden, { headers: { origin: appA.url } });
+
+    expect(answer.status).to.equal(302);
+    expect(await tokenPartition(appA.sqlitePath, ALICE), "alice's tokens").to.equal(undefined);
+    expect(await sessionCount(appA.sqlitePath, ALICE), "alice's sessions, the laptop's too").to.equal(0);
+    expect(await refreshAtProvider(phoneToken), 'the token the partition held').to.match(/400.*invalid_grant/);
+    expect(await refreshAtProvider(laptopToken), "the laptop's, which the phone's sign-in replaced").to.match(/400.*invalid_grant/);
+  });
+
+  it('keeps the new refresh token working when she signs in again in the same browser (prompt=login): nothing revoked then', async () => {
+    const { appA } = world;
+    const browser = world.browser();
+    await signInToProfile(browser, appA, 'alice');
+    const first = await heldRefreshToken(ALICE);
+    const again = await browse(browser, `${appA.url}/auth/signin?prompt=login&returnTo=%2Fprofile`, { username: 'alice' });
+    expect(again.page.status, again.page.text.slice(0, 300)).to.equal(200);
+    const second = await heldRefreshToken(ALICE);
+
+    expect(second).to.not.equal(first);
+    expect(await refreshAtProvider(second), 'the token the partition holds').to.equal('accepted');
+    const sessionsPage = await browser.get(`${appA.url}/sessions`);
+    const everywhere = postForms(sessionsPage.text).find((candidate) => candidate.action === '/sessions/everywhere')!;
+    expect((await browser.post(`${appA.url}/sessions/everywhere`, everywhere.hidden, { headers: { origin: appA.url } })).status).to.equal(302);
   });
 
   it('npm run signout ends her sessions, removes her tokens from the SQLite file, and the provider refuses her refresh token', async () => {

@@ -63,7 +63,7 @@ export class FakeEntra {
   /** Status of the JWKS endpoint: anything but 200 answers without keys (an outage). */
   jwksStatus = 200;
   /** Rewrites the token endpoint's answer (status and body) to a request, e.g. a 5xx or a malformed response. */
-  tokenAnswer: ((form: URLSearchParams, answer: [number, unknown]) => [number, unknown]) | undefined;
+  tokenAnswer: ((form: URLSearchParams, answer: [number, unknown]) => [number, unknown] | Promise<[number, unknown]>) | undefined;
   /** The `claims` parameter of the last token request (MSAL sends client capabilities there). */
   lastTokenRequestClaims: string | undefined;
   /** Where discovery puts the end-session endpoint, when not beside the others (another host, as some providers do). */
