@@ -82,4 +82,30 @@ describe('CONNECT: answered 501, and its socket never holds a graceful shutdown 
     const outcome = await Promise.race([closed, new Promise<string>((resolve) => setTimeout(() => resolve('still shutting down after 5 s'), 5000))]);
     expect(outcome, 'ms to shut down').to.be.a('number').below(2000);
   });
+
+  it('answers CONNECT with a 501 on both ports, where Node alone would drop the connection without a word', async () => {
+    new FakeEntra({ tenantId: tenant }).install();
+    const running = await startServer({ ...env, METRICS_PORT: '0' });
+    try {
+      for (const server of [running.server, running.metricsServer!]) {
+        const answer = await rawExchange((server.address() as AddressInfo).port, 'CONNECT evil.example:443 HTTP/1.1\r\nHost: evil.example:443\r\n\r\n');
+        expect(answer).to.match(/^HTTP\/1\.1 501 Not Implemented\r\n/);
+        expect(answer).to.contain('Cache-Control: no-store');
+      }
+    } finally {
+      await running.close();
+    }
+  });
 });
+
+/** Sends `request` as raw bytes and resolves to everything the server answers before it closes the connection. */
+function rawExchange(port: number, request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(request));
+    let answer = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (answer += chunk));
+    socket.on('end', () => resolve(answer));
+    socket.on('error', reject);
+  });
+}

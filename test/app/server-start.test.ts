@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
-import { connect, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import nock from 'nock';
 import { ConfigError } from '../../src/app/config.ts';
 import { startServer } from '../../src/app/server.ts';
@@ -65,20 +65,6 @@ describe('server start: the provider must fit AUTHORITY', () => {
     new FakeEntra({ tenantId: tenant }).install();
     const running = await startServer(env);
     await running.close();
-  });
-
-  it('answers CONNECT with a 501 on both ports, where Node alone would drop the connection without a word', async () => {
-    new FakeEntra({ tenantId: tenant }).install();
-    const running = await startServer({ ...env, METRICS_PORT: '0' });
-    try {
-      for (const server of [running.server, running.metricsServer!]) {
-        const answer = await rawExchange((server.address() as AddressInfo).port, 'CONNECT evil.example:443 HTTP/1.1\r\nHost: evil.example:443\r\n\r\n');
-        expect(answer).to.match(/^HTTP\/1\.1 501 Not Implemented\r\n/);
-        expect(answer).to.contain('Cache-Control: no-store');
-      }
-    } finally {
-      await running.close();
-    }
   });
 
   describe('a path that cannot be used names its setting, in one line', () => {
@@ -151,14 +137,3 @@ describe('server start: the provider must fit AUTHORITY', () => {
   });
 });
 
-/** Sends `request` as raw bytes and resolves to everything the server answers before it closes the connection. */
-function rawExchange(port: number, request: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1', () => socket.write(request));
-    let answer = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => (answer += chunk));
-    socket.on('end', () => resolve(answer));
-    socket.on('error', reject);
-  });
-}

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { Redis } from 'ioredis';
+import { deleteRedisKeys } from '../support/redis-server.ts';
 import { fakeUser, type FakeEntra } from '../support/fake-entra.ts';
 import { signInWithBrowser, startAppWithFakeEntra, stopTestApp, type TestApp } from '../support/app-harness.ts';
 
@@ -34,11 +34,7 @@ for (const tokenStore of ['memory', 'sqlite', 'redis'] as const) {
     });
     afterEach(async () => {
       await stopTestApp(app);
-      if (tokenStore !== 'redis') return;
-      const redis = new Redis('redis://127.0.0.1:6379');
-      const keys = await redis.keys(`${keyPrefix}*`);
-      if (keys.length) await redis.del(...keys);
-      redis.disconnect();
+      if (tokenStore === 'redis') await deleteRedisKeys(keyPrefix);
     });
 
     it('revokes the refresh token the removed partition held, not the one it read before the refresh', async () => {

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { asValue } from 'awilix';
 import { expect } from 'chai';
-import { Redis } from 'ioredis';
+import { deleteRedisKeys } from '../support/redis-server.ts';
 import nock from 'nock';
 import { CookieSigningKeys } from '../../src/app/cookie-signing-keys.ts';
 import { FakeEntra, fakeUser } from '../support/fake-entra.ts';
@@ -34,10 +34,7 @@ describe('a rotation of SESSION_KEYS', () => {
   });
   afterEach(async () => {
     await Promise.all([older.close(), rotated.close()]);
-    const redis = new Redis('redis://127.0.0.1:6379');
-    const keys = await redis.keys(`${keyPrefix}*`);
-    if (keys.length) await redis.del(...keys);
-    redis.disconnect();
+    await deleteRedisKeys(keyPrefix);
     nock.cleanAll();
   });
 

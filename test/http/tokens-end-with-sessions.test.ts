@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { asValue } from 'awilix';
-import { Redis } from 'ioredis';
+import { deleteRedisKeys } from '../support/redis-server.ts';
 import { fakeUser, type FakeEntra } from '../support/fake-entra.ts';
 import { signInWithBrowser, startAppWithFakeEntra, stopTestApp, type TestApp } from '../support/app-harness.ts';
 
@@ -30,11 +30,7 @@ for (const tokenStore of ['memory', 'sqlite', 'redis'] as const) {
     });
     afterEach(async () => {
       await stopTestApp(app);
-      if (tokenStore !== 'redis') return;
-      const redis = new Redis('redis://127.0.0.1:6379');
-      const keys = await redis.keys(`${keyPrefix}*`);
-      if (keys.length) await redis.del(...keys);
-      redis.disconnect();
+      if (tokenStore === 'redis') await deleteRedisKeys(keyPrefix);
     });
 
     it('keeps the tokens while the session is used, and drops them when it ends by being idle', async () => {

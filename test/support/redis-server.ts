@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createConnection } from 'node:net';
+import { Redis } from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** A throw-away redis-server of a test's own, so it can be killed or frozen without harming others. */
@@ -39,4 +40,15 @@ export async function killRedisServer(server: ChildProcess | undefined): Promise
   const exited = once(server, 'exit');
   server.kill('SIGKILL');
   await exited;
+}
+
+/** Deletes every key under `prefix` on the shared test Redis (127.0.0.1:6379), so a test leaves nothing behind. */
+export async function deleteRedisKeys(prefix: string, url = 'redis://127.0.0.1:6379'): Promise<void> {
+  const redis = new Redis(url);
+  try {
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length > 0) await redis.del(...keys);
+  } finally {
+    redis.disconnect();
+  }
 }
