@@ -32,7 +32,12 @@ describe('parsed partitions kept in memory (a TokenStore decorator)', () => {
       maxEntries,
       changes,
     });
-  const signIn = async (user = users[0]!) => (await signInThroughMsal(msalIdentityProvider(entra, store), entra, user)).accountId;
+  /** Signs the user in; `reads` counts from then on (the sign-in reads the partition it replaces). */
+  const signIn = async (user = users[0]!) => {
+    const { accountId } = await signInThroughMsal(msalIdentityProvider(entra, store), entra, user);
+    reads = 0;
+    return accountId;
+  };
 
   beforeEach(() => {
     blockNetwork();
