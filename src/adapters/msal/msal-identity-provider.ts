@@ -14,12 +14,11 @@ import type {
   SilentTokenRequest,
 } from '../../ports/identity-provider.port.ts';
 import type { RefreshTokenRevoker } from '../../ports/refresh-token-revoker.port.ts';
-import type { TokenPartition, TokenStore } from '../../ports/token-store.port.ts';
+import type { TokenStore } from '../../ports/token-store.port.ts';
 import { codeRedemptionError, silentTokenError } from './msal-errors.ts';
 import { PartitionCachePlugin } from './partition-cache-plugin.ts';
 import { RefreshGate } from './refresh-gate.ts';
 import { idTokenSecret } from './partition-secrets.ts';
-import { refreshTokensLeftBehind } from './replaced-partition.ts';
 import { codeOfCallback, newSignInChecks, RESPONSE_ISSUER_RULE, RESPONSE_TENANT_RULE } from './sign-in-checks.ts';
 import { matchedAccessToken, nowSeconds, partitionView, type PartitionView } from './partition-view.ts';
 import { BackgroundRefreshes } from './background-refreshes.ts';
@@ -189,11 +188,8 @@ export class MsalIdentityProvider implements IdentityProvider {
     if (!result.accessToken) throw new IdentityProviderUnavailable('the token response carried no access token');
     // MSAL only decoded the ID token; nothing is stored until it passes the relying party's checks.
     const claims = await this.#verifiedClaims(result.idToken, checks.nonce, account.homeAccountId);
-    // A fresh sign-in starts a fresh partition: no compare-and-set, it replaces what was there (the
-    // account signed in on another device: its sessions go on with these tokens).
-    const replaced = await this.#tokenStore.read(account.homeAccountId).catch(() => undefined);
+    // A fresh sign-in starts a fresh partition: no compare-and-set, it replaces what was there.
     await this.#tokenStore.write(account.homeAccountId, plugin.changes);
-    if (replaced) await this.#revokeLeftBehind(account.homeAccountId, replaced.data, plugin.changes, 'a sign-in replaced the partition');
     return {
       accountId: account.homeAccountId,
       subject: claims.sub as string,
@@ -356,35 +352,25 @@ export class MsalIdentityProvider implements IdentityProvider {
    * revoked: a provider that rotates refresh tokens issued it after the sign-out read the partition,
    * so the sign-out's revocation never saw it, and it would stay valid there. When the partition
    * still exists, another request or instance wrote it (its own refresh, or a new sign-in): a race
-   * lost, not a sign-out, and nothing is revoked unless the refused token is left behind
-   * (replaced-partition.ts: a sign-in on another device, another provider session, wrote it), as the
-   * token may be the very one that partition holds (a provider that does not rotate them hands the
-   * same one back). Revocation is bounded (RefreshTokenRevoker: at most 2 s) and never rejects; the
-   * token is never logged.
+   * lost, not a sign-out, and nothing is revoked, as the token may be the very one that partition
+   * holds (a provider that does not rotate them hands the same one back). Revocation is bounded
+   * (RefreshTokenRevoker: at most 2 s) and never rejects; the token is never logged.
    */
   async #refusedWriteBack(accountId: string, refusedData: string): Promise<void> {
-    let current: TokenPartition | undefined;
+    let removed: boolean;
     try {
-      current = await this.#tokenStore.read(accountId);
+      removed = (await this.#tokenStore.version(accountId)) === undefined;
     } catch (error) {
       // The access token is good: a store that fails now costs the revocation, not the request.
       this.#logger.warn({ err: error }, 'refreshed tokens not stored: partition changed meanwhile, and whether it was removed could not be read');
       return;
     }
-    if (current) {
+    if (!removed) {
       this.#logger.warn('refreshed tokens not stored: partition changed meanwhile');
-      await this.#revokeLeftBehind(accountId, refusedData, current.data, 'a refresh lost its write-back to a sign-in on another device');
       return;
     }
     const revocation = await this.#revoker.revoke(refusedData);
     this.#logger.warn({ revocation }, 'refreshed tokens not stored: partition removed meanwhile (a sign-out); their refresh token sent for revocation');
-  }
-
-  /** Revokes the refresh tokens of `replaced` when `current` left them behind (replaced-partition.ts). */
-  async #revokeLeftBehind(accountId: string, replaced: string, current: string, why: string): Promise<void> {
-    if (!refreshTokensLeftBehind(replaced, current, this.#settings.clientId, accountId)) return;
-    const revocation = await this.#revoker.revoke(replaced);
-    this.#logger.info({ revocation }, `refresh token left behind sent for revocation: ${why}`);
   }
 
   async endSessionUrl(request: EndSessionRequest): Promise<string | undefined> {
