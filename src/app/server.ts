@@ -108,6 +108,7 @@ const SAME_REQUEST_MS = 1000;
  * process with a message, not a stack.
  */
 export async function runServer(fallbacks: ConfigFallbacks = {}): Promise<void> {
+  const launchedWithChannel = Boolean(process.channel);
   try {
     const running = await startServer(process.env, fallbacks);
     let signalledAt: number | undefined;
@@ -129,7 +130,8 @@ export async function runServer(fallbacks: ConfigFallbacks = {}): Promise<void> 
     // Started by a launcher with an IPC channel (the offline stack's): the channel closes when the
     // launcher dies, even by SIGKILL, which it cannot pass on; this app then stops as if signalled,
     // rather than go on holding its port.
-    if (process.channel) process.on('disconnect', () => signalledAt === undefined && stop());
+    if (launchedWithChannel && !process.connected) stop();
+    else if (launchedWithChannel) process.on('disconnect', () => signalledAt === undefined && stop());
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`Cannot start: ${error.message}\n`);

@@ -181,7 +181,7 @@ function spawnApp(env: Readonly<Record<string, string>>): ChildProcess {
 async function waitUntilHealthy(url: string, child: ChildProcess, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`the app for ${url} exited with code ${child.exitCode}`);
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the app for ${url} exited with ${child.exitCode ?? child.signalCode}`);
     if (await answers(url)) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

@@ -63,10 +63,11 @@ describe('the offline stack launcher (npm start without AUTHORITY)', function ()
     rmSync(cwd, { recursive: true, force: true });
   });
 
-  function launch(env: Record<string, string> = {}): ChildProcess {
+  function launch(env: Record<string, string> = {}, detached = false): ChildProcess {
     const { PATH, HOME } = process.env;
     launcher = spawn(process.execPath, [START], {
       cwd,
+      detached, // its own process group, as a terminal's foreground job
       env: { PATH, HOME, LOG_LEVEL: 'warn', ...Object.fromEntries(Object.entries(ports).map(([name, port]) => [name, String(port)])), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -88,6 +89,27 @@ describe('the offline stack launcher (npm start without AUTHORITY)', function ()
     expect(stdout, 'still starting').to.not.contain('Offline dev stack is running');
     stack.kill('SIGTERM');
     await once(stack, 'exit');
+    await appsGone(apps);
+  });
+
+  it('stops the apps when the launcher is killed outright while they are still starting', async () => {
+    const stack = launch();
+    await waitUntil(() => childrenOf(stack.pid!).length === 2, 30_000, 'the apps were never spawned');
+    const apps = childrenOf(stack.pid!);
+    stack.kill('SIGKILL'); // an app whose channel closes before it has started stops once it has
+    await once(stack, 'exit');
+    await appsGone(apps);
+  });
+
+  it("stops promptly, exit 0, on a terminal's Ctrl-C while the stack is still starting (the apps get it too)", async () => {
+    const stack = launch({}, true);
+    await waitUntil(() => childrenOf(stack.pid!).length === 2, 30_000, 'the apps were never spawned');
+    const apps = childrenOf(stack.pid!);
+    const pressed = Date.now();
+    process.kill(-stack.pid!, 'SIGINT'); // the whole foreground process group
+    const [code] = (await once(stack, 'exit')) as [number | null];
+    expect(Date.now() - pressed, `ms to stop; stderr: ${stderr}`).to.be.below(10_000);
+    expect(code, stderr).to.equal(0);
     await appsGone(apps);
   });
 
