@@ -116,5 +116,7 @@ describe('dev identity provider: revoke a user\'s sessions (Entra "Revoke sessio
     const page = await newBrowser().get(new URL('/dev/admin/revoke-sessions', servers.identityProvider.issuer).href);
     expect(page.status).to.equal(200);
     expect(page.text).to.include('<form method="post" action="/dev/admin/revoke-sessions">').and.include('value="carol"');
+    // As every page of the provider: an empty icon, or a browser asks for /favicon.ico and logs its 404.
+    expect(page.text).to.include('<link rel="icon" href="data:,">');
   });
 });
