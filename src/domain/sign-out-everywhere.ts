@@ -29,7 +29,7 @@ const PARTITION_REMOVAL_ROUNDS = 3;
  * outage up to this long cannot make a used token sign the user out again (of the sessions they
  * have signed in to since).
  */
-export const REPLAY_CLAIM_MARGIN_MS = 24 * 3600 * 1000;
+const REPLAY_CLAIM_MARGIN_MS = 24 * 3600 * 1000;
 
 export interface SignOutEverywhereDeps {
   identityProvider: IdentityProvider;

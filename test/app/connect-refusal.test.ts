@@ -4,20 +4,11 @@ import nock from 'nock';
 import { startServer } from '../../src/app/server.ts';
 import { ENTRA_HOST, FakeEntra } from '../support/fake-entra.ts';
 import { blockNetwork } from '../support/msal-harness.ts';
+import { serverEnv } from '../support/server-env.ts';
 
 describe('CONNECT: answered 501, and its socket never holds a graceful shutdown open', () => {
   const tenant = '72f988bf-86f1-41af-91ab-2d7cd011db47';
-  const env = {
-    AUTHORITY: `${ENTRA_HOST}/${tenant}`,
-    CLIENT_ID: 'client',
-    CLIENT_SECRET: 'secret',
-    SESSION_KEYS: 'k'.repeat(32),
-    TOKEN_ENCRYPTION_KEYS: Buffer.alloc(32, 5).toString('base64'),
-    TOKEN_STORE: 'memory',
-    PORT: '0',
-    LOG_LEVEL: 'silent',
-    SHUTDOWN_GRACE_MS: '300',
-  };
+  const env = serverEnv({ authority: `${ENTRA_HOST}/${tenant}`, clientId: 'client' }, { SHUTDOWN_GRACE_MS: '300' });
   beforeEach(blockNetwork);
   afterEach(() => nock.cleanAll());
 

@@ -3,19 +3,10 @@ import nock from 'nock';
 import { startServer } from '../../src/app/server.ts';
 import { FakeEntra } from '../support/fake-entra.ts';
 import { blockNetwork } from '../support/msal-harness.ts';
+import { serverEnv } from '../support/server-env.ts';
 
 describe('/metrics: on METRICS_PORT only', () => {
-  const env = {
-    AUTHORITY: new FakeEntra().authority,
-    CLIENT_ID: new FakeEntra().clientId,
-    CLIENT_SECRET: 'secret',
-    SESSION_KEYS: 'k'.repeat(32),
-    TOKEN_ENCRYPTION_KEYS: Buffer.alloc(32, 5).toString('base64'),
-    TOKEN_STORE: 'memory',
-    HOST: '127.0.0.1',
-    PORT: '0',
-    LOG_LEVEL: 'silent',
-  };
+  const env = serverEnv(new FakeEntra(), { HOST: '127.0.0.1' });
   let running: Awaited<ReturnType<typeof startServer>> | undefined;
   beforeEach(() => {
     blockNetwork();
