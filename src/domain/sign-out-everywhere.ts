@@ -316,10 +316,21 @@ export class SignOutEverywhere {
     }
   }
 
-  /** A store outage during a provider's sign-out: keep it in the journal when there is one and room. */
+  /**
+   * A store outage during a provider's sign-out: keep it in the journal when there is one and room.
+   * A journal that cannot be written (its folder gone, the disk full) accepts nothing: the caller
+   * answers the store's outage, a 503 the provider may send again, not a fault of its own (a 500),
+   * and the journal's failure goes with it, for the log.
+   */
   async #journalOrThrow(error: unknown, entry: Omit<JournaledSignOut, 'id'>, subject = entry.subject): Promise<SignOutResult> {
     if (!(error instanceof StoreUnavailable) || !this.#journal) throw error;
-    if (!(await this.#journal.append(entry))) throw error;
+    let appended: boolean;
+    try {
+      appended = await this.#journal.append(entry);
+    } catch (journalError) {
+      throw notJournaled(error, journalError);
+    }
+    if (!appended) throw error;
     return journaledResult(entry.channel, subject, workDoneBeforeFailing(error));
   }
 
@@ -421,6 +432,14 @@ function union(...lists: readonly (readonly IndexedSession[])[]): IndexedSession
   const byId = new Map<string, IndexedSession>();
   for (const session of lists.flat()) byId.set(session.id, session);
   return [...byId.values()];
+}
+
+/** The store's outage, the journal's failure as its cause, and what the sign-out did before either. */
+function notJournaled(outage: StoreUnavailable, journalError: unknown): StoreUnavailable {
+  const refused = new StoreUnavailable(`${outage.message}; the sign-out journal could not be written either`, { cause: journalError });
+  const done = workDoneBeforeFailing(outage);
+  if (done) noteWorkDoneBeforeFailing(refused, done);
+  return refused;
 }
 
 function replayId(jti: string): string {

@@ -394,6 +394,37 @@ describe('SignOutEverywhere', () => {
       expect(await tokenStore.read(alice.accountId)).to.equal(undefined);
     });
 
+    it('refuses a sign-out the journal cannot hold with the store outage, the journal failure as its cause', async () => {
+      const journal = new LocalSignOutJournal();
+      const diskFull = new Error('ENOSPC: no space left on device');
+      journal.append = async () => {
+        throw diskFull;
+      };
+      sessionStore.findBySid = async () => {
+        throw new StoreUnavailable('store down');
+      };
+
+      const error = await expectRejection(withJournal(journal).fromFrontChannel({ sid: 'sid-alice' }), StoreUnavailable);
+
+      expect(error.cause).to.equal(diskFull);
+      expect(failedResult('front-channel', undefined, error)).to.include({ outcome: 'failed', partitionRemoved: false, revocation: 'not-attempted' });
+    });
+
+    it('says what a sign-out did before the store failed, when the journal cannot hold it either', async () => {
+      const journal = new LocalSignOutJournal();
+      journal.append = async () => {
+        throw new Error('ENOTDIR: not a directory');
+      };
+      sessionStore.destroy = async () => {
+        throw new StoreUnavailable('store down while ending the sessions');
+      };
+
+      const error = await expectRejection(withJournal(journal).fromFrontChannel({ sid: 'sid-alice' }), StoreUnavailable);
+
+      expect(failedResult('front-channel', undefined, error)).to.include({ outcome: 'failed', subject: 'alice-sub', partitionRemoved: true, revocation: 'revoked' });
+      expect(revoker.received.map((received) => received.refreshToken)).to.deep.equal(['rt-alice.tenant']);
+    });
+
     it('says what a journaled sign-out did before the store failed', async () => {
       const journal = new LocalSignOutJournal();
       const destroy = sessionStore.destroy.bind(sessionStore);
