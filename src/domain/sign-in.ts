@@ -104,7 +104,7 @@ export class SignIn {
     if (this.#now() - pending.startedAt > PENDING_SIGN_IN_LIFETIME_MS) {
       throw new SignInRejected('This sign-in took too long. Please start again.');
     }
-    const account = await this.#identityProvider.completeSignIn(pending.checks, params, pending.scopes).catch((error: unknown) => {
+    const account = await this.#identityProvider.completeSignIn(pending.checks, params, pending.scopes, pending.claims).catch((error: unknown) => {
       throw this.#claimsAskedAtRedemption(pending, error);
     });
     return { account, returnTo: pending.returnTo, interaction: pending.interaction === true };

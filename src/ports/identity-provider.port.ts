@@ -76,9 +76,11 @@ export interface IdentityProvider {
    * audience, authorized party, times, nonce) and stores the account's tokens as a new partition,
    * replacing any earlier one. Rejects with `SignInUnverified` when the ID token fails a check
    * (nothing stored), `SignInFailed` when the provider refuses the code,
-   * `IdentityProviderUnavailable` when it or its keys cannot be reached.
+   * `IdentityProviderUnavailable` when it or its keys cannot be reached. `claims`, the claims
+   * request the authorization request carried (a claims challenge's), goes to the token request too,
+   * so that the tokens issued for the code meet it.
    */
-  completeSignIn(checks: SignInChecks, callback: SignInCallback, scopes: readonly string[]): Promise<SignedInAccount>;
+  completeSignIn(checks: SignInChecks, callback: SignInCallback, scopes: readonly string[], claims?: string): Promise<SignedInAccount>;
 
   /**
    * A valid access token for exactly `scopes`, from the cache or by refreshing (one refresh per

@@ -52,6 +52,9 @@ describe('CAE claims challenges from the API', () => {
 
     const { code, state } = entra.authorize(page.location!, alice);
     expect((await browser.get(`/auth/redirect?code=${code}&state=${state}`)).location).to.equal('/profile');
+    const redeemedWith = JSON.parse(entra.lastTokenRequestClaims ?? '{}');
+    expect(redeemedWith.access_token?.nbf, 'the code redeemed for a token that meets the challenge').to.deep.equal(revocation.access_token.nbf);
+    expect(redeemedWith.access_token?.xms_cc, 'with the client capabilities').to.deep.equal({ values: ['cp1'] });
     expect((await browser.get('/profile')).status).to.equal(200);
   });
 
@@ -93,5 +96,10 @@ describe('CAE claims challenges from the API', () => {
     expect(await app.container.cradle.tokenStore.read(`${alice.oid}.${entra.tenantId}`)).to.not.equal(undefined);
     expect(app.logs.filter((line) => line.includes('"event":"sign-out"')), 'no sign-out').to.deep.equal([]);
     expect(await metricValue(app.container.cradle.metrics.registry, 'app_sign_outs_total', { channel: 'cae-revocation' }), 'not a sign-out').to.equal(0);
+
+    const { code, state } = entra.authorize(page.location!, alice);
+    expect((await browser.get(`/auth/redirect?code=${code}&state=${state}`)).location).to.equal('/profile');
+    const redeemedWith = JSON.parse(entra.lastTokenRequestClaims ?? '{}');
+    expect(redeemedWith.access_token?.acrs, 'the code redeemed for a token that meets the step-up').to.deep.equal({ essential: true, value: 'c1' });
   });
 });

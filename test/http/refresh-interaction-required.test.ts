@@ -14,13 +14,14 @@ describe('a token endpoint that refuses a refresh with interaction_required', ()
   let entra: FakeEntra;
   let app: TestApp;
   let claimsInRefusal: string | undefined;
+  let refusal: Record<string, unknown>;
 
   beforeEach(async () => {
+    refusal = { error: 'interaction_required', error_description: 'AADSTS50076: you must use multi-factor authentication', error_codes: [50076] };
     ({ entra, app } = await startAppWithFakeEntra([alice], { TOKEN_STORE: 'sqlite', SQLITE_PATH: ':memory:' }, (fake) => {
       fake.tokenAnswer = (form, answer) => {
         if (form.get('grant_type') !== 'refresh_token') return answer;
-        const body = { error: 'interaction_required', error_description: 'AADSTS50076: you must use multi-factor authentication', error_codes: [50076] };
-        return [400, claimsInRefusal === undefined ? body : { ...body, claims: claimsInRefusal }];
+        return [400, claimsInRefusal === undefined ? refusal : { ...refusal, claims: claimsInRefusal }];
       };
     }));
   });
@@ -47,6 +48,19 @@ describe('a token endpoint that refuses a refresh with interaction_required', ()
     expect(claimsOf(page.location!).access_token).to.deep.include(CLAIMS.access_token);
     const { code, state } = entra.authorize(page.location!, alice);
     expect((await browser.get(`/auth/redirect?code=${code}&state=${state}`)).location).to.equal('/profile?tab=1');
+  });
+
+  it('sends the user to sign in with the claims of an invalid_grant refusal too (a revoked refresh token), which MSAL drops', async () => {
+    refusal = { error: 'invalid_grant', error_description: 'AADSTS50173: The provided grant has expired due to it being revoked.', error_codes: [50173] };
+    claimsInRefusal = JSON.stringify({ access_token: { nbf: { essential: true, value: '1700000000' } } });
+    const browser = await signedInNeedingRefresh();
+    const page = await browser.get('/profile');
+    expect(page.status, page.text).to.equal(302);
+    expect(claimsOf(page.location!).access_token).to.deep.include({ nbf: { essential: true, value: '1700000000' } });
+    claimsInRefusal = undefined;
+    const withoutClaims = await (await signedInNeedingRefresh()).get('/profile');
+    expect(withoutClaims.status, 'without claims: sign in all the same').to.equal(302);
+    expect(claimsOf(withoutClaims.location!).access_token).to.deep.equal({ xms_cc: { values: ['cp1'] } });
   });
 
   it('sends the user to sign in without claims that are no claims request, not to a 500 on every load', async () => {

@@ -54,6 +54,8 @@ describe('a token endpoint that asks for claims when the code is redeemed', () =
     const callback = await callbackOf(browser, refused.location!);
     expect(callback.status, callback.text).to.equal(302);
     expect(callback.location).to.equal('/profile');
+    const redeemedWith = JSON.parse(entra.lastTokenRequestClaims ?? '{}');
+    expect(redeemedWith.access_token, 'the code redeemed with the claims asked').to.deep.include(CLAIMS.access_token);
     const profile = await browser.get('/profile');
     expect(profile.status).to.equal(200);
     expect(profile.text).to.contain(alice.username);

@@ -1,4 +1,4 @@
-import { AuthError, type INetworkModule, type NetworkRequestOptions, type NetworkResponse } from '@azure/msal-node';
+import { AuthError, InteractionRequiredAuthError, type INetworkModule, type NetworkRequestOptions, type NetworkResponse } from '@azure/msal-node';
 import { AnswerTooLarge, boundedResponseText } from '../bounded-response-text.ts';
 
 /**
@@ -24,14 +24,17 @@ export class ProviderUnreachable extends AuthError {
  *   never finds again, so every page would refresh (createAccessTokenEntity in
  *   lib/msal-common/src/cache/utils/CacheHelpers.ts of AzureAD/microsoft-authentication-library-for-js);
  * - a code redeemed without an ID token, which §3.1.3.3 requires: MSAL would report it as a nonce
- *   mismatch (ResponseHandler.validateTokenResponse in lib/msal-common), a refused sign-in.
+ *   mismatch (ResponseHandler.validateTokenResponse in lib/msal-common), a refused sign-in;
+ * - a field MSAL reads without checking its type: a `scope` that is not a string (MSAL splits it),
+ *   a `client_info` that does not decode to a JSON object (MSAL reads `null`'s members). Each was a
+ *   TypeError, a 500 at sign-in and on every page load that refreshed.
  *
  * An `AuthError`, because MSAL passes those on as they are; any other error a network client's POST
  * throws it replaces with a bare `network_error` (executePostToTokenEndpoint in
  * lib/msal-common/src/protocol/Token.ts), and the type named here would not reach the log.
  */
 export class UnusableTokenResponse extends AuthError {
-  constructor(code: 'unusable_token_type' | 'no_id_token', message: string) {
+  constructor(code: 'unusable_token_type' | 'no_id_token' | 'unreadable_field', message: string) {
     super(code, '', message); // no correlation id: the network client is not told MSAL's
     // AuthError's constructor sets its own prototype (as MSAL's subclasses undo): keep `instanceof` working.
     Object.setPrototypeOf(this, UnusableTokenResponse.prototype);
@@ -99,6 +102,7 @@ export class FetchNetworkClient implements INetworkModule {
     if (method === 'POST' && !response.ok && !hasOAuthError(body)) {
       throw new ProviderUnreachable(`${method} ${new URL(url).origin} answered ${response.status} without an OAuth error`);
     }
+    if (method === 'POST' && !response.ok) throwIfRefreshRefusedWithClaims(body as object, options?.body);
     if (method === 'POST' && response.ok) checkTokenResponse(body, url, options?.body);
     return { headers, body, status: response.status };
   }
@@ -108,6 +112,7 @@ export class FetchNetworkClient implements INetworkModule {
 function checkTokenResponse(body: unknown, url: string, requestBody: string | undefined): void {
   if (typeof body !== 'object' || body === null || !('access_token' in body)) return;
   checkTokenType(body, url);
+  checkFieldsMsalReads(body, url);
   const redeemsCode = new URLSearchParams(requestBody ?? '').get('grant_type') === 'authorization_code';
   if (redeemsCode && typeof (body as { id_token?: unknown }).id_token !== 'string') {
     throw new UnusableTokenResponse('no_id_token', `POST ${new URL(url).origin} redeemed the code without an ID token`);
@@ -121,6 +126,51 @@ function checkTokenType(body: object, url: string): void {
   // The type only, cut short: never the token, and a bounded log line whatever the provider sent.
   const shown = typeof tokenType === 'string' ? JSON.stringify(tokenType.slice(0, 40)) : 'none';
   throw new UnusableTokenResponse('unusable_token_type', `POST ${new URL(url).origin} answered a token of type ${shown}, not Bearer`);
+}
+
+/** Throws `UnusableTokenResponse` for a `scope` or `client_info` that MSAL would fail to read. */
+function checkFieldsMsalReads(body: object, url: string): void {
+  const { scope, client_info: clientInfo } = body as { scope?: unknown; client_info?: unknown };
+  if (scope !== undefined && typeof scope !== 'string') {
+    throw new UnusableTokenResponse('unreadable_field', `POST ${new URL(url).origin} answered a scope that is not a string`);
+  }
+  if (clientInfo !== undefined && !decodesToJsonObject(clientInfo)) {
+    throw new UnusableTokenResponse('unreadable_field', `POST ${new URL(url).origin} answered a client_info that is not a base64url-encoded JSON object`);
+  }
+}
+
+/** Whether `value` is base64url (or base64) text of a JSON object, as `client_info` is (Entra: `{"uid":…,"utid":…}`). */
+function decodesToJsonObject(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  try {
+    const decoded: unknown = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
+    return typeof decoded === 'object' && decoded !== null;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A refresh refused with `invalid_grant` (an expired or revoked refresh token) that names the claims
+ * to ask for: MSAL keeps a refusal's `claims` only on the errors it takes for interaction required
+ * (`interaction_required` and the like: isInteractionRequiredError in
+ * lib/msal-common/src/error/InteractionRequiredAuthError.ts), and makes a plain `invalid_grant` a
+ * ServerError without them. Thrown as MSAL throws those (it passes an `AuthError` from its network
+ * client on as it is), with the claims, so that the user signs in again with them.
+ */
+function throwIfRefreshRefusedWithClaims(body: object, requestBody: string | undefined): void {
+  const { error, error_description: description, suberror, claims } = body as Record<string, unknown>;
+  if (error !== 'invalid_grant' || typeof claims !== 'string' || claims === '') return;
+  if (new URLSearchParams(requestBody ?? '').get('grant_type') !== 'refresh_token') return;
+  throw new InteractionRequiredAuthError(
+    'invalid_grant',
+    '', // no correlation id: the network client is not told MSAL's
+    typeof description === 'string' ? description : undefined,
+    typeof suberror === 'string' ? suberror : undefined,
+    undefined,
+    undefined,
+    claims,
+  );
 }
 
 function hasOAuthError(body: unknown): boolean {

@@ -158,7 +158,7 @@ export class MsalIdentityProvider implements IdentityProvider {
     return { authorizationUrl, checks: { ...checks } };
   }
 
-  async completeSignIn(kept: SignInChecks, callback: SignInCallback, scopes: readonly string[]): Promise<SignedInAccount> {
+  async completeSignIn(kept: SignInChecks, callback: SignInCallback, scopes: readonly string[], requestedClaims?: string): Promise<SignedInAccount> {
     const { code, checks } = await codeOfCallback(kept, callback, this.#providerDocuments).catch((error: unknown) => {
       throw this.#logRefusal(error);
     });
@@ -167,7 +167,9 @@ export class MsalIdentityProvider implements IdentityProvider {
     try {
       // The returned state goes in the second argument: MSAL compares `state` only when it gets that
       // payload (acquireTokenByCode in lib/msal-node/src/client/ClientApplication.ts of
-      // AzureAD/microsoft-authentication-library-for-js).
+      // AzureAD/microsoft-authentication-library-for-js). The claims the authorization request
+      // asked for go to the token request too ("added to all /authorize and /token calls", MSAL's
+      // CommonAuthorizationCodeRequest), merged there with the client capabilities.
       result = await client.acquireTokenByCode(
         {
           code,
@@ -176,6 +178,7 @@ export class MsalIdentityProvider implements IdentityProvider {
           codeVerifier: checks.codeVerifier,
           state: checks.state,
           nonce: checks.nonce,
+          ...(requestedClaims ? { claims: requestedClaims } : {}),
         },
         { code, state: checks.state },
       );
@@ -194,8 +197,11 @@ export class MsalIdentityProvider implements IdentityProvider {
       accountId: account.homeAccountId,
       subject: claims.sub as string,
       sid: stringClaim(claims.sid),
-      username: account.username,
-      name: account.name ?? undefined,
+      // MSAL copies these from the ID token (`preferred_username`, `upn` or `emails[0]`; `name`)
+      // whatever their JSON type. A session keeps only text (session-data.ts), and one it would not
+      // keep left the tokens just stored with no session that could ever remove them.
+      username: typeof account.username === 'string' ? account.username : '',
+      name: typeof account.name === 'string' ? account.name : undefined,
       loginHint: stringClaim(claims.login_hint),
     };
   }
