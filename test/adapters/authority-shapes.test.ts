@@ -67,7 +67,9 @@ const SHAPES: readonly Shape[] = [
       [{ iss: `https://login.microsoftonline.com/${T2}/v2.0`, tid: T2 }, 'tid'],
       [{ iss: `https://login.microsoftonline.com/${T2}/v2.0`, tid: T1 }, 'iss'],
       [{ iss: 'https://login.microsoftonline.com/{tenantid}/v2.0', tid: T1 }, 'iss'],
-      [{ iss: `https://login.microsoftonline.com/${T1}/v2.0` }, 'tid'],
+      // No tenant id to resolve the template with: a malformed token, not an organisation refused.
+      [{ iss: `https://login.microsoftonline.com/${T1}/v2.0` }, 'iss'],
+      [{ iss: 'https://login.microsoftonline.com/contoso/v2.0', tid: 'contoso' }, 'iss'],
     ],
   },
   {

@@ -84,6 +84,17 @@ describe('sign-in verification: a multi-tenant (common) authority with ALLOWED_T
     expect(refusalLogs(app).map((line) => line.rule)).to.deep.equal(['tid']);
   });
 
+  it('refuses an ID token with no tenant id to resolve the issuer with as unverified, not as an organisation refused', async () => {
+    for (const tid of [undefined, 'contoso']) {
+      entra.idTokenClaims = (claims) => ({ ...claims, tid });
+      const callback = await signInWithBrowser(app.browser(), entra, alice);
+      expect(callback.status, callback.text).to.equal(400);
+      expect(callback.text, `tid ${String(tid)}`).to.contain('could not be verified').and.not.contain('your organisation');
+    }
+    expect(refusalLogs(app).map((line) => line.rule)).to.deep.equal(['iss', 'iss']);
+    expect(await app.container.cradle.tokenStore.read(`${alice.oid}.${T1}`)).to.equal(undefined);
+  });
+
   it("refuses, before redeeming its code, a response naming the provider's issuer of a tenant not allowed, and says why", async () => {
     // The dev provider (oidc-provider) names itself in every authorization response (RFC 9207):
     // a user of another organisation is refused there, by the same rule as her ID token's.

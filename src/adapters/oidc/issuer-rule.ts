@@ -43,7 +43,10 @@ export class IssuerRule {
     if (typeof claims.iss !== 'string') return 'iss';
     const tid = typeof claims.tid === 'string' ? claims.tid.toLowerCase() : undefined;
     if (this.#tenantPattern) {
-      if (!tid || !isTenantId(tid) || !this.#tenantAllowed(tid)) return 'tid';
+      // No tenant id to put in the template: the issuer cannot be told, a malformed token rather
+      // than one of an organisation this app does not accept.
+      if (!tid || !isTenantId(tid)) return 'iss';
+      if (!this.#tenantAllowed(tid)) return 'tid';
       return claims.iss === this.issuer.replace(TEMPLATE, tid) ? undefined : 'iss';
     }
     if (claims.iss !== this.issuer) return 'iss';
