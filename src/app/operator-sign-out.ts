@@ -177,6 +177,11 @@ function parseTarget(argv: readonly string[]): OperatorTarget | string {
   }
   const subject = values.subject?.[0]?.trim();
   const accountId = values.account?.[0]?.trim();
+  // Given but blank (`--account "$ACCOUNT"` with the variable unset): refused, not dropped, or a
+  // run naming a subject too would sign out less than the operator asked and report success.
+  for (const [option, value] of [['subject', subject], ['account', accountId]] as const) {
+    if (value === '') return `--${option} is given without a value.`;
+  }
   if (!subject && !accountId) return 'Name the user: --subject <sub>, --account <home account id>, or both.';
   return { ...(subject ? { subject } : {}), ...(accountId ? { accountId } : {}) };
 }

@@ -37,6 +37,16 @@ describe('SQLite file permissions', () => {
     }
   });
 
+  it("leaves the mode of a file that is no database, which opening it refuses: a mistyped SQLITE_PATH is not the app's file", () => {
+    const file = join(dir, 'notes.txt');
+    writeFileSync(file, 'someone else\'s notes\n');
+    chmodSync(file, 0o644);
+
+    expect(() => openSqliteDatabase(file)).to.throw(/not a database/);
+
+    expect(modeOf(file)).to.equal('644');
+  });
+
   it('takes group and other access away from files an earlier run left readable', () => {
     const file = join(dir, 'old.db');
     writeFileSync(file, '');

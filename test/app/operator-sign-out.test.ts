@@ -213,6 +213,15 @@ describe('npm run signout (operator sign-out) against Redis', function () {
     expect(await sessions.findBySubject(bob.oid)).to.have.length(1);
   });
 
+  it('refuses a blank --subject or --account (exit 2), also next to the other, instead of signing out less than asked', async () => {
+    for (const args of [['--subject', alice.oid, '--account', ''], ['--subject', ' ', '--account', accountOf(alice)], ['--account', '']]) {
+      const run = await runSignout(args, env);
+      expect(run.code, JSON.stringify(args)).to.equal(2);
+      expect(run.stderr).to.contain('Usage: npm run signout');
+    }
+    expect(await sessions.findBySubject(alice.oid), 'nothing changed').to.have.length(2);
+  });
+
   it('answers --help and bad arguments before looking at the environment: without AUTHORITY, and in production', async () => {
     for (const environment of [{}, { NODE_ENV: 'production' }] as Record<string, string>[]) {
       const help = await runSignout(['--help'], environment);

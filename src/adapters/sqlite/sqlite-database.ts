@@ -1,4 +1,4 @@
-import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 
@@ -165,11 +165,20 @@ export function openSqliteDatabase(path: string): Database.Database {
 
 /**
  * Creates the database file with mode 0600 if it is missing, and takes group and other access
- * away from it and from `-wal`/`-shm` files left by an earlier run.
+ * away from it and from `-wal`/`-shm` files left by an earlier run. A file that is not a SQLite
+ * database (a mistyped SQLITE_PATH naming someone's text file) is left as it is: opening it fails
+ * next, and it is not this app's to change.
  */
 function createOwnerOnly(path: string): void {
   mkdirSync(dirname(resolve(path)), { recursive: true });
-  closeSync(openSync(path, 'a', OWNER_ONLY));
+  const fd = openSync(path, 'a+', OWNER_ONLY);
+  let isDatabase: boolean;
+  try {
+    isDatabase = isEmptyOrSqlite(fd);
+  } finally {
+    closeSync(fd);
+  }
+  if (!isDatabase) return;
   for (const file of [path, `${path}-wal`, `${path}-shm`]) {
     let mode: number;
     try {
@@ -181,6 +190,15 @@ function createOwnerOnly(path: string): void {
     if ((mode & 0o077) !== 0) chmodSync(file, OWNER_ONLY);
   }
 }
+
+/** Whether the open file is empty (just created) or starts with SQLite's header string (https://www.sqlite.org/fileformat.html, 1.3). */
+function isEmptyOrSqlite(fd: number): boolean {
+  const header = Buffer.alloc(SQLITE_HEADER.length);
+  const read = readSync(fd, header, 0, header.length, 0);
+  return read === 0 || (read === SQLITE_HEADER.length && header.equals(SQLITE_HEADER));
+}
+
+const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
 
 function migrate(db: Database.Database): void {
   if (schemaVersion(db) === SCHEMA_VERSION) return;
