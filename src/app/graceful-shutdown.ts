@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
 import type Koa from 'koa';
 import type { Lifecycle } from './lifecycle.ts';
 
@@ -17,15 +18,40 @@ export function closeConnectionsWhileDraining(lifecycle: Lifecycle): Koa.Middlew
     });
 }
 
+/** The open connections of each server `watchConnections` was given. */
+const connectionsOf = new WeakMap<Server, Set<Socket>>();
+
+/**
+ * Keeps the server's open connections for `drain`, which closes those that never sent a byte: a
+ * browser's preconnect, a load balancer's warm pool. Node's `closeIdleConnections` leaves them open
+ * (a connection counts as idle only once it has sent a request), so one of them held the drain for
+ * the whole grace period, and the stop was logged as cutting requests when none ran. Call it before
+ * the server accepts a connection.
+ */
+export function watchConnections(server: Server): void {
+  const connections = new Set<Socket>();
+  connectionsOf.set(server, connections);
+  server.on('connection', (socket: Socket) => {
+    connections.add(socket);
+    socket.once('close', () => connections.delete(socket));
+  });
+}
+
 /**
  * Stops accepting connections, closes the idle ones at once and the others as they go idle, and
- * gives in-flight requests `graceMs` to finish before cutting what is left. Resolves to whether
- * every request finished in time.
+ * gives in-flight requests `graceMs` to finish before cutting what is left. A watched connection
+ * (watchConnections) that has sent nothing is closed once it has stayed so for a sweep (100–200 ms:
+ * a request already on its way is served). Resolves to whether every request finished in time.
  */
 export async function drain(server: Server, graceMs: number): Promise<boolean> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  server.closeIdleConnections();
-  const sweep = setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_MS);
+  const closeUnused = unusedConnectionsCloser(connectionsOf.get(server));
+  const sweepIdle = () => {
+    server.closeIdleConnections();
+    closeUnused();
+  };
+  sweepIdle();
+  const sweep = setInterval(sweepIdle, IDLE_SWEEP_MS);
   let deadline: NodeJS.Timeout | undefined;
   const timedOut = new Promise<true>((resolve) => (deadline = setTimeout(() => resolve(true), graceMs)));
   try {
@@ -39,4 +65,18 @@ export async function drain(server: Server, graceMs: number): Promise<boolean> {
     clearInterval(sweep);
     clearTimeout(deadline);
   }
+}
+
+/** Each call closes the connections that had sent nothing at the call before, and still have not. */
+function unusedConnectionsCloser(connections: Set<Socket> | undefined): () => void {
+  let unusedBefore = new Set<Socket>();
+  return () => {
+    const unused = new Set<Socket>();
+    for (const socket of connections ?? []) {
+      if (socket.bytesRead !== 0) continue;
+      if (unusedBefore.has(socket)) socket.destroy();
+      else unused.add(socket);
+    }
+    unusedBefore = unused;
+  };
 }

@@ -7,7 +7,7 @@ import type { ProviderDiscovery } from '../adapters/oidc/provider-discovery.ts';
 import { buildApp } from './build-app.ts';
 import { ConfigError, type ConfigFallbacks } from './config.ts';
 import { refuseConnect } from './connect-refusal.ts';
-import { drain } from './graceful-shutdown.ts';
+import { drain, watchConnections } from './graceful-shutdown.ts';
 import { listenFailure } from './listen-failure.ts';
 import { isMainModule } from './main-module.ts';
 import type { Logger } from './observability/logger.ts';
@@ -33,6 +33,7 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env, fallback
     }
     server = app.listen(config.port, config.host);
     refuseConnect(server);
+    watchConnections(server);
     await once(server, 'listening').catch((error: unknown) => {
       throw listenFailure(error, { port: 'PORT', host: 'HOST' }, config.port, config.host);
     });

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import type { Socket } from 'node:net';
@@ -109,6 +110,32 @@ describe('graceful shutdown on SIGTERM (the app as a process)', function () {
     expect(at - sigtermAt, 'well within the 10 s grace').to.be.below(4000);
     expect(app.logs.find((line) => line.message === 'stopped')).to.include({ drained: true });
     agent.destroy();
+  });
+
+  it('closes a connection that never sent a request (a preconnect), and exits at once, drained', async () => {
+    app = await start();
+    // Opened from another process: nock, which other suites load into this one, stands in for
+    // this process's sockets and reports a connection before the real one is made.
+    const holder = spawn(
+      process.execPath,
+      ['-e', `const s = require('node:net').connect(${app.port}, '127.0.0.1', () => console.log('connected')); s.on('close', () => { console.log('closed'); process.exit(0); }); s.on('error', () => {});`],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const output: string[] = [];
+    const printed = (text: string) => new Promise<void>((resolve) => {
+      const check = () => output.join('').includes(text) && resolve();
+      holder.stdout!.on('data', (chunk: Buffer) => (output.push(chunk.toString()), check()));
+      check();
+    });
+    await printed('connected');
+    const sigtermAt = performance.now();
+    app.child.kill('SIGTERM');
+
+    const { code, at } = await app.exited;
+    await printed('closed');
+    expect(code).to.equal(0);
+    expect(at - sigtermAt, 'not held for the 10 s grace').to.be.below(2000);
+    expect(app.logs.find((line) => line.message?.toString().startsWith('stopped'))).to.include({ drained: true });
   });
 
   it("takes a second signal within a second for the same request (a terminal's Ctrl-C, then a launcher passing it on), and one later for a hurry", async () => {
