@@ -194,6 +194,25 @@ describe('MsalRefreshTokenRevoker (RFC 7009 for partitions in MSAL cache format)
     expect(lines.join(''), 'nor what came with it').to.not.contain('POST /revoke').and.not.contain('x'.repeat(65));
   });
 
+  it('logs a refusal whose answer is not JSON by its status alone, never its text', async () => {
+    const lines: string[] = [];
+    const logged = new MsalRefreshTokenRevoker({
+      clientId: CLIENT_ID,
+      clientSecret: 'secret-1',
+      providerDocuments: { configuration: async () => discovery },
+      logger: pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) }),
+    });
+    nock(IDP).post('/revoke').reply(400, 'rt-mine is not a token this server issued', { 'content-type': 'text/plain' });
+    nock(IDP).post('/revoke').reply(503, '<html><body>Service Unavailable</body></html>', { 'content-type': 'text/html' });
+
+    expect(await logged.revoke(partition({ [CLIENT_ID]: 'rt-mine' }))).to.equal('failed');
+    expect(await logged.revoke(partition({ [CLIENT_ID]: 'rt-mine' }))).to.equal('failed');
+
+    const reasons = lines.map((line) => (JSON.parse(line) as { reason: string }).reason);
+    expect(reasons).to.deep.equal(['https://idp.example answered 400', 'https://idp.example answered 503']);
+    expect(lines.join(''), 'never the token').to.not.contain('rt-mine');
+  });
+
   it('gives up at its deadline, on discovery or on the revocation request', async () => {
     nock(IDP)
       .post('/revoke')

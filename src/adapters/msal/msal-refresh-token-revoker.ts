@@ -90,10 +90,9 @@ export class MsalRefreshTokenRevoker implements RefreshTokenRevoker {
     }
     // The error code only (RFC 6749 §5.2), e.g. invalid_client: never the request, which holds the token.
     // An OAuth error answer is a few hundred bytes; a longer one is not read on.
-    const code = await boundedResponseText(response, MAX_ERROR_ANSWER_BYTES).then(
-      (text) => loggableErrorCode((JSON.parse(text) as { error?: unknown } | null)?.error),
-      () => '',
-    );
+    // An answer that is not JSON (a gateway's page, or the provider's words echoing the token) gives
+    // none: JSON.parse's error would quote its first characters, and take the place of this message.
+    const code = await boundedResponseText(response, MAX_ERROR_ANSWER_BYTES).then(errorCodeOf, () => '');
     throw new Error(`${new URL(endpoint).origin} answered ${response.status}${code ? ` ${code}` : ''}`);
   }
 }
@@ -108,6 +107,17 @@ export class MsalRefreshTokenRevoker implements RefreshTokenRevoker {
  */
 const ERROR_CODE = /^[A-Za-z0-9_.-]{1,64}$/;
 const NOT_AN_ERROR_CODE = '(not an error code)';
+
+/** The loggable `error` of an OAuth error answer's text, or '' for text that is not JSON. */
+function errorCodeOf(text: string): string {
+  let answer: unknown;
+  try {
+    answer = JSON.parse(text);
+  } catch {
+    return '';
+  }
+  return loggableErrorCode((answer as { error?: unknown } | null)?.error);
+}
 
 function loggableErrorCode(error: unknown): string {
   if (error === undefined || error === null || error === '') return '';
