@@ -105,39 +105,45 @@ const SAME_REQUEST_MS = 1000;
 
 /**
  * Runs until SIGTERM or SIGINT, then shuts down gracefully and exits 0; a second signal exits at
- * once (one within SAME_REQUEST_MS of the first is not a second). A configuration problem ends the
+ * once (one within SAME_REQUEST_MS of the first is not a second). A signal while starting (opening
+ * the stores, reaching Redis) stops the app once it has started, as gracefully: killed by the signal
+ * mid-start, it exited 143 and left its journal's lock behind. A configuration problem ends the
  * process with a message, not a stack.
  */
 export async function runServer(fallbacks: ConfigFallbacks = {}): Promise<void> {
   const launchedWithChannel = Boolean(process.channel);
-  try {
-    const running = await startServer(process.env, fallbacks);
-    let signalledAt: number | undefined;
-    const stop = () => {
-      if (signalledAt !== undefined) {
-        if (performance.now() - signalledAt < SAME_REQUEST_MS) return;
+  let running: Awaited<ReturnType<typeof startServer>> | undefined;
+  let signalledAt: number | undefined;
+  const shutDown = (started: NonNullable<typeof running>) =>
+    started.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`Shutdown failed: ${String(error)}\n`);
         process.exit(1);
-      }
-      signalledAt = performance.now();
-      running.close().then(
-        () => process.exit(0),
-        (error: unknown) => {
-          process.stderr.write(`Shutdown failed: ${String(error)}\n`);
-          process.exit(1);
-        },
-      );
-    };
-    process.on('SIGINT', stop).on('SIGTERM', stop);
-    // Started by a launcher with an IPC channel (the offline stack's): the channel closes when the
-    // launcher dies, even by SIGKILL, which it cannot pass on; this app then stops as if signalled,
-    // rather than go on holding its port.
-    if (launchedWithChannel && !process.connected) stop();
-    else if (launchedWithChannel) process.on('disconnect', () => signalledAt === undefined && stop());
+      },
+    );
+  const stop = () => {
+    if (signalledAt !== undefined) {
+      if (performance.now() - signalledAt < SAME_REQUEST_MS) return;
+      process.exit(1);
+    }
+    signalledAt = performance.now();
+    if (running) void shutDown(running); // else once started, below
+  };
+  process.on('SIGINT', stop).on('SIGTERM', stop);
+  try {
+    running = await startServer(process.env, fallbacks);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`Cannot start: ${error.message}\n`);
     process.exit(1);
   }
+  if (signalledAt !== undefined) return void shutDown(running);
+  // Started by a launcher with an IPC channel (the offline stack's): the channel closes when the
+  // launcher dies, even by SIGKILL, which it cannot pass on; this app then stops as if signalled,
+  // rather than go on holding its port.
+  if (launchedWithChannel && !process.connected) stop();
+  else if (launchedWithChannel) process.on('disconnect', () => signalledAt === undefined && stop());
 }
 
 // Started directly (the dev stack's child processes, or `node src/app/server.ts`).

@@ -5,7 +5,9 @@ import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { startAppProcess, type AppProcess } from '../support/app-process.ts';
+import { spawnAppProcess, startAppProcess, type AppProcess } from '../support/app-process.ts';
+import { waitUntil } from '../support/wait-until.ts';
+import { freePort } from '../e2e/support/free-port.ts';
 import { SlowJwksProvider } from '../support/slow-jwks-provider.ts';
 
 /** One HTTP request; resolves with its status and when it ended, or with the error that ended it. */
@@ -136,6 +138,30 @@ describe('graceful shutdown on SIGTERM (the app as a process)', function () {
     expect(code).to.equal(0);
     expect(at - sigtermAt, 'not held for the 10 s grace').to.be.below(2000);
     expect(app.logs.find((line) => line.message?.toString().startsWith('stopped'))).to.include({ drained: true });
+  });
+
+  it('stops as gracefully, exit 0, on a signal that comes while it is still starting (reaching Redis)', async () => {
+    const starting = spawnAppProcess({
+      AUTHORITY: provider.issuer,
+      CLIENT_ID: provider.clientId,
+      CLIENT_SECRET: 'secret',
+      SESSION_KEYS: 'shutdown-test-session-key-0123456789',
+      TOKEN_ENCRYPTION_KEYS: Buffer.alloc(32, 3).toString('base64'),
+      NODE_EXTRA_CA_CERTS: provider.caCertPath,
+      TOKEN_STORE: 'redis',
+      REDIS_URL: `redis://127.0.0.1:${await freePort()}`, // nobody there: the start waits for it a few seconds
+      SIGN_OUT_JOURNAL_PATH: join(dataDir, 'starting-journal.json'),
+    });
+    try {
+      await waitUntil(() => starting.logs.length > 0, 20_000, 'the start to be under way');
+      expect(starting.logs.some((line) => line.message === 'listening'), 'still starting').to.equal(false);
+      starting.child.kill('SIGTERM');
+      const { code } = await starting.exited;
+      expect(code, starting.errors()).to.equal(0);
+      expect(starting.logs.find((line) => line.message === 'stopped')).to.include({ drained: true });
+    } finally {
+      starting.child.kill('SIGKILL');
+    }
   });
 
   it("takes a second signal within a second for the same request (a terminal's Ctrl-C, then a launcher passing it on), and one later for a hurry", async () => {
