@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { isProduction } from './app/production-mode.ts';
 
 if (existsSync('.env')) process.loadEnvFile('.env');
 
@@ -21,7 +22,7 @@ if (typeof asked === 'number') process.exit(asked);
 if (process.env.AUTHORITY) {
   const { runOperatorSignOut } = await import('./app/operator-sign-out.ts');
   let fallbacks = {};
-  if (process.env.NODE_ENV !== 'production') {
+  if (!isProduction(process.env)) {
     // The configuration wants SESSION_KEYS, which `npm start` generates for a developer; this
     // command signs no cookie, so a key of its own, never written, will do: it must create no file
     // (a folder, a key file) where it may find no database. The token key `npm start` generated
@@ -33,7 +34,7 @@ if (process.env.AUTHORITY) {
     };
   }
   process.exitCode = await runOperatorSignOut(process.argv.slice(2), process.env, undefined, fallbacks);
-} else if (process.env.NODE_ENV === 'production') {
+} else if (isProduction(process.env)) {
   process.stderr.write('Cannot run: AUTHORITY is not set. Run the command with the same environment as the app (see README "Configuration").\n');
   process.exitCode = 1;
 } else {

@@ -5,6 +5,7 @@
  * turn a production deploy into a demo with known passwords.
  */
 import { existsSync } from 'node:fs';
+import { isProduction } from './app/production-mode.ts';
 
 if (existsSync('.env')) process.loadEnvFile('.env');
 
@@ -12,7 +13,7 @@ const PROVIDER_SETTINGS = '(AUTHORITY, CLIENT_ID, CLIENT_SECRET, ...; see README
 
 if (process.env.AUTHORITY) {
   const { runServer } = await import('./app/server.ts');
-  if (process.env.NODE_ENV === 'production') {
+  if (isProduction(process.env)) {
     await runServer();
   } else {
     // A developer against a real provider may leave SESSION_KEYS and TOKEN_ENCRYPTION_KEYS out:
@@ -24,7 +25,7 @@ if (process.env.AUTHORITY) {
       devTokenEncryptionKeys: () => loadOrCreateDevKeys(files.tokenEncryptionKeys),
     });
   }
-} else if (process.env.NODE_ENV === 'production') {
+} else if (isProduction(process.env)) {
   process.stderr.write(
     `Cannot start: AUTHORITY is not set. With NODE_ENV=production the app needs its identity provider ${PROVIDER_SETTINGS}; ` +
       'the offline dev stack never runs in production.\n',

@@ -35,7 +35,12 @@ export async function buildApp(env: Readonly<Record<string, string | undefined>>
   }
   const container = createAppContainer(config, logger, options.overrides);
   startBackgroundWork(container);
-  await storesReady(container.cradle);
+  try {
+    await storesReady(container.cradle);
+  } catch (error) {
+    await container.dispose();
+    throw error;
+  }
   return { config, logger, container, app: createApp(container) };
 }
 

@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { describeAuthority, isTenantId } from '../adapters/oidc/authority.ts';
 import type { AllowedTenants } from '../adapters/oidc/issuer-rule.ts';
 import { isSecureUrl } from '../adapters/oidc/secure-url.ts';
+import { isProduction } from './production-mode.ts';
 
 /**
  * Configuration, parsed once from the environment into a typed, frozen object. Every problem
@@ -80,13 +81,14 @@ export interface ConfigFallbacks {
 }
 
 export function loadConfig(env: Env, fallbacks: ConfigFallbacks = {}): Config {
-  const production = env.NODE_ENV === 'production';
+  const production = isProduction(env);
   const publicUrl = originOnly(httpsUnlessLocal(url(env, 'PUBLIC_URL', 'http://localhost:3000'), 'PUBLIC_URL'), 'PUBLIC_URL');
   const authority = withLowerCaseScheme(
     required(env, 'AUTHORITY', 'the identity provider, e.g. https://login.microsoftonline.com/<tenant-id> (see README, "Use Microsoft Entra ID")'),
   );
   if (!authority.startsWith('https://')) fail('AUTHORITY', 'must be an https:// URL (MSAL refuses http authorities)');
   url(env, 'AUTHORITY');
+  refuseAuthorityExtras(authority);
   const allowedTenants = tenants(env, describeAuthority(authority));
   const sessionKeys = list(env.SESSION_KEYS, ',');
   // Before any fallback: with Redis every instance must have the same keys, so they must be given.
@@ -258,9 +260,13 @@ const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
  */
 function redisUrl(env: Env): string {
   const value = withLowerCaseScheme(env.REDIS_URL?.trim() || DEFAULT_REDIS_URL);
-  return url({ REDIS_URL: value }, 'REDIS_URL', undefined, ['redis:', 'rediss:'], {
+  url({ REDIS_URL: value }, 'REDIS_URL', undefined, ['redis:', 'rediss:'], {
     hiddenBecause: 'its value is not shown, as it may hold a password; percent-encode @ : / ? # in the password',
   });
+  // The path is the database number; ioredis would send anything else to SELECT as NaN, and its
+  // refusal crashed the start with a stack trace.
+  if (!/^\/?\d*$/.test(new URL(value).pathname)) fail('REDIS_URL', 'may name a database by its number only (redis://host:6379/2); its value is not shown, as it may hold a password');
+  return value;
 }
 
 /** A URL setting with one of `protocols` (default: http or https); `hiddenBecause`: errors never show the value. */
@@ -283,6 +289,20 @@ function url(
   return value;
 }
 
+/**
+ * AUTHORITY names the provider by scheme, host and path only: the discovery document's address is
+ * made by appending to it (`/.well-known/openid-configuration`), so a query or a fragment would make
+ * that another address (a 404, and an instance never ready), and a user name or password would be
+ * refused by fetch at every try, and shown in the log with the address.
+ */
+function refuseAuthorityExtras(authority: string): void {
+  const parsed = new URL(authority);
+  if (parsed.search !== '' || parsed.hash !== '' || authority.endsWith('?') || authority.endsWith('#')) {
+    fail('AUTHORITY', 'must not carry a query or fragment: the provider is named by its address alone, e.g. https://login.microsoftonline.com/<tenant-id>');
+  }
+  if (parsed.username !== '' || parsed.password !== '') fail('AUTHORITY', 'must not carry a user name or password');
+}
+
 /** The API is called with the user's access token, never with a user name and password in its URL. */
 function withoutCredentials(value: string, name: string): string {
   const parsed = new URL(value);
@@ -290,7 +310,6 @@ function withoutCredentials(value: string, name: string): string {
   return value;
 }
 
-/** Tokens and cookies travel to this URL: https, except on this machine (development). */
 /** Keys a developer's machine supplies for an unset variable; one that cannot is a refusal naming the variable. */
 function fromFallback(name: string, fallback: () => string[]): string[] {
   try {
@@ -300,6 +319,7 @@ function fromFallback(name: string, fallback: () => string[]): string[] {
   }
 }
 
+/** Tokens and cookies travel to this URL: https, except on this machine (development). */
 function httpsUnlessLocal(value: string, name: string): string {
   if (!isSecureUrl(value)) fail(name, `must be an https:// URL (http is allowed for localhost only), not "${withoutUserInfo(value)}"`);
   return value;

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { connectRedis, reconnectOnReadOnly } from '../../src/adapters/redis/redis-connection.ts';
+import { connectRedis, reconnectOnReadOnly, redisReady, refusedDatabase } from '../../src/adapters/redis/redis-connection.ts';
 
 describe('the Redis connection', () => {
   it('reconnects on READONLY (a failover left it on a replica), and on no other error', () => {
@@ -13,6 +13,20 @@ describe('the Redis connection', () => {
       expect(redis.options.reconnectOnError).to.equal(reconnectOnReadOnly);
     } finally {
       redis.disconnect();
+    }
+  });
+
+  it("says when Redis refuses the database REDIS_URL names, which ioredis would only report and then work in database 0", async () => {
+    for (const [url, refused] of [['redis://127.0.0.1:6379/99', true], ['redis://127.0.0.1:6379/1', false], ['redis://127.0.0.1:6379', false]] as const) {
+      const redis = connectRedis({ url });
+      try {
+        await redisReady(redis);
+        const refusal = await refusedDatabase(redis, url);
+        if (refused) expect(refusal, url).to.match(/^Redis refuses database 99: ERR DB index is out of range/);
+        else expect(refusal, url).to.equal(undefined);
+      } finally {
+        redis.disconnect();
+      }
     }
   });
 });

@@ -58,6 +58,14 @@ describe('loadConfig', () => {
     expect(configFailure({ ...MINIMAL, AUTHORITY: 'HTTP://login.example/tenant' }).message).to.match(/^AUTHORITY\b.*https/);
   });
 
+  it('refuses an AUTHORITY with a query, a fragment, a user name or a password, never showing the password', () => {
+    for (const AUTHORITY of ['https://login.example/realm?x=1', 'https://login.example/realm#frag', 'https://login.example/realm?']) {
+      expect(configFailure({ ...MINIMAL, AUTHORITY }).message, AUTHORITY).to.match(/^AUTHORITY must not carry a query or fragment/);
+    }
+    const credentials = configFailure({ ...MINIMAL, AUTHORITY: 'https://user:s3cret@login.example/realm' });
+    expect(credentials.message).to.match(/^AUTHORITY must not carry a user name or password/).and.not.contain('s3cret');
+  });
+
   it('refuses an http:// AUTHORITY', () => {
     expect(configFailure({ ...MINIMAL, AUTHORITY: 'http://login.example/tenant' }).message).to.match(/^AUTHORITY\b.*https/);
   });
@@ -78,6 +86,13 @@ describe('loadConfig', () => {
       { devSessionKeys: () => [SESSION_KEY] },
     );
     expect(error.message).to.match(/^SESSION_KEYS\b/);
+  });
+
+  it('reads NODE_ENV as production whatever its case and surrounding spaces: a typo must not fail open into development', () => {
+    for (const NODE_ENV of ['Production', 'PRODUCTION', 'production ', ' production']) {
+      const error = configFailure({ ...MINIMAL, NODE_ENV, SESSION_KEYS: undefined }, { devSessionKeys: () => [SESSION_KEY] });
+      expect(error.message, JSON.stringify(NODE_ENV)).to.match(/^SESSION_KEYS\b/);
+    }
   });
 
   it('uses the development session keys when SESSION_KEYS is not set outside production', () => {
@@ -118,6 +133,10 @@ describe('loadConfig', () => {
     const bad = configFailure({ ...redis, REDIS_URL: 'redis://:p#ss@cache.example:6379' });
     expect(bad.message).to.match(/^REDIS_URL is not a valid URL/).and.not.contain('p#ss');
     expect(configFailure({ ...redis, REDIS_URL: 'http://cache.example' }).message).to.match(/^REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL/);
+    for (const REDIS_URL of ['redis://:pw@cache.example:6379/abc', 'redis://:pw@cache.example:6379/1/2', 'redis://:pw@cache.example:6379/-1']) {
+      expect(configFailure({ ...redis, REDIS_URL }).message, REDIS_URL).to.match(/^REDIS_URL may name a database by its number only/).and.not.contain(':pw@');
+    }
+    expect(loadConfig({ ...redis, REDIS_URL: 'redis://cache.example:6379/' }).redisUrl).to.equal('redis://cache.example:6379/');
   });
 
   it('ignores a REDIS_URL when the store is not Redis', () => {

@@ -36,6 +36,24 @@ describe('server start: the provider must fit AUTHORITY', () => {
     await running.close();
   });
 
+  it('refuses to start, naming REDIS_URL, when Redis does not have the database it names: it would work in database 0', async () => {
+    nock(ENTRA_HOST).get(`/${tenant}/v2.0/.well-known/openid-configuration`).reply(503);
+    const journalDir = mkdtempSync(join(tmpdir(), 'redis-db-'));
+    try {
+      const error = await startServer({
+        ...env,
+        TOKEN_STORE: 'redis',
+        REDIS_URL: 'redis://127.0.0.1:6379/99',
+        REDIS_KEY_PREFIX: `redis-db-test-${randomUUID()}:`,
+        SIGN_OUT_JOURNAL_PATH: join(journalDir, 'journal.json'),
+      }).catch((e: unknown) => e);
+      expect(error).to.be.instanceOf(ConfigError);
+      expect((error as Error).message).to.match(/^REDIS_URL names a database this Redis does not have: Redis refuses database 99/);
+    } finally {
+      rmSync(journalDir, { recursive: true, force: true });
+    }
+  });
+
   it('warns at start when tokens are stored unencrypted by choice (ALLOW_PLAINTEXT_TOKENS=true)', async () => {
     // As a process: the logger writes to file descriptor 1, which an in-process test cannot read.
     const app = await startAppProcess({

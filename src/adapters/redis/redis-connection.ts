@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { Redis, ReplyError } from 'ioredis';
 import { StoreUnavailable } from '../../domain/errors.ts';
 
 const DEFAULT_COMMAND_TIMEOUT_MS = 2000;
@@ -60,6 +60,25 @@ export function connectRedis(options: RedisConnectionOptions): Redis {
 /** Whether a command's error means this connection reaches a replica now (see connectRedis). */
 export function reconnectOnReadOnly(error: Error): boolean {
   return error.message.startsWith('READONLY');
+}
+
+/**
+ * Selects the database `url` names (`redis://host:6379/2`) once more, and resolves to Redis's
+ * refusal, if it refuses it (a number beyond its `databases` setting), or `undefined`. ioredis
+ * selects it on every connection, but on a refusal it only emits an error and goes on in database
+ * 0 (readyHandler in https://github.com/redis/ioredis/blob/main/lib/redis/event_handler.ts), where
+ * the app would then read and write. Rejects as any command does when Redis cannot be reached.
+ */
+export async function refusedDatabase(redis: Redis, url: string): Promise<string | undefined> {
+  const database = new URL(url).pathname.slice(1);
+  if (database === '') return undefined;
+  try {
+    await redis.select(Number(database));
+    return undefined;
+  } catch (error) {
+    if (error instanceof ReplyError) return `Redis refuses database ${database}: ${(error as Error).message}`;
+    throw error;
+  }
 }
 
 /**
