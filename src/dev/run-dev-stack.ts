@@ -2,7 +2,7 @@ import { ConfigError } from '../app/config.ts';
 import { listenFailure } from '../app/listen-failure.ts';
 import { DEV_PORTS, devAppAuthority, devPort } from './dev-defaults.ts';
 import { DEMO_PASSWORD, demoUsersOfTenant } from './demo-users.ts';
-import { startDevStack, type DevStack, type LogoutChannel } from './start-dev-stack.ts';
+import { AppExitedWhileStarting, startDevStack, type DevStack, type LogoutChannel } from './start-dev-stack.ts';
 
 function logoutChannel(env: NodeJS.ProcessEnv, name: 'DEV_LOGOUT_CHANNEL_A' | 'DEV_LOGOUT_CHANNEL_B'): LogoutChannel {
   const value = env[name];
@@ -65,6 +65,8 @@ export async function runDevStack(env: NodeJS.ProcessEnv = process.env): Promise
     appEnv,
     logLevel: env.LOG_LEVEL,
   }).catch((error: unknown) => {
+    // Its own message is already out (`Cannot start: LOG_LEVEL must be …`): one line more, no stack.
+    if (error instanceof AppExitedWhileStarting) throw new ConfigError(error.message);
     throw portInUse(error, ports);
   });
   // From the start: a signal while the stack is starting (a supervisor's SIGTERM) stops it once it

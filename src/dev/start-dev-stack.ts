@@ -178,10 +178,18 @@ function spawnApp(env: Readonly<Record<string, string>>): ChildProcess {
   });
 }
 
+/** An app of the stack ended before it answered: it has said why itself (a setting it refused, say). */
+export class AppExitedWhileStarting extends Error {
+  constructor(url: string, how: number | string) {
+    super(`the app for ${url} exited with ${how} while starting; its reason is above`);
+    this.name = 'AppExitedWhileStarting';
+  }
+}
+
 async function waitUntilHealthy(url: string, child: ChildProcess, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the app for ${url} exited with ${child.exitCode ?? child.signalCode}`);
+    if (child.exitCode !== null || child.signalCode !== null) throw new AppExitedWhileStarting(url, child.exitCode ?? child.signalCode!);
     if (await answers(url)) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

@@ -143,4 +143,13 @@ describe('the offline stack launcher (npm start without AUTHORITY)', function ()
       }
     });
   }
+
+  it('stops with exit 1 and no stack trace when its apps refuse a setting it passes on, which they name', async () => {
+    const [code] = (await once(launch({ LOG_LEVEL: 'bogus' }), 'exit')) as [number];
+    expect(code).to.equal(1);
+    expect(stderr).to.contain('Cannot start: LOG_LEVEL');
+    expect(stderr).to.match(/Cannot start: the app for http:\/\/localhost:\d+\/healthz exited with 1 while starting; its reason is above/);
+    expect(stderr).to.not.match(/\n\s+at /); // no stack trace
+    expect(await accepts(ports.DEV_IDP_PORT), 'the provider').to.equal(false);
+  });
 });
