@@ -149,10 +149,20 @@ describe('LocalSignOutJournal', () => {
     });
   });
 
-  it('moves an unreadable file aside with a warning rather than losing it silently', () => {
+  it('refuses a file that is no journal (a mistyped path), leaving it as it is', () => {
+    mkdirSync(join(dir, 'data'));
+    for (const text of ['SESSION_KEYS=abc\n', '{"a":1}', '']) {
+      writeFileSync(file, text);
+      expect(() => new LocalSignOutJournal({ file }), JSON.stringify(text)).to.throw(/something other than a sign-out journal/).with.property('code', 'NOT_A_SIGN_OUT_JOURNAL');
+      expect(readFileSync(file, 'utf8')).to.equal(text);
+    }
+    expect(readdirSync(join(dir, 'data')).filter((name) => name.includes('unreadable'))).to.deep.equal([]);
+  });
+
+  it('moves a damaged journal aside with a warning rather than losing it silently', () => {
     const warnings: string[] = [];
     mkdirSync(join(dir, 'data'));
-    writeFileSync(file, '{not json');
+    writeFileSync(file, '[{"id":"e1","chan');
     const journal = new LocalSignOutJournal({ file, logger: warningsInto(warnings) });
     opened.push(journal);
     expect(journal.pending()).to.deep.equal([]);

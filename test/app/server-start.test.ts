@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -108,10 +108,13 @@ describe('server start: the provider must fit AUTHORITY', () => {
       expect(await refusal({ TOKEN_STORE: 'sqlite', SQLITE_PATH: newer })).to.match(/^SQLITE_PATH ".*" cannot be used: SQLite schema version 999 is newer than this app supports/);
     });
 
-    it('SIGN_OUT_JOURNAL_PATH through a file', async () => {
+    it('SIGN_OUT_JOURNAL_PATH through a file, or naming a file that is no journal (left as it is)', async () => {
       const through = join(aFile, 'journal.json');
       const message = await refusal({ TOKEN_STORE: 'redis', REDIS_KEY_PREFIX: `test:${randomUUID()}:`, SIGN_OUT_JOURNAL_PATH: through });
       expect(message).to.match(new RegExp(`^SIGN_OUT_JOURNAL_PATH "${through}" cannot be used: EEXIST`));
+      const notJournal = await refusal({ TOKEN_STORE: 'redis', REDIS_KEY_PREFIX: `test:${randomUUID()}:`, SIGN_OUT_JOURNAL_PATH: aFile });
+      expect(notJournal).to.equal(`SIGN_OUT_JOURNAL_PATH "${aFile}" cannot be used: the file holds something other than a sign-out journal (a JSON array); it is left as it is`);
+      expect(readFileSync(aFile, 'utf8')).to.equal('not a database\n');
     });
   });
 

@@ -230,10 +230,12 @@ export class LocalSignOutJournal implements SignOutJournal {
 }
 
 /**
- * The entries in `file`, `undefined` when there is none. An unreadable file, or one holding entries
- * that are not sign-outs (edited by hand, written by something else), is moved aside for an
- * operator to read, never silently dropped; the sign-outs it does hold are kept, written back at
- * once. Unchecked, one such entry made every signed-in request fail (`names` runs on each).
+ * The entries in `file`, `undefined` when there is none. A damaged journal (JSON that does not
+ * parse, or entries that are not sign-outs: edited by hand), is moved aside for an operator to read,
+ * never silently dropped; the sign-outs it does hold are kept, written back at once. Unchecked, one
+ * such entry made every signed-in request fail (`names` runs on each). A file that is no journal at
+ * all (not a JSON array, as every write of the journal is: a mistyped SIGN_OUT_JOURNAL_PATH naming
+ * another file) is refused (`code` NOT_A_SIGN_OUT_JOURNAL), not renamed.
  */
 function load(file: string, logger: Logger | undefined): JournaledSignOut[] | undefined {
   let text: string;
@@ -242,6 +244,9 @@ function load(file: string, logger: Logger | undefined): JournaledSignOut[] | un
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
+  }
+  if (!text.trimStart().startsWith('[')) {
+    throw Object.assign(new Error('the file holds something other than a sign-out journal (a JSON array); it is left as it is'), { code: 'NOT_A_SIGN_OUT_JOURNAL' });
   }
   let entries: unknown;
   try {
