@@ -40,8 +40,8 @@ export function watchConnections(server: Server): void {
 /**
  * Stops accepting connections, closes the idle ones at once and the others as they go idle, and
  * gives in-flight requests `graceMs` to finish before cutting what is left. A watched connection
- * (watchConnections) that has sent nothing is closed once it has stayed so for a sweep (100–200 ms:
- * a request already on its way is served). Resolves to whether every request finished in time.
+ * (watchConnections) that has sent nothing is closed at the first sweep, 100 ms in, if it still has
+ * not (a request already on its way is served). Resolves to whether every request finished in time.
  */
 export async function drain(server: Server, graceMs: number): Promise<boolean> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -41,7 +41,8 @@ export interface BeginSignIn {
 /**
  * The longest claims request and login hint a pending sign-in keeps for a sign-in started again:
  * with the longest `returnTo` the cookie must still fit the 4 KB a browser keeps. Longer ones (none
- * seen: a claims challenge is a few hundred characters) are left out of the second request.
+ * seen: a claims challenge is a few hundred characters) are left out of the second request, and of
+ * the code's redemption (the authorization request carries them all the same).
  */
 const MAX_KEPT_CLAIMS = 512;
 const MAX_KEPT_LOGIN_HINT = 256;

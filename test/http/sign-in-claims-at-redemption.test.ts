@@ -61,6 +61,22 @@ describe('a token endpoint that asks for claims when the code is redeemed', () =
     expect(profile.text).to.contain(alice.username);
   });
 
+  it('starts the sign-in again with the claims of an invalid_grant refusal too, which MSAL drops', async () => {
+    let refused = false;
+    entra.tokenAnswer = (form, answer) => {
+      if (form.get('grant_type') !== 'authorization_code' || refused) return answer;
+      refused = true;
+      return [400, { error: 'invalid_grant', error_description: 'AADSTS50076: you must use multi-factor authentication', error_codes: [50076], claims: JSON.stringify(CLAIMS) }];
+    };
+    const browser = app.browser();
+    const start = await browser.get('/auth/signin?returnTo=%2Fprofile');
+    const again = await callbackOf(browser, start.location!);
+    expect(again.status, again.text).to.equal(302);
+    expect(claimsOf(again.location!).access_token).to.deep.include(CLAIMS.access_token);
+    const callback = await callbackOf(browser, again.location!);
+    expect(callback.location).to.equal('/profile');
+  });
+
   it("keeps the browser's other sign-ins in progress when one is started again with claims", async () => {
     refusals = 1;
     const browser = app.browser();

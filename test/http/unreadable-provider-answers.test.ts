@@ -5,9 +5,9 @@ import { fakeUser, type FakeEntra } from '../support/fake-entra.ts';
 const encoded = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
 /**
- * Fields of the provider's answers that MSAL reads without checking their JSON type. Each was a
- * TypeError inside MSAL (a 500) or a sign-in with no session; each is now the provider failing
- * (503, nothing stored) or read as text.
+ * Fields of the provider's answers that MSAL reads without checking their JSON type. Most were a
+ * TypeError inside MSAL or an invalid date on the page (a 500), one a sign-in with no session; each
+ * is now the provider failing (503, nothing stored) or read as text.
  */
 describe('provider answers with fields of the wrong type', () => {
   const alice = fakeUser('alice', 'aaaaaaaa-0000-0000-0000-0000000000d7');
@@ -25,6 +25,7 @@ describe('provider answers with fields of the wrong type', () => {
     ['a client_info that decodes to JSON null', (body: Record<string, unknown>) => ({ ...body, client_info: encoded(null) })],
     ['a client_info that is not text', (body: Record<string, unknown>) => ({ ...body, client_info: 42 })],
     ['a scope that is not a string', (body: Record<string, unknown>) => ({ ...body, scope: 5 })],
+    ['an expires_in that is no number of seconds', (body: Record<string, unknown>) => ({ ...body, expires_in: { seconds: 3600 } })],
   ] as const) {
     it(`answers a sign-in whose code redemption brings ${what} with a 503, storing nothing`, async () => {
       entra.tokenAnswer = (_form, [status, body]) => [status, change({ ...(body as Record<string, unknown>) })];

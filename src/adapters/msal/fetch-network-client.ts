@@ -26,8 +26,9 @@ export class ProviderUnreachable extends AuthError {
  * - a code redeemed without an ID token, which §3.1.3.3 requires: MSAL would report it as a nonce
  *   mismatch (ResponseHandler.validateTokenResponse in lib/msal-common), a refused sign-in;
  * - a field MSAL reads without checking its type: a `scope` that is not a string (MSAL splits it),
- *   a `client_info` that does not decode to a JSON object (MSAL reads `null`'s members). Each was a
- *   TypeError, a 500 at sign-in and on every page load that refreshed.
+ *   a `client_info` that does not decode to a JSON object (MSAL reads `null`'s members), an
+ *   `expires_in` that is no number (MSAL stores an invalid date, which the page cannot show). Each
+ *   was a 500, at sign-in or on every page load that refreshed.
  *
  * An `AuthError`, because MSAL passes those on as they are; any other error a network client's POST
  * throws it replaces with a bare `network_error` (executePostToTokenEndpoint in
@@ -102,7 +103,7 @@ export class FetchNetworkClient implements INetworkModule {
     if (method === 'POST' && !response.ok && !hasOAuthError(body)) {
       throw new ProviderUnreachable(`${method} ${new URL(url).origin} answered ${response.status} without an OAuth error`);
     }
-    if (method === 'POST' && !response.ok) throwIfRefreshRefusedWithClaims(body as object, options?.body);
+    if (method === 'POST' && !response.ok) throwIfGrantRefusedWithClaims(body as object);
     if (method === 'POST' && response.ok) checkTokenResponse(body, url, options?.body);
     return { headers, body, status: response.status };
   }
@@ -130,13 +131,21 @@ function checkTokenType(body: object, url: string): void {
 
 /** Throws `UnusableTokenResponse` for a `scope` or `client_info` that MSAL would fail to read. */
 function checkFieldsMsalReads(body: object, url: string): void {
-  const { scope, client_info: clientInfo } = body as { scope?: unknown; client_info?: unknown };
+  const { scope, client_info: clientInfo, expires_in: expiresIn } = body as { scope?: unknown; client_info?: unknown; expires_in?: unknown };
+  if (expiresIn !== undefined && !isSeconds(expiresIn)) {
+    throw new UnusableTokenResponse('unreadable_field', `POST ${new URL(url).origin} answered an expires_in that is not a number of seconds`);
+  }
   if (scope !== undefined && typeof scope !== 'string') {
     throw new UnusableTokenResponse('unreadable_field', `POST ${new URL(url).origin} answered a scope that is not a string`);
   }
   if (clientInfo !== undefined && !decodesToJsonObject(clientInfo)) {
     throw new UnusableTokenResponse('unreadable_field', `POST ${new URL(url).origin} answered a client_info that is not a base64url-encoded JSON object`);
   }
+}
+
+/** A number of seconds as RFC 6749 §5.1 has `expires_in`: a JSON number, or (as some providers send it) its digits as text. */
+function isSeconds(value: unknown): boolean {
+  return (typeof value === 'number' && Number.isFinite(value)) || (typeof value === 'string' && /^\d+$/.test(value));
 }
 
 /** Whether `value` is base64url (or base64) text of a JSON object, as `client_info` is (Entra: `{"uid":…,"utid":…}`). */
@@ -151,17 +160,17 @@ function decodesToJsonObject(value: unknown): boolean {
 }
 
 /**
- * A refresh refused with `invalid_grant` (an expired or revoked refresh token) that names the claims
- * to ask for: MSAL keeps a refusal's `claims` only on the errors it takes for interaction required
- * (`interaction_required` and the like: isInteractionRequiredError in
- * lib/msal-common/src/error/InteractionRequiredAuthError.ts), and makes a plain `invalid_grant` a
- * ServerError without them. Thrown as MSAL throws those (it passes an `AuthError` from its network
- * client on as it is), with the claims, so that the user signs in again with them.
+ * A grant refused with `invalid_grant` (a refresh token expired or revoked, a code refused until
+ * the user meets more) that names the claims to ask for: MSAL keeps a refusal's `claims` only on
+ * the errors it takes for interaction required (`interaction_required` and the like:
+ * isInteractionRequiredError in lib/msal-common/src/error/InteractionRequiredAuthError.ts), and
+ * makes a plain `invalid_grant` a ServerError without them. Thrown as MSAL throws those (it passes
+ * an `AuthError` from its network client on as it is), with the claims, so that the user signs in
+ * again with them: after a refresh, or, once, after a code redemption (sign-in.ts).
  */
-function throwIfRefreshRefusedWithClaims(body: object, requestBody: string | undefined): void {
+function throwIfGrantRefusedWithClaims(body: object): void {
   const { error, error_description: description, suberror, claims } = body as Record<string, unknown>;
   if (error !== 'invalid_grant' || typeof claims !== 'string' || claims === '') return;
-  if (new URLSearchParams(requestBody ?? '').get('grant_type') !== 'refresh_token') return;
   throw new InteractionRequiredAuthError(
     'invalid_grant',
     '', // no correlation id: the network client is not told MSAL's
