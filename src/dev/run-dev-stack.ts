@@ -81,8 +81,13 @@ export async function runDevStack(env: NodeJS.ProcessEnv = process.env): Promise
   // its child, @npmcli/run-script's signal-manager), and a second one with no listener would end
   // this launcher at once, leaving the apps to drain as orphans; `stop` ignores repeats.
   process.on('SIGINT', stop).on('SIGTERM', stop);
-  const stack = await starting;
-  if (stopping) return;
+  // Stopped while starting, a start that fails (an app the terminal's Ctrl-C ended before it could
+  // take it) is no failure: `stop` exits 0 once the rest is stopped.
+  const stack = await starting.catch((error: unknown) => {
+    if (stopping) return undefined;
+    throw error;
+  });
+  if (!stack || stopping) return;
   const tenants = stack.tenants.map((tenant) =>
     `  ${tenant.displayName.padEnd(22)} ${tenant.issuer}   users: ${demoUsersOfTenant(tenant.tenantId).map((user) => user.username).join(', ')}`).join('\n');
   process.stdout.write(`
