@@ -4,6 +4,7 @@ import { PENDING_SIGN_IN_LIFETIME_MS, type PendingSignIn } from '../domain/sign-
 import type { CookiePolicy } from './cookie-policy.ts';
 import { CookieSealer } from './cookie-sealer.ts';
 import { assertSecureTransport } from './secure-transport.ts';
+import { SpentSignIns } from './spent-sign-ins.ts';
 
 /**
  * How many sign-ins one browser may have in progress at once: two tabs that both found their
@@ -39,11 +40,13 @@ export class PendingSignInCookie {
   readonly #cookies: CookiePolicy;
   readonly #sealer: CookieSealer;
   readonly #now: () => number;
+  readonly #spent: SpentSignIns;
 
   constructor(deps: { cookies: CookiePolicy; sessionKeys: readonly string[]; now: () => number }) {
     this.#cookies = deps.cookies;
     this.#sealer = new CookieSealer({ secrets: deps.sessionKeys, label: 'pending sign-in cookie' });
     this.#now = deps.now;
+    this.#spent = new SpentSignIns(deps.now);
   }
 
   /**
@@ -73,8 +76,9 @@ export class PendingSignInCookie {
   /**
    * The pending sign-in whose authorization request carried `state`, and its cookie is cleared: one
    * attempt per pending sign-in. `undefined` when there is none in this browser (no `state`, none
-   * started with it, or its cookie changed, sealed by no configured key, or expired); the others
-   * in progress are left as they are.
+   * started with it, or its cookie changed, sealed by no configured key, or expired), and when this
+   * instance has taken its callback before (the browser sent it again: its code must not be
+   * redeemed twice, spent-sign-ins.ts); the others in progress are left as they are.
    */
   take(ctx: Koa.Context, state: string | undefined): PendingSignIn | undefined {
     assertSecureTransport(ctx, this.#cookies);
@@ -86,11 +90,10 @@ export class PendingSignInCookie {
     const name = this.#nameFor(state);
     const held = this.#held(ctx);
     const named = held.find((cookie) => cookie.name === name);
-    if (named) {
-      this.#clear(ctx, name);
-      return this.#open(named.text);
-    }
-    return this.#takeUnnamed(ctx, held, state);
+    if (named) this.#clear(ctx, name);
+    const pending = named ? this.#open(named.text) : this.#takeUnnamed(ctx, held, state);
+    if (!pending || !this.#spent.claim(state, pending.startedAt + PENDING_SIGN_IN_LIFETIME_MS)) return undefined;
+    return pending;
   }
 
   /**

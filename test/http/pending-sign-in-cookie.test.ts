@@ -103,6 +103,24 @@ describe('a visitor who has not signed in leaves nothing on the server', () => {
     expect(again.text, 'one attempt per pending sign-in').to.contain('No sign-in is in progress');
   });
 
+  it('redeems the code once when the browser sends the same callback again, at once or after the first answer was lost', async () => {
+    for (const together of [true, false]) {
+      const browser = app.browser();
+      const start = await browser.get('/auth/signin');
+      const { code, state } = entra.authorize(start.location!, alice);
+      const resent = app.browser(); // the same request with the same cookies: a retried GET, a second navigation
+      resent.copyCookiesFrom(browser);
+      const callback = `/auth/redirect?code=${code}&state=${state}`;
+      const redemptionsBefore = entra.calls.authorization_code;
+      const answers = together
+        ? await Promise.all([browser.get(callback), resent.get(callback)])
+        : [await browser.get(callback), await resent.get(callback)];
+      expect(answers.map((page) => page.status).sort(), `together: ${together}`).to.deep.equal([302, 400]);
+      expect(answers.find((page) => page.status === 400)!.text).to.contain('No sign-in is in progress');
+      expect(entra.calls.authorization_code - redemptionsBefore, 'code redemptions').to.equal(1);
+    }
+  });
+
   it('keeps a sign-in in progress when a callback names another state, or none', async () => {
     const browser = app.browser();
     const start = await browser.get('/auth/signin?returnTo=%2Fprofile');
