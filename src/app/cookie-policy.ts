@@ -8,6 +8,8 @@ export interface CookiePolicy {
   readonly sessionCookieName: string;
   /** The sealed pending sign-in, between `/auth/signin` and `/auth/redirect`. */
   readonly pendingSignInCookieName: string;
+  /** Set by a sign-out here that removed the tokens, for `/auth/signed-out` to say so (signed-out-notice.ts). */
+  readonly signedOutNoticeCookieName: string;
 }
 
 const HOST_PREFIX = '__Host-';
@@ -37,5 +39,6 @@ export function cookiePolicy(config: Pick<Config, 'publicUrl' | 'sessionCookieNa
     https,
     sessionCookieName: `${prefix}${base}`,
     pendingSignInCookieName: `${prefix}${base}.pending`,
+    signedOutNoticeCookieName: `${prefix}${base}.signed-out`,
   });
 }

@@ -3,12 +3,14 @@ import type { SignedInAccount } from '../domain/account.ts';
 import { IdentityProviderUnavailable } from '../domain/errors.ts';
 import type { SignOutEverywhere } from '../domain/sign-out-everywhere.ts';
 import type { Config } from './config.ts';
+import { cookiePolicy } from './cookie-policy.ts';
 import { FORM_REFUSED, fromThisSite } from './middleware/csrf.ts';
 import { noStore } from './middleware/security-headers.ts';
 import type { Logger } from './observability/logger.ts';
+import { noteTokensRemoved } from './signed-out-notice.ts';
 
 export interface ProviderSignOutDeps {
-  readonly config: Pick<Config, 'postLogoutRedirectUri'>;
+  readonly config: Pick<Config, 'postLogoutRedirectUri' | 'publicUrl' | 'sessionCookieName'>;
   readonly signOutEverywhere: Pick<SignOutEverywhere, 'providerSignOutUrl'>;
   readonly logger: Logger;
 }
@@ -33,8 +35,9 @@ export async function continueToProviderSignOut(
   } catch (error) {
     if (!(error instanceof IdentityProviderUnavailable)) throw error;
     deps.logger.warn({ err: error }, 'signed out of the app; the provider session was not ended');
-    return ctx.render('signed-out-of-app-only', { account: undefined });
+    return ctx.render('signed-out-of-app-only', { account: undefined, tokensRemoved: true });
   }
+  noteTokensRemoved(ctx, cookiePolicy(deps.config));
   ctx.redirect(endSessionUrl ?? '/auth/signed-out');
 }
 

@@ -94,6 +94,8 @@ function frontChannelAnswerOfA({ stack, alice }: World): Promise<Response> {
 async function expectSignedOutPageOfB({ stack, alice }: World): Promise<void> {
   expect(alice.url()).to.equal(`${stack.appB.url}/auth/signed-out`);
   expect(await alice.getByRole('heading', { name: 'You are signed out' }).count()).to.equal(1);
+  // Said after the provider's round trip: the sign-out's note came back with the browser.
+  expect(await alice.getByText('the tokens this app held for you have been removed').count()).to.equal(1);
 }
 
 /** Alice's tokens are gone from app A's SQLite file, and A's profile sends her to the provider to sign in. */

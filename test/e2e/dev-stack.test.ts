@@ -115,7 +115,7 @@ describe('dev stack end to end: sign-out from the app', function () {
     const end = await browse(aliceBrowser, signOut.continueUrl);
     expect(end.page.url).to.match(new RegExp(`^${appA.url}/auth/signed-out`));
     expect(end.page.status).to.equal(200);
-    expect(end.page.text).to.include('You are signed out');
+    expect(end.page.text).to.include('You are signed out').and.include('the tokens this app held for you have been removed');
 
     expect(await tokenPartition(appA.sqlitePath, ALICE), "alice's token partition").to.equal(undefined);
     expect(await sessionCount(appA.sqlitePath, ALICE), "alice's sessions").to.equal(0);

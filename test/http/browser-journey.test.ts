@@ -91,6 +91,28 @@ describe('the browser journey: sign in, profile, sign out', () => {
     expect(signedOut.text).to.not.contain('Signed in as').and.not.contain('still signed in');
   });
 
+  it('says the tokens were removed only to the browser whose sign-out here removed them, once', async () => {
+    const laptop = app.browser();
+    await signInWithBrowser(laptop, entra, alice, { sid: 'sid-laptop' });
+    const phone = app.browser();
+    await signInWithBrowser(phone, entra, alice, { sid: 'sid-phone' });
+    const accountId = `${alice.oid}.${entra.tenantId}`;
+    // The phone ends the laptop's session from its sessions page: the tokens stay, the phone uses them.
+    const sessions = await phone.get('/sessions');
+    const handle = /name="session" value="([^"]+)"/.exec(sessions.text)![1]!;
+    expect((await phone.post('/sessions/end', { _csrf: csrfFrom(sessions), session: handle })).status).to.equal(303);
+
+    const laptopPage = await laptop.get('/auth/signed-out');
+    expect(laptopPage.text).to.contain('You are signed out').and.not.contain('have been removed');
+    expect(await app.container.cradle.tokenStore.read(accountId), 'the tokens are indeed kept').to.not.equal(undefined);
+    expect((await app.browser().get('/auth/signed-out')).text, 'a visitor').to.not.contain('have been removed');
+
+    const profile = await phone.get('/profile');
+    expect((await phone.post('/auth/signout', { _csrf: csrfFrom(profile) })).status).to.equal(302);
+    expect((await phone.get('/auth/signed-out')).text).to.contain('tokens this app held for you have been removed');
+    expect((await phone.get('/auth/signed-out')).text, 'said once').to.not.contain('have been removed');
+  });
+
   it('gives a new session id to a signed-in user who signs in again, and ends the old session', async () => {
     const browser = app.browser();
     await signInWithBrowser(browser, entra, alice);

@@ -3,11 +3,13 @@ import type Koa from 'koa';
 import type { SignedInAccount } from '../../domain/account.ts';
 import { IdentityProviderUnavailable, SignInAgainWithClaims, SignInFailed } from '../../domain/errors.ts';
 import type { Cradle } from '../container.ts';
+import { cookiePolicy } from '../cookie-policy.ts';
 import type { Logger } from '../observability/logger.ts';
 import { csrfToken, requireCsrf } from '../middleware/csrf.ts';
 import { formBody } from '../middleware/form-body.ts';
 import { continueToProviderSignOut, signedOutHereAlready } from '../provider-sign-out.ts';
 import { signedInSessionData } from '../session-data.ts';
+import { takeTokensRemovedNotice } from '../signed-out-notice.ts';
 import { redirectToSignIn, type SignInStart } from '../sign-in-redirect.ts';
 import { noStore } from '../middleware/security-headers.ts';
 import { present, single } from './query-parameters.ts';
@@ -35,6 +37,7 @@ export function authRoutes(
 ): Router {
   const router = new Router({ prefix: '/auth' });
   const noteRefusal = refusalNotes(logger);
+  const cookies = cookiePolicy(config);
 
   router.get('/signin', async (ctx) => {
     // `prompt=login`: sign in as another account than the one the provider's own session holds
@@ -125,7 +128,7 @@ export function authRoutes(
     } catch (error) {
       if (!(error instanceof IdentityProviderUnavailable)) throw error;
       ctx.status = 503;
-      await ctx.render('signed-out-of-app-only', { account: undefined });
+      await ctx.render('signed-out-of-app-only', { account: undefined, tokensRemoved: false });
     }
   });
 
@@ -135,7 +138,8 @@ export function authRoutes(
     // `/auth/signout/provider`, which ends only the provider's session, or from a provider that did
     // not tell this app of its sign-out. The page must not tell them their session here has ended.
     const account = ctx.session?.account;
-    await ctx.render('signed-out', { account, csrfToken: account ? csrfToken(ctx) : undefined });
+    const tokensRemoved = takeTokensRemovedNotice(ctx, cookies);
+    await ctx.render('signed-out', { account, tokensRemoved, csrfToken: account ? csrfToken(ctx) : undefined });
   });
 
   return router;
