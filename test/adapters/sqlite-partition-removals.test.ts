@@ -148,6 +148,19 @@ describe('SQLite: removed partitions, heard by every process on the file', () =>
     expect(heard).to.deep.equal(['lost']);
   });
 
+  it('says everything may be lost when the log was trimmed of everything it had not read (a process paused past its keeping)', async () => {
+    const { db, otherTokens, removals } = twoProcesses();
+    const heard = hearing(removals);
+    await otherTokens.write('alice', 'tokens');
+    await otherTokens.remove('alice');
+    db.prepare('DELETE FROM token_partition_removals').run(); // as the sweeps trim, while this process sleeps
+
+    removals.readLog();
+    removals.readLog();
+
+    expect(heard, 'once').to.deep.equal(['lost']);
+  });
+
   it('keeps the last KEPT_REMOVALS removals in the log, the sweep deleting older ones', async () => {
     const { db } = twoProcesses();
     const log = db.prepare('INSERT INTO token_partition_removals (account_id) VALUES (?)');

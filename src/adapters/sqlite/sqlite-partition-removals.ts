@@ -45,13 +45,15 @@ export interface RemovalListener {
  */
 export class SqlitePartitionRemovals {
   readonly #since: Database.Statement<[number], { seq: number; accountId: string }>;
+  readonly #lastLogged: Database.Statement<[], number>;
   readonly #listeners: RemovalListener[] = [];
   #lastSeq: number;
 
   constructor(deps: { db: Database.Database; fileChanges: SqliteFileChanges }) {
     this.#since = deps.db.prepare('SELECT seq, account_id AS accountId FROM token_partition_removals WHERE seq > ? ORDER BY seq');
+    this.#lastLogged = lastLoggedRemoval(deps.db);
     // What was removed before this process started is in no memory of it.
-    this.#lastSeq = guarded(() => lastLoggedRemoval(deps.db).get()) ?? 0;
+    this.#lastSeq = guarded(() => this.#lastLogged.get()) ?? 0;
     deps.fileChanges.onMoved(() => this.#readLogOrForgetAll());
   }
 
@@ -80,7 +82,15 @@ export class SqlitePartitionRemovals {
   /** Tells the listeners of every removal logged since the last read. Rejects like a read (`StoreUnavailable`). */
   readLog(): void {
     const rows = guarded(() => this.#since.all(this.#lastSeq));
-    if (rows.length === 0) return;
+    if (rows.length === 0) {
+      // Nothing left to read may still be removals swept away unread: every one, when this process
+      // fell behind the whole log (paused, as a stopped container is, past its 5 minutes).
+      const last = guarded(() => this.#lastLogged.get()) ?? 0;
+      if (last <= this.#lastSeq) return;
+      this.#lastSeq = last;
+      for (const listener of this.#listeners) listener.lost();
+      return;
+    }
     // Sequence numbers have no gaps (AUTOINCREMENT, rolled back with a failed write), so a gap is
     // rows the sweep deleted before this process read them.
     const missed = rows[0]!.seq !== this.#lastSeq + 1;
