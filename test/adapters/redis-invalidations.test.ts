@@ -129,7 +129,9 @@ describe('Redis data kept in memory, invalidated by Redis client tracking', () =
   });
 
   it('uses no copy while its invalidation connection is down, drops them all, and uses them again once it is back', async () => {
-    const [x, y] = [await instance(), await instance()];
+    const warnings: Array<Record<string, unknown>> = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(JSON.parse(line) as Record<string, unknown>) });
+    const [x, y] = [await instance({ logger }), await instance()];
     await x.sessions.set('s1', SESSION.data, SESSION.index, SESSION.ttlMs);
     await x.sessions.set('s2', SESSION.data, SESSION.index, SESSION.ttlMs);
     await x.tokens.write('alice', 'partition');
@@ -140,6 +142,8 @@ describe('Redis data kept in memory, invalidated by Redis client tracking', () =
     await admin.call('CLIENT', 'KILL', 'ID', String(x.channel.connectionId));
     await until(() => !x.channel.usable());
     expect([x.sessions.holds('s1'), x.tokens.holdsVersion('alice')], 'every copy dropped').to.deep.equal([false, false]);
+    // Closed alone, the store's own connection says nothing: the channel says it, once.
+    expect(warnings.map((line) => [line.msg, line.reason])).to.deep.equal([['redis connection problem', 'the invalidation connection closed']]);
     // What exists and is read while it is down is served, and not kept.
     expect(await x.sessions.get('s2')).to.deep.equal(SESSION.data);
     expect(await x.tokens.version('bob')).to.be.a('string');

@@ -65,6 +65,9 @@ export class RedisInvalidations {
     this.#connection.on('messageBuffer', (_channel: Buffer, message: Buffer | Buffer[] | null) => this.#onMessage(message));
     this.#connection.on('ready', () => void this.#track());
     this.#connection.on('close', () => {
+      // Said once a break: closed alone (CLIENT KILL, Redis' pub/sub output buffer limit, a proxy),
+      // the store's connection reports nothing, and every copy is dropped at each such break.
+      if (this.#tracking && this.#timer !== undefined) this.#logger?.warn({ reason: 'the invalidation connection closed' }, 'redis connection problem');
       this.#tracking = false;
       this.#lose();
     });
