@@ -38,6 +38,19 @@ describe('API refusals on GET /profile', () => {
     expect((await browser.get('/profile')).status, 'still signed in').to.equal(200);
   });
 
+  it('shows an answer that is one JSON value (a string, a number) as one row, not a row per character', async () => {
+    const browser = app.browser();
+    await signInWithBrowser(browser, entra, alice);
+    nock.cleanAll();
+    entra.install();
+    nock(GRAPH).get('/v1.0/me').reply(200, JSON.stringify('hello'), { 'content-type': 'application/json' });
+
+    const page = await browser.get('/profile');
+
+    expect(page.status, page.text).to.equal(200);
+    expect(page.text).to.match(/<dt>answer<\/dt><dd>hello<\/dd>/).and.not.match(/<dt>0<\/dt>/);
+  });
+
   // Not a claims request (OpenID Connect Core §5.5: an object whose members are objects); the
   // objects among them made MSAL throw while adding the client capabilities (a 500 on every load).
   for (const claims of ['null', '123', '[]', '{"access_token":"x"}', '{"access_token":null}', '{"id_token":5}', '{"access_token":[1]}', '{"access_token":{"nbf":{"essential":true,"value":"1"}},"id_token":5}']) {
