@@ -164,7 +164,8 @@ describe('MsalRefreshTokenRevoker (RFC 7009 for partitions in MSAL cache format)
     }
   });
 
-  it("logs only an error code RFC 6749 §5.2 allows, never a provider's text carrying a line break or the token", async () => {
+  /** A revoker whose log lines (JSON) are kept in `lines`. */
+  function loggingRevoker() {
     const lines: string[] = [];
     const logged = new MsalRefreshTokenRevoker({
       clientId: CLIENT_ID,
@@ -172,6 +173,11 @@ describe('MsalRefreshTokenRevoker (RFC 7009 for partitions in MSAL cache format)
       providerDocuments: { configuration: async () => discovery },
       logger: pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) }),
     });
+    return { logged, lines };
+  }
+
+  it("logs only an error code RFC 6749 §5.2 allows, never a provider's text carrying a line break or the token", async () => {
+    const { logged, lines } = loggingRevoker();
     const refusals = [
       'invalid_request\nPOST /revoke token=rt-mine', // a provider echoing the request: a new line, and the token
       'invalid_request token=rt-mine', // every character RFC 6749 allows, but the token
@@ -195,13 +201,7 @@ describe('MsalRefreshTokenRevoker (RFC 7009 for partitions in MSAL cache format)
   });
 
   it('logs a refusal whose answer is not JSON by its status alone, never its text', async () => {
-    const lines: string[] = [];
-    const logged = new MsalRefreshTokenRevoker({
-      clientId: CLIENT_ID,
-      clientSecret: 'secret-1',
-      providerDocuments: { configuration: async () => discovery },
-      logger: pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) }),
-    });
+    const { logged, lines } = loggingRevoker();
     nock(IDP).post('/revoke').reply(400, 'rt-mine is not a token this server issued', { 'content-type': 'text/plain' });
     nock(IDP).post('/revoke').reply(503, '<html><body>Service Unavailable</body></html>', { 'content-type': 'text/html' });
 
