@@ -129,7 +129,7 @@ function checkTokenType(body: object, url: string): void {
   throw new UnusableTokenResponse('unusable_token_type', `POST ${new URL(url).origin} answered a token of type ${shown}, not Bearer`);
 }
 
-/** Throws `UnusableTokenResponse` for a `scope` or `client_info` that MSAL would fail to read. */
+/** Throws `UnusableTokenResponse` for an `expires_in`, `scope` or `client_info` that MSAL would fail to read. */
 function checkFieldsMsalReads(body: object, url: string): void {
   const { scope, client_info: clientInfo, expires_in: expiresIn } = body as { scope?: unknown; client_info?: unknown; expires_in?: unknown };
   if (expiresIn !== undefined && !isSeconds(expiresIn)) {
