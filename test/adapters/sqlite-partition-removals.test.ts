@@ -35,7 +35,7 @@ describe('SQLite: removed partitions, heard by every process on the file', () =>
     const other = connect(file);
     const fileChanges = new SqliteFileChanges(db, options);
     stoppers.push(() => fileChanges.stop());
-    return { db, fileChanges, tokens: new SqliteTokenStore({ db }), otherTokens: new SqliteTokenStore({ db: other }), removals: new SqlitePartitionRemovals({ db, fileChanges }) };
+    return { db, other, fileChanges, tokens: new SqliteTokenStore({ db }), otherTokens: new SqliteTokenStore({ db: other }), removals: new SqlitePartitionRemovals({ db, fileChanges }) };
   }
 
   before(() => {
@@ -159,6 +159,36 @@ describe('SQLite: removed partitions, heard by every process on the file', () =>
     removals.readLog();
 
     expect(heard, 'once').to.deep.equal(['lost']);
+  });
+
+  it('hears of a removal committed while it reads the log, not a loss: it reads the log in one snapshot', async () => {
+    const { db, other, fileChanges } = twoProcesses();
+    // Another process logs a removal (as its trigger does) just as this one asks for the log's last sequence number.
+    let raceArmed = false;
+    const racing = new Proxy(db, {
+      get(target, property) {
+        if (property !== 'prepare') return Reflect.get(target, property);
+        return (sql: string) => {
+          const statement = target.prepare(sql);
+          if (!sql.includes('sqlite_sequence')) return statement;
+          return { pluck: () => ({ get: () => {
+            if (raceArmed) {
+              raceArmed = false;
+              other.prepare('INSERT INTO token_partition_removals (account_id) VALUES (?)').run('alice');
+            }
+            return statement.pluck().get();
+          } }) };
+        };
+      },
+    });
+    const removals = new SqlitePartitionRemovals({ db: racing, fileChanges });
+    const heard = hearing(removals);
+    raceArmed = true;
+
+    removals.readLog();
+    removals.readLog();
+
+    expect(heard).to.deep.equal(['alice']);
   });
 
   it('keeps the last KEPT_REMOVALS removals in the log, the sweep deleting older ones', async () => {

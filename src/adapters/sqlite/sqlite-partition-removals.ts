@@ -46,12 +46,18 @@ export interface RemovalListener {
 export class SqlitePartitionRemovals {
   readonly #since: Database.Statement<[number], { seq: number; accountId: string }>;
   readonly #lastLogged: Database.Statement<[], number>;
+  /** The rows after a sequence number and, when there are none, the log's last number: one read transaction, one snapshot. */
+  readonly #unread: (afterSeq: number) => { rows: { seq: number; accountId: string }[]; last: number | undefined };
   readonly #listeners: RemovalListener[] = [];
   #lastSeq: number;
 
   constructor(deps: { db: Database.Database; fileChanges: SqliteFileChanges }) {
     this.#since = deps.db.prepare('SELECT seq, account_id AS accountId FROM token_partition_removals WHERE seq > ? ORDER BY seq');
     this.#lastLogged = lastLoggedRemoval(deps.db);
+    this.#unread = deps.db.transaction((afterSeq: number) => {
+      const rows = this.#since.all(afterSeq);
+      return { rows, last: rows.length === 0 ? this.#lastLogged.get() : undefined };
+    });
     // What was removed before this process started is in no memory of it.
     this.#lastSeq = guarded(() => this.#lastLogged.get()) ?? 0;
     deps.fileChanges.onMoved(() => this.#readLogOrForgetAll());
@@ -81,13 +87,13 @@ export class SqlitePartitionRemovals {
 
   /** Tells the listeners of every removal logged since the last read. Rejects like a read (`StoreUnavailable`). */
   readLog(): void {
-    const rows = guarded(() => this.#since.all(this.#lastSeq));
+    const { rows, last } = guarded(() => this.#unread(this.#lastSeq));
     if (rows.length === 0) {
       // Nothing left to read may still be removals swept away unread: every one, when this process
-      // fell behind the whole log (paused, as a stopped container is, past its 5 minutes).
-      const last = guarded(() => this.#lastLogged.get()) ?? 0;
-      if (last <= this.#lastSeq) return;
-      this.#lastSeq = last;
+      // fell behind the whole log (paused, as a stopped container is, past its 5 minutes). Read in
+      // the rows' snapshot: a removal committed after them is read next time, not taken for a loss.
+      if ((last ?? 0) <= this.#lastSeq) return;
+      this.#lastSeq = last!;
       for (const listener of this.#listeners) listener.lost();
       return;
     }
