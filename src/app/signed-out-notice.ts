@@ -24,6 +24,7 @@ export function takeTokensRemovedNotice(ctx: Koa.Context, cookies: CookiePolicy)
   return noted;
 }
 
+/** Unsigned: a signature would be a second cookie (`.sig`) for a note that can only change one sentence. */
 function flags(cookies: CookiePolicy) {
-  return { httpOnly: true, sameSite: 'lax', secure: cookies.https, path: '/', overwrite: true } as const;
+  return { httpOnly: true, sameSite: 'lax', secure: cookies.https, path: '/', overwrite: true, signed: false } as const;
 }

@@ -108,9 +108,19 @@ describe('the browser journey: sign in, profile, sign out', () => {
     expect((await app.browser().get('/auth/signed-out')).text, 'a visitor').to.not.contain('have been removed');
 
     const profile = await phone.get('/profile');
-    expect((await phone.post('/auth/signout', { _csrf: csrfFrom(profile) })).status).to.equal(302);
+    const signOut = await phone.post('/auth/signout', { _csrf: csrfFrom(profile) });
+    expect(signOut.status).to.equal(302);
+    expect(signOut.headers.getSetCookie().filter((line) => line.includes('.signed-out')), 'one unsigned note').to.have.length(1);
     expect((await phone.get('/auth/signed-out')).text).to.contain('tokens this app held for you have been removed');
     expect((await phone.get('/auth/signed-out')).text, 'said once').to.not.contain('have been removed');
+
+    // A note never read (the provider's page abandoned) does not outlive the next sign-in.
+    const again = await laptop.get('/profile').then(() => signInWithBrowser(laptop, entra, alice, { sid: 'sid-laptop-2' }));
+    expect(again.status).to.equal(302);
+    const laptopProfile = await laptop.get('/profile');
+    expect((await laptop.post('/auth/signout', { _csrf: csrfFrom(laptopProfile) })).status).to.equal(302);
+    await signInWithBrowser(laptop, entra, alice, { sid: 'sid-laptop-3' });
+    expect(laptop.cookie('app.session.signed-out'), 'cleared at sign-in').to.equal(undefined);
   });
 
   it('gives a new session id to a signed-in user who signs in again, and ends the old session', async () => {

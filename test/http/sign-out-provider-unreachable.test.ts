@@ -102,4 +102,22 @@ describe('sign-out while the provider cannot be reached', () => {
     expect(endSession.searchParams.get('post_logout_redirect_uri')).to.equal(`${fresh.baseUrl}/auth/signed-out`);
     expect(endSession.searchParams.has('id_token_hint'), 'no account any more: no ID token to send').to.equal(false);
   });
+
+  it('tells a browser still signed in here that it is, when its provider-only sign-out cannot reach the provider', async () => {
+    const onX = x.browser();
+    await signInWithBrowser(onX, entra, alice, { sid: 'sid-alice' });
+    nock.cleanAll(); // the provider cannot be reached, and the fresh instance has no discovery document
+    const onFresh = fresh.browser();
+    onFresh.copyCookiesFrom(onX);
+
+    const page = await onFresh.get('/auth/signout/provider');
+
+    expect(page.status).to.equal(503);
+    expect(page.text).to.contain('You are still signed in to this app').and.contain('href="/auth/signout/provider"');
+    expect(page.text).to.not.contain('You are signed out').and.not.contain('Your session here has ended');
+    expect(page.text, 'the header shows who is signed in').to.contain('Signed in as');
+    entra.install();
+    fakeGraph([alice]);
+    expect((await onFresh.get('/profile')).status, 'indeed still signed in').to.equal(200);
+  });
 });

@@ -101,6 +101,9 @@ export function authRoutes(
       ctx.session = null;
       throw error;
     }
+    // A note of an earlier sign-out in this browser, never read (its provider round trip abandoned),
+    // would tell the signed-out page of this session that its tokens were removed.
+    takeTokensRemovedNotice(ctx, cookies);
     logger.info({ sid: account.sid !== undefined }, 'signed in');
     ctx.redirect(returnTo);
   });
@@ -128,7 +131,9 @@ export function authRoutes(
     } catch (error) {
       if (!(error instanceof IdentityProviderUnavailable)) throw error;
       ctx.status = 503;
-      await ctx.render('signed-out-of-app-only', { account: undefined, tokensRemoved: false });
+      // A browser still signed in here (this link ends only the provider's session) is told so.
+      const account = ctx.session?.account;
+      await ctx.render('signed-out-of-app-only', { account, tokensRemoved: false, csrfToken: account ? csrfToken(ctx) : undefined });
     }
   });
 
