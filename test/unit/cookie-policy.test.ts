@@ -7,14 +7,16 @@ describe('cookiePolicy', () => {
       https: false,
       sessionCookieName: 'app-a.session',
       pendingSignInCookieName: 'app-a.session.pending',
+      signedOutNoticeCookieName: 'app-a.session.signed-out',
     });
   });
 
-  it('prefixes both cookies with __Host- on https', () => {
+  it('prefixes every cookie with __Host- on https', () => {
     expect(cookiePolicy({ publicUrl: 'https://app.example', sessionCookieName: 'app.session' })).to.deep.equal({
       https: true,
       sessionCookieName: '__Host-app.session',
       pendingSignInCookieName: '__Host-app.session.pending',
+      signedOutNoticeCookieName: '__Host-app.session.signed-out',
     });
   });
 

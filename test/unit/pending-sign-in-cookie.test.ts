@@ -54,8 +54,9 @@ describe('the pending sign-in cookies', () => {
     // Read back (as the unnamed cookie of earlier releases, whose name needs no digest): left out.
     expect(pending.take(contextWith(`app.session.pending=${sealed()}`).ctx, 's')).to.not.have.any.keys('claims', 'loginHint');
 
-    pending.write(capture, { ...longest, returnTo: '/profile', claims, loginHint: 'alice' }, 's');
-    expect(pending.take(contextWith(`app.session.pending=${sealed()}`).ctx, 's'), 'kept when they fit').to.include({ claims, loginHint: 'alice' });
+    // Another sign-in (another state): the callback of `s` was taken, and is not taken twice.
+    pending.write(capture, { ...longest, checks: { ...longest.checks, state: 's2' }, returnTo: '/profile', claims, loginHint: 'alice' }, 's2');
+    expect(pending.take(contextWith(`app.session.pending=${sealed()}`).ctx, 's2'), 'kept when they fit').to.include({ claims, loginHint: 'alice' });
   });
 
   it('leaves the unnamed cookie of earlier releases to the callback of its own state', () => {
