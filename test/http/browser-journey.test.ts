@@ -151,7 +151,7 @@ describe('the browser journey: sign in, profile, sign out', () => {
     expect(page.headers.get('content-security-policy')).to.contain(`form-action 'self' ${new URL(entra.authority).origin} https://logout.idp-elsewhere.example;`);
     expect(signOut.location).to.match(/^https:\/\/logout\.idp-elsewhere\.example\/signout\?/);
     const frame = await app.browser().get('/auth/signout/frontchannel?sid=unknown');
-    expect(frame.headers.get('content-security-policy')).to.equal(`default-src 'none'; frame-ancestors ${new URL(entra.authority).origin} https://logout.idp-elsewhere.example`);
+    expect(frame.headers.get('content-security-policy')).to.equal(`default-src 'none'; style-src 'self'; img-src data:; frame-ancestors ${new URL(entra.authority).origin} https://logout.idp-elsewhere.example`);
   });
 
   it('refuses a sign-out without the CSRF token or from another origin', async () => {

@@ -58,4 +58,15 @@ describe('provider answers with fields of the wrong type', () => {
     expect(profile.status).to.equal(200);
     expect(profile.text).to.not.contain('[object Object]');
   });
+
+  it('names a user whose ID token carries no name nor username (the profile scope declined) by their subject', async () => {
+    entra.idTokenClaims = (claims) => {
+      const { preferred_username: _username, name: _name, ...rest } = claims;
+      return rest;
+    };
+    const browser = app.browser();
+    expect((await signInWithBrowser(browser, entra, alice, { sid: 'sid-a' })).status).to.equal(302);
+    const home = await browser.get('/');
+    expect(home.text).to.contain(`Signed in as sub-${alice.oid}`);
+  });
 });

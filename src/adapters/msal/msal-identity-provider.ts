@@ -199,8 +199,10 @@ export class MsalIdentityProvider implements IdentityProvider {
       sid: stringClaim(claims.sid),
       // MSAL copies these from the ID token (`preferred_username`, `upn` or `emails[0]`; `name`)
       // whatever their JSON type. A session keeps only text (session-data.ts), and one it would not
-      // keep left the tokens just stored with no session that could ever remove them.
-      username: typeof account.username === 'string' ? account.username : '',
+      // keep left the tokens just stored with no session that could ever remove them. Without any
+      // (a provider that sends none, a user who declined the `profile` scope) the pages name the
+      // subject, rather than "Signed in as" and nothing.
+      username: typeof account.username === 'string' && account.username !== '' ? account.username : (claims.sub as string),
       name: typeof account.name === 'string' ? account.name : undefined,
       loginHint: stringClaim(claims.login_hint),
     };

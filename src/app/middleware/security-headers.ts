@@ -41,10 +41,14 @@ function contentSecurityPolicy(providerOrigins: string): string {
   ].join('; ');
 }
 
-/** Lets only `origins` (space-separated) frame this answer (the provider's sign-out page loads it in an iframe). */
+/**
+ * Lets only `origins` (space-separated) frame this answer (the provider's sign-out page loads it in
+ * an iframe). Its refusals are the app's pages, with their stylesheet and icon: allowed, or the
+ * page shows unstyled with console errors.
+ */
 export function allowFramingBy(ctx: Koa.Context, origins: string): void {
   ctx.remove('X-Frame-Options');
-  ctx.set('Content-Security-Policy', `default-src 'none'; frame-ancestors ${origins}`);
+  ctx.set('Content-Security-Policy', `default-src 'none'; style-src 'self'; img-src data:; frame-ancestors ${origins}`);
 }
 
 /**
