@@ -3,14 +3,15 @@ import type { SignedInAccount } from '../domain/account.ts';
 import { IdentityProviderUnavailable } from '../domain/errors.ts';
 import type { SignOutEverywhere } from '../domain/sign-out-everywhere.ts';
 import type { Config } from './config.ts';
-import { cookiePolicy } from './cookie-policy.ts';
+import type { CookiePolicy } from './cookie-policy.ts';
 import { FORM_REFUSED, fromThisSite } from './middleware/csrf.ts';
 import { noStore } from './middleware/security-headers.ts';
 import type { Logger } from './observability/logger.ts';
 import { noteTokensRemoved } from './signed-out-notice.ts';
 
 export interface ProviderSignOutDeps {
-  readonly config: Pick<Config, 'postLogoutRedirectUri' | 'publicUrl' | 'sessionCookieName'>;
+  readonly config: Pick<Config, 'postLogoutRedirectUri'>;
+  readonly cookies: CookiePolicy;
   readonly signOutEverywhere: Pick<SignOutEverywhere, 'providerSignOutUrl'>;
   readonly logger: Logger;
 }
@@ -37,7 +38,7 @@ export async function continueToProviderSignOut(
     deps.logger.warn({ err: error }, 'signed out of the app; the provider session was not ended');
     return ctx.render('signed-out-of-app-only', { account: undefined, tokensRemoved: true });
   }
-  noteTokensRemoved(ctx, cookiePolicy(deps.config));
+  noteTokensRemoved(ctx, deps.cookies);
   ctx.redirect(endSessionUrl ?? '/auth/signed-out');
 }
 

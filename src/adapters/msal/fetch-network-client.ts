@@ -132,15 +132,11 @@ function checkTokenType(body: object, url: string): void {
 /** Throws `UnusableTokenResponse` for an `expires_in`, `scope` or `client_info` that MSAL would fail to read. */
 function checkFieldsMsalReads(body: object, url: string): void {
   const { scope, client_info: clientInfo, expires_in: expiresIn } = body as { scope?: unknown; client_info?: unknown; expires_in?: unknown };
-  if (expiresIn !== undefined && !isSeconds(expiresIn)) {
-    throw new UnusableTokenResponse('unreadable_field', `POST ${new URL(url).origin} answered an expires_in that is not a number of seconds`);
-  }
-  if (scope !== undefined && typeof scope !== 'string') {
-    throw new UnusableTokenResponse('unreadable_field', `POST ${new URL(url).origin} answered a scope that is not a string`);
-  }
-  if (clientInfo !== undefined && !decodesToJsonObject(clientInfo)) {
-    throw new UnusableTokenResponse('unreadable_field', `POST ${new URL(url).origin} answered a client_info that is not a base64url-encoded JSON object`);
-  }
+  const unreadable =
+    (expiresIn !== undefined && !isSeconds(expiresIn) && 'an expires_in that is not a number of seconds') ||
+    (scope !== undefined && typeof scope !== 'string' && 'a scope that is not a string') ||
+    (clientInfo !== undefined && !decodesToJsonObject(clientInfo) && 'a client_info that is not a base64url-encoded JSON object');
+  if (unreadable) throw new UnusableTokenResponse('unreadable_field', `POST ${new URL(url).origin} answered ${unreadable}`);
 }
 
 /** A number of seconds as RFC 6749 §5.1 has `expires_in`: a JSON number, or (as some providers send it) its digits as text. */

@@ -119,7 +119,7 @@ export function authRoutes(
     const context = { requestId: ctx.state.requestId, subject: account.subject };
     await signOutAudit.around('app', context, () => signOutEverywhere.fromApp(account, ctx.state.storedSessionId));
     ctx.session = null;
-    await continueToProviderSignOut(ctx, { config, signOutEverywhere, logger }, account, idTokenHint);
+    await continueToProviderSignOut(ctx, { config, cookies, signOutEverywhere, logger }, account, idTokenHint);
   });
 
   router.get('/signout/provider', async (ctx) => {

@@ -1,5 +1,6 @@
 import Router from '@koa/router';
 import type { Cradle } from '../container.ts';
+import { cookiePolicy } from '../cookie-policy.ts';
 import { csrfToken, requireCsrf } from '../middleware/csrf.ts';
 import { formBody } from '../middleware/form-body.ts';
 import { noStore } from '../middleware/security-headers.ts';
@@ -29,6 +30,7 @@ export function sessionsRoutes({
   const sessions = { sessionStore, sessionHandles, now, rules: { config, now, signOutJournal } };
   const router = new Router({ prefix: '/sessions' });
   const publicOrigin = new URL(config.publicUrl).origin;
+  const cookies = cookiePolicy(config);
   const form = [formBody(), requireCsrf(publicOrigin)];
 
   router.get('/', async (ctx) => {
@@ -64,7 +66,7 @@ export function sessionsRoutes({
     const context = { requestId: ctx.state.requestId, subject: account.subject };
     await signOutAudit.around('sessions-page', context, () => signOutEverywhere.everywhere(account, ctx.state.storedSessionId));
     ctx.session = null;
-    await continueToProviderSignOut(ctx, { config, signOutEverywhere, logger }, account, idTokenHint);
+    await continueToProviderSignOut(ctx, { config, cookies, signOutEverywhere, logger }, account, idTokenHint);
   });
 
   return router;
