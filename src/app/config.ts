@@ -133,7 +133,7 @@ export function loadConfig(env: Env, fallbacks: ConfigFallbacks = {}): Config {
     fail('METRICS_PORT', `must differ from PORT (${port}): metrics are never served on the public port`);
   }
 
-  return Object.freeze({
+  const config: Config = {
     production,
     port,
     host: host(env, 'HOST'),
@@ -180,7 +180,13 @@ export function loadConfig(env: Env, fallbacks: ConfigFallbacks = {}): Config {
     metricsHost: host(env, 'METRICS_HOST') ?? host(env, 'HOST'),
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     sessionAbsoluteTtlMs: integer(env, 'SESSION_ABSOLUTE_TTL_SECONDS', 7 * 86400, 60, 365 * 86400) * 1000,
-  });
+  };
+  // Last, so that any other refusal is named first. The default serves development only: in
+  // production the provider would send every user back to their own machine's port 3000.
+  if (production && !env.PUBLIC_URL?.trim()) {
+    fail('PUBLIC_URL', "is required in production: the app's public origin, e.g. https://app.example.com (its redirect URI is <PUBLIC_URL>/auth/redirect)");
+  }
+  return Object.freeze(config);
 }
 
 /**

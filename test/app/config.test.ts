@@ -88,6 +88,17 @@ describe('loadConfig', () => {
     expect(error.message).to.match(/^SESSION_KEYS\b/);
   });
 
+  it('requires PUBLIC_URL in production, where the default would send every user back to their own localhost', () => {
+    const error = configFailure({ ...MINIMAL, NODE_ENV: 'production' });
+    expect(error.message).to.match(/^PUBLIC_URL is required in production/);
+    expect(loadConfig({ ...MINIMAL, NODE_ENV: 'production', PUBLIC_URL: 'https://app.example.com' }).redirectUri).to.equal('https://app.example.com/auth/redirect');
+    expect(loadConfig(MINIMAL).publicUrl, 'outside production').to.equal('http://localhost:3000');
+  });
+
+  it('names any other refusal before an unset PUBLIC_URL in production', () => {
+    expect(configFailure({ ...MINIMAL, NODE_ENV: 'production', SESSION_TTL_SECONDS: '5' }).message).to.match(/^SESSION_TTL_SECONDS\b/);
+  });
+
   it('reads NODE_ENV as production whatever its case and surrounding spaces: a typo must not fail open into development', () => {
     for (const NODE_ENV of ['Production', 'PRODUCTION', 'production ', ' production']) {
       const error = configFailure({ ...MINIMAL, NODE_ENV, SESSION_KEYS: undefined }, { devSessionKeys: () => [SESSION_KEY] });
