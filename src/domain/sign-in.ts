@@ -1,6 +1,6 @@
 import type { SignedInAccount } from './account.ts';
 import { mergeClaims } from './claims-challenge.ts';
-import { InteractionNotSatisfied, InteractionRequired, SignInAgainWithClaims, SignInRejected } from './errors.ts';
+import { InteractionNotSatisfied, InteractionRequired, NO_SIGN_IN_IN_PROGRESS, SignInAgainWithClaims, SignInRejected } from './errors.ts';
 import { checkReturnPath } from './return-to.ts';
 import type { IdentityProvider, SignInCallback, SignInChecks } from '../ports/identity-provider.port.ts';
 
@@ -100,10 +100,10 @@ export class SignIn {
     params: CallbackParams,
   ): Promise<{ account: SignedInAccount; returnTo: string; interaction: boolean }> {
     if (!pending) {
-      throw new SignInRejected('No sign-in is in progress in this browser. Please start again.');
+      throw new SignInRejected(NO_SIGN_IN_IN_PROGRESS);
     }
     if (this.#now() - pending.startedAt > PENDING_SIGN_IN_LIFETIME_MS) {
-      throw new SignInRejected('This sign-in took too long. Please start again.');
+      throw new SignInRejected('This sign-in took too long (a sign-in must be finished within 10 minutes). Please start again.');
     }
     const account = await this.#identityProvider.completeSignIn(pending.checks, params, pending.scopes, pending.claims).catch((error: unknown) => {
       throw this.#claimsAskedAtRedemption(pending, error);

@@ -55,8 +55,20 @@ describe('bad input gives a clear 4xx, never a 500 or a stack trace', () => {
     return { browser, ...entra.authorize(start.location!, alice) };
   }
 
-  it('a callback with no sign-in in progress', async () => {
-    expectCleanRefusal(await app.browser().get('/auth/redirect?code=abc&state=xyz'), 400, 'No sign-in is in progress');
+  it('a callback with no sign-in in progress, which says why that happens and offers to sign in again', async () => {
+    const page = await app.browser().get('/auth/redirect?code=abc&state=xyz');
+    expectCleanRefusal(page, 400, 'No sign-in is in progress');
+    expect(page.text).to.contain('within 10 minutes');
+    expect(page.text).to.match(/<a class="button" href="\/auth\/signin">Sign in again<\/a>/);
+  });
+
+  it('a callback sent again after the sign-in it finished, which offers no sign-in to the signed-in user', async () => {
+    const { browser, code, state } = await startSignIn();
+    expect((await browser.get(`/auth/redirect?code=${code}&state=${state}`)).status).to.equal(302);
+    const again = await browser.get(`/auth/redirect?code=${code}&state=${state}`);
+    expectCleanRefusal(again, 400, 'No sign-in is in progress');
+    expect(again.text).to.not.contain('Sign in again');
+    expect(again.text).to.contain('Sign out');
   });
 
   it('a callback without a code', async () => {

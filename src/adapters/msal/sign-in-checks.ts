@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { IdentityProviderUnavailable, SignInFailed, SignInRejected, SignInUnverified, TenantNotAllowed } from '../../domain/errors.ts';
+import { IdentityProviderUnavailable, NO_SIGN_IN_IN_PROGRESS, SignInFailed, SignInRejected, SignInUnverified, TenantNotAllowed } from '../../domain/errors.ts';
 import type { SignInCallback, SignInChecks } from '../../ports/identity-provider.port.ts';
 
 /**
@@ -68,7 +68,7 @@ export async function codeOfCallback(
 
 function readChecks(kept: SignInChecks): Checks {
   const { state, nonce, codeVerifier } = kept;
-  if (!state || !nonce || !codeVerifier) throw new SignInRejected('No sign-in is in progress in this browser. Please start again.');
+  if (!state || !nonce || !codeVerifier) throw new SignInRejected(NO_SIGN_IN_IN_PROGRESS);
   return { state, nonce, codeVerifier };
 }
 

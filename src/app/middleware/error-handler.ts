@@ -1,5 +1,5 @@
 import type Koa from 'koa';
-import { SignInFailed, SignInUnverified, TokenCheckDeferred } from '../../domain/errors.ts';
+import { SignInFailed, SignInRejected, SignInUnverified, TokenCheckDeferred } from '../../domain/errors.ts';
 import { httpAnswerOf, isServerFault } from '../http-errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import { noStore } from './security-headers.ts';
@@ -49,7 +49,10 @@ export function errorHandler(logger: Logger, options: { answer?: 'negotiated' | 
         // A sign-in the app or the provider refused: the provider's own session would sign the same
         // account in again at once (a tenant not allowed, say), so the page offers another account.
         const anotherAccount = error instanceof SignInUnverified || error instanceof SignInFailed;
-        await renderErrorPage(ctx, logger, { message, requestId, fault, anotherAccount });
+        // A sign-in that cannot go on (none in progress, expired, tampered with) asks the user to
+        // start again: the page gives them the way to.
+        const signInAgain = error instanceof SignInRejected;
+        await renderErrorPage(ctx, logger, { message, requestId, fault, anotherAccount, signInAgain });
       }
     }
   };
@@ -76,7 +79,7 @@ function refuseUnanswered(ctx: Koa.Context): void {
 async function renderErrorPage(
   ctx: Koa.Context,
   logger: Logger,
-  page: { message: string; requestId: string; fault: boolean; anotherAccount?: boolean },
+  page: { message: string; requestId: string; fault: boolean; anotherAccount?: boolean; signInAgain?: boolean },
 ): Promise<void> {
   // A signed-in user refused something (a 403 from the API, an address that is no page) is still
   // signed in: the header says so and keeps its sign-out form, as on every other page. Outside the
