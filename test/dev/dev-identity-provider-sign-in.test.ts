@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { createRemoteJWKSet, customFetch, decodeJwt, jwtVerify } from 'jose';
 import { DEFAULT_TENANT_ID } from '../../src/dev/identity-provider/start-dev-identity-provider.ts';
+import { consentForm } from '../../src/dev/identity-provider/interaction-pages.ts';
 import { demoUserByUsername } from '../../src/dev/demo-users.ts';
 import { fetchTrustingCa, nodeHttpFetch } from '../../src/dev/node-http-fetch.ts';
 import { WEB_APP, asTestClient, startDevProviderFixture } from './support/dev-provider-fixture.ts';
@@ -80,14 +81,22 @@ describe('dev identity provider: authorization code flow', () => {
     expect(decodeJwt(second.tokens.access_token)['scp']).to.equal('Profile.Write');
   });
 
-  it('leaves unticked scopes out of the token and does not ask for them again', async () => {
+  it('grants every scope its consent page lists, as Entra does: the form names none, so none can be left out', async () => {
     const first = await signIn(browser, fixture.ca, fixture.discovery, client, {
-      username: 'alice', scope: 'api://demo-api/Profile.Read api://demo-api/Profile.Write openid profile', rejectScopes: ['api://demo-api/Profile.Write'],
+      username: 'alice', scope: 'api://demo-api/Profile.Read api://demo-api/Profile.Write openid profile',
     });
-    expect(decodeJwt(first.tokens.access_token)['scp']).to.equal('Profile.Read');
+    expect(first.pages).to.deep.equal(['login', 'consent: openid profile api://demo-api/Profile.Read api://demo-api/Profile.Write']);
+    expect(String(decodeJwt(first.tokens.access_token)['scp']).split(' ').sort()).to.deep.equal(['Profile.Read', 'Profile.Write']);
 
     const again = await signIn(browser, fixture.ca, fixture.discovery, client, { username: 'alice', scope: 'api://demo-api/Profile.Read api://demo-api/Profile.Write openid profile' });
     expect(again.pages).to.deep.equal([]);
+  });
+
+  it('shows each scope once on its consent page, with no box to untick', () => {
+    const page = consentForm('/i/1/consent', '/i/1/abort', 'app-a', ['openid', 'profile', 'api://demo-api/Profile.Read']);
+    expect(page.match(/api:\/\/demo-api\/Profile\.Read/g)).to.have.length(1);
+    expect(page).to.not.contain('<input');
+    expect(page).to.contain('>Accept</button>').and.contain('>Cancel</button>');
   });
 
   it('lets the user pick another account with prompt=select_account, as Entra does', async () => {

@@ -9,7 +9,7 @@ function describeScope(scope: string): string {
     case 'profile': return 'See your name and username';
     case 'email': return 'See your email address';
     case 'offline_access': return 'Keep access to what you allowed, even when you are away';
-    default: return `Use the API on your behalf: ${scope}`;
+    default: return 'Use the API on your behalf';
   }
 }
 
@@ -42,20 +42,17 @@ ${abortAction ? `<form method="post" action="${escapeHtml(abortAction)}"><button
 }
 
 /**
- * One checkbox per scope not yet granted, so incremental consent is visible: when the app later
- * asks for one more scope, only that one is listed. `openid` cannot be unticked (no sign-in without it).
+ * The scopes not yet granted, accepted or declined together as on Entra's consent screen (no
+ * scope can be left out: an app granted part of what it asked for gets tokens its API refuses, a
+ * dead end for the user). Only the missing ones are listed, so incremental consent is visible: when
+ * the app later asks for one more scope, only that one is.
  */
 export function consentForm(action: string, abortAction: string, clientId: string, scopes: readonly string[]): string {
-  const items = scopes.map((scope) => {
-    const box = scope === 'openid'
-      ? `<input type="checkbox" checked disabled><input type="hidden" name="scope" value="openid">`
-      : `<input type="checkbox" name="scope" value="${escapeHtml(scope)}" checked>`;
-    return `<label>${box} ${escapeHtml(describeScope(scope))} <code>${escapeHtml(scope)}</code></label>`;
-  }).join('\n');
+  const items = scopes.map((scope) => `<li>${escapeHtml(describeScope(scope))} <code class="scope">${escapeHtml(scope)}</code></li>`).join('\n');
   return `<p><strong>${escapeHtml(clientId)}</strong> asks for your permission to:</p>
-<form method="post" action="${escapeHtml(action)}">
+<ul>
 ${items}
-<button type="submit">Accept</button>
-</form>
-<form method="post" action="${escapeHtml(abortAction)}"><button type="submit">Deny</button></form>`;
+</ul>
+<form method="post" action="${escapeHtml(action)}"><button type="submit">Accept</button></form>
+<form method="post" action="${escapeHtml(abortAction)}"><button type="submit">Cancel</button></form>`;
 }

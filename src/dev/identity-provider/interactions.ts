@@ -69,7 +69,7 @@ export function interactions(provider: Provider, options: { prefix: string; tena
       return finish(ctx, provider, { ...selectedAccount(interaction), login: { accountId: user.oid } }, false);
     }
     if (interaction.prompt.name !== 'consent' || !interaction.session) return ctx.throw(400, 'no consent is pending');
-    const grantId = await grantConsent(provider, interaction, new Set(form.getAll('scope')));
+    const grantId = await grantConsent(provider, interaction);
     return finish(ctx, provider, { consent: interaction.grantId ? {} : { grantId } }, true);
   };
 }
@@ -85,28 +85,16 @@ function requestedScopes(interaction: Interaction): string[] {
   return [...(details.missingOIDCScope ?? []), ...Object.values(details.missingResourceScopes ?? {}).flat()];
 }
 
-/**
- * Records the user's choice on the grant: ticked scopes granted, unticked ones rejected (so the
- * provider does not ask again for them on this grant and they are left out of tokens).
- */
-async function grantConsent(provider: Provider, interaction: Interaction, accepted: Set<string>): Promise<string> {
+/** Records the user's consent on the grant: every scope and claim the prompt found missing. */
+async function grantConsent(provider: Provider, interaction: Interaction): Promise<string> {
   const { missingOIDCScope = [], missingOIDCClaims = [], missingResourceScopes = {} } = interaction.prompt.details as {
     missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]>;
   };
   const grant = (interaction.grantId ? await provider.Grant.find(interaction.grantId) : undefined)
     ?? new provider.Grant({ accountId: interaction.session!.accountId, clientId: String(interaction.params['client_id']) });
-  accepted.add('openid');
-  const split = (scopes: string[]) => [scopes.filter((s) => accepted.has(s)), scopes.filter((s) => !accepted.has(s))] as const;
-
-  const [oidcYes, oidcNo] = split(missingOIDCScope);
-  if (oidcYes.length) grant.addOIDCScope(oidcYes);
-  if (oidcNo.length) grant.rejectOIDCScope(oidcNo);
+  if (missingOIDCScope.length) grant.addOIDCScope(missingOIDCScope);
   if (missingOIDCClaims.length) grant.addOIDCClaims(missingOIDCClaims);
-  for (const [indicator, scopes] of Object.entries(missingResourceScopes)) {
-    const [yes, no] = split(scopes);
-    if (yes.length) grant.addResourceScope(indicator, yes);
-    if (no.length) grant.rejectResourceScope(indicator, no);
-  }
+  for (const [indicator, scopes] of Object.entries(missingResourceScopes)) grant.addResourceScope(indicator, scopes);
   return grant.save();
 }
 

@@ -62,7 +62,6 @@ export function firstForm(html: string): { action: string; hidden: Record<string
  * What MSAL does, by hand: authorization code + PKCE (S256) with state and nonce, answering the
  * provider's login and consent pages in `browser`, then redeeming the code with `client_secret_post`
  * from the app's side (see `tokenRequest`, trusting `ca`), not through the browser.
- * `rejectScopes` are unticked on the consent page.
  */
 export async function signIn(
   browser: ScriptedBrowser,
@@ -70,7 +69,7 @@ export async function signIn(
   discovery: Discovery,
   client: TestClient,
   options: {
-    username: string; scope: string; password?: string; rejectScopes?: readonly string[]; prompt?: string;
+    username: string; scope: string; password?: string; prompt?: string;
     /** More authorization parameters, e.g. `login_hint`, `claims`. */
     params?: Record<string, string>;
   },
@@ -132,7 +131,7 @@ export async function driveAuthorization(
   browser: ScriptedBrowser,
   authorizeUrl: string,
   redirectUri: string,
-  options: { username: string; password?: string; rejectScopes?: readonly string[] },
+  options: { username: string; password?: string },
 ): Promise<{ callback: URL; pages: string[] }> {
   const pages: string[] = [];
   let response: Page = await browser.get(authorizeUrl);
@@ -146,10 +145,10 @@ export async function driveAuthorization(
       response = await browser.post(new URL(action, authorizeUrl).href, { username: options.username, password: options.password ?? 'demo' });
       if (!response.redirectUrl) throw new Error(`login failed: ${response.status}`);
     } else if (response.text.includes('asks for your permission')) {
-      const scopes = [...response.text.matchAll(/name="scope" value="([^"]+)"/g)].map((match) => match[1]!);
+      const scopes = [...response.text.matchAll(/<code class="scope">([^<]+)<\/code>/g)].map((match) => match[1]!);
       pages.push(`consent: ${scopes.join(' ')}`);
       const { action } = firstForm(response.text);
-      response = await browser.post(new URL(action, authorizeUrl).href, { scope: scopes.filter((scope) => !options.rejectScopes?.includes(scope)) });
+      response = await browser.post(new URL(action, authorizeUrl).href, {});
     } else if (response.text.includes('document.forms[0].submit()')) {
       // oidc-provider's self-submitting form: here, signing the previous account out on an account switch.
       const { action, hidden } = firstForm(response.text);

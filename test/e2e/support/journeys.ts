@@ -75,8 +75,7 @@ export async function browse(browser: ScriptedBrowser, url: string, options: { u
     } else if (page.text.includes('asks for your permission')) {
       providerPages.push('consent');
       const [consent] = postForms(page.text);
-      const scopes = [...page.text.matchAll(/name="scope" value="([^"]+)"/g)].map(([, scope]) => unescapeHtml(scope!));
-      page = record('POST', await browser.post(new URL(consent!.action, page.url).href, { scope: scopes }));
+      page = record('POST', await browser.post(new URL(consent!.action, page.url).href, {}));
     } else {
       return { page, hops, providerPages };
     }
