@@ -1,8 +1,4 @@
-/**
- * Longer than any provider's session id (Entra's is a GUID, others' are 20-50 characters): the
- * front-channel route refuses it before it reaches the store or, during an outage, the journal.
- */
-export const MAX_SID_LENGTH = 255;
+import { MAX_SID_LENGTH } from '../domain/provider-session-id.ts';
 
 /**
  * More provider sessions than most instances serve while a session lives; past it, the one noted

@@ -176,6 +176,20 @@ describe('ID token validation at code redemption', () => {
     await expectRefused('sub');
   });
 
+  for (const [what, sid] of [['a number', 42], ['an object', { a: 1 }], ['empty', ''], ['256 characters long', 's'.repeat(256)]] as const) {
+    it(`refuses a token whose session id is ${what}, which no sign-out from the provider could name (sid)`, async () => {
+      entra.idTokenClaims = (claims) => ({ ...claims, sid });
+      await expectRefused('sid');
+    });
+  }
+
+  it('accepts a session id of 255 characters, and a token without one', async () => {
+    entra.idTokenClaims = (claims) => ({ ...claims, sid: 's'.repeat(255) });
+    expect((await signIn()).sid).to.equal('s'.repeat(255));
+    entra.idTokenClaims = (claims) => ({ ...claims, sid: undefined });
+    expect((await signIn()).sid).to.equal(undefined);
+  });
+
   it('refuses a token whose nonce is not the one sent (nonce)', async () => {
     entra.idTokenClaims = (claims) => ({ ...claims, nonce: 'another-nonce' });
     // MSAL compares the nonce before the app's checks (nonce_mismatch): the same refusal and log line.

@@ -298,6 +298,7 @@ describe('MSAL identity provider against Entra-shaped endpoints', () => {
       ['another oid than the account refreshed', 'account', () => void (entra.idTokenClaims = (claims) => ({ ...claims, oid: bob.oid }))],
       ['a nonce, not the sign-in\'s', 'nonce', () => void (entra.idTokenClaims = (claims) => ({ ...claims, nonce: 'of-another-authentication' }))],
       ['an auth_time, where the token replaced had none', 'auth_time', () => void (entra.idTokenClaims = (claims) => ({ ...claims, auth_time: Math.floor(Date.now() / 1000) }))],
+      ['a session id that is not text', 'sid', () => void (entra.idTokenClaims = (claims) => ({ ...claims, sid: 42 }))],
     ];
     for (const [what, rule, forge] of forgeries) {
       it(`with ${what} is the provider failing (${rule}): nothing of that answer is stored or used, and its refresh token is revoked`, async () => {

@@ -1,5 +1,6 @@
 import type { JWTPayload } from 'jose';
 import { SignInUnverified, TenantNotAllowed } from '../../domain/errors.ts';
+import { isUsableSid, MAX_SID_LENGTH } from '../../domain/provider-session-id.ts';
 import { verifyProviderJwt, TokenRefused } from './provider-jwt.ts';
 import type { ProviderDiscovery } from './provider-discovery.ts';
 import type { ProviderKeys } from './provider-keys.ts';
@@ -84,6 +85,11 @@ export class IdTokenValidator {
       declaredTypes: ID_TOKEN_TYPES,
     });
     if (typeof claims.sub !== 'string' || claims.sub.length === 0) throw new TokenRefused('sub', 'the token names no subject');
+    // Front- and back-channel sign-outs find the session by its `sid`: one they would refuse (or
+    // read as absent) leaves a session no sign-out from the provider could end.
+    if (claims.sid !== undefined && !isUsableSid(claims.sid)) {
+      throw new TokenRefused('sid', `the session id is not text of 1 to ${MAX_SID_LENGTH} characters`);
+    }
     return claims;
   }
 }

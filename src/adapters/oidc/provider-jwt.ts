@@ -6,7 +6,7 @@ import type { ProviderKeys } from './provider-keys.ts';
 /** The check a provider-issued token failed, named for the log (never the token itself). */
 export type TokenRule =
   | 'malformed' | 'algorithm' | 'signature' | 'iss' | 'tid' | 'aud' | 'azp' | 'exp' | 'iat' | 'nbf'
-  | 'nonce' | 'auth_time' | 'sub' | 'account' | 'events' | 'jti' | 'sid-or-sub' | 'replayed' | 'typ';
+  | 'nonce' | 'auth_time' | 'sub' | 'sid' | 'account' | 'events' | 'jti' | 'sid-or-sub' | 'replayed' | 'typ';
 
 /** A token from the provider that this app must not act on. */
 export class TokenRefused extends Error {

@@ -7,7 +7,7 @@ import { errorHandler } from '../middleware/error-handler.ts';
 import { formBody } from '../middleware/form-body.ts';
 import { allowFramingBy, noStore } from '../middleware/security-headers.ts';
 import { UnknownSidLimiter } from '../middleware/unknown-sid-limiter.ts';
-import { MAX_SID_LENGTH } from '../recent-sids.ts';
+import { MAX_SID_LENGTH } from '../../domain/provider-session-id.ts';
 import { present, single } from './query-parameters.ts';
 
 /**
