@@ -220,7 +220,9 @@ export class SignOutEverywhere {
    */
   async fromBackChannel(logoutToken: string): Promise<SignOutResult> {
     const claims = await this.#logoutTokenVerifier.verify(logoutToken);
-    const entry = { channel: 'back-channel', sid: claims.sid, subject: claims.sid ? undefined : claims.subject, at: this.#now(), jti: claims.jti, replayableUntil: claims.replayableUntil } as const;
+    // A token naming both ends the sessions of that `sid` that are that user's: a `sid` and a `sub`
+    // of two users (a provider's bug, or its reuse of a session id) end neither's other sessions.
+    const entry = { channel: 'back-channel', sid: claims.sid, subject: claims.subject, at: this.#now(), jti: claims.jti, replayableUntil: claims.replayableUntil } as const;
     try {
       return signOutResult('back-channel', await this.#apply(entry, claims.subject));
     } catch (error) {
@@ -292,7 +294,7 @@ export class SignOutEverywhere {
     if (entry.jti && (await this.#replayGuard.isClaimed(replayId(entry.jti)))) {
       throw new SignOutRejected('This logout token was already used.', { reason: 'replayed' });
     }
-    const sessions = entry.sid ? await this.#sessionStore.findBySid(entry.sid) : await this.#sessionStore.findBySubject(entry.subject!);
+    const sessions = entry.sid ? sessionsOfSubject(await this.#sessionStore.findBySid(entry.sid), entry.subject) : await this.#sessionStore.findBySubject(entry.subject!);
     const done = await this.#signOutLocally(sessions, [], subject);
     // Two deliveries of one token racing each other both did the (idempotent) sign-out; one wins here.
     const claimed = entry.jti ? await this.#claimOrRevoke(entry.jti, entry.replayableUntil, done) : true;
@@ -426,6 +428,11 @@ interface LocalSignOut {
 function withCurrent(sessions: readonly IndexedSession[], currentSessionId: string | undefined): IndexedSession[] {
   if (currentSessionId === undefined || sessions.some((session) => session.id === currentSessionId)) return [...sessions];
   return [...sessions, { id: currentSessionId }];
+}
+
+/** The sessions of `subject` among `sessions` (all of them without one); a session stored without its subject counts as theirs. */
+function sessionsOfSubject(sessions: readonly IndexedSession[], subject: string | undefined): IndexedSession[] {
+  return sessions.filter((session) => subject === undefined || session.subject === undefined || session.subject === subject);
 }
 
 function union(...lists: readonly (readonly IndexedSession[])[]): IndexedSession[] {

@@ -6,7 +6,10 @@ export interface JournaledSignOut {
   readonly channel: Extract<SignOutChannel, 'front-channel' | 'back-channel'>;
   /** The provider session that ended, or */
   readonly sid?: string;
-  /** every session of this user (a back-channel logout token naming only `sub`). */
+  /**
+   * every session of this user (a back-channel logout token naming only `sub`); beside a `sid`, the
+   * user whose sessions of that `sid` ended (a logout token naming both).
+   */
   readonly subject?: string;
   /** When it was accepted (epoch ms). */
   readonly at: number;
@@ -37,7 +40,11 @@ export interface SignOutJournal {
   append(entry: Omit<JournaledSignOut, 'id'>): Promise<boolean>;
   /** The entries not yet applied, oldest first. Synchronous: the request path asks it. */
   pending(): readonly JournaledSignOut[];
-  /** Whether a pending entry names this `sid` or this subject. Synchronous, like `pending`. */
+  /**
+   * Whether a pending entry names this session: its `sid` (and, when the entry names a subject too,
+   * its subject, unless the session has none recorded), or, for an entry without a `sid`, its
+   * subject. Synchronous, like `pending`.
+   */
   names(session: { readonly sid?: string; readonly subject?: string }): boolean;
   /** Drops an applied entry durably; removing an unknown id is not an error. */
   remove(id: string): Promise<void>;

@@ -45,6 +45,16 @@ describe('LocalSignOutJournal', () => {
     expect(journal.names({})).to.equal(false);
   });
 
+  it("names, for an entry with a sid and a subject, only that subject's sessions of the sid (and those with no subject recorded)", async () => {
+    const journal = new LocalSignOutJournal({ file });
+    opened.push(journal);
+    await journal.append({ channel: 'back-channel', sid: 'sid-a', subject: 'sub-a', at, jti: 'j1', replayableUntil: at + 300_000 });
+    expect(journal.names({ sid: 'sid-a', subject: 'sub-a' })).to.equal(true);
+    expect(journal.names({ sid: 'sid-a' })).to.equal(true);
+    expect(journal.names({ sid: 'sid-a', subject: 'sub-b' }), "another user's session of that sid").to.equal(false);
+    expect(journal.names({ sid: 'sid-b', subject: 'sub-a' }), "the user's session of another sid").to.equal(false);
+  });
+
   it('survives a restart: closed, then opened on the same file, it has what was appended and not removed', async () => {
     const first = journal({ file });
     await first.append({ channel: 'front-channel', sid: 'sid-a', at });

@@ -190,6 +190,22 @@ describe('SignOutEverywhere', () => {
       await expectBobUntouched();
     });
 
+    it("ends nothing for a token naming one user's sid and another user's sub", async () => {
+      const result = await signOut.fromBackChannel(logoutTokens.issue({ sid: 'sid-alice', subject: bob.subject }));
+
+      expect(result).to.include({ outcome: 'nothing-held', sessionsEnded: 0 });
+      expect(await tokenStore.read(alice.accountId)).to.not.equal(undefined);
+      expect(await sessionStore.findBySid('sid-alice')).to.have.length(2);
+      await expectBobUntouched();
+    });
+
+    it('ends the sessions of a sid that no subject was recorded for, whatever sub the token names', async () => {
+      await sessionStore.set('alice-old', { account: alice }, { sid: 'sid-alice-old', accountId: alice.accountId }, SESSION_TTL_MS);
+
+      expect(await signOut.fromBackChannel(logoutTokens.issue({ sid: 'sid-alice-old', subject: alice.subject }))).to.include({ sessionsEnded: 1 });
+      expect(await sessionStore.findBySid('sid-alice-old')).to.deep.equal([]);
+    });
+
     it('accepts a logout token once: a replay of its jti is rejected', async () => {
       const token = logoutTokens.issue({ sid: 'sid-alice', jti: 'jti-1' });
       await signOut.fromBackChannel(token);

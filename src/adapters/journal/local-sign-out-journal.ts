@@ -174,7 +174,10 @@ export class LocalSignOutJournal implements SignOutJournal {
 
   names(session: { readonly sid?: string; readonly subject?: string }): boolean {
     return this.#entries.some(
-      (entry) => (entry.sid !== undefined && entry.sid === session.sid) || (entry.subject !== undefined && entry.subject === session.subject),
+      (entry) =>
+        entry.sid !== undefined
+          ? entry.sid === session.sid && (entry.subject === undefined || session.subject === undefined || entry.subject === session.subject)
+          : entry.subject !== undefined && entry.subject === session.subject,
     );
   }
 
