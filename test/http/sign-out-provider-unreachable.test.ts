@@ -120,4 +120,19 @@ describe('sign-out while the provider cannot be reached', () => {
     fakeGraph([alice]);
     expect((await onFresh.get('/profile')).status, 'indeed still signed in').to.equal(200);
   });
+
+  it("answers a front-channel sign-out that sends iss 503 at an instance that never held the provider's issuer, and one without iss 200", async () => {
+    const onX = x.browser();
+    await signInWithBrowser(onX, entra, alice, { sid: 'sid-alice' });
+    nock.cleanAll(); // the provider cannot be reached, and the fresh instance has no discovery document
+    const accountId = `${alice.oid}.${entra.tenantId}`;
+
+    const withIss = await fresh.browser().get(`/auth/signout/frontchannel?sid=sid-alice&iss=${encodeURIComponent(entra.issuer)}`);
+    expect(withIss.status, withIss.text).to.equal(503);
+    expect(await fresh.container.cradle.tokenStore.read(accountId), 'nothing done').to.not.equal(undefined);
+
+    const withoutIss = await fresh.browser().get('/auth/signout/frontchannel?sid=sid-alice');
+    expect(withoutIss.status).to.equal(200);
+    expect(await fresh.container.cradle.tokenStore.read(accountId), 'signed out').to.equal(undefined);
+  });
 });
