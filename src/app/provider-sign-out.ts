@@ -30,6 +30,9 @@ export async function continueToProviderSignOut(
   account: SignedInAccount,
   idTokenHint: string | undefined,
 ): Promise<void> {
+  // Noted first: when the provider cannot be reached, the retry it offers ends on the signed-out
+  // page too, which then still says so.
+  noteTokensRemoved(ctx, deps.cookies);
   let endSessionUrl: string | undefined;
   try {
     endSessionUrl = await deps.signOutEverywhere.providerSignOutUrl(account, deps.config.postLogoutRedirectUri, idTokenHint);
@@ -38,7 +41,6 @@ export async function continueToProviderSignOut(
     deps.logger.warn({ err: error }, 'signed out of the app; the provider session was not ended');
     return ctx.render('signed-out-of-app-only', { account: undefined, tokensRemoved: true });
   }
-  noteTokensRemoved(ctx, deps.cookies);
   ctx.redirect(endSessionUrl ?? '/auth/signed-out');
 }
 

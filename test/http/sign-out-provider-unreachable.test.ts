@@ -101,6 +101,9 @@ describe('sign-out while the provider cannot be reached', () => {
     expect(endSession.origin + endSession.pathname).to.equal(`${entra.authority}/oauth2/v2.0/logout`);
     expect(endSession.searchParams.get('post_logout_redirect_uri')).to.equal(`${fresh.baseUrl}/auth/signed-out`);
     expect(endSession.searchParams.has('id_token_hint'), 'no account any more: no ID token to send').to.equal(false);
+    // The provider sends the browser back: the page still says its own sign-out removed the tokens.
+    const back = await onFresh.get('/auth/signed-out');
+    expect(back.text).to.contain('the tokens this app held for you have been removed');
   });
 
   it('tells a browser still signed in here that it is, when its provider-only sign-out cannot reach the provider', async () => {
