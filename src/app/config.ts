@@ -271,8 +271,23 @@ function redisUrl(env: Env): string {
   });
   // The path is the database number; ioredis would send anything else to SELECT as NaN, and its
   // refusal crashed the start with a stack trace.
-  if (!/^\/?\d*$/.test(new URL(value).pathname)) fail('REDIS_URL', 'may name a database by its number only (redis://host:6379/2); its value is not shown, as it may hold a password');
+  const parsed = new URL(value);
+  if (!/^\/?\d*$/.test(parsed.pathname)) fail('REDIS_URL', 'may name a database by its number only (redis://host:6379/2); its value is not shown, as it may hold a password');
+  // ioredis decodes the user name and password with decodeURIComponent, and a `%` not followed by
+  // two hex digits (a password's own `%`, not encoded) threw URIError out of the start.
+  if (!percentDecodable(parsed.username) || !percentDecodable(parsed.password)) {
+    fail('REDIS_URL', 'has a user name or password that is not validly percent-encoded (write a % in it as %25); its value is not shown, as it may hold a password');
+  }
   return value;
+}
+
+function percentDecodable(text: string): boolean {
+  try {
+    decodeURIComponent(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** A URL setting with one of `protocols` (default: http or https); `hiddenBecause`: errors never show the value. */

@@ -150,6 +150,15 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...redis, REDIS_URL: 'redis://cache.example:6379/' }).redisUrl).to.equal('redis://cache.example:6379/');
   });
 
+  it('refuses a REDIS_URL whose password or user name is not validly percent-encoded, naming it without its value', () => {
+    const redis = { ...MINIMAL, TOKEN_STORE: 'redis' };
+    for (const REDIS_URL of ['redis://:sec%ret@cache.example:6379', 'redis://us%er:pw@cache.example:6379', 'redis://:100%@cache.example:6379']) {
+      const error = configFailure({ ...redis, REDIS_URL });
+      expect(error.message, REDIS_URL).to.match(/^REDIS_URL has a user name or password that is not validly percent-encoded/).and.not.contain('%er').and.not.contain('sec%');
+    }
+    expect(loadConfig({ ...redis, REDIS_URL: 'redis://:sec%25ret@cache.example:6379' }).redisUrl).to.equal('redis://:sec%25ret@cache.example:6379');
+  });
+
   it('ignores a REDIS_URL when the store is not Redis', () => {
     expect(loadConfig({ ...MINIMAL, TOKEN_STORE: 'sqlite', REDIS_URL: 'http://left-over' }).tokenStore).to.equal('sqlite');
     expect(loadConfig({ ...MINIMAL, TOKEN_STORE: 'memory', REDIS_URL: 'redis://:p#ss@x' }).tokenStore).to.equal('memory');

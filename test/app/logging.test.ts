@@ -98,6 +98,28 @@ describe('logs: format and secrets', () => {
     expect(written.line.sessions[0]).to.deep.equal({ id: 1, refresh_token: '[redacted]' });
   });
 
+  it('blanks secrets in the own fields of class instances, and writes a Date, a URL and a Map as JSON does', () => {
+    class Holder {
+      refreshToken: string;
+      visible = 'kept';
+      constructor(token: string) {
+        this.refreshToken = token;
+      }
+    }
+    const written = writtenBothWays((logger) => logger.warn({
+      held: new Holder('SECRET-in-instance'),
+      inside: [{ deeper: new Holder('SECRET-in-array') }],
+      at: new Date(0),
+      url: new URL('https://app.example/path'),
+      map: new Map([['token', 'SECRET-map-value']]),
+    }, 'instances'));
+    expectNoSecret(written);
+    expect(written.line.held).to.deep.equal({ refreshToken: '[redacted]', visible: 'kept' });
+    expect(written.line.at).to.equal('1970-01-01T00:00:00.000Z');
+    expect(written.line.url).to.equal('https://app.example/path');
+    expect(written.line.map).to.deep.equal({});
+  });
+
   it("writes an Error at any key with its type, message, stack (its cause's appended) and own fields, and blanks their secrets", () => {
     const cause = Object.assign(new Error('token endpoint refused'), { token: 'SECRET-cause-token' });
     const error = Object.assign(new TypeError('redemption failed', { cause }), {

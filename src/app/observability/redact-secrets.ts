@@ -74,8 +74,9 @@ function kindOf(name: string): Kind {
  * `fields` with each secret replaced by `[redacted]`, each Error by its serialization (type,
  * message and stack with causes, own fields), each object that contains itself by `[Circular]`.
  * Copy on write: the caller's objects are never changed, and `fields` itself comes back when there
- * was nothing to change. Only arrays, plain objects and Errors are walked; other class instances
- * (Date, URL, Buffer) are written as they are.
+ * was nothing to change. Arrays, plain objects, Errors and the own fields of other class instances
+ * are walked (a copy of an instance is a plain object: JSON writes the same); what has a `toJSON`
+ * (Date, URL, Buffer), typed arrays, Maps and Sets are written as they are.
  */
 export function redactSecrets<T extends object>(fields: T): T {
   return redactValue(fields, true, []) as T;
@@ -88,7 +89,13 @@ function redactValue(value: unknown, codeIsSecret: boolean, ancestors: object[])
   if (Array.isArray(value)) return redactArray(value, codeIsSecret, ancestors);
   const prototype = Object.getPrototypeOf(value) as object | null;
   if (prototype === Object.prototype || prototype === null || prototype === SERIALIZED_ERROR) return redactFields(value, codeIsSecret, ancestors);
-  if (!types.isNativeError(value) && !(value instanceof Error)) return value;
+  if (!types.isNativeError(value) && !(value instanceof Error)) {
+    // Written by JSON.stringify: what a toJSON gives (a Date's, a URL's, a Buffer's text or bytes),
+    // a typed array's items, a Map's or a Set's nothing at all; any other instance, its own fields,
+    // which are walked as a plain object's.
+    const ownFieldsWritten = typeof (value as { toJSON?: unknown }).toJSON !== 'function' && !ArrayBuffer.isView(value) && !(value instanceof Map) && !(value instanceof Set);
+    return ownFieldsWritten ? redactFields(value, codeIsSecret, ancestors) : value;
+  }
   // The error itself is an ancestor of its serialization: a field pointing back at it is a cycle.
   ancestors.push(value);
   const serialized = pino.stdSerializers.err(value as Error) as object;
