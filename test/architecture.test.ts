@@ -103,17 +103,60 @@ describe('architecture: the seams between adapters and the one owner of sign-out
     expect(offending, offending.join('\n')).to.deep.equal([]);
   });
 
-  it("only the domain's sign-out use case removes token partitions", () => {
+  it("only the domain's sign-out use case removes token partitions", function () {
+    this.timeout(60_000); // a type-checked program of src: about 3 s
     // A store or decorator implementing the TokenStore port may delegate `remove`; nothing else
-    // (no route, no adapter, no other use case) removes a user's tokens by itself.
-    const files = typescriptFilesUnder(join(ROOT, 'src'));
-    const removers = files.filter((file) => {
-      const source = readFileSync(file, 'utf8');
-      return /implements\s+[\w\s,]*\bTokenStore\b/.test(source) ? false : /\b[tT]okenStore\??\.remove\(/.test(source);
-    });
-    expect(removers.map((file) => relative(ROOT, file))).to.deep.equal(['src/domain/sign-out-everywhere.ts']);
+    // (no route, no adapter, no other use case) removes a user's tokens by itself, whatever the
+    // variable holding the store is called. A remover planted in memory proves the check finds one.
+    const planted = join(ROOT, 'src/app/planted-token-remover.ts');
+    const plantedSource = [
+      "import type { TokenStore } from '../ports/token-store.port.ts';",
+      'export async function forget(tokens: TokenStore, id: string): Promise<void> {',
+      '  await tokens.remove(id);',
+      '}',
+    ].join('\n');
+    expect(tokenPartitionRemovers([...typescriptFilesUnder(join(ROOT, 'src')), planted], { [planted]: plantedSource })).to.deep.equal([
+      'src/app/planted-token-remover.ts',
+      'src/domain/sign-out-everywhere.ts',
+    ]);
   });
 });
+
+/**
+ * The files (relative, sorted) that call a TokenStore's `remove` (the port's method, or that of a
+ * class implementing it) other than from inside a class that implements TokenStore itself.
+ * `virtualFiles`: sources to type-check as if they were on disk.
+ */
+function tokenPartitionRemovers(files: string[], virtualFiles: Record<string, string> = {}): string[] {
+  const { options } = ts.parseJsonConfigFileContent(ts.readConfigFile(join(ROOT, 'tsconfig.json'), ts.sys.readFile).config, ts.sys, ROOT);
+  const host = ts.createCompilerHost(options);
+  const { getSourceFile, fileExists, readFile } = host;
+  host.fileExists = (name) => name in virtualFiles || fileExists.call(host, name);
+  host.readFile = (name) => virtualFiles[name] ?? readFile.call(host, name);
+  host.getSourceFile = (name, version, ...rest) =>
+    name in virtualFiles ? ts.createSourceFile(name, virtualFiles[name]!, version, true) : getSourceFile.call(host, name, version, ...rest);
+  const program = ts.createProgram(files, { ...options, noEmit: true }, host);
+  const checker = program.getTypeChecker();
+  const implementsTokenStore = (node: ts.Node | undefined): boolean =>
+    node !== undefined && ts.isClassDeclaration(node) &&
+    (node.heritageClauses ?? []).some((clause) => clause.types.some((type) => type.expression.getText() === 'TokenStore'));
+  const isTokenStoreRemove = (declaration: ts.Declaration): boolean =>
+    implementsTokenStore(declaration.parent) || (ts.isInterfaceDeclaration(declaration.parent) && declaration.parent.name.text === 'TokenStore');
+  const removers = new Set<string>();
+  for (const file of program.getSourceFiles()) {
+    if (!files.includes(file.fileName)) continue;
+    const visit = (node: ts.Node): void => {
+      if (ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression) && node.expression.name.text === 'remove') {
+        const declarations = checker.getSymbolAtLocation(node.expression.name)?.declarations ?? [];
+        const inStore = ts.findAncestor(node, (ancestor) => implementsTokenStore(ancestor)) !== undefined;
+        if (!inStore && declarations.some(isTokenStoreRemove)) removers.add(relative(ROOT, file.fileName));
+      }
+      ts.forEachChild(node, visit);
+    };
+    visit(file);
+  }
+  return [...removers].sort();
+}
 
 /**
  * `Interface.method` for each method of an exported interface in `source` without a JSDoc comment

@@ -16,9 +16,14 @@ export function noteTokensRemoved(ctx: Koa.Context, cookies: CookiePolicy): void
   ctx.cookies.set(cookies.signedOutNoticeCookieName, '1', { ...flags(cookies), maxAge: NOTICE_LIFETIME_MS });
 }
 
+/** Whether this browser's sign-out here removed its tokens (noteTokensRemoved); the note is kept, for the page the sign-out ends on. */
+export function tokensRemovedNoted(ctx: Koa.Context, cookies: CookiePolicy): boolean {
+  return ctx.cookies.get(cookies.signedOutNoticeCookieName) === '1';
+}
+
 /** Whether this browser's sign-out here removed its tokens (noteTokensRemoved); the note is cleared. */
 export function takeTokensRemovedNotice(ctx: Koa.Context, cookies: CookiePolicy): boolean {
-  const noted = ctx.cookies.get(cookies.signedOutNoticeCookieName) === '1';
+  const noted = tokensRemovedNoted(ctx, cookies);
   // A Secure cookie cannot be cleared over what looks like http (the `cookies` package throws); it expires.
   if (noted && (!cookies.https || ctx.secure)) ctx.cookies.set(cookies.signedOutNoticeCookieName, null, flags(cookies));
   return noted;

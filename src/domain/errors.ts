@@ -45,7 +45,7 @@ export class SignInAgainWithClaims extends DomainError {
 
 /** A callback with no sign-in of this browser's to finish: taken already, expired, or never started here. */
 export const NO_SIGN_IN_IN_PROGRESS =
-  'No sign-in is in progress in this browser: it was finished already, or it expired (a sign-in must be finished within 10 minutes). Please start again.';
+  'No sign-in is in progress in this browser: it was finished already, it expired (a sign-in must be finished within 10 minutes), or it was started in another browser or window. Please start again.';
 
 /** The callback does not belong to a sign-in this session started, or it was tampered with. */
 export class SignInRejected extends DomainError {

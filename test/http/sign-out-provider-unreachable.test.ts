@@ -93,6 +93,7 @@ describe('sign-out while the provider cannot be reached', () => {
     const stillDown = await onFresh.get('/auth/signout/provider');
     expect(stillDown.status).to.equal(503);
     expect(stillDown.text).to.contain('You are signed out of this app').and.contain('href="/auth/signout/provider"');
+    expect(stillDown.text, 'still said after a retry that failed').to.contain('the tokens this app held for you have been removed');
 
     entra.install();
     const retry = await onFresh.get('/auth/signout/provider');

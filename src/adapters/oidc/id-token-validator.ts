@@ -74,6 +74,12 @@ export class IdTokenValidator {
   async #check(idToken: string, expectedNonce: string): Promise<JWTPayload> {
     const claims = await this.#verified(idToken);
     if (claims.nonce !== expectedNonce) throw new TokenRefused('nonce', 'the nonce is not the one this sign-in sent');
+    // The session is indexed by the sign-in's `sid` (a refresh's is not used), and the front-channel
+    // Logout URL finds it by that: a `sid` it would refuse (not text, empty, too long) leaves a
+    // session no front-channel sign-out could end.
+    if (claims.sid !== undefined && !isUsableSid(claims.sid)) {
+      throw new TokenRefused('sid', `the session id is not text of 1 to ${MAX_SID_LENGTH} characters`);
+    }
     return claims;
   }
 
@@ -85,11 +91,6 @@ export class IdTokenValidator {
       declaredTypes: ID_TOKEN_TYPES,
     });
     if (typeof claims.sub !== 'string' || claims.sub.length === 0) throw new TokenRefused('sub', 'the token names no subject');
-    // Front- and back-channel sign-outs find the session by its `sid`: one they would refuse (or
-    // read as absent) leaves a session no sign-out from the provider could end.
-    if (claims.sid !== undefined && !isUsableSid(claims.sid)) {
-      throw new TokenRefused('sid', `the session id is not text of 1 to ${MAX_SID_LENGTH} characters`);
-    }
     return claims;
   }
 }

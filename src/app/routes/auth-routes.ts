@@ -4,12 +4,13 @@ import type { SignedInAccount } from '../../domain/account.ts';
 import { IdentityProviderUnavailable, SignInAgainWithClaims, SignInFailed } from '../../domain/errors.ts';
 import type { Cradle } from '../container.ts';
 import { cookiePolicy } from '../cookie-policy.ts';
+import { httpAnswerOf } from '../http-errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import { csrfToken, requireCsrf } from '../middleware/csrf.ts';
 import { formBody } from '../middleware/form-body.ts';
 import { continueToProviderSignOut, signedOutHereAlready } from '../provider-sign-out.ts';
 import { signedInSessionData } from '../session-data.ts';
-import { takeTokensRemovedNotice } from '../signed-out-notice.ts';
+import { takeTokensRemovedNotice, tokensRemovedNoted } from '../signed-out-notice.ts';
 import { redirectToSignIn, type SignInStart } from '../sign-in-redirect.ts';
 import { noStore } from '../middleware/security-headers.ts';
 import { present, single } from './query-parameters.ts';
@@ -130,10 +131,12 @@ export function authRoutes(
       ctx.redirect(endSessionUrl ?? '/auth/signed-out');
     } catch (error) {
       if (!(error instanceof IdentityProviderUnavailable)) throw error;
-      ctx.status = 503;
-      // A browser still signed in here (this link ends only the provider's session) is told so.
+      ctx.status = httpAnswerOf(error).status;
+      // A browser still signed in here (this link ends only the provider's session) is told so;
+      // one whose sign-out here removed its tokens (a retry that failed again), that they are gone.
       const account = ctx.session?.account;
-      await ctx.render('signed-out-of-app-only', { account, tokensRemoved: false, csrfToken: account ? csrfToken(ctx) : undefined });
+      const tokensRemoved = !account && tokensRemovedNoted(ctx, cookies);
+      await ctx.render('signed-out-of-app-only', { account, tokensRemoved, csrfToken: account ? csrfToken(ctx) : undefined });
     }
   });
 
