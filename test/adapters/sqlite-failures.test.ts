@@ -98,6 +98,18 @@ describe('SQLite stores when the database cannot serve', () => {
     }
   });
 
+  it('fails with StoreUnavailable once its database is closed, as a closed Redis connection does', async () => {
+    const closed = openSqliteDatabase(join(dir, `closed-${Date.now()}.db`));
+    const tokens = new SqliteTokenStore({ db: closed });
+    const sessions = new SqliteSessionStore({ db: closed });
+    closed.close();
+    for (const operation of [() => tokens.read('alice'), () => tokens.write('alice', 'tokens'), () => sessions.findBySid('sid-1')]) {
+      const { error } = await failureOf(operation);
+      expect(error).to.be.instanceOf(StoreUnavailable);
+      expect((error as StoreUnavailable).cause).to.be.instanceOf(TypeError);
+    }
+  });
+
   it("rethrows the caller's own mistakes untouched: they are bugs, not an outage", () => {
     otherProcess.exec('ROLLBACK');
     const duplicate = () => db.prepare("INSERT INTO token_partitions (account_id, data, version, expires_at) VALUES ('alice', 'x', 'v', 0)").run();

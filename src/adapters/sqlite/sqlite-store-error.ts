@@ -22,8 +22,16 @@ const UNAVAILABLE = new Set([
   'SQLITE_NOLFS',
 ]);
 
-/** Whether a thrown error is SQLite saying it cannot serve now (see UNAVAILABLE). */
+/**
+ * better-sqlite3's own refusal to use a closed database (a TypeError with no code,
+ * https://github.com/WiseLibs/better-sqlite3/blob/master/src/util/macros.cpp): the store is gone,
+ * as a closed Redis connection is, not the caller's bug.
+ */
+const CLOSED = 'The database connection is not open';
+
+/** Whether a thrown error is SQLite saying it cannot serve now (see UNAVAILABLE), or its database closed. */
 export function isSqliteUnavailable(error: unknown): boolean {
+  if (error instanceof TypeError && error.message === CLOSED) return true;
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code !== 'string') return false;
   return UNAVAILABLE.has(code.split('_', 2).join('_'));
