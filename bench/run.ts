@@ -37,16 +37,16 @@ const SESSIONS_UNDER_LOAD = 1000;
 const MEMORY_USERS = QUICK ? 6_000 : 20_000; // quick: no verdict, and under 2 minutes on a slow machine
 const dataDir = join('data', 'bench');
 
-/** The targets of each store (issue 14), all by CPU per request in one run. */
+/** The targets of each store, all by CPU per request in one run. */
 const TARGETS = {
   sqlite: { profileOverFloor: 2.0, signInAddsMicros: 50, silentP50Micros: 100 },
   redis: { profileOverFloor: 2.5, signInAddsMicros: 80, silentP50Micros: 150 },
 } as const;
 
 /**
- * Issue 6's targets, by throughput (requests per second), for both stores. Issue 14 kept them but
- * throughput measures whoever gets the cores on a shared machine, so their verdicts are printed yet
- * counted apart from the CPU targets: the "targets passed" line stays comparable with earlier runs.
+ * The bench's first targets, by throughput (requests per second), for both stores. They are kept,
+ * but throughput measures whoever gets the cores on a shared machine, so their verdicts are printed
+ * yet counted apart from the CPU targets: the "targets passed" line stays comparable with earlier runs.
  */
 const THROUGHPUT_TARGETS = { profileOverBaseline: 0.8, manyOverHundred: 0.9 } as const;
 
@@ -56,7 +56,7 @@ interface Row {
   readonly value: string;
   readonly target: string;
   readonly pass: boolean | undefined;
-  /** A throughput target (issue 6): its verdict is counted apart from the CPU targets. */
+  /** A throughput target: its verdict is counted apart from the CPU targets. */
   readonly loadSensitive?: true;
 }
 
@@ -139,7 +139,7 @@ try {
       const rpsProfileOverBaseline = median(p!.runs.map((run, i) => run.requestsPerSecond / b!.runs[i]!.requestsPerSecond));
       if (users === 100) {
         const minimum = THROUGHPUT_TARGETS.profileOverBaseline;
-        row('throughput /profile ÷ baseline, req/s (sensitive to machine load; issue 6)', label, rpsProfileOverBaseline.toFixed(2), `>= ${minimum}`, rpsProfileOverBaseline >= minimum, true);
+        row('throughput /profile ÷ baseline, req/s (sensitive to machine load)', label, rpsProfileOverBaseline.toFixed(2), `>= ${minimum}`, rpsProfileOverBaseline >= minimum, true);
       } else {
         row('throughput /profile ÷ baseline, req/s (sensitive to machine load)', label, rpsProfileOverBaseline.toFixed(2));
       }
@@ -192,7 +192,7 @@ try {
     const rpsFlat = profileRps[`${store}-${MANY}`]! / profileRps[`${store}-100`]!;
     const minimum = THROUGHPUT_TARGETS.manyOverHundred;
     row(
-      `throughput flat with users: /profile req/s ${MANY.toLocaleString('en')} ÷ 100 users (sensitive to machine load; issue 6)`,
+      `throughput flat with users: /profile req/s ${MANY.toLocaleString('en')} ÷ 100 users (sensitive to machine load)`,
       store,
       rpsFlat.toFixed(2),
       // Issue 6 set it for 100,000 users: a quick run's 10,000 get no verdict.
@@ -240,7 +240,7 @@ const tally = (loadSensitive: boolean) => {
 const cpu = tally(false);
 const throughput = tally(true);
 process.stdout.write(`\n${cpu.passed} targets passed, ${cpu.failed} failed. Took ${summary.seconds.toFixed(0)} s. Written to ${file}\n`);
-process.stdout.write(`Load-sensitive targets (issue 6, throughput in req/s; not counted above): ${throughput.passed} passed, ${throughput.failed} failed.\n`);
+process.stdout.write(`Load-sensitive targets (throughput in req/s; not counted above): ${throughput.passed} passed, ${throughput.failed} failed.\n`);
 
 async function measureMemory(store: 'sqlite' | 'redis', url: string) {
   const USERS = MEMORY_USERS;

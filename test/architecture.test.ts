@@ -179,7 +179,7 @@ export function undocumentedInterfaceMethods(fileName: string, source: string): 
     );
 }
 
-describe('architecture: every port method documents its own contract (issue 13)', () => {
+describe('architecture: every port method documents its own contract', () => {
   const portFiles = typescriptFilesUnder(join(ROOT, 'src/ports'));
 
   it('recognises a method with no doc of its own, and a documented one', () => {
@@ -215,5 +215,12 @@ describe('architecture: every port method documents its own contract (issue 13)'
       undocumentedInterfaceMethods(file, readFileSync(file, 'utf8')).map((method) => `${relative(ROOT, file)}: ${method}`),
     );
     expect(undocumented, `port methods without a doc comment of their own:\n  ${undocumented.join('\n  ')}\n`).to.deep.equal([]);
+  });
+
+  it('has one on every method of the interfaces adapters declare for what they are given (the seams between adapters)', () => {
+    const undocumented = typescriptFilesUnder(join(ROOT, 'src/adapters')).flatMap((file) =>
+      undocumentedInterfaceMethods(file, readFileSync(file, 'utf8')).map((method) => `${relative(ROOT, file)}: ${method}`),
+    );
+    expect(undocumented, `adapter interface methods without a doc comment of their own:\n  ${undocumented.join('\n  ')}\n`).to.deep.equal([]);
   });
 });

@@ -4,8 +4,8 @@ import { fetchTrustingCa } from '../../src/dev/node-http-fetch.ts';
 import { FABRIKAM_TENANT_ID } from '../../src/dev/demo-tenants.ts';
 import { demoUserByUsername } from '../../src/dev/demo-users.ts';
 import type { DevClient } from '../../src/dev/identity-provider/start-dev-identity-provider.ts';
-import { startBackchannelReceiver } from './support/backchannel-receiver.ts';
-import type { BackchannelReceiver } from './support/backchannel-receiver.ts';
+import { startBackChannelReceiver } from './support/back-channel-receiver.ts';
+import type { BackChannelReceiver } from './support/back-channel-receiver.ts';
 import { WEB_APP, asTestClient, startDevProviderFixture } from './support/dev-provider-fixture.ts';
 import type { DevProviderFixture } from './support/dev-provider-fixture.ts';
 import { discoverAll } from './support/multi-tenant.ts';
@@ -19,7 +19,7 @@ const SCOPES = TEST_SCOPES;
 const OTHER_APP = otherApp();
 
 describe('dev identity provider: sign-out of a user signed in through common', () => {
-  let receiver: BackchannelReceiver;
+  let receiver: BackChannelReceiver;
   let fixture: DevProviderFixture;
   let common: Discovery;
   let webApp: DevClient;
@@ -27,7 +27,7 @@ describe('dev identity provider: sign-out of a user signed in through common', (
   let other: SignInResult;
 
   before(async () => {
-    receiver = await startBackchannelReceiver();
+    receiver = await startBackChannelReceiver();
     webApp = { ...WEB_APP, backchannelLogoutUri: receiver.url };
   });
   after(() => receiver.close());

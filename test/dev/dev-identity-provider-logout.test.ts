@@ -3,8 +3,8 @@ import { createRemoteJWKSet, customFetch, decodeJwt, jwtVerify } from 'jose';
 import { fetchTrustingCa } from '../../src/dev/node-http-fetch.ts';
 import { demoUserByUsername } from '../../src/dev/demo-users.ts';
 import type { DevClient } from '../../src/dev/identity-provider/start-dev-identity-provider.ts';
-import { startBackchannelReceiver } from './support/backchannel-receiver.ts';
-import type { BackchannelReceiver } from './support/backchannel-receiver.ts';
+import { startBackChannelReceiver } from './support/back-channel-receiver.ts';
+import type { BackChannelReceiver } from './support/back-channel-receiver.ts';
 import { WEB_APP, asTestClient, startDevProviderFixture } from './support/dev-provider-fixture.ts';
 import type { DevProviderFixture } from './support/dev-provider-fixture.ts';
 import { firstForm, signIn, tokenRequest } from './support/sign-in.ts';
@@ -18,12 +18,12 @@ const SCOPES = TEST_SCOPES;
 const OTHER_APP = otherApp('http://localhost:4000/logout?tenant=x');
 
 describe('dev identity provider: sign-out', () => {
-  let receiver: BackchannelReceiver;
+  let receiver: BackChannelReceiver;
   let fixture: DevProviderFixture;
   let webApp: DevClient;
 
   before(async () => {
-    receiver = await startBackchannelReceiver();
+    receiver = await startBackChannelReceiver();
     webApp = { ...WEB_APP, backchannelLogoutUri: receiver.url };
   });
   after(() => receiver.close());

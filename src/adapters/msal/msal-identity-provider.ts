@@ -43,6 +43,7 @@ export interface ProviderEndpoints {
 
 /** The provider's published documents (src/adapters/oidc/provider-discovery.ts gives them). */
 export interface ProviderDocuments {
+  /** The provider's discovery document; rejects with `IdentityProviderUnavailable` while it cannot be had. */
   configuration(): Promise<ProviderEndpoints>;
   /** Whether a bare `iss` is this provider's, for a tenant the app allows. */
   trustsIssuer(iss: string): Promise<boolean>;
@@ -55,6 +56,7 @@ export interface ProviderDocuments {
  * verified claims, rejects with `SignInUnverified` or `IdentityProviderUnavailable`.
  */
 export interface IdTokenCheck {
+  /** The sign-in's ID token, with the nonce it must carry (OpenID Connect Core §3.1.3.7): its verified claims. */
   validate(idToken: string, expectedNonce: string): Promise<Record<string, unknown>>;
   /** A refresh's ID token, held to `original`'s identity (OpenID Connect Core §12.2); no nonce. */
   validateRefreshed(idToken: string, original: Readonly<Record<string, unknown>> | undefined): Promise<Record<string, unknown>>;

@@ -12,6 +12,7 @@ export const REVOCATION_TIMEOUT_MS = 2000;
 
 /** The provider's discovery document, as far as revocation reads it (src/adapters/oidc/provider-discovery.ts gives it). */
 export interface RevocationDocuments {
+  /** The provider's discovery document (its `revocation_endpoint`, if any); rejects while it cannot be had. */
   configuration(): Promise<{
     readonly revocation_endpoint?: string;
     readonly revocation_endpoint_auth_methods_supported?: unknown;

@@ -31,6 +31,7 @@ const PROVIDER_FAILURES = new Set(['server_error', 'temporarily_unavailable']);
 
 /** What the authorization response's issuer check (RFC 9207) reads from the provider's discovery document. */
 export interface ResponseIssuerRule {
+  /** The provider's discovery document (whether it advertises RFC 9207's `iss`); rejects while it cannot be had. */
   configuration(): Promise<{ readonly [field: string]: unknown }>;
   /**
    * Why `iss` is refused by the issuer rule tokens are held to: `tid` for the provider's issuer of a

@@ -11,6 +11,7 @@ export interface PartitionChanges {
    * quiet) nothing is kept: a copy kept then could miss the change that ends it, and linger.
    */
   listening(): boolean;
+  /** Tells `listener` of every change heard from now on, and of every time changes may have been missed. */
   subscribe(listener: {
     /** The account's partition was written or removed somewhere. */
     changed(accountId: string): void;

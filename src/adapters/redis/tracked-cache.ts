@@ -2,7 +2,9 @@ import type { InvalidationListener } from './redis-invalidations.ts';
 
 /** The invalidation channel as a cache sees it (RedisInvalidations). */
 export interface InvalidationChannel {
+  /** Whether invalidations are being delivered now (connected, and its last heartbeat answered): nothing is kept or served otherwise. */
   usable(): boolean;
+  /** Tells `listener` of every key invalidated from now on, and of every time invalidations may have been missed. */
   subscribe(listener: InvalidationListener): void;
 }
 

@@ -66,6 +66,7 @@ async function inBatches(batch: () => number, batchSize: number, signal: AbortSi
 export interface ExpirySweeper {
   /** Runs a sweep now, or waits for the one running; resolves when it is done (a failure goes to `onError`). */
   sweep(): Promise<void>;
+  /** No sweep starts from now on, and one in progress ends after its current batch. */
   stop(): void;
 }
 

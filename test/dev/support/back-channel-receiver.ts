@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export interface BackchannelReceiver {
+export interface BackChannelReceiver {
   readonly server: Server;
   readonly url: string;
   /** Every POSTed body, in order. */
@@ -12,7 +12,7 @@ export interface BackchannelReceiver {
 }
 
 /** A stand-in for the web app's back-channel logout endpoint: records every POSTed body. */
-export async function startBackchannelReceiver(): Promise<BackchannelReceiver> {
+export async function startBackChannelReceiver(): Promise<BackChannelReceiver> {
   const bodies: URLSearchParams[] = [];
   const server = createServer((req, res) => {
     let body = '';
