@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { describeAuthority, isTenantId } from '../adapters/oidc/authority.ts';
 import type { AllowedTenants } from '../adapters/oidc/issuer-rule.ts';
 import { isSecureUrl } from '../adapters/oidc/secure-url.ts';
+import { DEFAULT_TOKEN_TTL_SECONDS } from '../ports/token-store.port.ts';
 import { isProduction } from './production-mode.ts';
 
 /**
@@ -170,7 +171,7 @@ export function loadConfig(env: Env, fallbacks: ConfigFallbacks = {}): Config {
     sessionCookieName: cookieName(env, 'SESSION_COOKIE_NAME', 'app.session'),
     sessionTtlMs: integer(env, 'SESSION_TTL_SECONDS', 8 * 3600, 60, 365 * 86400) * 1000,
     // Entra refresh tokens live up to 90 days: no partition is kept further ahead, even by a session.
-    tokenTtlSeconds: integer(env, 'TOKEN_TTL_SECONDS', 90 * 86400, 60, 365 * 86400),
+    tokenTtlSeconds: integer(env, 'TOKEN_TTL_SECONDS', DEFAULT_TOKEN_TTL_SECONDS, 60, 365 * 86400),
     partitionsInMemory: integer(env, 'TOKEN_MEMORY_CACHE_ENTRIES', 10_000, 0, 1_000_000),
     httpTimeoutMs: integer(env, 'HTTP_TIMEOUT_MS', 10_000, 100, 120_000),
     trustProxy: flag(env, 'TRUST_PROXY'),

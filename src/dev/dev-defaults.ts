@@ -30,7 +30,9 @@ export function devAppAuthority(env: NodeJS.ProcessEnv): 'tenant' | 'common' {
 
 /** The demo API's identifier: its access tokens' `aud` and the prefix of its scopes, as in Entra. */
 export const DEMO_API_AUDIENCE = 'api://demo-api';
+/** The scope name the demo API requires to read the profile. */
+export const DEMO_API_PROFILE_SCOPE_NAME = 'Profile.Read';
 /** Scope names the demo API defines; the second one lets the app show incremental consent. */
-export const DEMO_API_SCOPE_NAMES: readonly string[] = Object.freeze(['Profile.Read', 'Profile.Write']);
+export const DEMO_API_SCOPE_NAMES: readonly string[] = Object.freeze([DEMO_API_PROFILE_SCOPE_NAME, 'Profile.Write']);
 /** The scope the apps ask for, and the demo API requires, to read the profile. */
-export const DEMO_API_SCOPE = `${DEMO_API_AUDIENCE}/Profile.Read`;
+export const DEMO_API_SCOPE = `${DEMO_API_AUDIENCE}/${DEMO_API_PROFILE_SCOPE_NAME}`;

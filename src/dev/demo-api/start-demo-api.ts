@@ -1,4 +1,4 @@
-import { DEMO_API_AUDIENCE, DEV_PORTS } from '../dev-defaults.ts';
+import { DEMO_API_AUDIENCE, DEMO_API_PROFILE_SCOPE_NAME, DEV_PORTS } from '../dev-defaults.ts';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -37,7 +37,7 @@ export interface DemoApi {
  * a CAE revocation challenge to tokens issued before their user's sessions were revoked.
  */
 export async function startDemoApi(options: DemoApiOptions): Promise<DemoApi> {
-  const requiredScope = options.requiredScope ?? 'Profile.Read';
+  const requiredScope = options.requiredScope ?? DEMO_API_PROFILE_SCOPE_NAME;
   const verify = createAccessTokenVerifier({
     issuer: options.issuer,
     audience: options.audience ?? DEMO_API_AUDIENCE,
