@@ -4,6 +4,7 @@ import { SignJWT } from 'jose';
 import { FakeEntra, fakeUser, foreignKey } from '../support/fake-entra.ts';
 import { signInWithBrowser, startAppWithFakeEntra, stopTestApp, type TestApp } from '../support/app-harness.ts';
 import { ScriptedBrowser, type Page } from '../support/scripted-browser.ts';
+import { userSnapshot } from '../support/user-snapshot.ts';
 
 describe('back-channel sign-out (OpenID Connect Back-Channel Logout 1.0)', () => {
   const alice = fakeUser('alice');
@@ -33,7 +34,10 @@ describe('back-channel sign-out (OpenID Connect Back-Channel Logout 1.0)', () =>
     expect(await app.container.cradle.tokenStore.read(accountOf(alice)), 'alice still has tokens').to.not.equal(undefined);
   }
 
+  const bobNow = () => userSnapshot(app.container.cradle, { accountId: accountOf(bob), sid: 'sid-bob', subject: `sub-${bob.oid}` });
+
   it('ends the sessions of the sid and removes the tokens, leaving bob alone', async () => {
+    const bobBefore = await bobNow();
     const answer = await post(await entra.logoutToken({ sid: 'sid-alice', sub: `sub-${alice.oid}` }));
     expect(answer.status).to.equal(200);
     expect(answer.headers.get('cache-control')).to.equal('no-cache, no-store');
@@ -41,17 +45,20 @@ describe('back-channel sign-out (OpenID Connect Back-Channel Logout 1.0)', () =>
     expect(await tokenStore.read(accountOf(alice))).to.equal(undefined);
     expect(await sessionStore.findBySid('sid-alice')).to.deep.equal([]);
     expect(await sessionStore.findBySid('sid-alice-phone'), 'her other provider session stays').to.have.length(1);
-    expect(await tokenStore.read(accountOf(bob))).to.not.equal(undefined);
-    expect(await sessionStore.findBySid('sid-bob')).to.have.length(1);
+    expect(bobBefore.partition, 'bob has tokens').to.not.equal(undefined);
+    expect(bobBefore.sessions, 'bob has a session').to.have.length(1);
+    expect(await bobNow(), 'bob untouched').to.deep.equal(bobBefore);
   });
 
   it('ends every session of the user when the token names only sub', async () => {
+    const bobBefore = await bobNow();
     const answer = await post(await entra.logoutToken({ sub: `sub-${alice.oid}` }));
     expect(answer.status).to.equal(200);
     const { tokenStore, sessionStore } = app.container.cradle;
     expect(await sessionStore.findBySubject(`sub-${alice.oid}`)).to.deep.equal([]);
     expect(await tokenStore.read(accountOf(alice))).to.equal(undefined);
-    expect(await sessionStore.findBySid('sid-bob')).to.have.length(1);
+    expect(bobBefore.sessions, 'bob has a session').to.have.length(1);
+    expect(await bobNow(), 'bob untouched').to.deep.equal(bobBefore);
   });
 
   const acceptedTypes = [

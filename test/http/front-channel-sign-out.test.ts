@@ -6,6 +6,7 @@ import type { Cradle } from '../../src/app/container.ts';
 import { StoreUnavailable } from '../../src/domain/errors.ts';
 import { fakeUser, type FakeEntra } from '../support/fake-entra.ts';
 import { signInWithBrowser, startAppWithFakeEntra, stopTestApp, type TestApp } from '../support/app-harness.ts';
+import { userSnapshot } from '../support/user-snapshot.ts';
 
 for (const tokenStore of ['memory', 'sqlite'] as const) {
   describe(`front-channel sign-out from the provider (${tokenStore} stores)`, () => {
@@ -25,6 +26,8 @@ for (const tokenStore of ['memory', 'sqlite'] as const) {
       await signInWithBrowser(aliceOtherTab, entra, alice, { sid: 'sid-alice' });
       await signInWithBrowser(bobBrowser, entra, bob, { sid: 'sid-bob' });
       const { tokenStore: tokens } = app.container.cradle;
+      const bobNow = () => userSnapshot(app.container.cradle, { accountId: `${bob.oid}.${entra.tenantId}`, sid: 'sid-bob', subject: `sub-${bob.oid}` });
+      const bobBefore = await bobNow();
 
       const provider = app.browser(); // the provider's iframe: no cookie of ours
       const answer = await provider.get('/auth/signout/frontchannel?sid=sid-alice');
@@ -39,7 +42,9 @@ for (const tokenStore of ['memory', 'sqlite'] as const) {
         expect(page.status).to.equal(302);
         expect(page.location).to.match(/^\/auth\/signin/);
       }
-      expect(await tokens.read(`${bob.oid}.${entra.tenantId}`), "bob's tokens").to.not.equal(undefined);
+      expect(bobBefore.partition, 'bob has tokens').to.not.equal(undefined);
+      expect(bobBefore.sessions, 'bob has a session').to.have.length(1);
+      expect(await bobNow(), 'bob untouched').to.deep.equal(bobBefore);
       const bobPage = await bobBrowser.get('/profile');
       expect(bobPage.status).to.equal(200);
       expect(bobPage.text).to.contain(bob.username);
