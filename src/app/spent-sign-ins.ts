@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { ExpiringKeys } from './expiring-keys.ts';
 
 /** How many spent sign-ins an instance remembers: a flood of callbacks evicts the oldest, memory stays bounded. */
 const MAX_REMEMBERED = 10_000;
@@ -15,30 +15,14 @@ const MAX_REMEMBERED = 10_000;
  * shared (README, "Security notes"); a repeat that reaches another instance is not caught.
  */
 export class SpentSignIns {
-  readonly #spentUntil = new Map<string, number>();
-  readonly #now: () => number;
+  readonly #spent: ExpiringKeys;
 
   constructor(now: () => number) {
-    this.#now = now;
+    this.#spent = new ExpiringKeys(now, MAX_REMEMBERED);
   }
 
   /** Marks the sign-in of `state` spent until `until`; `false` when it already was (its callback came before). */
   claim(state: string, until: number): boolean {
-    const key = createHash('sha256').update(state).digest('base64url');
-    const now = this.#now();
-    const spentUntil = this.#spentUntil.get(key);
-    if (spentUntil !== undefined && spentUntil > now) return false;
-    this.#spentUntil.delete(key);
-    this.#spentUntil.set(key, until);
-    this.#forgetBeyond(now);
-    return true;
-  }
-
-  /** Drops the expired ones from the oldest end, and the oldest beyond the bound. */
-  #forgetBeyond(now: number): void {
-    for (const [key, until] of this.#spentUntil) {
-      if (until > now && this.#spentUntil.size <= MAX_REMEMBERED) break;
-      this.#spentUntil.delete(key);
-    }
+    return this.#spent.add(state, until);
   }
 }

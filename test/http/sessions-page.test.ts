@@ -115,6 +115,26 @@ describe('"Your sessions": seeing and ending your own sessions', () => {
     expect(auditEvents()[0]!.requestId).to.equal(answer.headers.get('x-request-id'));
   });
 
+  it('answers the same "Sign out this session" sent twice (a double click) as done both times, ending the session once; bob replaying it still gets 404', async () => {
+    const page = await laptop.get('/sessions');
+    const [phoneHandle] = handlesOn(page);
+
+    const answers = [
+      await laptop.post('/sessions/end', { _csrf: csrfFrom(page), session: phoneHandle! }),
+      await laptop.post('/sessions/end', { _csrf: csrfFrom(page), session: phoneHandle! }),
+    ];
+
+    expect(answers.map(({ status, location }) => ({ status, location }))).to.deep.equal([
+      { status: 303, location: '/sessions?ended=1' },
+      { status: 303, location: '/sessions?ended=1' },
+    ]);
+    expect(auditEvents(), 'one sign-out').to.have.length(1);
+    const bobPage = await bobBrowser.get('/sessions');
+    expect((await bobBrowser.post('/sessions/end', { _csrf: csrfFrom(bobPage), session: phoneHandle! })).status).to.equal(404);
+    time += 61_000;
+    expect((await laptop.post('/sessions/end', { _csrf: csrfFrom(page), session: phoneHandle! })).status, 'a minute on, a stale form').to.equal(404);
+  });
+
   it("does not let bob end alice's session with a handle he replays or guesses", async () => {
     const alicePage = await laptop.get('/sessions');
     const [phoneHandle] = handlesOn(alicePage);

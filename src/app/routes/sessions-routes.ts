@@ -2,12 +2,16 @@ import Router from '@koa/router';
 import type { Cradle } from '../container.ts';
 import { cookiePolicy } from '../cookie-policy.ts';
 import { csrfToken, requireCsrf } from '../middleware/csrf.ts';
+import { ExpiringKeys } from '../expiring-keys.ts';
 import { formBody } from '../middleware/form-body.ts';
 import { noStore } from '../middleware/security-headers.ts';
 import { continueToProviderSignOut, signedOutHereAlready } from '../provider-sign-out.ts';
 import { SessionHandles } from '../session-handles.ts';
 import { signInLocation } from '../sign-in-redirect.ts';
 import { yourSessions } from '../your-sessions.ts';
+
+/** How long the same "Sign out this session" sent again is answered as done (it ended). */
+const RESUBMIT_WINDOW_MS = 60_000;
 
 /**
  * "Your sessions": every session of the signed-in user in this app, and ending them.
@@ -32,6 +36,8 @@ export function sessionsRoutes({
   const publicOrigin = new URL(config.publicUrl).origin;
   const cookies = cookiePolicy(config);
   const form = [formBody(), requireCsrf(publicOrigin)];
+  // Which session each viewer ended from this instance lately, by handle: answered as done if sent again.
+  const endedHere = new ExpiringKeys(now, 1_000);
 
   router.get('/', async (ctx) => {
     noStore(ctx);
@@ -48,10 +54,16 @@ export function sessionsRoutes({
     if (!SessionHandles.isWellFormed(handle)) return ctx.throw(400, 'The form does not name a session.');
     const current = ctx.state.storedSessionId as string | undefined;
     const sessionId = (await yourSessions(sessions, account, current)).idOf(handle);
-    if (sessionId === undefined) return ctx.throw(404, 'That session is not one of yours, or it has already ended. Reload your sessions page.');
-    if (sessionId === current) return ctx.throw(400, 'That is the session you are using now: use "Sign out" to end it.');
-    const context = { requestId: ctx.state.requestId, subject: account.subject };
-    await signOutAudit.around('sessions-page', context, () => signOutEverywhere.endOneSession(account, sessionId));
+    const endedBy = `${current}\n${handle}`;
+    if (sessionId === undefined) {
+      // The same form sent again (a double click: the second POST leaves before the first answer).
+      if (!endedHere.has(endedBy)) return ctx.throw(404, 'That session is not one of yours, or it has already ended. Reload your sessions page.');
+    } else {
+      if (sessionId === current) return ctx.throw(400, 'That is the session you are using now: use "Sign out" to end it.');
+      const context = { requestId: ctx.state.requestId, subject: account.subject };
+      await signOutAudit.around('sessions-page', context, () => signOutEverywhere.endOneSession(account, sessionId));
+      endedHere.add(endedBy, now() + RESUBMIT_WINDOW_MS);
+    }
     ctx.status = 303;
     ctx.redirect('/sessions?ended=1');
   });
