@@ -15,8 +15,9 @@ export function spkiSha256(certPem: string): string {
  * TLS verification stays on: `--ignore-certificate-errors-spki-list` makes Chromium accept exactly
  * the dev provider's self-signed certificate (matched by its public key) and nothing else. It only
  * takes effect with a `--user-data-dir`, which Playwright always passes (a temporary profile).
+ * Without a certificate, no https page is trusted.
  */
-export function launchChromium(trustedCertPem: string): Promise<Browser> {
+export function launchChromium(trustedCertPem?: string): Promise<Browser> {
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     headless: true,
@@ -32,7 +33,7 @@ export function launchChromium(trustedCertPem: string): Promise<Browser> {
       '--proxy-server=http://127.0.0.1:9',
       '--proxy-bypass-list=localhost;127.0.0.1;[::1]',
       '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost , EXCLUDE 127.0.0.1',
-      `--ignore-certificate-errors-spki-list=${spkiSha256(trustedCertPem)}`,
+      ...(trustedCertPem ? [`--ignore-certificate-errors-spki-list=${spkiSha256(trustedCertPem)}`] : []),
     ],
   });
 }

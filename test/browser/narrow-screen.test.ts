@@ -1,0 +1,57 @@
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { expect } from 'chai';
+import Koa from 'koa';
+import type { Browser } from 'playwright-core';
+import { ejsViews } from '../../src/app/ejs-views.ts';
+import { launchChromium } from './support/chromium.ts';
+
+/**
+ * The signed-in pages with the most to show, rendered by the app's own views and stylesheet with
+ * long but ordinary values, in a phone-sized Chromium window: nothing may scroll sideways.
+ */
+describe('pages on a phone (360 px wide Chromium)', function () {
+  this.timeout(60_000);
+  let server: Server;
+  let browser: Browser;
+  let base: string;
+
+  before(async () => {
+    const app = new Koa();
+    app.use(ejsViews('views'));
+    const account = { name: 'Alice Smith', username: 'alice@contoso.dev' };
+    const at = new Date('2026-12-02T13:36:00Z');
+    const row = (name: string, os: string, current: boolean) => ({ browser: name, os, current, signedInAt: at, lastActiveAt: at, handle: 'h' });
+    app.use(async (ctx) => {
+      if (ctx.path === '/app.css') {
+        ctx.type = 'text/css';
+        ctx.body = readFileSync('public/app.css');
+      } else if (ctx.path === '/sessions') {
+        await ctx.render('sessions', { account, csrfToken: 't', ended: true, rows: [row('Firefox 128', 'Windows', true), row('Safari 17', 'iOS', false), row('Microsoft Edge 140', 'Windows', false)] });
+      } else {
+        const profile = { displayName: 'Alice Smith', mail: 'alice.with.a.long.address@contoso.dev', userPrincipalName: 'alice@contoso.dev', id: '00000000-0000-0000-66f3-3332eca7ea81' };
+        await ctx.render('profile', { account, csrfToken: 't', profile, tokens: [{ kind: 'access', scopes: ['api://demo-api/Profile.Read', 'openid', 'profile'], expiresOn: at }] });
+      }
+    });
+    server = app.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+    server?.close();
+  });
+
+  for (const path of ['/sessions', '/profile']) {
+    it(`fits ${path} in the width, its buttons and long values wrapped rather than cut off`, async () => {
+      const page = await browser.newPage({ viewport: { width: 360, height: 740 } });
+      await page.goto(`${base}${path}`);
+      const { scrollWidth, clientWidth } = await page.evaluate(() => ({ scrollWidth: document.documentElement.scrollWidth, clientWidth: document.documentElement.clientWidth }));
+      expect(scrollWidth, 'no sideways scroll').to.equal(clientWidth);
+      await page.close();
+    });
+  }
+});
