@@ -107,25 +107,36 @@ describe('architecture: the seams between adapters and the one owner of sign-out
     this.timeout(60_000); // a type-checked program of src: about 3 s
     // A store or decorator implementing the TokenStore port may delegate `remove`; nothing else
     // (no route, no adapter, no other use case) removes a user's tokens by itself, whatever the
-    // variable holding the store is called. A remover planted in memory proves the check finds one.
-    const planted = join(ROOT, 'src/app/planted-token-remover.ts');
-    const plantedSource = [
-      "import type { TokenStore } from '../ports/token-store.port.ts';",
-      'export async function forget(tokens: TokenStore, id: string): Promise<void> {',
-      '  await tokens.remove(id);',
-      '}',
-    ].join('\n');
-    expect(tokenPartitionRemovers([...typescriptFilesUnder(join(ROOT, 'src')), planted], { [planted]: plantedSource })).to.deep.equal([
-      'src/app/planted-token-remover.ts',
+    // variable holding the store is called or typed as. Removers planted in memory, one per way of
+    // reaching `remove`, prove the check finds each.
+    const planted: Record<string, string> = {
+      'port-typed': 'export async function f(tokens: TokenStore, id: string) { await tokens.remove(id); }',
+      'untyped': 'export async function f(cradle: any, id: string) { await cradle.tokenStore.remove(id); }',
+      'own-interface': [
+        'interface Partitions { remove(accountId: string): Promise<boolean> }',
+        'export async function f(partitions: Partitions, id: string) { await partitions.remove(id); }',
+      ].join('\n'),
+      'element-access': "export async function f(tokens: TokenStore, id: string) { await tokens['remove'](id); }",
+      'destructured': 'export async function f(tokens: TokenStore, id: string) { const { remove } = tokens; await remove.call(tokens, id); }',
+    };
+    const virtualFiles = Object.fromEntries(
+      Object.entries(planted).map(([name, body]) => [
+        join(ROOT, `src/app/planted-${name}.ts`),
+        `import type { TokenStore } from '../ports/token-store.port.ts';\n${body}\n`,
+      ]),
+    );
+    expect(tokenPartitionRemovers([...typescriptFilesUnder(join(ROOT, 'src')), ...Object.keys(virtualFiles)], virtualFiles)).to.deep.equal([
+      ...Object.keys(planted).map((name) => `src/app/planted-${name}.ts`).sort(),
       'src/domain/sign-out-everywhere.ts',
     ]);
   });
 });
 
 /**
- * The files (relative, sorted) that call a TokenStore's `remove` (the port's method, or that of a
- * class implementing it) other than from inside a class that implements TokenStore itself.
- * `virtualFiles`: sources to type-check as if they were on disk.
+ * The files (relative, sorted) that call `remove` on something a TokenStore could be (the port, an
+ * interface of their own that the port fits, `any`), by `.remove(`, `['remove'](` or by taking
+ * `remove` out of it, other than from inside a class that is a TokenStore itself (a store, or a
+ * decorator delegating to the one it wraps). `virtualFiles`: sources to type-check as if on disk.
  */
 function tokenPartitionRemovers(files: string[], virtualFiles: Record<string, string> = {}): string[] {
   const { options } = ts.parseJsonConfigFileContent(ts.readConfigFile(join(ROOT, 'tsconfig.json'), ts.sys.readFile).config, ts.sys, ROOT);
@@ -137,20 +148,30 @@ function tokenPartitionRemovers(files: string[], virtualFiles: Record<string, st
     name in virtualFiles ? ts.createSourceFile(name, virtualFiles[name]!, version, true) : getSourceFile.call(host, name, version, ...rest);
   const program = ts.createProgram(files, { ...options, noEmit: true }, host);
   const checker = program.getTypeChecker();
-  const implementsTokenStore = (node: ts.Node | undefined): boolean =>
-    node !== undefined && ts.isClassDeclaration(node) &&
-    (node.heritageClauses ?? []).some((clause) => clause.types.some((type) => type.expression.getText() === 'TokenStore'));
-  const isTokenStoreRemove = (declaration: ts.Declaration): boolean =>
-    implementsTokenStore(declaration.parent) || (ts.isInterfaceDeclaration(declaration.parent) && declaration.parent.name.text === 'TokenStore');
+  const port = program.getSourceFile(join(ROOT, 'src/ports/token-store.port.ts'))!;
+  const portDeclaration = port.statements.find((statement): statement is ts.InterfaceDeclaration => ts.isInterfaceDeclaration(statement) && statement.name.text === 'TokenStore')!;
+  const tokenStore = checker.getTypeAtLocation(portDeclaration.name);
+  /** Whether a TokenStore could be what `node` holds. */
+  const couldHoldStore = (node: ts.Node): boolean => checker.isTypeAssignableTo(tokenStore, checker.getTypeAtLocation(node));
+  const isStoreClass = (node: ts.Node): boolean =>
+    (ts.isClassDeclaration(node) || ts.isClassExpression(node)) && node.name !== undefined && checker.isTypeAssignableTo(checker.getTypeAtLocation(node.name), tokenStore);
+  const removes = (node: ts.Node): boolean => {
+    if (ts.isCallExpression(node)) {
+      const callee = node.expression;
+      if (ts.isPropertyAccessExpression(callee) && callee.name.text === 'remove') return couldHoldStore(callee.expression);
+      if (ts.isElementAccessExpression(callee) && ts.isStringLiteralLike(callee.argumentExpression) && callee.argumentExpression.text === 'remove') return couldHoldStore(callee.expression);
+    }
+    if (ts.isVariableDeclaration(node) && ts.isObjectBindingPattern(node.name) && node.initializer) {
+      const takesRemove = node.name.elements.some((element) => (element.propertyName ?? element.name).getText() === 'remove');
+      return takesRemove && couldHoldStore(node.initializer);
+    }
+    return false;
+  };
   const removers = new Set<string>();
   for (const file of program.getSourceFiles()) {
     if (!files.includes(file.fileName)) continue;
     const visit = (node: ts.Node): void => {
-      if (ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression) && node.expression.name.text === 'remove') {
-        const declarations = checker.getSymbolAtLocation(node.expression.name)?.declarations ?? [];
-        const inStore = ts.findAncestor(node, (ancestor) => implementsTokenStore(ancestor)) !== undefined;
-        if (!inStore && declarations.some(isTokenStoreRemove)) removers.add(relative(ROOT, file.fileName));
-      }
+      if (removes(node) && ts.findAncestor(node, isStoreClass) === undefined) removers.add(relative(ROOT, file.fileName));
       ts.forEachChild(node, visit);
     };
     visit(file);

@@ -48,7 +48,9 @@ export class DiscoveryWarmUp {
     } catch (error) {
       // A wrong AUTHORITY stays wrong: said as an error, and the instance stays not ready.
       if (error instanceof IssuerMismatch) this.#logger.error({ err: error }, 'AUTHORITY does not fit its provider');
-      else this.#logger.warn({ err: error, retryInMs: Math.min(delayMs * 2, MAX_RETRY_MS) }, 'provider discovery still not loaded (unreachable, or not usable: err says which)');
+      // The message operators alert on (README, "Logs"), also for a document that came but cannot
+      // be used (no issuer, an endpoint not https): `err` says which.
+      else this.#logger.warn({ err: error, retryInMs: Math.min(delayMs * 2, MAX_RETRY_MS) }, 'provider discovery still not reachable');
       this.#schedule(Math.min(delayMs * 2, MAX_RETRY_MS));
     }
   }

@@ -92,7 +92,7 @@ async function providerChecked(discovery: ProviderDiscovery, logger: Logger): Pr
     await discovery.get();
   } catch (error) {
     if (error instanceof IssuerMismatch) throw new ConfigError(`AUTHORITY does not fit its provider: ${error.message}`);
-    logger.warn({ err: error }, "the identity provider's discovery document could not be loaded yet (unreachable, or not usable: err says which): not ready, and sign-ins answer 503, until it is");
+    logger.warn({ err: error }, 'the identity provider is not reachable yet (or its discovery document is not usable: err says which): not ready, and sign-ins answer 503, until it is');
   }
 }
 

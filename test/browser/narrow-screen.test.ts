@@ -21,7 +21,10 @@ describe('pages on a phone (360 px wide Chromium)', function () {
   before(async () => {
     const app = new Koa();
     app.use(ejsViews('views'));
-    const account = { name: 'Alice Smith', username: 'alice@contoso.dev' };
+    // Ordinary Entra values with no space to wrap at: a guest's e-mail as display name, a custom
+    // API's scope under its default Application ID URI.
+    const account = { name: 'alex.montgomery@contoso.onmicrosoft.com', username: 'alex.montgomery@contoso.onmicrosoft.com' };
+    const apiScope = 'api://6e0a8f5c-0d3c-4b8e-9f3e-1a2b3c4d5e6f/Profile.Read';
     const at = new Date('2026-12-02T13:36:00Z');
     const row = (name: string, os: string, current: boolean) => ({ browser: name, os, current, signedInAt: at, lastActiveAt: at, handle: 'h' });
     app.use(async (ctx) => {
@@ -32,7 +35,7 @@ describe('pages on a phone (360 px wide Chromium)', function () {
         await ctx.render('sessions', { account, csrfToken: 't', ended: true, rows: [row('Firefox 128', 'Windows', true), row('Safari 17', 'iOS', false), row('Microsoft Edge 140', 'Windows', false)] });
       } else {
         const profile = { displayName: 'Alice Smith', mail: 'alice.with.a.long.address@contoso.dev', userPrincipalName: 'alice@contoso.dev', id: '00000000-0000-0000-66f3-3332eca7ea81' };
-        await ctx.render('profile', { account, csrfToken: 't', profile, tokens: [{ kind: 'access', scopes: ['api://demo-api/Profile.Read', 'openid', 'profile'], expiresOn: at }] });
+        await ctx.render('profile', { account, csrfToken: 't', profile, tokens: [{ kind: 'access', scopes: [apiScope, 'openid', 'profile'], expiresOn: at }, { kind: 'refresh', scopes: [] }, { kind: 'id', scopes: [], expiresOn: at }] });
       }
     });
     server = app.listen(0, '127.0.0.1');

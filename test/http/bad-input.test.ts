@@ -152,6 +152,8 @@ describe('bad input gives a clear 4xx, never a 500 or a stack trace', () => {
     const page = await browser.get('/profile');
     expect(page.status).to.equal(302);
     expect(page.location).to.match(/^\/auth\/signin/);
+    const clearedSignature = page.headers.getSetCookie().find((line) => line.startsWith('app.session.sig='));
+    expect(clearedSignature, 'its signature cookie cleared').to.match(/^app\.session\.sig=;.*expires=Thu, 01 Jan 1970/);
     expectCleanRefusal(await browser.get('/auth/redirect?code=x&state=y'), 400, 'No sign-in is in progress');
   });
 

@@ -62,6 +62,8 @@ describe('health: /healthz (liveness) and /readyz (readiness)', () => {
     });
     await sleep(1200); // the first retry meets the 503
     expect((await readyz()).status).to.equal(503);
+    const warned = app.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.level === 'warn');
+    expect(warned.map((line) => line.message), 'the line README "Logs" says to alert on').to.include('provider discovery still not reachable');
     entra.install();
     await untilReady(4000); // the next retry, 2 s after the first, loads it
     expect((await readyz()).body.status).to.equal('ready');

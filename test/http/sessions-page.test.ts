@@ -135,6 +135,26 @@ describe('"Your sessions": seeing and ending your own sessions', () => {
     expect((await laptop.post('/sessions/end', { _csrf: csrfFrom(page), session: phoneHandle! })).status, 'a minute on, a stale form').to.equal(404);
   });
 
+  it('answers the same form sent again while the first is still ending the session as done too, and ends it once', async () => {
+    const page = await laptop.get('/sessions');
+    const [phoneHandle] = handlesOn(page);
+    const { sessionStore } = app.container.cradle;
+    const destroy = sessionStore.destroy.bind(sessionStore);
+    // A store across the network: the first POST is still ending the session when the second arrives.
+    sessionStore.destroy = async (id: string) => {
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      return destroy(id);
+    };
+
+    const first = laptop.post('/sessions/end', { _csrf: csrfFrom(page), session: phoneHandle! });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const second = laptop.post('/sessions/end', { _csrf: csrfFrom(page), session: phoneHandle! });
+
+    expect((await Promise.all([first, second])).map(({ status }) => status)).to.deep.equal([303, 303]);
+    expect(auditEvents(), 'one sign-out').to.have.length(1);
+    expect((await phone.get('/profile')).status, 'the phone is signed out').to.equal(302);
+  });
+
   it("does not let bob end alice's session with a handle he replays or guesses", async () => {
     const alicePage = await laptop.get('/sessions');
     const [phoneHandle] = handlesOn(alicePage);

@@ -36,8 +36,10 @@ export function sessionsRoutes({
   const publicOrigin = new URL(config.publicUrl).origin;
   const cookies = cookiePolicy(config);
   const form = [formBody(), requireCsrf(publicOrigin)];
-  // Which session each viewer ended from this instance lately, by handle: answered as done if sent again.
+  // Which session each viewer ended from this instance lately, by handle, and which they are ending
+  // now: the same form sent again is answered as done (or waits for the first to be).
   const endedHere = new ExpiringKeys(now, 1_000);
+  const ending = new Map<string, Promise<unknown>>();
 
   router.get('/', async (ctx) => {
     noStore(ctx);
@@ -54,15 +56,23 @@ export function sessionsRoutes({
     if (!SessionHandles.isWellFormed(handle)) return ctx.throw(400, 'The form does not name a session.');
     const current = ctx.state.storedSessionId as string | undefined;
     const sessionId = (await yourSessions(sessions, account, current)).idOf(handle);
+    // The same form sent again (a double click: the second POST leaves before the first answer, and
+    // may arrive while the first is still ending the session, or after): answered as the first.
     const endedBy = `${current}\n${handle}`;
-    if (sessionId === undefined) {
-      // The same form sent again (a double click: the second POST leaves before the first answer).
-      if (!endedHere.has(endedBy)) return ctx.throw(404, 'That session is not one of yours, or it has already ended. Reload your sessions page.');
-    } else {
+    const inFlight = ending.get(endedBy);
+    if (inFlight) await inFlight;
+    else if (!endedHere.has(endedBy)) {
+      if (sessionId === undefined) return ctx.throw(404, 'That session is not one of yours, or it has already ended. Reload your sessions page.');
       if (sessionId === current) return ctx.throw(400, 'That is the session you are using now: use "Sign out" to end it.');
       const context = { requestId: ctx.state.requestId, subject: account.subject };
-      await signOutAudit.around('sessions-page', context, () => signOutEverywhere.endOneSession(account, sessionId));
-      endedHere.add(endedBy, now() + RESUBMIT_WINDOW_MS);
+      const work = signOutAudit.around('sessions-page', context, () => signOutEverywhere.endOneSession(account, sessionId));
+      ending.set(endedBy, work);
+      try {
+        await work;
+        endedHere.add(endedBy, now() + RESUBMIT_WINDOW_MS);
+      } finally {
+        ending.delete(endedBy);
+      }
     }
     ctx.status = 303;
     ctx.redirect('/sessions?ended=1');
