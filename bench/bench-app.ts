@@ -45,7 +45,7 @@ export function buildBenchApp(
 export async function deleteBenchKeys(redis: Redis, prefix: string): Promise<void> {
   let cursor = '0';
   do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 10_000);
     if (keys.length) await redis.unlink(...keys);
     cursor = next;
   } while (cursor !== '0');
