@@ -63,12 +63,15 @@ export class PendingSignInCookie {
       if (!other.pending || i >= MAX_PENDING_SIGN_INS - 1) this.#clear(ctx, other.name);
     }
     const expiresAt = pending.startedAt + PENDING_SIGN_IN_LIFETIME_MS;
-    let sealed = this.#sealer.seal(pending, expiresAt);
-    if (sealed.length > MAX_SEALED_LENGTH) {
-      // The claims and login hint kept for a sign-in started again are a convenience; the cookie
-      // must fit what a browser keeps.
-      const { claims: _claims, loginHint: _loginHint, ...lean } = pending;
-      sealed = this.#sealer.seal(lean, expiresAt);
+    // The cookie must fit what a browser keeps. What does not fit beside the return path is left out,
+    // the login hint first (a convenience for a sign-in started again), then the claims (the
+    // authorization request carries them all the same, but then the code's redemption does not).
+    const { claims: _claims, loginHint: _loginHint, ...lean } = pending;
+    const { loginHint: _hint, ...withoutHint } = pending;
+    let sealed = '';
+    for (const candidate of [pending, withoutHint, lean]) {
+      sealed = this.#sealer.seal(candidate, expiresAt);
+      if (sealed.length <= MAX_SEALED_LENGTH) break;
     }
     ctx.cookies.set(this.#nameFor(state), sealed, { ...this.#attributes(), maxAge: PENDING_SIGN_IN_LIFETIME_MS });
   }

@@ -38,15 +38,6 @@ export interface BeginSignIn {
   readonly prompt?: 'login';
 }
 
-/**
- * The longest claims request and login hint a pending sign-in keeps for a sign-in started again:
- * with the longest `returnTo` the cookie must still fit the 4 KB a browser keeps. Longer ones (none
- * seen: a claims challenge is a few hundred characters) are left out of the second request, and of
- * the code's redemption (the authorization request carries them all the same).
- */
-const MAX_KEPT_CLAIMS = 512;
-const MAX_KEPT_LOGIN_HINT = 256;
-
 /** A sign-in left unfinished for longer than this must be started again. */
 export const PENDING_SIGN_IN_LIFETIME_MS = 10 * 60 * 1000;
 
@@ -89,8 +80,10 @@ export class SignIn {
       startedAt: this.#now(),
       ...(request.interaction ? { interaction: true as const } : {}),
       ...(request.claimsRetry ? { claimsRetry: true as const } : {}),
-      ...(request.claims && request.claims.length <= MAX_KEPT_CLAIMS ? { claims: request.claims } : {}),
-      ...(request.loginHint && request.loginHint.length <= MAX_KEPT_LOGIN_HINT ? { loginHint: request.loginHint } : {}),
+      // Kept for the code's redemption and a sign-in started again; where the pending sign-in is
+      // kept may leave them out when they do not fit (pending-sign-in-cookie.ts).
+      ...(request.claims ? { claims: request.claims } : {}),
+      ...(request.loginHint ? { loginHint: request.loginHint } : {}),
     };
     return { authorizationUrl, pending };
   }

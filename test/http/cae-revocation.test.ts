@@ -87,6 +87,19 @@ describe('CAE claims challenges from the API', () => {
     expect(audit().map((line) => line.outcome)).to.deep.equal(['failed', 'removed']);
   });
 
+  it('carries a long claims challenge (Conditional Access naming many policies) to the code redemption too', async () => {
+    const browser = app.browser();
+    await signInWithBrowser(browser, entra, alice);
+    const policies = { access_token: { capolids: { essential: true, values: Array.from({ length: 12 }, (_, i) => `${String(i).padStart(8, '0')}-1111-2222-3333-444444444444`) } } };
+    expect(JSON.stringify(policies).length).to.be.above(512);
+    challengeNextCall(policies);
+
+    const page = await browser.get('/profile');
+    const { code, state } = entra.authorize(page.location!, alice);
+    expect((await browser.get(`/auth/redirect?code=${code}&state=${state}`)).location).to.equal('/profile');
+    expect(JSON.parse(entra.lastTokenRequestClaims ?? '{}').access_token?.capolids).to.deep.equal(policies.access_token.capolids);
+  });
+
   it('a step-up challenge sends the user to sign in and keeps the tokens', async () => {
     const browser = app.browser();
     await signInWithBrowser(browser, entra, alice);

@@ -47,7 +47,7 @@ describe('the pending sign-in cookies', () => {
 
   it('leaves out the claims and login hint kept for a sign-in started again when the cookie would not fit what a browser keeps', () => {
     const { ctx: capture, sealed } = sealingContext();
-    const claims = JSON.stringify({ access_token: { acrs: { essential: true, value: 'x'.repeat(460) } } });
+    const claims = JSON.stringify({ access_token: { acrs: { essential: true, value: 'x'.repeat(600) } } });
     const longest = { checks: { state: 's', nonce: 'n'.repeat(43), codeVerifier: 'v'.repeat(43) }, returnTo: `/${'a'.repeat(2047)}`, scopes: ['User.Read'], startedAt: Date.now() };
     pending.write(capture, { ...longest, claims, loginHint: 'h'.repeat(256) }, 's');
     expect(sealed().length, 'within the 4,096 bytes with its name and attributes').to.be.at.most(3800);
@@ -57,6 +57,22 @@ describe('the pending sign-in cookies', () => {
     // Another sign-in (another state): the callback of `s` was taken, and is not taken twice.
     pending.write(capture, { ...longest, checks: { ...longest.checks, state: 's2' }, returnTo: '/profile', claims, loginHint: 'alice' }, 's2');
     expect(pending.take(contextWith(`app.session.pending=${sealed()}`).ctx, 's2'), 'kept when they fit').to.include({ claims, loginHint: 'alice' });
+  });
+
+  it('keeps a claims request of any length that fits, and leaves out the login hint before the claims', () => {
+    const { ctx: capture, sealed } = sealingContext();
+    const base = { checks: { state: 'k1', nonce: 'n'.repeat(43), codeVerifier: 'v'.repeat(43) }, scopes: ['User.Read'], startedAt: Date.now() };
+    // A Conditional Access challenge naming many policies: over 1,000 characters.
+    const manyPolicies = JSON.stringify({ access_token: { capolids: { essential: true, values: Array.from({ length: 25 }, (_, i) => `${String(i).padStart(8, '0')}-1111-2222-3333-444444444444`) } } });
+    expect(manyPolicies.length).to.be.above(1000);
+    pending.write(capture, { ...base, returnTo: '/profile', claims: manyPolicies, loginHint: 'alice' }, 'k1');
+    expect(pending.take(contextWith(`app.session.pending=${sealed()}`).ctx, 'k1')).to.include({ claims: manyPolicies, loginHint: 'alice' });
+
+    const claims = JSON.stringify({ access_token: { acrs: { essential: true, value: 'x'.repeat(300) } } });
+    pending.write(capture, { ...base, checks: { ...base.checks, state: 'k2' }, returnTo: `/${'a'.repeat(2047)}`, claims, loginHint: 'h'.repeat(256) }, 'k2');
+    const kept = pending.take(contextWith(`app.session.pending=${sealed()}`).ctx, 'k2');
+    expect(kept, 'the claims fit once the hint is left out').to.include({ claims });
+    expect(kept).to.not.have.any.keys('loginHint');
   });
 
   it('leaves the unnamed cookie of earlier releases to the callback of its own state', () => {
