@@ -1,6 +1,7 @@
 import type Koa from 'koa';
 import type { SessionStore } from '../ports/session-store.port.ts';
 import { sessionCookieFlags, type CookiePolicy } from './cookie-policy.ts';
+import { clearUnverifiedSignature } from './unverified-signature-cookie.ts';
 
 /**
  * Front-Channel Logout 1.0 §2: the RP "clears state associated with the logged-in session,
@@ -19,6 +20,7 @@ export async function clearEndedSessionCookie(
   // A Secure cookie is neither sent nor set over plain http (the `cookies` package throws).
   if (cookies.https && !ctx.secure) return;
   const sessionId = ctx.cookies.get(cookies.sessionCookieName, { signed: true });
+  clearUnverifiedSignature(ctx, cookies);
   if (!sessionId) return;
   try {
     if (await sessionStore.get(sessionId)) return;

@@ -5,6 +5,7 @@ import type { SignOutJournal } from '../ports/sign-out-journal.port.ts';
 import type { TokenStore } from '../ports/token-store.port.ts';
 import type { Config } from './config.ts';
 import { sessionCookieFlags, type CookiePolicy } from './cookie-policy.ts';
+import { clearUnverifiedSignature } from './unverified-signature-cookie.ts';
 import type { RecentSids } from './recent-sids.ts';
 import { InsecureTransport, isInsecureCookieError } from './secure-transport.ts';
 import { absoluteLifetimeLeftMs, currentSessionData, type AppSessionData } from './session-data.ts';
@@ -122,9 +123,11 @@ export function sessionMiddleware(app: Koa, { config, cookies, sessionStore, tok
       // ended meanwhile, that cookie could arrive after the one a new sign-in in the same browser set
       // (a slow page in another tab), replace it, and sign the user out of the new session.
       if (endedMeanwhile.has(ctx)) dropSetCookie(ctx, [cookies.sessionCookieName, `${cookies.sessionCookieName}.sig`]);
+      else clearUnverifiedSignature(ctx, cookies);
     }
   };
 }
+
 
 /** Takes the `Set-Cookie` lines for the cookies `names` off the answer; others stay. */
 function dropSetCookie(ctx: Koa.Context, names: readonly string[]): void {

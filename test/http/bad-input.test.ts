@@ -154,6 +154,8 @@ describe('bad input gives a clear 4xx, never a 500 or a stack trace', () => {
     expect(page.location).to.match(/^\/auth\/signin/);
     const clearedSignature = page.headers.getSetCookie().find((line) => line.startsWith('app.session.sig='));
     expect(clearedSignature, 'its signature cookie cleared').to.match(/^app\.session\.sig=;.*expires=Thu, 01 Jan 1970/);
+    expect(clearedSignature, 'with the flags of every other cookie').to.match(/; path=\//).and.match(/; samesite=lax/).and.match(/; httponly/);
+    expect(page.headers.getSetCookie().filter((line) => line.startsWith('app.session.sig=')), 'once').to.have.length(1);
     expectCleanRefusal(await browser.get('/auth/redirect?code=x&state=y'), 400, 'No sign-in is in progress');
   });
 

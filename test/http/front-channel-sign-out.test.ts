@@ -67,6 +67,19 @@ for (const tokenStore of ['memory', 'sqlite'] as const) {
       expect(aliceBrowser.cookieNamesFor('/')).to.not.include('app.session');
     });
 
+    it('clears the signature of a session cookie that does not verify with the flags of every other cookie', async () => {
+      const aliceBrowser = app.browser();
+      await signInWithBrowser(aliceBrowser, entra, alice, { sid: 'sid-alice' });
+      aliceBrowser.setCookie('app.session.sig', 'forged');
+
+      const answer = await aliceBrowser.get('/auth/signout/frontchannel?sid=sid-nobody');
+
+      expect(answer.status).to.equal(200);
+      const cleared = answer.headers.getSetCookie().filter((line) => line.startsWith('app.session.sig='));
+      expect(cleared).to.have.length(1);
+      expect(cleared[0]).to.match(/samesite=lax/).and.match(/httponly/).and.match(/path=\//);
+    });
+
     it("keeps the session cookie of a session that lives on when another sid is signed out", async () => {
       const aliceBrowser = app.browser();
       await signInWithBrowser(aliceBrowser, entra, alice, { sid: 'sid-alice' });

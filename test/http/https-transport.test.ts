@@ -64,6 +64,17 @@ describe('https: cookies and transport', () => {
       expect(cookieLines(overHttps).some((line) => /^__Host-app\.session\.pending\..*; secure/i.test(line))).to.equal(true);
     });
 
+    it('clears the signature of a session cookie that does not verify with the flags of every other cookie', async () => {
+      const browser = app.browser(FROM_PROXY);
+      await signIn(browser, entra, alice);
+      browser.setCookie('__Host-app.session.sig', 'forged');
+      const page = await browser.get('/');
+      const cleared = cookieLines(page).filter((line) => line.startsWith('__Host-app.session.sig='));
+      expect(cleared).to.have.length(1);
+      expect(cleared[0]).to.match(/^__Host-app\.session\.sig=;/).and.match(/; secure/i).and.match(/; samesite=lax/i).and.match(/; httponly/i).and.match(/; path=\//i).and.not.match(/; domain=/i);
+      expect(page.text).to.contain('You are not signed in');
+    });
+
     it('treats a session cookie under the name of an earlier version as a signed-out visitor', async () => {
       const browser = app.browser(FROM_PROXY);
       await signIn(browser, entra, alice);
