@@ -118,6 +118,15 @@ describe('architecture: the seams between adapters and the one owner of sign-out
       ].join('\n'),
       'element-access': "export async function f(tokens: TokenStore, id: string) { await tokens['remove'](id); }",
       'destructured': 'export async function f(tokens: TokenStore, id: string) { const { remove } = tokens; await remove.call(tokens, id); }',
+      'concrete-store': [
+        "import type { SqliteTokenStore } from '../adapters/sqlite/sqlite-token-store.ts';",
+        'export async function f(tokens: SqliteTokenStore, id: string) { await tokens.remove(id); }',
+      ].join('\n'),
+      'generic': 'export async function f<T extends TokenStore>(tokens: T, id: string) { await tokens.remove(id); }',
+      'intersection': 'export async function f(tokens: TokenStore & { close(): void }, id: string) { await tokens.remove(id); }',
+      'method-taken': 'export async function f(tokens: TokenStore, id: string) { const remove = tokens.remove; await remove.call(tokens, id); }',
+      'parameter-destructured': 'export async function f({ remove }: TokenStore, id: string) { await remove(id); }',
+      'assignment-destructured': 'let remove: TokenStore["remove"];\nexport async function f(tokens: TokenStore, id: string) { ({ remove } = tokens); await remove(id); }',
     };
     const virtualFiles = Object.fromEntries(
       Object.entries(planted).map(([name, body]) => [
@@ -133,10 +142,11 @@ describe('architecture: the seams between adapters and the one owner of sign-out
 });
 
 /**
- * The files (relative, sorted) that call `remove` on something a TokenStore could be (the port, an
- * interface of their own that the port fits, `any`), by `.remove(`, `['remove'](` or by taking
- * `remove` out of it, other than from inside a class that is a TokenStore itself (a store, or a
- * decorator delegating to the one it wraps). `virtualFiles`: sources to type-check as if on disk.
+ * The files (relative, sorted) that reach `remove` of something that could be a TokenStore (the
+ * port, a store's class, a generic or an intersection over it, an interface of their own that the
+ * port fits, `any`), by `.remove`, `['remove']` or by taking `remove` out of it, other than from
+ * inside a class that is a TokenStore itself (a store, or a decorator delegating to the one it
+ * wraps). `virtualFiles`: sources to type-check as if on disk.
  */
 function tokenPartitionRemovers(files: string[], virtualFiles: Record<string, string> = {}): string[] {
   const { options } = ts.parseJsonConfigFileContent(ts.readConfigFile(join(ROOT, 'tsconfig.json'), ts.sys.readFile).config, ts.sys, ROOT);
@@ -151,19 +161,23 @@ function tokenPartitionRemovers(files: string[], virtualFiles: Record<string, st
   const port = program.getSourceFile(join(ROOT, 'src/ports/token-store.port.ts'))!;
   const portDeclaration = port.statements.find((statement): statement is ts.InterfaceDeclaration => ts.isInterfaceDeclaration(statement) && statement.name.text === 'TokenStore')!;
   const tokenStore = checker.getTypeAtLocation(portDeclaration.name);
-  /** Whether a TokenStore could be what `node` holds. */
-  const couldHoldStore = (node: ts.Node): boolean => checker.isTypeAssignableTo(tokenStore, checker.getTypeAtLocation(node));
+  /** Whether what `node` holds could be a TokenStore: a type either way assignable (the port, a store, a generic, `any`, a narrower interface). */
+  const couldHoldStore = (node: ts.Node): boolean => {
+    const type = checker.getTypeAtLocation(node);
+    return checker.isTypeAssignableTo(tokenStore, type) || checker.isTypeAssignableTo(type, tokenStore);
+  };
   const isStoreClass = (node: ts.Node): boolean =>
     (ts.isClassDeclaration(node) || ts.isClassExpression(node)) && node.name !== undefined && checker.isTypeAssignableTo(checker.getTypeAtLocation(node.name), tokenStore);
+  const namesRemove = (name: ts.Node | undefined): boolean => name !== undefined && (ts.isIdentifier(name) || ts.isStringLiteralLike(name)) && name.text === 'remove';
+  /** A reference to `remove` of something that could be a TokenStore, called or not: `.remove`, `['remove']`, destructured. */
   const removes = (node: ts.Node): boolean => {
-    if (ts.isCallExpression(node)) {
-      const callee = node.expression;
-      if (ts.isPropertyAccessExpression(callee) && callee.name.text === 'remove') return couldHoldStore(callee.expression);
-      if (ts.isElementAccessExpression(callee) && ts.isStringLiteralLike(callee.argumentExpression) && callee.argumentExpression.text === 'remove') return couldHoldStore(callee.expression);
-    }
-    if (ts.isVariableDeclaration(node) && ts.isObjectBindingPattern(node.name) && node.initializer) {
-      const takesRemove = node.name.elements.some((element) => (element.propertyName ?? element.name).getText() === 'remove');
-      return takesRemove && couldHoldStore(node.initializer);
+    if (ts.isPropertyAccessExpression(node) && node.name.text === 'remove') return couldHoldStore(node.expression);
+    if (ts.isElementAccessExpression(node) && namesRemove(node.argumentExpression)) return couldHoldStore(node.expression);
+    // `const { remove } = tokens`, `({ remove }: TokenStore) =>`: the pattern's own type is what it takes apart.
+    if (ts.isObjectBindingPattern(node)) return node.elements.some((element) => namesRemove(element.propertyName ?? element.name)) && couldHoldStore(node);
+    // `({ remove } = tokens)`
+    if (ts.isBinaryExpression(node) && node.operatorToken.kind === ts.SyntaxKind.EqualsToken && ts.isObjectLiteralExpression(node.left)) {
+      return node.left.properties.some((property) => namesRemove(property.name)) && couldHoldStore(node.right);
     }
     return false;
   };

@@ -391,10 +391,15 @@ function host(env: Env, name: string): string | undefined {
 const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*$/;
 
 /** A cookie name: an RFC 6265 §4.1.1 `token` (no separators, spaces or `=`). */
+const MAX_COOKIE_NAME_LENGTH = 64;
+
 function cookieName(env: Env, name: string, fallback: string): string {
   const raw = env[name]?.trim();
   if (!raw) return fallback;
   if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(raw)) fail(name, `must be a cookie name (letters, digits and !#$%&'*+-.^_\`|~ only), not "${raw}"`);
+  // The pending sign-in cookie is named after it and fills the rest of the 4 KB a browser keeps
+  // (pending-sign-in-cookie.ts): a longer name would make a browser drop it, and every sign-in with it.
+  if (raw.length > MAX_COOKIE_NAME_LENGTH) fail(name, `must be at most ${MAX_COOKIE_NAME_LENGTH} characters, not ${raw.length}`);
   // Browsers keep a `__Secure-` cookie only if it is Secure, so on http every sign-in would be lost;
   // the app prefixes `__Host-` itself on https (cookie-policy.ts), which asks more of the browser.
   if (/^__secure-/i.test(raw)) fail(name, `must not begin with __Secure- (on https the app names its cookies __Host-<name> itself), not "${raw}"`);

@@ -16,8 +16,9 @@ import { SpentSignIns } from './spent-sign-ins.ts';
 export const MAX_PENDING_SIGN_INS = 3;
 
 /**
- * The longest sealed value a pending sign-in cookie is given: with its name (under 50 characters)
- * and attributes (about 100) it stays within the 4,096 bytes every browser keeps (RFC 6265 §6.1).
+ * The longest sealed value a pending sign-in cookie is given: with its name (at most 96 characters:
+ * `__Host-`, a SESSION_COOKIE_NAME of at most 64, `.pending.` and 16) and attributes (about 100) it
+ * stays within the 4,096 bytes every browser keeps (RFC 6265 §6.1).
  */
 const MAX_SEALED_LENGTH = 3800;
 

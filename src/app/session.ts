@@ -128,7 +128,6 @@ export function sessionMiddleware(app: Koa, { config, cookies, sessionStore, tok
   };
 }
 
-
 /** Takes the `Set-Cookie` lines for the cookies `names` off the answer; others stay. */
 function dropSetCookie(ctx: Koa.Context, names: readonly string[]): void {
   const lines = ctx.response.headers['set-cookie'];

@@ -78,7 +78,7 @@ export interface IdentityProvider {
    * (nothing stored), `SignInFailed` when the provider refuses the code,
    * `IdentityProviderUnavailable` when it or its keys cannot be reached. `claims`, the claims
    * request the authorization request carried (a claims challenge's) when the pending sign-in kept
-   * it (up to 512 characters, sign-in.ts), goes to the token request too, so that the tokens issued
+   * it (of any length that fits the cookie: pending-sign-in-cookie.ts), goes to the token request too, so that the tokens issued
    * for the code meet it.
    */
   completeSignIn(checks: SignInChecks, callback: SignInCallback, scopes: readonly string[], claims?: string): Promise<SignedInAccount>;

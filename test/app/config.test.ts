@@ -268,6 +268,11 @@ describe('loadConfig', () => {
       });
     }
 
+    it('refuses a SESSION_COOKIE_NAME over 64 characters: the pending sign-in cookie named after it would no longer fit what a browser keeps', () => {
+      expect(loadConfig({ ...MINIMAL, SESSION_COOKIE_NAME: 'a'.repeat(64) }).sessionCookieName).to.have.length(64);
+      expect(configFailure({ ...MINIMAL, SESSION_COOKIE_NAME: 'a'.repeat(65) }).message).to.equal('SESSION_COOKIE_NAME must be at most 64 characters, not 65');
+    });
+
     it('names SESSION_COOKIE_NAME when it is not a cookie name', () => {
       expect(loadConfig({ ...MINIMAL, SESSION_COOKIE_NAME: 'my-app.sid' }).sessionCookieName).to.equal('my-app.sid');
       for (const bad of ['my=session', 'two words', 'semi;colon', 'quote"d', 'café']) {
