@@ -24,6 +24,19 @@ export function sessionCookieFlags(policy: CookiePolicy) {
 }
 
 /**
+ * The same flags for the app's cookies that carry no signature of their own (a sealed value, a
+ * note, an expired signature), each set in place of any earlier line of its name in the answer.
+ */
+export function unsignedCookieFlags(policy: CookiePolicy) {
+  return { ...sessionCookieFlags(policy), signed: false, overwrite: true } as const;
+}
+
+/** Whether this policy's cookies can be set on a request: a Secure one cannot over what looks like http (the `cookies` package throws). */
+export function cookiesSettable(policy: CookiePolicy, request: { readonly secure: boolean }): boolean {
+  return !policy.https || request.secure;
+}
+
+/**
  * On https both cookies get the `__Host-` prefix: browsers then accept them only with `Secure`,
  * `Path=/` and no `Domain`, so neither a sibling subdomain nor a plain-http page can plant or
  * overwrite them. The pending sign-in cookie is named after the session cookie, so two apps on one

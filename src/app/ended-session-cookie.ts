@@ -1,6 +1,6 @@
 import type Koa from 'koa';
 import type { SessionStore } from '../ports/session-store.port.ts';
-import { sessionCookieFlags, type CookiePolicy } from './cookie-policy.ts';
+import { cookiesSettable, sessionCookieFlags, type CookiePolicy } from './cookie-policy.ts';
 import { clearUnverifiedSignature } from './unverified-signature-cookie.ts';
 
 /**
@@ -17,8 +17,8 @@ export async function clearEndedSessionCookie(
   cookies: CookiePolicy,
   sessionStore: Pick<SessionStore, 'get'>,
 ): Promise<void> {
-  // A Secure cookie is neither sent nor set over plain http (the `cookies` package throws).
-  if (cookies.https && !ctx.secure) return;
+  // A Secure cookie is neither sent nor set over plain http.
+  if (!cookiesSettable(cookies, ctx)) return;
   const sessionId = ctx.cookies.get(cookies.sessionCookieName, { signed: true });
   clearUnverifiedSignature(ctx, cookies);
   if (!sessionId) return;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type Koa from 'koa';
 import { PENDING_SIGN_IN_LIFETIME_MS, type PendingSignIn } from '../domain/sign-in.ts';
-import type { CookiePolicy } from './cookie-policy.ts';
+import { unsignedCookieFlags, type CookiePolicy } from './cookie-policy.ts';
 import { CookieSealer } from './cookie-sealer.ts';
 import { assertSecureTransport } from './secure-transport.ts';
 import { SpentSignIns } from './spent-sign-ins.ts';
@@ -149,7 +149,7 @@ export class PendingSignInCookie {
 
   #attributes() {
     // Not signed: the seal already authenticates it (and `signed` would add a second cookie).
-    return { httpOnly: true, sameSite: 'lax', secure: this.#cookies.https, path: '/', signed: false, overwrite: true } as const;
+    return unsignedCookieFlags(this.#cookies);
   }
 }
 

@@ -1,5 +1,5 @@
 import type Koa from 'koa';
-import type { CookiePolicy } from './cookie-policy.ts';
+import { cookiesSettable, unsignedCookieFlags, type CookiePolicy } from './cookie-policy.ts';
 
 /** Long enough for the provider's end-session round trip, confirmation page included. */
 const NOTICE_LIFETIME_MS = 10 * 60 * 1000;
@@ -10,10 +10,11 @@ const NOTICE_LIFETIME_MS = 10 * 60 * 1000;
  * ended from another device, or expired; a visitor), and their account's tokens may live on with its
  * other sessions. A short-lived cookie set by the sign-out carries the fact through the provider's
  * end-session round trip (SameSite=Lax: it comes back on the provider's top-level redirect); it
- * says only that, and is cleared when read.
+ * says only that, and is cleared when read. Unsigned: a signature would be a second cookie (`.sig`)
+ * for a note that can only change one sentence.
  */
 export function noteTokensRemoved(ctx: Koa.Context, cookies: CookiePolicy): void {
-  ctx.cookies.set(cookies.signedOutNoticeCookieName, '1', { ...flags(cookies), maxAge: NOTICE_LIFETIME_MS });
+  ctx.cookies.set(cookies.signedOutNoticeCookieName, '1', { ...unsignedCookieFlags(cookies), maxAge: NOTICE_LIFETIME_MS });
 }
 
 /** Whether this browser's sign-out here removed its tokens (noteTokensRemoved); the note is kept, for the page the sign-out ends on. */
@@ -24,12 +25,7 @@ export function tokensRemovedNoted(ctx: Koa.Context, cookies: CookiePolicy): boo
 /** Whether this browser's sign-out here removed its tokens (noteTokensRemoved); the note is cleared. */
 export function takeTokensRemovedNotice(ctx: Koa.Context, cookies: CookiePolicy): boolean {
   const noted = tokensRemovedNoted(ctx, cookies);
-  // A Secure cookie cannot be cleared over what looks like http (the `cookies` package throws); it expires.
-  if (noted && (!cookies.https || ctx.secure)) ctx.cookies.set(cookies.signedOutNoticeCookieName, null, flags(cookies));
+  // Where it cannot be cleared (a Secure cookie over what looks like http), it expires.
+  if (noted && cookiesSettable(cookies, ctx)) ctx.cookies.set(cookies.signedOutNoticeCookieName, null, unsignedCookieFlags(cookies));
   return noted;
-}
-
-/** Unsigned: a signature would be a second cookie (`.sig`) for a note that can only change one sentence. */
-function flags(cookies: CookiePolicy) {
-  return { httpOnly: true, sameSite: 'lax', secure: cookies.https, path: '/', overwrite: true, signed: false } as const;
 }

@@ -1,5 +1,5 @@
 import type Koa from 'koa';
-import { sessionCookieFlags, type CookiePolicy } from './cookie-policy.ts';
+import { cookiesSettable, unsignedCookieFlags, type CookiePolicy } from './cookie-policy.ts';
 
 /**
  * A session cookie whose signature does not verify (tampered with, or signed with a key no longer
@@ -13,7 +13,6 @@ export function clearUnverifiedSignature(ctx: Koa.Context, cookies: CookiePolicy
   const name = `${cookies.sessionCookieName}.sig`;
   const lines = ctx.response.headers['set-cookie'];
   if (!Array.isArray(lines) || !lines.some((line) => line.startsWith(`${name}=;`) && !/;\s*samesite=/i.test(line))) return;
-  // A Secure cookie cannot be set over what looks like http (the `cookies` package throws).
-  if (cookies.https && !ctx.secure) return;
-  ctx.cookies.set(name, null, { ...sessionCookieFlags(cookies), signed: false, overwrite: true });
+  if (!cookiesSettable(cookies, ctx)) return;
+  ctx.cookies.set(name, null, unsignedCookieFlags(cookies));
 }

@@ -1,6 +1,7 @@
 import type { SignedInAccount } from './account.ts';
 import { SignOutRejected, StoreUnavailable } from './errors.ts';
 import type { RevocationOutcome } from './sign-out-names.ts';
+import { reachesSession } from './sign-out-scope.ts';
 import {
   failedResult,
   journaledResult,
@@ -294,7 +295,9 @@ export class SignOutEverywhere {
     if (entry.jti && (await this.#replayGuard.isClaimed(replayId(entry.jti)))) {
       throw new SignOutRejected('This logout token was already used.', { reason: 'replayed' });
     }
-    const sessions = entry.sid ? sessionsOfSubject(await this.#sessionStore.findBySid(entry.sid), entry.subject) : await this.#sessionStore.findBySubject(entry.subject!);
+    const sessions = entry.sid
+      ? (await this.#sessionStore.findBySid(entry.sid)).filter(({ subject }) => reachesSession(entry, { sid: entry.sid, subject }))
+      : await this.#sessionStore.findBySubject(entry.subject!);
     const done = await this.#signOutLocally(sessions, [], subject);
     // Two deliveries of one token racing each other both did the (idempotent) sign-out; one wins here.
     const claimed = entry.jti ? await this.#claimOrRevoke(entry.jti, entry.replayableUntil, done) : true;
@@ -428,11 +431,6 @@ interface LocalSignOut {
 function withCurrent(sessions: readonly IndexedSession[], currentSessionId: string | undefined): IndexedSession[] {
   if (currentSessionId === undefined || sessions.some((session) => session.id === currentSessionId)) return [...sessions];
   return [...sessions, { id: currentSessionId }];
-}
-
-/** The sessions of `subject` among `sessions` (all of them without one); a session stored without its subject counts as theirs. */
-function sessionsOfSubject(sessions: readonly IndexedSession[], subject: string | undefined): IndexedSession[] {
-  return sessions.filter((session) => subject === undefined || session.subject === undefined || session.subject === subject);
 }
 
 function union(...lists: readonly (readonly IndexedSession[])[]): IndexedSession[] {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Logger } from 'pino';
+import { reachesSession } from '../../domain/sign-out-scope.ts';
 import type { JournaledSignOut, SignOutJournal } from '../../ports/sign-out-journal.port.ts';
 import { removeIfPresent, writeAtomically, writeAtomicallySync } from './durable-file.ts';
 import { acquireLock, releaseLock } from './journal-file-lock.ts';
@@ -173,12 +174,7 @@ export class LocalSignOutJournal implements SignOutJournal {
   }
 
   names(session: { readonly sid?: string; readonly subject?: string }): boolean {
-    return this.#entries.some(
-      (entry) =>
-        entry.sid !== undefined
-          ? entry.sid === session.sid && (entry.subject === undefined || session.subject === undefined || entry.subject === session.subject)
-          : entry.subject !== undefined && entry.subject === session.subject,
-    );
+    return this.#entries.some((entry) => reachesSession(entry, session));
   }
 
   async remove(id: string): Promise<void> {
