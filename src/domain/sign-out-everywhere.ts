@@ -185,11 +185,15 @@ export class SignOutEverywhere {
 
   /**
    * A resource said the user's session was revoked at the provider (a Continuous Access Evaluation
-   * revocation challenge): the account's tokens are dead, so they are removed. The session stays:
-   * the user is sent to sign in again, which replaces it.
+   * revocation challenge: a password reset, an admin's "Revoke sessions", a disabled account): the
+   * account's tokens are dead, so they are removed, and every session of the account here ends with
+   * them, the one that met the challenge included. The sessions share the account's partition: one
+   * left standing would be served the tokens of the account's next sign-in, on any device, and the
+   * device the provider revoked may be a lost one. The caller sends the user to sign in again.
    */
   async afterRevocation(account: SignedInAccount): Promise<SignOutResult> {
-    return signOutResult('cae-revocation', await this.#signOut([], [account.accountId], account.subject));
+    const sessions = await this.#sessionStore.findByAccount(account.accountId);
+    return signOutResult('cae-revocation', await this.#signOut(sessions, [account.accountId], account.subject));
   }
 
   /**

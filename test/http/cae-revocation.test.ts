@@ -29,11 +29,14 @@ describe('CAE claims challenges from the API', () => {
     fakeGraph([alice]);
   }
 
-  it('a revocation challenge removes the tokens, then sends the user to sign in with the claims', async () => {
+  it("a revocation challenge removes the tokens and ends the account's sessions, then sends the user to sign in with the claims", async () => {
     const browser = app.browser();
     await signInWithBrowser(browser, entra, alice);
+    const lostDevice = app.browser();
+    await signInWithBrowser(lostDevice, entra, alice);
     const accountId = `${alice.oid}.${entra.tenantId}`;
     expect((await browser.get('/profile')).status).to.equal(200);
+    expect((await lostDevice.get('/profile')).status).to.equal(200);
     const revocation = { access_token: { nbf: { essential: true, value: '1700000000' } } };
     challengeNextCall(revocation);
 
@@ -44,8 +47,9 @@ describe('CAE claims challenges from the API', () => {
     expect(await app.container.cradle.tokenStore.read(accountId), 'no tokens left behind').to.equal(undefined);
     const audit = app.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.event === 'sign-out');
     expect(audit).to.have.length(1);
-    expect(audit[0]).to.include({ channel: 'cae-revocation', outcome: 'removed', sessionsEnded: 0, partitionRemoved: true, revocation: 'unsupported' });
+    expect(audit[0]).to.include({ channel: 'cae-revocation', outcome: 'removed', sessionsEnded: 2, partitionRemoved: true, revocation: 'unsupported' });
     expect(audit[0]!.requestId).to.equal(page.headers.get('x-request-id'));
+    expect(await app.container.cradle.sessionStore.findByAccount(accountId), 'every session of the account ended').to.deep.equal([]);
     const { registry } = app.container.cradle.metrics;
     expect(await metricValue(registry, 'app_sign_outs_total', { channel: 'cae-revocation', outcome: 'removed' }), 'counted as a sign-out').to.equal(1);
     expect(await metricValue(registry, 'app_token_partitions_removed_total')).to.equal(1);
@@ -56,6 +60,10 @@ describe('CAE claims challenges from the API', () => {
     expect(redeemedWith.access_token?.nbf, 'the code redeemed for a token that meets the challenge').to.deep.equal(revocation.access_token.nbf);
     expect(redeemedWith.access_token?.xms_cc, 'with the client capabilities').to.deep.equal({ values: ['cp1'] });
     expect((await browser.get('/profile')).status).to.equal(200);
+    // The other device shared the partition the new sign-in wrote: it must sign in itself.
+    const elsewhere = await lostDevice.get('/profile');
+    expect(elsewhere.status).to.equal(302);
+    expect(new URL(elsewhere.location!, 'http://app').pathname).to.equal('/auth/signin');
   });
 
   it('a revocation sign-out the store cannot carry out is a 503, audited and counted as failed; the next load completes it', async () => {

@@ -266,11 +266,15 @@ describe('SignOutEverywhere', () => {
       expect(revoker.received.map((received) => received.refreshToken)).to.deep.equal(['rt-alice.tenant', 'rt-bob.tenant', 'rt-carol.tenant']);
     });
 
-    it('revokes when a CAE revocation challenge removes the tokens, and keeps the session', async () => {
+    it("revokes when a CAE revocation challenge removes the tokens, and ends every session of the account, on every device", async () => {
+      await startSession('alice-tablet', alice, 'sid-alice-tablet'); // another provider session of hers
+
       const result = await signOut.afterRevocation(alice);
 
-      expect(result).to.include({ channel: 'cae-revocation', outcome: 'removed', sessionsEnded: 0, partitionRemoved: true, revocation: 'revoked' });
-      expect(await sessionStore.get('alice-laptop')).to.not.equal(undefined);
+      expect(result).to.include({ channel: 'cae-revocation', outcome: 'removed', sessionsEnded: 3, partitionRemoved: true, revocation: 'revoked' });
+      for (const id of ['alice-laptop', 'alice-phone', 'alice-tablet']) expect(await sessionStore.get(id), id).to.equal(undefined);
+      expect(await tokenStore.read(alice.accountId)).to.equal(undefined);
+      expect(await bobNow()).to.deep.equal(bobBefore);
     });
 
     it('revokes when a journaled sign-out is applied, and says it came from the journal', async () => {
