@@ -101,7 +101,7 @@ function shownCode(providerError: string): string {
 
 /** The identity provider could not be reached or answered with a server error. */
 export class IdentityProviderUnavailable extends DomainError {
-  readonly userMessage = 'The sign-in service is not reachable right now. Please try again shortly.';
+  readonly userMessage: string = 'The sign-in service is not reachable right now. Please try again shortly.';
 }
 
 /**
@@ -111,6 +111,15 @@ export class IdentityProviderUnavailable extends DomainError {
  * this server's fault: such tokens cost an attacker nothing, and must not fill the alerts.
  */
 export class TokenCheckDeferred extends IdentityProviderUnavailable {}
+
+/**
+ * The provider was reached, but answered the sign-in with its own failure (`server_error`,
+ * `temporarily_unavailable`, OpenID Connect Core §3.1.2.6): unavailable for now, and the sign-in
+ * has to start again.
+ */
+export class SignInServiceFailed extends IdentityProviderUnavailable {
+  override readonly userMessage = 'The sign-in service could not complete your sign-in right now. Please try again shortly.';
+}
 
 /** The downstream web API could not be reached or failed. */
 export class DownstreamApiUnavailable extends DomainError {

@@ -132,10 +132,13 @@ describe('bad input gives a clear 4xx, never a 500 or a stack trace', () => {
     expect(page.text).to.not.contain('e'.repeat(101));
   });
 
-  it('the provider answering that it is failing (server_error, temporarily_unavailable) is a 503 "try again"', async () => {
+  it('the provider answering that it is failing (server_error, temporarily_unavailable) is a 503 "try again", with a way to sign in again', async () => {
     for (const error of ['server_error', 'temporarily_unavailable']) {
       const { browser, state } = await startSignIn();
-      expectCleanRefusal(await browser.get(`/auth/redirect?error=${error}&state=${state}`), 503, 'try again shortly');
+      const page = await browser.get(`/auth/redirect?error=${error}&state=${state}`);
+      expectCleanRefusal(page, 503, 'could not complete your sign-in right now\\. Please try again shortly');
+      expect(page.text, 'not "not reachable": the provider answered').to.not.contain('not reachable');
+      expect(page.text).to.contain('<a class="button" href="/auth/signin">Sign in again</a>');
     }
   });
 

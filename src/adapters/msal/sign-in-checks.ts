@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { IdentityProviderUnavailable, NO_SIGN_IN_IN_PROGRESS, SignInFailed, SignInRejected, SignInUnverified, TenantNotAllowed } from '../../domain/errors.ts';
+import { NO_SIGN_IN_IN_PROGRESS, SignInFailed, SignInRejected, SignInServiceFailed, SignInUnverified, TenantNotAllowed } from '../../domain/errors.ts';
 import type { SignInCallback, SignInChecks } from '../../ports/identity-provider.port.ts';
 
 /**
@@ -60,7 +60,7 @@ export async function codeOfCallback(
   if (callback.error === '') throw new SignInRejected('The sign-in response reports an error without naming it. Please start again.');
   if (callback.error !== undefined) {
     // The provider's own failure (RFC 6749 §4.1.2.1), said in a redirect that cannot carry a 5xx: try again later.
-    if (PROVIDER_FAILURES.has(callback.error)) throw new IdentityProviderUnavailable(`the provider answered the sign-in with ${callback.error}`);
+    if (PROVIDER_FAILURES.has(callback.error)) throw new SignInServiceFailed(`the provider answered the sign-in with ${callback.error}`);
     throw new SignInFailed(callback.error, callback.error_description);
   }
   if (!callback.code) throw new SignInRejected('The sign-in response has no authorization code. Please start again.');

@@ -1,5 +1,5 @@
 import type Koa from 'koa';
-import { SignInFailed, SignInRejected, SignInUnverified, TokenCheckDeferred } from '../../domain/errors.ts';
+import { SignInFailed, SignInRejected, SignInServiceFailed, SignInUnverified, TokenCheckDeferred } from '../../domain/errors.ts';
 import { httpAnswerOf, isServerFault } from '../http-errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import { noStore } from './security-headers.ts';
@@ -49,9 +49,9 @@ export function errorHandler(logger: Logger, options: { answer?: 'negotiated' | 
         // A sign-in the app or the provider refused: the provider's own session would sign the same
         // account in again at once (a tenant not allowed, say), so the page offers another account.
         const anotherAccount = error instanceof SignInUnverified || error instanceof SignInFailed;
-        // A sign-in that cannot go on (none in progress, expired, tampered with) asks the user to
-        // start again: the page gives them the way to.
-        const signInAgain = error instanceof SignInRejected;
+        // A sign-in that cannot go on (none in progress, expired, tampered with, or failed at the
+        // provider's end) asks the user to start again: the page gives them the way to.
+        const signInAgain = error instanceof SignInRejected || error instanceof SignInServiceFailed;
         await renderErrorPage(ctx, logger, { message, requestId, fault, anotherAccount, signInAgain });
       }
     }
