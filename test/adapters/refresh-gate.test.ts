@@ -11,8 +11,16 @@ function expiringLock(): RefreshLock {
       if (current && current.until > Date.now()) return undefined;
       const holder = Symbol('holder');
       held.set(accountId, { holder, until: Date.now() + ttlMs });
-      return async () => {
-        if (held.get(accountId)?.holder === holder) held.delete(accountId);
+      const own = () => held.get(accountId)?.holder === holder && held.get(accountId)!.until > Date.now();
+      return {
+        extend: async (extendedTtlMs) => {
+          if (!own()) return false;
+          held.set(accountId, { holder, until: Date.now() + extendedTtlMs });
+          return true;
+        },
+        release: async () => {
+          if (held.get(accountId)?.holder === holder) held.delete(accountId);
+        },
       };
     },
   };
@@ -36,6 +44,31 @@ describe('the refresh gate across instances', () => {
     const waitedOut = outcomes.filter((outcome) => outcome.status === 'rejected' && outcome.reason instanceof IdentityProviderUnavailable);
     expect(outcomes.every((outcome) => outcome.status === 'rejected')).to.equal(true);
     expect(waitedOut.length, 'a request that waited out the lock answers as the provider unavailable').to.be.at.least(1);
+  });
+
+  it('keeps the lock for a refresh that takes longer than its lifetime: the other instance waits for its result, never refreshes beside it', async () => {
+    const lock = expiringLock();
+    const [first, second] = [0, 1].map(() => new RefreshGate({ lock, lockTtlMs: 300 }));
+    let refreshes = 0;
+    let result: string | undefined;
+    const slowRefresh = async () => {
+      refreshes++;
+      await new Promise((resolve) => setTimeout(resolve, 700)); // the provider's discovery, keys and token endpoint, each slow
+      return (result = 'fresh');
+    };
+    const running = first!.run('alice', async () => result, slowRefresh);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const waiting = second!.run('alice', async () => result, async () => {
+      refreshes++;
+      return 'second refresh';
+    });
+    const outcomes = await Promise.allSettled([running, waiting]);
+    expect(refreshes, 'refreshes of one account').to.equal(1);
+    expect(outcomes[0]).to.deep.equal({ status: 'fulfilled', value: 'fresh' });
+    // The waiter gives up after one lifetime (a 503) or finds the result: either way, no second refresh.
+    expect(outcomes[1]!.status === 'rejected' ? outcomes[1]!.reason : outcomes[1]!.value).to.satisfy(
+      (outcome: unknown) => outcome === 'fresh' || outcome instanceof IdentityProviderUnavailable,
+    );
   });
 
   it('takes over the lock of a holder that vanished just after taking it, though the wait began a moment later', async () => {

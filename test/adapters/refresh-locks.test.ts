@@ -35,41 +35,62 @@ function describeRefreshLockContract(name: string, makePair: () => Promise<LockP
     afterEach(() => locks?.close());
 
     it("refuses an account's lock to a second holder until the first releases it", async () => {
-      const release = await locks.first.tryAcquire('alice', TTL_MS);
-      expect(release, 'taken').to.be.a('function');
+      const held = await locks.first.tryAcquire('alice', TTL_MS);
+      expect(held, 'taken').to.be.an('object');
       expect(await locks.second.tryAcquire('alice', TTL_MS), 'held by the other process').to.equal(undefined);
       expect(await locks.first.tryAcquire('alice', TTL_MS), 'held, even for the same process').to.equal(undefined);
-      await release!();
+      await held!.release();
       const again = await locks.second.tryAcquire('alice', TTL_MS);
-      expect(again, 'free once released').to.be.a('function');
-      await again!();
+      expect(again, 'free once released').to.be.an('object');
+      await again!.release();
     });
 
     it("keeps accounts apart: bob's lock is free while alice's is held", async () => {
       const alice = await locks.first.tryAcquire('alice', TTL_MS);
       const bob = await locks.second.tryAcquire('bob', TTL_MS);
-      expect(alice).to.be.a('function');
-      expect(bob).to.be.a('function');
-      await alice!();
-      await bob!();
+      expect(alice).to.be.an('object');
+      expect(bob).to.be.an('object');
+      await alice!.release();
+      await bob!.release();
     });
 
     it('lets another holder take a lock whose holder vanished, once it has expired', async () => {
-      expect(await locks.first.tryAcquire('alice', TTL_MS)).to.be.a('function');
+      expect(await locks.first.tryAcquire('alice', TTL_MS)).to.be.an('object');
       await locks.pass(TTL_MS + 50);
       const taken = await locks.second.tryAcquire('alice', TTL_MS);
-      expect(taken, 'taken over').to.be.a('function');
-      await taken!();
+      expect(taken, 'taken over').to.be.an('object');
+      await taken!.release();
     });
 
     it("does not let a holder whose lock expired release the new holder's", async () => {
       const late = await locks.first.tryAcquire('alice', TTL_MS);
       await locks.pass(TTL_MS + 50);
       const current = await locks.second.tryAcquire('alice', TTL_MS);
-      expect(current).to.be.a('function');
-      await late!();
+      expect(current).to.be.an('object');
+      await late!.release();
       expect(await locks.first.tryAcquire('alice', TTL_MS), "the new holder's lock stays").to.equal(undefined);
-      await current!();
+      await current!.release();
+    });
+
+    it('keeps a lock its holder extends past its first lifetime', async () => {
+      const held = await locks.first.tryAcquire('alice', TTL_MS);
+      await locks.pass(TTL_MS / 2);
+      expect(await held!.extend(TTL_MS), 'still its own').to.equal(true);
+      await locks.pass(TTL_MS / 2 + 50);
+      expect(await locks.second.tryAcquire('alice', TTL_MS), 'past the first lifetime, extended').to.equal(undefined);
+      await locks.pass(TTL_MS);
+      const taken = await locks.second.tryAcquire('alice', TTL_MS);
+      expect(taken, 'once the extension ran out, a holder that stopped extending loses it').to.be.an('object');
+      await taken!.release();
+    });
+
+    it("does not let a holder whose lock was taken over extend the new holder's", async () => {
+      const late = await locks.first.tryAcquire('alice', TTL_MS);
+      await locks.pass(TTL_MS + 50);
+      const current = await locks.second.tryAcquire('alice', TTL_MS);
+      expect(await late!.extend(10 * TTL_MS), 'no longer its own').to.equal(false);
+      await current!.release();
+      expect(await locks.first.tryAcquire('alice', TTL_MS), 'released by its holder, not held on by the late one').to.be.an('object');
     });
 
     it('gives the lock to exactly one of many concurrent takers', async () => {
@@ -130,9 +151,9 @@ describe('refresh locks', () => {
     const clock = new ContractClock();
     const [db] = twoConnections();
     const lock = new SqliteRefreshLock({ db, now: clock.now });
-    expect(await lock.tryAcquire('left-by-a-crash', 1000)).to.be.a('function');
+    expect(await lock.tryAcquire('left-by-a-crash', 1000)).to.be.an('object');
     clock.advance(1001);
-    expect(await lock.tryAcquire('held', 1000)).to.be.a('function');
+    expect(await lock.tryAcquire('held', 1000)).to.be.an('object');
     await sweepExpired(db, clock.time);
     const rows = db.prepare('SELECT account_id FROM refresh_locks').pluck().all();
     expect(rows).to.deep.equal(['held']);

@@ -5,18 +5,30 @@ import { IdentityProviderUnavailable } from '../../domain/errors.ts';
  * SQLite adapters give one); without it (memory: one process) the in-process gate is all there is.
  */
 export interface RefreshLock {
-  /** Takes the account's lock for `ttlMs`: its release, or `undefined` while another holder has it. */
-  tryAcquire(accountId: string, ttlMs: number): Promise<(() => Promise<void>) | undefined>;
+  /** Takes the account's lock for `ttlMs`: the lock held, or `undefined` while another holder has it. */
+  tryAcquire(accountId: string, ttlMs: number): Promise<HeldRefreshLock | undefined>;
+}
+
+/** An account's refresh lock, as its holder has it. */
+export interface HeldRefreshLock {
+  /** Makes the lock last `ttlMs` from now; resolves to false if it is no longer this holder's (it expired, and may have been taken). */
+  extend(ttlMs: number): Promise<boolean>;
+  /** Ends the lock, if it is still this holder's. */
+  release(): Promise<void>;
 }
 
 const POLL_MS = 50;
 
+/** How many times in a lock's lifetime its holder makes it last a lifetime from then. */
+const EXTENSIONS_PER_LIFETIME = 3;
+
 /**
- * How long an account's refresh lock lives: all one refresh does under it, with room to spare. The
- * holder reads the partition, asks the provider (at most `httpTimeoutMs`) and writes the partition
- * back; each store call has its own deadline (2 s for Redis, redis-store-error.ts), so 5 s on top of
- * the HTTP timeout. Too short, and a slow store lets the lock expire mid-refresh and a second
- * instance redeem the same refresh token.
+ * How long an account's refresh lock lives unless its holder extends it: what a holder that
+ * crashed keeps the account's refresh waiting, and how long another instance's request waits for
+ * it. One network call and a store call fit in it (`httpTimeoutMs` and 5 s more: a Redis call's
+ * deadline is 2 s, redis-store-error.ts); a refresh can make more (the provider's discovery and
+ * keys, the token request, the keys again for a new key id, the write-back and a revocation), so
+ * the gate extends the lock while the refresh runs rather than size it for the sum of them all.
  */
 export function refreshLockTtlMs(httpTimeoutMs: number): number {
   return httpTimeoutMs + 5000;
@@ -74,12 +86,14 @@ export class RefreshGate {
     if (!this.#lock) return refresh();
     const deadline = this.#now() + this.#lockTtlMs;
     for (;;) {
-      const release = await this.#lock.tryAcquire(accountId, this.#lockTtlMs);
-      if (release) {
+      const held = await this.#lock.tryAcquire(accountId, this.#lockTtlMs);
+      if (held) {
+        const extending = keepExtended(held, this.#lockTtlMs);
         try {
           return await refresh();
         } finally {
-          await release().catch(() => {}); // the lock expires by itself
+          clearInterval(extending);
+          await held.release().catch(() => {}); // the lock expires by itself
         }
       }
       // Another instance is refreshing: wait for its result rather than redeem the token twice.
@@ -95,6 +109,19 @@ export class RefreshGate {
       if (this.#now() > deadline + 2 * POLL_MS) throw new IdentityProviderUnavailable('another instance is still refreshing this account');
     }
   }
+}
+
+/**
+ * Extends a held lock while its refresh runs: a refresh slower than one lifetime (slow answers from
+ * the provider's discovery, keys and token endpoint, each within its own deadline) must not let
+ * another instance take the lock and redeem the same refresh token. A holder that crashed stops
+ * extending, and its lock ends a lifetime later. An extension that fails (the store is down) is
+ * not retried here: the next one comes a third of a lifetime later, before the lock ends.
+ */
+function keepExtended(held: HeldRefreshLock, ttlMs: number): NodeJS.Timeout {
+  const timer = setInterval(() => void held.extend(ttlMs).catch(() => {}), ttlMs / EXTENSIONS_PER_LIFETIME);
+  timer.unref();
+  return timer;
 }
 
 async function afterUnavailable<T>(failure: IdentityProviderUnavailable, cached: () => Promise<T | undefined>): Promise<T> {

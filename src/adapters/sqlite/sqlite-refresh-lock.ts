@@ -13,6 +13,7 @@ import { guarded } from './sqlite-store-error.ts';
  */
 export class SqliteRefreshLock {
   readonly #take: Database.Statement<[string, string, number, number]>;
+  readonly #extend: Database.Statement<[number, string, string]>;
   readonly #release: Database.Statement<[string, string]>;
   readonly #now: () => number;
 
@@ -21,15 +22,21 @@ export class SqliteRefreshLock {
     this.#take = deps.db.prepare(`INSERT INTO refresh_locks (account_id, holder, expires_at) VALUES (?, ?, ?)
       ON CONFLICT (account_id) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
       WHERE refresh_locks.expires_at <= ?`);
+    this.#extend = deps.db.prepare('UPDATE refresh_locks SET expires_at = ? WHERE account_id = ? AND holder = ?');
     this.#release = deps.db.prepare('DELETE FROM refresh_locks WHERE account_id = ? AND holder = ?');
   }
 
-  async tryAcquire(accountId: string, ttlMs: number): Promise<(() => Promise<void>) | undefined> {
+  async tryAcquire(accountId: string, ttlMs: number): Promise<{ extend(ttlMs: number): Promise<boolean>; release(): Promise<void> } | undefined> {
     const holder = randomUUID();
     const now = this.#now();
     if (guarded(() => this.#take.run(accountId, holder, now + ttlMs, now)).changes !== 1) return undefined;
-    return async () => {
-      guarded(() => this.#release.run(accountId, holder));
+    return {
+      // The row stays this holder's until another takes it over (expired), so an expired lock not
+      // yet taken is extended too: no one else can be refreshing the account then.
+      extend: async (extendedTtlMs) => guarded(() => this.#extend.run(this.#now() + extendedTtlMs, accountId, holder)).changes === 1,
+      release: async () => {
+        guarded(() => this.#release.run(accountId, holder));
+      },
     };
   }
 }
