@@ -142,6 +142,6 @@ function contextOf(options: unknown): Koa.Context {
   return (options as { ctx: Koa.Context }).ctx;
 }
 
-function indexOf({ account }: AppSessionData): SessionIndex {
-  return { sid: account.sid, subject: account.subject, accountId: account.accountId };
+function indexOf({ account, signedInAt }: AppSessionData): SessionIndex {
+  return { sid: account.sid, subject: account.subject, accountId: account.accountId, signedInAt };
 }

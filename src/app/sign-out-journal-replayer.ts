@@ -7,6 +7,9 @@ import type { SignOutAudit } from './sign-out-audit.ts';
 /** How often an instance with journaled sign-outs tries the store again. */
 const RETRY_EVERY_MS = 1000;
 
+/** How often, while the store stays down, the warning that sign-outs wait for it is repeated. */
+const WARN_EVERY_MS = 60_000;
+
 /**
  * Applies the sign-outs journaled during a store outage as soon as the store answers again: on a
  * timer (so an idle instance catches up too), and before any request is served (`beforeRequest`).
@@ -21,7 +24,9 @@ export class SignOutJournalReplayer {
   /** Settles once the attempt under way has removed what its entries name (before their revocations). */
   #attemptLocallyDone: Promise<void> = Promise.resolve();
   #timer: NodeJS.Timeout | undefined;
-  #failedAt = -Infinity;
+  /** The last attempt failed (the store is still down), and none has succeeded since. */
+  #storeDown = false;
+  #warnedAt = -Infinity;
 
   constructor(deps: {
     signOutJournal: SignOutJournal | undefined;
@@ -54,10 +59,19 @@ export class SignOutJournalReplayer {
         // written as it is applied, so that a failure further on loses none.
         .applyJournal((result) => this.#audit.record(result), locallyDone)
         .then(
-          (applied) => this.#logger.info({ applied, pending: this.pending }, 'journaled sign-outs applied'),
+          (applied) => {
+            this.#storeDown = false;
+            this.#logger.info({ applied, pending: this.pending }, 'journaled sign-outs applied');
+          },
           (error: unknown) => {
-            this.#failedAt = Date.now();
-            this.#logger.warn({ pending: this.pending, err: error }, 'journaled sign-outs still waiting for the store');
+            const now = Date.now();
+            // An attempt fails every second or two for as long as the outage lasts: the alert
+            // line comes at once, then once a minute, not with every attempt.
+            if (!this.#storeDown || now - this.#warnedAt >= WARN_EVERY_MS) {
+              this.#warnedAt = now;
+              this.#logger.warn({ pending: this.pending, err: error }, 'journaled sign-outs still waiting for the store');
+            }
+            this.#storeDown = true;
           },
         )
         .finally(() => {
@@ -71,12 +85,15 @@ export class SignOutJournalReplayer {
   /**
    * Before a request is served: applies what is pending first, up to the removals (the refresh
    * tokens' revocations, up to 2 s, go on behind the request). While the store is still down (the
-   * last attempt failed within the retry interval) requests do not each wait for another attempt;
-   * the session middleware refuses any session a pending entry names meanwhile.
+   * last attempt failed) requests do not wait for the timer's next attempt, which would only fail
+   * at its deadline before each request met its own (a 503 took up to 4 s, and a page that needs no
+   * store waited for nothing); the session middleware refuses any session a pending entry names
+   * meanwhile, and an entry never ends a session signed in after it came (sign-out-scope.ts).
    */
   async beforeRequest(): Promise<void> {
+    if (this.#storeDown) return;
     if (this.#attempt) return this.#attemptLocallyDone;
-    if (this.pending > 0 && Date.now() - this.#failedAt >= RETRY_EVERY_MS) {
+    if (this.pending > 0) {
       void this.replay();
       await this.#attemptLocallyDone;
     }

@@ -28,7 +28,7 @@ export function storedSession(stored: Record<string, unknown>, { config, now, si
   if (!data) return { kind: 'ended' };
   const absoluteLeftMs = absoluteLifetimeLeftMs(data, now(), config.sessionAbsoluteTtlMs);
   if (absoluteLeftMs <= 0) return { kind: 'ended' };
-  if (signOutJournal?.names(data.account)) return { kind: 'journaled' };
+  if (signOutJournal?.names({ ...data.account, signedInAt: data.signedInAt })) return { kind: 'journaled' };
   const current = withLifetimeInForce(stored, config.sessionTtlMs, absoluteLeftMs);
   return current ? { kind: 'served', data, stored: current } : { kind: 'ended' };
 }

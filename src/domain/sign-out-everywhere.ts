@@ -299,9 +299,8 @@ export class SignOutEverywhere {
     if (entry.jti && (await this.#replayGuard.isClaimed(replayId(entry.jti)))) {
       throw new SignOutRejected('This logout token was already used.', { reason: 'replayed' });
     }
-    const sessions = entry.sid
-      ? (await this.#sessionStore.findBySid(entry.sid)).filter(({ subject }) => reachesSession(entry, { sid: entry.sid, subject }))
-      : await this.#sessionStore.findBySubject(entry.subject!);
+    const found = entry.sid ? await this.#sessionStore.findBySid(entry.sid) : await this.#sessionStore.findBySubject(entry.subject!);
+    const sessions = found.filter((session) => reachesSession(entry, { ...session, sid: entry.sid }));
     const done = await this.#signOutLocally(sessions, [], subject);
     // Two deliveries of one token racing each other both did the (idempotent) sign-out; one wins here.
     const claimed = entry.jti ? await this.#claimOrRevoke(entry.jti, entry.replayableUntil, done) : true;

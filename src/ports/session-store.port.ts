@@ -9,6 +9,11 @@ export interface SessionIndex {
   readonly subject?: string;
   /** Token store partition key of the signed-in account. */
   readonly accountId?: string;
+  /**
+   * When the session's sign-in happened (ms since the epoch): a sign-out from the provider applied
+   * late (journaled during a store outage) ends only the sessions signed in before it came.
+   */
+  readonly signedInAt?: number;
 }
 
 /** A live session as an index finds it: its id and the index fields it was saved with (absent ones left out). */
@@ -16,6 +21,7 @@ export interface IndexedSession {
   readonly id: string;
   readonly subject?: string;
   readonly accountId?: string;
+  readonly signedInAt?: number;
 }
 
 /**

@@ -43,9 +43,10 @@ export interface SignOutJournal {
   /**
    * Whether a pending entry names this session: its `sid` (and, when the entry names a subject too,
    * its subject, unless the session has none recorded), or, for an entry without a `sid`, its
-   * subject. Synchronous, like `pending`.
+   * subject; never a session signed in after the entry came (`signedInAt` later than its `at`).
+   * Synchronous, like `pending`.
    */
-  names(session: { readonly sid?: string; readonly subject?: string }): boolean;
+  names(session: { readonly sid?: string; readonly subject?: string; readonly signedInAt?: number }): boolean;
   /** Drops an applied entry durably; removing an unknown id is not an error. */
   remove(id: string): Promise<void>;
 }

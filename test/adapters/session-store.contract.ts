@@ -166,6 +166,17 @@ export function describeSessionStoreContract(
       expect(await store.findByAccount('unknown')).to.deep.equal([]);
     });
 
+    it('finds each session with its sign-in time, kept when the session is saved again', async () => {
+      const signedInAt = clock.now() - 3_600_000;
+      await store.set('s1', { n: 1 }, { sid: 'sid-A', subject: 'sub-1', accountId: 'acct-1', signedInAt }, TTL_MS);
+      await store.update('s1', { n: 2 }, { sid: 'sid-A', subject: 'sub-1', accountId: 'acct-1', signedInAt }, TTL_MS);
+      const expected = [{ id: 's1', subject: 'sub-1', accountId: 'acct-1', signedInAt }];
+
+      expect(await store.findBySid('sid-A')).to.deep.equal(expected);
+      expect(await store.findBySubject('sub-1')).to.deep.equal(expected);
+      expect(await store.findByAccount('acct-1')).to.deep.equal(expected);
+    });
+
     it('leaves out the index fields a session was saved without', async () => {
       await store.set('s1', { n: 1 }, { sid: 'sid-A' }, TTL_MS);
       await store.set('s2', { n: 2 }, { sid: 'sid-A', subject: 'sub-2' }, TTL_MS);

@@ -55,6 +55,17 @@ describe('LocalSignOutJournal', () => {
     expect(journal.names({ sid: 'sid-b', subject: 'sub-a' }), "the user's session of another sid").to.equal(false);
   });
 
+  it('never names a session signed in after the entry came, whatever else it names', async () => {
+    const journal = new LocalSignOutJournal({ file });
+    opened.push(journal);
+    await journal.append({ channel: 'back-channel', subject: 'sub-a', at, jti: 'j1', replayableUntil: at + 300_000 });
+    await journal.append({ channel: 'front-channel', sid: 'sid-b', at });
+    expect(journal.names({ subject: 'sub-a', signedInAt: at - 1 }), 'signed in before').to.equal(true);
+    expect(journal.names({ subject: 'sub-a' }), 'no sign-in time recorded').to.equal(true);
+    expect(journal.names({ subject: 'sub-a', signedInAt: at + 1 }), 'signed in after: a sign-in at the provider since').to.equal(false);
+    expect(journal.names({ sid: 'sid-b', signedInAt: at + 1 })).to.equal(false);
+  });
+
   it('survives a restart: closed, then opened on the same file, it has what was appended and not removed', async () => {
     const first = journal({ file });
     await first.append({ channel: 'front-channel', sid: 'sid-a', at });

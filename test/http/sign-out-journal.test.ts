@@ -212,6 +212,37 @@ describe('sign-outs during a Redis outage are journaled and applied later', () =
     expect((await post()).status, 'its jti was claimed when applied').to.equal(400);
   });
 
+  it("back-channel by user, applied by a later instance long after: ends the sessions from before it, not the user's sign-in since", async () => {
+    const journalPath = freshJournal();
+    const keyPrefix = `test:journal:${randomUUID()}:`;
+    const first = await instance(journalPath, {}, keyPrefix);
+    const oldBrowser = first.browser();
+    await signInWithBrowser(oldBrowser, entra, alice, { sid: 'sid-alice-5' });
+    const token = await entra.logoutToken({ sub: `sub-${alice.oid}` });
+
+    redis!.kill('SIGSTOP');
+    const answer = await first.browser().post('/auth/signout/backchannel', { logout_token: token }, { headers: { origin: '', accept: '*/*' } });
+    expect(answer.status).to.equal(200);
+    expect(journalOf(first).pending()).to.have.length(1);
+    await apps.splice(0).pop()!.close(); // that instance is scaled in, its journal left on its disk
+
+    redis!.kill('SIGCONT');
+    const other = await instance(freshJournal(), {}, keyPrefix);
+    await sleep(20); // a sign-in after the sign-out came, at the provider and here
+    const newBrowser = other.browser();
+    await signInWithBrowser(newBrowser, entra, alice, { sid: 'sid-alice-6' });
+    expect((await newBrowser.get('/profile')).status).to.equal(200);
+
+    const later = await instance(journalPath, {}, keyPrefix); // the journal's file opened again
+    await until('the journal is applied', () => journalOf(later).pending().length === 0);
+    const { sessionStore } = later.container.cradle;
+    expect(await sessionStore.findBySid('sid-alice-5'), 'the session from before the sign-out').to.deep.equal([]);
+    expect(await sessionStore.findBySid('sid-alice-6'), 'the sign-in since').to.have.length(1);
+    // Its tokens went with the account's partition, which the sessions from before named: its next
+    // page that needs them asks the provider, where it is signed in. The session itself stays.
+    expect((await newBrowser.get('/sessions')).status, 'still signed in').to.equal(200);
+  });
+
   it('refuses a sid longer than any provider sends, before the journal sees it', async () => {
     const app = await instance(freshJournal());
     redis!.kill('SIGSTOP');

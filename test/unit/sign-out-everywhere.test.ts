@@ -463,6 +463,28 @@ describe('SignOutEverywhere', () => {
       expect(revoker.received).to.have.length(1);
     });
 
+    it('ends, when a journaled sign-out is applied late, only the sessions signed in before it came', async () => {
+      const journal = new LocalSignOutJournal();
+      const findBySubject = sessionStore.findBySubject.bind(sessionStore);
+      sessionStore.findBySubject = async () => {
+        throw new StoreUnavailable('store down');
+      };
+      await sessionStore.set('alice-old-tablet', { account: alice }, { sid: 'sid-alice-3', subject: alice.subject, accountId: alice.accountId, signedInAt: time - 1 }, SESSION_TTL_MS);
+      expect(await withJournal(journal).fromBackChannel(logoutTokens.issue({ subject: alice.subject }))).to.include({ outcome: 'journaled' });
+      sessionStore.findBySubject = findBySubject;
+      // Applied an hour later (the instance that journaled it was stopped meanwhile); she signed in
+      // again since, at the provider and here.
+      time += 3_600_000;
+      await sessionStore.set('alice-new-tablet', { account: alice }, { sid: 'sid-alice-2', subject: alice.subject, accountId: alice.accountId, signedInAt: time - 60_000 }, SESSION_TTL_MS);
+
+      const reported: SignOutResult[] = [];
+      await withJournal(journal).applyJournal((applied) => reported.push(applied));
+
+      expect(reported[0]).to.include({ outcome: 'removed', sessionsEnded: 3, journaled: true });
+      for (const id of ['alice-laptop', 'alice-phone', 'alice-old-tablet']) expect(await sessionStore.get(id), id).to.equal(undefined);
+      expect(await sessionStore.get('alice-new-tablet'), 'signed in after the sign-out came').to.not.equal(undefined);
+    });
+
     it('drops a journaled logout token already used, ending none of the sessions signed in since its first delivery', async () => {
       const journal = new LocalSignOutJournal();
       const replayGuard = new MemoryReplayGuard({ now: () => time });

@@ -4,6 +4,7 @@ import { MemoryReplayGuard } from '../../src/adapters/memory/memory-replay-guard
 import { MemorySessionStore } from '../../src/adapters/memory/memory-session-store.ts';
 import { MemoryTokenStore } from '../../src/adapters/memory/memory-token-store.ts';
 import { SignOutJournalReplayer } from '../../src/app/sign-out-journal-replayer.ts';
+import { StoreUnavailable } from '../../src/domain/errors.ts';
 import { SignOutEverywhere } from '../../src/domain/sign-out-everywhere.ts';
 import type { SignOutResult } from '../../src/domain/sign-out-result.ts';
 import { captureLogs } from '../support/captured-logs.ts';
@@ -12,10 +13,55 @@ import { FakeLogoutTokenVerifier } from '../support/fake-logout-token-verifier.t
 import { FakeRefreshTokenRevoker } from '../support/fake-refresh-token-revoker.ts';
 
 /**
- * Requests wait for the journal's sign-outs to be applied once the store is back (a sign-in made
- * afterwards must not be ended by an older entry), but not for the provider's revocations.
+ * Requests wait for the journal's sign-outs to be applied once the store is back, but not for the
+ * provider's revocations, nor for attempts while the store is still down.
  */
 describe('the sign-out journal replayer', () => {
+  it('does not hold requests back while the store is still down, and warns once, not at every attempt', async () => {
+    const tokenStore = new MemoryTokenStore();
+    const sessionStore = new MemorySessionStore();
+    const provider = new FakeIdentityProvider({ tokenStore });
+    const journal = new LocalSignOutJournal();
+    await journal.append({ channel: 'front-channel', sid: 'sid-alice', at: Date.now() });
+    let down = true;
+    const findBySid = sessionStore.findBySid.bind(sessionStore);
+    sessionStore.findBySid = async (sid) => {
+      // A frozen store: each attempt fails at its deadline.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      if (down) throw new StoreUnavailable('the store does not answer');
+      return findBySid(sid);
+    };
+    const logs = captureLogs('warn');
+    const replayer = new SignOutJournalReplayer({
+      signOutJournal: journal,
+      signOutEverywhere: new SignOutEverywhere({
+        identityProvider: provider,
+        tokenStore,
+        sessionStore,
+        logoutTokenVerifier: new FakeLogoutTokenVerifier(Date.now),
+        replayGuard: new MemoryReplayGuard(),
+        refreshTokenRevoker: new FakeRefreshTokenRevoker({ provider, tokenStore }),
+        signOutJournal: journal,
+      }),
+      signOutAudit: { record: () => {} },
+      logger: logs.logger,
+    });
+
+    await replayer.beforeRequest(); // the first attempt: the store was not known to be down
+    expect(replayer.pending).to.equal(1);
+    const attempt = replayer.replay(); // the timer's next attempt, under way
+    const began = Date.now();
+    await replayer.beforeRequest();
+    expect(Date.now() - began, 'a request does not wait for an attempt bound to fail').to.be.below(100);
+    await attempt;
+    await replayer.replay();
+    expect(logs.lines.filter((line) => line.includes('journaled sign-outs still waiting for the store')), 'one warning for three failed attempts').to.have.length(1);
+
+    down = false;
+    await replayer.replay();
+    expect(replayer.pending, 'applied once the store answers').to.equal(0);
+  });
+
   it('lets requests through once every journaled sign-out is applied, while the revocations are still at the provider', async () => {
     const tokenStore = new MemoryTokenStore();
     const sessionStore = new MemorySessionStore();

@@ -173,7 +173,7 @@ export class LocalSignOutJournal implements SignOutJournal {
     return this.#entries;
   }
 
-  names(session: { readonly sid?: string; readonly subject?: string }): boolean {
+  names(session: { readonly sid?: string; readonly subject?: string; readonly signedInAt?: number }): boolean {
     return this.#entries.some((entry) => reachesSession(entry, session));
   }
 

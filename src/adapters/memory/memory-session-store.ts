@@ -33,8 +33,8 @@ export class MemorySessionStore implements SessionStore {
   async set(id: string, data: Record<string, unknown>, index: SessionIndex, ttlMs: number): Promise<void> {
     const copy = structuredClone(data); // throws before anything changes if data can't be cloned
     this.#delete(id);
-    const { sid, subject, accountId } = index;
-    this.#sessions.set(id, { data: copy, index: { sid, subject, accountId }, expiresAt: this.#now() + ttlMs });
+    const { sid, subject, accountId, signedInAt } = index;
+    this.#sessions.set(id, { data: copy, index: { sid, subject, accountId, signedInAt }, expiresAt: this.#now() + ttlMs });
     if (sid !== undefined) addTo(this.#bySid, sid, id);
     if (subject !== undefined) addTo(this.#bySubject, subject, id);
     if (accountId !== undefined) addTo(this.#byAccount, accountId, id);
@@ -77,8 +77,8 @@ export class MemorySessionStore implements SessionStore {
     for (const id of [...(ids ?? [])]) {
       const stored = this.#live(id);
       if (!stored) continue;
-      const { subject, accountId } = stored.index;
-      found.push({ id, ...(subject !== undefined && { subject }), ...(accountId !== undefined && { accountId }) });
+      const { subject, accountId, signedInAt } = stored.index;
+      found.push({ id, ...(subject !== undefined && { subject }), ...(accountId !== undefined && { accountId }), ...(signedInAt !== undefined && { signedInAt }) });
     }
     return found;
   }

@@ -2,7 +2,7 @@ import { RedisScript } from './redis-script.ts';
 
 /*
  * Lua scripts of RedisSessionStore. A session hash `<prefix>session:<id>` has `data`, `expiresAt`
- * and, when known, `sid`, `subject`, `accountId`; index sets `<prefix>sid:<sid>`,
+ * and, when known, `sid`, `subject`, `accountId`, `signedInAt`; index sets `<prefix>sid:<sid>`,
  * `<prefix>subject:<subject>` and `<prefix>accountId:<accountId>` hold session ids. Each script changes a session and its index entries
  * together, so no instance ever sees one without the other.
  *
@@ -12,7 +12,7 @@ import { RedisScript } from './redis-script.ts';
 
 /**
  * Creates or replaces a session, moving its index entries.
- * KEYS[1] session hash; ARGV: prefix, id, data, index JSON ({sid?, subject?, accountId?}),
+ * KEYS[1] session hash; ARGV: prefix, id, data, index JSON ({sid?, subject?, accountId?, signedInAt?}),
  * expiresAt, ttlMs, now, onlyIfLive ('1': update, writes nothing unless the session exists unexpired).
  * An index set lives as long as its longest-lived member: its PEXPIRE is only ever extended.
  */
@@ -30,6 +30,7 @@ local index = cjson.decode(ARGV[4])
 for _, field in ipairs({'sid', 'subject', 'accountId'}) do
   if type(index[field]) == 'string' then redis.call('HSET', key, field, index[field]) end
 end
+if type(index.signedInAt) == 'number' then redis.call('HSET', key, 'signedInAt', string.format('%d', index.signedInAt)) end
 redis.call('PEXPIRE', key, ttl)
 for _, field in ipairs({'sid', 'subject', 'accountId'}) do
   if type(index[field]) == 'string' then
@@ -52,7 +53,7 @@ return 1
 `);
 
 /**
- * Lists the live sessions of one index set as {id, subject or false, accountId or false}, and drops
+ * Lists the live sessions of one index set as {id, subject, accountId, signedInAt} (false when absent), and drops
  * members that no longer belong: hash gone (evicted by its TTL), expired, or now filed under
  * another sid/subject/account (an evicted session whose id was reused). Pruning in the same script
  * means it can never remove a member that another instance has just re-added.
@@ -61,9 +62,9 @@ return 1
 export const FIND_SESSIONS = new RedisScript(`
 local found = {}
 for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  local session = redis.call('HMGET', ARGV[1] .. 'session:' .. id, 'expiresAt', ARGV[3], 'subject', 'accountId')
+  local session = redis.call('HMGET', ARGV[1] .. 'session:' .. id, 'expiresAt', ARGV[3], 'subject', 'accountId', 'signedInAt')
   if session[1] and tonumber(session[1]) > tonumber(ARGV[2]) and session[2] == ARGV[4] then
-    found[#found + 1] = {id, session[3], session[4]}
+    found[#found + 1] = {id, session[3], session[4], session[5]}
   else
     redis.call('SREM', KEYS[1], id)
   end

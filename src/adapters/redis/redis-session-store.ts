@@ -100,12 +100,12 @@ export class RedisSessionStore implements SessionStore {
     const now = this.#now();
     // PEXPIRE takes whole milliseconds; JSON.stringify drops undefined index fields.
     const ttl = Math.max(1, Math.ceil(ttlMs));
-    const { sid, subject, accountId } = index;
+    const { sid, subject, accountId, signedInAt } = index;
     const args = [
       this.#keyPrefix,
       id,
       JSON.stringify(data),
-      JSON.stringify({ sid, subject, accountId }),
+      JSON.stringify({ sid, subject, accountId, signedInAt }),
       now + ttlMs,
       ttl,
       now,
@@ -130,9 +130,14 @@ export class RedisSessionStore implements SessionStore {
     const key = `${this.#keyPrefix}${field}:${value}`;
     const args = [this.#keyPrefix, this.#now(), field, value];
     // Lua's nil inside a table truncates it: absent fields come back as null (Redis' false).
-    type Row = [string, string | null, string | null];
+    type Row = [string, string | null, string | null, string | null];
     const rows = (await guarded(this.#deadlineMs, () => FIND_SESSIONS.run(this.#redis, [key], args))) as Row[];
-    return rows.map(([id, subject, accountId]) => ({ id, ...(subject != null && { subject }), ...(accountId != null && { accountId }) }));
+    return rows.map(([id, subject, accountId, signedInAt]) => ({
+      id,
+      ...(subject != null && { subject }),
+      ...(accountId != null && { accountId }),
+      ...(signedInAt != null && { signedInAt: Number(signedInAt) }),
+    }));
   }
 
   #key(id: string): string {

@@ -105,6 +105,12 @@ export const MIGRATIONS = [
     expires_at INTEGER NOT NULL
   ) WITHOUT ROWID;
 `,
+  // Each session's sign-in time beside its index fields: a sign-out journaled during an outage and
+  // applied later ends only the sessions signed in before it came. Sessions saved before this step
+  // have none until they are saved again, and are ended by any such sign-out that names them.
+  `
+  ALTER TABLE sessions ADD COLUMN signed_in_at INTEGER;
+`,
 ];
 const SCHEMA_VERSION = MIGRATIONS.length;
 

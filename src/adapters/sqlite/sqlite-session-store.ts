@@ -9,6 +9,7 @@ interface SessionRow {
   sid: string | null;
   subject: string | null;
   accountId: string | null;
+  signedInAt: number | null;
   expiresAt: number;
 }
 
@@ -16,6 +17,7 @@ interface IndexRow {
   id: string;
   subject: string | null;
   accountId: string | null;
+  signedInAt: number | null;
 }
 
 /**
@@ -49,15 +51,16 @@ export class SqliteSessionStore implements SessionStore {
     const { db } = deps;
     this.#select = db.prepare('SELECT data, expires_at AS expiresAt FROM sessions WHERE id = ? AND expires_at > ?');
     this.#upsert = db.prepare(`
-      INSERT INTO sessions (id, data, sid, subject, account_id, expires_at)
-      VALUES (@id, @data, @sid, @subject, @accountId, @expiresAt)
-      ON CONFLICT (id) DO UPDATE SET data = excluded.data, sid = excluded.sid,
-        subject = excluded.subject, account_id = excluded.account_id, expires_at = excluded.expires_at`);
+      INSERT INTO sessions (id, data, sid, subject, account_id, signed_in_at, expires_at)
+      VALUES (@id, @data, @sid, @subject, @accountId, @signedInAt, @expiresAt)
+      ON CONFLICT (id) DO UPDATE SET data = excluded.data, sid = excluded.sid, subject = excluded.subject,
+        account_id = excluded.account_id, signed_in_at = excluded.signed_in_at, expires_at = excluded.expires_at`);
     this.#update = db.prepare(`
-      UPDATE sessions SET data = @data, sid = @sid, subject = @subject, account_id = @accountId, expires_at = @expiresAt
+      UPDATE sessions SET data = @data, sid = @sid, subject = @subject, account_id = @accountId,
+        signed_in_at = @signedInAt, expires_at = @expiresAt
       WHERE id = @id AND expires_at > @now`);
     this.#delete = db.prepare('DELETE FROM sessions WHERE id = ?');
-    const indexed = 'SELECT id, subject, account_id AS accountId FROM sessions';
+    const indexed = 'SELECT id, subject, account_id AS accountId, signed_in_at AS signedInAt FROM sessions';
     this.#selectBySid = db.prepare(`${indexed} WHERE sid = ? AND expires_at > ?`);
     this.#selectBySubject = db.prepare(`${indexed} WHERE subject = ? AND expires_at > ?`);
     this.#selectByAccount = db.prepare(`${indexed} WHERE account_id = ? AND expires_at > ?`);
@@ -93,6 +96,7 @@ export class SqliteSessionStore implements SessionStore {
       sid: index.sid ?? null,
       subject: index.subject ?? null,
       accountId: index.accountId ?? null,
+      signedInAt: index.signedInAt ?? null,
       expiresAt: this.#now() + ttlMs,
     };
   }
@@ -115,6 +119,6 @@ export class SqliteSessionStore implements SessionStore {
   }
 }
 
-function toIndexedSession({ id, subject, accountId }: IndexRow): IndexedSession {
-  return { id, ...(subject !== null && { subject }), ...(accountId !== null && { accountId }) };
+function toIndexedSession({ id, subject, accountId, signedInAt }: IndexRow): IndexedSession {
+  return { id, ...(subject !== null && { subject }), ...(accountId !== null && { accountId }), ...(signedInAt !== null && { signedInAt }) };
 }
