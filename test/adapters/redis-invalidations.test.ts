@@ -237,10 +237,11 @@ async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> 
   }
 }
 
-describe('the invalidation channel when Redis answers CLIENT TRACKING with an error', () => {
-  /** A connection as RedisInvalidations drives it (ioredis' duplicate), whose CLIENT ID answers `answers` in turn. */
+describe('the invalidation channel when Redis answers CLIENT TRACKING or PING with an error', () => {
+  /** A connection as RedisInvalidations drives it (ioredis' duplicate), whose CLIENT ID answers `answers` in turn, and PING `pings` (then PONG). */
   class FakeConnection extends EventEmitter {
     readonly answers: Array<Error | number>;
+    readonly pings: Error[] = [];
     reconnects = 0;
     status = 'ready';
     constructor(answers: Array<Error | number>) {
@@ -259,6 +260,8 @@ describe('the invalidation channel when Redis answers CLIENT TRACKING with an er
       return 1;
     }
     async ping(): Promise<string> {
+      const answer = this.pings.shift();
+      if (answer) throw answer;
       return 'PONG';
     }
     disconnect(reconnect = false): void {
@@ -343,6 +346,29 @@ describe('the invalidation channel when Redis answers CLIENT TRACKING with an er
       expect(channel.stopped).to.equal(true);
       expect(connection.reconnects).to.equal(0);
       expect(warnings).to.have.length(1);
+    } finally {
+      channel.stop();
+    }
+  });
+
+  it('stops, saying Redis refused, when Redis refuses its PING (an ACL without it), not that Redis went silent; a busy Redis is only silence', async () => {
+    const connection = new FakeConnection([7]);
+    const { channel, warnings } = await channelOver(connection);
+    const heard: string[] = [];
+    channel.subscribe({ keys: () => {}, lost: () => heard.push('lost') });
+    try {
+      expect(await channel.ready(2000)).to.equal(true);
+      connection.pings.push(
+        replyError('BUSY Redis is busy running a script.'),
+        replyError('LOADING Redis is loading the dataset in memory'),
+        replyError("NOPERM this user has no permissions to run the 'ping' command"),
+      );
+      await until(() => channel.stopped);
+      expect(connection.pings, 'the heartbeat went on after BUSY and LOADING').to.deep.equal([]);
+      expect(channel.usable()).to.equal(false);
+      expect(heard, 'every copy dropped').to.include('lost');
+      expect(connection.reconnects).to.equal(0);
+      expect(warnings).to.deep.equal(['redis refused client tracking: sessions and token versions are read from Redis every time']);
     } finally {
       channel.stop();
     }

@@ -10,7 +10,7 @@ export interface InvalidationListener {
 }
 
 const CHANNEL = '__redis__:invalidate';
-/** Error replies (named by their first word) that say Redis cannot serve right now, not that it refuses tracking. */
+/** Error replies (named by their first word) that say Redis cannot serve right now, not that it refuses tracking or PING. */
 const PASSING_REFUSAL = /^(BUSY|LOADING|MASTERDOWN|TRYAGAIN)\b/;
 
 /**
@@ -105,7 +105,7 @@ export class RedisInvalidations {
     return this.#tracking;
   }
 
-  /** Stopped (`stop`, or Redis refused tracking for good): nothing is ever kept in memory again. */
+  /** Stopped (`stop`, or Redis refused tracking, the subscription or PING for good): nothing is ever kept in memory again. */
   get stopped(): boolean {
     return this.#timer === undefined;
   }
@@ -186,8 +186,7 @@ export class RedisInvalidations {
       if (PASSING_REFUSAL.test(error.message)) return void this.#connection.disconnect(true);
       // A refusal that will not change (no CLIENT TRACKING before Redis 6, an ACL without it,
       // overlapping prefixes): stop trying.
-      this.#logger?.warn({ err: error }, 'redis refused client tracking: sessions and token versions are read from Redis every time');
-      this.stop();
+      this.#refused(error);
     }
   }
 
@@ -196,7 +195,18 @@ export class RedisInvalidations {
     this.usable(); // detects a quiet channel even when nothing is being read
     // A PING that fails is not answered: a broken connection's 'close' drops the copies, and one
     // that timed out (or got BUSY) leaves the channel silent, which drops them after 1 s (usable()).
-    this.#ping().catch(() => {});
+    this.#ping().catch((error: unknown) => {
+      if (this.stopped || !(error instanceof Error && error.name === 'ReplyError') || PASSING_REFUSAL.test(error.message)) return;
+      // Any other error reply will not change (an ACL without PING): taken as silence, it would be
+      // reported as a Redis that stopped answering, forever, pointing the operator away from the ACL.
+      this.#refused(error);
+    });
+  }
+
+  /** Redis refused what the channel needs for good: said once, and nothing is kept in memory again. */
+  #refused(error: Error): void {
+    this.#logger?.warn({ err: error }, 'redis refused client tracking: sessions and token versions are read from Redis every time');
+    this.stop();
   }
 
   async #ping(): Promise<void> {
