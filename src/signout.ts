@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { ConfigError } from './app/config-error.ts';
 import { isProduction } from './app/production-mode.ts';
 
 if (existsSync('.env')) process.loadEnvFile('.env');
@@ -19,10 +20,21 @@ const output = { out: (text: string) => process.stdout.write(text), err: (text: 
 const asked = operatorArguments(process.argv.slice(2), output);
 if (typeof asked === 'number') process.exit(asked);
 
+// Refused as `npm start` refuses it: an unknown NODE_ENV (`prod`) taken for development would act
+// on the offline stack's app, or with development keys, where production was meant.
+let production = false;
+try {
+  production = isProduction(process.env);
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  process.stderr.write(`Cannot run: ${error.message}\n`);
+  process.exit(1);
+}
+
 if (process.env.AUTHORITY) {
   const { runOperatorSignOut } = await import('./app/operator-sign-out.ts');
   let fallbacks = {};
-  if (!isProduction(process.env)) {
+  if (!production) {
     // The configuration wants SESSION_KEYS, which `npm start` generates for a developer; this
     // command signs no cookie, so a key of its own, never written, will do: it must create no file
     // (a folder, a key file) where it may find no database. The token key `npm start` generated
@@ -34,7 +46,7 @@ if (process.env.AUTHORITY) {
     };
   }
   process.exitCode = await runOperatorSignOut(process.argv.slice(2), process.env, undefined, fallbacks);
-} else if (isProduction(process.env)) {
+} else if (production) {
   process.stderr.write('Cannot run: AUTHORITY is not set. Run the command with the same environment as the app (see README "Configuration").\n');
   process.exitCode = 1;
 } else {

@@ -1,19 +1,31 @@
 /**
  * `npm start`. With AUTHORITY set (environment or `.env`), one app instance against that provider.
  * Without it, the offline dev stack: the bundled identity provider, the demo API and two apps,
- * on loopback only, and never with NODE_ENV=production: a secret that was never injected must not
- * turn a production deploy into a demo with known passwords.
+ * on loopback only, and never with NODE_ENV=production (nor with a NODE_ENV it does not know): a
+ * secret that was never injected must not turn a production deploy into a demo with known passwords.
  */
 import { existsSync } from 'node:fs';
+import { ConfigError } from './app/config-error.ts';
 import { isProduction } from './app/production-mode.ts';
 
 if (existsSync('.env')) process.loadEnvFile('.env');
 
 const PROVIDER_SETTINGS = '(AUTHORITY, CLIENT_ID, CLIENT_SECRET, ...; see README "Use Microsoft Entra ID")';
 
+// Refused before anything depends on it: an unknown NODE_ENV (`prod`) taken for development would
+// start the offline stack with its demo users, or generate keys, where production was meant.
+let production = false;
+try {
+  production = isProduction(process.env);
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  process.stderr.write(`Cannot start: ${error.message}\n`);
+  process.exit(1);
+}
+
 if (process.env.AUTHORITY) {
   const { runServer } = await import('./app/server.ts');
-  if (isProduction(process.env)) {
+  if (production) {
     await runServer();
   } else {
     // A developer against a real provider may leave SESSION_KEYS and TOKEN_ENCRYPTION_KEYS out:
@@ -25,7 +37,7 @@ if (process.env.AUTHORITY) {
       devTokenEncryptionKeys: () => loadOrCreateDevKeys(files.tokenEncryptionKeys),
     });
   }
-} else if (isProduction(process.env)) {
+} else if (production) {
   process.stderr.write(
     `Cannot start: AUTHORITY is not set. With NODE_ENV=production the app needs its identity provider ${PROVIDER_SETTINGS}; ` +
       'the offline dev stack never runs in production.\n',
@@ -47,7 +59,6 @@ if (process.env.AUTHORITY) {
     );
     process.exit(1);
   }
-  const { ConfigError } = await import('./app/config.ts');
   await devStack.runDevStack().catch((error: unknown) => {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`Cannot start: ${error.message}\n`);

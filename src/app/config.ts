@@ -4,6 +4,7 @@ import { describeAuthority, isTenantId } from '../adapters/oidc/authority.ts';
 import type { AllowedTenants } from '../adapters/oidc/issuer-rule.ts';
 import { isSecureUrl } from '../adapters/oidc/secure-url.ts';
 import { DEFAULT_TOKEN_TTL_SECONDS } from '../ports/token-store.port.ts';
+import { ConfigError } from './config-error.ts';
 import { isProduction } from './production-mode.ts';
 
 /**
@@ -68,9 +69,7 @@ export interface Config {
   readonly sessionAbsoluteTtlMs: number;
 }
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
+export { ConfigError }; // defined apart (config-error.ts) for production-mode.ts; imported from here by the rest of the app
 
 type Env = Readonly<Record<string, string | undefined>>;
 

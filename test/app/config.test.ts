@@ -106,6 +106,17 @@ describe('loadConfig', () => {
     }
   });
 
+  it('refuses a NODE_ENV other than development, test or production, naming it and its values: a typo must not fail open into development', () => {
+    for (const NODE_ENV of ['prod', 'prodution', 'staging', 'Prod ', 'production,']) {
+      expect(configFailure({ ...MINIMAL, NODE_ENV }).message, JSON.stringify(NODE_ENV)).to.equal(
+        `NODE_ENV must be production, development or test (any case), or unset, not "${NODE_ENV}"`,
+      );
+    }
+    for (const NODE_ENV of [undefined, '', ' ', 'development', 'Test', ' DEVELOPMENT ']) {
+      expect(loadConfig({ ...MINIMAL, NODE_ENV }).production, JSON.stringify(NODE_ENV)).to.equal(false);
+    }
+  });
+
   it('uses the development session keys when SESSION_KEYS is not set outside production', () => {
     const devKey = 'd'.repeat(32);
     const config = loadConfig({ ...MINIMAL, SESSION_KEYS: undefined }, { devSessionKeys: () => [devKey] });

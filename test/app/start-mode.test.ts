@@ -1,11 +1,13 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const START = fileURLToPath(new URL('../../src/start.ts', import.meta.url));
+const SERVER = fileURLToPath(new URL('../../src/app/server.ts', import.meta.url));
+const SIGNOUT = fileURLToPath(new URL('../../src/signout.ts', import.meta.url));
 
 describe('npm start without AUTHORITY', () => {
   it('refuses to start the offline dev stack with NODE_ENV=production, naming AUTHORITY', () => {
@@ -24,5 +26,45 @@ describe('npm start without AUTHORITY', () => {
     expect(run.stderr).to.contain('Cannot start: AUTHORITY is not set');
     expect(run.stderr).to.contain('never runs in production');
     expect(run.stdout).to.not.contain('Offline dev stack is running');
+  });
+});
+
+describe('a NODE_ENV other than development, test or production (a typo for production)', () => {
+  // PORT 0: were it taken for development, the app would listen on a port of its own, not on 3000.
+  const PROVIDER = { AUTHORITY: 'https://127.0.0.1:9/tenant-id', CLIENT_ID: 'client-id', CLIENT_SECRET: 'client-secret', PORT: '0' };
+  const refusal = (value: string) => `NODE_ENV must be production, development or test (any case), or unset, not "${value}"`;
+
+  /** `node <script> <args>` in an empty working directory (no .env to load), and what it left there. */
+  function run(script: string, env: Record<string, string>, args: readonly string[] = []) {
+    const cwd = mkdtempSync(join(tmpdir(), 'node-env-'));
+    const { PATH, HOME } = process.env;
+    try {
+      const result = spawnSync(process.execPath, [script, ...args], { cwd, env: { PATH, HOME, ...env }, encoding: 'utf8', timeout: 20_000 });
+      return { status: result.status, stdout: result.stdout, stderr: result.stderr, left: readdirSync(cwd) };
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  }
+
+  it('stops npm start, naming NODE_ENV and its values, before generating keys or starting the offline dev stack', () => {
+    const withProvider = run(START, { ...PROVIDER, NODE_ENV: 'prod' });
+    expect(withProvider.status, withProvider.stderr).to.equal(1);
+    expect(withProvider.stderr).to.contain(`Cannot start: ${refusal('prod')}`);
+    expect(withProvider.left, 'no development keys generated (data/)').to.deep.equal([]);
+    const offline = run(START, { NODE_ENV: ' Prodution ' });
+    expect(offline.status, offline.stderr).to.equal(1);
+    expect(offline.stderr).to.contain(`Cannot start: ${refusal(' Prodution ')}`);
+    expect(offline.stdout).to.not.contain('Offline dev stack is running');
+    const server = run(SERVER, { ...PROVIDER, NODE_ENV: 'staging', SESSION_KEYS: 'k'.repeat(32) });
+    expect(server.status, server.stderr).to.equal(1);
+    expect(server.stderr).to.contain(`Cannot start: ${refusal('staging')}`);
+  });
+
+  it('stops npm run signout, naming NODE_ENV, with AUTHORITY set or against the offline dev stack', () => {
+    for (const env of [{ ...PROVIDER, NODE_ENV: 'prod' }, { NODE_ENV: 'prod' }]) {
+      const signout = run(SIGNOUT, env, ['--subject', 'someone']);
+      expect(signout.status, signout.stderr).to.equal(1);
+      expect(signout.stderr, JSON.stringify(env)).to.contain(`Cannot run: ${refusal('prod')}`);
+    }
   });
 });
