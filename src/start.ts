@@ -32,9 +32,15 @@ if (process.env.AUTHORITY) {
     // keys are generated once into the folder of the SQLite file (data/).
     const { devKeyFiles, loadOrCreateDevKeys } = await import('./dev/dev-keys.ts');
     const files = devKeyFiles(process.env);
+    // Said each time, so that a deploy that forgot NODE_ENV=production (and so its secrets) shows
+    // it at start rather than running on keys generated on one machine's disk.
+    const generated = (variable: string, file: string) => {
+      process.stderr.write(`${variable} is not set: using the development key in ${file} (NODE_ENV is not production; set ${variable} for any deploy)\n`);
+      return loadOrCreateDevKeys(file);
+    };
     await runServer({
-      devSessionKeys: () => loadOrCreateDevKeys(files.sessionKeys),
-      devTokenEncryptionKeys: () => loadOrCreateDevKeys(files.tokenEncryptionKeys),
+      devSessionKeys: () => generated('SESSION_KEYS', files.sessionKeys),
+      devTokenEncryptionKeys: () => generated('TOKEN_ENCRYPTION_KEYS', files.tokenEncryptionKeys),
     });
   }
 } else if (production) {

@@ -42,7 +42,7 @@ describe("a developer's generated keys (npm start with AUTHORITY, outside produc
       expect(() => readDevKeys(file), content).to.throw(/generated key file .*dev-session-keys\.json/);
       const run = start({}, 20_000);
       expect(run.status, run.stderr).to.equal(1);
-      expect(run.stderr, content).to.match(/^Cannot start: SESSION_KEYS is not set, and the generated key file \S*dev-session-keys\.json (cannot be read|does not hold keys)/);
+      expect(run.stderr, content).to.match(/^Cannot start: SESSION_KEYS is not set, and the generated key file \S*dev-session-keys\.json (cannot be read|does not hold keys)/m);
       expect(run.stderr).to.not.match(/\n\s+at /);
       expect(readFileSync(file, 'utf8'), 'left as it was').to.equal(content);
     }
@@ -51,7 +51,12 @@ describe("a developer's generated keys (npm start with AUTHORITY, outside produc
   it('go to data/ with SQLITE_PATH=:memory:, never into the working directory', () => {
     expect(devKeyFiles({ SQLITE_PATH: ':memory:' }).sessionKeys).to.equal(join('data', 'dev-session-keys.json'));
     expect(devKeyFiles({ SQLITE_PATH: '/var/lib/app/app.db' }).tokenEncryptionKeys).to.equal('/var/lib/app/dev-token-encryption-keys.json');
-    start({ SQLITE_PATH: ':memory:' });
+    const run = start({ SQLITE_PATH: ':memory:' });
+    for (const [variable, file] of [['SESSION_KEYS', 'dev-session-keys.json'], ['TOKEN_ENCRYPTION_KEYS', 'dev-token-encryption-keys.json']] as const) {
+      expect(run.stderr, 'said at start, so a deploy that forgot NODE_ENV=production shows it').to.contain(
+        `${variable} is not set: using the development key in ${join('data', file)} (NODE_ENV is not production; set ${variable} for any deploy)`,
+      );
+    }
     expect(existsSync(join(cwd, 'dev-session-keys.json'))).to.equal(false);
     expect(existsSync(join(cwd, 'data', 'dev-session-keys.json'))).to.equal(true);
     expect(existsSync(join(cwd, 'data', 'dev-token-encryption-keys.json'))).to.equal(true);
