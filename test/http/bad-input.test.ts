@@ -140,6 +140,9 @@ describe('bad input gives a clear 4xx, never a 500 or a stack trace', () => {
       expect(page.text, 'not "not reachable": the provider answered').to.not.contain('not reachable');
       expect(page.text).to.contain('<a class="button" href="/auth/signin">Sign in again</a>');
     }
+    const logged = app.logs.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(logged.filter((line) => line.level === 'error'), "the provider's failure, not this server's: no alert").to.deep.equal([]);
+    expect(logged.filter((line) => line.message === 'sign-in failed at the provider').map((line) => line.level)).to.deep.equal(['warn', 'warn']);
   });
 
   it('a code the provider refuses', async () => {

@@ -223,6 +223,7 @@ describe("sign-in verification: the authorization response's issuer (RFC 9207, m
       const empty = await signInWithBrowser(app.browser(), entra, alice, { iss: '' });
       expect(empty.status, 'an empty iss names no issuer: not the provider, and not absent').to.equal(400);
       expect(entra.calls.authorization_code).to.equal(0);
+      expect(refusalLogs(app, FOREIGN_RESPONSE), 'anyone with a fresh state can send these: logged once a minute').to.have.length(1);
     });
 
     it("does not show another issuer's error as this sign-in's", async () => {

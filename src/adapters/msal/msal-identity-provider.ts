@@ -88,6 +88,9 @@ export interface PartitionViews {
  */
 const ID_TOKEN_HINT_READ_MS = 250;
 
+/** How often a failed check of the authorization response itself (forgeable with a fresh `state`) is logged, per rule. */
+const RESPONSE_REFUSAL_LOG_EVERY_MS = 60_000;
+
 /**
  * IdentityProvider on @azure/msal-node. A new ConfidentialClientApplication for every operation,
  * holding only the one account's partition (see PartitionCachePlugin for why); building one costs
@@ -100,6 +103,8 @@ export class MsalIdentityProvider implements IdentityProvider {
   readonly #idTokenCheck: IdTokenCheck;
   readonly #networkClient: INetworkModule;
   readonly #logger: Logger;
+  /** When each of the authorization response's rules was last logged as failed (#logRefusal). */
+  readonly #responseRefusalLoggedAt = new Map<string, number>();
   readonly #msalLogger: Logger;
   readonly #msalLogLevel: LogLevel;
   readonly #onSilentToken: (outcome: SilentTokenOutcome) => void;
@@ -246,9 +251,17 @@ export class MsalIdentityProvider implements IdentityProvider {
     }
   }
 
-  /** One log line for a provider answer that failed a check, naming the rule (never the token). */
+  /**
+   * One log line for a provider answer that failed a check, naming the rule (never the token). The
+   * authorization response's own rules are checked before any code is redeemed, so anyone holding a
+   * fresh `state` can fail them: each of those is logged at most once a minute.
+   */
   #logRefusal(error: unknown): unknown {
     if (error instanceof SignInUnverified) {
+      const responseRule = error.rule === RESPONSE_ISSUER_RULE || error.rule === RESPONSE_TENANT_RULE;
+      const now = Date.now();
+      if (responseRule && now - (this.#responseRefusalLoggedAt.get(error.rule) ?? -Infinity) < RESPONSE_REFUSAL_LOG_EVERY_MS) return error;
+      if (responseRule) this.#responseRefusalLoggedAt.set(error.rule, now);
       const what =
         error.rule === RESPONSE_ISSUER_RULE ? 'the authorization response does not name this provider'
         : error.rule === RESPONSE_TENANT_RULE ? 'the authorization response names a tenant not allowed'

@@ -32,6 +32,9 @@ export function errorHandler(logger: Logger, options: { answer?: 'negotiated' | 
       // A token that cannot be checked yet is answered 503 (a genuine one is sent again), but it is
       // what forged tokens cause: not this server's failure, and not worth an alert.
       if (error instanceof TokenCheckDeferred) logger.warn({ path: ctx.path, reason: error.message }, 'token check deferred');
+      // The provider's own failure, as its callback reports it: not this server's, and anyone
+      // holding a fresh `state` can send such a callback. Not an error line (those are alerts).
+      else if (error instanceof SignInServiceFailed) logger.warn({ path: ctx.path, reason: error.message }, 'sign-in failed at the provider');
       else if (fault) logger.error({ path: ctx.path, err: error }, 'request failed');
       else logger.debug({ path: ctx.path, status, userMessage: message }, 'request refused');
       const requestId = ctx.state.requestId as string;
