@@ -9,8 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ConfigError } from './app/config-error.ts';
-import { isProduction } from './app/production-mode.ts';
+import { isProductionOrExit } from './app/production-mode.ts';
 
 if (existsSync('.env')) process.loadEnvFile('.env');
 
@@ -22,14 +21,7 @@ if (typeof asked === 'number') process.exit(asked);
 
 // Refused as `npm start` refuses it: an unknown NODE_ENV (`prod`) taken for development would act
 // on the offline stack's app, or with development keys, where production was meant.
-let production = false;
-try {
-  production = isProduction(process.env);
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  process.stderr.write(`Cannot run: ${error.message}\n`);
-  process.exit(1);
-}
+const production = isProductionOrExit(process.env, 'Cannot run');
 
 if (process.env.AUTHORITY) {
   const { runOperatorSignOut } = await import('./app/operator-sign-out.ts');

@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { ConfigError } from './app/config-error.ts';
-import { isProduction } from './app/production-mode.ts';
+import { isProductionOrExit } from './app/production-mode.ts';
 
 if (existsSync('.env')) process.loadEnvFile('.env');
 
@@ -14,14 +14,7 @@ const PROVIDER_SETTINGS = '(AUTHORITY, CLIENT_ID, CLIENT_SECRET, ...; see README
 
 // Refused before anything depends on it: an unknown NODE_ENV (`prod`) taken for development would
 // start the offline stack with its demo users, or generate keys, where production was meant.
-let production = false;
-try {
-  production = isProduction(process.env);
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  process.stderr.write(`Cannot start: ${error.message}\n`);
-  process.exit(1);
-}
+const production = isProductionOrExit(process.env, 'Cannot start');
 
 if (process.env.AUTHORITY) {
   const { runServer } = await import('./app/server.ts');

@@ -17,3 +17,17 @@ export function isProduction(env: Readonly<Record<string, string | undefined>>):
   }
   return mode === 'production';
 }
+
+/**
+ * `isProduction` for an entry point (`npm start`, `npm run signout`), asked before anything depends
+ * on it: an unknown NODE_ENV stops the process with `<refusal>: <why>` on stderr and exit code 1.
+ */
+export function isProductionOrExit(env: Readonly<Record<string, string | undefined>>, refusal: string): boolean {
+  try {
+    return isProduction(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${refusal}: ${error.message}\n`);
+    process.exit(1);
+  }
+}

@@ -3,6 +3,7 @@ import { LocalSignOutJournal } from '../../src/adapters/journal/local-sign-out-j
 import { MemoryReplayGuard } from '../../src/adapters/memory/memory-replay-guard.ts';
 import { MemorySessionStore } from '../../src/adapters/memory/memory-session-store.ts';
 import { MemoryTokenStore } from '../../src/adapters/memory/memory-token-store.ts';
+import type { Logger } from '../../src/app/observability/logger.ts';
 import { SignOutJournalReplayer } from '../../src/app/sign-out-journal-replayer.ts';
 import { StoreUnavailable } from '../../src/domain/errors.ts';
 import { SignOutEverywhere } from '../../src/domain/sign-out-everywhere.ts';
@@ -16,6 +17,33 @@ import { FakeRefreshTokenRevoker } from '../support/fake-refresh-token-revoker.t
  * Requests wait for the journal's sign-outs to be applied once the store is back, but not for the
  * provider's revocations, nor for attempts while the store is still down.
  */
+/** A replayer of `journal` whose sign-outs act on these stores, recording what it audits into `audited`. */
+function replayerOf(deps: {
+  tokenStore: MemoryTokenStore;
+  sessionStore: MemorySessionStore;
+  provider: FakeIdentityProvider;
+  journal: LocalSignOutJournal;
+  revoker: FakeRefreshTokenRevoker;
+  logger: Logger;
+  audited?: SignOutResult[];
+}): SignOutJournalReplayer {
+  const { tokenStore, sessionStore, provider, journal, revoker, logger, audited = [] } = deps;
+  return new SignOutJournalReplayer({
+    signOutJournal: journal,
+    signOutEverywhere: new SignOutEverywhere({
+      identityProvider: provider,
+      tokenStore,
+      sessionStore,
+      logoutTokenVerifier: new FakeLogoutTokenVerifier(Date.now),
+      replayGuard: new MemoryReplayGuard(),
+      refreshTokenRevoker: revoker,
+      signOutJournal: journal,
+    }),
+    signOutAudit: { record: (result) => void audited.push(result) },
+    logger,
+  });
+}
+
 describe('the sign-out journal replayer', () => {
   it('does not hold requests back while the store is still down, and warns once, not at every attempt', async () => {
     const tokenStore = new MemoryTokenStore();
@@ -32,20 +60,7 @@ describe('the sign-out journal replayer', () => {
       return findBySid(sid);
     };
     const logs = captureLogs('warn');
-    const replayer = new SignOutJournalReplayer({
-      signOutJournal: journal,
-      signOutEverywhere: new SignOutEverywhere({
-        identityProvider: provider,
-        tokenStore,
-        sessionStore,
-        logoutTokenVerifier: new FakeLogoutTokenVerifier(Date.now),
-        replayGuard: new MemoryReplayGuard(),
-        refreshTokenRevoker: new FakeRefreshTokenRevoker({ provider, tokenStore }),
-        signOutJournal: journal,
-      }),
-      signOutAudit: { record: () => {} },
-      logger: logs.logger,
-    });
+    const replayer = replayerOf({ tokenStore, sessionStore, provider, journal, revoker: new FakeRefreshTokenRevoker({ provider, tokenStore }), logger: logs.logger });
 
     await replayer.beforeRequest(); // the first attempt: the store was not known to be down
     expect(replayer.pending).to.equal(1);
@@ -75,20 +90,7 @@ describe('the sign-out journal replayer', () => {
       await journal.append({ channel: 'front-channel', sid: `sid-${name}`, at: Date.now() });
     }
     const audited: SignOutResult[] = [];
-    const replayer = new SignOutJournalReplayer({
-      signOutJournal: journal,
-      signOutEverywhere: new SignOutEverywhere({
-        identityProvider: provider,
-        tokenStore,
-        sessionStore,
-        logoutTokenVerifier: new FakeLogoutTokenVerifier(Date.now),
-        replayGuard: new MemoryReplayGuard(),
-        refreshTokenRevoker: revoker,
-        signOutJournal: journal,
-      }),
-      signOutAudit: { record: (result) => void audited.push(result) },
-      logger: captureLogs('error').logger,
-    });
+    const replayer = replayerOf({ tokenStore, sessionStore, provider, journal, revoker, logger: captureLogs('error').logger, audited });
     const release = revoker.hold();
 
     await replayer.beforeRequest();
