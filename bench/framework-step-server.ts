@@ -30,7 +30,7 @@ const tokens = options.tokens.map((t) => ({ ...t, expiresOn: t.expiresOn ? new D
 const app = new Koa();
 if (taken('headers')) app.use(requestContext());
 if (taken('views')) app.use(ejsViews(fileURLToPath(new URL('../views', import.meta.url))));
-if (taken('headers')) app.use(securityHeaders(() => 'https://login.example', { https: false }));
+if (taken('headers')) app.use(securityHeaders({ https: false }));
 const page = async (ctx: Koa.Context) => {
   if (taken('headers')) noStore(ctx);
   const profile = (await api.get(options.token)) as Record<string, unknown>;

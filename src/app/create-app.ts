@@ -43,7 +43,7 @@ export function createApp(container: AppContainer): Koa {
   app.use(closeConnectionsWhileDraining(cradle.lifecycle));
   app.use(ejsViews(VIEWS));
   app.use(errorHandler(logger));
-  app.use(securityHeaders(cradle.providerOrigins, { https: cookies.https }));
+  app.use(securityHeaders({ https: cookies.https }));
   // Health, the stylesheet and the provider's sign-outs before the journal and the session: none
   // needs them; a public, cached stylesheet must never carry the session's cookie; and a sign-out
   // from the provider must be accepted even when no session can be loaded (a store outage).

@@ -4,10 +4,8 @@ import type { OpenIdConfiguration } from '../adapters/oidc/openid-configuration.
  * The origins of the provider's pages that the browser meets: AUTHORITY's, and its end-session
  * endpoint's, which discovery may put on another host (Entra's `login.microsoft.com` authority
  * publishes `login.microsoftonline.com` endpoints; other providers have a separate logout host).
- * Pages allow them as `form-action` (the sign-out form ends with a redirect to the end-session
- * endpoint, and Chrome applies form-action to redirects: blocked, the user saw a browser error and
- * stayed signed in at the provider), and the front-channel logout page as `frame-ancestors` (the
- * provider's sign-out page frames it). Space-separated; AUTHORITY's alone until discovery is held.
+ * The front-channel logout page allows them as `frame-ancestors` (the provider's sign-out page
+ * frames it). Space-separated; AUTHORITY's alone until discovery is held.
  */
 export function providerOrigins(authority: string, discovery: { readonly held: OpenIdConfiguration | undefined }): () => string {
   const authorityOrigin = new URL(authority).origin;

@@ -6,19 +6,17 @@ import type Koa from 'koa';
  * With `https` (PUBLIC_URL is https) HSTS too: browsers then never try this host over http.
  * Not `no-referrer`: with it browsers send `Origin: null` on same-origin form posts, which the
  * sign-out form's CSRF check must refuse.
- * `form-action` must allow the provider: the sign-out form ends with a redirect to it, and Chrome
- * applies form-action to redirects. `providerOrigins` gives its origins (provider-origins.ts); the
- * policy is rebuilt only when they change (once, when discovery is first held).
+ * `form-action` allows this site and any https site: the sign-out forms end with a redirect to the
+ * provider's end-session endpoint, Chrome applies form-action to every redirect that follows a form
+ * submission (https://www.w3.org/TR/CSP3/#directive-form-action, "including redirects"), and a
+ * provider's sign-out may pass the browser on to hosts no discovery names (an upstream identity
+ * provider it federates with, as Keycloak's brokering, Okta's, or Entra's for a federated domain),
+ * then back here. Only the provider's own origins allowed, Chrome stopped such a sign-out
+ * part-way: the user stayed on a page that said they were signed in, and at the upstream provider.
  */
-export function securityHeaders(providerOrigins: () => string, options: { https: boolean }): Koa.Middleware {
-  let origins = '';
-  let csp = '';
+export function securityHeaders(options: { https: boolean }): Koa.Middleware {
+  const csp = contentSecurityPolicy();
   return async (ctx, next) => {
-    const current = providerOrigins();
-    if (current !== origins) {
-      origins = current;
-      csp = contentSecurityPolicy(current);
-    }
     ctx.set('Content-Security-Policy', csp);
     ctx.set('X-Frame-Options', 'DENY');
     ctx.set('X-Content-Type-Options', 'nosniff');
@@ -29,12 +27,12 @@ export function securityHeaders(providerOrigins: () => string, options: { https:
   };
 }
 
-function contentSecurityPolicy(providerOrigins: string): string {
+function contentSecurityPolicy(): string {
   return [
     "default-src 'self'",
     "img-src 'self' data:",
     "style-src 'self'",
-    `form-action 'self' ${providerOrigins}`,
+    "form-action 'self' https:",
     "frame-ancestors 'none'",
     "base-uri 'none'",
     "object-src 'none'",
