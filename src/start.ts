@@ -28,8 +28,9 @@ if (process.env.AUTHORITY) {
     // Said each time, so that a deploy that forgot NODE_ENV=production (and so its secrets) shows
     // it at start rather than running on keys generated on one machine's disk.
     const generated = (variable: string, file: string) => {
+      const keys = loadOrCreateDevKeys(file);
       process.stderr.write(`${variable} is not set: using the development key in ${file} (NODE_ENV is not production; set ${variable} for any deploy)\n`);
-      return loadOrCreateDevKeys(file);
+      return keys;
     };
     await runServer({
       devSessionKeys: () => generated('SESSION_KEYS', files.sessionKeys),

@@ -66,7 +66,9 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env, fallback
         if (metricsServer) await drain(metricsServer, 0);
         // Refreshes started behind requests store what the provider gives before the stores close:
         // one may first wait for another instance's refresh lock (its lifetime and two polls), then
-        // refresh under its own (within that lifetime).
+        // refresh under its own (most within that lifetime; one its provider keeps slower, which
+        // the lock's extension allows, is cut here: its tokens are not written, and the user's next
+        // page refreshes again, or signs in where the provider took the refresh token as spent).
         await cradle.backgroundRefreshes.settled(2 * refreshLockTtlMs(config.httpTimeoutMs));
         await container.dispose();
         logger.info({ drained, ms: Date.now() - startedAt }, drained ? 'stopped' : 'stopped: requests still running at the deadline were cut');

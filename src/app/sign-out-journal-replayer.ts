@@ -71,7 +71,9 @@ export class SignOutJournalReplayer {
               this.#warnedAt = now;
               this.#logger.warn({ pending: this.pending, err: error }, 'journaled sign-outs still waiting for the store');
             }
-            this.#storeDown = true;
+            // Nothing left waiting (the attempt failed after its last entry was applied, say while
+            // rewriting the journal's file): the next entry's first attempt is waited for again.
+            this.#storeDown = this.pending > 0;
           },
         )
         .finally(() => {

@@ -71,6 +71,16 @@ describe('the refresh gate across instances', () => {
     );
   });
 
+  it('stops extending the lock of a refresh that never settles after four lifetimes, so other instances can refresh again', async () => {
+    const lock = expiringLock();
+    const gate = new RefreshGate({ lock, lockTtlMs: 60 });
+    void gate.run('alice', async () => undefined, () => new Promise<string>(() => {})); // a call without a deadline, stuck
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(await lock.tryAcquire('alice', 60), 'extended past its first lifetime').to.equal(undefined);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await lock.tryAcquire('alice', 60), 'free once the extensions stopped and the last ran out').to.be.an('object');
+  });
+
   it('takes over the lock of a holder that vanished just after taking it, though the wait began a moment later', async () => {
     const lock = expiringLock();
     await lock.tryAcquire('alice', 300); // taken, then the holder crashed

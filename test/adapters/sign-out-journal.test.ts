@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SignOutJournalInUse } from '../../src/adapters/journal/journal-file-lock.ts';
+import { SIGN_IN_CLOCK_SKEW_MS } from '../../src/domain/sign-out-scope.ts';
 import { LocalSignOutJournal } from '../../src/adapters/journal/local-sign-out-journal.ts';
 import { warningsInto } from '../support/captured-logs.ts';
 
@@ -62,8 +63,9 @@ describe('LocalSignOutJournal', () => {
     await journal.append({ channel: 'front-channel', sid: 'sid-b', at });
     expect(journal.names({ subject: 'sub-a', signedInAt: at - 1 }), 'signed in before').to.equal(true);
     expect(journal.names({ subject: 'sub-a' }), 'no sign-in time recorded').to.equal(true);
-    expect(journal.names({ subject: 'sub-a', signedInAt: at + 1 }), 'signed in after: a sign-in at the provider since').to.equal(false);
-    expect(journal.names({ sid: 'sid-b', signedInAt: at + 1 })).to.equal(false);
+    expect(journal.names({ subject: 'sub-a', signedInAt: at + SIGN_IN_CLOCK_SKEW_MS }), "within two instances' clock skew: before").to.equal(true);
+    expect(journal.names({ subject: 'sub-a', signedInAt: at + SIGN_IN_CLOCK_SKEW_MS + 1 }), 'signed in after: a sign-in at the provider since').to.equal(false);
+    expect(journal.names({ sid: 'sid-b', signedInAt: at + SIGN_IN_CLOCK_SKEW_MS + 1 })).to.equal(false);
   });
 
   it('survives a restart: closed, then opened on the same file, it has what was appended and not removed', async () => {

@@ -42,7 +42,7 @@ describe("a developer's generated keys (npm start with AUTHORITY, outside produc
       expect(() => readDevKeys(file), content).to.throw(/generated key file .*dev-session-keys\.json/);
       const run = start({}, 20_000);
       expect(run.status, run.stderr).to.equal(1);
-      expect(run.stderr, content).to.match(/^Cannot start: SESSION_KEYS is not set, and the generated key file \S*dev-session-keys\.json (cannot be read|does not hold keys)/m);
+      expect(run.stderr, content).to.match(/^Cannot start: SESSION_KEYS is not set, and the generated key file \S*dev-session-keys\.json (cannot be read|does not hold keys)/);
       expect(run.stderr).to.not.match(/\n\s+at /);
       expect(readFileSync(file, 'utf8'), 'left as it was').to.equal(content);
     }

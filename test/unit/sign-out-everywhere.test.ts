@@ -463,6 +463,15 @@ describe('SignOutEverywhere', () => {
       expect(revoker.received).to.have.length(1);
     });
 
+    it("ends a session another instance signed in a moment 'after' the logout token came, by its clock running ahead", async () => {
+      await sessionStore.set('alice-laptop', { account: alice }, { sid: 'sid-alice', subject: alice.subject, accountId: alice.accountId, signedInAt: time + 1000 }, SESSION_TTL_MS);
+
+      const result = await signOut.fromBackChannel(logoutTokens.issue({ sid: 'sid-alice', subject: alice.subject }));
+
+      expect(result).to.include({ outcome: 'removed', partitionRemoved: true });
+      expect(await sessionStore.get('alice-laptop')).to.equal(undefined);
+    });
+
     it('ends, when a journaled sign-out is applied late, only the sessions signed in before it came', async () => {
       const journal = new LocalSignOutJournal();
       const findBySubject = sessionStore.findBySubject.bind(sessionStore);

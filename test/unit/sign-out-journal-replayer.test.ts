@@ -77,6 +77,28 @@ describe('the sign-out journal replayer', () => {
     expect(replayer.pending, 'applied once the store answers').to.equal(0);
   });
 
+  it("waits again for the next outage's entries after an attempt that failed only once nothing was left to apply", async () => {
+    const tokenStore = new MemoryTokenStore();
+    const sessionStore = new MemorySessionStore();
+    const provider = new FakeIdentityProvider({ tokenStore });
+    const journal = new LocalSignOutJournal();
+    await journal.append({ channel: 'front-channel', sid: 'sid-alice', at: Date.now() });
+    const remove = journal.remove.bind(journal);
+    journal.remove = async (id) => {
+      await remove(id);
+      throw new Error('ENOSPC: the journal file could not be rewritten'); // removed from memory, not from disk
+    };
+    const replayer = replayerOf({ tokenStore, sessionStore, provider, journal, revoker: new FakeRefreshTokenRevoker({ provider, tokenStore }), logger: captureLogs('error').logger });
+    await replayer.beforeRequest();
+    await new Promise((resolve) => setTimeout(resolve, 10)); // the failed attempt settles
+    expect(replayer.pending).to.equal(0);
+    journal.remove = remove;
+
+    await journal.append({ channel: 'front-channel', sid: 'sid-bob', at: Date.now() });
+    await replayer.beforeRequest();
+    expect(replayer.pending, 'applied before the request').to.equal(0);
+  });
+
   it('lets requests through once every journaled sign-out is applied, while the revocations are still at the provider', async () => {
     const tokenStore = new MemoryTokenStore();
     const sessionStore = new MemorySessionStore();

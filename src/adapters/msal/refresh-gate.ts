@@ -23,6 +23,13 @@ const POLL_MS = 50;
 const EXTENSIONS_PER_LIFETIME = 3;
 
 /**
+ * The most lifetimes a holder keeps its lock for by extending it: a refresh's calls (the store's
+ * read, discovery, keys, the token request, keys again, the write-back, a revocation), each at
+ * most a lifetime, take at most about four.
+ */
+const MAX_LIFETIMES_HELD = 4;
+
+/**
  * How long an account's refresh lock lives unless its holder extends it: what a holder that
  * crashed keeps the account's refresh waiting, and how long another instance's request waits for
  * it. One network call and a store call fit in it (`httpTimeoutMs` and 5 s more: a Redis call's
@@ -49,7 +56,7 @@ export class RefreshGate {
   readonly #queues = new Map<string, Promise<unknown>>();
 
   /**
-   * `lockTtlMs`: longer than one refresh can take under the lock (refreshLockTtlMs); a crashed
+   * `lockTtlMs`: the lock's lifetime unless its holder extends it (refreshLockTtlMs); a crashed
    * holder's lock ends then. A request waits for another instance's refresh that long at most.
    */
   constructor(deps: { lock?: RefreshLock; lockTtlMs: number; now?: () => number }) {
@@ -101,9 +108,10 @@ export class RefreshGate {
       const hit = await cached();
       if (hit !== undefined) return hit;
       // Never a refresh without the lock: a holder that vanished leaves a lock that expires within
-      // `lockTtlMs`, and is taken above. Still held past that, another instance took it in turn
-      // (the first holder's refresh failed): this request gives up rather than redeem the same
-      // refresh token beside it, which a provider that rotates them takes for theft.
+      // `lockTtlMs`, and is taken above. Still held past that, its holder is extending it (a slow
+      // refresh) or another instance took it in turn (the first holder's refresh failed): this
+      // request gives up (a 503) rather than redeem the same refresh token beside it, which a
+      // provider that rotates them takes for theft.
       // The holder's lock ends `lockTtlMs` after it was taken, a moment before this deadline: the
       // loop takes it over above, so the deadline gives two polls more than the lock's lifetime.
       if (this.#now() > deadline + 2 * POLL_MS) throw new IdentityProviderUnavailable('another instance is still refreshing this account');
@@ -116,10 +124,17 @@ export class RefreshGate {
  * the provider's discovery, keys and token endpoint, each within its own deadline) must not let
  * another instance take the lock and redeem the same refresh token. A holder that crashed stops
  * extending, and its lock ends a lifetime later. An extension that fails (the store is down) is
- * not retried here: the next one comes a third of a lifetime later, before the lock ends.
+ * not retried here: the next one comes a third of a lifetime later, before the lock ends. Not past
+ * MAX_LIFETIMES_HELD: every call a refresh makes has a deadline, and all of them together fit in
+ * that many lifetimes, so a refresh still running then is stuck, and must not keep the account's
+ * refreshes from every other instance until this one restarts.
  */
 function keepExtended(held: HeldRefreshLock, ttlMs: number): NodeJS.Timeout {
-  const timer = setInterval(() => void held.extend(ttlMs).catch(() => {}), ttlMs / EXTENSIONS_PER_LIFETIME);
+  let extensions = 0;
+  const timer = setInterval(() => {
+    if (++extensions >= MAX_LIFETIMES_HELD * EXTENSIONS_PER_LIFETIME) clearInterval(timer);
+    void held.extend(ttlMs).catch(() => {});
+  }, ttlMs / EXTENSIONS_PER_LIFETIME);
   timer.unref();
   return timer;
 }

@@ -12,7 +12,7 @@ import { RedisScript } from './redis-script.ts';
 
 /**
  * Creates or replaces a session, moving its index entries.
- * KEYS[1] session hash; ARGV: prefix, id, data, index JSON ({sid?, subject?, accountId?, signedInAt?}),
+ * KEYS[1] session hash; ARGV: prefix, id, data, index JSON ({sid?, subject?, accountId?, signedInAt? as text}),
  * expiresAt, ttlMs, now, onlyIfLive ('1': update, writes nothing unless the session exists unexpired).
  * An index set lives as long as its longest-lived member: its PEXPIRE is only ever extended.
  */
@@ -30,7 +30,7 @@ local index = cjson.decode(ARGV[4])
 for _, field in ipairs({'sid', 'subject', 'accountId'}) do
   if type(index[field]) == 'string' then redis.call('HSET', key, field, index[field]) end
 end
-if type(index.signedInAt) == 'number' then redis.call('HSET', key, 'signedInAt', string.format('%d', index.signedInAt)) end
+if type(index.signedInAt) == 'string' then redis.call('HSET', key, 'signedInAt', index.signedInAt) end
 redis.call('PEXPIRE', key, ttl)
 for _, field in ipairs({'sid', 'subject', 'accountId'}) do
   if type(index[field]) == 'string' then

@@ -105,7 +105,8 @@ export class RedisSessionStore implements SessionStore {
       this.#keyPrefix,
       id,
       JSON.stringify(data),
-      JSON.stringify({ sid, subject, accountId, signedInAt }),
+      // The time as text: Lua's numbers would go through a C long to be written back as digits.
+      JSON.stringify({ sid, subject, accountId, signedInAt: signedInAt === undefined ? undefined : String(signedInAt) }),
       now + ttlMs,
       ttl,
       now,
