@@ -58,9 +58,11 @@ export class Readiness {
   }
 
   async report(): Promise<ReadinessReport> {
+    // The store's check waits (a Redis PING, up to 250 ms); the others are read after it, so that a
+    // shutdown begun meanwhile makes this answer a 503 "shutting-down", not a 200 saying so.
+    const store: CheckResult = { status: (await this.#storeAnswers()) ? 'ok' : 'failing', required: !this.#sharedStore };
     const shutdown: CheckResult = { status: this.#lifecycle.draining ? 'failing' : 'ok', required: true };
     const discovery: CheckResult = { status: this.#discovery.loaded ? 'ok' : 'failing', required: true };
-    const store: CheckResult = { status: (await this.#storeAnswers()) ? 'ok' : 'failing', required: !this.#sharedStore };
     const checks = { shutdown, 'provider-discovery': discovery, store };
     const ready = Object.values(checks).every((check) => check.status === 'ok' || !check.required);
     const status = this.#lifecycle.draining ? 'shutting-down' : ready ? 'ready' : 'not-ready';
