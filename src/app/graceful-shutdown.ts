@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type Koa from 'koa';
 import type { Lifecycle } from './lifecycle.ts';
@@ -18,30 +18,40 @@ export function closeConnectionsWhileDraining(lifecycle: Lifecycle): Koa.Middlew
     });
 }
 
-/** The open connections of each server `watchConnections` was given. */
-const connectionsOf = new WeakMap<Server, Set<Socket>>();
+/** The open connections of each server `watchConnections` was given, with how many requests each has the app serving. */
+const connectionsOf = new WeakMap<Server, Map<Socket, number>>();
 
 /**
- * Keeps the server's open connections for `drain`, which closes those that never sent a byte: a
- * browser's preconnect, a load balancer's warm pool. Node's `closeIdleConnections` leaves them open
- * (a connection counts as idle only once it has sent a request), so one of them held the drain for
- * the whole grace period, and the stop was logged as cutting requests when none ran. Call it before
+ * Keeps the server's open connections for `drain`, which closes those that have no request the app
+ * is serving: a browser's preconnect, a load balancer's warm pool, a client part-way through
+ * sending a request (its headers not all in). Node's `closeIdleConnections` leaves them open (a
+ * connection counts as idle only once it has been answered), so one of them held the drain for the
+ * whole grace period, and the stop was logged as cutting requests when none ran. Call it before
  * the server accepts a connection.
  */
 export function watchConnections(server: Server): void {
-  const connections = new Set<Socket>();
+  const connections = new Map<Socket, number>();
   connectionsOf.set(server, connections);
   server.on('connection', (socket: Socket) => {
-    connections.add(socket);
+    connections.set(socket, 0);
     socket.once('close', () => connections.delete(socket));
+  });
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    const { socket } = request;
+    if (!connections.has(socket)) return;
+    connections.set(socket, connections.get(socket)! + 1);
+    response.once('close', () => {
+      if (connections.has(socket)) connections.set(socket, connections.get(socket)! - 1);
+    });
   });
 }
 
 /**
  * Stops accepting connections, closes the idle ones at once and the others as they go idle, and
  * gives in-flight requests `graceMs` to finish before cutting what is left. A watched connection
- * (watchConnections) that has sent nothing is closed at the first sweep, 100 ms in, if it still has
- * not (a request already on its way is served). Resolves to whether every request finished in time.
+ * (watchConnections) with no request in service is closed at the first sweep, 100 ms in, if it
+ * still has none then (a request whose headers are in by then is served). Resolves to whether
+ * every request finished in time.
  */
 export async function drain(server: Server, graceMs: number): Promise<boolean> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -67,13 +77,13 @@ export async function drain(server: Server, graceMs: number): Promise<boolean> {
   }
 }
 
-/** Each call closes the connections that had sent nothing at the call before, and still have not. */
-function unusedConnectionsCloser(connections: Set<Socket> | undefined): () => void {
+/** Each call closes the connections that had no request in service at the call before, and still have none. */
+function unusedConnectionsCloser(connections: Map<Socket, number> | undefined): () => void {
   let unusedBefore = new Set<Socket>();
   return () => {
     const unused = new Set<Socket>();
-    for (const socket of connections ?? []) {
-      if (socket.bytesRead !== 0) continue;
+    for (const [socket, serving] of connections ?? []) {
+      if (serving > 0) continue;
       if (unusedBefore.has(socket)) socket.destroy();
       else unused.add(socket);
     }

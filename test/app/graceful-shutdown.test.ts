@@ -114,13 +114,16 @@ describe('graceful shutdown on SIGTERM (the app as a process)', function () {
     agent.destroy();
   });
 
-  it('closes a connection that never sent a request (a preconnect), and exits at once, drained', async () => {
+  for (const [what, sent] of [
+    ['never sent a request (a preconnect)', ''],
+    ['sent part of a request and no more', 'GET /healthz HTTP/1.1\\r\\nHost: loc'],
+  ] as const) it(`closes a connection that ${what}, and exits at once, drained`, async () => {
     app = await start();
     // Opened from another process: nock, which other suites load into this one, stands in for
     // this process's sockets and reports a connection before the real one is made.
     const holder = spawn(
       process.execPath,
-      ['-e', `const s = require('node:net').connect(${app.port}, '127.0.0.1', () => console.log('connected')); s.on('close', () => { console.log('closed'); process.exit(0); }); s.on('error', () => {});`],
+      ['-e', `const s = require('node:net').connect(${app.port}, '127.0.0.1', () => { s.write('${sent}'); console.log('connected'); }); s.on('close', () => { console.log('closed'); process.exit(0); }); s.on('error', () => {});`],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     const output: string[] = [];
