@@ -3,6 +3,7 @@ import { loadConfig, type Config, type ConfigFallbacks } from './config.ts';
 import { createAppContainer, type AppContainer } from './container.ts';
 import { createApp } from './create-app.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
+import { markPrefixInUse } from '../adapters/redis/redis-key-prefix.ts';
 import { storesReady } from './store-registrations.ts';
 
 export interface BuildOptions {
@@ -50,4 +51,7 @@ function startBackgroundWork({ cradle }: AppContainer): void {
   void cradle.expirySweeper;
   void cradle.walCheckpointer;
   void cradle.signOutJournalReplayer;
+  // The operator's command (not an app instance: it never builds the app) tells by it that it looks
+  // under the app's prefix when it finds nobody signed in.
+  if (cradle.config.tokenStore === 'redis') markPrefixInUse(cradle.redis, cradle.config.redisKeyPrefix);
 }

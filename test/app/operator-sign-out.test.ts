@@ -13,6 +13,7 @@ import { TokenKeyring } from '../../src/adapters/encryption/token-keyring.ts';
 import { connectRedis, redisReady } from '../../src/adapters/redis/redis-connection.ts';
 import { RedisSessionStore } from '../../src/adapters/redis/redis-session-store.ts';
 import { RedisTokenStore } from '../../src/adapters/redis/redis-token-store.ts';
+import { buildApp } from '../../src/app/build-app.ts';
 import { doneBeforeFailing } from '../../src/app/operator-sign-out.ts';
 import type { SignOutResult } from '../../src/domain/sign-out-result.ts';
 import { demoUserByUsername } from '../../src/dev/demo-users.ts';
@@ -164,6 +165,20 @@ describe('npm run signout (operator sign-out) against Redis', function () {
     expect(run.code, run.stderr).to.equal(0);
     expect(run.stdout).to.contain('Nothing stored for subject nobody-at-all');
     expect(await sessions.findBySubject(alice.oid)).to.have.length(2);
+  });
+
+  it('reports nothing stored, and succeeds, on the prefix of an app instance that holds no session (nobody signed in)', async () => {
+    const idle = { ...env, REDIS_KEY_PREFIX: `${env.REDIS_KEY_PREFIX}idle:` };
+    const { container } = await buildApp(idle, { logger: pino({ level: 'silent' }) });
+    try {
+      for (let i = 0; i < 50 && (await redis.keys(`${idle.REDIS_KEY_PREFIX}*`)).length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+      const run = await runSignout(['--subject', alice.oid], idle);
+
+      expect(run.code, run.stderr).to.equal(0);
+      expect(run.stdout).to.contain(`Nothing stored for subject ${alice.oid}`);
+    } finally {
+      await container.dispose();
+    }
   });
 
   it('exits 1 rather than report "nothing stored" when nothing at all is under its REDIS_KEY_PREFIX: not where the app writes', async () => {

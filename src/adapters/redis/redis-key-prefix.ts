@@ -1,9 +1,24 @@
 import type { Redis } from 'ioredis';
 
+/** The key an app instance keeps under its prefix (`<prefix>app`), saying the prefix is in use. */
+export const PREFIX_IN_USE_KEY = 'app';
+
+/**
+ * Keeps `<prefix>app` in Redis while an app instance runs, written at every (re)connection (a Redis
+ * restarted empty gets it back): every other key the app writes expires, so without it the app's
+ * prefix with nobody signed in could not be told from a prefix no app uses. It has no expiry; a
+ * prefix no longer used can have it deleted.
+ */
+export function markPrefixInUse(redis: Redis, keyPrefix: string): void {
+  const mark = () => void redis.set(`${keyPrefix}${PREFIX_IN_USE_KEY}`, 'in use by the koa-msal app').catch(() => {});
+  redis.on('ready', mark);
+  if (redis.status === 'ready') mark();
+}
+
 /**
  * Whether Redis holds any key under `keyPrefix`, by SCAN (never KEYS, which blocks the server): the
- * operator's check that a sign-out that found nothing looked where the app writes. Every key the app
- * writes carries a TTL, so an app that holds nothing for anyone has none either.
+ * operator's check that a sign-out that found nothing looked where the app writes. An app instance
+ * that has run on the prefix left `<prefix>app` there (markPrefixInUse), whoever is signed in.
  */
 export async function holdsKeysUnder(redis: Redis, keyPrefix: string): Promise<boolean> {
   const pattern = `${keyPrefix.replace(/[*?[\]\\]/g, (special) => `\\${special}`)}*`;
