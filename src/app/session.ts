@@ -90,7 +90,8 @@ export function sessionMiddleware(app: Koa, { config, cookies, sessionStore, tok
           const lifetimeLeft = absoluteLifetimeLeftMs(data, now(), config.sessionAbsoluteTtlMs);
           if (lifetimeLeft <= 0) {
             endedMeanwhile.add(contextOf(options)); // its lifetime ran out during the request
-            return sessionStore.destroy(id);
+            await sessionStore.destroy(id);
+            return;
           }
           const ttl = Math.min(maxAge, lifetimeLeft);
           const state = contextOf(options).state;
@@ -106,7 +107,9 @@ export function sessionMiddleware(app: Koa, { config, cookies, sessionStore, tok
           }
           await tokenStore.keepUntil(data.account.accountId, now() + Math.min(ttl, tokenTtlMs));
         },
-        destroy: (id: string) => sessionStore.destroy(id),
+        destroy: async (id: string) => {
+          await sessionStore.destroy(id);
+        },
       },
     },
     app,

@@ -113,8 +113,8 @@ export class SignOutEverywhere {
    */
   async endOneSession(account: SignedInAccount, sessionId: string): Promise<SignOutResult> {
     const own = (await this.#sessionStore.findBySubject(account.subject)).filter((session) => session.id === sessionId);
-    await this.#endSessions(own);
-    return signOutResult('sessions-page', { subject: account.subject, sessionsEnded: own.length, partitionRemoved: false, revocation: 'not-attempted' });
+    const sessionsEnded = await this.#endSessions(own);
+    return signOutResult('sessions-page', { subject: account.subject, sessionsEnded, partitionRemoved: false, revocation: 'not-attempted' });
   }
 
   /**
@@ -129,8 +129,8 @@ export class SignOutEverywhere {
     const replaced = { id: sessionId, subject: previous.subject, accountId: previous.accountId };
     const others = (await this.#sessionStore.findByAccount(previous.accountId)).filter((session) => session.id !== sessionId);
     if (others.length === 0) return signOutResult('app', await this.#signOut([replaced], [previous.accountId], previous.subject));
-    await this.#endSessions([replaced]);
-    return signOutResult('app', { subject: previous.subject, sessionsEnded: 1, partitionRemoved: false, revocation: 'not-attempted' });
+    const sessionsEnded = await this.#endSessions([replaced]);
+    return signOutResult('app', { subject: previous.subject, sessionsEnded, partitionRemoved: false, revocation: 'not-attempted' });
   }
 
   /**
@@ -372,6 +372,7 @@ export class SignOutEverywhere {
     // so it stays valid at the provider). Its existence is asked of the store itself (a summary
     // read), not of a version an instance may still hold after another instance removed it.
     let removedUnread = false;
+    let sessionsEnded = 0;
     try {
       for (const accountId of accounts) {
         const { held, unread } = await this.#removePartition(accountId, (reading) => (removing = reading));
@@ -379,7 +380,7 @@ export class SignOutEverywhere {
         if (held) removed.push(held);
         removedUnread ||= unread;
       }
-      await this.#endSessions(sessions);
+      sessionsEnded = await this.#endSessions(sessions);
     } catch (error) {
       const revoked = removing ? [...removed, removing] : removed;
       if (revoked.length > 0 || removedUnread) {
@@ -390,7 +391,7 @@ export class SignOutEverywhere {
     }
     let revocation: Promise<RevocationOutcome> | undefined;
     return {
-      work: { subject, sessionsEnded: sessions.length, partitionRemoved: removed.length > 0 || removedUnread },
+      work: { subject, sessionsEnded, partitionRemoved: removed.length > 0 || removedUnread },
       revoke: () => (revocation ??= this.#revokeAll(removed, removedUnread)),
     };
   }
@@ -419,8 +420,10 @@ export class SignOutEverywhere {
     return worstRevocation(unreadRemoved ? [...outcomes, 'failed'] : outcomes);
   }
 
-  async #endSessions(sessions: readonly IndexedSession[]): Promise<void> {
-    await Promise.all(sessions.map((session) => this.#sessionStore.destroy(session.id)));
+  /** Ends the sessions; resolves to how many were still there (a sign-out racing this one may have ended some). */
+  async #endSessions(sessions: readonly IndexedSession[]): Promise<number> {
+    const ended = await Promise.all(sessions.map((session) => this.#sessionStore.destroy(session.id)));
+    return ended.filter(Boolean).length;
   }
 }
 

@@ -44,8 +44,12 @@ export interface SessionStore {
    * nothing otherwise, so a session a sign-out ended meanwhile is never brought back.
    */
   update(id: string, data: Record<string, unknown>, index: SessionIndex, ttlMs: number): Promise<boolean>;
-  /** Deletes the session and its index entries; deleting a missing one is not an error (idempotent). */
-  destroy(id: string): Promise<void>;
+  /**
+   * Deletes the session and its index entries; resolves to whether it existed (unexpired) until
+   * this call. Deleting a missing one is not an error (idempotent): two sign-outs racing over one
+   * session both succeed, and only one is told it ended it.
+   */
+  destroy(id: string): Promise<boolean>;
   /** The unexpired sessions bound to provider session `sid` (front-channel sign-out); `[]` when none. */
   findBySid(sid: string): Promise<IndexedSession[]>;
   /** The unexpired sessions of user `subject` (a logout token naming only `sub`, the "Your sessions" page); `[]` when none. */

@@ -125,14 +125,21 @@ export function describeSessionStoreContract(
       expect(await store.get('s-old')).to.equal(undefined);
     });
 
-    it('destroys idempotently', async () => {
-      await store.destroy('missing');
+    it('destroys idempotently, telling only the first call that it ended the session', async () => {
+      expect(await store.destroy('missing')).to.equal(false);
       await store.set('s1', { n: 1 }, { sid: 'sid-A' }, TTL_MS);
-      await store.destroy('s1');
-      await store.destroy('s1');
+      expect(await store.destroy('s1')).to.equal(true);
+      expect(await store.destroy('s1')).to.equal(false);
 
       expect(await store.get('s1')).to.equal(undefined);
       expect(await store.findBySid('sid-A')).to.deep.equal([]);
+    });
+
+    it('tells a destroy of an expired session that it ended nothing', async () => {
+      await store.set('s1', { n: 1 }, { sid: 'sid-A' }, TTL_MS);
+      advance(TTL_MS);
+
+      expect(await store.destroy('s1')).to.equal(false);
     });
 
     it('never returns an expired session from get, findBySid, findBySubject or findByAccount', async () => {

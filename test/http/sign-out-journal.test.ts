@@ -227,8 +227,9 @@ describe('sign-outs during a Redis outage are journaled and applied later', () =
     await apps.splice(0).pop()!.close(); // that instance is scaled in, its journal left on its disk
 
     redis!.kill('SIGCONT');
-    const other = await instance(freshJournal(), {}, keyPrefix);
-    await sleep(20); // a sign-in after the sign-out came, at the provider and here
+    // A sign-in five minutes after the sign-out came, at the provider and here: this instance's
+    // clock stands for the time that passed.
+    const other = await instance(freshJournal(), { now: asValue(() => Date.now() + 5 * 60_000) }, keyPrefix);
     const newBrowser = other.browser();
     await signInWithBrowser(newBrowser, entra, alice, { sid: 'sid-alice-6' });
     expect((await newBrowser.get('/profile')).status).to.equal(200);

@@ -567,6 +567,13 @@ describe('SignOutEverywhere', () => {
     });
   });
 
+  it('counts a session two racing sign-outs both found as ended once (the audit adds up)', async () => {
+    const results = await Promise.all([signOut.everywhere(alice, 'alice-laptop'), signOut.everywhere(alice, 'alice-laptop'), signOut.fromFrontChannel({ sid: 'sid-alice' })]);
+
+    expect(results.reduce((sum, result) => sum + result.sessionsEnded, 0)).to.equal(2);
+    expect(results.filter((result) => result.partitionRemoved)).to.have.length(1);
+  });
+
   describe('the sessions page', () => {
     beforeEach(async () => {
       await startSession('alice-tablet', alice, 'sid-alice-tablet'); // another provider session, another device

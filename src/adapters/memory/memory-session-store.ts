@@ -46,8 +46,10 @@ export class MemorySessionStore implements SessionStore {
     return true;
   }
 
-  async destroy(id: string): Promise<void> {
+  async destroy(id: string): Promise<boolean> {
+    const existed = this.#live(id) !== undefined;
     this.#delete(id);
+    return existed;
   }
 
   async findBySid(sid: string): Promise<IndexedSession[]> {

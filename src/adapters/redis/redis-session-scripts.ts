@@ -42,14 +42,18 @@ end
 return 1
 `);
 
-/** Deletes a session and its index entries. KEYS[1] session hash; ARGV: prefix, id. */
+/**
+ * Deletes a session and its index entries; returns 1 if it was there unexpired, else 0.
+ * KEYS[1] session hash; ARGV: prefix, id, now.
+ */
 export const DESTROY_SESSION = new RedisScript(`
-local old = redis.call('HMGET', KEYS[1], 'sid', 'subject', 'accountId')
+local old = redis.call('HMGET', KEYS[1], 'sid', 'subject', 'accountId', 'expiresAt')
 for i, field in ipairs({'sid', 'subject', 'accountId'}) do
   if old[i] then redis.call('SREM', ARGV[1] .. field .. ':' .. old[i], ARGV[2]) end
 end
 redis.call('DEL', KEYS[1])
-return 1
+if old[4] and tonumber(old[4]) > tonumber(ARGV[3]) then return 1 end
+return 0
 `);
 
 /**

@@ -74,8 +74,9 @@ export class RedisSessionStore implements SessionStore {
     return this.#save(id, data, index, ttlMs, true);
   }
 
-  async destroy(id: string): Promise<void> {
-    await this.#changing(id, (key) => guarded(this.#deadlineMs, () => DESTROY_SESSION.run(this.#redis, [key], [this.#keyPrefix, id])));
+  async destroy(id: string): Promise<boolean> {
+    const args = [this.#keyPrefix, id, this.#now()];
+    return (await this.#changing(id, (key) => guarded(this.#deadlineMs, () => DESTROY_SESSION.run(this.#redis, [key], args)))) === 1;
   }
 
   async findBySid(sid: string): Promise<IndexedSession[]> {

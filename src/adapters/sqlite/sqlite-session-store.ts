@@ -40,7 +40,7 @@ export class SqliteSessionStore implements SessionStore {
   readonly #remembered: RememberedRows<string>;
   readonly #upsert: Database.Statement<SessionRow>;
   readonly #update: Database.Statement<SessionRow & { now: number }>;
-  readonly #delete: Database.Statement<[string]>;
+  readonly #delete: Database.Statement<[string], { expiresAt: number }>;
   readonly #selectBySid: Database.Statement<[string, number], IndexRow>;
   readonly #selectBySubject: Database.Statement<[string, number], IndexRow>;
   readonly #selectByAccount: Database.Statement<[string, number], IndexRow>;
@@ -59,7 +59,7 @@ export class SqliteSessionStore implements SessionStore {
       UPDATE sessions SET data = @data, sid = @sid, subject = @subject, account_id = @accountId,
         signed_in_at = @signedInAt, expires_at = @expiresAt
       WHERE id = @id AND expires_at > @now`);
-    this.#delete = db.prepare('DELETE FROM sessions WHERE id = ?');
+    this.#delete = db.prepare('DELETE FROM sessions WHERE id = ? RETURNING expires_at AS expiresAt');
     const indexed = 'SELECT id, subject, account_id AS accountId, signed_in_at AS signedInAt FROM sessions';
     this.#selectBySid = db.prepare(`${indexed} WHERE sid = ? AND expires_at > ?`);
     this.#selectBySubject = db.prepare(`${indexed} WHERE subject = ? AND expires_at > ?`);
@@ -101,9 +101,10 @@ export class SqliteSessionStore implements SessionStore {
     };
   }
 
-  async destroy(id: string): Promise<void> {
+  async destroy(id: string): Promise<boolean> {
     this.#remembered.forget(id);
-    guarded(() => this.#delete.run(id));
+    const deleted = guarded(() => this.#delete.get(id));
+    return deleted !== undefined && deleted.expiresAt > this.#now();
   }
 
   async findBySid(sid: string): Promise<IndexedSession[]> {

@@ -24,7 +24,7 @@ export class MeasuredSessionStore implements SessionStore {
     return measured(this.#ops.update, () => this.#inner.update(id, data, index, ttlMs));
   }
 
-  destroy(id: string): Promise<void> {
+  destroy(id: string): Promise<boolean> {
     return measured(this.#ops.destroy, () => this.#inner.destroy(id));
   }
 
