@@ -7,17 +7,18 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { loadDotEnvOrExit } from './app/dot-env.ts';
 import { isProductionOrExit } from './app/production-mode.ts';
-
-if (existsSync('.env')) process.loadEnvFile('.env');
 
 const { operatorArguments } = await import('./app/operator-sign-out.ts');
 const output = { out: (text: string) => process.stdout.write(text), err: (text: string) => process.stderr.write(text) };
-// `--help` and bad arguments answer before the environment is looked at (no AUTHORITY, say).
+// `--help` and bad arguments answer before the environment is looked at (no AUTHORITY, say), and
+// before `.env` is read.
 const asked = operatorArguments(process.argv.slice(2), output);
 if (typeof asked === 'number') process.exit(asked);
+
+loadDotEnvOrExit('Cannot run');
 
 // Refused as `npm start` refuses it: an unknown NODE_ENV (`prod`) taken for development would act
 // on the offline stack's app, or with development keys, where production was meant.

@@ -4,11 +4,11 @@
  * on loopback only, and never with NODE_ENV=production (nor with a NODE_ENV it does not know): a
  * secret that was never injected must not turn a production deploy into a demo with known passwords.
  */
-import { existsSync } from 'node:fs';
 import { ConfigError } from './app/config-error.ts';
+import { loadDotEnvOrExit } from './app/dot-env.ts';
 import { isProductionOrExit } from './app/production-mode.ts';
 
-if (existsSync('.env')) process.loadEnvFile('.env');
+loadDotEnvOrExit('Cannot start');
 
 const PROVIDER_SETTINGS = '(AUTHORITY, CLIENT_ID, CLIENT_SECRET, ...; see README "Use Microsoft Entra ID")';
 

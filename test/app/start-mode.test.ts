@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,5 +66,38 @@ describe('a NODE_ENV other than development, test or production (a typo for prod
       expect(signout.status, signout.stderr).to.equal(1);
       expect(signout.stderr, JSON.stringify(env)).to.contain(`Cannot run: ${refusal('prod')}`);
     }
+  });
+});
+
+describe('.env at the entry points', () => {
+  /** `node <script> <args>` in a working directory holding `.env` as `makeEnv` leaves it. */
+  function runWith(makeEnv: (cwd: string) => void, script: string, args: readonly string[] = []) {
+    const cwd = mkdtempSync(join(tmpdir(), 'dot-env-'));
+    const { PATH, HOME } = process.env;
+    try {
+      makeEnv(cwd);
+      return spawnSync(process.execPath, [script, ...args], { cwd, env: { PATH, HOME }, encoding: 'utf8', timeout: 20_000 });
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  }
+
+  it('stops npm start and npm run signout when .env sets NODE_EXTRA_CA_CERTS, which Node reads only from the environment it starts with', () => {
+    const withCa = (cwd: string) => writeFileSync(join(cwd, '.env'), 'AUTHORITY=https://127.0.0.1:9/tenant-id\nNODE_EXTRA_CA_CERTS=/etc/ssl/private-ca.pem\n');
+    for (const [script, refusal] of [[START, 'Cannot start'], [SIGNOUT, 'Cannot run']] as const) {
+      const run = runWith(withCa, script, script === SIGNOUT ? ['--subject', 'someone'] : []);
+      expect(run.status, run.stderr).to.equal(1);
+      expect(run.stderr).to.contain(`${refusal}: NODE_EXTRA_CA_CERTS is set in .env, but Node reads it only from the environment it starts with`);
+    }
+  });
+
+  it('answers npm run signout -- --help before reading .env, and stops, without a stack trace, on a .env it cannot read', () => {
+    const unreadable = (cwd: string) => mkdirSync(join(cwd, '.env'));
+    const help = runWith(unreadable, SIGNOUT, ['--help']);
+    expect(help.status, help.stderr).to.equal(0);
+    const start = runWith(unreadable, START);
+    expect(start.status, start.stderr).to.equal(1);
+    expect(start.stderr).to.match(/^Cannot start: \.env cannot be read: /);
+    expect(start.stderr).to.not.match(/\n\s+at /);
   });
 });
