@@ -62,9 +62,24 @@ describe('the browser journey: sign in, profile, sign out', () => {
 
     const signedOut = await browser.get('/auth/signed-out');
     expect(signedOut.text).to.contain('tokens this app held for you have been removed');
+    expect(signedOut.text, 'the provider was asked to end its session').to.not.contain('still open');
     const after = await browser.get('/profile');
     expect(after.status).to.equal(302);
     expect(after.location).to.match(/^\/auth\/signin/);
+  });
+
+  it("says, after a sign-out from a provider with no end-session endpoint, that the provider's session is still open", async () => {
+    await stopTestApp(app);
+    ({ entra, app } = await startAppWithFakeEntra([alice], {}, (fake) => (fake.endSessionEndpoint = null)));
+    const browser = app.browser();
+    await signInWithBrowser(browser, entra, alice, { sid: 'sid-alice' });
+
+    const signOut = await browser.post('/auth/signout', { _csrf: csrfFrom(await browser.get('/profile')) });
+    expect(signOut.location).to.equal('/auth/signed-out');
+    const page = await browser.get('/auth/signed-out');
+
+    expect(page.text).to.contain('tokens this app held for you have been removed');
+    expect(page.text).to.contain('The sign-in service offers apps no way to end your session there, so it is still open');
   });
 
   it('tells a visitor who comes back from the provider still signed in here so, with the form to sign out here too', async () => {

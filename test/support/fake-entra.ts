@@ -66,8 +66,11 @@ export class FakeEntra {
   tokenAnswer: ((form: URLSearchParams, answer: [number, unknown]) => [number, unknown] | Promise<[number, unknown]>) | undefined;
   /** The `claims` parameter of the last token request (MSAL sends client capabilities there). */
   lastTokenRequestClaims: string | undefined;
-  /** Where discovery puts the end-session endpoint, when not beside the others (another host, as some providers do). */
-  endSessionEndpoint: string | undefined;
+  /**
+   * Where discovery puts the end-session endpoint, when not beside the others (another host, as some
+   * providers do); `null`: discovery has none (Google, an Auth0 tenant without OIDC logout).
+   */
+  endSessionEndpoint: string | null | undefined;
   /** When set, token responses carry `refresh_in` (Entra's hint to refresh before expiry). */
   refreshInSeconds: number | undefined;
   /**
@@ -161,7 +164,7 @@ export class FakeEntra {
       issuer: this.issuer,
       authorization_endpoint: `${endpoints}/authorize`,
       token_endpoint: `${endpoints}/token`,
-      end_session_endpoint: this.endSessionEndpoint ?? `${endpoints}/logout`,
+      ...(this.endSessionEndpoint === null ? {} : { end_session_endpoint: this.endSessionEndpoint ?? `${endpoints}/logout` }),
       jwks_uri: `${ENTRA_HOST}/${this.tenant}/discovery/v2.0/keys`,
       id_token_signing_alg_values_supported: ['RS256'],
       response_modes_supported: ['query', 'fragment', 'form_post'],

@@ -33,7 +33,8 @@ export function authRoutes(
     identityProvider,
     logger,
     now,
-  }: Pick<Cradle, 'config' | 'signIn' | 'signOutEverywhere' | 'signOutAudit' | 'identityProvider' | 'logger' | 'now'>,
+    providerDiscovery,
+  }: Pick<Cradle, 'config' | 'signIn' | 'signOutEverywhere' | 'signOutAudit' | 'identityProvider' | 'logger' | 'now' | 'providerDiscovery'>,
   signInStart: SignInStart,
 ): Router {
   const router = new Router({ prefix: '/auth' });
@@ -147,7 +148,11 @@ export function authRoutes(
     // not tell this app of its sign-out. The page must not tell them their session here has ended.
     const account = ctx.session?.account;
     const tokensRemoved = takeTokensRemovedNotice(ctx, cookies);
-    await ctx.render('signed-out', { account, tokensRemoved, csrfToken: account ? csrfToken(ctx) : undefined });
+    // A provider with no end-session endpoint (Google; an Auth0 tenant without OIDC logout) was
+    // never asked to end its session: the next sign-in there, this app's or another's, asks for no
+    // password. The page says so rather than leave a shared computer's user thinking all is over.
+    const providerSessionKept = providerDiscovery.held !== undefined && !providerDiscovery.held.end_session_endpoint;
+    await ctx.render('signed-out', { account, tokensRemoved, providerSessionKept, csrfToken: account ? csrfToken(ctx) : undefined });
   });
 
   return router;
