@@ -3,6 +3,7 @@ import { loadConfig, type Config, type ConfigFallbacks } from './config.ts';
 import { createAppContainer, type AppContainer } from './container.ts';
 import { createApp } from './create-app.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
+import { cacheableScopes } from '../adapters/msal/partition-view.ts';
 import { markPrefixInUse } from '../adapters/redis/redis-key-prefix.ts';
 import { storesReady } from './store-registrations.ts';
 
@@ -33,6 +34,12 @@ export async function buildApp(env: Readonly<Record<string, string | undefined>>
   const logger = options.logger ?? createLogger({ level: config.logLevel, format: config.logFormat });
   if (config.allowPlaintextTokens && config.tokenEncryptionKeys.length === 0) {
     logger.warn({}, 'ALLOW_PLAINTEXT_TOKENS=true: refresh tokens are stored unencrypted; set TOKEN_ENCRYPTION_KEYS');
+  }
+  if (cacheableScopes(config.apiScopes).length === 0) {
+    logger.warn(
+      { apiScopes: config.apiScopes },
+      'API_SCOPES names only OpenID Connect scopes: no access token is ever served from the cache, so every page refreshes at the provider; name the API\'s own scope',
+    );
   }
   const container = createAppContainer(config, logger, options.overrides);
   startBackgroundWork(container);

@@ -26,12 +26,15 @@ for (const shape of SHAPES) {
     const clientId = 'my-client';
     let app: TestApp;
     let grants: string[];
+    /** What the token endpoint says it granted (RFC 6749 §3.3: it may grant fewer than asked). */
+    let grantedScope: string;
     /** The nonce each code was issued for (the provider's memory of the authorization request). */
     const nonceOfCode = new Map<string, string>();
 
     beforeEach(async () => {
       blockNetwork();
       grants = [];
+      grantedScope = 'openid profile offline_access api';
       const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
       const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
       nock(host).persist().get(`${shape.path}/.well-known/openid-configuration`).reply(200, {
@@ -55,7 +58,7 @@ for (const shape of SHAPES) {
           const idToken = await new SignJWT({ iss: authority, aud: clientId, sub: 'user-1', iat: now, exp: now + 300, sid: 'session-1', ...(nonce ? { nonce } : {}) })
             .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
             .sign(privateKey);
-          return [200, { access_token: `at.${grants.length}`, token_type: 'Bearer', expires_in: 3600, refresh_token: 'rt', id_token: idToken, scope: 'openid profile offline_access api' }];
+          return [200, { access_token: `at.${grants.length}`, token_type: 'Bearer', expires_in: 3600, refresh_token: 'rt', id_token: idToken, scope: grantedScope }];
         });
       // Answers only the access token the code redeemed: a page served with another one is a 502.
       nock('https://api.example.com', { reqheaders: { authorization: 'Bearer at.1' } })
@@ -82,6 +85,32 @@ for (const shape of SHAPES) {
         expect(profile.text).to.contain('Alice');
       }
       expect(grants).to.deep.equal(['authorization_code']);
+    });
+
+    if (shape !== SHAPES[0]) return;
+
+    const warnings = (start: string) =>
+      app.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.level === 'warn' && String(line.message).startsWith(start));
+
+    it('warns once, naming what is missing, when the provider grants fewer scopes than API_SCOPES asks: every page then refreshes', async () => {
+      grantedScope = 'openid profile offline_access';
+      const browser = app.browser();
+      const start = await browser.get('/auth/signin');
+      const request = new URL(start.location!).searchParams;
+      nonceOfCode.set('the-code', request.get('nonce')!);
+      await browser.get(`/auth/redirect?code=the-code&state=${request.get('state')}`);
+
+      for (let page = 0; page < 3; page++) await browser.get('/profile');
+
+      expect(grants.filter((grant) => grant === 'refresh_token').length, 'a refresh for each page').to.equal(3);
+      const warned = warnings('the provider granted fewer scopes than API_SCOPES asks');
+      expect(warned.map((line) => line.missing)).to.deep.equal([['api']]);
+    });
+
+    it('warns at start when API_SCOPES names only OpenID Connect scopes (no access token is ever served from the cache)', async () => {
+      await app.close();
+      app = await startTestApp({ authority, clientId } as FakeEntra, { API_URL: 'https://api.example.com/me', API_SCOPES: 'openid email' });
+      expect(warnings('API_SCOPES names only OpenID Connect scopes').map((line) => line.apiScopes)).to.deep.equal([['openid', 'email']]);
     });
   });
 }

@@ -20,7 +20,7 @@ import { PartitionCachePlugin } from './partition-cache-plugin.ts';
 import { RefreshGate } from './refresh-gate.ts';
 import { idTokenSecret } from './partition-secrets.ts';
 import { codeOfCallback, newSignInChecks, RESPONSE_ISSUER_RULE, RESPONSE_TENANT_RULE } from './sign-in-checks.ts';
-import { matchedAccessToken, nowSeconds, partitionView, type PartitionView } from './partition-view.ts';
+import { cacheableScopes, matchedAccessToken, nowSeconds, partitionView, type PartitionView } from './partition-view.ts';
 import { BackgroundRefreshes } from './background-refreshes.ts';
 
 export interface MsalSettings {
@@ -103,6 +103,7 @@ export class MsalIdentityProvider implements IdentityProvider {
   readonly #idTokenCheck: IdTokenCheck;
   readonly #networkClient: INetworkModule;
   readonly #logger: Logger;
+  #narrowedGrantNoted = false;
   /** When each of the authorization response's rules was last logged as failed (#logRefusal). */
   readonly #responseRefusalLoggedAt = new Map<string, number>();
   readonly #msalLogger: Logger;
@@ -252,6 +253,23 @@ export class MsalIdentityProvider implements IdentityProvider {
   }
 
   /**
+   * Warns, once per process, of a provider that grants fewer scopes than asked (RFC 6749 §3.3 lets
+   * it): the cache serves a token only for every scope asked, so each page would refresh at the
+   * provider, and the operator should ask for what it grants (API_SCOPES).
+   */
+  #noteNarrowedGrant(requested: readonly string[], granted: readonly string[]): void {
+    if (this.#narrowedGrantNoted) return;
+    const given = new Set(granted.map((scope) => scope.toLowerCase()));
+    const missing = cacheableScopes(requested).filter((scope) => !given.has(scope));
+    if (missing.length === 0) return;
+    this.#narrowedGrantNoted = true;
+    this.#logger.warn(
+      { requested, granted, missing },
+      'the provider granted fewer scopes than API_SCOPES asks: no cached token matches, so every page refreshes at the provider; set API_SCOPES to what it grants',
+    );
+  }
+
+  /**
    * One log line for a provider answer that failed a check, naming the rule (never the token). The
    * authorization response's own rules are checked before any code is redeemed, so anyone holding a
    * fresh `state` can fail them: each of those is logged at most once a minute.
@@ -352,6 +370,7 @@ export class MsalIdentityProvider implements IdentityProvider {
     // MSAL 7 was seen here to return an empty token rather than throw when a test fake did not
     // match the token request: never hand out an empty token.
     if (!result.accessToken) throw new IdentityProviderUnavailable('the provider returned no access token');
+    this.#noteNarrowedGrant(request.scopes, result.scopes);
     // MSAL keeps whatever ID token a refresh returns, unchecked (it only decodes it), and hands it out
     // as the account's from then on (as `id_token_hint`, here): checked before anything is stored.
     // An answer without one gives a result with none (""); one served from MSAL's cache, the one held.

@@ -7,6 +7,15 @@ const RENEWAL_OFFSET_SECONDS = 300;
 /** Scopes MSAL leaves out when it looks for an access token (ScopeSet.createSearchScopes). */
 const OIDC_SCOPES = new Set(['openid', 'profile', 'offline_access', 'email']);
 
+/**
+ * The scopes of `requested` that an access token must list to be served from the cache (MSAL's
+ * rule, which sets the OpenID Connect ones aside): none, and no cached token is ever served, so
+ * every request refreshes at the provider.
+ */
+export function cacheableScopes(requested: readonly string[]): string[] {
+  return requested.map((scope) => scope.toLowerCase()).filter((scope) => !OIDC_SCOPES.has(scope));
+}
+
 
 export interface UsableAccessToken {
   readonly secret: string;
@@ -128,7 +137,7 @@ export function matchedAccessToken(view: PartitionView, scopes: readonly string[
 
 /** The one token MSAL would match for `scopes`, unless it expires within the margin or comes from the future. */
 function validToken(view: PartitionView, scopes: readonly string[], nowSeconds: number): UsableAccessToken | undefined {
-  const wanted = scopes.map((scope) => scope.toLowerCase()).filter((scope) => !OIDC_SCOPES.has(scope));
+  const wanted = cacheableScopes(scopes);
   // A "scope" with a space in it is no scope a token lists (MSAL compares it whole): MSAL decides.
   if (wanted.length === 0 || wanted.some((scope) => scope.includes(' '))) return undefined;
   const delimited = wanted.map((scope) => ` ${scope} `); // as `granted` spells them: once, not per token
