@@ -85,6 +85,8 @@ for (const shape of SHAPES) {
         expect(profile.text).to.contain('Alice');
       }
       expect(grants).to.deep.equal(['authorization_code']);
+      const warned = app.logs.filter((line) => line.includes('"level":"warn"'));
+      expect(warned, "MSAL's warning of no client_info, Entra's own field, is no warning here").to.deep.equal([]);
     });
 
     if (shape !== SHAPES[0]) return;

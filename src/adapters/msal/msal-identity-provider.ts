@@ -458,6 +458,15 @@ export class MsalIdentityProvider implements IdentityProvider {
     return [...((await this.#views.lastChecked(accountId))?.held ?? [])];
   }
 
+  /**
+   * A warning MSAL gives for what is normal with a provider other than Entra: no `client_info` in a
+   * token answer (Entra's own field; MSAL then keys the account by `sub`), written for every sign-in
+   * and refresh (`generateHomeAccountId` in msal-common's src/cache/utils/AccountEntityUtils.ts).
+   */
+  #expectedOfOidc(message: string): boolean {
+    return this.#settings.protocolMode === 'OIDC' && message.includes('No client info in response');
+  }
+
   async #client(snapshot: string | undefined) {
     const metadata = await this.#providerDocuments.configuration();
     const plugin = new PartitionCachePlugin(snapshot);
@@ -481,7 +490,7 @@ export class MsalIdentityProvider implements IdentityProvider {
           // Called synchronously inside the request's work, so the line carries its request id.
           loggerCallback: (level, message) => {
             if (level === LogLevel.Error) this.#msalLogger.error(message);
-            else if (level === LogLevel.Warning) this.#msalLogger.warn(message);
+            else if (level === LogLevel.Warning && !this.#expectedOfOidc(message)) this.#msalLogger.warn(message);
             else this.#msalLogger.debug(message);
           },
         },
