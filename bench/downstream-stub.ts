@@ -19,4 +19,9 @@ server.keepAliveTimeout = 60_000;
 server.listen(0, '127.0.0.1', () => {
   process.send?.({ type: 'ready', port: (server.address() as { port: number }).port });
 });
+// Asked to stop (children.ts), or left by the parent: without the first, each stop waited out the
+// parent's 60 s before its SIGKILL, and a --quick run went past its 2 minutes.
+process.on('message', (message: { type?: string }) => {
+  if (message.type === 'stop') process.exit(0);
+});
 process.on('disconnect', () => process.exit(0));
