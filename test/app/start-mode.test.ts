@@ -71,12 +71,12 @@ describe('a NODE_ENV other than development, test or production (a typo for prod
 
 describe('.env at the entry points', () => {
   /** `node <script> <args>` in a working directory holding `.env` as `makeEnv` leaves it. */
-  function runWith(makeEnv: (cwd: string) => void, script: string, args: readonly string[] = []) {
+  function runWith(makeEnv: (cwd: string) => void, script: string, args: readonly string[] = [], env: Record<string, string> = {}) {
     const cwd = mkdtempSync(join(tmpdir(), 'dot-env-'));
     const { PATH, HOME } = process.env;
     try {
       makeEnv(cwd);
-      return spawnSync(process.execPath, [script, ...args], { cwd, env: { PATH, HOME }, encoding: 'utf8', timeout: 20_000 });
+      return spawnSync(process.execPath, [script, ...args], { cwd, env: { PATH, HOME, ...env }, encoding: 'utf8', timeout: 20_000 });
     } finally {
       rmSync(cwd, { recursive: true, force: true });
     }
@@ -84,10 +84,13 @@ describe('.env at the entry points', () => {
 
   it('stops npm start and npm run signout when .env sets NODE_EXTRA_CA_CERTS, which Node reads only from the environment it starts with', () => {
     const withCa = (cwd: string) => writeFileSync(join(cwd, '.env'), 'AUTHORITY=https://127.0.0.1:9/tenant-id\nNODE_EXTRA_CA_CERTS=/etc/ssl/private-ca.pem\n');
-    for (const [script, refusal] of [[START, 'Cannot start'], [SIGNOUT, 'Cannot run']] as const) {
-      const run = runWith(withCa, script, script === SIGNOUT ? ['--subject', 'someone'] : []);
-      expect(run.status, run.stderr).to.equal(1);
-      expect(run.stderr).to.contain(`${refusal}: NODE_EXTRA_CA_CERTS is set in .env, but Node reads it only from the environment it starts with`);
+    // The environment without one, and with the machine's own bundle (which .env's would not replace).
+    for (const env of [{}, { NODE_EXTRA_CA_CERTS: '/etc/ssl/certs/ca-certificates.crt' }] as Record<string, string>[]) {
+      for (const [script, refusal] of [[START, 'Cannot start'], [SIGNOUT, 'Cannot run']] as const) {
+        const run = runWith(withCa, script, script === SIGNOUT ? ['--subject', 'someone'] : [], env);
+        expect(run.status, run.stderr).to.equal(1);
+        expect(run.stderr, JSON.stringify(env)).to.contain(`${refusal}: NODE_EXTRA_CA_CERTS is set in .env, but Node reads it only from the environment it starts with`);
+      }
     }
   });
 

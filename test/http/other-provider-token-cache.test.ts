@@ -105,7 +105,7 @@ for (const shape of SHAPES) {
       for (let page = 0; page < 3; page++) await browser.get('/profile');
 
       expect(grants.filter((grant) => grant === 'refresh_token').length, 'a refresh for each page').to.equal(3);
-      const warned = warnings('the provider granted fewer scopes than API_SCOPES asks');
+      const warned = warnings('the provider granted other scopes than API_SCOPES asks');
       expect(warned.map((line) => line.missing)).to.deep.equal([['api']]);
     });
 

@@ -265,7 +265,7 @@ export class MsalIdentityProvider implements IdentityProvider {
     this.#narrowedGrantNoted = true;
     this.#logger.warn(
       { requested, granted, missing },
-      'the provider granted fewer scopes than API_SCOPES asks: no cached token matches, so every page refreshes at the provider; set API_SCOPES to what it grants',
+      'the provider granted other scopes than API_SCOPES asks: no cached token matches, so every page refreshes at the provider; set API_SCOPES to what it grants',
     );
   }
 
