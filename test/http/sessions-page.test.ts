@@ -235,6 +235,21 @@ describe('"Your sessions": seeing and ending your own sessions', () => {
     expect((await bobBrowser.get('/profile')).status, 'bob untouched').to.equal(200);
   });
 
+  it('"Sign out this session" pressed after this browser\'s own session ended sends the user to sign in and back to the page, not a 403', async () => {
+    const phonePage = await phone.get('/sessions');
+    const [laptopHandle] = handlesOn(phonePage);
+    const [phoneHandle] = handlesOn(await laptop.get('/sessions'));
+    expect((await laptop.post('/sessions/end', { _csrf: csrfFrom(await laptop.get('/sessions')), session: phoneHandle! })).status).to.equal(303);
+
+    const stale = await phone.post('/sessions/end', { _csrf: csrfFrom(phonePage), session: laptopHandle! });
+
+    expect(stale.status, 'not "This form has expired"').to.equal(303);
+    expect(stale.location).to.equal(`/auth/signin?returnTo=${encodeURIComponent('/sessions')}`);
+    expect((await laptop.get('/profile')).status, 'the laptop, named by the stale form, still signed in').to.equal(200);
+    const crossSite = await app.browser().post('/sessions/end', { session: laptopHandle! }, { headers: { origin: 'https://evil.example' } });
+    expect(crossSite.status, 'a foreign Origin is still refused').to.equal(403);
+  });
+
   it('records last activity at most once per 5 minutes', async () => {
     const storedActivity = async (browser: ScriptedBrowser) =>
       currentSessionData((await app.container.cradle.sessionStore.get(sessionIdOf(browser)))!)!.lastActiveAt;

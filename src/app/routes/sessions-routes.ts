@@ -1,7 +1,8 @@
 import Router from '@koa/router';
+import type Koa from 'koa';
 import type { Cradle } from '../container.ts';
 import { cookiePolicy } from '../cookie-policy.ts';
-import { csrfToken, requireCsrf } from '../middleware/csrf.ts';
+import { csrfToken, FORM_REFUSED, fromThisSite, requireCsrf } from '../middleware/csrf.ts';
 import { ExpiringKeys } from '../expiring-keys.ts';
 import { formBody } from '../middleware/form-body.ts';
 import { noStore } from '../middleware/security-headers.ts';
@@ -35,7 +36,6 @@ export function sessionsRoutes({
   const router = new Router({ prefix: '/sessions' });
   const publicOrigin = new URL(config.publicUrl).origin;
   const cookies = cookiePolicy(config);
-  const form = [formBody(), requireCsrf(publicOrigin)];
   // Which session each viewer ended from this instance lately, by handle, and which they are ending
   // now: the same form sent again is answered as done (or waits for the first to be).
   const endedHere = new ExpiringKeys(now, 1_000);
@@ -49,7 +49,19 @@ export function sessionsRoutes({
     await ctx.render('sessions', { account, rows, ended: ctx.query.ended === '1', csrfToken: csrfToken(ctx) });
   });
 
-  router.post('/end', ...form, async (ctx) => {
+  // Pressed after this browser's own session ended (ended from another device, or expired): there
+  // is nothing of this browser's to end, and no CSRF token left to check; rather than a 403 for an
+  // expired form, the user is sent to sign in and back to the sessions page. A foreign `Origin` is
+  // still refused.
+  const signedOutAlready: Koa.Middleware = async (ctx, next) => {
+    if (ctx.session?.account) return next();
+    if (!fromThisSite(ctx, publicOrigin)) return ctx.throw(403, FORM_REFUSED);
+    noStore(ctx);
+    ctx.status = 303;
+    ctx.redirect(signInLocation('/sessions'));
+  };
+
+  router.post('/end', formBody(), signedOutAlready, requireCsrf(publicOrigin), async (ctx) => {
     noStore(ctx);
     const account = ctx.session!.account!; // requireCsrf let through a signed-in session only
     const handle = (ctx.request as { body?: Record<string, unknown> }).body?.session;
