@@ -88,6 +88,7 @@ describe('bad input gives a clear 4xx, never a 500 or a stack trace', () => {
     const { browser, state } = await startSignIn();
     const page = await browser.get(`/auth/redirect?error=access_denied&error_description=AADSTS65004&state=${state}`);
     expectCleanRefusal(page, 400, 'cancelled or access was denied');
+    expect(page.text, 'a way to start again, not only another account').to.contain('<a class="button" href="/auth/signin">Sign in again</a>');
   });
 
   /** The operator's warnings that the provider refused the app's own sign-in request. */

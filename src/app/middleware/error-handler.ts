@@ -52,9 +52,10 @@ export function errorHandler(logger: Logger, options: { answer?: 'negotiated' | 
         // A sign-in the app or the provider refused: the provider's own session would sign the same
         // account in again at once (a tenant not allowed, say), so the page offers another account.
         const anotherAccount = error instanceof SignInUnverified || error instanceof SignInFailed;
-        // A sign-in that cannot go on (none in progress, expired, tampered with, or failed at the
-        // provider's end) asks the user to start again: the page gives them the way to.
-        const signInAgain = error instanceof SignInRejected || error instanceof SignInServiceFailed;
+        // A sign-in that cannot go on (none in progress, expired, tampered with, failed at the
+        // provider's end, or cancelled there) asks the user to start again: the page gives them the way to.
+        const signInAgain =
+          error instanceof SignInRejected || error instanceof SignInServiceFailed || (error instanceof SignInFailed && error.providerError === 'access_denied');
         await renderErrorPage(ctx, logger, { message, requestId, fault, anotherAccount, signInAgain });
       }
     }
