@@ -49,6 +49,11 @@ export async function buildApp(env: Readonly<Record<string, string | undefined>>
     await container.dispose();
     throw error;
   }
+  // Once the stores are known to be the configured ones (a database REDIS_URL names that Redis
+  // refuses leaves the connection in database 0, where the mark would land): the operator's
+  // command (not an app instance: it never builds the app) tells by it that it looks under the
+  // app's prefix when it finds nobody signed in.
+  if (config.tokenStore === 'redis') markPrefixInUse(container.cradle.redis, config.redisKeyPrefix);
   return { config, logger, container, app: createApp(container) };
 }
 
@@ -58,7 +63,4 @@ function startBackgroundWork({ cradle }: AppContainer): void {
   void cradle.expirySweeper;
   void cradle.walCheckpointer;
   void cradle.signOutJournalReplayer;
-  // The operator's command (not an app instance: it never builds the app) tells by it that it looks
-  // under the app's prefix when it finds nobody signed in.
-  if (cradle.config.tokenStore === 'redis') markPrefixInUse(cradle.redis, cradle.config.redisKeyPrefix);
 }

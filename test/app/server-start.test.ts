@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
+import { Redis } from 'ioredis';
 import type { AddressInfo } from 'node:net';
 import nock from 'nock';
 import { ConfigError } from '../../src/app/config.ts';
@@ -39,17 +40,21 @@ describe('server start: the provider must fit AUTHORITY', () => {
   it('refuses to start, naming REDIS_URL, when Redis does not have the database it names: it would work in database 0', async () => {
     nock(ENTRA_HOST).get(`/${tenant}/v2.0/.well-known/openid-configuration`).reply(503);
     const journalDir = mkdtempSync(join(tmpdir(), 'redis-db-'));
+    const prefix = `redis-db-test-${randomUUID()}:`;
+    const database0 = new Redis('redis://127.0.0.1:6379');
     try {
       const error = await startServer({
         ...env,
         TOKEN_STORE: 'redis',
         REDIS_URL: 'redis://127.0.0.1:6379/99',
-        REDIS_KEY_PREFIX: `redis-db-test-${randomUUID()}:`,
+        REDIS_KEY_PREFIX: prefix,
         SIGN_OUT_JOURNAL_PATH: join(journalDir, 'journal.json'),
       }).catch((e: unknown) => e);
       expect(error).to.be.instanceOf(ConfigError);
       expect((error as Error).message).to.match(/^REDIS_URL names a database this Redis does not have: Redis refuses database 99/);
+      expect(await database0.keys(`${prefix}*`), 'nothing written in database 0, where the refused SELECT left the connection').to.deep.equal([]);
     } finally {
+      database0.disconnect();
       rmSync(journalDir, { recursive: true, force: true });
     }
   });
