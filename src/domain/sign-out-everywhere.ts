@@ -257,7 +257,7 @@ export class SignOutEverywhere {
     for (const entry of this.#journal.pending()) {
       let done: LocalSignOut | undefined;
       try {
-        done = await this.#applyLocally(entry);
+        done = await this.#applyLocally(entry, entry.subject, { journaled: true });
       } catch (error) {
         if (!(error instanceof SignOutRejected)) {
           if (workDoneBeforeFailing(error)) report({ ...failedResult(entry.channel, entry.subject, error), journaled: true });
@@ -282,9 +282,9 @@ export class SignOutEverywhere {
     return revocations.length;
   }
 
-  /** A journaled or back-channel sign-out, its refresh tokens revoked. */
+  /** A back-channel sign-out, applied as it arrives, its refresh tokens revoked. */
   async #apply(entry: Omit<JournaledSignOut, 'id'>, subject = entry.subject): Promise<SignOutWork> {
-    const { work, revoke } = await this.#applyLocally(entry, subject);
+    const { work, revoke } = await this.#applyLocally(entry, subject, { journaled: false });
     return { ...work, revocation: await revoke() };
   }
 
@@ -293,14 +293,18 @@ export class SignOutEverywhere {
    * claimed; the revocation left to the caller. A logout token already used is refused before
    * anything is done, also when it comes from the journal: one replayed while the store was down
    * could not be looked up then, and applied later it would end the sessions the user has signed in
-   * to since its first delivery.
+   * to since its first delivery. Only a `journaled` one is held to its arrival time (it may be
+   * applied long after, and must not end the sign-ins made since); one applied as it arrives ends
+   * every session it names (Back-Channel Logout 1.0 §2.7), whatever the clocks of the instances that
+   * wrote them say.
    */
-  async #applyLocally(entry: Omit<JournaledSignOut, 'id'>, subject = entry.subject): Promise<LocalSignOut> {
+  async #applyLocally(entry: Omit<JournaledSignOut, 'id'>, subject: string | undefined, { journaled }: { journaled: boolean }): Promise<LocalSignOut> {
     if (entry.jti && (await this.#replayGuard.isClaimed(replayId(entry.jti)))) {
       throw new SignOutRejected('This logout token was already used.', { reason: 'replayed' });
     }
     const found = entry.sid ? await this.#sessionStore.findBySid(entry.sid) : await this.#sessionStore.findBySubject(entry.subject!);
-    const sessions = found.filter((session) => reachesSession(entry, { ...session, sid: entry.sid }));
+    const scope = journaled ? entry : { sid: entry.sid, subject: entry.subject };
+    const sessions = found.filter((session) => reachesSession(scope, { ...session, sid: entry.sid }));
     const done = await this.#signOutLocally(sessions, [], subject);
     // Two deliveries of one token racing each other both did the (idempotent) sign-out; one wins here.
     const claimed = entry.jti ? await this.#claimOrRevoke(entry.jti, entry.replayableUntil, done) : true;

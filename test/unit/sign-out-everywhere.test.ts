@@ -463,13 +463,17 @@ describe('SignOutEverywhere', () => {
       expect(revoker.received).to.have.length(1);
     });
 
-    it("ends a session another instance signed in a moment 'after' the logout token came, by its clock running ahead", async () => {
+    it("ends, as the logout token arrives, sessions another instance signed in 'after' it by a clock running ahead, by a second or by minutes", async () => {
       await sessionStore.set('alice-laptop', { account: alice }, { sid: 'sid-alice', subject: alice.subject, accountId: alice.accountId, signedInAt: time + 1000 }, SESSION_TTL_MS);
+      await sessionStore.set('alice-tablet', { account: alice }, { sid: 'sid-alice-2', subject: alice.subject, accountId: alice.accountId, signedInAt: time + 10 * 60_000 }, SESSION_TTL_MS);
 
-      const result = await signOut.fromBackChannel(logoutTokens.issue({ sid: 'sid-alice', subject: alice.subject }));
+      const bySid = await signOut.fromBackChannel(logoutTokens.issue({ sid: 'sid-alice', subject: alice.subject }));
+      const bySubject = await signOut.fromBackChannel(logoutTokens.issue({ subject: alice.subject }));
 
-      expect(result).to.include({ outcome: 'removed', partitionRemoved: true });
+      expect(bySid).to.include({ outcome: 'removed', partitionRemoved: true });
+      expect(bySubject).to.include({ outcome: 'removed' });
       expect(await sessionStore.get('alice-laptop')).to.equal(undefined);
+      expect(await sessionStore.get('alice-tablet')).to.equal(undefined);
     });
 
     it('ends, when a journaled sign-out is applied late, only the sessions signed in before it came', async () => {
