@@ -80,7 +80,7 @@ export async function runOperatorSignOut(
     // all-clear in an incident.
     if (result.outcome === 'nothing-held' && config.tokenStore === 'redis' && (await nothingUnderPrefix(container.cradle.redis, config.redisKeyPrefix, output))) {
       output.err(
-        `Nothing stored under REDIS_KEY_PREFIX=${config.redisKeyPrefix} in this Redis database at all (reference ${requestId}): give the command the app's REDIS_KEY_PREFIX, CLIENT_ID and REDIS_URL (its database number too). If they are the app's, the app holds no session now, so nobody is signed in.\n`,
+        `Nothing stored under REDIS_KEY_PREFIX=${config.redisKeyPrefix} in this Redis database at all (reference ${requestId}): give the command the app's REDIS_KEY_PREFIX, CLIENT_ID and REDIS_URL (its database number too). An app instance of this version on that prefix and database keeps a key there (<prefix>app), so none has run there, or an earlier release that does not keep it holds no session now.\n`,
       );
       return 1;
     }
