@@ -12,17 +12,11 @@ import { parseEnv } from 'node:util';
  * provider would fail on its certificate.
  */
 export function loadDotEnvOrExit(refusal: string, file = '.env'): void {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-    exit(refusal, `${file} cannot be read: ${error instanceof Error ? error.message : String(error)}`);
-  }
   let parsed: NodeJS.Dict<string>;
   try {
-    parsed = parseEnv(text);
+    parsed = parseEnv(readFileSync(file, 'utf8'));
   } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
     exit(refusal, `${file} cannot be read: ${error instanceof Error ? error.message : String(error)}`);
   }
   const ca = parsed.NODE_EXTRA_CA_CERTS;
