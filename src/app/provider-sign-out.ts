@@ -4,8 +4,7 @@ import { IdentityProviderUnavailable } from '../domain/errors.ts';
 import type { SignOutEverywhere } from '../domain/sign-out-everywhere.ts';
 import type { Config } from './config.ts';
 import type { CookiePolicy } from './cookie-policy.ts';
-import { FORM_REFUSED, fromThisSite } from './middleware/csrf.ts';
-import { noStore } from './middleware/security-headers.ts';
+import { whenSignedOut } from './middleware/csrf.ts';
 import type { Logger } from './observability/logger.ts';
 import { noteTokensRemoved } from './signed-out-notice.ts';
 
@@ -45,20 +44,15 @@ export async function continueToProviderSignOut(
 }
 
 /**
- * A sign-out form ("Sign out", "Sign out everywhere") posted after the session ended (it expired,
- * or was ended from another device): there is no CSRF token left to check it against and nothing
- * here to sign out, but the user still asked to be signed out, and on a shared computer the
- * provider's session would sign the next person in. So the provider's session is ended too, as
- * `GET /auth/signout/provider` does: without an `id_token_hint`, so the provider asks the user to
- * confirm, and a forged POST gets nothing that link does not. A browser-sent foreign `Origin` is
- * still refused. Goes before `requireCsrf`, which then sees signed-in sessions only.
+ * A sign-out form ("Sign out", "Sign out everywhere") posted after the session ended (whenSignedOut):
+ * there is nothing here to sign out, but the user still asked to be signed out, and on a shared
+ * computer the provider's session would sign the next person in. So the provider's session is ended
+ * too, as `GET /auth/signout/provider` does: without an `id_token_hint`, so the provider asks the
+ * user to confirm, and a forged POST gets nothing that link does not.
  */
 export function signedOutHereAlready(publicOrigin: string): Koa.Middleware {
-  return async (ctx, next) => {
-    if (ctx.session?.account) return next();
-    if (!fromThisSite(ctx, publicOrigin)) ctx.throw(403, FORM_REFUSED);
-    noStore(ctx);
+  return whenSignedOut(publicOrigin, (ctx) => {
     ctx.session = null;
     ctx.redirect('/auth/signout/provider');
-  };
+  });
 }

@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import type Koa from 'koa';
+import { noStore } from './security-headers.ts';
 
 /**
  * The session's CSRF token for forms. It is made at sign-in (session-data.ts), not on first use:
@@ -23,6 +24,21 @@ export function requireCsrf(publicOrigin: string): Koa.Middleware {
       ctx.throw(403, FORM_REFUSED);
     }
     await next();
+  };
+}
+
+/**
+ * A form of a signed-in page sent once the session has ended (it expired, or was ended from
+ * another device): there is no CSRF token left to check, and `answer` says what such a form leads
+ * to instead of a 403 for an expired form; a browser-sent foreign `Origin` is still refused. Goes
+ * before `requireCsrf`, which then sees signed-in sessions only.
+ */
+export function whenSignedOut(publicOrigin: string, answer: (ctx: Koa.Context) => void): Koa.Middleware {
+  return async (ctx, next) => {
+    if (ctx.session?.account) return next();
+    if (!fromThisSite(ctx, publicOrigin)) return ctx.throw(403, FORM_REFUSED);
+    noStore(ctx);
+    answer(ctx);
   };
 }
 

@@ -1,8 +1,7 @@
 import Router from '@koa/router';
-import type Koa from 'koa';
 import type { Cradle } from '../container.ts';
 import { cookiePolicy } from '../cookie-policy.ts';
-import { csrfToken, FORM_REFUSED, fromThisSite, requireCsrf } from '../middleware/csrf.ts';
+import { csrfToken, requireCsrf, whenSignedOut } from '../middleware/csrf.ts';
 import { ExpiringKeys } from '../expiring-keys.ts';
 import { formBody } from '../middleware/form-body.ts';
 import { noStore } from '../middleware/security-headers.ts';
@@ -49,17 +48,12 @@ export function sessionsRoutes({
     await ctx.render('sessions', { account, rows, ended: ctx.query.ended === '1', csrfToken: csrfToken(ctx) });
   });
 
-  // Pressed after this browser's own session ended (ended from another device, or expired): there
-  // is nothing of this browser's to end, and no CSRF token left to check; rather than a 403 for an
-  // expired form, the user is sent to sign in and back to the sessions page. A foreign `Origin` is
-  // still refused.
-  const signedOutAlready: Koa.Middleware = async (ctx, next) => {
-    if (ctx.session?.account) return next();
-    if (!fromThisSite(ctx, publicOrigin)) return ctx.throw(403, FORM_REFUSED);
-    noStore(ctx);
+  // Pressed after this browser's own session ended: nothing of this browser's is left to end; the
+  // user is sent to sign in and back to the sessions page.
+  const signedOutAlready = whenSignedOut(publicOrigin, (ctx) => {
     ctx.status = 303;
     ctx.redirect(signInLocation('/sessions'));
-  };
+  });
 
   router.post('/end', formBody(), signedOutAlready, requireCsrf(publicOrigin), async (ctx) => {
     noStore(ctx);
