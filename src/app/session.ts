@@ -133,7 +133,7 @@ export function sessionMiddleware(app: Koa, { config, cookies, sessionStore, tok
 
 /** Takes the `Set-Cookie` lines for the cookies `names` off the answer; others stay. */
 function dropSetCookie(ctx: Koa.Context, names: readonly string[]): void {
-  const lines = ctx.response.headers['set-cookie'];
+  const lines = ctx.response.get('Set-Cookie');
   if (!Array.isArray(lines)) return;
   const kept = lines.filter((line) => !names.includes(line.slice(0, line.indexOf('='))));
   if (kept.length === 0) ctx.remove('Set-Cookie');

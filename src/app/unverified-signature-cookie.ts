@@ -11,7 +11,8 @@ import { cookiesSettable, unsignedCookieFlags, type CookiePolicy } from './cooki
  */
 export function clearUnverifiedSignature(ctx: Koa.Context, cookies: CookiePolicy): void {
   const name = `${cookies.sessionCookieName}.sig`;
-  const lines = ctx.response.headers['set-cookie'];
+  // One header, not `ctx.response.headers`: that copies them all (res.getHeaders()), on every request.
+  const lines = ctx.response.get('Set-Cookie');
   if (!Array.isArray(lines) || !lines.some((line) => line.startsWith(`${name}=;`) && !/;\s*samesite=/i.test(line))) return;
   if (!cookiesSettable(cookies, ctx)) return;
   ctx.cookies.set(name, null, unsignedCookieFlags(cookies));

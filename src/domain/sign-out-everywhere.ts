@@ -134,6 +134,19 @@ export class SignOutEverywhere {
   }
 
   /**
+   * A sign-in whose session could not be stored (the store failed, or its cookie could not be set):
+   * the tokens it just stored for `account` go, their refresh token revoked, unless a session of the
+   * account uses them. No session names them otherwise, so no sign-out could ever find them: they
+   * would stay stored, for a user told they are not signed in, until they expired. Not a sign-out
+   * of the user: nothing of theirs that a session uses is touched, and nothing is audited.
+   */
+  async signInAbandoned(account: SignedInAccount): Promise<SignOutResult> {
+    const sessions = await this.#sessionStore.findByAccount(account.accountId);
+    if (sessions.length > 0) return signOutResult('app', { subject: account.subject, sessionsEnded: 0, partitionRemoved: false, revocation: 'not-attempted' });
+    return signOutResult('app', await this.#signOut([], [account.accountId], account.subject));
+  }
+
+  /**
    * Incident response (`npm run signout`): every session of the user and of the account, and the
    * tokens of the account and of every account those sessions name. Given both, they must be one
    * user, as the account's sessions tell: an account with a session of another subject, or with no

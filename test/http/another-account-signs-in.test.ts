@@ -75,9 +75,47 @@ describe('another account signing in where one was signed in', () => {
 
     beforeEach(async () => {
       await stopTestApp(app);
-      ({ entra, app } = await startAppWithFakeEntra([alice, bob], {}, undefined, {
+      ({ entra, app } = await startAppWithFakeEntra([alice, bob], {}, (fake) => (fake.revocation = true), {
         sessionStore: asFunction(({ now }: Cradle) => (store = new FailingNewSessions({ now }))).singleton(),
       }));
+    });
+
+    it('keeps none of the tokens that sign-in stored, which no sign-out could find, and revokes its refresh token', async () => {
+      store.failing = true;
+
+      const callback = await signInWithBrowser(app.browser(), entra, alice, { sid: 'sid-alice' });
+
+      expect(callback.status, callback.text).to.equal(503);
+      expect(await tokensHeld(alice), "the failed sign-in's tokens").to.equal(false);
+      expect(entra.revocationRequests, 'its refresh token sent for revocation').to.have.length(1);
+      expect(auditEvents(), 'no sign-out of the user').to.deep.equal([]);
+    });
+
+    it("keeps the account's tokens while a session of it on another device uses them", async () => {
+      const phone = app.browser();
+      await signInWithBrowser(phone, entra, alice, { sid: 'sid-alice-phone' });
+      store.failing = true;
+
+      const callback = await signInWithBrowser(app.browser(), entra, alice, { sid: 'sid-alice-laptop' });
+
+      expect(callback.status, callback.text).to.equal(503);
+      expect(await tokensHeld(alice), "alice's tokens, for her phone").to.equal(true);
+      expect(entra.revocationRequests).to.deep.equal([]);
+      store.failing = false;
+      expect((await phone.get('/profile')).status, 'her phone is still signed in').to.equal(200);
+    });
+
+    it('answers the same when the tokens cannot be removed either, and says they stay', async () => {
+      store.failing = true;
+      store.findByAccount = async () => {
+        throw new StoreUnavailable('the store is not answering');
+      };
+
+      const callback = await signInWithBrowser(app.browser(), entra, alice, { sid: 'sid-alice' });
+
+      expect(callback.status, callback.text).to.equal(503);
+      const warning = app.logs.map((line) => JSON.parse(line) as Record<string, unknown>).find((line) => String(line.message).includes('could not be removed'));
+      expect(warning, 'a warning that the tokens stay').to.include({ level: 'warn' });
     });
 
     it('shows nobody as signed in on the error page, and still signs out the account signed in before', async () => {

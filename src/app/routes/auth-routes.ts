@@ -99,8 +99,13 @@ export function authRoutes(
       await session.regenerate();
     } catch (error) {
       // Not signed in (the store failed, or the cookie could not be set): the error page must not
-      // show the account just put in the session, nor the request's end save it.
+      // show the account just put in the session, nor the request's end save it. The tokens the
+      // sign-in stored go too: no session names them, so no sign-out could ever find them.
       ctx.session = null;
+      await signOutEverywhere
+        .signInAbandoned(account)
+        .then((result) => result.partitionRemoved && logger.info({ revocation: result.revocation }, 'the tokens of a sign-in whose session could not be stored were removed'))
+        .catch((removal: unknown) => logger.warn({ err: removal }, 'the tokens of a sign-in whose session could not be stored could not be removed: they stay until the partition expires'));
       throw error;
     }
     // A note of an earlier sign-out in this browser, never read (its provider round trip abandoned),
