@@ -6,6 +6,7 @@ import { CookieSigningKeys } from './cookie-signing-keys.ts';
 import { closeConnectionsWhileDraining } from './graceful-shutdown.ts';
 import { ejsViews } from './ejs-views.ts';
 import { errorHandler } from './middleware/error-handler.ts';
+import { httpsOnly } from './middleware/https-only.ts';
 import { forwardedProtocolOfTheProxy } from './forwarded-protocol.ts';
 import { interactionRequiredRedirect } from './middleware/interaction-required.ts';
 import { securityHeaders } from './middleware/security-headers.ts';
@@ -51,6 +52,8 @@ export function createApp(container: AppContainer): Koa {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }
+  // The pages, which set secure cookies, over https only (health checks above come over plain http).
+  if (config.trustProxy && cookies.https) app.use(httpsOnly(new URL(config.publicUrl).origin));
   // Sign-outs journaled during a store outage are applied before any session is served.
   const { signOutJournalReplayer } = cradle;
   app.use(async (_ctx, next) => {

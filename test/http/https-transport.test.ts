@@ -56,12 +56,32 @@ describe('https: cookies and transport', () => {
     it("reads the protocol from the proxy's own X-Forwarded-Proto entry, the last, not one the client wrote before it", async () => {
       // A proxy that appends: the client's plain-http request came with its own "https" first.
       const overHttp = await app.browser({ ...FROM_PROXY, 'x-forwarded-proto': 'https, http' }).get('/auth/signin');
-      expect(overHttp.status).to.equal(500);
-      expect(overHttp.text).to.contain('TRUST_PROXY');
-      expect(cookieLines(overHttp).filter((line) => /; secure/i.test(line)), 'no secure cookie over http').to.deep.equal([]);
+      expect(overHttp.status, 'sent to https').to.equal(308);
+      expect(cookieLines(overHttp), 'no cookie over http').to.deep.equal([]);
       const overHttps = await app.browser({ ...FROM_PROXY, 'x-forwarded-proto': 'http, https' }).get('/auth/signin');
       expect(overHttps.status, overHttps.text).to.equal(302);
       expect(cookieLines(overHttps).some((line) => /^__Host-app\.session\.pending\..*; secure/i.test(line))).to.equal(true);
+    });
+
+    it('sends a page asked for over plain http to the same path on PUBLIC_URL, setting no cookie and logging no error', async () => {
+      const overHttp = app.browser({ ...FROM_PROXY, 'x-forwarded-proto': 'http' });
+      for (const target of ['/auth/signin?returnTo=%2Fprofile', '/profile?x=1', '/', '/nope']) {
+        const page = await overHttp.get(target);
+        expect(page.status, target).to.equal(308);
+        expect(page.location, target).to.equal(`${PUBLIC_URL}${target}`);
+        expect(new URL(page.location!).origin, target).to.equal(PUBLIC_URL);
+        expect(cookieLines(page), target).to.deep.equal([]);
+      }
+      expect(app.logs.filter((line) => line.includes('"level":"error"'))).to.deep.equal([]);
+    });
+
+    it('refuses a form posted over plain http with a 400, and still answers health checks and the provider over http', async () => {
+      const overHttp = app.browser({ ...FROM_PROXY, 'x-forwarded-proto': 'http' });
+      const post = await overHttp.post('/auth/signout', { _csrf: 'x' }, { headers: { origin: PUBLIC_URL } });
+      expect(post.status).to.equal(400);
+      expect(post.text).to.contain('HTTPS only');
+      expect((await app.browser().get('/healthz')).status, 'a probe without X-Forwarded-Proto').to.equal(200);
+      expect((await overHttp.get('/auth/signout/frontchannel?sid=unknown')).status, 'front-channel sign-out').to.equal(200);
     });
 
     it('clears the signature of a session cookie that does not verify with the flags of every other cookie', async () => {

@@ -1,0 +1,26 @@
+import type Koa from 'koa';
+
+/**
+ * Behind the proxy TRUST_PROXY trusts, with an https PUBLIC_URL: a request the proxy says came over
+ * plain http (`X-Forwarded-Proto: http`, a load balancer's port-80 listener, a visitor typing
+ * `http://`) is sent to the same path on PUBLIC_URL, as a browser would be by HSTS once it has seen
+ * the site. Without it the sign-in refused such a request with a 500 naming TRUST_PROXY (advice for
+ * an app started without it, secure-transport.ts), logged as an error for every such visitor.
+ *
+ * Mounted after the health, stylesheet and provider sign-out routes: a load balancer probes health
+ * over plain http with no `X-Forwarded-Proto`, and none of those sets a cookie. Only a path goes
+ * after the origin (a request target `*` or in absolute form is refused), so the redirect never
+ * leaves PUBLIC_URL. A GET or HEAD is redirected with 308; anything else (a form posted over http)
+ * is a 400, as its body is not sent on again.
+ */
+export function httpsOnly(publicOrigin: string): Koa.Middleware {
+  return (ctx, next) => {
+    if (ctx.secure) return next();
+    const target = ctx.originalUrl;
+    if ((ctx.method !== 'GET' && ctx.method !== 'HEAD') || !target.startsWith('/')) {
+      return ctx.throw(400, `This site answers over HTTPS only: ${publicOrigin}`);
+    }
+    ctx.status = 308;
+    ctx.redirect(`${publicOrigin}${target}`);
+  };
+}
