@@ -650,6 +650,29 @@ describe('SignOutEverywhere', () => {
     });
   });
 
+  describe('signInAbandoned: a sign-in whose session could not be stored', () => {
+    it('removes and revokes the tokens it stored when no session of the account uses them', async () => {
+      await sessionStore.destroy('alice-laptop');
+      await sessionStore.destroy('alice-phone');
+
+      const result = await signOut.signInAbandoned(alice);
+
+      expect(result).to.include({ partitionRemoved: true, sessionsEnded: 0, revocation: 'revoked' });
+      expect(await tokenStore.read(alice.accountId)).to.equal(undefined);
+      expect(revoker.received.map((received) => received.refreshToken)).to.deep.equal(['rt-alice.tenant']);
+      await expectBobUntouched();
+    });
+
+    it('keeps them, and every session, while a session of the account uses them', async () => {
+      const result = await signOut.signInAbandoned(alice);
+
+      expect(result).to.include({ partitionRemoved: false, sessionsEnded: 0, revocation: 'not-attempted' });
+      expect(await tokenStore.read(alice.accountId)).to.not.equal(undefined);
+      expect(await sessionStore.findByAccount(alice.accountId)).to.have.length(2);
+      expect(revoker.received).to.deep.equal([]);
+    });
+  });
+
   describe('fromOperator', () => {
     it("ends every session of a subject and removes their account's tokens", async () => {
       const result = await signOut.fromOperator({ subject: alice.subject });
