@@ -82,7 +82,11 @@ export interface ConfigFallbacks {
 
 export function loadConfig(env: Env, fallbacks: ConfigFallbacks = {}): Config {
   const production = isProduction(env);
-  const publicUrl = originOnly(httpsUnlessLocal(url(env, 'PUBLIC_URL', 'http://localhost:3000'), 'PUBLIC_URL'), 'PUBLIC_URL');
+  const port = integer(env, 'PORT', 3000, 0, 65535);
+  // Outside production PUBLIC_URL may be left out: the app's own port on localhost (a port of 0, one
+  // the system picks, cannot be known here). A fixed 3000 sent the provider's answer to a port where
+  // nothing listened once PORT was moved.
+  const publicUrl = originOnly(httpsUnlessLocal(url(env, 'PUBLIC_URL', `http://localhost:${port || 3000}`), 'PUBLIC_URL'), 'PUBLIC_URL');
   const authority = withLowerCaseScheme(
     required(env, 'AUTHORITY', 'the identity provider, e.g. https://login.microsoftonline.com/<tenant-id> (see README, "Use Microsoft Entra ID")'),
   );
@@ -127,7 +131,6 @@ export function loadConfig(env: Env, fallbacks: ConfigFallbacks = {}): Config {
   if (!['debug', 'info', 'warn', 'error', 'silent'].includes(logLevel)) fail('LOG_LEVEL', 'must be debug, info, warn, error or silent');
   const logFormat = env.LOG_FORMAT?.trim() || (production ? 'json' : 'pretty');
   if (logFormat !== 'json' && logFormat !== 'pretty') fail('LOG_FORMAT', `must be "json" or "pretty", not "${logFormat}"`);
-  const port = integer(env, 'PORT', 3000, 0, 65535);
   const metricsPort = env.METRICS_PORT?.trim() ? integer(env, 'METRICS_PORT', 0, 0, 65535) : undefined;
   if (metricsPort !== undefined && metricsPort !== 0 && metricsPort === port) {
     fail('METRICS_PORT', `must differ from PORT (${port}): metrics are never served on the public port`);

@@ -95,6 +95,12 @@ describe('loadConfig', () => {
     expect(loadConfig(MINIMAL).publicUrl, 'outside production').to.equal('http://localhost:3000');
   });
 
+  it("defaults PUBLIC_URL to the app's own PORT on localhost, so a moved port still gets the provider's answer", () => {
+    expect(loadConfig({ ...MINIMAL, PORT: '41226' })).to.include({ publicUrl: 'http://localhost:41226', redirectUri: 'http://localhost:41226/auth/redirect' });
+    expect(loadConfig({ ...MINIMAL, PORT: '0' }).publicUrl, 'a port the system picks').to.equal('http://localhost:3000');
+    expect(loadConfig({ ...MINIMAL, PORT: '41226', PUBLIC_URL: 'http://localhost:8080' }).publicUrl, 'given').to.equal('http://localhost:8080');
+  });
+
   it('names any other refusal before an unset PUBLIC_URL in production', () => {
     expect(configFailure({ ...MINIMAL, NODE_ENV: 'production', SESSION_TTL_SECONDS: '5' }).message).to.match(/^SESSION_TTL_SECONDS\b/);
   });
