@@ -5,7 +5,7 @@ import { MemoryReplayGuard } from '../adapters/memory/memory-replay-guard.ts';
 import { MemorySessionStore } from '../adapters/memory/memory-session-store.ts';
 import { MemoryTokenStore } from '../adapters/memory/memory-token-store.ts';
 import type { PartitionChanges } from '../adapters/partition-cache/parsed-partition-cache.ts';
-import { connectRedis, redisReady, refusedDatabase } from '../adapters/redis/redis-connection.ts';
+import { connectRedis, redisReady, refusedDatabase, refusesCredentials } from '../adapters/redis/redis-connection.ts';
 import { RedisInvalidations } from '../adapters/redis/redis-invalidations.ts';
 import { SignOutJournalInUse } from '../adapters/journal/journal-file-lock.ts';
 import { LocalSignOutJournal } from '../adapters/journal/local-sign-out-journal.ts';
@@ -262,17 +262,26 @@ export function openSignOutJournal(
  * not connected rather than queueing them, so without this the first requests after a start
  * would get 503s. If it is not reachable the app starts anyway and answers 503 until it is. A
  * database REDIS_URL names that Redis refuses stops the start (a ConfigError): the app would
- * otherwise work in database 0.
+ * otherwise work in database 0. So do credentials it refuses: waiting would not end that.
  */
 export async function storesReady(cradle: StoreCradle): Promise<void> {
   if (cradle.config.tokenStore !== 'redis') return;
   let refusal: string | undefined;
+  // Heard while waiting: Redis answering, but refusing who the app says it is, is no outage to wait out.
+  let credentialsRefusal: string | undefined;
+  const onError = (error: Error) => {
+    if (refusesCredentials(error)) credentialsRefusal = error.message;
+  };
+  cradle.redis.on('error', onError);
   try {
     await redisReady(cradle.redis);
     refusal = await refusedDatabase(cradle.redis, cradle.config.redisUrl);
   } catch {
+    if (credentialsRefusal) throw new ConfigError(`REDIS_URL gives credentials this Redis refuses: ${credentialsRefusal}`);
     cradle.logger.warn({}, 'redis is not reachable yet: requests that need it answer 503 until it is');
     return;
+  } finally {
+    cradle.redis.off('error', onError);
   }
   if (refusal) throw new ConfigError(`REDIS_URL names a database this Redis does not have: ${refusal}`);
   // Stopped: Redis refused tracking, and said why in the log; there is nothing to wait for.

@@ -29,6 +29,15 @@ const UNUSABLE = new Set([
 /** `error` as a ConfigError naming `setting` and its `path` when it says the path cannot be used; otherwise `error`. */
 export function unusablePath(error: unknown, setting: string, path: string): unknown {
   const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code !== 'string' || !UNUSABLE.has(code)) return error;
+  if (typeof code !== 'string' || !(UNUSABLE.has(code) || UNUSABLE.has(primarySqliteCode(code)))) return error;
   return new ConfigError(`${setting} "${path}" cannot be used: ${(error as Error).message}`, { cause: error });
+}
+
+/**
+ * SQLite's primary result code of an extended one: better-sqlite3 reports extended codes
+ * (https://www.sqlite.org/rescode.html#extrc), so a database in a directory the app cannot write
+ * comes as `SQLITE_READONLY_DIRECTORY`, a directory as `SQLITE_CANTOPEN_ISDIR`.
+ */
+function primarySqliteCode(code: string): string {
+  return /^SQLITE_[A-Z]+/.exec(code)?.[0] ?? code;
 }

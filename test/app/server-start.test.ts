@@ -12,6 +12,8 @@ import { ConfigError } from '../../src/app/config.ts';
 import { startServer } from '../../src/app/server.ts';
 import { ENTRA_HOST, FakeEntra } from '../support/fake-entra.ts';
 import { startAppProcess } from '../support/app-process.ts';
+import { killRedisServer, startRedisServer } from '../support/redis-server.ts';
+import { freePort } from '../e2e/support/free-port.ts';
 import { blockNetwork } from '../support/msal-harness.ts';
 import { serverEnv } from '../support/server-env.ts';
 
@@ -35,6 +37,33 @@ describe('server start: the provider must fit AUTHORITY', () => {
     nock(ENTRA_HOST).get(`/${tenant}/v2.0/.well-known/openid-configuration`).reply(503);
     const running = await startServer(env);
     await running.close();
+  });
+
+  it('refuses to start, naming REDIS_URL, when Redis refuses its credentials, wrong or missing: waiting would not end that', async () => {
+    nock(ENTRA_HOST).get(`/${tenant}/v2.0/.well-known/openid-configuration`).reply(503);
+    const journalDir = mkdtempSync(join(tmpdir(), 'redis-auth-'));
+    const port = await freePort();
+    const redis = await startRedisServer(port);
+    const admin = new Redis(`redis://127.0.0.1:${port}`);
+    try {
+      await admin.config('SET', 'requirepass', 'right-password');
+      for (const [url, refusal] of [
+        [`redis://:wrong-password@127.0.0.1:${port}`, /WRONGPASS/],
+        [`redis://127.0.0.1:${port}`, /NOAUTH/],
+      ] as const) {
+        const started = Date.now();
+        const error = await startServer({ ...env, TOKEN_STORE: 'redis', REDIS_URL: url, REDIS_KEY_PREFIX: 'auth-test:', SIGN_OUT_JOURNAL_PATH: join(journalDir, 'journal.json') }).catch((e: unknown) => e);
+        expect(error, url).to.be.instanceOf(ConfigError);
+        expect((error as Error).message, url).to.match(/^REDIS_URL gives credentials this Redis refuses: /).and.match(refusal).and.not.contain('password@');
+        expect(Date.now() - started, 'within the connect wait').to.be.below(10_000);
+      }
+      const running = await startServer({ ...env, TOKEN_STORE: 'redis', REDIS_URL: `redis://:right-password@127.0.0.1:${port}`, REDIS_KEY_PREFIX: 'auth-test:', SIGN_OUT_JOURNAL_PATH: join(journalDir, 'journal.json') });
+      await running.close();
+    } finally {
+      admin.disconnect();
+      await killRedisServer(redis);
+      rmSync(journalDir, { recursive: true, force: true });
+    }
   });
 
   it('refuses to start, naming REDIS_URL, when Redis does not have the database it names: it would work in database 0', async () => {

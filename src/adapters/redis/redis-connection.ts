@@ -82,6 +82,17 @@ export async function refusedDatabase(redis: Redis, url: string): Promise<string
 }
 
 /**
+ * Whether a connection error is Redis refusing the credentials REDIS_URL gives: a wrong password or
+ * user (`WRONGPASS`), none where one is needed (`NOAUTH`, as ioredis' ready check reports it), or a
+ * user not allowed the commands a connection starts with (`NOPERM`). ioredis reconnects and tries
+ * again forever (`recoverFromFatalError` in
+ * https://github.com/redis/ioredis/blob/main/lib/redis/event_handler.ts), as for an outage.
+ */
+export function refusesCredentials(error: Error): boolean {
+  return /\b(WRONGPASS|NOAUTH|NOPERM)\b/.test(error.message);
+}
+
+/**
  * Resolves once the client can take commands. With the offline queue off, commands sent before the
  * first connection is ready fail, so the app (and tests) wait for this at startup.
  */
