@@ -134,6 +134,12 @@ describe('server start: the provider must fit AUTHORITY', () => {
       expect(await refusal({ TOKEN_STORE: 'sqlite', SQLITE_PATH: aFile })).to.equal(`SQLITE_PATH "${aFile}" cannot be used: file is not a database`);
     });
 
+    it("SQLITE_PATH and SIGN_OUT_JOURNAL_PATH where no directory can be made (/proc), at once: Node's recursive mkdir never returns there", async () => {
+      expect(await refusal({ TOKEN_STORE: 'sqlite', SQLITE_PATH: '/proc/nope/app.db' })).to.match(/^SQLITE_PATH "\/proc\/nope\/app.db" cannot be used: ENOENT/);
+      const journal = await refusal({ TOKEN_STORE: 'redis', REDIS_KEY_PREFIX: `test:${randomUUID()}:`, SIGN_OUT_JOURNAL_PATH: '/proc/nope/journal.json' });
+      expect(journal).to.match(/^SIGN_OUT_JOURNAL_PATH "\/proc\/nope\/journal.json" cannot be used: ENOENT/);
+    });
+
     it('SQLITE_PATH naming a database of a newer version of the app', async () => {
       const newer = join(dir, 'newer.db');
       const db = new Database(newer);

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { readFileSync, renameSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Logger } from 'pino';
+import { makeDirectories } from '../make-directories.ts';
 import { reachesSession } from '../../domain/sign-out-scope.ts';
 import type { JournaledSignOut, SignOutJournal } from '../../ports/sign-out-journal.port.ts';
 import { removeIfPresent, writeAtomically, writeAtomicallySync } from './durable-file.ts';
@@ -90,7 +91,7 @@ export class LocalSignOutJournal implements SignOutJournal {
     this.#maxUnverifiedPerMinute = deps.maxUnverifiedPerMinute ?? DEFAULT_UNVERIFIED_PER_MINUTE;
     this.#knownSid = deps.knownSid;
     if (!deps.file) return;
-    mkdirSync(dirname(deps.file), { recursive: true, mode: 0o700 });
+    makeDirectories(dirname(deps.file), 0o700);
     acquireLock(deps.file);
     try {
       this.#entries = load(deps.file, deps.logger) ?? [];

@@ -1,6 +1,7 @@
-import { chmodSync, closeSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
+import { makeDirectories } from '../make-directories.ts';
 
 /**
  * Migrations in order; the schema version of a file is how many of them it has run. Exported so a
@@ -176,7 +177,7 @@ export function openSqliteDatabase(path: string): Database.Database {
  * next, and it is not this app's to change.
  */
 function createOwnerOnly(path: string): void {
-  mkdirSync(dirname(resolve(path)), { recursive: true });
+  makeDirectories(dirname(resolve(path)));
   const fd = openSync(path, 'a+', OWNER_ONLY);
   let isDatabase: boolean;
   try {
