@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import type { SignedInAccount } from './account.ts';
 import { SignOutRejected, StoreUnavailable } from './errors.ts';
 import type { RevocationOutcome } from './sign-out-names.ts';
-import { reachesSession } from './sign-out-scope.ts';
+import { PENDING_SIGN_IN_LIFETIME_MS } from './sign-in.ts';
+import { reachesSession, SIGN_IN_CLOCK_SKEW_MS } from './sign-out-scope.ts';
 import {
   failedResult,
   journaledResult,
@@ -31,6 +33,13 @@ const PARTITION_REMOVAL_ROUNDS = 3;
  * have signed in to since).
  */
 const REPLAY_CLAIM_MARGIN_MS = 24 * 3600 * 1000;
+
+/**
+ * How long a provider session the provider signed out is remembered as ended: a sign-in of that
+ * session already under way (its code redemption in flight while the sign-out came) finishes within
+ * a pending sign-in's lifetime, or not at all; plus the clocks of two instances.
+ */
+const ENDED_PROVIDER_SESSION_MEMORY_MS = PENDING_SIGN_IN_LIFETIME_MS + SIGN_IN_CLOCK_SKEW_MS;
 
 export interface SignOutEverywhereDeps {
   identityProvider: IdentityProvider;
@@ -126,11 +135,7 @@ export class SignOutEverywhere {
    * `previous` out: the browser's session there is the new account's now.
    */
   async replacedBySignIn(previous: SignedInAccount, sessionId: string): Promise<SignOutResult> {
-    const replaced = { id: sessionId, subject: previous.subject, accountId: previous.accountId };
-    const others = (await this.#sessionStore.findByAccount(previous.accountId)).filter((session) => session.id !== sessionId);
-    if (others.length === 0) return signOutResult('app', await this.#signOut([replaced], [previous.accountId], previous.subject));
-    const sessionsEnded = await this.#endSessions([replaced]);
-    return signOutResult('app', { subject: previous.subject, sessionsEnded, partitionRemoved: false, revocation: 'not-attempted' });
+    return signOutResult('app', await this.#endSessionAndUnusedTokens(previous, sessionId));
   }
 
   /**
@@ -144,6 +149,19 @@ export class SignOutEverywhere {
     const sessions = await this.#sessionStore.findByAccount(account.accountId);
     if (sessions.length > 0) return signOutResult('app', { subject: account.subject, sessionsEnded: 0, partitionRemoved: false, revocation: 'not-attempted' });
     return signOutResult('app', await this.#signOut([], [account.accountId], account.subject));
+  }
+
+  /**
+   * A sign-in that completed (its tokens and session `sessionId` stored) in a provider session the
+   * provider signed out meanwhile, front- or back-channel: that sign-out looked for the session
+   * before it was written, so it is ended now, with the tokens unless another session of the account
+   * uses them. Resolves to what was done, or `undefined` when the provider session was not signed
+   * out. The sign-out remembered the session as ended before it looked, and the sign-in asks after
+   * its session is written: one of the two sees the other. Not audited: the sign-out was.
+   */
+  async signedOutWhileSigningIn(account: SignedInAccount, sessionId: string): Promise<SignOutResult | undefined> {
+    if (account.sid === undefined || !(await this.#replayGuard.isClaimed(endedProviderSessionId(account.sid)))) return undefined;
+    return signOutResult('front-channel', await this.#endSessionAndUnusedTokens(account, sessionId));
   }
 
   /**
@@ -214,13 +232,17 @@ export class SignOutEverywhere {
    * the provider sends it, must be the provider's issuer. An unknown `sid` is not an error, so the
    * answer tells a caller nothing about which sessions exist. During a store outage the request is
    * journaled, unless `mayJournal` is false (the caller has seen too many `sid`s from this client
-   * that matched nothing: an unauthenticated GET must not fill the journal that real sign-outs need).
+   * that matched nothing: an unauthenticated GET must not fill the journal that real sign-outs need,
+   * nor the store with ended provider sessions).
    */
   async fromFrontChannel(request: { sid: string; iss?: string }, { mayJournal = true }: { mayJournal?: boolean } = {}): Promise<SignOutResult> {
     if (request.iss !== undefined && !(await this.#identityProvider.trustsIssuer(request.iss))) {
       throw new SignOutRejected('The sign-out request comes from an issuer this app does not trust.');
     }
     try {
+      // Remembered first: a sign-in of this provider session that its search below cannot find yet
+      // (its session not written) finds this when it is (signedOutWhileSigningIn).
+      if (mayJournal) await this.#rememberEnded(request.sid);
       const sessions = await this.#sessionStore.findBySid(request.sid);
       return signOutResult('front-channel', await this.#signOut(sessions, [], undefined));
     } catch (error) {
@@ -315,6 +337,7 @@ export class SignOutEverywhere {
     if (entry.jti && (await this.#replayGuard.isClaimed(replayId(entry.jti)))) {
       throw new SignOutRejected('This logout token was already used.', { reason: 'replayed' });
     }
+    if (entry.sid) await this.#rememberEnded(entry.sid); // as fromFrontChannel does
     const found = entry.sid ? await this.#sessionStore.findBySid(entry.sid) : await this.#sessionStore.findBySubject(entry.subject!);
     const scope = journaled ? entry : { sid: entry.sid, subject: entry.subject };
     const sessions = found.filter((session) => reachesSession(scope, { ...session, sid: entry.sid }));
@@ -326,6 +349,20 @@ export class SignOutEverywhere {
       throw new SignOutRejected('This logout token was already used.', { reason: 'replayed' });
     }
     return done;
+  }
+
+  /** Ends session `sessionId` of `account`, and the account's tokens (revoked) unless another of its sessions uses them. */
+  async #endSessionAndUnusedTokens(account: SignedInAccount, sessionId: string): Promise<SignOutWork> {
+    const session = { id: sessionId, subject: account.subject, accountId: account.accountId };
+    const others = (await this.#sessionStore.findByAccount(account.accountId)).filter((other) => other.id !== sessionId);
+    if (others.length === 0) return this.#signOut([session], [account.accountId], account.subject);
+    const sessionsEnded = await this.#endSessions([session]);
+    return { subject: account.subject, sessionsEnded, partitionRemoved: false, revocation: 'not-attempted' };
+  }
+
+  /** Remembers provider session `sid` as signed out by the provider, for signedOutWhileSigningIn. */
+  async #rememberEnded(sid: string): Promise<void> {
+    await this.#replayGuard.claim(endedProviderSessionId(sid), this.#now() + ENDED_PROVIDER_SESSION_MEMORY_MS);
   }
 
   /**
@@ -472,4 +509,9 @@ function notJournaled(outage: StoreUnavailable, journalError: unknown): StoreUna
 
 function replayId(jti: string): string {
   return `logout-token:${jti}`;
+}
+
+/** Hashed: what a sign-out leaves in the store for a while names no session of the user's. */
+function endedProviderSessionId(sid: string): string {
+  return `ended-provider-session:${createHash('sha256').update(sid).digest('base64url')}`;
 }

@@ -1,5 +1,7 @@
 /**
- * Remembers ids of one-time tokens (a back-channel `logout_token`'s `jti`) so each is accepted once.
+ * Remembers ids until a time: those of one-time tokens (a back-channel `logout_token`'s `jti`), so
+ * each is accepted once, and of provider sessions the provider signed out, so that a sign-in of one
+ * that was under way then is ended when it completes.
  *
  * Contract (test/adapters/replay-guard.contract.ts):
  * - `claim` resolves `true` the first time an id is claimed and `false` every later time until

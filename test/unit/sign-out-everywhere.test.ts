@@ -673,6 +673,45 @@ describe('SignOutEverywhere', () => {
     });
   });
 
+  describe('signedOutWhileSigningIn: a sign-in completing after the provider signed its provider session out', () => {
+    it('ends the session and the tokens when a front-channel sign-out of its sid came before the session was written', async () => {
+      const carol = await signInCarol(); // tokens stored; its session is not written yet
+      await signOut.fromFrontChannel({ sid: 'sid-carol' });
+      await startSession('carol-laptop', carol);
+
+      const result = await signOut.signedOutWhileSigningIn(carol, 'carol-laptop');
+
+      expect(result).to.include({ sessionsEnded: 1, partitionRemoved: true, revocation: 'revoked' });
+      expect(await sessionStore.get('carol-laptop')).to.equal(undefined);
+      expect(await tokenStore.read(carol.accountId)).to.equal(undefined);
+      await expectBobUntouched();
+    });
+
+    it('does the same after a back-channel sign-out of its sid, and for a sign-in of the same account elsewhere keeps the tokens', async () => {
+      await signOut.fromBackChannel(logoutTokens.issue({ sid: 'sid-alice-new' }));
+      const elsewhere = { ...alice, sid: 'sid-alice-new' };
+      await startSession('alice-tablet', elsewhere);
+
+      const result = await signOut.signedOutWhileSigningIn(elsewhere, 'alice-tablet');
+
+      expect(result).to.include({ sessionsEnded: 1, partitionRemoved: false });
+      expect(await sessionStore.get('alice-tablet')).to.equal(undefined);
+      expect(await sessionStore.get('alice-laptop'), 'her other sessions, of another provider session').to.not.equal(undefined);
+      expect(await tokenStore.read(alice.accountId)).to.not.equal(undefined);
+    });
+
+    it('leaves a sign-in alone when its provider session was not signed out, or was long enough ago', async () => {
+      await signOut.fromFrontChannel({ sid: 'sid-other' });
+      expect(await signOut.signedOutWhileSigningIn(alice, 'alice-laptop')).to.equal(undefined);
+
+      await signOut.fromFrontChannel({ sid: 'sid-alice' });
+      await startSession('alice-laptop', alice);
+      time += 11 * 60_000 + 1; // a pending sign-in's lifetime and the clock skew allowance
+      expect(await signOut.signedOutWhileSigningIn(alice, 'alice-laptop')).to.equal(undefined);
+      expect(await sessionStore.get('alice-laptop')).to.not.equal(undefined);
+    });
+  });
+
   describe('fromOperator', () => {
     it("ends every session of a subject and removes their account's tokens", async () => {
       const result = await signOut.fromOperator({ subject: alice.subject });

@@ -108,12 +108,31 @@ export function authRoutes(
         .catch((removal: unknown) => logger.warn({ err: removal }, 'the tokens of a sign-in whose session could not be stored could not be removed: they stay until the partition expires'));
       throw error;
     }
+    // The provider may have signed this provider session out while the code was redeemed: that
+    // sign-out could not find the session, written only now. It is ended here instead.
+    if (await signedOutMeanwhile(account, ctx.state.storedSessionId as string)) {
+      ctx.session = null;
+      return ctx.redirect('/auth/signed-out');
+    }
     // A note of an earlier sign-out in this browser, never read (its provider round trip abandoned),
     // would tell the signed-out page of this session that its tokens were removed.
     takeTokensRemovedNotice(ctx, cookies);
     logger.info({ sid: account.sid !== undefined }, 'signed in');
     ctx.redirect(returnTo);
   });
+
+  /** Whether the new session was ended because its provider session was signed out meanwhile. */
+  async function signedOutMeanwhile(account: SignedInAccount, sessionId: string): Promise<boolean> {
+    try {
+      const ended = await signOutEverywhere.signedOutWhileSigningIn(account, sessionId);
+      if (ended) logger.info({ sessionsEnded: ended.sessionsEnded, partitionRemoved: ended.partitionRemoved, revocation: ended.revocation }, 'signed in to a provider session the provider had signed out meanwhile: ended');
+      return ended !== undefined;
+    } catch (error) {
+      // The store failed after the session was written: the sign-in stands, as it would have a moment earlier.
+      logger.warn({ err: error }, 'could not check whether the provider signed this sign-in out meanwhile');
+      return false;
+    }
+  }
 
   const publicOrigin = new URL(config.publicUrl).origin;
   router.post('/signout', formBody(), signedOutHereAlready(publicOrigin), requireCsrf(publicOrigin), async (ctx) => {
