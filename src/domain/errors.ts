@@ -94,9 +94,14 @@ export class SignInFailed extends DomainError {
   }
 }
 
-/** At most 100 characters of the provider's `error` on the page: anyone can put a long one in a callback link. */
+/**
+ * At most 100 characters of the provider's `error` on the page: anyone can put a long one in a
+ * callback link. Characters an error code never has (RFC 6749 §4.1.2.1: %x20-21 / %x23-5B / %x5D-7E)
+ * are shown as `?`: a NUL or an escape sequence has no place in a page.
+ */
 function shownCode(providerError: string): string {
-  return providerError.length > 100 ? `${providerError.slice(0, 100)}…` : providerError;
+  const printable = providerError.replace(/[^\x20-\x21\x23-\x5b\x5d-\x7e]/g, '?');
+  return printable.length > 100 ? `${printable.slice(0, 100)}…` : printable;
 }
 
 /** The identity provider could not be reached or answered with a server error. */

@@ -1,4 +1,5 @@
 import { connect } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { expect } from 'chai';
 import nock from 'nock';
 import { fakeUser, type FakeEntra } from '../support/fake-entra.ts';
@@ -17,7 +18,7 @@ function expectCleanRefusal(page: Page, status: number, says: string | RegExp) {
  * sees every socket this process opens and decompresses the bodies it sees, failing on one that is
  * not what it says.
  */
-async function rawPost(baseUrl: string, path: string, encoding: string, body: string): Promise<{ status: number; text: string }> {
+async function rawPost(baseUrl: string, path: string, encoding: string, body: string | Buffer): Promise<{ status: number; text: string }> {
   nock.restore();
   try {
     return await rawPostUnseen(baseUrl, path, encoding, body);
@@ -26,15 +27,16 @@ async function rawPost(baseUrl: string, path: string, encoding: string, body: st
   }
 }
 
-async function rawPostUnseen(baseUrl: string, path: string, encoding: string, body: string): Promise<{ status: number; text: string }> {
+async function rawPostUnseen(baseUrl: string, path: string, encoding: string, body: string | Buffer): Promise<{ status: number; text: string }> {
   const { hostname, port } = new URL(baseUrl);
   const socket = connect(Number(port), hostname);
   // Written, not ended: a client that half-closes has its request aborted by Node's server
   // (httpAllowHalfOpen is off) before an answer that takes a turn is written. The server closes.
   socket.write(
     `POST ${path} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nAccept: text/html\r\nConnection: close\r\n` +
-      `Content-Type: application/x-www-form-urlencoded\r\nContent-Encoding: ${encoding}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      `Content-Type: application/x-www-form-urlencoded\r\nContent-Encoding: ${encoding}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`,
   );
+  socket.write(body);
   const chunks: Buffer[] = [];
   for await (const chunk of socket) chunks.push(chunk as Buffer);
   const text = Buffer.concat(chunks).toString('utf8');
@@ -94,6 +96,13 @@ describe('bad input gives a clear 4xx, never a 500 or a stack trace', () => {
   /** The operator's warnings that the provider refused the app's own sign-in request. */
   const warnings = () =>
     app.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.level === 'warn' && line.message === 'the provider refused the sign-in: check the app registration and API_SCOPES');
+
+  it("shows the provider's error code without characters no error code has (RFC 6749 §4.1.2.1)", async () => {
+    const { browser, state } = await startSignIn();
+    const page = await browser.get(`/auth/redirect?error=%00%1B%5B31m%22x&state=${state}`);
+    expectCleanRefusal(page, 400, /Sign-in failed \(\?\?\[31m\?x\)/);
+    expect(page.text).to.not.contain('\u0000').and.not.contain('\u001b');
+  });
 
   it("the provider refusing the app's own request (unauthorized_client, invalid_scope): a 400 page, and a warning for the operator with the provider's words", async () => {
     const { browser: cancelled, state: cancelledState } = await startSignIn();
@@ -214,6 +223,15 @@ describe('bad input gives a clear 4xx, never a 500 or a stack trace', () => {
     expect(errors, 'a client mistake is not logged as the server failing').to.deep.equal([]);
   });
 
+  it('reads a gzip form body whatever the case of its coding, and x-gzip as gzip (RFC 9110 §8.4.1)', async () => {
+    for (const coding of ['GZIP', 'x-gzip', ' Gzip ']) {
+      // No session here: the form is read, then refused as a sign-out form sent from no session (303), not as an unknown encoding.
+      const answer = await rawPost(app.baseUrl, '/auth/signout', coding, gzipSync('_csrf=abc'));
+      expect(answer.status, coding).to.not.equal(415);
+      expect(answer.status, coding).to.be.below(500);
+    }
+  });
+
   it('a refusal names what is wrong: a repeated or too long returnTo, a repeated sid or logout_token; an empty returnTo is home', async () => {
     expect((await app.browser().get('/auth/signin?returnTo=')).status, 'an empty returnTo starts a sign-in').to.equal(302);
     expectCleanRefusal(await app.browser().get('/auth/signin?returnTo=%2Fa&returnTo=%2Fb'), 400, 'names more than one page to return to');
@@ -248,6 +266,7 @@ describe('bad input gives a clear 4xx, never a 500 or a stack trace', () => {
     expect(answer.headers.get('allow')).to.equal('POST');
     expect(answer.headers.get('cache-control')).to.equal('no-cache, no-store');
     expect(await answer.text()).to.equal('');
+    expect(answer.headers.get('content-type'), 'no content, no type').to.equal(null);
     const unknown = await fetch(`${app.baseUrl}/nope`, { method: 'OPTIONS', headers: { accept: 'application/json' } });
     expect(unknown.status).to.equal(404);
     expect(unknown.headers.get('cache-control')).to.equal('no-cache, no-store');
@@ -259,6 +278,9 @@ describe('bad input gives a clear 4xx, never a 500 or a stack trace', () => {
     expect(page.headers.get('allow')).to.match(/GET/);
     expect(page.headers.get('cache-control')).to.equal('no-cache, no-store');
     expect(await page.text()).to.match(/does not take PROPFIND requests/).and.match(/That did not work/).and.not.match(/on our side|Something went wrong/);
+    const json = await fetch(`${app.baseUrl}/profile`, { method: 'PROPFIND', headers: { accept: 'application/json' } });
+    expect(json.status).to.equal(501);
+    expect(await json.json(), "the client's doing, not the server failing").to.include({ error: 'invalid_request' });
   });
 
   it('the provider being down is a 503 page, not a hang or a 500', async () => {

@@ -82,6 +82,7 @@ describe('https: cookies and transport', () => {
       expect(post.text).to.contain('HTTPS only');
       expect((await app.browser().get('/healthz')).status, 'a probe without X-Forwarded-Proto').to.equal(200);
       expect((await overHttp.get('/auth/signout/frontchannel?sid=unknown')).status, 'front-channel sign-out').to.equal(200);
+      expect((await app.browser().post('/healthz', {})).status, 'a method the health check does not take: its 405, not "HTTPS only"').to.equal(405);
     });
 
     it('clears the signature of a session cookie that does not verify with the flags of every other cookie', async () => {

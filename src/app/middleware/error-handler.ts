@@ -19,8 +19,12 @@ export function errorHandler(logger: Logger, options: { answer?: 'negotiated' | 
       await next();
       if (ctx.body === undefined) refuseUnanswered(ctx);
       // @koa/router's `allowedMethods()` answers OPTIONS itself (200, `Allow`, an empty body),
-      // with none of the caching headers every other answer carries.
-      else if (ctx.method === 'OPTIONS') noStore(ctx);
+      // with none of the caching headers every other answer carries, and the text/plain type Koa
+      // gives an empty string body: there is no content to type.
+      else if (ctx.method === 'OPTIONS') {
+        noStore(ctx);
+        if (ctx.body === '') ctx.remove('Content-Type');
+      }
     } catch (error) {
       const answer = httpAnswerOf(error);
       const { message } = answer;
@@ -47,7 +51,8 @@ export function errorHandler(logger: Logger, options: { answer?: 'negotiated' | 
       ctx.remove('Location');
       noStore(ctx);
       if (json || ctx.accepts('html', 'json') === 'json') {
-        ctx.body = { error: status >= 500 ? 'server_error' : 'invalid_request', error_description: message, requestId };
+        // A 501 (a method no route takes) is the client's doing, as isServerFault says.
+        ctx.body = { error: fault ? 'server_error' : 'invalid_request', error_description: message, requestId };
       } else {
         // A sign-in the app or the provider refused: the provider's own session would sign the same
         // account in again at once (a tenant not allowed, say), so the page offers another account.

@@ -12,6 +12,10 @@ import type Koa from 'koa';
 export function formBody(): Koa.Middleware {
   const parse = bodyParser({ enableTypes: ['form'] });
   return async (ctx, next) => {
+    // Content codings are case-insensitive, and x-gzip is gzip (RFC 9110 §8.4.1, §8.4.1.3); the
+    // parser's inflation compares them as written.
+    const coding = ctx.req.headers['content-encoding'];
+    if (coding !== undefined) ctx.req.headers['content-encoding'] = coding.trim().toLowerCase().replace(/^x-gzip$/, 'gzip');
     try {
       await parse(ctx, async () => {});
     } catch (error) {

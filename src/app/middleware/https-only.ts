@@ -15,7 +15,9 @@ import type Koa from 'koa';
  */
 export function httpsOnly(publicOrigin: string): Koa.Middleware {
   return (ctx, next) => {
-    if (ctx.secure) return next();
+    // A path the routes before it answer (`ctx.matched`, set by @koa/router even when the method is
+    // not one they take) goes on to their 405 or OPTIONS answer, not to "HTTPS only".
+    if (ctx.secure || (ctx.matched?.length ?? 0) > 0) return next();
     const target = ctx.originalUrl;
     if ((ctx.method !== 'GET' && ctx.method !== 'HEAD') || !target.startsWith('/')) {
       return ctx.throw(400, `This site answers over HTTPS only: ${publicOrigin}`);
