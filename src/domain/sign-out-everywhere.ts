@@ -139,29 +139,35 @@ export class SignOutEverywhere {
   }
 
   /**
-   * A sign-in whose session could not be stored (the store failed, or its cookie could not be set):
-   * the tokens it just stored for `account` go, their refresh token revoked, unless a session of the
+   * A sign-in that cannot stand: its session could not be stored (the store failed, or its cookie
+   * could not be set), or the provider signed its provider session out while it completed
+   * (`providerSignedOutMeanwhile`). Its session `sessionId`, when it was written, ends, and the
+   * tokens it stored for `account` go, their refresh token revoked, unless another session of the
    * account uses them. No session names them otherwise, so no sign-out could ever find them: they
    * would stay stored, for a user told they are not signed in, until they expired. Not a sign-out
-   * of the user: nothing of theirs that a session uses is touched, and nothing is audited.
+   * of the user (nothing of theirs that another session uses is touched), and not audited.
    */
-  async signInAbandoned(account: SignedInAccount): Promise<SignOutResult> {
+  async signInAbandoned(account: SignedInAccount, sessionId?: string): Promise<SignOutResult> {
+    if (sessionId !== undefined) return signOutResult('app', await this.#endSessionAndUnusedTokens(account, sessionId));
     const sessions = await this.#sessionStore.findByAccount(account.accountId);
     if (sessions.length > 0) return signOutResult('app', { subject: account.subject, sessionsEnded: 0, partitionRemoved: false, revocation: 'not-attempted' });
     return signOutResult('app', await this.#signOut([], [account.accountId], account.subject));
   }
 
   /**
-   * A sign-in that completed (its tokens and session `sessionId` stored) in a provider session the
-   * provider signed out meanwhile, front- or back-channel: that sign-out looked for the session
-   * before it was written, so it is ended now, with the tokens unless another session of the account
-   * uses them. Resolves to what was done, or `undefined` when the provider session was not signed
-   * out. The sign-out remembered the session as ended before it looked, and the sign-in asks after
-   * its session is written: one of the two sees the other. Not audited: the sign-out was.
+   * Whether the provider signed out, front- or back-channel, the provider session `account` just
+   * signed in to, while the sign-in completed: that sign-out looked for the session before it was
+   * written, and found none. Asked once the session is written; the sign-out remembered the session
+   * as ended (`#rememberEnded`) before it looked: one of the two sees the other, while the store
+   * answers. A back-channel sign-out naming a `sub` too counts only for that user.
    */
-  async signedOutWhileSigningIn(account: SignedInAccount, sessionId: string): Promise<SignOutResult | undefined> {
-    if (account.sid === undefined || !(await this.#replayGuard.isClaimed(endedProviderSessionId(account.sid)))) return undefined;
-    return signOutResult('front-channel', await this.#endSessionAndUnusedTokens(account, sessionId));
+  async providerSignedOutMeanwhile(account: SignedInAccount): Promise<boolean> {
+    if (account.sid === undefined) return false;
+    const [bySid, bySidAndUser] = await Promise.all([
+      this.#replayGuard.isClaimed(endedProviderSessionId(account.sid)),
+      this.#replayGuard.isClaimed(endedProviderSessionId(account.sid, account.subject)),
+    ]);
+    return bySid || bySidAndUser;
   }
 
   /**
@@ -241,8 +247,8 @@ export class SignOutEverywhere {
     }
     try {
       // Remembered first: a sign-in of this provider session that its search below cannot find yet
-      // (its session not written) finds this when it is (signedOutWhileSigningIn).
-      if (mayJournal) await this.#rememberEnded(request.sid);
+      // (its session not written) finds this when it is (providerSignedOutMeanwhile).
+      if (mayJournal) await this.#rememberEnded({ sid: request.sid, at: this.#now() });
       const sessions = await this.#sessionStore.findBySid(request.sid);
       return signOutResult('front-channel', await this.#signOut(sessions, [], undefined));
     } catch (error) {
@@ -337,7 +343,7 @@ export class SignOutEverywhere {
     if (entry.jti && (await this.#replayGuard.isClaimed(replayId(entry.jti)))) {
       throw new SignOutRejected('This logout token was already used.', { reason: 'replayed' });
     }
-    if (entry.sid) await this.#rememberEnded(entry.sid); // as fromFrontChannel does
+    if (entry.sid) await this.#rememberEnded({ sid: entry.sid, subject: entry.subject, at: entry.at }); // as fromFrontChannel does
     const found = entry.sid ? await this.#sessionStore.findBySid(entry.sid) : await this.#sessionStore.findBySubject(entry.subject!);
     const scope = journaled ? entry : { sid: entry.sid, subject: entry.subject };
     const sessions = found.filter((session) => reachesSession(scope, { ...session, sid: entry.sid }));
@@ -360,9 +366,18 @@ export class SignOutEverywhere {
     return { subject: account.subject, sessionsEnded, partitionRemoved: false, revocation: 'not-attempted' };
   }
 
-  /** Remembers provider session `sid` as signed out by the provider, for signedOutWhileSigningIn. */
-  async #rememberEnded(sid: string): Promise<void> {
-    await this.#replayGuard.claim(endedProviderSessionId(sid), this.#now() + ENDED_PROVIDER_SESSION_MEMORY_MS);
+  /**
+   * Remembers provider session `sid` (of user `subject`, when the sign-out names one) as signed out
+   * by the provider at `at`, for `providerSignedOutMeanwhile`, until a sign-in under way then can no
+   * longer complete: from a journaled sign-out applied late, for what is left of that. Best effort:
+   * the sign-out itself goes on without it. A store that cannot take this write (SQLite locked by
+   * another process) would otherwise fail every front-channel call, a `sid` that matches nothing
+   * included, which the unknown-`sid` limit never counts; the sign-out's own writes fail on their own.
+   */
+  async #rememberEnded({ sid, subject, at }: { sid: string; subject?: string; at: number }): Promise<void> {
+    const until = at + ENDED_PROVIDER_SESSION_MEMORY_MS;
+    if (until <= this.#now()) return;
+    await this.#replayGuard.claim(endedProviderSessionId(sid, subject), until).catch(() => false);
   }
 
   /**
@@ -511,7 +526,8 @@ function replayId(jti: string): string {
   return `logout-token:${jti}`;
 }
 
-/** Hashed: what a sign-out leaves in the store for a while names no session of the user's. */
-function endedProviderSessionId(sid: string): string {
-  return `ended-provider-session:${createHash('sha256').update(sid).digest('base64url')}`;
+/** Hashed: what a sign-out leaves in the store for a while names no session or user. */
+function endedProviderSessionId(sid: string, subject?: string): string {
+  const named = subject === undefined ? sid : JSON.stringify([sid, subject]);
+  return `ended-provider-session:${createHash('sha256').update(named).digest('base64url')}`;
 }

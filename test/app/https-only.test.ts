@@ -14,9 +14,9 @@ describe('httpsOnly: plain-http requests behind the trusted proxy', () => {
   app.use((ctx) => (ctx.body = 'page'));
   const handle = app.callback();
 
-  async function answer(method: string, target: string, proto: string): Promise<{ status: number; location?: string }> {
+  async function answer(method: string, target: string, proto: string | undefined): Promise<{ status: number; location?: string }> {
     const req = new IncomingMessage(new Socket());
-    Object.assign(req, { method, url: target, headers: { host: 'app.example', 'x-forwarded-proto': proto } });
+    Object.assign(req, { method, url: target, headers: { host: 'app.example', ...(proto !== undefined && { 'x-forwarded-proto': proto }) } });
     const res = new ServerResponse(req);
     await handle(req, res);
     const location = res.getHeader('location');
@@ -37,5 +37,9 @@ describe('httpsOnly: plain-http requests behind the trusted proxy', () => {
 
   it('lets a request that came over https through', async () => {
     expect(await answer('GET', '/profile', 'https')).to.deep.equal({ status: 200 });
+  });
+
+  it('lets one without X-Forwarded-Proto through: a redirect to the same https address would loop', async () => {
+    expect(await answer('GET', '/profile', undefined)).to.deep.equal({ status: 200 });
   });
 });

@@ -91,6 +91,23 @@ describe('another account signing in where one was signed in', () => {
       expect(auditEvents(), 'no sign-out of the user').to.deep.equal([]);
     });
 
+    it('keeps none either when the session was written and the step after it failed (the tokens kept with it)', async () => {
+      const tokenStore = app.container.cradle.tokenStore;
+      const keepUntil = tokenStore.keepUntil.bind(tokenStore);
+      let failures = 1;
+      tokenStore.keepUntil = async (accountId, expiresAt) => {
+        if (failures-- > 0) throw new StoreUnavailable('the store is not answering');
+        return keepUntil(accountId, expiresAt);
+      };
+
+      const callback = await signInWithBrowser(app.browser(), entra, alice, { sid: 'sid-alice' });
+
+      expect(callback.status, callback.text).to.equal(503);
+      expect(await app.container.cradle.sessionStore.findByAccount(accountOf(alice)), 'its session').to.deep.equal([]);
+      expect(await tokensHeld(alice), "the failed sign-in's tokens").to.equal(false);
+      expect(entra.revocationRequests, 'its refresh token sent for revocation').to.have.length(1);
+    });
+
     it("keeps the account's tokens while a session of it on another device uses them", async () => {
       const phone = app.browser();
       await signInWithBrowser(phone, entra, alice, { sid: 'sid-alice-phone' });

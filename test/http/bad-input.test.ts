@@ -218,6 +218,7 @@ describe('bad input gives a clear 4xx, never a 500 or a stack trace', () => {
       expect(unknown.status, `${path}, an unknown encoding`).to.equal(path === '/auth/signout/backchannel' ? 400 : 415);
       expect(unknown.text).to.not.match(/node_modules|at [\w.]+ \(|Error:/);
       expect((await rawPost(app.baseUrl, path, 'gzip', 'logout_token=abc')).status, `${path}, gzip that is not`).to.equal(400);
+      expect((await rawPost(app.baseUrl, path, 'br', 'garbage-garbage-garbage')).status, `${path}, brotli that is not`).to.equal(400);
     }
     const errors = app.logs.map((line) => JSON.parse(line) as { level: string }).filter((line) => line.level === 'error');
     expect(errors, 'a client mistake is not logged as the server failing').to.deep.equal([]);

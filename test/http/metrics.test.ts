@@ -108,9 +108,10 @@ describe('metrics: what the app counts', () => {
 
     lockTheDatabase();
     expect((await provider().get('/auth/signout/frontchannel?sid=sid-alice')).status).to.equal(503);
-    // Its first write, remembering the provider session as ended, is what the lock refuses.
+    // Its first write, a note that the provider session ended (best effort), then its removal.
     expect(await value('app_store_errors_total', { store: 'replay-guard', backend: 'sqlite', operation: 'claim' })).to.equal(1);
-    expect(await value('app_store_operation_duration_seconds', { store: 'replay-guard', backend: 'sqlite', operation: 'claim' }), 'failures are timed too').to.equal(1);
+    expect(await value('app_store_errors_total', { store: 'tokens', backend: 'sqlite', operation: 'remove' })).to.equal(1);
+    expect(await value('app_store_operation_duration_seconds', { store: 'tokens', backend: 'sqlite', operation: 'remove' }), 'failures are timed too').to.equal(1);
   });
 
   it('counts a sign-out that could not be carried out as failed', async () => {

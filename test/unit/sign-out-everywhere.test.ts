@@ -673,13 +673,14 @@ describe('SignOutEverywhere', () => {
     });
   });
 
-  describe('signedOutWhileSigningIn: a sign-in completing after the provider signed its provider session out', () => {
-    it('ends the session and the tokens when a front-channel sign-out of its sid came before the session was written', async () => {
+  describe('providerSignedOutMeanwhile: a sign-in completing after the provider signed its provider session out', () => {
+    it('is true once a front-channel sign-out of its sid came, and signInAbandoned then ends its session and tokens', async () => {
       const carol = await signInCarol(); // tokens stored; its session is not written yet
       await signOut.fromFrontChannel({ sid: 'sid-carol' });
       await startSession('carol-laptop', carol);
 
-      const result = await signOut.signedOutWhileSigningIn(carol, 'carol-laptop');
+      expect(await signOut.providerSignedOutMeanwhile(carol)).to.equal(true);
+      const result = await signOut.signInAbandoned(carol, 'carol-laptop');
 
       expect(result).to.include({ sessionsEnded: 1, partitionRemoved: true, revocation: 'revoked' });
       expect(await sessionStore.get('carol-laptop')).to.equal(undefined);
@@ -687,28 +688,54 @@ describe('SignOutEverywhere', () => {
       await expectBobUntouched();
     });
 
-    it('does the same after a back-channel sign-out of its sid, and for a sign-in of the same account elsewhere keeps the tokens', async () => {
-      await signOut.fromBackChannel(logoutTokens.issue({ sid: 'sid-alice-new' }));
-      const elsewhere = { ...alice, sid: 'sid-alice-new' };
-      await startSession('alice-tablet', elsewhere);
+    it('counts a back-channel sign-out naming a sid and a sub for that user only', async () => {
+      await signOut.fromBackChannel(logoutTokens.issue({ sid: 'sid-shared', subject: alice.subject }));
 
-      const result = await signOut.signedOutWhileSigningIn(elsewhere, 'alice-tablet');
-
-      expect(result).to.include({ sessionsEnded: 1, partitionRemoved: false });
-      expect(await sessionStore.get('alice-tablet')).to.equal(undefined);
-      expect(await sessionStore.get('alice-laptop'), 'her other sessions, of another provider session').to.not.equal(undefined);
-      expect(await tokenStore.read(alice.accountId)).to.not.equal(undefined);
+      expect(await signOut.providerSignedOutMeanwhile({ ...alice, sid: 'sid-shared' })).to.equal(true);
+      expect(await signOut.providerSignedOutMeanwhile({ ...bob, sid: 'sid-shared' }), 'another user of a reused sid').to.equal(false);
     });
 
-    it('leaves a sign-in alone when its provider session was not signed out, or was long enough ago', async () => {
+    it('is false for another provider session, and after a pending sign-in could still complete', async () => {
       await signOut.fromFrontChannel({ sid: 'sid-other' });
-      expect(await signOut.signedOutWhileSigningIn(alice, 'alice-laptop')).to.equal(undefined);
+      expect(await signOut.providerSignedOutMeanwhile(alice)).to.equal(false);
 
       await signOut.fromFrontChannel({ sid: 'sid-alice' });
-      await startSession('alice-laptop', alice);
       time += 11 * 60_000 + 1; // a pending sign-in's lifetime and the clock skew allowance
-      expect(await signOut.signedOutWhileSigningIn(alice, 'alice-laptop')).to.equal(undefined);
-      expect(await sessionStore.get('alice-laptop')).to.not.equal(undefined);
+      expect(await signOut.providerSignedOutMeanwhile(alice)).to.equal(false);
+    });
+
+    it('counts a journaled sign-out applied late only for what is left of its time from its arrival', async () => {
+      const journal = new LocalSignOutJournal();
+      await journal.append({ channel: 'front-channel', sid: 'sid-late', at: time });
+      await journal.append({ channel: 'front-channel', sid: 'sid-recent', at: time + 55 * 60_000 });
+      time += 60 * 60_000; // applied an hour after the first came, five minutes after the second
+
+      const applying = withJournal(journal, new MemoryReplayGuard({ now: () => time }));
+      expect(await applying.applyJournal(() => {})).to.equal(2);
+      expect(await applying.providerSignedOutMeanwhile({ ...alice, sid: 'sid-late' })).to.equal(false);
+      expect(await applying.providerSignedOutMeanwhile({ ...alice, sid: 'sid-recent' })).to.equal(true);
+    });
+
+    it('does not hold a sign-out up when the store cannot take the note (best effort)', async () => {
+      const guard = new MemoryReplayGuard({ now: () => time });
+      guard.claim = async () => {
+        throw new StoreUnavailable('locked');
+      };
+      const result = await withJournal(undefined, guard).fromFrontChannel({ sid: 'sid-alice' });
+
+      expect(result).to.include({ outcome: 'removed', sessionsEnded: 2 });
+    });
+  });
+
+  describe('signInAbandoned with the session the sign-in wrote before failing', () => {
+    it('ends that session and removes the tokens it would otherwise have kept in use', async () => {
+      const carol = await signInCarol();
+      await startSession('carol-laptop', carol); // written, then the next step of the sign-in failed
+
+      const result = await signOut.signInAbandoned(carol, 'carol-laptop');
+
+      expect(result).to.include({ sessionsEnded: 1, partitionRemoved: true, revocation: 'revoked' });
+      expect(await tokenStore.read(carol.accountId)).to.equal(undefined);
     });
   });
 

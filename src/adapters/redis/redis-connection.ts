@@ -84,7 +84,8 @@ export async function refusedDatabase(redis: Redis, url: string): Promise<string
 /**
  * Whether a connection error is Redis refusing the credentials REDIS_URL gives: a wrong password or
  * user (`WRONGPASS`), none where one is needed (`NOAUTH`, as ioredis' ready check reports it), or a
- * user not allowed the commands a connection starts with (`NOPERM`). ioredis reconnects and tries
+ * user not allowed the commands a connection starts with (`NOPERM`, when ioredis reports it; it
+ * skips its ready check for a user refused INFO, and reports nothing). ioredis reconnects and tries
  * again forever (`recoverFromFatalError` in
  * https://github.com/redis/ioredis/blob/main/lib/redis/event_handler.ts), as for an outage.
  */

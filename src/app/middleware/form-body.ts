@@ -22,7 +22,8 @@ export function formBody(): Koa.Middleware {
       const { status, expose, code } = error as { status?: unknown; expose?: unknown; code?: unknown };
       if (expose === true) throw error;
       if (status === 415) ctx.throw(415, 'The request body is in an encoding this server does not read.', { cause: error });
-      if (typeof code === 'string' && code.startsWith('Z_')) ctx.throw(400, 'The request body could not be decompressed.', { cause: error });
+      // zlib's codes: `Z_…` for gzip and deflate, `ERR__ERROR_…` for brotli (`br`, which inflation reads too).
+      if (typeof code === 'string' && (code.startsWith('Z_') || code.startsWith('ERR__ERROR_'))) ctx.throw(400, 'The request body could not be decompressed.', { cause: error });
       throw error;
     }
     await next();

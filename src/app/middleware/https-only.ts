@@ -7,8 +7,9 @@ import type Koa from 'koa';
  * the site. Without it the sign-in refused such a request with a 500 naming TRUST_PROXY (advice for
  * an app started without it, secure-transport.ts), logged as an error for every such visitor.
  *
- * Mounted after the health, stylesheet and provider sign-out routes: a load balancer probes health
- * over plain http with no `X-Forwarded-Proto`, and none of those sets a cookie. Only a path goes
+ * Only when the proxy names the protocol: without `X-Forwarded-Proto` the request either did not come
+ * through the proxy or the proxy is misconfigured. Mounted after the health, stylesheet and provider
+ * sign-out routes: a load balancer probes health over plain http, and none of those sets a cookie. Only a path goes
  * after the origin (a request target `*` or in absolute form is refused), so the redirect never
  * leaves PUBLIC_URL. A GET or HEAD is redirected with 308; anything else (a form posted over http)
  * is a 400, as its body is not sent on again.
@@ -18,6 +19,9 @@ export function httpsOnly(publicOrigin: string): Koa.Middleware {
     // A path the routes before it answer (`ctx.matched`, set by @koa/router even when the method is
     // not one they take) goes on to their 405 or OPTIONS answer, not to "HTTPS only".
     if (ctx.secure || (ctx.matched?.length ?? 0) > 0) return next();
+    // No protocol from the proxy at all: not a visitor on http, but a proxy that sends none (a
+    // redirect to the same https address would loop). The sign-in's 500 names the setting.
+    if (!ctx.get('X-Forwarded-Proto')) return next();
     const target = ctx.originalUrl;
     if ((ctx.method !== 'GET' && ctx.method !== 'HEAD') || !target.startsWith('/')) {
       return ctx.throw(400, `This site answers over HTTPS only: ${publicOrigin}`);

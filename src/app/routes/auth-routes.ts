@@ -103,15 +103,18 @@ export function authRoutes(
       // sign-in stored go too: no session names them, so no sign-out could ever find them.
       ctx.session = null;
       await signOutEverywhere
-        .signInAbandoned(account)
+        .signInAbandoned(account, ctx.state.storedSessionId as string | undefined)
         .then((result) => result.partitionRemoved && logger.info({ revocation: result.revocation }, 'the tokens of a sign-in whose session could not be stored were removed'))
         .catch((removal: unknown) => logger.warn({ err: removal }, 'the tokens of a sign-in whose session could not be stored could not be removed: they stay until the partition expires'));
       throw error;
     }
     // The provider may have signed this provider session out while the code was redeemed: that
     // sign-out could not find the session, written only now. It is ended here instead.
-    if (await signedOutMeanwhile(account, ctx.state.storedSessionId as string)) {
+    if (await signedOutMeanwhile(account)) {
+      // Not signed in, whatever happens next: the request's end destroys the session again.
       ctx.session = null;
+      const ended = await signOutEverywhere.signInAbandoned(account, ctx.state.storedSessionId as string);
+      logger.info({ partitionRemoved: ended.partitionRemoved, revocation: ended.revocation }, 'signed in to a provider session the provider had signed out meanwhile: ended');
       return ctx.redirect('/auth/signed-out');
     }
     // A note of an earlier sign-out in this browser, never read (its provider round trip abandoned),
@@ -121,12 +124,10 @@ export function authRoutes(
     ctx.redirect(returnTo);
   });
 
-  /** Whether the new session was ended because its provider session was signed out meanwhile. */
-  async function signedOutMeanwhile(account: SignedInAccount, sessionId: string): Promise<boolean> {
+  /** Whether the provider signed out the provider session of the sign-in just stored, while it completed. */
+  async function signedOutMeanwhile(account: SignedInAccount): Promise<boolean> {
     try {
-      const ended = await signOutEverywhere.signedOutWhileSigningIn(account, sessionId);
-      if (ended) logger.info({ sessionsEnded: ended.sessionsEnded, partitionRemoved: ended.partitionRemoved, revocation: ended.revocation }, 'signed in to a provider session the provider had signed out meanwhile: ended');
-      return ended !== undefined;
+      return await signOutEverywhere.providerSignedOutMeanwhile(account);
     } catch (error) {
       // The store failed after the session was written: the sign-in stands, as it would have a moment earlier.
       logger.warn({ err: error }, 'could not check whether the provider signed this sign-in out meanwhile');
