@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
+import { StoreUnavailable } from '../../src/domain/errors.ts';
 import { fakeUser, type FakeEntra } from '../support/fake-entra.ts';
 import { signInWithBrowser, startAppWithFakeEntra, stopTestApp, type TestApp } from '../support/app-harness.ts';
 import { deleteRedisKeys } from '../support/redis-server.ts';
@@ -75,6 +76,22 @@ describe('a sign-in completing after the provider signed its provider session ou
           expect((await browser.get('/profile')).status, 'signed in as nobody').to.equal(302);
         });
       }
+
+      it('answers an error page, signed in as nobody, when ending that sign-in fails part-way', async () => {
+        const browser = app.browser();
+        const callback = signInWithBrowser(browser, entra, alice, { sid: 'sid-S' });
+        await waitUntil(() => held, 5_000, 'the code redemption to reach the provider');
+        expect(await signOuts['front-channel']()).to.equal(200);
+        const tokenStore = app.container.cradle.tokenStore;
+        tokenStore.remove = async () => {
+          throw new StoreUnavailable('the store is not answering');
+        };
+        release();
+
+        expect((await callback).status).to.equal(503);
+        expect((await browser.get('/profile')).status, 'signed in as nobody').to.equal(302);
+        expect(await app.container.cradle.sessionStore.findBySid('sid-S'), 'its session ended all the same').to.deep.equal([]);
+      });
 
       it('signs in as usual when the provider signed out another provider session', async () => {
         const browser = app.browser();
