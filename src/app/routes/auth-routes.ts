@@ -95,7 +95,6 @@ export function authRoutes(
     // A whole idle lifetime for the new session, within its absolute one: a session loaded in this
     // request (signing in again) set this request's to what its own absolute lifetime had left.
     session.maxAge = Math.min(config.sessionTtlMs, config.sessionAbsoluteTtlMs);
-    const loadedSessionId = ctx.state.storedSessionId as string | undefined;
     try {
       await session.regenerate();
     } catch (error) {
@@ -104,8 +103,7 @@ export function authRoutes(
       // sign-in stored go too: no session names them, so no sign-out could ever find them.
       ctx.session = null;
       await signOutEverywhere
-        // The new session, if its write got that far (session.ts notes each session it stores).
-        .signInAbandoned(account, ctx.state.storedSessionId !== loadedSessionId ? (ctx.state.storedSessionId as string) : undefined)
+        .signInAbandoned(account, ctx.state.storedSessionId as string | undefined)
         .then((result) => result.partitionRemoved && logger.info({ revocation: result.revocation }, 'the tokens of a sign-in whose session could not be stored were removed'))
         .catch((removal: unknown) => logger.warn({ err: removal }, 'the tokens of a sign-in whose session could not be stored could not be removed: they stay until the partition expires'));
       throw error;
