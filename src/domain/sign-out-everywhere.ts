@@ -230,7 +230,13 @@ export class SignOutEverywhere {
    */
   async afterRevocation(account: SignedInAccount): Promise<SignOutResult> {
     const sessions = await this.#sessionStore.findByAccount(account.accountId);
-    return signOutResult('cae-revocation', await this.#signOut(sessions, [account.accountId], account.subject));
+    // The sessions before the tokens, unlike other sign-outs: should ending them fail, the tokens
+    // stay, and the next page of a session left standing meets the same challenge and tries again.
+    // Tokens gone first, that page went to sign in without calling the API, the session stood, and
+    // the account's next sign-in anywhere served it (the lost device the provider revoked).
+    const sessionsEnded = await this.#endSessions(sessions);
+    const work = await this.#signOut([], [account.accountId], account.subject);
+    return signOutResult('cae-revocation', { ...work, sessionsEnded });
   }
 
   /**
@@ -377,7 +383,12 @@ export class SignOutEverywhere {
   async #rememberEnded({ sid, subject, at }: { sid: string; subject?: string; at: number }): Promise<void> {
     const until = at + ENDED_PROVIDER_SESSION_MEMORY_MS;
     if (until <= this.#now()) return;
-    await this.#replayGuard.claim(endedProviderSessionId(sid, subject), until).catch(() => false);
+    await this.#replayGuard.claim(endedProviderSessionId(sid, subject), until).catch((error: unknown) => {
+      // With a journal, a store that does not answer journals the sign-out at once (its lookup
+      // would only wait out the same deadline), and applying it writes this note then.
+      if (this.#journal && error instanceof StoreUnavailable) throw error;
+      return false;
+    });
   }
 
   /**

@@ -66,16 +66,18 @@ describe('CAE claims challenges from the API', () => {
     expect(new URL(elsewhere.location!, 'http://app').pathname).to.equal('/auth/signin');
   });
 
-  it('a revocation sign-out the store cannot carry out is a 503, audited and counted as failed; the next load completes it', async () => {
+  it('a revocation sign-out the store cannot carry out is a 503, audited and counted as failed, the tokens kept; the next load completes it', async () => {
     const browser = app.browser();
     await signInWithBrowser(browser, entra, alice);
+    const lostDevice = app.browser();
+    await signInWithBrowser(lostDevice, entra, alice);
     const accountId = `${alice.oid}.${entra.tenantId}`;
-    const { tokenStore, metrics } = app.container.cradle;
-    const remove = tokenStore.remove.bind(tokenStore);
+    const { tokenStore, sessionStore, metrics } = app.container.cradle;
+    const destroy = sessionStore.destroy.bind(sessionStore);
     let down = true;
-    tokenStore.remove = async (id) => {
-      if (down) throw new StoreUnavailable('the token store is down');
-      return remove(id);
+    sessionStore.destroy = async (id) => {
+      if (down) throw new StoreUnavailable('the session store is down');
+      return destroy(id);
     };
     const revocation = { access_token: { nbf: { essential: true, value: '1700000000' } } };
     challengeNextCall(revocation);
@@ -86,12 +88,17 @@ describe('CAE claims challenges from the API', () => {
     expect(audit()).to.have.length(1);
     expect(audit()[0]).to.include({ channel: 'cae-revocation', outcome: 'failed', subject: `sub-${alice.oid}`, requestId: failed.headers.get('x-request-id') });
     expect(await metricValue(metrics.registry, 'app_sign_outs_total', { channel: 'cae-revocation', outcome: 'failed' })).to.equal(1);
+    // Sessions are ended before the tokens go: with the sessions standing, the tokens stay, so that
+    // the next page meets the challenge again (without tokens it went to sign in, the session
+    // stood, and served the account's next sign-in to the lost device).
+    expect(await tokenStore.read(accountId), 'the tokens, until the sessions are ended').to.not.equal(undefined);
 
     down = false;
     challengeNextCall(revocation);
-    const retried = await browser.get('/profile');
+    const retried = await lostDevice.get('/profile');
     expect(retried.status).to.equal(302);
     expect(await tokenStore.read(accountId), 'no tokens left behind').to.equal(undefined);
+    expect(await sessionStore.findByAccount(accountId), 'every session of the account ended').to.deep.equal([]);
     expect(audit().map((line) => line.outcome)).to.deep.equal(['failed', 'removed']);
   });
 

@@ -103,6 +103,8 @@ export function authRoutes(
       // sign-in stored go too: no session names them, so no sign-out could ever find them.
       ctx.session = null;
       await signOutEverywhere
+        // The session this request last stored or loaded: the new one if its write got that far,
+        // else the one it replaced (ended by the sign-in already, or to be ended with it).
         .signInAbandoned(account, ctx.state.storedSessionId as string | undefined)
         .then((result) => result.partitionRemoved && logger.info({ revocation: result.revocation }, 'the tokens of a sign-in whose session could not be stored were removed'))
         .catch((removal: unknown) => logger.warn({ err: removal }, 'the tokens of a sign-in whose session could not be stored could not be removed: they stay until the partition expires'));
