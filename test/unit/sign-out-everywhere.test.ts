@@ -727,6 +727,28 @@ describe('SignOutEverywhere', () => {
     });
   });
 
+  describe('the ended-sid note with a journal', () => {
+    it('journals the sign-out at once when the store does not take the note, without waiting on a lookup too', async () => {
+      const guard = new MemoryReplayGuard({ now: () => time });
+      guard.claim = async () => {
+        throw new StoreUnavailable('down');
+      };
+      let lookups = 0;
+      const findBySid = sessionStore.findBySid.bind(sessionStore);
+      sessionStore.findBySid = async (sid) => {
+        lookups++;
+        return findBySid(sid);
+      };
+      const journal = new LocalSignOutJournal();
+
+      const result = await withJournal(journal, guard).fromFrontChannel({ sid: 'sid-alice' });
+
+      expect(result).to.include({ outcome: 'journaled', journaled: true });
+      expect(lookups).to.equal(0);
+      expect(journal.pending()).to.have.length(1);
+    });
+  });
+
   describe('signInAbandoned with the session the sign-in wrote before failing', () => {
     it('ends that session and removes the tokens it would otherwise have kept in use', async () => {
       const carol = await signInCarol();
