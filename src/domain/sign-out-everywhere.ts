@@ -148,10 +148,7 @@ export class SignOutEverywhere {
    * of the user (nothing of theirs that another session uses is touched), and not audited.
    */
   async signInAbandoned(account: SignedInAccount, sessionId?: string): Promise<SignOutResult> {
-    if (sessionId !== undefined) return signOutResult('app', await this.#endSessionAndUnusedTokens(account, sessionId));
-    const sessions = await this.#sessionStore.findByAccount(account.accountId);
-    if (sessions.length > 0) return signOutResult('app', { subject: account.subject, sessionsEnded: 0, partitionRemoved: false, revocation: 'not-attempted' });
-    return signOutResult('app', await this.#signOut([], [account.accountId], account.subject));
+    return signOutResult('app', await this.#endSessionAndUnusedTokens(account, sessionId));
   }
 
   /**
@@ -363,12 +360,12 @@ export class SignOutEverywhere {
     return done;
   }
 
-  /** Ends session `sessionId` of `account`, and the account's tokens (revoked) unless another of its sessions uses them. */
-  async #endSessionAndUnusedTokens(account: SignedInAccount, sessionId: string): Promise<SignOutWork> {
-    const session = { id: sessionId, subject: account.subject, accountId: account.accountId };
+  /** Ends session `sessionId` of `account` (if given), and the account's tokens (revoked) unless another of its sessions uses them. */
+  async #endSessionAndUnusedTokens(account: SignedInAccount, sessionId?: string): Promise<SignOutWork> {
+    const own = sessionId === undefined ? [] : [{ id: sessionId, subject: account.subject, accountId: account.accountId }];
     const others = (await this.#sessionStore.findByAccount(account.accountId)).filter((other) => other.id !== sessionId);
-    if (others.length === 0) return this.#signOut([session], [account.accountId], account.subject);
-    const sessionsEnded = await this.#endSessions([session]);
+    if (others.length === 0) return this.#signOut(own, [account.accountId], account.subject);
+    const sessionsEnded = await this.#endSessions(own);
     return { subject: account.subject, sessionsEnded, partitionRemoved: false, revocation: 'not-attempted' };
   }
 
