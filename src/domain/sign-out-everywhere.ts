@@ -8,6 +8,7 @@ import {
   failedResult,
   journaledResult,
   noteWorkDoneBeforeFailing,
+  removedAnything,
   signOutResult,
   workDoneBeforeFailing,
   worstRevocation,
@@ -351,9 +352,12 @@ export class SignOutEverywhere {
     const scope = journaled ? entry : { sid: entry.sid, subject: entry.subject };
     const sessions = found.filter((session) => reachesSession(scope, { ...session, sid: entry.sid }));
     const done = await this.#signOutLocally(sessions, [], subject);
-    // Two deliveries of one token racing each other both did the (idempotent) sign-out; one wins here.
+    // Two deliveries of one token racing each other both did the (idempotent) sign-out; one wins
+    // the claim. The other is refused as a replay only if it did nothing: when the claim's winner
+    // came second to the tokens and sessions (a slow claim here), this delivery is the one that
+    // removed them, and its answer and audit event must say so, not the winner's "nothing held".
     const claimed = entry.jti ? await this.#claimOrRevoke(entry.jti, entry.replayableUntil, done) : true;
-    if (!claimed) {
+    if (!claimed && !removedAnything(done.work)) {
       await done.revoke();
       throw new SignOutRejected('This logout token was already used.', { reason: 'replayed' });
     }

@@ -25,8 +25,13 @@ export interface SignOutWork {
   readonly revocation: RevocationOutcome;
 }
 
+/** Whether a sign-out removed a partition or ended a session: its outcome is then `removed`. */
+export function removedAnything(work: Pick<SignOutWork, 'partitionRemoved' | 'sessionsEnded'>): boolean {
+  return work.partitionRemoved || work.sessionsEnded > 0;
+}
+
 export function signOutResult(channel: SignOutChannel, work: SignOutWork, journaled = false): SignOutResult {
-  const outcome: SignOutOutcome = work.partitionRemoved || work.sessionsEnded > 0 ? 'removed' : 'nothing-held';
+  const outcome: SignOutOutcome = removedAnything(work) ? 'removed' : 'nothing-held';
   return { channel, outcome, ...work, journaled };
 }
 

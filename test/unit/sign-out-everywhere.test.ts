@@ -233,6 +233,31 @@ describe('SignOutEverywhere', () => {
       await expectBobUntouched();
     });
 
+    it('answers for the removal it did when a second delivery of its token won the claim meanwhile (the audit names the removal)', async () => {
+      const guard = new MemoryReplayGuard({ now: () => time });
+      const claim = guard.claim.bind(guard);
+      let firstClaimHeld: (() => void) | undefined;
+      // The first delivery's claim reaches the store only after the second delivery's (a slow reply).
+      guard.claim = async (id, expiresAt) => {
+        if (id.startsWith('logout-token:') && !firstClaimHeld) await new Promise<void>((resolve) => (firstClaimHeld = resolve));
+        return claim(id, expiresAt);
+      };
+      const racing = withJournal(undefined, guard);
+      const token = logoutTokens.issue({ sid: 'sid-alice', jti: 'jti-race' });
+
+      const first = racing.fromBackChannel(token);
+      while (!firstClaimHeld) await new Promise((resolve) => setImmediate(resolve));
+      const second = await racing.fromBackChannel(token);
+      firstClaimHeld();
+      const firstResult = await first;
+
+      expect(firstResult).to.include({ outcome: 'removed', sessionsEnded: 2, partitionRemoved: true, revocation: 'revoked' });
+      expect(second).to.include({ outcome: 'nothing-held', sessionsEnded: 0, partitionRemoved: false });
+      expect(revoker.received).to.have.length(1);
+      await expectRejection(racing.fromBackChannel(token), SignOutRejected);
+      await expectBobUntouched();
+    });
+
     it('removes nothing for a token the verifier rejects', async () => {
       await expectRejection(signOut.fromBackChannel('forged'), SignOutRejected);
       expect(await tokenStore.read(alice.accountId)).to.not.equal(undefined);
