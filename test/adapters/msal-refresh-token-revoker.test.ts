@@ -176,7 +176,7 @@ describe('MsalRefreshTokenRevoker (RFC 7009 for partitions in MSAL cache format)
     return { logged, lines };
   }
 
-  it("logs only an error code RFC 6749 §5.2 allows, never a provider's text carrying a line break or the token", async () => {
+  it("logs only a registered error code, never a provider's text carrying a line break, the token or the secret, bare or not", async () => {
     const { logged, lines } = loggingRevoker();
     const refusals = [
       'invalid_request\nPOST /revoke token=rt-mine', // a provider echoing the request: a new line, and the token
@@ -184,6 +184,8 @@ describe('MsalRefreshTokenRevoker (RFC 7009 for partitions in MSAL cache format)
       'invalid_client client_secret=secret-1', // and the client's secret
       'x'.repeat(65),
       { code: 'invalid_client' },
+      'rt-mine', // the token alone: shaped like any code
+      'secret-1', // the secret alone
     ];
     for (const error of refusals) nock(IDP).post('/revoke').reply(400, { error });
     nock(IDP).post('/revoke').reply(400, { error: 'unsupported_token_type' });
@@ -192,7 +194,7 @@ describe('MsalRefreshTokenRevoker (RFC 7009 for partitions in MSAL cache format)
 
     const reasons = lines.map((line) => (JSON.parse(line) as { reason: string }).reason);
     expect(reasons).to.deep.equal([
-      ...refusals.map(() => 'https://idp.example answered 400 (not an error code)'),
+      ...refusals.map(() => 'https://idp.example answered 400 (not a registered error code)'),
       'https://idp.example answered 400 unsupported_token_type',
     ]);
     expect(lines.join(''), 'never the token').to.not.contain('rt-mine');
