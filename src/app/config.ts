@@ -275,6 +275,13 @@ function redisUrl(env: Env): string {
   // The path is the database number; ioredis would send anything else to SELECT as NaN, and its
   // refusal crashed the start with a stack trace.
   const parsed = new URL(value);
+  // ioredis reads a query as client options, and they take the place of the app's own: no offline
+  // queue, the command timeout, the retries (https://github.com/redis/ioredis/blob/v5.11.1/lib/utils/index.ts,
+  // `parseURL`; lib/Redis.ts `parseOptions` puts them before the options object). `?db=abc` crashed
+  // the start and `?db=99` ran in database 0.
+  if (parsed.search !== '' || parsed.hash !== '' || /[?#]/.test(value)) {
+    fail('REDIS_URL', 'may not carry a query or a fragment (ioredis would take them as client options in place of the app\'s own); its value is not shown, as it may hold a password');
+  }
   if (!/^\/?\d*$/.test(parsed.pathname)) fail('REDIS_URL', 'may name a database by its number only (redis://host:6379/2); its value is not shown, as it may hold a password');
   // ioredis decodes the user name and password with decodeURIComponent, and a `%` not followed by
   // two hex digits (a password's own `%`, not encoded) threw URIError out of the start.
