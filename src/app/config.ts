@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
-import { describeAuthority, isTenantId } from '../adapters/oidc/authority.ts';
+import { describeAuthority, isTenantId, singleTenantOf } from '../adapters/oidc/authority.ts';
 import type { AllowedTenants } from '../adapters/oidc/issuer-rule.ts';
 import { isSecureUrl } from '../adapters/oidc/secure-url.ts';
 import { DEFAULT_TOKEN_TTL_SECONDS } from '../ports/token-store.port.ts';
@@ -208,6 +208,14 @@ function tenants(env: Env, authority: ReturnType<typeof describeAuthority>): All
       'ALLOWED_TENANTS',
       `is required with the multi-tenant AUTHORITY ".../${authority.tenantSegment}": users of any tenant could sign in. ` +
         'List the tenant ids allowed (comma-separated), or set ALLOWED_TENANTS=* to allow every tenant deliberately',
+    );
+  }
+  const onlyTenant = singleTenantOf(authority);
+  if (ids.length > 0 && onlyTenant !== undefined && !ids.includes(onlyTenant)) {
+    fail(
+      'ALLOWED_TENANTS',
+      `does not name the tenant of AUTHORITY (${onlyTenant}): every token of a single-tenant authority carries that tid, ` +
+        'so no one could sign in. Add it, or leave ALLOWED_TENANTS unset',
     );
   }
   return Object.freeze(ids);

@@ -392,6 +392,22 @@ describe('loadConfig', () => {
       expect(loadConfig({ ...MINIMAL, AUTHORITY: 'https://login.microsoftonline.com/consumers' }).allowedTenants).to.deep.equal([]);
     });
 
+    it("refuses an ALLOWED_TENANTS list without the single-tenant AUTHORITY's own tenant, where no one could sign in", () => {
+      const other = '00000000-0000-0000-0000-0000000000ff';
+      for (const [AUTHORITY, tenant] of [
+        [`https://login.microsoftonline.com/${T1}`, T1],
+        ['https://login.microsoftonline.com/consumers', '9188040d-6c67-4c5b-b112-36a304b66dad'],
+        [`https://localhost:5443/${T1}/v2.0`, T1], // the offline dev provider's Entra shape
+      ] as const) {
+        expect(configFailure({ ...MINIMAL, AUTHORITY, ALLOWED_TENANTS: other }).message, AUTHORITY).to.match(new RegExp(`^ALLOWED_TENANTS does not name the tenant of AUTHORITY \\(${tenant}\\)`));
+        expect(loadConfig({ ...MINIMAL, AUTHORITY, ALLOWED_TENANTS: `${other},${tenant.toUpperCase()}` }).allowedTenants, AUTHORITY).to.include(tenant);
+      }
+      // Where the authority does not name its tenant by id, the list is the only word on it.
+      for (const AUTHORITY of ['https://login.microsoftonline.com/contoso.onmicrosoft.com', 'https://contoso.b2clogin.com/contoso.onmicrosoft.com/B2C_1_signin', 'https://keycloak.example/realms/demo']) {
+        expect(loadConfig({ ...MINIMAL, AUTHORITY, ALLOWED_TENANTS: other }).allowedTenants, AUTHORITY).to.deep.equal([other]);
+      }
+    });
+
     it('declares the CAE capability cp1 by default for Microsoft authorities only', () => {
       expect(loadConfig(MINIMAL).clientCapabilities).to.deep.equal(['cp1']);
       expect(loadConfig({ ...MINIMAL, AUTHORITY: 'https://contoso.ciamlogin.com/contoso.onmicrosoft.com' }).clientCapabilities).to.deep.equal(['cp1']);

@@ -69,6 +69,21 @@ export function discoveryUrl(authority: string): string {
   return `${base}v2.0/.well-known/openid-configuration`;
 }
 
+/** The Microsoft account (consumers) tenant: `/consumers` publishes its fixed issuer, and every token carries its `tid`. */
+export const CONSUMERS_TENANT_ID = '9188040d-6c67-4c5b-b112-36a304b66dad';
+
+/**
+ * The tenant id every token of an authority naming one tenant by id carries (B2B guests included:
+ * their `tid` is the tenant they sign in to), or `undefined` when the authority does not say
+ * (multi-tenant, a domain name, B2C, a provider without tenants).
+ */
+export function singleTenantOf(authority: Authority): string | undefined {
+  const segment = authority.tenantSegment;
+  if (segment === undefined || authority.kind === 'azure-ad-b2c') return undefined;
+  if (segment === 'consumers' && authority.microsoft) return CONSUMERS_TENANT_ID;
+  return isTenantId(segment) ? segment : undefined;
+}
+
 /** Entra tenant ids are GUIDs. */
 export function isTenantId(value: string): boolean {
   return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);

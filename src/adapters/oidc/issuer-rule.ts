@@ -1,10 +1,8 @@
-import { cloudOf, isTenantId, type Authority } from './authority.ts';
+import { cloudOf, CONSUMERS_TENANT_ID, isTenantId, type Authority } from './authority.ts';
 
 /** Tenant ids whose users may sign in, or `*` (said explicitly) for every tenant; `[]`: no restriction. */
 export type AllowedTenants = '*' | readonly string[];
 
-/** The Microsoft account (consumers) tenant: `/consumers` publishes this fixed issuer. */
-const CONSUMERS_TENANT = '9188040d-6c67-4c5b-b112-36a304b66dad';
 const TEMPLATE = '{tenantid}';
 
 /** The provider's discovery document names an issuer that does not belong to AUTHORITY. */
@@ -80,7 +78,7 @@ export class IssuerRule {
 function fitProblem(authority: Authority, issuer: string): string | undefined {
   let url: URL;
   try {
-    url = new URL(issuer.replace(TEMPLATE, CONSUMERS_TENANT));
+    url = new URL(issuer.replace(TEMPLATE, CONSUMERS_TENANT_ID));
   } catch {
     return 'it is not a URL';
   }
@@ -99,7 +97,7 @@ function fitProblem(authority: Authority, issuer: string): string | undefined {
     case 'entra':
       if (!sameCloud) return `the host "${url.host}" is not in the authority's cloud ("${authority.url.host}")`;
       if (!isTenantId(tenant) || segments[1] !== 'v2.0' || segments.length !== 2) return 'an Entra issuer is https://<host>/<tenant id>/v2.0';
-      if (authority.tenantSegment === 'consumers' && tenant !== CONSUMERS_TENANT) return `the consumers authority's issuer names tenant ${CONSUMERS_TENANT}`;
+      if (authority.tenantSegment === 'consumers' && tenant !== CONSUMERS_TENANT_ID) return `the consumers authority's issuer names tenant ${CONSUMERS_TENANT_ID}`;
       if (isTenantId(authority.tenantSegment ?? '') && tenant !== authority.tenantSegment) return `the tenant "${tenant}" is not the authority's "${authority.tenantSegment}"`;
       return undefined;
     case 'entra-external-id':
