@@ -180,6 +180,26 @@ describe('the browser journey: sign in, profile, sign out', () => {
     expect(await app.container.cradle.tokenStore.read(`${alice.oid}.${entra.tenantId}`), 'still signed in').to.not.equal(undefined);
   });
 
+  it('answers a GET of the sign-out address (a typed or bookmarked link) with a page to confirm, changing nothing until its form is sent', async () => {
+    const browser = app.browser();
+    await signInWithBrowser(browser, entra, alice);
+    const accountId = `${alice.oid}.${entra.tenantId}`;
+
+    const confirm = await browser.get('/auth/signout');
+
+    expect(confirm.status).to.equal(200);
+    expect(confirm.headers.get('cache-control')).to.equal('no-cache, no-store');
+    expect(confirm.text).to.contain('Sign out?').and.contain('action="/auth/signout"');
+    expect(await app.container.cradle.tokenStore.read(accountId), 'a GET signs no one out').to.not.equal(undefined);
+    expect((await browser.get('/profile')).status, 'still signed in').to.equal(200);
+
+    const signOut = await browser.post('/auth/signout', { _csrf: csrfFrom(confirm) });
+    expect(signOut.status).to.equal(302);
+    expect(await app.container.cradle.tokenStore.read(accountId), 'the form of that page signs out').to.equal(undefined);
+    const signedOut = await browser.get('/auth/signout');
+    expect([signedOut.status, signedOut.location], 'nothing to confirm once signed out').to.deep.equal([302, '/auth/signed-out']);
+  });
+
   it('still signs the user out at the provider when their session ended before they pressed "Sign out"', async () => {
     const browser = app.browser();
     await signInWithBrowser(browser, entra, alice, { sid: 'sid-alice' });

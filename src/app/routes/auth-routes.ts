@@ -19,6 +19,7 @@ import { present, single } from './query-parameters.ts';
  * Everything about signing in and out:
  *   GET  /auth/signin                 start sign-in (returnTo = a path on this site)
  *   GET  /auth/redirect               the provider's answer (the redirect URI)
+ *   GET  /auth/signout                a page asking to confirm, with the form (a typed or bookmarked link)
  *   POST /auth/signout                sign-out started here (CSRF-protected form)
  *   GET  /auth/signout/provider       retry of the provider part of a sign-out started here
  *   GET  /auth/signed-out             where the provider sends the browser back
@@ -149,6 +150,15 @@ export function authRoutes(
     await signOutAudit.around('app', context, () => signOutEverywhere.fromApp(account, ctx.state.storedSessionId));
     ctx.session = null;
     await continueToProviderSignOut(ctx, { config, cookies, signOutEverywhere, logger }, account, idTokenHint);
+  });
+
+  // A sign-out is a POST with the session's CSRF token; a GET (a typed or bookmarked link) changes
+  // nothing, and gets the form to press rather than a 405, or the signed-out page with no session.
+  router.get('/signout', async (ctx) => {
+    noStore(ctx);
+    const account = ctx.session?.account;
+    if (!account) return ctx.redirect('/auth/signed-out');
+    await ctx.render('sign-out', { account, csrfToken: csrfToken(ctx) });
   });
 
   router.get('/signout/provider', async (ctx) => {
