@@ -51,9 +51,9 @@ describe('bad input gives a clear 4xx, never a 500 or a stack trace', () => {
   beforeEach(async () => ({ entra, app } = await startAppWithFakeEntra([alice])));
   afterEach(() => stopTestApp(app));
 
-  async function startSignIn() {
+  async function startSignIn(path = '/auth/signin') {
     const browser = app.browser();
-    const start = await browser.get('/auth/signin');
+    const start = await browser.get(path);
     return { browser, ...entra.authorize(start.location!, alice) };
   }
 
@@ -91,6 +91,19 @@ describe('bad input gives a clear 4xx, never a 500 or a stack trace', () => {
     const page = await browser.get(`/auth/redirect?error=access_denied&error_description=AADSTS65004&state=${state}`);
     expectCleanRefusal(page, 400, 'cancelled or access was denied');
     expect(page.text, 'a way to start again, not only another account').to.contain('<a class="button" href="/auth/signin">Sign in again</a>');
+  });
+
+  it('the provider answering error=access_denied to a sign-in for a page: signing in again, with this account or another, goes back to that page', async () => {
+    const { browser, state } = await startSignIn(`/auth/signin?returnTo=${encodeURIComponent('/profile?tab=1')}`);
+    const page = await browser.get(`/auth/redirect?error=access_denied&state=${state}`);
+
+    expectCleanRefusal(page, 400, 'cancelled or access was denied');
+    expect(page.text).to.contain('<a class="button" href="/auth/signin?returnTo=%2Fprofile%3Ftab%3D1">Sign in again</a>');
+    expect(page.text).to.contain('<a href="/auth/signin?returnTo=%2Fprofile%3Ftab%3D1&amp;prompt=login">Sign in with another account</a>');
+    const again = await browser.get('/auth/signin?returnTo=%2Fprofile%3Ftab%3D1&prompt=login');
+    expect(new URL(again.location!).searchParams.get('prompt')).to.equal('login');
+    const callback = await browser.get(`/auth/redirect?${new URLSearchParams(entra.authorize(again.location!, alice))}`);
+    expect([callback.status, callback.location]).to.deep.equal([302, '/profile?tab=1']);
   });
 
   /** The operator's warnings that the provider refused the app's own sign-in request. */

@@ -2,6 +2,7 @@ import type Koa from 'koa';
 import { SignInFailed, SignInRejected, SignInServiceFailed, SignInUnverified, TokenCheckDeferred } from '../../domain/errors.ts';
 import { httpAnswerOf, isServerFault } from '../http-errors.ts';
 import type { Logger } from '../observability/logger.ts';
+import { signInLocation } from '../sign-in-redirect.ts';
 import { noStore } from './security-headers.ts';
 
 /**
@@ -61,7 +62,7 @@ export function errorHandler(logger: Logger, options: { answer?: 'negotiated' | 
         // provider's end, or cancelled there) asks the user to start again: the page gives them the way to.
         const signInAgain =
           error instanceof SignInRejected || error instanceof SignInServiceFailed || (error instanceof SignInFailed && error.providerError === 'access_denied');
-        await renderErrorPage(ctx, logger, { message, requestId, fault, anotherAccount, signInAgain });
+        await renderErrorPage(ctx, logger, { message, requestId, fault, anotherAccount, signInAgain, signInLinks: signInLinksAfter(ctx) });
       }
     }
   };
@@ -80,6 +81,21 @@ function refuseUnanswered(ctx: Koa.Context): void {
   if (ctx.status === 501) ctx.throw(501, `This server does not take ${ctx.method} requests.`, { expose: true });
 }
 
+interface SignInLinks {
+  readonly again: string;
+  readonly anotherAccount: string;
+}
+
+/**
+ * The error page's "Sign in again" and "Sign in with another account": back to the page the
+ * refused or cancelled sign-in was for (`ctx.state.signInReturnTo`, from its pending sign-in), else home.
+ */
+function signInLinksAfter(ctx: Koa.Context): SignInLinks {
+  const returnTo = ctx.state.signInReturnTo as string | undefined;
+  const again = returnTo && returnTo !== '/' ? signInLocation(returnTo) : '/auth/signin';
+  return { again, anotherAccount: `${again}${again.includes('?') ? '&' : '?'}prompt=login` };
+}
+
 /**
  * The error page, or the same words as plain text if the page itself cannot be rendered: left to
  * Koa's own handler, that failure would drop every header (the request id, the CSP, `no-store`)
@@ -88,7 +104,7 @@ function refuseUnanswered(ctx: Koa.Context): void {
 async function renderErrorPage(
   ctx: Koa.Context,
   logger: Logger,
-  page: { message: string; requestId: string; fault: boolean; anotherAccount?: boolean; signInAgain?: boolean },
+  page: { message: string; requestId: string; fault: boolean; anotherAccount?: boolean; signInAgain?: boolean; signInLinks: SignInLinks },
 ): Promise<void> {
   // A signed-in user refused something (a 403 from the API, an address that is no page) is still
   // signed in: the header says so and keeps its sign-out form, as on every other page. Outside the
