@@ -2,6 +2,7 @@ import {
   ApiChallenge,
   ApiForbidden,
   DomainError,
+  DownstreamApiBusy,
   DownstreamApiUnavailable,
   IdentityProviderUnavailable,
   InteractionNotSatisfied,
@@ -21,6 +22,7 @@ import {
 const STATUS_OF: ReadonlyArray<readonly [abstract new (...args: never[]) => DomainError, number]> = [
   [IdentityProviderUnavailable, 503],
   [StoreUnavailable, 503],
+  [DownstreamApiBusy, 503],
   [DownstreamApiUnavailable, 502],
   [ApiForbidden, 403],
   [ApiChallenge, 502],

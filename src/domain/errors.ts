@@ -128,7 +128,20 @@ export class SignInServiceFailed extends IdentityProviderUnavailable {
 
 /** The downstream web API could not be reached or failed. */
 export class DownstreamApiUnavailable extends DomainError {
-  readonly userMessage = 'The service behind this page is not reachable right now. Please try again shortly.';
+  readonly userMessage: string = 'The service behind this page is not reachable right now. Please try again shortly.';
+}
+
+/**
+ * The downstream web API said it is busy or down for now (429, 503; Microsoft Graph throttles with
+ * 429): try again later, after `retryAfterSeconds` when it said how long.
+ */
+export class DownstreamApiBusy extends DownstreamApiUnavailable {
+  override readonly userMessage = 'The service behind this page is busy right now. Please try again in a little while.';
+  readonly retryAfterSeconds: number | undefined;
+  constructor(message: string, retryAfterSeconds?: number) {
+    super(message);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
 }
 
 /**

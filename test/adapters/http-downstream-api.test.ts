@@ -2,9 +2,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import nock from 'nock';
-import { HttpDownstreamApi } from '../../src/adapters/http/http-downstream-api.ts';
+import { HttpDownstreamApi, retryAfterSeconds } from '../../src/adapters/http/http-downstream-api.ts';
 import { MAX_BODY_BYTES } from '../../src/adapters/http/keep-alive-get.ts';
-import { ApiChallenge, ApiForbidden, DownstreamApiUnavailable } from '../../src/domain/errors.ts';
+import { ApiChallenge, ApiForbidden, DownstreamApiBusy, DownstreamApiUnavailable } from '../../src/domain/errors.ts';
 
 type Handler = (request: IncomingMessage, response: ServerResponse) => void;
 
@@ -90,6 +90,28 @@ describe('HttpDownstreamApi over node:http', () => {
     const started = performance.now();
     expect(await failureOf(api('/silent').get('t'))).to.be.instanceOf(DownstreamApiUnavailable);
     expect(performance.now() - started).to.be.within(250, 2000);
+  });
+
+  it('answers a 429 or a 503 as DownstreamApiBusy with the seconds its Retry-After asks for', async () => {
+    const base = await listen('127.0.0.1');
+    handler = (request, response) => {
+      if (request.url === '/429') response.writeHead(429, { 'retry-after': '30' }).end();
+      else response.writeHead(503).end();
+    };
+    const throttled = await failureOf(new HttpDownstreamApi({ apiUrl: `${base}/429`, httpTimeoutMs: 300 }).get('t'));
+    expect(throttled).to.be.instanceOf(DownstreamApiBusy).and.include({ retryAfterSeconds: 30 });
+    const down = await failureOf(new HttpDownstreamApi({ apiUrl: `${base}/503`, httpTimeoutMs: 300 }).get('t'));
+    expect(down).to.be.instanceOf(DownstreamApiBusy).and.include({ retryAfterSeconds: undefined });
+  });
+
+  it('reads Retry-After as seconds or an HTTP date (RFC 9110 §10.2.3), at most an hour, and nothing else', () => {
+    const now = Date.UTC(2030, 0, 1, 12, 0, 0);
+    expect(retryAfterSeconds('120', now)).to.equal(120);
+    expect(retryAfterSeconds(' 0 ', now)).to.equal(0);
+    expect(retryAfterSeconds('Tue, 01 Jan 2030 12:00:45 GMT', now)).to.equal(45);
+    expect(retryAfterSeconds('Tue, 01 Jan 2030 11:00:00 GMT', now), 'a date passed: now').to.equal(0);
+    expect(retryAfterSeconds('999999', now)).to.equal(3600);
+    for (const unreadable of [undefined, '', 'soon', '-5', '1.5', '1e3']) expect(retryAfterSeconds(unreadable, now), String(unreadable)).to.equal(undefined);
   });
 
   it('answers JSON nested deeper than 64 levels as DownstreamApiUnavailable (showing it would overflow the stack), and takes 64', async () => {

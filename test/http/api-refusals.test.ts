@@ -38,6 +38,37 @@ describe('API refusals on GET /profile', () => {
     expect((await browser.get('/profile')).status, 'still signed in').to.equal(200);
   });
 
+  for (const status of [429, 503]) {
+    it(`a ${status} (the API busy or throttling, as Microsoft Graph does) is a 503 page saying so, with the API's Retry-After; the user stays signed in`, async () => {
+      const browser = app.browser();
+      await signInWithBrowser(browser, entra, alice);
+      apiAnswers(status, { 'Retry-After': '17' });
+
+      const page = await browser.get('/profile');
+
+      expect(page.status, page.text).to.equal(503);
+      expect(page.headers.get('retry-after')).to.equal('17');
+      expect(page.headers.get('cache-control')).to.equal('no-cache, no-store');
+      expect(page.text).to.contain('busy right now').and.contain(`Signed in as ${alice.name}`);
+      expect(await app.container.cradle.tokenStore.read(`${alice.oid}.${entra.tenantId}`), 'tokens kept').to.not.equal(undefined);
+      apiAnswers(status, { 'Retry-After': 'soon' });
+      const unreadable = await browser.get('/profile');
+      expect([unreadable.status, unreadable.headers.get('retry-after')], 'a Retry-After that is no delay is not passed on').to.deep.equal([503, null]);
+    });
+  }
+
+  it('a 500 from the API is a 502 page: the API failed, not busy', async () => {
+    const browser = app.browser();
+    await signInWithBrowser(browser, entra, alice);
+    apiAnswers(500, { 'Retry-After': '17' });
+
+    const page = await browser.get('/profile');
+
+    expect(page.status, page.text).to.equal(502);
+    expect(page.headers.get('retry-after')).to.equal(null);
+    expect(page.text).to.contain('not reachable right now');
+  });
+
   it('shows an answer that is one JSON value (a string, a number) as one row, not a row per character', async () => {
     const browser = app.browser();
     await signInWithBrowser(browser, entra, alice);

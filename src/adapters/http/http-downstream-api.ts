@@ -1,4 +1,4 @@
-import { ApiChallenge, ApiForbidden, DownstreamApiUnavailable } from '../../domain/errors.ts';
+import { ApiChallenge, ApiForbidden, DownstreamApiBusy, DownstreamApiUnavailable } from '../../domain/errors.ts';
 import type { DownstreamApi } from '../../ports/downstream-api.port.ts';
 import { KeepAliveGet, type GetResponse } from './keep-alive-get.ts';
 import { parseClaimsChallenge } from './www-authenticate.ts';
@@ -28,6 +28,9 @@ export class HttpDownstreamApi implements DownstreamApi {
       const challenge = response.headers['www-authenticate'];
       throw new ApiForbidden(`GET ${this.#apiUrl.origin} answered 403${challenge ? `: ${String(challenge).slice(0, 300)}` : ''}`);
     }
+    if (response.status === 429 || response.status === 503) {
+      throw new DownstreamApiBusy(`GET ${this.#apiUrl.origin} answered ${response.status}`, retryAfterSeconds(response.headers['retry-after']));
+    }
     if (response.status < 200 || response.status > 299) {
       throw new DownstreamApiUnavailable(`GET ${this.#apiUrl.origin} answered ${response.status}`);
     }
@@ -47,6 +50,23 @@ export class HttpDownstreamApi implements DownstreamApi {
   close(): void {
     this.#http.close();
   }
+}
+
+/** The longest wait passed on: an API asking for more is asked again sooner, by the user. */
+const MAX_RETRY_AFTER_SECONDS = 3600;
+
+/**
+ * The seconds a `Retry-After` header asks to wait (RFC 9110 §10.2.3: delay-seconds or an HTTP
+ * date), at most MAX_RETRY_AFTER_SECONDS; `undefined` without one, or for one that is neither.
+ */
+export function retryAfterSeconds(header: string | string[] | undefined, now = Date.now()): number | undefined {
+  const value = (Array.isArray(header) ? header[0] : header)?.trim();
+  if (!value) return undefined;
+  // An HTTP date begins with the day's name in each of its three forms; Date.parse alone would read
+  // `-5` or `1.5` as dates.
+  const seconds = /^\d+$/.test(value) ? Number(value) : /^[A-Za-z]{3}/.test(value) ? Math.ceil((Date.parse(value) - now) / 1000) : NaN;
+  if (!Number.isFinite(seconds)) return undefined;
+  return Math.min(Math.max(seconds, 0), MAX_RETRY_AFTER_SECONDS);
 }
 
 /**

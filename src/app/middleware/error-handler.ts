@@ -1,5 +1,5 @@
 import type Koa from 'koa';
-import { SignInFailed, SignInRejected, SignInServiceFailed, SignInUnverified, TokenCheckDeferred } from '../../domain/errors.ts';
+import { DownstreamApiBusy, SignInFailed, SignInRejected, SignInServiceFailed, SignInUnverified, TokenCheckDeferred } from '../../domain/errors.ts';
 import { httpAnswerOf, isServerFault } from '../http-errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import { signInLocation } from '../sign-in-redirect.ts';
@@ -51,6 +51,8 @@ export function errorHandler(logger: Logger, options: { answer?: 'negotiated' | 
       // (`Allow`, `Retry-After`).
       ctx.remove('Location');
       noStore(ctx);
+      // The API's own word on when to try again, passed on (RFC 9110 §10.2.3).
+      if (error instanceof DownstreamApiBusy && error.retryAfterSeconds !== undefined) ctx.set('Retry-After', String(error.retryAfterSeconds));
       if (json || ctx.accepts('html', 'json') === 'json') {
         // A 501 (a method no route takes) is the client's doing, as isServerFault says.
         ctx.body = { error: fault ? 'server_error' : 'invalid_request', error_description: message, requestId };
