@@ -59,8 +59,9 @@ export class CallApi {
     if (error instanceof ApiChallenge && isRevocationChallenge(error.claims)) {
       // The provider revoked the session: the refresh token is dead too. Nothing of it may stay.
       await this.#revokedTokens.afterRevocation(account);
+      return this.#asInteraction(error, true);
     }
-    return this.#asInteraction(error);
+    return this.#asInteraction(error, false);
   }
 
   /** What the app holds for the user, to show them (never the token text). */
@@ -72,8 +73,8 @@ export class CallApi {
     return this.#downstreamApi.get(token.token);
   }
 
-  #asInteraction(error: unknown): unknown {
+  #asInteraction(error: unknown, signedOut: boolean): unknown {
     if (!(error instanceof ApiChallenge)) return error;
-    return new InteractionRequired(this.#apiScopes, error.claims, { cause: error, reason: error.message });
+    return new InteractionRequired(this.#apiScopes, error.claims, { cause: error, reason: error.message, signedOut });
   }
 }

@@ -15,10 +15,13 @@ export class InteractionRequired extends DomainError {
   readonly userMessage = 'Please sign in again to continue.';
   readonly scopes: readonly string[];
   readonly claims: string | undefined;
-  constructor(scopes: readonly string[], claims?: string, options?: { cause?: unknown; reason?: string }) {
+  /** The user's sessions were ended on the way (a CAE revocation): this request's own is gone too. */
+  readonly signedOut: boolean;
+  constructor(scopes: readonly string[], claims?: string, options?: { cause?: unknown; reason?: string; signedOut?: boolean }) {
     super(`interaction required${options?.reason ? `: ${options.reason}` : ''}`, options);
     this.scopes = scopes;
     this.claims = claims;
+    this.signedOut = options?.signedOut === true;
   }
 }
 

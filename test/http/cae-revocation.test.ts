@@ -115,6 +115,26 @@ describe('CAE claims challenges from the API', () => {
     expect(JSON.parse(entra.lastTokenRequestClaims ?? '{}').access_token?.capolids).to.deep.equal(policies.access_token.capolids);
   });
 
+  it('a revocation challenge that goes on right after the sign-in answering it is a 502 page that no longer shows the user signed in', async () => {
+    const browser = app.browser();
+    await signInWithBrowser(browser, entra, alice);
+    const revocation = { access_token: { nbf: { essential: true, value: '1700000000' } } };
+    challengeNextCall(revocation);
+    const page = await browser.get('/profile');
+    const { code, state } = entra.authorize(page.location!, alice);
+    expect((await browser.get(`/auth/redirect?code=${code}&state=${state}`)).location).to.equal('/profile');
+    challengeNextCall(revocation); // the API refuses the new token too
+
+    const again = await browser.get('/profile');
+
+    expect(again.status, 'not a redirect loop').to.equal(502);
+    expect(again.text).to.contain('still refuses access after you signed in again');
+    expect(again.text, 'its session ended with the revocation').to.not.contain('Signed in as').and.not.contain('action="/auth/signout"');
+    expect(again.text, 'the header offers to sign in').to.contain('href="/auth/signin"');
+    expect(await app.container.cradle.sessionStore.findByAccount(`${alice.oid}.${entra.tenantId}`)).to.deep.equal([]);
+    expect((await browser.get('/profile')).status, 'the next page goes to sign in').to.equal(302);
+  });
+
   it('a step-up challenge sends the user to sign in and keeps the tokens', async () => {
     const browser = app.browser();
     await signInWithBrowser(browser, entra, alice);

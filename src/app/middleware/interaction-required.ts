@@ -26,6 +26,10 @@ export function interactionRequiredRedirect(signInStart: SignInStart, logger: Lo
       if (!(error instanceof InteractionRequired) || (ctx.method !== 'GET' && ctx.method !== 'HEAD')) throw error;
       const returnTo = returnPathFor(ctx.originalUrl);
       const answered = ctx.session?.interactionAnswered;
+      const loginHint = ctx.session?.account?.username;
+      // A CAE revocation ended the user's sessions, this one included: whatever this request answers,
+      // it must not show them signed in (the 502 below) nor write the session back.
+      if (error.signedOut) ctx.session = null;
       if (answered && answered.returnTo === returnTo && now() - answered.at < REPEAT_WINDOW_MS) {
         throw new InteractionNotSatisfied(`interaction required again ${now() - answered.at} ms after a sign-in for ${returnTo}: ${error.message}`, {
           cause: error,
@@ -36,7 +40,7 @@ export function interactionRequiredRedirect(signInStart: SignInStart, logger: Lo
         returnTo,
         scopes: error.scopes,
         claims: error.claims,
-        loginHint: ctx.session?.account?.username,
+        loginHint,
         interaction: true,
       });
     }
