@@ -132,6 +132,7 @@ describe('CallApi', () => {
       const error = await expectRejection(callApi.execute(alice), InteractionRequired);
       expect(error.claims).to.equal(revocation);
       expect(error.scopes).to.deep.equal(API_SCOPES);
+      expect(error.signedOut, "the caller's session went with the others").to.equal(true);
       expect(revoked).to.deep.equal([alice.accountId]);
       expect(await tokenStore.read(alice.accountId), 'no tokens left').to.equal(undefined);
     });
@@ -155,6 +156,7 @@ describe('CallApi', () => {
       api.challengeOnceWithClaims(stepUp);
       const error = await expectRejection(callApi.execute(alice), InteractionRequired);
       expect(error.claims).to.equal(stepUp);
+      expect(error.signedOut).to.equal(false);
       expect(revoked).to.deep.equal([]);
       expect(await tokenStore.read(alice.accountId), 'other devices keep their tokens').to.not.equal(undefined);
     });
