@@ -287,8 +287,12 @@ function redisUrl(env: Env): string {
   // queue, the command timeout, the retries (https://github.com/redis/ioredis/blob/v5.11.1/lib/utils/index.ts,
   // `parseURL`; lib/Redis.ts `parseOptions` puts them before the options object). `?db=abc` crashed
   // the start and `?db=99` ran in database 0.
-  if (parsed.search !== '' || parsed.hash !== '' || /[?#]/.test(value)) {
-    fail('REDIS_URL', 'may not carry a query or a fragment (ioredis would take them as client options in place of the app\'s own); its value is not shown, as it may hold a password');
+  if (parsed.search !== '' || value.includes('?')) {
+    fail('REDIS_URL', 'may not carry a query (ioredis would take it as client options in place of the app\'s own); its value is not shown, as it may hold a password');
+  }
+  // ioredis ignores a fragment: it is most likely a password's `#` not percent-encoded, cut off there.
+  if (parsed.hash !== '' || value.includes('#')) {
+    fail('REDIS_URL', 'may not carry a fragment (#…): percent-encode a # in the password as %23; its value is not shown, as it may hold a password');
   }
   if (!/^\/?\d*$/.test(parsed.pathname)) fail('REDIS_URL', 'may name a database by its number only (redis://host:6379/2); its value is not shown, as it may hold a password');
   // ioredis decodes the user name and password with decodeURIComponent, and a `%` not followed by

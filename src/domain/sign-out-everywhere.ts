@@ -292,7 +292,9 @@ export class SignOutEverywhere {
    * revocations started have settled: the rest wait for the next attempt. An entry that failed
    * part-way is reported `failed` with what it did (a partition removed then is not found again,
    * and its refresh token was revoked). An entry whose logout token was used meanwhile (the
-   * provider retried at another instance) was already done, and is removed without a report.
+   * provider retried at another instance) was already done, and is removed without a report,
+   * unless applying it removed something before the other delivery's claim (a race): then it is
+   * reported with what it did.
    * Resolves to how many entries were applied.
    */
   async applyJournal(report: (result: SignOutResult) => void, locallyDone: () => void = () => {}): Promise<number> {

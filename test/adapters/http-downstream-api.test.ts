@@ -110,8 +110,10 @@ describe('HttpDownstreamApi over node:http', () => {
     expect(retryAfterSeconds(' 0 ', now)).to.equal(0);
     expect(retryAfterSeconds('Tue, 01 Jan 2030 12:00:45 GMT', now)).to.equal(45);
     expect(retryAfterSeconds('Tue, 01 Jan 2030 11:00:00 GMT', now), 'a date passed: now').to.equal(0);
+    expect(retryAfterSeconds('Tuesday, 01-Jan-30 12:01:00 GMT', now), 'RFC 850').to.equal(60);
+    expect(retryAfterSeconds('Tue Jan  1 12:00:10 2030', now), 'asctime').to.equal(10);
     expect(retryAfterSeconds('999999', now)).to.equal(3600);
-    for (const unreadable of [undefined, '', 'soon', '-5', '1.5', '1e3']) expect(retryAfterSeconds(unreadable, now), String(unreadable)).to.equal(undefined);
+    for (const unreadable of [undefined, '', 'soon', '-5', '1.5', '1e3', 'abc 5', 'Wed 2030', 'Jan 1 2031', 'Tue, 01 Jan 2030 12:00:45 +0000']) expect(retryAfterSeconds(unreadable, now), String(unreadable)).to.equal(undefined);
   });
 
   it('answers JSON nested deeper than 64 levels as DownstreamApiUnavailable (showing it would overflow the stack), and takes 64', async () => {

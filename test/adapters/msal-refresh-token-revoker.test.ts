@@ -176,7 +176,7 @@ describe('MsalRefreshTokenRevoker (RFC 7009 for partitions in MSAL cache format)
     return { logged, lines };
   }
 
-  it("logs only a registered error code, never a provider's text carrying a line break, the token or the secret, bare or not", async () => {
+  it("logs only a known OAuth error code, never a provider's text carrying a line break, the token or the secret, bare or not", async () => {
     const { logged, lines } = loggingRevoker();
     const refusals = [
       'invalid_request\nPOST /revoke token=rt-mine', // a provider echoing the request: a new line, and the token
@@ -194,7 +194,7 @@ describe('MsalRefreshTokenRevoker (RFC 7009 for partitions in MSAL cache format)
 
     const reasons = lines.map((line) => (JSON.parse(line) as { reason: string }).reason);
     expect(reasons).to.deep.equal([
-      ...refusals.map(() => 'https://idp.example answered 400 (not a registered error code)'),
+      ...refusals.map(() => 'https://idp.example answered 400 (not a known error code)'),
       'https://idp.example answered 400 unsupported_token_type',
     ]);
     expect(lines.join(''), 'never the token').to.not.contain('rt-mine');

@@ -128,6 +128,21 @@ describe('dev identity provider: authorization code flow', () => {
     expect(callback.searchParams.get('error_description')).to.match(/PKCE/);
   });
 
+  it("answers a finished sign-in's page (what a Back button finds behind it) without telling the user to sign in again", async () => {
+    const visited: string[] = [];
+    const get = browser.get.bind(browser);
+    browser.get = (url, options) => (visited.push(url), get(url, options));
+    await signIn(browser, fixture.ca, fixture.discovery, client, { username: 'alice', scope: 'openid profile' });
+    const signInPage = visited.find((url) => /\/login\/[\w-]+$/.test(new URL(url).pathname));
+    expect(signInPage, `a sign-in page among ${visited.join(' ')}`).to.be.a('string');
+
+    const again = await get(signInPage!);
+
+    expect(again.status).to.equal(400);
+    expect(again.text).to.contain('Sign-in page no longer valid').and.contain('has finished, or expired');
+    expect(again.text).to.not.contain('sign in again.');
+  });
+
   it('keeps the user on the login page after a wrong password', async () => {
     const error = await signIn(browser, fixture.ca, fixture.discovery, client, { username: 'alice', password: 'nope', scope: 'openid' }).then(() => undefined, (e: unknown) => e);
     expect(String(error)).to.match(/login failed: 401/);

@@ -51,6 +51,8 @@ describe('API refusals on GET /profile', () => {
       expect(page.headers.get('cache-control')).to.equal('no-cache, no-store');
       expect(page.text).to.contain('busy right now').and.contain(`Signed in as ${alice.name}`);
       expect(await app.container.cradle.tokenStore.read(`${alice.oid}.${entra.tenantId}`), 'tokens kept').to.not.equal(undefined);
+      const logged = app.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.path === '/profile' && (line.level === 'warn' || line.level === 'error'));
+      expect(logged.map((line) => [line.level, line.message, line.retryAfterSeconds]), 'a warning, not an alert').to.deep.equal([['warn', 'the API is busy', 17]]);
       apiAnswers(status, { 'Retry-After': 'soon' });
       const unreadable = await browser.get('/profile');
       expect([unreadable.status, unreadable.headers.get('retry-after')], 'a Retry-After that is no delay is not passed on').to.deep.equal([503, null]);

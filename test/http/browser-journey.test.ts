@@ -197,7 +197,8 @@ describe('the browser journey: sign in, profile, sign out', () => {
     expect(signOut.status).to.equal(302);
     expect(await app.container.cradle.tokenStore.read(accountId), 'the form of that page signs out').to.equal(undefined);
     const signedOut = await browser.get('/auth/signout');
-    expect([signedOut.status, signedOut.location], 'nothing to confirm once signed out').to.deep.equal([302, '/auth/signed-out']);
+    expect([signedOut.status, signedOut.location], 'signed out here: on to the provider, as the form goes').to.deep.equal([302, '/auth/signout/provider']);
+    expect((await app.browser().get('/auth/signout')).location, 'a browser with no session, the same').to.equal('/auth/signout/provider');
   });
 
   it('still signs the user out at the provider when their session ended before they pressed "Sign out"', async () => {

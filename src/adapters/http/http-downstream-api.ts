@@ -52,6 +52,18 @@ export class HttpDownstreamApi implements DownstreamApi {
   }
 }
 
+/**
+ * RFC 9110 §5.6.7's HTTP-date: IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), and the obsolete
+ * RFC 850 (`Sunday, 06-Nov-94 08:49:37 GMT`) and asctime (`Sun Nov  6 08:49:37 1994`) forms.
+ */
+const HTTP_DATE = new RegExp(
+  [
+    '^[A-Z][a-z]{2}, \\d{2} [A-Z][a-z]{2} \\d{4} \\d{2}:\\d{2}:\\d{2} GMT$',
+    '^[A-Z][a-z]{5,8}, \\d{2}-[A-Z][a-z]{2}-\\d{2} \\d{2}:\\d{2}:\\d{2} GMT$',
+    '^[A-Z][a-z]{2} [A-Z][a-z]{2} [ \\d]\\d \\d{2}:\\d{2}:\\d{2} \\d{4}$',
+  ].join('|'),
+);
+
 /** The longest wait passed on: an API asking for more is asked again sooner, by the user. */
 const MAX_RETRY_AFTER_SECONDS = 3600;
 
@@ -62,9 +74,8 @@ const MAX_RETRY_AFTER_SECONDS = 3600;
 export function retryAfterSeconds(header: string | string[] | undefined, now = Date.now()): number | undefined {
   const value = (Array.isArray(header) ? header[0] : header)?.trim();
   if (!value) return undefined;
-  // An HTTP date begins with the day's name in each of its three forms; Date.parse alone would read
-  // `-5` or `1.5` as dates.
-  const seconds = /^\d+$/.test(value) ? Number(value) : /^[A-Za-z]{3}/.test(value) ? Math.ceil((Date.parse(value) - now) / 1000) : NaN;
+  // Date.parse alone reads far more than HTTP dates (`-5`, `Jan 1 2031`): only their three forms go to it.
+  const seconds = /^\d+$/.test(value) ? Number(value) : HTTP_DATE.test(value) ? Math.ceil((Date.parse(value) - now) / 1000) : NaN;
   if (!Number.isFinite(seconds)) return undefined;
   return Math.min(Math.max(seconds, 0), MAX_RETRY_AFTER_SECONDS);
 }

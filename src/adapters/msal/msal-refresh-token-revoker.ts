@@ -99,21 +99,23 @@ export class MsalRefreshTokenRevoker implements RefreshTokenRevoker {
 }
 
 /**
- * What of the provider's `error` goes into the log line: a registered OAuth error code as it is,
+ * What of the provider's `error` goes into the log line: a known OAuth error code as it is,
  * anything else as a fixed placeholder. The provider's text is not to be trusted with more: one
  * that echoes the request (`invalid_request token=<refresh token>`), or puts a bare token or the
  * client secret in `error` (a 43-character base64url secret looks like any code), would otherwise
- * put a secret into the log. The codes of RFC 6749 §4.1.2.1 and §5.2, RFC 7009 §2.2.1, RFC 6750
- * §3.1, RFC 9449 and OpenID Connect Core §3.1.2.6
- * (https://www.iana.org/assignments/oauth-parameters/oauth-parameters.xhtml#extensions-error).
+ * put a secret into the log. Known: the codes of RFC 6749 §4.1.2.1 and §5.2, RFC 7009 §2.2.1,
+ * RFC 6750 §3.1, RFC 8628 §3.5, RFC 8707 §2, RFC 9449 and OpenID Connect Core §3.1.2.6, from
+ * https://www.iana.org/assignments/oauth-parameters/oauth-parameters.xhtml#extensions-error.
  */
-const REGISTERED_ERROR_CODES = new Set([
+const KNOWN_ERROR_CODES = new Set([
   'invalid_request', 'invalid_client', 'invalid_grant', 'unauthorized_client', 'unsupported_grant_type', 'invalid_scope',
   'access_denied', 'unsupported_response_type', 'server_error', 'temporarily_unavailable',
-  'unsupported_token_type', 'invalid_token', 'insufficient_scope', 'invalid_dpop_proof', 'use_dpop_nonce',
+  'unsupported_token_type', 'invalid_token', 'insufficient_scope',
+  'authorization_pending', 'slow_down', 'expired_token', 'invalid_target', 'invalid_dpop_proof', 'use_dpop_nonce',
   'interaction_required', 'login_required', 'account_selection_required', 'consent_required',
+  'invalid_request_uri', 'invalid_request_object', 'request_not_supported', 'request_uri_not_supported', 'registration_not_supported',
 ]);
-const NOT_A_REGISTERED_CODE = '(not a registered error code)';
+const NOT_A_KNOWN_CODE = '(not a known error code)';
 
 /** The loggable `error` of an OAuth error answer's text, or '' for text that is not JSON. */
 function errorCodeOf(text: string): string {
@@ -128,7 +130,7 @@ function errorCodeOf(text: string): string {
 
 function loggableErrorCode(error: unknown): string {
   if (error === undefined || error === null || error === '') return '';
-  return typeof error === 'string' && REGISTERED_ERROR_CODES.has(error) ? error : NOT_A_REGISTERED_CODE;
+  return typeof error === 'string' && KNOWN_ERROR_CODES.has(error) ? error : NOT_A_KNOWN_CODE;
 }
 
 /**

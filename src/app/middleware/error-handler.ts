@@ -40,6 +40,9 @@ export function errorHandler(logger: Logger, options: { answer?: 'negotiated' | 
       // The provider's own failure, as its callback reports it: not this server's, and anyone
       // holding a fresh `state` can send such a callback. Not an error line (those are alerts).
       else if (error instanceof SignInServiceFailed) logger.warn({ path: ctx.path, reason: error.message }, 'sign-in failed at the provider');
+      // The API busy or throttling (Graph's 429): its own state, not this server's fault, and while
+      // it lasts every page view would be an alert.
+      else if (error instanceof DownstreamApiBusy) logger.warn({ path: ctx.path, reason: error.message, retryAfterSeconds: error.retryAfterSeconds }, 'the API is busy');
       else if (fault) logger.error({ path: ctx.path, err: error }, 'request failed');
       else logger.debug({ path: ctx.path, status, userMessage: message }, 'request refused');
       const requestId = ctx.state.requestId as string;

@@ -155,11 +155,13 @@ export function authRoutes(
   });
 
   // A sign-out is a POST with the session's CSRF token; a GET (a typed or bookmarked link) changes
-  // nothing, and gets the form to press rather than a 405, or the signed-out page with no session.
+  // nothing here, and gets the form to press rather than a 405. With no session, it goes where the
+  // POST then goes (provider-sign-out.ts, signedOutHereAlready): the provider's sign-out, which
+  // asks the user to confirm (no id_token_hint), so that a shared computer is not left signed in there.
   router.get('/signout', async (ctx) => {
     noStore(ctx);
     const account = ctx.session?.account;
-    if (!account) return ctx.redirect('/auth/signed-out');
+    if (!account) return ctx.redirect('/auth/signout/provider');
     await ctx.render('sign-out', { account, csrfToken: csrfToken(ctx) });
   });
 

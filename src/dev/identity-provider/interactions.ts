@@ -37,7 +37,7 @@ export function interactions(provider: Provider, options: { prefix: string; tena
       // Also the page a Back button finds behind a finished sign-in: the user may well be signed in.
       return sendPage(ctx, 'Sign-in page no longer valid', '<p>This sign-in page is no longer valid: the sign-in it was for has finished, or expired. Go back to the app; if it does not show you signed in, sign in there again.</p>', 400);
     }
-    if (interaction.uid !== uid) return sendPage(ctx, 'Sign-in expired', '<p>This sign-in page belongs to another sign-in.</p>', 400);
+    if (interaction.uid !== uid) return sendPage(ctx, 'Sign-in page no longer valid', '<p>This sign-in page belongs to another sign-in.</p>', 400);
 
     const clientId = String(interaction.params['client_id']);
     if (ctx.method === 'GET' && !action) {
