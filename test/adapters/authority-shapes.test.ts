@@ -186,6 +186,7 @@ describe('authority shapes: AUTHORITY, the issuer its discovery publishes, and t
     expect(common.mayHaveSignedIn(inT1, `https://login.microsoftonline.com/${T1}/v2.0`)).to.equal(true);
     expect(common.mayHaveSignedIn(inT1.toUpperCase(), `https://login.microsoftonline.com/${T1}/v2.0`), 'without case').to.equal(true);
     expect(common.mayHaveSignedIn(inT1, `https://login.microsoftonline.com/${T2}/v2.0`)).to.equal(false);
+    expect(common.mayHaveSignedIn('a-sub-without-client-info', `https://login.microsoftonline.com/${T2}/v2.0`), 'an id naming no tenant: kept').to.equal(true);
     const single = rule(`https://login.microsoftonline.com/${T1}`, `https://login.microsoftonline.com/${T1}/v2.0`, []);
     expect(single.mayHaveSignedIn(`guest-oid.${T2}`, `https://login.microsoftonline.com/${T1}/v2.0`), 'a fixed issuer: every account (a B2B guest too)').to.equal(true);
   });
