@@ -34,7 +34,7 @@ export function buildBenchApp(
     {
       logger: createLogger({ level: 'error', format: 'json' }),
       overrides: {
-        providerDiscovery: asValue({ configuration: async () => template.discovery, trustsIssuer: async () => false, issuerRefusal: async () => 'iss', mayHaveSignedIn: async () => true } as unknown as ProviderDiscovery),
+        providerDiscovery: asValue({ configuration: async () => template.discovery, trustsIssuer: async () => false, issuerRefusal: async () => 'iss' } as unknown as ProviderDiscovery),
         ...overrides,
       },
     },

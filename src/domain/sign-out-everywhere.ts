@@ -253,11 +253,11 @@ export class SignOutEverywhere {
       // Remembered first: a sign-in of this provider session that its search below cannot find yet
       // (its session not written) finds this when it is (providerSignedOutMeanwhile).
       if (mayJournal) await this.#rememberEnded({ sid: request.sid, at: this.#now() });
-      const sessions = await this.#signedInBy(request.iss, await this.#sessionStore.findBySid(request.sid));
+      const sessions = await this.#sessionStore.findBySid(request.sid);
       return signOutResult('front-channel', await this.#signOut(sessions, [], undefined));
     } catch (error) {
       if (!mayJournal) throw error;
-      return this.#journalOrThrow(error, { channel: 'front-channel', sid: request.sid, issuer: request.iss, at: this.#now() });
+      return this.#journalOrThrow(error, { channel: 'front-channel', sid: request.sid, at: this.#now() });
     }
   }
 
@@ -272,7 +272,7 @@ export class SignOutEverywhere {
     const claims = await this.#logoutTokenVerifier.verify(logoutToken);
     // A token naming both ends the sessions of that `sid` that are that user's: a `sid` and a `sub`
     // of two users (a provider's bug, or its reuse of a session id) end neither's other sessions.
-    const entry = { channel: 'back-channel', sid: claims.sid, subject: claims.subject, issuer: claims.issuer, at: this.#now(), jti: claims.jti, replayableUntil: claims.replayableUntil } as const;
+    const entry = { channel: 'back-channel', sid: claims.sid, subject: claims.subject, at: this.#now(), jti: claims.jti, replayableUntil: claims.replayableUntil } as const;
     try {
       return signOutResult('back-channel', await this.#apply(entry, claims.subject));
     } catch (error) {
@@ -350,7 +350,7 @@ export class SignOutEverywhere {
       throw new SignOutRejected('This logout token was already used.', { reason: 'replayed' });
     }
     if (entry.sid) await this.#rememberEnded({ sid: entry.sid, subject: entry.subject, at: entry.at }); // as fromFrontChannel does
-    const found = await this.#signedInBy(entry.issuer, entry.sid ? await this.#sessionStore.findBySid(entry.sid) : await this.#sessionStore.findBySubject(entry.subject!));
+    const found = entry.sid ? await this.#sessionStore.findBySid(entry.sid) : await this.#sessionStore.findBySubject(entry.subject!);
     const scope = journaled ? entry : { sid: entry.sid, subject: entry.subject };
     const sessions = found.filter((session) => reachesSession(scope, { ...session, sid: entry.sid }));
     const done = await this.#signOutLocally(sessions, [], subject);
@@ -364,22 +364,6 @@ export class SignOutEverywhere {
       throw new SignOutRejected('This logout token was already used.', { reason: 'replayed' });
     }
     return done;
-  }
-
-  /**
-   * Of `sessions` (found by a provider's `sid` or `sub`), those issuer `iss` can have signed in: the
-   * same `sid` or `sub` from another tenant's issuer (Entra multi-tenant) names another session
-   * (Back-Channel Logout 1.0 §2.7: the sessions "indicated by the iss and sid Claims"). All of them
-   * when the sign-out names no issuer (Entra's front-channel sends none), and a session saved
-   * without its account is kept: a sign-out reaching one session too many is the safe side.
-   */
-  async #signedInBy(iss: string | undefined, sessions: IndexedSession[]): Promise<IndexedSession[]> {
-    if (iss === undefined) return sessions;
-    const kept: IndexedSession[] = [];
-    for (const session of sessions) {
-      if (session.accountId === undefined || (await this.#identityProvider.mayHaveSignedIn(session.accountId, iss))) kept.push(session);
-    }
-    return kept;
   }
 
   /** Ends session `sessionId` of `account` (if given), and the account's tokens (revoked) unless another of its sessions uses them. */

@@ -113,14 +113,6 @@ export interface IdentityProvider {
   /** Whether an issuer identifier (a front-channel `iss`) is this provider's, for a tenant the app allows. */
   trustsIssuer(iss: string): Promise<boolean>;
 
-  /**
-   * Whether trusted issuer `iss` can be the one that signed account `accountId` in: a provider's
-   * sign-out names sessions by `sid` or `sub`, which are unique per issuer only (Back-Channel Logout
-   * 1.0 §2.7), and Entra's multi-tenant authorities have an issuer per tenant. `true` for a provider
-   * with one issuer.
-   */
-  mayHaveSignedIn(accountId: string, iss: string): Promise<boolean>;
-
   /** The tokens held for the account (kind, scopes, expiry; never the token text); `[]` when none. */
   cachedTokens(accountId: string): Promise<CachedToken[]>;
 }

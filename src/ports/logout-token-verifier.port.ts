@@ -1,7 +1,5 @@
 /** The claims of a `logout_token` that `LogoutTokenVerifier.verify` accepted. */
 export interface LogoutTokenClaims {
-  /** The token's `iss`, verified: the issuer whose `sid` or `sub` it names. */
-  readonly issuer: string;
   readonly jti: string;
   readonly sid?: string;
   readonly subject?: string;

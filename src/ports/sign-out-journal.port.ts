@@ -11,8 +11,6 @@ export interface JournaledSignOut {
    * user whose sessions of that `sid` ended (a logout token naming both).
    */
   readonly subject?: string;
-  /** The issuer whose `sid` or `sub` it names, when the sign-out said (a logout token, a front-channel `iss`). */
-  readonly issuer?: string;
   /** When it was accepted (epoch ms). */
   readonly at: number;
   /** A back-channel logout token's `jti`, claimed when the entry is applied, and until when it must be kept. */

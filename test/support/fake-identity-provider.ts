@@ -166,13 +166,6 @@ export class FakeIdentityProvider implements IdentityProvider {
     return iss === FAKE_ISSUER;
   }
 
-  /** Which issuer signed each account in: one for all, unless a test gives each tenant its own (Entra multi-tenant). */
-  issuerOf: (accountId: string) => string = () => FAKE_ISSUER;
-
-  async mayHaveSignedIn(accountId: string, iss: string): Promise<boolean> {
-    return this.issuerOf(accountId) === iss;
-  }
-
   async cachedTokens(accountId: string): Promise<CachedToken[]> {
     const stored = await this.#tokenStore.read(accountId);
     if (!stored) return [];

@@ -1,6 +1,5 @@
 import { SignOutRejected } from '../../src/domain/errors.ts';
 import type { LogoutTokenClaims, LogoutTokenVerifier } from '../../src/ports/logout-token-verifier.port.ts';
-import { FAKE_ISSUER } from './fake-identity-provider.ts';
 
 /** Accepts exactly the logout tokens a test issued with `issue`; anything else is rejected. */
 export class FakeLogoutTokenVerifier implements LogoutTokenVerifier {
@@ -13,10 +12,10 @@ export class FakeLogoutTokenVerifier implements LogoutTokenVerifier {
   }
 
   /** A token valid for five minutes from the clock's now, like a real logout token. */
-  issue(claims: { sid?: string; subject?: string; jti?: string; issuer?: string }): string {
+  issue(claims: { sid?: string; subject?: string; jti?: string }): string {
     const token = `logout-token-${++this.#counter}`;
     const replayableUntil = this.#now() + 300_000;
-    this.#issued.set(token, { issuer: claims.issuer ?? FAKE_ISSUER, jti: claims.jti ?? token, sid: claims.sid, subject: claims.subject, replayableUntil });
+    this.#issued.set(token, { jti: claims.jti ?? token, sid: claims.sid, subject: claims.subject, replayableUntil });
     return token;
   }
 

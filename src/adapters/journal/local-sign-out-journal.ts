@@ -276,18 +276,14 @@ function isJournaledSignOut(value: unknown): value is JournaledSignOut {
     typeof entry.at === 'number' &&
     optionalText('sid') &&
     optionalText('subject') &&
-    optionalText('issuer') &&
     (entry.sid !== undefined || entry.subject !== undefined) &&
     optionalText('jti') &&
     (entry.replayableUntil === undefined || typeof entry.replayableUntil === 'number')
   );
 }
 
-/**
- * What makes two entries the same sign-out: the front-channel `sid` of one issuer (a `sid` is
- * unique per issuer only; none named, Entra's), or the logout token's `jti`.
- */
+/** What makes two entries the same sign-out: the front-channel `sid`, or the logout token's `jti`. */
 function repeatKey(entry: Omit<JournaledSignOut, 'id'>): string | undefined {
-  if (entry.channel === 'front-channel') return entry.sid === undefined ? undefined : JSON.stringify(['sid', entry.sid, entry.issuer ?? null]);
+  if (entry.channel === 'front-channel') return entry.sid === undefined ? undefined : `sid:${entry.sid}`;
   return entry.jti === undefined ? undefined : `jti:${entry.jti}`;
 }

@@ -49,8 +49,6 @@ export interface ProviderDocuments {
   trustsIssuer(iss: string): Promise<boolean>;
   /** Why a bare `iss` is refused (`tid`: a tenant not allowed), or `undefined` when it is trusted. */
   issuerRefusal(iss: string): Promise<'iss' | 'tid' | undefined>;
-  /** Whether trusted issuer `iss` can have signed account `accountId` in (one issuer per tenant: Entra multi-tenant). */
-  mayHaveSignedIn(accountId: string, iss: string): Promise<boolean>;
 }
 
 /**
@@ -453,10 +451,6 @@ export class MsalIdentityProvider implements IdentityProvider {
 
   trustsIssuer(iss: string): Promise<boolean> {
     return this.#providerDocuments.trustsIssuer(iss);
-  }
-
-  mayHaveSignedIn(accountId: string, iss: string): Promise<boolean> {
-    return this.#providerDocuments.mayHaveSignedIn(accountId, iss);
   }
 
   async cachedTokens(accountId: string): Promise<CachedToken[]> {

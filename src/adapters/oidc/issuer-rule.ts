@@ -69,22 +69,6 @@ export class IssuerRule {
     return this.#tenantAllowed(tid) ? undefined : 'tid';
   }
 
-  /**
-   * Whether trusted issuer `iss` can have signed account `accountId` in. With a templated issuer
-   * (Entra `common`/`organizations`) each tenant is an issuer of its own, and an account is its
-   * home tenant's: MSAL's homeAccountId is `<oid>.<tid>` from the token response's client_info, the
-   * tenant the user signed in to there (a guest's other tenants are reached through a tenant's own
-   * authority, a fixed issuer). With a fixed issuer, every account is its; so is an account whose id
-   * names no tenant (a token response without client_info: MSAL falls back to `sub`), since not
-   * ending a session the sign-out meant is the side to avoid.
-   */
-  mayHaveSignedIn(accountId: string, iss: string): boolean {
-    const tid = this.#tenantPattern?.exec(iss)?.[1];
-    const accountTenant = accountId.slice(accountId.lastIndexOf('.') + 1);
-    if (tid === undefined || !accountId.includes('.') || !isTenantId(accountTenant)) return true;
-    return accountTenant.toLowerCase() === tid.toLowerCase();
-  }
-
   #tenantAllowed(tid: string): boolean {
     return this.#allowed === '*' || this.#allowed.includes(tid);
   }

@@ -53,7 +53,6 @@ export class JoseLogoutTokenVerifier implements LogoutTokenVerifier {
       const subject = optionalName(payload, 'sub');
       if (!sid && !subject) throw refused('sid-or-sub', 'names neither a session (sid) nor a user (sub)');
       return {
-        issuer: payload.iss as string,
         jti: payload.jti,
         sid,
         subject,

@@ -64,10 +64,6 @@ export class ProviderDiscovery {
     return (await this.get()).issuerRule.trusts(iss);
   }
 
-  async mayHaveSignedIn(accountId: string, iss: string): Promise<boolean> {
-    return (await this.get()).issuerRule.mayHaveSignedIn(accountId, iss);
-  }
-
   async issuerRefusal(iss: string): Promise<'iss' | 'tid' | undefined> {
     return (await this.get()).issuerRule.issuerRefusal(iss);
   }
