@@ -201,6 +201,23 @@ describe('the browser journey: sign in, profile, sign out', () => {
     expect((await app.browser().get('/auth/signout')).location, 'a browser with no session, the same').to.equal('/auth/signout/provider');
   });
 
+  it('offers a fresh sign-out form on the page of a refused one (a stale tab whose form predates a sign-in in another tab)', async () => {
+    const browser = app.browser();
+    await signInWithBrowser(browser, entra, alice);
+    const staleTab = await browser.get('/profile');
+    await signInWithBrowser(browser, entra, alice); // signed in again in another tab: a new session, a new form token
+
+    const refused = await browser.post('/auth/signout', { _csrf: csrfFrom(staleTab) });
+
+    expect(refused.status).to.equal(403);
+    expect(refused.text).to.contain('This form has expired').and.contain('<a class="button" href="/auth/signout">Sign out</a>');
+    const fresh = await browser.get('/auth/signout');
+    expect((await browser.post('/auth/signout', { _csrf: csrfFrom(fresh) })).status, 'its form signs out').to.equal(302);
+    expect(await app.container.cradle.tokenStore.read(`${alice.oid}.${entra.tenantId}`)).to.equal(undefined);
+    const elsewhere = await app.browser().get('/nope');
+    expect(elsewhere.text, 'no such offer on other refusals').to.not.contain('href="/auth/signout">Sign out</a>');
+  });
+
   it('still signs the user out at the provider when their session ended before they pressed "Sign out"', async () => {
     const browser = app.browser();
     await signInWithBrowser(browser, entra, alice, { sid: 'sid-alice' });

@@ -67,7 +67,8 @@ export function errorHandler(logger: Logger, options: { answer?: 'negotiated' | 
         // provider's end, or cancelled there) asks the user to start again: the page gives them the way to.
         const signInAgain =
           error instanceof SignInRejected || error instanceof SignInServiceFailed || (error instanceof SignInFailed && error.providerError === 'access_denied');
-        await renderErrorPage(ctx, logger, { message, requestId, fault, anotherAccount, signInAgain, signInLinks: signInLinksAfter(ctx) });
+        const signOutAgain = ctx.state.offerSignOut === true;
+        await renderErrorPage(ctx, logger, { message, requestId, fault, anotherAccount, signInAgain, signOutAgain, signInLinks: signInLinksAfter(ctx) });
       }
     }
   };
@@ -109,7 +110,7 @@ function signInLinksAfter(ctx: Koa.Context): SignInLinks {
 async function renderErrorPage(
   ctx: Koa.Context,
   logger: Logger,
-  page: { message: string; requestId: string; fault: boolean; anotherAccount?: boolean; signInAgain?: boolean; signInLinks: SignInLinks },
+  page: { message: string; requestId: string; fault: boolean; anotherAccount?: boolean; signInAgain?: boolean; signOutAgain?: boolean; signInLinks: SignInLinks },
 ): Promise<void> {
   // A signed-in user refused something (a 403 from the API, an address that is no page) is still
   // signed in: the header says so and keeps its sign-out form, as on every other page. Outside the
