@@ -4,6 +4,7 @@ import nock from 'nock';
 import { fakeUser, type FakeEntra } from '../support/fake-entra.ts';
 import { fakeGraph, pendingSignInCookies, signInWithBrowser, startAppWithFakeEntra, stopTestApp, type TestApp } from '../support/app-harness.ts';
 import { csrfFrom } from '../support/scripted-browser.ts';
+import { StoreUnavailable } from '../../src/domain/errors.ts';
 
 describe('the browser journey: sign in, profile, sign out', () => {
   const alice = fakeUser('alice');
@@ -216,6 +217,25 @@ describe('the browser journey: sign in, profile, sign out', () => {
     expect(await app.container.cradle.tokenStore.read(`${alice.oid}.${entra.tenantId}`)).to.equal(undefined);
     const elsewhere = await app.browser().get('/nope');
     expect(elsewhere.text, 'no such offer on other refusals').to.not.contain('href="/auth/signout">Sign out</a>');
+  });
+
+  it('offers the sign-out page again on the page of a sign-out the store could not carry out', async () => {
+    const browser = app.browser();
+    await signInWithBrowser(browser, entra, alice);
+    const { tokenStore } = app.container.cradle;
+    const remove = tokenStore.remove.bind(tokenStore);
+    tokenStore.remove = async () => {
+      throw new StoreUnavailable('the store is down for this test');
+    };
+
+    const failed = await browser.post('/auth/signout', { _csrf: csrfFrom(await browser.get('/profile')) });
+
+    expect(failed.status).to.equal(503);
+    expect(failed.text).to.contain('<a class="button" href="/auth/signout">Sign out</a>');
+    tokenStore.remove = remove;
+    const again = await browser.get('/auth/signout');
+    expect((await browser.post('/auth/signout', { _csrf: csrfFrom(again) })).status, 'the store back, the sign-out goes through').to.equal(302);
+    expect(await tokenStore.read(`${alice.oid}.${entra.tenantId}`)).to.equal(undefined);
   });
 
   it('still signs the user out at the provider when their session ended before they pressed "Sign out"', async () => {
