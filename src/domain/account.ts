@@ -6,8 +6,21 @@ export interface SignedInAccount {
   readonly subject: string;
   /** The provider session id (`sid` claim), used for single sign-out; absent if not issued. */
   readonly sid?: string;
+  /** The sign-in name (`preferred_username`, `upn` or `emails[0]`), or the `sub` when the ID token had none. */
   readonly username: string;
   readonly name?: string;
   /** The id token's `login_hint` claim when present (Entra), for a smoother sign-out. */
   readonly loginHint?: string;
+}
+
+/**
+ * What to send as `login_hint` when the user must sign in again (OpenID Connect Core §3.1.2.1: "the
+ * login identifier the End-User might use to log in"): the ID token's own `login_hint` claim when
+ * the provider issued one (Entra: an opaque value, its recommended hint for every flow), else the
+ * sign-in name. A `username` that is only the `sub` fallback is no identifier a person types, and a
+ * provider would put it in its user-name field: no hint then.
+ */
+export function loginHintFor(account: SignedInAccount): string | undefined {
+  if (account.loginHint) return account.loginHint;
+  return account.username !== account.subject ? account.username : undefined;
 }

@@ -106,6 +106,23 @@ describe('bad input gives a clear 4xx, never a 500 or a stack trace', () => {
     expect([callback.status, callback.location]).to.deep.equal([302, '/profile?tab=1']);
   });
 
+  for (const providerError of ['login_required', 'consent_required', 'interaction_required', 'account_selection_required']) {
+    it(`the provider answering error=${providerError} (OpenID Connect Core §3.1.2.6): an ordinary sign-in answers it, so the page offers one`, async () => {
+      const { browser, state } = await startSignIn();
+      const page = await browser.get(`/auth/redirect?error=${providerError}&state=${state}`);
+      expectCleanRefusal(page, 400, new RegExp(`Sign-in failed \\(${providerError}\\)`));
+      expect(page.text).to.contain('<a class="button" href="/auth/signin">Sign in again</a>');
+      expect(page.text).to.contain('<a href="/auth/signin?prompt=login">Sign in with another account</a>');
+    });
+  }
+
+  it('the provider refusing the request itself (invalid_request): no "Sign in again", which would send the same request', async () => {
+    const { browser, state } = await startSignIn();
+    const page = await browser.get(`/auth/redirect?error=invalid_request&state=${state}`);
+    expectCleanRefusal(page, 400, /Sign-in failed \(invalid_request\)/);
+    expect(page.text).to.not.contain('Sign in again');
+  });
+
   /** The operator's warnings that the provider refused the app's own sign-in request. */
   const warnings = () =>
     app.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.level === 'warn' && line.message === 'the provider refused the sign-in: check the app registration and API_SCOPES');

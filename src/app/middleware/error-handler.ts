@@ -6,6 +6,20 @@ import { signInLocation } from '../sign-in-redirect.ts';
 import { noStore } from './security-headers.ts';
 
 /**
+ * The provider's errors a plain interactive sign-in answers: `access_denied` (the user cancelled,
+ * or may choose otherwise), and those OpenID Connect Core §3.1.2.6 defines for what the provider
+ * needs the user for (`login_required`, `consent_required`, `interaction_required`,
+ * `account_selection_required`; this app sends no `prompt=none`, but a provider may answer so).
+ */
+const ANSWERED_BY_SIGNING_IN_AGAIN: ReadonlySet<string> = new Set([
+  'access_denied',
+  'login_required',
+  'consent_required',
+  'interaction_required',
+  'account_selection_required',
+]);
+
+/**
  * Where errors become answers, by the one table in http-errors.ts. 4xx show their message; 5xx
  * show a request id and are logged with it (request-context.ts gives both), never a stack trace.
  *
@@ -66,7 +80,9 @@ export function errorHandler(logger: Logger, options: { answer?: 'negotiated' | 
         // A sign-in that cannot go on (none in progress, expired, tampered with, failed at the
         // provider's end, or cancelled there) asks the user to start again: the page gives them the way to.
         const signInAgain =
-          error instanceof SignInRejected || error instanceof SignInServiceFailed || (error instanceof SignInFailed && error.providerError === 'access_denied');
+          error instanceof SignInRejected ||
+          error instanceof SignInServiceFailed ||
+          (error instanceof SignInFailed && ANSWERED_BY_SIGNING_IN_AGAIN.has(error.providerError));
         const signOutAgain = ctx.state.offerSignOut === true;
         await renderErrorPage(ctx, logger, { message, requestId, fault, anotherAccount, signInAgain, signOutAgain, signInLinks: signInLinksAfter(ctx) });
       }

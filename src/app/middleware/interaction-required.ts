@@ -1,4 +1,5 @@
 import type Koa from 'koa';
+import { loginHintFor } from '../../domain/account.ts';
 import { InteractionNotSatisfied, InteractionRequired } from '../../domain/errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import { redirectToSignIn, returnPathFor, type SignInStart } from '../sign-in-redirect.ts';
@@ -26,7 +27,8 @@ export function interactionRequiredRedirect(signInStart: SignInStart, logger: Lo
       if (!(error instanceof InteractionRequired) || (ctx.method !== 'GET' && ctx.method !== 'HEAD')) throw error;
       const returnTo = returnPathFor(ctx.originalUrl);
       const answered = ctx.session?.interactionAnswered;
-      const loginHint = ctx.session?.account?.username;
+      const account = ctx.session?.account;
+      const loginHint = account ? loginHintFor(account) : undefined;
       // A CAE revocation ended the user's sessions, this one included: whatever this request answers,
       // it must not show them signed in (the 502 below) nor write the session back.
       if (error.signedOut) ctx.session = null;
