@@ -5,6 +5,7 @@ import { refreshLockTtlMs } from '../adapters/msal/refresh-gate.ts';
 import { IssuerMismatch } from '../adapters/oidc/issuer-rule.ts';
 import type { ProviderDiscovery } from '../adapters/oidc/provider-discovery.ts';
 import { buildApp } from './build-app.ts';
+import { answerClientErrors } from './client-error-answer.ts';
 import { ConfigError, type ConfigFallbacks } from './config.ts';
 import { refuseConnect } from './connect-refusal.ts';
 import { drain, watchConnections } from './graceful-shutdown.ts';
@@ -33,6 +34,7 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env, fallback
     }
     server = app.listen(config.port, config.host);
     refuseConnect(server);
+    answerClientErrors(server);
     watchConnections(server);
     await once(server, 'listening').catch((error: unknown) => {
       throw listenFailure(error, { port: 'PORT', host: 'HOST' }, config.port, config.host);

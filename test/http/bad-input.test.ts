@@ -254,6 +254,23 @@ describe('bad input gives a clear 4xx, never a 500 or a stack trace', () => {
     expect(errors, 'a client mistake is not logged as the server failing').to.deep.equal([]);
   });
 
+  it("a form too large is refused in the app's words, not the body parser's", async () => {
+    const send = (path: string, body: string) =>
+      fetch(`${app.baseUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' }, body, redirect: 'manual' });
+    for (const path of ['/auth/signout', '/sessions/end', '/sessions/everywhere']) {
+      const tooLarge = await send(path, `_csrf=${'x'.repeat(100_000)}`);
+      expect(tooLarge.status, path).to.equal(413);
+      expect(await tooLarge.text(), path).to.contain('The form sent is larger than this site accepts.').and.not.contain('entity');
+    }
+    const logout = await fetch(`${app.baseUrl}/auth/signout/backchannel`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `logout_token=${'x'.repeat(100_000)}`,
+    });
+    expect(logout.status, 'every refused logout request is a 400 (Back-Channel Logout 1.0 §2.8)').to.equal(400);
+    expect(await logout.json()).to.deep.include({ error: 'invalid_request', error_description: 'The form sent is larger than this site accepts.' });
+  });
+
   it('reads a gzip form body whatever the case of its coding, and x-gzip as gzip (RFC 9110 §8.4.1)', async () => {
     for (const coding of ['GZIP', 'x-gzip', ' Gzip ']) {
       // No session here: the form is read, then refused as a sign-out form sent from no session (303), not as an unknown encoding.

@@ -65,9 +65,11 @@ describe('https: cookies and transport', () => {
 
     it('sends a page asked for over plain http to the same path on PUBLIC_URL, setting no cookie and logging no error', async () => {
       const overHttp = app.browser({ ...FROM_PROXY, 'x-forwarded-proto': 'http' });
-      for (const target of ['/auth/signin?returnTo=%2Fprofile', '/profile?x=1', '/', '/nope']) {
+      for (const target of ['/auth/signin?returnTo=%2Fprofile', '/profile?x=1', '/', '/nope', '/auth/redirect?state=s&code=c']) {
         const page = await overHttp.get(target);
         expect(page.status, target).to.equal(308);
+        // A 308 is cacheable unless told otherwise (RFC 9110 §15.4.9), and its address may hold an authorization code.
+        expect(page.headers.get('cache-control'), target).to.equal('no-cache, no-store');
         expect(page.location, target).to.equal(`${PUBLIC_URL}${target}`);
         expect(new URL(page.location!).origin, target).to.equal(PUBLIC_URL);
         expect(cookieLines(page), target).to.deep.equal([]);

@@ -1,4 +1,5 @@
 import type Koa from 'koa';
+import { noStore } from './security-headers.ts';
 
 /**
  * Behind the proxy TRUST_PROXY trusts, with an https PUBLIC_URL: a request the proxy says came over
@@ -28,5 +29,8 @@ export function httpsOnly(publicOrigin: string): Koa.Middleware {
     }
     ctx.status = 308;
     ctx.redirect(`${publicOrigin}${target}`);
+    // A 308 is cacheable by default (RFC 9110 §15.4.9), and the address may carry an authorization
+    // code (the callback asked for over http): no cache on the plain-http leg may keep it.
+    noStore(ctx);
   };
 }

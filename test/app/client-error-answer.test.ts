@@ -1,0 +1,63 @@
+import { expect } from 'chai';
+import { connect, type AddressInfo } from 'node:net';
+import nock from 'nock';
+import { startServer } from '../../src/app/server.ts';
+import { ENTRA_HOST, FakeEntra } from '../support/fake-entra.ts';
+import { blockNetwork } from '../support/msal-harness.ts';
+import { serverEnv } from '../support/server-env.ts';
+
+describe("requests Node's HTTP parser refuses: a status and a sentence, never an empty page", () => {
+  const tenant = '72f988bf-86f1-41af-91ab-2d7cd011db47';
+  const env = serverEnv({ authority: `${ENTRA_HOST}/${tenant}`, clientId: 'client' });
+  let running: Awaited<ReturnType<typeof startServer>>;
+  let port: number;
+  before(async () => {
+    blockNetwork();
+    new FakeEntra({ tenantId: tenant }).install();
+    running = await startServer(env);
+    port = (running.server.address() as AddressInfo).port;
+  });
+  after(async () => {
+    await running.close();
+    nock.cleanAll();
+  });
+
+  it('headers over the limit (a browser with too many cookies for the host) are a 431 that says what to do', async () => {
+    const answer = await rawExchange(port, `GET / HTTP/1.1\r\nHost: localhost\r\nCookie: other-app=${'x'.repeat(20_000)}\r\n\r\n`);
+    expect(answer).to.match(/^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
+    expect(answer).to.contain("Clearing this site's cookies");
+    expect(answer).to.contain('Cache-Control: no-cache, no-store');
+    expect(answer).to.contain("Content-Security-Policy: default-src 'none'");
+    expect(answer).to.contain('Connection: close');
+  });
+
+  it('bytes no request may hold (a raw CR inside a header value) are a 400 saying the request is not valid HTTP', async () => {
+    const answer = await rawExchange(port, 'GET / HTTP/1.1\r\nHost: localhost\r\nX-A: a\rb\r\n\r\n');
+    expect(answer).to.match(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(answer).to.contain('not valid HTTP');
+  });
+
+  it('answers the body length it declares', async () => {
+    const answer = await rawExchange(port, 'GET /auth/signin?returnTo=/\xe9 HTTP/1.1\r\nHost: localhost\r\n\r\n');
+    const [head, body] = answer.split('\r\n\r\n');
+    expect(head).to.match(/^HTTP\/1\.1 400 /);
+    expect(Number(/Content-Length: (\d+)/.exec(head!)![1])).to.equal(Buffer.byteLength(body!));
+  });
+
+  it('still serves the next connection', async () => {
+    const answer = await rawExchange(port, 'GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n');
+    expect(answer).to.match(/^HTTP\/1\.1 200 /);
+  });
+});
+
+/** Sends `request` as raw bytes and resolves to everything the server answers before it closes the connection. */
+function rawExchange(port: number, request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(Buffer.from(request, 'latin1')));
+    let answer = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (answer += chunk));
+    socket.on('end', () => resolve(answer));
+    socket.on('error', reject);
+  });
+}
