@@ -114,9 +114,15 @@ export function sessionMiddleware(app: Koa, { config, cookies, sessionStore, tok
     },
     app,
   );
+  // What the error page reads to tell a refusal answered with the session loaded from one answered
+  // before it (error-handler.ts).
+  const loaded = (ctx: Koa.Context, next: Koa.Next) => {
+    ctx.state.sessionLoaded = true;
+    return next();
+  };
   return async (ctx, next) => {
     try {
-      await session(ctx, next);
+      await session(ctx, () => loaded(ctx, next));
     } catch (error) {
       if (cookies.https && !ctx.secure && isInsecureCookieError(error)) throw new InsecureTransport({ cause: error });
       throw error;

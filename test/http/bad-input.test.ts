@@ -254,6 +254,23 @@ describe('bad input gives a clear 4xx, never a 500 or a stack trace', () => {
     expect(errors, 'a client mistake is not logged as the server failing').to.deep.equal([]);
   });
 
+  it('an error page is titled by its status', async () => {
+    const browser = app.browser();
+    expect((await browser.get('/nope')).text).to.contain('<title>Not Found &middot;');
+    expect((await browser.get('/auth/signin?returnTo=%2F%2Fevil.example')).text).to.contain('<title>Bad Request &middot;');
+  });
+
+  it('a refusal answered before the session is loaded says nothing of who is signed in, neither "Sign in" nor "Signed in as"', async () => {
+    const browser = app.browser();
+    await signInWithBrowser(browser, entra, alice, { sid: 'sid-alice' });
+    const refused = await browser.get('/auth/signout/frontchannel?sid=a&sid=b');
+    expect(refused.status).to.equal(400);
+    expect(refused.text).to.not.contain('href="/auth/signin"');
+    expect(refused.text).to.not.contain('Signed in as');
+    const afterSession = await browser.get('/nope');
+    expect(afterSession.text, 'the session loaded: the header shows it').to.contain('Signed in as');
+  });
+
   it("a form too large is refused in the app's words, not the body parser's", async () => {
     const send = (path: string, body: string) =>
       fetch(`${app.baseUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' }, body, redirect: 'manual' });

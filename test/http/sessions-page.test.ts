@@ -62,6 +62,24 @@ describe('"Your sessions": seeing and ending your own sessions', () => {
     expect(page.text, 'nothing of bob').to.not.contain(bob.username);
   });
 
+  it("names each row's sign-out button by its device and sign-in time for a screen reader, and the column too", async () => {
+    const page = await laptop.get('/sessions');
+    const signedIn = new Date(time).toISOString().replace('T', ' ').slice(0, 16);
+    expect(page.text).to.contain(`Sign out this session<span class="visually-hidden">: Safari 17 on iOS, signed in ${signedIn} UTC</span></button>`);
+    expect(page.text).to.contain('<th><span class="visually-hidden">Sign out</span></th>');
+  });
+
+  it("a refused form of the page (a session not the user's, a stale form) offers the way back to it, whose forms are fresh", async () => {
+    const page = await laptop.get('/sessions');
+    const notYours = await laptop.post('/sessions/end', { _csrf: csrfFrom(page), session: 'AAAAAAAAAAAAAAAAAAAAAA' });
+    const stale = await laptop.post('/sessions/everywhere', { _csrf: 'stale' });
+    for (const refused of [notYours, stale]) {
+      expect(refused.status).to.be.oneOf([403, 404]);
+      expect(refused.text).to.contain('<a class="button" href="/sessions">Back to your sessions</a>');
+    }
+    expect((await laptop.get('/profile')).status, 'still signed in').to.equal(200);
+  });
+
   it('leaves out a session the app no longer serves: one idle longer than the idle lifetime in force', async () => {
     // The phone's session as an instance with a 24 h SESSION_TTL_SECONDS wrote it 9 hours ago: under
     // the 8 h in force here its own next request is signed out, so the page must not offer it.

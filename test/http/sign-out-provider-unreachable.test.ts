@@ -107,6 +107,15 @@ describe('sign-out while the provider cannot be reached', () => {
     expect(back.text).to.contain('the tokens this app held for you have been removed');
   });
 
+  it('tells a visitor who had no session here just that, when the provider cannot be reached', async () => {
+    nock.cleanAll(); // the provider cannot be reached, and the fresh instance has no discovery document
+    const page = await fresh.browser().get('/auth/signout/provider');
+
+    expect(page.status).to.equal(503);
+    expect(page.text).to.contain('You have no session in this app.');
+    expect(page.text, 'nothing ended here').to.not.contain('Your session here has ended');
+  });
+
   it('tells a browser still signed in here that it is, when its provider-only sign-out cannot reach the provider', async () => {
     const onX = x.browser();
     await signInWithBrowser(onX, entra, alice, { sid: 'sid-alice' });

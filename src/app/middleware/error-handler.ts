@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import type Koa from 'koa';
 import { DownstreamApiBusy, SignInFailed, SignInRejected, SignInServiceFailed, SignInUnverified, TokenCheckDeferred } from '../../domain/errors.ts';
 import { httpAnswerOf, isServerFault } from '../http-errors.ts';
@@ -84,7 +85,8 @@ export function errorHandler(logger: Logger, options: { answer?: 'negotiated' | 
           error instanceof SignInServiceFailed ||
           (error instanceof SignInFailed && ANSWERED_BY_SIGNING_IN_AGAIN.has(error.providerError));
         const signOutAgain = ctx.state.offerSignOut === true;
-        await renderErrorPage(ctx, logger, { message, requestId, fault, anotherAccount, signInAgain, signOutAgain, signInLinks: signInLinksAfter(ctx) });
+        const sessionsAgain = ctx.state.offerSessionsPage === true;
+        await renderErrorPage(ctx, logger, { message, requestId, fault, anotherAccount, signInAgain, signOutAgain, sessionsAgain, signInLinks: signInLinksAfter(ctx) });
       }
     }
   };
@@ -126,15 +128,29 @@ function signInLinksAfter(ctx: Koa.Context): SignInLinks {
 async function renderErrorPage(
   ctx: Koa.Context,
   logger: Logger,
-  page: { message: string; requestId: string; fault: boolean; anotherAccount?: boolean; signInAgain?: boolean; signOutAgain?: boolean; signInLinks: SignInLinks },
+  page: {
+    message: string;
+    requestId: string;
+    fault: boolean;
+    anotherAccount?: boolean;
+    signInAgain?: boolean;
+    signOutAgain?: boolean;
+    sessionsAgain?: boolean;
+    signInLinks: SignInLinks;
+  },
 ): Promise<void> {
   // A signed-in user refused something (a 403 from the API, an address that is no page) is still
-  // signed in: the header says so and keeps its sign-out form, as on every other page. Outside the
-  // session middleware koa-session gives an empty session, so no account.
-  const { account, csrfToken } = ctx.session ?? {};
+  // signed in: the header says so and keeps its sign-out form, as on every other page. A refusal
+  // answered before the session was loaded (the provider's sign-out routes, a store that cannot
+  // load it) knows nothing of it: koa-session gives an empty session there, and the header must
+  // say neither "Sign in" to a signed-in user nor "Signed in" to a visitor, so it says nothing.
+  const sessionUnknown = ctx.state.sessionLoaded !== true;
+  const { account, csrfToken } = sessionUnknown ? {} : (ctx.session ?? {});
   const signedIn = account && csrfToken ? { account, csrfToken } : {};
+  // The page's title names the answer ("Not Found", "Service Unavailable"), as its status does.
+  const title = STATUS_CODES[ctx.status] ?? 'Problem';
   try {
-    await ctx.render('error', { ...page, ...signedIn });
+    await ctx.render('error', { ...page, ...signedIn, sessionUnknown, title });
   } catch (error) {
     logger.error({ path: ctx.path, err: error }, 'the error page could not be rendered');
     ctx.type = 'text/plain';
