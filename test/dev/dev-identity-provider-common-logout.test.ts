@@ -63,6 +63,19 @@ describe('dev identity provider: sign-out of a user signed in through common', (
     expect(unescape(/id="continue" href="([^"]+)"/.exec(page.text)?.[1] ?? '')).to.equal('http://localhost:3000/signed-out?state=xyz');
   });
 
+  it('answers the "Sign out?" form sent twice (a double click) with a page saying so, not a sign-in error', async () => {
+    const endSession = new URL(common.end_session_endpoint);
+    endSession.search = new URLSearchParams({ id_token_hint: web.tokens.id_token! }).toString();
+    const { action, hidden } = firstForm((await fixture.browser.get(endSession.href)).text);
+    const confirm = () => fixture.browser.post(new URL(action, endSession).href, { ...hidden, logout: 'yes' });
+
+    expect((await confirm()).status, 'the first click signs out').to.equal(200);
+    const again = await confirm();
+
+    expect(again.status).to.equal(400);
+    expect(again.text).to.contain('Sign-out page no longer valid').and.not.contain('Sign-in error');
+  });
+
   it('sends a logout token with the Fabrikam issuer and the sid of her id token, and revokes her refresh tokens', async () => {
     await signOutThroughCommon({ id_token_hint: web.tokens.id_token });
 

@@ -75,6 +75,19 @@ describe('dev identity provider: two tenants and the common authority', () => {
     expect(await kids(common.jwks_uri)).to.deep.equal(expected);
   });
 
+  it('refuses an app it does not know, or a redirect_uri not registered, before asking for a password', async () => {
+    const authorize = (params: Record<string, string>) => browser.get(`${common.authorization_endpoint}?${new URLSearchParams({ response_type: 'code', scope: 'openid', ...params })}`);
+    const unknownApp = await authorize({ client_id: 'nope', redirect_uri: client.redirectUri });
+    const foreignRedirect = await authorize({ client_id: client.clientId, redirect_uri: 'http://evil.example/cb' });
+    const bare = await browser.get(common.authorization_endpoint);
+    for (const page of [unknownApp, foreignRedirect, bare]) {
+      expect(page.status).to.equal(400);
+      expect(page.text).to.not.contain('name="password"');
+    }
+    const known = await authorize({ client_id: client.clientId, redirect_uri: client.redirectUri });
+    expect(known.text, 'a registered app still gets the sign-in page').to.contain('name="password"');
+  });
+
   it('signs carol in through common with one sign-in page, and issues tokens from her own tenant', async () => {
     const { tokens, idToken, pages } = await signIn(browser, fixture.ca, common, client, { username: 'carol', scope: SCOPES });
 

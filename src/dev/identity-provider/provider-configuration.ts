@@ -85,6 +85,17 @@ export function providerConfiguration(settings: DevProviderSettings): Configurat
       },
     },
     renderError(ctx, out) {
+      // The "Sign out?" form sent again (a double click, or a second tab's once the first was
+      // answered): its one-time token is spent (`checkXsrf` in oidc-provider's
+      // lib/actions/end_session.js). Said as what happened, not as a sign-in error.
+      if (ctx.oidc?.route === 'end_session_confirm' && out.error_description === 'could not find logout details') {
+        return sendPage(
+          ctx,
+          'Sign-out page no longer valid',
+          '<p>This sign-out page is no longer valid: its question was already answered, in this tab or another. Nothing more was done. Go back to the app.</p>',
+          400,
+        );
+      }
       const details = Object.entries(out).map(([key, value]) => `<p><code>${escapeHtml(key)}</code>: ${escapeHtml(value)}</p>`).join('');
       sendPage(ctx, 'Sign-in error', details, ctx.status >= 400 ? ctx.status : 400);
     },

@@ -41,7 +41,11 @@ export function commonFrontDoor(tenants: readonly TenantInstance[], tickets: Sig
     if (path === routes.authorization && (method === 'GET' || method === 'POST')) {
       const request = await params(ctx);
       const route = routeAuthorization(request, tenants, await signedInTenants(tenants, ctx.req, ctx.res));
-      return route.to === 'tenant' ? forward(ctx, route.tenant, 'authorization') : showCommonSignIn(ctx, request);
+      if (route.to === 'tenant') return forward(ctx, route.tenant, 'authorization');
+      // An app the provider does not know, or a redirect_uri not registered for it, is refused before
+      // any password is asked for, as Entra does (AADSTS700016): the default tenant gives its error page.
+      if (!(await registeredRequest(defaultTenant, request))) return forward(ctx, defaultTenant, 'authorization');
+      return showCommonSignIn(ctx, request);
     }
     if (path === COMMON_SIGN_IN_PATH) {
       if (method === 'GET') return showCommonSignIn(ctx, new URLSearchParams(ctx.querystring));
@@ -67,3 +71,13 @@ export function commonFrontDoor(tenants: readonly TenantInstance[], tickets: Sig
   });
   return app;
 }
+
+/** Whether `request` names a client every tenant has (they share one registration) and one of its redirect URIs. */
+async function registeredRequest(tenant: TenantInstance, request: URLSearchParams): Promise<boolean> {
+  const clientId = request.get('client_id');
+  const redirectUri = request.get('redirect_uri');
+  if (!clientId || !redirectUri) return false;
+  const client = await tenant.provider.Client.find(clientId).catch(() => undefined);
+  return client?.redirectUriAllowed(redirectUri) ?? false;
+}
+
