@@ -8,8 +8,10 @@ export interface CookiePolicy {
   readonly sessionCookieName: string;
   /** The sealed pending sign-in, between `/auth/signin` and `/auth/redirect`. */
   readonly pendingSignInCookieName: string;
-  /** Set by a sign-out here that removed the tokens, for `/auth/signed-out` to say so (signed-out-notice.ts). */
+  /** Set by a sign-out here that removed the tokens, for `/auth/signed-out` to say so (notice-cookies.ts). */
   readonly signedOutNoticeCookieName: string;
+  /** Set by ending a session on the sessions page, for that page to say so once (notice-cookies.ts). */
+  readonly sessionEndedNoticeCookieName: string;
 }
 
 const HOST_PREFIX = '__Host-';
@@ -53,5 +55,6 @@ export function cookiePolicy(config: Pick<Config, 'publicUrl' | 'sessionCookieNa
     sessionCookieName: `${prefix}${base}`,
     pendingSignInCookieName: `${prefix}${base}.pending`,
     signedOutNoticeCookieName: `${prefix}${base}.signed-out`,
+    sessionEndedNoticeCookieName: `${prefix}${base}.session-ended`,
   });
 }

@@ -6,7 +6,7 @@ import type { Config } from './config.ts';
 import type { CookiePolicy } from './cookie-policy.ts';
 import { whenSignedOut } from './middleware/csrf.ts';
 import type { Logger } from './observability/logger.ts';
-import { noteTokensRemoved } from './signed-out-notice.ts';
+import { note } from './notice-cookies.ts';
 
 export interface ProviderSignOutDeps {
   readonly config: Pick<Config, 'postLogoutRedirectUri'>;
@@ -31,7 +31,7 @@ export async function continueToProviderSignOut(
 ): Promise<void> {
   // Noted first: when the provider cannot be reached, the retry it offers ends on the signed-out
   // page too, which then still says so.
-  noteTokensRemoved(ctx, deps.cookies);
+  note(ctx, deps.cookies, 'tokensRemoved');
   let endSessionUrl: string | undefined;
   try {
     endSessionUrl = await deps.signOutEverywhere.providerSignOutUrl(account, deps.config.postLogoutRedirectUri, idTokenHint);

@@ -62,6 +62,10 @@ describe('"Your sessions": seeing and ending your own sessions', () => {
     expect(page.text, 'nothing of bob').to.not.contain(bob.username);
   });
 
+  it('says a session was signed out only to the browser that just ended one, not to a link to the page', async () => {
+    expect((await laptop.get('/sessions?ended=1')).text).to.not.contain('That session is signed out');
+  });
+
   it("names each row's sign-out button by its device and sign-in time for a screen reader, and the column too", async () => {
     const page = await laptop.get('/sessions');
     const signedIn = new Date(time).toISOString().replace('T', ' ').slice(0, 16);
@@ -113,13 +117,16 @@ describe('"Your sessions": seeing and ending your own sessions', () => {
     const answer = await laptop.post('/sessions/end', { _csrf: csrfFrom(page), session: phoneHandle! });
 
     expect(answer.status).to.equal(303);
-    expect(answer.location).to.equal('/sessions?ended=1');
+    expect(answer.location).to.equal('/sessions');
     const phoneProfile = await phone.get('/profile');
     expect(phoneProfile.status).to.equal(302);
     expect(phoneProfile.location).to.match(/^\/auth\/signin/);
     expect((await laptop.get('/profile')).status, 'this browser still calls the API').to.equal(200);
     expect(await app.container.cradle.tokenStore.read(accountOf(alice)), 'tokens stay').to.not.equal(undefined);
-    expect(handlesOn(await laptop.get('/sessions'))).to.deep.equal([]);
+    const after = await laptop.get('/sessions');
+    expect(handlesOn(after)).to.deep.equal([]);
+    expect(after.text, 'the page says so').to.contain('That session is signed out here');
+    expect((await laptop.get('/sessions')).text, 'once: a reload says nothing of it').to.not.contain('That session is signed out');
     expect(auditEvents()).to.have.length(1);
     expect(auditEvents()[0]).to.deep.include({
       channel: 'sessions-page',
@@ -143,8 +150,8 @@ describe('"Your sessions": seeing and ending your own sessions', () => {
     ];
 
     expect(answers.map(({ status, location }) => ({ status, location }))).to.deep.equal([
-      { status: 303, location: '/sessions?ended=1' },
-      { status: 303, location: '/sessions?ended=1' },
+      { status: 303, location: '/sessions' },
+      { status: 303, location: '/sessions' },
     ]);
     expect(auditEvents(), 'one sign-out').to.have.length(1);
     const bobPage = await bobBrowser.get('/sessions');

@@ -8,6 +8,7 @@ describe('cookiePolicy', () => {
       sessionCookieName: 'app-a.session',
       pendingSignInCookieName: 'app-a.session.pending',
       signedOutNoticeCookieName: 'app-a.session.signed-out',
+      sessionEndedNoticeCookieName: 'app-a.session.session-ended',
     });
   });
 
@@ -17,6 +18,7 @@ describe('cookiePolicy', () => {
       sessionCookieName: '__Host-app.session',
       pendingSignInCookieName: '__Host-app.session.pending',
       signedOutNoticeCookieName: '__Host-app.session.signed-out',
+      sessionEndedNoticeCookieName: '__Host-app.session.session-ended',
     });
   });
 

@@ -10,7 +10,7 @@ import { csrfToken, requireCsrf } from '../middleware/csrf.ts';
 import { formBody } from '../middleware/form-body.ts';
 import { continueToProviderSignOut, signedOutHereAlready } from '../provider-sign-out.ts';
 import { signedInSessionData } from '../session-data.ts';
-import { takeTokensRemovedNotice, tokensRemovedNoted } from '../signed-out-notice.ts';
+import { isNoted, takeNotice } from '../notice-cookies.ts';
 import { redirectToSignIn, type SignInStart } from '../sign-in-redirect.ts';
 import { noStore } from '../middleware/security-headers.ts';
 import { present, single } from './query-parameters.ts';
@@ -124,7 +124,7 @@ export function authRoutes(
     }
     // A note of an earlier sign-out in this browser, never read (its provider round trip abandoned),
     // would tell the signed-out page of this session that its tokens were removed.
-    takeTokensRemovedNotice(ctx, cookies);
+    takeNotice(ctx, cookies, 'tokensRemoved');
     logger.info({ sid: account.sid !== undefined }, 'signed in');
     ctx.redirect(returnTo);
   });
@@ -177,7 +177,7 @@ export function authRoutes(
       // A browser still signed in here (this link ends only the provider's session) is told so;
       // one whose sign-out here removed its tokens (a retry that failed again), that they are gone.
       const account = ctx.session?.account;
-      const tokensRemoved = !account && tokensRemovedNoted(ctx, cookies);
+      const tokensRemoved = !account && isNoted(ctx, cookies, 'tokensRemoved');
       await ctx.render('signed-out-of-app-only', { account, tokensRemoved, csrfToken: account ? csrfToken(ctx) : undefined });
     }
   });
@@ -188,7 +188,7 @@ export function authRoutes(
     // `/auth/signout/provider`, which ends only the provider's session, or from a provider that did
     // not tell this app of its sign-out. The page must not tell them their session here has ended.
     const account = ctx.session?.account;
-    const tokensRemoved = takeTokensRemovedNotice(ctx, cookies);
+    const tokensRemoved = takeNotice(ctx, cookies, 'tokensRemoved');
     // A provider with no end-session endpoint (Google; an Auth0 tenant without OIDC logout) was
     // never asked to end its session: the next sign-in there, this app's or another's, asks for no
     // password. The page says so rather than leave a shared computer's user thinking all is over.

@@ -6,6 +6,7 @@ import { csrfToken, requireCsrf, whenSignedOut } from '../middleware/csrf.ts';
 import { ExpiringKeys } from '../expiring-keys.ts';
 import { formBody } from '../middleware/form-body.ts';
 import { noStore } from '../middleware/security-headers.ts';
+import { note, takeNotice } from '../notice-cookies.ts';
 import { continueToProviderSignOut, signedOutHereAlready } from '../provider-sign-out.ts';
 import { SessionHandles } from '../session-handles.ts';
 import { signInLocation } from '../sign-in-redirect.ts';
@@ -46,7 +47,8 @@ export function sessionsRoutes({
     const account = ctx.session?.account;
     if (!account) return ctx.redirect(signInLocation('/sessions'));
     const { rows } = await yourSessions(sessions, account, ctx.state.storedSessionId);
-    await ctx.render('sessions', { account, rows, ended: ctx.query.ended === '1', csrfToken: csrfToken(ctx) });
+    const ended = takeNotice(ctx, cookies, 'sessionEnded');
+    await ctx.render('sessions', { account, rows, ended, csrfToken: csrfToken(ctx) });
   });
 
   // Pressed after this browser's own session ended: nothing of this browser's is left to end; the
@@ -81,8 +83,9 @@ export function sessionsRoutes({
         ending.delete(endedBy);
       }
     }
+    note(ctx, cookies, 'sessionEnded');
     ctx.status = 303;
-    ctx.redirect('/sessions?ended=1');
+    ctx.redirect('/sessions');
   });
 
   // Pressed again after the session ended (the first press went through, or it expired): on to
