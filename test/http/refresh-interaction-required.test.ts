@@ -75,6 +75,15 @@ describe('a token endpoint that refuses a refresh with interaction_required', ()
     }
   });
 
+  it('sends the user to sign in when the refresh token does not hold a scope the refresh asks for (invalid_scope, RFC 6749 §6), not to a 503 on every page', async () => {
+    refusal = { error: 'invalid_scope', error_description: 'refresh token missing requested scopes' };
+    const browser = await signedInNeedingRefresh();
+    const page = await browser.get('/profile');
+    expect(page.status, page.text).to.equal(302);
+    expect(page.location!.startsWith(`${entra.authority}/oauth2/v2.0/authorize`), page.location).to.equal(true);
+    expect(new URL(page.location!).searchParams.get('scope')).to.contain('User.Read');
+  });
+
   it('sends the user to sign in when the refusal names no claims', async () => {
     claimsInRefusal = undefined;
     const browser = await signedInNeedingRefresh();

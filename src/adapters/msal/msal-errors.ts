@@ -12,7 +12,7 @@ import { ProviderUnreachable, UnusableTokenResponse } from './fetch-network-clie
 /** Translates what MSAL throws while acquiring a token silently into domain errors. */
 export function silentTokenError(error: unknown, scopes: readonly string[]): unknown {
   if (isProviderTrouble(error)) return new IdentityProviderUnavailable('token refresh failed', { cause: error });
-  if (error instanceof InteractionRequiredAuthError || (error instanceof ServerError && error.errorCode === 'invalid_grant')) {
+  if (error instanceof InteractionRequiredAuthError || (error instanceof ServerError && REFRESH_REFUSED_UNTIL_SIGN_IN.has(error.errorCode))) {
     // Claims that are no claims request are dropped, as for a code redemption (below): MSAL refuses
     // them when it builds the sign-in request, which was a 500 on every load of the page.
     const claims = error instanceof InteractionRequiredAuthError && isClaimsRequest(error.claims) ? error.claims : undefined;
@@ -57,6 +57,16 @@ export function codeRedemptionError(error: unknown, scopes: readonly string[]): 
   }
   return error;
 }
+
+/**
+ * A refresh refused for what the user holds, not for the provider's or the client's trouble: the
+ * refresh token expired or was revoked (`invalid_grant`), or does not hold every scope the refresh
+ * asks for (`invalid_scope`, RFC 6749 §6). MSAL asks for `openid profile offline_access` beside the
+ * API's scopes on every refresh, and a provider that granted `offline_access` without its consent
+ * (OpenID Connect Core §11 lets it ask for `prompt=consent`), or an API_SCOPES changed since the sign-in,
+ * is refused so on every page: a new sign-in for those scopes answers it, where a 503 "try again" never would.
+ */
+const REFRESH_REFUSED_UNTIL_SIGN_IN = new Set(['invalid_grant', 'invalid_scope']);
 
 /** RFC 6749 §5.2 errors that mean the client itself was refused. */
 const CLIENT_REFUSED = new Set(['invalid_client', 'unauthorized_client']);
