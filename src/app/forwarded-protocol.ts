@@ -12,9 +12,7 @@ export function forwardedProtocolOfTheProxy(): Koa.Middleware {
   return (ctx, next) => {
     // Node joins a repeated header into one comma-separated value; String() reads an array the same way.
     const forwarded = ctx.req.headers['x-forwarded-proto'];
-    // An empty last entry (`https,`, or the header sent empty) names no protocol: it is not https,
-    // and must not read as no header at all, which is the misconfigured proxy's 500 (secure-transport.ts).
-    if (forwarded !== undefined) ctx.req.headers['x-forwarded-proto'] = String(forwarded).split(',').at(-1)!.trim() || 'none';
+    if (forwarded !== undefined) ctx.req.headers['x-forwarded-proto'] = String(forwarded).split(',').at(-1)!.trim();
     return next();
   };
 }

@@ -58,10 +58,6 @@ describe('https: cookies and transport', () => {
       const overHttp = await app.browser({ ...FROM_PROXY, 'x-forwarded-proto': 'https, http' }).get('/auth/signin');
       expect(overHttp.status, 'sent to https').to.equal(308);
       expect(cookieLines(overHttp), 'no cookie over http').to.deep.equal([]);
-      for (const empty of ['https,', '']) {
-        const noProtocol = await app.browser({ ...FROM_PROXY, 'x-forwarded-proto': empty }).get('/auth/signin');
-        expect(noProtocol.status, `an empty last entry (${JSON.stringify(empty)}) is not https: sent to https, not a 500`).to.equal(308);
-      }
       const overHttps = await app.browser({ ...FROM_PROXY, 'x-forwarded-proto': 'http, https' }).get('/auth/signin');
       expect(overHttps.status, overHttps.text).to.equal(302);
       expect(cookieLines(overHttps).some((line) => /^__Host-app\.session\.pending\..*; secure/i.test(line))).to.equal(true);
