@@ -12,7 +12,7 @@ const ANSWERS: Record<string, { status: string; text: string }> = {
     status: '431 Request Header Fields Too Large',
     text: "This request's headers are larger than this site accepts: the browser sends too many or too large cookies for it, or too long an address. Clearing this site's cookies fixes the first.",
   },
-  HPE_CHUNK_EXTENSIONS_OVERFLOW: { status: '413 Content Too Large', text: "This request's body is larger than this site accepts." },
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: { status: '413 Content Too Large', text: "This request's body has chunk extensions larger than this site accepts." },
   ERR_HTTP_REQUEST_TIMEOUT: { status: '408 Request Timeout', text: 'This request took too long to arrive. Please try again.' },
 };
 const NOT_HTTP = { status: '400 Bad Request', text: 'This request could not be read: it is not valid HTTP.' };
@@ -43,6 +43,9 @@ export function answerClientErrors(server: Server): void {
         "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\n" +
         'Connection: close\r\n' +
         `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      // Closed once the answer is handed over, as Node does: the parser may still be sound (a 408),
+      // and what the client sends after the answer must not be read as a request and carried out.
+      () => socket.destroy(),
     );
     // A client that never reads the answer must not keep the socket (and a graceful shutdown) open.
     const deadline = setTimeout(() => socket.destroy(), 1000).unref();

@@ -15,12 +15,12 @@ export interface SignedInAccount {
 
 /**
  * What to send as `login_hint` when the user must sign in again (OpenID Connect Core §3.1.2.1: "the
- * login identifier the End-User might use to log in"): the ID token's own `login_hint` claim when
- * the provider issued one (Entra: an opaque value, its recommended hint for every flow), else the
- * sign-in name. A `username` that is only the `sub` fallback is no identifier a person types, and a
- * provider would put it in its user-name field: no hint then.
+ * login identifier the End-User might use to log in"): the sign-in name. A `username` that is only
+ * the `sub` fallback is no identifier a person types, and a provider would put it in its user-name
+ * field: then the ID token's own `login_hint` claim if it had one, else no hint. (Not the claim
+ * first, though Entra recommends it: MSAL also sends a `login_hint` as Entra's routing hint
+ * `X-AnchorMailbox=UPN:<hint>`, which an opaque value is not; msal-common's Authorize.mjs, `addCcsUpn`.)
  */
 export function loginHintFor(account: SignedInAccount): string | undefined {
-  if (account.loginHint) return account.loginHint;
-  return account.username !== account.subject ? account.username : undefined;
+  return account.username !== account.subject ? account.username : account.loginHint;
 }

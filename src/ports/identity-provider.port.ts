@@ -39,7 +39,7 @@ export interface AccessToken {
 
 export interface EndSessionRequest {
   readonly postLogoutRedirectUri: string;
-  /** The user's `login_hint` claim or username, so the provider need not ask which account. */
+  /** The ID token's `login_hint` claim (Entra's), so the provider need not ask which account. */
   readonly logoutHint?: string;
   /**
    * The ID token of the signing-out session's own sign-in, sent as `id_token_hint` (RP-Initiated

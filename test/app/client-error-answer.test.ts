@@ -1,6 +1,9 @@
 import { expect } from 'chai';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import nock from 'nock';
+import { answerClientErrors } from '../../src/app/client-error-answer.ts';
 import { startServer } from '../../src/app/server.ts';
 import { ENTRA_HOST, FakeEntra } from '../support/fake-entra.ts';
 import { blockNetwork } from '../support/msal-harness.ts';
@@ -61,3 +64,39 @@ function rawExchange(port: number, request: string): Promise<string> {
     socket.on('error', reject);
   });
 }
+
+describe("a request answered 408 (too slow to arrive) is not carried out when the rest of it arrives", () => {
+  it('closes the connection once the 408 is sent, as Node does: the rest is never read as a request', async function () {
+    this.timeout(10_000);
+    const handled: string[] = [];
+    const server = createServer({ headersTimeout: 300, requestTimeout: 400, connectionsCheckingInterval: 50 }, (request, response) => {
+      handled.push(`${request.method} ${request.url}`);
+      response.end('ok');
+    });
+    answerClientErrors(server);
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    // nock (loaded by the suites) reads a client's request until its head is whole before letting it
+    // through: a head that never ends would never reach the server. Off for this raw exchange.
+    nock.restore();
+    try {
+      const socket = connect({ port: (server.address() as AddressInfo).port, host: '127.0.0.1', allowHalfOpen: true });
+      socket.on('error', () => {});
+      let answer = '';
+      socket.setEncoding('utf8');
+      const answered = new Promise<void>((resolve) => socket.on('data', (chunk: string) => ((answer += chunk), resolve())));
+      await once(socket, 'connect');
+      socket.write('POST /after-408 HTTP/1.1\r\nHost: localhost\r\n');
+      await answered;
+      expect(answer).to.match(/^HTTP\/1\.1 408 Request Timeout\r\n/);
+      socket.write('Content-Length: 3\r\n\r\na=1');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      socket.destroy();
+      expect(handled, 'nothing of the request answered 408 is carried out').to.deep.equal([]);
+    } finally {
+      nock.activate();
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+});

@@ -76,6 +76,18 @@ describe('dev identity provider: sign-out of a user signed in through common', (
     expect(again.text).to.contain('Sign-out page no longer valid').and.not.contain('Sign-in error');
   });
 
+  it('answers a "Sign out?" form older than another tab\'s the same way', async () => {
+    const endSession = new URL(common.end_session_endpoint);
+    endSession.search = new URLSearchParams({ id_token_hint: web.tokens.id_token! }).toString();
+    const older = firstForm((await fixture.browser.get(endSession.href)).text);
+    await fixture.browser.get(endSession.href); // another tab: a new form, a new token
+
+    const stale = await fixture.browser.post(new URL(older.action, endSession).href, { ...older.hidden, logout: 'yes' });
+
+    expect(stale.status).to.equal(400);
+    expect(stale.text).to.contain('Sign-out page no longer valid').and.not.contain('Sign-in error');
+  });
+
   it('sends a logout token with the Fabrikam issuer and the sid of her id token, and revokes her refresh tokens', async () => {
     await signOutThroughCommon({ id_token_hint: web.tokens.id_token });
 

@@ -278,7 +278,7 @@ describe('the browser journey: sign in, profile, sign out', () => {
     expect(requested.access_token.acrs, 'the challenge').to.deep.equal({ essential: true, value: 'c1' });
     expect(requested.access_token.xms_cc, 'client capabilities (CAE)').to.deep.equal({ values: ['cp1'] });
     expect(authorize.searchParams.get('scope')).to.contain('User.Read');
-    expect(authorize.searchParams.get('login_hint'), "the ID token's login_hint claim").to.equal(`hint-${alice.oid}`);
+    expect(authorize.searchParams.get('login_hint')).to.equal(alice.username);
     fakeGraph([alice]);
     const { code, state } = entra.authorize(page.location!, alice);
     const callback = await browser.get(`/auth/redirect?code=${code}&state=${state}`);

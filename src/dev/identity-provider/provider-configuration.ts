@@ -32,6 +32,9 @@ export interface DevProviderSettings {
 
 const DAY = 24 * 3600;
 
+/** oidc-provider's words for a "Sign out?" form it no longer takes (`checkXsrf` in lib/shared/xsrf.js). */
+const STALE_SIGN_OUT_FORM = new Set(['could not find logout details', 'xsrf token invalid']);
+
 /** oidc-provider configuration that makes it behave, from a web app's point of view, like Entra ID v2. */
 export function providerConfiguration(settings: DevProviderSettings): Configuration {
   const { tenant: { tenantId }, paths, secrets, api } = settings;
@@ -88,7 +91,8 @@ export function providerConfiguration(settings: DevProviderSettings): Configurat
       // The "Sign out?" form sent again (a double click, or a second tab's once the first was
       // answered): its one-time token is spent (`checkXsrf` in oidc-provider's
       // lib/actions/end_session.js). Said as what happened, not as a sign-in error.
-      if (ctx.oidc?.route === 'end_session_confirm' && out.error_description === 'could not find logout details') {
+      // Or a form older than another tab's "Sign out?" page, which replaced its token (`xsrf token invalid`).
+      if (ctx.oidc?.route === 'end_session_confirm' && STALE_SIGN_OUT_FORM.has(String(out.error_description))) {
         return sendPage(
           ctx,
           'Sign-out page no longer valid',
