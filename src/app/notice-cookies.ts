@@ -22,8 +22,13 @@ const NOTICES = {
 
 export type Notice = keyof typeof NOTICES;
 
-/** Notes `notice` for this browser's next page that reads it. */
+/**
+ * Notes `notice` for this browser's next page that reads it. Not where cookies cannot be set (a
+ * Secure cookie over what looks like http, which the `cookies` package refuses with a throw): a
+ * note only changes a sentence, and the work it reports is done by then.
+ */
 export function note(ctx: Koa.Context, cookies: CookiePolicy, notice: Notice): void {
+  if (!cookiesSettable(cookies, ctx)) return;
   const { cookieName, lifetimeMs } = NOTICES[notice];
   ctx.cookies.set(cookieName(cookies), '1', { ...unsignedCookieFlags(cookies), maxAge: lifetimeMs });
 }

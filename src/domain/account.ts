@@ -19,7 +19,8 @@ export interface SignedInAccount {
  * the `sub` fallback is no identifier a person types, and a provider would put it in its user-name
  * field: then the ID token's own `login_hint` claim if it had one, else no hint. (Not the claim
  * first, though Entra recommends it: MSAL also sends a `login_hint` as Entra's routing hint
- * `X-AnchorMailbox=UPN:<hint>`, which an opaque value is not; msal-common's Authorize.mjs, `addCcsUpn`.)
+ * `X-AnchorMailbox=UPN:<hint>`, which an opaque value is not; msal-common's Authorize.mjs, `addCcsUpn`.
+ * Entra gives `preferred_username`, so only a provider that does not reaches the claim.)
  */
 export function loginHintFor(account: SignedInAccount): string | undefined {
   return account.username !== account.subject ? account.username : account.loginHint;

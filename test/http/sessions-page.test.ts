@@ -66,6 +66,14 @@ describe('"Your sessions": seeing and ending your own sessions', () => {
     expect((await laptop.get('/sessions?ended=1')).text).to.not.contain('That session is signed out');
   });
 
+  it('does not say it to the next account signed in on that browser, when the note was never read', async () => {
+    const page = await laptop.get('/sessions');
+    const [phoneHandle] = handlesOn(page);
+    expect((await laptop.post('/sessions/end', { _csrf: csrfFrom(page), session: phoneHandle! })).status).to.equal(303); // not followed: the tab closed
+    await signInWithBrowser(laptop, entra, bob, { sid: 'sid-bob-laptop' });
+    expect((await laptop.get('/sessions')).text).to.not.contain('That session is signed out');
+  });
+
   it("names each row's sign-out button by its device and sign-in time for a screen reader, and the column too", async () => {
     const page = await laptop.get('/sessions');
     const signedIn = new Date(time).toISOString().replace('T', ' ').slice(0, 16);

@@ -122,9 +122,10 @@ export function authRoutes(
       logger.info({ partitionRemoved: ended.partitionRemoved, revocation: ended.revocation }, 'signed in to a provider session the provider had signed out meanwhile: ended');
       return ctx.redirect('/auth/signed-out');
     }
-    // A note of an earlier sign-out in this browser, never read (its provider round trip abandoned),
-    // would tell the signed-out page of this session that its tokens were removed.
+    // Notes of an earlier session in this browser, never read (its provider round trip abandoned, its
+    // sessions page left unloaded), would tell this session's pages of what it did not do.
     takeNotice(ctx, cookies, 'tokensRemoved');
+    takeNotice(ctx, cookies, 'sessionEnded');
     logger.info({ sid: account.sid !== undefined }, 'signed in');
     ctx.redirect(returnTo);
   });
