@@ -51,8 +51,7 @@ describe('bad input gives a clear 4xx, never a 500 or a stack trace', () => {
   beforeEach(async () => ({ entra, app } = await startAppWithFakeEntra([alice])));
   afterEach(() => stopTestApp(app));
 
-  async function startSignIn(path = '/auth/signin') {
-    const browser = app.browser();
+  async function startSignIn(path = '/auth/signin', browser = app.browser()) {
     const start = await browser.get(path);
     return { browser, ...entra.authorize(start.location!, alice) };
   }
@@ -252,6 +251,18 @@ describe('bad input gives a clear 4xx, never a 500 or a stack trace', () => {
     }
     const errors = app.logs.map((line) => JSON.parse(line) as { level: string }).filter((line) => line.level === 'error');
     expect(errors, 'a client mistake is not logged as the server failing').to.deep.equal([]);
+  });
+
+  it('a sign-in that cannot go on, for a user still signed in, says so and offers to continue where the sign-in was for', async () => {
+    const browser = app.browser();
+    await signInWithBrowser(browser, entra, alice, { sid: 'sid-alice' });
+    const stale = await browser.get('/auth/redirect?code=x&state=y'); // the callback reloaded
+    expect(stale.status).to.equal(400);
+    expect(stale.text).to.contain('You are still signed in as').and.contain('<a class="button" href="/">Continue</a>');
+    const { state } = await startSignIn(`/auth/signin?returnTo=${encodeURIComponent('/profile?tab=1')}&prompt=login`, browser);
+    const cancelled = await browser.get(`/auth/redirect?error=access_denied&state=${state}`);
+    expect(cancelled.text).to.contain('<a class="button" href="/profile?tab=1">Continue</a>');
+    expect(cancelled.text, 'no "Sign in again" beside it').to.not.contain('>Sign in again<');
   });
 
   it('an error page is titled by its status', async () => {

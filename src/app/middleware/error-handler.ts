@@ -3,6 +3,7 @@ import type Koa from 'koa';
 import { DownstreamApiBusy, SignInFailed, SignInRejected, SignInServiceFailed, SignInUnverified, TokenCheckDeferred } from '../../domain/errors.ts';
 import { httpAnswerOf, isServerFault } from '../http-errors.ts';
 import type { Logger } from '../observability/logger.ts';
+import { sameSitePath } from '../../domain/return-to.ts';
 import { signInLocation } from '../sign-in-redirect.ts';
 import { noStore } from './security-headers.ts';
 
@@ -108,6 +109,8 @@ function refuseUnanswered(ctx: Koa.Context): void {
 interface SignInLinks {
   readonly again: string;
   readonly anotherAccount: string;
+  /** For a user still signed in: the page the sign-in was for, without signing in. */
+  readonly continueTo: string;
 }
 
 /**
@@ -117,7 +120,8 @@ interface SignInLinks {
 function signInLinksAfter(ctx: Koa.Context): SignInLinks {
   const returnTo = ctx.state.signInReturnTo as string | undefined;
   const again = returnTo && returnTo !== '/' ? signInLocation(returnTo) : '/auth/signin';
-  return { again, anotherAccount: `${again}${again.includes('?') ? '&' : '?'}prompt=login` };
+  // Checked again as a same-site path, as /auth/signin checks it: it is linked to directly here.
+  return { again, anotherAccount: `${again}${again.includes('?') ? '&' : '?'}prompt=login`, continueTo: sameSitePath(returnTo) ?? '/' };
 }
 
 /**
