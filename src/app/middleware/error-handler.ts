@@ -85,8 +85,8 @@ export function errorHandler(logger: Logger, options: { answer?: 'negotiated' | 
           error instanceof SignInRejected ||
           error instanceof SignInServiceFailed ||
           (error instanceof SignInFailed && ANSWERED_BY_SIGNING_IN_AGAIN.has(error.providerError));
-        const signOutAgain = ctx.state.offerSignOut === true;
-        const sessionsAgain = ctx.state.offerSessionsPage === true;
+        const signOutAgain = ctx.state.offeredOnRefusal === 'sign-out';
+        const sessionsAgain = ctx.state.offeredOnRefusal === 'sessions-page';
         await renderErrorPage(ctx, logger, { message, requestId, fault, anotherAccount, signInAgain, signOutAgain, sessionsAgain, signInLinks: signInLinksAfter(ctx) });
       }
     }
@@ -161,3 +161,20 @@ async function renderErrorPage(
     ctx.body = `${page.message}\n${page.fault ? `Reference: ${page.requestId}\n` : ''}`;
   }
 }
+
+/** The page a refused or failed form's error page offers, whose form is fresh. */
+export type OfferedOnRefusal = 'sign-out' | 'sessions-page';
+
+/**
+ * Mounted before a form's checks: if the form is refused (its token stale: the session's token
+ * changed in another tab) or fails (a store outage), the error page offers `page` (the sign-out
+ * page, the sessions page; shown to a signed-in user), so a user who pressed it always has the way
+ * to press it again.
+ */
+export function offerOnRefusal(page: OfferedOnRefusal): Koa.Middleware {
+  return (ctx, next) => {
+    ctx.state.offeredOnRefusal = page;
+    return next();
+  };
+}
+

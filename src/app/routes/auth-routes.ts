@@ -7,6 +7,7 @@ import { cookiePolicy } from '../cookie-policy.ts';
 import { httpAnswerOf } from '../http-errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import { csrfToken, requireCsrf } from '../middleware/csrf.ts';
+import { offerOnRefusal } from '../middleware/error-handler.ts';
 import { formBody } from '../middleware/form-body.ts';
 import { continueToProviderSignOut, signedOutHereAlready } from '../provider-sign-out.ts';
 import { signedInSessionData } from '../session-data.ts';
@@ -142,7 +143,7 @@ export function authRoutes(
   }
 
   const publicOrigin = new URL(config.publicUrl).origin;
-  router.post('/signout', formBody(), signedOutHereAlready(publicOrigin), offerSignOutAgain, requireCsrf(publicOrigin), async (ctx) => {
+  router.post('/signout', formBody(), signedOutHereAlready(publicOrigin), offerOnRefusal('sign-out'), requireCsrf(publicOrigin), async (ctx) => {
     noStore(ctx);
     const account = ctx.session!.account!;
     // The ID token for the provider's id_token_hint, before the sign-out removes it (the store only).
@@ -199,16 +200,6 @@ export function authRoutes(
 
   return router;
 }
-
-/**
- * A sign-out refused (an expired form: the session's token changed in another tab) or failed (a
- * store outage): its error page offers the sign-out page, whose form is fresh, so a user who asked
- * to sign out always has the way to.
- */
-const offerSignOutAgain: Koa.Middleware = (ctx, next) => {
-  ctx.state.offerSignOut = true;
-  return next();
-};
 
 /** The session this request loaded and its account, if it had one (the sign-in then replaces it). */
 function replacedSession(ctx: Koa.Context): { id: string; account: SignedInAccount } | undefined {

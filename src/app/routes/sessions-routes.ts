@@ -1,8 +1,8 @@
 import Router from '@koa/router';
-import type Koa from 'koa';
 import type { Cradle } from '../container.ts';
 import { cookiePolicy } from '../cookie-policy.ts';
 import { csrfToken, requireCsrf, whenSignedOut } from '../middleware/csrf.ts';
+import { offerOnRefusal } from '../middleware/error-handler.ts';
 import { ExpiringKeys } from '../expiring-keys.ts';
 import { formBody } from '../middleware/form-body.ts';
 import { noStore } from '../middleware/security-headers.ts';
@@ -58,7 +58,7 @@ export function sessionsRoutes({
     ctx.redirect(signInLocation('/sessions'));
   });
 
-  router.post('/end', formBody(), signedOutAlready, offerSessionsPageAgain, requireCsrf(publicOrigin), async (ctx) => {
+  router.post('/end', formBody(), signedOutAlready, offerOnRefusal('sessions-page'), requireCsrf(publicOrigin), async (ctx) => {
     noStore(ctx);
     const account = ctx.session!.account!; // requireCsrf let through a signed-in session only
     const handle = (ctx.request as { body?: Record<string, unknown> }).body?.session;
@@ -90,7 +90,7 @@ export function sessionsRoutes({
 
   // Pressed again after the session ended (the first press went through, or it expired): on to
   // the provider's sign-out, as "Sign out" is, rather than a 403 for a form whose session is gone.
-  router.post('/everywhere', formBody(), signedOutHereAlready(publicOrigin), offerSessionsPageAgain, requireCsrf(publicOrigin), async (ctx) => {
+  router.post('/everywhere', formBody(), signedOutHereAlready(publicOrigin), offerOnRefusal('sessions-page'), requireCsrf(publicOrigin), async (ctx) => {
     noStore(ctx);
     const account = ctx.session!.account!;
     // The ID token for the provider's id_token_hint, before the sign-out removes it (the store only).
@@ -103,14 +103,3 @@ export function sessionsRoutes({
 
   return router;
 }
-
-/**
- * A refused or failed form of this page (its token stale, a session already ended, the store not
- * answering) offers the way back to the page, whose forms are fresh (error-handler.ts shows the link
- * to a signed-in user).
- */
-const offerSessionsPageAgain: Koa.Middleware = (ctx, next) => {
-  ctx.state.offerSessionsPage = true;
-  return next();
-};
-
