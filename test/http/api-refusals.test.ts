@@ -19,12 +19,18 @@ describe('API refusals on GET /profile', () => {
     nock(GRAPH).persist().get('/v1.0/me').reply(status, body, headers);
   }
 
-  it('a 403 (RFC 6750 insufficient_scope) is a 403 page saying so; the user stays signed in with their tokens', async () => {
+  /** Alice's browser, signed in, and her profile page once the API answers every call with `status` and `headers`. */
+  async function profileWhenApiAnswers(status: number, headers: Record<string, string>) {
     const browser = app.browser();
     await signInWithBrowser(browser, entra, alice);
-    apiAnswers(403, { 'WWW-Authenticate': 'Bearer error="insufficient_scope", scope="User.Read.All", error_description="the token lacks the scope"' });
+    apiAnswers(status, headers);
+    return { browser, page: await browser.get('/profile') };
+  }
 
-    const page = await browser.get('/profile');
+  it('a 403 (RFC 6750 insufficient_scope) is a 403 page saying so; the user stays signed in with their tokens', async () => {
+    const { browser, page } = await profileWhenApiAnswers(403, {
+      'WWW-Authenticate': 'Bearer error="insufficient_scope", scope="User.Read.All", error_description="the token lacks the scope"',
+    });
 
     expect(page.status, page.text).to.equal(403);
     expect(page.headers.get('cache-control')).to.equal('no-cache, no-store');
@@ -40,11 +46,7 @@ describe('API refusals on GET /profile', () => {
 
   for (const status of [429, 503]) {
     it(`a ${status} (the API busy or throttling, as Microsoft Graph does) is a 503 page saying so, with the API's Retry-After; the user stays signed in`, async () => {
-      const browser = app.browser();
-      await signInWithBrowser(browser, entra, alice);
-      apiAnswers(status, { 'Retry-After': '17' });
-
-      const page = await browser.get('/profile');
+      const { browser, page } = await profileWhenApiAnswers(status, { 'Retry-After': '17' });
 
       expect(page.status, page.text).to.equal(503);
       expect(page.headers.get('retry-after')).to.equal('17');
@@ -60,11 +62,7 @@ describe('API refusals on GET /profile', () => {
   }
 
   it('a 500 from the API is a 502 page: the API failed, not busy', async () => {
-    const browser = app.browser();
-    await signInWithBrowser(browser, entra, alice);
-    apiAnswers(500, { 'Retry-After': '17' });
-
-    const page = await browser.get('/profile');
+    const { page } = await profileWhenApiAnswers(500, { 'Retry-After': '17' });
 
     expect(page.status, page.text).to.equal(502);
     expect(page.headers.get('retry-after')).to.equal(null);
