@@ -44,6 +44,24 @@ describe('provider discovery', () => {
     });
   }
 
+  for (const field of ['end_session_endpoint', 'revocation_endpoint']) {
+    for (const empty of [null, '']) {
+      it(`reads ${field} given as ${JSON.stringify(empty)} as left out (that feature unsupported), not as a broken document`, async () => {
+        nock('https://idp.example').get(DISCOVERY).reply(200, documentWith({ [field]: empty }));
+        const configuration = await discovery().configuration();
+        expect(configuration).to.not.have.property(field);
+        expect(configuration.token_endpoint).to.equal(`${AUTHORITY}/protocol/openid-connect/token`);
+      });
+    }
+  }
+
+  it('still refuses a document giving a required endpoint as null or empty', async () => {
+    nock('https://idp.example').get(DISCOVERY).reply(200, documentWith({ token_endpoint: null }));
+    expect((await failureOf(discovery().configuration()))!.message).to.contain('has no token_endpoint');
+    nock('https://idp.example').get(DISCOVERY).reply(200, documentWith({ jwks_uri: '' }));
+    expect((await failureOf(discovery().configuration()))!.message).to.contain('gives jwks_uri not as https:// URLs');
+  });
+
   it('does not use a document giving the signing algorithms as anything but a list of names', async () => {
     nock('https://idp.example').get(DISCOVERY).reply(200, documentWith({ id_token_signing_alg_values_supported: 'RS256' }));
     const failure = await failureOf(discovery().configuration());

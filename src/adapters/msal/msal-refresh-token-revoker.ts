@@ -64,7 +64,7 @@ export class MsalRefreshTokenRevoker implements RefreshTokenRevoker {
     try {
       const configuration = await beforeDeadline(this.#providerDocuments.configuration(), deadline);
       const endpoint = configuration.revocation_endpoint;
-      if (typeof endpoint !== 'string' || endpoint === '') return 'unsupported';
+      if (endpoint === undefined) return 'unsupported';
       const method = secretAuthMethod(configuration.revocation_endpoint_auth_methods_supported);
       await Promise.all(tokens.map((token) => this.#post(endpoint, method, token, deadline)));
       return 'revoked';

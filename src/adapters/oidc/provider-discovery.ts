@@ -7,6 +7,12 @@ import type { OpenIdConfiguration } from './openid-configuration.ts';
 
 /** The URLs of the document this app sends to or fetches from: each must be https (loopback excepted). */
 const ENDPOINTS = ['authorization_endpoint', 'token_endpoint', 'jwks_uri', 'end_session_endpoint', 'revocation_endpoint'] as const;
+/**
+ * The endpoints a provider may leave out. One given as `null` or an empty string is read as left out
+ * (no RP-initiated sign-out, no revocation), not as a broken document: a provider that prints every
+ * field of its settings, set or not, would otherwise take sign-in down for a feature it lacks.
+ */
+const OPTIONAL_ENDPOINTS = ['end_session_endpoint', 'revocation_endpoint'] as const;
 
 export interface DiscoveredProvider {
   readonly configuration: OpenIdConfiguration;
@@ -70,7 +76,7 @@ export class ProviderDiscovery {
 
   async #load(): Promise<DiscoveredProvider> {
     const url = discoveryUrl(this.#authority);
-    const body = (await fetchJson(url, this.#timeoutMs)) as Partial<OpenIdConfiguration> | null;
+    const body = withoutEmptyOptionalEndpoints(await fetchJson(url, this.#timeoutMs));
     const missing = (['issuer', 'authorization_endpoint', 'token_endpoint', 'jwks_uri'] as const).filter(
       (field) => typeof body?.[field] !== 'string',
     );
@@ -86,4 +92,11 @@ export class ProviderDiscovery {
     const configuration = body as OpenIdConfiguration;
     return { configuration, issuerRule: new IssuerRule(describeAuthority(this.#authority), configuration.issuer, this.#allowedTenants) };
   }
+}
+
+function withoutEmptyOptionalEndpoints(document: unknown): Partial<OpenIdConfiguration> | null {
+  if (document === null || typeof document !== 'object' || Array.isArray(document)) return null;
+  const copy: Record<string, unknown> = { ...document };
+  for (const field of OPTIONAL_ENDPOINTS) if (copy[field] === null || copy[field] === '') delete copy[field];
+  return copy as Partial<OpenIdConfiguration>;
 }
