@@ -129,6 +129,55 @@ describe('HttpDownstreamApi over node:http', () => {
     expect(await api('/64').get('t')).to.have.property('displayName', 'Alice');
   });
 
+  /**
+   * A server (or a load balancer before it) that closes a keep-alive connection it has kept idle,
+   * without announcing its timeout in a `Keep-Alive` header (Node's agent closes a connection early
+   * only when told), can close it just as the app sends the next request on it: played here by a
+   * server that drops the connection on its second request.
+   */
+  function closingIdleConnections(): Handler {
+    const served = new WeakSet<object>();
+    return (request, response) => {
+      if (served.has(request.socket)) return void request.socket.destroy();
+      served.add(request.socket);
+      response.writeHead(200, { 'content-type': 'application/json' }).end('{"displayName":"Alice"}');
+    };
+  }
+
+  it('sends a GET again, once, on a new connection, when a reused keep-alive connection turns out closed', async () => {
+    handler = closingIdleConnections();
+    const api = new HttpDownstreamApi({ apiUrl: `${await listen('127.0.0.1')}/me`, httpTimeoutMs: 2000 });
+    expect(await api.get('token-1')).to.deep.equal({ displayName: 'Alice' });
+    expect(await api.get('token-2')).to.deep.equal({ displayName: 'Alice' });
+    expect(seen.map((request) => request.authorization)).to.deep.equal(['Bearer token-1', 'Bearer token-2', 'Bearer token-2']);
+    api.close();
+  });
+
+  it('does not send again when a new connection is closed before the answer: the API is unavailable', async () => {
+    handler = (request) => request.socket.destroy();
+    const api = new HttpDownstreamApi({ apiUrl: `${await listen('127.0.0.1')}/me`, httpTimeoutMs: 2000 });
+    const failure = await failureOf(api.get('token-1'));
+    expect(failure).to.be.instanceOf(DownstreamApiUnavailable);
+    expect(seen).to.have.length(1);
+    api.close();
+  });
+
+  it('does not send again when the connection closes after the answer began', async () => {
+    const base = await listen('127.0.0.1');
+    handler = (_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' }).end('{"displayName":"Alice"}');
+      handler = (_again, cut) => {
+        cut.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+        cut.write('{"display', () => cut.socket?.destroy());
+      };
+    };
+    const api = new HttpDownstreamApi({ apiUrl: `${base}/me`, httpTimeoutMs: 2000 });
+    await api.get('token-1');
+    expect(await failureOf(api.get('token-2'))).to.be.instanceOf(DownstreamApiUnavailable);
+    expect(seen).to.have.length(2);
+    api.close();
+  });
+
   it('stops reading a body over 4 MB and answers DownstreamApiUnavailable, holding none of it', async () => {
     const base = await listen('127.0.0.1');
     const megabyte = Buffer.alloc(1024 * 1024, 'a');

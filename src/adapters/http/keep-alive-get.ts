@@ -43,10 +43,24 @@ export class KeepAliveGet {
     this.#target = { protocol: url.protocol, hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: url.port, path: `${url.pathname}${url.search}` };
   }
 
-  /** GET the URL this was made for. */
+  /**
+   * GET the URL this was made for, within `timeoutMs` in all. Sent again, on another connection,
+   * when it failed on a kept-alive connection before any answer came: the server (or a load
+   * balancer before it) closed that connection while it lay idle here, as the request went out.
+   * Node's agent drops an idle connection in time only when the server announces its timeout in a
+   * `Keep-Alive` header, and many do not; a GET is safe to send again (RFC 9110 §9.2.2), as Node's
+   * own documentation does for `request.reusedSocket`
+   * (https://nodejs.org/api/http.html#requestreusedsocket).
+   */
   get(headers: Record<string, string>): Promise<GetResponse> {
+    return this.#attempt(headers, Date.now() + this.#timeoutMs);
+  }
+
+  #attempt(headers: Record<string, string>, deadlineAt: number): Promise<GetResponse> {
     return new Promise((resolve, reject) => {
+      let answered = false;
       const request = this.#request({ ...this.#target, agent: this.#agent, headers }, (response) => {
+        answered = true;
         const chunks: Buffer[] = [];
         let bytes = 0;
         response.on('data', (chunk: Buffer) => {
@@ -60,12 +74,19 @@ export class KeepAliveGet {
         });
         response.on('error', fail);
       });
-      // One deadline for the whole exchange: connect, headers and every byte of the body.
-      const deadline = setTimeout(() => request.destroy(new Error(`timed out after ${this.#timeoutMs} ms`)), this.#timeoutMs);
-      function fail(error: Error) {
+      // One deadline for the whole exchange: connect, headers and every byte of the body, sent again or not.
+      let timedOut = false;
+      const deadline = setTimeout(() => {
+        timedOut = true;
+        request.destroy(new Error(`timed out after ${this.#timeoutMs} ms`));
+      }, Math.max(deadlineAt - Date.now(), 0));
+      const fail = (error: Error) => {
         clearTimeout(deadline);
+        if (request.reusedSocket && !answered && !timedOut && isClosedConnection(error)) {
+          return void this.#attempt(headers, deadlineAt).then(resolve, reject);
+        }
         reject(error);
-      }
+      };
       request.on('error', fail);
       request.end();
     });
@@ -75,4 +96,10 @@ export class KeepAliveGet {
   close(): void {
     this.#agent.destroy();
   }
+}
+
+/** A connection closed under a request: reset, or ended before an answer ("socket hang up" is ECONNRESET too). */
+function isClosedConnection(error: Error): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'ECONNRESET' || code === 'EPIPE';
 }
