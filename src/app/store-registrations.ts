@@ -141,8 +141,9 @@ function sqliteStores(config: Config): Registrations {
       ({ database, now, sqliteFileChanges }: StoreCradle) => new SqliteSessionStore({ db: database, now, ...remembering(sqliteFileChanges) }),
     ).singleton(),
     storedReplayGuard: asFunction(({ database, now }: StoreCradle) => new SqliteReplayGuard({ db: database, now })).singleton(),
-    // A real table read, failing as requests' reads do (I/O error, damaged or vanished file); in WAL
-    // mode another process's write lock does not stop reads, and the instance can still serve pages.
+    // A real table read, failing as requests' reads do (I/O error, damaged file); in WAL mode another
+    // process's write lock does not stop reads, and the instance can still serve pages. A file deleted
+    // under a running instance is still read through the handle SQLite holds, so it passes, as pages do.
     storeCheck: asFunction(({ database }: StoreCradle) => {
       const probe = database.prepare('SELECT 1 FROM token_partitions LIMIT 1');
       return async () => void probe.get();
