@@ -23,6 +23,9 @@ the ID token's sub) and of the account (--account, the token cache's home accoun
 of the user's home tenant with Entra: not a B2B guest's id in this tenant), removes the account's
 tokens, and revokes the refresh token at the provider where it can. Uses the same store and
 settings as the app (environment and .env).
+
+Exit status: 0 done (or nothing stored), 1 refused configuration, store out of reach or failed,
+2 bad arguments, 3 done here but the provider did not revoke the refresh token.
 `;
 
 export interface OperatorOutput {
@@ -35,7 +38,9 @@ export interface OperatorOutput {
  * root, so it acts on exactly the store the app instances use (SQLite file or Redis). Resolves to
  * the exit code: 0 when done (including a user with nothing stored), 2 for bad arguments, 1 when
  * the configuration is refused, the store is out of its reach (memory, no SQLite file there or not
- * the app's, nothing at all under the Redis prefix), or the sign-out failed.
+ * the app's, nothing at all under the Redis prefix), or the sign-out failed, and 3 when it was done
+ * here but the provider, which revokes refresh tokens, did not revoke the one removed (a script
+ * handling an incident must not read that as all clear: the token stays usable at the provider).
  */
 export async function runOperatorSignOut(
   argv: readonly string[],
@@ -85,7 +90,7 @@ export async function runOperatorSignOut(
       return 1;
     }
     output.out(summary(target, result, requestId));
-    return 0;
+    return result.partitionRemoved && result.revocation === 'failed' ? EXIT_NOT_REVOKED : 0;
   } catch (error) {
     // Refused before anything was done (--subject and --account of two users): the arguments' fault.
     if (error instanceof SignOutRejected) {
@@ -101,6 +106,9 @@ export async function runOperatorSignOut(
     await container.dispose();
   }
 }
+
+/** Signed out here, but the refresh token removed was not revoked at a provider that revokes. */
+const EXIT_NOT_REVOKED = 3;
 
 /** SQLite busy or locked when the command opened the file (another process's transaction): it passes. */
 function isLocked(error: unknown): boolean {

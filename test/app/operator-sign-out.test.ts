@@ -140,6 +140,17 @@ describe('npm run signout (operator sign-out) against Redis', function () {
     expect(run.stdout + run.stderr, 'never the token').to.not.contain(aliceRefreshToken);
   });
 
+  it('exits 3, signed out here, when the provider does not revoke the refresh token: no all-clear for a script', async () => {
+    const run = await runSignout(['--subject', bob.oid], { ...env, CLIENT_SECRET: 'not-the-secret' });
+
+    expect(run.code, run.stderr).to.equal(3);
+    expect(run.stdout).to.match(/tokens: +removed\n/).and.match(/refresh token: +NOT revoked/);
+    expect(await sessions.findBySubject(bob.oid)).to.deep.equal([]);
+    expect(await tokens.read(accountOf(bob))).to.equal(undefined);
+    const audit = run.stderr.split('\n').filter((line) => line.includes('"event":"sign-out"')).map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(audit[0]).to.include({ channel: 'operator', outcome: 'removed', revocation: 'failed' });
+  });
+
   it('signs out by --account, finding the sessions through the account', async () => {
     const run = await runSignout(['--account', accountOf(alice)], env);
 
