@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { rawTextAnswer } from './raw-text-answer.ts';
 
 /**
  * What a request Node's HTTP parser refuses is told, by the parser's error code. Such a request
@@ -19,14 +20,15 @@ const NOT_HTTP = { status: '400 Bad Request', text: 'This request could not be r
 
 /**
  * Answers the requests Node's HTTP parser refuses (headers over its limit, bytes no request may
- * hold, a request that took too long) with their status and a sentence of plain text, `no-store`
- * and a CSP that lets nothing run, then closes the connection, as Node's own answer does.
+ * hold, a request that took too long) with their status and a sentence of plain text
+ * (raw-text-answer.ts), then closes the connection, as Node's own answer does. `https`: PUBLIC_URL
+ * is https (HSTS).
  *
  * As Node's default (`socketOnError` in https://github.com/nodejs/node/blob/v24.x/lib/_http_server.js),
  * nothing is written when the socket can no longer take it, or when an answer to an earlier
  * request on the same connection has begun: a second status line inside it would corrupt it.
  */
-export function answerClientErrors(server: Server): void {
+export function answerClientErrors(server: Server, options: { https: boolean }): void {
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
     const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
     if (error.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
@@ -34,15 +36,8 @@ export function answerClientErrors(server: Server): void {
       return;
     }
     const { status, text } = ANSWERS[error.code ?? ''] ?? NOT_HTTP;
-    const body = `${text}\n`;
     socket.end(
-      `HTTP/1.1 ${status}\r\n` +
-        'Content-Type: text/plain; charset=utf-8\r\n' +
-        'Cache-Control: no-cache, no-store\r\n' +
-        'X-Content-Type-Options: nosniff\r\n' +
-        "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\n" +
-        'Connection: close\r\n' +
-        `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      rawTextAnswer(status, text, options),
       // Closed once the answer is handed over, as Node does: the parser may still be sound (a 408),
       // and what the client sends after the answer must not be read as a request and carried out.
       () => socket.destroy(),

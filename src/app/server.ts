@@ -8,6 +8,7 @@ import { buildApp } from './build-app.ts';
 import { answerClientErrors } from './client-error-answer.ts';
 import { ConfigError, type ConfigFallbacks } from './config.ts';
 import { refuseConnect } from './connect-refusal.ts';
+import { cookiePolicy } from './cookie-policy.ts';
 import { drain, watchConnections } from './graceful-shutdown.ts';
 import { listenFailure } from './listen-failure.ts';
 import { isMainModule } from './main-module.ts';
@@ -29,12 +30,15 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env, fallback
   try {
     if (config.metricsPort !== undefined) {
       metricsServer = await startMetricsServer(cradle.metrics, config.metricsPort, config.metricsHost).catch((error: unknown) => {
-        throw listenFailure(error, { port: 'METRICS_PORT', host: 'METRICS_HOST' }, config.metricsPort!, config.metricsHost);
+        // METRICS_HOST unset is HOST's value: a bad one is named as the operator wrote it.
+        const host = env.METRICS_HOST?.trim() ? 'METRICS_HOST' : 'HOST';
+        throw listenFailure(error, { port: 'METRICS_PORT', host }, config.metricsPort!, config.metricsHost);
       });
     }
     server = app.listen(config.port, config.host);
-    refuseConnect(server);
-    answerClientErrors(server);
+    const { https } = cookiePolicy(config);
+    refuseConnect(server, { https });
+    answerClientErrors(server, { https });
     watchConnections(server);
     await once(server, 'listening').catch((error: unknown) => {
       throw listenFailure(error, { port: 'PORT', host: 'HOST' }, config.port, config.host);

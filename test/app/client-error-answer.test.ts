@@ -53,6 +53,39 @@ describe("requests Node's HTTP parser refuses: a status and a sentence, never an
   });
 });
 
+describe('answers written past the app (a refused request, CONNECT) carry HSTS when PUBLIC_URL is https, as every other answer on PORT', () => {
+  const tenant = '72f988bf-86f1-41af-91ab-2d7cd011db47';
+  const HSTS = 'Strict-Transport-Security: max-age=31536000; includeSubDomains\r\n';
+  async function answersOf(publicUrl: string): Promise<string[]> {
+    new FakeEntra({ tenantId: tenant }).install();
+    const running = await startServer(serverEnv({ authority: `${ENTRA_HOST}/${tenant}`, clientId: 'client' }, { PUBLIC_URL: publicUrl }));
+    try {
+      const port = (running.server.address() as AddressInfo).port;
+      return [
+        await rawExchange(port, `GET / HTTP/1.1\r\nHost: localhost\r\nCookie: a=${'x'.repeat(20_000)}\r\n\r\n`),
+        await rawExchange(port, 'GET / HTTP/1.1\r\nHost: localhost\r\nX-A: a\rb\r\n\r\n'),
+        await rawExchange(port, 'CONNECT evil.example:443 HTTP/1.1\r\nHost: evil.example:443\r\n\r\n'),
+      ];
+    } finally {
+      await running.close();
+      nock.cleanAll();
+    }
+  }
+  beforeEach(blockNetwork);
+
+  it('with an https PUBLIC_URL: 431, 400 and 501 all carry it', async () => {
+    const answers = await answersOf('https://app.example.com');
+    expect(answers.map((answer) => answer.slice(0, 12))).to.deep.equal(['HTTP/1.1 431', 'HTTP/1.1 400', 'HTTP/1.1 501']);
+    for (const answer of answers) expect(answer.split('\r\n\r\n')[0] + '\r\n').to.contain(HSTS);
+  });
+
+  it('with an http PUBLIC_URL (localhost): none does', async () => {
+    const answers = await answersOf('http://localhost:3000');
+    expect(answers.map((answer) => answer.slice(0, 12))).to.deep.equal(['HTTP/1.1 431', 'HTTP/1.1 400', 'HTTP/1.1 501']);
+    for (const answer of answers) expect(answer).to.not.contain('Strict-Transport-Security');
+  });
+});
+
 /** Sends `request` as raw bytes and resolves to everything the server answers before it closes the connection. */
 function rawExchange(port: number, request: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -73,7 +106,7 @@ describe("a request answered 408 (too slow to arrive) is not carried out when th
       handled.push(`${request.method} ${request.url}`);
       response.end('ok');
     });
-    answerClientErrors(server);
+    answerClientErrors(server, { https: false });
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
     // nock (loaded by the suites) reads a client's request until its head is whole before letting it

@@ -187,6 +187,14 @@ describe('server start: the provider must fit AUTHORITY', () => {
       expect(error).to.be.instanceOf(ConfigError);
       expect((error as Error).message).to.equal('HOST "192.0.2.1" is not an address of this machine (EADDRNOTAVAIL)');
     });
+
+    it('HOST that is no address of this machine, with the metrics on and METRICS_HOST left to HOST: named HOST, as written', async () => {
+      const error = await startServer({ ...env, HOST: '192.0.2.1', METRICS_PORT: '0' }).catch((e: unknown) => e);
+      expect(error).to.be.instanceOf(ConfigError);
+      expect((error as Error).message).to.equal('HOST "192.0.2.1" is not an address of this machine (EADDRNOTAVAIL)');
+      const own = await startServer({ ...env, HOST: '127.0.0.1', METRICS_HOST: '192.0.2.1', METRICS_PORT: '0' }).catch((e: unknown) => e);
+      expect((own as Error).message).to.equal('METRICS_HOST "192.0.2.1" is not an address of this machine (EADDRNOTAVAIL)');
+    });
   });
 });
 

@@ -14,6 +14,9 @@ import type Koa from 'koa';
  * then back here. Only the provider's own origins allowed, Chrome stopped such a sign-out
  * part-way: the user stayed on a page that said they were signed in, and at the upstream provider.
  */
+/** HSTS for a year, subdomains included: what an https app answers on PORT (raw-text-answer.ts too). */
+export const STRICT_TRANSPORT_SECURITY = 'max-age=31536000; includeSubDomains';
+
 export function securityHeaders(options: { https: boolean }): Koa.Middleware {
   const csp = contentSecurityPolicy();
   return async (ctx, next) => {
@@ -22,7 +25,7 @@ export function securityHeaders(options: { https: boolean }): Koa.Middleware {
     ctx.set('X-Content-Type-Options', 'nosniff');
     ctx.set('Referrer-Policy', 'same-origin');
     ctx.set('Cross-Origin-Opener-Policy', 'same-origin');
-    if (options.https) ctx.set('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
+    if (options.https) ctx.set('Strict-Transport-Security', STRICT_TRANSPORT_SECURITY);
     await next();
   };
 }

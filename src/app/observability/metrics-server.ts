@@ -24,7 +24,7 @@ export async function startMetricsServer(metrics: AppMetrics, port: number, host
       () => response.writeHead(500, { 'content-type': 'text/plain' }).end('metrics could not be collected\n'),
     );
   });
-  refuseConnect(server);
+  refuseConnect(server, { https: false }); // served over http inside the network, never to browsers
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, resolve));
   return server;
 }
