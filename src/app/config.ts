@@ -343,13 +343,18 @@ function refuseAuthorityExtras(authority: string): void {
   if (parsed.search !== '' || parsed.hash !== '' || authority.endsWith('?') || authority.endsWith('#')) {
     fail('AUTHORITY', 'must not carry a query or fragment: the provider is named by its address alone, e.g. https://login.microsoftonline.com/<tenant-id>');
   }
-  if (parsed.username !== '' || parsed.password !== '') fail('AUTHORITY', 'must not carry a user name or password');
+  if (hasUserInfo(authority)) fail('AUTHORITY', 'must not carry a user name or password');
+}
+
+/** A user name or password in a URL, also an empty one (`https://@host`: WHATWG URL parsing drops the `@`, the value keeps it). */
+function hasUserInfo(value: string): boolean {
+  const parsed = new URL(value);
+  return parsed.username !== '' || parsed.password !== '' || /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(value);
 }
 
 /** The API is called with the user's access token, never with a user name and password in its URL. */
 function withoutCredentials(value: string, name: string): string {
-  const parsed = new URL(value);
-  if (parsed.username !== '' || parsed.password !== '') fail(name, 'must not carry a user name or password: the API is called with the user\'s access token');
+  if (hasUserInfo(value)) fail(name, 'must not carry a user name or password: the API is called with the user\'s access token');
   return value;
 }
 

@@ -64,6 +64,11 @@ describe('loadConfig', () => {
     }
     const credentials = configFailure({ ...MINIMAL, AUTHORITY: 'https://user:s3cret@login.example/realm' });
     expect(credentials.message).to.match(/^AUTHORITY must not carry a user name or password/).and.not.contain('s3cret');
+    for (const AUTHORITY of ['https://@login.example/realm', 'https://:@login.example/realm']) {
+      expect(configFailure({ ...MINIMAL, AUTHORITY }).message, `${AUTHORITY}: an empty user name too, as PUBLIC_URL`).to.match(/^AUTHORITY must not carry a user name or password/);
+    }
+    expect(configFailure({ ...MINIMAL, API_URL: 'https://@api.example/me' }).message).to.match(/^API_URL must not carry a user name or password/);
+    expect(loadConfig({ ...MINIMAL, AUTHORITY: 'https://login.example/realm/user@example' }).authority, 'an @ in the path is no user name').to.contain('user@example');
   });
 
   it('refuses an http:// AUTHORITY', () => {
