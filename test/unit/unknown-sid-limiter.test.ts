@@ -26,6 +26,16 @@ describe('UnknownSidLimiter: who a client is', () => {
     expect(limiter.exhausted('64:ff9b::203.0.113.7'), 'NAT64 is IPv6 (its /64)').to.equal(false);
   });
 
+  it('keys an address written with a port, or in brackets, as the address (a proxy writing each connection\'s port, as Azure Application Gateway does)', () => {
+    const limiter = new UnknownSidLimiter({ now: () => 0 });
+    spend(limiter, ['203.0.113.7:40001', '203.0.113.7:40002', '203.0.113.7']);
+    expect(limiter.recordMiss('203.0.113.7:40031').allowed).to.equal(false);
+    expect(limiter.exhausted('203.0.113.8:40001'), 'another address').to.equal(false);
+    spend(limiter, ['[2001:db8:1:2::1]:443', '[2001:db8:1:2::2]', '2001:db8:1:2::3']);
+    expect(limiter.exhausted('[2001:db8:1:2::9]:50000')).to.equal(true);
+    expect(limiter.exhausted('[2001:db8:1:3::1]:50000'), 'the next /64').to.equal(false);
+  });
+
   it('keeps anything else as written, cut to 64 characters', () => {
     const limiter = new UnknownSidLimiter({ now: () => 0 });
     spend(limiter, [`${'x'.repeat(64)}-first`]);

@@ -1,4 +1,4 @@
-import { isIPv6 } from 'node:net';
+import { isIPv4, isIPv6 } from 'node:net';
 
 /** Front-channel requests whose `sid` matched no session that one client may make per window. */
 const MISSES_PER_WINDOW = 30;
@@ -54,15 +54,27 @@ export class UnknownSidLimiter {
  * The client as the limiter keys it: an IPv6 address's /64 (`2001:db8:0:1::/64`), an IPv4-mapped
  * IPv6 address (`::ffff:192.0.2.1`, what a dual-stack socket reports for an IPv4 client) as its
  * IPv4 address, anything else as written, bounded, so a forged header cannot make a key of any size.
+ * A port is not part of it: a proxy may write one into X-Forwarded-For (Azure Application Gateway
+ * writes `203.0.113.7:50412`), a new one for each connection, which would give every connection of
+ * one client a budget of its own.
  */
 function clientOf(address: string): string {
-  const bounded = address.slice(0, MAX_ADDRESS_LENGTH);
+  const bounded = withoutPort(address.slice(0, MAX_ADDRESS_LENGTH));
   if (!isIPv6(bounded)) return bounded;
   const groups = ipv6Groups(bounded);
   if (groups.slice(0, 5).every((group) => group === 0) && groups[5] === 0xffff) {
     return [groups[6]! >> 8, groups[6]! & 0xff, groups[7]! >> 8, groups[7]! & 0xff].join('.');
   }
   return `${groups.slice(0, 4).map((group) => group.toString(16)).join(':')}::/64`;
+}
+
+/** An address written with a port (`203.0.113.7:50412`, `[2001:db8::1]:50412`) or in brackets (`[2001:db8::1]`), without them. */
+function withoutPort(address: string): string {
+  const bracketed = /^\[([^\]]+)\](?::\d{1,5})?$/.exec(address);
+  if (bracketed && isIPv6(bracketed[1]!)) return bracketed[1]!;
+  const ipv4 = /^([\d.]+):\d{1,5}$/.exec(address);
+  if (ipv4 && isIPv4(ipv4[1]!)) return ipv4[1]!;
+  return address;
 }
 
 /** The eight 16-bit groups of an address `isIPv6` accepted (a zone dropped, a dotted IPv4 tail read as two groups). */
