@@ -46,6 +46,21 @@ describe('the refresh gate across instances', () => {
     expect(waitedOut.length, 'a request that waited out the lock answers as the provider unavailable').to.be.at.least(1);
   });
 
+  it('does not refresh again when another instance refreshed and released the lock just before this one took it', async () => {
+    const lock = expiringLock();
+    const [first, second] = [0, 1].map(() => new RefreshGate({ lock, lockTtlMs: 300 }));
+    let stored: string | undefined;
+    let refreshes = 0;
+    const cached = async () => stored;
+    // The second instance found the token due before the first stored its refresh; it asks the gate
+    // once the first has released the lock, without having waited for it.
+    const staleRead = await cached();
+    expect(await first!.run('alice', cached, async () => (refreshes++, (stored = 'fresh')))).to.equal('fresh');
+    expect(staleRead).to.equal(undefined);
+    expect(await second!.run('alice', cached, async () => (refreshes++, 'second refresh'))).to.equal('fresh');
+    expect(refreshes, 'refreshes of one account').to.equal(1);
+  });
+
   it('keeps the lock for a refresh that takes longer than its lifetime: the other instance waits for its result, never refreshes beside it', async () => {
     const lock = expiringLock();
     const [first, second] = [0, 1].map(() => new RefreshGate({ lock, lockTtlMs: 300 }));
@@ -72,13 +87,15 @@ describe('the refresh gate across instances', () => {
   });
 
   it('stops extending the lock of a refresh that never settles after four lifetimes, so other instances can refresh again', async () => {
+    // Lifetimes of 300 ms, not less: each extension must run within one lifetime, which a loaded
+    // machine's event loop missed with 60 ms (the lock lapsed before its first check).
     const lock = expiringLock();
-    const gate = new RefreshGate({ lock, lockTtlMs: 60 });
+    const gate = new RefreshGate({ lock, lockTtlMs: 300 });
     void gate.run('alice', async () => undefined, () => new Promise<string>(() => {})); // a call without a deadline, stuck
-    await new Promise((resolve) => setTimeout(resolve, 150));
-    expect(await lock.tryAcquire('alice', 60), 'extended past its first lifetime').to.equal(undefined);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(await lock.tryAcquire('alice', 60), 'free once the extensions stopped and the last ran out').to.be.an('object');
+    await new Promise((resolve) => setTimeout(resolve, 750));
+    expect(await lock.tryAcquire('alice', 300), 'extended past its first lifetime').to.equal(undefined);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(await lock.tryAcquire('alice', 300), 'free once the extensions stopped and the last ran out').to.be.an('object');
   });
 
   it('takes over the lock of a holder that vanished just after taking it, though the wait began a moment later', async () => {

@@ -97,6 +97,11 @@ export class RefreshGate {
       if (held) {
         const extending = keepExtended(held, this.#lockTtlMs);
         try {
+          // Looked at once more with the lock held, waited or not: the caller found no usable token
+          // before another instance's refresh was stored (or before this instance heard of it), and
+          // that instance released the lock a moment before this one took it.
+          const hit = await cached();
+          if (hit !== undefined) return hit;
           return await refresh();
         } finally {
           clearInterval(extending);
