@@ -14,7 +14,7 @@ import { RedisRefreshLock } from '../adapters/redis/redis-refresh-lock.ts';
 import { RedisReplayGuard } from '../adapters/redis/redis-replay-guard.ts';
 import { RedisSessionStore } from '../adapters/redis/redis-session-store.ts';
 import { RedisTokenStore } from '../adapters/redis/redis-token-store.ts';
-import { openSqliteDatabase } from '../adapters/sqlite/sqlite-database.ts';
+import { claimedFor, openSqliteDatabase } from '../adapters/sqlite/sqlite-database.ts';
 import { SqliteFileChanges } from '../adapters/sqlite/sqlite-file-changes.ts';
 import { SqlitePartitionRemovals } from '../adapters/sqlite/sqlite-partition-removals.ts';
 import { SqliteRefreshLock } from '../adapters/sqlite/sqlite-refresh-lock.ts';
@@ -119,7 +119,13 @@ function sqliteStores(config: Config): Registrations {
   return {
     database: asFunction(() => {
       try {
-        return openSqliteDatabase(config.sqlitePath);
+        const database = openSqliteDatabase(config.sqlitePath);
+        try {
+          return claimedFor(database, config.clientId);
+        } catch (error) {
+          database.close();
+          throw error;
+        }
       } catch (error) {
         throw unusablePath(error, 'SQLITE_PATH', config.sqlitePath);
       }

@@ -2,7 +2,7 @@ import { ConfigError } from './config.ts';
 
 /**
  * Errors that say a configured path cannot be used at all (through a file, no permission, a
- * directory, not a database or not a journal, a database of a newer version), not that it failed for a moment: the
+ * directory, not a database or not a journal, a database of a newer version or of another app), not that it failed for a moment: the
  * app then stops naming the setting, as for any other bad setting, instead of with a stack trace.
  * SQLite's lock errors (SQLITE_BUSY, SQLITE_LOCKED) are not among them: another process holds the
  * file for a while.
@@ -23,6 +23,7 @@ const UNUSABLE = new Set([
   'SQLITE_CORRUPT',
   'SQLITE_PERM',
   'SQLITE_SCHEMA_NEWER',
+  'SQLITE_OTHER_APP',
   'NOT_A_SIGN_OUT_JOURNAL',
 ]);
 

@@ -148,6 +148,23 @@ describe('server start: the provider must fit AUTHORITY', () => {
       expect(await refusal({ TOKEN_STORE: 'sqlite', SQLITE_PATH: newer })).to.match(/^SQLITE_PATH ".*" cannot be used: SQLite schema version 999 is newer than this app supports/);
     });
 
+    it("SQLITE_PATH naming another app's database (another CLIENT_ID): refused, where the two apps would end each other's sessions", async () => {
+      const shared = join(dir, 'shared.db');
+      const first = await startServer({ ...env, TOKEN_STORE: 'sqlite', SQLITE_PATH: shared, CLIENT_ID: 'app-one' });
+      try {
+        const again = await startServer({ ...env, TOKEN_STORE: 'sqlite', SQLITE_PATH: shared, CLIENT_ID: 'app-one', PORT: '0' });
+        await again.close(); // a second instance of the same app may share the file
+        expect(await refusal({ TOKEN_STORE: 'sqlite', SQLITE_PATH: shared, CLIENT_ID: 'app-two' })).to.equal(
+          `SQLITE_PATH "${shared}" cannot be used: it holds the sessions and tokens of another app (CLIENT_ID "app-one"); give each app a SQLITE_PATH of its own`,
+        );
+      } finally {
+        await first.close();
+      }
+      const db = new Database(shared);
+      expect(db.prepare('SELECT client_id FROM app_client').all()).to.deep.equal([{ client_id: 'app-one' }]);
+      db.close();
+    });
+
     it('SIGN_OUT_JOURNAL_PATH through a file, or naming a file that is no journal (left as it is)', async () => {
       const through = join(aFile, 'journal.json');
       const message = await refusal({ TOKEN_STORE: 'redis', REDIS_KEY_PREFIX: `test:${randomUUID()}:`, SIGN_OUT_JOURNAL_PATH: through });

@@ -112,6 +112,14 @@ export const MIGRATIONS = [
   `
   ALTER TABLE sessions ADD COLUMN signed_in_at INTEGER;
 `,
+  // The app (CLIENT_ID) whose sessions and tokens the file holds: its tables have no client column,
+  // so two apps on one file would list and end each other's sessions (claimedFor, below).
+  `
+  CREATE TABLE app_client (
+    only_row INTEGER PRIMARY KEY CHECK (only_row = 1),
+    client_id TEXT NOT NULL
+  );
+`,
 ];
 const SCHEMA_VERSION = MIGRATIONS.length;
 
@@ -230,6 +238,30 @@ function schemaVersion(db: Database.Database): number {
     });
   }
   return version;
+}
+
+/**
+ * Records the file as `clientId`'s, or refuses it (code `SQLITE_OTHER_APP`) when it is another
+ * app's. Sessions are found by subject and token partitions by account, with no client id in either
+ * key, so a second app on the file (a copied configuration, the default SQLITE_PATH in one working
+ * folder) would list its sessions on this one's sessions page, end them with its "sign out
+ * everywhere" and share its users' token partitions. A file from before the record is claimed by
+ * the first app to open it.
+ */
+export function claimedFor(db: Database.Database, clientId: string): Database.Database {
+  const holder = db.transaction(() => {
+    const row = db.prepare('SELECT client_id FROM app_client WHERE only_row = 1').get() as { client_id: string } | undefined;
+    if (row) return row.client_id;
+    db.prepare('INSERT INTO app_client (only_row, client_id) VALUES (1, ?)').run(clientId);
+    return clientId;
+  }).immediate();
+  if (holder !== clientId) {
+    throw Object.assign(
+      new Error(`it holds the sessions and tokens of another app (CLIENT_ID ${JSON.stringify(holder)}); give each app a SQLITE_PATH of its own`),
+      { code: 'SQLITE_OTHER_APP' },
+    );
+  }
+  return db;
 }
 
 /**
