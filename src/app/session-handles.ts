@@ -8,23 +8,34 @@ const LABEL = 'koa-msal session handle v1';
  * (HKDF-SHA256, its own label) from SESSION_KEYS[0]: stable for a session, meaningless without the
  * key, and useless as a cookie. A handle only ever names a session among the signed-in user's own
  * (routes look it up in their list), so one of another user's, guessed or replayed, names nothing.
- * Rotating SESSION_KEYS changes every handle: a sessions page open across a rotation is reloaded.
+ * A page is written with the newest key's handles, and a handle made with any key still in
+ * SESSION_KEYS is taken: during a rolling rotation a page one instance wrote with the new key is
+ * posted to another not yet given it, or the other way round, and must still name its session.
  */
 export class SessionHandles {
-  readonly #key: Buffer;
+  readonly #keys: readonly Buffer[];
 
   constructor(sessionKeys: readonly string[]) {
     if (sessionKeys.length === 0) throw new Error('session handles need a key');
-    this.#key = Buffer.from(hkdfSync('sha256', sessionKeys[0]!, '', LABEL, 32));
+    this.#keys = sessionKeys.map((key) => Buffer.from(hkdfSync('sha256', key, '', LABEL, 32)));
   }
 
-  /** 22 base64url characters (132 bits). */
+  /** The handle a page shows: 22 base64url characters (132 bits), under the newest key. */
   of(sessionId: string): string {
-    return createHmac('sha256', this.#key).update(sessionId).digest('base64url').slice(0, 22);
+    return handleUnder(this.#keys[0]!, sessionId);
+  }
+
+  /** Every handle that names the session: under each key in SESSION_KEYS, newest first. */
+  allOf(sessionId: string): string[] {
+    return this.#keys.map((key) => handleUnder(key, sessionId));
   }
 
   /** Whether `value` could be a handle at all (anything else is refused with a 400 before any lookup). */
   static isWellFormed(value: unknown): value is string {
     return typeof value === 'string' && /^[A-Za-z0-9_-]{22}$/.test(value);
   }
+}
+
+function handleUnder(key: Buffer, sessionId: string): string {
+  return createHmac('sha256', key).update(sessionId).digest('base64url').slice(0, 22);
 }

@@ -7,6 +7,7 @@ import { CookieSigningKeys } from '../../src/app/cookie-signing-keys.ts';
 import { FakeEntra, fakeUser } from '../support/fake-entra.ts';
 import { blockNetwork } from '../support/msal-harness.ts';
 import { fakeGraph, signInWithBrowser, startTestApp, type TestApp } from '../support/app-harness.ts';
+import { csrfFrom } from '../support/scripted-browser.ts';
 
 const ENCRYPTION_KEY = randomBytes(32).toString('base64');
 
@@ -55,5 +56,35 @@ describe('a rotation of SESSION_KEYS', () => {
     expect(new CookieSigningKeys(['new-session-key-0123456789']).verify(`app.session=${onRotated.cookie('app.session')}`, signature), 'signed with the new key').to.equal(true);
     expect((await onRotated.get('/profile')).status, 'still signed in on the next request').to.equal(200);
     expect((await onOlder.get('/profile')).status, 'and on an instance not yet rotated').to.equal(200);
+  });
+
+  it("takes a sessions page's handles across the rotation, written by an instance on either side of it", async () => {
+    // The rolling rotation's middle step: an instance given the new key second, not yet first.
+    const stepOne = await startTestApp(entra, {
+      TOKEN_STORE: 'redis',
+      REDIS_KEY_PREFIX: keyPrefix,
+      TOKEN_ENCRYPTION_KEYS: ENCRYPTION_KEY,
+      SESSION_KEYS: 'old-session-key-0123456789,new-session-key-0123456789',
+    });
+    try {
+      for (const [pageFrom, postTo, user] of [[older, rotated, alice], [rotated, stepOne, fakeUser('bob')]] as const) {
+        const laptop = pageFrom.browser();
+        const phone = pageFrom.browser();
+        await signInWithBrowser(laptop, entra, user, { sid: `sid-laptop-${randomUUID()}` });
+        await signInWithBrowser(phone, entra, user, { sid: `sid-phone-${randomUUID()}` });
+        const page = await laptop.get('/sessions');
+        const handles = [...page.text.matchAll(/name="session" value="([^"]+)"/g)].map(([, handle]) => handle!);
+        expect(handles, 'a form for the phone').to.have.length(1);
+        const onOtherInstance = postTo.browser();
+        onOtherInstance.copyCookiesFrom(laptop);
+
+        const ended = await onOtherInstance.post('/sessions/end', { _csrf: csrfFrom(page), session: handles[0]! });
+
+        expect(ended.status, pageFrom === older ? 'an old-key page posted to a rotated instance' : 'a new-key page posted to an instance given the new key second').to.equal(303);
+        expect((await phone.get('/profile')).status, 'the phone is signed out').to.equal(302);
+      }
+    } finally {
+      await stepOne.close();
+    }
   });
 });
