@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { ConfigError } from '../app/config.ts';
 import { listenFailure } from '../app/listen-failure.ts';
 import { DEV_PORTS, devAppAuthority, devPort } from './dev-defaults.ts';
@@ -46,12 +47,31 @@ export function portInUse(error: unknown, ports: Record<DevPortName, number>): u
   return name ? listenFailure(error, { port: name, host: name }, ports[name], '127.0.0.1') : error;
 }
 
+/**
+ * Each port checked free on the IPv6 loopback too. The stack listens on 127.0.0.1, and its URLs say
+ * `localhost`, which a browser may resolve to ::1 first (Chromium does, whatever /etc/hosts says):
+ * another program holding a port there would get the provider's redirect, with its authorization
+ * code, and this site's cookies, while the stack started as if nothing were wrong. A machine
+ * without IPv6 has nothing there to hold.
+ */
+export async function ipv6LoopbackFree(ports: Record<DevPortName, number>): Promise<void> {
+  for (const name of Object.keys(ports) as DevPortName[]) {
+    const probe = createServer();
+    const failure = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
+      probe.once('error', resolve).listen({ port: ports[name], host: '::1', ipv6Only: true }, () => resolve(undefined));
+    });
+    if (failure === undefined) await new Promise((resolve) => probe.close(resolve));
+    else if (failure.code !== 'EADDRNOTAVAIL' && failure.code !== 'EAFNOSUPPORT') throw listenFailure(failure, { port: name, host: name }, ports[name], '::1');
+  }
+}
+
 /** The app settings a developer may set for `npm start` that the stack passes on to both apps. */
 const PASSED_TO_APPS = ['ALLOWED_TENANTS', 'CLIENT_CAPABILITIES'] as const;
 
 /** `npm start` without AUTHORITY: the offline dev stack until Ctrl-C. Ports and options from the environment. */
 export async function runDevStack(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const ports = devStackPorts(env);
+  await ipv6LoopbackFree(ports);
   const appEnv = Object.fromEntries(PASSED_TO_APPS.flatMap((name) => (env[name] === undefined ? [] : [[name, env[name]!]])));
   const starting = startDevStack({
     identityProviderPort: ports.DEV_IDP_PORT,

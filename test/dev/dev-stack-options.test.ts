@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { ConfigError } from '../../src/app/config.ts';
 import { devOperatorEnvironment } from '../../src/dev/dev-operator-environment.ts';
-import { portInUse, runDevStack } from '../../src/dev/run-dev-stack.ts';
+import { ipv6LoopbackFree, portInUse, runDevStack } from '../../src/dev/run-dev-stack.ts';
 
 /** `npm start` reports a ConfigError as "Cannot start: …" (src/start.ts); anything else as a crash. */
 describe('the offline dev stack refuses a bad option before it starts anything', () => {
@@ -41,6 +41,25 @@ describe("the offline dev stack's ports", () => {
     expect((error as Error).message).to.equal('PORT and SECOND_APP_PORT are both 4230: each part of the stack needs its own port');
     const defaults = await runDevStack({ DEMO_API_PORT: '3000' }).catch((rejected: unknown) => rejected);
     expect((defaults as Error).message, "the default of the one not set").to.match(/^PORT and DEMO_API_PORT are both 3000/);
+  });
+
+  it('names the variable of a port another program holds on the IPv6 loopback, where a browser may look for localhost first', async () => {
+    const holder = createServer();
+    const listening = await new Promise<boolean>((resolve) => holder.once('error', () => resolve(false)).listen({ port: 0, host: '::1', ipv6Only: true }, () => resolve(true)));
+    if (!listening) {
+      // A machine without IPv6 (a container without it): nothing can hold a port there, and the check passes.
+      expect(await ipv6LoopbackFree({ PORT: 3000, SECOND_APP_PORT: 3001, DEV_IDP_PORT: 5443, DEMO_API_PORT: 5080 })).to.equal(undefined);
+      return;
+    }
+    const taken = (holder.address() as AddressInfo).port;
+    try {
+      const error = await ipv6LoopbackFree({ PORT: taken, SECOND_APP_PORT: taken, DEV_IDP_PORT: taken, DEMO_API_PORT: taken }).catch((rejected: unknown) => rejected);
+      expect(error).to.be.instanceOf(ConfigError);
+      expect((error as Error).message).to.equal(`PORT ${taken} is in use (::1, port ${taken}): choose another port or stop what holds it`);
+    } finally {
+      holder.close();
+    }
+    expect(await ipv6LoopbackFree({ PORT: taken, SECOND_APP_PORT: taken, DEV_IDP_PORT: taken, DEMO_API_PORT: taken })).to.equal(undefined);
   });
 
   it('names the variable of a port the identity provider or the demo API finds in use', async () => {
