@@ -77,7 +77,7 @@ describe('"Your sessions": seeing and ending your own sessions', () => {
   it("names each row's sign-out button by its device and sign-in time for a screen reader, and the column too", async () => {
     const page = await laptop.get('/sessions');
     const signedIn = new Date(time).toISOString().replace('T', ' ').slice(0, 16);
-    expect(page.text).to.contain(`Sign out this session<span class="visually-hidden">: Safari 17 on iOS, signed in ${signedIn} UTC</span></button>`);
+    expect(page.text).to.contain(`<button type="submit" aria-label="Sign out this session: Safari 17 on iOS, signed in ${signedIn} UTC">Sign out this session</button>`);
     expect(page.text).to.contain('<th><span class="visually-hidden">Sign out</span></th>');
   });
 
