@@ -70,7 +70,8 @@ export async function runOperatorSignOut(
   const container = createAppContainer(
     config,
     createLogger({ level: config.logLevel, format: 'json', destination: { write: (line: string) => output.err(line) } }),
-    { signOutJournal: asValue(undefined) },
+    // Nor does it claim a SQLite file for its CLIENT_ID: a mistyped one would keep the app from starting.
+    { signOutJournal: asValue(undefined), sqliteClaim: asValue('check' as const) },
   );
   const requestId = randomUUID();
   try {

@@ -55,6 +55,8 @@ export interface StoreCradle {
   /** Evicts expired data where the store cannot do it by itself. */
   expirySweeper: ExpirySweeper;
   database: Database.Database;
+  /** Whether opening the SQLite file claims it for CLIENT_ID when no app has (an instance), or only checks (the operator's command). */
+  sqliteClaim: 'record' | 'check';
   /** Checkpoints the SQLite file's WAL in a worker thread, off the event loop; `undefined` for other stores. */
   walCheckpointer: WalCheckpointer | undefined;
   /** Whether another process wrote the SQLite file: what lets the SQLite stores remember reads. */
@@ -117,11 +119,13 @@ function sqliteStores(config: Config): Registrations {
   const remembering = (fileChanges: SqliteFileChanges) =>
     config.partitionsInMemory > 0 ? { fileChanges, remember: config.partitionsInMemory } : {};
   return {
-    database: asFunction(() => {
+    // An app instance claims a file no app has claimed; the operator's command overrides this with 'check'.
+    sqliteClaim: asValue('record' as const),
+    database: asFunction(({ sqliteClaim }: StoreCradle) => {
       try {
         const database = openSqliteDatabase(config.sqlitePath);
         try {
-          return claimedFor(database, config.clientId);
+          return claimedFor(database, config.clientId, sqliteClaim);
         } catch (error) {
           database.close();
           throw error;

@@ -11,6 +11,7 @@ import type { Redis } from 'ioredis';
 import { EncryptingTokenStore } from '../../src/adapters/encryption/encrypting-token-store.ts';
 import { TokenKeyring } from '../../src/adapters/encryption/token-keyring.ts';
 import { connectRedis, redisReady } from '../../src/adapters/redis/redis-connection.ts';
+import { claimedFor, openSqliteDatabase } from '../../src/adapters/sqlite/sqlite-database.ts';
 import { RedisSessionStore } from '../../src/adapters/redis/redis-session-store.ts';
 import { RedisTokenStore } from '../../src/adapters/redis/redis-token-store.ts';
 import { buildApp } from '../../src/app/build-app.ts';
@@ -295,6 +296,31 @@ describe('npm run signout (operator sign-out) against Redis', function () {
     const reopened = new Database(foreign, { readonly: true });
     expect(reopened.prepare('SELECT name FROM sqlite_master').all(), 'its own tables only').to.deep.equal([{ name: 'notes' }]);
     reopened.close();
+  });
+
+  it("never claims a SQLite file for its own CLIENT_ID, and refuses one another app has claimed (exit 1)", async () => {
+    const file = join(dir, 'app.db');
+    openSqliteDatabase(file).close(); // the app's schema, claimed by no app yet (a file from before the claim)
+    const sqlite = { ...env, TOKEN_STORE: 'sqlite', SQLITE_PATH: file };
+    const mistyped = await runSignout(['--subject', alice.oid], { ...sqlite, CLIENT_ID: 'mistyped-client-id' });
+    expect(mistyped.code, mistyped.stderr).to.equal(0);
+    const claims = () => {
+      const db = new Database(file, { readonly: true });
+      const rows = db.prepare('SELECT client_id FROM app_client').all();
+      db.close();
+      return rows;
+    };
+    expect(claims(), 'the command claims nothing').to.deep.equal([]);
+
+    const app = openSqliteDatabase(file);
+    claimedFor(app, client.clientId, 'record'); // the app's first start
+    app.close();
+    const onClaimed = await runSignout(['--subject', alice.oid], { ...sqlite, CLIENT_ID: 'mistyped-client-id' });
+    expect(onClaimed.code).to.equal(1);
+    expect(onClaimed.stderr).to.contain(`it holds the sessions and tokens of another app (CLIENT_ID "${client.clientId}")`);
+    expect(onClaimed.stdout, 'never "nothing stored"').to.equal('');
+    expect((await runSignout(['--subject', alice.oid], sqlite)).code, "with the app's own CLIENT_ID").to.equal(0);
+    expect(claims()).to.deep.equal([{ client_id: client.clientId }]);
   });
 
   it('audits a sign-out that fails because the store cannot be used (a database from a newer release), without advising a retry', async () => {

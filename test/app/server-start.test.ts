@@ -165,6 +165,21 @@ describe('server start: the provider must fit AUTHORITY', () => {
       db.close();
     });
 
+    it('SQLITE_PATH claimed by this app: a second instance starts while another process holds the write lock', async () => {
+      const shared = join(dir, 'busy.db');
+      const first = await startServer({ ...env, TOKEN_STORE: 'sqlite', SQLITE_PATH: shared });
+      const writer = new Database(shared);
+      writer.exec('BEGIN IMMEDIATE');
+      try {
+        const second = await startServer({ ...env, TOKEN_STORE: 'sqlite', SQLITE_PATH: shared });
+        await second.close();
+      } finally {
+        writer.exec('ROLLBACK');
+        writer.close();
+        await first.close();
+      }
+    });
+
     it('SIGN_OUT_JOURNAL_PATH through a file, or naming a file that is no journal (left as it is)', async () => {
       const through = join(aFile, 'journal.json');
       const message = await refusal({ TOKEN_STORE: 'redis', REDIS_KEY_PREFIX: `test:${randomUUID()}:`, SIGN_OUT_JOURNAL_PATH: through });

@@ -241,21 +241,36 @@ function schemaVersion(db: Database.Database): number {
 }
 
 /**
- * Records the file as `clientId`'s, or refuses it (code `SQLITE_OTHER_APP`) when it is another
- * app's. Sessions are found by subject and token partitions by account, with no client id in either
- * key, so a second app on the file (a copied configuration, the default SQLITE_PATH in one working
- * folder) would list its sessions on this one's sessions page, end them with its "sign out
- * everywhere" and share its users' token partitions. A file from before the record is claimed by
- * the first app to open it.
+ * Makes sure the file is `clientId`'s: refused (code `SQLITE_OTHER_APP`) when another app has
+ * claimed it. Sessions are found by subject and token partitions by account, with no client id in
+ * either key, so a second app on the file (a copied configuration, the default SQLITE_PATH in one
+ * working folder) would list its sessions on this one's sessions page, end them with its "sign out
+ * everywhere" and share its users' token partitions. `record`: an app instance claims a file no
+ * app has claimed yet (one from before the claim); the operator's command only checks, so a
+ * mistyped CLIENT_ID cannot claim the app's file and keep the app from starting.
+ *
+ * Read first, outside a transaction: a claimed file (every start but the first) takes no write lock,
+ * so an instance starts while another process is writing. Claimed under the write lock, read again
+ * there, with the opening's longer wait for it.
  */
-export function claimedFor(db: Database.Database, clientId: string): Database.Database {
-  const holder = db.transaction(() => {
-    const row = db.prepare('SELECT client_id FROM app_client WHERE only_row = 1').get() as { client_id: string } | undefined;
-    if (row) return row.client_id;
-    db.prepare('INSERT INTO app_client (only_row, client_id) VALUES (1, ?)').run(clientId);
-    return clientId;
-  }).immediate();
-  if (holder !== clientId) {
+export function claimedFor(db: Database.Database, clientId: string, mode: 'record' | 'check'): Database.Database {
+  const holderOf = () => (db.prepare('SELECT client_id FROM app_client WHERE only_row = 1').get() as { client_id: string } | undefined)?.client_id;
+  let holder = holderOf();
+  if (holder === undefined && mode === 'record') {
+    const busyTimeout = db.pragma('busy_timeout', { simple: true }) as number;
+    db.pragma(`busy_timeout = ${OPEN_BUSY_TIMEOUT_MS}`);
+    try {
+      holder = db.transaction(() => {
+        const claimed = holderOf();
+        if (claimed !== undefined) return claimed;
+        db.prepare('INSERT INTO app_client (only_row, client_id) VALUES (1, ?)').run(clientId);
+        return clientId;
+      }).immediate();
+    } finally {
+      db.pragma(`busy_timeout = ${busyTimeout}`);
+    }
+  }
+  if (holder !== undefined && holder !== clientId) {
     throw Object.assign(
       new Error(`it holds the sessions and tokens of another app (CLIENT_ID ${JSON.stringify(holder)}); give each app a SQLITE_PATH of its own`),
       { code: 'SQLITE_OTHER_APP' },
