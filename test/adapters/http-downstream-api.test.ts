@@ -153,6 +153,24 @@ describe('HttpDownstreamApi over node:http', () => {
     api.close();
   });
 
+  it('sends it again once only, on a new connection, when every kept-alive connection has been closed', async () => {
+    const served = new WeakSet<object>();
+    let closingIdle = false;
+    handler = (request, response) => {
+      if (closingIdle && served.has(request.socket)) return void request.socket.destroy();
+      served.add(request.socket);
+      // Slow enough that the concurrent calls below each open a connection of their own.
+      setTimeout(() => response.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'), 50);
+    };
+    const api = new HttpDownstreamApi({ apiUrl: `${await listen('127.0.0.1')}/me`, httpTimeoutMs: 5000 });
+    await Promise.all(['warm-1', 'warm-2', 'warm-3', 'warm-4'].map((token) => api.get(token)));
+    closingIdle = true; // the API (or a load balancer) has closed all four idle connections
+    seen.length = 0;
+    expect(await api.get('one-call')).to.deep.equal({ ok: true });
+    expect(seen.map((request) => request.authorization), 'sent on a stale connection, then once on a new one').to.deep.equal(['Bearer one-call', 'Bearer one-call']);
+    api.close();
+  });
+
   it('does not send again when a new connection is closed before the answer: the API is unavailable', async () => {
     handler = (request) => request.socket.destroy();
     const api = new HttpDownstreamApi({ apiUrl: `${await listen('127.0.0.1')}/me`, httpTimeoutMs: 2000 });

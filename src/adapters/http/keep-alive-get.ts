@@ -44,7 +44,7 @@ export class KeepAliveGet {
   }
 
   /**
-   * GET the URL this was made for, within `timeoutMs` in all. Sent again, on another connection,
+   * GET the URL this was made for, within `timeoutMs` in all. Sent again, once, on a new connection,
    * when it failed on a kept-alive connection before any answer came: the server (or a load
    * balancer before it) closed that connection while it lay idle here, as the request went out.
    * Node's agent drops an idle connection in time only when the server announces its timeout in a
@@ -53,13 +53,14 @@ export class KeepAliveGet {
    * (https://nodejs.org/api/http.html#requestreusedsocket).
    */
   get(headers: Record<string, string>): Promise<GetResponse> {
-    return this.#attempt(headers, Date.now() + this.#timeoutMs);
+    return this.#attempt(headers, Date.now() + this.#timeoutMs, this.#agent);
   }
 
-  #attempt(headers: Record<string, string>, deadlineAt: number): Promise<GetResponse> {
+  /** `agent`: the pool, or `false` for the one retry: a connection of its own, not the pool's next idle one, which may be closed too. */
+  #attempt(headers: Record<string, string>, deadlineAt: number, agent: HttpAgent | false): Promise<GetResponse> {
     return new Promise((resolve, reject) => {
       let answered = false;
-      const request = this.#request({ ...this.#target, agent: this.#agent, headers }, (response) => {
+      const request = this.#request({ ...this.#target, agent, headers }, (response) => {
         answered = true;
         const chunks: Buffer[] = [];
         let bytes = 0;
@@ -83,7 +84,7 @@ export class KeepAliveGet {
       const fail = (error: Error) => {
         clearTimeout(deadline);
         if (request.reusedSocket && !answered && !timedOut && isClosedConnection(error)) {
-          return void this.#attempt(headers, deadlineAt).then(resolve, reject);
+          return void this.#attempt(headers, deadlineAt, false).then(resolve, reject);
         }
         reject(error);
       };
