@@ -91,6 +91,25 @@ describe('another account signing in where one was signed in', () => {
       expect(auditEvents(), 'no sign-out of the user').to.deep.equal([]);
     });
 
+    it("revokes the refresh token of a sign-in whose token write failed, as that write may still land (a store answering late) where no session names it", async () => {
+      const tokenStore = app.container.cradle.tokenStore;
+      const write = tokenStore.write.bind(tokenStore);
+      let landedLate: Promise<unknown> | undefined;
+      tokenStore.write = async (accountId, data, expected) => {
+        landedLate = new Promise((resolve) => setTimeout(resolve, 50)).then(() => write(accountId, data, expected));
+        throw new StoreUnavailable('the store did not answer within its deadline');
+      };
+
+      const callback = await signInWithBrowser(app.browser(), entra, alice, { sid: 'sid-alice' });
+      await landedLate;
+
+      expect(callback.status, callback.text).to.equal(503);
+      expect(await app.container.cradle.sessionStore.findByAccount(accountOf(alice)), 'no session').to.deep.equal([]);
+      expect(entra.revocationRequests, 'its refresh token sent for revocation').to.have.length(1);
+      const revoked = entra.revocationRequests[0]!.token;
+      expect(JSON.stringify(await app.container.cradle.tokenStore.read(accountOf(alice))), 'the late write holds that very token').to.contain(revoked);
+    });
+
     it('keeps none either when the session was written and the step after it failed (the tokens kept with it)', async () => {
       const tokenStore = app.container.cradle.tokenStore;
       const keepUntil = tokenStore.keepUntil.bind(tokenStore);

@@ -200,7 +200,17 @@ export class MsalIdentityProvider implements IdentityProvider {
     // MSAL only decoded the ID token; nothing is stored until it passes the relying party's checks.
     const claims = await this.#verifiedClaims(result.idToken, checks.nonce, account.homeAccountId);
     // A fresh sign-in starts a fresh partition: no compare-and-set, it replaces what was there.
-    await this.#tokenStore.write(account.homeAccountId, plugin.changes);
+    try {
+      await this.#tokenStore.write(account.homeAccountId, plugin.changes);
+    } catch (error) {
+      // Failed as far as this request knows, but a store slow past its deadline may still carry the
+      // write out (a frozen Redis answers once it wakes), and no session will ever name those tokens:
+      // no sign-out could find them. Their refresh token is revoked now, where the provider can;
+      // elsewhere (Entra) such a partition lives until it expires (the session lifetime).
+      const revocation = await this.#revoker.revoke(plugin.changes);
+      this.#logger.warn({ err: error, revocation }, 'the tokens of a sign-in could not be stored: its refresh token sent for revocation, in case the write lands late');
+      throw error;
+    }
     return {
       accountId: account.homeAccountId,
       subject: claims.sub as string,
