@@ -63,6 +63,8 @@ export interface Config {
   /** Where `/metrics` is served; `undefined`: nowhere (the default). Never the app's own port. */
   readonly metricsPort: number | undefined;
   readonly metricsHost: string | undefined;
+  /** The variable `metricsHost` came from (HOST's value when METRICS_HOST is unset): what a listen failure names. */
+  readonly metricsHostVariable: 'METRICS_HOST' | 'HOST';
   /** How long in-flight requests may run after SIGTERM before they are cut. */
   readonly shutdownGraceMs: number;
   /** A session ends this long after sign-in however active it is (the idle lifetime is sessionTtlMs). */
@@ -181,6 +183,7 @@ export function loadConfig(env: Env, fallbacks: ConfigFallbacks = {}): Config {
     logFormat,
     metricsPort,
     metricsHost: host(env, 'METRICS_HOST') ?? host(env, 'HOST'),
+    metricsHostVariable: host(env, 'METRICS_HOST') !== undefined ? 'METRICS_HOST' : 'HOST',
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     sessionAbsoluteTtlMs: integer(env, 'SESSION_ABSOLUTE_TTL_SECONDS', 7 * 86400, 60, 365 * 86400) * 1000,
   };
@@ -346,10 +349,14 @@ function refuseAuthorityExtras(authority: string): void {
   if (hasUserInfo(authority)) fail('AUTHORITY', 'must not carry a user name or password');
 }
 
-/** A user name or password in a URL, also an empty one (`https://@host`: WHATWG URL parsing drops the `@`, the value keeps it). */
+/**
+ * A user name or password in a URL, also an empty one: WHATWG URL parsing drops the `@` of
+ * `https://@host`, and reads `https:@host`, `https:/@host` and `https:\\@host` as the same, while
+ * the value keeps it.
+ */
 function hasUserInfo(value: string): boolean {
   const parsed = new URL(value);
-  return parsed.username !== '' || parsed.password !== '' || /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(value);
+  return parsed.username !== '' || parsed.password !== '' || /^[a-z][a-z0-9+.-]*:[\/\\]*[^/\\?#]*@/i.test(value);
 }
 
 /** The API is called with the user's access token, never with a user name and password in its URL. */

@@ -30,9 +30,7 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env, fallback
   try {
     if (config.metricsPort !== undefined) {
       metricsServer = await startMetricsServer(cradle.metrics, config.metricsPort, config.metricsHost).catch((error: unknown) => {
-        // METRICS_HOST unset is HOST's value: a bad one is named as the operator wrote it.
-        const host = env.METRICS_HOST?.trim() ? 'METRICS_HOST' : 'HOST';
-        throw listenFailure(error, { port: 'METRICS_PORT', host }, config.metricsPort!, config.metricsHost);
+        throw listenFailure(error, { port: 'METRICS_PORT', host: config.metricsHostVariable }, config.metricsPort!, config.metricsHost);
       });
     }
     server = app.listen(config.port, config.host);

@@ -42,10 +42,10 @@ export async function yourSessions(
     const session = stored && storedSession(stored, deps.rules);
     if (session?.kind !== 'served') continue;
     const { data } = session;
-    const [handle, ...underOlderKeys] = deps.sessionHandles.allOf(id);
-    for (const named of [handle!, ...underOlderKeys]) ids.set(named, id);
+    const handles = deps.sessionHandles.allOf(id);
+    for (const handle of handles) ids.set(handle, id);
     rows.push({
-      handle: handle!,
+      handle: handles[0]!,
       ...describeDevice(data.userAgent),
       signedInAt: new Date(data.signedInAt),
       // The stored time of the current session is the last one written, up to 5 minutes and up to

@@ -46,8 +46,9 @@ export function refreshLockTtlMs(httpTimeoutMs: number): number {
  * the same refresh token; a provider that rotates refresh tokens and detects reuse (Auth0, Okta,
  * Keycloak, oidc-provider's `rotateRefreshToken`) takes the second use for theft and revokes the
  * whole token family, signing the user out. So requests of one account queue here (and, with a
- * `RefreshLock`, across instances), and each one that waited first asks `cached` whether the
- * refresh it waited for already gave what it needs.
+ * `RefreshLock`, across instances), and each one that waited, and each one that holds the lock,
+ * first asks `cached` whether a refresh (the one it waited for, another instance's) already gave
+ * what it needs.
  */
 export class RefreshGate {
   readonly #lock: RefreshLock | undefined;

@@ -1,5 +1,8 @@
 import type Koa from 'koa';
 
+/** HSTS for a year, subdomains included: what an https app answers on PORT (raw-text-answer.ts too). */
+export const STRICT_TRANSPORT_SECURITY = 'max-age=31536000; includeSubDomains';
+
 /**
  * Headers on every answer: no framing (except the front-channel logout page, which sets its own
  * `frame-ancestors`), no sniffing, and no Referer to other sites, so a URL never leaks out.
@@ -14,9 +17,6 @@ import type Koa from 'koa';
  * then back here. Only the provider's own origins allowed, Chrome stopped such a sign-out
  * part-way: the user stayed on a page that said they were signed in, and at the upstream provider.
  */
-/** HSTS for a year, subdomains included: what an https app answers on PORT (raw-text-answer.ts too). */
-export const STRICT_TRANSPORT_SECURITY = 'max-age=31536000; includeSubDomains';
-
 export function securityHeaders(options: { https: boolean }): Koa.Middleware {
   const csp = contentSecurityPolicy();
   return async (ctx, next) => {
