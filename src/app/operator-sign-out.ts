@@ -25,7 +25,8 @@ tokens, and revokes the refresh token at the provider where it can. Uses the sam
 settings as the app (environment and .env).
 
 Exit status: 0 done (or nothing stored), 1 refused configuration, store out of reach or failed,
-2 bad arguments, 3 done here but the provider did not revoke the refresh token.
+2 bad arguments, 3 done here but the refresh token not revoked (the provider could not be reached
+or refused, or the tokens could not be read with TOKEN_ENCRYPTION_KEYS).
 `;
 
 export interface OperatorOutput {
@@ -39,8 +40,9 @@ export interface OperatorOutput {
  * the exit code: 0 when done (including a user with nothing stored), 2 for bad arguments, 1 when
  * the configuration is refused, the store is out of its reach (memory, no SQLite file there or not
  * the app's, nothing at all under the Redis prefix), or the sign-out failed, and 3 when it was done
- * here but the provider, which revokes refresh tokens, did not revoke the one removed (a script
- * handling an incident must not read that as all clear: the token stays usable at the provider).
+ * here but the refresh token removed was not revoked (`failed`: the provider could not be reached or
+ * refused, or the partition could not be read with the configured keys). A script handling an
+ * incident must not read that as all clear: the token stays usable at the provider.
  */
 export async function runOperatorSignOut(
   argv: readonly string[],
@@ -108,7 +110,7 @@ export async function runOperatorSignOut(
   }
 }
 
-/** Signed out here, but the refresh token removed was not revoked at a provider that revokes. */
+/** Signed out here, but the refresh token removed was not revoked (revocation `failed`). */
 const EXIT_NOT_REVOKED = 3;
 
 /** SQLite busy or locked when the command opened the file (another process's transaction): it passes. */
