@@ -356,7 +356,8 @@ function refuseAuthorityExtras(authority: string): void {
  */
 function hasUserInfo(value: string): boolean {
   const parsed = new URL(value);
-  return parsed.username !== '' || parsed.password !== '' || /^[a-z][a-z0-9+.-]*:[\/\\]*[^/\\?#]*@/i.test(value);
+  // Tabs and line breaks anywhere are dropped by WHATWG URL parsing too (`https:\t//@host`).
+  return parsed.username !== '' || parsed.password !== '' || /^[a-z][a-z0-9+.-]*:[\/\\]*[^/\\?#]*@/i.test(value.replace(/[\t\n\r]/g, ''));
 }
 
 /** The API is called with the user's access token, never with a user name and password in its URL. */

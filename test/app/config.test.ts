@@ -67,7 +67,7 @@ describe('loadConfig', () => {
     for (const AUTHORITY of ['https://@login.example/realm', 'https://:@login.example/realm']) {
       expect(configFailure({ ...MINIMAL, AUTHORITY }).message, `${AUTHORITY}: an empty user name too, as PUBLIC_URL`).to.match(/^AUTHORITY must not carry a user name or password/);
     }
-    for (const API_URL of ['https://@api.example/me', 'https:@api.example/me', 'https:/@api.example/me', 'https:\\@api.example/me']) {
+    for (const API_URL of ['https://@api.example/me', 'https:@api.example/me', 'https:/@api.example/me', 'https:\\@api.example/me', 'https:\t//@api.example/me', 'ht\ttps://@api.example/me']) {
       expect(configFailure({ ...MINIMAL, API_URL }).message, API_URL).to.match(/^API_URL must not carry a user name or password/);
     }
     expect(loadConfig({ ...MINIMAL, AUTHORITY: 'https://login.example/realm/user@example' }).authority, 'an @ in the path is no user name').to.contain('user@example');

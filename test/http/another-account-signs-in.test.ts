@@ -110,6 +110,27 @@ describe('another account signing in where one was signed in', () => {
       expect(JSON.stringify(await app.container.cradle.tokenStore.read(accountOf(alice))), 'the late write holds that very token').to.contain(revoked);
     });
 
+    it("does not revoke it when the account holds tokens for another session, which carries on with them if the write lands late", async () => {
+      const laptop = app.browser();
+      await signInWithBrowser(laptop, entra, alice, { sid: 'sid-laptop' });
+      entra.accessTokenLifetimeSeconds = 60; // inside MSAL's renewal margin: the laptop's next page refreshes
+      const tokenStore = app.container.cradle.tokenStore;
+      const write = tokenStore.write.bind(tokenStore);
+      let landedLate: Promise<unknown> | undefined;
+      tokenStore.write = async (accountId, data, expected) => {
+        landedLate = new Promise((resolve) => setTimeout(resolve, 50)).then(() => write(accountId, data, expected));
+        throw new StoreUnavailable('the store did not answer within its deadline');
+      };
+
+      const callback = await signInWithBrowser(app.browser(), entra, alice, { sid: 'sid-phone' });
+      await landedLate;
+      tokenStore.write = write;
+
+      expect(callback.status, callback.text).to.equal(503);
+      expect(entra.revocationRequests, 'nothing revoked').to.deep.equal([]);
+      expect((await laptop.get('/profile')).status, "the laptop's session, which names the partition the late write replaced").to.equal(200);
+    });
+
     it('keeps none either when the session was written and the step after it failed (the tokens kept with it)', async () => {
       const tokenStore = app.container.cradle.tokenStore;
       const keepUntil = tokenStore.keepUntil.bind(tokenStore);

@@ -200,15 +200,12 @@ export class MsalIdentityProvider implements IdentityProvider {
     // MSAL only decoded the ID token; nothing is stored until it passes the relying party's checks.
     const claims = await this.#verifiedClaims(result.idToken, checks.nonce, account.homeAccountId);
     // A fresh sign-in starts a fresh partition: no compare-and-set, it replaces what was there.
+    // Whether the account held one before is read first: see `#unstoredSignIn`.
+    const heldBefore = (await this.#tokenStore.version(account.homeAccountId)) !== undefined;
     try {
       await this.#tokenStore.write(account.homeAccountId, plugin.changes);
     } catch (error) {
-      // Failed as far as this request knows, but a store slow past its deadline may still carry the
-      // write out (a frozen Redis answers once it wakes), and no session will ever name those tokens:
-      // no sign-out could find them. Their refresh token is revoked now, where the provider can;
-      // elsewhere (Entra) such a partition lives until it expires (the session lifetime).
-      const revocation = await this.#revoker.revoke(plugin.changes);
-      this.#logger.warn({ err: error, revocation }, 'the tokens of a sign-in could not be stored: its refresh token sent for revocation, in case the write lands late');
+      await this.#unstoredSignIn(plugin.changes, heldBefore, error);
       throw error;
     }
     return {
@@ -423,6 +420,29 @@ export class MsalIdentityProvider implements IdentityProvider {
     }
     const revocation = await this.#revoker.revoke(refusedData);
     this.#logger.warn({ revocation }, 'refreshed tokens not stored: partition removed meanwhile (a sign-out); their refresh token sent for revocation');
+  }
+
+  /**
+   * A sign-in's token write that failed as far as this request knows: a store slow past its deadline
+   * may still carry it out (a frozen Redis answers once it wakes). Where the account held no partition
+   * before, no session would ever name those tokens and no sign-out could find them: their refresh
+   * token is revoked now, where the provider can (elsewhere, Entra, such a partition lives until it
+   * expires). Where it held one, another session of the account (another device) names it, and would
+   * carry on with the tokens if the write lands: not revoked. Never rejects; the token is never logged.
+   */
+  async #unstoredSignIn(changes: string, heldBefore: boolean, error: unknown): Promise<void> {
+    if (heldBefore) {
+      this.#logger.warn({ err: error }, 'the tokens of a sign-in could not be stored; the account holds tokens for another session, which would use these if the write lands late');
+      return;
+    }
+    const revocation = await this.#revoker.revoke(changes);
+    const what: Record<typeof revocation, string> = {
+      revoked: 'its refresh token revoked at the provider, in case the write lands late',
+      unsupported: 'the provider cannot revoke its refresh token: if the write lands late, the tokens stay until their partition expires',
+      failed: 'revoking its refresh token failed: if the write lands late, the tokens stay until their partition expires',
+      'not-attempted': 'it holds no refresh token',
+    };
+    this.#logger.warn({ err: error, revocation }, `the tokens of a sign-in could not be stored: ${what[revocation]}`);
   }
 
   async endSessionUrl(request: EndSessionRequest): Promise<string | undefined> {
