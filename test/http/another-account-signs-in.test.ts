@@ -91,17 +91,26 @@ describe('another account signing in where one was signed in', () => {
       expect(auditEvents(), 'no sign-out of the user').to.deep.equal([]);
     });
 
-    it("revokes the refresh token of a sign-in whose token write failed, as that write may still land (a store answering late) where no session names it", async () => {
+    /**
+     * Token writes that fail as far as the request knows, yet are carried out 50 ms later (a store
+     * answering past its deadline, as a frozen Redis does once it wakes); `landed` waits for the last.
+     */
+    function tokenWritesFailingThenLandingLate(): { landed(): Promise<unknown> } {
       const tokenStore = app.container.cradle.tokenStore;
       const write = tokenStore.write.bind(tokenStore);
-      let landedLate: Promise<unknown> | undefined;
+      let landing: Promise<unknown> = Promise.resolve();
       tokenStore.write = async (accountId, data, expected) => {
-        landedLate = new Promise((resolve) => setTimeout(resolve, 50)).then(() => write(accountId, data, expected));
+        landing = new Promise((resolve) => setTimeout(resolve, 50)).then(() => write(accountId, data, expected));
         throw new StoreUnavailable('the store did not answer within its deadline');
       };
+      return { landed: () => landing.finally(() => (tokenStore.write = write)) };
+    }
+
+    it("revokes the refresh token of a sign-in whose token write failed, as that write may still land (a store answering late) where no session names it", async () => {
+      const lateWrite = tokenWritesFailingThenLandingLate();
 
       const callback = await signInWithBrowser(app.browser(), entra, alice, { sid: 'sid-alice' });
-      await landedLate;
+      await lateWrite.landed();
 
       expect(callback.status, callback.text).to.equal(503);
       expect(await app.container.cradle.sessionStore.findByAccount(accountOf(alice)), 'no session').to.deep.equal([]);
@@ -114,17 +123,10 @@ describe('another account signing in where one was signed in', () => {
       const laptop = app.browser();
       await signInWithBrowser(laptop, entra, alice, { sid: 'sid-laptop' });
       entra.accessTokenLifetimeSeconds = 60; // inside MSAL's renewal margin: the laptop's next page refreshes
-      const tokenStore = app.container.cradle.tokenStore;
-      const write = tokenStore.write.bind(tokenStore);
-      let landedLate: Promise<unknown> | undefined;
-      tokenStore.write = async (accountId, data, expected) => {
-        landedLate = new Promise((resolve) => setTimeout(resolve, 50)).then(() => write(accountId, data, expected));
-        throw new StoreUnavailable('the store did not answer within its deadline');
-      };
+      const lateWrite = tokenWritesFailingThenLandingLate();
 
       const callback = await signInWithBrowser(app.browser(), entra, alice, { sid: 'sid-phone' });
-      await landedLate;
-      tokenStore.write = write;
+      await lateWrite.landed();
 
       expect(callback.status, callback.text).to.equal(503);
       expect(entra.revocationRequests, 'nothing revoked').to.deep.equal([]);
