@@ -154,9 +154,12 @@ function sqliteStores(config: Config): Registrations {
     // A real table read, failing as requests' reads do (I/O error, damaged file); in WAL mode another
     // process's write lock does not stop reads, and the instance can still serve pages. A file deleted
     // under a running instance is still read through the handle SQLite holds, so it passes, as pages do.
+    // Both tables every page reads (sessions, tokens): a damaged page in one is not seen in the other.
     storeCheck: asFunction(({ database }: StoreCradle) => {
-      const probe = database.prepare('SELECT 1 FROM token_partitions LIMIT 1');
-      return async () => void probe.get();
+      const probes = ['SELECT 1 FROM token_partitions LIMIT 1', 'SELECT 1 FROM sessions LIMIT 1'].map((sql) => database.prepare(sql));
+      return async () => {
+        for (const probe of probes) probe.get();
+      };
     }).singleton(),
     // Other processes may write the file, and SQLite has no channel to say so: every use of a parsed
     // partition is checked against the partition's version, which the token store remembers only

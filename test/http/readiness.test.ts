@@ -79,6 +79,16 @@ describe('health: /healthz (liveness) and /readyz (readiness)', () => {
     expect(after.body.checks.store).to.deep.equal({ status: 'failing', required: true });
   });
 
+  it('is not ready while the SQLite sessions table cannot be read, though the token partitions can', async () => {
+    ({ app } = await startAppWithFakeEntra([alice], { TOKEN_STORE: 'sqlite', SQLITE_PATH: ':memory:' }));
+    await app.container.cradle.providerDiscovery.get();
+    expect((await readyz()).status).to.equal(200);
+    app.container.cradle.database.exec('DROP TABLE sessions'); // as a damaged page of that table reads: every session read fails
+    const after = await readyz();
+    expect(after.status).to.equal(503);
+    expect(after.body.checks.store).to.deep.equal({ status: 'failing', required: true });
+  });
+
   it('is not ready once shutdown has begun, and closes the connection after answering', async () => {
     ({ app } = await startAppWithFakeEntra([alice], { TOKEN_STORE: 'memory' }));
     await app.container.cradle.providerDiscovery.get();
