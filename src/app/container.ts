@@ -150,7 +150,7 @@ export function createAppContainer(
         }),
     ).singleton(),
     identityProvider: asFunction(
-      ({ config, tokenStore, providerDiscovery, idTokenValidator, networkClient, logger, refreshLock, metrics, backgroundRefreshes, refreshTokenRevoker }: Cradle) =>
+      ({ config, tokenStore, sessionStore, providerDiscovery, idTokenValidator, networkClient, logger, refreshLock, metrics, backgroundRefreshes, refreshTokenRevoker }: Cradle) =>
         new MsalIdentityProvider({
           msalSettings: { ...config, protocolMode: describeAuthority(config.authority).microsoft ? 'AAD' : 'OIDC' },
           tokenStore,
@@ -163,6 +163,7 @@ export function createAppContainer(
           refreshGate: new RefreshGate({ lock: refreshLock, lockTtlMs: refreshLockTtlMs(config.httpTimeoutMs) }),
           onSilentToken: (outcome) => metrics.silentToken(outcome),
           backgroundRefreshes,
+          accountInUse: async (accountId) => (await sessionStore.findByAccount(accountId)).length > 0,
         }),
     ).singleton(),
     backgroundRefreshes: asFunction(() => new BackgroundRefreshes()).singleton(),

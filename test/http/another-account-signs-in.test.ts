@@ -119,6 +119,18 @@ describe('another account signing in where one was signed in', () => {
       expect(JSON.stringify(await app.container.cradle.tokenStore.read(accountOf(alice))), 'the late write holds that very token').to.contain(revoked);
     });
 
+    it('revokes it too when the account holds only a partition no session names (left by an earlier late write)', async () => {
+      for (const sid of ['sid-first', 'sid-second']) {
+        const lateWrite = tokenWritesFailingThenLandingLate();
+        expect((await signInWithBrowser(app.browser(), entra, alice, { sid })).status).to.equal(503);
+        await lateWrite.landed();
+      }
+
+      expect(await app.container.cradle.sessionStore.findByAccount(accountOf(alice)), 'no session').to.deep.equal([]);
+      expect(entra.revocationRequests, 'both refresh tokens sent for revocation').to.have.length(2);
+      expect(JSON.stringify(await app.container.cradle.tokenStore.read(accountOf(alice))), 'the last late write holds the last one revoked').to.contain(entra.revocationRequests[1]!.token);
+    });
+
     it("does not revoke it when the account holds tokens for another session, which carries on with them if the write lands late", async () => {
       const laptop = app.browser();
       await signInWithBrowser(laptop, entra, alice, { sid: 'sid-laptop' });
@@ -166,7 +178,11 @@ describe('another account signing in where one was signed in', () => {
 
     it('answers the same when the tokens cannot be removed either, and says they stay', async () => {
       store.failing = true;
-      store.findByAccount = async () => {
+      // The sign-in's own look-up (is the account in use?) answers; the removal's, after it, does not.
+      const findByAccount = store.findByAccount.bind(store);
+      let lookups = 0;
+      store.findByAccount = async (accountId) => {
+        if (lookups++ === 0) return findByAccount(accountId);
         throw new StoreUnavailable('the store is not answering');
       };
 

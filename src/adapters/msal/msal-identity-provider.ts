@@ -113,6 +113,7 @@ export class MsalIdentityProvider implements IdentityProvider {
   readonly #refreshGate: RefreshGate;
   readonly #backgroundRefreshes: BackgroundRefreshes;
   readonly #revoker: RefreshTokenRevoker;
+  readonly #accountInUse: (accountId: string) => Promise<boolean>;
 
   constructor(deps: {
     msalSettings: MsalSettings;
@@ -131,6 +132,8 @@ export class MsalIdentityProvider implements IdentityProvider {
     onSilentToken?: (outcome: SilentTokenOutcome) => void;
     /** The refreshes of tokens past their refresh_on, run behind the requests (shutdown waits for them). */
     backgroundRefreshes?: BackgroundRefreshes;
+    /** Whether a session here names the account (so uses its partition): see `#unstoredSignIn`. Default: none does. */
+    accountInUse?: (accountId: string) => Promise<boolean>;
   }) {
     this.#settings = deps.msalSettings;
     this.#tokenStore = deps.tokenStore;
@@ -146,6 +149,7 @@ export class MsalIdentityProvider implements IdentityProvider {
     this.#refreshGate = deps.refreshGate ?? new RefreshGate({ lockTtlMs: 0 });
     this.#backgroundRefreshes = deps.backgroundRefreshes ?? new BackgroundRefreshes();
     this.#revoker = deps.refreshTokenRevoker;
+    this.#accountInUse = deps.accountInUse ?? (async () => false);
   }
 
   async startSignIn(request: SignInRequest): Promise<{ authorizationUrl: string; checks: SignInChecks }> {
@@ -200,12 +204,12 @@ export class MsalIdentityProvider implements IdentityProvider {
     // MSAL only decoded the ID token; nothing is stored until it passes the relying party's checks.
     const claims = await this.#verifiedClaims(result.idToken, checks.nonce, account.homeAccountId);
     // A fresh sign-in starts a fresh partition: no compare-and-set, it replaces what was there.
-    // Whether the account held one before is read first: see `#unstoredSignIn`.
-    const heldBefore = (await this.#tokenStore.version(account.homeAccountId)) !== undefined;
+    // Whether a session already uses the account's partition is read first: see `#unstoredSignIn`.
+    const inUseBefore = await this.#accountInUse(account.homeAccountId);
     try {
       await this.#tokenStore.write(account.homeAccountId, plugin.changes);
     } catch (error) {
-      await this.#unstoredSignIn(plugin.changes, heldBefore, error);
+      await this.#unstoredSignIn(plugin.changes, inUseBefore, error);
       throw error;
     }
     return {
@@ -424,15 +428,16 @@ export class MsalIdentityProvider implements IdentityProvider {
 
   /**
    * A sign-in's token write that failed as far as this request knows: a store slow past its deadline
-   * may still carry it out (a frozen Redis answers once it wakes). Where the account held no partition
-   * before, no session would ever name those tokens and no sign-out could find them: their refresh
-   * token is revoked now, where the provider can (elsewhere, Entra, such a partition lives until it
-   * expires). Where it held one, another session of the account (another device) names it, and would
-   * carry on with the tokens if the write lands: not revoked. Never rejects; the token is never logged.
+   * may still carry it out (a frozen Redis answers once it wakes). Where no session named the account
+   * before (none at all, or only a partition left without one), no session would ever name those
+   * tokens and no sign-out could find them: their refresh token is revoked now, where the provider
+   * can (elsewhere, Entra, such a partition lives until it expires). Where one did (another device),
+   * it names the partition, and would carry on with the tokens if the write lands: not revoked.
+   * Never rejects; the token is never logged.
    */
-  async #unstoredSignIn(changes: string, heldBefore: boolean, error: unknown): Promise<void> {
-    if (heldBefore) {
-      this.#logger.warn({ err: error }, 'the tokens of a sign-in could not be stored; the account holds tokens for another session, which would use these if the write lands late');
+  async #unstoredSignIn(changes: string, inUseBefore: boolean, error: unknown): Promise<void> {
+    if (inUseBefore) {
+      this.#logger.warn({ err: error }, 'the tokens of a sign-in could not be stored; another session of the account would use them if the write lands late');
       return;
     }
     const revocation = await this.#revoker.revoke(changes);
