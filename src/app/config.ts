@@ -257,7 +257,7 @@ function originOnly(value: string, name: string): string {
     throw new ConfigError(`${name} must be the app's origin only (scheme, host and port, e.g. https://app.example.com): the app serves its routes from the root, so no path, query or fragment`);
   }
   // It becomes the redirect URI the provider is given, and the origin forms are compared with.
-  if (parsed.username !== '' || parsed.password !== '' || value.includes('@')) {
+  if (hasUserInfo(value)) {
     throw new ConfigError(`${name} must be the app's origin only (scheme, host and port, e.g. https://app.example.com), with no user name or password`);
   }
   return value.replace(/\/$/, '');
