@@ -66,6 +66,10 @@ const SHAPES: readonly Shape[] = [
     refuses: [
       [{ iss: `https://login.microsoftonline.com/${T2}/v2.0`, tid: T2 }, 'tid'],
       [{ iss: `https://login.microsoftonline.com/${T2}/v2.0`, tid: T1 }, 'iss'],
+      // Not the provider's issuer at all: `iss`, whatever tenant the token claims (a user of an
+      // organisation not allowed would be told so, where trying again cannot help).
+      [{ iss: `https://login.microsoftonline.com/${T1}/v2.0`, tid: T2 }, 'iss'],
+      [{ iss: `https://evil.example/${T2}/v2.0`, tid: T2 }, 'iss'],
       [{ iss: 'https://login.microsoftonline.com/{tenantid}/v2.0', tid: T1 }, 'iss'],
       // No tenant id to resolve the template with: a malformed token, not an organisation refused.
       [{ iss: `https://login.microsoftonline.com/${T1}/v2.0` }, 'iss'],

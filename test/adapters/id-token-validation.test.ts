@@ -71,7 +71,8 @@ describe('ID token validation at code redemption', () => {
 
   it('refuses a token that declares itself another kind of JWT, e.g. an access token or a logout token (typ)', async () => {
     const key = await publishedKey('RS256');
-    for (const typ of ['at+jwt', 'logout+jwt']) {
+    // A `typ` is a string (RFC 7515 §4.1.9): one that is not declares nothing this app can accept.
+    for (const typ of ['at+jwt', 'logout+jwt', ['JWT'] as unknown as string]) {
       entra.idTokenSigner = { key, alg: 'RS256', kid: 'fake-entra-key', typ };
       warnings = [];
       await expectRefused('typ');

@@ -44,8 +44,10 @@ export class IssuerRule {
       // No tenant id to put in the template: the issuer cannot be told, a malformed token rather
       // than one of an organisation this app does not accept.
       if (!tid || !isTenantId(tid)) return 'iss';
-      if (!this.#tenantAllowed(tid)) return 'tid';
-      return claims.iss === this.issuer.replace(TEMPLATE, tid) ? undefined : 'iss';
+      // The issuer first: a token that is not the provider's is refused as such, never as a user
+      // of an organisation not allowed (whose page says trying again cannot help).
+      if (claims.iss !== this.issuer.replace(TEMPLATE, tid)) return 'iss';
+      return this.#tenantAllowed(tid) ? undefined : 'tid';
     }
     if (claims.iss !== this.issuer) return 'iss';
     if (this.#allowed !== '*' && this.#allowed.length > 0 && !(tid && this.#allowed.includes(tid))) return 'tid';

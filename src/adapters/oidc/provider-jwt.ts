@@ -58,7 +58,7 @@ export async function verifyProviderJwt(
 ): Promise<JWTPayload> {
   const advertised = provider.configuration.id_token_signing_alg_values_supported ?? ['RS256'];
   let payload: JWTPayload;
-  let typ: string | undefined;
+  let typ: unknown;
   try {
     ({ payload, protectedHeader: { typ } } = await jwtVerifyTryingEachKey(token, keys.resolve, {
       algorithms: advertised.filter((alg) => ASYMMETRIC.has(alg)),
@@ -70,8 +70,9 @@ export async function verifyProviderJwt(
     if (error instanceof IdentityProviderUnavailable) throw error;
     throw new TokenRefused(ruleOf(error), error instanceof Error ? error.message : String(error));
   }
-  if (checks.declaredTypes && typ !== undefined && !checks.declaredTypes.has(String(typ).toLowerCase().replace(/^application\//, ''))) {
-    throw new TokenRefused('typ', `declared type "${String(typ)}" is not one this token may have`);
+  // A `typ` that is not a string (RFC 7515 §4.1.9) declares no type this token may have.
+  if (checks.declaredTypes && typ !== undefined && (typeof typ !== 'string' || !checks.declaredTypes.has(typ.toLowerCase().replace(/^application\//, '')))) {
+    throw new TokenRefused('typ', `declared type ${JSON.stringify(typ)?.slice(0, 40)} is not one this token may have`);
   }
   const { iss } = payload;
   const tenantByIssuer = checks.tenantFromIssuer && payload.tid === undefined && typeof iss === 'string';
