@@ -145,6 +145,18 @@ describe('MSAL identity provider against Entra-shaped endpoints', () => {
       expect(error).to.be.instanceOf(SignInUnverified).with.property('rule', 'malformed');
       expect(warnings).to.include('sign-in refused: id token failed a check {"rule":"malformed"}');
     });
+
+    for (const payload of ['null', '[]', '"alice"']) {
+      it(`an ID token whose payload is JSON but no object (${payload}) is malformed, not a nonce mismatch`, async () => {
+        const segment = Buffer.from(payload).toString('base64url');
+        entra.tokenAnswer = (form, [status, body]) =>
+          form.get('grant_type') === 'authorization_code' ? [status, { ...(body as object), id_token: `eyJhbGciOiJSUzI1NiJ9.${segment}.c2ln` }] : [status, body];
+        const error = await redeem();
+        expect(error).to.be.instanceOf(SignInUnverified).with.property('rule', 'malformed');
+        expect(warnings.filter((line) => line.startsWith('sign-in refused'))).to.deep.equal(['sign-in refused: id token failed a check {"rule":"malformed"}']);
+        expect(await store.read(`${alice.oid}.${entra.tenantId}`), 'nothing stored').to.equal(undefined);
+      });
+    }
   });
 
   it('rejects an id token whose nonce is not the one sent', async () => {

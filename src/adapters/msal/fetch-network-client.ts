@@ -44,6 +44,20 @@ export class UnusableTokenResponse extends AuthError {
 }
 
 /**
+ * A code redeemed with an ID token whose payload is no JSON object (`null`, `[]`, a string): a
+ * token the client cannot read, refused as `malformed` (msal-errors.ts). MSAL would compare
+ * `null`'s nonce first and report a nonce mismatch (ResponseHandler.validateTokenResponse in
+ * lib/msal-common), naming the wrong rule in the log. An `AuthError`, as above, so MSAL passes it on.
+ */
+export class UnreadableIdToken extends AuthError {
+  constructor(message: string) {
+    super('unreadable_id_token', '', message);
+    Object.setPrototypeOf(this, UnreadableIdToken.prototype);
+    this.name = 'UnreadableIdToken';
+  }
+}
+
+/**
  * MSAL's network seam on Node's global `fetch`, with a timeout on EVERY request: msal-node's own
  * client passes no timeout to its POSTs, token requests included
  * (https://github.com/AzureAD/microsoft-authentication-library-for-js/blob/dev/lib/msal-node/src/network/HttpClient.ts),
@@ -115,8 +129,12 @@ function checkTokenResponse(body: unknown, url: string, requestBody: string | un
   checkTokenType(body, url);
   checkFieldsMsalReads(body, url);
   const redeemsCode = new URLSearchParams(requestBody ?? '').get('grant_type') === 'authorization_code';
-  if (redeemsCode && typeof (body as { id_token?: unknown }).id_token !== 'string') {
+  const idToken = (body as { id_token?: unknown }).id_token;
+  if (redeemsCode && typeof idToken !== 'string') {
     throw new UnusableTokenResponse('no_id_token', `POST ${new URL(url).origin} redeemed the code without an ID token`);
+  }
+  if (redeemsCode && !decodesToJsonObject((idToken as string).split('.')[1])) {
+    throw new UnreadableIdToken(`POST ${new URL(url).origin} redeemed the code with an ID token whose payload is no JSON object`);
   }
 }
 
@@ -144,12 +162,15 @@ function isSeconds(value: unknown): boolean {
   return (typeof value === 'number' && Number.isFinite(value)) || (typeof value === 'string' && /^\d+$/.test(value));
 }
 
-/** Whether `value` is base64url (or base64) text of a JSON object, as `client_info` is (Entra: `{"uid":…,"utid":…}`). */
+/**
+ * Whether `value` is base64url (or base64) text of a JSON object (not an array), as `client_info`
+ * is (Entra: `{"uid":…,"utid":…}`) and a JWT's payload segment.
+ */
 function decodesToJsonObject(value: unknown): boolean {
   if (typeof value !== 'string') return false;
   try {
     const decoded: unknown = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
-    return typeof decoded === 'object' && decoded !== null;
+    return typeof decoded === 'object' && decoded !== null && !Array.isArray(decoded);
   } catch {
     return false;
   }

@@ -7,7 +7,7 @@ import {
   SignInUnverified,
 } from '../../domain/errors.ts';
 import { isClaimsRequest } from '../../domain/claims-challenge.ts';
-import { ProviderUnreachable, UnusableTokenResponse } from './fetch-network-client.ts';
+import { ProviderUnreachable, UnreadableIdToken, UnusableTokenResponse } from './fetch-network-client.ts';
 
 /** Translates what MSAL throws while acquiring a token silently into domain errors. */
 export function silentTokenError(error: unknown, scopes: readonly string[]): unknown {
@@ -29,6 +29,7 @@ export function silentTokenError(error: unknown, scopes: readonly string[]): unk
 export function codeRedemptionError(error: unknown, scopes: readonly string[]): unknown {
   if (isProviderTrouble(error)) return new IdentityProviderUnavailable('code redemption failed', { cause: error });
   if (error instanceof AuthError) {
+    if (error instanceof UnreadableIdToken) return new SignInUnverified('malformed', { cause: error });
     // MSAL compares the ID token's nonce before the app's own checks run: the same refusal as theirs.
     if (error.errorCode === 'nonce_mismatch') return new SignInUnverified('nonce', { cause: error });
     if (error.errorCode === 'state_mismatch') {
