@@ -242,6 +242,8 @@ describe('the invalidation channel when Redis answers CLIENT TRACKING or PING wi
   class FakeConnection extends EventEmitter {
     readonly answers: Array<Error | number>;
     readonly pings: Error[] = [];
+    /** PING never answered, as on a half-open connection. */
+    silent = false;
     reconnects = 0;
     status = 'ready';
     constructor(answers: Array<Error | number>) {
@@ -260,6 +262,7 @@ describe('the invalidation channel when Redis answers CLIENT TRACKING or PING wi
       return 1;
     }
     async ping(): Promise<string> {
+      if (this.silent) return new Promise(() => {});
       const answer = this.pings.shift();
       if (answer) throw answer;
       return 'PONG';
@@ -274,11 +277,11 @@ describe('the invalidation channel when Redis answers CLIENT TRACKING or PING wi
   }
   const replyError = (message: string) => Object.assign(new Error(message), { name: 'ReplyError' });
 
-  async function channelOver(connection: FakeConnection) {
+  async function channelOver(connection: FakeConnection, now?: () => number) {
     const warnings: string[] = [];
     const logger = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(String((JSON.parse(line) as { msg?: unknown }).msg)) });
     const store = Object.assign(new EventEmitter(), { duplicate: () => connection });
-    const channel = new RedisInvalidations({ redis: store as unknown as Redis, prefixes: ['p:'], logger });
+    const channel = new RedisInvalidations({ redis: store as unknown as Redis, prefixes: ['p:'], logger, now });
     connection.emit('ready');
     return { channel, warnings };
   }
@@ -317,6 +320,33 @@ describe('the invalidation channel when Redis answers CLIENT TRACKING or PING wi
       expect(await channel.ready(2000)).to.equal(true);
       expect(connection.reconnects).to.equal(1);
       expect(warnings).to.deep.equal([]);
+    } finally {
+      channel.stop();
+    }
+  });
+
+  it('starts a connection over that stays open but silent (half-open), once, and keeps copies again when the new one answers', async () => {
+    let time = 0;
+    const connection = new FakeConnection([7, 8]);
+    const { channel, warnings } = await channelOver(connection, () => time);
+    const heard: string[] = [];
+    channel.subscribe({ keys: () => {}, lost: () => heard.push('lost') });
+    try {
+      expect(await channel.ready(2000)).to.equal(true);
+      connection.silent = true;
+      time += 1001; // silent past the bound: copies dropped, the connection kept for now
+      await until(() => heard.length > 0);
+      await new Promise((resolve) => setTimeout(resolve, 250)); // two heartbeats
+      expect(connection.reconnects, 'a moment of silence costs no new connection').to.equal(0);
+      time += 2000; // silent for three bounds
+      await until(() => connection.reconnects === 1);
+      connection.silent = false;
+      expect(await channel.ready(2000), 'tracking set up again on the new connection').to.equal(true);
+      expect(channel.connectionId).to.equal(8);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      expect(channel.usable()).to.equal(true);
+      expect(connection.reconnects, 'started over once').to.equal(1);
+      expect(warnings).to.deep.equal(['redis connection problem']);
     } finally {
       channel.stop();
     }

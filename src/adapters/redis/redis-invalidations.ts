@@ -12,6 +12,12 @@ export interface InvalidationListener {
 const CHANNEL = '__redis__:invalidate';
 /** Error replies (named by their first word) that say Redis cannot serve right now, not that it refuses tracking or PING. */
 const PASSING_REFUSAL = /^(BUSY|LOADING|MASTERDOWN|TRYAGAIN)\b/;
+/**
+ * After how many `maxSilenceMs` without an answered PING the connection is started over: more than
+ * one, so that an event loop held up past the bound (whose answers are read only after the timer
+ * that finds them late) drops the copies, as any silence does, without costing a new connection.
+ */
+const RESTART_AFTER_SILENCES = 3;
 
 /**
  * Server-assisted invalidation over RESP2 (ioredis): one extra connection runs
@@ -193,6 +199,15 @@ export class RedisInvalidations {
   #heartbeat(): void {
     if (!this.#tracking) return;
     this.usable(); // detects a quiet channel even when nothing is being read
+    // Silent for RESTART_AFTER_SILENCES bounds on a connection still open (a half-open TCP
+    // connection, a proxy that stalls it): nothing would ever close it, and the caches would stay
+    // unused until the operating system gave up on the socket. Started over, as a set-up command
+    // that timed out is (#track); a new connection sets tracking up again once Redis answers.
+    if (this.#now() - this.#answeredPingSentAt > RESTART_AFTER_SILENCES * this.#maxSilenceMs && this.#connection.status === 'ready') {
+      this.#tracking = false;
+      this.#connection.disconnect(true);
+      return;
+    }
     // A PING that fails is not answered: a broken connection's 'close' drops the copies, and one
     // that timed out (or got BUSY) leaves the channel silent, which drops them after 1 s (usable()).
     this.#ping().catch((error: unknown) => {
