@@ -137,6 +137,11 @@ describe('ID token validation at code redemption', () => {
     expect((await signIn()).accountId).to.equal(`${alice.oid}.${entra.tenantId}`);
   });
 
+  it('refuses a token expiring no later than it was issued, though within the clock skew (exp)', async () => {
+    entra.idTokenClaims = (claims) => ({ ...claims, iat: now() - 10, exp: now() - 10 });
+    await expectRefused('exp');
+  });
+
   it('refuses a token issued in the future, past the clock skew (iat)', async () => {
     entra.idTokenClaims = (claims) => ({ ...claims, iat: now() + 400, nbf: undefined, exp: now() + 4000 });
     await expectRefused('iat');

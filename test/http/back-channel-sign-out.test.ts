@@ -101,6 +101,9 @@ describe('back-channel sign-out (OpenID Connect Back-Channel Logout 1.0)', () =>
     // Past the 5-minute clock skew allowed by default (CLOCK_SKEW_SECONDS).
     ['expired (exp)', (e) => e.logoutToken({ sid: 'sid-alice', exp: Math.floor(Date.now() / 1000) - 400 })],
     ['without exp', (e) => e.logoutToken({ sid: 'sid-alice', exp: undefined })],
+    // Never valid: the clock skew is for clocks that differ, not for a token that expires as it is issued.
+    ['expiring before it was issued, within the clock skew (exp)', (e) => e.logoutToken({ sid: 'sid-alice', iat: Math.floor(Date.now() / 1000), exp: Math.floor(Date.now() / 1000) - 100 })],
+    ['expiring when it was issued (exp)', (e) => e.logoutToken({ sid: 'sid-alice', iat: Math.floor(Date.now() / 1000) - 10, exp: Math.floor(Date.now() / 1000) - 10 })],
     ['without the back-channel logout event', (e) => e.logoutToken({ sid: 'sid-alice', events: { 'urn:other': {} } })],
     ['carrying a nonce', (e) => e.logoutToken({ sid: 'sid-alice', nonce: 'n' })],
     ['naming neither sid nor sub', (e) => e.logoutToken({ sub: undefined })],

@@ -48,7 +48,7 @@ export interface ProviderJwtChecks {
  * party is this client are trusted, as the project's ID token rules ask; a token with several
  * audiences and no `azp` is refused),
  * `exp` and `iat` present, `exp` not passed and `iat` not in the future, both within the clock
- * skew, and `iat` not older than `maxAgeSeconds`.
+ * skew, `exp` after `iat`, and `iat` not older than `maxAgeSeconds`.
  */
 export async function verifyProviderJwt(
   token: string,
@@ -79,6 +79,9 @@ export async function verifyProviderJwt(
   const issuerRefusal = tenantByIssuer ? provider.issuerRule.issuerRefusal(iss) : provider.issuerRule.refusal(payload);
   if (issuerRefusal) throw new TokenRefused(issuerRefusal, `iss "${String(payload.iss)}", tid "${String(payload.tid)}"`);
   refuseUnfitAge(payload.iat!, checks);
+  // A token that expires no later than it was issued was never valid: the clock skew, allowed for
+  // clocks that differ, must not make it valid for a moment.
+  if (payload.exp! <= payload.iat!) throw new TokenRefused('exp', 'expires no later than it was issued');
   const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
   if ((audiences.length > 1 || payload.azp !== undefined) && payload.azp !== checks.clientId) {
     throw new TokenRefused('azp', 'the authorized party is not this client');
