@@ -184,9 +184,30 @@ describe('bad input gives a clear 4xx, never a 500 or a stack trace', () => {
     expect(logged.filter((line) => line.message === 'sign-in failed at the provider').map((line) => line.level)).to.deep.equal(['warn', 'warn']);
   });
 
-  it('a code the provider refuses', async () => {
-    const { browser, state } = await startSignIn();
-    expectCleanRefusal(await browser.get(`/auth/redirect?code=not-issued&state=${state}`), 400, 'Sign-in failed \\(invalid_grant\\)');
+  it('a code the provider refuses (expired, used, of another sign-in): a new sign-in gets a new code, so the page offers one', async () => {
+    const { browser, state } = await startSignIn(`/auth/signin?returnTo=${encodeURIComponent('/profile')}`);
+    const page = await browser.get(`/auth/redirect?code=not-issued&state=${state}`);
+    expectCleanRefusal(page, 400, 'Sign-in failed \\(invalid_grant\\)');
+    expect(page.text).to.contain('<a class="button" href="/auth/signin?returnTo=%2Fprofile">Sign in again</a>');
+  });
+
+  it('a callback the provider cannot be reached for is a 503 offering a new sign-in: reloading it cannot work, its sign-in is spent', async () => {
+    const { browser, code, state } = await startSignIn(`/auth/signin?returnTo=${encodeURIComponent('/profile')}`);
+    nock.cleanAll(); // the token endpoint no longer answers: connection refused by nock
+    const page = await browser.get(`/auth/redirect?code=${code}&state=${state}`);
+    expectCleanRefusal(page, 503, 'sign-in service is not reachable');
+    expect(page.text).to.contain('<a class="button" href="/auth/signin?returnTo=%2Fprofile">Sign in again</a>');
+    expectCleanRefusal(await browser.get(`/auth/redirect?code=${code}&state=${state}`), 400, 'No sign-in is in progress');
+  });
+
+  it('a callback with a parameter given twice, or a sign-in link with a prompt not taken, offers a sign-in that can go on', async () => {
+    const { browser, code, state } = await startSignIn();
+    const repeated = await browser.get(`/auth/redirect?code=${code}&code=${code}&state=${state}`);
+    expectCleanRefusal(repeated, 400, 'more than one code');
+    expect(repeated.text).to.contain('<a class="button" href="/auth/signin">Sign in again</a>');
+    const prompt = await browser.get(`/auth/signin?returnTo=${encodeURIComponent('/profile')}&prompt=none`);
+    expectCleanRefusal(prompt, 400, 'a prompt other than login');
+    expect(prompt.text).to.contain('<a class="button" href="/auth/signin?returnTo=%2Fprofile">Sign in again</a>');
   });
 
   it('a tampered session cookie is a fresh anonymous session', async () => {
@@ -363,5 +384,6 @@ describe('bad input gives a clear 4xx, never a 500 or a stack trace', () => {
     nock.cleanAll(); // discovery no longer answers: connection refused by nock
     const page = await app.browser().get('/auth/signin');
     expectCleanRefusal(page, 503, 'sign-in service is not reachable');
+    expect(page.text, 'a way to try again').to.contain('<a class="button" href="/auth/signin">Sign in again</a>');
   });
 });

@@ -14,6 +14,9 @@ import { noStore } from './security-headers.ts';
  * `account_selection_required`; this app sends no `prompt=none`, but a provider may answer so).
  */
 const ANSWERED_BY_SIGNING_IN_AGAIN: ReadonlySet<string> = new Set([
+  // The token endpoint's, at redemption: a code expired, already used, or of another sign-in
+  // (RFC 6749 §5.2). A new sign-in gets a new code, through the provider's session, no password.
+  'invalid_grant',
   'access_denied',
   'login_required',
   'consent_required',
@@ -81,10 +84,15 @@ export function errorHandler(logger: Logger, options: { answer?: 'negotiated' | 
         const anotherAccount = error instanceof SignInUnverified || error instanceof SignInFailed;
         // A sign-in that cannot go on (none in progress, expired, tampered with, failed at the
         // provider's end, or cancelled there) asks the user to start again: the page gives them the way to.
+        // On the sign-in routes, so does every other failure but a refused account, which the
+        // provider's own session would sign in and have refused again: the provider out of reach
+        // (its pending sign-in is spent: reloading the callback cannot work), a link or a response
+        // the app refuses.
         const signInAgain =
           error instanceof SignInRejected ||
           error instanceof SignInServiceFailed ||
-          (error instanceof SignInFailed && ANSWERED_BY_SIGNING_IN_AGAIN.has(error.providerError));
+          (error instanceof SignInFailed && ANSWERED_BY_SIGNING_IN_AGAIN.has(error.providerError)) ||
+          (ctx.state.offeredOnRefusal === 'sign-in' && !anotherAccount);
         const signOutAgain = ctx.state.offeredOnRefusal === 'sign-out';
         const sessionsAgain = ctx.state.offeredOnRefusal === 'sessions-page';
         await renderErrorPage(ctx, logger, { message, requestId, fault, anotherAccount, signInAgain, signOutAgain, sessionsAgain, signInLinks: signInLinksAfter(ctx) });
@@ -162,14 +170,14 @@ async function renderErrorPage(
   }
 }
 
-/** The page a refused or failed form's error page offers, whose form is fresh. */
-export type OfferedOnRefusal = 'sign-out' | 'sessions-page';
+/** The page a refused or failed form's error page offers, whose form is fresh; or a new sign-in. */
+export type OfferedOnRefusal = 'sign-out' | 'sessions-page' | 'sign-in';
 
 /**
  * Mounted before a form's checks: if the form is refused (its token stale: the session's token
  * changed in another tab) or fails (a store outage), the error page offers `page` (the sign-out
  * page, the sessions page; shown to a signed-in user), so a user who pressed it always has the way
- * to press it again.
+ * to press it again. On the sign-in routes, `sign-in`: "Sign in again" (or, signed in, "Continue").
  */
 export function offerOnRefusal(page: OfferedOnRefusal): Koa.Middleware {
   return (ctx, next) => {

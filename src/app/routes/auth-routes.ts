@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import type Koa from 'koa';
 import type { SignedInAccount } from '../../domain/account.ts';
+import { sameSitePath } from '../../domain/return-to.ts';
 import { IdentityProviderUnavailable, SignInAgainWithClaims, SignInFailed } from '../../domain/errors.ts';
 import type { Cradle } from '../container.ts';
 import { cookiePolicy } from '../cookie-policy.ts';
@@ -43,15 +44,17 @@ export function authRoutes(
   const noteRefusal = refusalNotes(logger);
   const cookies = cookiePolicy(config);
 
-  router.get('/signin', async (ctx) => {
+  router.get('/signin', offerOnRefusal('sign-in'), async (ctx) => {
     // `prompt=login`: sign in as another account than the one the provider's own session holds
     // (the link of a refused sign-in's page, which would otherwise be refused again at once).
     const { prompt } = ctx.query;
+    // Failing, the page's "Sign in again" leads back to the same page, when it is one to go to.
+    ctx.state.signInReturnTo = sameSitePath(ctx.query.returnTo);
     if (prompt !== undefined && prompt !== 'login') return ctx.throw(400, 'The sign-in link asks for a prompt other than login.');
     await redirectToSignIn(ctx, signInStart, { returnTo: ctx.query.returnTo, ...(prompt ? { prompt } : {}) });
   });
 
-  router.get('/redirect', async (ctx) => {
+  router.get('/redirect', offerOnRefusal('sign-in'), async (ctx) => {
     noStore(ctx);
     // One attempt per pending sign-in, whatever happens next: the cookie of the sign-in this `state`
     // names is cleared here (the browser's other sign-ins in progress stay).
