@@ -10,10 +10,21 @@ import { SpentSignIns } from './spent-sign-ins.ts';
  * How many sign-ins one browser may have in progress at once: two tabs that both found their
  * session ended, say, or an interaction-required redirect beside a sign-in. Each is a cookie of up
  * to 3.8 KB (MAX_SEALED_LENGTH: a returnTo of 2,048 characters, the longest accepted, and claims kept
- * for a sign-in started again), so three stay inside the request headers Node takes (16 KB,
- * `--max-http-header-size`); a fourth start drops the oldest.
+ * for a sign-in started again), and together they keep within PENDING_SIGN_INS_BYTES; a fourth
+ * start, or one that does not fit beside the others, drops the oldest.
  */
 export const MAX_PENDING_SIGN_INS = 3;
+
+/**
+ * The most bytes (names and values) one browser's pending sign-in cookies of this app take in its
+ * requests: the newest is always kept, older ones only while they fit beside it. Three ordinary
+ * ones (under 1 KB each) always fit; sign-ins for the longest destinations, which any page can make
+ * a browser start (six top-level navigations), do not: two apps on one host name (the offline
+ * stack's, or two behind one proxy) receive each other's cookies, and at three of those each, over
+ * 22 KB in all, both answered every request 431 until the cookies expired. At 6,000 each, two apps
+ * stay within Node's 16 KB for request headers with room for their sessions and what browsers send.
+ */
+export const PENDING_SIGN_INS_BYTES = 6000;
 
 /**
  * The longest sealed value a pending sign-in cookie is given: with its name (at most 96 characters:
@@ -53,16 +64,10 @@ export class PendingSignInCookie {
   /**
    * Remembers `pending`, whose authorization request carries `state`, in this browser for
    * PENDING_SIGN_IN_LIFETIME_MS, beside the others in progress; the oldest are dropped (and any
-   * expired or unreadable one) so that at most MAX_PENDING_SIGN_INS remain.
+   * expired or unreadable one) so that at most MAX_PENDING_SIGN_INS remain, within PENDING_SIGN_INS_BYTES.
    */
   write(ctx: Koa.Context, pending: PendingSignIn, state: string): void {
     assertSecureTransport(ctx, this.#cookies);
-    const others = this.#held(ctx)
-      .map(({ name, text }) => ({ name, pending: this.#open(text) }))
-      .sort((a, b) => (b.pending?.startedAt ?? -Infinity) - (a.pending?.startedAt ?? -Infinity)); // newest first
-    for (const [i, other] of others.entries()) {
-      if (!other.pending || i >= MAX_PENDING_SIGN_INS - 1) this.#clear(ctx, other.name);
-    }
     const expiresAt = pending.startedAt + PENDING_SIGN_IN_LIFETIME_MS;
     // The cookie must fit what a browser keeps. What does not fit beside the return path is left out,
     // the login hint first (a convenience for a sign-in started again), then the claims (the
@@ -74,7 +79,22 @@ export class PendingSignInCookie {
       sealed = this.#sealer.seal(candidate, expiresAt);
       if (sealed.length <= MAX_SEALED_LENGTH) break;
     }
-    ctx.cookies.set(this.#nameFor(state), sealed, { ...this.#attributes(), maxAge: PENDING_SIGN_IN_LIFETIME_MS });
+    const name = this.#nameFor(state);
+    const others = this.#held(ctx)
+      .filter((other) => other.name !== name) // set anew below
+      .map(({ name, text }) => ({ name, bytes: name.length + text.length + 2, pending: this.#open(text) }))
+      .sort((a, b) => (b.pending?.startedAt ?? -Infinity) - (a.pending?.startedAt ?? -Infinity)); // newest first
+    let bytes = name.length + sealed.length;
+    let kept = 1;
+    for (const other of others) {
+      const fits = other.pending && kept < MAX_PENDING_SIGN_INS && bytes + other.bytes <= PENDING_SIGN_INS_BYTES;
+      if (!fits) this.#clear(ctx, other.name);
+      else {
+        bytes += other.bytes;
+        kept++;
+      }
+    }
+    ctx.cookies.set(name, sealed, { ...this.#attributes(), maxAge: PENDING_SIGN_IN_LIFETIME_MS });
   }
 
   /**

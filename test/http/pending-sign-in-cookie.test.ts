@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { asValue } from 'awilix';
 import nock from 'nock';
-import { MAX_PENDING_SIGN_INS } from '../../src/app/pending-sign-in-cookie.ts';
+import { MAX_PENDING_SIGN_INS, PENDING_SIGN_INS_BYTES } from '../../src/app/pending-sign-in-cookie.ts';
 import { FakeEntra, fakeUser } from '../support/fake-entra.ts';
 import { blockNetwork } from '../support/msal-harness.ts';
 import { fakeGraph, pendingSignInCookies, signInWithBrowser, startAppWithFakeEntra, startTestApp, stopTestApp, type TestApp } from '../support/app-harness.ts';
@@ -169,6 +169,32 @@ describe('a visitor who has not signed in leaves nothing on the server', () => {
     const kept = await browser.get(`/auth/redirect?code=${newest.code}&state=${newest.state}`);
     expect(kept.status, kept.text).to.equal(302);
     expect(kept.location).to.equal('/page4');
+  });
+
+  it("keeps the browser's sign-ins in progress within 6,000 bytes, so two apps on one host name stay within Node's 16 KB of headers", async () => {
+    const browser = app.browser();
+    const longest = `/${'a'.repeat(2047)}`;
+    const starts: Page[] = [];
+    for (let i = 0; i < 3; i++) {
+      clock += 1000;
+      starts.push(await browser.get(`/auth/signin?returnTo=${encodeURIComponent(longest)}`));
+    }
+    const held = pendingSignInCookies(browser);
+    const bytes = held.reduce((sum, name) => sum + name.length + browser.cookie(name)!.length + 2, 0);
+    expect(bytes).to.be.at.most(PENDING_SIGN_INS_BYTES);
+    expect(held.length, 'the newest, and what fits beside it').to.be.within(1, 2);
+    const newest = entra.authorize(starts[2]!.location!, alice);
+    const kept = await browser.get(`/auth/redirect?code=${newest.code}&state=${newest.state}`);
+    expect([kept.status, kept.location]).to.deep.equal([302, longest]);
+
+    // Ordinary ones (a short destination) still fit three at a time, beside a long one too.
+    const other = app.browser();
+    await other.get(`/auth/signin?returnTo=${encodeURIComponent(longest)}`);
+    for (let i = 0; i < 2; i++) {
+      clock += 1000;
+      await other.get(`/auth/signin?returnTo=%2Fpage${i}`);
+    }
+    expect(pendingSignInCookies(other)).to.have.length(MAX_PENDING_SIGN_INS);
   });
 
   it('finishes a sign-in started before the upgrade, kept in the unnamed cookie of earlier releases', async () => {
