@@ -38,6 +38,7 @@ import { SignOutJournalReplayer } from './sign-out-journal-replayer.ts';
 import { storeRegistrations, type StoreCradle } from './store-registrations.ts';
 import { providerOrigins } from './provider-origins.ts';
 import { RecentSids } from './recent-sids.ts';
+import { servedSession } from './stored-session.ts';
 import { BackgroundRefreshes } from '../adapters/msal/background-refreshes.ts';
 
 /** Everything the app is made of. Only this file and the tests' set-up know this shape. */
@@ -61,6 +62,8 @@ export interface Cradle extends StoreCradle {
   tokenStore: ParsedPartitionCache<PartitionView>;
   /** The stored session store and replay guard, measured. */
   sessionStore: SessionStore;
+  /** Whether a stored session is one the app serves now (stored-session.ts): a device using its account's tokens. */
+  sessionServed: (id: string) => Promise<boolean>;
   replayGuard: ReplayGuard;
   networkClient: FetchNetworkClient;
   /** The provider's discovery document and issuer rule, fetched once. */
@@ -128,6 +131,7 @@ export function createAppContainer(
       });
     }).singleton(),
     sessionStore: asFunction(({ storedSessionStore, metrics }: Cradle) => new MeasuredSessionStore(storedSessionStore, metrics, config.tokenStore)).singleton(),
+    sessionServed: asFunction(({ sessionStore, signOutJournal, now }: Cradle) => servedSession(sessionStore, { config, now, signOutJournal })).singleton(),
     replayGuard: asFunction(({ storedReplayGuard, metrics }: Cradle) => new MeasuredReplayGuard(storedReplayGuard, metrics, config.tokenStore)).singleton(),
     networkClient: asFunction(({ config }: Cradle) => new FetchNetworkClient(config.httpTimeoutMs)).singleton(),
     providerDiscovery: asFunction(
@@ -150,7 +154,7 @@ export function createAppContainer(
         }),
     ).singleton(),
     identityProvider: asFunction(
-      ({ config, tokenStore, sessionStore, providerDiscovery, idTokenValidator, networkClient, logger, refreshLock, metrics, backgroundRefreshes, refreshTokenRevoker }: Cradle) =>
+      ({ config, tokenStore, sessionStore, sessionServed, providerDiscovery, idTokenValidator, networkClient, logger, refreshLock, metrics, backgroundRefreshes, refreshTokenRevoker }: Cradle) =>
         new MsalIdentityProvider({
           msalSettings: { ...config, protocolMode: describeAuthority(config.authority).microsoft ? 'AAD' : 'OIDC' },
           tokenStore,
@@ -163,7 +167,10 @@ export function createAppContainer(
           refreshGate: new RefreshGate({ lock: refreshLock, lockTtlMs: refreshLockTtlMs(config.httpTimeoutMs) }),
           onSilentToken: (outcome) => metrics.silentToken(outcome),
           backgroundRefreshes,
-          accountInUse: async (accountId) => (await sessionStore.findByAccount(accountId)).length > 0,
+          accountInUse: async (accountId) => {
+            const sessions = await sessionStore.findByAccount(accountId);
+            return (await Promise.all(sessions.map(({ id }) => sessionServed(id)))).includes(true);
+          },
         }),
     ).singleton(),
     backgroundRefreshes: asFunction(() => new BackgroundRefreshes()).singleton(),
@@ -194,7 +201,7 @@ export function createAppContainer(
         new CallApi({ identityProvider, downstreamApi, apiScopes: config.apiScopes, revokedTokens: signOutAudit.revocations(signOutEverywhere) }),
     ).singleton(),
     signOutEverywhere: asFunction(
-      ({ identityProvider, tokenStore, sessionStore, logoutTokenVerifier, replayGuard, refreshTokenRevoker, signOutJournal, now }: Cradle) =>
+      ({ identityProvider, tokenStore, sessionStore, logoutTokenVerifier, replayGuard, refreshTokenRevoker, signOutJournal, sessionServed, now }: Cradle) =>
         new SignOutEverywhere({
           identityProvider,
           tokenStore,
@@ -203,6 +210,7 @@ export function createAppContainer(
           replayGuard,
           refreshTokenRevoker,
           signOutJournal,
+          sessionServed,
           now,
         }),
     ).singleton(),

@@ -1,3 +1,4 @@
+import type { SessionStore } from '../ports/session-store.port.ts';
 import type { SignOutJournal } from '../ports/sign-out-journal.port.ts';
 import type { Config } from './config.ts';
 import { absoluteLifetimeLeftMs, currentSessionData, type AppSessionData } from './session-data.ts';
@@ -31,6 +32,18 @@ export function storedSession(stored: Record<string, unknown>, { config, now, si
   if (signOutJournal?.names({ ...data.account, signedInAt: data.signedInAt })) return { kind: 'journaled' };
   const current = withLifetimeInForce(stored, config.sessionTtlMs, absoluteLeftMs);
   return current ? { kind: 'served', data, stored: current } : { kind: 'ended' };
+}
+
+/**
+ * Whether the stored session `id` is one the app serves now (`storedSession`): what counts as a
+ * device using an account's tokens. A session idle past a lowered SESSION_TTL_SECONDS is still
+ * stored, and found by the indexes, until the expiry it was written with.
+ */
+export function servedSession(sessionStore: Pick<SessionStore, 'get'>, rules: SessionRules): (id: string) => Promise<boolean> {
+  return async (id) => {
+    const stored = await sessionStore.get(id);
+    return stored !== undefined && storedSession(stored, rules).kind === 'served';
+  };
 }
 
 /**

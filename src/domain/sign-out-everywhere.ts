@@ -51,6 +51,12 @@ export interface SignOutEverywhereDeps {
   refreshTokenRevoker: RefreshTokenRevoker;
   /** Where sign-outs from the provider wait while a shared store is down; absent: they get a 503. */
   signOutJournal?: SignOutJournal;
+  /**
+   * Whether the stored session `id` is one the app still serves (the lifetimes in force now): a
+   * session written under a longer idle lifetime stays stored until the expiry it was written with,
+   * and must not count as another device using the account's tokens. Absent: every stored one is.
+   */
+  sessionServed?: (id: string) => Promise<boolean>;
   now?: () => number;
 }
 
@@ -78,6 +84,7 @@ export class SignOutEverywhere {
   readonly #replayGuard: ReplayGuard;
   readonly #revoker: RefreshTokenRevoker;
   readonly #journal: SignOutJournal | undefined;
+  readonly #sessionServed: (id: string) => Promise<boolean>;
   readonly #now: () => number;
 
   constructor(deps: SignOutEverywhereDeps) {
@@ -88,6 +95,7 @@ export class SignOutEverywhere {
     this.#replayGuard = deps.replayGuard;
     this.#revoker = deps.refreshTokenRevoker;
     this.#journal = deps.signOutJournal;
+    this.#sessionServed = deps.sessionServed ?? (async () => true);
     this.#now = deps.now ?? Date.now;
   }
 
@@ -370,7 +378,8 @@ export class SignOutEverywhere {
   async #endSessionAndUnusedTokens(account: SignedInAccount, sessionId?: string): Promise<SignOutWork> {
     const own = sessionId === undefined ? [] : [{ id: sessionId, subject: account.subject, accountId: account.accountId }];
     const others = (await this.#sessionStore.findByAccount(account.accountId)).filter((other) => other.id !== sessionId);
-    if (others.length === 0) return this.#signOut(own, [account.accountId], account.subject);
+    const served = await Promise.all(others.map((other) => this.#sessionServed(other.id)));
+    if (!served.includes(true)) return this.#signOut(own, [account.accountId], account.subject);
     const sessionsEnded = await this.#endSessions(own);
     return { subject: account.subject, sessionsEnded, partitionRemoved: false, revocation: 'not-attempted' };
   }

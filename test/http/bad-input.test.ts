@@ -385,5 +385,8 @@ describe('bad input gives a clear 4xx, never a 500 or a stack trace', () => {
     const page = await app.browser().get('/auth/signin');
     expectCleanRefusal(page, 503, 'sign-in service is not reachable');
     expect(page.text, 'a way to try again').to.contain('<a class="button" href="/auth/signin">Sign in again</a>');
+    const anotherAccount = await app.browser().get(`/auth/signin?returnTo=${encodeURIComponent('/profile')}&prompt=login`);
+    expectCleanRefusal(anotherAccount, 503, 'sign-in service is not reachable');
+    expect(anotherAccount.text, 'tried again as another account').to.contain('<a class="button" href="/auth/signin?returnTo=%2Fprofile&amp;prompt=login">Sign in again</a>');
   });
 });

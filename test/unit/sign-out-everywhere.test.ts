@@ -675,6 +675,37 @@ describe('SignOutEverywhere', () => {
     });
   });
 
+  describe('a session still stored but no longer served (idle past a lowered SESSION_TTL_SECONDS)', () => {
+    const servedBut = (ended: string) =>
+      new SignOutEverywhere({
+        identityProvider: provider,
+        tokenStore,
+        sessionStore,
+        logoutTokenVerifier: logoutTokens,
+        replayGuard: new MemoryReplayGuard({ now: () => time }),
+        refreshTokenRevoker: revoker,
+        sessionServed: async (id) => id !== ended,
+        now: () => time,
+      });
+
+    it('is no device using the tokens: another account signing in removes and revokes them', async () => {
+      const result = await servedBut('alice-phone').replacedBySignIn(alice, 'alice-laptop');
+
+      expect(result).to.include({ partitionRemoved: true, revocation: 'revoked' });
+      expect(await tokenStore.read(alice.accountId)).to.equal(undefined);
+      expect(revoker.received.map((received) => received.refreshToken)).to.deep.equal(['rt-alice.tenant']);
+      await expectBobUntouched();
+    });
+
+    it('is no device using the tokens of a sign-in that cannot stand', async () => {
+      await sessionStore.destroy('alice-laptop');
+      const result = await servedBut('alice-phone').signInAbandoned(alice);
+
+      expect(result).to.include({ partitionRemoved: true, revocation: 'revoked' });
+      expect(await tokenStore.read(alice.accountId)).to.equal(undefined);
+    });
+  });
+
   describe('signInAbandoned: a sign-in whose session could not be stored', () => {
     it('removes and revokes the tokens it stored when no session of the account uses them', async () => {
       await sessionStore.destroy('alice-laptop');

@@ -127,9 +127,13 @@ interface SignInLinks {
  */
 function signInLinksAfter(ctx: Koa.Context): SignInLinks {
   const returnTo = ctx.state.signInReturnTo as string | undefined;
-  const again = returnTo && returnTo !== '/' ? signInLocation(returnTo) : '/auth/signin';
+  const plain = returnTo && returnTo !== '/' ? signInLocation(returnTo) : '/auth/signin';
+  const anotherAccount = `${plain}${plain.includes('?') ? '&' : '?'}prompt=login`;
+  // A "Sign in with another account" that failed (the provider out of reach) is tried again as
+  // one: a plain sign-in would let the provider's session sign in the account just refused.
+  const again = ctx.state.signInForAnotherAccount === true ? anotherAccount : plain;
   // Checked again as a same-site path, as /auth/signin checks it: it is linked to directly here.
-  return { again, anotherAccount: `${again}${again.includes('?') ? '&' : '?'}prompt=login`, continueTo: sameSitePath(returnTo) ?? '/' };
+  return { again, anotherAccount, continueTo: sameSitePath(returnTo) ?? '/' };
 }
 
 /**
