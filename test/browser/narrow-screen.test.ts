@@ -54,6 +54,25 @@ describe('pages on a phone (360 px wide Chromium)', function () {
       await page.goto(`${base}${path}`);
       const { scrollWidth, clientWidth } = await page.evaluate(() => ({ scrollWidth: document.documentElement.scrollWidth, clientWidth: document.documentElement.clientWidth }));
       expect(scrollWidth, 'no sideways scroll').to.equal(clientWidth);
+      // Wrapped between words only, where a value has words: "Refresh token", not "Refres / h / token".
+      // A word broken across lines has more than one box. (A date may break after a hyphen, as
+      // browsers break text: the sessions page has four columns to fit in 360 px.)
+      const brokenWords = await page.evaluate(() => {
+        const broken: string[] = [];
+        for (const cell of document.querySelectorAll('td:not(.scopes), th, dt, button')) {
+          const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+          for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+            for (const match of node.textContent!.matchAll(/[^\s-]+/g)) {
+              const range = document.createRange();
+              range.setStart(node, match.index);
+              range.setEnd(node, match.index + match[0].length);
+              if (range.getClientRects().length > 1) broken.push(match[0]);
+            }
+          }
+        }
+        return broken;
+      });
+      expect(brokenWords, 'cells with a word broken in two').to.deep.equal([]);
       await page.close();
     });
   }
