@@ -12,7 +12,7 @@ import { launchChromium } from './support/chromium.ts';
  * The signed-in pages with the most to show, rendered by the app's own views and stylesheet with
  * long but ordinary values, in a phone-sized Chromium window: nothing may scroll sideways.
  */
-describe('pages on a phone (360 px wide Chromium)', function () {
+describe('pages on a phone (360 px wide Chromium), a tablet and a zoomed laptop', function () {
   this.timeout(60_000);
   let server: Server;
   let browser: Browser;
@@ -48,9 +48,10 @@ describe('pages on a phone (360 px wide Chromium)', function () {
     server?.close();
   });
 
-  for (const path of ['/sessions', '/profile']) {
-    it(`fits ${path} in the width, its buttons and long values wrapped rather than cut off`, async () => {
-      const page = await browser.newPage({ viewport: { width: 360, height: 740 } });
+  // A phone, and a tablet or a laptop zoomed to 200 % (between the phone layout and a wide screen).
+  for (const width of [360, 768, 1024]) for (const path of ['/sessions', '/profile']) {
+    it(`fits ${path} in ${width} px, its buttons and long values wrapped rather than cut off`, async () => {
+      const page = await browser.newPage({ viewport: { width, height: 740 } });
       await page.goto(`${base}${path}`);
       const { scrollWidth, clientWidth } = await page.evaluate(() => ({ scrollWidth: document.documentElement.scrollWidth, clientWidth: document.documentElement.clientWidth }));
       expect(scrollWidth, 'no sideways scroll').to.equal(clientWidth);

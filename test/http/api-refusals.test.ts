@@ -82,6 +82,20 @@ describe('API refusals on GET /profile', () => {
     expect(page.text).to.match(/<dt>answer<\/dt><dd>hello<\/dd>/).and.not.match(/<dt>0<\/dt>/);
   });
 
+  it('shows a value the API left empty (null, "", []) as none, not as null or []', async () => {
+    const browser = app.browser();
+    await signInWithBrowser(browser, entra, alice);
+    nock.cleanAll();
+    entra.install();
+    nock(GRAPH).get('/v1.0/me').reply(200, { mobilePhone: null, jobTitle: '', businessPhones: [], officeLocation: 0 });
+
+    const page = await browser.get('/profile');
+
+    expect(page.status, page.text).to.equal(200);
+    for (const key of ['mobilePhone', 'jobTitle', 'businessPhones']) expect(page.text).to.contain(`<dt>${key}</dt><dd>none</dd>`);
+    expect(page.text, 'a zero is a value').to.contain('<dt>officeLocation</dt><dd>0</dd>');
+  });
+
   // Not a claims request (OpenID Connect Core §5.5: an object whose members are objects); the
   // objects among them made MSAL throw while adding the client capabilities (a 500 on every load).
   for (const claims of ['null', '123', '[]', '{"access_token":"x"}', '{"access_token":null}', '{"id_token":5}', '{"access_token":[1]}', '{"access_token":{"nbf":{"essential":true,"value":"1"}},"id_token":5}']) {
