@@ -52,6 +52,36 @@ describe('another account signing in where one was signed in', () => {
     expect((await phone.get('/profile')).status, 'her phone is still signed in').to.equal(200);
   });
 
+  describe('after SESSION_TTL_SECONDS was lowered', () => {
+    const HOUR = 3600_000;
+    beforeEach(async () => {
+      await stopTestApp(app);
+      ({ entra, app } = await startAppWithFakeEntra([alice, bob], { SESSION_TTL_SECONDS: '3600' }, (fake) => (fake.revocation = true)));
+    });
+
+    /** Alice's session on her phone, last written `agoMs` ago under the 8-hour idle lifetime of before. */
+    async function phoneWrittenAgo(agoMs: number): Promise<void> {
+      const account = { accountId: accountOf(alice), subject: `sub-${alice.oid}`, sid: 'sid-alice-phone', username: alice.username, name: 'Alice' };
+      const written = Date.now() - agoMs;
+      const before = 8 * HOUR;
+      const data = { account, csrfToken: 'csrf', signedInAt: written, lastActiveAt: written, _expire: written + before, _maxAge: before };
+      await app.container.cradle.sessionStore.set('phone', data, { sid: account.sid, subject: account.subject, accountId: account.accountId }, before - agoMs);
+    }
+
+    for (const [idle, served] of [['2 hours, past the new lifetime', false], ['40 minutes, within it', true]] as const) {
+      it(`counts a session idle ${idle}, ${served ? 'as' : 'not as'} a device using the tokens`, async () => {
+        const laptop = app.browser();
+        await signInWithBrowser(laptop, entra, alice, { sid: 'sid-alice-laptop' });
+        await phoneWrittenAgo(idle.startsWith('2') ? 2 * HOUR : 40 * 60_000);
+
+        await signInWithBrowser(laptop, entra, bob, { sid: 'sid-bob' });
+
+        expect(await tokensHeld(alice)).to.equal(served);
+        expect(entra.revocationRequests).to.have.length(served ? 0 : 1);
+      });
+    }
+  });
+
   it('signs nobody out when the same account signs in again', async () => {
     const browser = app.browser();
     await signInWithBrowser(browser, entra, alice, { sid: 'sid-alice' });

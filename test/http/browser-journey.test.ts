@@ -44,7 +44,7 @@ describe('the browser journey: sign in, profile, sign out', () => {
     expect(profile.status).to.equal(200);
     expect(profile.text).to.contain(alice.username).and.contain('Signed in as Alice');
     expect(profile.text).to.contain('Access token').and.contain('Refresh token').and.contain('User.Read');
-    expect(profile.text, 'a refresh token has no scopes or expiry to show').to.match(/<td>Refresh token<\/td>\s*<td>&mdash;<\/td>\s*<td>&mdash;<\/td>/);
+    expect(profile.text, 'a refresh token has no scopes or expiry to show').to.match(/<td>Refresh token<\/td>\s*<td class="scopes">&mdash;<\/td>\s*<td>&mdash;<\/td>/);
     expect(profile.text, 'never the token text').to.not.match(new RegExp(`at\\.${alice.oid}|rt\\.${alice.oid}`));
     const accountId = `${alice.oid}.${entra.tenantId}`;
     expect(await app.container.cradle.tokenStore.read(accountId)).to.not.equal(undefined);
