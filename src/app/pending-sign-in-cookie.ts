@@ -26,6 +26,9 @@ export const MAX_PENDING_SIGN_INS = 3;
  */
 export const PENDING_SIGN_INS_BYTES = 6000;
 
+/** What a cookie takes in a Cookie header beside its name and value: `=` and the `; ` before the next. */
+const COOKIE_HEADER_OVERHEAD = 3;
+
 /**
  * The longest sealed value a pending sign-in cookie is given: with its name (at most 96 characters:
  * `__Host-`, a SESSION_COOKIE_NAME of at most 64, `.pending.` and 16) and attributes (about 100) it
@@ -82,9 +85,9 @@ export class PendingSignInCookie {
     const name = this.#nameFor(state);
     const others = this.#held(ctx)
       .filter((other) => other.name !== name) // set anew below
-      .map(({ name, text }) => ({ name, bytes: name.length + text.length + 2, pending: this.#open(text) }))
+      .map(({ name, text }) => ({ name, bytes: name.length + text.length + COOKIE_HEADER_OVERHEAD, pending: this.#open(text) }))
       .sort((a, b) => (b.pending?.startedAt ?? -Infinity) - (a.pending?.startedAt ?? -Infinity)); // newest first
-    let bytes = name.length + sealed.length;
+    let bytes = name.length + sealed.length + COOKIE_HEADER_OVERHEAD;
     let kept = 1;
     for (const other of others) {
       const fits = other.pending && kept < MAX_PENDING_SIGN_INS && bytes + other.bytes <= PENDING_SIGN_INS_BYTES;
