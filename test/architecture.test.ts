@@ -259,3 +259,23 @@ describe('architecture: every port method documents its own contract', () => {
     expect(undocumented, `adapter interface methods without a doc comment of their own:\n  ${undocumented.join('\n  ')}\n`).to.deep.equal([]);
   });
 });
+
+describe('architecture: what one middleware tells another about a request is declared in one place', () => {
+  /** The `ctx.state` fields `source` reads or writes (`ctx.state.x`, and `.state.x` on a context got otherwise). */
+  const stateFieldsIn = (source: string) => [...source.matchAll(/\.state\.([A-Za-z_$][\w$]*)/g)].map((match) => match[1]!);
+  const declared = [...readFileSync(join(ROOT, 'src/app/request-state.ts'), 'utf8').matchAll(/^\s{4}([A-Za-z_$][\w$]*)\??:/gm)].map((match) => match[1]!);
+
+  it('reads the fields it checks (so it cannot pass vacuously)', () => {
+    expect(declared).to.include.members(['requestId', 'storedSessionId', 'offeredOnRefusal']);
+    expect(stateFieldsIn('ctx.state.signInReturnTo = x; contextOf(options).state.storedSessionId')).to.deep.equal(['signInReturnTo', 'storedSessionId']);
+  });
+
+  it('uses no ctx.state field that src/app/request-state.ts does not declare with its type (Koa types ctx.state as any)', () => {
+    const undeclared = typescriptFilesUnder(join(ROOT, 'src')).flatMap((file) =>
+      stateFieldsIn(readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, ''))
+        .filter((field) => !declared.includes(field))
+        .map((field) => `${relative(ROOT, file)}: ${field}`),
+    );
+    expect(undeclared).to.deep.equal([]);
+  });
+});

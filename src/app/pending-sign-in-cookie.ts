@@ -178,8 +178,7 @@ export class PendingSignInCookie {
 
 /** The pending sign-in cookies this answer clears, kept on the request. */
 function clearedIn(ctx: Koa.Context): Set<string> {
-  const state = ctx.state as { pendingSignInsCleared?: Set<string> };
-  return (state.pendingSignInsCleared ??= new Set());
+  return (ctx.state.pendingSignInsCleared ??= new Set());
 }
 
 function isPendingSignIn(value: unknown): value is PendingSignIn {

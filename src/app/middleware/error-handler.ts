@@ -64,7 +64,7 @@ export function errorHandler(logger: Logger, options: { answer?: 'negotiated' | 
       else if (error instanceof DownstreamApiBusy) logger.warn({ path: ctx.path, reason: error.message, retryAfterSeconds: error.retryAfterSeconds }, 'the API is busy');
       else if (fault) logger.error({ path: ctx.path, err: error }, 'request failed');
       else logger.debug({ path: ctx.path, status, userMessage: message }, 'request refused');
-      const requestId = ctx.state.requestId as string;
+      const { requestId } = ctx.state;
       ctx.status = status;
       // A redirect the route set before it failed (the sign-out's to the provider, say, before the
       // session's cookie could not be written) is not part of an error answer. Koa's own handler
@@ -126,7 +126,7 @@ interface SignInLinks {
  * refused or cancelled sign-in was for (`ctx.state.signInReturnTo`, from its pending sign-in), else home.
  */
 function signInLinksAfter(ctx: Koa.Context): SignInLinks {
-  const returnTo = ctx.state.signInReturnTo as string | undefined;
+  const returnTo = ctx.state.signInReturnTo;
   const plain = returnTo && returnTo !== '/' ? signInLocation(returnTo) : '/auth/signin';
   const anotherAccount = `${plain}${plain.includes('?') ? '&' : '?'}prompt=login`;
   // A "Sign in with another account" that failed (the provider out of reach) is tried again as

@@ -113,7 +113,7 @@ export function authRoutes(
       await signOutEverywhere
         // The session this request last stored or loaded: the new one if its write got that far,
         // else the one it replaced (ended by the sign-in already, or to be ended with it).
-        .signInAbandoned(account, ctx.state.storedSessionId as string | undefined)
+        .signInAbandoned(account, ctx.state.storedSessionId)
         .then((result) => result.partitionRemoved && logger.info({ revocation: result.revocation }, 'the tokens of a sign-in whose session could not be stored were removed'))
         .catch((removal: unknown) => logger.warn({ err: removal }, 'the tokens of a sign-in whose session could not be stored could not be removed: they stay until the partition expires'));
       throw error;
@@ -123,7 +123,7 @@ export function authRoutes(
     if (await signedOutMeanwhile(account)) {
       // Not signed in, whatever happens next: the request's end destroys the session again.
       ctx.session = null;
-      const ended = await signOutEverywhere.signInAbandoned(account, ctx.state.storedSessionId as string);
+      const ended = await signOutEverywhere.signInAbandoned(account, ctx.state.storedSessionId);
       logger.info({ partitionRemoved: ended.partitionRemoved, revocation: ended.revocation }, 'signed in to a provider session the provider had signed out meanwhile: ended');
       return ctx.redirect('/auth/signed-out');
     }
@@ -207,7 +207,7 @@ export function authRoutes(
 
 /** The session this request loaded and its account, if it had one (the sign-in then replaces it). */
 function replacedSession(ctx: Koa.Context): { id: string; account: SignedInAccount } | undefined {
-  const id = ctx.state.storedSessionId as string | undefined;
+  const id = ctx.state.storedSessionId;
   const account = ctx.session?.account;
   return id !== undefined && account ? { id, account } : undefined;
 }

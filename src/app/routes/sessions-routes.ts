@@ -63,7 +63,7 @@ export function sessionsRoutes({
     const account = ctx.session!.account!; // requireCsrf let through a signed-in session only
     const handle = (ctx.request as { body?: Record<string, unknown> }).body?.session;
     if (!SessionHandles.isWellFormed(handle)) return ctx.throw(400, 'The form does not name a session.');
-    const current = ctx.state.storedSessionId as string | undefined;
+    const current = ctx.state.storedSessionId;
     const sessionId = (await yourSessions(sessions, account, current)).idOf(handle);
     // The same form sent again (a double click: the second POST leaves before the first answer, and
     // may arrive while the first is still ending the session, or after): answered as the first.
