@@ -195,7 +195,7 @@ try {
       `throughput flat with users: /profile req/s ${MANY.toLocaleString('en')} ÷ 100 users (sensitive to machine load)`,
       store,
       rpsFlat.toFixed(2),
-      // Issue 6 set it for 100,000 users: a quick run's 10,000 get no verdict.
+      // The target is set for 100,000 users: a quick run's 10,000 get no verdict.
       QUICK ? `>= ${minimum} in a full run` : `>= ${minimum}`,
       QUICK ? undefined : rpsFlat >= minimum,
       true,
