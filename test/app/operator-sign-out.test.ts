@@ -122,8 +122,20 @@ describe('npm run signout (operator sign-out) against Redis', function () {
     );
   }
 
+  /** What the stores hold for bob (his session, found by sid and subject, and his partition, with its version): untouched means deep-equal. */
+  async function bobNow() {
+    return {
+      session: await sessions.get('bob-laptop'),
+      bySid: await sessions.findBySid('sid-3'),
+      bySubject: await sessions.findBySubject(bob.oid),
+      partition: await tokens.read(accountOf(bob)),
+    };
+  }
+
   it('ends every session of the subject, removes the tokens, gets the refresh token revoked, and prints what it did', async () => {
     expect(await refreshWith(aliceRefreshToken), 'valid before').to.equal('ok');
+    const bobBefore = await bobNow();
+    expect(bobBefore.partition, 'the snapshot holds a partition').to.not.equal(undefined);
 
     const run = await runSignout(['--subject', alice.oid], env);
 
@@ -133,8 +145,7 @@ describe('npm run signout (operator sign-out) against Redis', function () {
     expect(await sessions.findBySubject(alice.oid)).to.deep.equal([]);
     expect(await tokens.read(accountOf(alice))).to.equal(undefined);
     expect(await refreshWith(aliceRefreshToken)).to.match(/400.*invalid_grant/);
-    expect(await sessions.get('bob-laptop'), "bob's session").to.not.equal(undefined);
-    expect(await tokens.read(accountOf(bob)), "bob's tokens").to.not.equal(undefined);
+    expect(await bobNow(), "bob's session and tokens, as they were").to.deep.equal(bobBefore);
     const audit = run.stderr.split('\n').filter((line) => line.includes('"event":"sign-out"')).map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(audit).to.have.length(1);
     expect(audit[0]).to.include({ channel: 'operator', outcome: 'removed', subject: alice.oid, sessionsEnded: 2, partitionRemoved: true, revocation: 'revoked' });
@@ -162,12 +173,13 @@ describe('npm run signout (operator sign-out) against Redis', function () {
   });
 
   it("refuses (exit 2) a --subject and an --account of two users, signs nobody out, and audits no sign-out", async () => {
+    const bobBefore = await bobNow();
     const run = await runSignout(['--subject', alice.oid, '--account', accountOf(bob)], env);
 
     expect(run.code, run.stderr).to.equal(2);
     expect(run.stderr).to.contain(`is signed in as another user (subject ${bob.oid})`);
     expect(await sessions.findBySubject(alice.oid)).to.have.length(2);
-    expect(await tokens.read(accountOf(bob)), "bob's tokens").to.not.equal(undefined);
+    expect(await bobNow(), "bob's session and tokens, as they were").to.deep.equal(bobBefore);
     expect(run.stderr).to.not.contain('"event":"sign-out"');
   });
 
