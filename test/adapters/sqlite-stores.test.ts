@@ -173,6 +173,18 @@ describe('SQLite stores', () => {
       expect(await fresh.read('alice')).to.deep.equal({ data: 'refreshed tokens', version: 'written-by-an-earlier-release' });
     });
 
+    it('reads a session whose stored text is no JSON object (a damaged row) as absent, not as an error', async () => {
+      db = openSqliteDatabase(freshFile());
+      const sessions = new SqliteSessionStore({ db });
+      for (const [i, text] of ['not json', '[1]', 'null', '"text"'].entries()) {
+        await sessions.set(`s${i}`, { n: 1 }, { sid: `sid-${i}` }, 60_000);
+        db.prepare('UPDATE sessions SET data = ? WHERE id = ?').run(text, `s${i}`);
+        expect(await sessions.get(`s${i}`), text).to.equal(undefined);
+        expect(await sessions.get(`s${i}`), `${text}, read again`).to.equal(undefined);
+      }
+      closeDb();
+    });
+
     it('uses write-ahead logging', () => {
       db = openSqliteDatabase(freshFile());
       expect(db.pragma('journal_mode', { simple: true })).to.equal('wal');

@@ -4,6 +4,7 @@ import { DESTROY_SESSION, FIND_SESSIONS, SAVE_SESSION } from './redis-session-sc
 import { operationDeadlineMs } from './redis-connection.ts';
 import { guarded } from './redis-store-error.ts';
 import { TrackedCache, type InvalidationChannel } from './tracked-cache.ts';
+import { storedSessionData } from '../stored-session-data.ts';
 
 interface CachedSession {
   readonly data: string;
@@ -48,7 +49,7 @@ export class RedisSessionStore implements SessionStore {
     const sessions = this.#sessions;
     const found = sessions ? (sessions.get(key) ?? (await sessions.load(key, () => this.#read(key)))) : await this.#read(key);
     if (!found || found.expiresAt <= this.#now()) return undefined;
-    return JSON.parse(found.data) as Record<string, unknown>;
+    return storedSessionData(found.data);
   }
 
   async #read(key: string): Promise<CachedSession | undefined> {

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import type { IndexedSession, SessionIndex, SessionStore } from '../../ports/session-store.port.ts';
 import { RememberedRows, type SqliteFileChanges } from './sqlite-file-changes.ts';
 import { guarded } from './sqlite-store-error.ts';
+import { storedSessionData } from '../stored-session-data.ts';
 
 interface SessionRow {
   id: string;
@@ -70,11 +71,11 @@ export class SqliteSessionStore implements SessionStore {
     const now = this.#now();
     const generation = this.#remembered.generation();
     const remembered = this.#remembered.get(id, generation, now);
-    if (remembered !== undefined) return JSON.parse(remembered) as Record<string, unknown>;
+    if (remembered !== undefined) return storedSessionData(remembered);
     const row = guarded(() => this.#select.get(id, now));
     if (!row) return undefined;
     this.#remembered.set(id, row.data, row.expiresAt, generation);
-    return JSON.parse(row.data) as Record<string, unknown>;
+    return storedSessionData(row.data);
   }
 
   async set(id: string, data: Record<string, unknown>, index: SessionIndex, ttlMs: number): Promise<void> {
