@@ -51,6 +51,8 @@ export interface Config {
   readonly frontChannelRequiresIss: boolean;
   readonly sessionKeys: readonly string[];
   readonly sessionCookieName: string;
+  /** The app's name in every page's header and title (two apps side by side in a browser's tabs tell themselves apart). */
+  readonly appName: string;
   readonly sessionTtlMs: number;
   readonly tokenTtlSeconds: number;
   /** Parsed token partitions kept in memory per instance (access tokens only), 0 for none. */
@@ -173,6 +175,7 @@ export function loadConfig(env: Env, fallbacks: ConfigFallbacks = {}): Config {
     formerSignOutJournalPath: env.SIGN_OUT_JOURNAL_PATH?.trim() ? undefined : './data/sign-out-journal.json',
     sessionKeys: Object.freeze(sessionKeys),
     sessionCookieName: cookieName(env, 'SESSION_COOKIE_NAME', 'app.session'),
+    appName: appName(env),
     sessionTtlMs: integer(env, 'SESSION_TTL_SECONDS', 8 * 3600, 60, 365 * 86400) * 1000,
     // Entra refresh tokens live up to 90 days: no partition is kept further ahead, even by a session.
     tokenTtlSeconds: integer(env, 'TOKEN_TTL_SECONDS', DEFAULT_TOKEN_TTL_SECONDS, 60, 365 * 86400),
@@ -426,6 +429,15 @@ const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])
 
 /** A cookie name: an RFC 6265 §4.1.1 `token` (no separators, spaces or `=`). */
 const MAX_COOKIE_NAME_LENGTH = 64;
+
+/** APP_NAME: shown, escaped, in the header and the title of every page; one line of at most 60 characters. */
+function appName(env: Env): string {
+  const raw = env.APP_NAME?.trim();
+  if (!raw) return 'Koa + MSAL';
+  if (/[\u0000-\u001f\u007f]/.test(raw)) fail('APP_NAME', 'must be one line of text, without control characters');
+  if ([...raw].length > 60) fail('APP_NAME', `must be at most 60 characters, not ${[...raw].length}`);
+  return raw;
+}
 
 function cookieName(env: Env, name: string, fallback: string): string {
   const raw = env[name]?.trim();

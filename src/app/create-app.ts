@@ -42,7 +42,7 @@ export function createApp(container: AppContainer): Koa {
   // Then: everything after it, logging included, knows its request id.
   app.use(requestContext());
   app.use(closeConnectionsWhileDraining(cradle.lifecycle));
-  app.use(ejsViews(VIEWS));
+  app.use(ejsViews(VIEWS, { appName: config.appName }));
   app.use(errorHandler(logger));
   app.use(securityHeaders({ https: cookies.https }));
   // Health, the stylesheet and the provider's sign-outs before the journal and the session: none

@@ -43,6 +43,8 @@ export function devAppEnvironment(settings: DevAppSettings): Record<string, stri
     TOKEN_ENCRYPTION_KEYS: settings.tokenEncryptionKeys.join(','),
     // Browsers share cookies across ports of one host: each app needs its own cookie name.
     SESSION_COOKIE_NAME: `${settings.name}.session`,
+    // `app-a` → "App A": the two apps tell themselves apart in a browser's tabs and headers.
+    APP_NAME: `App ${settings.name.slice(-1).toUpperCase()}`,
     LOG_LEVEL: settings.logLevel,
     // The dev provider is not a Microsoft host, so cp1 is declared explicitly (CAE is exercised offline).
     CLIENT_CAPABILITIES: 'cp1',

@@ -307,6 +307,14 @@ describe('loadConfig', () => {
       expect(configFailure({ ...MINIMAL, SESSION_COOKIE_NAME: 'a'.repeat(65) }).message).to.equal('SESSION_COOKIE_NAME must be at most 64 characters, not 65');
     });
 
+    it('takes APP_NAME as one line of at most 60 characters, Koa + MSAL when unset', () => {
+      expect(loadConfig(MINIMAL).appName).to.equal('Koa + MSAL');
+      expect(loadConfig({ ...MINIMAL, APP_NAME: '  Contoso <Expenses> & co  ' }).appName).to.equal('Contoso <Expenses> & co');
+      expect(loadConfig({ ...MINIMAL, APP_NAME: 'é'.repeat(60) }).appName).to.have.length(60);
+      expect(configFailure({ ...MINIMAL, APP_NAME: 'a'.repeat(61) }).message).to.equal('APP_NAME must be at most 60 characters, not 61');
+      expect(configFailure({ ...MINIMAL, APP_NAME: 'two\nlines' }).message).to.equal('APP_NAME must be one line of text, without control characters');
+    });
+
     it('names SESSION_COOKIE_NAME when it is not a cookie name', () => {
       expect(loadConfig({ ...MINIMAL, SESSION_COOKIE_NAME: 'my-app.sid' }).sessionCookieName).to.equal('my-app.sid');
       for (const bad of ['my=session', 'two words', 'semi;colon', 'quote"d', 'café']) {

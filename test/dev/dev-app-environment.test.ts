@@ -37,6 +37,7 @@ describe('dev stack: environment of an app process', () => {
       SESSION_KEYS: 'k1,k2',
       TOKEN_ENCRYPTION_KEYS: 'e1',
       SESSION_COOKIE_NAME: 'app-a.session',
+      APP_NAME: 'App A',
       LOG_LEVEL: 'info',
       CLIENT_CAPABILITIES: 'cp1',
     });
