@@ -434,7 +434,8 @@ const MAX_COOKIE_NAME_LENGTH = 64;
 function appName(env: Env): string {
   const raw = env.APP_NAME?.trim();
   if (!raw) return 'Koa + MSAL';
-  if (/[\u0000-\u001f\u007f]/.test(raw)) fail('APP_NAME', 'must be one line of text, without control characters');
+  // Controls (C0 and C1), line and paragraph separators, and format characters (bidi overrides, zero-width).
+  if (/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u.test(raw)) fail('APP_NAME', 'must be one line of text, without control or format characters');
   if ([...raw].length > 60) fail('APP_NAME', `must be at most 60 characters, not ${[...raw].length}`);
   return raw;
 }

@@ -20,7 +20,8 @@ describe('pages on a phone (360 px wide Chromium), a tablet and a zoomed laptop'
 
   before(async () => {
     const app = new Koa();
-    app.use(ejsViews('views'));
+    // An APP_NAME near the longest taken (60 characters), with no space to wrap at.
+    app.use(ejsViews('views', { appName: 'intranet.expenses.northamerica.contoso.onmicrosoft.com.apps' }));
     // Ordinary Entra values with no space to wrap at: a guest's e-mail as display name, a custom
     // API's scope under its default Application ID URI.
     const account = { name: 'alex.montgomery@contoso.onmicrosoft.com', username: 'alex.montgomery@contoso.onmicrosoft.com' };
