@@ -434,8 +434,10 @@ const MAX_COOKIE_NAME_LENGTH = 64;
 function appName(env: Env): string {
   const raw = env.APP_NAME?.trim();
   if (!raw) return 'Koa + MSAL';
-  // Controls (C0 and C1), line and paragraph separators, and format characters (bidi overrides, zero-width).
-  if (/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u.test(raw)) fail('APP_NAME', 'must be one line of text, without control or format characters');
+  // Controls (C0 and C1), line and paragraph separators, and the bidi embeddings, overrides and
+  // isolates, which would turn the rest of the title around. Not every format character: Persian
+  // needs the zero-width non-joiner, emoji sequences the joiner.
+  if (/[\p{Cc}\p{Zl}\p{Zp}\u202a-\u202e\u2066-\u2069]/u.test(raw)) fail('APP_NAME', 'must be one line of text, without control characters or bidi overrides');
   if ([...raw].length > 60) fail('APP_NAME', `must be at most 60 characters, not ${[...raw].length}`);
   return raw;
 }
