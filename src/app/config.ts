@@ -434,10 +434,13 @@ const MAX_COOKIE_NAME_LENGTH = 64;
 function appName(env: Env): string {
   const raw = env.APP_NAME?.trim();
   if (!raw) return 'Koa + MSAL';
-  // Controls (C0 and C1), line and paragraph separators, and the bidi embeddings, overrides and
-  // isolates, which would turn the rest of the title around. Not every format character: Persian
-  // needs the zero-width non-joiner, emoji sequences the joiner.
-  if (/[\p{Cc}\p{Zl}\p{Zp}\u202a-\u202e\u2066-\u2069]/u.test(raw)) fail('APP_NAME', 'must be one line of text, without control characters or bidi overrides');
+  // Controls (C0 and C1), line and paragraph separators, zero-width spaces, and the bidi
+  // embeddings, overrides and isolates, which would turn the rest of the title around. Not every
+  // format character: Persian needs the zero-width non-joiner, Sinhala and emoji sequences the
+  // joiner, Hebrew and Arabic names may carry a direction mark.
+  if (/[\p{Cc}\p{Zl}\p{Zp}\u200b\u2060\ufeff\u202a-\u202e\u2066-\u2069]/u.test(raw)) {
+    fail('APP_NAME', 'must be one line of text, without control characters, zero-width spaces or bidi overrides');
+  }
   if ([...raw].length > 60) fail('APP_NAME', `must be at most 60 characters, not ${[...raw].length}`);
   return raw;
 }

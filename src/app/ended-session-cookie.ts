@@ -1,5 +1,4 @@
 import type Koa from 'koa';
-import type { SessionStore } from '../ports/session-store.port.ts';
 import { cookiesSettable, sessionCookieFlags, type CookiePolicy } from './cookie-policy.ts';
 import { clearUnverifiedSignature } from './unverified-signature-cookie.ts';
 
@@ -8,14 +7,15 @@ import { clearUnverifiedSignature } from './unverified-signature-cookie.ts';
  * including any cookies". The session cookie is SameSite=Lax, so a browser neither sends it to nor
  * takes it from a cross-site frame (Entra's iframe): then there is nothing here to clear, and the
  * session itself was found by its `sid`. When the request does carry it (a provider on the same
- * site, the Logout URL loaded as a page), and the session it names no longer exists (this sign-out
- * ended it, or it had ended before), the cookie and its signature are expired. The cookie of a
- * session that lives on (another `sid`'s) is kept.
+ * site, the Logout URL loaded as a page), and the session it names is not one the app serves (this
+ * sign-out ended it, it had ended before, or it is still stored but past its lifetime or unreadable:
+ * `sessionServed`, the session middleware's own rule), the cookie and its signature are expired.
+ * The cookie of a session that lives on (another `sid`'s) is kept.
  */
 export async function clearEndedSessionCookie(
   ctx: Koa.Context,
   cookies: CookiePolicy,
-  sessionStore: Pick<SessionStore, 'get'>,
+  sessionServed: (id: string) => Promise<boolean>,
 ): Promise<void> {
   // A Secure cookie is neither sent nor set over plain http.
   if (!cookiesSettable(cookies, ctx)) return;
@@ -23,7 +23,7 @@ export async function clearEndedSessionCookie(
   clearUnverifiedSignature(ctx, cookies);
   if (!sessionId) return;
   try {
-    if (await sessionStore.get(sessionId)) return;
+    if (await sessionServed(sessionId)) return;
   } catch {
     return; // the store is down: the sign-out was journaled, and the session is refused meanwhile
   }

@@ -35,7 +35,10 @@ export interface IndexedSession {
  * is on the method. An expired session is never returned by `get` nor found by a `find…` method.
  */
 export interface SessionStore {
-  /** The session's data, or `undefined` when it does not exist or has expired. */
+  /**
+   * The session's data, or `undefined` when it does not exist or has expired. Stored text that is no
+   * object (a damaged row or key) reads as `{}`: data of no shape the app writes, an ended session.
+   */
   get(id: string): Promise<Record<string, unknown> | undefined>;
   /** Creates or replaces the session and moves its index entries; it expires `ttlMs` from now. */
   set(id: string, data: Record<string, unknown>, index: SessionIndex, ttlMs: number): Promise<void>;

@@ -312,11 +312,13 @@ describe('loadConfig', () => {
       expect(loadConfig({ ...MINIMAL, APP_NAME: '  Contoso <Expenses> & co  ' }).appName).to.equal('Contoso <Expenses> & co');
       expect(loadConfig({ ...MINIMAL, APP_NAME: 'é'.repeat(60) }).appName).to.have.length(60);
       expect(configFailure({ ...MINIMAL, APP_NAME: 'a'.repeat(61) }).message).to.equal('APP_NAME must be at most 60 characters, not 61');
-      for (const bad of ['two\nlines', 'next\u0085line', 'a\u2028b', 'right\u202eleft', 'isolated\u2067x']) {
-        expect(configFailure({ ...MINIMAL, APP_NAME: bad }).message, JSON.stringify(bad)).to.equal('APP_NAME must be one line of text, without control characters or bidi overrides');
+      for (const bad of ['two\nlines', 'next\u0085line', 'a\u2028b', 'right\u202eleft', 'isolated\u2067x', 'zero\u200bwidth']) {
+        expect(configFailure({ ...MINIMAL, APP_NAME: bad }).message, JSON.stringify(bad)).to.equal('APP_NAME must be one line of text, without control characters, zero-width spaces or bidi overrides');
       }
-      // Persian needs the zero-width non-joiner; emoji sequences the joiner.
-      for (const good of ['می\u200cخواهم', 'Team \u{1F468}\u200d\u{1F469}\u200d\u{1F467}']) expect(loadConfig({ ...MINIMAL, APP_NAME: good }).appName).to.equal(good);
+      // Persian needs the zero-width non-joiner; Sinhala and emoji sequences the joiner; Hebrew may carry a direction mark.
+      for (const good of ['می\u200cخواهم', 'ශ්\u200dරී ලංකා', 'Team \u{1F468}\u200d\u{1F469}\u200d\u{1F467}', 'הוצאות\u200f (Beta)']) {
+        expect(loadConfig({ ...MINIMAL, APP_NAME: good }).appName).to.equal(good);
+      }
     });
 
     it('names SESSION_COOKIE_NAME when it is not a cookie name', () => {

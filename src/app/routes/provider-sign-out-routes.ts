@@ -26,8 +26,8 @@ export function providerSignOutRoutes({
   metrics,
   providerOrigins,
   recentSids,
-  sessionStore,
-}: Pick<Cradle, 'config' | 'signOutEverywhere' | 'signOutAudit' | 'logger' | 'metrics' | 'providerOrigins' | 'recentSids' | 'sessionStore'>): Router {
+  sessionServed,
+}: Pick<Cradle, 'config' | 'signOutEverywhere' | 'signOutAudit' | 'logger' | 'metrics' | 'providerOrigins' | 'recentSids' | 'sessionServed'>): Router {
   const router = new Router({ prefix: '/auth' });
   const cookies = cookiePolicy(config);
 
@@ -59,7 +59,7 @@ export function providerSignOutRoutes({
         return ctx.throw(429, 'Too many sign-out requests for unknown sessions from this address. Please wait a minute.');
       }
     }
-    await clearEndedSessionCookie(ctx, cookies, sessionStore);
+    await clearEndedSessionCookie(ctx, cookies, sessionServed);
     ctx.type = 'text/plain';
     ctx.body = 'signed out';
   });
