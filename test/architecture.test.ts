@@ -214,16 +214,32 @@ function undeclaredStateFields(files: string[], virtualFiles: Record<string, str
     ts.forEachChild(node, collect);
   };
   collect(declarations);
-  const isState = (node: ts.Node): boolean => checker.getTypeAtLocation(node).getSymbol()?.getName() === 'DefaultState';
-  const literalNames = (node: ts.Expression | undefined): string[] =>
-    node && ts.isObjectLiteralExpression(node) ? node.properties.flatMap((property) => (property.name && !ts.isComputedPropertyName(property.name) ? [property.name.getText()] : [])) : [];
+  // The state's type, also inside a union (`ctx?.state`, `DefaultState | undefined`) or an intersection.
+  const isStateType = (type: ts.Type): boolean =>
+    type.getSymbol()?.getName() === 'DefaultState' || (type.isUnionOrIntersection() && type.types.some(isStateType));
+  const isState = (node: ts.Node): boolean => isStateType(checker.getTypeAtLocation(node));
+  /** A property's or binding's name as text: an identifier, or a computed name that is a string literal. */
+  const nameOf = (name: ts.Node): string =>
+    ts.isComputedPropertyName(name) && ts.isStringLiteralLike(name.expression) ? name.expression.text : ts.isStringLiteralLike(name) ? name.text : name.getText();
+  /** The fields an object brings: an object literal's own names (not its spreads), or a value's type's properties. */
+  const namesIn = (node: ts.Expression): string[] =>
+    ts.isObjectLiteralExpression(node)
+      ? node.properties.flatMap((property) => (property.name ? [nameOf(property.name)] : []))
+      : checker.getTypeAtLocation(node).getProperties().map((property) => property.getName());
   const fieldsAt = (node: ts.Node): string[] => {
     if (ts.isPropertyAccessExpression(node) && isState(node.expression)) return [node.name.text];
     if (ts.isElementAccessExpression(node) && isState(node.expression)) return ts.isStringLiteralLike(node.argumentExpression) ? [node.argumentExpression.text] : ['[computed]'];
-    if (ts.isObjectBindingPattern(node) && isState(node)) return node.elements.map((element) => (element.propertyName ?? element.name).getText());
-    if (ts.isBinaryExpression(node) && node.operatorToken.kind === ts.SyntaxKind.EqualsToken && isState(node.left)) return literalNames(node.right);
+    // `const { x, ...rest } = state`: the rest is no field.
+    if (ts.isObjectBindingPattern(node) && isState(node)) return node.elements.filter((element) => !element.dotDotDotToken).map((element) => nameOf(element.propertyName ?? element.name));
+    if (ts.isBinaryExpression(node) && node.operatorToken.kind === ts.SyntaxKind.EqualsToken) {
+      if (isState(node.left) && ts.isObjectLiteralExpression(node.right)) return namesIn(node.right); // `ctx.state = { … }`
+      // `({ x: a } = state)`
+      if (ts.isObjectLiteralExpression(node.left) && isState(node.right)) {
+        return node.left.properties.flatMap((property) => (property.name && !ts.isSpreadAssignment(property) ? [nameOf(property.name)] : []));
+      }
+    }
     if (ts.isCallExpression(node) && node.expression.getText() === 'Object.assign' && node.arguments[0] && isState(node.arguments[0])) {
-      return node.arguments.slice(1).flatMap(literalNames);
+      return node.arguments.slice(1).flatMap(namesIn);
     }
     return [];
   };
@@ -319,6 +335,12 @@ describe('architecture: what one middleware tells another about a request is dec
       'after-url': "export function f(ctx: Koa.Context) { const u = 'https://x'; ctx.state.plantedAfterUrl = u; }",
       'assigned': 'export function f(ctx: Koa.Context) { Object.assign(ctx.state, { plantedAssigned: 1 }); }',
       'replaced': 'export function f(ctx: Koa.Context) { ctx.state = { ...ctx.state, plantedReplaced: 1 }; }',
+      'assigned-value': 'export function f(ctx: Koa.Context, extra: { plantedAssignedValue: number }) { Object.assign(ctx.state, extra); }',
+      'union': 'export function f(ctx: Koa.Context | undefined) { return ctx?.state.plantedUnion; }',
+      'intersection': 'export function f(ctx: Koa.ParameterizedContext<Koa.DefaultState & { other: 1 }>) { return ctx.state.plantedIntersection; }',
+      'assignment-destructured': 'let a: unknown;\nexport function f(ctx: Koa.Context) { ({ plantedAssignmentDestructured: a } = ctx.state); return a; }',
+      // Not fields: a rest element, and a declared field under a computed name.
+      'rest-and-computed': "export function f(ctx: Koa.Context) { const { ['requestId']: id, ...others } = ctx.state; return [id, others]; }",
     };
     const virtualFiles = Object.fromEntries(
       Object.entries(planted).map(([name, body]) => [join(ROOT, `src/app/planted-state-${name}.ts`), `import type Koa from 'koa';\n${body}\n`]),
@@ -327,12 +349,16 @@ describe('architecture: what one middleware tells another about a request is dec
     expect(found).to.deep.equal(
       [
         'src/app/planted-state-after-url.ts: plantedAfterUrl',
+        'src/app/planted-state-assigned-value.ts: plantedAssignedValue',
         'src/app/planted-state-assigned.ts: plantedAssigned',
+        'src/app/planted-state-assignment-destructured.ts: plantedAssignmentDestructured',
         'src/app/planted-state-destructured.ts: plantedDestructured',
         'src/app/planted-state-element.ts: plantedElement',
+        'src/app/planted-state-intersection.ts: plantedIntersection',
         'src/app/planted-state-optional.ts: plantedOptional',
         'src/app/planted-state-property.ts: plantedProperty',
         'src/app/planted-state-replaced.ts: plantedReplaced',
+        'src/app/planted-state-union.ts: plantedUnion',
         'src/app/planted-state-variable.ts: plantedVariable',
       ],
       'every planted field found, and none of src',
