@@ -49,7 +49,11 @@ export function ejsViews(directory: string, siteLocals: Readonly<Record<string, 
   // 0.74 µs a call in a loop of a million on the tenth bench machine, the lookup 0.003 µs.
   const viewOfFile = new Map([...sources.keys()].map((view) => [join(directory, `${view}.ejs`), view]));
   const compiledEjs = {
-    ejs: async (file: string, state: Record<string, unknown>) => render(viewOfFile.get(file) ?? viewNameOf(directory, file), { ...siteLocals, ...state }),
+    ejs: async (file: string, state: Record<string, unknown>) => {
+      // `state` is koa-views' own object, made for this render: completed in place, not copied.
+      for (const key in siteLocals) if (!(key in state)) state[key] = siteLocals[key];
+      return render(viewOfFile.get(file) ?? viewNameOf(directory, file), state);
+    },
   };
   const koaViews = views(directory, { extension: 'ejs', engineSource: compiledEjs });
   return (ctx, next) =>
