@@ -196,6 +196,7 @@ function isPendingSignIn(value: unknown): value is PendingSignIn {
     (candidate.interaction === undefined || candidate.interaction === true) &&
     (candidate.claimsRetry === undefined || candidate.claimsRetry === true) &&
     (candidate.claims === undefined || typeof candidate.claims === 'string') &&
-    (candidate.loginHint === undefined || typeof candidate.loginHint === 'string')
+    (candidate.loginHint === undefined || typeof candidate.loginHint === 'string') &&
+    (candidate.prompt === undefined || candidate.prompt === 'login')
   );
 }

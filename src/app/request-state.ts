@@ -17,7 +17,7 @@ declare module 'koa' {
     offeredOnRefusal?: OfferedOnRefusal;
     /** The page a refused, failed or cancelled sign-in was for: the error page's sign-in links go back to it (auth-routes.ts). */
     signInReturnTo?: string;
-    /** The sign-in that failed was a "Sign in with another account" (`prompt=login`): tried again as one. */
+    /** The sign-in that failed, at its start or its callback, was a "Sign in with another account" (`prompt=login`): tried again as one. */
     signInForAnotherAccount?: boolean;
     /** The pending sign-in cookies this answer clears (pending-sign-in-cookie.ts). */
     pendingSignInsCleared?: Set<string>;

@@ -18,6 +18,11 @@ export interface PendingSignIn {
   /** The claims and login hint it asked with, for a sign-in started again (kept only when short: a cookie's room is small). */
   readonly claims?: string;
   readonly loginHint?: string;
+  /**
+   * Started as "Sign in with another account" (BeginSignIn.prompt): if it fails, at its callback
+   * too, it is offered again as one, or the provider's own session would sign the same account in.
+   */
+  readonly prompt?: 'login';
 }
 
 /** Query parameters of the redirect back from the provider (already reduced to single strings). */
@@ -84,6 +89,7 @@ export class SignIn {
       // kept may leave them out when they do not fit (pending-sign-in-cookie.ts).
       ...(request.claims ? { claims: request.claims } : {}),
       ...(request.loginHint ? { loginHint: request.loginHint } : {}),
+      ...(request.prompt ? { prompt: request.prompt } : {}),
     };
     return { authorizationUrl, pending };
   }

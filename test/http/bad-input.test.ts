@@ -200,6 +200,17 @@ describe('bad input gives a clear 4xx, never a 500 or a stack trace', () => {
     expectCleanRefusal(await browser.get(`/auth/redirect?code=${code}&state=${state}`), 400, 'No sign-in is in progress');
   });
 
+  it('a "Sign in with another account" that fails at its callback is offered again as one: a plain one would sign the same account in', async () => {
+    const { browser, code, state } = await startSignIn(`/auth/signin?returnTo=${encodeURIComponent('/profile')}&prompt=login`);
+    nock.cleanAll(); // the token endpoint no longer answers: connection refused by nock
+    const page = await browser.get(`/auth/redirect?code=${code}&state=${state}`);
+    expectCleanRefusal(page, 503, 'sign-in service is not reachable');
+    expect(page.text).to.contain('<a class="button" href="/auth/signin?returnTo=%2Fprofile&amp;prompt=login">Sign in again</a>');
+    const cancelled = await startSignIn('/auth/signin?prompt=login');
+    const answer = await cancelled.browser.get(`/auth/redirect?error=access_denied&state=${cancelled.state}`);
+    expect(answer.text, 'cancelled').to.contain('<a class="button" href="/auth/signin?prompt=login">Sign in again</a>');
+  });
+
   it('a callback with a parameter given twice, or a sign-in link with a prompt not taken, offers a sign-in that can go on', async () => {
     const { browser, code, state } = await startSignIn();
     const repeated = await browser.get(`/auth/redirect?code=${code}&code=${code}&state=${state}`);

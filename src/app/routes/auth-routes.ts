@@ -60,8 +60,12 @@ export function authRoutes(
     // One attempt per pending sign-in, whatever happens next: the cookie of the sign-in this `state`
     // names is cleared here (the browser's other sign-ins in progress stay).
     const pending = signInStart.pendingSignIns.take(ctx, single(ctx.query.state));
-    // A sign-in refused or cancelled below offers to sign in again: back to the page it was for.
-    if (pending) ctx.state.signInReturnTo = pending.returnTo;
+    // A sign-in refused, cancelled or failed below offers to sign in again: back to the page it was
+    // for, and as another account again when it was started as one.
+    if (pending) {
+      ctx.state.signInReturnTo = pending.returnTo;
+      ctx.state.signInForAnotherAccount = pending.prompt === 'login';
+    }
     // A repeated parameter is refused, not read as absent: an absent iss would skip the issuer check
     // (RFC 9207), an absent error would let a code beside it through.
     const repeated = CALLBACK_PARAMETERS.find((name) => Array.isArray(ctx.query[name]));
