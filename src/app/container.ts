@@ -197,8 +197,8 @@ export function createAppContainer(
       ({ identityProvider, config, now }: Cradle) => new SignIn({ identityProvider, apiScopes: config.apiScopes, now }),
     ).singleton(),
     callApi: asFunction(
-      ({ identityProvider, downstreamApi, config, signOutEverywhere, signOutAudit }: Cradle) =>
-        new CallApi({ identityProvider, downstreamApi, apiScopes: config.apiScopes, revokedTokens: signOutAudit.revocations(signOutEverywhere) }),
+      ({ identityProvider, downstreamApi, config, signOutEverywhere, signOutAudit, now }: Cradle) =>
+        new CallApi({ identityProvider, downstreamApi, apiScopes: config.apiScopes, revokedTokens: signOutAudit.revocations(signOutEverywhere), now }),
     ).singleton(),
     signOutEverywhere: asFunction(
       ({ identityProvider, tokenStore, sessionStore, logoutTokenVerifier, replayGuard, refreshTokenRevoker, signOutJournal, sessionServed, now }: Cradle) =>
