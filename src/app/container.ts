@@ -13,6 +13,7 @@ import { describeAuthority } from '../adapters/oidc/authority.ts';
 import { IdTokenValidator } from '../adapters/oidc/id-token-validator.ts';
 import { JoseLogoutTokenVerifier } from '../adapters/oidc/jose-logout-token-verifier.ts';
 import { ProviderDiscovery } from '../adapters/oidc/provider-discovery.ts';
+import { appSigningKeysUri } from '../adapters/oidc/app-signing-keys.ts';
 import { ProviderKeys } from '../adapters/oidc/provider-keys.ts';
 import { ParsedPartitionCache } from '../adapters/partition-cache/parsed-partition-cache.ts';
 import { CallApi } from '../domain/call-api.ts';
@@ -141,7 +142,11 @@ export function createAppContainer(
     providerOrigins: asFunction(({ config, providerDiscovery }: Cradle) => providerOrigins(config.authority, providerDiscovery)).singleton(),
     providerKeys: asFunction(
       ({ config, providerDiscovery, now }: Cradle) =>
-        new ProviderKeys({ jwksUri: async () => (await providerDiscovery.configuration()).jwks_uri, httpTimeoutMs: config.httpTimeoutMs, now }),
+        new ProviderKeys({
+          jwksUri: async () => appSigningKeysUri((await providerDiscovery.configuration()).jwks_uri, describeAuthority(config.authority), config.clientId),
+          httpTimeoutMs: config.httpTimeoutMs,
+          now,
+        }),
     ).singleton(),
     idTokenValidator: asFunction(
       ({ config, providerDiscovery, providerKeys }: Cradle) =>

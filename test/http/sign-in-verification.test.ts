@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { exportJWK, generateKeyPair } from 'jose';
 import { fakeUser, type FakeEntra } from '../support/fake-entra.ts';
 import { signInWithBrowser, startAppWithFakeEntra, stopTestApp, type TestApp } from '../support/app-harness.ts';
 
@@ -44,6 +45,18 @@ describe('sign-in verification: ID token checks in the app', () => {
     expect(callback.text).to.contain('try again');
     expect(await app.container.cradle.tokenStore.read(`${alice.oid}.${entra.tenantId}`)).to.equal(undefined);
     expect(await app.container.cradle.sessionStore.findBySid('sid-a')).to.deep.equal([]);
+  });
+
+  it('signs in an app whose tokens Entra signs with a key of its own (a claims-mapping policy): its keys are read at jwks_uri?appid=<client id>', async () => {
+    const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
+    entra.appKeys = [{ ...(await exportJWK(publicKey)), kid: 'app-key', alg: 'RS256', use: 'sig' }];
+    entra.idTokenSigner = { key: privateKey, alg: 'RS256', kid: 'app-key' };
+    const browser = app.browser();
+    const callback = await signInWithBrowser(browser, entra, alice, { sid: 'sid-a' });
+    expect(callback.status, callback.text).to.equal(302);
+    expect((await browser.get('/profile')).status).to.equal(200);
+    expect(entra.jwksQueries).to.not.be.empty;
+    expect(entra.jwksQueries.every((query) => query === `?appid=${entra.clientId}`), entra.jwksQueries.join(' ')).to.equal(true);
   });
 
   it('declares the CAE client capability cp1 on the authorization and the token request', async () => {

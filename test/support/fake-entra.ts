@@ -62,6 +62,13 @@ export class FakeEntra {
   readonly #consumed = new Map<string, string>();
   /** Status of the JWKS endpoint: anything but 200 answers without keys (an outage). */
   jwksStatus = 200;
+  /**
+   * Keys of this app's own (a claims-mapping policy's): as Entra does, listed only at
+   * `jwks_uri?appid=<client id>`, beside the tenant's.
+   */
+  appKeys: JWK[] = [];
+  /** The query of every JWKS request, in order. */
+  readonly jwksQueries: string[] = [];
   /** Rewrites the token endpoint's answer (status and body) to a request, e.g. a 5xx or a malformed response. */
   tokenAnswer: ((form: URLSearchParams, answer: [number, unknown]) => [number, unknown] | Promise<[number, unknown]>) | undefined;
   /** The `claims` parameter of the last token request (MSAL sends client capabilities there). */
@@ -122,7 +129,15 @@ export class FakeEntra {
     nock(ENTRA_HOST)
       .persist()
       .get(`${base}/discovery/v2.0/keys`)
-      .reply(async () => (this.jwksStatus === 200 ? [200, { keys: [(await signingKey()).publicJwk] }] : [this.jwksStatus, 'unavailable']));
+      .query(true)
+      // nock 15 hands a reply function the fetch Request itself.
+      .reply(async (request: unknown) => {
+        const query = new URL((request as Request).url).search;
+        this.jwksQueries.push(query);
+        if (this.jwksStatus !== 200) return [this.jwksStatus, 'unavailable'];
+        const forThisApp = new URLSearchParams(query).get('appid') === this.clientId;
+        return [200, { keys: [(await signingKey()).publicJwk, ...(forThisApp ? this.appKeys : [])] }];
+      });
     nock(ENTRA_HOST)
       .persist()
       .post(`${base}/oauth2/v2.0/token`)
