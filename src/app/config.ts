@@ -98,7 +98,7 @@ export function loadConfig(env: Env, fallbacks: ConfigFallbacks = {}): Config {
   url(env, 'AUTHORITY');
   refuseAuthorityExtras(authority);
   const allowedTenants = tenants(env, describeAuthority(authority));
-  const sessionKeys = list(env.SESSION_KEYS, ',');
+  const sessionKeys = entries(env, 'SESSION_KEYS', ',');
   // Before any fallback: with Redis every instance must have the same keys, so they must be given.
   if (tokenStoreOf(env) === 'redis' && sessionKeys.length === 0) {
     fail('SESSION_KEYS', 'is required with TOKEN_STORE=redis: every instance must sign cookies with the same keys. Generate one with `openssl rand -base64 32` and give the same value to every instance');
@@ -107,19 +107,20 @@ export function loadConfig(env: Env, fallbacks: ConfigFallbacks = {}): Config {
     if (production || !fallbacks.devSessionKeys) fail('SESSION_KEYS', 'is required: comma-separated random secrets that sign the session cookie (e.g. `openssl rand -base64 32`)');
     sessionKeys.push(...fromFallback('SESSION_KEYS', fallbacks.devSessionKeys));
   }
-  if (sessionKeys.some((key) => key.length < 16)) fail('SESSION_KEYS', 'each key must be at least 16 characters');
-  const apiScopes = list(env.API_SCOPES?.trim() || 'User.Read', ' ');
-  if (apiScopes.length === 0) fail('API_SCOPES', 'must name at least one scope');
+  const short = sessionKeys.findIndex((key) => key.length < 16);
+  if (short >= 0) fail('SESSION_KEYS', `each key must be at least 16 characters: key ${short + 1} is ${sessionKeys[short]!.length}`);
+  const apiScopes = scopes(env);
   const tokenStore = tokenStoreOf(env);
   const allowPlaintextTokens = flag(env, 'ALLOW_PLAINTEXT_TOKENS');
-  let givenKeys = list(env.TOKEN_ENCRYPTION_KEYS, ',');
+  // The same key twice, in base64 and in base64url, is the same key (a malformed one is refused below).
+  let givenKeys = entries(env, 'TOKEN_ENCRYPTION_KEYS', ',', (key) => (ENCRYPTION_KEY.test(key) ? Buffer.from(key, 'base64').toString('hex') : key));
   // Outside production, with a store of this process's own (Redis: every instance needs the same key), generated.
   if (givenKeys.length === 0 && !allowPlaintextTokens && !production && tokenStore !== 'redis' && fallbacks.devTokenEncryptionKeys) {
     givenKeys = fromFallback('TOKEN_ENCRYPTION_KEYS', fallbacks.devTokenEncryptionKeys);
   }
   const tokenEncryptionKeys = givenKeys.map((key, i) => {
     const bytes = Buffer.from(key, 'base64');
-    if (!/^[A-Za-z0-9+/_-]{43}=?$/.test(key) || bytes.length !== 32) {
+    if (!ENCRYPTION_KEY.test(key) || bytes.length !== 32) {
       fail('TOKEN_ENCRYPTION_KEYS', `key ${i + 1} must be 32 random bytes in base64 (e.g. \`openssl rand -base64 32\`)`);
     }
     return bytes;
@@ -151,9 +152,7 @@ export function loadConfig(env: Env, fallbacks: ConfigFallbacks = {}): Config {
     allowedTenants,
     // Set but empty declares none: the one setting where empty is not unset, as the only way to turn
     // the Microsoft default `cp1` off.
-    clientCapabilities: Object.freeze(
-      list(env.CLIENT_CAPABILITIES ?? (describeAuthority(authority).microsoft ? 'cp1' : ''), ','),
-    ),
+    clientCapabilities: Object.freeze(capabilities(env, describeAuthority(authority).microsoft ? 'cp1' : '')),
     clockSkewSeconds: integer(env, 'CLOCK_SKEW_SECONDS', 300, 0, 3600),
     idTokenMaxAgeSeconds: integer(env, 'ID_TOKEN_MAX_AGE_SECONDS', 600, 60, 86400),
     clientId: required(env, 'CLIENT_ID', 'the application (client) id registered at the identity provider'),
@@ -206,7 +205,7 @@ export function loadConfig(env: Env, fallbacks: ConfigFallbacks = {}): Config {
 function tenants(env: Env, authority: ReturnType<typeof describeAuthority>): AllowedTenants {
   const raw = env.ALLOWED_TENANTS?.trim() ?? '';
   if (raw === '*') return '*';
-  const ids = list(raw, ',').map((id) => id.toLowerCase());
+  const ids = entries(env, 'ALLOWED_TENANTS', ',', (id) => id.toLowerCase()).map((id) => id.toLowerCase());
   const bad = ids.find((id) => !isTenantId(id));
   if (bad !== undefined) fail('ALLOWED_TENANTS', `must be "*" or comma-separated tenant ids (GUIDs), not "${bad}"`);
   if (ids.length === 0 && authority.multiTenant) {
@@ -262,6 +261,12 @@ function originOnly(value: string, name: string): string {
   // It becomes the redirect URI the provider is given, and the origin forms are compared with.
   if (hasUserInfo(value)) {
     throw new ConfigError(`${name} must be the app's origin only (scheme, host and port, e.g. https://app.example.com), with no user name or password`);
+  }
+  // Otherwise kept as written, but `scheme://` must be written out, with nothing WHATWG URL parsing
+  // drops or mends: `http:/localhost:3000`, `https:\\app.example` or a tab in the host started, and
+  // the redirect URI the provider was given matched no registered one (every sign-in refused).
+  if (!/^[a-z][a-z0-9+.-]*:\/\/[^\\\s]*$/i.test(value)) {
+    throw new ConfigError(`${name} must be written as an origin such as "${parsed.origin}": scheme, "://" and host, without backslashes or spaces`);
   }
   return value.replace(/\/$/, '');
 }
@@ -386,7 +391,8 @@ function httpsUnlessLocal(value: string, name: string): string {
 
 /** `value` with any user name and password masked, for a refusal that shows it (a password must not reach a log). */
 function withoutUserInfo(value: string): string {
-  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1***@');
+  // Up to the last `@`: a password with a `/`, `?` or `#` in it, not percent-encoded, still ends there.
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/).*@/i, '$1***@');
 }
 
 
@@ -465,8 +471,58 @@ function cookieName(env: Env, name: string, fallback: string): string {
   return raw;
 }
 
-function list(raw: string | undefined, separator: string): string[] {
-  return (raw ?? '').split(separator).map((item) => item.trim()).filter(Boolean);
+/**
+ * The entries of a comma-separated setting; unset or blank is none. An empty entry (`A,,B`, `,A`,
+ * `A,`) or one given twice (as `sameAs` compares them) is refused, naming its position, never its
+ * value: a key rotation written `${NEW},${OLD}` with NEW unset went on with the old key alone,
+ * without a word.
+ */
+/** 32 bytes in base64 or base64url, padded or not. */
+const ENCRYPTION_KEY = /^[A-Za-z0-9+/_-]{43}=?$/;
+
+function entries(env: Env, name: string, separator: string, sameAs: (entry: string) => string = (entry) => entry): string[] {
+  const raw = env[name]?.trim() ?? '';
+  if (raw === '') return [];
+  const items = raw.split(separator).map((item) => item.trim());
+  const seen = new Map<string, number>();
+  items.forEach((item, i) => {
+    if (item === '') fail(name, `entry ${i + 1} is empty (entries are separated by "${separator}")`);
+    const first = seen.get(sameAs(item));
+    if (first !== undefined) fail(name, `entry ${i + 1} repeats entry ${first + 1}`);
+    seen.set(sameAs(item), i);
+  });
+  return items;
+}
+
+/**
+ * API_SCOPES: space-separated scope tokens (RFC 6749 §3.3), each once. A comma, legal in a scope
+ * but in none Entra or the usual providers issue, is refused as a list written with commas: the
+ * provider took `a,b` for one scope it did not know, and every page was a 403.
+ */
+function scopes(env: Env): string[] {
+  const raw = env.API_SCOPES?.trim() || 'User.Read';
+  const items = raw.split(/\s+/);
+  const bad = items.find((scope) => !/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(scope));
+  if (bad !== undefined) fail('API_SCOPES', `holds "${bad}", which is not a scope (RFC 6749 §3.3: no quotes, backslashes or characters outside ASCII)`);
+  if (items.some((scope) => scope.includes(','))) fail('API_SCOPES', 'is separated by spaces, not commas (e.g. "api://my-api/Read api://my-api/Write")');
+  const first = new Map<string, number>();
+  items.forEach((scope, i) => {
+    if (first.has(scope)) fail('API_SCOPES', `names "${scope}" twice`);
+    first.set(scope, i);
+  });
+  return items;
+}
+
+/**
+ * CLIENT_CAPABILITIES: comma-separated capability names (`cp1`), each once; set but empty declares
+ * none, the one setting where empty is not unset, as the only way to turn the Microsoft default off.
+ */
+function capabilities(env: Env, fallback: string): string[] {
+  if (env.CLIENT_CAPABILITIES === undefined) return fallback ? [fallback] : [];
+  const names = entries(env, 'CLIENT_CAPABILITIES', ',', (name) => name.toLowerCase());
+  const bad = names.find((name) => !/^[A-Za-z0-9_-]+$/.test(name));
+  if (bad !== undefined) fail('CLIENT_CAPABILITIES', `must be comma-separated capability names such as cp1, not "${bad}"`);
+  return names;
 }
 
 /**

@@ -2,31 +2,68 @@ import { readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
 
 /**
+ * Variables Node reads once, as the process starts, before any code runs
+ * (https://nodejs.org/api/cli.html#environment-variables): taken from `.env`, or dropped beside a
+ * value the machine sets, they would do nothing. NODE_EXTRA_CA_CERTS so: the provider's private CA
+ * would not be trusted, and every call to the provider would fail on its certificate.
+ */
+const READ_AT_PROCESS_START = ['NODE_EXTRA_CA_CERTS', 'NODE_OPTIONS'];
+
+/**
  * Reads `.env` (if there is one) into the environment, for an entry point (`npm start`, `npm run
  * signout`); a variable already set in the environment wins over the file's. A file that cannot be
- * read, or that sets NODE_EXTRA_CA_CERTS to another value than the environment's, stops the process
- * with `<refusal>: <why>` on stderr and exit code 1, not a stack trace. Node reads
- * NODE_EXTRA_CA_CERTS once, as the process starts, before any code runs
- * (https://nodejs.org/api/cli.html#node_extra_ca_certsfile): taken from `.env`, or dropped beside
- * a value the machine sets, the provider's private CA would not be trusted, and every call to the
- * provider would fail on its certificate.
+ * read, has a line that is no `NAME=value`, or sets a variable Node reads only as it starts to
+ * another value than the environment's, stops the process with `<refusal>: <why>` on stderr and
+ * exit code 1, not a stack trace.
  */
 export function loadDotEnvOrExit(refusal: string, file = '.env'): void {
-  let parsed: NodeJS.Dict<string>;
+  let text: string;
   try {
-    parsed = parseEnv(readFileSync(file, 'utf8'));
+    // Without its byte order mark (an editor's "UTF-8 with BOM"): Node's parser keeps it in the
+    // first name, so a first line `NODE_ENV=production` set `\uFEFFNODE_ENV`, and the app started
+    // in development mode.
+    text = readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
     exit(refusal, `${file} cannot be read: ${error instanceof Error ? error.message : String(error)}`);
   }
-  const ca = parsed.NODE_EXTRA_CA_CERTS;
-  if (ca && ca !== process.env.NODE_EXTRA_CA_CERTS) {
-    exit(
-      refusal,
-      `NODE_EXTRA_CA_CERTS is set in ${file}, but Node reads it only from the environment it starts with; set it there (e.g. NODE_EXTRA_CA_CERTS=/path/ca.pem npm start) and remove it from ${file}`,
-    );
+  // Node's parser drops a line it cannot read without a word (`NODE_ENV: production`): the setting
+  // would silently not be made. The line is named by number, never shown: it may hold a secret.
+  const unreadable = firstUnreadableLine(text);
+  if (unreadable !== undefined) exit(refusal, `${file} line ${unreadable} is not NAME=value (or a # comment), so it would be ignored`);
+  const parsed = parseEnv(text);
+  for (const name of READ_AT_PROCESS_START) {
+    const value = parsed[name];
+    if (value && value !== process.env[name]) {
+      exit(
+        refusal,
+        `${name} is set in ${file}, but Node reads it only from the environment it starts with; set it there (e.g. ${name}=<value> npm start) and remove it from ${file}`,
+      );
+    }
   }
   for (const [name, value] of Object.entries(parsed)) if (process.env[name] === undefined && value !== undefined) process.env[name] = value;
+}
+
+/**
+ * The number of the first line that is neither blank, a comment nor `[export] NAME=value`, as
+ * Node's parser reads them: a quoted value goes on to the line holding its closing quote, where
+ * one does.
+ */
+function firstUnreadableLine(text: string): number | undefined {
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const equals = line.indexOf('=');
+    if (equals <= 0) return i + 1;
+    const value = line.slice(equals + 1).trim();
+    const quote = value[0];
+    if ((quote === '"' || quote === "'" || quote === '`') && value.indexOf(quote, 1) < 0) {
+      const end = lines.findIndex((later, j) => j > i && later.includes(quote));
+      if (end > 0) i = end;
+    }
+  }
+  return undefined;
 }
 
 function exit(refusal: string, why: string): never {

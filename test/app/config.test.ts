@@ -44,6 +44,12 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...MINIMAL, PUBLIC_URL: 'https://App.Example:443/' }).redirectUri, 'as registered: kept as written').to.equal('https://App.Example:443/auth/redirect');
   });
 
+  it('refuses a PUBLIC_URL whose "scheme://host" URL parsing would mend: the redirect URI would match no registered one', () => {
+    for (const value of ['http:/localhost:3000', 'https:app.example', 'https:\\\\app.example', 'http://local\thost:3000']) {
+      expect(configFailure({ ...MINIMAL, PUBLIC_URL: value }).message, JSON.stringify(value)).to.match(/^PUBLIC_URL must be written as an origin such as "(https|http):\/\/[a-z.:0-9]+"/);
+    }
+  });
+
   it('derives the redirect URI from PUBLIC_URL, ignoring a trailing slash', () => {
     const config = loadConfig({ ...MINIMAL, PUBLIC_URL: 'https://app.example/' });
     expect(config.redirectUri).to.equal('https://app.example/auth/redirect');
@@ -223,6 +229,46 @@ describe('loadConfig', () => {
     }
   });
 
+  it('refuses an empty or repeated entry in a list, naming its position and never its value: a rotation `${NEW},${OLD}` with NEW unset must not go on with OLD alone', () => {
+    const key = (fill: number) => Buffer.alloc(32, fill).toString('base64');
+    const refusals: Array<[Record<string, string>, string]> = [
+      [{ TOKEN_ENCRYPTION_KEYS: `,${key(1)}` }, 'TOKEN_ENCRYPTION_KEYS entry 1 is empty (entries are separated by ",")'],
+      [{ TOKEN_ENCRYPTION_KEYS: `${key(1)},,${key(2)}` }, 'TOKEN_ENCRYPTION_KEYS entry 2 is empty (entries are separated by ",")'],
+      [{ TOKEN_ENCRYPTION_KEYS: `${key(1)},${key(2)},` }, 'TOKEN_ENCRYPTION_KEYS entry 3 is empty (entries are separated by ",")'],
+      [{ TOKEN_ENCRYPTION_KEYS: `${key(1)},${key(1)}` }, 'TOKEN_ENCRYPTION_KEYS entry 2 repeats entry 1'],
+      [{ TOKEN_ENCRYPTION_KEYS: `${Buffer.alloc(32, 251).toString('base64')},${Buffer.alloc(32, 251).toString('base64url')}` }, 'TOKEN_ENCRYPTION_KEYS entry 2 repeats entry 1'],
+      [{ SESSION_KEYS: ',session-key-0000000001' }, 'SESSION_KEYS entry 1 is empty (entries are separated by ",")'],
+      [{ SESSION_KEYS: 'session-key-0000000001,session-key-0000000001' }, 'SESSION_KEYS entry 2 repeats entry 1'],
+      [{ SESSION_KEYS: 'session-key-0000000001,short' }, 'SESSION_KEYS each key must be at least 16 characters: key 2 is 5'],
+      [{ CLIENT_CAPABILITIES: 'cp1,,cp2' }, 'CLIENT_CAPABILITIES entry 2 is empty (entries are separated by ",")'],
+      [{ CLIENT_CAPABILITIES: 'CP1,cp1' }, 'CLIENT_CAPABILITIES entry 2 repeats entry 1'],
+      [{ CLIENT_CAPABILITIES: 'cp1 cp2' }, 'CLIENT_CAPABILITIES must be comma-separated capability names such as cp1, not "cp1 cp2"'],
+    ];
+    for (const [env, message] of refusals) {
+      const error = configFailure({ ...MINIMAL, ...env });
+      expect(error.message, JSON.stringify(env)).to.equal(message);
+      if (!env.CLIENT_CAPABILITIES) for (const entry of Object.values(env)[0]!.split(',').filter((part) => part.length > 6)) expect(error.message).to.not.contain(entry);
+    }
+    expect(loadConfig({ ...MINIMAL, CLIENT_CAPABILITIES: ' cp1 , cp2 ' }).clientCapabilities).to.deep.equal(['cp1', 'cp2']);
+    expect(loadConfig({ ...MINIMAL, CLIENT_CAPABILITIES: '' }).clientCapabilities, 'set but empty: none').to.deep.equal([]);
+  });
+
+  it('reads API_SCOPES separated by any white space, and refuses commas, repeats and characters no scope has (RFC 6749 §3.3)', () => {
+    expect(loadConfig({ ...MINIMAL, API_SCOPES: ' api://x/Read\tapi://x/Write\n offline_access ' }).apiScopes).to.deep.equal(['api://x/Read', 'api://x/Write', 'offline_access']);
+    expect(configFailure({ ...MINIMAL, API_SCOPES: 'api://x/Read,api://x/Write' }).message).to.equal('API_SCOPES is separated by spaces, not commas (e.g. "api://my-api/Read api://my-api/Write")');
+    expect(configFailure({ ...MINIMAL, API_SCOPES: 'User.Read user.read User.Read' }).message).to.equal('API_SCOPES names "User.Read" twice');
+    for (const bad of ['"User.Read"', 'api://x\\Read', 'Profil\u00e9.Read']) {
+      expect(configFailure({ ...MINIMAL, API_SCOPES: bad }).message, bad).to.match(/^API_SCOPES holds ".+", which is not a scope/);
+    }
+  });
+
+  it('never shows a password with a "/", "?" or "#" in it, not percent-encoded', () => {
+    for (const name of ['PUBLIC_URL', 'API_URL', 'AUTHORITY']) {
+      const message = configFailure({ ...MINIMAL, [name]: 'https://apiuser:pa/ss?w#rd@[bad' }).message;
+      expect(message, name).to.not.match(/pa\/ss|w#rd/);
+    }
+  });
+
   describe('secure by default', () => {
     for (const mode of ['development', 'production']) {
       it(`requires TOKEN_ENCRYPTION_KEYS (${mode}), saying how to make one and how to opt out deliberately`, () => {
@@ -266,10 +312,12 @@ describe('loadConfig', () => {
       const error = configFailure({ ...MINIMAL, TOKEN_STORE: 'redis', SESSION_KEYS: undefined }, { devSessionKeys: () => ['d'.repeat(32)] });
       expect(error.message).to.match(/^SESSION_KEYS is required with TOKEN_STORE=redis/);
       expect(error.message).to.contain('openssl rand -base64 32');
-      for (const empty of [',', ' , ', '']) {
+      for (const empty of ['', '  ']) {
         const blank = configFailure({ ...MINIMAL, TOKEN_STORE: 'redis', SESSION_KEYS: empty }, { devSessionKeys: () => ['d'.repeat(32)] });
         expect(blank.message, JSON.stringify(empty)).to.match(/^SESSION_KEYS is required with TOKEN_STORE=redis/);
       }
+      // Two variables interpolated and both unset (`${A},${B}`): said as it is.
+      expect(configFailure({ ...MINIMAL, TOKEN_STORE: 'redis', SESSION_KEYS: ' , ' }).message).to.equal('SESSION_KEYS entry 1 is empty (entries are separated by ",")');
     });
 
     it('listens on HOST when set, every interface otherwise', () => {

@@ -94,6 +94,26 @@ describe('.env at the entry points', () => {
     }
   });
 
+  it('stops at NODE_OPTIONS in .env too: Node reads it only as it starts', () => {
+    const run = runWith((cwd) => writeFileSync(join(cwd, '.env'), 'NODE_OPTIONS=--max-old-space-size=4096\n'), START);
+    expect(run.status, run.stderr).to.equal(1);
+    expect(run.stderr).to.contain('Cannot start: NODE_OPTIONS is set in .env, but Node reads it only from the environment it starts with');
+  });
+
+  it("reads a .env saved with a byte order mark: its first line is not lost (NODE_ENV=production there must not start a development app)", () => {
+    const production = (cwd: string) => writeFileSync(join(cwd, '.env'), '\uFEFFNODE_ENV=production\nAUTHORITY=https://127.0.0.1:9/tenant-id\nCLIENT_ID=app\nCLIENT_SECRET=secret\nPORT=0\n');
+    const run = runWith(production, START);
+    expect(run.status, run.stderr).to.equal(1);
+    expect(run.stderr).to.match(/^Cannot start: SESSION_KEYS is required/);
+  });
+
+  it('stops on a .env line that is no NAME=value, naming the line and not showing it; a quoted value over several lines is read', () => {
+    const typo = (cwd: string) => writeFileSync(join(cwd, '.env'), '# settings\nGREETING="one\ntwo"\nexport AUTHORITY=https://127.0.0.1:9/tenant-id\nNODE_ENV: production-secret\n');
+    const run = runWith(typo, START);
+    expect(run.status, run.stderr).to.equal(1);
+    expect(run.stderr).to.equal('Cannot start: .env line 5 is not NAME=value (or a # comment), so it would be ignored\n');
+  });
+
   it('answers npm run signout -- --help before reading .env, and stops, without a stack trace, on a .env it cannot read', () => {
     const unreadable = (cwd: string) => mkdirSync(join(cwd, '.env'));
     const help = runWith(unreadable, SIGNOUT, ['--help']);
