@@ -16,6 +16,7 @@ import { RedisSessionStore } from '../adapters/redis/redis-session-store.ts';
 import { RedisTokenStore } from '../adapters/redis/redis-token-store.ts';
 import { claimedFor, openSqliteDatabase } from '../adapters/sqlite/sqlite-database.ts';
 import { SqliteFileChanges } from '../adapters/sqlite/sqlite-file-changes.ts';
+import { SqliteFileIdentity } from '../adapters/sqlite/sqlite-file-identity.ts';
 import { SqlitePartitionRemovals } from '../adapters/sqlite/sqlite-partition-removals.ts';
 import { SqliteRefreshLock } from '../adapters/sqlite/sqlite-refresh-lock.ts';
 import { startExpirySweeper, type ExpirySweeper } from '../adapters/sqlite/sqlite-expiry-sweeper.ts';
@@ -61,6 +62,8 @@ export interface StoreCradle {
   walCheckpointer: WalCheckpointer | undefined;
   /** Whether another process wrote the SQLite file: what lets the SQLite stores remember reads. */
   sqliteFileChanges: SqliteFileChanges;
+  /** Whether SQLITE_PATH still names the file opened; `undefined` for an in-memory database. */
+  sqliteFileIdentity: SqliteFileIdentity | undefined;
   /** Token partitions removed from the SQLite file by any process; `undefined` when nothing is kept in memory. */
   sqlitePartitionRemovals: SqlitePartitionRemovals | undefined;
   redis: Redis;
@@ -138,8 +141,16 @@ function sqliteStores(config: Config): Registrations {
       .disposer((db) => db.close()),
     // Also looked at every second when no request does, so an idle instance drops what another
     // process's change made stale (sqlite-partition-removals.ts).
+    // Not for an in-memory database: no path names it. Built once the file is open: the file opened.
+    sqliteFileIdentity: asFunction(({ database }: StoreCradle) =>
+      config.sqlitePath === ':memory:' || config.sqlitePath === '' || !database.open ? undefined : new SqliteFileIdentity(config.sqlitePath),
+    ).singleton(),
     sqliteFileChanges: asFunction(
-      ({ database }: StoreCradle) => new SqliteFileChanges(database, config.partitionsInMemory > 0 ? { lookEveryMs: FILE_LOOK_INTERVAL_MS } : {}),
+      ({ database, sqliteFileIdentity }: StoreCradle) =>
+        new SqliteFileChanges(database, {
+          ...(config.partitionsInMemory > 0 || sqliteFileIdentity ? { lookEveryMs: FILE_LOOK_INTERVAL_MS } : {}),
+          ...(sqliteFileIdentity ? { identity: sqliteFileIdentity } : {}),
+        }),
     )
       .singleton()
       .disposer((fileChanges) => fileChanges.stop()),
@@ -153,11 +164,13 @@ function sqliteStores(config: Config): Registrations {
     storedReplayGuard: asFunction(({ database, now }: StoreCradle) => new SqliteReplayGuard({ db: database, now })).singleton(),
     // A real table read, failing as requests' reads do (I/O error, damaged file); in WAL mode another
     // process's write lock does not stop reads, and the instance can still serve pages. A file deleted
-    // under a running instance is still read through the handle SQLite holds, so it passes, as pages do.
+    // or replaced under a running instance is still read through the handle SQLite holds, so the path
+    // is looked at too (sqlite-file-identity.ts): such an instance is taken out, as its pages fail.
     // Both tables every page reads (sessions, tokens): a damaged page in one is not seen in the other.
-    storeCheck: asFunction(({ database }: StoreCradle) => {
+    storeCheck: asFunction(({ database, sqliteFileIdentity }: StoreCradle) => {
       const probes = ['SELECT 1 FROM token_partitions LIMIT 1', 'SELECT 1 FROM sessions LIMIT 1'].map((sql) => database.prepare(sql));
       return async () => {
+        sqliteFileIdentity?.assertSameFile();
         for (const probe of probes) probe.get();
       };
     }).singleton(),

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
@@ -52,6 +52,27 @@ describe('SQLite: a file another connection writes too (as another process does)
     expect(later.status, 'still signed in').to.equal(200);
     expect(later.text).to.contain(alice.username);
   });
+
+  for (const [what, lose] of [
+    ['deleted', (path: string) => rmSync(path)],
+    ['replaced (a backup put back)', (path: string) => (renameSync(path, `${path}.moved`), writeFileSync(path, ''))],
+  ] as const) {
+    it(`an instance whose file was ${what} under it answers 503 and is not ready: it must not go on serving sessions no other process can end`, async () => {
+      const aliceBrowser = app.browser();
+      await signInWithBrowser(aliceBrowser, entra, alice, { sid: 'sid-alice' });
+      expect((await aliceBrowser.get('/profile')).status).to.equal(200);
+      lose(join(dir, 'app.db'));
+
+      const ready = await app.browser().get('/readyz', { headers: { accept: 'application/json' } });
+      expect(ready.status, 'taken out at once').to.equal(503);
+      expect(JSON.parse(ready.text).checks.store.status).to.equal('failing');
+      await sleep(1_100); // the file is looked at every second
+      const page = await aliceBrowser.get('/profile');
+      expect(page.status, 'no page served from what the lost file held').to.equal(503);
+      const logged = app.logs.map((line) => JSON.parse(line) as Record<string, unknown>);
+      expect(JSON.stringify(logged), 'the operator is told why').to.contain('restart the app to use the file there now');
+    });
+  }
 
   it("stops serving a session and tokens the operator's sign-out ended from another connection", async () => {
     const aliceBrowser = app.browser();

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import type { SqliteFileIdentity } from './sqlite-file-identity.ts';
 import { guarded } from './sqlite-store-error.ts';
 
 /**
@@ -15,7 +16,8 @@ import { guarded } from './sqlite-store-error.ts';
  * the two reads it saves. A commit by another process is therefore seen from the next turn on
  * that reads the file, where before it was seen by the next read. With `lookEveryMs` the file is
  * also looked at on a timer, so an instance that serves no request still hears of a change and
- * drops what it holds (`onMoved`).
+ * drops what it holds (`onMoved`); with `identity`, the timer also makes sure the path still names
+ * the file opened: once it does not, every copy is dropped and every look fails (`StoreUnavailable`).
  */
 export class SqliteFileChanges {
   readonly #dataVersion: Database.Statement<[], number>;
@@ -27,12 +29,25 @@ export class SqliteFileChanges {
   };
   readonly #movedListeners: Array<() => void> = [];
   readonly #timer: NodeJS.Timeout | undefined;
+  #fileLost: Error | undefined;
 
-  constructor(db: Database.Database, options: { lookEveryMs?: number } = {}) {
+  constructor(db: Database.Database, options: { lookEveryMs?: number; identity?: SqliteFileIdentity } = {}) {
     this.#dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
     this.#lastDataVersion = guarded(() => this.#dataVersion.get()!);
+    const { identity } = options;
     if (options.lookEveryMs !== undefined) {
       this.#timer = setInterval(() => {
+        if (identity && !this.#fileLost) {
+          try {
+            identity.assertSameFile();
+          } catch (lost) {
+            // Gone from its path, the file is never to be read again: what was read from it is
+            // dropped, and every look fails from now on.
+            this.#fileLost = lost as Error;
+            for (const listener of this.#movedListeners) listener();
+            return;
+          }
+        }
         try {
           this.generation();
         } catch {
@@ -58,6 +73,7 @@ export class SqliteFileChanges {
    * cannot be read (`StoreUnavailable`).
    */
   generation(): number {
+    if (this.#fileLost) throw this.#fileLost;
     if (this.#lookedThisTurn) return this.#generation;
     const dataVersion = guarded(() => this.#dataVersion.get()!);
     this.#lookedThisTurn = true;
