@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect as connectTcp, createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
@@ -82,6 +83,29 @@ describe('SQLite stores remembering reads until the file changes', () => {
     other.prepare('DELETE FROM sessions WHERE id = ?').run('s1');
     await nextTurn();
     expect(await sessions.get('s1')).to.equal(undefined);
+  });
+
+  it("serves no request with a look a timer took earlier in the same event-loop turn: another process's sign-out may have come in between", async () => {
+    const { other, sessions } = twoConnections();
+    await sessions.set('s1', { user: 'alice' }, INDEX, 60_000);
+    expect(await sessions.get('s1')).to.deep.equal({ user: 'alice' });
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      // The user's next request, read in the poll phase of the turn whose timers phase saw the rest.
+      const served = new Promise((resolve) => server.on('connection', (socket) => socket.once('data', () => resolve(sessions.get('s1')))));
+      const client = connectTcp((server.address() as AddressInfo).port, '127.0.0.1');
+      await new Promise((resolve) => client.once('connect', resolve));
+      setTimeout(() => {
+        void sessions.get('s1'); // a timer's look: the once-a-second one, a refresh's wait
+        other.prepare('DELETE FROM sessions WHERE id = ?').run('s1'); // the sign-out, committed after it
+        client.write('GET /profile'); // the request, sent after the sign-out
+      }, 1);
+      expect(await served, 'the session the sign-out ended').to.equal(undefined);
+      client.destroy();
+    } finally {
+      server.close();
+    }
   });
 
   it('sees a partition version another process wrote at the next event-loop turn', async () => {

@@ -11,10 +11,13 @@ import { guarded } from './sqlite-store-error.ts';
  * (https://www.sqlite.org/pragma.html#pragma_data_version). This connection's own writes go through
  * the stores, which forget what they change themselves.
  *
- * The file is looked at once per event-loop turn, not once per read: a signed-in request reads its
- * session and its token version in the same turn, and one look (a read transaction, ~3 µs) replaces
- * the two reads it saves. A commit by another process is therefore seen from the next turn on
- * that reads the file, where before it was seen by the next read. With `lookEveryMs` the file is
+ * The file is looked at once per task (an I/O callback, a timer: what the event loop runs, with the
+ * promise callbacks it sets off), not once per read: a signed-in request reads its session and its
+ * token version in one task, and one look (a read transaction, ~3 µs) replaces the two reads it
+ * saves. A commit by another process is therefore seen by the next task that reads the file, so by
+ * every request whose bytes came in after it. Once per event-loop turn, as this was, a look a timer
+ * made (this class's own, a refresh's wait) served the requests read later in the same turn,
+ * which may have come in after another process's sign-out. With `lookEveryMs` the file is
  * also looked at on a timer, so an instance that serves no request still hears of a change and
  * drops what it holds (`onMoved`); with `identity`, the timer also makes sure the path still names
  * the file opened: once it does not, every copy is dropped and every look fails (`StoreUnavailable`).
@@ -23,10 +26,16 @@ export class SqliteFileChanges {
   readonly #dataVersion: Database.Statement<[], number>;
   #lastDataVersion: number;
   #generation = 0;
-  #lookedThisTurn = false;
-  readonly #nextTurn = () => {
-    this.#lookedThisTurn = false;
+  #lookedThisTask = false;
+  readonly #nextTask = () => {
+    this.#lookedThisTask = false;
   };
+  /**
+   * Queued as a microtask by a look, it queues the reset as a `nextTick`, which Node runs only once
+   * the microtasks the task set off have all run: a request's later reads, in promise callbacks,
+   * share its look; the next I/O callback or timer looks again.
+   */
+  readonly #endOfTask = () => process.nextTick(this.#nextTask);
   readonly #movedListeners: Array<() => void> = [];
   readonly #timer: NodeJS.Timeout | undefined;
   #fileLost: Error | undefined;
@@ -74,10 +83,10 @@ export class SqliteFileChanges {
    */
   generation(): number {
     if (this.#fileLost) throw this.#fileLost;
-    if (this.#lookedThisTurn) return this.#generation;
+    if (this.#lookedThisTask) return this.#generation;
     const dataVersion = guarded(() => this.#dataVersion.get()!);
-    this.#lookedThisTurn = true;
-    setImmediate(this.#nextTurn);
+    this.#lookedThisTask = true;
+    queueMicrotask(this.#endOfTask);
     if (dataVersion !== this.#lastDataVersion) {
       this.#lastDataVersion = dataVersion;
       this.#generation++;

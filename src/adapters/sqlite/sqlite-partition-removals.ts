@@ -38,7 +38,7 @@ export interface RemovalListener {
  * copy of the account's tokens, instead of leaving them in memory until the account is next
  * looked up or pushed out by the cache's bound.
  *
- * The log is read whenever `fileChanges` sees another connection's commit (once per event-loop turn
+ * The log is read whenever `fileChanges` sees another connection's commit (once per task
  * at most, from the requests, and on its timer when none come), and by `readLog` after this
  * process's own sweep, whose deletes `PRAGMA data_version` does not report. Correctness never
  * depends on it: every use of a parsed partition is still checked against the stored version.

@@ -31,7 +31,7 @@ interface IndexRow {
  *
  * With `fileChanges`, `get` remembers the rows it read (the JSON text, parsed again for every
  * caller) until another process changes the file, the row expires, or this store writes it: a
- * signed-in request then costs one look at the file per event-loop turn instead of a read. Only
+ * signed-in request then costs one look at the file per task instead of a read. Only
  * one store instance per connection may remember rows (the app's); writes made through another
  * instance on the same connection would not be seen.
  */

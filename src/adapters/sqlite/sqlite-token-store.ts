@@ -22,7 +22,7 @@ interface WriteParams {
  *
  * With `fileChanges`, the version of each partition read is remembered until another process
  * changes the file, the partition expires, or this store writes or removes it: the version check
- * every signed-in request makes then costs one look at the file per event-loop turn (shared with
+ * every signed-in request makes then costs one look at the file per task (shared with
  * the session store) instead of a read. Only one store instance per connection may remember
  * versions (the app's); writes made through another instance on the same connection would not be
  * seen.
