@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect as connectTcp, createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import { MessageChannel } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { openSqliteDatabase } from '../../src/adapters/sqlite/sqlite-database.ts';
@@ -89,22 +89,20 @@ describe('SQLite stores remembering reads until the file changes', () => {
     const { other, sessions } = twoConnections();
     await sessions.set('s1', { user: 'alice' }, INDEX, 60_000);
     expect(await sessions.get('s1')).to.deep.equal({ user: 'alice' });
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    // The user's next request, read in the poll phase of the turn whose timers phase saw the rest:
+    // a message from another thread arrives as I/O does (a socket's would be intercepted by nock,
+    // which other test files load).
+    const { port1, port2 } = new MessageChannel();
     try {
-      // The user's next request, read in the poll phase of the turn whose timers phase saw the rest.
-      const served = new Promise((resolve) => server.on('connection', (socket) => socket.once('data', () => resolve(sessions.get('s1')))));
-      const client = connectTcp((server.address() as AddressInfo).port, '127.0.0.1');
-      await new Promise((resolve) => client.once('connect', resolve));
+      const served = new Promise((resolve) => port2.once('message', () => resolve(sessions.get('s1'))));
       setTimeout(() => {
         void sessions.get('s1'); // a timer's look: the once-a-second one, a refresh's wait
         other.prepare('DELETE FROM sessions WHERE id = ?').run('s1'); // the sign-out, committed after it
-        client.write('GET /profile'); // the request, sent after the sign-out
+        port1.postMessage('GET /profile'); // the request, come in after the sign-out
       }, 1);
       expect(await served, 'the session the sign-out ended').to.equal(undefined);
-      client.destroy();
     } finally {
-      server.close();
+      port1.close();
     }
   });
 
