@@ -219,10 +219,12 @@ export function doneBeforeFailing(done: SignOutResult): string {
 function summary(target: OperatorTarget, result: SignOutResult, requestId: string): string {
   const who = [target.subject && `subject ${target.subject}`, target.accountId && `account ${target.accountId}`].filter(Boolean).join(', ');
   if (result.outcome === 'nothing-held') {
-    const hint = target.accountId
-      ? ''
-      : '\nTokens are found through the user\'s sessions; if the account may still hold tokens without a session, run again with --account <home account id>.';
-    return `Nothing stored for ${who}: no session and no tokens in this app.${hint}\n`;
+    // Named by subject alone, tokens are found only through sessions: "no tokens" would be more than
+    // the command knows (a partition may outlive its sessions until it expires).
+    if (!target.accountId) {
+      return `No session of ${who} in this app, so no tokens found through one. Tokens are found through the user's sessions; if the account may still hold tokens without a session, run again with --account <home account id>.\n`;
+    }
+    return `Nothing stored for ${who}: no session and no tokens in this app.\n`;
   }
   return [
     `Signed out ${who}${result.subject && !target.subject ? ` (subject ${result.subject})` : ''}:`,

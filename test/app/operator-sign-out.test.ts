@@ -187,7 +187,11 @@ describe('npm run signout (operator sign-out) against Redis', function () {
     const run = await runSignout(['--subject', 'nobody-at-all'], env);
 
     expect(run.code, run.stderr).to.equal(0);
-    expect(run.stdout).to.contain('Nothing stored for subject nobody-at-all');
+    expect(run.stdout).to.contain('No session of subject nobody-at-all in this app, so no tokens found through one.');
+    expect(run.stdout, 'no more than it knows: tokens may outlive their sessions').to.not.contain('no tokens in this app');
+    const byAccount = await runSignout(['--account', 'nobody.tenant'], env);
+    expect(byAccount.code, byAccount.stderr).to.equal(0);
+    expect(byAccount.stdout, 'the account looked up itself').to.contain('Nothing stored for account nobody.tenant: no session and no tokens in this app.');
     expect(await sessions.findBySubject(alice.oid)).to.have.length(2);
   });
 
@@ -199,7 +203,7 @@ describe('npm run signout (operator sign-out) against Redis', function () {
       const run = await runSignout(['--subject', alice.oid], idle);
 
       expect(run.code, run.stderr).to.equal(0);
-      expect(run.stdout).to.contain(`Nothing stored for subject ${alice.oid}`);
+      expect(run.stdout).to.contain(`No session of subject ${alice.oid} in this app`);
     } finally {
       await container.dispose();
     }

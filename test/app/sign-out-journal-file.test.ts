@@ -142,7 +142,7 @@ describe('the sign-out journal file of an instance', () => {
       const err: string[] = [];
       const code = await runOperatorSignOut(['--subject', 'nobody'], env, { out: (text) => out.push(text), err: (text) => err.push(text) });
       expect({ code, err: err.join('') }).to.deep.equal({ code: 0, err: '' });
-      expect(out.join('')).to.match(/^Nothing stored for subject nobody/);
+      expect(out.join('')).to.match(/^No session of subject nobody in this app/);
     });
   });
 
