@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import pino from 'pino';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { MAX_PROVIDER_ANSWER_BYTES } from '../../src/adapters/bounded-response-text.ts';
@@ -31,6 +32,26 @@ describe("MSAL's network client: what it reads of the provider's answer", () => 
     } finally {
       endless.closeAllConnections();
       endless.close();
+    }
+  });
+
+  it("says a token answer that is not JSON is the provider failing, without quoting a character of it (it may hold a token)", async () => {
+    const server = createServer(async (request, response) => {
+      for await (const chunk of request) void chunk;
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end('access_token=secret-token-text&token_type=Bearer');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/token`;
+      const error = await new FetchNetworkClient(5_000).sendPostRequestAsync(url, { body: 'grant_type=refresh_token' }).catch((e: unknown) => e);
+      expect(error).to.be.instanceOf(ProviderUnreachable);
+      expect((error as Error).message).to.contain('answered 200 without JSON');
+      const logged = JSON.stringify(pino.stdSerializers.err(error as Error));
+      expect(logged, 'what a log line of it holds').to.not.match(/access_to|secret/);
+    } finally {
+      server.closeAllConnections();
+      server.close();
     }
   });
 

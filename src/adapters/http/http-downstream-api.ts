@@ -37,8 +37,9 @@ export class HttpDownstreamApi implements DownstreamApi {
     let parsed: unknown;
     try {
       parsed = JSON.parse(response.body);
-    } catch (error) {
-      throw new DownstreamApiUnavailable(`GET ${this.#apiUrl.origin} answered without JSON`, { cause: error });
+    } catch {
+      // Without JSON.parse's error: its message quotes the answer's first characters (the user's data).
+      throw new DownstreamApiUnavailable(`GET ${this.#apiUrl.origin} answered without JSON`);
     }
     if (!withinDepth(parsed, MAX_JSON_DEPTH)) {
       throw new DownstreamApiUnavailable(`GET ${this.#apiUrl.origin} answered JSON nested deeper than ${MAX_JSON_DEPTH} levels`);

@@ -107,7 +107,9 @@ export class FetchNetworkClient implements INetworkModule {
       body = JSON.parse(await boundedResponseText(response)) as T;
     } catch (error) {
       const what = error instanceof AnswerTooLarge ? `with ${error.message}` : 'without JSON';
-      throw new ProviderUnreachable(`${method} ${new URL(url).origin} answered ${response.status} ${what}`, { cause: error });
+      // Not JSON.parse's own error as the cause: its message quotes the answer's first characters,
+      // which from a token endpoint may be a token's, and the log writes a cause's message.
+      throw new ProviderUnreachable(`${method} ${new URL(url).origin} answered ${response.status} ${what}`, error instanceof SyntaxError ? {} : { cause: error });
     }
     // A failed token request that is not an OAuth error answer (RFC 6749 §5.2: `error` is required),
     // such as a gateway's `{"message":"Service Unavailable"}`: MSAL reads only `error` to tell a
