@@ -202,8 +202,8 @@ export function createAppContainer(
       ({ identityProvider, config, now }: Cradle) => new SignIn({ identityProvider, apiScopes: config.apiScopes, now }),
     ).singleton(),
     callApi: asFunction(
-      ({ identityProvider, downstreamApi, config, signOutEverywhere, signOutAudit, now }: Cradle) =>
-        new CallApi({ identityProvider, downstreamApi, apiScopes: config.apiScopes, revokedTokens: signOutAudit.revocations(signOutEverywhere), now }),
+      ({ identityProvider, downstreamApi, config, signOutEverywhere, signOutAudit }: Cradle) =>
+        new CallApi({ identityProvider, downstreamApi, apiScopes: config.apiScopes, revokedTokens: signOutAudit.revocations(signOutEverywhere) }),
     ).singleton(),
     signOutEverywhere: asFunction(
       ({ identityProvider, tokenStore, sessionStore, logoutTokenVerifier, replayGuard, refreshTokenRevoker, signOutJournal, sessionServed, now }: Cradle) =>

@@ -75,8 +75,8 @@ export class SignOutAudit {
    */
   revocations(revokedTokens: RevokedTokens): RevokedTokens {
     return {
-      afterRevocation: (account, refused) =>
-        this.around('cae-revocation', { requestId: currentRequestId(), subject: account.subject }, () => revokedTokens.afterRevocation(account, refused)),
+      afterRevocation: (account) =>
+        this.around('cae-revocation', { requestId: currentRequestId(), subject: account.subject }, () => revokedTokens.afterRevocation(account)),
     };
   }
 }

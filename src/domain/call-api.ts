@@ -10,13 +10,7 @@ import type { CachedToken, IdentityProvider } from '../ports/identity-provider.p
  * the composition root records each such sign-out, failed ones included, as every other channel's).
  */
 export interface RevokedTokens {
-  /** `refused.tokenTakenAt`: when the refused token was had from the store (epoch ms, `now`). */
-  afterRevocation(account: SignedInAccount, refused: RefusedToken): Promise<SignOutResult>;
-}
-
-/** The token a revocation challenge refused: when this request had it from the account's partition. */
-export interface RefusedToken {
-  readonly tokenTakenAt: number;
+  afterRevocation(account: SignedInAccount): Promise<SignOutResult>;
 }
 
 /**
@@ -30,47 +24,41 @@ export class CallApi {
   readonly #downstreamApi: DownstreamApi;
   readonly #apiScopes: readonly string[];
   readonly #revokedTokens: RevokedTokens;
-  readonly #now: () => number;
 
   constructor(deps: {
     identityProvider: IdentityProvider;
     downstreamApi: DownstreamApi;
     apiScopes: readonly string[];
     revokedTokens: RevokedTokens;
-    now?: () => number;
   }) {
     this.#identityProvider = deps.identityProvider;
     this.#downstreamApi = deps.downstreamApi;
     this.#apiScopes = deps.apiScopes;
     this.#revokedTokens = deps.revokedTokens;
-    this.#now = deps.now ?? Date.now;
   }
 
   async execute(account: SignedInAccount): Promise<unknown> {
     const request = { accountId: account.accountId, scopes: this.#apiScopes };
-    const token = await this.#identityProvider.acquireTokenSilently(request);
-    let refused = { tokenTakenAt: this.#now() };
     try {
-      return await this.#callWith(token);
+      return await this.#callWith(await this.#identityProvider.acquireTokenSilently(request));
     } catch (error) {
       // A 401 without a claims challenge: the cached token may have been revoked early. Refresh
       // once; if the API still refuses, only the user can fix it.
-      if (!(error instanceof ApiChallenge) || error.claims) throw await this.#refused(account, error, refused);
+      if (!(error instanceof ApiChallenge) || error.claims) throw await this.#refused(account, error);
       const refreshed = await this.#identityProvider.acquireTokenSilently({ ...request, forceRefresh: true });
-      refused = { tokenTakenAt: this.#now() };
       try {
         return await this.#callWith(refreshed);
       } catch (retryError) {
-        throw await this.#refused(account, retryError, refused);
+        throw await this.#refused(account, retryError);
       }
     }
   }
 
   /** What the caller gets for the API's refusal; a revocation challenge, on any attempt, first removes the tokens. */
-  async #refused(account: SignedInAccount, error: unknown, refused: RefusedToken): Promise<unknown> {
+  async #refused(account: SignedInAccount, error: unknown): Promise<unknown> {
     if (error instanceof ApiChallenge && isRevocationChallenge(error.claims)) {
       // The provider revoked the session: the refresh token is dead too. Nothing of it may stay.
-      await this.#revokedTokens.afterRevocation(account, refused);
+      await this.#revokedTokens.afterRevocation(account);
       return this.#asInteraction(error, true);
     }
     return this.#asInteraction(error, false);

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import type { SignedInAccount } from './account.ts';
-import type { RefusedToken } from './call-api.ts';
 import { SignOutRejected, StoreUnavailable } from './errors.ts';
 import type { RevocationOutcome } from './sign-out-names.ts';
 import { PENDING_SIGN_IN_LIFETIME_MS } from './sign-in.ts';
@@ -234,27 +233,14 @@ export class SignOutEverywhere {
    * them, the one that met the challenge included. The sessions share the account's partition: one
    * left standing would be served the tokens of the account's next sign-in, on any device, and the
    * device the provider revoked may be a lost one. The caller sends the user to sign in again.
-   *
-   * A challenge to a token taken before the account signed in again (a request still in flight
-   * across the revocation and the sign-in that answered it) is about tokens that sign-in replaced:
-   * the sessions signed in after `refused.tokenTakenAt`, and the partition their sign-in wrote, stay;
-   * only the sessions from before it end. Ending them all, a stale answer signed out the account's
-   * fresh sign-in on another device. No clock skew is allowed for here (unlike `reachesSession`):
-   * a session misjudged as later, its sign-in recorded by an instance whose clock runs ahead, meets
-   * the challenge itself at its next call of the API, and is ended then.
    */
-  async afterRevocation(account: SignedInAccount, refused: RefusedToken): Promise<SignOutResult> {
+  async afterRevocation(account: SignedInAccount): Promise<SignOutResult> {
     const sessions = await this.#sessionStore.findByAccount(account.accountId);
-    const signedInSince = sessions.filter((session) => session.signedInAt !== undefined && session.signedInAt > refused.tokenTakenAt);
-    const before = sessions.filter((session) => !signedInSince.includes(session));
     // The sessions before the tokens, unlike other sign-outs: should ending them fail, the tokens
     // stay, and the next page of a session left standing meets the same challenge and tries again.
     // Tokens gone first, that page went to sign in without calling the API, the session stood, and
     // the account's next sign-in anywhere served it (the lost device the provider revoked).
-    const sessionsEnded = await this.#endSessions(before);
-    if (signedInSince.length > 0) {
-      return signOutResult('cae-revocation', { subject: account.subject, sessionsEnded, partitionRemoved: false, revocation: 'not-attempted' });
-    }
+    const sessionsEnded = await this.#endSessions(sessions);
     const work = await this.#signOut([], [account.accountId], account.subject);
     return signOutResult('cae-revocation', { ...work, sessionsEnded });
   }

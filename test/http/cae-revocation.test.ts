@@ -66,43 +66,6 @@ describe('CAE claims challenges from the API', () => {
     expect(new URL(elsewhere.location!, 'http://app').pathname).to.equal('/auth/signin');
   });
 
-  it("a challenge answered late, to a token taken before the account signed in again, leaves that new sign-in signed in", async () => {
-    const laptop = app.browser();
-    await signInWithBrowser(laptop, entra, alice);
-    const phone = app.browser();
-    await signInWithBrowser(phone, entra, alice);
-    const accountId = `${alice.oid}.${entra.tenantId}`;
-    const revocation = { access_token: { nbf: { essential: true, value: '1700000000' } } };
-    const challenge = {
-      'WWW-Authenticate': `Bearer realm="", error="insufficient_claims", claims="${Buffer.from(JSON.stringify(revocation)).toString('base64')}"`,
-    };
-    nock.cleanAll();
-    entra.install();
-    // The phone's call is answered late; the laptop's, made meanwhile, at once.
-    const slow = nock(GRAPH).get('/v1.0/me').delay(1_500).reply(401, { error: { code: 'InvalidAuthenticationToken' } }, challenge);
-    nock(GRAPH).get('/v1.0/me').reply(401, { error: { code: 'InvalidAuthenticationToken' } }, challenge);
-    fakeGraph([alice]);
-
-    const phonePage = phone.get('/profile');
-    for (let turn = 0; turn < 200 && !slow.isDone(); turn++) await new Promise((resolve) => setTimeout(resolve, 5));
-    expect(slow.isDone(), "the phone's call is under way").to.equal(true);
-    const met = await laptop.get('/profile');
-    expect(met.status).to.equal(302);
-    const { code, state } = entra.authorize(met.location!, alice);
-    expect((await laptop.get(`/auth/redirect?code=${code}&state=${state}`)).location).to.equal('/profile');
-    expect((await laptop.get('/profile')).status).to.equal(200);
-    const fresh = await app.container.cradle.tokenStore.read(accountId);
-
-    expect((await phonePage).status, 'the phone, whose session ended with the first challenge, signs in').to.equal(302);
-    expect((await laptop.get('/profile')).status, "the laptop's new sign-in stands").to.equal(200);
-    expect(await app.container.cradle.tokenStore.read(accountId), 'with its tokens').to.deep.equal(fresh);
-    const audit = app.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.event === 'sign-out');
-    expect(audit.map((line) => [line.outcome, line.partitionRemoved])).to.deep.equal([
-      ['removed', true],
-      ['nothing-held', false],
-    ]);
-  });
-
   it('a revocation sign-out the store cannot carry out is a 503, audited and counted as failed, the tokens kept; the next load completes it', async () => {
     const browser = app.browser();
     await signInWithBrowser(browser, entra, alice);

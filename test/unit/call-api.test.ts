@@ -19,7 +19,6 @@ describe('CallApi', () => {
   let callApi: CallApi;
   let alice: SignedInAccount;
   let revoked: string[];
-  let tokensTakenAt: number[];
   let removalFails: boolean;
 
   beforeEach(async () => {
@@ -29,18 +28,16 @@ describe('CallApi', () => {
     provider = new FakeIdentityProvider({ tokenStore, now });
     api = new FakeDownstreamApi();
     revoked = [];
-    tokensTakenAt = [];
     removalFails = false;
     const revokedTokens = {
-      afterRevocation: async (account: SignedInAccount, refused: { tokenTakenAt: number }) => {
+      afterRevocation: async (account: SignedInAccount) => {
         if (removalFails) throw new StoreUnavailable('the token store is down');
         revoked.push(account.accountId);
-        tokensTakenAt.push(refused.tokenTakenAt);
         await tokenStore.remove(account.accountId);
         return signOutResult('cae-revocation', { subject: account.subject, sessionsEnded: 0, partitionRemoved: true, revocation: 'unsupported' });
       },
     };
-    callApi = new CallApi({ identityProvider: provider, downstreamApi: api, apiScopes: API_SCOPES, revokedTokens, now });
+    callApi = new CallApi({ identityProvider: provider, downstreamApi: api, apiScopes: API_SCOPES, revokedTokens });
     alice = await provider.signInDirectly(
       { accountId: 'alice.tenant', subject: 'alice-sub', username: 'alice@example.com' },
       { sid: 'sid-alice', scopes: API_SCOPES },
@@ -146,24 +143,6 @@ describe('CallApi', () => {
       expect(error.claims).to.equal(revocation);
       expect(revoked).to.deep.equal([alice.accountId]);
       expect(await tokenStore.read(alice.accountId), 'no tokens left').to.equal(undefined);
-    });
-
-    it('tells the removal when the refused token was had from the store: a sign-in after it is not about that token', async () => {
-      const acquire = provider.acquireTokenSilently.bind(provider);
-      provider.acquireTokenSilently = async (request) => {
-        time += 1_000; // each acquisition takes a second (a refresh, a wait for another one)
-        return acquire(request);
-      };
-      const start = time;
-      api.challengeOnceWithClaims(revocation);
-      await expectRejection(callApi.execute(alice), InteractionRequired);
-      alice = await provider.signInDirectly(
-        { accountId: 'alice.tenant', subject: 'alice-sub', username: 'alice@example.com' },
-        { sid: 'sid-alice', scopes: API_SCOPES },
-      );
-      api.refuseOnce().challengeOnceWithClaims(revocation);
-      await expectRejection(callApi.execute(alice), InteractionRequired);
-      expect(tokensTakenAt, 'when each refused token was had: after its acquisition, the retry after its own').to.deep.equal([start + 1_000, start + 3_000]);
     });
 
     it('a revocation challenge whose removal fails rejects with the store error, not a sign-in prompt', async () => {
