@@ -66,6 +66,35 @@ describe('CAE claims challenges from the API', () => {
     expect(new URL(elsewhere.location!, 'http://app').pathname).to.equal('/auth/signin');
   });
 
+  it('a challenge answered late ends every session of the account, one signed in while the call was under way too: it may be the lost device', async () => {
+    const phone = app.browser();
+    await signInWithBrowser(phone, entra, alice);
+    const accountId = `${alice.oid}.${entra.tenantId}`;
+    const revocation = { access_token: { nbf: { essential: true, value: String(Math.ceil(Date.now() / 1000) + 1) } } };
+    const challenge = {
+      'WWW-Authenticate': `Bearer realm="", error="insufficient_claims", claims="${Buffer.from(JSON.stringify(revocation)).toString('base64')}"`,
+    };
+    nock.cleanAll();
+    entra.install();
+    const slow = nock(GRAPH).get('/v1.0/me').delay(1_500).reply(401, { error: { code: 'InvalidAuthenticationToken' } }, challenge);
+    fakeGraph([alice]);
+    const phonePage = phone.get('/profile');
+    for (let turn = 0; turn < 200 && !slow.isDone(); turn++) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(slow.isDone(), "the phone's call is under way").to.equal(true);
+    // Another device signs in meanwhile, before the provider revokes the user's sessions: it is revoked too.
+    const lost = app.browser();
+    await signInWithBrowser(lost, entra, alice);
+
+    expect((await phonePage).status).to.equal(302);
+    expect(await app.container.cradle.sessionStore.findByAccount(accountId), 'every session of the account ended').to.deep.equal([]);
+    expect(await app.container.cradle.tokenStore.read(accountId)).to.equal(undefined);
+    // The user signs in again on the phone: the device signed out must not be served those tokens.
+    const again = await phone.get('/auth/signin');
+    const { code, state } = entra.authorize(again.location!, alice);
+    await phone.get(`/auth/redirect?code=${code}&state=${state}`);
+    expect((await lost.get('/profile')).status).to.equal(302);
+  });
+
   it('a revocation sign-out the store cannot carry out is a 503, audited and counted as failed, the tokens kept; the next load completes it', async () => {
     const browser = app.browser();
     await signInWithBrowser(browser, entra, alice);
