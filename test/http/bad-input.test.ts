@@ -209,6 +209,7 @@ describe('bad input gives a clear 4xx, never a 500 or a stack trace', () => {
     const cancelled = await startSignIn('/auth/signin?prompt=login');
     const answer = await cancelled.browser.get(`/auth/redirect?error=access_denied&state=${cancelled.state}`);
     expect(answer.text, 'cancelled').to.contain('<a class="button" href="/auth/signin?prompt=login">Sign in again</a>');
+    expect(answer.text.match(/href="\/auth\/signin\?prompt=login"/g), 'offered once, not again as "another account"').to.have.length(1);
   });
 
   it('a callback with a parameter given twice, or a sign-in link with a prompt not taken, offers a sign-in that can go on', async () => {
