@@ -118,9 +118,11 @@ function memoryStores(config: Config): Registrations {
 }
 
 function sqliteStores(config: Config): Registrations {
-  /** TOKEN_MEMORY_CACHE_ENTRIES bounds the sessions and versions the SQLite stores remember too (0: none). */
-  const remembering = (fileChanges: SqliteFileChanges) =>
-    config.partitionsInMemory > 0 ? { fileChanges, remember: config.partitionsInMemory } : {};
+  /**
+   * TOKEN_MEMORY_CACHE_ENTRIES bounds the sessions and versions the SQLite stores remember too (0:
+   * none). Given the file's changes even then: a look at them fails once the file is gone from its path.
+   */
+  const remembering = (fileChanges: SqliteFileChanges) => ({ fileChanges, remember: config.partitionsInMemory });
   return {
     // An app instance claims a file no app has claimed; the operator's command overrides this with 'check'.
     sqliteClaim: asValue('record' as const),

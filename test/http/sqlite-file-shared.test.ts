@@ -74,6 +74,20 @@ describe('SQLite: a file another connection writes too (as another process does)
     });
   }
 
+  it('an instance that keeps nothing in memory (TOKEN_MEMORY_CACHE_ENTRIES=0) answers 503 too once its file is deleted', async () => {
+    const keepsNothing = await startTestApp(entra, { TOKEN_STORE: 'sqlite', SQLITE_PATH: join(dir, 'uncached.db'), TOKEN_MEMORY_CACHE_ENTRIES: '0' });
+    try {
+      const aliceBrowser = keepsNothing.browser();
+      await signInWithBrowser(aliceBrowser, entra, alice, { sid: 'sid-alice' });
+      expect((await aliceBrowser.get('/profile')).status).to.equal(200);
+      rmSync(join(dir, 'uncached.db'));
+      await sleep(1_100);
+      expect((await aliceBrowser.get('/profile')).status).to.equal(503);
+    } finally {
+      await keepsNothing.close();
+    }
+  });
+
   it("stops serving a session and tokens the operator's sign-out ended from another connection", async () => {
     const aliceBrowser = app.browser();
     await signInWithBrowser(aliceBrowser, entra, alice, { sid: 'sid-alice' });

@@ -49,11 +49,13 @@ export class SqliteFileChanges {
         if (identity && !this.#fileLost) {
           try {
             identity.assertSameFile();
-          } catch (lost) {
+          } catch {
             // Gone from its path, the file is never to be read again: what was read from it is
-            // dropped, and every look fails from now on.
-            this.#fileLost = lost as Error;
-            for (const listener of this.#movedListeners) listener();
+            // dropped, and every look fails from now on. Not to be looked at now, it may be later.
+            if (identity.lost) {
+              this.#fileLost = identity.lost;
+              for (const listener of this.#movedListeners) listener();
+            }
             return;
           }
         }
