@@ -391,8 +391,9 @@ function httpsUnlessLocal(value: string, name: string): string {
 
 /** `value` with any user name and password masked, for a refusal that shows it (a password must not reach a log). */
 function withoutUserInfo(value: string): string {
-  // Up to the last `@`: a password with a `/`, `?` or `#` in it, not percent-encoded, still ends there.
-  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/).*@/i, '$1***@');
+  // Everything after the scheme up to the last `@`: a password with a `/`, `?`, `#` or a line break
+  // in it, or one after `http:/` or `http:\\` (which URL parsing reads as `http://`), ends there too.
+  return value.replace(/^([a-z][a-z0-9+.-]*:(?:\/\/)?)[\s\S]*@/i, '$1***@');
 }
 
 

@@ -17,20 +17,26 @@ const READ_AT_PROCESS_START = ['NODE_EXTRA_CA_CERTS', 'NODE_OPTIONS'];
  * exit code 1, not a stack trace.
  */
 export function loadDotEnvOrExit(refusal: string, file = '.env'): void {
-  let text: string;
+  let bytes: Buffer;
   try {
-    // Without its byte order mark (an editor's "UTF-8 with BOM"): Node's parser keeps it in the
-    // first name, so a first line `NODE_ENV=production` set `\uFEFFNODE_ENV`, and the app started
-    // in development mode.
-    text = readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
+    bytes = readFileSync(file);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
     exit(refusal, `${file} cannot be read: ${error instanceof Error ? error.message : String(error)}`);
   }
+  // UTF-16 (Notepad's "Unicode"): read as UTF-8, its settings came to nothing, without a word.
+  if (bytes.includes(0)) exit(refusal, `${file} is not UTF-8 text (UTF-16, or it holds NUL bytes): save it as UTF-8`);
+  // Without its byte order mark (an editor's "UTF-8 with BOM"): Node's parser keeps it in the
+  // first name, so a first line `NODE_ENV=production` set `\uFEFFNODE_ENV`, and the app started
+  // in development mode.
+  const text = bytes.toString('utf8').replace(/^\uFEFF/, '');
   // Node's parser drops a line it cannot read without a word (`NODE_ENV: production`): the setting
   // would silently not be made. The line is named by number, never shown: it may hold a secret.
   const unreadable = firstUnreadableLine(text);
-  if (unreadable !== undefined) exit(refusal, `${file} line ${unreadable} is not NAME=value (or a # comment), so it would be ignored`);
+  if (unreadable?.why === 'no-assignment') exit(refusal, `${file} line ${unreadable.line} is not NAME=value (or a # comment), so it would be ignored`);
+  if (unreadable?.why === 'hash-in-value') {
+    exit(refusal, `${file} line ${unreadable.line} has a # inside a value that is not quoted, where Node's parser ends the value: quote the value ("..." or '...')`);
+  }
   const parsed = parseEnv(text);
   for (const name of READ_AT_PROCESS_START) {
     const value = parsed[name];
@@ -45,22 +51,28 @@ export function loadDotEnvOrExit(refusal: string, file = '.env'): void {
 }
 
 /**
- * The number of the first line that is neither blank, a comment nor `[export] NAME=value`, as
- * Node's parser reads them: a quoted value goes on to the line holding its closing quote, where
- * one does.
+ * The first line (its number) that Node's parser would not read as written: neither blank, a
+ * comment nor `[export] NAME=value` (`no-assignment`), or a value not quoted with a `#` in it that
+ * follows no white space (`hash-in-value`): the parser ends a value at any `#`, so `SECRET=p#ss`
+ * set `p`, while `A=1 # note` is a comment. A quoted value goes on to the line holding its closing
+ * quote, where one does.
  */
-function firstUnreadableLine(text: string): number | undefined {
+function firstUnreadableLine(text: string): { line: number; why: 'no-assignment' | 'hash-in-value' } | undefined {
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!.trim();
     if (line === '' || line.startsWith('#')) continue;
     const equals = line.indexOf('=');
-    if (equals <= 0) return i + 1;
+    if (equals <= 0) return { line: i + 1, why: 'no-assignment' };
     const value = line.slice(equals + 1).trim();
     const quote = value[0];
-    if ((quote === '"' || quote === "'" || quote === '`') && value.indexOf(quote, 1) < 0) {
-      const end = lines.findIndex((later, j) => j > i && later.includes(quote));
-      if (end > 0) i = end;
+    if (quote === '"' || quote === "'" || quote === '`') {
+      if (value.indexOf(quote, 1) < 0) {
+        const end = lines.findIndex((later, j) => j > i && later.includes(quote));
+        if (end > 0) i = end;
+      }
+    } else if (/^#|[^\s]#/.test(value)) {
+      return { line: i + 1, why: 'hash-in-value' };
     }
   }
   return undefined;

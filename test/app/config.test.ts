@@ -262,10 +262,12 @@ describe('loadConfig', () => {
     }
   });
 
-  it('never shows a password with a "/", "?" or "#" in it, not percent-encoded', () => {
+  it('never shows a password with a "/", "?", "#" or a line break in it, or after a scheme written without "//"', () => {
     for (const name of ['PUBLIC_URL', 'API_URL', 'AUTHORITY']) {
-      const message = configFailure({ ...MINIMAL, [name]: 'https://apiuser:pa/ss?w#rd@[bad' }).message;
-      expect(message, name).to.not.match(/pa\/ss|w#rd/);
+      for (const value of ['https://apiuser:pa/ss?w#rd@[bad', 'http://user:sec\nret@example.com/x', 'http:/user:secret@example.com/x', 'http:\\\\user:secret@example.com/x', 'http:user:secret@exa mple.com/x']) {
+        const message = configFailure({ ...MINIMAL, [name]: value }).message;
+        expect(message, `${name} ${JSON.stringify(value)}`).to.not.match(/pa\/ss|w#rd|sec|ret@/);
+      }
     }
   });
 
