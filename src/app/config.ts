@@ -393,7 +393,8 @@ function httpsUnlessLocal(value: string, name: string): string {
 function withoutUserInfo(value: string): string {
   // Everything after the scheme up to the last `@`: a password with a `/`, `?`, `#` or a line break
   // in it, or one after `http:/` or `http:\\` (which URL parsing reads as `http://`), ends there too.
-  return value.replace(/^([a-z][a-z0-9+.-]*:(?:\/\/)?)[\s\S]*@/i, '$1***@');
+  // The scheme is optional: a value in quotes (`docker --env-file` keeps them) or `https//…` has none.
+  return value.replace(/^((?:[a-z][a-z0-9+.-]*:)?(?:\/\/)?)[\s\S]*@/i, '$1***@');
 }
 
 

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
 
@@ -24,8 +25,9 @@ export function loadDotEnvOrExit(refusal: string, file = '.env'): void {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
     exit(refusal, `${file} cannot be read: ${error instanceof Error ? error.message : String(error)}`);
   }
-  // UTF-16 (Notepad's "Unicode"): read as UTF-8, its settings came to nothing, without a word.
-  if (bytes.includes(0)) exit(refusal, `${file} is not UTF-8 text (UTF-16, or it holds NUL bytes): save it as UTF-8`);
+  // UTF-16 (Notepad's "Unicode"): read as UTF-8, its settings came to nothing, without a word;
+  // another encoding's letters (Windows-1252's `é`) became U+FFFD in a value.
+  if (bytes.includes(0) || !isUtf8(bytes)) exit(refusal, `${file} is not UTF-8 text (UTF-16, another encoding, or it holds NUL bytes): save it as UTF-8`);
   // Without its byte order mark (an editor's "UTF-8 with BOM"): Node's parser keeps it in the
   // first name, so a first line `NODE_ENV=production` set `\uFEFFNODE_ENV`, and the app started
   // in development mode.
@@ -71,7 +73,8 @@ function firstUnreadableLine(text: string): { line: number; why: 'no-assignment'
         const end = lines.findIndex((later, j) => j > i && later.includes(quote));
         if (end > 0) i = end;
       }
-    } else if (/^#|[^\s]#/.test(value)) {
+    } else if (/^#|[^\s]#/.test(line.slice(equals + 1))) {
+      // Right after `=`, or after anything but white space: `A= # note` is an empty value and a note.
       return { line: i + 1, why: 'hash-in-value' };
     }
   }

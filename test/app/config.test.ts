@@ -264,9 +264,9 @@ describe('loadConfig', () => {
 
   it('never shows a password with a "/", "?", "#" or a line break in it, or after a scheme written without "//"', () => {
     for (const name of ['PUBLIC_URL', 'API_URL', 'AUTHORITY']) {
-      for (const value of ['https://apiuser:pa/ss?w#rd@[bad', 'http://user:sec\nret@example.com/x', 'http:/user:secret@example.com/x', 'http:\\\\user:secret@example.com/x', 'http:user:secret@exa mple.com/x']) {
+      for (const value of ['https://apiuser:pa/ss?w#rd@[bad', 'http://user:sec\nret@example.com/x', 'http:/user:secret@example.com/x', 'http:\\\\user:secret@example.com/x', 'http:user:secret@exa mple.com/x', '"https://apiuser:s3cret@api.example.com/x"', 'https//apiuser:s3cret@x']) {
         const message = configFailure({ ...MINIMAL, [name]: value }).message;
-        expect(message, `${name} ${JSON.stringify(value)}`).to.not.match(/pa\/ss|w#rd|sec|ret@/);
+        expect(message, `${name} ${JSON.stringify(value)}`).to.not.match(/pa\/ss|w#rd|sec|ret@|s3cret/);
       }
     }
   });

@@ -115,12 +115,14 @@ describe('.env at the entry points', () => {
   });
 
   it('stops on a value with a # in it that is not quoted (Node ends the value there), and on a .env saved as UTF-16, without showing a value', () => {
-    const hash = runWith((cwd) => writeFileSync(join(cwd, '.env'), 'A=1 # a note\nQUOTED="p#ss"\nCLIENT_SECRET=p#ss-secret\n'), START);
+    const hash = runWith((cwd) => writeFileSync(join(cwd, '.env'), 'A=1 # a note\nQUOTED="p#ss"\nCLIENT_CAPABILITIES= # none\nCLIENT_SECRET=p#ss-secret\n'), START);
     expect(hash.status, hash.stderr).to.equal(1);
-    expect(hash.stderr).to.equal(`Cannot start: .env line 3 has a # inside a value that is not quoted, where Node's parser ends the value: quote the value ("..." or '...')\n`);
+    expect(hash.stderr).to.equal(`Cannot start: .env line 4 has a # inside a value that is not quoted, where Node's parser ends the value: quote the value ("..." or '...')\n`);
     const utf16 = runWith((cwd) => writeFileSync(join(cwd, '.env'), Buffer.from('\uFEFFNODE_ENV=production\r\nAUTHORITY=https://login.example', 'utf16le')), START);
     expect(utf16.status, utf16.stderr).to.equal(1);
-    expect(utf16.stderr).to.equal('Cannot start: .env is not UTF-8 text (UTF-16, or it holds NUL bytes): save it as UTF-8\n');
+    expect(utf16.stderr).to.equal('Cannot start: .env is not UTF-8 text (UTF-16, another encoding, or it holds NUL bytes): save it as UTF-8\n');
+    const latin1 = runWith((cwd) => writeFileSync(join(cwd, '.env'), Buffer.from('APP_NAME=Caf\u00e9\n', 'latin1')), START);
+    expect(latin1.stderr).to.match(/^Cannot start: \.env is not UTF-8 text/);
   });
 
   it('answers npm run signout -- --help before reading .env, and stops, without a stack trace, on a .env it cannot read', () => {
