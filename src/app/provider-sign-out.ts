@@ -38,7 +38,7 @@ export async function continueToProviderSignOut(
   } catch (error) {
     if (!(error instanceof IdentityProviderUnavailable)) throw error;
     deps.logger.warn({ err: error }, 'signed out of the app; the provider session was not ended');
-    return ctx.render('signed-out-of-app-only', { account: undefined, tokensRemoved: true });
+    return ctx.render('signed-out-of-app-only', { account: undefined, tokensRemoved: true, requestId: ctx.state.requestId });
   }
   ctx.redirect(endSessionUrl ?? '/auth/signed-out');
 }

@@ -114,6 +114,10 @@ describe('sign-out while the provider cannot be reached', () => {
     expect(page.status).to.equal(503);
     expect(page.text).to.contain('You have no session in this app.');
     expect(page.text, 'nothing ended here').to.not.contain('Your session here has ended');
+    const requestId = page.headers.get('x-request-id')!;
+    expect(page.text, 'a 5xx names its request').to.contain(`Reference: <code>${requestId}</code>`);
+    const logged = fresh.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.requestId === requestId);
+    expect(logged.map((line) => [line.level, line.message]), 'and is logged with it').to.deep.equal([['warn', 'the provider session was not ended: the sign-in service could not be reached']]);
   });
 
   it('tells a browser still signed in here that it is, when its provider-only sign-out cannot reach the provider', async () => {

@@ -184,11 +184,13 @@ export function authRoutes(
     } catch (error) {
       if (!(error instanceof IdentityProviderUnavailable)) throw error;
       ctx.status = httpAnswerOf(error).status;
+      // Logged, and the page names the request, as every 5xx: it is answered here, not by errorHandler.
+      logger.warn({ err: error }, 'the provider session was not ended: the sign-in service could not be reached');
       // A browser still signed in here (this link ends only the provider's session) is told so;
       // one whose sign-out here removed its tokens (a retry that failed again), that they are gone.
       const account = ctx.session?.account;
       const tokensRemoved = !account && isNoted(ctx, cookies, 'tokensRemoved');
-      await ctx.render('signed-out-of-app-only', { account, tokensRemoved, csrfToken: account ? csrfToken(ctx) : undefined });
+      await ctx.render('signed-out-of-app-only', { account, tokensRemoved, csrfToken: account ? csrfToken(ctx) : undefined, requestId: ctx.state.requestId });
     }
   });
 
