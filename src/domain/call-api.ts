@@ -39,13 +39,15 @@ export class CallApi {
 
   async execute(account: SignedInAccount): Promise<unknown> {
     const request = { accountId: account.accountId, scopes: this.#apiScopes };
+    const token = await this.#identityProvider.acquireTokenSilently(request);
     try {
-      return await this.#callWith(await this.#identityProvider.acquireTokenSilently(request));
+      return await this.#callWith(token);
     } catch (error) {
       // A 401 without a claims challenge: the cached token may have been revoked early. Refresh
-      // once; if the API still refuses, only the user can fix it.
+      // once (or take a token another request's refresh got meanwhile); if the API still refuses,
+      // only the user can fix it.
       if (!(error instanceof ApiChallenge) || error.claims) throw await this.#refused(account, error);
-      const refreshed = await this.#identityProvider.acquireTokenSilently({ ...request, forceRefresh: true });
+      const refreshed = await this.#identityProvider.acquireTokenSilently({ ...request, forceRefresh: true, refusedToken: token.token });
       try {
         return await this.#callWith(refreshed);
       } catch (retryError) {

@@ -29,6 +29,11 @@ export interface SilentTokenRequest {
   readonly accountId: string;
   readonly scopes: readonly string[];
   readonly forceRefresh?: boolean;
+  /**
+   * With `forceRefresh`: the access token the API refused. Any other valid token held for the scopes
+   * satisfies the request without a refresh (one that another request's refresh stored meanwhile).
+   */
+  readonly refusedToken?: string;
 }
 
 export interface AccessToken {

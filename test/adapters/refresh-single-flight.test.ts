@@ -70,6 +70,22 @@ describe('one refresh per account at a time', () => {
     expect(again.token).to.match(/^at\./);
   });
 
+  it("a forced refresh for a token the API refused takes the one another request's refresh stored meanwhile, without a second refresh", async () => {
+    const idp = msalIdentityProvider(entra, new MemoryTokenStore());
+    const account = await signInThroughMsal(idp, entra, alice);
+    const request = { accountId: account.accountId, scopes: GRAPH_SCOPES };
+    const refused = await idp.acquireTokenSilently(request); // in use while, elsewhere, ...
+    const refreshedElsewhere = await idp.acquireTokenSilently({ ...request, forceRefresh: true }); // ... another request refreshes
+    expect(entra.calls.refresh_token).to.equal(1);
+
+    const forced = await idp.acquireTokenSilently({ ...request, forceRefresh: true, refusedToken: refused.token });
+    expect(forced.token, 'the token stored meanwhile').to.equal(refreshedElsewhere.token);
+    expect(entra.calls.refresh_token, 'no second refresh').to.equal(1);
+    const again = await idp.acquireTokenSilently({ ...request, forceRefresh: true, refusedToken: forced.token });
+    expect(again.token, 'refused itself: refreshed').to.not.equal(forced.token);
+    expect(entra.calls.refresh_token).to.equal(2);
+  });
+
   /** Alice signs in on `a` near expiry; 20 requests split over `a` and `b` redeem her refresh token once, and she stays signed in. */
   async function expectOneRefreshAcross(a: ReturnType<typeof msalIdentityProvider>, b: ReturnType<typeof msalIdentityProvider>) {
     const account = await signInNearExpiry(a);

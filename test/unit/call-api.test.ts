@@ -107,6 +107,19 @@ describe('CallApi', () => {
     expect(api.receivedTokens).to.deep.equal(['at-alice.tenant-1', 'at-alice.tenant-2']);
   });
 
+  it('names the refused token when it asks for a refresh: a token another request got meanwhile serves as well', async () => {
+    const asked: unknown[] = [];
+    const acquire = provider.acquireTokenSilently.bind(provider);
+    provider.acquireTokenSilently = (request) => (asked.push(request), acquire(request));
+    api.accept('at-alice.tenant-2', ALICE_PROFILE).refuseOnce();
+
+    await callApi.execute(alice);
+    expect(asked).to.deep.equal([
+      { accountId: alice.accountId, scopes: API_SCOPES },
+      { accountId: alice.accountId, scopes: API_SCOPES, forceRefresh: true, refusedToken: 'at-alice.tenant-1' },
+    ]);
+  });
+
   it('requires interaction when the API also refuses the refreshed token', async () => {
     api.refuseOnce().refuseOnce();
 

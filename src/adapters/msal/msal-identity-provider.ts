@@ -324,6 +324,13 @@ export class MsalIdentityProvider implements IdentityProvider {
       if (cached?.due) this.#refreshInBackground(request, () => fromCache());
       if (cached) return cached;
     }
+    // A token the API did not refuse is what a forced refresh is for: another request's refresh,
+    // finished between the refused token's use and the API's answer, stored it. Not served, it made
+    // a second refresh of the account, one after the other.
+    if (request.forceRefresh && request.refusedToken !== undefined) {
+      const other = await fromCache();
+      if (other && other.token.token !== request.refusedToken) return other;
+    }
     // A forced refresh is satisfied by a refresh that finished after it was asked for, not before.
     const askedAt = request.forceRefresh ? await this.#tokenStore.version(request.accountId) : undefined;
     const refreshedMeanwhile = async () => {
