@@ -54,6 +54,7 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env, fallback
   return {
     server,
     metricsServer,
+    logger,
     /**
      * Graceful shutdown: not ready from now on, no new connections, in-flight requests get
      * SHUTDOWN_GRACE_MS to finish, token refreshes running behind them up to twice the refresh
@@ -131,6 +132,8 @@ export async function runServer(fallbacks: ConfigFallbacks = {}): Promise<void> 
   const stop = () => {
     if (signalledAt !== undefined) {
       if (performance.now() - signalledAt < SAME_REQUEST_MS) return;
+      // Said, or the log ended at "shutting down" with no word of why nothing stopped cleanly.
+      running?.logger.warn('asked again to stop: stopping now, requests still running are cut');
       process.exit(1);
     }
     signalledAt = performance.now();

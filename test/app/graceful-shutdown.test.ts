@@ -185,6 +185,7 @@ describe('graceful shutdown on SIGTERM (the app as a process)', function () {
     const { code } = await app.exited;
     expect(code).to.equal(1);
     expect((await cut).status, 'cut').to.equal(undefined);
+    expect(app.logs.map((line) => line.message), 'said').to.include('asked again to stop: stopping now, requests still running are cut');
   });
 
   it('cuts a request still running when SHUTDOWN_GRACE_MS is over, and still exits 0', async () => {

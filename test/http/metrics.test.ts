@@ -50,6 +50,16 @@ describe('metrics: what the app counts', () => {
     }
   });
 
+  it('has the counters to alert on from the start at 0: refused logout tokens by every rule, store errors of every store operation', async () => {
+    const text = await app.container.cradle.metrics.registry.metrics();
+    for (const reason of ['signature', 'algorithm', 'iss', 'tid', 'aud', 'azp', 'exp', 'iat', 'nbf', 'typ', 'events', 'nonce', 'jti', 'sid-or-sub', 'malformed', 'replayed', 'missing']) {
+      expect(text, reason).to.contain(`app_logout_tokens_refused_total{reason="${reason}"} 0`);
+    }
+    for (const [store, operation] of [['tokens', 'read'], ['sessions', 'get'], ['sessions', 'findBySid'], ['replay-guard', 'claim']]) {
+      expect(text, `${store} ${operation}`).to.match(new RegExp(`app_store_errors_total\\{store="${store}",backend="\\w+",operation="${operation}"\\} 0`));
+    }
+  });
+
   it('counts front-channel sign-outs that removed something and those that found nothing, and the partitions removed', async () => {
     await signedIn();
     expect((await provider().get('/auth/signout/frontchannel?sid=sid-alice')).status).to.equal(200);

@@ -11,6 +11,8 @@ import {
 export type { SignOutChannel, SignOutOutcome } from '../../domain/sign-out-names.ts';
 export const SILENT_TOKEN_OUTCOMES = ['memory-hit', 'store-hit', 'refreshed', 'interaction-required'] as const;
 export type SilentTokenOutcome = (typeof SILENT_TOKEN_OUTCOMES)[number];
+/** The rules a refused logout token is counted by (provider-jwt.ts TokenRule, as a logout token meets them) and `missing`. */
+const LOGOUT_TOKEN_REFUSAL_REASONS = ['signature', 'algorithm', 'iss', 'tid', 'aud', 'azp', 'exp', 'iat', 'nbf', 'typ', 'events', 'nonce', 'jti', 'sid-or-sub', 'malformed', 'replayed', 'missing'];
 
 /**
  * From ~10 µs (SQLite, parsed-partition version check) to Redis' 2 s operation deadline: the
@@ -82,6 +84,9 @@ export class AppMetrics {
     for (const series of this.#silentTokenSeries.values()) series.inc(0);
     this.#partitionsRemoved.inc(0);
     for (const outcome of REVOCATION_OUTCOMES) this.#revocations.inc({ outcome }, 0);
+    // The counters the README names as alert signals too: absent until their first increment, an
+    // increase() over a series missed its first burst.
+    for (const reason of LOGOUT_TOKEN_REFUSAL_REASONS) this.#logoutTokensRefused.inc({ reason }, 0);
   }
 
   refreshTokenRevocation(outcome: RevocationOutcome): void {
@@ -104,8 +109,11 @@ export class AppMetrics {
     this.#logoutTokensRefused.inc({ reason });
   }
 
+  /** The series of one store operation; its error count exists from then on, at 0. */
   storeOperation(store: string, backend: string, operation: string): StoreOperationSeries {
-    return { duration: this.#storeDuration.labels(store, backend, operation), errors: this.#storeErrors.labels(store, backend, operation) };
+    const errors = this.#storeErrors.labels(store, backend, operation);
+    errors.inc(0);
+    return { duration: this.#storeDuration.labels(store, backend, operation), errors };
   }
 
   /**
