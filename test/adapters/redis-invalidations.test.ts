@@ -20,7 +20,7 @@ class Instance {
   readonly sessions: RedisSessionStore;
   readonly tokens: RedisTokenStore;
 
-  constructor(keyPrefix: string, options: { now?: () => number; channelNow?: () => number; logger?: Pick<Logger, 'warn'> } = {}) {
+  constructor(keyPrefix: string, options: { now?: () => number; channelNow?: () => number; logger?: Pick<Logger, 'warn' | 'info'> } = {}) {
     this.redis = connectRedis({ url: REDIS_URL });
     this.channel = new RedisInvalidations({ redis: this.redis, prefixes: [keyPrefix], now: options.channelNow, logger: options.logger });
     const invalidations = { channel: this.channel, maxEntries: 100 };
@@ -130,8 +130,9 @@ describe('Redis data kept in memory, invalidated by Redis client tracking', () =
 
   it('uses no copy while its invalidation connection is down, drops them all, and uses them again once it is back', async () => {
     const warnings: Array<Record<string, unknown>> = [];
-    const logger = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(JSON.parse(line) as Record<string, unknown>) });
+    const logger = pino({ level: 'info' }, { write: (line: string) => void warnings.push(JSON.parse(line) as Record<string, unknown>) });
     const [x, y] = [await instance({ logger }), await instance()];
+    expect(warnings, 'nothing said of the first connection').to.deep.equal([]);
     await x.sessions.set('s1', SESSION.data, SESSION.index, SESSION.ttlMs);
     await x.sessions.set('s2', SESSION.data, SESSION.index, SESSION.ttlMs);
     await x.tokens.write('alice', 'partition');
@@ -156,6 +157,10 @@ describe('Redis data kept in memory, invalidated by Redis client tracking', () =
     expect(x.sessions.holds('s1')).to.equal(false);
 
     await until(() => x.channel.usable()); // ioredis reconnects by itself; tracking is turned on again
+    expect(warnings.map((line) => line.msg), 'the end of the break said too').to.deep.equal([
+      'redis connection problem',
+      'redis connection restored: sessions and token versions are kept in memory again',
+    ]);
     await x.tokens.version('alice');
     expect(x.tokens.holdsVersion('alice'), 'kept again').to.equal(true);
     await y.tokens.remove('alice');

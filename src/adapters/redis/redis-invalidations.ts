@@ -42,9 +42,11 @@ export class RedisInvalidations {
   readonly #maxSilenceMs: number;
   readonly #now: () => number;
   readonly #listeners: InvalidationListener[] = [];
-  readonly #logger: Pick<Logger, 'warn'> | undefined;
+  readonly #logger: Pick<Logger, 'warn' | 'info'> | undefined;
   /** Subscribed with tracking on (since the connection's last `ready`). */
   #tracking = false;
+  /** A break was reported (a `redis connection problem` line, here or by the store's connection): its end is said too. */
+  #breakReported = false;
   /** `lost()` was announced for the current silence (so it is announced once, not on every check). */
   #quiet = false;
   /** Redis' id of the connection (CLIENT ID), once known: what an operator or a test can CLIENT KILL. */
@@ -59,7 +61,7 @@ export class RedisInvalidations {
     heartbeatMs?: number;
     maxSilenceMs?: number;
     now?: () => number;
-    logger?: Pick<Logger, 'warn'>;
+    logger?: Pick<Logger, 'warn' | 'info'>;
   }) {
     this.#prefixes = deps.prefixes;
     this.#heartbeatMs = deps.heartbeatMs ?? 100;
@@ -73,7 +75,7 @@ export class RedisInvalidations {
     this.#connection.on('close', () => {
       // Said once a break: closed alone (CLIENT KILL, Redis' pub/sub output buffer limit, a proxy),
       // the store's connection reports nothing, and every copy is dropped at each such break.
-      if (this.#tracking && this.#timer !== undefined) this.#logger?.warn({ reason: 'the invalidation connection closed' }, 'redis connection problem');
+      if (this.#tracking && this.#timer !== undefined) this.#reportBreak('the invalidation connection closed');
       this.#tracking = false;
       this.#lose();
     });
@@ -88,6 +90,7 @@ export class RedisInvalidations {
       // server it may come back to holds, is not known here.
       if (!storeWasDown && this.#tracking) this.#lose();
       storeWasDown = true;
+      this.#breakReported = true; // the store's connection says it (its onError)
       this.#tracking = false;
     });
     deps.redis.on('ready', () => {
@@ -148,7 +151,7 @@ export class RedisInvalidations {
       this.#quiet = true;
       // A Redis that stops answering (frozen, a network that drops packets) closes no connection,
       // so ioredis reports nothing: this is the one place it is seen.
-      this.#logger?.warn({ reason: `no answer from Redis for over ${this.#maxSilenceMs} ms` }, 'redis connection problem');
+      this.#reportBreak(`no answer from Redis for over ${this.#maxSilenceMs} ms`);
       this.#lose();
     }
     return false;
@@ -179,6 +182,9 @@ export class RedisInvalidations {
       this.#answeredPingSentAt = sentAt;
       this.#quiet = false;
       this.#tracking = true;
+      // Said, so that an alert raised by `redis connection problem` can be seen to end.
+      if (this.#breakReported) this.#logger?.info('redis connection restored: sessions and token versions are kept in memory again');
+      this.#breakReported = false;
     } catch (error) {
       if (!(error instanceof Error && error.name === 'ReplyError')) {
         // A connection lost meanwhile: 'close', then 'ready' again, tries anew. One still up after
@@ -194,6 +200,11 @@ export class RedisInvalidations {
       // overlapping prefixes): stop trying.
       this.#refused(error);
     }
+  }
+
+  #reportBreak(reason: string): void {
+    this.#breakReported = true;
+    this.#logger?.warn({ reason }, 'redis connection problem');
   }
 
   #heartbeat(): void {
