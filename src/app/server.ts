@@ -132,8 +132,11 @@ export async function runServer(fallbacks: ConfigFallbacks = {}): Promise<void> 
   const stop = () => {
     if (signalledAt !== undefined) {
       if (performance.now() - signalledAt < SAME_REQUEST_MS) return;
-      // Said, or the log ended at "shutting down" with no word of why nothing stopped cleanly.
-      running?.logger.warn('asked again to stop: stopping now, requests still running are cut');
+      // Said, or the log ended at "shutting down" with no word of why nothing stopped cleanly; on
+      // stderr while still starting (no logger yet).
+      const why = 'asked again to stop: stopping now, requests still running are cut';
+      if (running) running.logger.warn(why);
+      else process.stderr.write(`${why}\n`);
       process.exit(1);
     }
     signalledAt = performance.now();

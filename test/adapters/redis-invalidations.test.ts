@@ -212,7 +212,7 @@ describe('Redis data kept in memory, invalidated by Redis client tracking', () =
   it('uses no copy once the channel has been silent longer than its bound, drops them all, and says so once', async () => {
     let channelTime = 0;
     const warnings: string[] = [];
-    const logger = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(String((JSON.parse(line) as { msg?: unknown }).msg)) });
+    const logger = pino({ level: 'info' }, { write: (line: string) => void warnings.push(String((JSON.parse(line) as { msg?: unknown }).msg)) });
     const x = await instance({ channelNow: () => channelTime, logger });
     await x.sessions.set('s1', SESSION.data, SESSION.index, SESSION.ttlMs);
     await x.sessions.get('s1');
@@ -231,6 +231,20 @@ describe('Redis data kept in memory, invalidated by Redis client tracking', () =
     await x.channel.settled(); // a PING sent now is answered
     expect(x.channel.usable()).to.equal(true);
     expect(x.tokens.listening()).to.equal(true);
+    expect(warnings, 'and its end, once').to.deep.equal(['redis connection problem', 'redis connection restored: sessions and token versions are kept in memory again']);
+    expect(x.channel.usable()).to.equal(true);
+    expect(warnings).to.have.length(2);
+  });
+
+  it("says nothing of a store connection closed without an error (CLIENT KILL, an idle timeout), nor of its end", async () => {
+    const said: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void said.push(String((JSON.parse(line) as { msg?: unknown }).msg)) });
+    const x = await instance({ logger });
+    const storeId = Number(await x.redis.client('ID'));
+    await admin.call('CLIENT', 'KILL', 'ID', String(storeId));
+    await until(() => x.redis.status !== 'ready');
+    await until(() => x.channel.usable()); // both connections back, tracking set up again
+    expect(said).to.deep.equal([]);
   });
 });
 

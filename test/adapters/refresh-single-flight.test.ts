@@ -86,6 +86,39 @@ describe('one refresh per account at a time', () => {
     expect(entra.calls.refresh_token).to.equal(2);
   });
 
+  it('two requests refused on one token refresh the account once, however their looks interleave with the refresh', async () => {
+    /** A store whose second version look waits for the first write: the refresh landing between one request's two looks. */
+    class RefreshLandsBetweenLooks extends MemoryTokenStore {
+      #looks = 0;
+      #written!: () => void;
+      readonly written = new Promise<void>((resolve) => (this.#written = resolve));
+      armed = false;
+      override async version(accountId: string) {
+        if (this.armed && ++this.#looks === 2) await Promise.race([this.written, new Promise((resolve) => setTimeout(resolve, 500))]);
+        return super.version(accountId);
+      }
+      override async write(accountId: string, data: string, expectedVersion?: string, summary?: string) {
+        const done = await super.write(accountId, data, expectedVersion, summary);
+        if (this.armed) this.#written();
+        return done;
+      }
+    }
+    const store = new RefreshLandsBetweenLooks();
+    const idp = msalIdentityProvider(entra, store);
+    const account = await signInThroughMsal(idp, entra, alice);
+    const request = { accountId: account.accountId, scopes: GRAPH_SCOPES };
+    const refused = await idp.acquireTokenSilently(request);
+    store.armed = true;
+
+    const [a, b] = await Promise.all([
+      idp.acquireTokenSilently({ ...request, forceRefresh: true, refusedToken: refused.token }),
+      idp.acquireTokenSilently({ ...request, forceRefresh: true, refusedToken: refused.token }),
+    ]);
+    expect(entra.calls.refresh_token, 'one refresh').to.equal(1);
+    expect(b.token, 'the same new token for both').to.equal(a.token);
+    expect(a.token).to.not.equal(refused.token);
+  });
+
   /** Alice signs in on `a` near expiry; 20 requests split over `a` and `b` redeem her refresh token once, and she stays signed in. */
   async function expectOneRefreshAcross(a: ReturnType<typeof msalIdentityProvider>, b: ReturnType<typeof msalIdentityProvider>) {
     const account = await signInNearExpiry(a);

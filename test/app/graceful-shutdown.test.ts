@@ -167,6 +167,31 @@ describe('graceful shutdown on SIGTERM (the app as a process)', function () {
     }
   });
 
+  it('says why, on stderr, when a second signal stops it at once while it is still starting', async () => {
+    const starting = spawnAppProcess({
+      AUTHORITY: provider.issuer,
+      CLIENT_ID: provider.clientId,
+      CLIENT_SECRET: 'secret',
+      SESSION_KEYS: 'shutdown-test-session-key-0123456789',
+      TOKEN_ENCRYPTION_KEYS: Buffer.alloc(32, 3).toString('base64'),
+      NODE_EXTRA_CA_CERTS: provider.caCertPath,
+      TOKEN_STORE: 'redis',
+      REDIS_URL: `redis://127.0.0.1:${await freePort()}`,
+      SIGN_OUT_JOURNAL_PATH: join(dataDir, 'starting-journal-2.json'),
+    });
+    try {
+      await waitUntil(() => starting.logs.length > 0, 20_000, 'the start to be under way');
+      starting.child.kill('SIGTERM');
+      await new Promise((resolve) => setTimeout(resolve, 1200));
+      starting.child.kill('SIGTERM'); // asked again, after the second that counts as the same request
+      const { code } = await starting.exited;
+      expect(code).to.equal(1);
+      expect(starting.errors()).to.contain('asked again to stop: stopping now, requests still running are cut');
+    } finally {
+      starting.child.kill('SIGKILL');
+    }
+  });
+
   it("takes a second signal within a second for the same request (a terminal's Ctrl-C, then a launcher passing it on), and one later for a hurry", async () => {
     app = await start();
     const slow = (await slowSignOut(app.port, 1500)).answer;

@@ -324,14 +324,21 @@ export class MsalIdentityProvider implements IdentityProvider {
       if (cached?.due) this.#refreshInBackground(request, () => fromCache());
       if (cached) return cached;
     }
-    // A token the API did not refuse is what a forced refresh is for: another request's refresh,
-    // finished between the refused token's use and the API's answer, stored it. Not served, it made
-    // a second refresh of the account, one after the other.
-    if (request.forceRefresh && request.refusedToken !== undefined) {
-      const other = await fromCache();
-      if (other && other.token.token !== request.refusedToken) return other;
+    // A forced refresh naming the token the API refused is satisfied by any other token held (not
+    // due): another request's refresh stored it, before this request asked or while it waited at the
+    // gate. Compared by version instead, two requests refused on one token refreshed twice, one
+    // after the other, when the first's refresh landed between the second's two looks.
+    const { refusedToken } = request;
+    if (request.forceRefresh && refusedToken !== undefined) {
+      const another = async () => {
+        const held = await fromCache();
+        return held && held.token.token !== refusedToken ? held : undefined;
+      };
+      const held = await another();
+      if (held) return held;
+      return this.#refreshGate.run(request.accountId, another, async () => ({ token: await this.#refresh(request), outcome: 'refreshed' as const }));
     }
-    // A forced refresh is satisfied by a refresh that finished after it was asked for, not before.
+    // Otherwise a forced refresh is satisfied by a refresh that finished after it was asked for, not before.
     const askedAt = request.forceRefresh ? await this.#tokenStore.version(request.accountId) : undefined;
     const refreshedMeanwhile = async () => {
       if (request.forceRefresh && (await this.#tokenStore.version(request.accountId)) === askedAt) return undefined;

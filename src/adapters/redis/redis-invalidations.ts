@@ -90,9 +90,11 @@ export class RedisInvalidations {
       // server it may come back to holds, is not known here.
       if (!storeWasDown && this.#tracking) this.#lose();
       storeWasDown = true;
-      this.#breakReported = true; // the store's connection says it (its onError)
       this.#tracking = false;
     });
+    // A break the store's connection reported (its onError logs `redis connection problem`); a close
+    // without an error (CLIENT KILL, an idle timeout) is reported by nobody, so its end is not either.
+    deps.redis.on('error', () => (this.#breakReported = true));
     deps.redis.on('ready', () => {
       if (!storeWasDown || this.#timer === undefined) return;
       storeWasDown = false;
@@ -144,6 +146,8 @@ export class RedisInvalidations {
   usable(): boolean {
     if (!this.#tracking) return false;
     if (this.#now() - this.#answeredPingSentAt <= this.#maxSilenceMs) {
+      // Answering again after a silence that did not last long enough to start the connection over.
+      if (this.#quiet) this.#reportRestored();
       this.#quiet = false;
       return true;
     }
@@ -182,9 +186,7 @@ export class RedisInvalidations {
       this.#answeredPingSentAt = sentAt;
       this.#quiet = false;
       this.#tracking = true;
-      // Said, so that an alert raised by `redis connection problem` can be seen to end.
-      if (this.#breakReported) this.#logger?.info('redis connection restored: sessions and token versions are kept in memory again');
-      this.#breakReported = false;
+      this.#reportRestored();
     } catch (error) {
       if (!(error instanceof Error && error.name === 'ReplyError')) {
         // A connection lost meanwhile: 'close', then 'ready' again, tries anew. One still up after
@@ -200,6 +202,12 @@ export class RedisInvalidations {
       // overlapping prefixes): stop trying.
       this.#refused(error);
     }
+  }
+
+  /** Said, so that an alert raised by `redis connection problem` can be seen to end; once a break. */
+  #reportRestored(): void {
+    if (this.#breakReported) this.#logger?.info('redis connection restored: sessions and token versions are kept in memory again');
+    this.#breakReported = false;
   }
 
   #reportBreak(reason: string): void {
