@@ -47,6 +47,11 @@ export class RedisInvalidations {
   #tracking = false;
   /** A break was reported (a `redis connection problem` line, here or by the store's connection): its end is said too. */
   #breakReported = false;
+  /**
+   * Moves on whenever the invalidation connection is started over on purpose: a set-up (`#track`)
+   * still under way on it must not turn tracking on (and say it is restored) just before its close.
+   */
+  #restarts = 0;
   /** `lost()` was announced for the current silence (so it is announced once, not on every check). */
   #quiet = false;
   /** Redis' id of the connection (CLIENT ID), once known: what an operator or a test can CLIENT KILL. */
@@ -100,6 +105,7 @@ export class RedisInvalidations {
       storeWasDown = false;
       this.#tracking = false;
       this.#lose();
+      this.#restarts++;
       this.#connection.disconnect(true);
     });
     this.#timer = setInterval(() => this.#heartbeat(), this.#heartbeatMs).unref();
@@ -175,6 +181,7 @@ export class RedisInvalidations {
   }
 
   async #track(): Promise<void> {
+    const restarts = this.#restarts;
     try {
       const id = await this.#connection.client('ID');
       this.#connectionId = id;
@@ -183,6 +190,8 @@ export class RedisInvalidations {
       await this.#connection.call('CLIENT', 'TRACKING', 'ON', 'REDIRECT', String(id), 'BCAST', ...prefixes);
       const sentAt = this.#now();
       await this.#connection.subscribe(CHANNEL);
+      // Started over meanwhile (its answers still came before the close): the new connection tracks.
+      if (restarts !== this.#restarts) return;
       this.#answeredPingSentAt = sentAt;
       this.#quiet = false;
       this.#tracking = true;
@@ -224,6 +233,7 @@ export class RedisInvalidations {
     // that timed out is (#track); a new connection sets tracking up again once Redis answers.
     if (this.#now() - this.#answeredPingSentAt > RESTART_AFTER_SILENCES * this.#maxSilenceMs && this.#connection.status === 'ready') {
       this.#tracking = false;
+      this.#restarts++;
       this.#connection.disconnect(true);
       return;
     }
