@@ -143,8 +143,9 @@ describe('graceful shutdown on SIGTERM (the app as a process)', function () {
     expect(app.logs.find((line) => line.message?.toString().startsWith('stopped'))).to.include({ drained: true });
   });
 
-  it('stops as gracefully, exit 0, on a signal that comes while it is still starting (reaching Redis)', async () => {
-    const starting = spawnAppProcess({
+  /** An app process still starting: its Redis is nowhere, so the start waits for it a few seconds. */
+  async function startingBehindAbsentRedis(journalFile: string) {
+    return spawnAppProcess({
       AUTHORITY: provider.issuer,
       CLIENT_ID: provider.clientId,
       CLIENT_SECRET: 'secret',
@@ -152,9 +153,13 @@ describe('graceful shutdown on SIGTERM (the app as a process)', function () {
       TOKEN_ENCRYPTION_KEYS: Buffer.alloc(32, 3).toString('base64'),
       NODE_EXTRA_CA_CERTS: provider.caCertPath,
       TOKEN_STORE: 'redis',
-      REDIS_URL: `redis://127.0.0.1:${await freePort()}`, // nobody there: the start waits for it a few seconds
-      SIGN_OUT_JOURNAL_PATH: join(dataDir, 'starting-journal.json'),
+      REDIS_URL: `redis://127.0.0.1:${await freePort()}`,
+      SIGN_OUT_JOURNAL_PATH: join(dataDir, journalFile),
     });
+  }
+
+  it('stops as gracefully, exit 0, on a signal that comes while it is still starting (reaching Redis)', async () => {
+    const starting = await startingBehindAbsentRedis('starting-journal.json');
     try {
       await waitUntil(() => starting.logs.length > 0, 20_000, 'the start to be under way');
       expect(starting.logs.some((line) => line.message === 'listening'), 'still starting').to.equal(false);
@@ -168,17 +173,7 @@ describe('graceful shutdown on SIGTERM (the app as a process)', function () {
   });
 
   it('says why, on stderr, when a second signal stops it at once while it is still starting', async () => {
-    const starting = spawnAppProcess({
-      AUTHORITY: provider.issuer,
-      CLIENT_ID: provider.clientId,
-      CLIENT_SECRET: 'secret',
-      SESSION_KEYS: 'shutdown-test-session-key-0123456789',
-      TOKEN_ENCRYPTION_KEYS: Buffer.alloc(32, 3).toString('base64'),
-      NODE_EXTRA_CA_CERTS: provider.caCertPath,
-      TOKEN_STORE: 'redis',
-      REDIS_URL: `redis://127.0.0.1:${await freePort()}`,
-      SIGN_OUT_JOURNAL_PATH: join(dataDir, 'starting-journal-2.json'),
-    });
+    const starting = await startingBehindAbsentRedis('starting-journal-2.json');
     try {
       await waitUntil(() => starting.logs.length > 0, 20_000, 'the start to be under way');
       starting.child.kill('SIGTERM');
