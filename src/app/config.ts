@@ -473,15 +473,15 @@ function cookieName(env: Env, name: string, fallback: string): string {
   return raw;
 }
 
+/** 32 bytes in base64 or base64url, padded or not. */
+const ENCRYPTION_KEY = /^[A-Za-z0-9+/_-]{43}=?$/;
+
 /**
  * The entries of a comma-separated setting; unset or blank is none. An empty entry (`A,,B`, `,A`,
  * `A,`) or one given twice (as `sameAs` compares them) is refused, naming its position, never its
  * value: a key rotation written `${NEW},${OLD}` with NEW unset went on with the old key alone,
  * without a word.
  */
-/** 32 bytes in base64 or base64url, padded or not. */
-const ENCRYPTION_KEY = /^[A-Za-z0-9+/_-]{43}=?$/;
-
 function entries(env: Env, name: string, separator: string, sameAs: (entry: string) => string = (entry) => entry): string[] {
   const raw = env[name]?.trim() ?? '';
   if (raw === '') return [];
@@ -489,9 +489,10 @@ function entries(env: Env, name: string, separator: string, sameAs: (entry: stri
   const seen = new Map<string, number>();
   items.forEach((item, i) => {
     if (item === '') fail(name, `entry ${i + 1} is empty (entries are separated by "${separator}")`);
-    const first = seen.get(sameAs(item));
+    const key = sameAs(item);
+    const first = seen.get(key);
     if (first !== undefined) fail(name, `entry ${i + 1} repeats entry ${first + 1}`);
-    seen.set(sameAs(item), i);
+    seen.set(key, i);
   });
   return items;
 }
@@ -507,11 +508,11 @@ function scopes(env: Env): string[] {
   const bad = items.find((scope) => !/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(scope));
   if (bad !== undefined) fail('API_SCOPES', `holds "${bad}", which is not a scope (RFC 6749 §3.3: no quotes, backslashes or characters outside ASCII)`);
   if (items.some((scope) => scope.includes(','))) fail('API_SCOPES', 'is separated by spaces, not commas (e.g. "api://my-api/Read api://my-api/Write")');
-  const first = new Map<string, number>();
-  items.forEach((scope, i) => {
-    if (first.has(scope)) fail('API_SCOPES', `names "${scope}" twice`);
-    first.set(scope, i);
-  });
+  const seen = new Set<string>();
+  for (const scope of items) {
+    if (seen.has(scope)) fail('API_SCOPES', `names "${scope}" twice`);
+    seen.add(scope);
+  }
   return items;
 }
 
