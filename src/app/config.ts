@@ -189,6 +189,17 @@ export function loadConfig(env: Env, fallbacks: ConfigFallbacks = {}): Config {
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     sessionAbsoluteTtlMs: integer(env, 'SESSION_ABSOLUTE_TTL_SECONDS', 7 * 86400, 60, 365 * 86400) * 1000,
   };
+  // The app speaks plain HTTP (it has no TLS listener), so an https PUBLIC_URL means a proxy that
+  // terminates TLS in front of it; without TRUST_PROXY every request looks like http to Koa, no
+  // `Secure` cookie can be set, and every sign-in failed with a 500 once the app was running.
+  if (publicUrl.startsWith('https://') && !config.trustProxy) {
+    fail(
+      'TRUST_PROXY',
+      'must be true when PUBLIC_URL is https: the app speaks plain HTTP, so it runs behind a proxy or load balancer ' +
+        'that terminates TLS; set TRUST_PROXY=true and have that proxy send X-Forwarded-Proto (without it the ' +
+        "app cannot tell an https request from an http one, and no sign-in could set its secure cookies)",
+    );
+  }
   // Last, so that any other refusal is named first. The default serves development only: in
   // production the provider would send every user back to their own machine's port 3000.
   if (production && !env.PUBLIC_URL?.trim()) {

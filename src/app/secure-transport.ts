@@ -3,9 +3,11 @@ import type { CookiePolicy } from './cookie-policy.ts';
 
 /**
  * PUBLIC_URL is https but Koa sees a plain-http request, so it refuses to set a `Secure` cookie.
- * Nearly always a TLS-terminating proxy in front of an app started without TRUST_PROXY=true. The
- * message is for whoever runs the app, so this 500 shows it (error-handler.ts shows a 5xx message
- * only when the error says `expose`).
+ * The configuration makes TRUST_PROXY=true a condition of an https PUBLIC_URL (config.ts), so this
+ * is a request that reached the app without `X-Forwarded-Proto` (a proxy that sends none, or a
+ * path around the proxy): https-only.ts redirects any other protocol the proxy names. The message
+ * is for whoever runs the app, so this 500 shows it (error-handler.ts shows a 5xx message only
+ * when the error says `expose`).
  */
 export class InsecureTransport extends Error {
   override name = 'InsecureTransport';
@@ -14,9 +16,9 @@ export class InsecureTransport extends Error {
 
   constructor(options?: { cause?: unknown }) {
     super(
-      'This site is set up for HTTPS (PUBLIC_URL), but the app received this request over plain HTTP and cannot ' +
-        'set its secure cookies. If a proxy or load balancer terminates TLS in front of the app, set ' +
-        'TRUST_PROXY=true and have it send X-Forwarded-Proto: https.',
+      'This site is set up for HTTPS (PUBLIC_URL), but this request reached the app without the ' +
+        'X-Forwarded-Proto header that says it came over HTTPS, so the app cannot set its secure cookies. ' +
+        'The proxy or load balancer that terminates TLS in front of the app (TRUST_PROXY=true) must send it.',
       options,
     );
   }

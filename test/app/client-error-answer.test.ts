@@ -58,7 +58,7 @@ describe('answers written past the app (a refused request, CONNECT) carry HSTS w
   const HSTS = 'Strict-Transport-Security: max-age=31536000; includeSubDomains\r\n';
   async function answersOf(publicUrl: string): Promise<string[]> {
     new FakeEntra({ tenantId: tenant }).install();
-    const running = await startServer(serverEnv({ authority: `${ENTRA_HOST}/${tenant}`, clientId: 'client' }, { PUBLIC_URL: publicUrl }));
+    const running = await startServer(serverEnv({ authority: `${ENTRA_HOST}/${tenant}`, clientId: 'client' }, { PUBLIC_URL: publicUrl, TRUST_PROXY: 'true' }));
     try {
       const port = (running.server.address() as AddressInfo).port;
       return [

@@ -41,7 +41,7 @@ describe('loadConfig', () => {
     for (const value of ['https://app.example/app', 'https://app.example/?x=1', 'https://app.example/#top', 'https://app.example?', 'https://user:secret@app.example', 'https://user@app.example']) {
       expect(configFailure({ ...MINIMAL, PUBLIC_URL: value }).message, value).to.match(/^PUBLIC_URL must be the app's origin only/);
     }
-    expect(loadConfig({ ...MINIMAL, PUBLIC_URL: 'https://App.Example:443/' }).redirectUri, 'as registered: kept as written').to.equal('https://App.Example:443/auth/redirect');
+    expect(loadConfig({ ...MINIMAL, PUBLIC_URL: 'https://App.Example:443/', TRUST_PROXY: 'true' }).redirectUri, 'as registered: kept as written').to.equal('https://App.Example:443/auth/redirect');
   });
 
   it('refuses a PUBLIC_URL whose "scheme://host" URL parsing would mend: the redirect URI would match no registered one', () => {
@@ -50,8 +50,17 @@ describe('loadConfig', () => {
     }
   });
 
+  it('refuses an https PUBLIC_URL without TRUST_PROXY: the app speaks plain HTTP, and no sign-in could set its secure cookies', () => {
+    for (const PUBLIC_URL of ['https://app.example.com', 'https://localhost:8443']) {
+      expect(configFailure({ ...MINIMAL, PUBLIC_URL }).message, PUBLIC_URL).to.match(/^TRUST_PROXY must be true when PUBLIC_URL is https: .*X-Forwarded-Proto/);
+      expect(configFailure({ ...MINIMAL, PUBLIC_URL, TRUST_PROXY: 'false' }).message, PUBLIC_URL).to.match(/^TRUST_PROXY must be true/);
+      expect(loadConfig({ ...MINIMAL, PUBLIC_URL, TRUST_PROXY: 'true' }).trustProxy, PUBLIC_URL).to.equal(true);
+    }
+    expect(loadConfig({ ...MINIMAL, PUBLIC_URL: 'http://localhost:3000' }).trustProxy, 'plain http needs no proxy').to.equal(false);
+  });
+
   it('derives the redirect URI from PUBLIC_URL, ignoring a trailing slash', () => {
-    const config = loadConfig({ ...MINIMAL, PUBLIC_URL: 'https://app.example/' });
+    const config = loadConfig({ ...MINIMAL, PUBLIC_URL: 'https://app.example/', TRUST_PROXY: 'true' });
     expect(config.redirectUri).to.equal('https://app.example/auth/redirect');
   });
 
@@ -104,7 +113,7 @@ describe('loadConfig', () => {
   it('requires PUBLIC_URL in production, where the default would send every user back to their own localhost', () => {
     const error = configFailure({ ...MINIMAL, NODE_ENV: 'production' });
     expect(error.message).to.match(/^PUBLIC_URL is required in production/);
-    expect(loadConfig({ ...MINIMAL, NODE_ENV: 'production', PUBLIC_URL: 'https://app.example.com' }).redirectUri).to.equal('https://app.example.com/auth/redirect');
+    expect(loadConfig({ ...MINIMAL, NODE_ENV: 'production', PUBLIC_URL: 'https://app.example.com', TRUST_PROXY: 'true' }).redirectUri).to.equal('https://app.example.com/auth/redirect');
     expect(loadConfig(MINIMAL).publicUrl, 'outside production').to.equal('http://localhost:3000');
   });
 

@@ -187,7 +187,7 @@ describe('logs: format and secrets', () => {
   });
 
   it('writes JSON lines with level names in production and readable lines in development', () => {
-    const base = { AUTHORITY: 'https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47', CLIENT_ID: 'c', CLIENT_SECRET: 's', SESSION_KEYS: 'k'.repeat(32), TOKEN_ENCRYPTION_KEYS: Buffer.alloc(32, 1).toString('base64'), PUBLIC_URL: 'https://app.example.com' };
+    const base = { AUTHORITY: 'https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47', CLIENT_ID: 'c', CLIENT_SECRET: 's', SESSION_KEYS: 'k'.repeat(32), TOKEN_ENCRYPTION_KEYS: Buffer.alloc(32, 1).toString('base64'), PUBLIC_URL: 'https://app.example.com', TRUST_PROXY: 'true' };
     expect(loadConfig({ ...base, NODE_ENV: 'production' }).logFormat).to.equal('json');
     expect(loadConfig(base).logFormat).to.equal('pretty');
     expect(loadConfig({ ...base, NODE_ENV: 'production', LOG_FORMAT: 'pretty' }).logFormat).to.equal('pretty');

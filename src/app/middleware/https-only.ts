@@ -5,8 +5,8 @@ import { noStore } from './security-headers.ts';
  * Behind the proxy TRUST_PROXY trusts, with an https PUBLIC_URL: a request the proxy says came over
  * plain http (`X-Forwarded-Proto: http`, a load balancer's port-80 listener, a visitor typing
  * `http://`) is sent to the same path on PUBLIC_URL, as a browser would be by HSTS once it has seen
- * the site. Without it the sign-in refused such a request with a 500 naming TRUST_PROXY (advice for
- * an app started without it, secure-transport.ts), logged as an error for every such visitor.
+ * the site. Without it the sign-in refused such a request with a 500 (secure-transport.ts), logged
+ * as an error for every such visitor.
  *
  * Only when the proxy names the protocol: without `X-Forwarded-Proto` the request either did not come
  * through the proxy or the proxy is misconfigured. Mounted after the health, stylesheet and provider
@@ -21,7 +21,7 @@ export function httpsOnly(publicOrigin: string): Koa.Middleware {
     // not one they take) goes on to their 405 or OPTIONS answer, not to "HTTPS only".
     if (ctx.secure || (ctx.matched?.length ?? 0) > 0) return next();
     // No protocol from the proxy at all: not a visitor on http, but a proxy that sends none (a
-    // redirect to the same https address would loop). The sign-in's 500 names the setting.
+    // redirect to the same https address would loop). The sign-in's 500 names the header.
     if (!ctx.get('X-Forwarded-Proto')) return next();
     const target = ctx.originalUrl;
     if ((ctx.method !== 'GET' && ctx.method !== 'HEAD') || !target.startsWith('/')) {
