@@ -114,6 +114,11 @@ export function loadConfig(env: Env, fallbacks: ConfigFallbacks = {}): Config {
   const allowPlaintextTokens = flag(env, 'ALLOW_PLAINTEXT_TOKENS');
   // The same key twice, in base64 and in base64url, is the same key (a malformed one is refused below).
   let givenKeys = entries(env, 'TOKEN_ENCRYPTION_KEYS', ',', (key) => (ENCRYPTION_KEY.test(key) ? Buffer.from(key, 'base64').toString('hex') : key));
+  // Both said: the keys would seal every partition and the flag would mean nothing (nor would
+  // plaintext partitions written before be read: only sealed data is). One or the other.
+  if (givenKeys.length > 0 && allowPlaintextTokens) {
+    fail('ALLOW_PLAINTEXT_TOKENS', 'is true while TOKEN_ENCRYPTION_KEYS is set: tokens are encrypted whenever keys are given, so unset one of them (ALLOW_PLAINTEXT_TOKENS=true only runs without keys)');
+  }
   // Outside production, with a store of this process's own (Redis: every instance needs the same key), generated.
   if (givenKeys.length === 0 && !allowPlaintextTokens && !production && tokenStore !== 'redis' && fallbacks.devTokenEncryptionKeys) {
     givenKeys = fromFallback('TOKEN_ENCRYPTION_KEYS', fallbacks.devTokenEncryptionKeys);

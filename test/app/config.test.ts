@@ -296,6 +296,12 @@ describe('loadConfig', () => {
       expect(loadConfig(MINIMAL).allowPlaintextTokens).to.equal(false);
     });
 
+    it('refuses ALLOW_PLAINTEXT_TOKENS=true beside TOKEN_ENCRYPTION_KEYS: one says plaintext, the other seals every partition', () => {
+      const error = configFailure({ ...MINIMAL, ALLOW_PLAINTEXT_TOKENS: 'true' });
+      expect(error.message).to.match(/^ALLOW_PLAINTEXT_TOKENS is true while TOKEN_ENCRYPTION_KEYS is set/);
+      expect(error.message, 'never the key').to.not.contain(MINIMAL.TOKEN_ENCRYPTION_KEYS);
+    });
+
     it('requires https for PUBLIC_URL and API_URL, except on localhost', () => {
       expect(configFailure({ ...MINIMAL, PUBLIC_URL: 'http://app.example' }).message).to.match(/^PUBLIC_URL must be an https:\/\/ URL/);
       expect(configFailure({ ...MINIMAL, API_URL: 'http://api.example/me' }).message).to.match(/^API_URL must be an https:\/\/ URL/);
@@ -350,8 +356,10 @@ describe('loadConfig', () => {
     for (const name of ['ALLOW_PLAINTEXT_TOKENS', 'FRONT_CHANNEL_REQUIRE_ISS', 'TRUST_PROXY']) {
       it(`takes ${name} as true or false only, naming it otherwise`, () => {
         for (const [raw, value] of [['true', true], ['false', false], ['', false], [undefined, false]] as const) {
-          expect(() => loadConfig({ ...MINIMAL, [name]: raw }), String(raw)).to.not.throw();
-          const config = loadConfig({ ...MINIMAL, [name]: raw });
+          // Plaintext tokens are allowed only where no key is given.
+          const env = name === 'ALLOW_PLAINTEXT_TOKENS' && value ? { ...MINIMAL, TOKEN_ENCRYPTION_KEYS: undefined, [name]: raw } : { ...MINIMAL, [name]: raw };
+          expect(() => loadConfig(env), String(raw)).to.not.throw();
+          const config = loadConfig(env);
           const read = { ALLOW_PLAINTEXT_TOKENS: config.allowPlaintextTokens, FRONT_CHANNEL_REQUIRE_ISS: config.frontChannelRequiresIss, TRUST_PROXY: config.trustProxy }[name];
           expect(read, String(raw)).to.equal(value);
         }
