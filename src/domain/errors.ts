@@ -121,13 +121,20 @@ export class IdentityProviderUnavailable extends DomainError {
 export class TokenCheckDeferred extends IdentityProviderUnavailable {}
 
 /**
- * The provider was reached, but answered the sign-in with its own failure (`server_error`,
- * `temporarily_unavailable`, OpenID Connect Core §3.1.2.6): unavailable for now, and the sign-in
- * has to start again.
+ * The provider was reached, but failed the sign-in's code redemption: a 5xx, `server_error` or
+ * `temporarily_unavailable` (RFC 6749 §5.2 as Entra sends them), or an answer no client can read.
+ * Unavailable for now, and the sign-in has to start again (its code is spent).
  */
-export class SignInServiceFailed extends IdentityProviderUnavailable {
-  override readonly userMessage = 'The sign-in service could not complete your sign-in right now. Please try again shortly.';
+export class SignInNotCompleted extends IdentityProviderUnavailable {
+  override readonly userMessage: string = 'The sign-in service could not complete your sign-in right now. Please try again shortly.';
 }
+
+/**
+ * The same failure said by the provider's callback (`error=server_error` or
+ * `temporarily_unavailable`, OpenID Connect Core §3.1.2.6), which anyone holding a fresh `state`
+ * can send: logged as a warning, not as this server's error.
+ */
+export class SignInServiceFailed extends SignInNotCompleted {}
 
 /** The downstream web API could not be reached or failed. */
 export class DownstreamApiUnavailable extends DomainError {

@@ -3,7 +3,7 @@ import pino from 'pino';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { MAX_PROVIDER_ANSWER_BYTES } from '../../src/adapters/bounded-response-text.ts';
-import { FetchNetworkClient, ProviderUnreachable } from '../../src/adapters/msal/fetch-network-client.ts';
+import { FetchNetworkClient, ProviderFailedAnswer } from '../../src/adapters/msal/fetch-network-client.ts';
 import { blockNetwork } from '../support/msal-harness.ts';
 
 /** Runs `use` with the URL of a token endpoint that answers as `answer` does (after reading the request), then closes it. */
@@ -39,7 +39,7 @@ describe("MSAL's network client: what it reads of the provider's answer", () => 
     };
     await withTokenEndpoint(endless, async (url) => {
       const error = await refresh(url).catch((e: unknown) => e);
-      expect(error).to.be.instanceOf(ProviderUnreachable);
+      expect(error).to.be.instanceOf(ProviderFailedAnswer);
       expect((error as Error).message).to.contain(`answered 200 with more than ${MAX_PROVIDER_ANSWER_BYTES} bytes`);
       await new Promise((resolve) => setTimeout(resolve, 100));
       expect(bytesSent, 'bytes the provider could send before the app stopped reading').to.be.below(8 << 20);
@@ -53,7 +53,7 @@ describe("MSAL's network client: what it reads of the provider's answer", () => 
     };
     await withTokenEndpoint(notJson, async (url) => {
       const error = await refresh(url).catch((e: unknown) => e);
-      expect(error).to.be.instanceOf(ProviderUnreachable);
+      expect(error).to.be.instanceOf(ProviderFailedAnswer);
       expect((error as Error).message).to.contain('answered 200 without JSON');
       const logged = JSON.stringify(pino.stdSerializers.err(error as Error));
       expect(logged, 'what a log line of it holds').to.not.match(/access_to|secret/);

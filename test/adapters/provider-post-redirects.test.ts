@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
-import { FetchNetworkClient, ProviderUnreachable } from '../../src/adapters/msal/fetch-network-client.ts';
+import { FetchNetworkClient, ProviderFailedAnswer } from '../../src/adapters/msal/fetch-network-client.ts';
 import { MsalRefreshTokenRevoker } from '../../src/adapters/msal/msal-refresh-token-revoker.ts';
 import { blockNetwork } from '../support/msal-harness.ts';
 
@@ -21,9 +21,11 @@ describe('POSTs to the provider do not follow redirects', () => {
     return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   };
 
+  let redirectStatus = 307;
   beforeEach(async () => {
     blockNetwork();
     received = [];
+    redirectStatus = 307;
     elsewhere = createServer((request, response) => {
       let body = '';
       request.on('data', (chunk: Buffer) => (body += chunk.toString()));
@@ -35,7 +37,7 @@ describe('POSTs to the provider do not follow redirects', () => {
     const elsewhereUrl = await listen(elsewhere);
     provider = createServer((request, response) => {
       request.resume();
-      response.writeHead(307, { location: `${elsewhereUrl}/collect` }).end();
+      response.writeHead(redirectStatus, { location: `${elsewhereUrl}/collect` }).end();
     });
     providerUrl = await listen(provider);
   });
@@ -43,12 +45,16 @@ describe('POSTs to the provider do not follow redirects', () => {
     await Promise.all([provider, elsewhere].map((server) => new Promise((resolve) => server.close(resolve))));
   });
 
-  it("MSAL's token requests: a 307 is the provider failing, and the body goes nowhere else", async () => {
+  it("MSAL's token requests: any redirect is the provider failing, and the body goes nowhere else", async () => {
     const client = new FetchNetworkClient(2_000);
-    const error = await client
-      .sendPostRequestAsync(`${providerUrl}/token`, { body: 'grant_type=refresh_token&refresh_token=rt-secret&client_secret=s3cret' })
-      .catch((e: unknown) => e);
-    expect(error).to.be.instanceOf(ProviderUnreachable);
+    for (const status of [301, 302, 303, 307, 308]) {
+      redirectStatus = status;
+      const error = await client
+        .sendPostRequestAsync(`${providerUrl}/token`, { body: 'grant_type=refresh_token&refresh_token=rt-secret&client_secret=s3cret' })
+        .catch((e: unknown) => e);
+      expect(error, String(status)).to.be.instanceOf(ProviderFailedAnswer);
+      expect((error as Error).message).to.contain(`answered ${status}, a redirect`);
+    }
     expect(received).to.deep.equal([]);
   });
 

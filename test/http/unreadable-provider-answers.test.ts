@@ -26,6 +26,12 @@ describe('provider answers with fields of the wrong type', () => {
     ['a client_info that is not text', (body: Record<string, unknown>) => ({ ...body, client_info: 42 })],
     ['a scope that is not a string', (body: Record<string, unknown>) => ({ ...body, scope: 5 })],
     ['an expires_in that is no number of seconds', (body: Record<string, unknown>) => ({ ...body, expires_in: { seconds: 3600 } })],
+    ['an expires_in no date can hold', (body: Record<string, unknown>) => ({ ...body, expires_in: 1e13 })],
+    ['an expires_in of that many digits', (body: Record<string, unknown>) => ({ ...body, expires_in: '10000000000000' })],
+    ['a negative expires_in', (body: Record<string, unknown>) => ({ ...body, expires_in: -5 })],
+    ['an ext_expires_in no date can hold', (body: Record<string, unknown>) => ({ ...body, ext_expires_in: 1e13 })],
+    ['an access token that is a number', (body: Record<string, unknown>) => ({ ...body, access_token: 12345 })],
+    ['an access token that is an object', (body: Record<string, unknown>) => ({ ...body, access_token: { value: 'x' } })],
   ] as const) {
     it(`answers a sign-in whose code redemption brings ${what} with a 503, storing nothing`, async () => {
       entra.tokenAnswer = (_form, [status, body]) => [status, change({ ...(body as Record<string, unknown>) })];

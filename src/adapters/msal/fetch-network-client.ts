@@ -2,9 +2,9 @@ import { AuthError, InteractionRequiredAuthError, type INetworkModule, type Netw
 import { AnswerTooLarge, boundedResponseText } from '../bounded-response-text.ts';
 
 /**
- * The provider could not be reached, timed out, did not answer JSON, or failed a token request
- * without saying why. An `AuthError`, as `UnusableTokenResponse` below and for the same reason: MSAL
- * would otherwise replace it with a bare `network_error`, and the log would not say which.
+ * The provider could not be reached or timed out. An `AuthError`, as `UnusableTokenResponse` below
+ * and for the same reason: MSAL would otherwise replace it with a bare `network_error`, and the log
+ * would not say which.
  */
 export class ProviderUnreachable extends AuthError {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -16,7 +16,23 @@ export class ProviderUnreachable extends AuthError {
 }
 
 /**
+ * The provider answered, but with nothing a client can read: no JSON, more than the bytes read, or
+ * a failed token request without an OAuth error (a gateway's 502 page, a 429 with no body). The
+ * provider failing, not out of reach: a user is told it could not complete the sign-in. An
+ * `AuthError`, as above.
+ */
+export class ProviderFailedAnswer extends AuthError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('provider_failed_answer', '', message);
+    Object.setPrototypeOf(this, ProviderFailedAnswer.prototype);
+    this.name = 'ProviderFailedAnswer';
+    if (options?.cause !== undefined) this.cause = options.cause;
+  }
+}
+
+/**
  * A token response this app cannot use, the provider failing rather than the user:
+ * - no access token (RFC 6749 §5.1: REQUIRED), or no JSON object at all;
  * - a token it cannot send as a Bearer token, which is how it sends every token: `token_type` is
  *   REQUIRED (RFC 6749 §5.1, compared case-insensitively) and its value MUST be `Bearer` (OpenID
  *   Connect Core 1.0 §3.1.3.3). MSAL does not check it for a Bearer request: it takes a missing one
@@ -35,7 +51,7 @@ export class ProviderUnreachable extends AuthError {
  * lib/msal-common/src/protocol/Token.ts), and the type named here would not reach the log.
  */
 export class UnusableTokenResponse extends AuthError {
-  constructor(code: 'unusable_token_type' | 'no_id_token' | 'unreadable_field', message: string) {
+  constructor(code: 'no_access_token' | 'unusable_token_type' | 'no_id_token' | 'unreadable_field', message: string) {
     super(code, '', message); // no correlation id: the network client is not told MSAL's
     // AuthError's constructor sets its own prototype (as MSAL's subclasses undo): keep `instanceof` working.
     Object.setPrototypeOf(this, UnusableTokenResponse.prototype);
@@ -94,11 +110,16 @@ export class FetchNetworkClient implements INetworkModule {
         body: method === 'POST' ? (options?.body ?? '') : undefined,
         // A token endpoint does not redirect; fetch would follow a 307 or 308 with the same body,
         // the client secret and the code or refresh token in it, wherever the Location points.
-        redirect: method === 'POST' ? 'error' : 'follow',
+        // Taken as it is (refused below): the provider answered, it failed the request.
+        redirect: method === 'POST' ? 'manual' : 'follow',
         signal: AbortSignal.timeout(Math.min(timeout ?? this.#timeoutMs, this.#timeoutMs)),
       });
     } catch (error) {
       throw new ProviderUnreachable(`${method} ${new URL(url).origin} failed: ${describe(error)}`, { cause: error });
+    }
+    if (method === 'POST' && response.status >= 300 && response.status < 400) {
+      void response.body?.cancel();
+      throw new ProviderFailedAnswer(`${method} ${new URL(url).origin} answered ${response.status}, a redirect, which a token request never follows`);
     }
     const headers: Record<string, string> = {};
     response.headers.forEach((value, key) => (headers[key] = value));
@@ -109,7 +130,7 @@ export class FetchNetworkClient implements INetworkModule {
       const what = error instanceof AnswerTooLarge ? `with ${error.message}` : 'without JSON';
       // Not JSON.parse's own error as the cause: its message quotes the answer's first characters,
       // which from a token endpoint may be a token's, and the log writes a cause's message.
-      throw new ProviderUnreachable(`${method} ${new URL(url).origin} answered ${response.status} ${what}`, error instanceof SyntaxError ? {} : { cause: error });
+      throw new ProviderFailedAnswer(`${method} ${new URL(url).origin} answered ${response.status} ${what}`, error instanceof SyntaxError ? {} : { cause: error });
     }
     // A failed token request that is not an OAuth error answer (RFC 6749 §5.2: `error` is required),
     // such as a gateway's `{"message":"Service Unavailable"}`: MSAL reads only `error` to tell a
@@ -117,7 +138,7 @@ export class FetchNetworkClient implements INetworkModule {
     // nonce mismatch (msal-common ResponseHandler.validateTokenResponse), a refused sign-in where the
     // provider is failing.
     if (method === 'POST' && !response.ok && !hasOAuthError(body)) {
-      throw new ProviderUnreachable(`${method} ${new URL(url).origin} answered ${response.status} without an OAuth error`);
+      throw new ProviderFailedAnswer(`${method} ${new URL(url).origin} answered ${response.status} without an OAuth error`);
     }
     if (method === 'POST' && !response.ok) throwIfGrantRefusedWithClaims(body as object);
     if (method === 'POST' && response.ok) checkTokenResponse(body, url, options?.body);
@@ -125,9 +146,22 @@ export class FetchNetworkClient implements INetworkModule {
   }
 }
 
-/** Throws `UnusableTokenResponse` for a token response (one carrying an access token) this app cannot use. */
+/**
+ * Throws `UnusableTokenResponse` for a successful answer to a token request this app cannot use. A
+ * 200 with an OAuth error is left to MSAL, which reads `error` whatever the status.
+ */
 function checkTokenResponse(body: unknown, url: string, requestBody: string | undefined): void {
-  if (typeof body !== 'object' || body === null || !('access_token' in body)) return;
+  if (hasOAuthError(body)) return;
+  // RFC 6749 §5.1: access_token is REQUIRED. Without one, MSAL reported a code redeemed so as a
+  // nonce mismatch (no ID token either), a sign-in refused where the provider had failed.
+  // A string, as every token is: MSAL took a number or an object for one, stored it and sent it.
+  if (typeof body !== 'object' || body === null || Array.isArray(body) || !('access_token' in body)) {
+    throw new UnusableTokenResponse('no_access_token', `POST ${new URL(url).origin} answered a token request with no access token`);
+  }
+  const accessToken = (body as { access_token?: unknown }).access_token;
+  if (typeof accessToken !== 'string' || accessToken === '') {
+    throw new UnusableTokenResponse('no_access_token', `POST ${new URL(url).origin} answered an access token that is not a non-empty string`);
+  }
   checkTokenType(body, url);
   checkFieldsMsalReads(body, url);
   const redeemsCode = new URLSearchParams(requestBody ?? '').get('grant_type') === 'authorization_code';
@@ -149,19 +183,33 @@ function checkTokenType(body: object, url: string): void {
   throw new UnusableTokenResponse('unusable_token_type', `POST ${new URL(url).origin} answered a token of type ${shown}, not Bearer`);
 }
 
-/** Throws `UnusableTokenResponse` for an `expires_in`, `scope` or `client_info` that MSAL would fail to read. */
+/** The lifetimes MSAL adds to the request's time (ResponseHandler.generateCacheRecord in lib/msal-common). */
+const LIFETIMES = ['expires_in', 'ext_expires_in', 'refresh_in', 'refresh_token_expires_in'] as const;
+
+/** Throws `UnusableTokenResponse` for a lifetime, `scope` or `client_info` that MSAL would fail to read. */
 function checkFieldsMsalReads(body: object, url: string): void {
-  const { scope, client_info: clientInfo, expires_in: expiresIn } = body as { scope?: unknown; client_info?: unknown; expires_in?: unknown };
+  const { scope, client_info: clientInfo } = body as { scope?: unknown; client_info?: unknown };
+  const lifetime = LIFETIMES.find((name) => (body as Record<string, unknown>)[name] !== undefined && !isSeconds((body as Record<string, unknown>)[name]));
   const unreadable =
-    (expiresIn !== undefined && !isSeconds(expiresIn) && 'an expires_in that is not a number of seconds') ||
+    (lifetime && `an ${lifetime} that is not a number of seconds from 0 to ${MAX_LIFETIME_SECONDS}`) ||
     (scope !== undefined && typeof scope !== 'string' && 'a scope that is not a string') ||
     (clientInfo !== undefined && !decodesToJsonObject(clientInfo) && 'a client_info that is not a base64url-encoded JSON object');
   if (unreadable) throw new UnusableTokenResponse('unreadable_field', `POST ${new URL(url).origin} answered ${unreadable}`);
 }
 
-/** A number of seconds as RFC 6749 §5.1 has `expires_in`: a JSON number, or (as some providers send it) its digits as text. */
+/**
+ * Ten years. A longer lifetime is no token's (Entra's live about an hour, its refresh tokens 90
+ * days): `expires_in: 1e13` was stored as an expiry no `Date` can hold, a 500 on every page after.
+ */
+const MAX_LIFETIME_SECONDS = 10 * 365 * 86_400;
+
+/**
+ * A number of seconds as RFC 6749 §5.1 has `expires_in`: a JSON number, or (as some providers send
+ * it) its digits as text; never negative (`-5` was stored as expired, and every page refreshed).
+ */
 function isSeconds(value: unknown): boolean {
-  return (typeof value === 'number' && Number.isFinite(value)) || (typeof value === 'string' && /^\d+$/.test(value));
+  const seconds = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  return Number.isFinite(seconds) && seconds >= 0 && seconds <= MAX_LIFETIME_SECONDS;
 }
 
 /**

@@ -3,15 +3,16 @@ import {
   IdentityProviderUnavailable,
   InteractionRequired,
   SignInFailed,
+  SignInNotCompleted,
   SignInRejected,
   SignInUnverified,
 } from '../../domain/errors.ts';
 import { isClaimsRequest } from '../../domain/claims-challenge.ts';
-import { ProviderUnreachable, UnreadableIdToken, UnusableTokenResponse } from './fetch-network-client.ts';
+import { ProviderFailedAnswer, ProviderUnreachable, UnreadableIdToken, UnusableTokenResponse } from './fetch-network-client.ts';
 
 /** Translates what MSAL throws while acquiring a token silently into domain errors. */
 export function silentTokenError(error: unknown, scopes: readonly string[]): unknown {
-  if (isProviderTrouble(error)) return new IdentityProviderUnavailable('token refresh failed', { cause: error });
+  if (providerTrouble(error)) return new IdentityProviderUnavailable('token refresh failed', { cause: error });
   if (error instanceof InteractionRequiredAuthError || (error instanceof ServerError && REFRESH_REFUSED_UNTIL_SIGN_IN.has(error.errorCode))) {
     // Claims that are no claims request are dropped, as for a code redemption (below): MSAL refuses
     // them when it builds the sign-in request, which was a 500 on every load of the page.
@@ -27,7 +28,10 @@ export function silentTokenError(error: unknown, scopes: readonly string[]): unk
 
 /** Translates what MSAL throws while redeeming an authorization code for `scopes` into domain errors. */
 export function codeRedemptionError(error: unknown, scopes: readonly string[]): unknown {
-  if (isProviderTrouble(error)) return new IdentityProviderUnavailable('code redemption failed', { cause: error });
+  // Reached but failing ("could not complete your sign-in"), or out of reach ("not reachable").
+  const trouble = providerTrouble(error);
+  if (trouble === 'failed') return new SignInNotCompleted('code redemption failed', { cause: error });
+  if (trouble === 'unreachable') return new IdentityProviderUnavailable('code redemption failed', { cause: error });
   if (error instanceof AuthError) {
     if (error instanceof UnreadableIdToken) return new SignInUnverified('malformed', { cause: error });
     // MSAL compares the ID token's nonce before the app's own checks run: the same refusal as theirs.
@@ -37,7 +41,8 @@ export function codeRedemptionError(error: unknown, scopes: readonly string[]): 
     }
     // The provider's trouble, or this app's credentials (a wrong or expired CLIENT_SECRET): not
     // the user's, so a 503 that is logged as an error, as the same answers to a refresh are.
-    if (error instanceof ServerError && (isServerSide(error) || CLIENT_REFUSED.has(error.errorCode))) {
+    if (error instanceof ServerError && isServerSide(error)) return new SignInNotCompleted(`code redemption refused: ${error.errorCode}`, { cause: error });
+    if (error instanceof ServerError && CLIENT_REFUSED.has(error.errorCode)) {
       return new IdentityProviderUnavailable(`code redemption refused: ${error.errorCode}`, { cause: error });
     }
     // Asked for more, with the claims to ask for (Conditional Access at redemption, e.g. Entra's
@@ -80,11 +85,15 @@ function isServerSide(error: ServerError): boolean {
   return (error.status !== undefined && error.status >= 500) || error.errorCode === 'server_error' || error.errorCode === 'temporarily_unavailable';
 }
 
-/** The provider could not be reached or answered what this app cannot use: its trouble, not the user's. */
-function isProviderTrouble(error: unknown): boolean {
+/**
+ * The provider's trouble, not the user's: it could not be reached (`unreachable`), or answered
+ * what this app cannot use (`failed`).
+ */
+function providerTrouble(error: unknown): 'unreachable' | 'failed' | undefined {
   for (let e: unknown = error; e; e = (e as { cause?: unknown }).cause) {
-    if (e instanceof ProviderUnreachable || e instanceof UnusableTokenResponse) return true;
-    if (e instanceof AuthError && (e.errorCode === 'network_error' || e.errorCode === 'endpoints_resolution_error')) return true;
+    if (e instanceof ProviderFailedAnswer || e instanceof UnusableTokenResponse) return 'failed';
+    if (e instanceof ProviderUnreachable) return 'unreachable';
+    if (e instanceof AuthError && (e.errorCode === 'network_error' || e.errorCode === 'endpoints_resolution_error')) return 'unreachable';
   }
-  return false;
+  return undefined;
 }

@@ -2,7 +2,7 @@ import { ConfidentialClientApplication, LogLevel, ProtocolMode, type AccountInfo
 import { decodeJwt } from 'jose';
 import type { Logger } from 'pino';
 import type { SignedInAccount } from '../../domain/account.ts';
-import { IdentityProviderUnavailable, InteractionRequired, SignInUnverified, TenantNotAllowed } from '../../domain/errors.ts';
+import { IdentityProviderUnavailable, InteractionRequired, SignInNotCompleted, SignInUnverified, TenantNotAllowed } from '../../domain/errors.ts';
 import type {
   AccessToken,
   CachedToken,
@@ -198,9 +198,10 @@ export class MsalIdentityProvider implements IdentityProvider {
       throw this.#logRefusal(codeRedemptionError(error, scopes));
     }
     const account = result.account;
-    if (!account || !plugin.changes || !result.idToken) throw new IdentityProviderUnavailable('the token response carried no account');
+    // The provider answered the redemption with a response no client can use: it failed the sign-in.
+    if (!account || !plugin.changes || !result.idToken) throw new SignInNotCompleted('the token response carried no account');
     // RFC 6749 §5.1: access_token is REQUIRED; without one nothing is stored, as for a refresh.
-    if (!result.accessToken) throw new IdentityProviderUnavailable('the token response carried no access token');
+    if (!result.accessToken) throw new SignInNotCompleted('the token response carried no access token');
     // MSAL only decoded the ID token; nothing is stored until it passes the relying party's checks.
     const claims = await this.#verifiedClaims(result.idToken, checks.nonce, account.homeAccountId);
     // A fresh sign-in starts a fresh partition: no compare-and-set, it replaces what was there.

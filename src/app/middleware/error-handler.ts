@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type Koa from 'koa';
-import { DownstreamApiBusy, SignInFailed, SignInRejected, SignInServiceFailed, SignInUnverified, TokenCheckDeferred } from '../../domain/errors.ts';
+import { DownstreamApiBusy, SignInFailed, SignInNotCompleted, SignInRejected, SignInServiceFailed, SignInUnverified, TokenCheckDeferred } from '../../domain/errors.ts';
 import { httpAnswerOf, isServerFault } from '../http-errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import { sameSitePath } from '../../domain/return-to.ts';
@@ -90,7 +90,7 @@ export function errorHandler(logger: Logger, options: { answer?: 'negotiated' | 
         // the app refuses.
         const signInAgain =
           error instanceof SignInRejected ||
-          error instanceof SignInServiceFailed ||
+          error instanceof SignInNotCompleted ||
           (error instanceof SignInFailed && ANSWERED_BY_SIGNING_IN_AGAIN.has(error.providerError)) ||
           (ctx.state.offeredOnRefusal === 'sign-in' && !anotherAccount);
         const signOutAgain = ctx.state.offeredOnRefusal === 'sign-out';
