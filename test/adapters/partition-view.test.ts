@@ -81,6 +81,32 @@ describe('cached access token fast path', () => {
     expect(cachedAccessToken(data, { ...request, nowSeconds: expiresOn - 299 })).to.equal(undefined);
   });
 
+  it('serves a token of 10 minutes or less for half its life, with a minute left at least, where MSAL would refresh at every call', async () => {
+    const request = { clientId: entra.clientId, scopes: GRAPH_SCOPES };
+    for (const [lifetime, margin] of [[300, 150], [120, 60], [600, 300]] as const) {
+      entra.accessTokenLifetimeSeconds = lifetime;
+      const user = fakeUser(`short-${lifetime}`);
+      const { accountId } = await signInThroughMsal(idp, entra, user);
+      const data = await partitionOf(accountId);
+      const expiresOn = accessTokenExpiry(data);
+      expect(cachedAccessToken(data, { ...request, accountId, nowSeconds: expiresOn - margin - 1 }), `${lifetime} s`).to.not.equal(undefined);
+      expect(cachedAccessToken(data, { ...request, accountId, nowSeconds: expiresOn - margin + 1 }), `${lifetime} s`).to.equal(undefined);
+    }
+    entra.accessTokenLifetimeSeconds = 60; // a minute: never served, always refreshed
+    const { accountId } = await signInThroughMsal(idp, entra, fakeUser('short-60'));
+    const data = await partitionOf(accountId);
+    expect(cachedAccessToken(data, { ...request, accountId, nowSeconds: accessTokenExpiry(data) - 60 })).to.equal(undefined);
+  });
+
+  it('serves tokens of 4 minutes from the cache on two calls, where MSAL alone refreshed at each', async () => {
+    entra.accessTokenLifetimeSeconds = 240;
+    const { accountId } = await signInThroughMsal(idp, entra, alice);
+    const first = await idp.acquireTokenSilently({ accountId, scopes: GRAPH_SCOPES });
+    const second = await idp.acquireTokenSilently({ accountId, scopes: GRAPH_SCOPES });
+    expect(second.token).to.equal(first.token);
+    expect(entra.calls.refresh_token, 'refreshes').to.equal(0);
+  });
+
   it('steps aside once refresh_on has passed, and for a clock turned back', async () => {
     entra.refreshInSeconds = 600;
     const { accountId } = await signInThroughMsal(idp, entra, alice);

@@ -4,6 +4,8 @@ import type { SerializedCache } from './msal-cache-format.ts';
 
 /** MSAL's default `tokenRenewalOffsetSeconds`: a token expiring sooner than this is refreshed. */
 const RENEWAL_OFFSET_SECONDS = 300;
+/** The least time a token handed to the API has left: its call may be slow, the API's clock ahead. */
+const MIN_RENEWAL_MARGIN_SECONDS = 60;
 /** Scopes MSAL leaves out when it looks for an access token (ScopeSet.createSearchScopes). */
 const OIDC_SCOPES = new Set(['openid', 'profile', 'offline_access', 'email']);
 
@@ -144,9 +146,21 @@ function validToken(view: PartitionView, scopes: readonly string[], nowSeconds: 
   const matches = view.accessTokens.filter((token) => delimited.every((scope) => token.granted.includes(scope)));
   if (matches.length !== 1) return undefined;
   const token = matches[0]!;
-  if (!(token.expiresOn > nowSeconds + RENEWAL_OFFSET_SECONDS)) return undefined;
+  if (!(token.expiresOn > nowSeconds + renewalMargin(token))) return undefined;
   if (token.cachedAt > nowSeconds) return undefined;
   return token;
+}
+
+/**
+ * How long before its expiry a token is no longer served: MSAL's 5 minutes, or for a token that
+ * lives 10 minutes or less half its lifetime, at least a minute. The one place this path departs
+ * from MSAL's rule: MSAL takes every token within 5 minutes of expiry for expired (its offset cannot
+ * be set through msal-node's configuration), so with tokens of 5 minutes or less (Keycloak's default
+ * lifespan) every page refreshed at the provider. Such a token is now served for the first half of
+ * its life; past that MSAL is asked, and refreshes as before.
+ */
+function renewalMargin(token: UsableAccessToken): number {
+  return Math.min(RENEWAL_OFFSET_SECONDS, Math.max(MIN_RENEWAL_MARGIN_SECONDS, (token.expiresOn - token.cachedAt) / 2));
 }
 
 function accessTokenOf(token: UsableAccessToken): AccessToken {
