@@ -8,14 +8,19 @@ import { STRICT_TRANSPORT_SECURITY } from './middleware/security-headers.ts';
  */
 export function rawTextAnswer(status: string, text: string, options: { https: boolean }): string {
   const body = `${text}\n`;
-  return (
-    `HTTP/1.1 ${status}\r\n` +
-    'Content-Type: text/plain; charset=utf-8\r\n' +
-    'Cache-Control: no-cache, no-store\r\n' +
-    'X-Content-Type-Options: nosniff\r\n' +
-    "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\n" +
-    (options.https ? `Strict-Transport-Security: ${STRICT_TRANSPORT_SECURITY}\r\n` : '') +
-    'Connection: close\r\n' +
-    `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
-  );
+  const headers = Object.entries(rawTextHeaders(body, options)).map(([name, value]) => `${name}: ${value}\r\n`);
+  return `HTTP/1.1 ${status}\r\n${headers.join('')}\r\n${body}`;
+}
+
+/** The same answer's headers, for `body`, where Node's server writes the status line. */
+export function rawTextHeaders(body: string, options: { https: boolean }): Record<string, string> {
+  return {
+    'Content-Type': 'text/plain; charset=utf-8',
+    'Cache-Control': 'no-cache, no-store',
+    'X-Content-Type-Options': 'nosniff',
+    'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'",
+    ...(options.https ? { 'Strict-Transport-Security': STRICT_TRANSPORT_SECURITY } : {}),
+    Connection: 'close',
+    'Content-Length': String(Buffer.byteLength(body)),
+  };
 }

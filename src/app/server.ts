@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { refreshLockTtlMs } from '../adapters/msal/refresh-gate.ts';
 import { IssuerMismatch } from '../adapters/oidc/issuer-rule.ts';
@@ -11,6 +11,7 @@ import { refuseConnect } from './connect-refusal.ts';
 import { cookiePolicy } from './cookie-policy.ts';
 import { drain, watchConnections } from './graceful-shutdown.ts';
 import { listenFailure } from './listen-failure.ts';
+import { answerUnmetExpectations, withHostRequired } from './node-refusals.ts';
 import { isMainModule } from './main-module.ts';
 import type { Logger } from './observability/logger.ts';
 import { startMetricsServer } from './observability/metrics-server.ts';
@@ -33,9 +34,11 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env, fallback
         throw listenFailure(error, { port: 'METRICS_PORT', host: config.metricsHostVariable }, config.metricsPort!, config.metricsHost);
       });
     }
-    server = app.listen(config.port, config.host);
     const { https } = cookiePolicy(config);
+    // Koa's `app.listen`, with Node's own bare answer to a request without Host turned off for the app's (node-refusals.ts).
+    server = createServer({ requireHostHeader: false }, withHostRequired(app.callback(), { https })).listen(config.port, config.host);
     refuseConnect(server, { https });
+    answerUnmetExpectations(server, { https });
     answerClientErrors(server, { https });
     watchConnections(server);
     await once(server, 'listening').catch((error: unknown) => {

@@ -22,13 +22,24 @@ export async function redirectToSignIn(ctx: Koa.Context, start: SignInStart, req
   ctx.redirect(authorizationUrl);
 }
 
+/**
+ * The page a request asked for, as a path and query: its target as sent (`originalUrl`), or, for a
+ * target in absolute form (`GET http://host/profile`, which a server must accept: RFC 9112
+ * §3.2.2), the path and query Koa routed it by; the host it names is not kept. Read whole, such a
+ * target was refused as off-site, and the sign-in returned home.
+ */
+export function pageAskedBy(ctx: Koa.Context): string {
+  const target = ctx.originalUrl;
+  return target.startsWith('/') ? target : `${ctx.path}${ctx.search}`;
+}
+
 /** Where to send a visitor who is not signed in, to come back to `pageAsked` afterwards (returnPathFor). */
 export function signInLocation(pageAsked: string): string {
   return `/auth/signin?returnTo=${encodeURIComponent(returnPathFor(pageAsked))}`;
 }
 
 /**
- * Where a sign-in the app starts itself should end: the page asked for (`originalUrl`), or home
+ * Where a sign-in the app starts itself should end: the page asked for (pageAskedBy), or home
  * when the sign-in would refuse that page as a destination (a backslash in its query, say).
  */
 export function returnPathFor(pageAsked: string): string {

@@ -47,6 +47,21 @@ describe("requests Node's HTTP parser refuses: a status and a sentence, never an
     expect(Number(/Content-Length: (\d+)/.exec(head!)![1])).to.equal(Buffer.byteLength(body!));
   });
 
+  it('an HTTP/1.1 request without Host is a 400 that says so, and an Expect not met a 417, as the parser\'s refusals are', async () => {
+    for (const [request, status, says] of [
+      ['GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n', '400 Bad Request', 'names no Host'],
+      ['GET / HTTP/1.1\r\nHost: localhost\r\nExpect: x\r\nConnection: close\r\n\r\n', '417 Expectation Failed', 'no expectation but 100-continue'],
+    ] as const) {
+      const answer = await rawExchange(port, request);
+      expect(answer).to.match(new RegExp(`^HTTP/1\\.1 ${status}\r\n`));
+      expect(answer).to.contain(says);
+      expect(answer).to.contain('Cache-Control: no-cache, no-store');
+      expect(answer).to.contain('Connection: close');
+    }
+    const http10 = await rawExchange(port, 'GET /healthz HTTP/1.0\r\n\r\n');
+    expect(http10, 'HTTP/1.0 needs no Host').to.match(/^HTTP\/1\.1 200 /);
+  });
+
   it('still serves the next connection', async () => {
     const answer = await rawExchange(port, 'GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n');
     expect(answer).to.match(/^HTTP\/1\.1 200 /);
@@ -65,6 +80,8 @@ describe('answers written past the app (a refused request, CONNECT) carry HSTS w
         await rawExchange(port, `GET / HTTP/1.1\r\nHost: localhost\r\nCookie: a=${'x'.repeat(20_000)}\r\n\r\n`),
         await rawExchange(port, 'GET / HTTP/1.1\r\nHost: localhost\r\nX-A: a\rb\r\n\r\n'),
         await rawExchange(port, 'CONNECT evil.example:443 HTTP/1.1\r\nHost: evil.example:443\r\n\r\n'),
+        await rawExchange(port, 'GET / HTTP/1.1\r\nConnection: close\r\n\r\n'),
+        await rawExchange(port, 'GET / HTTP/1.1\r\nHost: localhost\r\nExpect: x\r\nConnection: close\r\n\r\n'),
       ];
     } finally {
       await running.close();
@@ -73,15 +90,15 @@ describe('answers written past the app (a refused request, CONNECT) carry HSTS w
   }
   beforeEach(blockNetwork);
 
-  it('with an https PUBLIC_URL: 431, 400 and 501 all carry it', async () => {
+  it('with an https PUBLIC_URL: 431, 400, 501 and the 400 and 417 Node would write itself all carry it', async () => {
     const answers = await answersOf('https://app.example.com');
-    expect(answers.map((answer) => answer.slice(0, 12))).to.deep.equal(['HTTP/1.1 431', 'HTTP/1.1 400', 'HTTP/1.1 501']);
+    expect(answers.map((answer) => answer.slice(0, 12))).to.deep.equal(['HTTP/1.1 431', 'HTTP/1.1 400', 'HTTP/1.1 501', 'HTTP/1.1 400', 'HTTP/1.1 417']);
     for (const answer of answers) expect(answer.split('\r\n\r\n')[0] + '\r\n').to.contain(HSTS);
   });
 
   it('with an http PUBLIC_URL (localhost): none does', async () => {
     const answers = await answersOf('http://localhost:3000');
-    expect(answers.map((answer) => answer.slice(0, 12))).to.deep.equal(['HTTP/1.1 431', 'HTTP/1.1 400', 'HTTP/1.1 501']);
+    expect(answers.map((answer) => answer.slice(0, 12))).to.deep.equal(['HTTP/1.1 431', 'HTTP/1.1 400', 'HTTP/1.1 501', 'HTTP/1.1 400', 'HTTP/1.1 417']);
     for (const answer of answers) expect(answer).to.not.contain('Strict-Transport-Security');
   });
 });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { SignJWT } from 'jose';
+import nock from 'nock';
 import { FakeEntra, fakeUser, foreignKey } from '../support/fake-entra.ts';
 import { signInWithBrowser, startAppWithFakeEntra, stopTestApp, type TestApp } from '../support/app-harness.ts';
 import { ScriptedBrowser, type Page } from '../support/scripted-browser.ts';
@@ -178,6 +179,20 @@ describe('back-channel sign-out while the provider keys cannot be fetched', () =
     const answer = await post(await entra.logoutToken({ sid: 'sid-alice' }));
     expect(answer.status, answer.text).to.equal(503);
     expect(JSON.parse(answer.text)).to.include({ error: 'server_error' });
+  });
+
+  it('refuses what is no signed JWT with 400 before discovery is held: no failed sign-out, no alert; a well-formed token waits for it (503)', async () => {
+    const wellFormed = await entra.logoutToken({ sid: 'sid-alice' });
+    nock.cleanAll(); // the provider out of reach before this instance ever read its discovery document
+    for (const junk of ['not-a-jwt', 'a.b.c', 'eyJhbGciOiJSUzI1NiJ9.bm90IGpzb24.c2ln', 'a.b.c.d.e']) {
+      const answer = await post(junk);
+      expect(answer.status, junk).to.equal(400);
+      expect(JSON.parse(answer.text), junk).to.include({ error: 'invalid_request' });
+    }
+    const lines = app.logs.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines.filter((line) => line.event === 'sign-out'), 'no sign-out, failed or not').to.deep.equal([]);
+    expect(lines.filter((line) => line.level === 'error'), 'nothing for an alert').to.deep.equal([]);
+    expect((await post(wellFormed)).status, 'a token that may be genuine: the provider retries').to.equal(503);
   });
 
   it('still signs the user out during a JWKS outage, with the keys fetched before it', async () => {

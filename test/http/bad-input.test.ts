@@ -220,6 +220,7 @@ describe('bad input gives a clear 4xx, never a 500 or a stack trace', () => {
     const prompt = await browser.get(`/auth/signin?returnTo=${encodeURIComponent('/profile')}&prompt=none`);
     expectCleanRefusal(prompt, 400, 'a prompt other than login');
     expect(prompt.text).to.contain('<a class="button" href="/auth/signin?returnTo=%2Fprofile">Sign in again</a>');
+    expectCleanRefusal(await browser.get('/auth/signin?prompt=login&prompt=login'), 400, 'more than one prompt');
   });
 
   it('a tampered session cookie is a fresh anonymous session', async () => {

@@ -2,7 +2,7 @@ import { SignOutRejected } from '../../domain/errors.ts';
 import type { LogoutTokenClaims, LogoutTokenVerifier } from '../../ports/logout-token-verifier.port.ts';
 import type { ProviderDiscovery } from './provider-discovery.ts';
 import type { ProviderKeys } from './provider-keys.ts';
-import { TokenRefused, verifyProviderJwt, type TokenRule } from './provider-jwt.ts';
+import { refuseUndecodableJwt, TokenRefused, verifyProviderJwt, type TokenRule } from './provider-jwt.ts';
 
 const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 /**
@@ -37,6 +37,7 @@ export class JoseLogoutTokenVerifier implements LogoutTokenVerifier {
 
   async verify(logoutToken: string): Promise<LogoutTokenClaims> {
     try {
+      refuseUndecodableJwt(logoutToken);
       const payload = await verifyProviderJwt(logoutToken, await this.#discovery.get(), this.#keys, {
         clientId: this.#clientId,
         clockSkewSeconds: this.#clockSkewSeconds,

@@ -1,4 +1,4 @@
-import { errors, jwtVerify, type JWTPayload, type JWTVerifyOptions, type JWTVerifyResult } from 'jose';
+import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVerifyOptions, type JWTVerifyResult } from 'jose';
 import { IdentityProviderUnavailable } from '../../domain/errors.ts';
 import type { DiscoveredProvider } from './provider-discovery.ts';
 import type { ProviderKeys } from './provider-keys.ts';
@@ -87,6 +87,22 @@ export async function verifyProviderJwt(
     throw new TokenRefused('azp', 'the authorized party is not this client');
   }
   return payload;
+}
+
+/**
+ * Throws `TokenRefused('malformed')` for what is no signed JWT at all (not three base64url parts, a
+ * header or claims that are no JSON object), before anything is fetched for it: a logout token's
+ * check waits for discovery, and an instance that has none yet answered such junk with a 503, a
+ * failed sign-out and an error line, where the same token, once discovery was held, got a 400.
+ * Decoding only: nothing here is trusted.
+ */
+export function refuseUndecodableJwt(token: string): void {
+  try {
+    decodeProtectedHeader(token);
+    decodeJwt(token);
+  } catch (error) {
+    throw new TokenRefused('malformed', error instanceof Error ? error.message : String(error));
+  }
 }
 
 /**

@@ -2,7 +2,7 @@ import type Koa from 'koa';
 import { loginHintFor } from '../../domain/account.ts';
 import { InteractionNotSatisfied, InteractionRequired } from '../../domain/errors.ts';
 import type { Logger } from '../observability/logger.ts';
-import { redirectToSignIn, returnPathFor, type SignInStart } from '../sign-in-redirect.ts';
+import { pageAskedBy, redirectToSignIn, returnPathFor, type SignInStart } from '../sign-in-redirect.ts';
 
 /**
  * How soon after a sign-in that answered a page's need for the user the same need, on the same
@@ -25,7 +25,7 @@ export function interactionRequiredRedirect(signInStart: SignInStart, logger: Lo
       await next();
     } catch (error) {
       if (!(error instanceof InteractionRequired) || (ctx.method !== 'GET' && ctx.method !== 'HEAD')) throw error;
-      const returnTo = returnPathFor(ctx.originalUrl);
+      const returnTo = returnPathFor(pageAskedBy(ctx));
       const answered = ctx.session?.interactionAnswered;
       const account = ctx.session?.account;
       const loginHint = account ? loginHintFor(account) : undefined;

@@ -51,6 +51,7 @@ export function authRoutes(
     // Failing, the page's "Sign in again" leads back to the same page, when it is one to go to.
     ctx.state.signInReturnTo = sameSitePath(ctx.query.returnTo);
     ctx.state.signInForAnotherAccount = prompt === 'login';
+    if (Array.isArray(prompt)) return ctx.throw(400, 'The sign-in link has more than one prompt.');
     if (prompt !== undefined && prompt !== 'login') return ctx.throw(400, 'The sign-in link asks for a prompt other than login.');
     await redirectToSignIn(ctx, signInStart, { returnTo: ctx.query.returnTo, ...(prompt ? { prompt } : {}) });
   });
