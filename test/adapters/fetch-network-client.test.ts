@@ -3,7 +3,8 @@ import pino from 'pino';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { MAX_PROVIDER_ANSWER_BYTES } from '../../src/adapters/bounded-response-text.ts';
-import { FetchNetworkClient, ProviderFailedAnswer } from '../../src/adapters/msal/fetch-network-client.ts';
+import { FetchNetworkClient } from '../../src/adapters/msal/fetch-network-client.ts';
+import { ProviderFailedAnswer } from '../../src/adapters/msal/network-client-errors.ts';
 import { blockNetwork } from '../support/msal-harness.ts';
 
 /** Runs `use` with the URL of a token endpoint that answers as `answer` does (after reading the request), then closes it. */

@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
-import { FetchNetworkClient, ProviderFailedAnswer } from '../../src/adapters/msal/fetch-network-client.ts';
+import { FetchNetworkClient } from '../../src/adapters/msal/fetch-network-client.ts';
+import { ProviderFailedAnswer } from '../../src/adapters/msal/network-client-errors.ts';
 import { MsalRefreshTokenRevoker } from '../../src/adapters/msal/msal-refresh-token-revoker.ts';
 import { blockNetwork } from '../support/msal-harness.ts';
 

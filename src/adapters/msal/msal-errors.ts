@@ -8,7 +8,7 @@ import {
   SignInUnverified,
 } from '../../domain/errors.ts';
 import { isClaimsRequest } from '../../domain/claims-challenge.ts';
-import { ProviderFailedAnswer, ProviderUnreachable, UnreadableIdToken, UnusableTokenResponse } from './fetch-network-client.ts';
+import { ProviderFailedAnswer, ProviderUnreachable, UnreadableIdToken, UnusableTokenResponse } from './network-client-errors.ts';
 
 /** Translates what MSAL throws while acquiring a token silently into domain errors. */
 export function silentTokenError(error: unknown, scopes: readonly string[]): unknown {
