@@ -13,7 +13,8 @@ const ANSWERS: Record<string, { status: string; text: string }> = {
     status: '431 Request Header Fields Too Large',
     text: "This request's headers are larger than this site accepts: the browser sends too many or too large cookies for it, or too long an address. Clearing this site's cookies fixes the first.",
   },
-  HPE_CHUNK_EXTENSIONS_OVERFLOW: { status: '413 Content Too Large', text: "This request's body has chunk extensions larger than this site accepts." },
+  // Named as Node's and Koa's own 413s name it (`http.STATUS_CODES`), not RFC 9110's "Content Too Large": one status, one name.
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: { status: '413 Payload Too Large', text: "This request's body has chunk extensions larger than this site accepts." },
   ERR_HTTP_REQUEST_TIMEOUT: { status: '408 Request Timeout', text: 'This request took too long to arrive. Please try again.' },
 };
 const NOT_HTTP = { status: '400 Bad Request', text: 'This request could not be read: it is not valid HTTP.' };
