@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { MAX_PROVIDER_ANSWER_BYTES } from '../../src/adapters/bounded-response-text.ts';
 import { FetchNetworkClient } from '../../src/adapters/msal/fetch-network-client.ts';
-import { ProviderFailedAnswer } from '../../src/adapters/msal/network-client-errors.ts';
+import { ProviderFailedAnswer, ProviderUnreachable } from '../../src/adapters/msal/network-client-errors.ts';
 import { blockNetwork } from '../support/msal-harness.ts';
 
 /** Runs `use` with the URL of a token endpoint that answers as `answer` does (after reading the request), then closes it. */
@@ -58,6 +58,18 @@ describe("MSAL's network client: what it reads of the provider's answer", () => 
       expect((error as Error).message).to.contain('answered 200 without JSON');
       const logged = JSON.stringify(pino.stdSerializers.err(error as Error));
       expect(logged, 'what a log line of it holds').to.not.match(/access_to|secret/);
+    });
+  });
+
+  it('says a provider that stops sending in the middle of its answer is out of reach, as one that never answers', async () => {
+    const stalled = (response: ServerResponse) => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.write('{"access_token":"');
+    };
+    await withTokenEndpoint(stalled, async (url) => {
+      const error = await new FetchNetworkClient(300).sendPostRequestAsync(url, { body: 'grant_type=refresh_token' }).catch((e: unknown) => e);
+      expect(error).to.be.instanceOf(ProviderUnreachable);
+      expect((error as Error).message).to.contain('answered 200, then failed: timed out');
     });
   });
 

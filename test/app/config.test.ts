@@ -51,7 +51,7 @@ describe('loadConfig', () => {
   });
 
   it('refuses an https PUBLIC_URL without TRUST_PROXY: the app speaks plain HTTP, and no sign-in could set its secure cookies', () => {
-    for (const PUBLIC_URL of ['https://app.example.com', 'https://localhost:8443']) {
+    for (const PUBLIC_URL of ['https://app.example.com', 'https://localhost:8443', 'HTTPS://app.example.com', 'Https://app.example.com']) {
       expect(configFailure({ ...MINIMAL, PUBLIC_URL }).message, PUBLIC_URL).to.match(/^TRUST_PROXY must be true when PUBLIC_URL is https: .*X-Forwarded-Proto/);
       expect(configFailure({ ...MINIMAL, PUBLIC_URL, TRUST_PROXY: 'false' }).message, PUBLIC_URL).to.match(/^TRUST_PROXY must be true/);
       expect(loadConfig({ ...MINIMAL, PUBLIC_URL, TRUST_PROXY: 'true' }).trustProxy, PUBLIC_URL).to.equal(true);

@@ -52,14 +52,28 @@ export class FetchNetworkClient implements INetworkModule {
     }
     const headers: Record<string, string> = {};
     response.headers.forEach((value, key) => (headers[key] = value));
+    let text: string;
+    try {
+      text = await boundedResponseText(response);
+    } catch (error) {
+      if (error instanceof AnswerTooLarge) throw new ProviderFailedAnswer(`${method} ${new URL(url).origin} answered ${response.status} with ${error.message}`, { cause: error });
+      // The deadline, or the connection lost, while the answer came in: out of reach, as before it began.
+      throw new ProviderUnreachable(`${method} ${new URL(url).origin} answered ${response.status}, then failed: ${describe(error)}`, { cause: error });
+    }
     let body: T;
     try {
-      body = JSON.parse(await boundedResponseText(response)) as T;
-    } catch (error) {
-      const what = error instanceof AnswerTooLarge ? `with ${error.message}` : 'without JSON';
+      body = JSON.parse(text) as T;
+    } catch {
       // Not JSON.parse's own error as the cause: its message quotes the answer's first characters,
       // which from a token endpoint may be a token's, and the log writes a cause's message.
-      throw new ProviderFailedAnswer(`${method} ${new URL(url).origin} answered ${response.status} ${what}`, error instanceof SyntaxError ? {} : { cause: error });
+      throw new ProviderFailedAnswer(`${method} ${new URL(url).origin} answered ${response.status} without JSON`);
+    }
+    // A token endpoint failing (a 5xx, or 429: too many requests), whatever error it names: MSAL
+    // sets a ServerError's status only from a `status` in the body, so `{"error":"service_unavailable"}`
+    // with a 503 read as the sign-in refused ("Sign-in failed"), not the provider failing.
+    if (method === 'POST' && (response.status >= 500 || response.status === 429)) {
+      const named = hasOAuthError(body) ? ` (${shownError(body)})` : '';
+      throw new ProviderFailedAnswer(`${method} ${new URL(url).origin} answered ${response.status}${named}`);
     }
     // A failed token request that is not an OAuth error answer (RFC 6749 §5.2: `error` is required),
     // such as a gateway's `{"message":"Service Unavailable"}`: MSAL reads only `error` to tell a
@@ -178,8 +192,15 @@ function throwIfGrantRefusedWithClaims(body: object): void {
   );
 }
 
+/** An OAuth error answer (RFC 6749 §5.2): a non-empty `error`, as MSAL reads it (an empty one is none to MSAL). */
 function hasOAuthError(body: unknown): boolean {
-  return typeof body === 'object' && body !== null && typeof (body as { error?: unknown }).error === 'string';
+  const error = typeof body === 'object' && body !== null ? (body as { error?: unknown }).error : undefined;
+  return typeof error === 'string' && error !== '';
+}
+
+/** An OAuth error code for the log: the characters RFC 6749 §5.2 allows, cut short. */
+function shownError(body: unknown): string {
+  return String((body as { error: string }).error).replace(/[^\x20-\x21\x23-\x5b\x5d-\x7e]/g, '?').slice(0, 60);
 }
 
 function describe(error: unknown): string {
