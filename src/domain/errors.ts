@@ -121,8 +121,8 @@ export class IdentityProviderUnavailable extends DomainError {
 export class TokenCheckDeferred extends IdentityProviderUnavailable {}
 
 /**
- * The provider was reached, but failed the sign-in's code redemption: a 5xx, `server_error` or
- * `temporarily_unavailable` (RFC 6749 §5.2 as Entra sends them), or an answer no client can read.
+ * The provider was reached, but failed the sign-in's code redemption: a 5xx or 429, `server_error`
+ * or `temporarily_unavailable` (RFC 6749 §5.2 as Entra sends them), or an answer no client can use.
  * Unavailable for now, and the sign-in has to start again (its code is spent).
  */
 export class SignInNotCompleted extends IdentityProviderUnavailable {

@@ -25,9 +25,9 @@ export class ProviderUnreachable extends NetworkClientError {
 }
 
 /**
- * The provider answered, but with nothing a client can read: no JSON, more than the bytes read, a
- * redirect, or a failed token request without an OAuth error (a gateway's 502 page, a 429 with no
- * body). The provider failing, not out of reach: a user is told it could not complete the sign-in.
+ * The provider answered, but with nothing a client can use: no JSON, more than the bytes read, a
+ * redirect, a 5xx or 429 to a token request (whatever error it names), or another failed token
+ * request without an OAuth error (a gateway's page). The provider failing, not out of reach: a user is told it could not complete the sign-in.
  */
 export class ProviderFailedAnswer extends NetworkClientError {
   constructor(message: string, options?: { cause?: unknown }) {
