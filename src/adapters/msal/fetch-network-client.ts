@@ -72,7 +72,7 @@ export class FetchNetworkClient implements INetworkModule {
     // sets a ServerError's status only from a `status` in the body, so `{"error":"service_unavailable"}`
     // with a 503 read as the sign-in refused ("Sign-in failed"), not the provider failing.
     if (method === 'POST' && (response.status >= 500 || response.status === 429)) {
-      const named = hasOAuthError(body) ? ` (${shownError(body)})` : '';
+      const named = hasOAuthError(body) ? ` with the error ${shownError(body)}` : ' without an OAuth error';
       throw new ProviderFailedAnswer(`${method} ${new URL(url).origin} answered ${response.status}${named}`);
     }
     // A failed token request that is not an OAuth error answer (RFC 6749 §5.2: `error` is required),
