@@ -54,6 +54,13 @@ describe('the provider failing the code redemption', () => {
     });
   }
 
+  it("logs the provider's own words with a 5xx it names an error in: its description, trace and correlation ids", async () => {
+    const description = 'AADSTS90033: A transient error has occurred. Trace ID: 1111-trace Correlation ID: 2222-corr';
+    await failedSignIn([503, { error: 'server_error', error_description: description, trace_id: '1111-trace', correlation_id: '2222-corr' }]);
+    const failed = app.logs.filter((line) => line.includes('"request failed"')).join('\n');
+    expect(failed).to.contain('answered 503 with the error server_error: AADSTS90033').and.contain('trace id 1111-trace').and.contain('correlation id 2222-corr');
+  });
+
   it('says the sign-in service is not reachable when the token endpoint does not answer in time', async () => {
     const text = await failedSignIn('never');
     expect(text).to.contain('not reachable right now');

@@ -70,16 +70,17 @@ export class FetchNetworkClient implements INetworkModule {
     }
     // A token endpoint failing (a 5xx, or 429: too many requests), whatever error it names: MSAL
     // sets a ServerError's status only from a `status` in the body, so `{"error":"service_unavailable"}`
-    // with a 503 read as the sign-in refused ("Sign-in failed"), not the provider failing.
+    // with a 503 read as the sign-in refused ("Sign-in failed"), not the provider failing. The
+    // provider's own words go with it, for the log (Entra's AADSTS code, trace and correlation ids).
     if (method === 'POST' && (response.status >= 500 || response.status === 429)) {
-      const named = hasOAuthError(body) ? ` with the error ${shownError(body)}` : ' without an OAuth error';
+      const named = hasOAuthError(body) ? ` with the error ${shownError(body)}${providerWords(body)}` : ' without an OAuth error';
       throw new ProviderFailedAnswer(`${method} ${new URL(url).origin} answered ${response.status}${named}`);
     }
-    // A failed token request that is not an OAuth error answer (RFC 6749 §5.2: `error` is required),
-    // such as a gateway's `{"message":"Service Unavailable"}`: MSAL reads only `error` to tell a
-    // failure, takes anything else for a token response, and then reports the missing ID token as a
-    // nonce mismatch (msal-common ResponseHandler.validateTokenResponse), a refused sign-in where the
-    // provider is failing.
+    // Another failed token request that is not an OAuth error answer (RFC 6749 §5.2: `error` is
+    // required), such as a gateway's 4xx page in JSON: MSAL tells a failure only by an `error`,
+    // `error_description` or `suberror` in the body, takes anything else for a token response, and
+    // then reports the missing ID token as a nonce mismatch (msal-common
+    // ResponseHandler.validateTokenResponse), a refused sign-in where the provider is failing.
     if (method === 'POST' && !response.ok && !hasOAuthError(body)) {
       throw new ProviderFailedAnswer(`${method} ${new URL(url).origin} answered ${response.status} without an OAuth error`);
     }
@@ -196,6 +197,25 @@ function throwIfGrantRefusedWithClaims(body: object): void {
 function hasOAuthError(body: unknown): boolean {
   const error = typeof body === 'object' && body !== null ? (body as { error?: unknown }).error : undefined;
   return typeof error === 'string' && error !== '';
+}
+
+/**
+ * What the provider said beside its error code, for the log, as MSAL's own error message carried it:
+ * `error_description` (at most 300 characters, as a refused sign-in's is logged), `trace_id` and
+ * `correlation_id` (Entra's, which its support asks for), control characters blanked.
+ */
+function providerWords(body: unknown): string {
+  const { error_description: description, trace_id: traceId, correlation_id: correlationId } = body as Record<string, unknown>;
+  const words = [
+    typeof description === 'string' && description ? printable(description, 300) : '',
+    typeof traceId === 'string' && traceId ? `trace id ${printable(traceId, 80)}` : '',
+    typeof correlationId === 'string' && correlationId ? `correlation id ${printable(correlationId, 80)}` : '',
+  ].filter((word) => word !== '');
+  return words.length > 0 ? `: ${words.join('; ')}` : '';
+}
+
+function printable(text: string, max: number): string {
+  return text.replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, max);
 }
 
 /** An OAuth error code for the log: the characters RFC 6749 §5.2 allows, cut short. */
