@@ -197,7 +197,8 @@ export function loadConfig(env: Env, fallbacks: ConfigFallbacks = {}): Config {
   // The app speaks plain HTTP (it has no TLS listener), so an https PUBLIC_URL means a proxy that
   // terminates TLS in front of it; without TRUST_PROXY every request looks like http to Koa, no
   // `Secure` cookie can be set, and every sign-in failed with a 500 once the app was running.
-  // The scheme as a URL reads it (any case, RFC 3986 §3.1), as cookie-policy.ts decides on https: PUBLIC_URL is kept as written.
+  // The scheme as a URL reads it (any case, RFC 3986 §3.1), as cookie-policy.ts decides on https:
+  // PUBLIC_URL itself is kept as written.
   if (new URL(publicUrl).protocol === 'https:' && !config.trustProxy) {
     fail(
       'TRUST_PROXY',

@@ -98,10 +98,10 @@ function checkTokenResponse(body: unknown, url: string, requestBody: string | un
   if (hasOAuthError(body)) return;
   // RFC 6749 §5.1: access_token is REQUIRED. Without one, MSAL reported a code redeemed so as a
   // nonce mismatch (no ID token either), a sign-in refused where the provider had failed.
-  // A string, as every token is: MSAL took a number or an object for one, stored it and sent it.
   if (typeof body !== 'object' || body === null || Array.isArray(body) || !('access_token' in body)) {
     throw new UnusableTokenResponse('no_access_token', `POST ${new URL(url).origin} answered a token request with no access token`);
   }
+  // A string, as every token is: MSAL took a number or an object for one, stored it and sent it.
   const accessToken = (body as { access_token?: unknown }).access_token;
   if (typeof accessToken !== 'string' || accessToken === '') {
     throw new UnusableTokenResponse('no_access_token', `POST ${new URL(url).origin} answered an access token that is not a non-empty string`);

@@ -27,7 +27,8 @@ export class ProviderUnreachable extends NetworkClientError {
 /**
  * The provider answered, but with nothing a client can use: no JSON, more than the bytes read, a
  * redirect, a 5xx or 429 to a token request (whatever error it names), or another failed token
- * request without an OAuth error (a gateway's page). The provider failing, not out of reach: a user is told it could not complete the sign-in.
+ * request without an OAuth error (a gateway's page). The provider failing, not out of reach: at a
+ * code redemption the user is told it could not complete the sign-in (msal-errors.ts).
  */
 export class ProviderFailedAnswer extends NetworkClientError {
   constructor(message: string, options?: { cause?: unknown }) {
