@@ -1,3 +1,5 @@
+import { shownErrorCode } from './provider-words.ts';
+
 /**
  * Domain errors. They carry no HTTP status: src/app/middleware/error-handler.ts maps them.
  * `userMessage` is safe to show; anything else stays in the logs.
@@ -93,18 +95,8 @@ export class SignInFailed extends DomainError {
     this.userMessage =
       providerError === 'access_denied'
         ? 'Sign-in was cancelled or access was denied.'
-        : `Sign-in failed (${shownCode(providerError)}).`;
+        : `Sign-in failed (${shownErrorCode(providerError)}).`;
   }
-}
-
-/**
- * At most 100 characters of the provider's `error` on the page: anyone can put a long one in a
- * callback link. Characters an error code never has (RFC 6749 §4.1.2.1: %x20-21 / %x23-5B / %x5D-7E)
- * are shown as `?`: a NUL or an escape sequence has no place in a page.
- */
-function shownCode(providerError: string): string {
-  const printable = providerError.replace(/[^\x20-\x21\x23-\x5b\x5d-\x7e]/g, '?');
-  return printable.length > 100 ? `${printable.slice(0, 100)}…` : printable;
 }
 
 /** The identity provider could not be reached or answered with a server error. */

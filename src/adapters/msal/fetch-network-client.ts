@@ -1,5 +1,6 @@
 import { InteractionRequiredAuthError, type INetworkModule, type NetworkRequestOptions, type NetworkResponse } from '@azure/msal-node';
 import { AnswerTooLarge, boundedResponseText } from '../bounded-response-text.ts';
+import { loggedProviderText, shownErrorCode } from '../../domain/provider-words.ts';
 import { ProviderFailedAnswer, ProviderUnreachable, UnreadableIdToken, UnusableTokenResponse } from './network-client-errors.ts';
 
 /**
@@ -73,7 +74,7 @@ export class FetchNetworkClient implements INetworkModule {
     // with a 503 read as the sign-in refused ("Sign-in failed"), not the provider failing. The
     // provider's own words go with it, for the log (Entra's AADSTS code, trace and correlation ids).
     if (method === 'POST' && (response.status >= 500 || response.status === 429)) {
-      const named = hasOAuthError(body) ? ` with the error ${shownError(body)}${providerWords(body)}` : ' without an OAuth error';
+      const named = hasOAuthError(body) ? ` with the error ${shownErrorCode(String((body as { error: string }).error), 60)}${providerWords(body)}` : ' without an OAuth error';
       throw new ProviderFailedAnswer(`${method} ${new URL(url).origin} answered ${response.status}${named}`);
     }
     // Another failed token request that is not an OAuth error answer (RFC 6749 §5.2: `error` is
@@ -207,21 +208,13 @@ function hasOAuthError(body: unknown): boolean {
 function providerWords(body: unknown): string {
   const { error_description: description, trace_id: traceId, correlation_id: correlationId } = body as Record<string, unknown>;
   const words = [
-    typeof description === 'string' && description ? printable(description, 300) : '',
-    typeof traceId === 'string' && traceId ? `trace id ${printable(traceId, 80)}` : '',
-    typeof correlationId === 'string' && correlationId ? `correlation id ${printable(correlationId, 80)}` : '',
+    typeof description === 'string' && description ? loggedProviderText(description, 300) : '',
+    typeof traceId === 'string' && traceId ? `trace id ${loggedProviderText(traceId, 80)}` : '',
+    typeof correlationId === 'string' && correlationId ? `correlation id ${loggedProviderText(correlationId, 80)}` : '',
   ].filter((word) => word !== '');
   return words.length > 0 ? `: ${words.join('; ')}` : '';
 }
 
-function printable(text: string, max: number): string {
-  return text.replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, max);
-}
-
-/** An OAuth error code for the log: the characters RFC 6749 §5.2 allows, cut short. */
-function shownError(body: unknown): string {
-  return String((body as { error: string }).error).replace(/[^\x20-\x21\x23-\x5b\x5d-\x7e]/g, '?').slice(0, 60);
-}
 
 function describe(error: unknown): string {
   if (error instanceof Error && error.name === 'TimeoutError') return 'timed out';

@@ -3,6 +3,7 @@ import type Koa from 'koa';
 import type { SignedInAccount } from '../../domain/account.ts';
 import { sameSitePath } from '../../domain/return-to.ts';
 import { IdentityProviderUnavailable, SignInAgainWithClaims, SignInFailed } from '../../domain/errors.ts';
+import { loggedProviderText } from '../../domain/provider-words.ts';
 import type { Cradle } from '../container.ts';
 import { cookiePolicy } from '../cookie-policy.ts';
 import { httpAnswerOf } from '../http-errors.ts';
@@ -246,7 +247,7 @@ function refusalNotes(logger: Pick<Logger, 'warn'>): (error: unknown) => void {
     const now = Date.now();
     if (now - (lastWarnedAt.get(error.providerError) ?? -Infinity) < WARN_EVERY_MS) return;
     lastWarnedAt.set(error.providerError, now);
-    const providerDescription = error.providerDescription?.replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, MAX_DESCRIPTION);
+    const providerDescription = error.providerDescription === undefined ? undefined : loggedProviderText(error.providerDescription, MAX_DESCRIPTION);
     logger.warn({ providerError: error.providerError, providerDescription }, 'the provider refused the sign-in: check the app registration and API_SCOPES');
   };
 }
