@@ -11,7 +11,7 @@ import { refuseConnect } from './connect-refusal.ts';
 import { cookiePolicy } from './cookie-policy.ts';
 import { drain, watchConnections } from './graceful-shutdown.ts';
 import { listenFailure } from './listen-failure.ts';
-import { answerUnmetExpectations, withHostRequired } from './node-refusals.ts';
+import { answerUnmetExpectations, withHostChecked } from './node-refusals.ts';
 import { isMainModule } from './main-module.ts';
 import type { Logger } from './observability/logger.ts';
 import { startMetricsServer } from './observability/metrics-server.ts';
@@ -35,8 +35,8 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env, fallback
       });
     }
     const { https } = cookiePolicy(config);
-    // Koa's `app.listen`, with Node's own bare answer to a request without Host turned off for the app's (node-refusals.ts).
-    server = createServer({ requireHostHeader: false }, withHostRequired(app.callback(), { https })).listen(config.port, config.host);
+    // Koa's `app.listen`, with Node's own bare answer to a request without Host turned off for the app's, which checks Host whole (node-refusals.ts).
+    server = createServer({ requireHostHeader: false }, withHostChecked(app.callback(), { https })).listen(config.port, config.host);
     refuseConnect(server, { https });
     answerUnmetExpectations(server, { https });
     answerClientErrors(server, { https });

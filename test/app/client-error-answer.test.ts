@@ -62,6 +62,35 @@ describe("requests Node's HTTP parser refuses: a status and a sentence, never an
     expect(http10, 'HTTP/1.0 needs no Host').to.match(/^HTTP\/1\.1 200 /);
   });
 
+  it('a request with two Host lines, or a Host that is no host name and port, is a 400 that says so (RFC 9112 §3.2)', async () => {
+    for (const [host, says] of [
+      ['localhost\r\nHost: evil.example', 'more than one Host'],
+      ['localhost\r\nhOsT: localhost', 'more than one Host'],
+      ['local host', 'not a host name'],
+      ['user@localhost', 'not a host name'],
+      ['localhost/path', 'not a host name'],
+      ['localhost:80:80', 'not a host name'],
+      ['localhost:http', 'not a host name'],
+      ['[::1', 'not a host name'],
+      ['[::1]x', 'not a host name'],
+      ['[not-ipv6]:80', 'not a host name'],
+    ] as const) {
+      const answer = await rawExchange(port, `GET /healthz HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
+      expect(answer, host).to.match(/^HTTP\/1\.1 400 Bad Request\r\n/);
+      expect(answer, host).to.contain(says);
+      expect(answer, host).to.contain('Cache-Control: no-cache, no-store');
+    }
+    const twiceInHttp10 = await rawExchange(port, 'GET /healthz HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n');
+    expect(twiceInHttp10, 'any version').to.match(/^HTTP\/1\.1 400 /);
+  });
+
+  it('serves every Host the grammar allows: a name, an IPv4 or IPv6 address, with or without a port, and empty', async () => {
+    for (const host of ['localhost', 'localhost:3000', 'localhost:', '127.0.0.1:3000', '[::1]:3000', '[::ffff:127.0.0.1]', '[v1.fe80::a+en1]', 'xn--bcher-kva.example', 'a_b.example', 'caf%C3%A9.example', '']) {
+      const answer = await rawExchange(port, `GET /healthz HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
+      expect(answer, `Host: ${host}`).to.match(/^HTTP\/1\.1 200 /);
+    }
+  });
+
   it('still serves the next connection', async () => {
     const answer = await rawExchange(port, 'GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n');
     expect(answer).to.match(/^HTTP\/1\.1 200 /);
