@@ -8,6 +8,7 @@ import { devAppEnvironment } from './dev-app-environment.ts';
 import { CONTOSO_TENANT_ID } from './demo-tenants.ts';
 import { DEMO_API_SCOPE, DEV_PORTS } from './dev-defaults.ts';
 import { devStackApps } from './dev-stack-apps.ts';
+import { recordDevStackSettings } from './dev-stack-settings.ts';
 import { loadOrCreateDevStackSecrets } from './dev-stack-secrets.ts';
 import type { DevIdentityProvider, DevTenant } from './identity-provider/start-dev-identity-provider.ts';
 import { startDevServers } from './start-dev-servers.ts';
@@ -140,6 +141,13 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
       })));
     }
     await Promise.all(apps.map((app, i) => waitUntilHealthy(`${app.url}/healthz`, children[i]!)));
+    recordDevStackSettings(dataDir, {
+      DEV_APP_AUTHORITY: options.appAuthority === 'common' ? 'common' : 'tenant',
+      PORT: String(apps[0]!.port),
+      SECOND_APP_PORT: String(apps[1]?.port ?? DEV_PORTS.appB),
+      DEV_IDP_PORT: new URL(servers.identityProvider.issuer).port,
+      DEMO_API_PORT: new URL(servers.demoApi.url).port,
+    });
   } catch (error) {
     await close();
     throw error;

@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { ConfigError } from '../../src/app/config.ts';
+import { CONTOSO_TENANT_ID } from '../../src/dev/demo-tenants.ts';
 import { devOperatorEnvironment } from '../../src/dev/dev-operator-environment.ts';
+import { recordDevStackSettings } from '../../src/dev/dev-stack-settings.ts';
 import { ipv6LoopbackFree, portInUse, runDevStack } from '../../src/dev/run-dev-stack.ts';
 
 /** `npm start` reports a ConfigError as "Cannot start: …" (src/start.ts); anything else as a crash. */
@@ -94,6 +96,46 @@ describe('the operator command on the offline stack refuses a bad port variable,
   for (const [name, value] of [['PORT', 'abc'], ['SECOND_APP_PORT', '0'], ['DEV_IDP_PORT', '0x10'], ['DEMO_API_PORT', '1e3']] as const) {
     it(`names ${name}=${value}`, () => {
       expect(() => devOperatorEnvironment({ [name]: value }, dataDir)).to.throw(ConfigError, new RegExp(`^${name} must be a port number, not "${value}"`));
+    });
+  }
+});
+
+/** `npm run signout` acts as the stack last started did: its authority and ports, unless told otherwise. */
+describe("the operator command on the offline stack takes the stack's own settings for those it is not given", () => {
+  let dataDir: string;
+  beforeEach(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'dev-operator-'));
+    writeFileSync(join(dataDir, 'dev-stack-secrets.json'), '{}');
+  });
+  afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
+  const recorded = { DEV_APP_AUTHORITY: 'common', PORT: '43000', SECOND_APP_PORT: '43001', DEV_IDP_PORT: '43443', DEMO_API_PORT: '43080' };
+
+  it('revokes at the common authority and provider port the stack ran with when DEV_APP_AUTHORITY and the ports are unset', () => {
+    recordDevStackSettings(dataDir, recorded);
+    expect(devOperatorEnvironment({}, dataDir)).to.include({
+      AUTHORITY: 'https://localhost:43443/common/v2.0',
+      PUBLIC_URL: 'http://localhost:43000',
+      API_URL: 'http://localhost:43080/v1.0/me',
+      ALLOWED_TENANTS: CONTOSO_TENANT_ID,
+    });
+    expect(devOperatorEnvironment({ DEV_APP: 'b', DEV_APP_AUTHORITY: '' }, dataDir), 'empty is unset').to.include({ PUBLIC_URL: 'http://localhost:43001', AUTHORITY: 'https://localhost:43443/common/v2.0' });
+  });
+
+  it('takes a variable it is given over the recorded one', () => {
+    recordDevStackSettings(dataDir, recorded);
+    const env = devOperatorEnvironment({ DEV_APP_AUTHORITY: 'tenant', DEV_IDP_PORT: '5443' }, dataDir);
+    expect(env.AUTHORITY).to.equal(`https://localhost:5443/${CONTOSO_TENANT_ID}/v2.0`);
+    expect(env.PUBLIC_URL).to.equal('http://localhost:43000');
+  });
+
+  it('uses the defaults without a record (a stack started before settings were recorded)', () => {
+    expect(devOperatorEnvironment({}, dataDir)).to.include({ AUTHORITY: `https://localhost:5443/${CONTOSO_TENANT_ID}/v2.0`, PUBLIC_URL: 'http://localhost:3000' });
+  });
+
+  for (const [what, text] of [['JSON cut short', '[1'], ['an array', '[]'], ['null', 'null'], ['a setting missing', '{"DEV_APP_AUTHORITY":"common"}'], ['a port that is no number', JSON.stringify({ ...recorded, DEV_IDP_PORT: 'x' })], ['another authority', JSON.stringify({ ...recorded, DEV_APP_AUTHORITY: 'organizations' })]] as const) {
+    it(`refuses a record that is not what the stack writes (${what}), naming the file`, () => {
+      writeFileSync(join(dataDir, 'dev-stack-settings.json'), text);
+      expect(() => devOperatorEnvironment({}, dataDir)).to.throw(/dev-stack-settings\.json is not what `npm start` writes: delete it, or start the stack again/);
     });
   }
 });

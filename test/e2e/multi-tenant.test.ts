@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { CONTOSO_TENANT_ID } from '../../src/dev/demo-tenants.ts';
+import { devOperatorEnvironment } from '../../src/dev/dev-operator-environment.ts';
 import { sessionCount, sessionSids, sessionsWithSid, tokenPartition } from './support/app-database.ts';
 import { browse, expectRedirectToSignIn, signInToProfile, signOutFromApp } from './support/journeys.ts';
 import { accountIdOf, startTestStack, type TestStack } from './support/test-stack.ts';
@@ -21,6 +22,11 @@ describe('dev stack end to end: a multi-tenant authority with ALLOWED_TENANTS', 
   it('runs the apps against the common authority', () => {
     expect(world.stack.appAuthority).to.equal(world.stack.commonAuthority);
     expect(world.stack.appAuthority).to.match(/\/common\/v2\.0$/);
+  });
+
+  it('has `npm run signout`, given no DEV_APP_AUTHORITY or port, act at the common authority and the ports the stack ran with', () => {
+    const env = devOperatorEnvironment({}, world.dataDir);
+    expect(env).to.include({ AUTHORITY: world.stack.commonAuthority, PUBLIC_URL: world.appA.url, SQLITE_PATH: world.appA.sqlitePath, ALLOWED_TENANTS: CONTOSO_TENANT_ID });
   });
 
   it('signs in a user of an allowed tenant and keeps her tokens under <oid>.<tid>', async () => {
