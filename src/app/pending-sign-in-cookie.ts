@@ -6,6 +6,10 @@ import { CookieSealer } from './cookie-sealer.ts';
 import { assertSecureTransport } from './secure-transport.ts';
 import { SpentSignIns } from './spent-sign-ins.ts';
 
+/** The digest of a `state` in its pending sign-in cookie's name: base64url characters. */
+const DIGEST_LENGTH = 16;
+const DIGEST = /^[A-Za-z0-9_-]+$/;
+
 /**
  * How many sign-ins one browser may have in progress at once: two tabs that both found their
  * session ended, say, or an interaction-required redirect beside a sign-in. Each is a cookie of up
@@ -90,6 +94,9 @@ export class PendingSignInCookie {
     let bytes = name.length + sealed.length + COOKIE_HEADER_OVERHEAD;
     let kept = 1;
     for (const other of others) {
+      // By the unnamed cookie's name (`<SESSION_COOKIE_NAME>.pending`) another app on this host may
+      // keep a session cookie of its own: cleared only when it opens as this app's.
+      if (!other.pending && other.name === this.#cookies.pendingSignInCookieName) continue;
       const fits = other.pending && kept < MAX_PENDING_SIGN_INS && bytes + other.bytes <= PENDING_SIGN_INS_BYTES;
       if (!fits) this.#clear(ctx, other.name);
       else {
@@ -145,7 +152,9 @@ export class PendingSignInCookie {
   /**
    * This app's pending sign-in cookies the request carries, by name (the unnamed one of earlier
    * releases too), but those this answer clears: a callback that starts a sign-in again (claims
-   * asked at redemption) must not count the one it just spent against the browser's others.
+   * asked at redemption) must not count the one it just spent against the browser's others. Only
+   * names this app writes (`<name>.<16 characters>`, #nameFor): another app on this host whose
+   * cookie name begins with this one's (`app.pending.sig` beside `app`) keeps its cookies.
    */
   #held(ctx: Koa.Context): { name: string; text: string }[] {
     const base = this.#cookies.pendingSignInCookieName;
@@ -155,14 +164,15 @@ export class PendingSignInCookie {
       const equals = pair.indexOf('=');
       if (equals < 0) continue;
       const name = pair.slice(0, equals).trim();
-      if ((name === base || name.startsWith(`${base}.`)) && !cleared.has(name)) held.push({ name, text: pair.slice(equals + 1).trim() });
+      const ours = name === base || (name.length === base.length + 1 + DIGEST_LENGTH && name.startsWith(`${base}.`) && DIGEST.test(name.slice(base.length + 1)));
+      if (ours && !cleared.has(name)) held.push({ name, text: pair.slice(equals + 1).trim() });
     }
     return held;
   }
 
   /** `<name>.<digest>`: a state is up to the provider's length and alphabet, a cookie name is not. */
   #nameFor(state: string): string {
-    return `${this.#cookies.pendingSignInCookieName}.${createHash('sha256').update(state).digest('base64url').slice(0, 16)}`;
+    return `${this.#cookies.pendingSignInCookieName}.${createHash('sha256').update(state).digest('base64url').slice(0, DIGEST_LENGTH)}`;
   }
 
   #clear(ctx: Koa.Context, name: string): void {

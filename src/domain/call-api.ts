@@ -16,8 +16,9 @@ export interface RevokedTokens {
 /**
  * Calls the downstream API for the signed-in user with a token from their cache partition.
  * Rejects with `InteractionRequired` (scopes and claims included) when only the user can fix it;
- * when the API says the user's session was revoked (a CAE revocation challenge), the tokens held
- * for them are removed first. If that removal fails, its error is what the caller gets.
+ * when the API, or the provider refusing a refresh, says the user's session was revoked (a CAE
+ * revocation challenge), the tokens held for them are removed first. If that removal fails, its
+ * error is what the caller gets.
  */
 export class CallApi {
   readonly #identityProvider: IdentityProvider;
@@ -39,7 +40,7 @@ export class CallApi {
 
   async execute(account: SignedInAccount): Promise<unknown> {
     const request = { accountId: account.accountId, scopes: this.#apiScopes };
-    const token = await this.#identityProvider.acquireTokenSilently(request);
+    const token = await this.#acquire(account, request);
     try {
       return await this.#callWith(token);
     } catch (error) {
@@ -47,12 +48,29 @@ export class CallApi {
       // once (or take a token another request's refresh got meanwhile); if the API still refuses,
       // only the user can fix it.
       if (!(error instanceof ApiChallenge) || error.claims) throw await this.#refused(account, error);
-      const refreshed = await this.#identityProvider.acquireTokenSilently({ ...request, forceRefresh: true, refusedToken: token.token });
+      const refreshed = await this.#acquire(account, { ...request, forceRefresh: true, refusedToken: token.token });
       try {
         return await this.#callWith(refreshed);
       } catch (retryError) {
         throw await this.#refused(account, retryError);
       }
+    }
+  }
+
+  /**
+   * A token from the partition, or a refresh. A refresh the provider refuses with a revocation
+   * challenge (an `nbf` claims request beside `invalid_grant`, as the dev provider's "Revoke
+   * sessions" gives) is the same news as the API's: the account's sessions on every device end
+   * with its tokens, else the device the provider revoked (a lost one) would be served the tokens
+   * of the account's next sign-in, on another device, from the partition they share.
+   */
+  async #acquire(account: SignedInAccount, request: Parameters<IdentityProvider['acquireTokenSilently']>[0]): Promise<{ token: string }> {
+    try {
+      return await this.#identityProvider.acquireTokenSilently(request);
+    } catch (error) {
+      if (!(error instanceof InteractionRequired) || error.signedOut || !isRevocationChallenge(error.claims)) throw error;
+      await this.#revokedTokens.afterRevocation(account);
+      throw new InteractionRequired(error.scopes, error.claims, { cause: error, reason: 'the provider refused the refresh with a revocation challenge', signedOut: true });
     }
   }
 

@@ -114,11 +114,22 @@ export class TokenCheckDeferred extends IdentityProviderUnavailable {}
 
 /**
  * The provider was reached, but failed the sign-in's code redemption: a 5xx or 429, `server_error`
- * or `temporarily_unavailable` (RFC 6749 §5.2 as Entra sends them), or an answer no client can use.
+ * or `temporarily_unavailable` (RFC 6749 §5.2 as Entra sends them), `invalid_client` or
+ * `unauthorized_client` (this app's credentials: a wrong or expired CLIENT_SECRET), or an answer no
+ * client can use.
  * Unavailable for now, and the sign-in has to start again (its code is spent).
  */
 export class SignInNotCompleted extends IdentityProviderUnavailable {
   override readonly userMessage: string = 'The sign-in service could not complete your sign-in right now. Please try again shortly.';
+}
+
+/**
+ * The provider was reached, but failed a refresh of the user's tokens: a 5xx or 429, an error that is
+ * neither the user's nor a request for more (`invalid_client`: this app's credentials), an answer no
+ * client can use, or an ID token that fails a check. Unavailable for now; the user stays signed in.
+ */
+export class TokenRefreshFailed extends IdentityProviderUnavailable {
+  override readonly userMessage: string = 'The sign-in service could not renew your access right now. Please try again shortly.';
 }
 
 /**

@@ -29,6 +29,39 @@ describe('CAE claims challenges from the API', () => {
     fakeGraph([alice]);
   }
 
+  it('a refresh the token endpoint refuses with a revocation challenge ends every session of the account as well: the lost device is not served the next sign-in\'s tokens', async () => {
+    const revocation = { access_token: { nbf: { essential: true, value: String(Math.floor(Date.now() / 1000)) } } };
+    let revoked = false;
+    entra.tokenAnswer = (form, answer) =>
+      form.get('grant_type') === 'refresh_token' && revoked
+        ? [400, { error: 'invalid_grant', error_description: 'AADSTS50173: The provided grant has expired due to it being revoked.', error_codes: [50173], suberror: 'bad_token', claims: JSON.stringify(revocation) }]
+        : answer;
+    entra.accessTokenLifetimeSeconds = 60; // inside MSAL's renewal margin: every page refreshes
+    const phone = app.browser();
+    await signInWithBrowser(phone, entra, alice);
+    const lostDevice = app.browser();
+    await signInWithBrowser(lostDevice, entra, alice);
+    const accountId = `${alice.oid}.${entra.tenantId}`;
+    revoked = true;
+
+    const page = await phone.get('/profile');
+    expect(page.status).to.equal(302);
+    expect(JSON.parse(new URL(page.location!).searchParams.get('claims')!).access_token.nbf).to.deep.equal(revocation.access_token.nbf);
+    expect(await app.container.cradle.tokenStore.read(accountId), 'no tokens left behind').to.equal(undefined);
+    expect(await app.container.cradle.sessionStore.findByAccount(accountId), 'every session of the account ended').to.deep.equal([]);
+    const audit = app.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.event === 'sign-out');
+    expect(audit.map((line) => [line.channel, line.outcome, line.sessionsEnded])).to.deep.equal([['cae-revocation', 'removed', 2]]);
+
+    revoked = false;
+    entra.accessTokenLifetimeSeconds = 3600;
+    const { code, state } = entra.authorize(page.location!, alice);
+    expect((await phone.get(`/auth/redirect?code=${code}&state=${state}`)).location).to.equal('/profile');
+    const onLostDevice = await lostDevice.get('/profile');
+    expect(onLostDevice.status, 'the revoked device is sent to sign in').to.equal(302);
+    expect(onLostDevice.text).to.not.contain('Alice');
+    expect((await phone.get('/profile')).status, 'the device that signed in again').to.equal(200);
+  });
+
   it("a revocation challenge removes the tokens and ends the account's sessions, then sends the user to sign in with the claims", async () => {
     const browser = app.browser();
     await signInWithBrowser(browser, entra, alice);

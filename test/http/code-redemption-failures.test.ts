@@ -46,6 +46,8 @@ describe('the provider failing the code redemption', () => {
     ['a 200 with an empty object (MSAL took it for a nonce mismatch: a forged sign-in)', [200, {}]],
     ["a gateway's 200 with a message", [200, { message: 'Service Unavailable' }]],
     ['a 200 with a JSON array', [200, []]],
+    ["a 401 invalid_client (this app's secret wrong or expired)", [401, { error: 'invalid_client', error_description: 'AADSTS7000215: Invalid client secret provided.' }]],
+    ['a 400 unauthorized_client (the app disabled)', [400, { error: 'unauthorized_client', error_description: 'AADSTS7000112: Application is disabled.' }]],
   ] as const) {
     it(`says the sign-in could not be completed for ${what}: the provider answered`, async () => {
       const text = await failedSignIn(answer as [number, unknown]);

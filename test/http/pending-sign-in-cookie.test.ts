@@ -210,6 +210,16 @@ describe('a visitor who has not signed in leaves nothing on the server', () => {
     expect(setCookie(callback, PENDING), 'the unnamed cookie is cleared').to.match(/expires=Thu, 01 Jan 1970/i);
   });
 
+  it("leaves alone another app's cookies on this host whose names begin with this app's pending name (its SESSION_COOKIE_NAME `app.session.pending`)", async () => {
+    const browser = app.browser();
+    for (const name of [PENDING, `${PENDING}.sig`, `${PENDING}.other`, `${PENDING}.aaaaaaaaaaaaaaaaa`]) browser.setCookie(name, 'another-apps-value');
+    for (let i = 0; i < MAX_PENDING_SIGN_INS + 1; i++) await browser.get(`/auth/signin?returnTo=%2Fpage${i}`);
+    for (const name of [PENDING, `${PENDING}.sig`, `${PENDING}.other`, `${PENDING}.aaaaaaaaaaaaaaaaa`]) {
+      expect(browser.cookie(name), name).to.equal('another-apps-value');
+    }
+    expect(pendingSignInCookies(browser).filter((name) => /\.[A-Za-z0-9_-]{16}$/.test(name))).to.have.length(MAX_PENDING_SIGN_INS);
+  });
+
   it('refuses a callback whose pending sign-in cookie was tampered with', async () => {
     const browser = app.browser();
     const start = await browser.get('/auth/signin');

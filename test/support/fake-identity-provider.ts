@@ -48,6 +48,8 @@ export interface FakePartition {
 export class FakeIdentityProvider implements IdentityProvider {
   /** Accounts whose refresh token the provider no longer honours. */
   readonly refreshTokenRevoked = new Set<string>();
+  /** Accounts whose refresh the provider refuses with these claims to ask for (a CAE revocation, a step-up). */
+  readonly refreshRefusedWithClaims = new Map<string, string>();
   /** Every `endSessionUrl` request, oldest first. */
   readonly endSessionRequests: EndSessionRequest[] = [];
   readonly #tokenStore: TokenStore;
@@ -135,6 +137,8 @@ export class FakeIdentityProvider implements IdentityProvider {
     if (this.refreshTokenRevoked.has(request.accountId)) {
       throw new InteractionRequired(request.scopes, undefined, { reason: 'refresh token revoked' });
     }
+    const claims = this.refreshRefusedWithClaims.get(request.accountId);
+    if (claims) throw new InteractionRequired(request.scopes, claims, { reason: 'invalid_grant' });
     const fresh = this.#newAccessToken(request.accountId);
     await this.#waitWhileHeld();
     const updated: FakePartition = { ...partition, accessTokens: { ...partition.accessTokens, [key]: fresh } };

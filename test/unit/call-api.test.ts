@@ -165,6 +165,44 @@ describe('CallApi', () => {
       expect(await tokenStore.read(alice.accountId), 'nothing removed, so the next call tries again').to.not.equal(undefined);
     });
 
+    it('a refresh the provider refuses with a revocation challenge removes the tokens and ends the sessions, as the API\'s does', async () => {
+      provider.refreshRefusedWithClaims.set(alice.accountId, revocation);
+      time += ACCESS_TOKEN_LIFETIME_MS;
+      const error = await expectRejection(callApi.execute(alice), InteractionRequired);
+      expect(error.claims).to.equal(revocation);
+      expect(error.scopes).to.deep.equal(API_SCOPES);
+      expect(error.signedOut, "the caller's session went with the others").to.equal(true);
+      expect(revoked).to.deep.equal([alice.accountId]);
+      expect(await tokenStore.read(alice.accountId), 'no tokens left').to.equal(undefined);
+      expect(api.receivedTokens, 'the API was not called').to.deep.equal([]);
+    });
+
+    it('so does the forced refresh after a plain 401', async () => {
+      api.refuseOnce();
+      provider.refreshRefusedWithClaims.set(alice.accountId, revocation);
+      const error = await expectRejection(callApi.execute(alice), InteractionRequired);
+      expect(error.signedOut).to.equal(true);
+      expect(revoked).to.deep.equal([alice.accountId]);
+    });
+
+    it('a refresh refused with a revocation challenge whose removal fails rejects with the store error', async () => {
+      removalFails = true;
+      provider.refreshRefusedWithClaims.set(alice.accountId, revocation);
+      time += ACCESS_TOKEN_LIFETIME_MS;
+      await expectRejection(callApi.execute(alice), StoreUnavailable);
+      expect(await tokenStore.read(alice.accountId), 'nothing removed, so the next call tries again').to.not.equal(undefined);
+    });
+
+    it('a refresh refused with a step-up claims request (acrs) asks for sign-in with it and keeps the tokens', async () => {
+      provider.refreshRefusedWithClaims.set(alice.accountId, stepUp);
+      time += ACCESS_TOKEN_LIFETIME_MS;
+      const error = await expectRejection(callApi.execute(alice), InteractionRequired);
+      expect(error.claims).to.equal(stepUp);
+      expect(error.signedOut).to.equal(false);
+      expect(revoked).to.deep.equal([]);
+      expect(await tokenStore.read(alice.accountId)).to.not.equal(undefined);
+    });
+
     it('a step-up challenge (acrs) asks for sign-in with its claims and keeps the tokens', async () => {
       api.challengeOnceWithClaims(stepUp);
       const error = await expectRejection(callApi.execute(alice), InteractionRequired);

@@ -6,23 +6,29 @@ import {
   SignInNotCompleted,
   SignInRejected,
   SignInUnverified,
+  TokenRefreshFailed,
 } from '../../domain/errors.ts';
 import { isClaimsRequest } from '../../domain/claims-challenge.ts';
 import { ProviderFailedAnswer, ProviderUnreachable, UnreadableIdToken, UnusableTokenResponse } from './network-client-errors.ts';
 
-/** Translates what MSAL throws while acquiring a token silently into domain errors. */
+/**
+ * Translates what MSAL throws while acquiring a token silently into domain errors: the provider out
+ * of reach ("not reachable"), or reached but failing the refresh ("could not renew").
+ */
 export function silentTokenError(error: unknown, scopes: readonly string[]): unknown {
-  if (providerTrouble(error)) return new IdentityProviderUnavailable('token refresh failed', { cause: error });
+  const trouble = providerTrouble(error);
+  if (trouble === 'failed') return new TokenRefreshFailed('token refresh failed', { cause: error });
+  if (trouble === 'unreachable') return new IdentityProviderUnavailable('token refresh failed', { cause: error });
   if (error instanceof InteractionRequiredAuthError || (error instanceof ServerError && REFRESH_REFUSED_UNTIL_SIGN_IN.has(error.errorCode))) {
     // Claims that are no claims request are dropped, as for a code redemption (below): MSAL refuses
     // them when it builds the sign-in request, which was a 500 on every load of the page.
     const claims = error instanceof InteractionRequiredAuthError && isClaimsRequest(error.claims) ? error.claims : undefined;
     return new InteractionRequired(scopes, claims, { cause: error, reason: error.errorCode });
   }
-  if (error instanceof ServerError) return new IdentityProviderUnavailable(`token refresh refused: ${error.errorCode}`, { cause: error });
+  if (error instanceof ServerError) return new TokenRefreshFailed(`token refresh refused: ${error.errorCode}`, { cause: error });
   // MSAL could not read the provider's answer (an ID token or client_info it cannot decode): the
   // provider failing, as an unusable answer to a code redemption is refused, not this server's fault.
-  if (error instanceof ClientAuthError) return new IdentityProviderUnavailable(`token refresh answer unreadable: ${error.errorCode}`, { cause: error });
+  if (error instanceof ClientAuthError) return new TokenRefreshFailed(`token refresh answer unreadable: ${error.errorCode}`, { cause: error });
   return error;
 }
 
@@ -40,10 +46,10 @@ export function codeRedemptionError(error: unknown, scopes: readonly string[]): 
       return new SignInRejected('The sign-in response failed a security check. Please start again.');
     }
     // The provider's trouble, or this app's credentials (a wrong or expired CLIENT_SECRET): not
-    // the user's, so a 503 that is logged as an error, as the same answers to a refresh are.
-    if (error instanceof ServerError && isServerSide(error)) return new SignInNotCompleted(`code redemption refused: ${error.errorCode}`, { cause: error });
-    if (error instanceof ServerError && CLIENT_REFUSED.has(error.errorCode)) {
-      return new IdentityProviderUnavailable(`code redemption refused: ${error.errorCode}`, { cause: error });
+    // the user's, so a 503 that is logged as an error, as the same answers to a refresh are. The
+    // provider was reached: "could not complete", not "not reachable".
+    if (error instanceof ServerError && (isServerSide(error) || CLIENT_REFUSED.has(error.errorCode))) {
+      return new SignInNotCompleted(`code redemption refused: ${error.errorCode}`, { cause: error });
     }
     // Asked for more, with the claims to ask for (Conditional Access at redemption, e.g. Entra's
     // AADSTS50076): the use case starts the sign-in again with them. Without claims a new sign-in

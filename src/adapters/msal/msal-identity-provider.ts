@@ -2,7 +2,7 @@ import { ConfidentialClientApplication, LogLevel, ProtocolMode, type AccountInfo
 import { decodeJwt } from 'jose';
 import type { Logger } from 'pino';
 import type { SignedInAccount } from '../../domain/account.ts';
-import { IdentityProviderUnavailable, InteractionRequired, SignInNotCompleted, SignInUnverified, TenantNotAllowed } from '../../domain/errors.ts';
+import { IdentityProviderUnavailable, InteractionRequired, SignInNotCompleted, SignInUnverified, TenantNotAllowed, TokenRefreshFailed } from '../../domain/errors.ts';
 import type {
   AccessToken,
   CachedToken,
@@ -250,7 +250,7 @@ export class MsalIdentityProvider implements IdentityProvider {
       const revocation = answered ? await this.#revoker.revoke(answered) : 'not-attempted';
       this.#logger.warn({ rule: error.rule, revocation }, 'refreshed tokens not stored: the ID token of the refresh failed a check');
       if (error instanceof TenantNotAllowed) throw new InteractionRequired(scopes, undefined, { cause: error, reason: 'tenant not allowed' });
-      throw new IdentityProviderUnavailable(`the ID token of a refresh failed a check (${error.rule})`, { cause: error });
+      throw new TokenRefreshFailed(`the ID token of a refresh failed a check (${error.rule})`, { cause: error });
     }
   }
 
@@ -395,7 +395,7 @@ export class MsalIdentityProvider implements IdentityProvider {
     }
     // MSAL 7 was seen here to return an empty token rather than throw when a test fake did not
     // match the token request: never hand out an empty token.
-    if (!result.accessToken) throw new IdentityProviderUnavailable('the provider returned no access token');
+    if (!result.accessToken) throw new TokenRefreshFailed('the provider returned no access token');
     this.#noteNarrowedGrant(request.scopes, result.scopes);
     // MSAL keeps whatever ID token a refresh returns, unchecked (it only decodes it), and hands it out
     // as the account's from then on (as `id_token_hint`, here): checked before anything is stored.
