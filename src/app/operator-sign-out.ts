@@ -232,6 +232,9 @@ function summary(target: OperatorTarget, result: SignOutResult, requestId: strin
     `  tokens:          ${result.partitionRemoved ? 'removed' : 'none held'}`,
     `  refresh token:   ${result.partitionRemoved ? REVOCATION_TEXT[result.revocation] : 'none held'}`,
     `  reference:       ${requestId} (the audit event's requestId)`,
+    // The provider's own session of each browser is not this app's to end: a browser that holds one
+    // signs in again at its next page, without a password (nothing here can stop that).
+    'Still signed in at the provider: a browser with that session (a stolen laptop) signs in to this app again without a password. For a stolen device or a compromised account, revoke the user\'s sessions at the provider too (Entra: "Revoke sessions").',
     '',
   ].join('\n');
 }

@@ -181,7 +181,8 @@ export class SignOutEverywhere {
    * tokens of the account and of every account those sessions name. Given both, they must be one
    * user, as the account's sessions tell: an account with a session of another subject, or with no
    * session to tell whose it is, is `SignOutRejected` before anything is removed (the run could
-   * sign out two people, and its audit event would name one).
+   * sign out two people, and its audit event would name one). An account that holds nothing at all
+   * (a second run) is no refusal: the run is the subject's.
    */
   async fromOperator(target: OperatorTarget): Promise<SignOutResult> {
     const [bySubject, byAccount] = await Promise.all([
@@ -196,7 +197,10 @@ export class SignOutEverywhere {
           { reason: 'another-user' },
         );
       }
-      if (byAccount.length === 0) {
+      // With no session and nothing held either (a run again after one that ended them), there is
+      // nothing of the account to tell apart: the run is the subject's. Tokens held with no session
+      // could be anyone's, and are not removed on the word of a subject.
+      if (byAccount.length === 0 && (await this.#holdsAnything(target.accountId))) {
         throw new SignOutRejected(
           `Account ${target.accountId} has no session to tell whether it is subject ${target.subject}'s: sign out --subject and --account in two runs.`,
           { reason: 'unknown-owner' },
@@ -206,6 +210,11 @@ export class SignOutEverywhere {
     const sessions = union(bySubject, byAccount);
     const subject = target.subject ?? sessions.find((session) => session.subject)?.subject;
     return signOutResult('operator', await this.#signOut(sessions, target.accountId !== undefined ? [target.accountId] : [], subject));
+  }
+
+  /** Whether a partition is stored for the account, one this app's keys cannot open included. */
+  async #holdsAnything(accountId: string): Promise<boolean> {
+    return (await this.#tokenStore.version(accountId)) !== undefined || (await this.#tokenStore.readSummary(accountId)) !== undefined;
   }
 
   /**

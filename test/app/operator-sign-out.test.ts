@@ -142,6 +142,7 @@ describe('npm run signout (operator sign-out) against Redis', function () {
     expect(run.code, run.stderr).to.equal(0);
     expect(run.stdout).to.contain(`Signed out subject ${alice.oid}:`);
     expect(run.stdout).to.match(/sessions ended: +2\n/).and.match(/tokens: +removed\n/).and.match(/refresh token: +revoked at the provider\n/);
+    expect(run.stdout, 'what is left for the operator to do').to.contain('revoke the user\'s sessions at the provider too');
     expect(await sessions.findBySubject(alice.oid)).to.deep.equal([]);
     expect(await tokens.read(accountOf(alice))).to.equal(undefined);
     expect(await refreshWith(aliceRefreshToken)).to.match(/400.*invalid_grant/);

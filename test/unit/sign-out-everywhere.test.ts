@@ -863,6 +863,13 @@ describe('SignOutEverywhere', () => {
       expect(await signOut.fromOperator({ accountId: bob.accountId }), 'by --account alone').to.include({ subject: undefined, partitionRemoved: true });
     });
 
+    it('runs again for a subject and an account whose first run ended everything: nothing-held, not refused', async () => {
+      expect(await signOut.fromOperator({ subject: alice.subject, accountId: alice.accountId })).to.include({ outcome: 'removed', sessionsEnded: 2 });
+
+      expect(await signOut.fromOperator({ subject: alice.subject, accountId: alice.accountId })).to.include({ outcome: 'nothing-held', sessionsEnded: 0, partitionRemoved: false });
+      await expectBobUntouched();
+    });
+
     it('reports a user with nothing stored as nothing-held', async () => {
       expect(await signOut.fromOperator({ subject: 'nobody' })).to.include({ outcome: 'nothing-held', sessionsEnded: 0, partitionRemoved: false, revocation: 'not-attempted' });
       await expectBobUntouched();
