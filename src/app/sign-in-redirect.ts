@@ -40,7 +40,7 @@ export function signInLocation(pageAsked: string): string {
 
 /**
  * Where a sign-in the app starts itself should end: the page asked for (pageAskedBy), or home
- * when the sign-in would refuse that page as a destination (a backslash in its query, say).
+ * when the sign-in would refuse that page as a destination (longer than 2,048 characters once encoded, say).
  */
 export function returnPathFor(pageAsked: string): string {
   return sameSitePath(pageAsked) ?? '/';

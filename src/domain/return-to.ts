@@ -3,7 +3,8 @@ export type ReturnPathCheck = { readonly path: string } | { readonly refused: 'o
 
 /**
  * A post-sign-in destination on this site, or `undefined` for anything else: only a path starting
- * with a single `/`, with no scheme, host, backslash or control character, that stays such a path
+ * with a single `/`, with no scheme, host, control character or backslash (but in the query or
+ * fragment), that stays such a path
  * once dot segments are resolved (no open redirect), and at most 2048 characters once
  * percent-encoded.
  */
@@ -17,8 +18,9 @@ export function checkReturnPath(candidate: unknown): ReturnPathCheck {
   const offSite = { refused: 'off-site' } as const;
   if (typeof candidate !== 'string' || candidate.length === 0) return offSite;
   if (!candidate.startsWith('/') || candidate.startsWith('//')) return offSite;
-  // Browsers treat '\' like '/', so '/\evil.example' would leave the site.
-  if (/[\\\u0000-\u001f\u007f]/.test(candidate)) return offSite;
+  // Browsers treat '\' like '/' in a path, so '/\evil.example' would leave the site; in the query
+  // or fragment it is a character like any other ('/search?q=a\b').
+  if (/[\u0000-\u001f\u007f]/.test(candidate) || /^[^?#]*\\/.test(candidate)) return offSite;
   if (candidate.length > MAX_LENGTH) return { refused: 'too-long' };
   const parsed = new URL(candidate, 'http://same-origin.invalid');
   if (parsed.origin !== 'http://same-origin.invalid') return offSite;

@@ -6,6 +6,7 @@ describe('sameSitePath', () => {
     ['an absolute URL', 'https://evil.example'],
     ['a protocol-relative URL', '//evil.example'],
     ['a backslash that browsers read as a slash', '/\\evil.example'],
+    ['a backslash anywhere in the path', '/a/b\\..\\..\\/evil.example?q'],
     ['a javascript: URL', 'javascript:alert(1)'],
     ['a raw CR/LF (header injection)', '/\r\nSet-Cookie: x=1'],
     ['a relative path without a leading slash', 'evil.example'],
@@ -42,5 +43,11 @@ describe('sameSitePath', () => {
 
   it('keeps a same-site path with its query and fragment', () => {
     expect(sameSitePath('/profile?x=1#y')).to.equal('/profile?x=1#y');
+  });
+
+  it('keeps a backslash in the query or the fragment, where no browser reads it as a slash', () => {
+    expect(sameSitePath('/profile?a=\\b')).to.equal('/profile?a=\\b');
+    expect(sameSitePath('/profile#\\evil.example')).to.equal('/profile#\\evil.example');
+    expect(sameSitePath('/profile?\\\\evil.example')).to.equal('/profile?\\\\evil.example');
   });
 });
