@@ -44,7 +44,7 @@ export async function buildApp(env: Readonly<Record<string, string | undefined>>
   const container = createAppContainer(config, logger, options.overrides);
   startBackgroundWork(container);
   try {
-    await storesReady(container.cradle);
+    if (!(await storesReady(container.cradle))) logger.warn({}, 'redis is not reachable yet: requests that need it answer 503 until it is');
   } catch (error) {
     await container.dispose();
     throw error;

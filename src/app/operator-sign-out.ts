@@ -80,7 +80,8 @@ export async function runOperatorSignOut(
     // The store is opened inside the audited work: a file that cannot be used (locked, from a newer
     // release) is a failed sign-out with its audit event too, as every sign-out has one.
     const result = await container.cradle.signOutAudit.around('operator', { requestId, subject: target.subject }, async () => {
-      await storesReady(container.cradle);
+      // Not waited for as an app instance waits (it answers 503 meanwhile): the run fails, to be run again.
+      if (!(await storesReady(container.cradle))) throw new StoreUnavailable(`Redis at ${redisAddress(config.redisUrl)} (REDIS_URL) did not answer`);
       return container.cradle.signOutEverywhere.fromOperator(target);
     });
     // Nothing found, and nothing at all under the prefix: most likely not the app's REDIS_KEY_PREFIX
@@ -241,3 +242,9 @@ function summary(target: OperatorTarget, result: SignOutResult, requestId: strin
 
 // `npm run signout` (src/signout.ts) runs it in-process or, for the offline dev stack, as this file.
 if (isMainModule(import.meta.url)) process.exitCode = await runOperatorSignOut(process.argv.slice(2), process.env);
+
+/** Where REDIS_URL points, without its credentials: what an operator checks when it does not answer. */
+function redisAddress(url: string): string {
+  const { host } = new URL(url);
+  return host || url.replace(/\/\/[^@/]*@/, '//');
+}

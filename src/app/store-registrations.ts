@@ -287,14 +287,15 @@ export function openSignOutJournal(
 }
 
 /**
- * Waits (bounded) until the configured store can take commands. Redis fails commands while it is
- * not connected rather than queueing them, so without this the first requests after a start
- * would get 503s. If it is not reachable the app starts anyway and answers 503 until it is. A
- * database REDIS_URL names that Redis refuses stops the start (a ConfigError): the app would
- * otherwise work in database 0. So do credentials it refuses: waiting would not end that.
+ * Waits (bounded) until the configured store can take commands: `false` when Redis did not answer
+ * in time. Redis fails commands while it is not connected rather than queueing them, so without
+ * this the first requests after a start would get 503s. If it is not reachable the app starts
+ * anyway and answers 503 until it is (the operator's command fails at once). A database REDIS_URL
+ * names that Redis refuses stops the start (a ConfigError): the app would otherwise work in
+ * database 0. So do credentials it refuses: waiting would not end that.
  */
-export async function storesReady(cradle: StoreCradle): Promise<void> {
-  if (cradle.config.tokenStore !== 'redis') return;
+export async function storesReady(cradle: StoreCradle): Promise<boolean> {
+  if (cradle.config.tokenStore !== 'redis') return true;
   let refusal: string | undefined;
   // Heard while waiting: Redis answering, but refusing who the app says it is, is no outage to wait out.
   let credentialsRefusal: string | undefined;
@@ -307,8 +308,7 @@ export async function storesReady(cradle: StoreCradle): Promise<void> {
     refusal = await refusedDatabase(cradle.redis, cradle.config.redisUrl);
   } catch {
     if (credentialsRefusal) throw new ConfigError(`REDIS_URL gives credentials this Redis refuses: ${credentialsRefusal}`);
-    cradle.logger.warn({}, 'redis is not reachable yet: requests that need it answer 503 until it is');
-    return;
+    return false;
   } finally {
     cradle.redis.off('error', onError);
   }
@@ -317,6 +317,7 @@ export async function storesReady(cradle: StoreCradle): Promise<void> {
   if (cradle.config.partitionsInMemory > 0 && !(await cradle.redisInvalidations.ready(REDIS_CONNECT_WAIT_MS)) && !cradle.redisInvalidations.stopped) {
     cradle.logger.warn({}, 'redis invalidations are not flowing yet: sessions and token versions are read from Redis until they do');
   }
+  return true;
 }
 
 const REDIS_CONNECT_WAIT_MS = 5000;

@@ -237,11 +237,14 @@ describe('npm run signout (operator sign-out) against Redis', function () {
   it('exits 2 with the usage for bad arguments, and 1 when the store cannot be reached', async () => {
     const noTarget = await runSignout([], env);
     const unknown = await runSignout(['--user', 'alice'], env);
-    const storeDown = await runSignout(['--subject', alice.oid], { ...env, REDIS_URL: `redis://127.0.0.1:${await freePort()}` });
+    const downPort = await freePort();
+    const storeDown = await runSignout(['--subject', alice.oid], { ...env, REDIS_URL: `redis://operator:s3cret-pw@127.0.0.1:${downPort}` });
 
     expect([noTarget.code, unknown.code, storeDown.code]).to.deep.equal([2, 2, 1]);
     expect(noTarget.stderr).to.contain('Usage: npm run signout');
-    expect(storeDown.stderr).to.match(/Sign-out failed \(reference [0-9a-f-]+\)/);
+    expect(storeDown.stderr).to.match(new RegExp(`Sign-out failed \\(reference [0-9a-f-]+\\): Redis at 127\\.0\\.0\\.1:${downPort} \\(REDIS_URL\\) did not answer\n`));
+    expect(storeDown.stderr, "the app's words for its requests, not the command's").to.not.contain('requests that need it answer 503');
+    expect(storeDown.stderr, 'never the password').to.not.contain('s3cret-pw');
     expect(storeDown.stderr).to.contain('"outcome":"failed"');
     expect(storeDown.stderr).to.contain('run the command again once the store answers');
     expect(await sessions.findBySubject(alice.oid), 'nothing changed').to.have.length(2);
