@@ -7,6 +7,8 @@ import { closeConnectionsWhileDraining } from './graceful-shutdown.ts';
 import { ejsViews } from './ejs-views.ts';
 import { errorHandler } from './middleware/error-handler.ts';
 import { httpsOnly } from './middleware/https-only.ts';
+import { loopbackHostAlias } from './middleware/loopback-host-alias.ts';
+import { isLoopbackHostname } from '../adapters/oidc/secure-url.ts';
 import { forwardedProtocolOfTheProxy } from './forwarded-protocol.ts';
 import { interactionRequiredRedirect } from './middleware/interaction-required.ts';
 import { securityHeaders } from './middleware/security-headers.ts';
@@ -54,6 +56,8 @@ export function createApp(container: AppContainer): Koa {
   }
   // The pages, which set secure cookies, over https only (health checks above come over plain http).
   if (config.trustProxy && cookies.https) app.use(httpsOnly(new URL(config.publicUrl).origin));
+  // A developer's own machine: one host name, PUBLIC_URL's, for the sign-in's cookies.
+  if (!config.trustProxy && isLoopbackHostname(new URL(config.publicUrl).hostname)) app.use(loopbackHostAlias(config.publicUrl));
   // Sign-outs journaled during a store outage are applied before any session is served.
   const { signOutJournalReplayer } = cradle;
   app.use(async (_ctx, next) => {

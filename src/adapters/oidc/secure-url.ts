@@ -12,6 +12,10 @@ export function isSecureUrl(url: string): boolean {
     return false;
   }
   if (parsed.protocol === 'https:') return true;
-  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(parsed.hostname) || parsed.hostname.endsWith('.localhost');
-  return parsed.protocol === 'http:' && loopback;
+  return parsed.protocol === 'http:' && isLoopbackHostname(parsed.hostname);
+}
+
+/** A host name (as `URL.hostname` gives it) that names this machine: `localhost`, `*.localhost`, `127.0.0.1`, `[::1]`. */
+export function isLoopbackHostname(hostname: string): boolean {
+  return ['localhost', '127.0.0.1', '[::1]'].includes(hostname) || hostname.endsWith('.localhost');
 }
