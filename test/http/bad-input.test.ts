@@ -248,12 +248,18 @@ describe('bad input gives a clear 4xx, never a 500 or a stack trace', () => {
     expect(entra.calls.authorization_code, 'no code was redeemed').to.equal(0);
   });
 
-  it('a page asked for that the sign-in would refuse as a destination sends the visitor home afterwards, not to a 400', async () => {
+  it('a page asked for that the sign-in would refuse as a destination (too long to keep) sends the visitor home afterwards, not to a 400', async () => {
     const browser = app.browser();
-    const page = await browser.get('/profile?q=a\\b');
+    const page = await browser.get(`/profile?q=${'%C3%A9'.repeat(400)}`);
     expect(page.status).to.equal(302);
     expect(page.location).to.equal('/auth/signin?returnTo=%2F');
     expect((await browser.get(page.location!)).status, 'the sign-in starts').to.equal(302);
+  });
+
+  it('a page asked for with a backslash in its query is returned to after sign-in (only one in the path would leave the site)', async () => {
+    const page = await app.browser().get('/profile?q=a\\b');
+    expect(page.status).to.equal(302);
+    expect(page.location).to.equal('/auth/signin?returnTo=%2Fprofile%3Fq%3Da%5Cb');
   });
 
   it('returnTo on this site is where the user lands after signing in', async () => {
