@@ -58,19 +58,19 @@ export class CallApi {
   }
 
   /**
-   * A token from the partition, or a refresh. A refresh the provider refuses with a revocation
-   * challenge (an `nbf` claims request beside `invalid_grant`, as the dev provider's "Revoke
-   * sessions" gives) is the same news as the API's: the account's sessions on every device end
-   * with its tokens, else the device the provider revoked (a lost one) would be served the tokens
-   * of the account's next sign-in, on another device, from the partition they share.
+   * A token from the partition, or a refresh. A refresh the provider refuses as revoked (with a
+   * revocation challenge, an `nbf` claims request beside `invalid_grant`, or saying so by its error
+   * number, Entra's AADSTS50173) is the same news as the API's challenge: the account's sessions on
+   * every device end with its tokens, else the device the provider revoked (a lost one) would be
+   * served the tokens of the account's next sign-in, on another device, from the partition they share.
    */
   async #acquire(account: SignedInAccount, request: Parameters<IdentityProvider['acquireTokenSilently']>[0]): Promise<{ token: string }> {
     try {
       return await this.#identityProvider.acquireTokenSilently(request);
     } catch (error) {
-      if (!(error instanceof InteractionRequired) || error.signedOut || !isRevocationChallenge(error.claims)) throw error;
+      if (!(error instanceof InteractionRequired) || error.signedOut || !(error.sessionsRevoked || isRevocationChallenge(error.claims))) throw error;
       await this.#revokedTokens.afterRevocation(account);
-      throw new InteractionRequired(error.scopes, error.claims, { cause: error, reason: 'the provider refused the refresh with a revocation challenge', signedOut: true });
+      throw new InteractionRequired(error.scopes, error.claims, { cause: error, reason: 'the provider refused the refresh as revoked', signedOut: true });
     }
   }
 

@@ -19,11 +19,18 @@ export class InteractionRequired extends DomainError {
   readonly claims: string | undefined;
   /** The user's sessions were ended on the way (a CAE revocation): this request's own is gone too. */
   readonly signedOut: boolean;
-  constructor(scopes: readonly string[], claims?: string, options?: { cause?: unknown; reason?: string; signedOut?: boolean }) {
+  /**
+   * The provider said, refusing a refresh, that the user's sessions were revoked (Entra's
+   * AADSTS50173 after a password reset or "Revoke sessions"): every token held for them is dead,
+   * as after a CAE revocation challenge.
+   */
+  readonly sessionsRevoked: boolean;
+  constructor(scopes: readonly string[], claims?: string, options?: { cause?: unknown; reason?: string; signedOut?: boolean; sessionsRevoked?: boolean }) {
     super(`interaction required${options?.reason ? `: ${options.reason}` : ''}`, options);
     this.scopes = scopes;
     this.claims = claims;
     this.signedOut = options?.signedOut === true;
+    this.sessionsRevoked = options?.sessionsRevoked === true;
   }
 }
 

@@ -62,6 +62,40 @@ describe('CAE claims challenges from the API', () => {
     expect((await phone.get('/profile')).status, 'the device that signed in again').to.equal(200);
   });
 
+  for (const [what, errorCode, ended] of [
+    ["AADSTS50173 (revoked: a password reset, an admin's Revoke sessions)", 50173, true],
+    ['AADSTS50057 (the account disabled)', 50057, true],
+    ['AADSTS700082 (expired for inactivity: not revoked)', 700082, false],
+  ] as const) {
+    it(`a refresh refused with ${what} ${ended ? 'ends every session of the account' : 'sends this browser to sign in and leaves the other sessions'}`, async () => {
+      let refused = false;
+      entra.tokenAnswer = (form, answer) =>
+        form.get('grant_type') === 'refresh_token' && refused
+          ? [400, { error: 'invalid_grant', error_description: `AADSTS${errorCode}: refused.`, error_codes: [errorCode] }]
+          : answer;
+      entra.accessTokenLifetimeSeconds = 60; // inside MSAL's renewal margin: every page refreshes
+      const phone = app.browser();
+      await signInWithBrowser(phone, entra, alice);
+      await signInWithBrowser(app.browser(), entra, alice);
+      const accountId = `${alice.oid}.${entra.tenantId}`;
+      refused = true;
+
+      const page = await phone.get('/profile');
+      expect(page.status).to.equal(302);
+      expect(new URL(page.location!, 'http://app').pathname).to.match(/^\/auth\/signin|^\/oauth2|authorize$/);
+      const left = await app.container.cradle.sessionStore.findByAccount(accountId);
+      const audit = app.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.event === 'sign-out');
+      if (ended) {
+        expect(left, 'every session of the account ended').to.deep.equal([]);
+        expect(await app.container.cradle.tokenStore.read(accountId), 'no tokens left behind').to.equal(undefined);
+        expect(audit.map((line) => [line.channel, line.outcome, line.sessionsEnded])).to.deep.equal([['cae-revocation', 'removed', 2]]);
+      } else {
+        expect(left, "the other device's session").to.have.length(2);
+        expect(audit).to.deep.equal([]);
+      }
+    });
+  }
+
   it("a revocation challenge removes the tokens and ends the account's sessions, then sends the user to sign in with the claims", async () => {
     const browser = app.browser();
     await signInWithBrowser(browser, entra, alice);

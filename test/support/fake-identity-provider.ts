@@ -50,6 +50,8 @@ export class FakeIdentityProvider implements IdentityProvider {
   readonly refreshTokenRevoked = new Set<string>();
   /** Accounts whose refresh the provider refuses with these claims to ask for (a CAE revocation, a step-up). */
   readonly refreshRefusedWithClaims = new Map<string, string>();
+  /** Accounts whose refresh the provider refuses saying their sessions were revoked (Entra's AADSTS50173). */
+  readonly sessionsRevoked = new Set<string>();
   /** Every `endSessionUrl` request, oldest first. */
   readonly endSessionRequests: EndSessionRequest[] = [];
   readonly #tokenStore: TokenStore;
@@ -139,6 +141,7 @@ export class FakeIdentityProvider implements IdentityProvider {
     }
     const claims = this.refreshRefusedWithClaims.get(request.accountId);
     if (claims) throw new InteractionRequired(request.scopes, claims, { reason: 'invalid_grant' });
+    if (this.sessionsRevoked.has(request.accountId)) throw new InteractionRequired(request.scopes, undefined, { reason: 'invalid_grant', sessionsRevoked: true });
     const fresh = this.#newAccessToken(request.accountId);
     await this.#waitWhileHeld();
     const updated: FakePartition = { ...partition, accessTokens: { ...partition.accessTokens, [key]: fresh } };

@@ -177,6 +177,16 @@ describe('CallApi', () => {
       expect(api.receivedTokens, 'the API was not called').to.deep.equal([]);
     });
 
+    it('so does a refresh the provider refuses saying the sessions were revoked, without claims (Entra\'s AADSTS50173)', async () => {
+      provider.sessionsRevoked.add(alice.accountId);
+      time += ACCESS_TOKEN_LIFETIME_MS;
+      const error = await expectRejection(callApi.execute(alice), InteractionRequired);
+      expect(error.signedOut).to.equal(true);
+      expect(error.claims).to.equal(undefined);
+      expect(revoked).to.deep.equal([alice.accountId]);
+      expect(await tokenStore.read(alice.accountId)).to.equal(undefined);
+    });
+
     it('so does the forced refresh after a plain 401', async () => {
       api.refuseOnce();
       provider.refreshRefusedWithClaims.set(alice.accountId, revocation);

@@ -23,7 +23,8 @@ export function silentTokenError(error: unknown, scopes: readonly string[]): unk
     // Claims that are no claims request are dropped, as for a code redemption (below): MSAL refuses
     // them when it builds the sign-in request, which was a 500 on every load of the page.
     const claims = error instanceof InteractionRequiredAuthError && isClaimsRequest(error.claims) ? error.claims : undefined;
-    return new InteractionRequired(scopes, claims, { cause: error, reason: error.errorCode });
+    const sessionsRevoked = SESSIONS_REVOKED.has(String(error.errorNo));
+    return new InteractionRequired(scopes, claims, { cause: error, reason: error.errorCode, sessionsRevoked });
   }
   if (error instanceof ServerError) return new TokenRefreshFailed(`token refresh refused: ${error.errorCode}`, { cause: error });
   // MSAL could not read the provider's answer (an ID token or client_info it cannot decode): the
@@ -79,6 +80,15 @@ export function codeRedemptionError(error: unknown, scopes: readonly string[]): 
  * is refused so on every page: a new sign-in for those scopes answers it, where a 503 "try again" never would.
  */
 const REFRESH_REFUSED_UNTIL_SIGN_IN = new Set(['invalid_grant', 'invalid_scope']);
+
+/**
+ * Entra's error numbers (`error_codes`) for a refresh refused because the user's tokens were
+ * revoked, not because they expired: AADSTS50173, "the provided grant has expired due to it being
+ * revoked" (a password changed or reset, an admin's "Revoke sessions": the user's TokensValidFrom
+ * moved), and AADSTS50057, the user account disabled. What a CAE revocation challenge says to an API.
+ * (https://learn.microsoft.com/entra/identity-platform/reference-error-codes)
+ */
+const SESSIONS_REVOKED = new Set(['50173', '50057']);
 
 /** RFC 6749 §5.2 errors that mean the client itself was refused. */
 const CLIENT_REFUSED = new Set(['invalid_client', 'unauthorized_client']);
