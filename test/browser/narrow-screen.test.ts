@@ -12,7 +12,7 @@ import { launchChromium } from './support/chromium.ts';
  * The signed-in pages with the most to show, rendered by the app's own views and stylesheet with
  * long but ordinary values, in a phone-sized Chromium window: nothing may scroll sideways.
  */
-describe('pages on a phone (360 px wide Chromium), a tablet and a zoomed laptop', function () {
+describe('pages on a small phone (320 px wide Chromium), a phone, a tablet and a zoomed laptop', function () {
   this.timeout(60_000);
   let server: Server;
   let browser: Browser;
@@ -49,8 +49,8 @@ describe('pages on a phone (360 px wide Chromium), a tablet and a zoomed laptop'
     server?.close();
   });
 
-  // A phone, and a tablet or a laptop zoomed to 200 % (between the phone layout and a wide screen).
-  for (const width of [360, 768, 1024]) for (const path of ['/sessions', '/profile']) {
+  // A small phone (or 1280 px at 400 % zoom, WCAG 2.2 SC 1.4.10), a phone, and a tablet or a laptop zoomed to 200 %.
+  for (const width of [320, 360, 768, 1024]) for (const path of ['/sessions', '/profile']) {
     it(`fits ${path} in ${width} px, its buttons and long values wrapped rather than cut off`, async () => {
       const page = await browser.newPage({ viewport: { width, height: 740 } });
       await page.goto(`${base}${path}`);
