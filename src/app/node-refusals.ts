@@ -54,7 +54,7 @@ function validHost(value: string): boolean {
 
 /** reg-name (IPv4 addresses included): unreserved, percent-encoded and sub-delims characters. */
 const REG_NAME = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})*$/;
-const IP_FUTURE = /^v[0-9A-Fa-f]+\.[A-Za-z0-9\-._~!$&'()*+,;=:]+$/;
+const IP_FUTURE = /^v[0-9A-F]+\.[A-Za-z0-9\-._~!$&'()*+,;=:]+$/i; // RFC 3986 §3.2.2: "v" in either case
 const PORT = /^:[0-9]*$/;
 
 /** Answers an `Expect` the server does not meet (see above). */

@@ -145,8 +145,8 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
       DEV_APP_AUTHORITY: options.appAuthority === 'common' ? 'common' : 'tenant',
       PORT: String(apps[0]!.port),
       SECOND_APP_PORT: String(apps[1]?.port ?? DEV_PORTS.appB),
-      DEV_IDP_PORT: new URL(servers.identityProvider.issuer).port,
-      DEMO_API_PORT: new URL(servers.demoApi.url).port,
+      DEV_IDP_PORT: String(portOf(servers.identityProvider.issuer)),
+      DEMO_API_PORT: String(portOf(servers.demoApi.url)),
     });
   } catch (error) {
     await close();
@@ -164,6 +164,12 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
     demoApi: servers.demoApi,
     close,
   };
+}
+
+/** The port a URL names, its scheme's default included (`URL.port` is empty for 443 on https). */
+function portOf(url: string): number {
+  const { port, protocol } = new URL(url);
+  return port ? Number(port) : protocol === 'https:' ? 443 : 80;
 }
 
 /** Resolves when `port` can be listened on (on the apps' host), else rejects with the listen error, which names the port. */

@@ -3,6 +3,7 @@ import nock from 'nock';
 import { fakeGraph, GRAPH, signInWithBrowser, startAppWithFakeEntra, stopTestApp, type TestApp } from '../support/app-harness.ts';
 import { fakeUser, type FakeEntra } from '../support/fake-entra.ts';
 import { metricValue } from '../support/metric-values.ts';
+import { waitUntil } from '../support/wait-until.ts';
 import { StoreUnavailable } from '../../src/domain/errors.ts';
 
 /**
@@ -95,6 +96,31 @@ describe('CAE claims challenges from the API', () => {
       }
     });
   }
+
+  it('a background refresh (the token past its refresh_on) refused as revoked ends every session of the account at the next page, not when the token nears expiry', async () => {
+    entra.refreshInSeconds = 600; // Entra's refresh_in on long-lived tokens: refresh_on is then past, below
+    const phone = app.browser();
+    await signInWithBrowser(phone, entra, alice);
+    await signInWithBrowser(app.browser(), entra, alice);
+    const accountId = `${alice.oid}.${entra.tenantId}`;
+    const { tokenStore, sessionStore } = app.container.cradle;
+    const partition = (await tokenStore.read(accountId))!;
+    const cache = JSON.parse(partition.data) as { AccessToken: Record<string, { refresh_on?: string }> };
+    for (const token of Object.values(cache.AccessToken)) token.refresh_on = String(Math.floor(Date.now() / 1000) - 10);
+    expect(await tokenStore.write(accountId, JSON.stringify(cache), partition.version)).to.equal(true);
+    entra.tokenAnswer = (form, answer) =>
+      form.get('grant_type') === 'refresh_token' ? [400, { error: 'invalid_grant', error_description: 'AADSTS50173: revoked.', error_codes: [50173] }] : answer;
+
+    expect((await phone.get('/profile')).status, 'served the token still held while the refresh runs behind it').to.equal(200);
+    await waitUntil(() => app.logs.some((line) => line.includes('refused as revoked')), 2000, 'the background refresh was not refused');
+    const next = await phone.get('/profile');
+
+    expect(next.status).to.equal(302);
+    expect(await sessionStore.findByAccount(accountId), 'every session of the account ended').to.deep.equal([]);
+    expect(await tokenStore.read(accountId), 'no tokens left behind').to.equal(undefined);
+    const audit = app.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.event === 'sign-out');
+    expect(audit.map((line) => [line.channel, line.outcome, line.sessionsEnded])).to.deep.equal([['cae-revocation', 'removed', 2]]);
+  });
 
   it("a revocation challenge removes the tokens and ends the account's sessions, then sends the user to sign in with the claims", async () => {
     const browser = app.browser();

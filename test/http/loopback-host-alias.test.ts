@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { request } from 'node:http';
-import { startAppWithFakeEntra, stopTestApp, type TestApp } from '../support/app-harness.ts';
+import { startAppWithFakeEntra, startTestApp, stopTestApp, type TestApp } from '../support/app-harness.ts';
 import { fakeUser, type FakeEntra } from '../support/fake-entra.ts';
 import { ScriptedBrowser } from '../support/scripted-browser.ts';
 
@@ -63,5 +63,16 @@ describe('a page asked for by another name of this machine than PUBLIC_URL names
     expect(callback.location).to.equal('/profile');
     const page = await browser.get(`${app.baseUrl}/profile`);
     expect(page.status, page.text).to.equal(200);
+  });
+
+  it('is left to the proxy with TRUST_PROXY=true: the Host it sends may be its own', async () => {
+    const behindProxy = await startTestApp(entra, { TRUST_PROXY: 'true' });
+    try {
+      const { port } = new URL(behindProxy.baseUrl);
+      const answer = await ask(behindProxy, 'GET', '/', `localhost:${port}`);
+      expect(answer.status).to.equal(200);
+    } finally {
+      await behindProxy.close();
+    }
   });
 });

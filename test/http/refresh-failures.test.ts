@@ -47,6 +47,18 @@ describe('the provider failing a refresh', () => {
     });
   }
 
+  it('says "could not renew" on every page of the user that waited for that refresh, not "not reachable" on the second', async () => {
+    const browser = app.browser();
+    await signInWithBrowser(browser, entra, alice);
+    entra.tokenAnswer = (form, given) =>
+      form.get('grant_type') !== 'refresh_token' ? given : new Promise((resolve) => setTimeout(() => resolve([500, { error: 'server_error' }]), 200));
+    const pages = await Promise.all([browser.get('/profile'), browser.get('/profile')]);
+    expect(pages.map((page) => [page.status, /could not renew your access/.test(page.text), /not reachable/.test(page.text)])).to.deep.equal([
+      [503, true, false],
+      [503, true, false],
+    ]);
+  });
+
   it('says the sign-in service is not reachable when the token endpoint does not answer in time', async () => {
     const text = await failedRefresh('never');
     expect(text).to.contain('not reachable right now');

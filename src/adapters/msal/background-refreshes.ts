@@ -12,6 +12,7 @@ export class BackgroundRefreshes {
   readonly #running = new Set<string>();
   readonly #inFlight = new Set<Promise<unknown>>();
   readonly #failedAt = new Map<string, number>();
+  readonly #revoked = new Map<string, RevokedInBackground>();
   readonly #now: () => number;
 
   constructor(deps: { now?: () => number } = {}) {
@@ -48,10 +49,34 @@ export class BackgroundRefreshes {
     clearTimeout(timer);
   }
 
+  /**
+   * The provider refused an account's background refresh as revoked, while the partition was at
+   * `version`: its next request is to hear so (takeRevoked) rather than be served the token still
+   * held, whose session the provider ended.
+   */
+  noteRevoked(accountId: string, revoked: RevokedInBackground): void {
+    if (this.#revoked.size >= MAX_FAILURES_REMEMBERED) this.#revoked.delete(this.#revoked.keys().next().value!);
+    this.#revoked.set(accountId, revoked);
+  }
+
+  /** The revocation noted for `accountId`, once (see noteRevoked). */
+  takeRevoked(accountId: string): RevokedInBackground | undefined {
+    if (this.#revoked.size === 0) return undefined;
+    const revoked = this.#revoked.get(accountId);
+    this.#revoked.delete(accountId);
+    return revoked;
+  }
+
   finished(accountId: string, succeeded: boolean): void {
     this.#running.delete(accountId);
     if (succeeded) return;
     if (this.#failedAt.size >= MAX_FAILURES_REMEMBERED) this.#failedAt.delete(this.#failedAt.keys().next().value!);
     this.#failedAt.set(accountId, this.#now());
   }
+}
+
+/** A background refresh the provider refused as revoked: the partition's version then, and the claims it asked for. */
+export interface RevokedInBackground {
+  readonly version: string | undefined;
+  readonly claims: string | undefined;
 }

@@ -15,6 +15,7 @@ import type {
 } from '../../ports/identity-provider.port.ts';
 import type { RefreshTokenRevoker } from '../../ports/refresh-token-revoker.port.ts';
 import type { TokenStore } from '../../ports/token-store.port.ts';
+import { isRevocationChallenge } from '../../domain/claims-challenge.ts';
 import { codeRedemptionError, silentTokenError } from './msal-errors.ts';
 import { PartitionCachePlugin } from './partition-cache-plugin.ts';
 import { RefreshGate } from './refresh-gate.ts';
@@ -320,6 +321,7 @@ export class MsalIdentityProvider implements IdentityProvider {
       if (!found || (found.refreshDue && !orDueForRefresh)) return undefined;
       return { token: found.token, outcome: fromMemory ? ('memory-hit' as const) : ('store-hit' as const), due: found.refreshDue };
     };
+    await this.#heardOfRevocation(request);
     if (!request.forceRefresh) {
       const cached = await fromCache(true);
       if (cached?.due) this.#refreshInBackground(request, () => fromCache());
@@ -365,11 +367,28 @@ export class MsalIdentityProvider implements IdentityProvider {
     this.#backgroundRefreshes.track(running);
     running.then(
       () => this.#backgroundRefreshes.finished(accountId, true),
-      (error: unknown) => {
+      async (error: unknown) => {
         this.#backgroundRefreshes.finished(accountId, false);
-        this.#logger.warn({ err: error }, 'background token refresh failed: the current token is served until it nears expiry');
+        if (error instanceof InteractionRequired && (error.sessionsRevoked || isRevocationChallenge(error.claims))) {
+          const version = await this.#tokenStore.version(accountId).catch(() => undefined);
+          this.#backgroundRefreshes.noteRevoked(accountId, { version, claims: error.claims });
+          this.#logger.warn({ err: error }, 'background token refresh refused as revoked: the account\'s next request ends its sessions');
+        } else this.#logger.warn({ err: error }, 'background token refresh failed: the current token is served until it nears expiry');
       },
     );
+  }
+
+  /**
+   * A background refresh of this account the provider refused as revoked (AADSTS50173, a revocation
+   * challenge), with the partition as it was then: the request hears it as its own refresh would
+   * have (CallApi then ends the account's sessions), instead of being served the token still held
+   * until it nears expiry, which may be hours. A partition written since (a sign-in) is not the
+   * one refused.
+   */
+  async #heardOfRevocation(request: SilentTokenRequest): Promise<void> {
+    const revoked = this.#backgroundRefreshes.takeRevoked(request.accountId);
+    if (!revoked || (await this.#tokenStore.version(request.accountId)) !== revoked.version) return;
+    throw new InteractionRequired(request.scopes, revoked.claims, { reason: 'a background refresh was refused as revoked', sessionsRevoked: true });
   }
 
   /** Lets MSAL refresh the account's tokens, and stores them unless the partition changed meanwhile. */

@@ -1,4 +1,4 @@
-import { IdentityProviderUnavailable } from '../../domain/errors.ts';
+import { IdentityProviderUnavailable, TokenRefreshFailed } from '../../domain/errors.ts';
 
 /**
  * Serializes the refreshes of one account across the app processes sharing a store (the Redis and
@@ -67,10 +67,11 @@ export class RefreshGate {
   }
 
   /**
-   * A request that waited for a refresh which failed because the provider could not be reached
-   * (`IdentityProviderUnavailable`) fails with it, unless `cached` has what it needs: refreshing in
-   * its turn, each of a user's N concurrent pages would wait out the provider's timeout after the
-   * one before, the last after N of them. Other failures (the refresh token refused) let it try its own.
+   * A request that waited for a refresh which failed because the provider could not be reached, or
+   * was reached but failed (`IdentityProviderUnavailable`, `TokenRefreshFailed`), fails with it,
+   * unless `cached` has what it needs: refreshing in its turn, each of a user's N concurrent pages
+   * would wait out the provider's timeout after the one before, the last after N of them. Other
+   * failures (the refresh token refused) let it try its own.
    */
   run<T>(accountId: string, cached: () => Promise<T | undefined>, refresh: () => Promise<T>): Promise<T> {
     const ahead = this.#queues.get(accountId);
@@ -148,5 +149,8 @@ function keepExtended(held: HeldRefreshLock, ttlMs: number): NodeJS.Timeout {
 async function afterUnavailable<T>(failure: IdentityProviderUnavailable, cached: () => Promise<T | undefined>): Promise<T> {
   const hit = await cached();
   if (hit !== undefined) return hit;
+  // The same answer as the request whose refresh it waited for: "could not renew" where the provider
+  // answered, "not reachable" where it did not.
+  if (failure instanceof TokenRefreshFailed) throw new TokenRefreshFailed('the refresh this request waited for failed at the provider', { cause: failure });
   throw new IdentityProviderUnavailable('the refresh this request waited for could not reach the provider', { cause: failure });
 }
