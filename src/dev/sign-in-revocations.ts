@@ -17,6 +17,16 @@ export interface SignInRevocations {
  */
 export class SignInRevocationList implements SignInRevocations {
   readonly #notBefore = new Map<string, number>();
+  readonly #refreshTokens = new Set<string>();
+
+  /** Refresh tokens removed by a revocation: a refresh with one is answered as Entra answers it (revoked-refresh-token.ts). */
+  revokeRefreshTokens(values: Iterable<string>): void {
+    for (const value of values) this.#refreshTokens.add(value);
+  }
+
+  refreshTokenRevoked(value: string): boolean {
+    return this.#refreshTokens.has(value);
+  }
 
   /**
    * Records a revocation taking effect at the next whole second after `nowMs`. Token times have a

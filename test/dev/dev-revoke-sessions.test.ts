@@ -62,7 +62,10 @@ describe('dev identity provider: revoke a user\'s sessions (Entra "Revoke sessio
     const revocation = await servers.identityProvider.revokeUserSessions('alice');
 
     expect(revocation).to.include({ username: 'alice', oid: demoUserByUsername('alice')!.oid, sessions: 1, grants: 1 });
-    expect(await refresh(alice)).to.match(/400.*invalid_grant/);
+    expect(revocation, 'no refresh token value in what it reports').to.not.have.property('refreshTokens');
+    const refused = await refresh(alice);
+    expect(refused, "as Entra answers a revoked grant: AADSTS50173, which the app takes for the user's sessions revoked").to.match(/400.*invalid_grant.*AADSTS50173/);
+    expect(refused).to.match(/"error_codes":\[50173\]/);
     expect(await refresh(bob)).to.equal('refreshed');
   });
 

@@ -83,6 +83,24 @@ describe('dev stack end to end: sign-in and calling the API', function () {
     expect(afterFirst?.version, 'rewritten by the first refresh').to.be.a('string').and.not.equal(afterSignIn!.version);
     expect(afterSecond?.version, 'rewritten by the second refresh').to.be.a('string').and.not.equal(afterFirst!.version);
   });
+
+  it("ends every session of alice in app A when the provider's Revoke sessions makes her next refresh fail (AADSTS50173), bob untouched", async () => {
+    const { appA, stack } = world;
+    const [laptop, lostPhone, bobBrowser] = [world.browser(), world.browser(), world.browser()];
+    await signInToProfile(laptop, appA, 'alice');
+    await signInToProfile(lostPhone, appA, 'alice');
+    await signInToProfile(bobBrowser, appA, 'bob');
+    expect(await sessionCount(appA.sqlitePath, ALICE)).to.be.at.least(2);
+
+    await stack.identityProvider.revokeUserSessions('alice');
+    const page = await laptop.get(`${appA.url}/profile`); // its token is inside MSAL's margin: a refresh, refused
+
+    expect(page.status).to.equal(302);
+    expect(await sessionCount(appA.sqlitePath, ALICE), 'every session of alice, the lost phone\'s too').to.equal(0);
+    expect(await tokenPartition(appA.sqlitePath, ALICE)).to.equal(undefined);
+    expectRedirectToSignIn(await lostPhone.get(`${appA.url}/profile`), appA);
+    expect((await bobBrowser.get(`${appA.url}/profile`)).status, 'bob').to.equal(200);
+  });
 });
 
 describe('dev stack end to end: sign-out from the app', function () {

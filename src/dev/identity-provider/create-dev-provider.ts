@@ -10,12 +10,14 @@ import { interactions } from './interactions.ts';
 import { providerConfiguration } from './provider-configuration.ts';
 import type { DevProviderSettings } from './provider-configuration.ts';
 import { stripOfflineAccessOnRefresh } from './refresh-scope.ts';
+import { revokedRefreshTokenOnRefresh, type RevokedRefreshTokens } from './revoked-refresh-token.ts';
 import type { SignInTickets } from './sign-in-tickets.ts';
 
 export interface DevProviderExtras {
   readonly sendIssInFrontChannel: boolean;
   readonly claimsRecorder: ClaimsRecorder;
   readonly signInTickets: SignInTickets;
+  readonly revokedRefreshTokens: RevokedRefreshTokens;
 }
 
 /**
@@ -35,6 +37,7 @@ export function createDevProvider(issuer: string, settings: DevProviderSettings 
   provider.use(stripOfflineAccessOnRefresh(paths.routes.token));
   provider.use(clientInfo(tenant.tenantId));
   provider.use(consentRequiredOnRefresh());
+  provider.use(revokedRefreshTokenOnRefresh(settings.revokedRefreshTokens));
   provider.use(frontChannelLogout(provider, { issuer, sendIss: settings.sendIssInFrontChannel }));
   return provider;
 }

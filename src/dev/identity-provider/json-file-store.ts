@@ -15,9 +15,10 @@ export interface JsonFileStore {
   readonly adapter: AdapterFactory;
   /**
    * Removes every session and grant of one account, and every token and code of those grants
-   * (the provider's side of Entra's "Revoke sessions"). Idempotent; reports what it removed.
+   * (the provider's side of Entra's "Revoke sessions"). Idempotent; reports what it removed, with
+   * the refresh tokens' values (an opaque refresh token's value is its id).
    */
-  removeAccount(accountId: string): { sessions: number; grants: number };
+  removeAccount(accountId: string): { sessions: number; grants: number; refreshTokens: string[] };
 }
 
 /**
@@ -55,10 +56,15 @@ export function createJsonFileStore(file: string): JsonFileStore {
     }
     return undefined;
   };
-  const deleteGrantables = (grantIds: ReadonlySet<string>): void => {
+  /** Deletes every token and code of these grants; the ids of the refresh tokens deleted. */
+  const deleteGrantables = (grantIds: ReadonlySet<string>): string[] => {
+    const refreshTokens: string[] = [];
     for (const [key, entry] of entries) {
-      if (GRANTABLE.has(modelOf(key)) && grantIds.has(String(entry.payload.grantId))) entries.delete(key);
+      if (!GRANTABLE.has(modelOf(key)) || !grantIds.has(String(entry.payload.grantId))) continue;
+      if (modelOf(key) === 'RefreshToken') refreshTokens.push(key.slice('RefreshToken:'.length));
+      entries.delete(key);
     }
+    return refreshTokens;
   };
 
   const adapter = (model: string): Adapter => {
@@ -107,9 +113,9 @@ export function createJsonFileStore(file: string): JsonFileStore {
         if (model === 'Session') sessions += 1;
         if (model === 'Grant' || model === 'Session') entries.delete(key);
       }
-      deleteGrantables(grantIds);
+      const refreshTokens = deleteGrantables(grantIds);
       persist();
-      return { sessions, grants: grantIds.size };
+      return { sessions, grants: grantIds.size, refreshTokens };
     },
   };
 }

@@ -49,6 +49,7 @@ export async function startDevIdentityProvider(options: DevIdentityProviderOptio
     const origin = `https://${options.host ?? 'localhost'}:${(server.address() as AddressInfo).port}`;
     const claimsRecorder = new ClaimsRecorder();
     const signInTickets = new SignInTickets();
+    const revocations = new SignInRevocationList();
     const tenants = DEMO_TENANTS.map((tenant, i) => createTenantInstance(origin, {
       tenant,
       isDefaultTenant: i === 0,
@@ -61,13 +62,13 @@ export async function startDevIdentityProvider(options: DevIdentityProviderOptio
       revocation: options.revocation ?? false,
       claimsRecorder,
       signInTickets,
+      revokedRefreshTokens: revocations,
       api: {
         audience: options.apiAudience ?? DEFAULT_API_AUDIENCE,
         scopes: options.apiScopes ?? DEFAULT_API_SCOPES,
         accessTokenTtlSeconds: options.accessTokenTtlSeconds ?? 3600,
       },
     }));
-    const revocations = new SignInRevocationList();
     const revoke = (username: string) => revokeUserSessions({ tenants, revocations }, username);
     server.on('request', dispatchRequests({ tenants, frontDoor: commonFrontDoor(tenants, signInTickets), admin: revokeSessionsEndpoint(revoke) }));
 

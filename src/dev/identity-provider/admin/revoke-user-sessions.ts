@@ -28,7 +28,8 @@ export class UnknownDemoUser extends Error {
  * tenant, every grant (so every refresh token and code) and every provider session of theirs is
  * removed, then the revocation time is recorded for the demo API, which from then on answers
  * their older access tokens with a CAE revocation challenge. Front-channel or back-channel logout
- * is not sent: Entra does not notify apps either; they learn it from `invalid_grant` and the challenge.
+ * is not sent: Entra does not notify apps either; they learn it from the challenge, and from a
+ * refresh answered `invalid_grant` with Entra's AADSTS50173 (revoked-refresh-token.ts).
  *
  * Resolves once the recorded second has begun, so a token issued after this resolves is accepted.
  */
@@ -39,7 +40,8 @@ export async function revokeUserSessions(
   const user = demoUserByUsername(username);
   const tenant = user && deps.tenants.find((candidate) => candidate.tenant.tenantId === user.tenantId);
   if (!user || !tenant) throw new UnknownDemoUser(username);
-  const removed = tenant.store.removeAccount(user.oid);
+  const { refreshTokens, ...removed } = tenant.store.removeAccount(user.oid);
+  deps.revocations.revokeRefreshTokens(refreshTokens);
   const notBefore = deps.revocations.revoke(user.oid);
   // A loop, not one sleep: timers run on the monotonic clock and were seen here to fire 1 ms before
   // `Date.now()` (the wall clock tokens are stamped with) reached the second.
