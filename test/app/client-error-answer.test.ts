@@ -85,7 +85,7 @@ describe("requests Node's HTTP parser refuses: a status and a sentence, never an
   });
 
   it('serves every Host the grammar allows: a name, an IPv4 or IPv6 address, with or without a port, and empty', async () => {
-    for (const host of ['localhost', 'localhost:3000', 'localhost:', '127.0.0.1:3000', '[::1]:3000', '[::ffff:127.0.0.1]', '[v1.fe80::a+en1]', 'xn--bcher-kva.example', 'a_b.example', 'caf%C3%A9.example', '']) {
+    for (const host of ['localhost', 'localhost:3000', 'localhost:', '127.0.0.1:3000', '[::1]:3000', '[::ffff:127.0.0.1]', '[v1.fe80::a+en1]', '[V1.fe80::a+en1]', 'xn--bcher-kva.example', 'a_b.example', 'caf%C3%A9.example', '']) {
       const answer = await rawExchange(port, `GET /healthz HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
       expect(answer, `Host: ${host}`).to.match(/^HTTP\/1\.1 200 /);
     }

@@ -58,7 +58,7 @@ describe('pages on a small phone (320 px wide Chromium), a phone, a tablet and a
       expect(scrollWidth, 'no sideways scroll').to.equal(clientWidth);
       // Wrapped between words only, where a value has words: "Refresh token", not "Refres / h / token".
       // A word broken across lines has more than one box. (A date may break after a hyphen, as
-      // browsers break text: the sessions page has four columns to fit in 360 px.)
+      // browsers break text: the sessions page has four columns to fit in 320 px.)
       const brokenWords = await page.evaluate(() => {
         const broken: string[] = [];
         for (const cell of document.querySelectorAll('td:not(.scopes), th, dt, button')) {

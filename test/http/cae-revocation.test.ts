@@ -97,29 +97,59 @@ describe('CAE claims challenges from the API', () => {
     });
   }
 
-  it('a background refresh (the token past its refresh_on) refused as revoked ends every session of the account at the next page, not when the token nears expiry', async () => {
-    entra.refreshInSeconds = 600; // Entra's refresh_in on long-lived tokens: refresh_on is then past, below
-    const phone = app.browser();
-    await signInWithBrowser(phone, entra, alice);
-    await signInWithBrowser(app.browser(), entra, alice);
-    const accountId = `${alice.oid}.${entra.tenantId}`;
-    const { tokenStore, sessionStore } = app.container.cradle;
-    const partition = (await tokenStore.read(accountId))!;
-    const cache = JSON.parse(partition.data) as { AccessToken: Record<string, { refresh_on?: string }> };
-    for (const token of Object.values(cache.AccessToken)) token.refresh_on = String(Math.floor(Date.now() / 1000) - 10);
-    expect(await tokenStore.write(accountId, JSON.stringify(cache), partition.version)).to.equal(true);
-    entra.tokenAnswer = (form, answer) =>
-      form.get('grant_type') === 'refresh_token' ? [400, { error: 'invalid_grant', error_description: 'AADSTS50173: revoked.', error_codes: [50173] }] : answer;
+  describe('a background refresh (the token past its refresh_on, served meanwhile) refused', () => {
+    /** Alice on two devices, her tokens past `refresh_on`, the token endpoint refusing refreshes with `error_codes`. */
+    async function pastRefreshOn(errorCode: number) {
+      entra.refreshInSeconds = 600; // Entra's refresh_in on long-lived tokens: refresh_on is then past, below
+      const device = app.browser();
+      await signInWithBrowser(device, entra, alice);
+      await signInWithBrowser(app.browser(), entra, alice);
+      const accountId = `${alice.oid}.${entra.tenantId}`;
+      const { tokenStore, sessionStore } = app.container.cradle;
+      const partition = (await tokenStore.read(accountId))!;
+      const cache = JSON.parse(partition.data) as { AccessToken: Record<string, { refresh_on?: string }> };
+      for (const token of Object.values(cache.AccessToken)) token.refresh_on = String(Math.floor(Date.now() / 1000) - 10);
+      expect(await tokenStore.write(accountId, JSON.stringify(cache), partition.version)).to.equal(true);
+      entra.tokenAnswer = (form, answer) =>
+        form.get('grant_type') === 'refresh_token' ? [400, { error: 'invalid_grant', error_description: `AADSTS${errorCode}: refused.`, error_codes: [errorCode] }] : answer;
+      expect((await device.get('/profile')).status, 'served the token still held while the refresh runs behind it').to.equal(200);
+      await waitUntil(() => app.logs.some((line) => line.includes('background token refresh')), 2000, 'the background refresh did not end');
+      const audit = () => app.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.event === 'sign-out').map((line) => [line.channel, line.outcome, line.sessionsEnded]);
+      return { device, accountId, tokenStore, sessionStore, audit };
+    }
 
-    expect((await phone.get('/profile')).status, 'served the token still held while the refresh runs behind it').to.equal(200);
-    await waitUntil(() => app.logs.some((line) => line.includes('refused as revoked')), 2000, 'the background refresh was not refused');
-    const next = await phone.get('/profile');
+    it('as revoked (AADSTS50173) ends every session of the account at the next page, not when the token nears expiry', async () => {
+      const { device, accountId, tokenStore, sessionStore, audit } = await pastRefreshOn(50173);
+      const next = await device.get('/profile');
 
-    expect(next.status).to.equal(302);
-    expect(await sessionStore.findByAccount(accountId), 'every session of the account ended').to.deep.equal([]);
-    expect(await tokenStore.read(accountId), 'no tokens left behind').to.equal(undefined);
-    const audit = app.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.event === 'sign-out');
-    expect(audit.map((line) => [line.channel, line.outcome, line.sessionsEnded])).to.deep.equal([['cae-revocation', 'removed', 2]]);
+      expect(next.status).to.equal(302);
+      expect(await sessionStore.findByAccount(accountId), 'every session of the account ended').to.deep.equal([]);
+      expect(await tokenStore.read(accountId), 'no tokens left behind').to.equal(undefined);
+      expect(audit()).to.deep.equal([['cae-revocation', 'removed', 2]]);
+    });
+
+    it('as revoked, whose sign-out fails once (the store down), is tried again by the next page', async () => {
+      const { device, accountId, sessionStore, audit } = await pastRefreshOn(50173);
+      const destroy = sessionStore.destroy.bind(sessionStore);
+      let down = true;
+      sessionStore.destroy = async (id: string) => {
+        if (down) throw new StoreUnavailable('the session store is down');
+        return destroy(id);
+      };
+      expect((await device.get('/profile')).status, 'the store down').to.equal(503);
+      down = false;
+
+      expect((await device.get('/profile')).status).to.equal(302);
+      expect(await sessionStore.findByAccount(accountId)).to.deep.equal([]);
+      expect(audit()).to.deep.equal([['cae-revocation', 'failed', 0], ['cae-revocation', 'removed', 2]]);
+    });
+
+    it('as expired (AADSTS700082, not revoked) ends nothing: the token is served until it nears expiry', async () => {
+      const { device, accountId, sessionStore, audit } = await pastRefreshOn(700082);
+      expect((await device.get('/profile')).status).to.equal(200);
+      expect(await sessionStore.findByAccount(accountId)).to.have.length(2);
+      expect(audit()).to.deep.equal([]);
+    });
   });
 
   it("a revocation challenge removes the tokens and ends the account's sessions, then sends the user to sign in with the claims", async () => {

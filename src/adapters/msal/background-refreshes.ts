@@ -50,21 +50,23 @@ export class BackgroundRefreshes {
   }
 
   /**
-   * The provider refused an account's background refresh as revoked, while the partition was at
-   * `version`: its next request is to hear so (takeRevoked) rather than be served the token still
-   * held, whose session the provider ended.
+   * The provider refused an account's background refresh as revoked, the partition at `version`:
+   * its requests are to hear so (revokedAt) rather than be served the token still held, whose
+   * session the provider ended, until the partition changes (forgetRevoked).
    */
   noteRevoked(accountId: string, revoked: RevokedInBackground): void {
     if (this.#revoked.size >= MAX_FAILURES_REMEMBERED) this.#revoked.delete(this.#revoked.keys().next().value!);
     this.#revoked.set(accountId, revoked);
   }
 
-  /** The revocation noted for `accountId`, once (see noteRevoked). */
-  takeRevoked(accountId: string): RevokedInBackground | undefined {
-    if (this.#revoked.size === 0) return undefined;
-    const revoked = this.#revoked.get(accountId);
-    this.#revoked.delete(accountId);
-    return revoked;
+  /** The revocation noted for `accountId` (noteRevoked), if any. */
+  revokedAt(accountId: string): RevokedInBackground | undefined {
+    return this.#revoked.size === 0 ? undefined : this.#revoked.get(accountId);
+  }
+
+  /** Forgets `revoked`, unless a newer one was noted for the account meanwhile. */
+  forgetRevoked(accountId: string, revoked: RevokedInBackground): void {
+    if (this.#revoked.get(accountId) === revoked) this.#revoked.delete(accountId);
   }
 
   finished(accountId: string, succeeded: boolean): void {
@@ -75,8 +77,8 @@ export class BackgroundRefreshes {
   }
 }
 
-/** A background refresh the provider refused as revoked: the partition's version then, and the claims it asked for. */
+/** A background refresh the provider refused as revoked: the version of the partition it sent the refresh token of, and the claims asked for. */
 export interface RevokedInBackground {
-  readonly version: string | undefined;
+  readonly version: string;
   readonly claims: string | undefined;
 }

@@ -362,17 +362,17 @@ export class MsalIdentityProvider implements IdentityProvider {
     const { accountId } = request;
     if (!this.#backgroundRefreshes.tryStart(accountId)) return;
     // Forced: MSAL's own refresh_on refresh swallows a failure and answers with the cached token.
-    const refresh = () => this.#refresh({ ...request, forceRefresh: true });
+    let refreshedVersion: string | undefined;
+    const refresh = () => this.#refresh({ ...request, forceRefresh: true }, (version) => (refreshedVersion = version));
     const running = this.#refreshGate.run(accountId, cachedNotDue, refresh);
     this.#backgroundRefreshes.track(running);
     running.then(
       () => this.#backgroundRefreshes.finished(accountId, true),
-      async (error: unknown) => {
+      (error: unknown) => {
         this.#backgroundRefreshes.finished(accountId, false);
-        if (error instanceof InteractionRequired && (error.sessionsRevoked || isRevocationChallenge(error.claims))) {
-          const version = await this.#tokenStore.version(accountId).catch(() => undefined);
-          this.#backgroundRefreshes.noteRevoked(accountId, { version, claims: error.claims });
-          this.#logger.warn({ err: error }, 'background token refresh refused as revoked: the account\'s next request ends its sessions');
+        if (refreshedVersion !== undefined && error instanceof InteractionRequired && (error.sessionsRevoked || isRevocationChallenge(error.claims))) {
+          this.#backgroundRefreshes.noteRevoked(accountId, { version: refreshedVersion, claims: error.claims });
+          this.#logger.warn({ err: error }, 'background token refresh refused as revoked: the account\'s next request for a token on this instance ends its sessions');
         } else this.#logger.warn({ err: error }, 'background token refresh failed: the current token is served until it nears expiry');
       },
     );
@@ -380,21 +380,31 @@ export class MsalIdentityProvider implements IdentityProvider {
 
   /**
    * A background refresh of this account the provider refused as revoked (AADSTS50173, a revocation
-   * challenge), with the partition as it was then: the request hears it as its own refresh would
-   * have (CallApi then ends the account's sessions), instead of being served the token still held
-   * until it nears expiry, which may be hours. A partition written since (a sign-in) is not the
-   * one refused.
+   * challenge): while the partition is still the one whose refresh token was refused, a request for
+   * a token hears it as its own refresh would have (CallApi then ends the account's sessions),
+   * instead of being served the token still held until it nears expiry, which may be hours. Kept
+   * until the partition changes, so a sign-out that failed is tried again by the next request.
+   * Removed (signed out), or written since (a sign-in), it is forgotten: that sign-in's tokens are
+   * not the ones refused.
    */
   async #heardOfRevocation(request: SilentTokenRequest): Promise<void> {
-    const revoked = this.#backgroundRefreshes.takeRevoked(request.accountId);
-    if (!revoked || (await this.#tokenStore.version(request.accountId)) !== revoked.version) return;
+    const revoked = this.#backgroundRefreshes.revokedAt(request.accountId);
+    if (!revoked) return;
+    if ((await this.#tokenStore.version(request.accountId)) !== revoked.version) {
+      this.#backgroundRefreshes.forgetRevoked(request.accountId, revoked);
+      return;
+    }
     throw new InteractionRequired(request.scopes, revoked.claims, { reason: 'a background refresh was refused as revoked', sessionsRevoked: true });
   }
 
-  /** Lets MSAL refresh the account's tokens, and stores them unless the partition changed meanwhile. */
-  async #refresh(request: SilentTokenRequest): Promise<AccessToken> {
+  /**
+   * Lets MSAL refresh the account's tokens, and stores them unless the partition changed meanwhile.
+   * `read`: told the version of the partition whose refresh token is sent.
+   */
+  async #refresh(request: SilentTokenRequest, read?: (version: string) => void): Promise<AccessToken> {
     const partition = await this.#tokenStore.read(request.accountId);
     if (!partition) throw new InteractionRequired(request.scopes, undefined, { reason: 'no cached tokens' });
+    read?.(partition.version);
     const { client, plugin } = await this.#client(partition.data);
     const account = await client.getTokenCache().getAccountByHomeId(request.accountId);
     if (!account) throw new InteractionRequired(request.scopes, undefined, { reason: 'account not in its partition' });
