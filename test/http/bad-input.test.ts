@@ -305,10 +305,12 @@ describe('bad input gives a clear 4xx, never a 500 or a stack trace', () => {
     expect(cancelled.text, 'no "Sign in again" beside it').to.not.contain('>Sign in again<');
   });
 
-  it('an error page is titled by its status', async () => {
+  it('an error page is titled by what happened, its first sentence, not by its status (WCAG 2.2 SC 2.4.2)', async () => {
     const browser = app.browser();
-    expect((await browser.get('/nope')).text).to.contain('<title>Not Found &middot;');
-    expect((await browser.get('/auth/signin?returnTo=%2F%2Fevil.example')).text).to.contain('<title>Bad Request &middot;');
+    expect((await browser.get('/nope')).text).to.contain('<title>There is no page at this address &middot;');
+    expect((await browser.get('/auth/signin?returnTo=%2F%2Fevil.example')).text).to.contain('<title>This sign-in link asks to return to an address outside this site &middot;');
+    const { state } = await startSignIn('/auth/signin', browser);
+    expect((await browser.get(`/auth/redirect?error=access_denied&state=${state}`)).text, 'a user who pressed Cancel').to.contain('<title>Sign-in was cancelled or access was denied &middot;');
   });
 
   it('a refusal answered before the session is loaded says nothing of who is signed in, neither "Sign in" nor "Signed in as"', async () => {

@@ -163,8 +163,7 @@ async function renderErrorPage(
   const sessionUnknown = ctx.state.sessionLoaded !== true;
   const { account, csrfToken } = sessionUnknown ? {} : (ctx.session ?? {});
   const signedIn = account && csrfToken ? { account, csrfToken } : {};
-  // The page's title names the answer ("Not Found", "Service Unavailable"), as its status does.
-  const title = STATUS_CODES[ctx.status] ?? 'Problem';
+  const title = pageTitle(page.message, ctx.status);
   try {
     await ctx.render('error', { ...page, ...signedIn, sessionUnknown, title });
   } catch (error) {
@@ -172,6 +171,24 @@ async function renderErrorPage(
     ctx.type = 'text/plain';
     ctx.body = `${page.message}\n${page.fault ? `Reference: ${page.requestId}\n` : ''}`;
   }
+}
+
+/**
+ * The page's title says what happened, as its first sentence does ("Sign-in was cancelled or access
+ * was denied", "There is no page at this address"): the title is what a screen reader reads first
+ * and what a tab shows (WCAG 2.2 SC 2.4.2); "Bad Request" told a user who pressed Cancel nothing.
+ * Cut to 70 characters at most; the status's reason phrase when there is no sentence.
+ */
+export function pageTitle(message: string, status: number): string {
+  const sentence = /^(.+?)[.:!?](?:\s|$)/.exec(message.trim())?.[1] ?? message.trim();
+  if (!sentence) return STATUS_CODES[status] ?? 'Problem';
+  if (sentence.length <= 70) return sentence;
+  // Cut at its last clause that fits, else at a word.
+  const fits = sentence.slice(0, 70);
+  const clause = fits.lastIndexOf(', ');
+  if (clause > 30) return fits.slice(0, clause);
+  const word = fits.lastIndexOf(' ');
+  return `${fits.slice(0, word > 30 ? word : 69)}…`;
 }
 
 /** The page a refused or failed form's error page offers, whose form is fresh; or a new sign-in. */
