@@ -158,13 +158,6 @@ describe('CallApi', () => {
       expect(await tokenStore.read(alice.accountId), 'no tokens left').to.equal(undefined);
     });
 
-    it('a revocation challenge whose removal fails rejects with the store error, not a sign-in prompt', async () => {
-      removalFails = true;
-      api.challengeOnceWithClaims(revocation);
-      await expectRejection(callApi.execute(alice), StoreUnavailable);
-      expect(await tokenStore.read(alice.accountId), 'nothing removed, so the next call tries again').to.not.equal(undefined);
-    });
-
     it('a refresh the provider refuses with a revocation challenge removes the tokens and ends the sessions, as the API\'s does', async () => {
       provider.refreshRefusedWithClaims.set(alice.accountId, revocation);
       time += ACCESS_TOKEN_LIFETIME_MS;
@@ -195,31 +188,30 @@ describe('CallApi', () => {
       expect(revoked).to.deep.equal([alice.accountId]);
     });
 
-    it('a refresh refused with a revocation challenge whose removal fails rejects with the store error', async () => {
-      removalFails = true;
-      provider.refreshRefusedWithClaims.set(alice.accountId, revocation);
-      time += ACCESS_TOKEN_LIFETIME_MS;
-      await expectRejection(callApi.execute(alice), StoreUnavailable);
-      expect(await tokenStore.read(alice.accountId), 'nothing removed, so the next call tries again').to.not.equal(undefined);
-    });
+    /** Where the claims are heard: the API's 401, or the provider refusing the refresh of an expired token. */
+    const heardFrom: Array<[string, (claims: string) => void]> = [
+      ["the API's challenge", (claims) => void api.challengeOnceWithClaims(claims)],
+      ['a refresh refused with it', (claims) => {
+        provider.refreshRefusedWithClaims.set(alice.accountId, claims);
+        time += ACCESS_TOKEN_LIFETIME_MS;
+      }],
+    ];
+    for (const [where, hear] of heardFrom) {
+      it(`a revocation challenge whose removal fails rejects with the store error, not a sign-in prompt (${where})`, async () => {
+        removalFails = true;
+        hear(revocation);
+        await expectRejection(callApi.execute(alice), StoreUnavailable);
+        expect(await tokenStore.read(alice.accountId), 'nothing removed, so the next call tries again').to.not.equal(undefined);
+      });
 
-    it('a refresh refused with a step-up claims request (acrs) asks for sign-in with it and keeps the tokens', async () => {
-      provider.refreshRefusedWithClaims.set(alice.accountId, stepUp);
-      time += ACCESS_TOKEN_LIFETIME_MS;
-      const error = await expectRejection(callApi.execute(alice), InteractionRequired);
-      expect(error.claims).to.equal(stepUp);
-      expect(error.signedOut).to.equal(false);
-      expect(revoked).to.deep.equal([]);
-      expect(await tokenStore.read(alice.accountId)).to.not.equal(undefined);
-    });
-
-    it('a step-up challenge (acrs) asks for sign-in with its claims and keeps the tokens', async () => {
-      api.challengeOnceWithClaims(stepUp);
-      const error = await expectRejection(callApi.execute(alice), InteractionRequired);
-      expect(error.claims).to.equal(stepUp);
-      expect(error.signedOut).to.equal(false);
-      expect(revoked).to.deep.equal([]);
-      expect(await tokenStore.read(alice.accountId), 'other devices keep their tokens').to.not.equal(undefined);
-    });
+      it(`a step-up claims request (acrs) asks for sign-in with its claims and keeps the tokens (${where})`, async () => {
+        hear(stepUp);
+        const error = await expectRejection(callApi.execute(alice), InteractionRequired);
+        expect(error.claims).to.equal(stepUp);
+        expect(error.signedOut).to.equal(false);
+        expect(revoked).to.deep.equal([]);
+        expect(await tokenStore.read(alice.accountId), 'other devices keep their tokens').to.not.equal(undefined);
+      });
+    }
   });
 });
