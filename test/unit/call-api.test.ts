@@ -139,16 +139,14 @@ describe('CallApi', () => {
   describe('Continuous Access Evaluation claims challenges', () => {
     const revocation = JSON.stringify({ access_token: { nbf: { essential: true, value: '1700000000' } } });
     const stepUp = JSON.stringify({ access_token: { acrs: { essential: true, value: 'c1' } } });
-
-    it('a revocation challenge removes the tokens first, then asks for sign-in with its claims', async () => {
-      api.challengeOnceWithClaims(revocation);
-      const error = await expectRejection(callApi.execute(alice), InteractionRequired);
-      expect(error.claims).to.equal(revocation);
-      expect(error.scopes).to.deep.equal(API_SCOPES);
-      expect(error.signedOut, "the caller's session went with the others").to.equal(true);
-      expect(revoked).to.deep.equal([alice.accountId]);
-      expect(await tokenStore.read(alice.accountId), 'no tokens left').to.equal(undefined);
-    });
+    /** Where the claims are heard: the API's 401, or the provider refusing the refresh of an expired token. */
+    const heardFrom: Array<[string, (claims: string) => void]> = [
+      ["the API's challenge", (claims) => void api.challengeOnceWithClaims(claims)],
+      ['a refresh refused with it', (claims) => {
+        provider.refreshRefusedWithClaims.set(alice.accountId, claims);
+        time += ACCESS_TOKEN_LIFETIME_MS;
+      }],
+    ];
 
     it('a revocation challenge on the retry after a plain 401 removes the tokens too', async () => {
       api.refuseOnce().challengeOnceWithClaims(revocation);
@@ -156,18 +154,6 @@ describe('CallApi', () => {
       expect(error.claims).to.equal(revocation);
       expect(revoked).to.deep.equal([alice.accountId]);
       expect(await tokenStore.read(alice.accountId), 'no tokens left').to.equal(undefined);
-    });
-
-    it('a refresh the provider refuses with a revocation challenge removes the tokens and ends the sessions, as the API\'s does', async () => {
-      provider.refreshRefusedWithClaims.set(alice.accountId, revocation);
-      time += ACCESS_TOKEN_LIFETIME_MS;
-      const error = await expectRejection(callApi.execute(alice), InteractionRequired);
-      expect(error.claims).to.equal(revocation);
-      expect(error.scopes).to.deep.equal(API_SCOPES);
-      expect(error.signedOut, "the caller's session went with the others").to.equal(true);
-      expect(revoked).to.deep.equal([alice.accountId]);
-      expect(await tokenStore.read(alice.accountId), 'no tokens left').to.equal(undefined);
-      expect(api.receivedTokens, 'the API was not called').to.deep.equal([]);
     });
 
     it('so does a refresh the provider refuses saying the sessions were revoked, without claims (Entra\'s AADSTS50173)', async () => {
@@ -188,15 +174,17 @@ describe('CallApi', () => {
       expect(revoked).to.deep.equal([alice.accountId]);
     });
 
-    /** Where the claims are heard: the API's 401, or the provider refusing the refresh of an expired token. */
-    const heardFrom: Array<[string, (claims: string) => void]> = [
-      ["the API's challenge", (claims) => void api.challengeOnceWithClaims(claims)],
-      ['a refresh refused with it', (claims) => {
-        provider.refreshRefusedWithClaims.set(alice.accountId, claims);
-        time += ACCESS_TOKEN_LIFETIME_MS;
-      }],
-    ];
     for (const [where, hear] of heardFrom) {
+      it(`a revocation challenge removes the tokens and ends the sessions first, then asks for sign-in with its claims (${where})`, async () => {
+        hear(revocation);
+        const error = await expectRejection(callApi.execute(alice), InteractionRequired);
+        expect(error.claims).to.equal(revocation);
+        expect(error.scopes).to.deep.equal(API_SCOPES);
+        expect(error.signedOut, "the caller's session went with the others").to.equal(true);
+        expect(revoked).to.deep.equal([alice.accountId]);
+        expect(await tokenStore.read(alice.accountId), 'no tokens left').to.equal(undefined);
+      });
+
       it(`a revocation challenge whose removal fails rejects with the store error, not a sign-in prompt (${where})`, async () => {
         removalFails = true;
         hear(revocation);
