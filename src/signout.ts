@@ -47,6 +47,9 @@ if (process.env.AUTHORITY) {
   let env: Record<string, string>;
   try {
     env = devOperatorEnvironment(process.env);
+    const { unrecordedSettingsNote } = await import('./dev/dev-stack-settings.ts');
+    const note = unrecordedSettingsNote(process.env, 'data');
+    if (note) process.stderr.write(`Note: ${note}.\n`);
   } catch (error) {
     process.stderr.write(`Cannot run: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(1);

@@ -19,6 +19,18 @@ export function recordDevStackSettings(dataDir: string, settings: Record<Recorde
 }
 
 /**
+ * A note for the operator when the stack has recorded nothing (never started here, or last started
+ * by a release from before it recorded its settings): the command then takes the defaults for
+ * whatever it is not given, which may not be what that stack runs with. Undefined when recorded.
+ */
+export function unrecordedSettingsNote(env: NodeJS.ProcessEnv, dataDir: string): string | undefined {
+  if (existsSync(join(dataDir, FILE))) return undefined;
+  const defaulted = RECORDED_SETTINGS.filter((name) => !env[name]?.trim());
+  if (defaulted.length === 0) return undefined;
+  return `${join(dataDir, FILE)} is missing (a stack started by an earlier release records nothing): using the defaults for ${defaulted.join(', ')}; if the stack was started with other values, give them here too`;
+}
+
+/**
  * `env` with every recorded setting it leaves unset (or empty) filled in from the stack's last
  * start, so the operator command acts as that stack did unless told otherwise. No file (a stack
  * started before this was recorded): `env` as it is.

@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import { ConfigError } from '../../src/app/config.ts';
 import { CONTOSO_TENANT_ID } from '../../src/dev/demo-tenants.ts';
 import { devOperatorEnvironment } from '../../src/dev/dev-operator-environment.ts';
-import { recordDevStackSettings } from '../../src/dev/dev-stack-settings.ts';
+import { recordDevStackSettings, unrecordedSettingsNote } from '../../src/dev/dev-stack-settings.ts';
 import { ipv6LoopbackFree, portInUse, runDevStack } from '../../src/dev/run-dev-stack.ts';
 
 /** `npm start` reports a ConfigError as "Cannot start: …" (src/start.ts); anything else as a crash. */
@@ -128,8 +128,17 @@ describe("the operator command on the offline stack takes the stack's own settin
     expect(env.PUBLIC_URL).to.equal('http://localhost:43000');
   });
 
-  it('uses the defaults without a record (a stack started before settings were recorded)', () => {
+  it('uses the defaults without a record (a stack started before settings were recorded), and says which it took', () => {
     expect(devOperatorEnvironment({}, dataDir)).to.include({ AUTHORITY: `https://localhost:5443/${CONTOSO_TENANT_ID}/v2.0`, PUBLIC_URL: 'http://localhost:3000' });
+    const note = unrecordedSettingsNote({ PORT: '43000', DEV_APP_AUTHORITY: ' ' }, dataDir);
+    expect(note).to.match(/dev-stack-settings\.json is missing \(a stack started by an earlier release records nothing\)/);
+    expect(note).to.match(/using the defaults for DEV_APP_AUTHORITY, SECOND_APP_PORT, DEV_IDP_PORT, DEMO_API_PORT;/);
+  });
+
+  it('has nothing to say when the stack recorded its settings, or every setting is given', () => {
+    expect(unrecordedSettingsNote({ ...recorded }, dataDir), 'all given').to.equal(undefined);
+    recordDevStackSettings(dataDir, recorded);
+    expect(unrecordedSettingsNote({}, dataDir), 'recorded').to.equal(undefined);
   });
 
   for (const [what, text] of [['JSON cut short', '[1'], ['an array', '[]'], ['null', 'null'], ['a setting missing', '{"DEV_APP_AUTHORITY":"common"}'], ['a port that is no number', JSON.stringify({ ...recorded, DEV_IDP_PORT: 'x' })], ['another authority', JSON.stringify({ ...recorded, DEV_APP_AUTHORITY: 'organizations' })]] as const) {
