@@ -90,15 +90,22 @@ export class TenantNotAllowed extends SignInUnverified {
   override readonly userMessage = 'This app does not accept accounts of your organisation, so you were not signed in.';
 }
 
-/** The provider answered the sign-in with an error (e.g. `access_denied`) or refused the code. */
+/**
+ * The provider answered the sign-in with an error (e.g. `access_denied`) or refused the code.
+ * `heardFrom` says which: the authorization response is a redirect through the browser that anyone
+ * holding a fresh `state` can write, so its words are the provider's only by claim; the token
+ * endpoint's answer came to this server over TLS.
+ */
 export class SignInFailed extends DomainError {
   readonly userMessage: string;
   readonly providerError: string;
   readonly providerDescription: string | undefined;
-  constructor(providerError: string, providerDescription?: string, options?: { cause?: unknown }) {
+  readonly heardFrom: 'authorization response' | 'token endpoint';
+  constructor(providerError: string, providerDescription?: string, options?: { cause?: unknown; heardFrom?: SignInFailed['heardFrom'] }) {
     super(`sign-in failed: ${providerError}`, options);
     this.providerError = providerError;
     this.providerDescription = providerDescription;
+    this.heardFrom = options?.heardFrom ?? 'authorization response';
     this.userMessage =
       providerError === 'access_denied'
         ? 'Sign-in was cancelled or access was denied.'

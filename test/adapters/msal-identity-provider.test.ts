@@ -62,6 +62,7 @@ describe('MSAL identity provider against Entra-shaped endpoints', () => {
       .completeSignIn({ ...checks, codeVerifier: 'wrong' }, { code, state }, GRAPH_SCOPES)
       .catch((e: unknown) => e);
     expect(error).to.be.instanceOf(SignInFailed).with.property('providerError', 'invalid_grant');
+    expect(error, 'said over TLS by the provider').to.have.property('heardFrom', 'token endpoint');
   });
 
   describe('a token endpoint that fails at code redemption: the right error, and nothing stored', () => {
@@ -181,6 +182,7 @@ describe('MSAL identity provider against Entra-shaped endpoints', () => {
     const { checks } = await idp.startSignIn({ scopes: GRAPH_SCOPES });
     const denied = await idp.completeSignIn(checks, { error: 'access_denied', state: checks.state }, GRAPH_SCOPES).catch((e: unknown) => e);
     expect(denied).to.be.instanceOf(SignInFailed).with.property('providerError', 'access_denied');
+    expect(denied, 'a redirect anyone with the state can write').to.have.property('heardFrom', 'authorization response');
     const noCode = await idp.completeSignIn(checks, { state: checks.state }, GRAPH_SCOPES).catch((e: unknown) => e);
     expect(noCode).to.be.instanceOf(SignInRejected);
   });

@@ -143,8 +143,8 @@ describe('bad input gives a clear 4xx, never a 500 or a stack trace', () => {
 
     expectCleanRefusal(page, 400, /Sign-in failed \(invalid_scope\)/);
     expect(page.text, 'the description is for the operator').to.not.contain('AADSTS70011');
-    expect(warnings().map(({ providerError, providerDescription }) => ({ providerError, providerDescription }))).to.deep.equal([
-      { providerError: 'invalid_scope', providerDescription: 'AADSTS70011: The provided value for scope is not valid.' },
+    expect(warnings().map(({ providerError, providerDescription, heardFrom }) => ({ providerError, providerDescription, heardFrom }))).to.deep.equal([
+      { providerError: 'invalid_scope', providerDescription: 'AADSTS70011: The provided value for scope is not valid.', heardFrom: 'authorization response' },
     ]);
 
     // Anyone with a fresh state can send one: once a minute per error, the words cut short and flat.

@@ -103,11 +103,11 @@ export class FakeIdentityProvider implements IdentityProvider {
 
   async #redeem(redemption: { code: string; codeVerifier: string; nonce: string; scopes: readonly string[] }): Promise<SignedInAccount> {
     const issued = this.#codes.get(redemption.code);
-    if (!issued) throw new SignInFailed('invalid_grant', 'unknown or already redeemed code');
+    if (!issued) throw new SignInFailed('invalid_grant', 'unknown or already redeemed code', { heardFrom: 'token endpoint' });
     this.#codes.delete(redemption.code); // codes are single use
     if (issued.nonce !== redemption.nonce) throw new SignInUnverified('nonce'); // as the MSAL adapter answers MSAL's nonce_mismatch
     if (issued.codeChallenge !== undefined && codeChallengeS256(redemption.codeVerifier) !== issued.codeChallenge) {
-      throw new SignInFailed('invalid_grant', 'PKCE verification failed');
+      throw new SignInFailed('invalid_grant', 'PKCE verification failed', { heardFrom: 'token endpoint' });
     }
     const { user } = issued;
     const partition: FakePartition = {

@@ -62,7 +62,7 @@ export function codeRedemptionError(error: unknown, scopes: readonly string[]): 
     }
     if (error instanceof ServerError || error instanceof InteractionRequiredAuthError) {
       // The provider's words (MSAL's errorMessage, e.g. an AADSTS code) go with it, for the log.
-      return new SignInFailed(error.errorCode, error.errorMessage || undefined, { cause: error });
+      return new SignInFailed(error.errorCode, error.errorMessage || undefined, { cause: error, heardFrom: 'token endpoint' });
     }
     // MSAL could not read the token response (an ID token or client_info it cannot decode, a token
     // type it does not know): a response that fails the client's checks, as a refused ID token does.

@@ -2,7 +2,7 @@ import { types } from 'node:util';
 import pino from 'pino';
 
 /**
- * Blanks every field named like a secret, at any depth, in what a line is about to write: tokens,
+ * Blanks every field with one of the secret names below (an exact list, not a pattern), at any depth, in what a line is about to write: tokens,
  * authorization codes and PKCE verifiers, cookies and authorization headers, client secrets,
  * keys, a serialized token cache (`partition`, `cache`), and a Redis command's `args`. Names are compared ignoring case, `-`
  * and `_`, so a header keeps its secret whether it is spelt `Set-Cookie`, `set_cookie` or

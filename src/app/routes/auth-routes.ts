@@ -237,8 +237,9 @@ const WARN_EVERY_MS = 60_000;
  * provider refusal does, but is also logged at warn with the provider's own words (its
  * `error_description`, e.g. an AADSTS code), which the page never shows: the 4xx the error handler
  * logs at debug would leave the operator nothing to go on. Anyone holding a fresh `state` can send
- * such a callback, so the words are cut short and stripped of control characters, and each error
- * is logged at most once a minute.
+ * such a callback, so the words are cut short and stripped of control characters, each error is
+ * logged at most once a minute, and the line says where it was heard (`heardFrom`): an
+ * authorization response's words may be anyone's; the token endpoint's are the provider's.
  */
 function refusalNotes(logger: Pick<Logger, 'warn'>): (error: unknown) => void {
   const lastWarnedAt = new Map<string, number>();
@@ -248,6 +249,6 @@ function refusalNotes(logger: Pick<Logger, 'warn'>): (error: unknown) => void {
     if (now - (lastWarnedAt.get(error.providerError) ?? -Infinity) < WARN_EVERY_MS) return;
     lastWarnedAt.set(error.providerError, now);
     const providerDescription = error.providerDescription === undefined ? undefined : loggedProviderText(error.providerDescription, MAX_DESCRIPTION);
-    logger.warn({ providerError: error.providerError, providerDescription }, 'the provider refused the sign-in: check the app registration and API_SCOPES');
+    logger.warn({ providerError: error.providerError, providerDescription, heardFrom: error.heardFrom }, 'the provider refused the sign-in: check the app registration and API_SCOPES');
   };
 }
