@@ -2,11 +2,11 @@ import { types } from 'node:util';
 import pino from 'pino';
 
 /**
- * Blanks every field with one of the secret names below (an exact list, not a pattern), at any depth, in what a line is about to write: tokens,
- * authorization codes and PKCE verifiers, cookies and authorization headers, client secrets,
- * keys, a serialized token cache (`partition`, `cache`), and a Redis command's `args`. Names are compared ignoring case, `-`
- * and `_`, so a header keeps its secret whether it is spelt `Set-Cookie`, `set_cookie` or
- * `setCookie`.
+ * Blanks every field with one of the secret names below (an exact list, not a pattern), at any
+ * depth, in what a line is about to write: tokens, authorization codes and PKCE verifiers, cookies
+ * and authorization headers, client secrets, keys, a serialized token cache (`partition`, `cache`),
+ * and a Redis command's `args`. Names are compared ignoring case, `-` and `_`, so a header keeps its
+ * secret whether it is spelt `Set-Cookie`, `set_cookie` or `setCookie`.
  *
  * A walk and not pino's `redact` paths: paths name exact keys at fixed depths, so capitalised
  * headers, `form.code` and anything four levels down were written as they came, and the paths were
